@@ -1,0 +1,37 @@
+/**
+ * The contract between the durable queue (runtime/queue) and the sync session (runtime/sync):
+ * the uploader's view of the queue. Internal: apps never see it.
+ */
+
+/** One committed document as the uploader reads it. */
+export interface QueuedDocument {
+  /** Per-queue sequence number: 1, 2, 3… in commit order, never reused. */
+  seq: number;
+  /** The model's persisted name: the server's table or collection. */
+  table: string;
+  /** The encoded BSON document, exactly as the generated encoder wrote it. */
+  bson: Uint8Array;
+}
+
+/** Reads committed documents in order and takes acknowledgements. */
+export interface UploadSource {
+  /** The queue's stable id (a UUID string created with the queue). */
+  readonly queueId: string;
+  /** The highest sequence number committed so far (0 when none). */
+  lastCommittedSeq(): number;
+  /** The highest sequence number acknowledged so far (0 when none). */
+  acknowledgedSeq(): number;
+  /**
+   * Committed documents with `seq > afterSeq`, in order: at most `maxCount` of them and at most
+   * `maxBytes` of BSON in all (always at least one document when one is pending, even if it is
+   * larger than `maxBytes`). Reads from disk; holds nothing in memory between calls.
+   */
+  readBatch(afterSeq: number, maxCount: number, maxBytes: number): QueuedDocument[];
+  /**
+   * Durably records that everything up to `seq` is handled (stored or rejected by the server)
+   * and deletes the segments that hold nothing else. Idempotent; never moves backwards.
+   */
+  acknowledge(seq: number): void;
+  /** Calls `listener` after each commit with the last committed sequence; returns an unsubscribe. */
+  onCommit(listener: (lastSeq: number) => void): () => void;
+}

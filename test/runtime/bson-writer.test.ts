@@ -1,0 +1,58 @@
+import { describe, expect, test } from "@jest/globals";
+import { Decimal128, deserialize, Long, ObjectId, UUID } from "bson";
+import { BsonWriter, arrayKey } from "../../runtime/encode/bson-writer.js";
+
+describe("BsonWriter", () => {
+  test("writes every element type so that bson's deserialize reads it back", () => {
+    const w = new BsonWriter(16); // small, so the buffer has to grow
+    const id = new ObjectId();
+    const uuid = new UUID();
+    const at = new Date(1_700_000_000_123);
+    const doc = w.startDocument();
+    w.objectId("_id", id);
+    w.string("name", "héllo wörld ✓");
+    w.double("d", 1.5);
+    w.int32("i32", -7);
+    w.int64("i64", 9007199254740993n);
+    w.bool("b", true);
+    w.null("n");
+    w.date("at", at);
+    w.uuid("u", uuid);
+    w.decimal128("dec", Decimal128.fromString("12.345"));
+    w.binary("bin", new Uint8Array([1, 2, 3]));
+    const arr = w.startArray("list");
+    w.int64(arrayKey(0), 1);
+    w.string(arrayKey(1), "x");
+    w.endDocument(arr);
+    const sub = w.startObject("sub");
+    w.string("k", "v");
+    w.endDocument(sub);
+    w.endDocument(doc);
+
+    const back = deserialize(w.copy(), { useBigInt64: true, promoteBuffers: false });
+    expect(back._id.toHexString()).toBe(id.toHexString());
+    expect(back.name).toBe("héllo wörld ✓");
+    expect(back.d).toBe(1.5);
+    expect(back.i32).toBe(-7);
+    expect(back.i64).toBe(9007199254740993n);
+    expect(back.b).toBe(true);
+    expect(back.n).toBeNull();
+    expect(back.at).toEqual(at);
+    expect(back.u.toUUID().toHexString()).toBe(uuid.toHexString());
+    expect(back.dec.toString()).toBe("12.345");
+    expect(Array.from(back.bin.buffer)).toEqual([1, 2, 3]);
+    expect(back.list).toEqual([1n, "x"]);
+    expect(back.sub).toEqual({ k: "v" });
+    expect(Long.isLong(back.i64)).toBe(false);
+  });
+
+  test("truncate rolls back to a mark", () => {
+    const w = new BsonWriter();
+    const mark = w.mark();
+    const doc = w.startDocument();
+    w.string("a", "b");
+    w.endDocument(doc);
+    w.truncate(mark);
+    expect(w.length).toBe(0);
+  });
+});
