@@ -1,0 +1,132 @@
+/**
+ * The generator's intermediate model: plain data built by analyze/ from the syntax, checked by
+ * validate/, printed by render/. Nothing after analyze/ touches ts-morph nodes.
+ */
+import type { ScalarTypeName } from "../../runtime/schema/canonical-schema.js";
+
+/** A place in a source file (line and column 1-based, offsets 0-based). */
+export interface SourceSpan {
+  /** Absolute path of the file. */
+  file: string;
+  line: number;
+  column: number;
+  start: number;
+  end: number;
+}
+
+/** The kind a `@RealmModel(...)` decorator declares (`none` when it names no kind). */
+export type ModelKind = "asymmetric" | "embedded" | "realmObject" | "none";
+
+/** A property's type as analysed: what the schema and the encoder need, resolved by symbol. */
+export type TypeInfo =
+  | ScalarTypeInfo
+  | LinkTypeInfo
+  | CollectionTypeInfo
+  | UnsupportedTypeInfo;
+
+interface TypeInfoBase {
+  /** `?`, `| null` or `| undefined` on this level. */
+  optional: boolean;
+  /** Whether `null` itself is allowed (as opposed to only `undefined`/absent). */
+  nullable: boolean;
+  /** The type as written in the source, for messages. */
+  text: string;
+  span: SourceSpan;
+}
+
+export interface ScalarTypeInfo extends TypeInfoBase {
+  kind: "scalar";
+  scalar: ScalarTypeName;
+}
+
+/** A reference to another class: a model (embedded, or an error) or a class that is not one. */
+export interface LinkTypeInfo extends TypeInfoBase {
+  kind: "link";
+  /** The TypeScript class name of the target (`_Reading`). */
+  targetClass: string;
+  /** Absolute path of the file that declares the target class. */
+  targetFile: string;
+}
+
+export interface CollectionTypeInfo extends TypeInfoBase {
+  kind: "list" | "set" | "dictionary";
+  element: TypeInfo;
+  /** For dictionaries: the key type as written when it is not `string` (an error). */
+  badKeyText?: string;
+}
+
+/** A type asymgen cannot map; `reason` says which rule it breaks (`any`, `union`, `Map`…). */
+export interface UnsupportedTypeInfo extends TypeInfoBase {
+  kind: "unsupported";
+  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "other";
+}
+
+/** A field initializer: a literal becomes `default: value`, anything else `default: () => expr`. */
+export type DefaultInfo =
+  | { kind: "literal"; value: string | number | boolean | null; text: string }
+  | { kind: "expression"; text: string };
+
+/** One decorator as written on a class or property. */
+export interface DecoratorInfo {
+  name: "RealmModel" | "PrimaryKey" | "MapTo" | "Indexed" | "Ignored";
+  /** The literal string argument, for `@MapTo`; `undefined` if absent or not a literal. */
+  argument?: string;
+  span: SourceSpan;
+}
+
+export interface PropertyInfo {
+  /** The TypeScript name. */
+  name: string;
+  /** From `@MapTo(name)`; absent when the property keeps its name. */
+  mapTo?: string;
+  type: TypeInfo;
+  primaryKey: boolean;
+  indexed: boolean;
+  ignored: boolean;
+  default?: DefaultInfo;
+  /** The JSDoc comment as written (`/** … *\/`), to carry over. */
+  docs?: string;
+  decorators: DecoratorInfo[];
+  /** The property name's span. */
+  span: SourceSpan;
+}
+
+export interface ModelInfo {
+  /** The TypeScript class name (`_WeatherSensor` or `$WeatherSensor`, or without prefix: an error). */
+  className: string;
+  /** The generated class name (`WeatherSensor`): the class name without its `_`/`$` prefix. */
+  name: string;
+  /** From a class-level `@MapTo(name)`. */
+  mapTo?: string;
+  kind: ModelKind;
+  properties: PropertyInfo[];
+  docs?: string;
+  decorators: DecoratorInfo[];
+  /** The class name's span. */
+  span: SourceSpan;
+  /** Spans of constructors and of an `extends` clause, which models may not have. */
+  constructorSpans: SourceSpan[];
+  extendsSpan?: SourceSpan;
+}
+
+/** One input file and the models it declares, in source order. */
+export interface SourceFileInfo {
+  /** Absolute path. */
+  file: string;
+  models: ModelInfo[];
+}
+
+/** Everything one run analysed. */
+export interface ProjectInfo {
+  files: SourceFileInfo[];
+}
+
+/** The persisted name of a model: its class-level `@MapTo`, else its generated name. */
+export function persistedModelName(model: ModelInfo): string {
+  return model.mapTo ?? model.name;
+}
+
+/** The persisted name of a property: its `@MapTo`, else its TypeScript name. */
+export function persistedPropertyName(property: PropertyInfo): string {
+  return property.mapTo ?? property.name;
+}
