@@ -20,3 +20,88 @@ export class IngestValidationError extends AsymgenError {
     super(`${path}: expected ${expected}`);
   }
 }
+
+/** The queue already holds `maxQueueBytes` of pending data; the transaction was rolled back. */
+export class QueueFullError extends AsymgenError {
+  override name = "QueueFullError";
+  constructor(
+    /** The configured limit in bytes. */
+    readonly maxQueueBytes: number,
+    /** Bytes pending before the refused transaction. */
+    readonly pendingBytes: number,
+    /** Bytes the refused transaction needed. */
+    readonly transactionBytes: number,
+  ) {
+    super(
+      `the queue is full: ${pendingBytes} bytes pending + ${transactionBytes} for this transaction exceed maxQueueBytes (${maxQueueBytes}); the transaction was rolled back`,
+    );
+  }
+}
+
+/** A document is larger than MongoDB's 16 MiB BSON cap; the document was not queued. */
+export class DocumentTooLargeError extends AsymgenError {
+  override name = "DocumentTooLargeError";
+  constructor(
+    /** The model's persisted name. */
+    readonly table: string,
+    /** The encoded size in bytes. */
+    readonly size: number,
+    /** The cap in bytes (16 MiB). */
+    readonly limit: number,
+  ) {
+    super(`a "${table}" document encodes to ${size} bytes of BSON, over the ${limit}-byte cap of MongoDB`);
+  }
+}
+
+/** Committed queue data failed its checksum (or is malformed); `file` and `offset` name where. */
+export class QueueCorruptedError extends AsymgenError {
+  override name = "QueueCorruptedError";
+  constructor(
+    /** The damaged file. */
+    readonly file: string,
+    /** The byte offset of the damaged record in `file`. */
+    readonly offset: number,
+    /** What is wrong there. */
+    readonly reason: string,
+  ) {
+    super(`the queue is corrupted: ${file} at offset ${offset}: ${reason}`);
+  }
+}
+
+/** Another process (or another open Realm in this one) holds the queue's lock. */
+export class QueueLockedError extends AsymgenError {
+  override name = "QueueLockedError";
+  constructor(
+    /** The queue directory. */
+    readonly path: string,
+    /** The pid of the holder, when known. */
+    readonly ownerPid: number | null,
+  ) {
+    super(
+      `the queue at ${path} is already open${ownerPid === null ? "" : ` by process ${ownerPid}`}; only one process may open a queue at a time`,
+    );
+  }
+}
+
+/** The disk refused a write (ENOSPC, EFBIG, EDQUOT); the transaction was rolled back. */
+export class QueueDiskFullError extends AsymgenError {
+  override name = "QueueDiskFullError";
+  constructor(
+    /** The segment being written. */
+    readonly file: string,
+    /** The system error code (`ENOSPC`…). */
+    readonly code: string,
+  ) {
+    super(`the disk refused the queue's write to ${file} (${code}); the transaction was rolled back`);
+  }
+}
+
+/** A write transaction was used wrongly: nested, ingest outside one, an async callback, or a closed Realm. */
+export class TransactionStateError extends AsymgenError {
+  override name = "TransactionStateError";
+}
+
+/** The schema given to `Realm.open` is unusable, or `ingest` was given a model it cannot take. */
+export class RealmSchemaError extends AsymgenError {
+  override name = "RealmSchemaError";
+}

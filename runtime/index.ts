@@ -9,4 +9,28 @@ export { ObjectId, UUID, Decimal128 } from "bson";
 export type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "./schema/canonical-schema.js";
 export { AsymgenError, IngestValidationError } from "./errors.js";
 // runtime issue: Realm, queue errors (runtime/realm.ts, runtime/queue/…)
+export { Realm } from "./realm.js";
+export type { RealmConfiguration, ModelInit, Durability, QueueStats } from "./realm.js";
+export {
+  QueueFullError,
+  QueueCorruptedError,
+  QueueLockedError,
+  QueueDiskFullError,
+  DocumentTooLargeError,
+  TransactionStateError,
+  RealmSchemaError,
+} from "./errors.js";
 // sync issue: App, Credentials, User, SyncSession (runtime/app/…, runtime/sync/…)
+export { App, Credentials, User, AuthError, SessionExpiredError, NetworkError } from "./app/index.js";
+export type { AppConfiguration, ProviderType, UserState } from "./app/index.js";
+export { SyncSession, openSyncSession } from "./sync/sync-session.js";
+export type {
+  SyncConfiguration,
+  SessionState,
+  ConnectionState,
+  ProgressDirection,
+  ProgressMode,
+  ProgressNotificationCallback,
+  ConnectionNotificationCallback,
+} from "./sync/sync-session.js";
+export { SyncError, DocumentRejectedError } from "./sync/sync-error.js";

@@ -12,6 +12,9 @@ export interface SourceSpan {
   column: number;
   start: number;
   end: number;
+  /** Where the span ends (1-based line and column, exclusive column); set by analyze/. */
+  endLine?: number;
+  endColumn?: number;
 }
 
 /** The kind a `@RealmModel(...)` decorator declares (`none` when it names no kind). */
@@ -46,6 +49,19 @@ export interface LinkTypeInfo extends TypeInfoBase {
   targetClass: string;
   /** Absolute path of the file that declares the target class. */
   targetFile: string;
+  /** What the target declares when it is a model (absent: the class is not a model). */
+  target?: LinkTargetInfo;
+}
+
+/** The facts about a link's target model that rules and rendering need without a lookup. */
+export interface LinkTargetInfo {
+  /** The target's generated class name (`Reading`). */
+  name: string;
+  /** The target's persisted name (its class-level `@MapTo`, else `name`): the schema's `objectType`. */
+  persistedName: string;
+  kind: ModelKind;
+  /** The target class name's span (for "declared here" notes). */
+  span?: SourceSpan;
 }
 
 export interface CollectionTypeInfo extends TypeInfoBase {
@@ -58,7 +74,7 @@ export interface CollectionTypeInfo extends TypeInfoBase {
 /** A type asymgen cannot map; `reason` says which rule it breaks (`any`, `union`, `Map`…). */
 export interface UnsupportedTypeInfo extends TypeInfoBase {
   kind: "unsupported";
-  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "other";
+  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "other" | "unresolved" | "missing";
 }
 
 /** A field initializer: a literal becomes `default: value`, anything else `default: () => expr`. */
@@ -99,6 +115,8 @@ export interface ModelInfo {
   /** From a class-level `@MapTo(name)`. */
   mapTo?: string;
   kind: ModelKind;
+  /** The `@RealmModel(...)` argument as written, when one is given (`kind` is `none` if it is not an ObjectType member). */
+  kindText?: string;
   properties: PropertyInfo[];
   docs?: string;
   decorators: DecoratorInfo[];

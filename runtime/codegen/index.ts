@@ -4,8 +4,32 @@
  * module's exports (generator/render/runtime-symbols.ts), so renaming one breaks our build,
  * never a user's.
  */
-export { BsonWriter, arrayKey } from "../encode/bson-writer.js";
+export { BsonWriter, arrayKey, indexKey, keyBytes } from "../encode/bson-writer.js";
+export type { BsonKey } from "../encode/bson-writer.js";
+export { putMixed, MIXED_EXPECTED } from "../encode/put-mixed.js";
 export { IngestValidationError } from "../errors.js";
 export { encodeSymbol } from "./model-class.js";
 export type { GeneratedModelClass, ModelEncoder } from "./model-class.js";
 export type { CanonicalObjectSchema, CanonicalPropertySchema } from "../schema/canonical-schema.js";
+export {
+  isData,
+  isDecimal128,
+  isDictionaryKey,
+  isFiniteNumber,
+  isInt64,
+  isObject,
+  isObjectId,
+  isPlainObject,
+  isUuid,
+  isValidDate,
+} from "./value-checks.js";
+export {
+  DICTIONARY_KEY_EXPECTED,
+  atIndex,
+  atKey,
+  atProperty,
+  indexPath,
+  invalid,
+  invalidKey,
+  keyPath,
+} from "./error-paths.js";

@@ -3,6 +3,10 @@
  * element, so a document is validated and serialised in one pass with no intermediate object.
  * One writer is reused across documents and transactions; `mark()`/`truncate()` roll back a
  * document or a whole transaction without copying.
+ *
+ * Two key styles: the `put*` methods take a pre-encoded key (`keyBytes("deviceId")`, a module
+ * constant in generated code, so no key is UTF-8-encoded at ingest time); the older methods
+ * named after the type (`double`, `string`…) take a string key, for hand-written callers.
  */
 import type { Decimal128, ObjectId, UUID } from "bson";
 
@@ -26,6 +30,38 @@ const T_DECIMAL128 = 0x13;
 /** Binary subtype 4: RFC 4122 UUID. */
 const BINARY_UUID = 0x04;
 
+const TWO_32 = 4294967296;
+
+// A float64 is written through one shared scratch array: a typed-array store plus eight byte
+// copies beats a DataView call per value in V8, and needs no DataView per growth. The byte
+// order of the scratch is the platform's, so the fast path is only taken on little-endian
+// machines (all Node targets in practice); BSON is little-endian.
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Encodes a BSON key once: its UTF-8 bytes followed by the NUL terminator. */
+export function keyBytes(name: string): Uint8Array {
+  if (name.includes("\0")) throw new RangeError(`a BSON key cannot contain NUL: ${JSON.stringify(name)}`);
+  const utf8 = encoder.encode(name);
+  const out = new Uint8Array(utf8.length + 1);
+  out.set(utf8);
+  return out;
+}
+
+const INDEX_KEYS: Uint8Array[] = Array.from({ length: 1024 }, (_, i) => keyBytes(String(i)));
+
+/** The pre-encoded BSON key of array element `index` ("0", "1"…), cached for small indexes. */
+export function indexKey(index: number): Uint8Array {
+  return INDEX_KEYS[index] ?? keyBytes(String(index));
+}
+
+/**
+ * A key: pre-encoded bytes from `keyBytes`/`indexKey` (the fast path generated code uses for
+ * property names), or a string (dictionary keys, known only at ingest time; no NUL allowed).
+ */
+export type BsonKey = Uint8Array | string;
+
 /** Appends BSON elements to a growable buffer. */
 export class BsonWriter {
   private buf: Uint8Array;
@@ -33,7 +69,7 @@ export class BsonWriter {
   private pos = 0;
 
   constructor(initialCapacity = INITIAL_CAPACITY) {
-    this.buf = new Uint8Array(initialCapacity);
+    this.buf = new Uint8Array(Math.max(16, initialCapacity));
     this.view = new DataView(this.buf.buffer);
   }
 
@@ -62,7 +98,7 @@ export class BsonWriter {
     return this.buf.slice(start, end);
   }
 
-  /** Starts a top-level document; returns its start for `endDocument`. */
+  /** Starts a document (top-level, or the value after an `openObject`/`putHeader`); returns its start. */
   startDocument(): number {
     this.ensure(5);
     const start = this.pos;
@@ -73,136 +109,289 @@ export class BsonWriter {
   /** Closes the document (or array) begun at `start`: terminator and length prefix. */
   endDocument(start: number): void {
     this.ensure(1);
-    this.buf[this.pos++] = 0;
-    this.view.setInt32(start, this.pos - start, true);
+    const buf = this.buf;
+    buf[this.pos++] = 0;
+    const n = this.pos - start;
+    buf[start] = n;
+    buf[start + 1] = n >>> 8;
+    buf[start + 2] = n >>> 16;
+    buf[start + 3] = n >>> 24;
   }
+
+  // ---- pre-encoded keys (what generated code calls) ----
+
+  /** Starts an embedded document under `key`; close it with `endDocument`. */
+  openObject(key: BsonKey): number {
+    this.head(T_DOCUMENT, key, 5);
+    const start = this.pos;
+    this.pos += 4;
+    return start;
+  }
+
+  /** Starts an array under `key` (elements keyed by `indexKey(i)`); close it with `endDocument`. */
+  openArray(key: BsonKey): number {
+    this.head(T_ARRAY, key, 5);
+    const start = this.pos;
+    this.pos += 4;
+    return start;
+  }
+
+  /** Writes only the header of an embedded document under `key`; a model encoder writes the body. */
+  putDocumentHeader(key: BsonKey): void {
+    this.head(T_DOCUMENT, key, 5);
+  }
+
+  /** A double; the caller has checked the value. */
+  putDouble(key: BsonKey, value: number): void {
+    this.head(T_DOUBLE, key, 8);
+    this.writeF64(value);
+  }
+
+  /** A 64-bit integer from a safe integer (or a bigint in range). */
+  putInt64(key: BsonKey, value: number | bigint): void {
+    this.head(T_INT64, key, 8);
+    if (typeof value === "number") this.writeI64(value);
+    else this.writeBigI64(value);
+  }
+
+  putBool(key: BsonKey, value: boolean): void {
+    this.head(T_BOOLEAN, key, 1);
+    this.buf[this.pos++] = value ? 1 : 0;
+  }
+
+  putNull(key: BsonKey): void {
+    this.head(T_NULL, key, 0);
+  }
+
+  /** UTC milliseconds since the epoch; the caller has checked the date is valid. */
+  putDate(key: BsonKey, value: Date): void {
+    this.head(T_DATE, key, 8);
+    this.writeI64(value.getTime());
+  }
+
+  putString(key: BsonKey, value: string): void {
+    this.head(T_STRING, key, 5 + value.length * 3);
+    const lengthAt = this.pos;
+    this.pos += 4;
+    const n = this.utf8(value) + 1;
+    this.buf[this.pos++] = 0;
+    const buf = this.buf;
+    buf[lengthAt] = n;
+    buf[lengthAt + 1] = n >>> 8;
+    buf[lengthAt + 2] = n >>> 16;
+    buf[lengthAt + 3] = n >>> 24;
+  }
+
+  putObjectId(key: BsonKey, value: ObjectId): void {
+    this.head(T_OBJECT_ID, key, 12);
+    this.copyBytes(value.id, 12);
+  }
+
+  putUuid(key: BsonKey, value: UUID): void {
+    this.head(T_BINARY, key, 21);
+    this.writeI32(16);
+    this.buf[this.pos++] = BINARY_UUID;
+    this.copyBytes(value.buffer, 16);
+  }
+
+  putDecimal128(key: BsonKey, value: Decimal128): void {
+    this.head(T_DECIMAL128, key, 16);
+    this.copyBytes(value.bytes, 16);
+  }
+
+  /** Binary data (subtype 0 unless given). */
+  putBinary(key: BsonKey, value: Uint8Array, subtype = 0): void {
+    const n = value.length;
+    this.head(T_BINARY, key, 5 + n);
+    this.writeI32(n);
+    this.buf[this.pos++] = subtype;
+    this.buf.set(value, this.pos);
+    this.pos += n;
+  }
+
+  /** Binary data, subtype 0, from a Uint8Array (a Buffer included) or an ArrayBuffer. */
+  putData(key: BsonKey, value: Uint8Array | ArrayBuffer): void {
+    this.putBinary(key, value instanceof Uint8Array ? value : new Uint8Array(value));
+  }
+
+  // ---- string keys (hand-written callers) ----
 
   /** Starts an embedded document under `key`; close it with `endDocument`. */
   startObject(key: string): number {
-    this.header(T_DOCUMENT, key);
-    return this.startDocument();
+    return this.openObject(key);
   }
 
   /** Starts an array under `key`; its elements use keys "0", "1"… (see `arrayKey`). */
   startArray(key: string): number {
-    this.header(T_ARRAY, key);
-    return this.startDocument();
+    return this.openArray(key);
   }
 
   double(key: string, value: number): void {
-    this.header(T_DOUBLE, key);
-    this.ensure(8);
-    this.view.setFloat64(this.pos, value, true);
-    this.pos += 8;
+    this.putDouble(key, value);
   }
 
   int32(key: string, value: number): void {
-    this.header(T_INT32, key);
-    this.ensure(4);
-    this.view.setInt32(this.pos, value, true);
-    this.pos += 4;
+    this.head(T_INT32, key, 4);
+    this.writeI32(value);
   }
 
   /** A 64-bit integer; `value` must already be a safe integer or a bigint in range. */
   int64(key: string, value: number | bigint): void {
-    this.header(T_INT64, key);
-    this.ensure(8);
-    this.view.setBigInt64(this.pos, typeof value === "bigint" ? value : BigInt(value), true);
-    this.pos += 8;
+    this.putInt64(key, value);
   }
 
   bool(key: string, value: boolean): void {
-    this.header(T_BOOLEAN, key);
-    this.ensure(1);
-    this.buf[this.pos++] = value ? 1 : 0;
+    this.putBool(key, value);
   }
 
   null(key: string): void {
-    this.header(T_NULL, key);
+    this.putNull(key);
   }
 
   /** UTC milliseconds since the epoch; `value` must be a valid Date. */
   date(key: string, value: Date): void {
-    this.header(T_DATE, key);
-    this.ensure(8);
-    this.view.setBigInt64(this.pos, BigInt(value.getTime()), true);
-    this.pos += 8;
+    this.putDate(key, value);
   }
 
   string(key: string, value: string): void {
-    this.header(T_STRING, key);
-    const lengthAt = this.pos;
-    this.ensure(4 + value.length * 3 + 1);
-    this.pos += 4;
-    const written = this.utf8(value);
-    this.buf[this.pos++] = 0;
-    this.view.setInt32(lengthAt, written + 1, true);
+    this.putString(key, value);
   }
 
   objectId(key: string, value: ObjectId): void {
-    this.header(T_OBJECT_ID, key);
-    this.ensure(12);
-    this.buf.set(value.id, this.pos);
-    this.pos += 12;
+    this.putObjectId(key, value);
   }
 
   uuid(key: string, value: UUID): void {
-    this.binary(key, value.buffer, BINARY_UUID);
+    this.putUuid(key, value);
   }
 
   decimal128(key: string, value: Decimal128): void {
-    this.header(T_DECIMAL128, key);
-    this.ensure(16);
-    this.buf.set(value.bytes, this.pos);
-    this.pos += 16;
+    this.putDecimal128(key, value);
   }
 
   binary(key: string, value: Uint8Array, subtype = 0): void {
-    this.header(T_BINARY, key);
-    this.ensure(5 + value.length);
-    this.view.setInt32(this.pos, value.length, true);
-    this.buf[this.pos + 4] = subtype;
-    this.buf.set(value, this.pos + 5);
-    this.pos += 5 + value.length;
+    this.putBinary(key, value, subtype);
   }
 
   /** Embeds an already-encoded BSON document under `key`, byte for byte. */
   rawDocument(key: string, document: Uint8Array): void {
-    this.header(T_DOCUMENT, key);
-    this.ensure(document.length);
+    this.head(T_DOCUMENT, key, document.length);
     this.buf.set(document, this.pos);
     this.pos += document.length;
   }
 
-  /** Writes the element type and the key (a C string). */
-  private header(type: number, key: string): void {
-    this.ensure(2 + key.length * 3);
+  // ---- internals ----
+
+  /** Ensures room for the header plus `payload` bytes, then writes the type byte and the key. */
+  private head(type: number, key: BsonKey, payload: number): void {
+    if (typeof key === "string") {
+      this.headString(type, key, payload);
+      return;
+    }
+    const n = key.length;
+    if (this.pos + 1 + n + payload > this.buf.length) this.grow(1 + n + payload);
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = type;
+    // Keys are short: a byte loop beats `set()`'s call overhead below a few dozen bytes.
+    if (n < 32) {
+      for (let i = 0; i < n; i++) buf[pos + i] = key[i]!;
+    } else {
+      buf.set(key, pos);
+    }
+    this.pos = pos + n;
+  }
+
+  /** A string key (dictionary keys): encoded straight into the buffer, no allocation. */
+  private headString(type: number, key: string, payload: number): void {
+    this.ensure(2 + key.length * 3 + payload);
     this.buf[this.pos++] = type;
     this.utf8(key);
     this.buf[this.pos++] = 0;
   }
 
+  private copyBytes(bytes: Uint8Array, n: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    for (let i = 0; i < n; i++) buf[pos + i] = bytes[i]!;
+    this.pos = pos + n;
+  }
+
+  private writeI32(value: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = value;
+    buf[pos + 1] = value >>> 8;
+    buf[pos + 2] = value >>> 16;
+    buf[pos + 3] = value >>> 24;
+    this.pos = pos + 4;
+  }
+
+  /** A safe integer as two's-complement Int64, without a BigInt allocation. */
+  private writeI64(value: number): void {
+    const hi = Math.floor(value / TWO_32);
+    const lo = value - hi * TWO_32;
+    this.writeI32(lo);
+    this.writeI32(hi);
+  }
+
+  private writeBigI64(value: bigint): void {
+    this.view.setBigInt64(this.pos, value, true);
+    this.pos += 8;
+  }
+
+  private writeF64(value: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    if (LITTLE_ENDIAN) {
+      F64[0] = value;
+      buf[pos] = F64_BYTES[0]!;
+      buf[pos + 1] = F64_BYTES[1]!;
+      buf[pos + 2] = F64_BYTES[2]!;
+      buf[pos + 3] = F64_BYTES[3]!;
+      buf[pos + 4] = F64_BYTES[4]!;
+      buf[pos + 5] = F64_BYTES[5]!;
+      buf[pos + 6] = F64_BYTES[6]!;
+      buf[pos + 7] = F64_BYTES[7]!;
+    } else {
+      this.view.setFloat64(pos, value, true);
+    }
+    this.pos = pos + 8;
+  }
+
   /** Writes `s` as UTF-8 at the position (capacity already ensured); returns the byte count. */
   private utf8(s: string): number {
+    const buf = this.buf;
     const start = this.pos;
     const n = s.length;
+    // Long strings: TextEncoder's native loop wins once its call overhead is amortised.
+    if (n > 64) {
+      const { written } = encoder.encodeInto(s, buf.subarray(start));
+      this.pos = start + written;
+      return written;
+    }
+    let pos = start;
     let i = 0;
     // ASCII fast path: most keys and many values; TextEncoder's call overhead dominates for them.
     for (; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) break;
-      this.buf[this.pos++] = c;
+      buf[pos++] = c;
     }
     if (i < n) {
-      const { written } = encoder.encodeInto(s.slice(i), this.buf.subarray(this.pos));
-      this.pos += written;
+      const { written } = encoder.encodeInto(s.slice(i), buf.subarray(pos));
+      pos += written;
     }
-    return this.pos - start;
+    this.pos = pos;
+    return pos - start;
   }
 
   private ensure(extra: number): void {
+    if (this.pos + extra > this.buf.length) this.grow(extra);
+  }
+
+  private grow(extra: number): void {
     const need = this.pos + extra;
-    if (need <= this.buf.length) return;
     let capacity = this.buf.length * 2;
     while (capacity < need) capacity *= 2;
     const next = new Uint8Array(capacity);

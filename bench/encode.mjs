@@ -1,0 +1,95 @@
+// Encode cost: the generated WeatherSensor encoder against `bson.serialize` on the same document.
+// Run with `npm run bench:encode` (builds first; imports the compiled example from dist/).
+// C's bench:queue reuses `sampleWeatherSensor` and `compareEncoders` from here.
+import { serialize } from "bson";
+import { BsonWriter } from "../dist/runtime/codegen/index.js";
+import { ObjectId } from "../dist/runtime/index.js";
+import { WeatherSensor, encodeWeatherSensor } from "../dist/examples/weather/models.realm.js";
+
+/** A WeatherSensor init object (the document of DESIGN.md, with four readings), seeded by `i`. */
+export function sampleWeatherSensor(i = 0) {
+  const at = 1_700_000_000_000 + i * 1000;
+  return {
+    id: new ObjectId(),
+    deviceId: `WX${1278 + (i % 100)}UIT`,
+    temperatureInFahrenheit: 70.5 + (i % 10) / 10,
+    barometricPressureInHg: 29.92,
+    windSpeedInMph: 12 + (i % 5),
+    readings: [0, 1, 2, 3].map((k) => ({ at: new Date(at + k * 250), value: 20.25 + k })),
+    tags: new Set(["outdoor", "roof", "calibrated"]),
+    attributes: { firmware: "2.4.1", site: "north-field" },
+    notes: "routine report",
+    location: { latitude: 47.6062, longitude: -122.3321, elevationInFeet: 520 },
+  };
+}
+
+/** The same document in its persisted shape, as a bson.serialize user would hand it over. */
+export function toPlainDocument(init) {
+  return {
+    _id: init.id,
+    deviceId: init.deviceId,
+    temperatureInFahrenheit: init.temperatureInFahrenheit,
+    barometricPressureInHg: init.barometricPressureInHg,
+    // bson writes a JS number that fits as Int32; a bigint is its Int64, like the generated encoder.
+    windSpeedInMph: BigInt(init.windSpeedInMph),
+    readings: init.readings.map((r) => ({ at: r.at, value: r.value })),
+    tags: [...init.tags],
+    attributes: { ...init.attributes },
+    notes: init.notes,
+    location: { ...init.location, elevationInFeet: BigInt(init.location.elevationInFeet) },
+  };
+}
+
+function opsPerSecond(fn, docs, minMs) {
+  // Warm up, then the best of five timed rounds (the machine is shared: the best is the least disturbed).
+  for (let i = 0; i < 20_000; i++) fn(docs[i % docs.length]);
+  let best = 0;
+  for (let round = 0; round < 5; round++) {
+    let n = 0;
+    const started = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < minMs) {
+      for (let i = 0; i < 2_000; i++) fn(docs[(n + i) % docs.length]);
+      n += 2_000;
+      elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    }
+    best = Math.max(best, (n / elapsed) * 1000);
+  }
+  return best;
+}
+
+/** Documents per second: generated encoder (into a reused writer, and with a copy out) vs bson.serialize. */
+export function compareEncoders({ minMs = 300 } = {}) {
+  const inits = Array.from({ length: 256 }, (_, i) => sampleWeatherSensor(i));
+  const plain = inits.map(toPlainDocument);
+  const writer = new BsonWriter();
+  // Same bytes, or the comparison means nothing.
+  writer.truncate(0);
+  encodeWeatherSensor(writer, inits[0]);
+  const ours = writer.copy();
+  const theirs = serialize(plain[0]);
+  if (Buffer.compare(Buffer.from(ours), theirs) !== 0) throw new Error("generated encoder and bson.serialize disagree on the bytes");
+  const encoder = WeatherSensor[Symbol.for("asymgen.encode")];
+  const generated = opsPerSecond((doc) => {
+    writer.truncate(0);
+    encoder(writer, doc);
+  }, inits, minMs);
+  const generatedCopy = opsPerSecond((doc) => {
+    writer.truncate(0);
+    encoder(writer, doc);
+    return writer.copy();
+  }, inits, minMs);
+  const bson = opsPerSecond((doc) => serialize(doc), plain, minMs);
+  return { bytes: ours.length, generated, generatedCopy, bson, ratio: generated / bson, ratioCopy: generatedCopy / bson };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = compareEncoders();
+  const fmt = (n) => Math.round(n).toLocaleString("en-US").padStart(12);
+  console.log(`WeatherSensor document: ${r.bytes} bytes of BSON`);
+  console.log(`encoder                          docs/s       ratio`);
+  console.log(`bson.serialize              ${fmt(r.bson)}        1.00`);
+  console.log(`generated (reused writer)   ${fmt(r.generated)}  ${r.ratio.toFixed(2).padStart(10)}`);
+  console.log(`generated + copy out        ${fmt(r.generatedCopy)}  ${r.ratioCopy.toFixed(2).padStart(10)}`);
+  console.log(`target generated ≥ 1.5× bson.serialize: ${r.ratio >= 1.5 ? "PASS" : "MISS"}`);
+}

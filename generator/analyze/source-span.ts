@@ -1,0 +1,22 @@
+/**
+ * Turns a TypeScript node into a plain SourceSpan, the only kind of position the IR carries.
+ */
+import { ts } from "ts-morph";
+import type { SourceSpan } from "../model/model-info.js";
+
+/** The span of `node` (from its first token, trivia excluded) in `file`. */
+export function createSourceSpan(node: ts.Node, file: ts.SourceFile): SourceSpan {
+  const start = node.getStart(file);
+  const end = node.getEnd();
+  const from = file.getLineAndCharacterOfPosition(start);
+  const to = file.getLineAndCharacterOfPosition(end);
+  return {
+    file: file.fileName,
+    line: from.line + 1,
+    column: from.character + 1,
+    start,
+    end,
+    endLine: to.line + 1,
+    endColumn: to.character + 1,
+  };
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * The `asymgen` command: parses flags with yargs and hands over to `generate()` (generate) or the
+ * server's commands (serve, apikey create). Each command's code is imported only when it runs, so
+ * `asymgen generate` never loads the database drivers and `asymgen serve` never loads ts-morph.
+ */
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { ExitCode } from "./cli/exit-codes.js";
+import { readPackageVersion } from "./cli/read-package-version.js";
+import type { GenerateCommandArgs } from "./cli/run-generate-command.js";
+import { runApiKeyCreate, runServe } from "./cli/run-server-commands.js";
+import { renderInternalError } from "./cli/render-internal-error.js";
+
+/** A usage error yargs reported: printed without a stack, exit code 2. */
+class UsageError extends Error {}
+
+/** Flag values yargs leaves undefined, removed (the commands take exact optional properties). */
+type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
+
+/** Removes undefined members, so an unset flag is absent rather than undefined. */
+function dropUndefined<T extends object>(value: T): Defined<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as Defined<T>;
+}
+
+/** Parses `argv` and runs the command; resolves with the exit code. */
+async function runCli(argv: readonly string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const parser = yargs([...argv])
+    .scriptName("asymgen")
+    .usage("$0 <command> [options]")
+    .command(
+      "generate [paths..]",
+      "Generate typed ingest-only wrappers (X.realm.ts) from model classes",
+      (command) =>
+        command
+          .positional("paths", { type: "string", array: true, default: [] as string[], describe: "Model files, folders or globs (default: the tsconfig's files)" })
+          .option("project", { alias: "p", type: "string", describe: "The tsconfig.json to use (default: ./tsconfig.json if present)" })
+          .option("out-dir", { type: "string", describe: "Write outputs under this folder, keeping relative paths" })
+          .option("schema-out", { type: "string", describe: "Write every model's canonical schema to this JSON file" })
+          .option("check", { type: "boolean", default: false, describe: "Write nothing; exit 1 if any output is missing or out of date" })
+          .option("watch", { alias: "w", type: "boolean", default: false, describe: "Regenerate what each file change touches until Ctrl+C" })
+          .option("format", { choices: ["text", "json"] as const, default: "text" as const, describe: "How to print diagnostics" })
+          .option("cache-dir", { type: "string", describe: "Where to keep the format cache between runs" })
+          .conflicts("check", "watch"),
+      async (parsed) => {
+        const args: GenerateCommandArgs = { paths: parsed.paths, check: parsed.check, watch: parsed.watch, format: parsed.format };
+        if (parsed.project !== undefined) args.project = parsed.project;
+        if (parsed["out-dir"] !== undefined) args.outDir = parsed["out-dir"];
+        if (parsed["schema-out"] !== undefined) args.schemaOut = parsed["schema-out"];
+        if (parsed["cache-dir"] !== undefined) args.cacheDir = parsed["cache-dir"];
+        // Loaded on demand: `--help` and `serve` need neither ts-morph nor prettier.
+        const { runGenerateCommand } = await import("./cli/run-generate-command.js");
+        exitCode = await runGenerateCommand(args);
+      },
+    )
+    .command(
+      "serve",
+      "Run the reference ingest server",
+      (command) =>
+        command
+          // No yargs defaults here: the server applies its own after the config file, which a
+          // default flag value would otherwise override.
+          .option("schema", { type: "string", describe: "The schema.json written by generate --schema-out [default: schema.json]" })
+          .option("app-id", { type: "string", describe: "The app id clients use (required, here or in the config file)" })
+          .option("host", { type: "string", describe: "The address to listen on [default: 127.0.0.1]" })
+          .option("port", { type: "number", describe: "The port to listen on, 0 for any free one [default: 8080]" })
+          .option("store", { type: "string", describe: "sqlite:PATH, postgres://… or mongodb://… [default: sqlite:./asymgen-data/ingest.sqlite]" })
+          .option("config", { type: "string", describe: "A JSON config file (its serve section) [default: ./asymgen.config.json if present]" })
+          .option("auth", { type: "string", describe: "Auth providers to switch on, comma-separated: anon,userpass,apikey,jwt" })
+          .option("jwt-key", { type: "string", describe: "Custom JWT key: a key file (PEM for RS256) or the HS256 secret" })
+          .option("jwt-algorithm", { choices: ["HS256", "RS256"] as const, describe: "Custom JWT algorithm [default: HS256]" })
+          .option("jwt-audience", { type: "string", describe: "The aud custom tokens must carry" })
+          .option("access-token-ttl", { type: "string", describe: "Access token lifetime, e.g. 30m [default: 30m]" })
+          .option("refresh-token-ttl", { type: "string", describe: "Refresh token lifetime, e.g. 60d [default: 60d]" })
+          .option("secret", { type: "string", describe: "Token signing secret [default: $ASYMGEN_SECRET, else one kept in the store]" })
+          .option("max-batch-documents", { type: "number", describe: "Documents per ingest batch before 413" })
+          .option("max-batch-bytes", { type: "number", describe: "Bytes per ingest batch before 413" })
+          .option("max-in-flight", { type: "number", describe: "Batches processed at once before 503 + Retry-After" })
+          .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, describe: "Lowest log level printed [default: info]" })
+          .option("quiet", { type: "boolean", describe: "Print no logs" }),
+      async (parsed) => {
+        exitCode = await runServe(
+          dropUndefined({
+            schema: parsed.schema,
+            appId: parsed["app-id"],
+            host: parsed.host,
+            port: parsed.port,
+            store: parsed.store,
+            config: parsed.config,
+            auth: parsed.auth,
+            jwtKey: parsed["jwt-key"],
+            jwtAlgorithm: parsed["jwt-algorithm"],
+            jwtAudience: parsed["jwt-audience"],
+            accessTokenTtl: parsed["access-token-ttl"],
+            refreshTokenTtl: parsed["refresh-token-ttl"],
+            secret: parsed.secret,
+            maxBatchDocuments: parsed["max-batch-documents"],
+            maxBatchBytes: parsed["max-batch-bytes"],
+            maxInFlight: parsed["max-in-flight"],
+            logLevel: parsed["log-level"],
+            quiet: parsed.quiet,
+          }),
+        );
+      },
+    )
+    .command("apikey", "Manage API keys", (command) =>
+      command
+        .command(
+          "create",
+          "Create an API key and print it",
+          (sub) =>
+            sub
+              .option("app-id", { type: "string", demandOption: true, describe: "The app id the key belongs to" })
+              .option("store", { type: "string", describe: "sqlite:PATH, postgres://… or mongodb://… [default: sqlite:./asymgen-data/ingest.sqlite]" })
+              .option("name", { type: "string", describe: "A name to remember the key by" }),
+          async (parsed) => {
+            exitCode = await runApiKeyCreate(dropUndefined({ appId: parsed["app-id"], store: parsed.store, name: parsed.name }));
+          },
+        )
+        .demandCommand(1, "Name an apikey command (create)."),
+    )
+    .demandCommand(1, "Name a command: generate, serve or apikey.")
+    .strict()
+    .recommendCommands()
+    .version(readPackageVersion())
+    .help()
+    .alias("help", "h")
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs calls this for its own validation (message set) and for a handler that threw
+      // (error set, message empty): only the first is a usage error.
+      if (error !== undefined && error !== null && !message) throw error;
+      throw new UsageError(message ?? String(error));
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`asymgen: ${error.message}\nRun "asymgen --help" for usage.\n`);
+      return ExitCode.usage;
+    }
+    process.stderr.write(renderInternalError(error));
+    return ExitCode.failed;
+  }
+  return exitCode;
+}
+
+process.exitCode = await runCli(hideBin(process.argv));

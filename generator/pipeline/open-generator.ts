@@ -1,0 +1,279 @@
+/**
+ * The generator as a long-lived session: one ts-morph project, per-file analysis results kept
+ * between runs, and `update()` that re-reads only the changed files and regenerates only what
+ * they touch. `generate()` is one `run()` of a session; watch mode and the benchmark keep one open.
+ */
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { clearConfigCache } from "prettier";
+import { FileSystemRefreshResult, Project } from "ts-morph";
+import { analyzeSourceFiles } from "../analyze/analyze-source-files.js";
+import { resolveProjectSetup, type ProjectSetup, type ProjectSetupOptions } from "../config/resolve-project-setup.js";
+import type { GenerateOptions, GenerateResult, GenerateTimings } from "../config/generate-options.js";
+import { sortDiagnostics } from "../diagnostics/create-diagnostic.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { discoverInputs, expandPath } from "../discover/discover-inputs.js";
+import { isInputFile } from "../discover/is-input-file.js";
+import { mayDeclareModels } from "../discover/may-declare-models.js";
+import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
+import { validateProject } from "../validate/validate-project.js";
+import { findCommonDir, resolveOutputPath, type OutputLayout } from "../write/output-path.js";
+import { emitOutputs } from "./emit-outputs.js";
+import { findImporters, findLinkingFiles } from "./find-affected-files.js";
+
+/** A generator kept open between runs (watch mode, the benchmark, editor integrations). */
+export interface GeneratorSession {
+  /** Reads everything afresh and regenerates every output. */
+  run(): Promise<GenerateResult>;
+  /** Re-reads `changedPaths` (changed, added or deleted files) and regenerates what they touch. */
+  update(changedPaths: readonly string[]): Promise<GenerateResult>;
+  /** Every file the loaded project reads outside node_modules, and its tsconfig: what to watch. */
+  listWatchedFiles(): string[];
+  /** Releases the project; later calls fail. */
+  close(): void;
+}
+
+/** One input's analysis, kept until the file or something it depends on changes. */
+interface FileAnalysis {
+  /** Absent when the file declares no model. */
+  info?: SourceFileInfo;
+  diagnostics: Diagnostic[];
+}
+
+/** The state of an open project: everything `update()` reuses. */
+interface LoadedProject {
+  project: Project;
+  setup: ProjectSetup;
+  inputs: Set<string>;
+  layout: OutputLayout;
+  analyses: Map<string, FileAnalysis>;
+  /** Whole-run diagnostics of discovery (a path that matched nothing). */
+  runDiagnostics: Diagnostic[];
+  /** Inputs whose outputs still have to be brought up to date (kept across failing runs). */
+  pending: Set<string>;
+}
+
+/** Opens a generator session over `options` (nothing is read until `run()` or `update()`). */
+export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  let loaded: LoadedProject | undefined;
+  let closed = false;
+  // Runs never overlap: a watcher may ask for an update while the previous one is rendering.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function setupOptions(): ProjectSetupOptions {
+    const setup: ProjectSetupOptions = { cwd };
+    if (options.project !== undefined) setup.project = options.project;
+    if (options.compilerOptions !== undefined) setup.compilerOptions = options.compilerOptions;
+    return setup;
+  }
+
+  function enqueue(work: () => Promise<GenerateResult>): Promise<GenerateResult> {
+    if (closed) return Promise.reject(new Error("The generator session is closed."));
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function runAll(): Promise<GenerateResult> {
+    const timings = createTimings();
+    const started = performance.now();
+    loaded = undefined;
+    // Prettier caches the configs it found per folder; a full run must see an edited .prettierrc.
+    await clearConfigCache();
+    const setupResult = resolveProjectSetup(setupOptions());
+    if (setupResult.setup === undefined) {
+      timings.discover = performance.now() - started;
+      return failedResult(setupResult.diagnostics, timings, started);
+    }
+    options.onProgress?.({ phase: "discover", done: 0, total: 1 });
+    const project = new Project({ compilerOptions: setupResult.setup.compilerOptions, skipAddingFilesFromTsConfig: true });
+    const discovered = discoverInputs(project, setupResult.setup, options.paths);
+    timings.discover = performance.now() - started;
+    if (discovered.diagnostics.some((diagnostic) => diagnostic.severity === "error") && discovered.files.length === 0) {
+      return failedResult(discovered.diagnostics, timings, started);
+    }
+    const rootDir = setupResult.setup.rootDir ?? findCommonDir(discovered.files);
+    const layout: OutputLayout = { rootDir };
+    if (options.outDir !== undefined) layout.outDir = path.resolve(cwd, options.outDir);
+    const state: LoadedProject = {
+      project,
+      setup: setupResult.setup,
+      inputs: new Set(discovered.files),
+      layout,
+      analyses: new Map(),
+      runDiagnostics: discovered.diagnostics,
+      pending: new Set(discovered.files),
+    };
+    analyzeInto(state, discovered.files, timings);
+    loaded = state;
+    return finish(state, new Set(discovered.files), [], timings, started);
+  }
+
+  async function updateSome(changedPaths: readonly string[]): Promise<GenerateResult> {
+    const state = loaded;
+    const changed = [...new Set(changedPaths.map((file) => path.resolve(cwd, file)))];
+    // Without a loaded project, or when the configuration itself changed, only a full run is right.
+    if (state === undefined || changed.some(isConfigurationFile)) return runAll();
+    const timings = createTimings();
+    const started = performance.now();
+    const touched = new Set<string>();
+    const removed: string[] = [];
+    for (const file of findImporters(state.project, changed)) touched.add(file);
+    for (const file of changed) {
+      const sourceFile = state.project.getSourceFile(file);
+      if (sourceFile !== undefined) {
+        touched.add(file);
+        if (sourceFile.refreshFromFileSystemSync() === FileSystemRefreshResult.Deleted) {
+          // ts-morph forgets a deleted file; make sure it is gone even when it was never read.
+          if (!sourceFile.wasForgotten()) state.project.removeSourceFile(sourceFile);
+          if (state.inputs.delete(file)) removed.push(file);
+          state.analyses.delete(file);
+          state.pending.delete(file);
+        }
+      } else if (existsSync(file) && isInputFile(file) && isNewInput(state, file)) {
+        state.project.addSourceFileAtPath(file);
+        state.inputs.add(file);
+        touched.add(file);
+      }
+    }
+    state.project.resolveSourceFileDependencies();
+    for (const file of findImporters(state.project, changed)) touched.add(file);
+    const analysed = [...state.analyses.values()].flatMap((analysis) => (analysis.info === undefined ? [] : [analysis.info]));
+    for (const file of findLinkingFiles(analysed, new Set(changed))) touched.add(file);
+    const affected = [...touched].filter((file) => state.inputs.has(file)).sort();
+    timings.discover = performance.now() - started;
+    analyzeInto(state, affected, timings);
+    for (const file of affected) state.pending.add(file);
+    return finish(state, new Set(affected), removed, timings, started);
+  }
+
+  /** Analyses `files` and replaces their cached results. */
+  function analyzeInto(state: LoadedProject, files: readonly string[], timings: GenerateTimings): void {
+    const started = performance.now();
+    options.onProgress?.({ phase: "analyze", done: 0, total: files.length });
+    const candidates = files.flatMap((file) => {
+      const sourceFile = state.project.getSourceFile(file);
+      return sourceFile !== undefined && mayDeclareModels(sourceFile) ? [sourceFile] : [];
+    });
+    const result = candidates.length === 0 ? { project: { files: [] }, diagnostics: [] } : analyzeSourceFiles(candidates, { project: state.project, inputFiles: state.inputs });
+    const fresh = new Map<string, FileAnalysis>(files.map((file) => [file, { diagnostics: [] }]));
+    for (const info of result.project.files) {
+      const analysis = fresh.get(info.file);
+      if (analysis !== undefined && info.models.length > 0) analysis.info = info;
+    }
+    for (const diagnostic of result.diagnostics) {
+      // A diagnostic belongs to the file it points into; one pointing elsewhere (or nowhere)
+      // stays with the first analysed file so it is dropped exactly when that batch is redone.
+      const owner = (diagnostic.span !== undefined ? fresh.get(diagnostic.span.file) : undefined) ?? fresh.get(files[0] ?? "");
+      owner?.diagnostics.push(diagnostic);
+    }
+    for (const [file, analysis] of fresh) state.analyses.set(file, analysis);
+    options.onProgress?.({ phase: "analyze", done: files.length, total: files.length });
+    timings.analyze = performance.now() - started;
+  }
+
+  /** Validates the whole project, then renders and writes the pending outputs if all is well. */
+  async function finish(state: LoadedProject, analysedNow: Set<string>, removedInputs: string[], timings: GenerateTimings, started: number): Promise<GenerateResult> {
+    const validateStarted = performance.now();
+    const projectInfo = buildProjectInfo(state);
+    const diagnostics = sortDiagnostics([
+      ...state.runDiagnostics,
+      ...[...state.analyses.values()].flatMap((analysis) => analysis.diagnostics),
+      ...validateProject(projectInfo),
+    ]);
+    timings.validate = performance.now() - validateStarted;
+    const models = projectInfo.files.reduce((count, file) => count + file.models.length, 0);
+    const base = { diagnostics, models, files: state.inputs.size, analyzed: analysedNow.size };
+    if (diagnostics.some((diagnostic) => diagnostic.severity === "error")) {
+      timings.total = performance.now() - started;
+      return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], ...base, timings };
+    }
+    const pending = [...state.pending].sort();
+    const emitted = await emitOutputs({
+      projectInfo,
+      files: pending.map((file) => ({ file, outFile: resolveOutputPath(file, state.layout), info: state.analyses.get(file)?.info })),
+      removedFiles: removedInputs.map((file) => resolveOutputPath(file, state.layout)),
+      schemaOut: options.schemaOut === undefined ? undefined : path.resolve(cwd, options.schemaOut),
+      check: options.check === true,
+      cacheDir: options.cacheDir ?? defaultCacheDir(cwd),
+      timings,
+      onProgress: options.onProgress,
+      log: options.log,
+      cwd,
+    });
+    if (emitted.diagnostics.length > 0) {
+      timings.total = performance.now() - started;
+      return { ok: false, ...emitted.result, ...base, diagnostics: sortDiagnostics([...diagnostics, ...emitted.diagnostics]), timings };
+    }
+    if (options.check !== true) state.pending.clear();
+    timings.total = performance.now() - started;
+    return { ok: emitted.result.stale.length === 0, ...emitted.result, ...base, timings };
+  }
+
+  function isNewInput(state: LoadedProject, file: string): boolean {
+    if (options.paths === undefined || options.paths.length === 0) {
+      // The tsconfig's include patterns decide; re-reading them is cheap next to a regeneration.
+      const setup = resolveProjectSetup(setupOptions()).setup;
+      return setup?.configFiles.includes(file) ?? false;
+    }
+    // Globs and folders are re-expanded against the project, which already holds every other match.
+    const scratch: Diagnostic[] = [];
+    return options.paths.some((given) => expandPath(state.project, cwd, given, scratch).includes(file));
+  }
+
+  function failedResult(diagnostics: Diagnostic[], timings: GenerateTimings, started: number): GenerateResult {
+    timings.total = performance.now() - started;
+    return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], diagnostics: sortDiagnostics(diagnostics), models: 0, files: 0, analyzed: 0, timings };
+  }
+
+  return {
+    run: () => enqueue(runAll),
+    update: (changedPaths) => enqueue(() => updateSome(changedPaths)),
+    listWatchedFiles: () => {
+      if (loaded === undefined) return [];
+      const files = loaded.project
+        .getSourceFiles()
+        .map((sourceFile) => sourceFile.getFilePath() as string)
+        .filter((file) => !/[\\/]node_modules[\\/]/.test(file));
+      if (loaded.setup.tsConfigFile !== undefined) files.push(loaded.setup.tsConfigFile);
+      return files;
+    },
+    close: () => {
+      closed = true;
+      loaded = undefined;
+    },
+  };
+}
+
+/** The merged IR: every input's cached analysis, in path order. */
+function buildProjectInfo(state: LoadedProject): ProjectInfo {
+  const files = [...state.inputs]
+    .sort()
+    .flatMap((file) => {
+      const info = state.analyses.get(file)?.info;
+      return info === undefined ? [] : [info];
+    });
+  return { files };
+}
+
+/**
+ * Where the format cache lives unless told: the usual `node_modules/.cache/<tool>` of the project,
+ * or, in a folder without node_modules, a shared folder under the OS temp dir (the cache is
+ * content-addressed, so sharing it is safe).
+ */
+function defaultCacheDir(cwd: string): string {
+  return existsSync(path.join(cwd, "node_modules")) ? path.join(cwd, "node_modules", ".cache", "asymgen") : path.join(os.tmpdir(), "asymgen-format-cache");
+}
+
+/** A tsconfig, package.json or prettier config change can alter every output. */
+function isConfigurationFile(file: string): boolean {
+  const name = path.basename(file);
+  return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\.|^\.editorconfig$/.test(name);
+}
+
+function createTimings(): GenerateTimings {
+  return { discover: 0, analyze: 0, validate: 0, render: 0, write: 0, total: 0 };
+}

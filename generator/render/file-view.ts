@@ -1,0 +1,92 @@
+/**
+ * The view model of one generated file: every decision (names, types, checks, layout, which
+ * runtime symbols) is made while building it, so templates/ only prints.
+ */
+
+/** An import line; `multiline` when the one-line form would exceed the print width. */
+export interface ImportView {
+  specifiers: string[];
+  from: string;
+  typeOnly: boolean;
+  multiline: boolean;
+}
+
+/** A module-level pre-encoded key: `const K_deviceId = keyBytes("deviceId");`. */
+export interface KeyConstantView {
+  name: string;
+  /** The persisted name as a string literal. */
+  literal: string;
+}
+
+/** An object literal printed expanded (one entry a line), as prettier keeps such objects. */
+export type LiteralEntry = { key: string; value: string } | { key: string; entries: LiteralEntry[] };
+
+/** A member of the init interface or a field of the class. */
+export interface MemberView {
+  /** Comment lines without indentation, or empty. */
+  docs: string[];
+  /** The key as printed (an identifier, or a quoted string). */
+  key: string;
+  optional: boolean;
+  type: string;
+}
+
+/** How one value (a property, or a collection's element) is checked and written. */
+export type ValueView =
+  /** `invalidWhen` holds `$` where the value goes; `put` is a BsonWriter method. */
+  | { kind: "check"; invalidWhen: string; expected: string; put: string }
+  | { kind: "mixed" }
+  | { kind: "embedded"; encoder: string };
+
+/** The encoding of one persisted property, in document order. */
+export interface EncodeStepView {
+  /** Local holding the value (`v_deviceId`). */
+  local: string;
+  /** The expression read into `local` (with the default applied when there is one). */
+  read: string;
+  /** Absent/undefined values are left out and null is written as null (not for mixed). */
+  optional: boolean;
+  shape: "single" | "list" | "set" | "dictionary";
+  /** The pre-encoded key constant. */
+  key: string;
+  /** The TypeScript name as a string literal, for error paths. */
+  path: string;
+  /** Locals for a collection: its start and (lists/sets) its element counter. */
+  container: string;
+  counter: string;
+  value: ValueView;
+  /** For collections: null elements are allowed (written as null). */
+  elementNullable: boolean;
+}
+
+/** One generated model: init interface, class and encoder. */
+export interface ModelView {
+  className: string;
+  initName: string;
+  encoderName: string;
+  docs: string[];
+  schema: LiteralEntry[];
+  initMembers: MemberView[];
+  fields: MemberView[];
+  /** Statements of the constructor body. */
+  assignments: string[];
+  /** Whether the encoder's parameters go one a line (the signature does not fit). */
+  encoderSignatureMultiline: boolean;
+  steps: EncodeStepView[];
+}
+
+/** One generated file. */
+export interface FileView {
+  header: string;
+  imports: ImportView[];
+  /** Comment lines after the imports (things the generator could not do, said plainly). */
+  notes: string[];
+  keyConstants: KeyConstantView[];
+  models: ModelView[];
+  /**
+   * Reasons the printed text may differ from prettier's output for the default options (a
+   * line over the width, a user expression or comment printed verbatim): each sends the text
+   * through prettier. Empty means the templates' output is already prettier's.
+   */
+  untrusted: string[];
+}

@@ -1,0 +1,71 @@
+/**
+ * The symbol table between generated code and the runtime: every name a generated file imports
+ * from "asymgen/codegen" or "asymgen" is spelled here once, and checked against the modules'
+ * real exports with `satisfies`, so renaming a runtime export breaks this build, not a user's.
+ */
+import type * as codegen from "../../runtime/codegen/index.js";
+import type * as runtime from "../../runtime/index.js";
+
+/** The module specifier generated code imports runtime primitives from. */
+export const CODEGEN_MODULE = "asymgen/codegen";
+
+/** The module specifier generated code imports value types from. */
+export const RUNTIME_MODULE = "asymgen";
+
+/** Values generated code calls, from "asymgen/codegen". */
+export const codegenValues = {
+  atIndex: "atIndex",
+  atKey: "atKey",
+  atProperty: "atProperty",
+  encodeSymbol: "encodeSymbol",
+  indexKey: "indexKey",
+  indexPath: "indexPath",
+  invalid: "invalid",
+  invalidKey: "invalidKey",
+  isData: "isData",
+  isDecimal128: "isDecimal128",
+  isDictionaryKey: "isDictionaryKey",
+  isFiniteNumber: "isFiniteNumber",
+  isInt64: "isInt64",
+  isObject: "isObject",
+  isObjectId: "isObjectId",
+  isPlainObject: "isPlainObject",
+  isUuid: "isUuid",
+  isValidDate: "isValidDate",
+  keyBytes: "keyBytes",
+  keyPath: "keyPath",
+  MIXED_EXPECTED: "MIXED_EXPECTED",
+  putMixed: "putMixed",
+} as const satisfies { [K in keyof typeof codegen]?: K };
+
+/** Types generated code names, from "asymgen/codegen". */
+export const codegenTypes = {
+  BsonWriter: "BsonWriter",
+  CanonicalObjectSchema: "CanonicalObjectSchema",
+  GeneratedModelClass: "GeneratedModelClass",
+} as const;
+
+// Type-only exports are not keys of `typeof codegen`; naming each here makes a rename a
+// compile error all the same.
+type CheckCodegenTypes = [codegen.BsonWriter, codegen.CanonicalObjectSchema, codegen.GeneratedModelClass];
+
+/** Value types generated init types name, from "asymgen". */
+export const runtimeTypes = {
+  Decimal128: "Decimal128",
+  MixedValue: "MixedValue",
+  ObjectId: "ObjectId",
+  UUID: "UUID",
+} as const;
+
+type CheckRuntimeTypes = [runtime.Decimal128, runtime.MixedValue, runtime.ObjectId, runtime.UUID];
+
+/** A name generated code may import from "asymgen/codegen". */
+export type CodegenSymbol = (typeof codegenValues)[keyof typeof codegenValues] | (typeof codegenTypes)[keyof typeof codegenTypes];
+
+/** A name generated code may import from "asymgen". */
+export type RuntimeSymbol = (typeof runtimeTypes)[keyof typeof runtimeTypes];
+
+/** Names only used in types, imported with `type`. */
+export const TYPE_ONLY_SYMBOLS: ReadonlySet<string> = new Set<string>([...Object.values(codegenTypes), ...Object.values(runtimeTypes)]);
+
+export type { CheckCodegenTypes as _CheckCodegenTypes, CheckRuntimeTypes as _CheckRuntimeTypes };

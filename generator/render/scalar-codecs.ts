@@ -1,0 +1,43 @@
+/**
+ * Per database type: the TypeScript type an init object gives, the check a generated encoder
+ * runs and the BsonWriter method it calls. One table, so the type mapping (README) and the
+ * encoder cannot drift apart.
+ */
+import type { ScalarTypeName } from "../../runtime/schema/canonical-schema.js";
+import { codegenValues as rt, runtimeTypes } from "./runtime-symbols.js";
+
+/** What a scalar type becomes in generated code. */
+export interface ScalarCodec {
+  /** The init type (`number | bigint` for int: a bigint carries the full Int64 range). */
+  type: string;
+  /** Value-level imports from "asymgen" the type needs. */
+  typeImports: string[];
+  /** The condition under which `$` is invalid. */
+  invalidWhen: string;
+  /** What the error says is expected. */
+  expected: string;
+  /** The BsonWriter method that writes it. */
+  put: string;
+  /** Runtime predicates the check calls. */
+  uses: string[];
+}
+
+/** The codec of each scalar type except `mixed`, which is encoded by its runtime type. */
+export const SCALAR_CODECS: Record<Exclude<ScalarTypeName, "mixed">, ScalarCodec> = {
+  bool: { type: "boolean", typeImports: [], invalidWhen: 'typeof $ !== "boolean"', expected: "a boolean", put: "putBool", uses: [] },
+  // int: a JS number is exact only up to 2^53, so numbers must be safe integers and a bigint
+  // carries the rest of Int64; both are written as BSON Int64, like Realm's int.
+  int: { type: "number | bigint", typeImports: [], invalidWhen: `!${rt.isInt64}($)`, expected: "an integer (number or bigint)", put: "putInt64", uses: [rt.isInt64] },
+  // float is written as a double (BSON has no 32-bit float), as Realm's sync writes it.
+  float: { type: "number", typeImports: [], invalidWhen: `!${rt.isFiniteNumber}($)`, expected: "a finite number", put: "putDouble", uses: [rt.isFiniteNumber] },
+  double: { type: "number", typeImports: [], invalidWhen: `!${rt.isFiniteNumber}($)`, expected: "a finite number", put: "putDouble", uses: [rt.isFiniteNumber] },
+  decimal128: { type: runtimeTypes.Decimal128, typeImports: [runtimeTypes.Decimal128], invalidWhen: `!${rt.isDecimal128}($)`, expected: "a Decimal128", put: "putDecimal128", uses: [rt.isDecimal128] },
+  objectId: { type: runtimeTypes.ObjectId, typeImports: [runtimeTypes.ObjectId], invalidWhen: `!${rt.isObjectId}($)`, expected: "an ObjectId", put: "putObjectId", uses: [rt.isObjectId] },
+  uuid: { type: runtimeTypes.UUID, typeImports: [runtimeTypes.UUID], invalidWhen: `!${rt.isUuid}($)`, expected: "a UUID", put: "putUuid", uses: [rt.isUuid] },
+  string: { type: "string", typeImports: [], invalidWhen: 'typeof $ !== "string"', expected: "a string", put: "putString", uses: [] },
+  data: { type: "Uint8Array | ArrayBuffer", typeImports: [], invalidWhen: `!${rt.isData}($)`, expected: "binary data (a Uint8Array or an ArrayBuffer)", put: "putData", uses: [rt.isData] },
+  date: { type: "Date", typeImports: [], invalidWhen: `!${rt.isValidDate}($)`, expected: "a valid Date", put: "putDate", uses: [rt.isValidDate] },
+};
+
+/** The init type of `mixed`. */
+export const MIXED_TYPE = runtimeTypes.MixedValue;

@@ -1,0 +1,21 @@
+/** Rule: embedded objects have no primary key (they live inside their parent). */
+import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
+import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+
+/** Reports `@PrimaryKey()` in an embedded model. */
+export const checkEmbeddedPrimaryKey: ModelRule = (project, report) => {
+  for (const model of listModels(project)) {
+    if (model.kind !== "embedded") continue;
+    for (const key of listPersistedProperties(model).filter((p) => p.primaryKey)) {
+      const decorator = key.decorators.find((d) => d.name === "PrimaryKey");
+      report(
+        createDiagnostic("embeddedWithPrimaryKey", {
+          message: `Embedded model "${model.name}" has a primary key, "${key.name}"; embedded objects cannot have one.`,
+          span: decorator?.span ?? key.span,
+          related: [inModel(model)],
+          hint: `remove @PrimaryKey() from "${key.name}"`,
+        }),
+      );
+    }
+  }
+};

@@ -1,0 +1,24 @@
+/** Rule: `@Indexed` is on a type Realm can index: bool, int, string, objectId, uuid, date or mixed. */
+import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
+import { describeType, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+
+const indexable = new Set(["bool", "int", "string", "objectId", "uuid", "date", "mixed"]);
+
+/** Reports `@Indexed()` on floats, doubles, decimals, data, links and collections. */
+export const checkIndexedType: ModelRule = (project, report) => {
+  for (const model of listModels(project)) {
+    for (const property of listPersistedProperties(model)) {
+      if (!property.indexed || property.type.kind === "unsupported") continue;
+      if (property.type.kind === "scalar" && indexable.has(property.type.scalar)) continue;
+      const decorator = property.decorators.find((d) => d.name === "Indexed");
+      report(
+        createDiagnostic("indexedUnsupportedType", {
+          message: `"${property.name}" has type ${describeType(property.type)}, which Realm cannot index.`,
+          span: decorator?.span ?? property.span,
+          related: [inModel(model)],
+          hint: `remove @Indexed() from "${property.name}" (indexable: bool, int, string, objectId, uuid, date, mixed)`,
+        }),
+      );
+    }
+  }
+};

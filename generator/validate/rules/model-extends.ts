@@ -1,0 +1,18 @@
+/** Rule: a model extends no class (its schema is exactly the properties it declares). */
+import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
+import { inModel, listModels, type ModelRule } from "../model-rule.js";
+
+/** Reports an `extends` clause on a model class. */
+export const checkModelExtends: ModelRule = (project, report) => {
+  for (const model of listModels(project)) {
+    if (model.extendsSpan === undefined) continue;
+    report(
+      createDiagnostic("modelExtends", {
+        message: `Model "${model.className}" extends another class; a model's schema comes only from the properties it declares.`,
+        span: model.extendsSpan,
+        related: [inModel(model)],
+        hint: `remove the extends clause and declare the inherited properties in "${model.className}"`,
+      }),
+    );
+  }
+};

@@ -1,0 +1,21 @@
+/** Rule: sets cannot hold embedded objects (Realm core's rule: embedded objects have no identity to compare). */
+import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
+import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+
+/** Reports `Set<_Reading>` where `_Reading` is embedded. */
+export const checkSetOfEmbedded: ModelRule = (project, report) => {
+  for (const model of listModels(project)) {
+    for (const property of listPersistedProperties(model)) {
+      const type = property.type;
+      if (type.kind !== "set" || type.element.kind !== "link" || type.element.target?.kind !== "embedded") continue;
+      report(
+        createDiagnostic("setOfEmbedded", {
+          message: `The set "${property.name}" holds embedded objects ("${type.element.target.name}"); sets cannot hold embedded objects.`,
+          span: type.span,
+          related: [inModel(model)],
+          hint: `use a list instead: "${property.name}!: ${type.element.targetClass}[]"`,
+        }),
+      );
+    }
+  }
+};

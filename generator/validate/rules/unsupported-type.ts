@@ -1,0 +1,62 @@
+/** Rule: every persisted property has a type asymgen can map to a database type. */
+import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
+import type { DiagnosticCodeId } from "../../diagnostics/codes.js";
+import type { PropertyInfo, TypeInfo, UnsupportedTypeInfo } from "../../model/model-info.js";
+import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+
+const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
+  unresolved: "unresolvedType",
+  missing: "missingType",
+  any: "anyType",
+  unknown: "anyType",
+  union: "unionType",
+  map: "mapType",
+  tuple: "tupleType",
+  function: "functionType",
+  other: "unsupportedType",
+};
+
+/** Reports the first unsupported type inside each persisted property's type. */
+export const checkUnsupportedType: ModelRule = (project, report) => {
+  for (const model of listModels(project)) {
+    for (const property of listPersistedProperties(model)) {
+      const type = findUnsupported(property.type);
+      if (type === undefined) continue;
+      const { message, hint } = describe(property, type);
+      report(createDiagnostic(codes[type.reason], { message, span: type.span, related: [inModel(model)], hint }));
+    }
+  }
+};
+
+function findUnsupported(type: TypeInfo): UnsupportedTypeInfo | undefined {
+  if (type.kind === "unsupported") return type;
+  if (type.kind === "list" || type.kind === "set" || type.kind === "dictionary") return findUnsupported(type.element);
+  return undefined;
+}
+
+const ignoreHint = (property: PropertyInfo) => `or mark "${property.name}" with @Ignored() to leave it out`;
+
+function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message: string; hint: string } {
+  switch (type.reason) {
+    case "unresolved":
+      return { message: `The type "${type.text}" of "${property.name}" cannot be resolved.`, hint: `import "${type.text.replace(/<.*$/s, "")}" or correct its name` };
+    case "missing":
+      return { message: `"${property.name}" has no type annotation and no initializer to infer its type from.`, hint: `declare its type, e.g. "${property.name}!: string"` };
+    case "any":
+    case "unknown":
+      return { message: `"${property.name}" has type "${type.text}", which has no database type.`, hint: `use a specific type, or Types.Mixed for a value of any scalar type, ${ignoreHint(property)}` };
+    case "union":
+      return { message: `"${property.name}" has the union type "${type.text}"; only unions with null or undefined are supported.`, hint: `use Types.Mixed for values of several types, ${ignoreHint(property)}` };
+    case "map":
+      return { message: `"${property.name}" has type "${type.text}"; Map is not supported.`, hint: `use Record<string, T> (a dictionary), ${ignoreHint(property)}` };
+    case "tuple":
+      return { message: `"${property.name}" has the tuple type "${type.text}"; tuples are not supported.`, hint: `use a list (T[]) or an embedded model with named properties` };
+    case "function":
+      return { message: `"${property.name}" has the function type "${type.text}"; functions cannot be persisted.`, hint: `make it a method, ${ignoreHint(property)}` };
+    case "other":
+      return {
+        message: `"${property.name}" has type "${type.text}", which asymgen cannot persist.`,
+        hint: `use string, boolean, number, bigint, Date, Uint8Array, ObjectId, UUID, Decimal128, a Types.* type, a model class, T[], Set<T> or Record<string, T>, ${ignoreHint(property)}`,
+      };
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Where the generated file of an input goes: `X.realm.ts` beside `X.ts`, or under `--out-dir`
+ * at the same path relative to the common root.
+ */
+import path from "node:path";
+
+/** The place outputs go and the root their relative paths are kept from. */
+export interface OutputLayout {
+  /** Absolute; absent: outputs go beside their inputs. */
+  outDir?: string;
+  /** Absolute; the folder input paths are taken relative to under `outDir`. */
+  rootDir: string;
+}
+
+/** The absolute path of the generated file for the absolute input path `sourceFile`. */
+export function resolveOutputPath(sourceFile: string, layout: OutputLayout): string {
+  const parsed = path.parse(sourceFile);
+  // `.mts`/`.cts` keep their module flavour; `.tsx` models produce plain `.ts` (no JSX inside).
+  const extension = parsed.ext === ".mts" || parsed.ext === ".cts" ? parsed.ext : ".ts";
+  const name = `${parsed.name}.realm${extension}`;
+  if (layout.outDir === undefined) return path.join(parsed.dir, name);
+  const relativeDir = path.relative(layout.rootDir, parsed.dir);
+  // An input outside the root would climb out of outDir; flatten the climb so it stays inside.
+  const safeDir = relativeDir.split(path.sep).filter((part) => part !== "..").join(path.sep);
+  return path.join(layout.outDir, safeDir, name);
+}
+
+/** The deepest folder holding every one of `files` (absolute paths). */
+export function findCommonDir(files: readonly string[]): string {
+  if (files.length === 0) return process.cwd();
+  let common = path.dirname(files[0]!).split(path.sep);
+  for (const file of files.slice(1)) {
+    const parts = path.dirname(file).split(path.sep);
+    let length = 0;
+    while (length < common.length && length < parts.length && common[length] === parts[length]) length++;
+    common = common.slice(0, length);
+  }
+  return common.join(path.sep) || path.sep;
+}

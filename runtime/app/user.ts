@@ -1,0 +1,203 @@
+/**
+ * A user of an `App`: holds the tokens, refreshes the access token before it expires and when
+ * the server refuses it, and tells listeners (sync sessions) when the session ends.
+ */
+import type { App } from "./app.js";
+import { AuthError, SessionExpiredError } from "./auth-error.js";
+import { decodeJwtExpiry } from "./decode-jwt-expiry.js";
+import { parseJsonBody, sendHttpRequest, type HttpRequest, type HttpResponse } from "./http-request.js";
+
+/** The auth providers the ingest server offers (App Services names). */
+export type ProviderType = "anon-user" | "local-userpass" | "api-key" | "custom-token";
+
+/** Realm's user states. */
+export type UserState = "LoggedIn" | "LoggedOut";
+
+/** The persisted form of a user (what `App` writes under its `baseFilePath`). */
+export interface UserRecord {
+  id: string;
+  deviceId: string;
+  providerType: ProviderType;
+  accessToken: string | null;
+  refreshToken: string | null;
+}
+
+/** An authenticated request to the server, by path under the base URL. */
+export interface AuthorizedRequest extends Omit<HttpRequest, "url"> {
+  path: string;
+}
+
+/** Refresh this long before expiry at most; a short-lived token refreshes at 80% of its life. */
+const MAX_REFRESH_MARGIN_MS = 30_000;
+const SESSION_PATH = "/api/client/v2.0/auth/session";
+
+/** A user of an app: log in through `app.logIn(credentials)`. */
+export class User {
+  private readonly listeners = new Set<() => void>();
+  private refreshing: Promise<string> | null = null;
+
+  /** @internal Created by `App`. */
+  constructor(
+    /** The app this user belongs to. */
+    readonly app: App,
+    private record: UserRecord,
+  ) {}
+
+  /** The server's id for this user. */
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** The device id the server assigned at login. */
+  get deviceId(): string {
+    return this.record.deviceId;
+  }
+
+  /** The provider the user logged in with. */
+  get providerType(): ProviderType {
+    return this.record.providerType;
+  }
+
+  /** The current access token (a JWT), or null once logged out. */
+  get accessToken(): string | null {
+    return this.record.accessToken;
+  }
+
+  /** The refresh token, or null once logged out. */
+  get refreshToken(): string | null {
+    return this.record.refreshToken;
+  }
+
+  /** "LoggedIn" while the user holds a refresh token the server has not refused. */
+  get state(): UserState {
+    return this.record.refreshToken === null ? "LoggedOut" : "LoggedIn";
+  }
+
+  /** True while `state` is "LoggedIn". */
+  get isLoggedIn(): boolean {
+    return this.state === "LoggedIn";
+  }
+
+  /** Calls `callback` whenever the user logs in, refreshes, logs out or loses the session. */
+  addListener(callback: () => void): void {
+    this.listeners.add(callback);
+  }
+
+  /** Stops calling `callback`. */
+  removeListener(callback: () => void): void {
+    this.listeners.delete(callback);
+  }
+
+  /** Stops calling every listener. */
+  removeAllListeners(): void {
+    this.listeners.clear();
+  }
+
+  /**
+   * Logs out: the server revokes the refresh token and the user forgets both tokens. Sync
+   * sessions pause; queued data stays on disk and uploads after the next login.
+   */
+  async logOut(): Promise<void> {
+    const refreshToken = this.record.refreshToken;
+    this.setTokens(null, null);
+    if (refreshToken === null) return;
+    try {
+      await sendHttpRequest({
+        method: "DELETE",
+        url: this.app.baseUrl + SESSION_PATH,
+        headers: { authorization: `Bearer ${refreshToken}` },
+        timeoutMs: 10_000,
+      });
+    } catch {
+      // Offline: the local logout stands; the refresh token expires on the server in time.
+    }
+  }
+
+  /** Gets a new access token with the refresh token; a refused refresh ends the session. */
+  async refreshAccessToken(): Promise<string> {
+    // One refresh at a time: concurrent callers share it.
+    this.refreshing ??= this.requestAccessToken().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  /**
+   * @internal Sends a request with the access token, refreshing it first when it is about to
+   * expire and once more if the server answers 401. Throws `SessionExpiredError` when the user
+   * is logged out or the refresh is refused.
+   */
+  async sendAuthorized(request: AuthorizedRequest): Promise<HttpResponse> {
+    const token = await this.freshAccessToken();
+    const response = await this.sendWithToken(request, token);
+    if (response.status !== 401) return response;
+    const refreshed = await this.refreshAccessToken();
+    return this.sendWithToken(request, refreshed);
+  }
+
+  /** @internal Replaces the tokens after a login (same user logging in again). */
+  updateFromLogin(record: UserRecord): void {
+    this.record = { ...record };
+    this.emitChange();
+  }
+
+  /** @internal The persisted form. */
+  toRecord(): UserRecord {
+    return { ...this.record };
+  }
+
+  private async freshAccessToken(): Promise<string> {
+    const token = this.record.accessToken;
+    if (this.record.refreshToken === null) throw new SessionExpiredError("the user is logged out");
+    if (token === null) return this.refreshAccessToken();
+    const lifetime = decodeJwtExpiry(token);
+    if (lifetime === null) return token;
+    const span = lifetime.issuedAt === null ? Infinity : lifetime.expiresAt - lifetime.issuedAt;
+    const margin = Math.min(MAX_REFRESH_MARGIN_MS, span / 5);
+    return Date.now() >= lifetime.expiresAt - margin ? this.refreshAccessToken() : token;
+  }
+
+  private sendWithToken(request: AuthorizedRequest, token: string): Promise<HttpResponse> {
+    const { path, ...rest } = request;
+    return sendHttpRequest({
+      ...rest,
+      url: this.app.baseUrl + path,
+      headers: { ...request.headers, authorization: `Bearer ${token}` },
+    });
+  }
+
+  private async requestAccessToken(): Promise<string> {
+    const refreshToken = this.record.refreshToken;
+    if (refreshToken === null) throw new SessionExpiredError("the user is logged out");
+    const response = await sendHttpRequest({
+      method: "POST",
+      url: this.app.baseUrl + SESSION_PATH,
+      headers: { authorization: `Bearer ${refreshToken}` },
+      timeoutMs: 30_000,
+    });
+    const body = parseJsonBody(response);
+    if (response.status === 401) {
+      // The session is over; only drop it if nobody logged in again meanwhile.
+      if (this.record.refreshToken === refreshToken) this.setTokens(null, null);
+      throw new SessionExpiredError();
+    }
+    if (response.status < 200 || response.status >= 300 || typeof body["access_token"] !== "string") {
+      const message = typeof body["error"] === "string" ? body["error"] : `HTTP ${response.status}`;
+      const code = typeof body["error_code"] === "string" ? body["error_code"] : "";
+      throw new AuthError(`refreshing the access token failed: ${message}`, response.status, code);
+    }
+    const accessToken = body["access_token"];
+    if (this.record.refreshToken === refreshToken) this.setTokens(accessToken, refreshToken);
+    return accessToken;
+  }
+
+  private setTokens(accessToken: string | null, refreshToken: string | null): void {
+    this.record = { ...this.record, accessToken, refreshToken };
+    this.emitChange();
+  }
+
+  private emitChange(): void {
+    this.app.saveUsers();
+    for (const listener of [...this.listeners]) listener();
+  }
+}

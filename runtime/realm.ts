@@ -1,0 +1,220 @@
+/**
+ * `Realm`: the app's handle on the on-device queue, shaped like Realm JS's write side —
+ * `Realm.open`, `write`, `ingest`, `close` — and nothing of its read side: ingested objects
+ * go to disk and on to the server, and no API hands them back.
+ */
+import type { BsonWriter } from "./encode/bson-writer.js";
+import { encodeSymbol, type GeneratedModelClass } from "./codegen/model-class.js";
+import { RealmSchemaError, TransactionStateError } from "./errors.js";
+import { DurableQueue, type Durability, type QueueStats } from "./queue/durable-queue.js";
+import type { CanonicalObjectSchema } from "./schema/canonical-schema.js";
+import type { SyncConfiguration, SyncSession } from "./sync/sync-session.js";
+
+/** What `Realm.open` takes. */
+export interface RealmConfiguration {
+  /** The generated model classes to ingest (embedded ones may be listed or reached through links). */
+  schema: readonly GeneratedModelClass<any>[];
+  /** The queue directory (created if missing). */
+  path: string;
+  /** "full" (default): fdatasync at every commit, survives power loss; "os": survives a process crash. */
+  durability?: Durability;
+  /** Most bytes the pending backlog may take on disk; past it `ingest`/`write` throw `QueueFullError`. Default: unlimited. */
+  maxQueueBytes?: number;
+  /** Segment size before rollover (default 64 MiB); small values are for tests. */
+  segmentBytes?: number;
+  /** Upload to a server through a sync session; without it data waits on disk. */
+  sync?: SyncConfiguration;
+}
+
+/** Any generated model class, whatever its init type. */
+type AnyModelClass = GeneratedModelClass<any>;
+
+/** The init object a generated class's constructor takes. */
+export type ModelInit<M> = M extends GeneratedModelClass<infer Init> ? Init : never;
+
+interface ModelEntry {
+  table: string;
+  embedded: boolean;
+  encode: (writer: BsonWriter, value: unknown) => void;
+}
+
+/** An open on-device queue of ingest-only objects. */
+export class Realm {
+  readonly #queue: DurableQueue;
+  readonly #models: Map<Function, ModelEntry>;
+  #syncSession: SyncSession | null = null;
+
+  private constructor(
+    queue: DurableQueue,
+    models: Map<Function, ModelEntry>,
+    /** The canonical schemas of the models, in the order given. */
+    readonly schema: readonly CanonicalObjectSchema[],
+  ) {
+    this.#queue = queue;
+    this.#models = models;
+  }
+
+  /**
+   * Opens (creating if needed) the queue at `config.path`: recovers it after a crash, takes its
+   * lock (a second process gets `QueueLockedError`) and, with `config.sync`, starts a sync session.
+   */
+  static async open(config: RealmConfiguration): Promise<Realm> {
+    const { models, schema } = indexSchema(config.schema);
+    const queue = DurableQueue.open({
+      path: config.path,
+      ...(config.durability !== undefined && { durability: config.durability }),
+      ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
+      ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
+    });
+    const realm = new Realm(queue, models, schema);
+    if (config.sync !== undefined) {
+      try {
+        // Loaded on demand so an app that only queues never loads the sync client.
+        const { openSyncSession } = await import("./sync/sync-session.js");
+        realm.#syncSession = openSyncSession(queue, config.sync);
+      } catch (error) {
+        queue.close();
+        throw error;
+      }
+    }
+    return realm;
+  }
+
+  /** The queue directory. */
+  get path(): string {
+    return this.#queue.dir;
+  }
+
+  /** The sync session uploading this queue; null when opened without `sync`. */
+  get syncSession(): SyncSession | null {
+    return this.#syncSession;
+  }
+
+  /** Whether `close` was called. */
+  get isClosed(): boolean {
+    return this.#queue.isClosed;
+  }
+
+  /** Whether a write transaction is open (inside a `write` callback). */
+  get isInTransaction(): boolean {
+    return this.#queue.isInTransaction;
+  }
+
+  /**
+   * Runs `callback` as one transaction and returns its result. When `write` returns, the
+   * transaction is on disk; if `callback` throws, nothing of it is queued.
+   */
+  write<T>(callback: () => T): T {
+    return this.#runTransaction(callback, this.#durabilitySync());
+  }
+
+  /**
+   * Runs `callback` as one transaction and resolves with its result once the transaction is
+   * durable; transactions committed meanwhile share one disk flush (group commit).
+   */
+  async writeAsync<T>(callback: () => T): Promise<T> {
+    const result = this.#runTransaction(callback, false);
+    await this.#queue.whenDurable();
+    return result;
+  }
+
+  /** Validates `init` with `Model`'s generated encoder, queues it in the open transaction and returns its sequence number. */
+  ingest<M extends AnyModelClass>(Model: M, init: ModelInit<M>): number;
+  /** Queues an instance of a generated class in the open transaction and returns its sequence number. */
+  ingest(object: object): number;
+  ingest(modelOrObject: AnyModelClass | object, init?: unknown): number {
+    if (this.isClosed) throw new TransactionStateError("the Realm is closed");
+    if (!this.#queue.isInTransaction) throw new TransactionStateError("ingest must be called inside realm.write()");
+    let Model: Function;
+    let value: unknown;
+    if (typeof modelOrObject === "function") {
+      Model = modelOrObject;
+      value = init;
+    } else if (typeof modelOrObject === "object" && modelOrObject !== null) {
+      Model = modelOrObject.constructor;
+      value = modelOrObject;
+    } else {
+      throw new RealmSchemaError(`ingest takes a model class and an init object, or a model instance; got ${String(modelOrObject)}`);
+    }
+    const entry = this.#models.get(Model);
+    if (entry === undefined) {
+      throw new RealmSchemaError(`"${Model.name}" is not in this Realm's schema; list it in Realm.open({ schema })`);
+    }
+    if (entry.embedded) {
+      throw new RealmSchemaError(`"${entry.table}" is an embedded model: it can only be ingested inside an asymmetric object`);
+    }
+    return this.#queue.append(entry.table, entry.encode, value);
+  }
+
+  /** The backlog on disk: pending documents, their bytes, and the oldest one's commit time. */
+  queueStats(): QueueStats {
+    return this.#queue.stats();
+  }
+
+  /** Closes the sync session and the queue (flushing what is committed) and releases the lock. Idempotent. */
+  close(): void {
+    if (this.#queue.isClosed) return;
+    if (this.#queue.isInTransaction) throw new TransactionStateError("cannot close a Realm inside a write transaction");
+    const session = this.#syncSession as { close?: () => unknown } | null;
+    this.#syncSession = null;
+    try {
+      const closing = session?.close?.();
+      if (closing instanceof Promise) closing.catch(() => undefined);
+    } finally {
+      this.#queue.close();
+    }
+  }
+
+  #durabilitySync(): boolean {
+    return this.#queue.durability === "full";
+  }
+
+  #runTransaction<T>(callback: () => T, sync: boolean): T {
+    if (this.isClosed) throw new TransactionStateError("the Realm is closed");
+    const queue = this.#queue;
+    queue.begin();
+    let result: T;
+    try {
+      result = callback();
+      if (isThenable(result)) {
+        throw new TransactionStateError("a write callback must be synchronous: it returned a promise, so the transaction was rolled back");
+      }
+    } catch (error) {
+      queue.rollback();
+      throw error;
+    }
+    queue.commit(sync);
+    return result;
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Checks the configured classes and indexes them by constructor. */
+function indexSchema(classes: readonly AnyModelClass[]): { models: Map<Function, ModelEntry>; schema: CanonicalObjectSchema[] } {
+  if (!Array.isArray(classes) || classes.length === 0) throw new RealmSchemaError("Realm.open needs a schema: a non-empty array of generated model classes");
+  const models = new Map<Function, ModelEntry>();
+  const names = new Set<string>();
+  const schema: CanonicalObjectSchema[] = [];
+  for (const Model of classes) {
+    const label = typeof Model === "function" ? Model.name || "(anonymous class)" : String(Model);
+    const objectSchema = typeof Model === "function" ? (Model as { schema?: CanonicalObjectSchema }).schema : undefined;
+    const encode = typeof Model === "function" ? (Model as Partial<AnyModelClass>)[encodeSymbol] : undefined;
+    if (objectSchema === undefined || typeof objectSchema.name !== "string" || typeof encode !== "function") {
+      throw new RealmSchemaError(`${label} is not a generated model class (no static schema or encoder); list the classes from X.realm.ts`);
+    }
+    if (!objectSchema.asymmetric && !objectSchema.embedded) {
+      throw new RealmSchemaError(`"${objectSchema.name}" is neither asymmetric nor embedded; asymgen only ingests asymmetric objects`);
+    }
+    if (names.has(objectSchema.name)) throw new RealmSchemaError(`two models are named "${objectSchema.name}" in the schema`);
+    names.add(objectSchema.name);
+    schema.push(objectSchema);
+    // Bound so a generated encoder may refer to `this` (its class) like any static method.
+    models.set(Model, { table: objectSchema.name, embedded: objectSchema.embedded, encode: encode.bind(Model) as ModelEntry["encode"] });
+  }
+  return { models, schema };
+}
+
+export type { Durability, QueueStats };

@@ -1,0 +1,235 @@
+/**
+ * The auth logic behind the App Services-compatible routes. All state lives in the store's auth
+ * records, so any server sharing the store can refresh or check any token.
+ *
+ * Records (kind / key → JSON value): `secret/access-token`, `user/<id>`,
+ * `identity/<provider>:<id>` → user id, `userpass/<email>`, `session/<sid>`, `apikey/<id>`.
+ *
+ * Token semantics: an access token is checked for signature, expiry, audience (the app id) AND for
+ * its session still existing, so logging out also stops the session's access tokens at once.
+ */
+import crypto from "node:crypto";
+import { HttpError } from "../http/http-error.js";
+import type { IngestStore } from "../stores/store.js";
+import type { AuthConfig, AuthProviderName } from "./auth-config.js";
+import { signHs256, verifyJwt } from "./jwt.js";
+import { hashPassword, verifyPassword } from "./passwords.js";
+
+/** What a login answers (App Services' four fields). */
+export interface LoginResult {
+  access_token: string;
+  refresh_token: string;
+  user_id: string;
+  device_id: string;
+}
+
+/** An authenticated request's identity. */
+export interface AuthenticatedUser {
+  userId: string;
+  sessionId: string;
+}
+
+interface UserRecord {
+  id: string;
+  identities: { id: string; provider_type: string }[];
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+interface SessionRecord {
+  userId: string;
+  tokenHash: string;
+  expiresAt: number;
+}
+
+/** The auth service of one app. */
+export interface AuthService {
+  loginAnonymous(): Promise<LoginResult>;
+  registerUserpass(email: unknown, password: unknown): Promise<void>;
+  loginUserpass(email: unknown, password: unknown): Promise<LoginResult>;
+  loginApiKey(key: unknown): Promise<LoginResult>;
+  loginCustomToken(token: unknown): Promise<LoginResult>;
+  /** Issues a new access token for a refresh token. */
+  refresh(refreshToken: string): Promise<string>;
+  /** Revokes the session of a refresh token. */
+  logout(refreshToken: string): Promise<void>;
+  /** Checks an access token; throws a 401 HttpError when it is not good. */
+  authenticate(accessToken: string): Promise<AuthenticatedUser>;
+  profile(userId: string): Promise<{ user_id: string; identities: { id: string; provider_type: string }[]; data: Record<string, unknown> }>;
+}
+
+const invalidSession = (message: string) => new HttpError(401, "InvalidSession", message);
+const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
+const newId = () => crypto.randomBytes(12).toString("hex");
+
+function safeEqualHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+/** Returns the access-token secret: the configured one, else the store's (generated once). */
+export async function loadAccessTokenSecret(store: IngestStore, configured: string | undefined): Promise<Buffer> {
+  if (configured !== undefined) return Buffer.from(configured, "utf8");
+  // Insert-if-absent, then read back: several servers starting together agree on one secret.
+  await store.putAuthRecord("secret", "access-token", JSON.stringify(crypto.randomBytes(32).toString("base64")), true);
+  const stored = await store.getAuthRecord("secret", "access-token");
+  if (stored === null) throw new Error("store lost the access-token secret");
+  return Buffer.from(JSON.parse(stored) as string, "base64");
+}
+
+/** Creates an API key for a new server user; returns the key (shown once; only its hash is kept). */
+export async function createApiKey(store: IngestStore, name: string): Promise<{ key: string; id: string; userId: string }> {
+  const id = newId();
+  const secret = crypto.randomBytes(32).toString("base64url");
+  const userId = newId();
+  const user: UserRecord = { id: userId, identities: [{ id, provider_type: "api-key" }], data: { name }, createdAt: new Date().toISOString() };
+  await store.putAuthRecord("user", userId, JSON.stringify(user), true);
+  await store.putAuthRecord("apikey", id, JSON.stringify({ userId, name, hash: sha256(secret) }), true);
+  return { key: `${id}.${secret}`, id, userId };
+}
+
+/** Creates the auth service of app `appId`. */
+export async function createAuthService(store: IngestStore, config: AuthConfig, appId: string): Promise<AuthService> {
+  const secret = await loadAccessTokenSecret(store, config.secret);
+
+  function requireProvider(provider: AuthProviderName): void {
+    if (!config.providers.has(provider)) throw new HttpError(401, "AuthProviderNotFound", `authentication via '${provider}' is unsupported`);
+  }
+
+  function issueAccessToken(userId: string, sessionId: string): string {
+    const now = Date.now();
+    return signHs256(
+      { sub: userId, sid: sessionId, aud: appId, typ: "access", iat: Math.floor(now / 1000), exp: Math.floor((now + config.accessTokenTtlMs) / 1000), exp_ms: now + config.accessTokenTtlMs },
+      secret,
+    );
+  }
+
+  async function startSession(userId: string): Promise<LoginResult> {
+    const sessionId = newId();
+    const tokenSecret = crypto.randomBytes(32).toString("base64url");
+    const refreshToken = `${sessionId}.${tokenSecret}`;
+    const record: SessionRecord = { userId, tokenHash: sha256(refreshToken), expiresAt: Date.now() + config.refreshTokenTtlMs };
+    await store.putAuthRecord("session", sessionId, JSON.stringify(record), true);
+    return { access_token: issueAccessToken(userId, sessionId), refresh_token: refreshToken, user_id: userId, device_id: "000000000000000000000000" };
+  }
+
+  async function createUser(identity: { id: string; provider_type: string }, data: Record<string, unknown>): Promise<string> {
+    const user: UserRecord = { id: newId(), identities: [identity], data, createdAt: new Date().toISOString() };
+    await store.putAuthRecord("user", user.id, JSON.stringify(user), true);
+    return user.id;
+  }
+
+  async function sessionOf(refreshToken: string): Promise<{ sessionId: string; record: SessionRecord }> {
+    const sessionId = refreshToken.split(".")[0] ?? "";
+    const text = sessionId ? await store.getAuthRecord("session", sessionId) : null;
+    if (text === null) throw invalidSession("invalid session: the refresh token is unknown or revoked");
+    const record = JSON.parse(text) as SessionRecord;
+    if (!safeEqualHex(record.tokenHash, sha256(refreshToken))) throw invalidSession("invalid session: the refresh token is unknown or revoked");
+    if (record.expiresAt <= Date.now()) throw invalidSession("invalid session: the refresh token expired");
+    return { sessionId, record };
+  }
+
+  function requireString(value: unknown, what: string): string {
+    if (typeof value !== "string" || value.length === 0) throw new HttpError(400, "BadRequest", `expected ${what}`);
+    return value;
+  }
+
+  return {
+    async loginAnonymous() {
+      requireProvider("anon-user");
+      const identityId = newId();
+      const userId = await createUser({ id: identityId, provider_type: "anon-user" }, {});
+      return startSession(userId);
+    },
+    async registerUserpass(emailValue, passwordValue) {
+      requireProvider("local-userpass");
+      const email = requireString(emailValue, "an email").trim().toLowerCase();
+      const password = requireString(passwordValue, "a password");
+      if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HttpError(400, "BadRequest", "expected a valid email address");
+      if (password.length < config.minPasswordLength || password.length > 128) {
+        throw new HttpError(400, "BadRequest", `password must be between ${config.minPasswordLength} and 128 characters`);
+      }
+      const hash = await hashPassword(password);
+      const userId = newId();
+      if (!(await store.putAuthRecord("userpass", email, JSON.stringify({ userId, hash }), true))) {
+        throw new HttpError(409, "AccountNameInUse", "name already in use");
+      }
+      const user: UserRecord = { id: userId, identities: [{ id: email, provider_type: "local-userpass" }], data: { email }, createdAt: new Date().toISOString() };
+      await store.putAuthRecord("user", userId, JSON.stringify(user), true);
+    },
+    async loginUserpass(emailValue, passwordValue) {
+      requireProvider("local-userpass");
+      const email = requireString(emailValue, "a username").trim().toLowerCase();
+      const password = requireString(passwordValue, "a password");
+      const text = await store.getAuthRecord("userpass", email);
+      // Hash even for an unknown user so timing does not reveal which emails exist.
+      const ok = text === null ? (await hashPassword(password), false) : await verifyPassword(password, (JSON.parse(text) as { hash: string }).hash);
+      if (!ok || text === null) throw new HttpError(401, "InvalidPassword", "invalid username/password");
+      return startSession((JSON.parse(text) as { userId: string }).userId);
+    },
+    async loginApiKey(keyValue) {
+      requireProvider("api-key");
+      const key = requireString(keyValue, "an API key");
+      const id = key.split(".")[0] ?? "";
+      const text = id ? await store.getAuthRecord("apikey", id) : null;
+      const record = text === null ? null : (JSON.parse(text) as { userId: string; hash: string });
+      if (!record || !safeEqualHex(record.hash, sha256(key.slice(id.length + 1)))) throw new HttpError(401, "InvalidSession", "invalid API key");
+      return startSession(record.userId);
+    },
+    async loginCustomToken(tokenValue) {
+      requireProvider("custom-token");
+      const custom = config.customToken;
+      if (!custom) throw new HttpError(401, "AuthProviderNotFound", "custom-token provider has no key");
+      const token = requireString(tokenValue, "a token");
+      const key = custom.algorithm === "RS256" ? crypto.createPublicKey(custom.key) : Buffer.from(custom.key, "utf8");
+      const verified = verifyJwt(token, custom.algorithm, key);
+      if ("failure" in verified) throw new HttpError(401, "InvalidSession", `invalid custom token: ${verified.failure}`);
+      const { claims } = verified;
+      if (typeof claims["exp"] !== "number" || claims["exp"] * 1000 <= Date.now()) throw new HttpError(401, "InvalidSession", "invalid custom token: expired or no exp");
+      if (typeof claims["sub"] !== "string" || claims["sub"] === "") throw new HttpError(401, "InvalidSession", "invalid custom token: no sub");
+      if (custom.audience !== undefined) {
+        const aud = claims["aud"];
+        if (!(aud === custom.audience || (Array.isArray(aud) && aud.includes(custom.audience)))) throw new HttpError(401, "InvalidSession", "invalid custom token: wrong aud");
+      }
+      const identityKey = `custom-token:${claims["sub"]}`;
+      let userId = await store.getAuthRecord("identity", identityKey);
+      if (userId === null) {
+        const candidate = await createUser({ id: claims["sub"], provider_type: "custom-token" }, {});
+        // Two first logins racing: the first identity record wins and both use its user.
+        await store.putAuthRecord("identity", identityKey, candidate, true);
+        userId = await store.getAuthRecord("identity", identityKey);
+      }
+      return startSession(userId ?? "");
+    },
+    async refresh(refreshToken) {
+      const { sessionId, record } = await sessionOf(refreshToken);
+      return issueAccessToken(record.userId, sessionId);
+    },
+    async logout(refreshToken) {
+      const { sessionId } = await sessionOf(refreshToken);
+      await store.deleteAuthRecord("session", sessionId);
+    },
+    async authenticate(accessToken) {
+      const verified = verifyJwt(accessToken, "HS256", secret);
+      if ("failure" in verified) throw invalidSession(`invalid session: ${verified.failure}`);
+      const { claims } = verified;
+      const expMs = typeof claims["exp_ms"] === "number" ? claims["exp_ms"] : typeof claims["exp"] === "number" ? claims["exp"] * 1000 : 0;
+      if (expMs <= Date.now()) throw invalidSession("invalid session: access token expired");
+      if (claims["aud"] !== appId || claims["typ"] !== "access") throw invalidSession("invalid session: token is for another app");
+      const userId = claims["sub"];
+      const sessionId = claims["sid"];
+      if (typeof userId !== "string" || typeof sessionId !== "string") throw invalidSession("invalid session: malformed token");
+      const text = await store.getAuthRecord("session", sessionId);
+      if (text === null) throw invalidSession("invalid session: the session was logged out");
+      if ((JSON.parse(text) as SessionRecord).expiresAt <= Date.now()) throw invalidSession("invalid session: the session expired");
+      return { userId, sessionId };
+    },
+    async profile(userId) {
+      const text = await store.getAuthRecord("user", userId);
+      if (text === null) throw invalidSession("invalid session: user not found");
+      const user = JSON.parse(text) as UserRecord;
+      return { user_id: user.id, identities: user.identities, data: user.data };
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The reference ingest server on node:http: App Services-compatible auth, the BSON ingest route
+ * and `GET /health`, over one store. It keeps no state of its own (auth state and high-water marks
+ * live in the store), so several can share a PostgreSQL or MongoDB store behind a load balancer.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { defaultIngestLimits } from "../runtime/sync/ingest-protocol.js";
+import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
+import { resolveAuthConfig } from "./auth/auth-config.js";
+import type { AuthConfig } from "./auth/auth-config.js";
+import { createAuthService } from "./auth/auth-service.js";
+import { HttpError } from "./http/http-error.js";
+import { sendError, sendJson } from "./http/respond.js";
+import { createLogger, quietLogger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { handleProviderRoute, handleSessionRoute } from "./routes/auth-routes.js";
+import { createIngestRoute } from "./routes/ingest-route.js";
+import type { IngestLimits } from "./routes/ingest-route.js";
+import { openStore } from "./stores/open-store.js";
+import type { IngestStore } from "./stores/store.js";
+import { compileSchemaValidators } from "./validate/compile-schema-validators.js";
+
+/** Test-only: where the server SIGKILLs itself, and on which ingest batch (1-based). */
+export interface CrashFault {
+  point: "before-commit" | "after-commit";
+  afterBatches: number;
+}
+
+/** Options of `createIngestServer`. */
+export interface IngestServerOptions {
+  /** The canonical schemas (schema.json, parsed). */
+  schema: readonly CanonicalObjectSchema[];
+  appId: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** A store URL (default `sqlite:./asymgen-data/ingest.sqlite`) or an open store (not closed by `close()`). */
+  store?: string | IngestStore;
+  /** Auth settings: a resolved config, or partial settings resolved with the defaults. */
+  auth?: AuthConfig | Parameters<typeof resolveAuthConfig>[0];
+  limits?: Partial<IngestLimits>;
+  /** Default: JSON lines on stdout at info level. */
+  logger?: Logger;
+  /** Log nothing (tests). */
+  quiet?: boolean;
+  /**
+   * TEST-ONLY crash injection for the fault tests. Default: read from the environment,
+   * `ASYMGEN_FAULT_CRASH=before-commit|after-commit` and `ASYMGEN_FAULT_CRASH_AFTER=N`.
+   */
+  fault?: CrashFault | null;
+  /** TEST-ONLY pause before each commit (default: env `ASYMGEN_TEST_COMMIT_DELAY_MS`), for the shutdown test. */
+  testCommitDelayMs?: number;
+}
+
+/** A running server. */
+export interface IngestServer {
+  /** `http://host:port`. */
+  url: string;
+  port: number;
+  store: IngestStore;
+  /** Stops accepting, finishes in-flight requests, then closes the store (if the server opened it). */
+  close(): Promise<void>;
+}
+
+const apiPrefix = "/api/client/v2.0";
+
+/** Reads the test-only crash fault from the environment. */
+export function readCrashFaultFromEnv(env: NodeJS.ProcessEnv = process.env): CrashFault | null {
+  const point = env["ASYMGEN_FAULT_CRASH"];
+  if (point !== "before-commit" && point !== "after-commit") return null;
+  const afterBatches = Number(env["ASYMGEN_FAULT_CRASH_AFTER"] ?? "1");
+  return { point, afterBatches: Number.isInteger(afterBatches) && afterBatches > 0 ? afterBatches : 1 };
+}
+
+/** Throws when the schema cannot be served (asymmetric models need a primary key persisted as `_id`). */
+export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): CanonicalObjectSchema[] {
+  if (!Array.isArray(schema)) throw new Error("schema: expected an array of canonical object schemas");
+  const models = schema.filter((model) => model.asymmetric && !model.embedded);
+  if (models.length === 0) throw new Error("schema: no asymmetric model to ingest");
+  for (const model of models) {
+    const key = model.primaryKey === undefined ? undefined : model.properties[model.primaryKey];
+    if (!key || key.mapTo !== "_id") throw new Error(`schema: asymmetric model "${model.name}" needs a primary key persisted as "_id"`);
+  }
+  return models;
+}
+
+/** Starts an ingest server; resolves once it listens. */
+export async function createIngestServer(options: IngestServerOptions): Promise<IngestServer> {
+  const logger = options.quiet ? quietLogger : (options.logger ?? createLogger());
+  const models = checkServableSchema(options.schema);
+  const validators = compileSchemaValidators(options.schema);
+  const ownsStore = typeof options.store !== "object";
+  const store = typeof options.store === "object" ? options.store : await openStore(options.store);
+  try {
+    await store.prepare(models);
+    const authConfig = options.auth && "providers" in options.auth && options.auth.providers instanceof Set ? (options.auth as AuthConfig) : resolveAuthConfig(options.auth as Parameters<typeof resolveAuthConfig>[0]);
+    const auth = await createAuthService(store, authConfig, options.appId);
+    const limits: IngestLimits = { ...defaultIngestLimits, maxInFlightBatches: 64, ...options.limits };
+    const ingest = createIngestRoute({ store, auth, validators, limits, logger, fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
+      commitDelayMs: options.testCommitDelayMs ?? (Number(process.env["ASYMGEN_TEST_COMMIT_DELAY_MS"]) || 0),
+    });
+    const appPrefix = `${apiPrefix}/app/`;
+    let draining = false;
+    let active = 0;
+    let url = "";
+
+    async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      const authorization = req.headers["authorization"];
+      const bearer = typeof authorization === "string" && authorization.startsWith("Bearer ") ? authorization.slice(7).trim() : null;
+      if (path === "/health" && req.method === "GET") {
+        sendJson(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", store: store.kind });
+        return;
+      }
+      if (path.startsWith(`${apiPrefix}/auth/`)) {
+        if (await handleSessionRoute(auth, path.slice(`${apiPrefix}/auth/`.length), req, res, bearer)) return;
+        throw new HttpError(404, "NotFound", "no such route");
+      }
+      if (path.startsWith(appPrefix)) {
+        const [appSegment = "", ...rest] = path.slice(appPrefix.length).split("/");
+        let appId: string;
+        try {
+          appId = decodeURIComponent(appSegment);
+        } catch {
+          throw new HttpError(404, "AppNotFound", "no such app");
+        }
+        if (appId !== options.appId) throw new HttpError(404, "AppNotFound", `cannot find app using Client App ID '${appId.slice(0, 100)}'`);
+        const sub = rest.join("/");
+        if (sub === "ingest" && req.method === "POST") {
+          if (draining) throw new HttpError(503, "ServiceUnavailable", "server shutting down", { "retry-after": "1" });
+          await ingest.handle(req, res, bearer);
+          return;
+        }
+        if (sub === "location" && req.method === "GET") {
+          sendJson(res, 200, { deployment_model: "GLOBAL", location: "local", hostname: url, ws_hostname: url.replace(/^http/, "ws") });
+          return;
+        }
+        const provider = /^auth\/providers\/([^/]+)\/([^/]+)$/.exec(sub);
+        if (provider && (await handleProviderRoute(auth, provider[1] ?? "", provider[2] ?? "", req, res))) return;
+      }
+      throw new HttpError(404, "NotFound", "no such route");
+    }
+
+    const server = http.createServer((req, res) => {
+      active++;
+      const started = Date.now();
+      route(req, res)
+        .catch((error: unknown) => {
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+          if (error instanceof HttpError) {
+            sendError(res, error, !req.readableEnded);
+            return;
+          }
+          logger.log("error", "request failed", { method: req.method, path: req.url, error });
+          sendError(res, new HttpError(500, "InternalServerError", "internal server error"), !req.readableEnded);
+        })
+        .finally(() => {
+          active--;
+          logger.log("debug", "request", { method: req.method, path: req.url, status: res.statusCode, ms: Date.now() - started });
+        });
+    });
+    server.on("clientError", (_error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    url = `http://${host}:${address.port}`;
+    logger.log("info", "server listening", { url, appId: options.appId, store: store.location, models: models.map((m) => m.name) });
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port: address.port,
+      store,
+      close() {
+        closing ??= (async () => {
+          draining = true;
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          // Requests already running (a batch mid-commit) finish and get their answer.
+          while (active > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+          server.closeAllConnections();
+          await closed;
+          if (ownsStore) await store.close();
+          logger.log("info", "server stopped", { url });
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    if (ownsStore) await store.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The App Services-compatible auth routes (see /work/shared/AUTH-API.md): provider logins,
+ * email/password registration, session refresh and logout, and the profile.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AuthService } from "../auth/auth-service.js";
+import { HttpError } from "../http/http-error.js";
+import { readBody } from "../http/read-body.js";
+import { sendJson } from "../http/respond.js";
+
+// Auth bodies are a few fields; anything bigger is not a login.
+const maxAuthBodyBytes = 64 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readBody(req, maxAuthBodyBytes);
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new HttpError(400, "BadRequest", "expected a JSON body");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError(400, "BadRequest", "expected a JSON object");
+  return value as Record<string, unknown>;
+}
+
+function requireBearer(bearer: string | null): string {
+  if (bearer === null) throw new HttpError(401, "InvalidSession", "must authenticate first");
+  return bearer;
+}
+
+/** Handles `POST …/app/:appId/auth/providers/:provider/:action`; returns false when no such route. */
+export async function handleProviderRoute(auth: AuthService, provider: string, action: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (req.method !== "POST") return false;
+  if (action === "register" && provider === "local-userpass") {
+    const body = await readJson(req);
+    await auth.registerUserpass(body["email"], body["password"]);
+    sendJson(res, 201, {});
+    return true;
+  }
+  if (action !== "login") return false;
+  switch (provider) {
+    case "anon-user":
+      await readJson(req);
+      sendJson(res, 200, await auth.loginAnonymous());
+      return true;
+    case "local-userpass": {
+      const body = await readJson(req);
+      sendJson(res, 200, await auth.loginUserpass(body["username"] ?? body["email"], body["password"]));
+      return true;
+    }
+    case "api-key": {
+      const body = await readJson(req);
+      sendJson(res, 200, await auth.loginApiKey(body["key"]));
+      return true;
+    }
+    case "custom-token": {
+      const body = await readJson(req);
+      sendJson(res, 200, await auth.loginCustomToken(body["token"]));
+      return true;
+    }
+    default:
+      throw new HttpError(401, "AuthProviderNotFound", `authentication via '${provider}' is unsupported`);
+  }
+}
+
+/** Handles `POST|DELETE /auth/session` and `GET /auth/profile`; returns false when no such route. */
+export async function handleSessionRoute(auth: AuthService, route: string, req: IncomingMessage, res: ServerResponse, bearer: string | null): Promise<boolean> {
+  if (route === "session" && req.method === "POST") {
+    sendJson(res, 201, { access_token: await auth.refresh(requireBearer(bearer)) });
+    return true;
+  }
+  if (route === "session" && req.method === "DELETE") {
+    await auth.logout(requireBearer(bearer));
+    sendJson(res, 204, undefined);
+    return true;
+  }
+  if (route === "profile" && req.method === "GET") {
+    const user = await auth.authenticate(requireBearer(bearer));
+    sendJson(res, 200, await auth.profile(user.userId));
+    return true;
+  }
+  return false;
+}

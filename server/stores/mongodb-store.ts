@@ -1,0 +1,156 @@
+/**
+ * The MongoDB store (official driver): one collection per asymmetric model, each document kept as
+ * BSON inside a small envelope `{ _id, doc, userId, arrivedAt, queueId, seq }` (the envelope keeps
+ * the document byte-for-byte: MongoDB would move a top-level `_id` first and the metadata would
+ * otherwise mix with the model's fields).
+ *
+ * Batches do not need multi-document transactions (which a standalone mongod lacks): documents
+ * go in first, verdicts next, the high-water mark last. A crash in between leaves the mark behind,
+ * so the client retries; re-inserting an identical document is a no-op, so nothing is stored twice.
+ */
+import { Long, MongoBulkWriteError, MongoClient } from "mongodb";
+import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
+import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
+import { redactUrl } from "./postgres-store.js";
+import { assertUsableTableName } from "./store.js";
+import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store.js";
+import { EJSON } from "bson";
+
+// MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
+const maxCollectionBytes = 120;
+// Read documents back with BSON's numeric types kept (Int32 vs Double), as the server received them.
+const rawValues = { promoteValues: false } as const;
+
+/** Opens the MongoDB store at `url`; the database is the URL's path (default `asymgen`). */
+export async function openMongodbStore(url: string): Promise<IngestStore> {
+  const client = new MongoClient(url);
+  await client.connect();
+  const db = client.db(new URL(url).pathname.slice(1) || "asymgen");
+  const queues = db.collection<Document>("asymgen_queues");
+  const rejections = db.collection<Document>("asymgen_rejections");
+  const auth = db.collection<Document>("asymgen_auth");
+  const tables = new Map<string, Collection<Document>>();
+
+  function tableOrThrow(table: string): Collection<Document> {
+    const collection = tables.get(table);
+    if (!collection) throw new Error(`mongodb store: no collection for model "${table}"`);
+    return collection;
+  }
+
+  async function insertDocuments(collection: Collection<Document>, batchMeta: { userId: string; arrivedAt: Date; queueId: string }, entries: StoreDocumentEntry[]) {
+    const conflicts: StoreDocumentEntry[] = [];
+    try {
+      await collection.insertMany(
+        entries.map((e) => ({ _id: e.id, doc: e.doc, userId: batchMeta.userId, arrivedAt: batchMeta.arrivedAt, queueId: batchMeta.queueId, seq: Long.fromBigInt(e.seq) })) as Document[],
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      for (const writeError of writeErrors) {
+        if (writeError.code !== 11000) throw error;
+        const entry = entries[writeError.index];
+        if (entry) conflicts.push(entry);
+      }
+    }
+    return conflicts;
+  }
+
+  return {
+    kind: "mongodb",
+    location: redactUrl(url),
+    async prepare(models: readonly CanonicalObjectSchema[]) {
+      for (const model of models) {
+        assertUsableTableName(model.name, maxCollectionBytes);
+        tables.set(model.name, db.collection<Document>(model.name));
+      }
+      await rejections.createIndex({ queueId: 1, seq: 1 }, { unique: true });
+    },
+    async ingest(batch): Promise<StoreBatchResult> {
+      const queue = await queues.findOneAndUpdate(
+        { _id: batch.queueId as never },
+        { $setOnInsert: { userId: batch.userId, highSeq: Long.fromNumber(0) } },
+        { upsert: true, returnDocument: "after" },
+      );
+      if (!queue || queue["userId"] !== batch.userId) return { status: "forbidden" };
+      const highSeq = BigInt(String(queue["highSeq"]));
+      const plan = planBatch(batch.entries, highSeq);
+      const rejected: StoreRejection[] = [];
+      if (plan.replaySeqs.length > 0) {
+        const rows = await rejections.find({ queueId: batch.queueId, seq: { $in: plan.replaySeqs.map((s) => Long.fromBigInt(s)) } }).toArray();
+        for (const row of rows) rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"], reason: row["reason"] });
+      }
+      const conflicts = [...plan.followers];
+      for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));
+      for (const entry of conflicts) {
+        const stored = await tableOrThrow(entry.table).findOne({ _id: entry.id as never }, rawValues);
+        const storedEjson = stored ? EJSON.stringify(stored["doc"], { relaxed: false }) : undefined;
+        const verdict = judgeConflict(entry, storedEjson);
+        if (verdict) plan.rejections.push(verdict);
+      }
+      if (plan.rejections.length > 0) {
+        const ops: AnyBulkWriteOperation<Document>[] = plan.rejections.map((r) => ({
+          updateOne: {
+            filter: { queueId: batch.queueId, seq: Long.fromBigInt(r.seq) },
+            update: { $setOnInsert: { table: r.table, code: r.code, reason: r.reason } },
+            upsert: true,
+          },
+        }));
+        await rejections.bulkWrite(ops, { ordered: false });
+      }
+      if (plan.highSeq !== highSeq) await queues.updateOne({ _id: batch.queueId as never }, { $max: { highSeq: Long.fromBigInt(plan.highSeq) } });
+      rejected.push(...plan.rejections);
+      return { status: "ok", acknowledgedSeq: plan.highSeq, rejected: sortRejections(rejected) };
+    },
+    async getAuthRecord(kind, key) {
+      const row = await auth.findOne({ _id: `${kind}:${key}` as never });
+      return row ? String(row["value"]) : null;
+    },
+    async putAuthRecord(kind, key, value, ifAbsent) {
+      const id = `${kind}:${key}` as never;
+      if (!ifAbsent) {
+        await auth.updateOne({ _id: id }, { $set: { value } }, { upsert: true });
+        return true;
+      }
+      const result = await auth.updateOne({ _id: id }, { $setOnInsert: { value } }, { upsert: true });
+      return result.upsertedCount > 0;
+    },
+    async deleteAuthRecord(kind, key) {
+      return (await auth.deleteOne({ _id: `${kind}:${key}` as never })).deletedCount > 0;
+    },
+    async countRows() {
+      const counts: Record<string, number> = {};
+      for (const [name, collection] of tables) counts[name] = await collection.countDocuments();
+      counts["asymgen_queues"] = await queues.countDocuments();
+      counts["asymgen_rejections"] = await rejections.countDocuments();
+      return counts;
+    },
+    async readDocuments(table) {
+      const rows = await tableOrThrow(table).find({}, rawValues).toArray();
+      const documents = rows.map((row) => ({
+        idKey: EJSON.stringify(row._id, { relaxed: false }),
+        ejson: EJSON.stringify(row["doc"], { relaxed: false }),
+        userId: String(row["userId"]),
+        arrivedAt: row["arrivedAt"] as Date,
+        queueId: String(row["queueId"]),
+        seq: BigInt(String(row["seq"])),
+      }));
+      return documents.sort((a, b) => (a.idKey < b.idKey ? -1 : a.idKey > b.idKey ? 1 : 0));
+    },
+    async readQueue(queueId) {
+      const row = await queues.findOne({ _id: queueId as never });
+      return row ? { userId: String(row["userId"]), highSeq: BigInt(String(row["highSeq"])) } : null;
+    },
+    async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
+      const collection = tableOrThrow(table);
+      const docs = rows.map((r) => ({ _id: r.id ?? r.idKey, doc: r.doc ?? EJSON.parse(r.ejson, { relaxed: false }), userId: "benchmark", arrivedAt: new Date(), queueId: "benchmark", seq: 0 }));
+      await collection.insertMany(docs as Document[], { ordered: false }).catch((error: unknown) => {
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+      });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

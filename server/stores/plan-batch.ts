@@ -1,0 +1,66 @@
+/**
+ * The store-independent part of storing a batch: which entries are retries, which documents to
+ * insert, and how insert conflicts turn into verdicts. Each store runs the plan in its own
+ * transaction.
+ */
+import type { StoreDocumentEntry, StoreEntry, StoreRejection } from "./store.js";
+
+/** What a store must do for a batch, given the queue's high-water mark. */
+export interface BatchPlan {
+  /** Sequences at or below the high-water mark: handled before; replay their stored verdicts. */
+  replaySeqs: bigint[];
+  /** Documents to insert, first of each `_id` in the batch, grouped by table. */
+  inserts: Map<string, StoreDocumentEntry[]>;
+  /** Later documents of the batch sharing an `_id` with an insert: compared after the insert. */
+  followers: StoreDocumentEntry[];
+  /** New verdicts (validation failures) to store and report. */
+  rejections: StoreRejection[];
+  /** The new high-water mark. */
+  highSeq: bigint;
+}
+
+/** Splits a batch's entries against the queue's high-water mark `highSeq`. */
+export function planBatch(entries: readonly StoreEntry[], highSeq: bigint): BatchPlan {
+  const plan: BatchPlan = { replaySeqs: [], inserts: new Map(), followers: [], rejections: [], highSeq };
+  const firstById = new Set<string>();
+  for (const entry of entries) {
+    if (entry.seq <= highSeq) {
+      plan.replaySeqs.push(entry.seq);
+      continue;
+    }
+    if (entry.seq > plan.highSeq) plan.highSeq = entry.seq;
+    if (entry.kind === "rejected") {
+      plan.rejections.push({ seq: entry.seq, table: entry.table, code: entry.code, reason: entry.reason });
+      continue;
+    }
+    const key = `${entry.table}\0${entry.idKey}`;
+    if (firstById.has(key)) {
+      plan.followers.push(entry);
+      continue;
+    }
+    firstById.add(key);
+    let list = plan.inserts.get(entry.table);
+    if (!list) plan.inserts.set(entry.table, (list = []));
+    list.push(entry);
+  }
+  return plan;
+}
+
+/**
+ * The verdict for a document whose `_id` is already stored: none when the stored document is the
+ * same (a retry whose high-water mark was lost, or a client that re-sent it), else `duplicate_id`.
+ */
+export function judgeConflict(entry: StoreDocumentEntry, storedEjson: string | undefined): StoreRejection | null {
+  if (storedEjson === entry.ejson) return null;
+  return {
+    seq: entry.seq,
+    table: entry.table,
+    code: "duplicate_id",
+    reason: `_id: a different document with _id ${entry.idKey} is already stored`,
+  };
+}
+
+/** Orders verdicts by sequence (the order the client reads them in). */
+export function sortRejections(rejections: StoreRejection[]): StoreRejection[] {
+  return rejections.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+}

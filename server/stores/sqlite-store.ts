@@ -1,0 +1,169 @@
+/**
+ * The embedded store: one SQLite file through better-sqlite3, in WAL mode with
+ * `synchronous=FULL` so an acknowledged batch survives power loss, not only a crash.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
+import { assertUsableTableName } from "./store.js";
+import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoredDocument, StoreRejection } from "./store.js";
+
+/** Quotes an SQL identifier (SQLite and PostgreSQL share the rule). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+interface TableStatements {
+  insert: Database.Statement;
+  selectDoc: Database.Statement;
+}
+
+/** Opens (creating if needed) the SQLite store at `filePath`. */
+export async function openSqliteStore(filePath: string): Promise<IngestStore> {
+  if (filePath !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(filePath)), { recursive: true });
+  const db = new Database(filePath);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  // Several servers (or a CLI command) may share the file: wait for the writer lock, don't fail.
+  db.pragma("busy_timeout = 10000");
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, high_seq INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id TEXT NOT NULL, seq INTEGER NOT NULL, table_name TEXT NOT NULL,
+      code TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (queue_id, seq));
+    CREATE TABLE IF NOT EXISTS asymgen_auth (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
+  `);
+  const tables = new Map<string, TableStatements>();
+  const insertQueue = db.prepare("INSERT INTO asymgen_queues (queue_id, user_id, high_seq) VALUES (?, ?, 0) ON CONFLICT DO NOTHING");
+  const selectQueue = db.prepare("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = ?").safeIntegers(true);
+  const updateQueue = db.prepare("UPDATE asymgen_queues SET high_seq = ? WHERE queue_id = ?");
+  const selectRejection = db.prepare("SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = ? AND seq = ?").safeIntegers(true);
+  const insertRejection = db.prepare(
+    "INSERT INTO asymgen_rejections (queue_id, seq, table_name, code, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  );
+  const getAuth = db.prepare("SELECT value FROM asymgen_auth WHERE kind = ? AND key = ?").pluck();
+  const insertAuth = db.prepare("INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+  const upsertAuth = db.prepare("INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value");
+  const deleteAuth = db.prepare("DELETE FROM asymgen_auth WHERE kind = ? AND key = ?");
+
+  function tableOrThrow(table: string): TableStatements {
+    const statements = tables.get(table);
+    if (!statements) throw new Error(`sqlite store: no table for model "${table}"`);
+    return statements;
+  }
+
+  // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
+  const ingestTransaction = db.transaction((batch: StoreBatch): StoreBatchResult => {
+    insertQueue.run(batch.queueId, batch.userId);
+    const queue = selectQueue.get(batch.queueId) as { user_id: string; high_seq: bigint };
+    if (queue.user_id !== batch.userId) return { status: "forbidden" };
+    const plan = planBatch(batch.entries, queue.high_seq);
+    const rejected: StoreRejection[] = [];
+    for (const seq of plan.replaySeqs) {
+      const row = selectRejection.get(batch.queueId, seq) as { seq: bigint; table_name: string; code: string; reason: string } | undefined;
+      if (row) rejected.push({ seq: row.seq, table: row.table_name, code: row.code, reason: row.reason });
+    }
+    const arrivedAt = batch.arrivedAt.getTime();
+    const conflicts = [...plan.followers];
+    for (const [table, entries] of plan.inserts) {
+      const { insert } = tableOrThrow(table);
+      for (const entry of entries) {
+        if (insert.run(entry.idKey, entry.ejson, batch.userId, arrivedAt, batch.queueId, entry.seq).changes === 0) conflicts.push(entry);
+      }
+    }
+    for (const entry of conflicts) {
+      const stored = tableOrThrow(entry.table).selectDoc.get(entry.idKey) as string | undefined;
+      const verdict = judgeConflict(entry, stored);
+      if (verdict) plan.rejections.push(verdict);
+    }
+    for (const r of plan.rejections) insertRejection.run(batch.queueId, r.seq, r.table, r.code, r.reason);
+    if (plan.highSeq !== queue.high_seq) updateQueue.run(plan.highSeq, batch.queueId);
+    rejected.push(...plan.rejections);
+    return { status: "ok", acknowledgedSeq: plan.highSeq, rejected: sortRejections(rejected) };
+  });
+
+  return {
+    kind: "sqlite",
+    location: `sqlite:${filePath}`,
+    async prepare(models: readonly CanonicalObjectSchema[]) {
+      for (const model of models) {
+        assertUsableTableName(model.name, 1000);
+        const t = quoteIdentifier(model.name);
+        db.exec(`CREATE TABLE IF NOT EXISTS ${t} (_id TEXT PRIMARY KEY, doc TEXT NOT NULL, user_id TEXT NOT NULL,
+          arrived_at INTEGER NOT NULL, queue_id TEXT NOT NULL, seq INTEGER NOT NULL)`);
+        tables.set(model.name, {
+          insert: db.prepare(`INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+          selectDoc: db.prepare(`SELECT doc FROM ${t} WHERE _id = ?`).pluck(),
+        });
+      }
+    },
+    async ingest(batch) {
+      return ingestTransaction.immediate(batch);
+    },
+    async getAuthRecord(kind, key) {
+      return (getAuth.get(kind, key) as string | undefined) ?? null;
+    },
+    async putAuthRecord(kind, key, value, ifAbsent) {
+      return (ifAbsent ? insertAuth : upsertAuth).run(kind, key, value).changes > 0;
+    },
+    async deleteAuthRecord(kind, key) {
+      return deleteAuth.run(kind, key).changes > 0;
+    },
+    async countRows() {
+      const counts: Record<string, number> = {};
+      for (const table of [...tables.keys(), "asymgen_queues", "asymgen_rejections"]) {
+        counts[table] = db.prepare(`SELECT count(*) FROM ${quoteIdentifier(table)}`).pluck().get() as number;
+      }
+      return counts;
+    },
+    async readDocuments(table) {
+      tableOrThrow(table);
+      const rows = db
+        .prepare(`SELECT _id, doc, user_id, arrived_at, queue_id, seq FROM ${quoteIdentifier(table)} ORDER BY _id`)
+        .safeIntegers(true)
+        .all() as { _id: string; doc: string; user_id: string; arrived_at: bigint; queue_id: string; seq: bigint }[];
+      return rows.map(
+        (row): StoredDocument => ({
+          idKey: row._id,
+          ejson: row.doc,
+          userId: row.user_id,
+          arrivedAt: new Date(Number(row.arrived_at)),
+          queueId: row.queue_id,
+          seq: row.seq,
+        }),
+      );
+    },
+    async readQueue(queueId) {
+      const row = selectQueue.get(queueId) as { user_id: string; high_seq: bigint } | undefined;
+      return row ? { userId: row.user_id, highSeq: row.high_seq } : null;
+    },
+    async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
+      tableOrThrow(table);
+      // SQLite caps bound parameters (32766); 500 rows × 6 columns stays well under it.
+      const chunk = 500;
+      const now = Date.now();
+      const statements = new Map<number, Database.Statement>();
+      const statementFor = (n: number) => {
+        let statement = statements.get(n);
+        if (!statement) {
+          const values = Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+          statement = db.prepare(`INSERT INTO ${quoteIdentifier(table)} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`);
+          statements.set(n, statement);
+        }
+        return statement;
+      };
+      db.transaction(() => {
+        for (let i = 0; i < rows.length; i += chunk) {
+          const slice = rows.slice(i, i + chunk);
+          const params: unknown[] = [];
+          for (const row of slice) params.push(row.idKey, row.ejson, "benchmark", now, "benchmark", 0);
+          statementFor(slice.length).run(...params);
+        }
+      }).immediate();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

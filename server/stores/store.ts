@@ -1,0 +1,125 @@
+/**
+ * The one interface every store implements (SQLite, PostgreSQL, MongoDB): ingest batches
+ * idempotently, and keep the auth state, so ingest servers themselves hold no state.
+ *
+ * Layout (SQL stores; MongoDB mirrors it with collections):
+ * - one table per asymmetric model, named after its persisted name:
+ *   `_id` (text, PRIMARY KEY: canonical Extended JSON of the key), `doc` (the whole document as
+ *   canonical Extended JSON, lossless), `user_id`, `arrived_at`, `queue_id`, `seq`;
+ * - `asymgen_queues(queue_id PRIMARY KEY, user_id, high_seq)`: per client queue, its owner and the
+ *   highest sequence handled;
+ * - `asymgen_rejections(queue_id, seq, table_name, code, reason)`: verdicts, replayed on a retry;
+ * - `asymgen_auth(kind, key, value)`: users, identities, sessions, API keys, the server secret.
+ */
+import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+
+/** A document of a batch that passed validation and is to be stored. */
+export interface StoreDocumentEntry {
+  kind: "document";
+  seq: bigint;
+  table: string;
+  /** The `_id` value (Int32 keys already widened to Int64). */
+  id: unknown;
+  /** The canonical text form of `id`: the SQL primary key. */
+  idKey: string;
+  /** The document as deserialized (promoteValues: false). */
+  doc: Record<string, unknown>;
+  /** The document as canonical Extended JSON (what SQL stores keep). */
+  ejson: string;
+}
+
+/** A document of a batch that the server rejected before the store (validation, unknown table). */
+export interface StoreRejectedEntry {
+  kind: "rejected";
+  seq: bigint;
+  table: string;
+  code: string;
+  reason: string;
+}
+
+/** One entry of a batch, in `seq` order. */
+export type StoreEntry = StoreDocumentEntry | StoreRejectedEntry;
+
+/** A batch ready for the store. */
+export interface StoreBatch {
+  queueId: string;
+  userId: string;
+  arrivedAt: Date;
+  /** Strictly increasing `seq`. */
+  entries: StoreEntry[];
+}
+
+/** A rejection verdict as reported to the client. */
+export interface StoreRejection {
+  seq: bigint;
+  table: string;
+  code: string;
+  reason: string;
+}
+
+/** What the store did with a batch. */
+export type StoreBatchResult =
+  | { status: "ok"; acknowledgedSeq: bigint; rejected: StoreRejection[] }
+  /** The queue id belongs to another user: nothing was written. */
+  | { status: "forbidden" };
+
+/** A stored document, read back (tests, tools). */
+export interface StoredDocument {
+  idKey: string;
+  /** Canonical Extended JSON of the document. */
+  ejson: string;
+  userId: string;
+  arrivedAt: Date;
+  queueId: string;
+  seq: bigint;
+}
+
+/** A raw row for the benchmark's ceiling insert. */
+export interface RawBenchmarkRow {
+  idKey: string;
+  ejson: string;
+  /** For MongoDB, which stores BSON. */
+  id?: unknown;
+  doc?: Record<string, unknown>;
+}
+
+/** The store interface. */
+export interface IngestStore {
+  /** "sqlite", "postgres" or "mongodb". */
+  readonly kind: string;
+  /** Where the data is, with any password removed (for logs). */
+  readonly location: string;
+  /** Creates the internal tables and one table per asymmetric model (idempotent). */
+  prepare(models: readonly CanonicalObjectSchema[]): Promise<void>;
+  /** Stores a batch in one transaction (see runtime/sync/ingest-protocol.ts for the rules). */
+  ingest(batch: StoreBatch): Promise<StoreBatchResult>;
+  /** Reads an auth record (JSON text) or null. */
+  getAuthRecord(kind: string, key: string): Promise<string | null>;
+  /** Writes an auth record; with `ifAbsent`, only when none exists (returns whether it wrote). */
+  putAuthRecord(kind: string, key: string, value: string, ifAbsent: boolean): Promise<boolean>;
+  /** Deletes an auth record; returns whether one existed. */
+  deleteAuthRecord(kind: string, key: string): Promise<boolean>;
+  /** Row counts of every model table plus `asymgen_queues` and `asymgen_rejections`. */
+  countRows(): Promise<Record<string, number>>;
+  /** Every stored document of a model table, in `_id` order (tests and tools; not for big tables). */
+  readDocuments(table: string): Promise<StoredDocument[]>;
+  /** A queue's owner and high-water mark, or null. */
+  readQueue(queueId: string): Promise<{ userId: string; highSeq: bigint } | null>;
+  /**
+   * The benchmark ceiling: the store's own bulk insert (`INSERT … ON CONFLICT DO NOTHING`,
+   * multi-row) of pre-encoded rows, with no validation, no queue bookkeeping and no HTTP.
+   */
+  insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]): Promise<void>;
+  /** Closes connections; the store is unusable after. */
+  close(): Promise<void>;
+}
+
+/** The internal tables' names; a model may not take them. */
+export const internalTableNames = ["asymgen_queues", "asymgen_rejections", "asymgen_auth"] as const;
+
+/** Throws when a model's persisted name cannot be a table name here. */
+export function assertUsableTableName(name: string, maxLength: number): void {
+  if (name.startsWith("asymgen_")) throw new Error(`model "${name}": names starting with "asymgen_" are reserved for the server's own tables`);
+  if (name.length === 0 || Buffer.byteLength(name) > maxLength) throw new Error(`model "${name}": a table name must be 1 to ${maxLength} bytes`);
+  if (name.includes("\0")) throw new Error(`model "${name}": a table name must not contain NUL`);
+}

@@ -1,0 +1,190 @@
+/**
+ * The real stack for end-to-end and fault tests: an ingest server (in-process, or a child
+ * process that can be SIGKILLed) over a real store, and devices (App + Realm + sync session)
+ * with their own queue directories. Also reads the store back to prove exactly-once.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { App, Credentials, Realm, type SyncConfiguration, type User } from "asymgen";
+import { createIngestServer, type IngestServer, type IngestServerOptions } from "../../server/create-server.js";
+import { openStore } from "../../server/stores/open-store.js";
+import type { IngestStore } from "../../server/stores/store.js";
+import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import { Measurement, Point } from "../support/queue-models.js";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The models the sync tests ingest: one asymmetric table with an embedded object. */
+export const syncModels = [Measurement, Point] as const;
+/** Their canonical schemas: the server's schema.json. */
+export const syncSchema: CanonicalObjectSchema[] = syncModels.map((model) => model.schema);
+/** The table the documents land in. */
+export const syncTable = Measurement.schema.name;
+
+/** Document number `n`: its `_id` is `n`, so the store's ids prove which ones arrived. */
+export function makeDocument(n: number, deviceId = "device-1"): ConstructorParameters<typeof Measurement>[0] {
+  return { id: n, deviceId, value: n / 10, location: { latitude: 47.6, longitude: -122.3 } };
+}
+
+/** The SQL/Extended JSON key of document `n` as the store reports it. */
+export function idKeyOf(n: number): string {
+  return JSON.stringify({ $numberLong: String(n) });
+}
+
+/** A temporary directory, removed by `removeTempDir`. */
+export function makeTempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `asymgen-${label}-`));
+}
+
+/** Removes a directory made by `makeTempDir`. */
+export function removeTempDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The sync options tests use: retries in milliseconds, not Realm's seconds to minutes. */
+export const fastSync: Partial<SyncConfiguration> = { initialBackoffMs: 20, maxBackoffMs: 300, requestTimeoutMs: 5_000 };
+
+/** Starts the in-process server on `storeUrl`. */
+export async function startServer(storeUrl: string, overrides: Partial<IngestServerOptions> = {}): Promise<IngestServer> {
+  return createIngestServer({ schema: syncSchema, appId: "e2e", store: storeUrl, quiet: true, fault: null, ...overrides });
+}
+
+/** One simulated device. */
+export interface Device {
+  app: App;
+  user: User;
+  realm: Realm;
+  errors: Error[];
+  dir: string;
+}
+
+/** Opens a device under `dir` against `baseUrl`, logging in (or resuming the persisted user). */
+export async function openDevice(
+  baseUrl: string,
+  dir: string,
+  options: { credentials?: Credentials; sync?: Partial<SyncConfiguration>; appId?: string } = {},
+): Promise<Device> {
+  const app = new App({ id: options.appId ?? "e2e", baseUrl, baseFilePath: path.join(dir, "app") });
+  const user = app.currentUser ?? (await app.logIn(options.credentials ?? Credentials.anonymous()));
+  const errors: Error[] = [];
+  const realm = await Realm.open({
+    schema: [...syncModels],
+    path: path.join(dir, "queue"),
+    durability: "os",
+    sync: { user, flexible: true, onError: (_session, error) => errors.push(error), ...fastSync, ...options.sync },
+  });
+  return { app, user, realm, errors, dir };
+}
+
+/** Ingests documents `from..to` (inclusive) in transactions of `perTransaction`. */
+export function ingestRange(realm: Realm, from: number, to: number, perTransaction = 50, deviceId = "device-1"): void {
+  for (let start = from; start <= to; start += perTransaction) {
+    realm.write(() => {
+      for (let n = start; n <= Math.min(to, start + perTransaction - 1); n++) realm.ingest(Measurement, makeDocument(n, deviceId));
+    });
+  }
+}
+
+/** The `_id` keys the store holds in `table`, as a sorted array (duplicates would show twice). */
+export async function readStoredIdKeys(storeUrl: string, table = syncTable): Promise<string[]> {
+  const store = await openStoreForReading(storeUrl);
+  try {
+    return (await store.readDocuments(table)).map((doc) => doc.idKey).sort();
+  } finally {
+    await store.close();
+  }
+}
+
+/** Opens a store another process or server writes, knowing the sync models' tables. */
+export async function openStoreForReading(storeUrl: string): Promise<IngestStore> {
+  const store = await openStore(storeUrl);
+  await store.prepare(syncSchema.filter((model) => model.asymmetric));
+  return store;
+}
+
+/** The sorted keys of documents `from..to`. */
+export function expectedIdKeys(from: number, to: number): string[] {
+  const keys: string[] = [];
+  for (let n = from; n <= to; n++) keys.push(idKeyOf(n));
+  return keys.sort();
+}
+
+/** A server running as a child process (so it can be SIGKILLed): the built CLI's `serve`. */
+export class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    private output: string[],
+  ) {}
+
+  /** The server's base URL. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Everything the process printed so far. */
+  get log(): string {
+    return this.output.join("");
+  }
+
+  /**
+   * Spawns `node dist/generator/cli.js serve` on `port` and resolves once it answers /health.
+   * `env` adds variables (the crash fault: ASYMGEN_FAULT_CRASH, ASYMGEN_FAULT_CRASH_AFTER).
+   */
+  static async spawn(options: { schemaFile: string; storeUrl: string; port: number; env?: Record<string, string>; args?: string[] }): Promise<ServerProcess> {
+    const cli = path.join(repoRoot, "dist", "generator", "cli.js");
+    const args = [cli, "serve", "--schema", options.schemaFile, "--app-id", "e2e", "--host", "127.0.0.1", "--port", String(options.port), "--store", options.storeUrl, ...(options.args ?? [])];
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const output: string[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    const server = new ServerProcess(child, options.port, output);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${server.log}`);
+      try {
+        const response = await fetch(`${server.url}/health`);
+        if (response.ok) return server;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill("SIGKILL");
+    throw new Error(`the server did not come up:\n${server.log}`);
+  }
+
+  /** Resolves when the process has exited (by itself or killed). */
+  exited(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => this.child.once("exit", () => resolve()));
+  }
+
+  /** SIGKILLs the process and waits for it to be gone. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exited();
+  }
+}
+
+/** A free TCP port on loopback (bind to 0, read it, release it). */
+export async function findFreePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as import("node:net").AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes the sync schema (or a variant) to `file` for a spawned server. */
+export function writeSchemaFile(file: string, schema: CanonicalObjectSchema[] = syncSchema): string {
+  fs.writeFileSync(file, JSON.stringify(schema, null, 2));
+  return file;
+}

@@ -1,0 +1,126 @@
+/**
+ * End to end over real HTTP on loopback: App + Realm + sync session → ingest server → store.
+ * One suite, run on every store that is reachable (SQLite always; PostgreSQL and MongoDB when
+ * available, skipped with a visible message otherwise).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import * as path from "node:path";
+import { Credentials, SessionExpiredError } from "asymgen";
+import type { IngestServer } from "../../server/create-server.js";
+import { createApiKey } from "../../server/auth/auth-service.js";
+import {
+  expectedIdKeys,
+  ingestRange,
+  makeTempDir,
+  openStoreForReading,
+  openDevice,
+  readStoredIdKeys,
+  removeTempDir,
+  startServer,
+  syncTable,
+} from "./sync-stack.js";
+import { describeStores } from "./store-matrix.js";
+
+describeStores("sync end to end", (store) => {
+  let dir: string;
+  let storeUrl: string;
+  let server: IngestServer;
+
+  beforeAll(async () => {
+    dir = makeTempDir("e2e");
+    storeUrl = await store.create(dir);
+    server = await startServer(storeUrl);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await store.drop();
+    removeTempDir(dir);
+  });
+
+  /** Ids are unique per test: every test ingests its own range into the shared store. */
+  test("a device's documents arrive exactly once, with its user id, and the queue empties", async () => {
+    const device = await openDevice(server.url, path.join(dir, "one"));
+    const progress: [number, number][] = [];
+    const session = device.realm.syncSession!;
+    session.addProgressNotification("upload", (transferred, transferable) => progress.push([transferred, transferable]));
+    ingestRange(device.realm, 1, 500, 25);
+    await session.uploadAllLocalChanges(20_000);
+    expect(device.realm.queueStats().pendingDocuments).toBe(0);
+    expect(progress[progress.length - 1]).toEqual([500, 500]);
+    expect(session.connectionState).toBe("connected");
+    expect(session.state).toBe("active");
+    device.realm.close();
+    const stored = await openStoreForReading(storeUrl);
+    try {
+      const docs = (await stored.readDocuments(syncTable)).filter((doc) => doc.queueId !== "");
+      const mine = docs.filter((doc) => doc.userId === device.user.id);
+      expect(mine.map((doc) => doc.idKey).sort()).toEqual(expectedIdKeys(1, 500));
+      const one = JSON.parse(mine[0]!.ejson) as Record<string, unknown>;
+      expect(one["deviceId"]).toBe("device-1");
+      expect(one["location"]).toEqual({ latitude: { $numberDouble: "47.6" }, longitude: { $numberDouble: "-122.3" } });
+    } finally {
+      await stored.close();
+    }
+    expect(device.errors).toEqual([]);
+  });
+
+  test("four devices with email/password, API-key and anonymous users upload concurrently", async () => {
+    const admin = await openStoreForReading(storeUrl);
+    const { key } = await createApiKey(admin, "e2e-key");
+    await admin.close();
+    const first = await openDevice(server.url, path.join(dir, "multi-0"), { credentials: Credentials.anonymous() });
+    const register = first.app.emailPasswordAuth;
+    await register.registerUser({ email: "ada@example.com", password: "analytical-engine" });
+    const devices = [
+      first,
+      await openDevice(server.url, path.join(dir, "multi-1"), { credentials: Credentials.emailPassword("ada@example.com", "analytical-engine") }),
+      await openDevice(server.url, path.join(dir, "multi-2"), { credentials: Credentials.apiKey(key) }),
+      await openDevice(server.url, path.join(dir, "multi-3"), { credentials: Credentials.anonymous() }),
+    ];
+    expect(new Set(devices.map((d) => d.user.id)).size).toBe(4);
+    devices.forEach((device, i) => ingestRange(device.realm, 10_000 + i * 1000, 10_000 + i * 1000 + 299, 30, `device-${i}`));
+    await Promise.all(devices.map((device) => device.realm.syncSession!.uploadAllLocalChanges(30_000)));
+    for (const device of devices) device.realm.close();
+    const stored = await readStoredIdKeys(storeUrl);
+    for (let i = 0; i < 4; i++) {
+      const keys = expectedIdKeys(10_000 + i * 1000, 10_000 + i * 1000 + 299);
+      expect(keys.every((k) => stored.includes(k))).toBe(true);
+    }
+    expect(devices.flatMap((d) => d.errors)).toEqual([]);
+  });
+
+  test("a restarted app resumes its user and its queue without logging in again", async () => {
+    const deviceDir = path.join(dir, "restart");
+    const before = await openDevice(server.url, deviceDir);
+    before.realm.syncSession!.pause();
+    ingestRange(before.realm, 20_001, 20_200, 20);
+    const userId = before.user.id;
+    before.realm.close();
+    const after = await openDevice(server.url, deviceDir, { credentials: Credentials.emailPassword("nobody@example.com", "never-used") });
+    expect(after.user.id).toBe(userId);
+    expect(after.realm.queueStats().pendingDocuments).toBe(200);
+    await after.realm.syncSession!.uploadAllLocalChanges(20_000);
+    after.realm.close();
+    const stored = await readStoredIdKeys(storeUrl);
+    expect(stored.filter((k) => expectedIdKeys(20_001, 20_200).includes(k)).length).toBe(200);
+  });
+
+  test("logging out pauses uploading and keeps the queue; logging in again uploads it", async () => {
+    const device = await openDevice(server.url, path.join(dir, "logout"), { credentials: Credentials.emailPassword("ada@example.com", "analytical-engine") });
+    const session = device.realm.syncSession!;
+    await device.user.logOut();
+    expect(session.state).toBe("paused");
+    ingestRange(device.realm, 30_001, 30_100, 10);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(device.realm.queueStats().pendingDocuments).toBe(100);
+    // The old refresh token is revoked on the server.
+    await expect(device.user.refreshAccessToken()).rejects.toBeInstanceOf(SessionExpiredError);
+    await device.app.logIn(Credentials.emailPassword("ada@example.com", "analytical-engine"));
+    expect(session.state).toBe("active");
+    await session.uploadAllLocalChanges(20_000);
+    device.realm.close();
+    const stored = await readStoredIdKeys(storeUrl);
+    expect(stored.filter((k) => expectedIdKeys(30_001, 30_100).includes(k)).length).toBe(100);
+  });
+});

@@ -1,0 +1,280 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { deserialize } from "bson";
+import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { computeCrc32Slice8, crc32 } from "../../runtime/queue/crc32.js";
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
+import { QueueCorruptedError, QueueLockedError } from "../../runtime/errors.js";
+import { encodeSymbol } from "../../runtime/codegen/model-class.js";
+import { LogLine, Measurement, type MeasurementInit } from "../support/queue-models.js";
+
+const encodeMeasurement = Measurement[encodeSymbol];
+const encodeLogLine = LogLine[encodeSymbol];
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-queue-"));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function measurement(id: number): MeasurementInit {
+  return { id, deviceId: `dev-${id % 7}`, value: id / 2 };
+}
+
+/** Commits `count` transactions of `perTxn` measurements; returns the last seq. */
+function fill(queue: DurableQueue, count: number, perTxn: number, sync = true): number {
+  let last = 0;
+  for (let t = 0; t < count; t++) {
+    queue.begin();
+    for (let i = 0; i < perTxn; i++) queue.append("measurement", encodeMeasurement, measurement(queue.lastCommittedSeq() + i + 1));
+    last = queue.commit(sync);
+  }
+  return last;
+}
+
+function readAll(queue: DurableQueue): { seq: number; table: string; doc: Record<string, unknown> }[] {
+  return queue.readBatch(0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).map((d) => ({ seq: d.seq, table: d.table, doc: deserialize(d.bson) }));
+}
+
+describe("crc32", () => {
+  it("the table-driven fallback agrees with node:zlib's crc32 and the check value", () => {
+    expect(computeCrc32Slice8(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+    const data = new Uint8Array(10_007).map((_, i) => (i * 31 + 7) & 0xff);
+    expect(computeCrc32Slice8(data)).toBe(crc32(data));
+    expect(computeCrc32Slice8(data.subarray(5000), computeCrc32Slice8(data.subarray(0, 5000)))).toBe(crc32(data));
+  });
+});
+
+describe("DurableQueue", () => {
+  it("assigns sequence numbers in commit order and reads documents back from disk in order", () => {
+    const queue = DurableQueue.open({ path: dir });
+    queue.begin();
+    expect(queue.append("measurement", encodeMeasurement, measurement(1))).toBe(1);
+    expect(queue.append("log_line", encodeLogLine, { id: "a", text: "hello" })).toBe(2);
+    expect(queue.append("measurement", encodeMeasurement, measurement(3))).toBe(3);
+    expect(queue.commit(true)).toBe(3);
+    expect(queue.lastCommittedSeq()).toBe(3);
+    const docs = readAll(queue);
+    expect(docs.map((d) => [d.seq, d.table])).toEqual([
+      [1, "measurement"],
+      [2, "log_line"],
+      [3, "measurement"],
+    ]);
+    expect(docs[1]!.doc).toEqual({ _id: "a", text: "hello" });
+    expect(docs[0]!.doc).toMatchObject({ deviceId: "dev-1", value: 0.5 });
+    queue.close();
+  });
+
+  it("bounds batches by count and bytes, always returning at least one document", () => {
+    const queue = DurableQueue.open({ path: dir });
+    fill(queue, 10, 10);
+    const size = queue.readBatch(0, 1, 1)[0]!.bson.length;
+    expect(queue.readBatch(0, 7, 1 << 30).map((d) => d.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(queue.readBatch(15, 3, 1 << 30).map((d) => d.seq)).toEqual([16, 17, 18]);
+    expect(queue.readBatch(0, 100, 1).map((d) => d.seq)).toEqual([1]);
+    expect(queue.readBatch(40, 100, size * 3).map((d) => d.seq)).toEqual([41, 42, 43]);
+    expect(queue.readBatch(95, 100, 1 << 30).map((d) => d.seq)).toEqual([96, 97, 98, 99, 100]);
+    expect(queue.readBatch(100, 100, 1 << 30)).toEqual([]);
+    queue.close();
+  });
+
+  it("keeps its queue id and everything committed across reopen", () => {
+    const first = DurableQueue.open({ path: dir });
+    const id = first.queueId;
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    fill(first, 5, 3, true);
+    first.close();
+    const second = DurableQueue.open({ path: dir });
+    expect(second.queueId).toBe(id);
+    expect(second.lastCommittedSeq()).toBe(15);
+    expect(readAll(second).map((d) => d.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(fill(second, 1, 2, true)).toBe(17);
+    second.close();
+  });
+
+  it("acknowledges durably, never backwards, and deletes fully acknowledged segments", () => {
+    const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    fill(queue, 60, 5);
+    const segments = queue.segmentFiles();
+    expect(segments.length).toBeGreaterThan(4);
+    const stats = queue.stats();
+    expect(stats.pendingDocuments).toBe(300);
+    expect(stats.oldestPendingTime).toBeInstanceOf(Date);
+    queue.acknowledge(123);
+    queue.acknowledge(50); // backwards: ignored
+    expect(queue.acknowledgedSeq()).toBe(123);
+    expect(queue.stats().pendingDocuments).toBe(177);
+    expect(queue.stats().pendingBytes).toBeLessThan(stats.pendingBytes);
+    const remaining = queue.segmentFiles();
+    expect(remaining.length).toBeLessThan(segments.length);
+    for (const gone of segments.filter((s) => !remaining.includes(s))) expect(fs.existsSync(gone)).toBe(false);
+    // Reads start after the cursor even when asked for earlier documents.
+    expect(queue.readBatch(0, 2, 1 << 30).map((d) => d.seq)).toEqual([124, 125]);
+    expect(() => queue.acknowledge(301)).toThrow(/only 300 are committed/);
+    queue.close();
+
+    const reopened = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    expect(reopened.acknowledgedSeq()).toBe(123);
+    expect(reopened.readBatch(123, 1, 1)[0]!.seq).toBe(124);
+    expect(reopened.stats().pendingDocuments).toBe(177);
+    reopened.acknowledge(300);
+    expect(reopened.stats()).toEqual({ pendingDocuments: 0, pendingBytes: 0, oldestPendingTime: null });
+    expect(reopened.segmentFiles()).toHaveLength(1); // the active segment is kept
+    expect(fill(reopened, 1, 1)).toBe(301);
+    reopened.close();
+  });
+
+  it("resumes numbering after the cursor when acknowledged documents are missing from disk", () => {
+    const queue = DurableQueue.open({ path: dir });
+    fill(queue, 2, 5, true);
+    queue.acknowledge(10);
+    queue.close();
+    // Simulate a power loss under durability "os": the segment lost its frames, the ack did not.
+    const segment = fs.readdirSync(dir).find((n) => n.startsWith("seg-"))!;
+    fs.truncateSync(path.join(dir, segment), SEGMENT_HEADER_BYTES);
+    const reopened = DurableQueue.open({ path: dir });
+    expect(reopened.lastCommittedSeq()).toBe(10);
+    expect(fill(reopened, 1, 1, true)).toBe(11);
+    reopened.close();
+  });
+
+  it("shares one fdatasync among the transactions committed meanwhile (group commit)", async () => {
+    const queue = DurableQueue.open({ path: dir });
+    const before = queue.counters.commitSyncs;
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 50; i++) {
+      fill(queue, 1, 2, false);
+      waits.push(queue.whenDurable());
+    }
+    expect(queue.lastCommittedSeq()).toBe(0); // not durable yet: not visible to the uploader
+    await Promise.all(waits);
+    expect(queue.lastCommittedSeq()).toBe(100);
+    expect(queue.counters.commitSyncs - before).toBe(1);
+    expect(queue.counters.groupFlushes).toBe(1);
+    queue.close();
+  });
+
+  it("notifies commit listeners with the last durable sequence", () => {
+    const queue = DurableQueue.open({ path: dir });
+    const seen: number[] = [];
+    const off = queue.onCommit((seq) => seen.push(seq));
+    fill(queue, 2, 3, true);
+    off();
+    fill(queue, 1, 1, true);
+    expect(seen).toEqual([3, 6]);
+    queue.close();
+  });
+
+  it("locks the queue against a second open in the same process and releases it on close", () => {
+    const queue = DurableQueue.open({ path: dir });
+    expect(() => DurableQueue.open({ path: dir })).toThrow(QueueLockedError);
+    queue.close();
+    DurableQueue.open({ path: dir }).close();
+  });
+
+  it("takes over a lock left by a dead process", () => {
+    fs.writeFileSync(path.join(dir, "lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), start: "1", token: "x" }));
+    const queue = DurableQueue.open({ path: dir });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "lock"), "utf8")).pid).toBe(process.pid);
+    queue.close();
+    expect(fs.existsSync(path.join(dir, "lock"))).toBe(false);
+  });
+
+  describe("recovery", () => {
+    function lastSegment(): string {
+      return path.join(dir, fs.readdirSync(dir).filter((n) => n.startsWith("seg-")).sort().at(-1)!);
+    }
+
+    it("cuts a torn tail at every byte offset of the last frame and keeps every earlier transaction", () => {
+      const queue = DurableQueue.open({ path: dir });
+      fill(queue, 3, 4, true);
+      const frameStart = fs.statSync(lastSegment()).size;
+      fill(queue, 1, 3, true);
+      queue.close();
+      const file = lastSegment();
+      const full = fs.readFileSync(file);
+      expect(full.length).toBeGreaterThan(frameStart + FRAME_HEADER_BYTES);
+      for (let cut = frameStart; cut < full.length; cut++) {
+        fs.writeFileSync(file, full.subarray(0, cut));
+        const reopened = DurableQueue.open({ path: dir });
+        expect(reopened.lastCommittedSeq()).toBe(12);
+        expect(fs.statSync(file).size).toBe(frameStart);
+        reopened.close();
+      }
+      fs.writeFileSync(file, full);
+      const whole = DurableQueue.open({ path: dir });
+      expect(whole.lastCommittedSeq()).toBe(15);
+      whole.close();
+    });
+
+    it("cuts garbage (zeros, a bad checksum at end of file) after the last committed frame", () => {
+      const queue = DurableQueue.open({ path: dir });
+      fill(queue, 2, 2, true);
+      queue.close();
+      const file = lastSegment();
+      const good = fs.readFileSync(file);
+      fs.appendFileSync(file, Buffer.alloc(4096));
+      let reopened = DurableQueue.open({ path: dir });
+      expect(reopened.lastCommittedSeq()).toBe(4);
+      expect(fs.statSync(file).size).toBe(good.length);
+      fill(reopened, 1, 1, true);
+      reopened.close();
+      // The last frame ends at EOF with a bad checksum: an append torn by a power loss.
+      const withLast = fs.readFileSync(file);
+      withLast[withLast.length - 3] = withLast[withLast.length - 3]! ^ 0xff;
+      fs.writeFileSync(file, withLast);
+      reopened = DurableQueue.open({ path: dir });
+      expect(reopened.lastCommittedSeq()).toBe(4);
+      reopened.close();
+    });
+
+    it("reports a flipped byte inside committed data as QueueCorruptedError naming file and offset", () => {
+      const queue = DurableQueue.open({ path: dir });
+      fill(queue, 1, 3, true);
+      const secondFrame = fs.statSync(lastSegment()).size;
+      fill(queue, 2, 3, true);
+      queue.close();
+      const file = lastSegment();
+      const original = fs.readFileSync(file);
+      // Every byte of the first two frames: header or payload, the error names the frame.
+      for (let at = SEGMENT_HEADER_BYTES; at < secondFrame + 60; at += 7) {
+        const damaged = Buffer.from(original);
+        damaged[at] = damaged[at]! ^ 0x5a;
+        fs.writeFileSync(file, damaged);
+        let error: unknown;
+        try {
+          DurableQueue.open({ path: dir }).close();
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(QueueCorruptedError);
+        const corrupted = error as QueueCorruptedError;
+        expect(corrupted.file).toBe(file);
+        expect(corrupted.offset).toBe(at < secondFrame ? SEGMENT_HEADER_BYTES : secondFrame);
+        expect(corrupted.message).toContain(file);
+      }
+      fs.writeFileSync(file, original);
+      const healed = DurableQueue.open({ path: dir });
+      expect(healed.lastCommittedSeq()).toBe(9);
+      healed.close();
+    });
+
+    it("reports damage in a sealed segment when the uploader reads it", () => {
+      const queue = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+      fill(queue, 40, 2, true);
+      queue.close();
+      const first = path.join(dir, fs.readdirSync(dir).filter((n) => n.startsWith("seg-")).sort()[0]!);
+      const bytes = fs.readFileSync(first);
+      bytes[SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + 30] = bytes[SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + 30]! ^ 0x01;
+      fs.writeFileSync(first, bytes);
+      const reopened = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+      expect(() => reopened.readBatch(0, 10, 1 << 20)).toThrow(QueueCorruptedError);
+      expect(() => reopened.readBatch(0, 10, 1 << 20)).toThrow(new RegExp(`${first.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} at offset ${SEGMENT_HEADER_BYTES}`));
+      reopened.close();
+    });
+  });
+});

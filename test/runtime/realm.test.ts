@@ -1,0 +1,214 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { deserialize } from "bson";
+import {
+  DocumentTooLargeError,
+  IngestValidationError,
+  QueueFullError,
+  Realm,
+  RealmSchemaError,
+  TransactionStateError,
+} from "../../runtime/index.js";
+import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { LogLine, Measurement, Point, type MeasurementInit } from "../support/queue-models.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-realm-"));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function m(id: number, extra: Partial<MeasurementInit> = {}): MeasurementInit {
+  return { id, deviceId: "dev", value: id, ...extra };
+}
+
+/** What is on disk, read through a fresh queue handle after the Realm closed. */
+function queued(): { seq: number; table: string; doc: Record<string, unknown> }[] {
+  const queue = DurableQueue.open({ path: dir });
+  try {
+    return queue.readBatch(0, 1e9, 1e12).map((d) => ({ seq: d.seq, table: d.table, doc: deserialize(d.bson) }));
+  } finally {
+    queue.close();
+  }
+}
+
+describe("Realm", () => {
+  it("ingests inside write, returns sequence numbers, and the documents are on disk when write returns", async () => {
+    const realm = await Realm.open({ schema: [Measurement, LogLine], path: dir });
+    expect(realm.syncSession).toBeNull();
+    const result = realm.write(() => {
+      const a = realm.ingest(Measurement, m(1));
+      const b = realm.ingest(new Measurement(m(2, { location: { latitude: 1, longitude: 2 } })));
+      const c = realm.ingest(LogLine, { id: "x", text: "hi" });
+      return [a, b, c];
+    });
+    expect(result).toEqual([1, 2, 3]);
+    expect(realm.queueStats()).toMatchObject({ pendingDocuments: 3 });
+    expect(realm.queueStats().pendingBytes).toBeGreaterThan(0);
+    expect(realm.queueStats().oldestPendingTime).toBeInstanceOf(Date);
+    // Without closing: another handle cannot open (lock), so read the segment bytes' length instead.
+    realm.close();
+    const docs = queued();
+    expect(docs.map((d) => [d.seq, d.table])).toEqual([
+      [1, "measurement"],
+      [2, "measurement"],
+      [3, "log_line"],
+    ]);
+    expect(docs[1]!.doc).toEqual({ _id: 2, deviceId: "dev", value: 2, location: { latitude: 1, longitude: 2 } });
+  });
+
+  it("rolls the whole transaction back when the callback throws", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir });
+    realm.write(() => realm.ingest(Measurement, m(1)));
+    expect(() =>
+      realm.write(() => {
+        realm.ingest(Measurement, m(2));
+        realm.ingest(Measurement, m(3));
+        throw new Error("app bug");
+      }),
+    ).toThrow("app bug");
+    expect(realm.queueStats().pendingDocuments).toBe(1);
+    expect(realm.isInTransaction).toBe(false);
+    // Sequence numbers of a rolled-back transaction were never committed; they are given again.
+    expect(realm.write(() => realm.ingest(Measurement, m(4)))).toBe(2);
+    realm.close();
+    expect(queued().map((d) => d.doc._id)).toEqual([1, 4]);
+  });
+
+  it("rolls back on a validation error, naming the path; a caught one drops only that document", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir });
+    let error: unknown;
+    try {
+      realm.write(() => {
+        realm.ingest(Measurement, m(1));
+        realm.ingest(Measurement, m(2, { location: { latitude: Number.NaN, longitude: 0 } }));
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(IngestValidationError);
+    expect((error as IngestValidationError).path).toBe("location.latitude");
+    expect(realm.queueStats().pendingDocuments).toBe(0);
+    realm.write(() => {
+      realm.ingest(Measurement, m(10));
+      expect(() => realm.ingest(Measurement, m(11, { value: Number.POSITIVE_INFINITY }))).toThrow(IngestValidationError);
+      realm.ingest(Measurement, m(12));
+    });
+    realm.close();
+    expect(queued().map((d) => [d.seq, d.doc._id])).toEqual([
+      [1, 10],
+      [2, 12],
+    ]);
+  });
+
+  it("refuses a transaction past maxQueueBytes with QueueFullError and leaves the queue as it was", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir, maxQueueBytes: 4000 });
+    let committed = 0;
+    let full: unknown;
+    try {
+      for (let t = 0; t < 100; t++) {
+        realm.write(() => {
+          for (let i = 0; i < 5; i++) realm.ingest(Measurement, m(t * 5 + i));
+        });
+        committed += 5;
+      }
+    } catch (e) {
+      full = e;
+    }
+    expect(full).toBeInstanceOf(QueueFullError);
+    expect((full as QueueFullError).maxQueueBytes).toBe(4000);
+    const stats = realm.queueStats();
+    expect(stats.pendingDocuments).toBe(committed);
+    expect(stats.pendingBytes).toBeLessThanOrEqual(4000);
+    const segment = path.join(dir, fs.readdirSync(dir).find((n) => n.startsWith("seg-"))!);
+    const sizeBefore = fs.statSync(segment).size;
+    expect(() => realm.write(() => realm.ingest(Measurement, m(1, { payload: new Uint8Array(5000) })))).toThrow(QueueFullError);
+    expect(fs.statSync(segment).size).toBe(sizeBefore);
+    expect(realm.queueStats()).toEqual(stats);
+    realm.close();
+    expect(queued()).toHaveLength(committed);
+  });
+
+  it("refuses a document over MongoDB's 16 MiB cap with DocumentTooLargeError", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir });
+    let error: unknown;
+    try {
+      realm.write(() => realm.ingest(Measurement, m(1, { payload: new Uint8Array(16 * 1024 * 1024) })));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DocumentTooLargeError);
+    expect((error as DocumentTooLargeError).size).toBeGreaterThan(16 * 1024 * 1024);
+    // Just under the cap is fine.
+    realm.write(() => realm.ingest(Measurement, m(2, { payload: new Uint8Array(16 * 1024 * 1024 - 100) })));
+    expect(realm.queueStats().pendingDocuments).toBe(1);
+    realm.close();
+  });
+
+  it("rejects nested writes, ingest outside a write, async callbacks, unknown and embedded models", async () => {
+    const realm = await Realm.open({ schema: [Measurement, Point], path: dir });
+    expect(() => realm.ingest(Measurement, m(1))).toThrow(TransactionStateError);
+    expect(() => realm.write(() => realm.write(() => 1))).toThrow(/cannot be nested/);
+    expect(() => realm.write(() => realm.ingest(LogLine, { id: "a", text: "b" }))).toThrow(RealmSchemaError);
+    expect(() => realm.write(() => realm.ingest(Point, { latitude: 1, longitude: 2 }))).toThrow(/embedded/);
+    expect(() => realm.write(() => realm.ingest({ id: 1 }))).toThrow(/not in this Realm's schema/);
+    expect(() =>
+      realm.write(async () => {
+        realm.ingest(Measurement, m(1));
+      }),
+    ).toThrow(/synchronous/);
+    expect(realm.queueStats().pendingDocuments).toBe(0);
+    realm.close();
+    expect(() => realm.write(() => 1)).toThrow(TransactionStateError);
+    realm.close(); // idempotent
+  });
+
+  it("refuses a schema entry that is not a generated class", async () => {
+    await expect(Realm.open({ schema: [class Plain {}] as never, path: dir })).rejects.toThrow(RealmSchemaError);
+    await expect(Realm.open({ schema: [], path: dir })).rejects.toThrow(RealmSchemaError);
+  });
+
+  it("writeAsync resolves once durable and shares flushes", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => realm.writeAsync(() => realm.ingest(Measurement, m(i)))));
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await expect(realm.writeAsync(() => { throw new Error("nope"); })).rejects.toThrow("nope");
+    realm.close();
+    expect(queued()).toHaveLength(20);
+  });
+
+  it("has no read API, in its type and at run time", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir, durability: "os" });
+    // @ts-expect-error no objects() on an ingest-only Realm
+    expect(realm.objects).toBeUndefined();
+    // @ts-expect-error no objectForPrimaryKey()
+    expect(realm.objectForPrimaryKey).toBeUndefined();
+    // @ts-expect-error no subscriptions
+    expect(realm.subscriptions).toBeUndefined();
+    // @ts-expect-error no query
+    expect(realm.query).toBeUndefined();
+    for (const name of ["objects", "query", "objectForPrimaryKey", "subscriptions", "readBatch", "queue"]) expect(name in realm).toBe(false);
+    const surface = new Set<string>();
+    for (let o: object | null = realm; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+      for (const key of Object.getOwnPropertyNames(o)) surface.add(key);
+    }
+    expect([...surface].sort()).toEqual(
+      ["constructor", "close", "ingest", "isClosed", "isInTransaction", "path", "queueStats", "schema", "syncSession", "write", "writeAsync"].sort(),
+    );
+    realm.close();
+  });
+
+  it("keeps the data across close and reopen, with the same queue", async () => {
+    let realm = await Realm.open({ schema: [Measurement], path: dir, durability: "os" });
+    realm.write(() => realm.ingest(Measurement, m(1)));
+    realm.close();
+    realm = await Realm.open({ schema: [Measurement], path: dir, durability: "os" });
+    expect(realm.queueStats().pendingDocuments).toBe(1);
+    expect(realm.write(() => realm.ingest(Measurement, m(2)))).toBe(2);
+    realm.close();
+  });
+});

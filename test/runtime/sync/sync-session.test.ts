@@ -1,0 +1,416 @@
+/**
+ * Unit tests of the sync session's logic (batching, splitting, backoff, auth refresh, pause,
+ * progress) against an in-memory queue and a scripted HTTP server on loopback. The real queue
+ * and the real server are exercised by test/e2e and test/fault.
+ */
+import { afterEach, describe, expect, test } from "@jest/globals";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { deserialize, serialize } from "bson";
+import { App } from "../../../runtime/app/app.js";
+import { Credentials } from "../../../runtime/app/credentials.js";
+import { SessionExpiredError } from "../../../runtime/app/auth-error.js";
+import type { QueuedDocument, UploadSource } from "../../../runtime/queue/upload-source.js";
+import { computeBackoffDelay, parseRetryAfter } from "../../../runtime/sync/compute-backoff-delay.js";
+import { DocumentRejectedError, SyncError } from "../../../runtime/sync/sync-error.js";
+import { openSyncSession, type SyncConfiguration, type SyncSession } from "../../../runtime/sync/sync-session.js";
+
+/** An in-memory UploadSource: the contract, nothing more. */
+class MemorySource implements UploadSource {
+  readonly queueId = "7b0c1a52-0d6e-4a8e-9a43-5d1f8f3f0a11";
+  private docs: QueuedDocument[] = [];
+  private acked = 0;
+  private listeners = new Set<(seq: number) => void>();
+  readCalls = 0;
+
+  commit(count: number, size = 0): void {
+    for (let i = 0; i < count; i++) {
+      const seq = this.docs.length === 0 ? this.acked + 1 : this.docs[this.docs.length - 1]!.seq + 1;
+      const bson = serialize({ _id: seq, pad: "x".repeat(size) });
+      this.docs.push({ seq, table: "WeatherSensor", bson });
+    }
+    const last = this.lastCommittedSeq();
+    for (const listener of this.listeners) listener(last);
+  }
+  lastCommittedSeq(): number {
+    return this.docs.length === 0 ? this.acked : Math.max(this.acked, this.docs[this.docs.length - 1]!.seq);
+  }
+  acknowledgedSeq(): number {
+    return this.acked;
+  }
+  readBatch(afterSeq: number, maxCount: number, maxBytes: number): QueuedDocument[] {
+    this.readCalls++;
+    const out: QueuedDocument[] = [];
+    let bytes = 0;
+    for (const doc of this.docs) {
+      if (doc.seq <= afterSeq) continue;
+      if (out.length >= maxCount || (out.length > 0 && bytes + doc.bson.length > maxBytes)) break;
+      out.push(doc);
+      bytes += doc.bson.length;
+    }
+    return out;
+  }
+  acknowledge(seq: number): void {
+    if (seq <= this.acked) return;
+    this.acked = seq;
+    this.docs = this.docs.filter((doc) => doc.seq > seq);
+  }
+  onCommit(listener: (lastSeq: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+interface IngestCall {
+  seqs: number[];
+  bytes: number;
+  token: string;
+}
+
+type IngestHandler = (call: IngestCall, res: http.ServerResponse) => void;
+
+/** A scripted server: auth routes with counters, and an ingest route the test programs. */
+class ScriptedServer {
+  readonly calls: IngestCall[] = [];
+  readonly stored = new Set<number>();
+  refreshes = 0;
+  logouts = 0;
+  accessTtlSeconds = 1800;
+  refreshAnswer = 200;
+  validTokens = new Set<string>();
+  private counter = 0;
+  handler: IngestHandler = (call, res) => this.accept(call, res);
+  private server = http.createServer((req, res) => this.route(req, res));
+  url = "";
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Stores the batch and acknowledges its last seq. */
+  accept(call: IngestCall, res: http.ServerResponse, rejected: { seq: number; code: string; reason: string }[] = []): void {
+    for (const seq of call.seqs) if (!rejected.some((r) => r.seq === seq)) this.stored.add(seq);
+    const body = serialize({
+      acknowledgedSeq: call.seqs[call.seqs.length - 1] ?? 0,
+      rejected: rejected.map((r) => ({ ...r, table: "WeatherSensor" })),
+    });
+    res.writeHead(200, { "content-type": "application/bson" }).end(body);
+  }
+
+  token(): string {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = Buffer.from(JSON.stringify({ iat: now, exp: now + this.accessTtlSeconds, n: ++this.counter }));
+    const token = `e30.${claims.toString("base64url")}.sig`;
+    this.validTokens.add(token);
+    return token;
+  }
+
+  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const bearer = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+      const url = req.url ?? "";
+      if (url.endsWith("/auth/providers/anon-user/login")) {
+        const answer = { access_token: this.token(), refresh_token: "refresh-1", user_id: "user-1", device_id: "d1" };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+      } else if (url === "/api/client/v2.0/auth/session" && req.method === "POST") {
+        this.refreshes++;
+        if (this.refreshAnswer !== 200 || bearer !== "refresh-1") {
+          res.writeHead(401).end(JSON.stringify({ error: "invalid session", error_code: "InvalidSession" }));
+        } else {
+          res.writeHead(201).end(JSON.stringify({ access_token: this.token() }));
+        }
+      } else if (url === "/api/client/v2.0/auth/session" && req.method === "DELETE") {
+        this.logouts++;
+        res.writeHead(204).end();
+      } else if (url === "/api/client/v2.0/app/test-app/ingest") {
+        if (!this.validTokens.has(bearer)) {
+          res.writeHead(401).end(JSON.stringify({ error: "expired", error_code: "InvalidSession" }));
+          return;
+        }
+        const request = deserialize(body) as { documents: { seq: number; doc: { _id: number } }[] };
+        const call = { seqs: request.documents.map((d) => d.seq), bytes: body.length, token: bearer };
+        // The documents arrive byte for byte as queued.
+        for (const d of request.documents) expect(d.doc._id).toBe(d.seq);
+        this.calls.push(call);
+        this.handler(call, res);
+      } else {
+        res.writeHead(404).end(JSON.stringify({ error: "not found" }));
+      }
+    });
+  }
+}
+
+const fast: Partial<SyncConfiguration> = { initialBackoffMs: 5, maxBackoffMs: 40, requestTimeoutMs: 2000 };
+let server: ScriptedServer;
+let sessions: SyncSession[] = [];
+let dirs: string[] = [];
+
+async function setUp(config: Partial<SyncConfiguration> = {}, accessTtlSeconds = 1800) {
+  server = new ScriptedServer();
+  server.accessTtlSeconds = accessTtlSeconds;
+  await server.start();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sync-"));
+  dirs.push(dir);
+  const app = new App({ id: "test-app", baseUrl: server.url, baseFilePath: dir });
+  const user = await app.logIn(Credentials.anonymous());
+  const source = new MemorySource();
+  const errors: Error[] = [];
+  const session = openSyncSession(source, {
+    user,
+    flexible: true,
+    onError: (_s, error) => errors.push(error),
+    ...fast,
+    ...config,
+  });
+  sessions.push(session);
+  return { app, user, source, session, errors, dir };
+}
+
+afterEach(async () => {
+  for (const session of sessions) session.close();
+  sessions = [];
+  await server?.stop();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+describe("SyncSession", () => {
+  test("uploads in batches bounded by count, acknowledges, and reports progress in documents", async () => {
+    const { source, session } = await setUp({ maxBatchDocuments: 4 });
+    const progress: [number, number][] = [];
+    session.addProgressNotification("upload", (transferred, transferable) => progress.push([transferred, transferable]));
+    source.commit(10);
+    await session.uploadAllLocalChanges(5000);
+    expect(source.acknowledgedSeq()).toBe(10);
+    expect(server.calls.map((c) => c.seqs.length)).toEqual([4, 4, 2]);
+    expect([...server.stored].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(progress[progress.length - 1]).toEqual([10, 10]);
+    expect(session.connectionState).toBe("connected");
+    expect(session.state).toBe("active");
+  });
+
+  test("bounds batches by bytes too", async () => {
+    const { source, session } = await setUp({ maxBatchBytes: 3000 });
+    source.commit(6, 1000); // ~1 KB each: at most 2 per batch under 3 000 bytes
+    await session.uploadAllLocalChanges(5000);
+    expect(server.calls.every((c) => c.seqs.length <= 2)).toBe(true);
+    expect(server.stored.size).toBe(6);
+  });
+
+  test("halves a batch on 413 and skips a single document that is still too large, reporting it", async () => {
+    const { source, session, errors } = await setUp();
+    server.handler = (call, res) => {
+      const tooBig = call.seqs.includes(5);
+      if (call.seqs.length > 3 || tooBig) res.writeHead(413).end(JSON.stringify({ error: "batch too large" }));
+      else server.accept(call, res);
+    };
+    source.commit(12);
+    await session.uploadAllLocalChanges(5000);
+    expect([...server.stored].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
+    const rejected = errors.filter((e): e is DocumentRejectedError => e instanceof DocumentRejectedError);
+    expect(rejected.map((e) => [e.seq, e.reasonCode])).toEqual([[5, "document_too_large"]]);
+    expect(source.acknowledgedSeq()).toBe(12);
+  });
+
+  test("reports documents the server rejects and moves on", async () => {
+    const { source, session, errors } = await setUp();
+    server.handler = (call, res) =>
+      server.accept(call, res, call.seqs.includes(3) ? [{ seq: 3, code: "invalid_document", reason: "windSpeedInMph: expected an integer" }] : []);
+    source.commit(5);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.stored.has(3)).toBe(false);
+    expect(server.stored.size).toBe(4);
+    const rejection = errors[0] as DocumentRejectedError;
+    expect(rejection).toBeInstanceOf(DocumentRejectedError);
+    expect([rejection.seq, rejection.table, rejection.reasonCode]).toEqual([3, "WeatherSensor", "invalid_document"]);
+    expect(rejection.message).toContain("windSpeedInMph");
+  });
+
+  test("retries 5xx and honours Retry-After on 429/503", async () => {
+    const { source, session } = await setUp({ initialBackoffMs: 5, maxBackoffMs: 5 });
+    const answers = [500, 503, 429];
+    const times: number[] = [];
+    server.handler = (call, res) => {
+      times.push(Date.now());
+      const status = answers.shift();
+      if (status === undefined) server.accept(call, res);
+      else res.writeHead(status, status === 500 ? {} : { "retry-after": "1" }).end("{}");
+    };
+    source.commit(3);
+    await session.uploadAllLocalChanges(10_000);
+    expect(server.calls.length).toBe(4);
+    // After the 503 and the 429, the session waited the server's 1 s, not its own 5 ms.
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(950);
+    expect(times[3]! - times[2]!).toBeGreaterThanOrEqual(950);
+    expect(server.stored.size).toBe(3);
+  });
+
+  test("backs off while the server is unreachable and uploads when it is back", async () => {
+    const { source, session } = await setUp();
+    const states: string[] = [];
+    session.addConnectionNotification((next) => states.push(next));
+    const url = server.url;
+    await server.stop();
+    source.commit(3);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(session.connectionState).toBe("disconnected");
+    expect(source.acknowledgedSeq()).toBe(0);
+    // Bring a server back on the same port.
+    const port = Number(new URL(url).port);
+    const revived = new ScriptedServer();
+    (revived as unknown as { server: http.Server }).server.listen(port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, 50));
+    revived.validTokens = server.validTokens;
+    server = revived;
+    await session.uploadAllLocalChanges(5000);
+    expect(revived.stored.size).toBe(3);
+    expect(states).toContain("connecting");
+    expect(states[states.length - 1]).toBe("connected");
+  });
+
+  test("refreshes the access token on 401 and retries once", async () => {
+    const { source, session, user } = await setUp();
+    server.validTokens.clear(); // every access token issued so far is now refused
+    source.commit(2);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.refreshes).toBe(1);
+    expect(server.stored.size).toBe(2);
+    expect(user.isLoggedIn).toBe(true);
+  });
+
+  test("refreshes an access token before it expires", async () => {
+    // Tokens that live 2 s refresh at 80 % of their life, so a request 1.7 s in refreshes first.
+    const { source, session, user } = await setUp({}, 2);
+    await new Promise((r) => setTimeout(r, 1700));
+    source.commit(1);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.refreshes).toBe(1);
+    expect(server.calls[0]!.token).toBe(user.accessToken);
+  });
+
+  test("a refused refresh ends the session: uploading pauses, data stays, a new login resumes", async () => {
+    const { source, session, errors, app } = await setUp();
+    server.validTokens.clear();
+    server.refreshAnswer = 401;
+    source.commit(4);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(session.state).toBe("paused");
+    expect(errors.some((e) => e instanceof SessionExpiredError)).toBe(true);
+    expect(source.acknowledgedSeq()).toBe(0);
+    expect(source.lastCommittedSeq()).toBe(4);
+    expect(app.currentUser).toBeNull();
+    server.refreshAnswer = 200;
+    await app.logIn(Credentials.anonymous());
+    expect(session.state).toBe("active");
+    await session.uploadAllLocalChanges(5000);
+    expect(server.stored.size).toBe(4);
+  });
+
+  test("logOut pauses uploading without losing queued data", async () => {
+    const { source, session, user, app } = await setUp();
+    await user.logOut();
+    expect(server.logouts).toBe(1);
+    expect(session.state).toBe("paused");
+    source.commit(3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.calls.length).toBe(0);
+    expect(source.lastCommittedSeq() - source.acknowledgedSeq()).toBe(3);
+    await app.logIn(Credentials.anonymous());
+    await session.uploadAllLocalChanges(5000);
+    expect(server.stored.size).toBe(3);
+  });
+
+  test("pause and resume", async () => {
+    const { source, session } = await setUp();
+    session.pause();
+    expect(session.state).toBe("paused");
+    source.commit(5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.calls.length).toBe(0);
+    const done = session.uploadAllLocalChanges(5000);
+    session.resume();
+    await done;
+    expect(server.stored.size).toBe(5);
+  });
+
+  test("uploadAllLocalChanges waits only for what was committed before the call, and times out", async () => {
+    const { source, session } = await setUp();
+    let release: (() => void) | undefined;
+    server.handler = (call, res) => {
+      release = () => server.accept(call, res);
+    };
+    source.commit(2);
+    await expect(session.uploadAllLocalChanges(150)).rejects.toMatchObject({ code: "timeout" });
+    const waiting = session.uploadAllLocalChanges(5000);
+    source.commit(1); // committed after the call: not waited for
+    server.handler = (call, res) => server.accept(call, res);
+    release?.();
+    await waiting;
+    expect(source.acknowledgedSeq()).toBeGreaterThanOrEqual(2);
+  });
+
+  test("close rejects pending waits and never touches the queue again", async () => {
+    const { source, session } = await setUp();
+    server.handler = () => {
+      /* never answers */
+    };
+    source.commit(1);
+    const waiting = session.uploadAllLocalChanges();
+    await new Promise((r) => setTimeout(r, 50));
+    session.close();
+    await expect(waiting).rejects.toBeInstanceOf(SyncError);
+    expect(session.state).toBe("inactive");
+    expect(source.acknowledgedSeq()).toBe(0);
+  });
+
+  test("a 404 (wrong app id) stops the session with a typed error", async () => {
+    const { source, session, errors } = await setUp();
+    server.handler = (_call, res) => res.writeHead(404).end(JSON.stringify({ error: "app not found" }));
+    source.commit(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(session.state).toBe("inactive");
+    expect(errors[0]).toMatchObject({ code: "app_not_found", statusCode: 404 });
+    expect(source.acknowledgedSeq()).toBe(0);
+  });
+});
+
+describe("App", () => {
+  test("a restarted app finds its logged-in user without logging in again", async () => {
+    const { app, dir } = await setUp();
+    const id = app.currentUser?.id;
+    const again = new App({ id: "test-app", baseUrl: server.url, baseFilePath: dir });
+    expect(again.currentUser?.id).toBe(id);
+    expect(again.currentUser?.refreshToken).toBe("refresh-1");
+    await again.currentUser?.logOut();
+    expect(new App({ id: "test-app", baseUrl: server.url, baseFilePath: dir }).currentUser).toBeNull();
+  });
+});
+
+describe("backoff", () => {
+  test("doubles from the initial delay to the cap, with jitter in the upper half", () => {
+    const bounds = { initialMs: 1000, maxMs: 300_000 };
+    expect(computeBackoffDelay(0, bounds, 0)).toBe(500);
+    expect(computeBackoffDelay(0, bounds, 1)).toBe(1000);
+    expect(computeBackoffDelay(3, bounds, 1)).toBe(8000);
+    expect(computeBackoffDelay(30, bounds, 1)).toBe(300_000);
+    expect(computeBackoffDelay(1000, bounds, 0.5)).toBe(225_000);
+  });
+
+  test("reads Retry-After as seconds or an HTTP date", () => {
+    expect(parseRetryAfter("2")).toBe(2000);
+    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter("soon")).toBeNull();
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * Helpers for the server tests: the example weather schema in canonical form, document and batch
+ * builders, and small HTTP clients for the auth and ingest routes.
+ */
+import crypto from "node:crypto";
+import { Binary, Decimal128, Double, Int32, Long, ObjectId, serialize, deserialize, UUID } from "bson";
+import type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "../../runtime/schema/canonical-schema.js";
+import { ingestPath } from "../../runtime/sync/ingest-protocol.js";
+
+function prop(name: string, type: PropertyTypeName, extra: Partial<CanonicalPropertySchema> = {}): CanonicalPropertySchema {
+  return { name, type, optional: false, indexed: false, mapTo: name, ...extra };
+}
+
+/** The example models of examples/weather/models.ts, plus a model with every scalar type, as schema.json holds them. */
+export const testSchema: CanonicalObjectSchema[] = [
+  {
+    name: "WeatherSensor",
+    asymmetric: true,
+    embedded: false,
+    primaryKey: "id",
+    properties: {
+      id: prop("id", "objectId", { mapTo: "_id" }),
+      deviceId: prop("deviceId", "string"),
+      temperatureInFahrenheit: prop("temperatureInFahrenheit", "double"),
+      barometricPressureInHg: prop("barometricPressureInHg", "double"),
+      windSpeedInMph: prop("windSpeedInMph", "int"),
+      readings: prop("readings", "list", { objectType: "Reading" }),
+      tags: prop("tags", "set", { objectType: "string" }),
+      attributes: prop("attributes", "dictionary", { objectType: "string" }),
+      notes: prop("notes", "string", { optional: true }),
+      location: prop("location", "object", { objectType: "Location", optional: true }),
+    },
+  },
+  { name: "Reading", asymmetric: false, embedded: true, properties: { at: prop("at", "date"), value: prop("value", "float") } },
+  {
+    name: "Location",
+    asymmetric: false,
+    embedded: true,
+    properties: { latitude: prop("latitude", "double"), longitude: prop("longitude", "double"), elevationInFeet: prop("elevationInFeet", "int", { default: 0 }) },
+  },
+  {
+    name: "device_event",
+    asymmetric: true,
+    embedded: false,
+    primaryKey: "id",
+    properties: {
+      id: prop("id", "uuid", { mapTo: "_id" }),
+      deviceId: prop("deviceId", "string"),
+      kind: prop("kind", "string", { default: "heartbeat" }),
+      at: prop("at", "date"),
+      payload: prop("payload", "mixed", { optional: true }),
+    },
+  },
+  {
+    name: "AllTypes",
+    asymmetric: true,
+    embedded: false,
+    primaryKey: "key",
+    properties: {
+      key: prop("key", "int", { mapTo: "_id" }),
+      flag: prop("flag", "bool"),
+      count: prop("count", "int", { mapTo: "count_persisted" }),
+      ratio: prop("ratio", "float"),
+      amount: prop("amount", "decimal128"),
+      ref: prop("ref", "objectId"),
+      uid: prop("uid", "uuid"),
+      label: prop("label", "string"),
+      blob: prop("blob", "data"),
+      when: prop("when", "date"),
+      any: prop("any", "mixed", { optional: true }),
+      maybe: prop("maybe", "int", { optional: true }),
+      ints: prop("ints", "list", { objectType: "int", optional: true }),
+      scores: prop("scores", "dictionary", { objectType: "double" }),
+    },
+  },
+];
+
+/** A valid WeatherSensor document with persisted names (`n` varies it). */
+export function makeWeatherDoc(n: number, id: ObjectId = new ObjectId()): Record<string, unknown> {
+  return {
+    _id: id,
+    deviceId: `WX${n % 97}`,
+    temperatureInFahrenheit: new Double(60 + (n % 40) + 0.5),
+    barometricPressureInHg: new Double(29.92),
+    windSpeedInMph: Long.fromNumber(n % 60),
+    readings: [{ at: new Date(1_700_000_000_000 + n), value: new Double(n / 7) }],
+    tags: ["outdoor", `batch-${n % 3}`],
+    attributes: { firmware: "1.2.3", "név": "ünïcødé ✓" },
+    notes: n % 2 === 0 ? "even" : null,
+    location: { latitude: new Double(47.5), longitude: new Double(19.04), elevationInFeet: Long.fromNumber(350) },
+  };
+}
+
+/** A valid AllTypes document, exercising every scalar type (for the lossless check). */
+export function makeAllTypesDoc(key: number): Record<string, unknown> {
+  return {
+    _id: Long.fromNumber(key),
+    flag: true,
+    count_persisted: new Int32(-7),
+    ratio: new Double(1),
+    amount: Decimal128.fromString("12345.678901234567890123456789"),
+    ref: new ObjectId(),
+    uid: new UUID(),
+    label: "a \u0000 nul, \"quotes\", emoji 🚀",
+    blob: new Binary(new Uint8Array([0, 1, 2, 255])),
+    when: new Date(-1),
+    any: new Double(-0),
+    maybe: null,
+    ints: [Long.fromString("9007199254740993"), null, new Int32(3)],
+    scores: { a: new Double(Number.POSITIVE_INFINITY), b: new Double(Number.NaN) },
+  };
+}
+
+/** One entry of a batch. */
+export interface BatchEntry {
+  seq: number | bigint;
+  table: string;
+  doc: Record<string, unknown>;
+}
+
+/** Encodes an ingest request body (seq as Int64, like the client). */
+export function encodeBatch(queueId: string, entries: readonly BatchEntry[]): Uint8Array {
+  return serialize({ queueId, documents: entries.map((e) => ({ seq: Long.fromBigInt(BigInt(e.seq)), table: e.table, doc: e.doc })) });
+}
+
+/** A decoded 200 answer. */
+export interface DecodedIngestResponse {
+  acknowledgedSeq: bigint;
+  rejected: { seq: bigint; table: string; code: string; reason: string }[];
+}
+
+/** POSTs a raw ingest body; returns status, headers and the decoded answer (BSON or JSON). */
+export async function postIngest(
+  baseUrl: string,
+  appId: string,
+  token: string | null,
+  body: Uint8Array | string,
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; answer: DecodedIngestResponse | null; error: { error: string; error_code: string } | null }> {
+  const headers: Record<string, string> = { "content-type": "application/bson", ...extraHeaders };
+  if (token !== null) headers["authorization"] = `Bearer ${token}`;
+  const response = await fetch(`${baseUrl}${ingestPath(appId)}`, { method: "POST", headers, body: body as BodyInit });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (response.status === 200) {
+    const decoded = deserialize(bytes, { useBigInt64: true }) as DecodedIngestResponse;
+    return { status: 200, headers: response.headers, answer: decoded, error: null };
+  }
+  const text = Buffer.from(bytes).toString("utf8");
+  let error: { error: string; error_code: string } | null = null;
+  try {
+    error = JSON.parse(text) as { error: string; error_code: string };
+  } catch {
+    error = null;
+  }
+  return { status: response.status, headers: response.headers, answer: null, error };
+}
+
+/** Sends a JSON request to an auth route. */
+export async function callJson(baseUrl: string, method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers: Record<string, string> = {};
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`;
+  const init: RequestInit = { method, headers };
+  if (options.body !== undefined) init.body = JSON.stringify(options.body);
+  const response = await fetch(`${baseUrl}${path}`, init);
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** Logs in anonymously; returns the four fields. */
+export async function loginAnonymous(baseUrl: string, appId: string): Promise<{ access_token: string; refresh_token: string; user_id: string }> {
+  const { status, json } = await callJson(baseUrl, "POST", `/api/client/v2.0/app/${appId}/auth/providers/anon-user/login`, { body: {} });
+  if (status !== 200) throw new Error(`anonymous login failed: ${status} ${JSON.stringify(json)}`);
+  return json as { access_token: string; refresh_token: string; user_id: string };
+}
+
+/** A fresh random queue id. */
+export function newQueueId(): string {
+  return crypto.randomUUID();
+}
