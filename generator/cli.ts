@@ -38,13 +38,14 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("project", { alias: "p", type: "string", describe: "The tsconfig.json to use (default: ./tsconfig.json if present)" })
           .option("out-dir", { type: "string", describe: "Write outputs under this folder, keeping relative paths" })
           .option("schema-out", { type: "string", describe: "Write every model's canonical schema to this JSON file" })
-          .option("check", { type: "boolean", default: false, describe: "Write nothing; exit 1 if any output is missing or out of date" })
-          .option("watch", { alias: "w", type: "boolean", default: false, describe: "Regenerate what each file change touches until Ctrl+C" })
+          .option("check", { type: "boolean", describe: "Write nothing; exit 1 if any output is missing or out of date" })
+          .option("watch", { alias: "w", type: "boolean", describe: "Regenerate what each file change touches until Ctrl+C" })
           .option("format", { choices: ["text", "json"] as const, default: "text" as const, describe: "How to print diagnostics" })
           .option("cache-dir", { type: "string", describe: "Where to keep the format cache between runs" })
+          // No defaults on these two booleans: yargs counts a default as given, and they conflict.
           .conflicts("check", "watch"),
       async (parsed) => {
-        const args: GenerateCommandArgs = { paths: parsed.paths, check: parsed.check, watch: parsed.watch, format: parsed.format };
+        const args: GenerateCommandArgs = { paths: parsed.paths, check: parsed.check === true, watch: parsed.watch === true, format: parsed.format };
         if (parsed.project !== undefined) args.project = parsed.project;
         if (parsed["out-dir"] !== undefined) args.outDir = parsed["out-dir"];
         if (parsed["schema-out"] !== undefined) args.schemaOut = parsed["schema-out"];

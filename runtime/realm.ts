@@ -155,11 +155,11 @@ export class Realm {
   close(): void {
     if (this.#queue.isClosed) return;
     if (this.#queue.isInTransaction) throw new TransactionStateError("cannot close a Realm inside a write transaction");
-    const session = this.#syncSession as { close?: () => unknown } | null;
+    const session = this.#syncSession;
     this.#syncSession = null;
     try {
-      const closing = session?.close?.();
-      if (closing instanceof Promise) closing.catch(() => undefined);
+      // First the session, so it never reads from or acknowledges into a closed queue.
+      session?.close();
     } finally {
       this.#queue.close();
     }

@@ -62,19 +62,25 @@ export class ServeConfigError extends AsymgenError {
   override name = "ServeConfigError";
 }
 
-function readConfigFile(file: string | undefined): ServeArgs & { auth?: unknown } {
-  if (file === undefined) {
-    if (!fs.existsSync("asymgen.config.json")) return {};
-    file = "asymgen.config.json";
-  }
+/**
+ * The `serve` section of the config file: the same settings as the flags, camelCased, e.g.
+ * `{ "serve": { "appId": "weather", "auth": ["anon", "jwt"], "jwtKey": "keys/pub.pem", "jwtAlgorithm": "RS256" } }`.
+ * An explicit `--config` file without a `serve` section is read whole; the implicit
+ * ./asymgen.config.json is shared with the generator, so only its `serve` section counts.
+ */
+function readConfigFile(file: string | undefined): ServeArgs {
+  const explicit = file !== undefined;
+  const chosen = file ?? "asymgen.config.json";
+  if (!explicit && !fs.existsSync(chosen)) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    parsed = JSON.parse(fs.readFileSync(chosen, "utf8"));
   } catch (error) {
-    throw new ServeConfigError(`cannot read config ${file}: ${(error as Error).message}`);
+    throw new ServeConfigError(`cannot read config ${chosen}: ${(error as Error).message}`);
   }
-  const section = (parsed as { serve?: unknown }).serve ?? parsed;
-  if (typeof section !== "object" || section === null) throw new ServeConfigError(`config ${file}: expected an object`);
+  const serve = (parsed as { serve?: unknown } | null)?.serve;
+  const section = serve ?? (explicit ? parsed : {});
+  if (typeof section !== "object" || section === null || Array.isArray(section)) throw new ServeConfigError(`config ${chosen}: expected an object`);
   return section as ServeArgs;
 }
 
@@ -103,12 +109,18 @@ export function resolveServeSettings(args: ServeArgs): {
   try {
     schema = JSON.parse(fs.readFileSync(schemaPath, "utf8")) as CanonicalObjectSchema[];
   } catch (error) {
-    throw new ServeConfigError(`cannot read schema ${schemaPath}: ${(error as Error).message} (write it with: asymgen generate --schema-out ${schemaPath})`);
+    throw new ServeConfigError(
+      `cannot read schema ${schemaPath}: ${(error as Error).message} (write it with: asymgen generate --schema-out ${schemaPath})`,
+    );
   }
   const appId = pick("appId");
   if (!appId) throw new ServeConfigError("an app id is required: --app-id ID");
   const providersText = pick("auth") ?? process.env["ASYMGEN_AUTH"];
-  const providers = Array.isArray(providersText) ? (providersText as string[]) : typeof providersText === "string" ? providersText.split(",").filter(Boolean) : undefined;
+  const providers = Array.isArray(providersText)
+    ? (providersText as string[])
+    : typeof providersText === "string"
+      ? providersText.split(",").filter(Boolean)
+      : undefined;
   const jwtKey = pick("jwtKey");
   const secret = pick("secret") ?? process.env["ASYMGEN_SECRET"];
   const accessTtl = pick("accessTokenTtl") ?? process.env["ASYMGEN_ACCESS_TOKEN_TTL"];
@@ -121,7 +133,13 @@ export function resolveServeSettings(args: ServeArgs): {
       ...(accessTtl ? { accessTokenTtlMs: parseDuration(String(accessTtl)) } : {}),
       ...(refreshTtl ? { refreshTokenTtlMs: parseDuration(String(refreshTtl)) } : {}),
       ...(jwtKey
-        ? { customToken: { algorithm: pick("jwtAlgorithm") ?? "HS256", key: readJwtKey(jwtKey), ...(pick("jwtAudience") ? { audience: pick("jwtAudience") as string } : {}) } }
+        ? {
+            customToken: {
+              algorithm: pick("jwtAlgorithm") ?? "HS256",
+              key: readJwtKey(jwtKey),
+              ...(pick("jwtAudience") ? { audience: pick("jwtAudience") as string } : {}),
+            },
+          }
         : {}),
     });
   } catch (error) {
@@ -167,7 +185,9 @@ export async function runServeCommand(args: ServeArgs): Promise<void> {
     throw new ServeConfigError(`cannot start the ingest server: ${(error as Error).message}`);
   });
   const providers = [...settings.auth.providers].join(", ");
-  process.stdout.write(`asymgen ingest server listening on ${server.url} (app ${settings.appId}, store ${server.store.location}, auth: ${providers})\n`);
+  process.stdout.write(
+    `asymgen ingest server listening on ${server.url} (app ${settings.appId}, store ${server.store.location}, auth: ${providers})\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);

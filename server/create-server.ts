@@ -52,6 +52,8 @@ export interface IngestServerOptions {
   fault?: CrashFault | null;
   /** TEST-ONLY pause before each commit (default: env `ASYMGEN_TEST_COMMIT_DELAY_MS`), for the shutdown test. */
   testCommitDelayMs?: number;
+  /** How long `close()` waits for in-flight requests before cutting connections (default 30 s). */
+  shutdownTimeoutMs?: number;
 }
 
 /** A running server. */
@@ -95,10 +97,19 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
   try {
     await store.prepare(models);
-    const authConfig = options.auth && "providers" in options.auth && options.auth.providers instanceof Set ? (options.auth as AuthConfig) : resolveAuthConfig(options.auth as Parameters<typeof resolveAuthConfig>[0]);
+    const authConfig =
+      options.auth && "providers" in options.auth && options.auth.providers instanceof Set
+        ? (options.auth as AuthConfig)
+        : resolveAuthConfig(options.auth as Parameters<typeof resolveAuthConfig>[0]);
     const auth = await createAuthService(store, authConfig, options.appId);
     const limits: IngestLimits = { ...defaultIngestLimits, maxInFlightBatches: 64, ...options.limits };
-    const ingest = createIngestRoute({ store, auth, validators, limits, logger, fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
+    const ingest = createIngestRoute({
+      store,
+      auth,
+      validators,
+      limits,
+      logger,
+      fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
       commitDelayMs: options.testCommitDelayMs ?? (Number(process.env["ASYMGEN_TEST_COMMIT_DELAY_MS"]) || 0),
     });
     const appPrefix = `${apiPrefix}/app/`;
@@ -126,7 +137,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
         } catch {
           throw new HttpError(404, "AppNotFound", "no such app");
         }
-        if (appId !== options.appId) throw new HttpError(404, "AppNotFound", `cannot find app using Client App ID '${appId.slice(0, 100)}'`);
+        if (appId !== options.appId)
+          throw new HttpError(404, "AppNotFound", `cannot find app using Client App ID '${appId.slice(0, 100)}'`);
         const sub = rest.join("/");
         if (sub === "ingest" && req.method === "POST") {
           if (draining) throw new HttpError(503, "ServiceUnavailable", "server shutting down", { "retry-after": "1" });
@@ -190,8 +202,11 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
           draining = true;
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
-          // Requests already running (a batch mid-commit) finish and get their answer.
-          while (active > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+          // Requests already running (a batch mid-commit) finish and get their answer; a client
+          // trickling a body forever does not hold the shutdown past the timeout.
+          const deadline = Date.now() + (options.shutdownTimeoutMs ?? 30_000);
+          while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+          if (active > 0) logger.log("warn", "shutdown timeout: cutting requests still running", { active });
           server.closeAllConnections();
           await closed;
           if (ownsStore) await store.close();

@@ -4,6 +4,7 @@
  */
 import { ts } from "ts-morph";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
+import type { RelatedSpan } from "../diagnostics/diagnostic.js";
 import type { ModelInfo, PropertyInfo, SourceSpan, TypeInfo } from "../model/model-info.js";
 import type { AnalyzerState } from "./analyze-context.js";
 import { analyzeDefault } from "./analyze-default.js";
@@ -19,11 +20,6 @@ export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, fi
     reportStrayPropertyDecorators(state, node, file);
     return undefined;
   }
-  for (const decorator of header.decorators) {
-    if (decorator.info.name !== "RealmModel" && decorator.info.name !== "MapTo") {
-      reportMisplaced(state, decorator.info.name, decorator.info.span, "a class", "to a property");
-    }
-  }
   const model: ModelInfo = {
     className: header.className,
     name: header.name,
@@ -34,6 +30,12 @@ export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, fi
     constructorSpans: [],
   };
   applyHeader(model, header);
+  const inModel = { span: model.span, label: `in model "${model.name}"` };
+  for (const decorator of header.decorators) {
+    if (decorator.info.name !== "RealmModel" && decorator.info.name !== "MapTo") {
+      reportMisplaced(state, decorator.info.name, decorator.info.span, "a class", "to a property", inModel);
+    }
+  }
   const docs = readDocs(node, file);
   if (docs !== undefined) model.docs = docs;
   const extendsClause = node.heritageClauses?.find((clause) => clause.token === ts.SyntaxKind.ExtendsKeyword);
@@ -48,7 +50,7 @@ export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, fi
     // Static fields belong to the class, not to stored objects; #private fields are not reachable from an init object.
     if (member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) continue;
     if (!ts.isIdentifier(member.name) && !ts.isStringLiteral(member.name)) continue;
-    model.properties.push(analyzeProperty(state, member, member.name, file));
+    model.properties.push(analyzeProperty(state, member, member.name, file, inModel));
   }
   return model;
 }
@@ -58,10 +60,16 @@ function applyHeader(model: ModelInfo, header: ClassHeader): void {
   if (header.kindText !== undefined) model.kindText = header.kindText;
 }
 
-function analyzeProperty(state: AnalyzerState, node: ts.PropertyDeclaration, name: ts.Identifier | ts.StringLiteral, file: ts.SourceFile): PropertyInfo {
+function analyzeProperty(
+  state: AnalyzerState,
+  node: ts.PropertyDeclaration,
+  name: ts.Identifier | ts.StringLiteral,
+  file: ts.SourceFile,
+  inModel: RelatedSpan,
+): PropertyInfo {
   const decorators = readDecorators(state, node, file);
   for (const decorator of decorators) {
-    if (decorator.info.name === "RealmModel") reportMisplaced(state, "RealmModel", decorator.info.span, "a property", "to a class");
+    if (decorator.info.name === "RealmModel") reportMisplaced(state, "RealmModel", decorator.info.span, "a property", "to a class", inModel);
   }
   let type: TypeInfo;
   if (node.type !== undefined) type = analyzeTypeNode(state, node.type, file);
@@ -85,11 +93,12 @@ function analyzeProperty(state: AnalyzerState, node: ts.PropertyDeclaration, nam
   return property;
 }
 
-function reportMisplaced(state: AnalyzerState, name: string, span: SourceSpan, where: string, to: string): void {
+function reportMisplaced(state: AnalyzerState, name: string, span: SourceSpan, where: string, to: string, related: RelatedSpan): void {
   state.diagnostics.push(
     createDiagnostic("misplacedDecorator", {
       message: `@${name} has no meaning on ${where}.`,
       span,
+      related: [related],
       hint: `move @${name} ${to}, or remove it`,
     }),
   );

@@ -72,6 +72,7 @@ export const diagnosticCodes = {
   ignoredWithDecorators: { code: "ASYM3026", stage: "model", title: "An `@Ignored` property has other asymgen decorators", coverage: "fixture" },
   propertyNameTooLong: { code: "ASYM3027", stage: "model", title: "A persisted property name is longer than 63 characters", coverage: "fixture" },
   duplicateDecorator: { code: "ASYM3028", stage: "model", title: "A decorator is repeated", coverage: "fixture" },
+  linkDefault: { code: "ASYM3029", stage: "model", title: "A link to an object has a default value", coverage: "fixture" },
 
   // ASYM9xxx: internal failures (a bug in asymgen; the message asks for a report).
   internalError: { code: "ASYM9001", stage: "internal", title: "asymgen failed internally", coverage: "unit" },

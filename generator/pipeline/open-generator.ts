@@ -121,7 +121,8 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const started = performance.now();
     const touched = new Set<string>();
     const removed: string[] = [];
-    for (const file of findImporters(state.project, changed)) touched.add(file);
+    const isModelFile = (file: string): boolean => state.analyses.get(file)?.info !== undefined;
+    for (const file of findImporters(state.project, changed, isModelFile)) touched.add(file);
     for (const file of changed) {
       const sourceFile = state.project.getSourceFile(file);
       if (sourceFile !== undefined) {
@@ -140,7 +141,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       }
     }
     state.project.resolveSourceFileDependencies();
-    for (const file of findImporters(state.project, changed)) touched.add(file);
+    for (const file of findImporters(state.project, changed, isModelFile)) touched.add(file);
     const analysed = [...state.analyses.values()].flatMap((analysis) => (analysis.info === undefined ? [] : [analysis.info]));
     for (const file of findLinkingFiles(analysed, new Set(changed))) touched.add(file);
     const affected = [...touched].filter((file) => state.inputs.has(file)).sort();

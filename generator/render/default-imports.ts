@@ -28,6 +28,13 @@ export function resolveDefaultImports(expressions: string[], sourceFile: string,
   } catch {
     return { imports: [], notes: [`asymgen could not read ${path.basename(sourceFile)} to copy the imports its defaults use.`] };
   }
+  // Parsing a model file costs milliseconds; most defaults name only globals (`new Date()`), and
+  // a name the file neither imports nor declares is a global. A text pre-check (it may say "maybe"
+  // wrongly, never "no" wrongly) skips the parse for those.
+  const candidates = [...names].filter((name) => mayBeDeclared(text, name));
+  if (candidates.length === 0) return { imports: [], notes: [] };
+  names.clear();
+  for (const name of candidates) names.add(name);
   const source = ts.createSourceFile(sourceFile, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const byModule = new Map<string, Set<string>>();
   const notes: string[] = [];
@@ -47,6 +54,16 @@ export function resolveDefaultImports(expressions: string[], sourceFile: string,
   }
   const imports = [...byModule.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([from, specifiers]) => ({ from, specifiers: [...specifiers].sort() }));
   return { imports, notes };
+}
+
+function mayBeDeclared(text: string, name: string): boolean {
+  const id = name.replace(/\$/g, "\\$");
+  const word = `(?<![\\w$])${id}(?![\\w$])`;
+  return (
+    new RegExp(`\\bimport\\b[^;]*${word}`).test(text) ||
+    new RegExp(`\\b(?:const|let|var|function\\*?|class|enum)\\s+${word}`).test(text) ||
+    new RegExp(`\\b(?:const|let|var)\\s*[{[][^=]*${word}`).test(text)
+  );
 }
 
 /** Identifiers an expression reads at its top level of naming (not after a `.`). */

@@ -15,6 +15,7 @@ import { checkEmptyMapTo } from "./rules/empty-map-to.js";
 import { checkIgnoredWithDecorators } from "./rules/ignored-with-decorators.js";
 import { checkIndexedType } from "./rules/indexed-type.js";
 import { checkLinkToAsymmetric } from "./rules/link-to-asymmetric.js";
+import { checkLinkDefault } from "./rules/link-default.js";
 import { checkLinkToNonModel } from "./rules/link-to-non-model.js";
 import { checkModelConstructor } from "./rules/model-constructor.js";
 import { checkModelExtends } from "./rules/model-extends.js";
@@ -54,6 +55,7 @@ export const modelRules: readonly ModelRule[] = [
   checkLinkToAsymmetric,
   checkLinkToNonModel,
   checkRequiredEmbeddedLink,
+  checkLinkDefault,
   checkOptionalCollection,
   checkOptionalObjectInList,
   checkSetOfEmbedded,

@@ -264,17 +264,17 @@ export class DurableQueue implements UploadSource {
       writer.truncate(start);
       throw new DocumentTooLargeError(table, size, MAX_DOCUMENT_BYTES);
     }
-    const lengthBytes = writer.subarray(start, start + 4);
-    const declared = size >= 5 ? (lengthBytes[0]! | (lengthBytes[1]! << 8) | (lengthBytes[2]! << 16) | (lengthBytes[3]! << 24)) : -1;
-    if (declared !== size) {
+    if (size < 5) {
       writer.truncate(start);
-      throw new AsymgenError(`the encoder of "${table}" did not write exactly one BSON document (${size} bytes written)`);
+      throw new AsymgenError(`the encoder of "${table}" did not write a BSON document (${size} bytes written)`);
     }
     // Fail early when the transaction can no longer fit (the commit checks exactly).
-    const pending = this.pendingBytes();
-    if (pending + writer.length + FRAME_HEADER_BYTES > this.maxQueueBytes) {
-      writer.truncate(start);
-      throw new QueueFullError(this.maxQueueBytes, pending, writer.length + FRAME_HEADER_BYTES);
+    if (this.maxQueueBytes !== Number.POSITIVE_INFINITY) {
+      const pending = this.pendingBytes();
+      if (pending + writer.length + FRAME_HEADER_BYTES > this.maxQueueBytes) {
+        writer.truncate(start);
+        throw new QueueFullError(this.maxQueueBytes, pending, writer.length + FRAME_HEADER_BYTES);
+      }
     }
     let tableIndex: number;
     if (table === this.txnLastTable) {
@@ -315,6 +315,7 @@ export class DurableQueue implements UploadSource {
     }
     try {
       const docs = this.writer.subarray(0, this.writer.length);
+      checkDocumentLengths(docs, docCount);
       const headLength = FrameHeadBuilder.measure(this.txnTables, docCount);
       const frameBytes = headLength + docs.length;
       if (frameBytes - FRAME_HEADER_BYTES > MAX_FRAME_PAYLOAD_BYTES) {
@@ -389,7 +390,12 @@ export class DurableQueue implements UploadSource {
       });
       seq += added;
       if (seq < frame.header.firstSeq + frame.header.docCount) break; // a limit stopped us inside this frame
-      position = this.nextFramePosition(segment, frame.end);
+      const next = this.nextFramePosition(segment, frame.end);
+      const expected = frame.header.firstSeq + frame.header.docCount;
+      if (next !== null && next.firstSeq !== expected) {
+        throw new QueueCorruptedError(this.segmentByBase(next.baseSeq).file, next.offset, `frame sequence ${next.firstSeq} where ${expected} was expected`);
+      }
+      position = next;
     }
     return out;
   }
@@ -504,17 +510,29 @@ export class DurableQueue implements UploadSource {
     }
   }
 
-  /** Seals the active segment (flushed, so sealed segments are never torn) and starts the next. */
+  /**
+   * Seals the active segment and starts the next. Under "full" the sealed segment is flushed
+   * first if a group flush is still owed. Under "os" it is flushed in the background (a
+   * blocking fdatasync of 64 MiB would stall ingest for a long moment) so that, soon after, a
+   * power loss cannot leave a torn sealed segment either.
+   */
   private rollOver(): Segment {
-    fs.fdatasyncSync(this.fd);
-    this.counters.commitSyncs++;
-    this.markDurable(this.nextSeq - 1);
+    const oldFd = this.fd;
+    if (this.durability === "full" && this.durableSeq < this.nextSeq - 1) {
+      fs.fdatasyncSync(oldFd);
+      this.counters.commitSyncs++;
+      this.markDurable(this.nextSeq - 1);
+    }
     const segment = createSegment(this.dir, this.queueId, this.nextSeq);
-    const fd = fs.openSync(segment.file, "r+");
-    if (this.flushInFlight) this.closeAfterFlush.push(this.fd);
-    else fs.closeSync(this.fd);
-    this.fd = fd;
+    this.fd = fs.openSync(segment.file, "r+");
     this.segments.push(segment);
+    if (this.durability === "os") {
+      fs.fdatasync(oldFd, () => fs.close(oldFd, () => undefined));
+    } else if (this.flushInFlight) {
+      this.closeAfterFlush.push(oldFd);
+    } else {
+      fs.closeSync(oldFd);
+    }
     return segment;
   }
 
@@ -661,6 +679,25 @@ export class DurableQueue implements UploadSource {
     // Not strictly needed for correctness (a resurrected segment is deleted again at open),
     // but it keeps the disk usage the app sees honest after a crash.
     if (deleted) syncDirectory(this.dir);
+  }
+}
+
+/**
+ * Checks that `docs` is exactly `count` BSON documents back to back, as the frame format needs:
+ * a generated encoder that wrote anything else would make the frame unreadable, so it is
+ * refused here rather than found by the uploader.
+ */
+function checkDocumentLengths(docs: Uint8Array, count: number): void {
+  let p = 0;
+  let n = 0;
+  while (p + 4 <= docs.length) {
+    const length = docs[p]! | (docs[p + 1]! << 8) | (docs[p + 2]! << 16) | (docs[p + 3]! << 24);
+    if (length < 5) break;
+    p += length;
+    n++;
+  }
+  if (p !== docs.length || n !== count) {
+    throw new AsymgenError(`a model encoder did not write exactly one BSON document per ingest (${n} documents in ${docs.length} bytes for ${count} ingests)`);
   }
 }
 

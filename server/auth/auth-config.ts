@@ -50,9 +50,11 @@ export function resolveAuthConfig(partial: Partial<Omit<AuthConfig, "providers">
     if (!provider) throw new Error(`unknown auth provider "${name}" (expected ${Object.keys(providerAliases).join(", ")})`);
     providers.add(provider);
   }
-  if (providers.has("custom-token") && !partial.customToken) throw new Error("the custom-token (jwt) provider needs a key: --jwt-key FILE|SECRET");
+  if (providers.has("custom-token") && !partial.customToken)
+    throw new Error("the custom-token (jwt) provider needs a key: --jwt-key FILE|SECRET");
   const refreshTokenTtlMs = partial.refreshTokenTtlMs ?? defaultRefreshTokenTtlMs;
-  if (refreshTokenTtlMs < minRefreshTtlMs || refreshTokenTtlMs > maxRefreshTtlMs) throw new Error("the refresh token lifetime must be between 30 minutes and 180 days");
+  if (refreshTokenTtlMs < minRefreshTtlMs || refreshTokenTtlMs > maxRefreshTtlMs)
+    throw new Error("the refresh token lifetime must be between 30 minutes and 180 days");
   const accessTokenTtlMs = partial.accessTokenTtlMs ?? defaultAccessTokenTtlMs;
   if (!(accessTokenTtlMs >= 1000)) throw new Error("the access token lifetime must be at least 1 second");
   const config: AuthConfig = { providers, accessTokenTtlMs, refreshTokenTtlMs, minPasswordLength: partial.minPasswordLength ?? 6 };

@@ -83,7 +83,12 @@ export async function createApiKey(store: IngestStore, name: string): Promise<{ 
   const id = newId();
   const secret = crypto.randomBytes(32).toString("base64url");
   const userId = newId();
-  const user: UserRecord = { id: userId, identities: [{ id, provider_type: "api-key" }], data: { name }, createdAt: new Date().toISOString() };
+  const user: UserRecord = {
+    id: userId,
+    identities: [{ id, provider_type: "api-key" }],
+    data: { name },
+    createdAt: new Date().toISOString(),
+  };
   await store.putAuthRecord("user", userId, JSON.stringify(user), true);
   await store.putAuthRecord("apikey", id, JSON.stringify({ userId, name, hash: sha256(secret) }), true);
   return { key: `${id}.${secret}`, id, userId };
@@ -94,13 +99,22 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
   const secret = await loadAccessTokenSecret(store, config.secret);
 
   function requireProvider(provider: AuthProviderName): void {
-    if (!config.providers.has(provider)) throw new HttpError(401, "AuthProviderNotFound", `authentication via '${provider}' is unsupported`);
+    if (!config.providers.has(provider))
+      throw new HttpError(401, "AuthProviderNotFound", `authentication via '${provider}' is unsupported`);
   }
 
   function issueAccessToken(userId: string, sessionId: string): string {
     const now = Date.now();
     return signHs256(
-      { sub: userId, sid: sessionId, aud: appId, typ: "access", iat: Math.floor(now / 1000), exp: Math.floor((now + config.accessTokenTtlMs) / 1000), exp_ms: now + config.accessTokenTtlMs },
+      {
+        sub: userId,
+        sid: sessionId,
+        aud: appId,
+        typ: "access",
+        iat: Math.floor(now / 1000),
+        exp: Math.floor((now + config.accessTokenTtlMs) / 1000),
+        exp_ms: now + config.accessTokenTtlMs,
+      },
       secret,
     );
   }
@@ -111,7 +125,12 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     const refreshToken = `${sessionId}.${tokenSecret}`;
     const record: SessionRecord = { userId, tokenHash: sha256(refreshToken), expiresAt: Date.now() + config.refreshTokenTtlMs };
     await store.putAuthRecord("session", sessionId, JSON.stringify(record), true);
-    return { access_token: issueAccessToken(userId, sessionId), refresh_token: refreshToken, user_id: userId, device_id: "000000000000000000000000" };
+    return {
+      access_token: issueAccessToken(userId, sessionId),
+      refresh_token: refreshToken,
+      user_id: userId,
+      device_id: "000000000000000000000000",
+    };
   }
 
   async function createUser(identity: { id: string; provider_type: string }, data: Record<string, unknown>): Promise<string> {
@@ -125,7 +144,8 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     const text = sessionId ? await store.getAuthRecord("session", sessionId) : null;
     if (text === null) throw invalidSession("invalid session: the refresh token is unknown or revoked");
     const record = JSON.parse(text) as SessionRecord;
-    if (!safeEqualHex(record.tokenHash, sha256(refreshToken))) throw invalidSession("invalid session: the refresh token is unknown or revoked");
+    if (!safeEqualHex(record.tokenHash, sha256(refreshToken)))
+      throw invalidSession("invalid session: the refresh token is unknown or revoked");
     if (record.expiresAt <= Date.now()) throw invalidSession("invalid session: the refresh token expired");
     return { sessionId, record };
   }
@@ -155,7 +175,12 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       if (!(await store.putAuthRecord("userpass", email, JSON.stringify({ userId, hash }), true))) {
         throw new HttpError(409, "AccountNameInUse", "name already in use");
       }
-      const user: UserRecord = { id: userId, identities: [{ id: email, provider_type: "local-userpass" }], data: { email }, createdAt: new Date().toISOString() };
+      const user: UserRecord = {
+        id: userId,
+        identities: [{ id: email, provider_type: "local-userpass" }],
+        data: { email },
+        createdAt: new Date().toISOString(),
+      };
       await store.putAuthRecord("user", userId, JSON.stringify(user), true);
     },
     async loginUserpass(emailValue, passwordValue) {
@@ -164,7 +189,8 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const password = requireString(passwordValue, "a password");
       const text = await store.getAuthRecord("userpass", email);
       // Hash even for an unknown user so timing does not reveal which emails exist.
-      const ok = text === null ? (await hashPassword(password), false) : await verifyPassword(password, (JSON.parse(text) as { hash: string }).hash);
+      const ok =
+        text === null ? (await hashPassword(password), false) : await verifyPassword(password, (JSON.parse(text) as { hash: string }).hash);
       if (!ok || text === null) throw new HttpError(401, "InvalidPassword", "invalid username/password");
       return startSession((JSON.parse(text) as { userId: string }).userId);
     },
@@ -174,7 +200,8 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const id = key.split(".")[0] ?? "";
       const text = id ? await store.getAuthRecord("apikey", id) : null;
       const record = text === null ? null : (JSON.parse(text) as { userId: string; hash: string });
-      if (!record || !safeEqualHex(record.hash, sha256(key.slice(id.length + 1)))) throw new HttpError(401, "InvalidSession", "invalid API key");
+      if (!record || !safeEqualHex(record.hash, sha256(key.slice(id.length + 1))))
+        throw new HttpError(401, "InvalidSession", "invalid API key");
       return startSession(record.userId);
     },
     async loginCustomToken(tokenValue) {
@@ -186,11 +213,14 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const verified = verifyJwt(token, custom.algorithm, key);
       if ("failure" in verified) throw new HttpError(401, "InvalidSession", `invalid custom token: ${verified.failure}`);
       const { claims } = verified;
-      if (typeof claims["exp"] !== "number" || claims["exp"] * 1000 <= Date.now()) throw new HttpError(401, "InvalidSession", "invalid custom token: expired or no exp");
-      if (typeof claims["sub"] !== "string" || claims["sub"] === "") throw new HttpError(401, "InvalidSession", "invalid custom token: no sub");
+      if (typeof claims["exp"] !== "number" || claims["exp"] * 1000 <= Date.now())
+        throw new HttpError(401, "InvalidSession", "invalid custom token: expired or no exp");
+      if (typeof claims["sub"] !== "string" || claims["sub"] === "")
+        throw new HttpError(401, "InvalidSession", "invalid custom token: no sub");
       if (custom.audience !== undefined) {
         const aud = claims["aud"];
-        if (!(aud === custom.audience || (Array.isArray(aud) && aud.includes(custom.audience)))) throw new HttpError(401, "InvalidSession", "invalid custom token: wrong aud");
+        if (!(aud === custom.audience || (Array.isArray(aud) && aud.includes(custom.audience))))
+          throw new HttpError(401, "InvalidSession", "invalid custom token: wrong aud");
       }
       const identityKey = `custom-token:${claims["sub"]}`;
       let userId = await store.getAuthRecord("identity", identityKey);

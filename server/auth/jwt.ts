@@ -24,7 +24,11 @@ export function signHs256(claims: JwtClaims, secret: Buffer | string): string {
 }
 
 /** Checks a JWT's signature with `algorithm` and `key` and returns its claims, or a reason it failed. */
-export function verifyJwt(token: string, algorithm: JwtAlgorithm, key: Buffer | string | crypto.KeyObject): { claims: JwtClaims } | { failure: string } {
+export function verifyJwt(
+  token: string,
+  algorithm: JwtAlgorithm,
+  key: Buffer | string | crypto.KeyObject,
+): { claims: JwtClaims } | { failure: string } {
   const parts = token.split(".");
   if (parts.length !== 3) return { failure: "not a JWT" };
   const [head, body, signature] = parts as [string, string, string];
@@ -36,14 +40,18 @@ export function verifyJwt(token: string, algorithm: JwtAlgorithm, key: Buffer | 
   } catch {
     return { failure: "malformed JWT" };
   }
-  if (typeof header !== "object" || header === null || (header as { alg?: unknown }).alg !== algorithm) return { failure: `expected a JWT signed with ${algorithm}` };
+  if (typeof header !== "object" || header === null || (header as { alg?: unknown }).alg !== algorithm)
+    return { failure: `expected a JWT signed with ${algorithm}` };
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return { failure: "malformed JWT claims" };
   const signed = Buffer.from(`${head}.${body}`);
   const given = Buffer.from(signature, "base64url");
   let valid: boolean;
   try {
     if (algorithm === "HS256") {
-      const expected = crypto.createHmac("sha256", key as Buffer | string).update(signed).digest();
+      const expected = crypto
+        .createHmac("sha256", key as Buffer | string)
+        .update(signed)
+        .digest();
       valid = expected.length === given.length && crypto.timingSafeEqual(expected, given);
     } else {
       valid = crypto.verify("sha256", signed, key, given);

@@ -49,10 +49,12 @@ export function parseIngestRequest(body: Uint8Array, maxDocuments: number): Pars
     throw malformed(`not a BSON document (${(error as Error).message?.slice(0, 200) ?? "parse error"})`);
   }
   const queueId = request["queueId"];
-  if (typeof queueId !== "string" || !queueIdPattern.test(queueId)) throw malformed("queueId must be a string of 1 to 128 letters, digits, '.', '_', ':' or '-'");
+  if (typeof queueId !== "string" || !queueIdPattern.test(queueId))
+    throw malformed("queueId must be a string of 1 to 128 letters, digits, '.', '_', ':' or '-'");
   const list = request["documents"];
   if (!Array.isArray(list)) throw malformed("documents must be an array");
-  if (list.length > maxDocuments) throw new HttpError(413, "PayloadTooLarge", `batch of ${list.length} documents is over the limit of ${maxDocuments}`);
+  if (list.length > maxDocuments)
+    throw new HttpError(413, "PayloadTooLarge", `batch of ${list.length} documents is over the limit of ${maxDocuments}`);
   const documents: ParsedIngestDocument[] = [];
   let previous = 0n;
   for (let i = 0; i < list.length; i++) {

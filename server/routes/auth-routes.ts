@@ -30,7 +30,13 @@ function requireBearer(bearer: string | null): string {
 }
 
 /** Handles `POST …/app/:appId/auth/providers/:provider/:action`; returns false when no such route. */
-export async function handleProviderRoute(auth: AuthService, provider: string, action: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function handleProviderRoute(
+  auth: AuthService,
+  provider: string,
+  action: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   if (req.method !== "POST") return false;
   if (action === "register" && provider === "local-userpass") {
     const body = await readJson(req);
@@ -65,7 +71,13 @@ export async function handleProviderRoute(auth: AuthService, provider: string, a
 }
 
 /** Handles `POST|DELETE /auth/session` and `GET /auth/profile`; returns false when no such route. */
-export async function handleSessionRoute(auth: AuthService, route: string, req: IncomingMessage, res: ServerResponse, bearer: string | null): Promise<boolean> {
+export async function handleSessionRoute(
+  auth: AuthService,
+  route: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  bearer: string | null,
+): Promise<boolean> {
   if (route === "session" && req.method === "POST") {
     sendJson(res, 201, { access_token: await auth.refresh(requireBearer(bearer)) });
     return true;

@@ -51,7 +51,8 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   return {
     inFlight: () => inFlight,
     async handle(req, res, bearer) {
-      if (inFlight >= limits.maxInFlightBatches) throw new HttpError(503, "ServiceUnavailable", "server busy: too many batches in flight", { "retry-after": "1" });
+      if (inFlight >= limits.maxInFlightBatches)
+        throw new HttpError(503, "ServiceUnavailable", "server busy: too many batches in flight", { "retry-after": "1" });
       inFlight++;
       try {
         if (bearer === null) throw new HttpError(401, "InvalidSession", "must authenticate first");
@@ -67,7 +68,12 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
         const result = await store.ingest(batch);
         if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
         if (result.status === "forbidden") throw new HttpError(403, "QueueOwnedByAnotherUser", "this queue id belongs to another user");
-        logger.log("debug", "batch stored", { queueId: request.queueId, documents: request.documents.length, rejected: result.rejected.length, acknowledgedSeq: result.acknowledgedSeq });
+        logger.log("debug", "batch stored", {
+          queueId: request.queueId,
+          documents: request.documents.length,
+          rejected: result.rejected.length,
+          acknowledgedSeq: result.acknowledgedSeq,
+        });
         sendBson(
           res,
           serialize({

@@ -38,11 +38,22 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
     return collection;
   }
 
-  async function insertDocuments(collection: Collection<Document>, batchMeta: { userId: string; arrivedAt: Date; queueId: string }, entries: StoreDocumentEntry[]) {
+  async function insertDocuments(
+    collection: Collection<Document>,
+    batchMeta: { userId: string; arrivedAt: Date; queueId: string },
+    entries: StoreDocumentEntry[],
+  ) {
     const conflicts: StoreDocumentEntry[] = [];
     try {
       await collection.insertMany(
-        entries.map((e) => ({ _id: e.id, doc: e.doc, userId: batchMeta.userId, arrivedAt: batchMeta.arrivedAt, queueId: batchMeta.queueId, seq: Long.fromBigInt(e.seq) })) as Document[],
+        entries.map((e) => ({
+          _id: e.id,
+          doc: e.doc,
+          userId: batchMeta.userId,
+          arrivedAt: batchMeta.arrivedAt,
+          queueId: batchMeta.queueId,
+          seq: Long.fromBigInt(e.seq),
+        })) as Document[],
         { ordered: false },
       );
     } catch (error) {
@@ -78,8 +89,11 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       const plan = planBatch(batch.entries, highSeq);
       const rejected: StoreRejection[] = [];
       if (plan.replaySeqs.length > 0) {
-        const rows = await rejections.find({ queueId: batch.queueId, seq: { $in: plan.replaySeqs.map((s) => Long.fromBigInt(s)) } }).toArray();
-        for (const row of rows) rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"], reason: row["reason"] });
+        const rows = await rejections
+          .find({ queueId: batch.queueId, seq: { $in: plan.replaySeqs.map((s) => Long.fromBigInt(s)) } })
+          .toArray();
+        for (const row of rows)
+          rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"], reason: row["reason"] });
       }
       const conflicts = [...plan.followers];
       for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));
@@ -99,7 +113,8 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
         }));
         await rejections.bulkWrite(ops, { ordered: false });
       }
-      if (plan.highSeq !== highSeq) await queues.updateOne({ _id: batch.queueId as never }, { $max: { highSeq: Long.fromBigInt(plan.highSeq) } });
+      if (plan.highSeq !== highSeq)
+        await queues.updateOne({ _id: batch.queueId as never }, { $max: { highSeq: Long.fromBigInt(plan.highSeq) } });
       rejected.push(...plan.rejections);
       return { status: "ok", acknowledgedSeq: plan.highSeq, rejected: sortRejections(rejected) };
     },
@@ -144,7 +159,14 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
     },
     async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
       const collection = tableOrThrow(table);
-      const docs = rows.map((r) => ({ _id: r.id ?? r.idKey, doc: r.doc ?? EJSON.parse(r.ejson, { relaxed: false }), userId: "benchmark", arrivedAt: new Date(), queueId: "benchmark", seq: 0 }));
+      const docs = rows.map((r) => ({
+        _id: r.id ?? r.idKey,
+        doc: r.doc ?? EJSON.parse(r.ejson, { relaxed: false }),
+        userId: "benchmark",
+        arrivedAt: new Date(),
+        queueId: "benchmark",
+        seq: 0,
+      }));
       await collection.insertMany(docs as Document[], { ordered: false }).catch((error: unknown) => {
         if (!(error instanceof MongoBulkWriteError)) throw error;
       });

@@ -20,12 +20,16 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client's network error must not crash the server; the next query reconnects.
   pool.on("error", () => {});
-  await pool.query(`
+  await pool
+    .query(
+      `
     CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id text PRIMARY KEY, user_id text NOT NULL, high_seq bigint NOT NULL);
     CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id text NOT NULL, seq bigint NOT NULL, table_name text NOT NULL,
       code text NOT NULL, reason text NOT NULL, PRIMARY KEY (queue_id, seq));
     CREATE TABLE IF NOT EXISTS asymgen_auth (kind text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (kind, key));
-  `).catch(ignoreConcurrentCreate);
+  `,
+    )
+    .catch(ignoreConcurrentCreate);
   const tables = new Set<string>();
 
   function tableOrThrow(table: string): string {
@@ -33,12 +37,26 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     return quoteIdentifier(table);
   }
 
-  async function insertDocuments(client: pg.PoolClient, batch: StoreBatch, table: string, entries: StoreDocumentEntry[]): Promise<StoreDocumentEntry[]> {
+  async function insertDocuments(
+    client: pg.PoolClient,
+    batch: StoreBatch,
+    table: string,
+    unsorted: StoreDocumentEntry[],
+  ): Promise<StoreDocumentEntry[]> {
+    // Key order, so two batches inserting overlapping keys lock them in the same order (no deadlock).
+    const entries = [...unsorted].sort((a, b) => (a.idKey < b.idKey ? -1 : a.idKey > b.idKey ? 1 : 0));
     const result = await client.query<{ _id: string }>(
       `INSERT INTO ${tableOrThrow(table)} (_id, doc, user_id, arrived_at, queue_id, seq)
        SELECT i, d::json, $3, $4, $5, s FROM unnest($1::text[], $2::text[], $6::bigint[]) AS t(i, d, s)
        ON CONFLICT (_id) DO NOTHING RETURNING _id`,
-      [entries.map((e) => e.idKey), entries.map((e) => e.ejson), batch.userId, batch.arrivedAt, batch.queueId, entries.map((e) => e.seq.toString())],
+      [
+        entries.map((e) => e.idKey),
+        entries.map((e) => e.ejson),
+        batch.userId,
+        batch.arrivedAt,
+        batch.queueId,
+        entries.map((e) => e.seq.toString()),
+      ],
     );
     if (result.rows.length === entries.length) return [];
     const inserted = new Set(result.rows.map((row) => row._id));
@@ -46,9 +64,17 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   }
 
   async function ingestInTransaction(client: pg.PoolClient, batch: StoreBatch): Promise<StoreBatchResult> {
-    await client.query("INSERT INTO asymgen_queues (queue_id, user_id, high_seq) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING", [batch.queueId, batch.userId]);
+    await client.query("INSERT INTO asymgen_queues (queue_id, user_id, high_seq) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING", [
+      batch.queueId,
+      batch.userId,
+    ]);
     // FOR UPDATE serialises two batches of the same queue (a client retrying while its first try still runs).
-    const queue = (await client.query<{ user_id: string; high_seq: string }>("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = $1 FOR UPDATE", [batch.queueId])).rows[0];
+    const queue = (
+      await client.query<{ user_id: string; high_seq: string }>(
+        "SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = $1 FOR UPDATE",
+        [batch.queueId],
+      )
+    ).rows[0];
     if (!queue || queue.user_id !== batch.userId) return { status: "forbidden" };
     const highSeq = BigInt(queue.high_seq);
     const plan = planBatch(batch.entries, highSeq);
@@ -70,9 +96,10 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
         list.push(entry);
       }
       for (const [table, entries] of byTable) {
-        const rows = await client.query<{ _id: string; doc: string }>(`SELECT _id, doc::text AS doc FROM ${tableOrThrow(table)} WHERE _id = ANY($1::text[])`, [
-          entries.map((e) => e.idKey),
-        ]);
+        const rows = await client.query<{ _id: string; doc: string }>(
+          `SELECT _id, doc::text AS doc FROM ${tableOrThrow(table)} WHERE _id = ANY($1::text[])`,
+          [entries.map((e) => e.idKey)],
+        );
         const stored = new Map(rows.rows.map((row) => [row._id, row.doc]));
         for (const entry of entries) {
           const verdict = judgeConflict(entry, stored.get(entry.idKey));
@@ -84,10 +111,17 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       await client.query(
         `INSERT INTO asymgen_rejections (queue_id, seq, table_name, code, reason)
          SELECT $1, s, t, c, r FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(s, t, c, r) ON CONFLICT DO NOTHING`,
-        [batch.queueId, plan.rejections.map((r) => r.seq.toString()), plan.rejections.map((r) => r.table), plan.rejections.map((r) => r.code), plan.rejections.map((r) => r.reason)],
+        [
+          batch.queueId,
+          plan.rejections.map((r) => r.seq.toString()),
+          plan.rejections.map((r) => r.table),
+          plan.rejections.map((r) => r.code),
+          plan.rejections.map((r) => r.reason),
+        ],
       );
     }
-    if (plan.highSeq !== highSeq) await client.query("UPDATE asymgen_queues SET high_seq = $2 WHERE queue_id = $1", [batch.queueId, plan.highSeq.toString()]);
+    if (plan.highSeq !== highSeq)
+      await client.query("UPDATE asymgen_queues SET high_seq = $2 WHERE queue_id = $1", [batch.queueId, plan.highSeq.toString()]);
     rejected.push(...plan.rejections);
     return { status: "ok", acknowledgedSeq: plan.highSeq, rejected: sortRejections(rejected) };
   }
@@ -146,10 +180,21 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       const result = await pool.query<{ _id: string; doc: string; user_id: string; arrived_at: Date; queue_id: string; seq: string }>(
         `SELECT _id, doc::text AS doc, user_id, arrived_at, queue_id, seq FROM ${tableOrThrow(table)} ORDER BY _id COLLATE "C"`,
       );
-      return result.rows.map((row) => ({ idKey: row._id, ejson: row.doc, userId: row.user_id, arrivedAt: row.arrived_at, queueId: row.queue_id, seq: BigInt(row.seq) }));
+      return result.rows.map((row) => ({
+        idKey: row._id,
+        ejson: row.doc,
+        userId: row.user_id,
+        arrivedAt: row.arrived_at,
+        queueId: row.queue_id,
+        seq: BigInt(row.seq),
+      }));
     },
     async readQueue(queueId) {
-      const row = (await pool.query<{ user_id: string; high_seq: string }>("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = $1", [queueId])).rows[0];
+      const row = (
+        await pool.query<{ user_id: string; high_seq: string }>("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = $1", [
+          queueId,
+        ])
+      ).rows[0];
       return row ? { userId: row.user_id, highSeq: BigInt(row.high_seq) } : null;
     },
     async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {

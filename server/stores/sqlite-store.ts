@@ -16,9 +16,14 @@ export function quoteIdentifier(name: string): string {
 }
 
 interface TableStatements {
-  insert: Database.Statement;
+  /** Multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING _id`, by row count (1 to rowsPerInsert). */
+  insertRows: (count: number) => Database.Statement;
   selectDoc: Database.Statement;
 }
+
+// Rows per INSERT statement: 6 parameters a row stays far below SQLite's 32766-parameter cap,
+// and one statement per 500 rows costs far less than one per row.
+const rowsPerInsert = 500;
 
 /** Opens (creating if needed) the SQLite store at `filePath`. */
 export async function openSqliteStore(filePath: string): Promise<IngestStore> {
@@ -38,13 +43,17 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
   const insertQueue = db.prepare("INSERT INTO asymgen_queues (queue_id, user_id, high_seq) VALUES (?, ?, 0) ON CONFLICT DO NOTHING");
   const selectQueue = db.prepare("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = ?").safeIntegers(true);
   const updateQueue = db.prepare("UPDATE asymgen_queues SET high_seq = ? WHERE queue_id = ?");
-  const selectRejection = db.prepare("SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = ? AND seq = ?").safeIntegers(true);
+  const selectRejection = db
+    .prepare("SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = ? AND seq = ?")
+    .safeIntegers(true);
   const insertRejection = db.prepare(
     "INSERT INTO asymgen_rejections (queue_id, seq, table_name, code, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   );
   const getAuth = db.prepare("SELECT value FROM asymgen_auth WHERE kind = ? AND key = ?").pluck();
   const insertAuth = db.prepare("INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
-  const upsertAuth = db.prepare("INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value");
+  const upsertAuth = db.prepare(
+    "INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
+  );
   const deleteAuth = db.prepare("DELETE FROM asymgen_auth WHERE kind = ? AND key = ?");
 
   function tableOrThrow(table: string): TableStatements {
@@ -67,9 +76,15 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
     const arrivedAt = batch.arrivedAt.getTime();
     const conflicts = [...plan.followers];
     for (const [table, entries] of plan.inserts) {
-      const { insert } = tableOrThrow(table);
-      for (const entry of entries) {
-        if (insert.run(entry.idKey, entry.ejson, batch.userId, arrivedAt, batch.queueId, entry.seq).changes === 0) conflicts.push(entry);
+      const { insertRows } = tableOrThrow(table);
+      for (let start = 0; start < entries.length; start += rowsPerInsert) {
+        const chunk = entries.slice(start, start + rowsPerInsert);
+        const params: unknown[] = [];
+        for (const entry of chunk) params.push(entry.idKey, entry.ejson, batch.userId, arrivedAt, batch.queueId, entry.seq);
+        const inserted = insertRows(chunk.length).all(...params) as string[];
+        if (inserted.length === chunk.length) continue;
+        const insertedIds = new Set(inserted);
+        for (const entry of chunk) if (!insertedIds.has(entry.idKey)) conflicts.push(entry);
       }
     }
     for (const entry of conflicts) {
@@ -92,8 +107,21 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
         const t = quoteIdentifier(model.name);
         db.exec(`CREATE TABLE IF NOT EXISTS ${t} (_id TEXT PRIMARY KEY, doc TEXT NOT NULL, user_id TEXT NOT NULL,
           arrived_at INTEGER NOT NULL, queue_id TEXT NOT NULL, seq INTEGER NOT NULL)`);
+        const byCount = new Map<number, Database.Statement>();
         tables.set(model.name, {
-          insert: db.prepare(`INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+          insertRows(count) {
+            let statement = byCount.get(count);
+            if (!statement) {
+              const values = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+              statement = db
+                .prepare(
+                  `INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING RETURNING _id`,
+                )
+                .pluck();
+              byCount.set(count, statement);
+            }
+            return statement;
+          },
           selectDoc: db.prepare(`SELECT doc FROM ${t} WHERE _id = ?`).pluck(),
         });
       }
@@ -113,7 +141,10 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
     async countRows() {
       const counts: Record<string, number> = {};
       for (const table of [...tables.keys(), "asymgen_queues", "asymgen_rejections"]) {
-        counts[table] = db.prepare(`SELECT count(*) FROM ${quoteIdentifier(table)}`).pluck().get() as number;
+        counts[table] = db
+          .prepare(`SELECT count(*) FROM ${quoteIdentifier(table)}`)
+          .pluck()
+          .get() as number;
       }
       return counts;
     },
@@ -148,7 +179,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
         let statement = statements.get(n);
         if (!statement) {
           const values = Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
-          statement = db.prepare(`INSERT INTO ${quoteIdentifier(table)} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`);
+          statement = db.prepare(
+            `INSERT INTO ${quoteIdentifier(table)} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`,
+          );
           statements.set(n, statement);
         }
         return statement;

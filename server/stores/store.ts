@@ -119,7 +119,9 @@ export const internalTableNames = ["asymgen_queues", "asymgen_rejections", "asym
 
 /** Throws when a model's persisted name cannot be a table name here. */
 export function assertUsableTableName(name: string, maxLength: number): void {
-  if (name.startsWith("asymgen_")) throw new Error(`model "${name}": names starting with "asymgen_" are reserved for the server's own tables`);
-  if (name.length === 0 || Buffer.byteLength(name) > maxLength) throw new Error(`model "${name}": a table name must be 1 to ${maxLength} bytes`);
+  if (name.startsWith("asymgen_"))
+    throw new Error(`model "${name}": names starting with "asymgen_" are reserved for the server's own tables`);
+  if (name.length === 0 || Buffer.byteLength(name) > maxLength)
+    throw new Error(`model "${name}": a table name must be 1 to ${maxLength} bytes`);
   if (name.includes("\0")) throw new Error(`model "${name}": a table name must not contain NUL`);
 }

@@ -33,7 +33,8 @@ export function compileSchemaValidators(schemas: readonly CanonicalObjectSchema[
     for (const property of Object.values(schema.properties)) {
       if (property.type !== "object" && property.type !== "list" && property.type !== "set" && property.type !== "dictionary") continue;
       const target = requireObjectType(property);
-      if (!scalarTypes.has(target) && !byName.has(target)) throw new Error(`schema: unknown object type "${target}" (property "${schema.name}.${property.name}")`);
+      if (!scalarTypes.has(target) && !byName.has(target))
+        throw new Error(`schema: unknown object type "${target}" (property "${schema.name}.${property.name}")`);
     }
   }
   const objectChecks = new Map<string, Check>();
@@ -149,7 +150,7 @@ function compileDictionary(element: Check): Check {
       if (!Object.hasOwn(doc, key)) continue;
       const keyPath = `${path}[${JSON.stringify(key)}]`;
       // Realm refuses dictionary keys that start with "$" or contain "." (MongoDB field rules).
-      const bad = badKeyMessage(key) ?? (key.includes(".") ? "dictionary keys must not contain \".\"" : null);
+      const bad = badKeyMessage(key) ?? (key.includes(".") ? 'dictionary keys must not contain "."' : null);
       if (bad) return { path: keyPath, message: bad };
       const failure = element(doc[key], keyPath);
       if (failure) return failure;
@@ -160,7 +161,7 @@ function compileDictionary(element: Check): Check {
 
 function badKeyMessage(key: string): string | null {
   if (key === "") return "empty field names are not allowed";
-  if (key.startsWith("$")) return "field names must not start with \"$\"";
+  if (key.startsWith("$")) return 'field names must not start with "$"';
   return null;
 }
 
@@ -202,8 +203,10 @@ function isMixedScalar(value: unknown): boolean {
 }
 
 function scalarCheck(type: string): Check {
-  const expect = (predicate: (value: unknown) => boolean, expected: string): Check => (value, path) =>
-    predicate(value) ? null : { path, message: `expected ${expected}` };
+  const expect =
+    (predicate: (value: unknown) => boolean, expected: string): Check =>
+    (value, path) =>
+      predicate(value) ? null : { path, message: `expected ${expected}` };
   switch (type) {
     case "bool":
       return expect((v) => typeof v === "boolean", "a boolean");

@@ -13,25 +13,50 @@ import { createIngestServer, type IngestServer, type IngestServerOptions } from 
 import { openStore } from "../../server/stores/open-store.js";
 import type { IngestStore } from "../../server/stores/store.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
-import { Measurement, Point } from "../support/queue-models.js";
+import { ObjectId } from "bson";
+import { DeviceEvent, Location, Reading, WeatherSensor, type WeatherSensorInit } from "../../examples/weather/models.realm.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The models the sync tests ingest: one asymmetric table with an embedded object. */
-export const syncModels = [Measurement, Point] as const;
+/** The models the sync tests ingest: the example weather models, as generated. */
+export const syncModels = [WeatherSensor, Reading, Location, DeviceEvent] as const;
 /** Their canonical schemas: the server's schema.json. */
 export const syncSchema: CanonicalObjectSchema[] = syncModels.map((model) => model.schema);
 /** The table the documents land in. */
-export const syncTable = Measurement.schema.name;
+export const syncTable = WeatherSensor.schema.name;
 
-/** Document number `n`: its `_id` is `n`, so the store's ids prove which ones arrived. */
-export function makeDocument(n: number, deviceId = "device-1"): ConstructorParameters<typeof Measurement>[0] {
-  return { id: n, deviceId, value: n / 10, location: { latitude: 47.6, longitude: -122.3 } };
+/** The ObjectId of document `n`: `n` in hex, so the store's ids prove which documents arrived. */
+export function objectIdOf(n: number): ObjectId {
+  return new ObjectId(n.toString(16).padStart(24, "0"));
 }
 
-/** The SQL/Extended JSON key of document `n` as the store reports it. */
+/** Document number `n` (a WeatherSensor reading whose `_id` encodes `n`). */
+export function makeDocument(n: number, deviceId = "device-1"): WeatherSensorInit {
+  const at = new Date(1_700_000_000_000 + n * 1000);
+  return {
+    id: objectIdOf(n),
+    deviceId,
+    temperatureInFahrenheit: 60 + (n % 40) / 4,
+    barometricPressureInHg: 29.92,
+    windSpeedInMph: n % 50,
+    readings: [
+      { at, value: 0.5 },
+      { at, value: 0.75 },
+    ],
+    tags: new Set(["e2e"]),
+    attributes: { firmware: "1.4.2" },
+    location: { latitude: 47.6, longitude: -122.3, elevationInFeet: 180 },
+  };
+}
+
+/** The store's key (canonical Extended JSON) of document `n`. */
 export function idKeyOf(n: number): string {
-  return JSON.stringify({ $numberLong: String(n) });
+  return JSON.stringify({ $oid: objectIdOf(n).toHexString() });
+}
+
+/** The `n` of a stored document's key. */
+export function numberOfIdKey(idKey: string): number {
+  return parseInt((JSON.parse(idKey) as { $oid: string }).$oid, 16);
 }
 
 /** A temporary directory, removed by `removeTempDir`. */
@@ -83,7 +108,7 @@ export async function openDevice(
 export function ingestRange(realm: Realm, from: number, to: number, perTransaction = 50, deviceId = "device-1"): void {
   for (let start = from; start <= to; start += perTransaction) {
     realm.write(() => {
-      for (let n = start; n <= Math.min(to, start + perTransaction - 1); n++) realm.ingest(Measurement, makeDocument(n, deviceId));
+      for (let n = start; n <= Math.min(to, start + perTransaction - 1); n++) realm.ingest(WeatherSensor, makeDocument(n, deviceId));
     });
   }
 }

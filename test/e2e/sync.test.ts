@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import * as path from "node:path";
-import { Credentials, SessionExpiredError } from "asymgen";
+import { App, AuthError, Credentials, SessionExpiredError } from "asymgen";
 import type { IngestServer } from "../../server/create-server.js";
 import { createApiKey } from "../../server/auth/auth-service.js";
+import { signHs256 } from "../../server/auth/jwt.js";
 import {
   expectedIdKeys,
   ingestRange,
@@ -21,6 +22,8 @@ import {
 } from "./sync-stack.js";
 import { describeStores } from "./store-matrix.js";
 
+const jwtSecret = "e2e-custom-jwt-secret";
+
 describeStores("sync end to end", (store) => {
   let dir: string;
   let storeUrl: string;
@@ -29,7 +32,7 @@ describeStores("sync end to end", (store) => {
   beforeAll(async () => {
     dir = makeTempDir("e2e");
     storeUrl = await store.create(dir);
-    server = await startServer(storeUrl);
+    server = await startServer(storeUrl, { auth: { customToken: { algorithm: "HS256", key: jwtSecret } } });
   });
 
   afterAll(async () => {
@@ -58,14 +61,19 @@ describeStores("sync end to end", (store) => {
       expect(mine.map((doc) => doc.idKey).sort()).toEqual(expectedIdKeys(1, 500));
       const one = JSON.parse(mine[0]!.ejson) as Record<string, unknown>;
       expect(one["deviceId"]).toBe("device-1");
-      expect(one["location"]).toEqual({ latitude: { $numberDouble: "47.6" }, longitude: { $numberDouble: "-122.3" } });
+      expect(one["location"]).toEqual({
+        latitude: { $numberDouble: "47.6" },
+        longitude: { $numberDouble: "-122.3" },
+        elevationInFeet: { $numberLong: "180" },
+      });
+      expect(one["tags"]).toEqual(["e2e"]);
     } finally {
       await stored.close();
     }
     expect(device.errors).toEqual([]);
   });
 
-  test("four devices with email/password, API-key and anonymous users upload concurrently", async () => {
+  test("five devices with email/password, API-key, custom JWT and anonymous users upload concurrently", async () => {
     const admin = await openStoreForReading(storeUrl);
     const { key } = await createApiKey(admin, "e2e-key");
     await admin.close();
@@ -77,17 +85,31 @@ describeStores("sync end to end", (store) => {
       await openDevice(server.url, path.join(dir, "multi-1"), { credentials: Credentials.emailPassword("ada@example.com", "analytical-engine") }),
       await openDevice(server.url, path.join(dir, "multi-2"), { credentials: Credentials.apiKey(key) }),
       await openDevice(server.url, path.join(dir, "multi-3"), { credentials: Credentials.anonymous() }),
+      await openDevice(server.url, path.join(dir, "multi-4"), {
+        credentials: Credentials.jwt(signHs256({ sub: "sensor-77", exp: Math.floor(Date.now() / 1000) + 600 }, jwtSecret)),
+      }),
     ];
-    expect(new Set(devices.map((d) => d.user.id)).size).toBe(4);
+    expect(devices.map((d) => d.user.providerType)).toEqual(["anon-user", "local-userpass", "api-key", "anon-user", "custom-token"]);
+    expect(new Set(devices.map((d) => d.user.id)).size).toBe(5);
     devices.forEach((device, i) => ingestRange(device.realm, 10_000 + i * 1000, 10_000 + i * 1000 + 299, 30, `device-${i}`));
     await Promise.all(devices.map((device) => device.realm.syncSession!.uploadAllLocalChanges(30_000)));
     for (const device of devices) device.realm.close();
     const stored = await readStoredIdKeys(storeUrl);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < devices.length; i++) {
       const keys = expectedIdKeys(10_000 + i * 1000, 10_000 + i * 1000 + 299);
       expect(keys.every((k) => stored.includes(k))).toBe(true);
     }
     expect(devices.flatMap((d) => d.errors)).toEqual([]);
+  });
+
+  test("bad logins are typed errors: wrong password (401), unknown app id (404), taken email", async () => {
+    const app = new App({ id: "e2e", baseUrl: server.url, baseFilePath: path.join(dir, "bad-login") });
+    await app.emailPasswordAuth.registerUser({ email: "bob@example.com", password: "hunter22-long" });
+    await expect(app.emailPasswordAuth.registerUser({ email: "bob@example.com", password: "hunter22-long" })).rejects.toBeInstanceOf(AuthError);
+    await expect(app.logIn(Credentials.emailPassword("bob@example.com", "wrong-password"))).rejects.toMatchObject({ statusCode: 401 });
+    const elsewhere = new App({ id: "no-such-app", baseUrl: server.url, baseFilePath: path.join(dir, "bad-app") });
+    await expect(elsewhere.logIn(Credentials.anonymous())).rejects.toMatchObject({ statusCode: 404 });
+    expect(app.currentUser).toBeNull();
   });
 
   test("a restarted app resumes its user and its queue without logging in again", async () => {

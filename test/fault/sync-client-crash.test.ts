@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import type { IngestServer } from "../../server/create-server.js";
 import { createSeededRandom } from "../support/tcp-proxy.js";
-import { makeTempDir, openStoreForReading, removeTempDir, repoRoot, startServer, syncTable } from "../e2e/sync-stack.js";
+import { makeTempDir, numberOfIdKey, openStoreForReading, removeTempDir, repoRoot, startServer, syncTable } from "../e2e/sync-stack.js";
 
 const child = path.join(repoRoot, "test", "fault", "children", "sync-client.mjs");
 let dir: string;
@@ -94,7 +94,7 @@ test("the client SIGKILLed and restarted mid-upload eight times: every committed
   const store = await openStoreForReading(storeUrl);
   try {
     const docs = await store.readDocuments(syncTable);
-    const ids = docs.map((doc) => Number((JSON.parse(doc.idKey) as { $numberLong: string }).$numberLong));
+    const ids = docs.map((doc) => numberOfIdKey(doc.idKey));
     const stored = new Set(ids);
     expect(stored.size).toBe(ids.length);
     // Every reported transaction is stored; unreported ones (killed between commit and print) may be too.

@@ -1,6 +1,6 @@
 /**
- * Poison documents: valid for the client (its generated schema allows `payload`) but rejected
- * by a server started with a stricter schema.json (no `payload` property: an unknown field).
+ * Poison documents: valid for the client (its generated schema allows `notes`) but rejected
+ * by a server started with a stricter schema.json (no `notes` property: an unknown field).
  * Each is reported through onError with its seq, table and reason, acknowledged as handled and
  * never re-sent; the good documents around them are stored.
  */
@@ -13,6 +13,7 @@ import {
   expectedIdKeys,
   makeDocument,
   makeTempDir,
+  numberOfIdKey,
   openDevice,
   readStoredIdKeys,
   removeTempDir,
@@ -20,17 +21,17 @@ import {
   syncSchema,
   syncTable,
 } from "../e2e/sync-stack.js";
-import { Measurement } from "../support/queue-models.js";
+import { WeatherSensor } from "../../examples/weather/models.realm.js";
 
 let dir: string;
 let server: IngestServer;
 let storeUrl: string;
 
-/** The sync schema without `payload` on the asymmetric model. */
+/** The sync schema without `notes` on WeatherSensor. */
 function stricterSchema(): CanonicalObjectSchema[] {
   return syncSchema.map((model) => {
-    if (!model.asymmetric) return model;
-    const { payload: _dropped, ...properties } = model.properties;
+    if (model.name !== syncTable) return model;
+    const { notes: _dropped, ...properties } = model.properties;
     return { ...model, properties };
   });
 }
@@ -54,7 +55,7 @@ test("poison documents between good ones are reported and skipped; the good ones
     device.realm.write(() => {
       for (let n = start; n < start + 20; n++) {
         const doc = makeDocument(n);
-        seqOf.set(n, device.realm.ingest(Measurement, poison.has(n) ? { ...doc, payload: new Uint8Array([1, 2, 3]) } : doc));
+        seqOf.set(n, device.realm.ingest(WeatherSensor, poison.has(n) ? { ...doc, notes: "poison" } : doc));
       }
     });
   }
@@ -65,10 +66,10 @@ test("poison documents between good ones are reported and skipped; the good ones
   for (const error of rejected) {
     expect(error.table).toBe(syncTable);
     expect(error.reasonCode).toBe("invalid_document");
-    expect(error.reason).toContain("payload");
+    expect(error.reason).toContain("notes");
   }
   expect(device.errors.length).toBe(rejected.length);
   device.realm.close();
-  const good = expectedIdKeys(1, 200).filter((key) => !poison.has(Number(JSON.parse(key).$numberLong)));
+  const good = expectedIdKeys(1, 200).filter((key) => !poison.has(numberOfIdKey(key)));
   expect(await readStoredIdKeys(storeUrl)).toEqual(good);
 });

@@ -17,6 +17,7 @@ import {
   readStoredIdKeys,
   removeTempDir,
   ServerProcess,
+  syncTable,
   writeSchemaFile,
 } from "../e2e/sync-stack.js";
 
@@ -70,7 +71,7 @@ describe.each(["before-commit", "after-commit"] as const)("server killed %s", (p
     expect(await readStoredIdKeys(storeUrl)).toEqual(expectedIdKeys(1, last));
     const store = await openStoreForReading(storeUrl);
     try {
-      const docs = await store.readDocuments("measurement");
+      const docs = await store.readDocuments(syncTable);
       const queueId = docs[0]!.queueId;
       expect(new Set(docs.map((doc) => doc.queueId))).toEqual(new Set([queueId]));
       expect((await store.readQueue(queueId))?.highSeq).toBe(BigInt(last));

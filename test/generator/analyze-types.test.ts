@@ -5,9 +5,13 @@
  * one in-memory project per decorator mode, so the whole table costs one program build.
  */
 import { describe, expect, test } from "@jest/globals";
+import fs from "node:fs";
+import path from "node:path";
+import { Project, ts } from "ts-morph";
 import { analyzeSourceFiles } from "../../generator/analyze/analyze-source-files.js";
+import { isModelSourceFile } from "../../generator/analyze/is-model-source-file.js";
 import type { ModelInfo, ProjectInfo, TypeInfo } from "../../generator/model/model-info.js";
-import { addVirtualFiles, createModelProject } from "./support/create-model-project.js";
+import { addVirtualFiles, createModelProject, repoRoot } from "./support/create-model-project.js";
 
 /** What the table asserts: Realm JS's canonical property facts, or the unsupported reason. */
 interface Facts {
@@ -300,5 +304,63 @@ export class _Sensor extends Object {
     expect(byName.get("at")?.default).toEqual({ kind: "expression", text: "new Date()" });
     expect(byName.get("tags")?.default).toEqual({ kind: "expression", text: '["a"]' });
     expect(byName.get("scratch")).toMatchObject({ ignored: true, type: { kind: "unsupported", reason: "map" } });
+  });
+
+  test("isModelSourceFile answers by symbol, and without the checker for files with no decorated class", () => {
+    const project = createModelProject();
+    const [model, plain, foreign] = addVirtualFiles(
+      project,
+      {
+        "is-model.ts": `import { RealmModel as M, ObjectType } from "asymgen";\n@M(ObjectType.embeddedObject)\nexport class _A { a!: string; }\n`,
+        "is-plain.ts": `export class _B { b!: string; }\n`,
+        "is-foreign.ts": `const RealmModel = (..._a: unknown[]) => (..._b: unknown[]) => {};\n@RealmModel()\nexport class _C { c!: string; }\n`,
+      },
+      "test/generator/.virtual/is-model",
+    );
+    expect([model, plain, foreign].map((file) => file !== undefined && isModelSourceFile(file))).toEqual([true, false, false]);
+  });
+});
+
+describe("asymgen as an installed package", () => {
+  /** An in-memory app with `asymgen` (or an impostor) installed under node_modules as built .d.ts files. */
+  function analyzeInstalled(packageName: string): string[] {
+    const project = new Project({
+      useInMemoryFileSystem: true,
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, types: [] },
+    });
+    const fileSystem = project.getFileSystem();
+    const root = `/app/node_modules/${packageName}`;
+    fileSystem.writeFileSync(`${root}/package.json`, JSON.stringify({ name: packageName, type: "module", exports: { ".": { types: "./dist/runtime/index.d.ts" } } }));
+    for (const name of ["decorators", "types"]) {
+      const source = fs.readFileSync(path.join(repoRoot, `runtime/model/${name}.ts`), "utf8");
+      const declarations = ts.transpileDeclaration(source, { compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      fileSystem.writeFileSync(`${root}/dist/runtime/model/${name}.d.ts`, declarations);
+    }
+    fileSystem.writeFileSync(
+      `${root}/dist/runtime/index.d.ts`,
+      `export { RealmModel, ObjectType, PrimaryKey, MapTo, Indexed, Ignored } from "./model/decorators.js";\nexport type { Types } from "./model/types.js";\n`,
+    );
+    fileSystem.writeFileSync("/app/package.json", JSON.stringify({ name: "app", type: "module" }));
+    const file = project.createSourceFile(
+      "/app/models.ts",
+      `import { RealmModel, ObjectType, PrimaryKey, MapTo, type Types } from "${packageName}";
+@RealmModel(ObjectType.asymmetricObject)
+export class _Reading {
+  @PrimaryKey() @MapTo("_id") id!: Types.Int;
+  value!: Types.Float;
+  samples!: Types.List<Types.Double>;
+}
+`,
+    );
+    const { project: info } = analyzeSourceFiles([file], { project });
+    return info.files.flatMap((f) => f.models.flatMap((m) => [`${m.className}:${m.kind}`, ...m.properties.map((p) => `${p.name}:${p.primaryKey ? "pk:" : ""}${describeFacts(p.type)}`)]));
+  }
+
+  test("node_modules/asymgen/dist/*.d.ts is recognised by symbol, decorators and Types alike", () => {
+    expect(analyzeInstalled("asymgen")).toEqual(["_Reading:asymmetric", "id:pk:int", "value:float", "samples:list<double>"]);
+  });
+
+  test("the same files in a package with another name are not asymgen's", () => {
+    expect(analyzeInstalled("not-asymgen")).toEqual([]);
   });
 });

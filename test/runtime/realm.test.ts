@@ -12,7 +12,11 @@ import {
   TransactionStateError,
 } from "../../runtime/index.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { ObjectId } from "bson";
+import { DeviceEvent, Reading, WeatherSensor, type WeatherSensorInit } from "../../examples/weather/models.realm.js";
 import { LogLine, Measurement, Point, type MeasurementInit } from "../support/queue-models.js";
+import { encodeSymbol } from "../../runtime/codegen/model-class.js";
+import type { BsonWriter } from "../../runtime/encode/bson-writer.js";
 
 let dir: string;
 beforeEach(() => {
@@ -209,6 +213,75 @@ describe("Realm", () => {
     realm = await Realm.open({ schema: [Measurement], path: dir, durability: "os" });
     expect(realm.queueStats().pendingDocuments).toBe(1);
     expect(realm.write(() => realm.ingest(Measurement, m(2)))).toBe(2);
+    realm.close();
+  });
+
+  it("refuses a transaction whose model encoder wrote something other than one document per ingest", async () => {
+    class Broken {
+      static readonly schema = { ...Measurement.schema, name: "broken" };
+      constructor(readonly init: MeasurementInit) {}
+      static [encodeSymbol](writer: BsonWriter, value: MeasurementInit): void {
+        Measurement[encodeSymbol](writer, value);
+        Measurement[encodeSymbol](writer, value);
+      }
+    }
+    const realm = await Realm.open({ schema: [Measurement, Broken], path: dir });
+    expect(() =>
+      realm.write(() => {
+        realm.ingest(Measurement, m(1));
+        realm.ingest(Broken, m(2));
+      }),
+    ).toThrow(/exactly one BSON document/);
+    expect(realm.queueStats().pendingDocuments).toBe(0);
+    realm.close();
+  });
+});
+
+describe("Realm with the generated weather models", () => {
+  function sensor(i: number, overrides: Partial<WeatherSensorInit> = {}): WeatherSensorInit {
+    return {
+      id: new ObjectId(),
+      deviceId: `WX${i}`,
+      temperatureInFahrenheit: 70.5,
+      barometricPressureInHg: 29.92,
+      windSpeedInMph: 12,
+      readings: [0, 1, 2].map((k) => ({ at: new Date(1_700_000_000_000 + k), value: 20 + k })),
+      tags: new Set(["roof"]),
+      attributes: { site: "north" },
+      location: { latitude: 47.6, longitude: -122.3, elevationInFeet: 520 },
+      ...overrides,
+    };
+  }
+
+  it("ingests WeatherSensor through its generated encoder, embedded objects inline", async () => {
+    const realm = await Realm.open({ schema: [WeatherSensor, DeviceEvent], path: dir });
+    const init = sensor(1);
+    realm.write(() => {
+      realm.ingest(WeatherSensor, init);
+      realm.ingest(new WeatherSensor(sensor(2)));
+    });
+    realm.close();
+    const docs = queued();
+    expect(docs.map((d) => d.table)).toEqual(["WeatherSensor", "WeatherSensor"]);
+    expect(docs[0]!.doc).toMatchObject({ _id: init.id, deviceId: "WX1", readings: [{ value: 20 }, { value: 21 }, { value: 22 }], tags: ["roof"] });
+  });
+
+  it("rolls back on the generated encoder's validation error, which names the path", async () => {
+    const realm = await Realm.open({ schema: [WeatherSensor], path: dir });
+    let error: unknown;
+    try {
+      realm.write(() => {
+        realm.ingest(WeatherSensor, sensor(1));
+        realm.ingest(WeatherSensor, sensor(2, { readings: [{ at: new Date(), value: 1 }, { at: new Date(), value: 2 }, { at: new Date(), value: Number.NaN }] }));
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(IngestValidationError);
+    expect((error as IngestValidationError).path).toBe("readings[2].value");
+    expect(realm.queueStats().pendingDocuments).toBe(0);
+    // An embedded model reached through links is not ingestable on its own, listed or not.
+    expect(() => realm.write(() => realm.ingest(Reading, { at: new Date(), value: 1 }))).toThrow(RealmSchemaError);
     realm.close();
   });
 });

@@ -12,7 +12,15 @@ import { signHs256 } from "../../server/auth/jwt.js";
 import { runApiKeyCreateCommand } from "../../server/cli-commands.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
-import { callJson, encodeBatch, loginAnonymous, makeWeatherDoc, newQueueId, postIngest, testSchema } from "../support/ingest-server-fixtures.js";
+import {
+  callJson,
+  encodeBatch,
+  loginAnonymous,
+  makeWeatherDoc,
+  newQueueId,
+  postIngest,
+  testSchema,
+} from "../support/ingest-server-fixtures.js";
 
 const appId = "auth-app";
 const provider = (name: string, action = "login") => `/api/client/v2.0/app/${appId}/auth/providers/${name}/${action}`;
@@ -72,16 +80,31 @@ describe("auth routes", () => {
   it("registers and logs in with email/password (scrypt), refusing a taken email, a short password and a wrong one", async () => {
     const body = { email: "Ada@Example.com", password: "correct horse" };
     expect((await callJson(server.url, "POST", provider("local-userpass", "register"), { body })).status).toBe(201);
-    const again = await callJson(server.url, "POST", provider("local-userpass", "register"), { body: { ...body, email: "ada@example.com" } });
+    const again = await callJson(server.url, "POST", provider("local-userpass", "register"), {
+      body: { ...body, email: "ada@example.com" },
+    });
     expect(again).toEqual({ status: 409, json: { error: "name already in use", error_code: "AccountNameInUse" } });
-    expect((await callJson(server.url, "POST", provider("local-userpass", "register"), { body: { email: "b@example.com", password: "123" } })).status).toBe(400);
-    const wrong = await callJson(server.url, "POST", provider("local-userpass"), { body: { username: "ada@example.com", password: "wrong horse" } });
+    expect(
+      (await callJson(server.url, "POST", provider("local-userpass", "register"), { body: { email: "b@example.com", password: "123" } }))
+        .status,
+    ).toBe(400);
+    const wrong = await callJson(server.url, "POST", provider("local-userpass"), {
+      body: { username: "ada@example.com", password: "wrong horse" },
+    });
     expect(wrong.status).toBe(401);
-    expect((await callJson(server.url, "POST", provider("local-userpass"), { body: { username: "nobody@example.com", password: "whatever" } })).status).toBe(401);
-    const ok = await callJson(server.url, "POST", provider("local-userpass"), { body: { username: "ada@example.com", password: "correct horse" } });
+    expect(
+      (await callJson(server.url, "POST", provider("local-userpass"), { body: { username: "nobody@example.com", password: "whatever" } }))
+        .status,
+    ).toBe(401);
+    const ok = await callJson(server.url, "POST", provider("local-userpass"), {
+      body: { username: "ada@example.com", password: "correct horse" },
+    });
     expect(ok.status).toBe(200);
     const profile = await callJson(server.url, "GET", "/api/client/v2.0/auth/profile", { token: ok.json["access_token"] as string });
-    expect(profile.json).toMatchObject({ identities: [{ id: "ada@example.com", provider_type: "local-userpass" }], data: { email: "ada@example.com" } });
+    expect(profile.json).toMatchObject({
+      identities: [{ id: "ada@example.com", provider_type: "local-userpass" }],
+      data: { email: "ada@example.com" },
+    });
     // The store keeps a salted scrypt hash, never the password.
     const record = await server.store.getAuthRecord("userpass", "ada@example.com");
     expect(record).toMatch(/scrypt\$/);
@@ -132,15 +155,25 @@ describe("auth routes", () => {
       appId,
       store,
       quiet: true,
-      auth: { providers: ["jwt"], customToken: { algorithm: "RS256", key: rsKeys.publicKey.export({ type: "spki", format: "pem" }).toString(), audience: "asymgen" } },
+      auth: {
+        providers: ["jwt"],
+        customToken: { algorithm: "RS256", key: rsKeys.publicKey.export({ type: "spki", format: "pem" }).toString(), audience: "asymgen" },
+      },
     });
     try {
-      const ok = await callJson(rsServer.url, "POST", provider("custom-token"), { body: { token: signRs256({ sub: "rs-user", aud: "asymgen", exp: inAnHour() }) } });
+      const ok = await callJson(rsServer.url, "POST", provider("custom-token"), {
+        body: { token: signRs256({ sub: "rs-user", aud: "asymgen", exp: inAnHour() }) },
+      });
       expect(ok.status).toBe(200);
-      const wrongAud = await callJson(rsServer.url, "POST", provider("custom-token"), { body: { token: signRs256({ sub: "rs-user", aud: "other", exp: inAnHour() }) } });
+      const wrongAud = await callJson(rsServer.url, "POST", provider("custom-token"), {
+        body: { token: signRs256({ sub: "rs-user", aud: "other", exp: inAnHour() }) },
+      });
       expect(wrongAud.status).toBe(401);
       // An HS256 token "signed" with the public key text must not pass (algorithm confusion).
-      const confused = signHs256({ sub: "rs-user", aud: "asymgen", exp: inAnHour() }, rsKeys.publicKey.export({ type: "spki", format: "pem" }).toString());
+      const confused = signHs256(
+        { sub: "rs-user", aud: "asymgen", exp: inAnHour() },
+        rsKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
+      );
       expect((await callJson(rsServer.url, "POST", provider("custom-token"), { body: { token: confused } })).status).toBe(401);
       // Providers not switched on answer 401 AuthProviderNotFound.
       const anon = await callJson(rsServer.url, "POST", provider("anon-user"), { body: {} });
@@ -161,7 +194,12 @@ describe("auth routes", () => {
     expect((await callJson(server.url, "DELETE", "/api/client/v2.0/auth/session", { token: login.refresh_token })).status).toBe(204);
     expect((await callJson(server.url, "POST", "/api/client/v2.0/auth/session", { token: login.refresh_token })).status).toBe(401);
     expect((await callJson(server.url, "GET", "/api/client/v2.0/auth/profile", { token: access })).status).toBe(401);
-    const ingest = await postIngest(server.url, appId, login.access_token, encodeBatch(newQueueId(), [{ seq: 1, table: "WeatherSensor", doc: makeWeatherDoc(1) }]));
+    const ingest = await postIngest(
+      server.url,
+      appId,
+      login.access_token,
+      encodeBatch(newQueueId(), [{ seq: 1, table: "WeatherSensor", doc: makeWeatherDoc(1) }]),
+    );
     expect(ingest.status).toBe(401);
   });
 
@@ -183,7 +221,9 @@ describe("auth routes", () => {
   });
 
   it("refuses refresh token lifetimes outside 30 minutes to 180 days", async () => {
-    await expect(createIngestServer({ schema: testSchema, appId, store, quiet: true, auth: { refreshTokenTtlMs: 60_000 } })).rejects.toThrow(/between 30 minutes and 180 days/);
+    await expect(
+      createIngestServer({ schema: testSchema, appId, store, quiet: true, auth: { refreshTokenTtlMs: 60_000 } }),
+    ).rejects.toThrow(/between 30 minutes and 180 days/);
   });
 
   it("creates API keys whose user shows in the profile", async () => {

@@ -7,19 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import {
-  Binary,
-  Decimal128,
-  Double,
-  Int32,
-  Long,
-  MaxKey,
-  MinKey,
-  ObjectId,
-  serialize,
-  Timestamp,
-  UUID,
-} from "bson";
+import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, serialize, Timestamp, UUID } from "bson";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { createTestDatabase } from "../support/postgres.js";
@@ -35,9 +23,7 @@ import {
 } from "../support/ingest-server-fixtures.js";
 
 const appId = "fuzz-app";
-const seed = Number(
-  process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31),
-);
+const seed = Number(process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 const iterations = Number(process.env["ASYMGEN_FUZZ_ITERATIONS"] ?? 2000);
 
 /** mulberry32: small, seedable, good enough to pick mutations. */
@@ -55,21 +41,12 @@ function createRandom(s: number): () => number {
 const database = await createTestDatabase("fuzz");
 if (database) afterAll(() => database.drop());
 
-describeFuzz(
-  "SQLite",
-  (dir) => `sqlite:${path.join(dir, "ingest.sqlite")}`,
-  iterations,
-);
+describeFuzz("SQLite", (dir) => `sqlite:${path.join(dir, "ingest.sqlite")}`, iterations);
 // PostgreSQL refuses what SQLite takes (NUL in text, invalid UTF-8): a shorter run there catches 5xx from it.
-if (database)
-  describeFuzz("PostgreSQL", () => database.url, Math.ceil(iterations / 4));
+if (database) describeFuzz("PostgreSQL", () => database.url, Math.ceil(iterations / 4));
 else console.warn("SKIPPED the PostgreSQL fuzz run (PostgreSQL unreachable).");
 
-function describeFuzz(
-  storeName: string,
-  storeUrl: (dir: string) => string,
-  iterations: number,
-): void {
+function describeFuzz(storeName: string, storeUrl: (dir: string) => string, iterations: number): void {
   describe(`fuzzing the server on ${storeName} (seed ${seed})`, () => {
     const random = createRandom(seed);
     const int = (n: number) => Math.floor(random() * n);
@@ -125,25 +102,9 @@ function describeFuzz(
         case 3:
           return Long.fromNumber(int(2 ** 40));
         case 4:
-          return new Double(
-            pick([
-              0.5,
-              -0,
-              Number.NaN,
-              Number.POSITIVE_INFINITY,
-              1e308,
-              int(100),
-            ]),
-          );
+          return new Double(pick([0.5, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e308, int(100)]));
         case 5:
-          return pick([
-            "",
-            "x",
-            "\u0000",
-            "ünï",
-            "🚀".repeat(int(5)),
-            "a".repeat(int(300)),
-          ]);
+          return pick(["", "x", "\u0000", "ünï", "🚀".repeat(int(5)), "a".repeat(int(300))]);
         case 6:
           return new ObjectId();
         case 7:
@@ -171,16 +132,12 @@ function describeFuzz(
       const doc: Record<string, unknown> = {};
       // defineProperty: a "__proto__" key must be an own field, not a prototype swap.
       for (let i = int(6); i > 0; i--)
-        Object.defineProperty(
-          doc,
-          random() < 0.8 ? pick(keys) : `k${int(1000)}`,
-          {
-            value: randomValue(depth),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          },
-        );
+        Object.defineProperty(doc, random() < 0.8 ? pick(keys) : `k${int(1000)}`, {
+          value: randomValue(depth),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return doc;
     }
     function validEntries() {
@@ -221,21 +178,14 @@ function describeFuzz(
         case 1:
           return out.subarray(0, int(out.length));
         case 2:
-          return Buffer.concat([
-            out,
-            Buffer.from(Array.from({ length: 1 + int(20) }, () => int(256))),
-          ]);
+          return Buffer.concat([out, Buffer.from(Array.from({ length: 1 + int(20) }, () => int(256)))]);
         case 3: {
           out.writeInt32LE(int(2 ** 31), 0);
           return out;
         }
         case 4: {
           const at = int(out.length);
-          return Buffer.concat([
-            out.subarray(0, at),
-            out.subarray(at - int(10) < 0 ? 0 : at - int(10), at),
-            out.subarray(at),
-          ]);
+          return Buffer.concat([out.subarray(0, at), out.subarray(at - int(10) < 0 ? 0 : at - int(10), at), out.subarray(at)]);
         }
         default: {
           // Flip a type byte-like position: single bits deep inside documents.
@@ -249,9 +199,7 @@ function describeFuzz(
       switch (int(5)) {
         case 0:
           return {
-            body: new Uint8Array(
-              Array.from({ length: int(300) }, () => int(256)),
-            ),
+            body: new Uint8Array(Array.from({ length: int(300) }, () => int(256))),
             maxDocs: 0,
           };
         case 1:
@@ -313,9 +261,7 @@ function describeFuzz(
         }
         counts = after;
       }
-      console.log(
-        `fuzz seed ${seed}: statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
-      );
+      console.log(`fuzz seed ${seed}: statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
       expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
       expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
       expect((await callJson(server.url, "GET", "/health")).status).toBe(200);
@@ -352,20 +298,11 @@ function describeFuzz(
         });
         expect(response.status).toBeLessThan(500);
         await response.arrayBuffer();
-        const token = pick([
-          "",
-          "Bearer",
-          "Bearer x",
-          "Bearer a.b.c",
-          `Bearer ${"x".repeat(3000)}`,
-        ]);
-        const session = await fetch(
-          `${server.url}/api/client/v2.0/auth/session`,
-          {
-            method: pick(["POST", "DELETE"]),
-            headers: { authorization: token },
-          },
-        );
+        const token = pick(["", "Bearer", "Bearer x", "Bearer a.b.c", `Bearer ${"x".repeat(3000)}`]);
+        const session = await fetch(`${server.url}/api/client/v2.0/auth/session`, {
+          method: pick(["POST", "DELETE"]),
+          headers: { authorization: token },
+        });
         expect(session.status).toBeLessThan(500);
         await session.arrayBuffer();
       }

@@ -7,7 +7,15 @@ import { Binary, Double, EJSON, Int32, Long, ObjectId, serialize } from "bson";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { toCanonicalEjson } from "../../server/ingest/prepare-store-batch.js";
-import { encodeBatch, loginAnonymous, makeAllTypesDoc, makeWeatherDoc, newQueueId, postIngest, testSchema } from "../support/ingest-server-fixtures.js";
+import {
+  encodeBatch,
+  loginAnonymous,
+  makeAllTypesDoc,
+  makeWeatherDoc,
+  newQueueId,
+  postIngest,
+  testSchema,
+} from "../support/ingest-server-fixtures.js";
 
 const appId = "suite-app";
 
@@ -34,7 +42,15 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       const queueId = newQueueId();
       const docs = Array.from({ length: 50 }, (_, i) => makeWeatherDoc(i));
       const before = Date.now();
-      const result = await postIngest(server.url, appId, token, encodeBatch(queueId, docs.map((doc, i) => ({ seq: i + 1, table: "WeatherSensor", doc }))));
+      const result = await postIngest(
+        server.url,
+        appId,
+        token,
+        encodeBatch(
+          queueId,
+          docs.map((doc, i) => ({ seq: i + 1, table: "WeatherSensor", doc })),
+        ),
+      );
       expect(result.status).toBe(200);
       expect(result.answer).toEqual({ acknowledgedSeq: 50n, rejected: [] });
       const stored = (await server.store.readDocuments("WeatherSensor")).filter((d) => d.queueId === queueId);
@@ -53,7 +69,15 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
     it("keeps every BSON type exactly: the stored Extended JSON parses back to the same bytes", async () => {
       const queueId = newQueueId();
       const docs = [makeAllTypesDoc(1), makeAllTypesDoc(2), { ...makeAllTypesDoc(3), any: new Binary(new Uint8Array([9]), 0), ints: [] }];
-      const result = await postIngest(server.url, appId, token, encodeBatch(queueId, docs.map((doc, i) => ({ seq: i + 1, table: "AllTypes", doc }))));
+      const result = await postIngest(
+        server.url,
+        appId,
+        token,
+        encodeBatch(
+          queueId,
+          docs.map((doc, i) => ({ seq: i + 1, table: "AllTypes", doc })),
+        ),
+      );
       expect(result.answer?.rejected).toEqual([]);
       const stored = await server.store.readDocuments("AllTypes");
       for (const doc of docs) {
@@ -66,14 +90,20 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
 
     it("stores a retried batch once and answers the retry the same way", async () => {
       const queueId = newQueueId();
-      const body = encodeBatch(queueId, Array.from({ length: 10 }, (_, i) => ({ seq: i + 1, table: "WeatherSensor", doc: makeWeatherDoc(i) })));
+      const body = encodeBatch(
+        queueId,
+        Array.from({ length: 10 }, (_, i) => ({ seq: i + 1, table: "WeatherSensor", doc: makeWeatherDoc(i) })),
+      );
       const first = await postIngest(server.url, appId, token, body);
       const countsAfterFirst = await server.store.countRows();
       const second = await postIngest(server.url, appId, token, body);
       expect(second.answer).toEqual(first.answer);
       expect(await server.store.countRows()).toEqual(countsAfterFirst);
       // An overlapping retry (5..15 after 1..10) stores only 11..15.
-      const overlap = encodeBatch(queueId, Array.from({ length: 11 }, (_, i) => ({ seq: i + 5, table: "WeatherSensor", doc: makeWeatherDoc(100 + i) })));
+      const overlap = encodeBatch(
+        queueId,
+        Array.from({ length: 11 }, (_, i) => ({ seq: i + 5, table: "WeatherSensor", doc: makeWeatherDoc(100 + i) })),
+      );
       const third = await postIngest(server.url, appId, token, overlap);
       expect(third.answer).toEqual({ acknowledgedSeq: 15n, rejected: [] });
       expect((await server.store.countRows())["WeatherSensor"]).toBe((countsAfterFirst["WeatherSensor"] ?? 0) + 5);
@@ -95,7 +125,9 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
         ]),
       );
       expect(result.answer?.acknowledgedSeq).toBe(2n);
-      expect(result.answer?.rejected).toEqual([{ seq: 1n, table: "WeatherSensor", code: "duplicate_id", reason: expect.stringContaining("already stored") }]);
+      expect(result.answer?.rejected).toEqual([
+        { seq: 1n, table: "WeatherSensor", code: "duplicate_id", reason: expect.stringContaining("already stored") },
+      ]);
       const stored = (await server.store.readDocuments("WeatherSensor")).filter((d) => d.idKey === EJSON.stringify(id, { relaxed: false }));
       expect(stored).toHaveLength(1);
       expect(stored[0]?.ejson).toBe(toCanonicalEjson(original));
@@ -131,7 +163,9 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       const first = await postIngest(server.url, appId, token, encodeBatch(queueId, entries));
       expect(first.answer).toEqual({
         acknowledgedSeq: 3n,
-        rejected: [{ seq: 2n, table: "WeatherSensor", code: "invalid_document", reason: "readings[1].value: expected a number (BSON double)" }],
+        rejected: [
+          { seq: 2n, table: "WeatherSensor", code: "invalid_document", reason: "readings[1].value: expected a number (BSON double)" },
+        ],
       });
       const after = await server.store.countRows();
       expect(after["WeatherSensor"]).toBe((before["WeatherSensor"] ?? 0) + 2);
@@ -146,7 +180,12 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       await postIngest(server.url, appId, token, encodeBatch(queueId, [{ seq: 1, table: "WeatherSensor", doc: makeWeatherDoc(1) }]));
       const intruder = await loginAnonymous(server.url, appId);
       const before = await server.store.countRows();
-      const result = await postIngest(server.url, appId, intruder.access_token, encodeBatch(queueId, [{ seq: 2, table: "WeatherSensor", doc: makeWeatherDoc(2) }]));
+      const result = await postIngest(
+        server.url,
+        appId,
+        intruder.access_token,
+        encodeBatch(queueId, [{ seq: 2, table: "WeatherSensor", doc: makeWeatherDoc(2) }]),
+      );
       expect(result.status).toBe(403);
       expect(await server.store.countRows()).toEqual(before);
       expect((await server.store.readQueue(queueId))?.highSeq).toBe(1n);
@@ -172,7 +211,11 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       await Promise.all(
         queues.map(async (queueId, q) => {
           for (let b = 0; b < 3; b++) {
-            const entries = Array.from({ length: 20 }, (_, i) => ({ seq: b * 20 + i + 1, table: "WeatherSensor", doc: makeWeatherDoc(q * 1000 + b * 20 + i) }));
+            const entries = Array.from({ length: 20 }, (_, i) => ({
+              seq: b * 20 + i + 1,
+              table: "WeatherSensor",
+              doc: makeWeatherDoc(q * 1000 + b * 20 + i),
+            }));
             const body = encodeBatch(queueId, entries);
             const result = await postIngest(server.url, appId, token, body);
             expect(result.answer?.acknowledgedSeq).toBe(BigInt((b + 1) * 20));
@@ -186,7 +229,14 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
     it("lets a second server on the same store accept the first one's tokens (the secret lives in the store)", async () => {
       const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true });
       try {
-        const result = await postIngest(second.url, appId, token, encodeBatch(newQueueId(), [{ seq: 1, table: "WeatherSensor", doc: { ...makeWeatherDoc(5), temperatureInFahrenheit: new Double(1) } }]));
+        const result = await postIngest(
+          second.url,
+          appId,
+          token,
+          encodeBatch(newQueueId(), [
+            { seq: 1, table: "WeatherSensor", doc: { ...makeWeatherDoc(5), temperatureInFahrenheit: new Double(1) } },
+          ]),
+        );
         expect(result.status).toBe(200);
       } finally {
         await second.close();

@@ -12,20 +12,38 @@ import { loadAccessTokenSecret } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
-import { callJson, encodeBatch, loginAnonymous, makeWeatherDoc, newQueueId, postIngest, testSchema } from "../support/ingest-server-fixtures.js";
+import {
+  callJson,
+  encodeBatch,
+  loginAnonymous,
+  makeWeatherDoc,
+  newQueueId,
+  postIngest,
+  testSchema,
+} from "../support/ingest-server-fixtures.js";
 
 const appId = "secure-app";
 
 /** POSTs with chunked transfer encoding (no Content-Length), in 8 KiB chunks. */
 function postChunked(url: string, token: string, body: Uint8Array): Promise<{ status: number; error: { error_code: string } | null }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/bson", "transfer-encoding": "chunked" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, error: JSON.parse(Buffer.concat(chunks).toString("utf8")) as { error_code: string } }));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/bson", "transfer-encoding": "chunked" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, error: JSON.parse(Buffer.concat(chunks).toString("utf8")) as { error_code: string } }),
+        );
+      },
+    );
     // The server may answer 413 and close before the whole body is sent.
-    req.on("error", (error) => ((error as NodeJS.ErrnoException).code === "EPIPE" || (error as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(error)));
+    req.on("error", (error) =>
+      (error as NodeJS.ErrnoException).code === "EPIPE" || (error as NodeJS.ErrnoException).code === "ECONNRESET"
+        ? undefined
+        : reject(error),
+    );
     for (let i = 0; i < body.length; i += 8192) req.write(body.subarray(i, i + 8192));
     req.end();
   });
@@ -56,7 +74,10 @@ describe("ingest security", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function expectRefused(status: number, send: () => Promise<{ status: number; error: { error_code: string } | null }>): Promise<void> {
+  async function expectRefused(
+    status: number,
+    send: () => Promise<{ status: number; error: { error_code: string } | null }>,
+  ): Promise<void> {
     const before = await server.store.countRows();
     const result = await send();
     expect(result.status).toBe(status);
@@ -113,9 +134,14 @@ describe("ingest security", () => {
   });
 
   it("413: too many documents, too many bytes (declared or streamed)", async () => {
-    const many = encodeBatch(newQueueId(), Array.from({ length: 11 }, (_, i) => ({ seq: i + 1, table: "WeatherSensor", doc: makeWeatherDoc(i) })));
+    const many = encodeBatch(
+      newQueueId(),
+      Array.from({ length: 11 }, (_, i) => ({ seq: i + 1, table: "WeatherSensor", doc: makeWeatherDoc(i) })),
+    );
     await expectRefused(413, () => postIngest(server.url, appId, token, many));
-    const big = encodeBatch(newQueueId(), [{ seq: 1, table: "WeatherSensor", doc: { ...makeWeatherDoc(1), notes: "x".repeat(70 * 1024) } }]);
+    const big = encodeBatch(newQueueId(), [
+      { seq: 1, table: "WeatherSensor", doc: { ...makeWeatherDoc(1), notes: "x".repeat(70 * 1024) } },
+    ]);
     await expectRefused(413, () => postIngest(server.url, appId, token, big));
     // No Content-Length: the cap applies while streaming.
     await expectRefused(413, () => postChunked(`${server.url}/api/client/v2.0/app/${appId}/ingest`, token, big));
@@ -143,7 +169,14 @@ describe("ingest security", () => {
   });
 
   it("503 with Retry-After when too many batches are in flight, writing nothing for the refused one", async () => {
-    const busy = await createIngestServer({ schema: testSchema, appId, store: server.store, quiet: true, limits: { maxInFlightBatches: 1 }, testCommitDelayMs: 300 });
+    const busy = await createIngestServer({
+      schema: testSchema,
+      appId,
+      store: server.store,
+      quiet: true,
+      limits: { maxInFlightBatches: 1 },
+      testCommitDelayMs: 300,
+    });
     try {
       const login = await loginAnonymous(busy.url, appId);
       const first = postIngest(busy.url, appId, login.access_token, validBody());

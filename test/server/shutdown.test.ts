@@ -11,7 +11,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { openStore } from "../../server/stores/open-store.js";
-import { callJson, encodeBatch, loginAnonymous, makeWeatherDoc, newQueueId, postIngest, testSchema } from "../support/ingest-server-fixtures.js";
+import {
+  callJson,
+  encodeBatch,
+  loginAnonymous,
+  makeWeatherDoc,
+  newQueueId,
+  postIngest,
+  testSchema,
+} from "../support/ingest-server-fixtures.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const cli = path.join(root, "dist/generator/cli.js");
@@ -80,7 +88,9 @@ describe("the asymgen serve process", () => {
     children.push(child);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
     const out = watchLines(child);
     const [, url] = (await out.waitFor(/listening on (http:\/\/\S+)/)) as unknown as [string, string];
     expect(out.lines.join("\n")).toContain(store.slice("sqlite:".length));
@@ -101,7 +111,8 @@ describe("the asymgen serve process", () => {
     // Every log line that is not the banner is a JSON object with time, level and msg.
     const logs = out.lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.length).toBeGreaterThan(2);
-    for (const entry of logs) expect(entry).toEqual(expect.objectContaining({ time: expect.any(String), level: expect.any(String), msg: expect.any(String) }));
+    for (const entry of logs)
+      expect(entry).toEqual(expect.objectContaining({ time: expect.any(String), level: expect.any(String), msg: expect.any(String) }));
     expect(logs.map((l) => l["msg"])).toContain("server stopped");
 
     const reopened = await openStore(store);
@@ -114,12 +125,18 @@ describe("the asymgen serve process", () => {
   });
 
   it("prints an API key with `asymgen apikey create` that logs in on a server over the same store", async () => {
-    const created = spawnSync(process.execPath, [cli, "apikey", "create", "--app-id", appId, "--store", store, "--name", "cli"], { cwd: dir, encoding: "utf8" });
+    const created = spawnSync(process.execPath, [cli, "apikey", "create", "--app-id", appId, "--store", store, "--name", "cli"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(created.status).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^[0-9a-f]{24}\.[\w-]+$/);
 
-    const child = spawn(process.execPath, [cli, "serve", "--schema", schemaPath, "--app-id", appId, "--port", "0", "--store", store], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [cli, "serve", "--schema", schemaPath, "--app-id", appId, "--port", "0", "--store", store], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     children.push(child);
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const [, url] = (await watchLines(child).waitFor(/listening on (http:\/\/\S+)/)) as unknown as [string, string];
@@ -130,7 +147,11 @@ describe("the asymgen serve process", () => {
   });
 
   it("exits with a one-line error for a schema it cannot read", () => {
-    const result = spawnSync(process.execPath, [cli, "serve", "--schema", path.join(dir, "missing.json"), "--app-id", appId, "--port", "0", "--store", store], { cwd: dir, encoding: "utf8" });
+    const result = spawnSync(
+      process.execPath,
+      [cli, "serve", "--schema", path.join(dir, "missing.json"), "--app-id", appId, "--port", "0", "--store", store],
+      { cwd: dir, encoding: "utf8" },
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/cannot read schema .*missing\.json/);
     expect(result.stderr).not.toMatch(/\n\s+at /);

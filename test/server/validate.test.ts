@@ -70,7 +70,10 @@ describe("compileSchemaValidators", () => {
     const doc = makeWeatherDoc(1);
     (doc["readings"] as unknown[]).push({ at: new Date(), value: new Double(1) }, { at: "yesterday", value: new Double(1) });
     expect(validateWeather(doc)).toEqual({ path: "readings[2].at", message: "expected a date" });
-    expect(validateWeather({ ...makeWeatherDoc(1), location: { latitude: new Double(1), longitude: new Double(2), extra: 1 } })).toEqual({ path: "location.extra", message: "unknown field" });
+    expect(validateWeather({ ...makeWeatherDoc(1), location: { latitude: new Double(1), longitude: new Double(2), extra: 1 } })).toEqual({
+      path: "location.extra",
+      message: "unknown field",
+    });
   });
 
   it("requires non-optional scalars, allows absent optionals and collections", () => {
@@ -92,7 +95,13 @@ describe("compileSchemaValidators", () => {
   it("refuses a schema that does not hang together", () => {
     expect(() =>
       compileSchemaValidators([
-        { name: "A", asymmetric: true, embedded: false, primaryKey: "id", properties: { id: { name: "id", type: "object", objectType: "Missing", optional: true, indexed: false, mapTo: "_id" } } },
+        {
+          name: "A",
+          asymmetric: true,
+          embedded: false,
+          primaryKey: "id",
+          properties: { id: { name: "id", type: "object", objectType: "Missing", optional: true, indexed: false, mapTo: "_id" } },
+        },
       ]),
     ).toThrow(/unknown object type "Missing"/);
   });

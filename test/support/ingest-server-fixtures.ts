@@ -36,7 +36,11 @@ export const testSchema: CanonicalObjectSchema[] = [
     name: "Location",
     asymmetric: false,
     embedded: true,
-    properties: { latitude: prop("latitude", "double"), longitude: prop("longitude", "double"), elevationInFeet: prop("elevationInFeet", "int", { default: 0 }) },
+    properties: {
+      latitude: prop("latitude", "double"),
+      longitude: prop("longitude", "double"),
+      elevationInFeet: prop("elevationInFeet", "int", { default: 0 }),
+    },
   },
   {
     name: "device_event",
@@ -85,7 +89,7 @@ export function makeWeatherDoc(n: number, id: ObjectId = new ObjectId()): Record
     windSpeedInMph: Long.fromNumber(n % 60),
     readings: [{ at: new Date(1_700_000_000_000 + n), value: new Double(n / 7) }],
     tags: ["outdoor", `batch-${n % 3}`],
-    attributes: { firmware: "1.2.3", "név": "ünïcødé ✓" },
+    attributes: { firmware: "1.2.3", név: "ünïcødé ✓" },
     notes: n % 2 === 0 ? "even" : null,
     location: { latitude: new Double(47.5), longitude: new Double(19.04), elevationInFeet: Long.fromNumber(350) },
   };
@@ -101,7 +105,7 @@ export function makeAllTypesDoc(key: number): Record<string, unknown> {
     amount: Decimal128.fromString("12345.678901234567890123456789"),
     ref: new ObjectId(),
     uid: new UUID(),
-    label: "a \u0000 nul, \"quotes\", emoji 🚀",
+    label: 'a \u0000 nul, "quotes", emoji 🚀',
     blob: new Binary(new Uint8Array([0, 1, 2, 255])),
     when: new Date(-1),
     any: new Double(-0),
@@ -136,7 +140,12 @@ export async function postIngest(
   token: string | null,
   body: Uint8Array | string,
   extraHeaders: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; answer: DecodedIngestResponse | null; error: { error: string; error_code: string } | null }> {
+): Promise<{
+  status: number;
+  headers: Headers;
+  answer: DecodedIngestResponse | null;
+  error: { error: string; error_code: string } | null;
+}> {
   const headers: Record<string, string> = { "content-type": "application/bson", ...extraHeaders };
   if (token !== null) headers["authorization"] = `Bearer ${token}`;
   const response = await fetch(`${baseUrl}${ingestPath(appId)}`, { method: "POST", headers, body: body as BodyInit });
@@ -156,7 +165,12 @@ export async function postIngest(
 }
 
 /** Sends a JSON request to an auth route. */
-export async function callJson(baseUrl: string, method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function callJson(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`;
@@ -168,7 +182,10 @@ export async function callJson(baseUrl: string, method: string, path: string, op
 }
 
 /** Logs in anonymously; returns the four fields. */
-export async function loginAnonymous(baseUrl: string, appId: string): Promise<{ access_token: string; refresh_token: string; user_id: string }> {
+export async function loginAnonymous(
+  baseUrl: string,
+  appId: string,
+): Promise<{ access_token: string; refresh_token: string; user_id: string }> {
   const { status, json } = await callJson(baseUrl, "POST", `/api/client/v2.0/app/${appId}/auth/providers/anon-user/login`, { body: {} });
   if (status !== 200) throw new Error(`anonymous login failed: ${status} ${JSON.stringify(json)}`);
   return json as { access_token: string; refresh_token: string; user_id: string };

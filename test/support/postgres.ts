@@ -22,7 +22,9 @@ export async function createTestDatabase(label: string): Promise<TestDatabase | 
   try {
     await admin.connect();
   } catch (error) {
-    console.warn(`SKIPPED PostgreSQL tests (${label}): cannot connect to ${redact(postgresAdminUrl)}: ${(error as Error).message}. Set ASYMGEN_TEST_POSTGRES to run them.`);
+    console.warn(
+      `SKIPPED PostgreSQL tests (${label}): cannot connect to ${redact(postgresAdminUrl)}: ${(error as Error).message}. Set ASYMGEN_TEST_POSTGRES to run them.`,
+    );
     await admin.end().catch(() => {});
     return null;
   }

@@ -5,14 +5,14 @@
 // drain:  uploads everything, ingests one marker document, uploads it, prints "D <markerSeq>"
 //         (the number of documents the queue ever committed) and exits.
 import * as path from "node:path";
-import { App, Credentials, Realm } from "../../../dist/runtime/index.js";
-import { Measurement, Point } from "./measurement-model.mjs";
+import { App, Credentials, ObjectId, Realm } from "../../../dist/runtime/index.js";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../../../dist/examples/weather/models.realm.js";
 
 const [mode, dir, baseUrl, runArg] = process.argv.slice(2);
 const app = new App({ id: "e2e", baseUrl, baseFilePath: path.join(dir, "app") });
 const user = app.currentUser ?? (await app.logIn(Credentials.anonymous()));
 const realm = await Realm.open({
-  schema: [Measurement, Point],
+  schema: [WeatherSensor, Reading, Location, DeviceEvent],
   path: path.join(dir, "queue"),
   durability: "os",
   sync: {
@@ -26,7 +26,17 @@ const realm = await Realm.open({
 });
 process.stdout.write(`READY ${user.id}\n`);
 
-const document = (id) => ({ id, deviceId: "crashy", value: id / 7, location: { latitude: 1, longitude: 2 } });
+// The _id encodes the number in hex, as test/e2e/sync-stack.ts's objectIdOf does.
+const document = (n) => ({
+  id: new ObjectId(n.toString(16).padStart(24, "0")),
+  deviceId: "crashy",
+  temperatureInFahrenheit: 61.5,
+  barometricPressureInHg: 29.92,
+  windSpeedInMph: n % 50,
+  readings: [{ at: new Date(), value: 0.5 }],
+  tags: new Set(["crash"]),
+  attributes: { run: String(Math.floor(n / 1_000_000)) },
+});
 
 if (mode === "stream") {
   const run = Number(runArg);
@@ -34,7 +44,7 @@ if (mode === "stream") {
   for (;;) {
     const first = run * 1_000_000 + k + 1;
     realm.write(() => {
-      for (let i = 0; i < 10; i++) realm.ingest(Measurement, document(run * 1_000_000 + ++k));
+      for (let i = 0; i < 10; i++) realm.ingest(WeatherSensor, document(run * 1_000_000 + ++k));
     });
     process.stdout.write(`C ${first} ${first + 9}\n`);
     await new Promise((resolve) => setTimeout(resolve, 3));
@@ -43,7 +53,7 @@ if (mode === "stream") {
   await realm.syncSession.uploadAllLocalChanges(60_000);
   let seq = 0;
   realm.write(() => {
-    seq = realm.ingest(Measurement, document(999_999_999));
+    seq = realm.ingest(WeatherSensor, document(999_999_999));
   });
   await realm.syncSession.uploadAllLocalChanges(60_000);
   process.stdout.write(`D ${seq}\n`);

@@ -1,0 +1,147 @@
+// `npm run bench:generate`: the generator against `tsc --noEmit` on the same synthetic corpus,
+// all in one run. Corpus: 100 files × 10 models × ~12 properties, in a temporary folder.
+// Measured, as wall time of child processes (both pay process start and module loading):
+//   baseline   `tsc --noEmit` (the installed TypeScript 6) on the corpus
+//   cold       `asymgen generate` with an empty format cache (formatting included)
+//   unchanged  `asymgen generate` again, nothing changed
+// and in-process, a watch session: one file modified, `update([file])`, median of 20.
+// Targets: cold ≤ 2× tsc, unchanged ≤ 1.5× tsc, one-file ≤ 150 ms. Exits 0; prints PASS/MISS.
+// Needs `npm run build` first (the npm script does it): it runs dist/.
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const FILES = Number(process.env.BENCH_FILES ?? 100);
+const MODELS = 10;
+const WATCH_SAMPLES = 20;
+
+const SCALARS = [
+  ["string", "string"],
+  ["Types.Int", "int"],
+  ["Types.Double", "double"],
+  ["Types.Float", "float"],
+  ["boolean", "bool"],
+  ["Date", "date"],
+  ["Types.Decimal128", "decimal128"],
+  ["Types.UUID", "uuid"],
+  ["Types.Data", "data"],
+  ["Types.Mixed", "mixed"],
+];
+
+/** One model file: 7 asymmetric models (links, collections, defaults, docs) and 3 embedded ones. */
+function modelFile(f, revision = 0) {
+  const lines = [`import { Indexed, MapTo, ObjectId, ObjectType, PrimaryKey, RealmModel, type Types } from "asymgen";`, ""];
+  for (let m = 0; m < MODELS; m++) {
+    const name = `M${f}x${m}`;
+    const embedded = m >= 7;
+    lines.push(`/** Model ${m} of file ${f} (revision ${revision}). */`);
+    lines.push(`@RealmModel(ObjectType.${embedded ? "embeddedObject" : "asymmetricObject"})`);
+    lines.push(`export class _${name} {`);
+    if (!embedded) lines.push(`  @PrimaryKey()`, `  @MapTo("_id")`, `  id!: ObjectId;`, `  @Indexed()`, `  code!: string;`);
+    const count = embedded ? 6 : 8;
+    for (let p = 0; p < count; p++) {
+      const [type] = SCALARS[(f + m + p) % SCALARS.length];
+      if (p === 0) lines.push(`  /** Property ${p}: the first one, documented. */`);
+      const optional = p % 4 === 3 && type !== "Types.Mixed" ? "?" : "!";
+      lines.push(`  field${p}${optional}: ${type};`);
+    }
+    if (!embedded) {
+      const target = `_M${f}x${7 + (m % 3)}`;
+      lines.push(`  items!: ${target}[];`, `  tags!: Set<string>;`, `  attrs!: Record<string, Types.Double>;`, `  detail?: ${target};`);
+      lines.push(`  kind: string = "k${m}";`, `  at: Date = new Date();`);
+    }
+    lines.push("}", "");
+  }
+  return lines.join("\n");
+}
+
+function writeCorpus(dir) {
+  fs.mkdirSync(path.join(dir, "models"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
+  // The corpus imports "asymgen" like a user's project: the package, via a link to this repo.
+  fs.symlinkSync(repo, path.join(dir, "node_modules", "asymgen"), "dir");
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-corpus", type: "module", private: true }));
+  fs.writeFileSync(
+    path.join(dir, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { target: "ES2022", module: "nodenext", moduleResolution: "nodenext", strict: true, skipLibCheck: true, noEmit: true, types: [] }, include: ["models/**/*.ts"] }, null, 2),
+  );
+  for (let f = 0; f < FILES; f++) fs.writeFileSync(path.join(dir, "models", `file${f}.ts`), modelFile(f));
+}
+
+function clip(text) {
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+function timeChild(args, cwd) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-bench-generate-"));
+  try {
+    writeCorpus(dir);
+    const tscBin = path.join(repo, "node_modules", "typescript", "bin", "tsc");
+    const cli = path.join(repo, "dist", "generator", "cli.js");
+    const tsVersion = execFileSync(process.execPath, [tscBin, "--version"], { encoding: "utf8" }).trim();
+    console.log(`corpus: ${FILES} files × ${MODELS} models (~12 properties each) in ${dir}; ${tsVersion}; node ${process.version}`);
+
+    // Baseline: the best of two, on the model files alone (before any output exists).
+    const tscRuns = [timeChild([tscBin, "--noEmit", "-p", "tsconfig.json"], dir), timeChild([tscBin, "--noEmit", "-p", "tsconfig.json"], dir)];
+    for (const run of tscRuns) if (run.status !== 0) throw new Error(`tsc failed on the corpus:\n${clip(run.stdout + run.stderr)}`);
+    const tsc = Math.min(...tscRuns.map((run) => run.seconds));
+
+    const cold = timeChild([cli, "generate", "-p", "tsconfig.json"], dir);
+    if (cold.status !== 0) throw new Error(`cold generate failed (${cold.status}):\n${clip(cold.stdout + cold.stderr)}`);
+    const outputs = fs.readdirSync(path.join(dir, "models")).filter((name) => name.endsWith(".realm.ts")).length;
+    if (outputs !== FILES) throw new Error(`expected ${FILES} outputs, found ${outputs}`);
+    const unchanged = timeChild([cli, "generate", "-p", "tsconfig.json"], dir);
+    if (unchanged.status !== 0) throw new Error(`unchanged generate failed:\n${clip(unchanged.stdout + unchanged.stderr)}`);
+
+    // Watch mode: a session kept open, one file changed at a time.
+    const { openGenerator } = await import(path.join(repo, "dist", "generator", "index.js"));
+    const session = openGenerator({ cwd: dir, project: "tsconfig.json" });
+    const first = await session.run();
+    if (!first.ok) throw new Error("watch session's first run reported errors");
+    const samples = [];
+    for (let i = 0; i < WATCH_SAMPLES; i++) {
+      const f = (i * 7) % FILES;
+      const file = path.join(dir, "models", `file${f}.ts`);
+      fs.writeFileSync(file, modelFile(f, i + 1));
+      const started = process.hrtime.bigint();
+      const result = await session.update([file]);
+      samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (!result.ok || result.written.length !== 1) throw new Error(`update ${i} wrote ${result.written.length} files (ok=${result.ok})`);
+    }
+    session.close();
+    const oneFile = median(samples);
+
+    const rows = [
+      ["tsc --noEmit (baseline)", `${tsc.toFixed(2)} s`, "1.00×", "", ""],
+      ["generate, cold (empty cache)", `${cold.seconds.toFixed(2)} s`, `${(cold.seconds / tsc).toFixed(2)}×`, "≤ 2×", cold.seconds / tsc <= 2 ? "PASS" : "MISS"],
+      ["generate, nothing changed", `${unchanged.seconds.toFixed(2)} s`, `${(unchanged.seconds / tsc).toFixed(2)}×`, "≤ 1.5×", unchanged.seconds / tsc <= 1.5 ? "PASS" : "MISS"],
+      [`watch, one file (median of ${WATCH_SAMPLES})`, `${oneFile.toFixed(0)} ms`, "", "≤ 150 ms", oneFile <= 150 ? "PASS" : "MISS"],
+    ];
+    const widths = [34, 10, 8, 10, 5];
+    const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join(" ");
+    console.log(line(["", "time", "ratio", "target", ""]));
+    for (const row of rows) console.log(line(row));
+    console.log(`watch samples (ms): ${samples.map((s) => s.toFixed(0)).join(" ")}`);
+  } finally {
+    if (process.env.BENCH_KEEP === "1") console.log(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,318 @@
+// The sync benchmark: WeatherSensor documents streamed end to end — on-device queue → sync
+// session → HTTP → ingest server (a separate process, so its RSS is its own) → store — by 1, 4
+// and 16 clients, on SQLite and (when reachable) PostgreSQL. The ceiling, measured in the same
+// run on the same store kind: the store's own multi-row `INSERT … ON CONFLICT DO NOTHING` of the
+// same documents, pre-encoded, in transactions of the same batch size, with no HTTP, no
+// validation and no queue bookkeeping. Also: write()-to-stored latency at a steady 1,000
+// documents per second, and client and server peak RSS.
+// Run with `npm run bench:sync` (builds first; imports the compiled code from dist/).
+// BENCH_SYNC_DOCS (default 24000) sets the documents per throughput cell.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { EJSON, deserialize, serialize } from "bson";
+import pg from "pg";
+import { App, Credentials, ObjectId, Realm } from "../dist/runtime/index.js";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../dist/examples/weather/models.realm.js";
+import { openStore } from "../dist/server/stores/open-store.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 24_000);
+const CLIENTS = [1, 4, 16];
+const BATCH = 1000;
+const STEADY_RATE = 1000;
+const STEADY_MS = 8000;
+const models = [WeatherSensor, Reading, Location, DeviceEvent];
+const schema = models.map((model) => model.schema);
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-bench-sync-"));
+const schemaFile = path.join(root, "schema.json");
+fs.writeFileSync(schemaFile, JSON.stringify(schema));
+const postgresAdminUrl = process.env.ASYMGEN_TEST_POSTGRES ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
+let nextId = 1;
+
+function log(line) {
+  process.stdout.write(`${line}\n`);
+}
+
+/** A WeatherSensor init with a fresh, unique id. */
+function sampleDocument(n) {
+  const at = new Date(1_700_000_000_000 + n);
+  return {
+    id: new ObjectId(),
+    deviceId: `WX${n % 1000}`,
+    temperatureInFahrenheit: 60 + (n % 100) / 10,
+    barometricPressureInHg: 29.92,
+    windSpeedInMph: n % 40,
+    readings: [
+      { at, value: 0.5 },
+      { at, value: 0.25 },
+      { at, value: 0.125 },
+    ],
+    tags: new Set(["bench", n % 2 ? "odd" : "even"]),
+    attributes: { firmware: "1.4.2", site: "north" },
+    notes: "steady",
+    location: { latitude: 47.6, longitude: -122.3, elevationInFeet: 180 },
+  };
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident and peak resident set size of a process, in MB (Linux /proc). */
+function readRss(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+  } catch {
+    return { rss: 0, peak: 0 };
+  }
+}
+
+/** The ingest server as a child process of the built CLI. */
+async function startServer(storeUrl) {
+  const port = await freePort();
+  const cli = path.join(repoRoot, "dist", "generator", "cli.js");
+  const child = spawn(process.execPath, [cli, "serve", "--schema", schemaFile, "--app-id", "bench", "--port", String(port), "--store", storeUrl, "--quiet"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const samples = [];
+  const sampler = setInterval(() => samples.push(readRss(child.pid).rss), 100);
+  return {
+    url,
+    pid: child.pid,
+    samples,
+    async stop() {
+      clearInterval(sampler);
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function openClient(url, dir, sync = {}) {
+  const app = new App({ id: "bench", baseUrl: url, baseFilePath: path.join(dir, "app") });
+  const user = await app.logIn(Credentials.anonymous());
+  return Realm.open({ schema: models, path: path.join(dir, "queue"), durability: "os", sync: { user, flexible: true, ...sync } });
+}
+
+/** N clients each queue DOCS/N documents while paused, then all upload at once: documents per second. */
+async function measureEndToEnd(server, clients, label) {
+  const perClient = Math.floor(DOCS / clients);
+  const realms = [];
+  for (let c = 0; c < clients; c++) {
+    const realm = await openClient(server.url, path.join(root, `${label}-${clients}-${c}`), { maxBatchDocuments: BATCH });
+    realm.syncSession.pause();
+    for (let t = 0; t < perClient; t += 100) {
+      realm.write(() => {
+        for (let i = t; i < Math.min(perClient, t + 100); i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
+      });
+    }
+    realms.push(realm);
+  }
+  const before = server.samples.length;
+  let clientPeak = process.memoryUsage().rss / 2 ** 20;
+  const clientSampler = setInterval(() => (clientPeak = Math.max(clientPeak, process.memoryUsage().rss / 2 ** 20)), 100);
+  const started = performance.now();
+  for (const realm of realms) realm.syncSession.resume();
+  await Promise.all(realms.map((realm) => realm.syncSession.uploadAllLocalChanges(300_000)));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(clientSampler);
+  const during = server.samples.slice(before);
+  for (const realm of realms) realm.close();
+  return { docsPerSecond: (perClient * clients) / seconds, documents: perClient * clients, serverPeak: Math.max(0, ...during), clientPeak };
+}
+
+/** The store's own bulk insert of the same kind of documents, in transactions of BATCH rows. */
+async function measureCeiling(storeUrl) {
+  const store = await openStore(storeUrl);
+  await store.prepare(schema.filter((model) => model.asymmetric));
+  const rows = [];
+  for (let i = 0; i < DOCS; i++) {
+    const init = sampleDocument(nextId++);
+    const doc = deserialize(encodeWithGenerated(init), { promoteValues: false });
+    rows.push({ idKey: EJSON.stringify(doc._id, { relaxed: false }), ejson: EJSON.stringify(doc, { relaxed: false }), id: doc._id, doc });
+  }
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) await store.insertRawForBenchmark("WeatherSensor", rows.slice(i, i + BATCH));
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  return rows.length / seconds;
+}
+
+/** The generated encoder's bytes for one init (what the queue holds and the server receives). */
+function encodeWithGenerated(init) {
+  // bson's serialize of the same fields gives the same document the generated encoder writes
+  // (Int64 for int); only the row text matters to the ceiling, not who encoded it.
+  return serialize({
+    _id: init.id,
+    deviceId: init.deviceId,
+    temperatureInFahrenheit: init.temperatureInFahrenheit,
+    barometricPressureInHg: init.barometricPressureInHg,
+    windSpeedInMph: BigInt(init.windSpeedInMph),
+    readings: init.readings,
+    tags: [...init.tags],
+    attributes: init.attributes,
+    notes: init.notes,
+    location: { ...init.location, elevationInFeet: BigInt(init.location.elevationInFeet) },
+  }, { useBigInt64: true });
+}
+
+/** One client writing STEADY_RATE documents per second: write()-to-stored latency percentiles. */
+async function measureLatency(server, label) {
+  const realm = await openClient(server.url, path.join(root, `${label}-latency`), { maxBatchDocuments: BATCH });
+  const writtenAt = new Map();
+  const latencies = [];
+  let lastAck = realm.syncSession.pendingDocuments; // 0: fresh queue
+  realm.syncSession.addProgressNotification("upload", (transferred) => {
+    const now = performance.now();
+    for (let seq = lastAck + 1; seq <= transferred; seq++) {
+      const at = writtenAt.get(seq);
+      if (at !== undefined) latencies.push(now - at);
+      writtenAt.delete(seq);
+    }
+    lastAck = Math.max(lastAck, transferred);
+  });
+  const perTick = 10;
+  const tickMs = (perTick * 1000) / STEADY_RATE;
+  const started = performance.now();
+  let written = 0;
+  while (performance.now() - started < STEADY_MS) {
+    // Catch up to the schedule: a steady rate, not "as fast as the loop spins".
+    const due = Math.floor(((performance.now() - started) / 1000) * STEADY_RATE);
+    while (written + perTick <= due) {
+      const seqs = [];
+      realm.write(() => {
+        for (let i = 0; i < perTick; i++) seqs.push(realm.ingest(WeatherSensor, sampleDocument(nextId++)));
+      });
+      const now = performance.now();
+      for (const seq of seqs) writtenAt.set(seq, now);
+      written += perTick;
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs / 2));
+  }
+  await realm.syncSession.uploadAllLocalChanges(60_000);
+  realm.close();
+  latencies.sort((a, b) => a - b);
+  const pick = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { p50: pick(0.5), p99: pick(0.99), count: latencies.length, rate: (written * 1000) / STEADY_MS };
+}
+
+async function countStored(storeUrl) {
+  const store = await openStore(storeUrl);
+  await store.prepare(schema.filter((model) => model.asymmetric));
+  const rows = await store.countRows();
+  await store.close();
+  return rows["WeatherSensor"] ?? 0;
+}
+
+async function postgresDatabase(name) {
+  const admin = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: postgresAdminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function benchStore(kind, storeUrl, ceilingUrl) {
+  const server = await startServer(storeUrl);
+  const idle = readRss(server.pid).rss;
+  const rows = [];
+  let expected = 0;
+  for (const clients of CLIENTS) {
+    // The ceiling is measured right before each cell: the machine is shared, so a ratio only
+    // means something when both sides ran under the same load.
+    log(`\n${kind}: ceiling (the store's bulk insert, ${BATCH} rows per transaction)…`);
+    const ceiling = await measureCeiling(ceilingUrl);
+    log(`${kind}: ${clients} client(s) × ${Math.floor(DOCS / clients)} documents end to end…`);
+    const result = await measureEndToEnd(server, clients, kind);
+    expected += result.documents;
+    rows.push({ clients, ceiling, ...result });
+  }
+  log(`${kind}: steady ${STEADY_RATE} documents/s for ${STEADY_MS / 1000} s…`);
+  const latency = await measureLatency(server, kind);
+  expected += latency.count;
+  const serverAfter = readRss(server.pid);
+  await server.stop();
+  const stored = await countStored(storeUrl);
+  if (stored !== expected) throw new Error(`${kind}: the store holds ${stored} documents, ${expected} were uploaded`);
+  return { kind, rows, latency, serverIdle: idle, serverPeak: serverAfter.peak, serverEnd: serverAfter.rss, stored };
+}
+
+const results = [];
+results.push(await benchStore("sqlite", `sqlite:${path.join(root, "ingest.sqlite")}`, `sqlite:${path.join(root, "ceiling.sqlite")}`));
+const database = await postgresDatabase("asymgen_bench_sync");
+const ceilingDatabase = database ? await postgresDatabase("asymgen_bench_sync_ceiling") : null;
+if (database && ceilingDatabase) {
+  try {
+    results.push(await benchStore("postgres", database.url, ceilingDatabase.url));
+  } finally {
+    await database.drop();
+    await ceilingDatabase.drop();
+  }
+} else {
+  log(`\npostgres: SKIPPED (not reachable at ${postgresAdminUrl.replace(/:[^:@/]*@/, ":***@")}; set ASYMGEN_TEST_POSTGRES)`);
+}
+
+log(`\nasymgen sync benchmark: ${DOCS} WeatherSensor documents per cell (${os.cpus().length} CPUs, node ${process.version})`);
+log("| store | clients | end to end docs/s | ceiling docs/s | ratio | server RSS peak MB | client RSS peak MB |");
+log("|---|---:|---:|---:|---:|---:|---:|");
+for (const result of results) {
+  for (const row of result.rows) {
+    log(
+      `| ${result.kind} | ${row.clients} | ${row.docsPerSecond.toFixed(0)} | ${row.ceiling.toFixed(0)} | ` +
+        `${(row.docsPerSecond / row.ceiling).toFixed(2)}× | ${row.serverPeak.toFixed(0)} | ${row.clientPeak.toFixed(0)} |`,
+    );
+  }
+}
+log("");
+log("| store | steady rate docs/s | write()→stored p50 ms | p99 ms | server RSS idle / peak / end MB | stored = uploaded |");
+log("|---|---:|---:|---:|---|---|");
+for (const result of results) {
+  const { latency } = result;
+  log(
+    `| ${result.kind} | ${latency.rate.toFixed(0)} | ${latency.p50.toFixed(1)} | ${latency.p99.toFixed(1)} | ` +
+      `${result.serverIdle.toFixed(0)} / ${result.serverPeak.toFixed(0)} / ${result.serverEnd.toFixed(0)} | ${result.stored} ✓ |`,
+  );
+}
+log("client RSS: the bench process holding all the cell's clients (one process), sampled while they upload");
+const worst = Math.min(...results.flatMap((result) => result.rows.map((row) => row.docsPerSecond / row.ceiling)));
+log(`target ≥ 0.5× the ceiling: ${worst >= 0.5 ? "met" : "NOT met"} (worst ${worst.toFixed(2)}×)`);
+fs.rmSync(root, { recursive: true, force: true });
