@@ -79,7 +79,18 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("max-batch-bytes", { type: "number", describe: "Bytes per ingest batch before 413" })
           .option("max-in-flight", { type: "number", describe: "Batches processed at once before 503 + Retry-After" })
           .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, describe: "Lowest log level printed [default: info]" })
-          .option("quiet", { type: "boolean", describe: "Print no logs" }),
+          .option("quiet", { type: "boolean", describe: "Print no logs" })
+          // yargs turns "--port abc" into NaN without complaint; a number flag must be a count.
+          .check((parsed) => {
+            if (parsed.port !== undefined && !(Number.isInteger(parsed.port) && parsed.port >= 0 && parsed.port <= 65535)) {
+              throw new Error("--port must be an integer from 0 to 65535.");
+            }
+            for (const flag of ["max-batch-documents", "max-batch-bytes", "max-in-flight"] as const) {
+              const value = parsed[flag];
+              if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`--${flag} must be a positive integer.`);
+            }
+            return true;
+          }),
       async (parsed) => {
         exitCode = await runServe(
           dropUndefined({

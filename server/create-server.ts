@@ -19,7 +19,7 @@ import { createIngestRoute } from "./routes/ingest-route.js";
 import type { IngestLimits } from "./routes/ingest-route.js";
 import { openStore } from "./stores/open-store.js";
 import type { IngestStore } from "./stores/store.js";
-import { compileSchemaValidators } from "./validate/compile-schema-validators.js";
+import { compileBsonScanners } from "./validate/compile-bson-scanners.js";
 
 /** Test-only: where the server SIGKILLs itself, and on which ingest batch (1-based). */
 export interface CrashFault {
@@ -92,7 +92,7 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
 export async function createIngestServer(options: IngestServerOptions): Promise<IngestServer> {
   const logger = options.quiet ? quietLogger : (options.logger ?? createLogger());
   const models = checkServableSchema(options.schema);
-  const validators = compileSchemaValidators(options.schema);
+  const validators = compileBsonScanners(options.schema);
   const ownsStore = typeof options.store !== "object";
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
   try {

@@ -47,8 +47,14 @@ export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, fi
       continue;
     }
     if (!ts.isPropertyDeclaration(member)) continue;
-    // Static fields belong to the class, not to stored objects; #private fields are not reachable from an init object.
-    if (member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) continue;
+    if (member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) {
+      reportStaticField(state, member, file, model, inModel);
+      continue;
+    }
+    if (ts.isPrivateIdentifier(member.name)) {
+      reportPrivateField(state, member.name, file, model, inModel);
+      continue;
+    }
     if (!ts.isIdentifier(member.name) && !ts.isStringLiteral(member.name)) continue;
     model.properties.push(analyzeProperty(state, member, member.name, file, inModel));
   }
@@ -100,6 +106,57 @@ function reportMisplaced(state: AnalyzerState, name: string, span: SourceSpan, w
       span,
       related: [related],
       hint: `move @${name} ${to}, or remove it`,
+    }),
+  );
+}
+
+/** The fix for each static Realm JS reads as a schema setting; asymgen reads decorators instead. */
+const schemaStaticHints: Record<string, string> = {
+  schema: "remove it: the generated class's static schema is built from the properties and decorators",
+  name: "remove it, and put @MapTo(\"Name\") on the class to persist it under another name",
+  primaryKey: "remove it, and mark the key property with @PrimaryKey()",
+  embedded: "remove it, and declare the kind with @RealmModel(ObjectType.embeddedObject)",
+  asymmetric: "remove it, and declare the kind with @RealmModel(ObjectType.asymmetricObject)",
+};
+
+/**
+ * A static field belongs to the class, not to stored objects, and the generated class does not
+ * carry it over: a warning, except for the statics Realm JS reads as schema settings, which here
+ * would silently do nothing (an error).
+ */
+function reportStaticField(state: AnalyzerState, node: ts.PropertyDeclaration, file: ts.SourceFile, model: ModelInfo, inModel: RelatedSpan): void {
+  const name = ts.isIdentifier(node.name) || ts.isStringLiteral(node.name) || ts.isPrivateIdentifier(node.name) ? node.name.text : node.name.getText(file);
+  const span = createSourceSpan(node.name, file);
+  const settingHint = Object.hasOwn(schemaStaticHints, name) ? schemaStaticHints[name] : undefined;
+  if (settingHint !== undefined) {
+    state.diagnostics.push(
+      createDiagnostic("staticSchemaSetting", {
+        message: `Model "${model.name}" declares static "${name}", which Realm JS reads as a schema setting; asymgen builds the schema from decorators and ignores it.`,
+        span,
+        related: [inModel],
+        hint: settingHint,
+      }),
+    );
+    return;
+  }
+  state.diagnostics.push(
+    createDiagnostic("staticField", {
+      message: `Static field "${name}" of model "${model.name}" is not persisted and is not carried over to the generated class "${model.name}".`,
+      span,
+      related: [inModel],
+      hint: `remove "static" to persist it, or move it out of the model class`,
+    }),
+  );
+}
+
+/** A `#private` field cannot be set from an init object and is never persisted. */
+function reportPrivateField(state: AnalyzerState, name: ts.PrivateIdentifier, file: ts.SourceFile, model: ModelInfo, inModel: RelatedSpan): void {
+  state.diagnostics.push(
+    createDiagnostic("privateField", {
+      message: `Private field "${name.text}" of model "${model.name}" is not persisted: the generated class cannot set it from an init object.`,
+      span: createSourceSpan(name, file),
+      related: [inModel],
+      hint: `drop the "#" to persist it, or move it out of the model class`,
     }),
   );
 }

@@ -120,7 +120,7 @@ class TypeAnalyzer {
   private typeLiteral(node: ts.TypeLiteralNode, file: ts.SourceFile, substitution: Substitution, depth: number, text: string, span: SourceSpan): TypeInfo {
     const member = node.members[0];
     if (node.members.length !== 1 || member === undefined || !ts.isIndexSignatureDeclaration(member) || member.type === undefined) {
-      return unsupported("other", text, span);
+      return unsupported("objectLiteral", text, span);
     }
     const key = member.parameters[0]?.type;
     const element = this.analyze(member.type, file, substitution, depth);
@@ -160,8 +160,12 @@ class TypeAnalyzer {
       return scalarName === undefined ? unsupported("other", text, span) : scalar(scalarName, text, span);
     }
     if (known?.origin === "lib") return this.libReference(known.name, node, file, substitution, depth, text, span, arg);
-    const declaration = symbol.declarations[0] as ts.Declaration;
+    // A class merged with an interface of the same name is still the class.
+    const declaration = symbol.declarations.find(ts.isClassDeclaration) ?? (symbol.declarations[0] as ts.Declaration);
     if (ts.isClassDeclaration(declaration)) return this.link(declaration, text, span);
+    if (ts.isInterfaceDeclaration(declaration)) return unsupported("interface", text, span);
+    // `Kind` and `Kind.A` (an enum member used as a type) both name an enum.
+    if (ts.isEnumDeclaration(declaration) || ts.isEnumMember(declaration)) return unsupported("enum", text, span);
     if (ts.isTypeAliasDeclaration(declaration)) {
       if (depth >= maxAliasDepth) return unsupported("other", text, span);
       const inner = new Map(noSubstitution) as Map<ts.Symbol, { node: ts.TypeNode; substitution: Substitution }>;
@@ -250,6 +254,10 @@ class TypeAnalyzer {
     const flags = type.flags;
     if (flags & ts.TypeFlags.Any) return unsupported("any", text, span);
     if (flags & ts.TypeFlags.Unknown) return unsupported("unknown", text, span);
+    // Before StringLike/NumberLike, which an enum member's literal type also matches.
+    if (flags & ts.TypeFlags.EnumLike || (type.isUnion() && type.types.every((member) => member.flags & ts.TypeFlags.EnumLike))) {
+      return unsupported("enum", text, span);
+    }
     if (flags & ts.TypeFlags.StringLike) return scalar("string", text, span);
     if (flags & ts.TypeFlags.BooleanLike) return scalar("bool", text, span);
     if (flags & ts.TypeFlags.NumberLike) return scalar("double", text, span);
@@ -272,6 +280,8 @@ class TypeAnalyzer {
     if (type.getCallSignatures().length > 0) return unsupported("function", text, span);
     const declaration = symbol.declarations?.[0];
     if (declaration !== undefined && ts.isClassDeclaration(declaration)) return this.link(declaration, text, span);
+    if (declaration !== undefined && ts.isInterfaceDeclaration(declaration)) return unsupported("interface", text, span);
+    if (declaration !== undefined && (ts.isObjectLiteralExpression(declaration) || ts.isTypeLiteralNode(declaration))) return unsupported("objectLiteral", text, span);
     return unsupported("other", text, span);
   }
 }

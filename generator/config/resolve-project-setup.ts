@@ -19,6 +19,8 @@ export interface ProjectSetup {
   configFiles: string[];
   /** The tsconfig's `rootDir` (absolute), which `--out-dir` keeps paths relative to. */
   rootDir?: string;
+  /** Folders the tsconfig's include patterns search (absolute): where new input files appear. */
+  includeDirs: string[];
 }
 
 /** Options that shape the setup (a subset of GenerateOptions). */
@@ -48,7 +50,7 @@ export function resolveProjectSetup(options: ProjectSetupOptions): { setup?: Pro
     if (existsSync(candidate)) tsConfigFile = candidate;
   }
   if (tsConfigFile === undefined) {
-    return { setup: { cwd, compilerOptions: { ...createDefaultCompilerOptions(), ...options.compilerOptions }, configFiles: [] }, diagnostics: [] };
+    return { setup: { cwd, compilerOptions: { ...createDefaultCompilerOptions(), ...options.compilerOptions }, configFiles: [], includeDirs: [] }, diagnostics: [] };
   }
   return readTsConfig(tsConfigFile, options);
 }
@@ -66,7 +68,9 @@ function readTsConfig(tsConfigFile: string, options: ProjectSetupOptions): { set
     return { diagnostics: errors.map((error) => tsconfigDiagnostic(options.cwd, tsConfigFile, error)) };
   }
   const compilerOptions: CompilerOptions = { ...parsed.options, ...options.compilerOptions };
-  const setup: ProjectSetup = { cwd: options.cwd, tsConfigFile, compilerOptions, configFiles: parsed.fileNames.map((file) => path.resolve(file)) };
+  const setup: ProjectSetup = { cwd: options.cwd, tsConfigFile, compilerOptions, configFiles: parsed.fileNames.map((file) => path.resolve(file)),
+    includeDirs: Object.keys(parsed.wildcardDirectories ?? {}).map((directory) => path.resolve(directory)),
+  };
   if (compilerOptions.rootDir !== undefined) setup.rootDir = path.resolve(path.dirname(tsConfigFile), compilerOptions.rootDir);
   return { setup, diagnostics: [] };
 }

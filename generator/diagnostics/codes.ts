@@ -4,6 +4,8 @@
  * A code is never renumbered or reused: retire one by leaving it here with `retired: true`.
  */
 
+import type { Severity } from "./diagnostic.js";
+
 /** The pipeline stage a code belongs to (its thousands digit). */
 export type DiagnosticStage = "input" | "analysis" | "model" | "internal";
 
@@ -18,6 +20,10 @@ export interface DiagnosticCodeInfo {
    * diagnostics.txt shows it) or `unit` (it cannot come from a model file; a named test covers it).
    */
   coverage: "fixture" | "unit";
+  /** The severity rules report it with; absent means `error` (a warning never fails a run). */
+  severity?: Severity;
+  /** Set on a code no longer reported: it stays listed so its number is never reused. */
+  retired?: boolean;
 }
 
 /** The code table, keyed by a stable identifier that rules and the CLI use. */
@@ -26,8 +32,10 @@ export const diagnosticCodes = {
   noInputFiles: { code: "ASYM1001", stage: "input", title: "No input file matched the given paths", coverage: "fixture" },
   inputNotFound: { code: "ASYM1002", stage: "input", title: "An input path does not exist", coverage: "fixture" },
   tsconfigUnreadable: { code: "ASYM1003", stage: "input", title: "The tsconfig cannot be read or parsed", coverage: "fixture" },
+  // Retired: it reported output write failures, which now have their own code (ASYM1005).
+  invalidOption: { code: "ASYM1004", stage: "input", title: "An option has an invalid value", coverage: "unit", retired: true },
   // Covered by a unit test: a fixture cannot make its temporary output folder unwritable.
-  invalidOption: { code: "ASYM1004", stage: "input", title: "An option has an invalid value (e.g. an output that cannot be written)", coverage: "unit" },
+  outputNotWritable: { code: "ASYM1005", stage: "input", title: "An output file cannot be written (a folder in the way, no permission)", coverage: "unit" },
 
   // ASYM2xxx: analysis and types.
   unresolvedType: { code: "ASYM2001", stage: "analysis", title: "A property's type cannot be resolved", coverage: "fixture" },
@@ -37,7 +45,7 @@ export const diagnosticCodes = {
   mapType: { code: "ASYM2005", stage: "analysis", title: "`Map` is not supported; use `Record<string, T>`", coverage: "fixture" },
   tupleType: { code: "ASYM2006", stage: "analysis", title: "Tuples are not supported", coverage: "fixture" },
   functionType: { code: "ASYM2007", stage: "analysis", title: "Functions cannot be persisted", coverage: "fixture" },
-  unsupportedType: { code: "ASYM2008", stage: "analysis", title: "The type has no database equivalent", coverage: "fixture" },
+  unsupportedType: { code: "ASYM2008", stage: "analysis", title: "The type has no database equivalent (an interface, an object type, an enum, `symbol`…)", coverage: "fixture" },
   modelKindNotConstant: { code: "ASYM2009", stage: "analysis", title: "The `@RealmModel` argument is not an `ObjectType` member", coverage: "fixture" },
   mapToNotConstant: { code: "ASYM2010", stage: "analysis", title: "The `@MapTo` argument is not a string literal", coverage: "fixture" },
   linkedModelNotInInputs: { code: "ASYM2011", stage: "analysis", title: "A linked model is declared in a file that is not an input", coverage: "fixture" },
@@ -73,6 +81,10 @@ export const diagnosticCodes = {
   propertyNameTooLong: { code: "ASYM3027", stage: "model", title: "A persisted property name is longer than 63 characters", coverage: "fixture" },
   duplicateDecorator: { code: "ASYM3028", stage: "model", title: "A decorator is repeated", coverage: "fixture" },
   linkDefault: { code: "ASYM3029", stage: "model", title: "A link to an object has a default value", coverage: "fixture" },
+  invalidModelName: { code: "ASYM3030", stage: "model", title: "A persisted model name is not letters, digits and `_` starting with a letter or `_`", coverage: "fixture" },
+  staticField: { code: "ASYM3031", stage: "model", title: "A static field of a model is not persisted", coverage: "fixture", severity: "warning" },
+  privateField: { code: "ASYM3032", stage: "model", title: "A `#private` field of a model is not persisted", coverage: "fixture", severity: "warning" },
+  staticSchemaSetting: { code: "ASYM3033", stage: "model", title: "A model declares a Realm JS schema static (`schema`, `name`, `primaryKey`, `embedded`, `asymmetric`)", coverage: "fixture" },
 
   // ASYM9xxx: internal failures (a bug in asymgen; the message asks for a report).
   internalError: { code: "ASYM9001", stage: "internal", title: "asymgen failed internally", coverage: "unit" },

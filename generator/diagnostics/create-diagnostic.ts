@@ -2,7 +2,7 @@
  * Builds a diagnostic from a code-table identifier, so rules never spell a code by hand.
  */
 import type { SourceSpan } from "../model/model-info.js";
-import { diagnosticCodes, type DiagnosticCodeId } from "./codes.js";
+import { diagnosticCodes, type DiagnosticCodeId, type DiagnosticCodeInfo } from "./codes.js";
 import type { Diagnostic, RelatedSpan, Severity } from "./diagnostic.js";
 
 /** What a rule says about one problem; the code and default severity come from the table. */
@@ -19,7 +19,7 @@ export interface DiagnosticFields {
 export function createDiagnostic(id: DiagnosticCodeId, fields: DiagnosticFields): Diagnostic {
   const diagnostic: Diagnostic = {
     code: diagnosticCodes[id].code,
-    severity: fields.severity ?? "error",
+    severity: fields.severity ?? (diagnosticCodes[id] as DiagnosticCodeInfo).severity ?? "error",
     message: fields.message,
     related: fields.related ?? [],
   };

@@ -40,8 +40,8 @@ export function discoverInputs(project: Project, setup: ProjectSetup, paths: rea
       }),
     );
   }
-  // Type resolution needs every imported file in the project, inputs or not.
-  project.resolveSourceFileDependencies();
+  // No resolveSourceFileDependencies() here: the program analysis builds reads every imported
+  // file anyway, and resolving them up front costs a second pass over the whole graph.
   return { files: [...files].sort(), diagnostics };
 }
 

@@ -71,10 +71,13 @@ export interface CollectionTypeInfo extends TypeInfoBase {
   badKeyText?: string;
 }
 
-/** A type asymgen cannot map; `reason` says which rule it breaks (`any`, `union`, `Map`…). */
+/**
+ * A type asymgen cannot map; `reason` says which rule it breaks (`any`, `union`, `Map`…).
+ * `interface`, `objectLiteral` and `enum` are kept apart from `other` because each has its own fix.
+ */
 export interface UnsupportedTypeInfo extends TypeInfoBase {
   kind: "unsupported";
-  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "other" | "unresolved" | "missing";
+  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "interface" | "objectLiteral" | "enum" | "other" | "unresolved" | "missing";
 }
 
 /** A field initializer: a literal becomes `default: value`, anything else `default: () => expr`. */

@@ -77,7 +77,7 @@ export async function emitOutputs(request: EmitRequest): Promise<EmitResult> {
       write();
     } catch (error) {
       diagnostics.push(
-        createDiagnostic("invalidOption", {
+        createDiagnostic("outputNotWritable", {
           message: `Cannot write "${displayPath(request.cwd, file)}": ${(error as Error).message}`,
           hint: "Check that the folder exists or can be created and is writable (see --out-dir).",
         }),

@@ -3,7 +3,7 @@
  * between runs, and `update()` that re-reads only the changed files and regenerates only what
  * they touch. `generate()` is one `run()` of a session; watch mode and the benchmark keep one open.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,6 +31,8 @@ export interface GeneratorSession {
   update(changedPaths: readonly string[]): Promise<GenerateResult>;
   /** Every file the loaded project reads outside node_modules, and its tsconfig: what to watch. */
   listWatchedFiles(): string[];
+  /** Folders where new inputs may appear (folders given as paths, the tsconfig's include roots). */
+  listInputFolders(): string[];
   /** Releases the project; later calls fail. */
   close(): void;
 }
@@ -140,7 +142,6 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
         touched.add(file);
       }
     }
-    state.project.resolveSourceFileDependencies();
     for (const file of findImporters(state.project, changed, isModelFile)) touched.add(file);
     const analysed = [...state.analyses.values()].flatMap((analysis) => (analysis.info === undefined ? [] : [analysis.info]));
     for (const file of findLinkingFiles(analysed, new Set(changed))) touched.add(file);
@@ -235,12 +236,20 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     update: (changedPaths) => enqueue(() => updateSome(changedPaths)),
     listWatchedFiles: () => {
       if (loaded === undefined) return [];
-      const files = loaded.project
+      // The program's files, not the project's: imported files (a shared types.ts) matter too.
+      const program = loaded.project.getProgram().compilerObject;
+      const files = program
         .getSourceFiles()
-        .map((sourceFile) => sourceFile.getFilePath() as string)
+        .filter((sourceFile) => !program.isSourceFileDefaultLibrary(sourceFile))
+        .map((sourceFile) => sourceFile.fileName)
         .filter((file) => !/[\\/]node_modules[\\/]/.test(file));
       if (loaded.setup.tsConfigFile !== undefined) files.push(loaded.setup.tsConfigFile);
       return files;
+    },
+    listInputFolders: () => {
+      const folders = (options.paths ?? []).map((given) => path.resolve(cwd, given)).filter((folder) => existsSync(folder) && statSync(folder).isDirectory());
+      if (loaded !== undefined && (options.paths === undefined || options.paths.length === 0)) folders.push(...loaded.setup.includeDirs);
+      return folders;
     },
     close: () => {
       closed = true;

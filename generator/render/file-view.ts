@@ -5,6 +5,8 @@
 
 /** An import line; `multiline` when the one-line form would exceed the print width. */
 export interface ImportView {
+  /** For `import * as name from …` (then `specifiers` is empty). */
+  namespace?: string;
   specifiers: string[];
   from: string;
   typeOnly: boolean;
@@ -70,6 +72,8 @@ export interface ModelView {
   fields: MemberView[];
   /** Statements of the constructor body. */
   assignments: string[];
+  /** The constructor's parameter name (`_init` when the body does not read it: noUnusedParameters). */
+  initParameter: string;
   /** Whether the encoder's parameters go one a line (the signature does not fit). */
   encoderSignatureMultiline: boolean;
   steps: EncodeStepView[];

@@ -2,6 +2,7 @@
  * render/: from the IR to the final text of `X.realm.ts`, and the canonical schemas for
  * `--schema-out`. The view model decides, templates/ prints, format-output.ts formats.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Options as PrettierOptions } from "prettier";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
@@ -19,7 +20,7 @@ export interface RenderFileOptions {
   outFile: string;
   /** The user's resolved prettier options; they win over the defaults. */
   prettierOptions?: PrettierOptions | null;
-  /** The format cache folder (default `node_modules/.cache/asymgen` under the working directory). */
+  /** The format cache folder (default `node_modules/.cache/asymgen` under the working directory, if it has a node_modules). */
   cacheDir?: string;
 }
 
@@ -32,9 +33,16 @@ export async function renderModelFile(file: SourceFileInfo, project: ProjectInfo
 export async function renderModelFileDetailed(file: SourceFileInfo, project: ProjectInfo, options: RenderFileOptions): Promise<{ text: string; outcome: FormatOutcome; untrusted: string[] }> {
   const view = buildFileView(file, project, { sourceFile: options.sourceFile, outFile: options.outFile, printWidth: printWidthOf(options.prettierOptions) });
   const text = printModelFile(view);
-  const cacheDir = options.cacheDir ?? path.join(process.cwd(), "node_modules", ".cache", "asymgen");
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
   const formatted = await formatOutput(text, view.untrusted, { prettierOptions: options.prettierOptions, cacheDir, filepath: options.outFile });
   return { text: formatted.text, outcome: formatted.outcome, untrusted: view.untrusted };
+}
+
+/** `node_modules/.cache/asymgen` (the convention babel, eslint and others share), when there is a node_modules. */
+function defaultCacheDir(): string | undefined {
+  const modules = path.join(process.cwd(), "node_modules");
+  // Never create a node_modules folder in a directory that has none just to hold a cache.
+  return existsSync(modules) ? path.join(modules, ".cache", "asymgen") : undefined;
 }
 
 /** Every model's canonical schema (dynamic defaults left out), in file and source order. */

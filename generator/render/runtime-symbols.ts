@@ -38,6 +38,25 @@ export const codegenValues = {
   putMixed: "putMixed",
 } as const satisfies { [K in keyof typeof codegen]?: K };
 
+/** BsonWriter methods generated code calls, checked against the class the same way. */
+export const writerMethods = {
+  startDocument: "startDocument",
+  endDocument: "endDocument",
+  openArray: "openArray",
+  openObject: "openObject",
+  putDocumentHeader: "putDocumentHeader",
+  putNull: "putNull",
+  putBool: "putBool",
+  putInt64: "putInt64",
+  putDouble: "putDouble",
+  putDecimal128: "putDecimal128",
+  putObjectId: "putObjectId",
+  putUuid: "putUuid",
+  putString: "putString",
+  putData: "putData",
+  putDate: "putDate",
+} as const satisfies { [K in keyof codegen.BsonWriter]?: K };
+
 /** Types generated code names, from "asymgen/codegen". */
 export const codegenTypes = {
   BsonWriter: "BsonWriter",

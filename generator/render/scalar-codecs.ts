@@ -4,7 +4,7 @@
  * encoder cannot drift apart.
  */
 import type { ScalarTypeName } from "../../runtime/schema/canonical-schema.js";
-import { codegenValues as rt, runtimeTypes } from "./runtime-symbols.js";
+import { codegenValues as rt, runtimeTypes, writerMethods as wm } from "./runtime-symbols.js";
 
 /** What a scalar type becomes in generated code. */
 export interface ScalarCodec {
@@ -24,19 +24,19 @@ export interface ScalarCodec {
 
 /** The codec of each scalar type except `mixed`, which is encoded by its runtime type. */
 export const SCALAR_CODECS: Record<Exclude<ScalarTypeName, "mixed">, ScalarCodec> = {
-  bool: { type: "boolean", typeImports: [], invalidWhen: 'typeof $ !== "boolean"', expected: "a boolean", put: "putBool", uses: [] },
+  bool: { type: "boolean", typeImports: [], invalidWhen: 'typeof $ !== "boolean"', expected: "a boolean", put: wm.putBool, uses: [] },
   // int: a JS number is exact only up to 2^53, so numbers must be safe integers and a bigint
   // carries the rest of Int64; both are written as BSON Int64, like Realm's int.
-  int: { type: "number | bigint", typeImports: [], invalidWhen: `!${rt.isInt64}($)`, expected: "an integer (number or bigint)", put: "putInt64", uses: [rt.isInt64] },
+  int: { type: "number | bigint", typeImports: [], invalidWhen: `!${rt.isInt64}($)`, expected: "an integer (number or bigint)", put: wm.putInt64, uses: [rt.isInt64] },
   // float is written as a double (BSON has no 32-bit float), as Realm's sync writes it.
-  float: { type: "number", typeImports: [], invalidWhen: `!${rt.isFiniteNumber}($)`, expected: "a finite number", put: "putDouble", uses: [rt.isFiniteNumber] },
-  double: { type: "number", typeImports: [], invalidWhen: `!${rt.isFiniteNumber}($)`, expected: "a finite number", put: "putDouble", uses: [rt.isFiniteNumber] },
-  decimal128: { type: runtimeTypes.Decimal128, typeImports: [runtimeTypes.Decimal128], invalidWhen: `!${rt.isDecimal128}($)`, expected: "a Decimal128", put: "putDecimal128", uses: [rt.isDecimal128] },
-  objectId: { type: runtimeTypes.ObjectId, typeImports: [runtimeTypes.ObjectId], invalidWhen: `!${rt.isObjectId}($)`, expected: "an ObjectId", put: "putObjectId", uses: [rt.isObjectId] },
-  uuid: { type: runtimeTypes.UUID, typeImports: [runtimeTypes.UUID], invalidWhen: `!${rt.isUuid}($)`, expected: "a UUID", put: "putUuid", uses: [rt.isUuid] },
-  string: { type: "string", typeImports: [], invalidWhen: 'typeof $ !== "string"', expected: "a string", put: "putString", uses: [] },
-  data: { type: "Uint8Array | ArrayBuffer", typeImports: [], invalidWhen: `!${rt.isData}($)`, expected: "binary data (a Uint8Array or an ArrayBuffer)", put: "putData", uses: [rt.isData] },
-  date: { type: "Date", typeImports: [], invalidWhen: `!${rt.isValidDate}($)`, expected: "a valid Date", put: "putDate", uses: [rt.isValidDate] },
+  float: { type: "number", typeImports: [], invalidWhen: `!${rt.isFiniteNumber}($)`, expected: "a finite number", put: wm.putDouble, uses: [rt.isFiniteNumber] },
+  double: { type: "number", typeImports: [], invalidWhen: `!${rt.isFiniteNumber}($)`, expected: "a finite number", put: wm.putDouble, uses: [rt.isFiniteNumber] },
+  decimal128: { type: runtimeTypes.Decimal128, typeImports: [runtimeTypes.Decimal128], invalidWhen: `!${rt.isDecimal128}($)`, expected: "a Decimal128", put: wm.putDecimal128, uses: [rt.isDecimal128] },
+  objectId: { type: runtimeTypes.ObjectId, typeImports: [runtimeTypes.ObjectId], invalidWhen: `!${rt.isObjectId}($)`, expected: "an ObjectId", put: wm.putObjectId, uses: [rt.isObjectId] },
+  uuid: { type: runtimeTypes.UUID, typeImports: [runtimeTypes.UUID], invalidWhen: `!${rt.isUuid}($)`, expected: "a UUID", put: wm.putUuid, uses: [rt.isUuid] },
+  string: { type: "string", typeImports: [], invalidWhen: 'typeof $ !== "string"', expected: "a string", put: wm.putString, uses: [] },
+  data: { type: "Uint8Array | ArrayBuffer", typeImports: [], invalidWhen: `!${rt.isData}($)`, expected: "binary data (a Uint8Array or an ArrayBuffer)", put: wm.putData, uses: [rt.isData] },
+  date: { type: "Date", typeImports: [], invalidWhen: `!${rt.isValidDate}($)`, expected: "a valid Date", put: wm.putDate, uses: [rt.isValidDate] },
 };
 
 /** The init type of `mixed`. */

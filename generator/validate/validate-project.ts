@@ -14,6 +14,7 @@ import { checkEmbeddedPrimaryKey } from "./rules/embedded-primary-key.js";
 import { checkEmptyMapTo } from "./rules/empty-map-to.js";
 import { checkIgnoredWithDecorators } from "./rules/ignored-with-decorators.js";
 import { checkIndexedType } from "./rules/indexed-type.js";
+import { checkInvalidModelName } from "./rules/invalid-model-name.js";
 import { checkLinkToAsymmetric } from "./rules/link-to-asymmetric.js";
 import { checkLinkDefault } from "./rules/link-default.js";
 import { checkLinkToNonModel } from "./rules/link-to-non-model.js";
@@ -43,6 +44,7 @@ export const modelRules: readonly ModelRule[] = [
   checkRealmObjectKind,
   checkModelNamePrefix,
   checkModelNameLength,
+  checkInvalidModelName,
   checkDuplicateModelName,
   checkModelConstructor,
   checkModelExtends,

@@ -3,7 +3,7 @@
  * of the files the project reads (not node_modules: a recursive watch there costs thousands of
  * inotify handles), collects events for a short debounce, and prints what each update wrote.
  */
-import { existsSync, statSync, watch, type FSWatcher } from "node:fs";
+import { existsSync, readdirSync, statSync, watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { GenerateOptions, GenerateResult } from "../config/generate-options.js";
@@ -79,8 +79,13 @@ export function watchGenerator(options: WatchOptions): WatchHandle {
       fullRunNeeded = true;
     } else {
       const file = path.join(directory, fileName.toString());
-      if (!isRelevant(file, options.schemaOut === undefined ? undefined : path.resolve(cwd, options.schemaOut))) return;
-      changed.add(file);
+      if (isNewFolder(file)) {
+        // A folder appeared inside an input folder: it may hold inputs, and it needs a watcher.
+        fullRunNeeded = true;
+      } else {
+        if (!isRelevant(file, options.schemaOut === undefined ? undefined : path.resolve(cwd, options.schemaOut))) return;
+        changed.add(file);
+      }
     }
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(flush, options.debounceMs ?? 50);
@@ -92,8 +97,9 @@ export function watchGenerator(options: WatchOptions): WatchHandle {
     for (const file of session.listWatchedFiles()) wanted.add(path.dirname(file));
     for (const given of options.paths ?? []) {
       const absolute = path.resolve(cwd, given);
-      if (existsSync(absolute)) wanted.add(statSync(absolute).isDirectory() ? absolute : path.dirname(absolute));
+      if (existsSync(absolute) && !statSync(absolute).isDirectory()) wanted.add(path.dirname(absolute));
     }
+    for (const folder of session.listInputFolders()) for (const directory of listFolders(folder)) wanted.add(directory);
     for (const [directory, watcher] of watchers) {
       if (!wanted.has(directory)) {
         watcher.close();
@@ -113,6 +119,14 @@ export function watchGenerator(options: WatchOptions): WatchHandle {
       } catch {
         // The folder vanished between the check and the watch; the next sync retries.
       }
+    }
+  };
+
+  const isNewFolder = (file: string): boolean => {
+    try {
+      return !watchers.has(file) && statSync(file).isDirectory() && !/^\.|^node_modules$/.test(path.basename(file));
+    } catch {
+      return false;
     }
   };
 
@@ -138,6 +152,25 @@ function isRelevant(file: string, schemaOut: string | undefined): boolean {
   if (/\.realm\.(ts|mts|cts)$/.test(name) || /\.d\.(ts|mts|cts)$/.test(name)) return false;
   if (/\.(ts|tsx|mts|cts)$/.test(name)) return true;
   return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\./.test(name);
+}
+
+/** `root` and the folders below it, skipping node_modules and hidden folders (.git…). */
+function listFolders(root: string): string[] {
+  const found: string[] = [];
+  const queue = [root];
+  // A bound, so a path like "." in a huge tree cannot take thousands of watch handles.
+  while (queue.length > 0 && found.length < 1000) {
+    const directory = queue.shift()!;
+    found.push(directory);
+    try {
+      for (const entry of readdirSync(directory, { withFileTypes: true })) {
+        if (entry.isDirectory() && entry.name !== "node_modules" && !entry.name.startsWith(".")) queue.push(path.join(directory, entry.name));
+      }
+    } catch {
+      // Unreadable or vanished: nothing below it to watch.
+    }
+  }
+  return found;
 }
 
 function countErrors(diagnostics: readonly Diagnostic[]): string {

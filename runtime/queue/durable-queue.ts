@@ -324,7 +324,15 @@ export class DurableQueue implements UploadSource {
       const pending = this.pendingBytes();
       if (pending + frameBytes > this.maxQueueBytes) throw new QueueFullError(this.maxQueueBytes, pending, frameBytes);
       let segment = this.segments.at(-1)!;
-      if (segment.size > SEGMENT_HEADER_BYTES && segment.size + frameBytes > this.segmentBytes) segment = this.rollOver();
+      if (segment.size > SEGMENT_HEADER_BYTES && segment.size + frameBytes > this.segmentBytes) {
+        try {
+          segment = this.rollOver();
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== undefined && DISK_FULL_CODES.has(code)) throw new QueueDiskFullError(path.join(this.dir, segmentFileName(this.nextSeq)), code);
+          throw error;
+        }
+      }
       const firstSeq = this.nextSeq;
       const commitTime = Date.now();
       const head = this.head.build(this.txnTables, this.docTable, docCount, docs, firstSeq, commitTime);

@@ -22,6 +22,8 @@ export function writeFileAtomically(file: string, data: Uint8Array | string): vo
 
 /** Makes the directory's entries (created, renamed, deleted files) durable. */
 export function syncDirectory(dir: string): void {
+  // Windows cannot open or fsync a directory; NTFS makes renames durable through its journal.
+  if (process.platform === "win32") return;
   const fd = fs.openSync(dir, "r");
   try {
     fs.fsyncSync(fd);

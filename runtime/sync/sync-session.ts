@@ -439,6 +439,8 @@ export class SyncSession {
   }
 
   private pauseForLogout(): void {
+    // An app's own pause outlives a logout: the next login must not lift it.
+    if (this.sessionState === "paused" && this.pauseReason === "app") return;
     this.sessionState = "paused";
     this.pauseReason = "logged-out";
     this.setConnection("disconnected");

@@ -1,74 +1,138 @@
 /**
- * Parses and checks the shape of an ingest request body (runtime/sync/ingest-protocol.ts).
- * Anything malformed is a 400 for the whole batch; too many documents is a 413.
+ * Reads the envelope of an ingest request body (runtime/sync/ingest-protocol.ts) straight from
+ * its bytes: the queue id, and per document its `seq`, `table` and where its BSON lies. The
+ * documents themselves are left as bytes for the schema scanners. Anything malformed is a 400
+ * for the whole batch; too many documents is a 413.
  */
-import { deserialize } from "bson";
 import { HttpError } from "../http/http-error.js";
+import { BsonType, documentEnd, MalformedBsonError, readCString, readInt32, readString, skipValue } from "./bson-cursor.js";
 
 /** One document of a parsed batch. */
 export interface ParsedIngestDocument {
   seq: bigint;
   table: string;
-  doc: Record<string, unknown>;
+  /** The document's bytes are `body[start, end)`. */
+  start: number;
+  end: number;
 }
 
 /** A parsed batch. */
 export interface ParsedIngestRequest {
   queueId: string;
+  body: Buffer;
   documents: ParsedIngestDocument[];
 }
 
 // Queue ids are UUIDs; a tight alphabet keeps them safe as keys in every store.
 const queueIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const malformed = (message: string) => new HttpError(400, "BadRequest", `malformed ingest request: ${message}`);
-
-function bsonType(value: unknown): string | undefined {
-  return typeof value === "object" && value !== null ? (value as { _bsontype?: string })._bsontype : undefined;
-}
-
-function isPlainDocument(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && bsonType(value) === undefined && !(value instanceof Date);
-}
-
-function toSeq(value: unknown): bigint | null {
-  const type = bsonType(value);
-  if (type === "Long") return BigInt((value as { toString(): string }).toString());
-  if (type === "Int32") return BigInt((value as { value: number }).value);
-  return null;
-}
+const malformedRequest = (message: string) => new HttpError(400, "BadRequest", `malformed ingest request: ${message}`);
 
 /** Parses `body`; throws a 400 (malformed) or 413 (more than `maxDocuments`) HttpError. */
-export function parseIngestRequest(body: Uint8Array, maxDocuments: number): ParsedIngestRequest {
-  let request: Record<string, unknown>;
+export function parseIngestRequest(body: Buffer, maxDocuments: number): ParsedIngestRequest {
   try {
-    // promoteValues: false keeps Int32/Int64/Double apart, so validation and storage see the
-    // exact BSON types sent (a lossless store needs them).
-    request = deserialize(body, { promoteValues: false, validation: { utf8: true } });
+    return parseEnvelope(body, maxDocuments);
   } catch (error) {
-    throw malformed(`not a BSON document (${(error as Error).message?.slice(0, 200) ?? "parse error"})`);
+    if (error instanceof MalformedBsonError) throw malformedRequest(`not well-formed BSON (${error.message})`);
+    throw error;
   }
-  const queueId = request["queueId"];
-  if (typeof queueId !== "string" || !queueIdPattern.test(queueId))
-    throw malformed("queueId must be a string of 1 to 128 letters, digits, '.', '_', ':' or '-'");
-  const list = request["documents"];
-  if (!Array.isArray(list)) throw malformed("documents must be an array");
-  if (list.length > maxDocuments)
-    throw new HttpError(413, "PayloadTooLarge", `batch of ${list.length} documents is over the limit of ${maxDocuments}`);
+}
+
+function parseEnvelope(buf: Buffer, maxDocuments: number): ParsedIngestRequest {
+  if (buf.length < 5 || documentEnd(buf, 0, buf.length) !== buf.length) throw malformedRequest("the body is not one BSON document");
+  let queueId: string | undefined;
+  let documents: ParsedIngestDocument[] | undefined;
+  let p = 4;
+  for (;;) {
+    const type = buf[p++] as number;
+    if (type === 0) break;
+    const [key, valuePos] = readCString(buf, p, buf.length);
+    if (key === "queueId") {
+      if (type !== BsonType.string || queueId !== undefined) throw malformedRequest("queueId must be one string");
+      [queueId, p] = readString(buf, valuePos, buf.length);
+    } else if (key === "documents") {
+      if (type !== BsonType.array || documents !== undefined) throw malformedRequest("documents must be one array");
+      const end = documentEnd(buf, valuePos, buf.length);
+      documents = readDocuments(buf, valuePos, end, maxDocuments);
+      p = end;
+    } else {
+      p = skipValue(buf, type, valuePos, buf.length);
+    }
+    if (p >= buf.length) throw new MalformedBsonError("document ends without its terminator");
+  }
+  if (p !== buf.length) throw new MalformedBsonError("document terminator before its end");
+  if (queueId === undefined || !queueIdPattern.test(queueId)) {
+    throw malformedRequest("queueId must be a string of 1 to 128 letters, digits, '.', '_', ':' or '-'");
+  }
+  if (documents === undefined) throw malformedRequest("documents must be an array");
+  return { queueId, body: buf, documents };
+}
+
+function readDocuments(buf: Buffer, start: number, end: number, maxDocuments: number): ParsedIngestDocument[] {
   const documents: ParsedIngestDocument[] = [];
   let previous = 0n;
-  for (let i = 0; i < list.length; i++) {
-    const item: unknown = list[i];
-    if (!isPlainDocument(item)) throw malformed(`documents[${i}] must be a document`);
-    const seq = toSeq(item["seq"]);
-    if (seq === null || seq <= 0n) throw malformed(`documents[${i}].seq must be a positive Int64`);
-    if (seq <= previous) throw malformed(`documents[${i}].seq must be greater than the one before it`);
-    previous = seq;
-    const table = item["table"];
-    if (typeof table !== "string" || table === "") throw malformed(`documents[${i}].table must be a non-empty string`);
-    const doc = item["doc"];
-    if (!isPlainDocument(doc)) throw malformed(`documents[${i}].doc must be a document`);
-    documents.push({ seq, table, doc });
+  let p = start + 4;
+  for (let i = 0; ; i++) {
+    if (p >= end) throw new MalformedBsonError("array ends without its terminator");
+    const type = buf[p++] as number;
+    if (type === 0) {
+      if (p !== end) throw new MalformedBsonError("array terminator before its end");
+      return documents;
+    }
+    const [, valuePos] = readCString(buf, p, end);
+    if (type !== BsonType.document) throw malformedRequest(`documents[${i}] must be a document`);
+    const itemEnd = documentEnd(buf, valuePos, end);
+    if (documents.length === maxDocuments) {
+      throw new HttpError(413, "PayloadTooLarge", `batch of more than ${maxDocuments} documents is over the limit of ${maxDocuments}`);
+    }
+    const item = readItem(buf, valuePos, itemEnd, i);
+    if (item.seq <= previous) throw malformedRequest(`documents[${i}].seq must be greater than the one before it`);
+    previous = item.seq;
+    documents.push(item);
+    p = itemEnd;
   }
-  return { queueId, documents };
+}
+
+function readItem(buf: Buffer, start: number, end: number, index: number): ParsedIngestDocument {
+  let seq: bigint | undefined;
+  let table: string | undefined;
+  let docStart = -1;
+  let docEnd = -1;
+  let p = start + 4;
+  for (;;) {
+    if (p >= end) throw new MalformedBsonError("document ends without its terminator");
+    const type = buf[p++] as number;
+    if (type === 0) {
+      if (p !== end) throw new MalformedBsonError("document terminator before its end");
+      break;
+    }
+    const [key, valuePos] = readCString(buf, p, end);
+    if (key === "seq") {
+      if (seq !== undefined) throw malformedRequest(`documents[${index}].seq appears twice`);
+      if (type === BsonType.int64) {
+        if (valuePos + 8 > end) throw new MalformedBsonError("unexpected end of data");
+        seq = buf.readBigInt64LE(valuePos);
+        p = valuePos + 8;
+      } else if (type === BsonType.int32) {
+        seq = BigInt(readInt32(buf, valuePos));
+        p = valuePos + 4;
+      } else {
+        throw malformedRequest(`documents[${index}].seq must be a positive Int64`);
+      }
+    } else if (key === "table") {
+      if (type !== BsonType.string || table !== undefined) throw malformedRequest(`documents[${index}].table must be one string`);
+      [table, p] = readString(buf, valuePos, end);
+    } else if (key === "doc") {
+      if (type !== BsonType.document || docStart >= 0) throw malformedRequest(`documents[${index}].doc must be one document`);
+      docStart = valuePos;
+      docEnd = documentEnd(buf, valuePos, end);
+      p = docEnd;
+    } else {
+      p = skipValue(buf, type, valuePos, end);
+    }
+  }
+  if (seq === undefined || seq <= 0n) throw malformedRequest(`documents[${index}].seq must be a positive Int64`);
+  if (table === undefined || table === "") throw malformedRequest(`documents[${index}].table must be a non-empty string`);
+  if (docStart < 0) throw malformedRequest(`documents[${index}].doc must be a document`);
+  return { seq, table, start: docStart, end: docEnd };
 }

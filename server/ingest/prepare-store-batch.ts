@@ -1,12 +1,13 @@
 /**
- * Turns a parsed batch into the store's entries: validates each document against its model,
- * computes its canonical key and Extended JSON, or records why it was rejected.
+ * Turns a parsed batch into the store's entries: scans each document against its model (checking
+ * it and writing its canonical Extended JSON in one pass), or records why it was rejected.
  */
 import { Long } from "bson";
 import { HttpError } from "../http/http-error.js";
 import type { StoreBatch, StoreEntry } from "../stores/store.js";
-import type { SchemaValidators } from "../validate/compile-schema-validators.js";
+import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 import type { ParsedIngestRequest } from "./parse-ingest-request.js";
+import { MalformedBsonError } from "./bson-cursor.js";
 import { writeCanonicalEjson } from "./write-canonical-ejson.js";
 
 const maxReasonLength = 500;
@@ -18,12 +19,11 @@ export function canonicalIdKey(id: unknown): string {
 
 /** An `_id` with Int32 widened to Int64, so the same integer key is the same key however sent. */
 export function widenId(id: unknown): unknown {
-  if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32")
-    return Long.fromNumber((id as { value: number }).value);
+  if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32") return Long.fromNumber((id as { value: number }).value);
   return id;
 }
 
-/** A document as canonical Extended JSON: the lossless text the SQL stores keep. */
+/** A document object as canonical Extended JSON: the same text the scanners write for its bytes. */
 export function toCanonicalEjson(doc: Record<string, unknown>): string {
   return writeCanonicalEjson(doc);
 }
@@ -38,25 +38,28 @@ function cleanReason(reason: string): string {
 
 /**
  * Builds the store batch. A table not in the schema makes the whole request a 400 (nothing is
- * written): that is a client built against another schema, not one bad document.
+ * written): that is a client built against another schema, not one bad document. Damaged BSON
+ * inside a document is a 400 too.
  */
-export function prepareStoreBatch(request: ParsedIngestRequest, validators: SchemaValidators, userId: string, arrivedAt: Date): StoreBatch {
+export function prepareStoreBatch(request: ParsedIngestRequest, scanners: SchemaScanners, userId: string, arrivedAt: Date): StoreBatch {
   const entries: StoreEntry[] = [];
-  for (const { seq, table, doc } of request.documents) {
-    const validate = validators.get(table);
-    if (!validate)
-      throw new HttpError(
-        400,
-        "UnknownTable",
-        `unknown_table: "${cleanReason(table).slice(0, 100)}" is not an asymmetric model in this server's schema`,
-      );
-    const failure = validate(doc);
-    if (failure) {
-      entries.push({ kind: "rejected", seq, table, code: "invalid_document", reason: cleanReason(`${failure.path}: ${failure.message}`) });
+  for (const { seq, table, start, end } of request.documents) {
+    const scan = scanners.get(table);
+    if (!scan) {
+      throw new HttpError(400, "UnknownTable", `unknown_table: "${cleanReason(table).slice(0, 100)}" is not an asymmetric model in this server's schema`);
+    }
+    let result;
+    try {
+      result = scan(request.body, start);
+    } catch (error) {
+      if (error instanceof MalformedBsonError) throw new HttpError(400, "BadRequest", `malformed ingest request: document seq ${seq}: ${error.message}`);
+      throw error;
+    }
+    if (!result.ok) {
+      entries.push({ kind: "rejected", seq, table, code: "invalid_document", reason: cleanReason(`${result.path}: ${result.message}`) });
       continue;
     }
-    const id = widenId(doc["_id"]);
-    entries.push({ kind: "document", seq, table, id, idKey: canonicalIdKey(id), doc, ejson: toCanonicalEjson(doc) });
+    entries.push({ kind: "document", seq, table, idKey: result.idKey, ejson: result.ejson, bson: request.body.subarray(start, end) });
   }
   return { queueId: request.queueId, userId, arrivedAt, entries };
 }

@@ -13,7 +13,7 @@ import { parseIngestRequest } from "../ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../ingest/prepare-store-batch.js";
 import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
-import type { SchemaValidators } from "../validate/compile-schema-validators.js";
+import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 
 /** Limits of the ingest route. */
 export interface IngestLimits {
@@ -27,7 +27,7 @@ export interface IngestLimits {
 export interface IngestRouteContext {
   store: IngestStore;
   auth: AuthService;
-  validators: SchemaValidators;
+  validators: SchemaScanners;
   limits: IngestLimits;
   logger: Logger;
   /** Test-only crash injection (see createIngestServer). */

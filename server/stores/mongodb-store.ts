@@ -15,12 +15,19 @@ import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { redactUrl } from "./postgres-store.js";
 import { assertUsableTableName } from "./store.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store.js";
-import { EJSON } from "bson";
+import { deserialize, EJSON, serialize } from "bson";
+import { widenId } from "../ingest/prepare-store-batch.js";
 
 // MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
 const maxCollectionBytes = 120;
 // Read documents back with BSON's numeric types kept (Int32 vs Double), as the server received them.
 const rawValues = { promoteValues: false } as const;
+
+/** The envelope's `_id` and `doc` of an entry: its bytes deserialised with BSON's numeric types kept. */
+function decodeEntry(entry: StoreDocumentEntry): { _id: unknown; doc: Record<string, unknown> } {
+  const doc = deserialize(entry.bson, rawValues);
+  return { _id: widenId(doc["_id"]), doc };
+}
 
 /** Opens the MongoDB store at `url`; the database is the URL's path (default `asymgen`). */
 export async function openMongodbStore(url: string): Promise<IngestStore> {
@@ -47,8 +54,7 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
     try {
       await collection.insertMany(
         entries.map((e) => ({
-          _id: e.id,
-          doc: e.doc,
+          ...decodeEntry(e),
           userId: batchMeta.userId,
           arrivedAt: batchMeta.arrivedAt,
           queueId: batchMeta.queueId,
@@ -98,8 +104,10 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       const conflicts = [...plan.followers];
       for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));
       for (const entry of conflicts) {
-        const stored = await tableOrThrow(entry.table).findOne({ _id: entry.id as never }, rawValues);
-        const storedEjson = stored ? EJSON.stringify(stored["doc"], { relaxed: false }) : undefined;
+        const stored = await tableOrThrow(entry.table).findOne({ _id: decodeEntry(entry)._id as never }, rawValues);
+        // Byte comparison: MongoDB keeps the envelope's `doc` field order as sent.
+        const same = stored !== null && Buffer.from(serialize(stored["doc"] as Document)).equals(Buffer.from(entry.bson));
+        const storedEjson = stored === null ? undefined : same ? entry.ejson : "(a different document)";
         const verdict = judgeConflict(entry, storedEjson);
         if (verdict) plan.rejections.push(verdict);
       }

@@ -18,14 +18,12 @@ export interface StoreDocumentEntry {
   kind: "document";
   seq: bigint;
   table: string;
-  /** The `_id` value (Int32 keys already widened to Int64). */
-  id: unknown;
-  /** The canonical text form of `id`: the SQL primary key. */
+  /** The canonical text of the `_id` (EJSON, Int32 widened to Int64): the SQL primary key. */
   idKey: string;
-  /** The document as deserialized (promoteValues: false). */
-  doc: Record<string, unknown>;
   /** The document as canonical Extended JSON (what SQL stores keep). */
   ejson: string;
+  /** The document's BSON bytes as received (what MongoDB keeps). */
+  bson: Uint8Array;
 }
 
 /** A document of a batch that the server rejected before the store (validation, unknown table). */

@@ -5,13 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import * as path from "node:path";
-import { App, AuthError, Credentials, SessionExpiredError } from "asymgen";
+import { App, AuthError, Credentials, DocumentRejectedError, SessionExpiredError } from "asymgen";
+import { WeatherSensor } from "../../examples/weather/models.realm.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { createApiKey } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
 import {
   expectedIdKeys,
   ingestRange,
+  makeDocument,
   makeTempDir,
   openStoreForReading,
   openDevice,
@@ -144,5 +146,29 @@ describeStores("sync end to end", (store) => {
     device.realm.close();
     const stored = await readStoredIdKeys(storeUrl);
     expect(stored.filter((k) => expectedIdKeys(30_001, 30_100).includes(k)).length).toBe(100);
+  });
+});
+
+describe("batch limits against the real server (SQLite)", () => {
+  test("413 splits batches until they fit; a document larger than the byte limit is reported and skipped", async () => {
+    const dir = makeTempDir("e2e-limits");
+    const storeUrl = `sqlite:${path.join(dir, "ingest.sqlite")}`;
+    const server = await startServer(storeUrl, { limits: { maxBatchDocuments: 10, maxBatchBytes: 64 * 1024 } });
+    try {
+      const device = await openDevice(server.url, path.join(dir, "device"));
+      ingestRange(device.realm, 1, 300, 100);
+      const seq = device.realm.write(() => device.realm.ingest(WeatherSensor, { ...makeDocument(301), notes: "x".repeat(100 * 1024) }));
+      ingestRange(device.realm, 302, 320, 19);
+      await device.realm.syncSession!.uploadAllLocalChanges(30_000);
+      device.realm.close();
+      expect(device.errors.map((error) => [(error as DocumentRejectedError).seq, (error as DocumentRejectedError).reasonCode])).toEqual([
+        [seq, "document_too_large"],
+      ]);
+      const expected = expectedIdKeys(1, 320).filter((key) => key !== expectedIdKeys(301, 301)[0]);
+      expect(await readStoredIdKeys(storeUrl)).toEqual(expected);
+    } finally {
+      await server.close();
+      removeTempDir(dir);
+    }
   });
 });

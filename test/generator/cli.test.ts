@@ -74,7 +74,7 @@ describe("asymgen CLI", () => {
 
   test("bad usage exits 2 with a clear message and no stack trace", async () => {
     const ws = open();
-    for (const args of [[], ["generate", "--bogus"], ["generate", "--format", "xml"], ["frobnicate"], ["generate", "--check", "--watch"]]) {
+    for (const args of [[], ["generate", "--bogus"], ["generate", "--format", "xml"], ["frobnicate"], ["generate", "--check", "--watch"], ["serve", "--port", "abc", "--app-id", "x"], ["apikey"]]) {
       const result = await run(args, ws.dir);
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(result.stderr).toMatch(/^asymgen: .+/);

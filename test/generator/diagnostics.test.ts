@@ -11,6 +11,7 @@ import { fixtureCompilerOptions } from "./support/analyze-fixture.js";
 import { repoRoot } from "./support/create-model-project.js";
 import { diagnosticCodes, listDiagnosticCodes } from "../../generator/diagnostics/codes.js";
 import { createDiagnostic, sortDiagnostics } from "../../generator/diagnostics/create-diagnostic.js";
+import { codeTableMarkers, renderCodeTable, replaceCodeTable } from "../../generator/diagnostics/render-code-table.js";
 import { renderDiagnostics } from "../../generator/diagnostics/render-diagnostics.js";
 import type { ModelInfo, ProjectInfo, SourceSpan } from "../../generator/model/model-info.js";
 import { validateProject } from "../../generator/validate/validate-project.js";
@@ -128,6 +129,31 @@ describe("code table", () => {
     }
   });
 
+  test("a code's severity comes from the table: ASYM3031 is a warning unless a rule says otherwise", () => {
+    expect(createDiagnostic("staticField", { message: "m" }).severity).toBe("warning");
+    expect(createDiagnostic("anyType", { message: "m" }).severity).toBe("error");
+    expect(createDiagnostic("staticField", { message: "m", severity: "error" }).severity).toBe("error");
+  });
+
+  test("the README's diagnostics table is the one rendered from codes.ts (run `npm run docs:diagnostics`)", () => {
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const start = readme.indexOf(codeTableMarkers.start);
+    const end = readme.indexOf(codeTableMarkers.end);
+    expect({ start: start >= 0, end: end > start }).toEqual({ start: true, end: true });
+    const table = readme.slice(start + codeTableMarkers.start.length, end).trim();
+    expect(table).toBe(renderCodeTable().trim());
+    // Every code of the table has its row, retired ones marked.
+    for (const info of listDiagnosticCodes()) expect(table).toContain(`| ${info.code} | ${info.title.replace(/\|/g, "\\|")}`);
+    expect(table).toContain("| ASYM1004 | An option has an invalid value (retired: no longer reported) |");
+  });
+
+  test("replaceCodeTable rewrites only what lies between the markers, and refuses text without them", () => {
+    const text = `# Title\n\nbefore\n${codeTableMarkers.start}\nold table\n${codeTableMarkers.end}\nafter\n`;
+    expect(replaceCodeTable(text)).toBe(`# Title\n\nbefore\n${codeTableMarkers.start}\n${renderCodeTable()}${codeTableMarkers.end}\nafter\n`);
+    expect(replaceCodeTable(replaceCodeTable(text))).toBe(replaceCodeTable(text));
+    expect(() => replaceCodeTable("no markers here")).toThrow(/markers/);
+  });
+
   test("sortDiagnostics orders by file, then position, then code", () => {
     const a = createDiagnostic("anyType", { message: "a", span: { ...classSpan, file: "/b.ts", start: 5 } });
     const b = createDiagnostic("unionType", { message: "b", span: { ...classSpan, file: "/a.ts", start: 9 } });
@@ -160,7 +186,7 @@ describe("validateProject", () => {
 });
 
 describe("input diagnostics that no fixture can produce", () => {
-  test("ASYM1004: an output folder that cannot be created is reported as a diagnostic, not thrown", async () => {
+  test("ASYM1005: an output folder that cannot be created is reported as a diagnostic, not thrown", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-diag-"));
     try {
       fs.writeFileSync(path.join(dir, "blocker"), "a file where the output folder should be");
@@ -171,7 +197,8 @@ describe("input diagnostics that no fixture can produce", () => {
         compilerOptions: fixtureCompilerOptions(),
       });
       expect(result.ok).toBe(false);
-      expect(result.diagnostics.map((d) => d.code)).toEqual([diagnosticCodes.invalidOption.code]);
+      expect(result.diagnostics.map((d) => d.code)).toEqual([diagnosticCodes.outputNotWritable.code]);
+      expect(result.diagnostics[0]?.message).toMatch(/^Cannot write ".*models\.realm\.ts": /);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -18,6 +18,7 @@ import { Defaults, encodeDefaults } from "../../fixtures/type-defaults/expected/
 import { encodeTripLog } from "../../fixtures/type-map-to/expected/models.realm.js";
 import { encodeBag } from "../../fixtures/type-mixed/expected/models.realm.js";
 import { encodeWithScratch } from "../../fixtures/type-ignored/expected/models.realm.js";
+import { encodeNames } from "../../fixtures/type-names/expected/models.realm.js";
 import { DeviceEvent, WeatherSensor, encodeWeatherSensor } from "../../examples/weather/models.realm.js";
 
 type Encode = (w: BsonWriter, value: never) => void;
@@ -176,6 +177,12 @@ describe("generated encoders: each type decodes to the expected document", () =>
         set: ["x", 1],
         dict: { a: "b", n: null },
       },
+    },
+    {
+      name: "names the encoder also uses for locals; persisted names that are not identifiers or not ASCII",
+      encode: encodeNames,
+      value: { id: "n", value: "v", w: 1, start: true, item: ["i"], k: { k: "k" }, e: { scratch: "dropped" }, init: new Set(["s"]), $dollar: "$", deviceId: "d", uber: "ü" },
+      expected: { _id: "n", value: "v", w: 1n, start: true, item: ["i"], k: { k: "k" }, e: {}, init: ["s"], $dollar: "$", "device-id": "d", über: "ü" },
     },
     {
       name: "@Ignored properties are never written",

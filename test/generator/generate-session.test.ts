@@ -85,6 +85,25 @@ describe("openGenerator()", () => {
     expect(removed.files).toBe(3);
   });
 
+  test("a change in an imported file that is not an input (a shared type alias) regenerates its users", async () => {
+    workspace = createWorkspace({
+      "shared/units.ts": 'import type { Types } from "asymgen";\nexport type Temperature = Types.Double;\n',
+      "models/reading.ts": EVENT_MODEL.replace('import { MapTo', 'import type { Temperature } from "../shared/units.js";\nimport { MapTo').replace('kind: string = "heartbeat";', "kind: string = \"heartbeat\";\n  celsius!: Temperature;"),
+      "models/event.ts": EVENT_MODEL.replace(/_Event/g, "_Other"),
+    });
+    const ws = workspace;
+    session = openGenerator({ cwd: ws.dir, paths: ["models"], compilerOptions: workspaceCompilerOptions() });
+    const first = await session.run();
+    expect(first.diagnostics).toEqual([]);
+    expect(ws.read("models/reading.realm.ts")).toContain('type: "double"');
+    ws.write("shared/units.ts", 'import type { Types } from "asymgen";\nexport type Temperature = Types.Float;\n');
+    const result = await session.update([ws.path("shared/units.ts")]);
+    expect(result.analyzed).toBe(1);
+    expect(result.written).toEqual([ws.path("models/reading.realm.ts")]);
+    expect(ws.read("models/reading.realm.ts")).toContain('type: "float"');
+    expect(session.listWatchedFiles()).toContain(ws.path("shared/units.ts"));
+  });
+
   test("an update with nothing changed writes nothing", async () => {
     const { ws, session } = await start();
     const result = await session.update([ws.path("models/sensor.ts")]);

@@ -142,6 +142,18 @@ describe("DurableQueue", () => {
     reopened.close();
   });
 
+  it("fdatasyncs once per commit under durability full and never under os", () => {
+    const full = DurableQueue.open({ path: dir });
+    fill(full, 10, 3, true);
+    expect(full.counters).toMatchObject({ commitSyncs: 10, frames: 10 });
+    full.close();
+    const osQueue = DurableQueue.open({ path: dir, durability: "os" });
+    fill(osQueue, 10, 3, false);
+    expect(osQueue.counters).toMatchObject({ commitSyncs: 0, frames: 10 });
+    expect(osQueue.lastCommittedSeq()).toBe(60); // handed to the OS: visible to the uploader at once
+    osQueue.close();
+  });
+
   it("shares one fdatasync among the transactions committed meanwhile (group commit)", async () => {
     const queue = DurableQueue.open({ path: dir });
     const before = queue.counters.commitSyncs;
@@ -156,6 +168,23 @@ describe("DurableQueue", () => {
     expect(queue.counters.commitSyncs - before).toBe(1);
     expect(queue.counters.groupFlushes).toBe(1);
     queue.close();
+  });
+
+  it("group commit across segment rollovers: every waiter resolves, every document is read back", async () => {
+    const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      fill(queue, 1, 3, false);
+      waits.push(queue.whenDurable());
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r)); // let a flush start mid-way
+    }
+    await Promise.all(waits);
+    expect(queue.segmentFiles().length).toBeGreaterThan(5);
+    expect(queue.lastCommittedSeq()).toBe(600);
+    queue.close();
+    const reopened = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    expect(readAll(reopened).map((d) => d.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    reopened.close();
   });
 
   it("notifies commit listeners with the last durable sequence", () => {

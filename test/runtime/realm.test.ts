@@ -266,6 +266,17 @@ describe("Realm with the generated weather models", () => {
     expect(docs[0]!.doc).toMatchObject({ _id: init.id, deviceId: "WX1", readings: [{ value: 20 }, { value: 21 }, { value: 22 }], tags: ["roof"] });
   });
 
+  it("types ingest's init object from the generated class", async () => {
+    const realm = await Realm.open({ schema: [WeatherSensor], path: dir });
+    expect(() =>
+      realm.write(() => {
+        // @ts-expect-error deviceId is a string in WeatherSensorInit
+        realm.ingest(WeatherSensor, { ...sensor(1), deviceId: 42 });
+      }),
+    ).toThrow(IngestValidationError);
+    realm.close();
+  });
+
   it("rolls back on the generated encoder's validation error, which names the path", async () => {
     const realm = await Realm.open({ schema: [WeatherSensor], path: dir });
     let error: unknown;

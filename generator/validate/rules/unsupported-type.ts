@@ -13,6 +13,9 @@ const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
   map: "mapType",
   tuple: "tupleType",
   function: "functionType",
+  interface: "unsupportedType",
+  objectLiteral: "unsupportedType",
+  enum: "unsupportedType",
   other: "unsupportedType",
 };
 
@@ -53,6 +56,20 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message:
       return { message: `"${property.name}" has the tuple type "${type.text}"; tuples are not supported.`, hint: `use a list (T[]) or an embedded model with named properties` };
     case "function":
       return { message: `"${property.name}" has the function type "${type.text}"; functions cannot be persisted.`, hint: `make it a method, ${ignoreHint(property)}` };
+    case "interface":
+    case "objectLiteral": {
+      const what = type.reason === "interface" ? `the interface "${type.text}"` : `the object type "${type.text}"`;
+      const name = type.reason === "interface" ? type.text.replace(/<.*$/s, "").replace(/^.*\./, "") : "X";
+      return {
+        message: `"${property.name}" has ${what}, which asymgen cannot persist: only model classes describe stored objects.`,
+        hint: `declare it as an embedded model: @RealmModel(ObjectType.embeddedObject) class _${name} { … }, and use _${name} in its place`,
+      };
+    }
+    case "enum":
+      return {
+        message: `"${property.name}" has the enum type "${type.text}"; enums are not database types.`,
+        hint: `store the enum's values: use string for a string enum or Types.Int for a numeric enum, ${ignoreHint(property)}`,
+      };
     case "other":
       return {
         message: `"${property.name}" has type "${type.text}", which asymgen cannot persist.`,

@@ -331,6 +331,14 @@ describe("SyncSession", () => {
     expect(server.stored.size).toBe(3);
   });
 
+  test("an app's pause survives a logout and the next login", async () => {
+    const { session, user, app } = await setUp();
+    session.pause();
+    await user.logOut();
+    await app.logIn(Credentials.anonymous());
+    expect(session.state).toBe("paused");
+  });
+
   test("pause and resume", async () => {
     const { source, session } = await setUp();
     session.pause();
