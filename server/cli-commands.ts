@@ -80,7 +80,8 @@ function readConfigFile(file: string | undefined): ServeArgs {
   }
   const serve = (parsed as { serve?: unknown } | null)?.serve;
   const section = serve ?? (explicit ? parsed : {});
-  if (typeof section !== "object" || section === null || Array.isArray(section)) throw new ServeConfigError(`config ${chosen}: expected an object`);
+  if (typeof section !== "object" || section === null || Array.isArray(section))
+    throw new ServeConfigError(`config ${chosen}: expected an object`);
   return section as ServeArgs;
 }
 

@@ -19,7 +19,8 @@ export function canonicalIdKey(id: unknown): string {
 
 /** An `_id` with Int32 widened to Int64, so the same integer key is the same key however sent. */
 export function widenId(id: unknown): unknown {
-  if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32") return Long.fromNumber((id as { value: number }).value);
+  if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32")
+    return Long.fromNumber((id as { value: number }).value);
   return id;
 }
 
@@ -46,13 +47,18 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
   for (const { seq, table, start, end } of request.documents) {
     const scan = scanners.get(table);
     if (!scan) {
-      throw new HttpError(400, "UnknownTable", `unknown_table: "${cleanReason(table).slice(0, 100)}" is not an asymmetric model in this server's schema`);
+      throw new HttpError(
+        400,
+        "UnknownTable",
+        `unknown_table: "${cleanReason(table).slice(0, 100)}" is not an asymmetric model in this server's schema`,
+      );
     }
     let result;
     try {
       result = scan(request.body, start);
     } catch (error) {
-      if (error instanceof MalformedBsonError) throw new HttpError(400, "BadRequest", `malformed ingest request: document seq ${seq}: ${error.message}`);
+      if (error instanceof MalformedBsonError)
+        throw new HttpError(400, "BadRequest", `malformed ingest request: document seq ${seq}: ${error.message}`);
       throw error;
     }
     if (!result.ok) {

@@ -112,7 +112,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
             let statement = byCount.get(count);
             if (!statement) {
               const values = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
-              statement = db.prepare(`INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`);
+              statement = db.prepare(
+                `INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`,
+              );
               byCount.set(count, statement);
             }
             return statement;

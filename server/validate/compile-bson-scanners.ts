@@ -265,30 +265,45 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
 
   function compileObject(schema: CanonicalObjectSchema, topLevel: boolean): ValueScanner {
     interface Field {
-      quoted: string;
+      name: string;
+      /** The name's UTF-8 bytes, matched against the document's bytes without decoding them. */
+      bytes: Uint8Array;
+      quotedFirst: string;
+      quotedNext: string;
       scan: ValueScanner;
       required: boolean;
       isId: boolean;
     }
-    const fields = new Map<string, Field>();
-    const required: string[] = [];
-    for (const property of Object.values(schema.properties)) {
-      fields.set(property.mapTo, {
-        quoted: quoteKey(property.mapTo),
-        scan: compileProperty(property),
-        required: isRequired(property),
-        isId: topLevel && property.mapTo === "_id",
-      });
-      if (isRequired(property)) required.push(property.mapTo);
+    const fields: Field[] = Object.values(schema.properties).map((property) => ({
+      name: property.mapTo,
+      bytes: Buffer.from(property.mapTo, "utf8"),
+      quotedFirst: `${quoteKey(property.mapTo)}:`,
+      quotedNext: `,${quoteKey(property.mapTo)}:`,
+      scan: compileProperty(property),
+      required: isRequired(property),
+      isId: topLevel && property.mapTo === "_id",
+    }));
+    const requiredCount = fields.filter((field) => field.required).length;
+
+    function matches(field: Field, buf: Buffer, p: number, end: number): boolean {
+      const { bytes } = field;
+      const n = bytes.length;
+      if (p + n >= end || buf[p + n] !== 0) return false;
+      for (let i = 0; i < n; i++) if (buf[p + i] !== bytes[i]) return false;
+      return true;
     }
+
     return (ctx, t, pos, limit, path) => {
       if (t !== BsonType.document) throw new Invalid(path || "(document)", "expected an embedded object");
       const { buf } = ctx;
       const end = documentEnd(buf, pos, limit);
       let p = pos + 4;
-      let seen: Set<string> | null = null;
+      // Which fields were seen, by index (documents repeat no field).
+      const seen = new Uint8Array(fields.length);
       let requiredSeen = 0;
       let first = true;
+      // Writers emit fields in schema order, so the field after the last one is tried first.
+      let hint = 0;
       ctx.out += "{";
       for (;;) {
         if (p >= end) malformed("document ends without its terminator");
@@ -297,16 +312,28 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
           if (p !== end) malformed("document terminator before its end");
           break;
         }
-        const [key, valuePos] = readCString(buf, p, end);
-        const fieldPath = path ? `${path}.${key}` : key;
-        const field = fields.get(key);
-        if (field === undefined) throw new Invalid(fieldPath, badKeyMessage(key) ?? "unknown field");
+        let index = hint < fields.length && matches(fields[hint]!, buf, p, end) ? hint : -1;
+        if (index < 0) {
+          for (let i = 0; i < fields.length; i++) {
+            if (matches(fields[i]!, buf, p, end)) {
+              index = i;
+              break;
+            }
+          }
+        }
+        if (index < 0) {
+          const [key] = readCString(buf, p, end);
+          throw new Invalid(path ? `${path}.${key}` : key, badKeyMessage(key) ?? "unknown field");
+        }
+        const field = fields[index]!;
+        const valuePos = p + field.bytes.length + 1;
+        const fieldPath = path ? `${path}.${field.name}` : field.name;
         // A field given twice would be stored one way and read back another: refuse it.
-        if (seen === null) seen = new Set();
-        if (seen.has(key)) throw new Invalid(fieldPath, "field appears twice");
-        seen.add(key);
+        if (seen[index] === 1) throw new Invalid(fieldPath, "field appears twice");
+        seen[index] = 1;
+        hint = index + 1;
         if (field.required) requiredSeen++;
-        ctx.out += first ? `${field.quoted}:` : `,${field.quoted}:`;
+        ctx.out += first ? field.quotedFirst : field.quotedNext;
         first = false;
         if (field.isId) {
           ctx.idStart = ctx.out.length;
@@ -315,8 +342,8 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         p = field.scan(ctx, type, valuePos, end, fieldPath);
         if (field.isId) ctx.idEnd = ctx.out.length;
       }
-      if (requiredSeen < required.length) {
-        const missing = required.find((key) => !seen?.has(key)) ?? "";
+      if (requiredSeen < requiredCount) {
+        const missing = fields.find((field, i) => field.required && seen[i] !== 1)?.name ?? "";
         throw new Invalid(path ? `${path}.${missing}` : missing, "required field is missing");
       }
       ctx.out += "}";

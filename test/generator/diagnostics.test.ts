@@ -9,6 +9,7 @@ import path from "node:path";
 import { generate } from "../../generator/index.js";
 import { fixtureCompilerOptions } from "./support/analyze-fixture.js";
 import { repoRoot } from "./support/create-model-project.js";
+import { createWorkspace, workspaceCompilerOptions } from "./support/create-workspace.js";
 import { diagnosticCodes, listDiagnosticCodes } from "../../generator/diagnostics/codes.js";
 import { createDiagnostic, sortDiagnostics } from "../../generator/diagnostics/create-diagnostic.js";
 import { codeTableMarkers, renderCodeTable, replaceCodeTable } from "../../generator/diagnostics/render-code-table.js";
@@ -182,6 +183,34 @@ describe("validateProject", () => {
     expect(codes).toContain(diagnosticCodes.internalError.code); // ASYM9001
     expect(codes).toContain(diagnosticCodes.modelNamePrefix.code);
     expect(diagnostics.find((d) => d.code === "ASYM9001")?.message).toContain("boom");
+  });
+});
+
+describe("warnings", () => {
+  test("a warning (ASYM3031, a static field) is reported but does not stop the run: the wrapper is written without it", async () => {
+    const workspace = createWorkspace({
+      "models.ts": `import { MapTo, ObjectId, ObjectType, PrimaryKey, RealmModel } from "asymgen";
+@RealmModel(ObjectType.asymmetricObject)
+export class _Sensor {
+  static readonly maxReadings = 100;
+  @PrimaryKey()
+  @MapTo("_id")
+  id!: ObjectId;
+  unit!: string;
+}
+`,
+    });
+    try {
+      const result = await generate({ cwd: workspace.dir, paths: ["models.ts"], compilerOptions: workspaceCompilerOptions() });
+      expect(result.diagnostics.map((d) => [d.code, d.severity, d.span?.line])).toEqual([["ASYM3031", "warning", 4]]);
+      expect(result.ok).toBe(true);
+      expect(result.written).toEqual([workspace.path("models.realm.ts")]);
+      const output = workspace.read("models.realm.ts");
+      expect(output).toContain("unit");
+      expect(output).not.toContain("maxReadings");
+    } finally {
+      workspace.cleanup();
+    }
   });
 });
 

@@ -33,7 +33,10 @@ describe("resolveServeSettings", () => {
     const config = path.join(dir, "asymgen.config.json");
     fs.writeFileSync(
       config,
-      JSON.stringify({ generate: { outDir: "x" }, serve: { schema, appId: "from-file", port: 9000, auth: ["jwt"], jwtKey: keyFile, accessTokenTtl: "2s", maxBatchDocuments: 5 } }),
+      JSON.stringify({
+        generate: { outDir: "x" },
+        serve: { schema, appId: "from-file", port: 9000, auth: ["jwt"], jwtKey: keyFile, accessTokenTtl: "2s", maxBatchDocuments: 5 },
+      }),
     );
     const settings = resolveServeSettings({ config, port: 1234 });
     expect(settings.appId).toBe("from-file");

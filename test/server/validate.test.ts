@@ -113,7 +113,11 @@ describe("compileBsonScanners", () => {
   it("writes the canonical Extended JSON of what it scans, and the _id key (Int32 widened)", () => {
     for (const doc of [makeWeatherDoc(1), makeAllTypesDoc(7), { ...makeAllTypesDoc(8), _id: new Int32(8) }]) {
       const result = validators.get(doc["_id"] instanceof ObjectId ? "WeatherSensor" : "AllTypes")!(Buffer.from(serialize(doc)), 0);
-      expect(result).toEqual({ ok: true, ejson: EJSON.stringify(doc, { relaxed: false }), idKey: expect.stringMatching(/^\{"\$(oid|numberLong)"/) });
+      expect(result).toEqual({
+        ok: true,
+        ejson: EJSON.stringify(doc, { relaxed: false }),
+        idKey: expect.stringMatching(/^\{"\$(oid|numberLong)"/),
+      });
     }
     // Field order is the bytes' order, even for keys JavaScript objects would reorder.
     const scores = new Map([
@@ -122,13 +126,20 @@ describe("compileBsonScanners", () => {
       ["2", new Double(3)],
     ]);
     const dict = validators.get("AllTypes")!(Buffer.from(serialize({ ...makeAllTypesDoc(9), scores })), 0);
-    expect(dict.ok && dict.ejson).toContain('"scores":{"b":{"$numberDouble":"1.0"},"10":{"$numberDouble":"2.0"},"2":{"$numberDouble":"3.0"}}');
+    expect(dict.ok && dict.ejson).toContain(
+      '"scores":{"b":{"$numberDouble":"1.0"},"10":{"$numberDouble":"2.0"},"2":{"$numberDouble":"3.0"}}',
+    );
   });
 
   it("refuses repeated fields and array keys out of order, and throws MalformedBsonError on damaged bytes", () => {
     // A second "deviceId" element appended before the terminator.
     const base = Buffer.from(serialize(makeWeatherDoc(1)));
-    const extra = Buffer.concat([Buffer.from([0x02]), Buffer.from("deviceId\u0000", "latin1"), Buffer.from([2, 0, 0, 0]), Buffer.from("X\u0000", "latin1")]);
+    const extra = Buffer.concat([
+      Buffer.from([0x02]),
+      Buffer.from("deviceId\u0000", "latin1"),
+      Buffer.from([2, 0, 0, 0]),
+      Buffer.from("X\u0000", "latin1"),
+    ]);
     const twice = Buffer.concat([base.subarray(0, base.length - 1), extra, Buffer.from([0])]);
     twice.writeInt32LE(twice.length, 0);
     expect(scan("WeatherSensor", twice)).toEqual({ path: "deviceId", message: "field appears twice" });
