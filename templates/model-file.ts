@@ -4,7 +4,7 @@
  * prettier prints for its default options (two-space indent, double quotes, trailing commas,
  * expanded object literals), so the output needs no formatter in the common case.
  */
-import type { EncodeStepView, FileView, ImportView, LiteralEntry, MemberView, ModelView, ValueView } from "../generator/render/file-view.js";
+import type { EncodeStepView, FileView, ImportView, LiteralEntry, MemberView, ModelView } from "../generator/render/file-view.js";
 import { codegenTypes as ty, codegenValues as rt, writerMethods as wm } from "../generator/render/runtime-symbols.js";
 
 // Every runtime name below comes from the symbol table, so a renamed runtime export or writer
@@ -93,7 +93,7 @@ function printEncoder(model: ModelView): string {
   text += model.encoderSignatureMultiline
     ? `export function ${model.encoderName}(\n  w: ${BsonWriter},\n  value: ${model.initName},\n): void {\n`
     : `export function ${model.encoderName}(w: ${BsonWriter}, value: ${model.initName}): void {\n`;
-  text += `  if (!${isObject}(value)) {\n    throw ${invalid}("", "an object");\n  }\n`;
+  text += `  if (!${isObject}(value)) {\n    throw ${invalid}(${model.rootPath}, ${model.objectExpected});\n  }\n`;
   text += `  const start = w.${startDocument}();\n`;
   for (const step of model.steps) text += printStep(step);
   text += `  w.${endDocument}(start);\n}\n`;
@@ -112,14 +112,13 @@ function printStep(step: EncodeStepView): string {
       if (step.value.kind === "mixed") {
         return `${text}  if (${step.local} !== undefined && !${putMixed}(w, ${step.key}, ${step.local})) {\n    throw ${invalid}(${step.path}, ${MIXED_EXPECTED});\n  }\n`;
       }
-      if (!step.optional) return text + printSingle(step.value, step.local, step.key, step.path, "  ");
+      if (!step.optional) return text + printSingle(step, "  ");
       text += `  if (${step.local} === null) {\n    w.${putNull}(${step.key});\n  } else if (${step.local} !== undefined) {\n`;
-      return `${text}${printSingle(step.value, step.local, step.key, step.path, "    ")}  }\n`;
+      return `${text}${printSingle(step, "    ")}  }\n`;
     case "list":
     case "set": {
       const check = step.shape === "list" ? `!Array.isArray(${step.local})` : `!(${step.local} instanceof Set)`;
-      const expected = step.shape === "list" ? `"an array"` : `"a Set"`;
-      text += `  if (${check}) {\n    throw ${invalid}(${step.path}, ${expected});\n  }\n`;
+      text += `  if (${check}) {\n    throw ${invalid}(${step.path}, ${step.containerExpected});\n  }\n`;
       text += `  const ${step.container} = w.${openArray}(${step.key});\n`;
       text += `  let ${step.counter} = 0;\n`;
       text += `  for (const item of ${step.local}) {\n`;
@@ -133,7 +132,7 @@ function printStep(step: EncodeStepView): string {
       return text;
     }
     case "dictionary": {
-      text += `  if (!${isPlainObject}(${step.local})) {\n    throw ${invalid}(${step.path}, "a plain object");\n  }\n`;
+      text += `  if (!${isPlainObject}(${step.local})) {\n    throw ${invalid}(${step.path}, ${step.containerExpected});\n  }\n`;
       text += `  const ${step.container} = w.${openObject}(${step.key});\n`;
       text += `  for (const k of Object.keys(${step.local})) {\n`;
       text += `    if (!${isDictionaryKey}(k)) {\n      throw ${invalidKey}(${step.path}, k);\n    }\n`;
@@ -146,14 +145,15 @@ function printStep(step: EncodeStepView): string {
 }
 
 /** A required single value: check, then write (embedded: header, then the model's encoder). */
-function printSingle(value: ValueView, local: string, key: string, path: string, indent: string): string {
+function printSingle(step: EncodeStepView, indent: string): string {
+  const { value, local, key, path } = step;
   const i2 = `${indent}  `;
   switch (value.kind) {
     case "check":
       return `${indent}if (${fill(value.invalidWhen, local)}) {\n${i2}throw ${invalid}(${path}, ${value.expected});\n${indent}}\n${indent}w.${value.put}(${key}, ${local});\n`;
     case "embedded":
       return (
-        `${indent}if (!${isObject}(${local})) {\n${i2}throw ${invalid}(${path}, "an object");\n${indent}}\n` +
+        `${indent}if (!${isObject}(${local})) {\n${i2}throw ${invalid}(${path}, ${step.objectExpected});\n${indent}}\n` +
         `${indent}w.${putDocumentHeader}(${key});\n` +
         `${indent}try {\n${i2}${value.encoder}(w, ${local});\n${indent}} catch (e) {\n${i2}throw ${atProperty}(e, ${path});\n${indent}}\n`
       );
@@ -174,7 +174,7 @@ function printElement(step: EncodeStepView, at: { key: string; errorPath: string
       return `${indent}if (!${putMixed}(w, ${at.key}, item)) {\n${i2}throw ${invalid}(${at.errorPath}, ${MIXED_EXPECTED});\n${indent}}\n`;
     case "embedded":
       return (
-        `${nullBranch}if (!${isObject}(item)) {\n${i2}throw ${invalid}(${at.errorPath}, "an object");\n${indent}} else {\n` +
+        `${nullBranch}if (!${isObject}(item)) {\n${i2}throw ${invalid}(${at.errorPath}, ${step.objectExpected});\n${indent}} else {\n` +
         `${i2}w.${putDocumentHeader}(${at.key});\n` +
         `${i2}try {\n${i2}  ${value.encoder}(w, item);\n${i2}} catch (e) {\n${i2}  throw ${at.rethrow};\n${i2}}\n${indent}}\n`
       );

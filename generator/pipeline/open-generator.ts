@@ -55,6 +55,8 @@ interface LoadedProject {
   runDiagnostics: Diagnostic[];
   /** Inputs whose outputs still have to be brought up to date (kept across failing runs). */
   pending: Set<string>;
+  /** Deleted inputs whose outputs still have to be removed (kept across failing runs). */
+  pendingRemovals: Set<string>;
 }
 
 /** Opens a generator session over `options` (nothing is read until `run()` or `update()`). */
@@ -108,21 +110,22 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       analyses: new Map(),
       runDiagnostics: discovered.diagnostics,
       pending: new Set(discovered.files),
+      pendingRemovals: new Set(),
     };
     analyzeInto(state, discovered.files, timings);
     loaded = state;
-    return finish(state, new Set(discovered.files), [], timings, started);
+    return finish(state, new Set(discovered.files), timings, started);
   }
 
   async function updateSome(changedPaths: readonly string[]): Promise<GenerateResult> {
     const state = loaded;
     const changed = [...new Set(changedPaths.map((file) => path.resolve(cwd, file)))];
-    // Without a loaded project, or when the configuration itself changed, only a full run is right.
-    if (state === undefined || changed.some(isConfigurationFile)) return runAll();
+    // Without a loaded project, when the configuration itself changed, or while a whole-run
+    // problem stands (a path that matched nothing may match now), only a full run is right.
+    if (state === undefined || changed.some(isConfigurationFile) || state.runDiagnostics.length > 0) return runAll();
     const timings = createTimings();
     const started = performance.now();
     const touched = new Set<string>();
-    const removed: string[] = [];
     const isModelFile = (file: string): boolean => state.analyses.get(file)?.info !== undefined;
     for (const file of findImporters(state.project, changed, isModelFile)) touched.add(file);
     for (const file of changed) {
@@ -132,13 +135,14 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
         if (sourceFile.refreshFromFileSystemSync() === FileSystemRefreshResult.Deleted) {
           // ts-morph forgets a deleted file; make sure it is gone even when it was never read.
           if (!sourceFile.wasForgotten()) state.project.removeSourceFile(sourceFile);
-          if (state.inputs.delete(file)) removed.push(file);
+          if (state.inputs.delete(file)) state.pendingRemovals.add(file);
           state.analyses.delete(file);
           state.pending.delete(file);
         }
       } else if (existsSync(file) && isInputFile(file) && isNewInput(state, file)) {
         state.project.addSourceFileAtPath(file);
         state.inputs.add(file);
+        state.pendingRemovals.delete(file);
         touched.add(file);
       }
     }
@@ -149,7 +153,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     timings.discover = performance.now() - started;
     analyzeInto(state, affected, timings);
     for (const file of affected) state.pending.add(file);
-    return finish(state, new Set(affected), removed, timings, started);
+    return finish(state, new Set(affected), timings, started);
   }
 
   /** Analyses `files` and replaces their cached results. */
@@ -178,7 +182,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   }
 
   /** Validates the whole project, then renders and writes the pending outputs if all is well. */
-  async function finish(state: LoadedProject, analysedNow: Set<string>, removedInputs: string[], timings: GenerateTimings, started: number): Promise<GenerateResult> {
+  async function finish(state: LoadedProject, analysedNow: Set<string>, timings: GenerateTimings, started: number): Promise<GenerateResult> {
     const validateStarted = performance.now();
     const projectInfo = buildProjectInfo(state);
     const diagnostics = sortDiagnostics([
@@ -197,7 +201,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const emitted = await emitOutputs({
       projectInfo,
       files: pending.map((file) => ({ file, outFile: resolveOutputPath(file, state.layout), info: state.analyses.get(file)?.info })),
-      removedFiles: removedInputs.map((file) => resolveOutputPath(file, state.layout)),
+      removedFiles: [...state.pendingRemovals].sort().map((file) => resolveOutputPath(file, state.layout)),
       schemaOut: options.schemaOut === undefined ? undefined : path.resolve(cwd, options.schemaOut),
       check: options.check === true,
       cacheDir: options.cacheDir ?? defaultCacheDir(cwd),
@@ -210,7 +214,10 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       timings.total = performance.now() - started;
       return { ok: false, ...emitted.result, ...base, diagnostics: sortDiagnostics([...diagnostics, ...emitted.diagnostics]), timings };
     }
-    if (options.check !== true) state.pending.clear();
+    if (options.check !== true) {
+      state.pending.clear();
+      state.pendingRemovals.clear();
+    }
     timings.total = performance.now() - started;
     return { ok: emitted.result.stale.length === 0, ...emitted.result, ...base, timings };
   }

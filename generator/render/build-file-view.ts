@@ -18,6 +18,8 @@ export interface BuildFileViewOptions {
   sourceFile: string;
   outFile: string;
   printWidth: number;
+  /** The quote the templates print strings with (prettier's `singleQuote`). */
+  quote?: '"' | "'";
   readFile?: (file: string) => string;
 }
 
@@ -151,6 +153,8 @@ class FileViewBuilder {
       fields,
       assignments,
       initParameter: assignments.length === 0 ? "_init" : "init",
+      rootPath: this.stringLiteral(""),
+      objectExpected: this.stringLiteral("an object"),
       encoderSignatureMultiline: `export function ${encoderName}(w: BsonWriter, value: ${initName}): void {`.length > this.options.printWidth,
       steps,
     };
@@ -203,6 +207,8 @@ class FileViewBuilder {
       counter: shape === "list" || shape === "set" ? unique(`i_${ident}`, locals) : "",
       value,
       elementNullable,
+      containerExpected: this.stringLiteral(shape === "list" ? "an array" : shape === "set" ? "a Set" : "a plain object"),
+      objectExpected: this.stringLiteral("an object"),
     };
   }
 
@@ -212,7 +218,8 @@ class FileViewBuilder {
         if (type.scalar === "mixed") return { kind: "mixed" };
         const codec = SCALAR_CODECS[type.scalar];
         for (const name of codec.uses) this.codegen.add(name);
-        return { kind: "check", invalidWhen: codec.invalidWhen, expected: this.stringLiteral(codec.expected), put: codec.put };
+        const quote = this.options.quote ?? '"';
+        return { kind: "check", invalidWhen: codec.invalidWhen.replace(/"/g, quote), expected: this.stringLiteral(codec.expected), put: codec.put };
       }
       case "link": {
         const target = resolveLinkOrThrow(type, this.project);
@@ -304,9 +311,11 @@ class FileViewBuilder {
   }
 
   private stringLiteral(value: string): string {
-    // Prettier picks single quotes for a string with more double quotes than single ones.
-    if (value.includes('"')) this.untrusted.push(`string ${value}`);
-    return JSON.stringify(value);
+    // Prettier may pick the other quote for a string holding quotes, and keeps escapes as written:
+    // such strings (rare: names and defaults) send the file through prettier.
+    if (/["'\\]/.test(value)) this.untrusted.push(`string ${value}`);
+    const json = JSON.stringify(value);
+    return this.options.quote === "'" ? `'${json.slice(1, -1)}'` : json;
   }
 
   private propertyKey(name: string): string {

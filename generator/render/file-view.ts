@@ -59,6 +59,10 @@ export interface EncodeStepView {
   value: ValueView;
   /** For collections: null elements are allowed (written as null). */
   elementNullable: boolean;
+  /** What the container must be, as a string literal (`"an array"`, `"a Set"`, `"a plain object"`). */
+  containerExpected: string;
+  /** `"an object"` as a string literal, for embedded values. */
+  objectExpected: string;
 }
 
 /** One generated model: init interface, class and encoder. */
@@ -74,6 +78,9 @@ export interface ModelView {
   assignments: string[];
   /** The constructor's parameter name (`_init` when the body does not read it: noUnusedParameters). */
   initParameter: string;
+  /** The root path and `"an object"` as string literals, for the encoder's first check. */
+  rootPath: string;
+  objectExpected: string;
   /** Whether the encoder's parameters go one a line (the signature does not fit). */
   encoderSignatureMultiline: boolean;
   steps: EncodeStepView[];

@@ -5,9 +5,10 @@
  * about 3.5× `tsc --noEmit`, while a cold generator run must stay within 2×. So:
  * 1. The templates print exactly what prettier prints for its default options (a test checks
  *    `prettier.format(golden) === golden` for every golden and for the whole type table).
- * 2. A file is therefore passed through as is when the user's prettier options change nothing the
- *    templates depend on, no line exceeds the print width, and the view model found nothing it
- *    prints verbatim (a user's default expression or comment): no prettier at all.
+ * 2. A file is therefore passed through as is when the user's prettier options are ones the
+ *    templates follow (print width, quote style) or equal the defaults, no line exceeds the print
+ *    width, and the view model found nothing it prints verbatim (a user's default expression or
+ *    comment): no prettier at all.
  * 3. Otherwise prettier formats it (the user's options win), and the result is kept in a
  *    content-addressed cache (hash of prettier's version, the options and the text), so an
  *    unchanged output is never formatted twice, across runs and watch sessions.
@@ -42,6 +43,10 @@ export const TEMPLATE_PRETTIER_OPTIONS = {
   requirePragma: false,
 } as const;
 
+// Options the templates print for whatever their value: the view model lays lines out for the
+// print width and writes strings in the chosen quote.
+const TEMPLATE_FOLLOWS = { printWidth: "number", singleQuote: "boolean" } as const;
+
 // Options that do not change how a .ts file prints.
 const IRRELEVANT = new Set(["parser", "filepath", "plugins", "overrides", "$schema", "htmlWhitespaceSensitivity", "vueIndentScriptAndStyle"]);
 
@@ -60,10 +65,19 @@ export function isTemplateCompatible(options: Options | null | undefined): boole
   if (options === null || options === undefined) return true;
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || IRRELEVANT.has(key)) continue;
+    if (key in TEMPLATE_FOLLOWS) {
+      if (typeof value !== TEMPLATE_FOLLOWS[key as keyof typeof TEMPLATE_FOLLOWS]) return false;
+      continue;
+    }
     if (!(key in TEMPLATE_PRETTIER_OPTIONS)) return false;
     if (TEMPLATE_PRETTIER_OPTIONS[key as keyof typeof TEMPLATE_PRETTIER_OPTIONS] !== value) return false;
   }
   return true;
+}
+
+/** The quote the templates should print strings with. */
+export function quoteOf(options: Options | null | undefined): '"' | "'" {
+  return options?.singleQuote === true ? "'" : '"';
 }
 
 /** The print width the templates should lay out for (the user's, else 80). */

@@ -10,7 +10,7 @@ import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { printModelFile } from "../../templates/model-file.js";
 import { buildCanonicalSchema } from "./build-canonical-schema.js";
 import { buildFileView } from "./build-file-view.js";
-import { formatOutput, printWidthOf, type FormatOutcome } from "./format-output.js";
+import { formatOutput, printWidthOf, quoteOf, type FormatOutcome } from "./format-output.js";
 
 /** Where a generated file comes from and goes, and how to format it. */
 export interface RenderFileOptions {
@@ -31,7 +31,7 @@ export async function renderModelFile(file: SourceFileInfo, project: ProjectInfo
 
 /** `renderModelFile`, also saying whether prettier ran, came from the cache or was not needed. */
 export async function renderModelFileDetailed(file: SourceFileInfo, project: ProjectInfo, options: RenderFileOptions): Promise<{ text: string; outcome: FormatOutcome; untrusted: string[] }> {
-  const view = buildFileView(file, project, { sourceFile: options.sourceFile, outFile: options.outFile, printWidth: printWidthOf(options.prettierOptions) });
+  const view = buildFileView(file, project, { sourceFile: options.sourceFile, outFile: options.outFile, printWidth: printWidthOf(options.prettierOptions), quote: quoteOf(options.prettierOptions) });
   const text = printModelFile(view);
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const formatted = await formatOutput(text, view.untrusted, { prettierOptions: options.prettierOptions, cacheDir, filepath: options.outFile });

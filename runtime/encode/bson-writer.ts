@@ -184,7 +184,14 @@ export class BsonWriter {
 
   putObjectId(key: BsonKey, value: ObjectId): void {
     this.head(T_OBJECT_ID, key, 12);
-    this.copyBytes(value.id, 12);
+    // bson 7 keeps an ObjectId as integers and allocates a fresh buffer on every `.id`; its
+    // (untyped) `serializeInto` writes the 12 bytes in place. Older bson: `.id` is the buffer.
+    const direct = (value as ObjectId & { serializeInto?: unknown }).serializeInto;
+    if (typeof direct === "function") {
+      this.pos += (direct as (this: ObjectId, target: Uint8Array, index: number) => number).call(value, this.buf, this.pos);
+    } else {
+      this.copyBytes(value.id, 12);
+    }
   }
 
   putUuid(key: BsonKey, value: UUID): void {

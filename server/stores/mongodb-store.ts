@@ -33,7 +33,9 @@ function decodeEntry(entry: StoreDocumentEntry): { _id: unknown; doc: Record<str
 export async function openMongodbStore(url: string): Promise<IngestStore> {
   const client = new MongoClient(url);
   await client.connect();
-  const db = client.db(new URL(url).pathname.slice(1) || "asymgen");
+  // Not `new URL`: a replica-set URL lists several hosts ("a:1,b:2"), which WHATWG URLs refuse.
+  const dbName = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(url)?.[1];
+  const db = client.db(dbName ? decodeURIComponent(dbName) : "asymgen");
   const queues = db.collection<Document>("asymgen_queues");
   const rejections = db.collection<Document>("asymgen_rejections");
   const auth = db.collection<Document>("asymgen_auth");

@@ -72,6 +72,12 @@ describe("asymgen CLI", () => {
     expect(generateHelp.stdout).toMatch(/-p, --project/);
   });
 
+  test("the committed example output is current (generate --check in the repo root)", async () => {
+    const result = await run(["generate", "examples/weather/models.ts", "--check"], repoRoot);
+    expect(result.stdout).toMatch(/^Checked 1 file: all up to date/);
+    expect(result.code).toBe(0);
+  });
+
   test("bad usage exits 2 with a clear message and no stack trace", async () => {
     const ws = open();
     for (const args of [[], ["generate", "--bogus"], ["generate", "--format", "xml"], ["frobnicate"], ["generate", "--check", "--watch"], ["serve", "--port", "abc", "--app-id", "x"], ["apikey"]]) {

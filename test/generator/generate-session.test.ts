@@ -104,6 +104,31 @@ describe("openGenerator()", () => {
     expect(session.listWatchedFiles()).toContain(ws.path("shared/units.ts"));
   });
 
+  test("a deleted input's output is removed once the errors that held it back are fixed", async () => {
+    const { ws, session } = await start();
+    ws.write("models/broken.ts", BROKEN_MODEL);
+    unlinkSync(ws.path("models/event.ts"));
+    const failing = await session.update([ws.path("models/broken.ts"), ws.path("models/event.ts")]);
+    expect(failing.ok).toBe(false);
+    expect(existsSync(ws.path("models/event.realm.ts"))).toBe(true);
+    ws.write("models/broken.ts", "export {};\n");
+    const fixed = await session.update([ws.path("models/broken.ts")]);
+    expect(fixed.removed).toEqual([ws.path("models/event.realm.ts")]);
+    expect(existsSync(ws.path("models/event.realm.ts"))).toBe(false);
+  });
+
+  test("a path that matched nothing is looked for again once it exists", async () => {
+    workspace = createWorkspace({ "models/event.ts": EVENT_MODEL });
+    const ws = workspace;
+    session = openGenerator({ cwd: ws.dir, paths: ["models/event.ts", "models/later.ts"], compilerOptions: workspaceCompilerOptions() });
+    const first = await session.run();
+    expect(first.diagnostics.map((diagnostic) => diagnostic.code)).toEqual(["ASYM1002"]);
+    ws.write("models/later.ts", EVENT_MODEL.replace(/_Event/g, "_Later"));
+    const second = await session.update([ws.path("models/later.ts")]);
+    expect(second.diagnostics).toEqual([]);
+    expect(second.written).toEqual([ws.path("models/event.realm.ts"), ws.path("models/later.realm.ts")]);
+  });
+
   test("an update with nothing changed writes nothing", async () => {
     const { ws, session } = await start();
     const result = await session.update([ws.path("models/sensor.ts")]);

@@ -226,6 +226,23 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       expect((await server.store.countRows())["WeatherSensor"]).toBe(before + 8 * 60);
     });
 
+    it("stores a batch once when its retry arrives while the first try is still running, on two servers", async () => {
+      const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true });
+      try {
+        const queueId = newQueueId();
+        const body = encodeBatch(
+          queueId,
+          Array.from({ length: 200 }, (_, i) => ({ seq: i + 1, table: "WeatherSensor", doc: makeWeatherDoc(i) })),
+        );
+        const before = (await server.store.countRows())["WeatherSensor"] ?? 0;
+        const answers = await Promise.all([server, second, server, second].map((s) => postIngest(s.url, appId, token, body)));
+        for (const answer of answers) expect(answer.answer).toEqual({ acknowledgedSeq: 200n, rejected: [] });
+        expect((await server.store.countRows())["WeatherSensor"]).toBe(before + 200);
+      } finally {
+        await second.close();
+      }
+    });
+
     it("lets a second server on the same store accept the first one's tokens (the secret lives in the store)", async () => {
       const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true });
       try {

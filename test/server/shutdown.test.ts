@@ -3,12 +3,11 @@
  * while a batch is mid-commit → the batch finishes and is answered, the process exits 0, and the
  * store holds the batch. Also `asymgen apikey create` from the CLI, and the JSON-lines logs.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { openStore } from "../../server/stores/open-store.js";
 import {
@@ -20,46 +19,10 @@ import {
   postIngest,
   testSchema,
 } from "../support/ingest-server-fixtures.js";
+import { cliPath, spawnIngestServer } from "../support/spawn-ingest-server.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const cli = path.join(root, "dist/generator/cli.js");
+const cli = cliPath;
 const appId = "shutdown-app";
-
-/** Collects a child's stdout lines and lets a test wait for one. */
-function watchLines(child: ChildProcess): { lines: string[]; waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> } {
-  const lines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  let buffered = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString("utf8");
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        const match = line.match(waiter.pattern);
-        if (match) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(match);
-        }
-      }
-    }
-  });
-  return {
-    lines,
-    waitFor(pattern, timeoutMs = 20_000) {
-      for (const line of lines) {
-        const match = line.match(pattern);
-        if (match) return Promise.resolve(match);
-      }
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in:\n${lines.join("\n")}`)), timeoutMs);
-        waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-      });
-    },
-  };
-}
 
 describe("the asymgen serve process", () => {
   let dir: string;
@@ -80,19 +43,16 @@ describe("the asymgen serve process", () => {
   });
 
   it("finishes the in-flight batch on SIGTERM, answers it, closes the store and exits 0", async () => {
-    const child = spawn(process.execPath, [cli, "serve", "--schema", schemaPath, "--app-id", appId, "--port", "0", "--store", store], {
-      cwd: dir,
-      env: { ...process.env, ASYMGEN_TEST_COMMIT_DELAY_MS: "800", ASYMGEN_LOG_LEVEL: "debug" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.on("exit", (code, signal) => resolve({ code, signal })),
+    const server = await spawnIngestServer(
+      ["--schema", schemaPath, "--app-id", appId, "--port", "0", "--store", store],
+      {
+        ASYMGEN_TEST_COMMIT_DELAY_MS: "800",
+        ASYMGEN_LOG_LEVEL: "debug",
+      },
+      dir,
     );
-    const out = watchLines(child);
-    const [, url] = (await out.waitFor(/listening on (http:\/\/\S+)/)) as unknown as [string, string];
+    const { child, out, url, exited } = server;
+    children.push(child);
     expect(out.lines.join("\n")).toContain(store.slice("sqlite:".length));
 
     const login = await loginAnonymous(url, appId);
@@ -105,7 +65,7 @@ describe("the asymgen serve process", () => {
     expect(answer.status).toBe(200);
     expect(answer.answer?.acknowledgedSeq).toBe(100n);
     expect(await exited).toEqual({ code: 0, signal: null });
-    expect(stderr).toBe("");
+    expect(server.stderr()).toBe("");
     await expect(fetch(`${url}/health`)).rejects.toThrow();
 
     // Every log line that is not the banner is a JSON object with time, level and msg.
@@ -133,17 +93,16 @@ describe("the asymgen serve process", () => {
     const key = created.stdout.trim();
     expect(key).toMatch(/^[0-9a-f]{24}\.[\w-]+$/);
 
-    const child = spawn(process.execPath, [cli, "serve", "--schema", schemaPath, "--app-id", appId, "--port", "0", "--store", store], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const { child, url, exited } = await spawnIngestServer(
+      ["--schema", schemaPath, "--app-id", appId, "--port", "0", "--store", store],
+      {},
+      dir,
+    );
     children.push(child);
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    const [, url] = (await watchLines(child).waitFor(/listening on (http:\/\/\S+)/)) as unknown as [string, string];
     const login = await callJson(url, "POST", `/api/client/v2.0/app/${appId}/auth/providers/api-key/login`, { body: { key } });
     expect(login.status).toBe(200);
     child.kill("SIGINT");
-    expect(await exited).toBe(0);
+    expect(await exited).toEqual({ code: 0, signal: null });
   });
 
   it("exits with a one-line error for a schema it cannot read", () => {
