@@ -21,8 +21,9 @@ import { compareEncoders, sampleWeatherSensor, toPlainDocument } from "./encode.
 const CELL_MS = Number(process.env.BENCH_CELL_MS ?? 1000);
 const ROUNDS = 20;
 const WARM_MS = 150;
-const SIZES = [1, 10, 100, 1000];
-const DURABILITIES = ["full", "os"];
+// BENCH_SIZES / BENCH_DURABILITIES (comma-separated) narrow the run while investigating one cell.
+const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,1000").split(",").map(Number);
+const DURABILITIES = (process.env.BENCH_DURABILITIES ?? "full,os").split(",");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-bench-queue-"));
 const inits = Array.from({ length: 1000 }, (_, i) => sampleWeatherSensor(i));
 const plains = inits.map(toPlainDocument);
@@ -216,12 +217,14 @@ for (const durability of DURABILITIES) {
     );
   }
 }
+if (DURABILITIES.includes("full")) {
 console.log("");
 console.log("group commit (durability full, writeAsync, 8 transactions in flight; ratios against the medians above, not paired):");
 for (const size of SIZES) {
   const rate = await benchAsymgenAsync(size, 8);
   const sync = results.find((r) => r.durability === "full" && r.size === size);
   console.log(`  ${String(size).padStart(4)} docs/txn: ${fmt(rate)} docs/s (${ratio(rate, sync.floor).trim()} the floor, ${ratio(rate, sync.ours).trim()} write())`);
+}
 }
 fs.rmSync(root, { recursive: true, force: true });
 
