@@ -6,6 +6,17 @@
 //   ("os": WAL without a sync at commit), one row per document (bson.serialize + insert), one
 //   transaction per write.
 // Plus the encode cost (bench/encode.mjs): the generated encoder against bson.serialize.
+// Informative subjects, measured in the same interleaved rounds so a reader can see where the
+// time goes (they are not targets):
+// - encode only: the generated encoder into a reused BsonWriter, no I/O. With the floor it gives
+//   the best ratio to the floor any path that must encode could reach ("ceiling"): the floor
+//   writes bytes encoded before the clock starts, so where encoding costs more than the floor's
+//   write (always under "os", where the floor is a page-cache copy), ≥ 0.8× is out of reach by
+//   construction, whatever the queue does;
+// - floor + bson.serialize: the floor's write path, encoding each document at write time;
+// - floor, preallocated ("full" only): the floor's documents written the way the queue writes
+//   them under "full" (into zeros written ahead of the frame, so fdatasync has no file-size
+//   change to commit). The queue beats the issue's floor at small transactions because of this.
 // Run with `npm run bench:queue` (builds first; imports the compiled runtime from dist/).
 // Counts are bounded by time (BENCH_CELL_MS per subject and cell, default 1000, in 20
 // interleaved rounds, medians reported), so the whole run stays around a minute.
@@ -16,6 +27,7 @@ import { serialize } from "bson";
 import Database from "better-sqlite3";
 import { Realm } from "../dist/runtime/index.js";
 import { WeatherSensor } from "../dist/examples/weather/models.realm.js";
+import { BsonWriter } from "../dist/runtime/codegen/index.js";
 import { compareEncoders, sampleWeatherSensor, toPlainDocument } from "./encode.mjs";
 
 const CELL_MS = Number(process.env.BENCH_CELL_MS ?? 1000);
@@ -86,6 +98,55 @@ function openFloor(size, durability) {
     (t) => {
       fs.writeSync(fd, transactions[t % transactions.length]);
       if (full) fs.fdatasyncSync(fd);
+    },
+    () => {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  );
+}
+
+/** The generated encoder alone (what realm.ingest encodes with), into a reused writer: no I/O. */
+function openEncodeOnly(size) {
+  const encode = WeatherSensor[Symbol.for("asymgen.encode")];
+  const writer = new BsonWriter();
+  return subject(
+    size,
+    (t) => {
+      const base = (t * size) % inits.length;
+      writer.truncate(0);
+      for (let i = 0; i < size; i++) encode(writer, inits[(base + i) % inits.length]);
+    },
+    () => undefined,
+  );
+}
+
+/**
+ * The floor's documents, written as the queue writes under "full": positioned writes into zeros
+ * written ahead (1 MiB past each frame under 256 KiB that would grow the file), then fdatasync.
+ */
+function openFloorPreallocated(size) {
+  const dir = freshDir(`floor-prealloc-${size}`);
+  const encoded = plains.map((p) => serialize(p));
+  const transactions = Array.from({ length: 8 }, (_, k) =>
+    Buffer.concat(Array.from({ length: size }, (_, i) => encoded[(k * size + i) % encoded.length])),
+  );
+  const zeros = new Uint8Array(1024 * 1024);
+  const fd = fs.openSync(path.join(dir, "log"), "w+");
+  let position = 0;
+  let allocated = 0;
+  return subject(
+    size,
+    (t) => {
+      const bytes = transactions[t % transactions.length];
+      if (bytes.length < 256 * 1024 && position + bytes.length > allocated) {
+        fs.writevSync(fd, [bytes, zeros], position);
+        allocated = position + bytes.length + zeros.length;
+      } else {
+        fs.writeSync(fd, bytes, 0, bytes.length, position);
+      }
+      position += bytes.length;
+      fs.fdatasyncSync(fd);
     },
     () => {
       fs.closeSync(fd);
@@ -183,7 +244,9 @@ function compare(subjects) {
   for (const s of subjects) s.close();
   const rates = subjects.map((_, i) => median(rounds.map((round) => round[i])));
   const ratioTo = (j) => median(rounds.map((round) => round[0] / round[j]));
-  return { rates, ratioTo };
+  /** The median over rounds of `f(round)` (a paired statistic). */
+  const paired = (f) => median(rounds.map(f));
+  return { rates, ratioTo, paired };
 }
 
 function median(values) {
@@ -196,26 +259,41 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US").padStart(11);
 const ratio = (a, b) => x(a / b);
 const x = (r) => `${r.toFixed(2)}×`.padStart(8);
 
-console.log(`queue benchmark: WeatherSensor (${serialize(plains[0]).length} bytes of BSON), ${CELL_MS} ms per cell, node ${process.version}, ${os.cpus().length} CPUs`);
+console.log(`queue benchmark: WeatherSensor (${serialize(plains[0]).length} bytes of BSON), ${CELL_MS} ms per subject and cell in ${ROUNDS} interleaved rounds, node ${process.version}, ${os.cpus().length} CPUs`);
+console.log("docs/s are medians over rounds; every ratio is the median of per-round (paired) ratios.");
+console.log("sqlite: WAL, synchronous=FULL under full, NORMAL under os (no sync at commit, like os).");
 console.log("");
-console.log("durability  docs/txn   asymgen docs/s   floor docs/s  sqlite docs/s   vs floor  vs sqlite   floor+bson.serialize docs/s (info)");
+console.log("                        ---------- targets ----------------------------------   -------------------------- informative --------------------------");
+console.log("durability  docs/txn    asymgen docs/s  floor docs/s  sqlite docs/s  vs floor  vs sqlite   ceiling   encode-only docs/s   floor+bson.serialize   floor preallocated");
 const results = [];
 for (const durability of DURABILITIES) {
   for (const size of SIZES) {
-    const { rates, ratioTo } = compare([
+    const subjects = [
       await openAsymgen(size, durability),
       openFloor(size, durability),
       openSqlite(size, durability),
       openFloorEncoding(size, durability),
-    ]);
-    const [ours, floor, sqlite, floorEncoding] = rates;
+      openEncodeOnly(size),
+    ];
+    if (durability === "full") subjects.push(openFloorPreallocated(size));
+    const { rates, ratioTo, paired } = compare(subjects);
+    const [ours, floor, sqlite, floorEncoding, encodeOnly, floorPreallocated] = rates;
     const vsFloor = ratioTo(1);
     const vsSqlite = ratioTo(2);
-    results.push({ durability, size, ours, floor, sqlite, vsFloor, vsSqlite });
+    // The best ratio to the floor for a path costing the floor's write plus the generated encoder.
+    const ceiling = paired((round) => round[4] / (round[4] + round[1]));
+    results.push({ durability, size, ours, floor, sqlite, vsFloor, vsSqlite, ceiling });
+    const preallocated = floorPreallocated === undefined ? "—".padStart(20) : `${fmt(floorPreallocated)} (${x(ratioTo(5)).trim()})`.padStart(20);
     console.log(
-      `${durability.padEnd(10)}  ${String(size).padStart(8)}  ${fmt(ours)}    ${fmt(floor)}  ${fmt(sqlite)}   ${x(vsFloor)}  ${x(vsSqlite)}   ${fmt(floorEncoding)} (${x(ratioTo(3)).trim()})`,
+      `${durability.padEnd(10)}  ${String(size).padStart(8)}  ${fmt(ours).padStart(16)}  ${fmt(floor)}    ${fmt(sqlite)}  ${x(vsFloor)}   ${x(vsSqlite)}  ${x(ceiling)}   ${fmt(encodeOnly).padStart(18)}   ${`${fmt(floorEncoding)} (${x(ratioTo(3)).trim()})`.padStart(20)}   ${preallocated}`,
     );
   }
+}
+console.log("ceiling: the ratio to the floor of a path that costs exactly the floor's write plus the generated encoder, encode/(encode + floor) per round.");
+console.log("informative ratios in parentheses: asymgen against that subject.");
+if (DURABILITIES.includes("full")) {
+  console.log("asymgen can beat the floor under full at small transactions: it writes into zeros written ahead, so its fdatasync has no");
+  console.log("file-size change to commit (compare 'floor preallocated'); the floor itself is kept exactly as the issue defines it.");
 }
 if (DURABILITIES.includes("full")) {
 console.log("");
@@ -235,5 +313,12 @@ console.log("");
 const floorMisses = results.filter((r) => r.size >= 100 && r.vsFloor < 0.8);
 const sqliteMisses = results.filter((r) => r.vsSqlite <= 1);
 console.log(`target ≥ 0.8× floor at 100 and 1000 docs/txn: ${floorMisses.length === 0 ? "PASS" : `MISS (${floorMisses.map((r) => `${r.durability}/${r.size}`).join(", ")})`}`);
+for (const r of floorMisses) {
+  const why =
+    r.ceiling < 0.8
+      ? `unreachable by construction: encoding alone costs ${x(1 / r.ceiling - 1).trim()} the floor's time per document (ceiling ${x(r.ceiling).trim()}); asymgen reaches ${x(r.vsFloor / r.ceiling).trim()} of the ceiling`
+      : `reachable (ceiling ${x(r.ceiling).trim()}): asymgen reaches ${x(r.vsFloor / r.ceiling).trim()} of the ceiling`;
+  console.log(`  ${r.durability}/${r.size}: ${x(r.vsFloor).trim()}, ${why}`);
+}
 console.log(`target ahead of better-sqlite3 at every size: ${sqliteMisses.length === 0 ? "PASS" : `MISS (${sqliteMisses.map((r) => `${r.durability}/${r.size}`).join(", ")})`}`);
 console.log(`target generated encoder ≥ 1.5× bson.serialize: ${encode.ratio >= 1.5 ? "PASS" : "MISS"}`);

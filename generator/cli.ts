@@ -72,12 +72,16 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("jwt-key", { type: "string", describe: "Custom JWT key: a key file (PEM for RS256) or the HS256 secret" })
           .option("jwt-algorithm", { choices: ["HS256", "RS256"] as const, describe: "Custom JWT algorithm [default: HS256]" })
           .option("jwt-audience", { type: "string", describe: "The aud custom tokens must carry" })
+          .option("jwt-issuer", { type: "string", describe: "The iss custom tokens must carry" })
           .option("access-token-ttl", { type: "string", describe: "Access token lifetime, e.g. 30m [default: 30m]" })
           .option("refresh-token-ttl", { type: "string", describe: "Refresh token lifetime, e.g. 60d [default: 60d]" })
           .option("secret", { type: "string", describe: "Token signing secret [default: $ASYMGEN_SECRET, else one kept in the store]" })
           .option("max-batch-documents", { type: "number", describe: "Documents per ingest batch before 413" })
           .option("max-batch-bytes", { type: "number", describe: "Bytes per ingest batch before 413" })
           .option("max-in-flight", { type: "number", describe: "Batches processed at once before 503 + Retry-After" })
+          .option("max-in-flight-bytes", { type: "number", describe: "Request body bytes held at once before 503 + Retry-After [default: 64 MiB]" })
+          .option("max-in-flight-per-user", { type: "number", describe: "Batches one user may have in flight before 429 [default: 4]" })
+          .option("body-read-timeout", { type: "string", describe: "Time a client has to send a request body before 408, e.g. 30s [default: 30s]" })
           .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, describe: "Lowest log level printed [default: info]" })
           .option("quiet", { type: "boolean", describe: "Print no logs" })
           // yargs turns "--port abc" into NaN without complaint; a number flag must be a count.
@@ -85,7 +89,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
             if (parsed.port !== undefined && !(Number.isInteger(parsed.port) && parsed.port >= 0 && parsed.port <= 65535)) {
               throw new Error("--port must be an integer from 0 to 65535.");
             }
-            for (const flag of ["max-batch-documents", "max-batch-bytes", "max-in-flight"] as const) {
+            for (const flag of ["max-batch-documents", "max-batch-bytes", "max-in-flight", "max-in-flight-bytes", "max-in-flight-per-user"] as const) {
               const value = parsed[flag];
               if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`--${flag} must be a positive integer.`);
             }
@@ -104,12 +108,16 @@ async function runCli(argv: readonly string[]): Promise<number> {
             jwtKey: parsed["jwt-key"],
             jwtAlgorithm: parsed["jwt-algorithm"],
             jwtAudience: parsed["jwt-audience"],
+            jwtIssuer: parsed["jwt-issuer"],
             accessTokenTtl: parsed["access-token-ttl"],
             refreshTokenTtl: parsed["refresh-token-ttl"],
             secret: parsed.secret,
             maxBatchDocuments: parsed["max-batch-documents"],
             maxBatchBytes: parsed["max-batch-bytes"],
             maxInFlight: parsed["max-in-flight"],
+            maxInFlightBytes: parsed["max-in-flight-bytes"],
+            maxInFlightPerUser: parsed["max-in-flight-per-user"],
+            bodyReadTimeout: parsed["body-read-timeout"],
             logLevel: parsed["log-level"],
             quiet: parsed.quiet,
           }),

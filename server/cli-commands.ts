@@ -12,9 +12,10 @@ import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
 import { createApiKey } from "./auth/auth-service.js";
 import type { JwtAlgorithm } from "./auth/jwt.js";
-import { createIngestServer } from "./create-server.js";
+import { createIngestServer, resolveIngestLimits } from "./create-server.js";
 import { createLogger } from "./logger.js";
 import type { LogLevel } from "./logger.js";
+import type { IngestLimits } from "./routes/ingest-route.js";
 import { defaultStoreUrl, openStore } from "./stores/open-store.js";
 
 /** The flags of `asymgen serve`. */
@@ -35,6 +36,8 @@ export interface ServeArgs {
   jwtAlgorithm?: JwtAlgorithm;
   /** Required `aud` of custom tokens. */
   jwtAudience?: string;
+  /** Required `iss` of custom tokens. */
+  jwtIssuer?: string;
   /** Access token lifetime (`30m`, `2s`, …). */
   accessTokenTtl?: string;
   /** Refresh token lifetime (`60d`; 30 minutes to 180 days). */
@@ -45,6 +48,12 @@ export interface ServeArgs {
   maxBatchBytes?: number;
   /** Batches processed at once before answering 503 + Retry-After. */
   maxInFlight?: number;
+  /** Request body bytes held at once across batches before answering 503 + Retry-After (default 64 MiB). */
+  maxInFlightBytes?: number;
+  /** Batches one user may have in flight before answering 429 + Retry-After (default 4). */
+  maxInFlightPerUser?: number;
+  /** How long a client has to send a body before 408 (`30s`, a duration). */
+  bodyReadTimeout?: string;
   logLevel?: LogLevel;
   /** No logs. */
   quiet?: boolean;
@@ -99,7 +108,7 @@ export function resolveServeSettings(args: ServeArgs): {
   port: number;
   store: string;
   auth: AuthConfig;
-  limits: { maxBatchDocuments?: number; maxBatchBytes?: number; maxInFlightBatches?: number };
+  limits: Partial<IngestLimits>;
   logLevel: LogLevel;
   quiet: boolean;
 } {
@@ -139,6 +148,7 @@ export function resolveServeSettings(args: ServeArgs): {
               algorithm: pick("jwtAlgorithm") ?? "HS256",
               key: readJwtKey(jwtKey),
               ...(pick("jwtAudience") ? { audience: pick("jwtAudience") as string } : {}),
+              ...(pick("jwtIssuer") ? { issuer: pick("jwtIssuer") as string } : {}),
             },
           }
         : {}),
@@ -146,13 +156,25 @@ export function resolveServeSettings(args: ServeArgs): {
   } catch (error) {
     throw new ServeConfigError((error as Error).message);
   }
-  const limits: { maxBatchDocuments?: number; maxBatchBytes?: number; maxInFlightBatches?: number } = {};
-  const maxDocs = pick("maxBatchDocuments");
-  const maxBytes = pick("maxBatchBytes");
-  const maxInFlight = pick("maxInFlight");
-  if (maxDocs !== undefined) limits.maxBatchDocuments = Number(maxDocs);
-  if (maxBytes !== undefined) limits.maxBatchBytes = Number(maxBytes);
-  if (maxInFlight !== undefined) limits.maxInFlightBatches = Number(maxInFlight);
+  const limits: Partial<IngestLimits> = {};
+  const numeric: [keyof ServeArgs, keyof IngestLimits][] = [
+    ["maxBatchDocuments", "maxBatchDocuments"],
+    ["maxBatchBytes", "maxBatchBytes"],
+    ["maxInFlight", "maxInFlightBatches"],
+    ["maxInFlightBytes", "maxInFlightBytes"],
+    ["maxInFlightPerUser", "maxInFlightPerUser"],
+  ];
+  for (const [arg, limit] of numeric) {
+    const value = pick(arg);
+    if (value !== undefined) limits[limit] = Number(value);
+  }
+  const bodyReadTimeout = pick("bodyReadTimeout");
+  try {
+    if (bodyReadTimeout !== undefined) limits.bodyReadTimeoutMs = parseDuration(String(bodyReadTimeout));
+    resolveIngestLimits(limits);
+  } catch (error) {
+    throw new ServeConfigError((error as Error).message);
+  }
   return {
     schema,
     schemaPath: path.resolve(schemaPath),

@@ -16,7 +16,7 @@ import { createLogger, quietLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
 import { handleProviderRoute, handleSessionRoute } from "./routes/auth-routes.js";
 import { createIngestRoute } from "./routes/ingest-route.js";
-import type { IngestLimits } from "./routes/ingest-route.js";
+import type { IngestLimits, IngestTestHooks } from "./routes/ingest-route.js";
 import { openStore } from "./stores/open-store.js";
 import type { IngestStore } from "./stores/store.js";
 import { compileBsonScanners } from "./validate/compile-bson-scanners.js";
@@ -46,11 +46,12 @@ export interface IngestServerOptions {
   /** Log nothing (tests). */
   quiet?: boolean;
   /**
-   * TEST-ONLY crash injection for the fault tests. Default: read from the environment,
-   * `ASYMGEN_FAULT_CRASH=before-commit|after-commit` and `ASYMGEN_FAULT_CRASH_AFTER=N`.
+   * TEST-ONLY crash injection for the fault tests. Default: read from the environment
+   * (`ASYMGEN_FAULT_CRASH=before-commit|after-commit`, `ASYMGEN_FAULT_CRASH_AFTER=N`), and only
+   * when `ASYMGEN_ENABLE_TEST_HOOKS=1` is set too, so a stray variable cannot crash production.
    */
   fault?: CrashFault | null;
-  /** TEST-ONLY pause before each commit (default: env `ASYMGEN_TEST_COMMIT_DELAY_MS`), for the shutdown test. */
+  /** TEST-ONLY pause before each commit (default: env `ASYMGEN_TEST_COMMIT_DELAY_MS`, under the same switch). */
   testCommitDelayMs?: number;
   /** How long `close()` waits for in-flight requests before cutting connections (default 30 s). */
   shutdownTimeoutMs?: number;
@@ -68,12 +69,47 @@ export interface IngestServer {
 
 const apiPrefix = "/api/client/v2.0";
 
-/** Reads the test-only crash fault from the environment. */
+/** Default limits of the ingest route (the protocol's batch caps plus the server's memory bounds). */
+export const defaultServerLimits: IngestLimits = {
+  ...defaultIngestLimits,
+  maxInFlightBatches: 64,
+  maxInFlightBytes: 64 * 1024 * 1024,
+  maxInFlightPerUser: 4,
+  bodyReadTimeoutMs: 30_000,
+};
+
+/** Resolves partial limits over the defaults; throws on limits that cannot work together. */
+export function resolveIngestLimits(partial: Partial<IngestLimits> = {}): IngestLimits {
+  const limits: IngestLimits = { ...defaultServerLimits, ...partial };
+  // Raising the batch cap alone raises the default budget with it: one maximal batch must fit.
+  if (partial.maxInFlightBytes === undefined) limits.maxInFlightBytes = Math.max(limits.maxInFlightBytes, limits.maxBatchBytes);
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(Number.isInteger(value) && value > 0)) throw new Error(`limits: ${name} must be a positive integer (got ${value})`);
+  }
+  if (limits.maxInFlightBytes < limits.maxBatchBytes)
+    throw new Error(`limits: maxInFlightBytes (${limits.maxInFlightBytes}) must be at least maxBatchBytes (${limits.maxBatchBytes})`);
+  return limits;
+}
+
+/** Whether the test-only hooks may be read from the environment: only with `ASYMGEN_ENABLE_TEST_HOOKS=1`. */
+export function testHooksEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env["ASYMGEN_ENABLE_TEST_HOOKS"] === "1";
+}
+
+/** Reads the test-only crash fault from the environment (null unless the test hooks are enabled). */
 export function readCrashFaultFromEnv(env: NodeJS.ProcessEnv = process.env): CrashFault | null {
+  if (!testHooksEnabled(env)) return null;
   const point = env["ASYMGEN_FAULT_CRASH"];
   if (point !== "before-commit" && point !== "after-commit") return null;
   const afterBatches = Number(env["ASYMGEN_FAULT_CRASH_AFTER"] ?? "1");
   return { point, afterBatches: Number.isInteger(afterBatches) && afterBatches > 0 ? afterBatches : 1 };
+}
+
+/** Reads the test-only commit delay from the environment (0 unless the test hooks are enabled). */
+export function readCommitDelayFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  if (!testHooksEnabled(env)) return 0;
+  const delay = Number(env["ASYMGEN_TEST_COMMIT_DELAY_MS"]);
+  return Number.isFinite(delay) && delay > 0 ? delay : 0;
 }
 
 /** Throws when the schema cannot be served (asymmetric models need a primary key persisted as `_id`). */
@@ -92,6 +128,7 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
 export async function createIngestServer(options: IngestServerOptions): Promise<IngestServer> {
   const logger = options.quiet ? quietLogger : (options.logger ?? createLogger());
   const models = checkServableSchema(options.schema);
+  const limits = resolveIngestLimits(options.limits);
   const validators = compileBsonScanners(options.schema);
   const ownsStore = typeof options.store !== "object";
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
@@ -102,16 +139,12 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
         ? (options.auth as AuthConfig)
         : resolveAuthConfig(options.auth as Parameters<typeof resolveAuthConfig>[0]);
     const auth = await createAuthService(store, authConfig, options.appId);
-    const limits: IngestLimits = { ...defaultIngestLimits, maxInFlightBatches: 64, ...options.limits };
-    const ingest = createIngestRoute({
-      store,
-      auth,
-      validators,
-      limits,
-      logger,
+    const testHooks: IngestTestHooks = {
       fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
-      commitDelayMs: options.testCommitDelayMs ?? (Number(process.env["ASYMGEN_TEST_COMMIT_DELAY_MS"]) || 0),
-    });
+      commitDelayMs: options.testCommitDelayMs ?? readCommitDelayFromEnv(),
+    };
+    if (testHooks.fault || testHooks.commitDelayMs > 0) logger.log("warn", "TEST HOOKS ENABLED: do not use this server in production", { ...testHooks });
+    const ingest = createIngestRoute({ store, auth, validators, limits, logger, testHooks });
     const appPrefix = `${apiPrefix}/app/`;
     let draining = false;
     let active = 0;

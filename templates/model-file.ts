@@ -18,13 +18,17 @@ const {
   indexPath,
   invalid,
   invalidKey,
+  isArray,
   isDictionaryKey,
   isObject,
   isPlainObject,
+  isSet,
   keyBytes,
   keyPath,
+  keysOf,
   MIXED_EXPECTED,
   putMixed,
+  uniqueValues,
 } = rt;
 const { BsonWriter, CanonicalObjectSchema, GeneratedModelClass } = ty;
 const { startDocument, endDocument, openArray, openObject, putDocumentHeader, putNull } = wm;
@@ -33,7 +37,6 @@ const { startDocument, endDocument, openArray, openObject, putDocumentHeader, pu
 export function printModelFile(view: FileView): string {
   const parts: string[] = [view.header, ...view.imports.map(printImport)];
   let text = `${parts.join("\n")}\n`;
-  if (view.notes.length > 0) text += `\n${view.notes.map((note) => `// ${note}`).join("\n")}\n`;
   if (view.keyConstants.length > 0) {
     text += `\n${view.keyConstants.map((key) => `const ${key.name} = ${keyBytes}(${key.literal});`).join("\n")}\n`;
   }
@@ -117,11 +120,11 @@ function printStep(step: EncodeStepView): string {
       return `${text}${printSingle(step, "    ")}  }\n`;
     case "list":
     case "set": {
-      const check = step.shape === "list" ? `!Array.isArray(${step.local})` : `!(${step.local} instanceof Set)`;
+      const check = `!${step.shape === "list" ? isArray : isSet}(${step.local})`;
       text += `  if (${check}) {\n    throw ${invalid}(${step.path}, ${step.containerExpected});\n  }\n`;
       text += `  const ${step.container} = w.${openArray}(${step.key});\n`;
       text += `  let ${step.counter} = 0;\n`;
-      text += `  for (const item of ${step.local}) {\n`;
+      text += `  for (const item of ${step.unique ? `${uniqueValues}(${step.local})` : step.local}) {\n`;
       const at = {
         key: `${indexKey}(${step.counter})`,
         errorPath: `${indexPath}(${step.path}, ${step.counter})`,
@@ -134,7 +137,7 @@ function printStep(step: EncodeStepView): string {
     case "dictionary": {
       text += `  if (!${isPlainObject}(${step.local})) {\n    throw ${invalid}(${step.path}, ${step.containerExpected});\n  }\n`;
       text += `  const ${step.container} = w.${openObject}(${step.key});\n`;
-      text += `  for (const k of Object.keys(${step.local})) {\n`;
+      text += `  for (const k of ${keysOf}(${step.local})) {\n`;
       text += `    if (!${isDictionaryKey}(k)) {\n      throw ${invalidKey}(${step.path}, k);\n    }\n`;
       text += `    const item = ${step.local}[k];\n`;
       text += printElement(step, { key: "k", errorPath: `${keyPath}(${step.path}, k)`, rethrow: `${atKey}(e, ${step.path}, k)` }, "    ");
@@ -150,7 +153,7 @@ function printSingle(step: EncodeStepView, indent: string): string {
   const i2 = `${indent}  `;
   switch (value.kind) {
     case "check":
-      return `${indent}if (${fill(value.invalidWhen, local)}) {\n${i2}throw ${invalid}(${path}, ${value.expected});\n${indent}}\n${indent}w.${value.put}(${key}, ${local});\n`;
+      return `${indent}if (${fill(value.invalidWhen, local)}) {\n${i2}throw ${invalid}(${path}, ${value.expected});\n${indent}}\n${indent}w.${value.put}(${key}, ${fill(value.argument, local)});\n`;
     case "embedded":
       return (
         `${indent}if (!${isObject}(${local})) {\n${i2}throw ${invalid}(${path}, ${step.objectExpected});\n${indent}}\n` +
@@ -169,7 +172,7 @@ function printElement(step: EncodeStepView, at: { key: string; errorPath: string
   const nullBranch = step.elementNullable ? `${indent}if (item === null || item === undefined) {\n${i2}w.${putNull}(${at.key});\n${indent}} else ` : indent;
   switch (value.kind) {
     case "check":
-      return `${nullBranch}if (${fill(value.invalidWhen, "item")}) {\n${i2}throw ${invalid}(${at.errorPath}, ${value.expected});\n${indent}} else {\n${i2}w.${value.put}(${at.key}, item);\n${indent}}\n`;
+      return `${nullBranch}if (${fill(value.invalidWhen, "item")}) {\n${i2}throw ${invalid}(${at.errorPath}, ${value.expected});\n${indent}} else {\n${i2}w.${value.put}(${at.key}, ${fill(value.argument, "item")});\n${indent}}\n`;
     case "mixed":
       return `${indent}if (!${putMixed}(w, ${at.key}, item)) {\n${i2}throw ${invalid}(${at.errorPath}, ${MIXED_EXPECTED});\n${indent}}\n`;
     case "embedded":

@@ -11,13 +11,14 @@ import { analyzeDefault } from "./analyze-default.js";
 import { analyzeTypeNode, inferTypeFromInitializer } from "./analyze-type.js";
 import { readClassHeader, readDecorators, spanOfClassName, type ClassHeader } from "./read-decorators.js";
 import { readDocs } from "./read-docs.js";
+import { reportUnresolvedAsymgen } from "./report-unresolved-asymgen.js";
 import { createSourceSpan } from "./source-span.js";
 
 /** The ModelInfo of `node`, or `undefined` when no decorator on it resolves to `RealmModel`. */
 export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, file: ts.SourceFile): ModelInfo | undefined {
   const header = readClassHeader(state, node, true);
   if (header === undefined) {
-    reportStrayPropertyDecorators(state, node, file);
+    if (!reportUnresolvedAsymgen(state, node, file)) reportStrayPropertyDecorators(state, node, file);
     return undefined;
   }
   const model: ModelInfo = {
@@ -55,7 +56,10 @@ export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, fi
       reportPrivateField(state, member.name, file, model, inModel);
       continue;
     }
-    if (!ts.isIdentifier(member.name) && !ts.isStringLiteral(member.name)) continue;
+    if (!ts.isIdentifier(member.name) && !ts.isStringLiteral(member.name)) {
+      reportUnsupportedPropertyName(state, member.name, file, inModel);
+      continue;
+    }
     model.properties.push(analyzeProperty(state, member, member.name, file, inModel));
   }
   return model;
@@ -93,7 +97,7 @@ function analyzeProperty(
   };
   const mapTo = decorators.find((d) => d.info.name === "MapTo")?.info.argument;
   if (mapTo !== undefined) property.mapTo = mapTo;
-  if (node.initializer !== undefined) property.default = analyzeDefault(node.initializer, file);
+  if (node.initializer !== undefined) property.default = analyzeDefault(state, node.initializer, file, name.text, inModel);
   const docs = readDocs(node, file);
   if (docs !== undefined) property.docs = docs;
   return property;
@@ -145,6 +149,19 @@ function reportStaticField(state: AnalyzerState, node: ts.PropertyDeclaration, f
       span,
       related: [inModel],
       hint: `remove "static" to persist it, or move it out of the model class`,
+    }),
+  );
+}
+
+/** A computed (`[key]`) or numeric (`0`) property name: the generator needs a name it knows at generate time. */
+function reportUnsupportedPropertyName(state: AnalyzerState, name: ts.PropertyName, file: ts.SourceFile, inModel: RelatedSpan): void {
+  const text = name.getText(file);
+  state.diagnostics.push(
+    createDiagnostic("unsupportedPropertyName", {
+      message: `Property ${text} has a ${ts.isComputedPropertyName(name) ? "computed" : "numeric"} name; a persisted property needs an identifier or string literal name, so it is not persisted.`,
+      span: createSourceSpan(name, file),
+      related: [inModel],
+      hint: ts.isComputedPropertyName(name) ? `name the property with an identifier, and persist it under another name with @MapTo("…") if needed` : `use an identifier or a quoted name ("${text}"), or mark it @Ignored() after moving it out of the model`,
     }),
   );
 }

@@ -8,8 +8,9 @@ import { ts } from "ts-morph";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelInfo, ProjectInfo, SourceFileInfo, TypeInfo } from "../model/model-info.js";
-import { createAnalyzerState, type AnalyzeContext } from "./analyze-context.js";
+import { createAnalyzerState, type AnalyzeContext, type AnalyzerState } from "./analyze-context.js";
 import { analyzeModel } from "./analyze-model.js";
+import { createSourceSpanAt } from "./source-span.js";
 
 export type { AnalyzeContext } from "./analyze-context.js";
 
@@ -20,6 +21,12 @@ export function analyzeSourceFiles(files: SourceFile[], context: AnalyzeContext)
   for (const file of files) {
     const node = state.program.getSourceFile(file.getFilePath()) ?? file.compilerNode;
     const models: ModelInfo[] = [];
+    // A file that does not parse is analysed no further: TypeScript's recovery turns a broken
+    // line into other, misleading facts (a missing type, a stray expression).
+    if (reportSyntaxErrors(state, node)) {
+      infos.push({ file: node.fileName, models });
+      continue;
+    }
     for (const statement of node.statements) {
       if (!ts.isClassDeclaration(statement) || !hasDecorators(statement)) continue;
       const model = analyzeModel(state, statement, node);
@@ -30,6 +37,22 @@ export function analyzeSourceFiles(files: SourceFile[], context: AnalyzeContext)
   const inputs = new Set(context.inputFiles ?? infos.map((info) => info.file));
   for (const info of infos) for (const model of info.models) reportLinksOutsideInputs(model, inputs, state.diagnostics);
   return { project: { files: infos }, diagnostics: state.diagnostics };
+}
+
+/** Reports `file`'s syntax errors as TypeScript words them; true when there is one. */
+function reportSyntaxErrors(state: AnalyzerState, file: ts.SourceFile): boolean {
+  const errors = state.program.getSyntacticDiagnostics(file);
+  for (const error of errors) {
+    const start = error.start ?? 0;
+    state.diagnostics.push(
+      createDiagnostic("syntaxError", {
+        message: `${ts.flattenDiagnosticMessageText(error.messageText, " ")} (TS${error.code})`,
+        span: createSourceSpanAt(file, start, start + (error.length ?? 0)),
+        hint: "fix the syntax; asymgen skips this file until it parses",
+      }),
+    );
+  }
+  return errors.length > 0;
 }
 
 /** Whether the class or one of its members is decorated (the syntax-only test before any symbol lookup). */

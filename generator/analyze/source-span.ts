@@ -6,8 +6,11 @@ import type { SourceSpan } from "../model/model-info.js";
 
 /** The span of `node` (from its first token, trivia excluded) in `file`. */
 export function createSourceSpan(node: ts.Node, file: ts.SourceFile): SourceSpan {
-  const start = node.getStart(file);
-  const end = node.getEnd();
+  return createSourceSpanAt(file, node.getStart(file), node.getEnd());
+}
+
+/** The span from offset `start` to `end` in `file` (for positions that are not nodes: a syntax error). */
+export function createSourceSpanAt(file: ts.SourceFile, start: number, end: number): SourceSpan {
   const from = file.getLineAndCharacterOfPosition(start);
   const to = file.getLineAndCharacterOfPosition(end);
   return {

@@ -21,8 +21,13 @@ export interface GenerateOptions {
   cwd?: string;
   /** Compiler options laid over the tsconfig's (or over the defaults when there is none). */
   compilerOptions?: CompilerOptions;
-  /** Where the renderer may keep its format cache across runs. */
+  /** Where the format cache and the up-to-date manifest live; default node_modules/.cache/asymgen. */
   cacheDir?: string;
+  /**
+   * Skip the up-to-date check of `generate()` and always analyse everything (the check answers
+   * from a manifest of the last successful run when no recorded file changed).
+   */
+  force?: boolean;
   /** Receives one human-readable line per notable step (watch mode prints them). */
   log?: (line: string) => void;
   /** Receives progress of long phases, for a progress line on a terminal. */
@@ -79,5 +84,7 @@ export interface GenerateResult {
   files: number;
   /** Source files this run analysed (all of them on a full run, the touched ones on an update). */
   analyzed: number;
+  /** True when the up-to-date manifest proved nothing changed and no program was built. */
+  upToDate: boolean;
   timings: GenerateTimings;
 }

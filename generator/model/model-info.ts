@@ -80,10 +80,32 @@ export interface UnsupportedTypeInfo extends TypeInfoBase {
   reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "interface" | "objectLiteral" | "enum" | "other" | "unresolved" | "missing";
 }
 
-/** A field initializer: a literal becomes `default: value`, anything else `default: () => expr`. */
+/**
+ * A field initializer: a literal becomes `default: value`, anything else `default: () => expr`.
+ * A bigint literal (`10n`) keeps its exact value as decimal digits (the IR stays JSON data).
+ */
 export type DefaultInfo =
   | { kind: "literal"; value: string | number | boolean | null; text: string }
-  | { kind: "expression"; text: string };
+  | { kind: "bigint"; value: string; text: string }
+  | {
+      kind: "expression";
+      text: string;
+      imports: DefaultImportInfo[];
+      /** The value of a constant arithmetic expression of number literals (`2 ** 53`), for rules to check. */
+      constantValue?: number;
+    };
+
+/** A name a computed default reads, and how the generated file imports it (resolved by symbol). */
+export interface DefaultImportInfo {
+  /** The module specifier as the model file imports it; absent: the model file itself exports the name. */
+  from?: string;
+  /** The exported name imported (`default` for a default import, `*` for a namespace import). */
+  imported: string;
+  /** The name the expression uses. */
+  local: string;
+  /** Only used in type positions (`new Set<Unit>()`): an `import type` suffices. */
+  typeOnly: boolean;
+}
 
 /** One decorator as written on a class or property. */
 export interface DecoratorInfo {

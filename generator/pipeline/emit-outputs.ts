@@ -14,6 +14,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { buildCanonicalSchemas, renderModelFile, type RenderFileOptions } from "../render/index.js";
 import { removeStaleOutput, writeOutput } from "../write/write-output.js";
+import type { EmittedOutput } from "./record-up-to-date.js";
 
 /** One input whose output is to be brought up to date. */
 export interface PendingOutput {
@@ -43,20 +44,23 @@ export interface EmitResult {
   result: { written: string[]; unchanged: string[]; removed: string[]; stale: string[]; outputs: OutputReport[] };
   /** Files that could not be written (permissions, a folder in the way). */
   diagnostics: Diagnostic[];
+  /** Every generated file and the schema file with the text the run wants on disk (for the up-to-date manifest). */
+  emitted: EmittedOutput[];
 }
 
 /** Renders and writes the pending outputs, the removals and the schema file. */
 export async function emitOutputs(request: EmitRequest): Promise<EmitResult> {
   const renderStarted = performance.now();
-  const rendered: { pending: PendingOutput & { info: SourceFileInfo }; text: string; ms: number }[] = [];
+  const rendered: { pending: PendingOutput & { info: SourceFileInfo }; text: string; ms: number; prettierOptions: PrettierOptions | null }[] = [];
   const withModels = request.files.filter((pending): pending is PendingOutput & { info: SourceFileInfo } => pending.info !== undefined);
   for (const [index, pending] of withModels.entries()) {
     const started = performance.now();
     request.onProgress?.({ phase: "render", done: index, total: withModels.length });
-    const options: RenderFileOptions = { sourceFile: pending.file, outFile: pending.outFile, prettierOptions: await loadPrettierOptions(pending.outFile) };
+    const prettierOptions = await loadPrettierOptions(pending.outFile);
+    const options: RenderFileOptions = { sourceFile: pending.file, outFile: pending.outFile, prettierOptions };
     if (request.cacheDir !== undefined) options.cacheDir = request.cacheDir;
     const text = await renderModelFile(pending.info, request.projectInfo, options);
-    rendered.push({ pending, text, ms: performance.now() - started });
+    rendered.push({ pending, text, ms: performance.now() - started, prettierOptions });
   }
   const schemaText = request.schemaOut === undefined ? undefined : `${JSON.stringify(buildCanonicalSchemas(request.projectInfo), null, 2)}\n`;
   request.timings.render = performance.now() - renderStarted;
@@ -116,7 +120,9 @@ export async function emitOutputs(request: EmitRequest): Promise<EmitResult> {
   request.timings.write = performance.now() - writeStarted;
   result.outputs.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const list of [result.written, result.unchanged, result.removed, result.stale]) list.sort();
-  return { result, diagnostics };
+  const emitted: EmittedOutput[] = rendered.map(({ pending, text, prettierOptions }) => ({ file: pending.outFile, source: pending.file, text, prettierOptions }));
+  if (request.schemaOut !== undefined && schemaText !== undefined) emitted.push({ file: request.schemaOut, text: schemaText });
+  return { result, diagnostics, emitted };
 }
 
 /** The user's prettier configuration for `outFile`, or null (the renderer's defaults) when none. */

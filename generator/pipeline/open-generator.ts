@@ -4,12 +4,13 @@
  * they touch. `generate()` is one `run()` of a session; watch mode and the benchmark keep one open.
  */
 import { existsSync, statSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { clearConfigCache } from "prettier";
 import { FileSystemRefreshResult, Project } from "ts-morph";
 import { analyzeSourceFiles } from "../analyze/analyze-source-files.js";
+import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
+import { reduceCompilerEnvironment } from "../config/reduce-compiler-environment.js";
 import { resolveProjectSetup, type ProjectSetup, type ProjectSetupOptions } from "../config/resolve-project-setup.js";
 import type { GenerateOptions, GenerateResult, GenerateTimings } from "../config/generate-options.js";
 import { sortDiagnostics } from "../diagnostics/create-diagnostic.js";
@@ -20,8 +21,11 @@ import { mayDeclareModels } from "../discover/may-declare-models.js";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { validateProject } from "../validate/validate-project.js";
 import { findCommonDir, resolveOutputPath, type OutputLayout } from "../write/output-path.js";
+import { computeRunIdentity } from "./compute-run-identity.js";
 import { emitOutputs } from "./emit-outputs.js";
 import { findImporters, findLinkingFiles } from "./find-affected-files.js";
+import { recordUpToDate, type EmittedOutput } from "./record-up-to-date.js";
+import { resolveManifestPath } from "./up-to-date-manifest.js";
 
 /** A generator kept open between runs (watch mode, the benchmark, editor integrations). */
 export interface GeneratorSession {
@@ -57,6 +61,10 @@ interface LoadedProject {
   pending: Set<string>;
   /** Deleted inputs whose outputs still have to be removed (kept across failing runs). */
   pendingRemovals: Set<string>;
+  /** What the last successful emit left on disk (for the up-to-date manifest). */
+  lastEmitted?: EmittedOutput[];
+  /** Whether the project runs in the lean compiler environment (see reduce-compiler-environment.ts). */
+  lean: boolean;
 }
 
 /** Opens a generator session over `options` (nothing is read until `run()` or `update()`). */
@@ -64,6 +72,10 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   let loaded: LoadedProject | undefined;
   let closed = false;
+  // Runs start in the lean environment (no DOM lib, no automatic @types) and switch to the
+  // user's full one, for the rest of the session, the first time a run reports an error: see
+  // config/reduce-compiler-environment.ts for why a run without errors is the same either way.
+  let fullEnvironment = false;
   // Runs never overlap: a watcher may ask for an update while the previous one is rendering.
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -84,6 +96,8 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   async function runAll(): Promise<GenerateResult> {
     const timings = createTimings();
     const started = performance.now();
+    // Wall clock before any file is read: the manifest's reference for "changed since".
+    const startedAt = Date.now();
     loaded = undefined;
     // Prettier caches the configs it found per folder; a full run must see an edited .prettierrc.
     await clearConfigCache();
@@ -93,7 +107,8 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       return failedResult(setupResult.diagnostics, timings, started);
     }
     options.onProgress?.({ phase: "discover", done: 0, total: 1 });
-    const project = new Project({ compilerOptions: setupResult.setup.compilerOptions, skipAddingFilesFromTsConfig: true });
+    const lean = fullEnvironment ? undefined : reduceCompilerEnvironment(setupResult.setup.compilerOptions);
+    const project = new Project({ compilerOptions: lean ?? setupResult.setup.compilerOptions, skipAddingFilesFromTsConfig: true });
     const discovered = discoverInputs(project, setupResult.setup, options.paths);
     timings.discover = performance.now() - started;
     if (discovered.diagnostics.some((diagnostic) => diagnostic.severity === "error") && discovered.files.length === 0) {
@@ -111,10 +126,33 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       runDiagnostics: discovered.diagnostics,
       pending: new Set(discovered.files),
       pendingRemovals: new Set(),
+      lean: lean !== undefined,
     };
     analyzeInto(state, discovered.files, timings);
     loaded = state;
-    return finish(state, new Set(discovered.files), timings, started);
+    const result = await finish(state, new Set(discovered.files), timings, started);
+    if (lean !== undefined && hasErrors(result)) {
+      fullEnvironment = true;
+      return runAll();
+    }
+    if (result.ok && options.check !== true && state.lastEmitted !== undefined && discovered.diagnostics.length === 0) {
+      const recordStarted = performance.now();
+      const { location, identity } = computeRunIdentity(cwd, options, state.setup, discovered.files);
+      recordUpToDate({
+        manifestFile: resolveManifestPath(options.cacheDir ?? resolveDefaultCacheDir(cwd), location),
+        identity,
+        startedAt,
+        program: project.getProgram().compilerObject,
+        outputs: state.lastEmitted,
+        guardedOutputs: discovered.files.filter((file) => state.analyses.get(file)?.info === undefined).map((file) => resolveOutputPath(file, layout)),
+        diagnostics: result.diagnostics,
+        models: result.models,
+        inputs: result.files,
+      });
+      timings.write += performance.now() - recordStarted;
+      timings.total = performance.now() - started;
+    }
+    return result;
   }
 
   async function updateSome(changedPaths: readonly string[]): Promise<GenerateResult> {
@@ -153,7 +191,12 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     timings.discover = performance.now() - started;
     analyzeInto(state, affected, timings);
     for (const file of affected) state.pending.add(file);
-    return finish(state, new Set(affected), timings, started);
+    const result = await finish(state, new Set(affected), timings, started);
+    if (state.lean && hasErrors(result)) {
+      fullEnvironment = true;
+      return runAll();
+    }
+    return result;
   }
 
   /** Analyses `files` and replaces their cached results. */
@@ -195,7 +238,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const base = { diagnostics, models, files: state.inputs.size, analyzed: analysedNow.size };
     if (diagnostics.some((diagnostic) => diagnostic.severity === "error")) {
       timings.total = performance.now() - started;
-      return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], ...base, timings };
+      return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], ...base, upToDate: false, timings };
     }
     const pending = [...state.pending].sort();
     const emitted = await emitOutputs({
@@ -204,7 +247,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       removedFiles: [...state.pendingRemovals].sort().map((file) => resolveOutputPath(file, state.layout)),
       schemaOut: options.schemaOut === undefined ? undefined : path.resolve(cwd, options.schemaOut),
       check: options.check === true,
-      cacheDir: options.cacheDir ?? defaultCacheDir(cwd),
+      cacheDir: options.cacheDir ?? resolveDefaultCacheDir(cwd),
       timings,
       onProgress: options.onProgress,
       log: options.log,
@@ -212,14 +255,15 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     });
     if (emitted.diagnostics.length > 0) {
       timings.total = performance.now() - started;
-      return { ok: false, ...emitted.result, ...base, diagnostics: sortDiagnostics([...diagnostics, ...emitted.diagnostics]), timings };
+      return { ok: false, ...emitted.result, ...base, diagnostics: sortDiagnostics([...diagnostics, ...emitted.diagnostics]), upToDate: false, timings };
     }
+    state.lastEmitted = emitted.emitted;
     if (options.check !== true) {
       state.pending.clear();
       state.pendingRemovals.clear();
     }
     timings.total = performance.now() - started;
-    return { ok: emitted.result.stale.length === 0, ...emitted.result, ...base, timings };
+    return { ok: emitted.result.stale.length === 0, ...emitted.result, ...base, upToDate: false, timings };
   }
 
   function isNewInput(state: LoadedProject, file: string): boolean {
@@ -235,7 +279,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
 
   function failedResult(diagnostics: Diagnostic[], timings: GenerateTimings, started: number): GenerateResult {
     timings.total = performance.now() - started;
-    return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], diagnostics: sortDiagnostics(diagnostics), models: 0, files: 0, analyzed: 0, timings };
+    return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], diagnostics: sortDiagnostics(diagnostics), models: 0, files: 0, analyzed: 0, upToDate: false, timings };
   }
 
   return {
@@ -276,19 +320,14 @@ function buildProjectInfo(state: LoadedProject): ProjectInfo {
   return { files };
 }
 
-/**
- * Where the format cache lives unless told: the usual `node_modules/.cache/<tool>` of the project,
- * or, in a folder without node_modules, a shared folder under the OS temp dir (the cache is
- * content-addressed, so sharing it is safe).
- */
-function defaultCacheDir(cwd: string): string {
-  return existsSync(path.join(cwd, "node_modules")) ? path.join(cwd, "node_modules", ".cache", "asymgen") : path.join(os.tmpdir(), "asymgen-format-cache");
-}
-
 /** A tsconfig, package.json or prettier config change can alter every output. */
 function isConfigurationFile(file: string): boolean {
   const name = path.basename(file);
   return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\.|^\.editorconfig$/.test(name);
+}
+
+function hasErrors(result: GenerateResult): boolean {
+  return result.diagnostics.some((diagnostic) => diagnostic.severity === "error");
 }
 
 function createTimings(): GenerateTimings {

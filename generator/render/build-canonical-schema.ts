@@ -10,7 +10,11 @@ import { persistedModelName, persistedPropertyName, type ModelInfo, type Project
 import { resolveLinkOrThrow } from "./resolve-link.js";
 
 /** How a default appears: its literal value, or the source of an expression (rendered `() => expr`). */
-export type SchemaDefault = { kind: "literal"; value: string | number | boolean | null } | { kind: "expression"; text: string };
+export type SchemaDefault =
+  | { kind: "literal"; value: string | number | boolean | null }
+  /** A bigint literal (`10n`), as decimal digits. */
+  | { kind: "bigint"; value: string }
+  | { kind: "expression"; text: string };
 
 /** One property of the canonical schema, with the default kept symbolic for rendering. */
 export interface SchemaPropertyView {
@@ -52,7 +56,8 @@ export function buildPropertySchema(property: PropertyInfo, project: ProjectInfo
   schema.indexed = property.primaryKey || property.indexed;
   schema.mapTo = persistedPropertyName(property);
   if (property.default !== undefined) {
-    schema.default = property.default.kind === "literal" ? { kind: "literal", value: property.default.value } : { kind: "expression", text: property.default.text };
+    const fallback = property.default;
+    schema.default = fallback.kind === "expression" ? { kind: "expression", text: fallback.text } : fallback.kind === "bigint" ? { kind: "bigint", value: fallback.value } : { kind: "literal", value: fallback.value };
   }
   return schema;
 }
@@ -107,6 +112,9 @@ export function buildCanonicalSchema(model: ModelInfo, project: ProjectInfo): Ca
       mapTo: property.mapTo,
     };
     if (property.default?.kind === "literal") canonical.default = property.default.value;
+    // JSON has no bigint: a bigint default that a number holds exactly is written as that number;
+    // a larger one is left out, like a computed default.
+    if (property.default?.kind === "bigint" && Number.isSafeInteger(Number(property.default.value))) canonical.default = Number(property.default.value);
     properties[property.name] = canonical;
   }
   return {

@@ -13,7 +13,7 @@ export interface ImportView {
   multiline: boolean;
 }
 
-/** A module-level pre-encoded key: `const K_deviceId = keyBytes("deviceId");`. */
+/** A module-level pre-encoded key: `const $k_deviceId = keyBytes("deviceId");`. */
 export interface KeyConstantView {
   name: string;
   /** The persisted name as a string literal. */
@@ -35,8 +35,8 @@ export interface MemberView {
 
 /** How one value (a property, or a collection's element) is checked and written. */
 export type ValueView =
-  /** `invalidWhen` holds `$` where the value goes; `put` is a BsonWriter method. */
-  | { kind: "check"; invalidWhen: string; expected: string; put: string }
+  /** `invalidWhen` and `argument` hold `$` where the value goes; `put` is a BsonWriter method. */
+  | { kind: "check"; invalidWhen: string; expected: string; put: string; argument: string }
   | { kind: "mixed" }
   | { kind: "embedded"; encoder: string };
 
@@ -59,6 +59,8 @@ export interface EncodeStepView {
   value: ValueView;
   /** For collections: null elements are allowed (written as null). */
   elementNullable: boolean;
+  /** For sets of values JS compares by identity (ObjectId, Date…): iterate equal values once. */
+  unique: boolean;
   /** What the container must be, as a string literal (`"an array"`, `"a Set"`, `"a plain object"`). */
   containerExpected: string;
   /** `"an object"` as a string literal, for embedded values. */
@@ -90,8 +92,6 @@ export interface ModelView {
 export interface FileView {
   header: string;
   imports: ImportView[];
-  /** Comment lines after the imports (things the generator could not do, said plainly). */
-  notes: string[];
   keyConstants: KeyConstantView[];
   models: ModelView[];
   /**

@@ -2,12 +2,11 @@
  * render/: from the IR to the final text of `X.realm.ts`, and the canonical schemas for
  * `--schema-out`. The view model decides, templates/ prints, format-output.ts formats.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
 import type { Options as PrettierOptions } from "prettier";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { printModelFile } from "../../templates/model-file.js";
+import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
 import { buildCanonicalSchema } from "./build-canonical-schema.js";
 import { buildFileView } from "./build-file-view.js";
 import { formatOutput, printWidthOf, quoteOf, type FormatOutcome } from "./format-output.js";
@@ -20,7 +19,7 @@ export interface RenderFileOptions {
   outFile: string;
   /** The user's resolved prettier options; they win over the defaults. */
   prettierOptions?: PrettierOptions | null;
-  /** The format cache folder (default `node_modules/.cache/asymgen` under the working directory, if it has a node_modules). */
+  /** The format cache folder (default: `resolveDefaultCacheDir` of the working directory). */
   cacheDir?: string;
 }
 
@@ -33,16 +32,9 @@ export async function renderModelFile(file: SourceFileInfo, project: ProjectInfo
 export async function renderModelFileDetailed(file: SourceFileInfo, project: ProjectInfo, options: RenderFileOptions): Promise<{ text: string; outcome: FormatOutcome; untrusted: string[] }> {
   const view = buildFileView(file, project, { sourceFile: options.sourceFile, outFile: options.outFile, printWidth: printWidthOf(options.prettierOptions), quote: quoteOf(options.prettierOptions) });
   const text = printModelFile(view);
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cacheDir = options.cacheDir ?? resolveDefaultCacheDir(process.cwd());
   const formatted = await formatOutput(text, view.untrusted, { prettierOptions: options.prettierOptions, cacheDir, filepath: options.outFile });
   return { text: formatted.text, outcome: formatted.outcome, untrusted: view.untrusted };
-}
-
-/** `node_modules/.cache/asymgen` (the convention babel, eslint and others share), when there is a node_modules. */
-function defaultCacheDir(): string | undefined {
-  const modules = path.join(process.cwd(), "node_modules");
-  // Never create a node_modules folder in a directory that has none just to hold a cache.
-  return existsSync(modules) ? path.join(modules, ".cache", "asymgen") : undefined;
 }
 
 /** Every model's canonical schema (dynamic defaults left out), in file and source order. */

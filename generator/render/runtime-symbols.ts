@@ -17,25 +17,31 @@ export const codegenValues = {
   atIndex: "atIndex",
   atKey: "atKey",
   atProperty: "atProperty",
+  dataBytes: "dataBytes",
   encodeSymbol: "encodeSymbol",
   indexKey: "indexKey",
   indexPath: "indexPath",
   invalid: "invalid",
   invalidKey: "invalidKey",
+  isArray: "isArray",
   isData: "isData",
   isDecimal128: "isDecimal128",
   isDictionaryKey: "isDictionaryKey",
   isFiniteNumber: "isFiniteNumber",
+  isFloat32: "isFloat32",
   isInt64: "isInt64",
   isObject: "isObject",
   isObjectId: "isObjectId",
   isPlainObject: "isPlainObject",
+  isSet: "isSet",
   isUuid: "isUuid",
   isValidDate: "isValidDate",
   keyBytes: "keyBytes",
   keyPath: "keyPath",
+  keysOf: "keysOf",
   MIXED_EXPECTED: "MIXED_EXPECTED",
   putMixed: "putMixed",
+  uniqueValues: "uniqueValues",
 } as const satisfies { [K in keyof typeof codegen]?: K };
 
 /** BsonWriter methods generated code calls, checked against the class the same way. */
@@ -77,6 +83,15 @@ export const runtimeTypes = {
 } as const;
 
 type CheckRuntimeTypes = [runtime.Decimal128, runtime.MixedValue, runtime.ObjectId, runtime.UUID];
+
+/**
+ * Globals generated code names (in init types; value-side checks go through codegen helpers
+ * instead): a generated class of one of these names would shadow it in the generated file.
+ */
+export const GENERATED_CODE_GLOBALS: readonly string[] = ["ArrayBuffer", "Date", "Record", "Set", "Uint8Array"];
+
+/** The prefix of the generated file's module-level key constants (`$k_deviceId`); no generated class name may start with it. */
+export const KEY_CONSTANT_PREFIX = "$k_";
 
 /** A name generated code may import from "asymgen/codegen". */
 export type CodegenSymbol = (typeof codegenValues)[keyof typeof codegenValues] | (typeof codegenTypes)[keyof typeof codegenTypes];

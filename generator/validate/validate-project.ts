@@ -12,11 +12,14 @@ import { checkDuplicatePersistedProperty } from "./rules/duplicate-persisted-pro
 import { checkEmbeddedCycle } from "./rules/embedded-cycle.js";
 import { checkEmbeddedPrimaryKey } from "./rules/embedded-primary-key.js";
 import { checkEmptyMapTo } from "./rules/empty-map-to.js";
+import { checkGeneratedNameCollision } from "./rules/generated-name-collision.js";
 import { checkIgnoredWithDecorators } from "./rules/ignored-with-decorators.js";
 import { checkIndexedType } from "./rules/indexed-type.js";
 import { checkInvalidModelName } from "./rules/invalid-model-name.js";
+import { checkInvalidPersistedName } from "./rules/invalid-persisted-name.js";
 import { checkLinkToAsymmetric } from "./rules/link-to-asymmetric.js";
 import { checkLinkDefault } from "./rules/link-default.js";
+import { checkLiteralDefaultType } from "./rules/literal-default-type.js";
 import { checkLinkToNonModel } from "./rules/link-to-non-model.js";
 import { checkModelConstructor } from "./rules/model-constructor.js";
 import { checkModelExtends } from "./rules/model-extends.js";
@@ -70,6 +73,9 @@ export const modelRules: readonly ModelRule[] = [
   checkIndexedType,
   checkIgnoredWithDecorators,
   checkDuplicateDecorator,
+  checkGeneratedNameCollision,
+  checkInvalidPersistedName,
+  checkLiteralDefaultType,
 ];
 
 /** Runs all rules; a rule that throws becomes an ASYM9001 diagnostic and the others still run. */

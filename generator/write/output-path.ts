@@ -15,9 +15,7 @@ export interface OutputLayout {
 /** The absolute path of the generated file for the absolute input path `sourceFile`. */
 export function resolveOutputPath(sourceFile: string, layout: OutputLayout): string {
   const parsed = path.parse(sourceFile);
-  // `.mts`/`.cts` keep their module flavour; `.tsx` models produce plain `.ts` (no JSX inside).
-  const extension = parsed.ext === ".mts" || parsed.ext === ".cts" ? parsed.ext : ".ts";
-  const name = `${parsed.name}.realm${extension}`;
+  const name = path.basename(generatedFileName(sourceFile));
   if (layout.outDir === undefined) return path.join(parsed.dir, name);
   const relativeDir = path.relative(layout.rootDir, parsed.dir);
   // An input outside the root would climb out of outDir; flatten the climb so it stays inside.
@@ -36,4 +34,21 @@ export function findCommonDir(files: readonly string[]): string {
     common = common.slice(0, length);
   }
   return common.join(path.sep) || path.sep;
+}
+
+/** The generated file beside a model file: `X.ts` → `X.realm.ts`, `X.mts` → `X.realm.mts`, `X.cts` → `X.realm.cts`. */
+export function generatedFileName(sourceFile: string): string {
+  const parsed = path.parse(sourceFile);
+  // `.mts`/`.cts` keep their module flavour; `.tsx` models produce plain `.ts` (no JSX inside).
+  const extension = parsed.ext === ".mts" || parsed.ext === ".cts" ? parsed.ext : ".ts";
+  return path.join(parsed.dir, `${parsed.name}.realm${extension}`);
+}
+
+/**
+ * The path an import names for a TypeScript file: the JavaScript file it compiles to
+ * (`.ts`/`.tsx` → `.js`, `.mts` → `.mjs`, `.cts` → `.cjs`), which node16/nodenext resolution
+ * requires spelled out. The one place this mapping lives.
+ */
+export function importPathOf(tsFile: string): string {
+  return tsFile.replace(/\.(m|c)?tsx?$/, (_match, flavour: string | undefined) => `.${flavour ?? ""}js`);
 }

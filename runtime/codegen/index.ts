@@ -12,17 +12,24 @@ export { encodeSymbol } from "./model-class.js";
 export type { GeneratedModelClass, ModelEncoder } from "./model-class.js";
 export type { CanonicalObjectSchema, CanonicalPropertySchema } from "../schema/canonical-schema.js";
 export {
+  dataBytes,
+  isArray,
   isData,
   isDecimal128,
   isDictionaryKey,
   isFiniteNumber,
+  isFloat32,
   isInt64,
   isObject,
   isObjectId,
   isPlainObject,
+  isSet,
   isUuid,
   isValidDate,
+  keysOf,
 } from "./value-checks.js";
+export type { BinaryData } from "./value-checks.js";
+export { uniqueValues } from "./unique-values.js";
 export {
   DICTIONARY_KEY_EXPECTED,
   atIndex,

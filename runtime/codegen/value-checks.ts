@@ -13,9 +13,17 @@ export function isInt64(value: unknown): value is number | bigint {
   return typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX;
 }
 
-/** A `float`/`double`: a finite number (NaN and ±Infinity have no place in the stores downstream). */
+/** A `double`: a finite number (NaN and ±Infinity have no place in the stores downstream). */
 export function isFiniteNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
+}
+
+/**
+ * A `float`: a finite number within 32-bit float range (Realm stores `float` in 32 bits, so a
+ * larger value would become Infinity there). Precision beyond 32 bits is rounded, as in Realm.
+ */
+export function isFloat32(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(Math.fround(value));
 }
 
 /** A `date`: a Date whose time is a number (an invalid Date holds NaN). */
@@ -23,10 +31,41 @@ export function isValidDate(value: unknown): value is Date {
   return value instanceof Date && !Number.isNaN(value.getTime());
 }
 
-/** `data`: a Uint8Array (a Buffer included) or an ArrayBuffer. */
-export function isData(value: unknown): value is Uint8Array | ArrayBuffer {
-  return value instanceof Uint8Array || value instanceof ArrayBuffer;
+/** bson's `Binary` as `data` accepts it: generic binary (subtype 0). */
+export interface BinaryData {
+  readonly _bsontype: "Binary";
+  readonly sub_type: number;
+  readonly buffer: Uint8Array;
+  readonly position: number;
 }
+
+/** `data`: a Uint8Array (a Buffer included), an ArrayBuffer, or a bson `Binary` of subtype 0 (what the MongoDB driver returns). */
+export function isData(value: unknown): value is Uint8Array | ArrayBuffer | BinaryData {
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return true;
+  if (tagOf(value) !== "Binary") return false;
+  const binary = value as { sub_type?: unknown; buffer?: unknown; position?: unknown };
+  return binary.sub_type === 0 && binary.buffer instanceof Uint8Array && typeof binary.position === "number";
+}
+
+/** The bytes of a value `isData` accepted, as `BsonWriter.putData` takes them (a Binary's used part). */
+export function dataBytes(value: Uint8Array | ArrayBuffer | BinaryData): Uint8Array | ArrayBuffer {
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
+  return value.buffer.subarray(0, value.position);
+}
+
+// The container checks below stand in for `Array.isArray`, `instanceof Set` and `Object.keys`
+// in generated code: a model named `Array`, `Set` or `Object` would shadow those globals there.
+
+/** A list: an array. */
+export const isArray: (value: unknown) => value is readonly unknown[] = Array.isArray;
+
+/** A set: a `Set`. */
+export function isSet(value: unknown): value is ReadonlySet<unknown> {
+  return value instanceof Set;
+}
+
+/** A dictionary's own enumerable keys, in insertion order. */
+export const keysOf: (value: object) => string[] = Object.keys;
 
 // The bson classes are checked with `instanceof` first (the fast, common case) and by their
 // `_bsontype` tag second, so values from a second copy of bson in node_modules still pass.

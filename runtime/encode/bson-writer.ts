@@ -88,6 +88,18 @@ export class BsonWriter {
     this.pos = position;
   }
 
+  /**
+   * Skips `n` bytes and returns where they start: room for a header that is filled in later
+   * through `subarray`, so header and body leave in one contiguous write. The bytes are
+   * whatever the buffer held.
+   */
+  reserve(n: number): number {
+    this.ensure(n);
+    const start = this.pos;
+    this.pos += n;
+    return start;
+  }
+
   /** A view (not a copy) of bytes `[start, end)`; valid until the next write. */
   subarray(start = 0, end = this.pos): Uint8Array {
     return this.buf.subarray(start, end);

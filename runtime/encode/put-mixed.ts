@@ -3,7 +3,7 @@
  * looks at a value's runtime type, because the schema says nothing more.
  */
 import type { BsonKey, BsonWriter } from "./bson-writer.js";
-import { isData, isDecimal128, isInt64, isObjectId, isUuid, isValidDate } from "../codegen/value-checks.js";
+import { dataBytes, isData, isDecimal128, isInt64, isObjectId, isUuid, isValidDate } from "../codegen/value-checks.js";
 
 /** The phrase a bad Mixed value's error uses. */
 export const MIXED_EXPECTED = "a Mixed value (null, boolean, finite number, bigint, string, Date, ObjectId, UUID, Decimal128 or binary data)";
@@ -41,7 +41,7 @@ export function putMixed(w: BsonWriter, key: BsonKey, value: unknown): boolean {
       } else if (isObjectId(value)) w.putObjectId(key, value);
       else if (isUuid(value)) w.putUuid(key, value);
       else if (isDecimal128(value)) w.putDecimal128(key, value);
-      else if (isData(value)) w.putData(key, value);
+      else if (isData(value)) w.putData(key, dataBytes(value));
       else return false;
       return true;
     default:

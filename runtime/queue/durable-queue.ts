@@ -1,8 +1,10 @@
 /**
  * The durable on-device queue: an append-only log of segment files, one checksummed frame per
  * committed transaction (format: queue-format.ts). It owns the BsonWriter that generated
- * encoders write into, so a transaction's documents are encoded once, in place, and reach the
- * disk in one positioned writev together with the frame head.
+ * encoders write into, so a transaction's documents are encoded once, in place, behind room
+ * reserved for the frame head, and the whole frame reaches the disk in one positioned write.
+ * Under durability "full" the active segment is preallocated with zeros ahead of the last frame
+ * so that each commit's fdatasync flushes data only (see PREALLOCATE_BYTES).
  *
  * Memory stays bounded whatever the backlog: the queue keeps per-segment sizes and one position
  * (the first unacknowledged frame), and reads for upload stream from disk.
@@ -104,6 +106,26 @@ const META_FORMAT = "asymgen-queue";
 /** After a transaction this large, the writer is replaced so its memory is returned. */
 const WRITER_SHRINK_BYTES = 8 * 1024 * 1024;
 const DISK_FULL_CODES = new Set(["ENOSPC", "EFBIG", "EDQUOT"]);
+/**
+ * Under durability "full", the active segment is extended with written zeros this far ahead of
+ * the last frame. fdatasync after an append that grows the file must also commit the new size
+ * and block map (on ext4 a journal commit); after an overwrite of already-written blocks it only
+ * flushes the data, which measured 1.5–2× the commits per second for small transactions.
+ * (Node exposes no fallocate, and a sparse ftruncate leaves unwritten extents that cost the
+ * same journal commit.) Recovery cuts the zero tail; rollover and close trim it.
+ */
+const PREALLOCATE_BYTES = 1024 * 1024;
+/** Frames at least this large append without preallocating: the zeros would cost more than they save. */
+const PREALLOCATE_MAX_FRAME_BYTES = 256 * 1024;
+/**
+ * Each transaction's documents start this far into the writer; the frame head (whose size
+ * depends on the document count, known only at commit) is copied into the end of the gap so the
+ * frame leaves in one write(2) from one buffer: measured 5–15% faster than a writev of head and
+ * documents (and the payload checksum is one call over one range). A head larger than the gap
+ * (over ~4,000 documents) falls back to writev.
+ */
+const HEAD_GAP_BYTES = 8 * 1024;
+let zeros: Uint8Array | null = null;
 
 /** An open queue directory; one process at a time (see queue-lock.ts). */
 export class DurableQueue implements UploadSource {
@@ -134,6 +156,10 @@ export class DurableQueue implements UploadSource {
   private flushInFlight = false;
   private readonly closeAfterFlush: number[] = [];
   private closed = false;
+  /** Bytes in the active segment's file: its frames, then (durability "full") written zeros. */
+  private allocatedEnd: number;
+  /** Whether to preallocate in the active segment (off after the disk refused the zeros). */
+  private preallocate = true;
 
   private constructor(
     /** The queue directory. */
@@ -153,6 +179,8 @@ export class DurableQueue implements UploadSource {
     this.nextSeq = lastSeq + 1;
     this.durableSeq = lastSeq;
     this.ackedSeq = ackedSeq;
+    // Recovery leaves the active segment's file exactly as long as its frames.
+    this.allocatedEnd = segments.at(-1)!.size;
   }
 
   /** Opens (creating if needed) the queue at `options.path`, recovering a torn tail. */
@@ -242,6 +270,7 @@ export class DurableQueue implements UploadSource {
     this.txnTables.length = 0;
     this.txnLastTable = "";
     this.writer.truncate(0);
+    this.writer.reserve(HEAD_GAP_BYTES);
   }
 
   /**
@@ -271,9 +300,10 @@ export class DurableQueue implements UploadSource {
     // Fail early when the transaction can no longer fit (the commit checks exactly).
     if (this.maxQueueBytes !== Number.POSITIVE_INFINITY) {
       const pending = this.pendingBytes();
-      if (pending + writer.length + FRAME_HEADER_BYTES > this.maxQueueBytes) {
+      const frameBytes = writer.length - HEAD_GAP_BYTES + FRAME_HEADER_BYTES;
+      if (pending + frameBytes > this.maxQueueBytes) {
         writer.truncate(start);
-        throw new QueueFullError(this.maxQueueBytes, pending, writer.length + FRAME_HEADER_BYTES);
+        throw new QueueFullError(this.maxQueueBytes, pending, frameBytes);
       }
     }
     let tableIndex: number;
@@ -314,15 +344,17 @@ export class DurableQueue implements UploadSource {
       return 0;
     }
     try {
-      const docs = this.writer.subarray(0, this.writer.length);
+      const docs = this.writer.subarray(HEAD_GAP_BYTES, this.writer.length);
       checkDocumentLengths(docs, docCount);
       const headLength = FrameHeadBuilder.measure(this.txnTables, docCount);
       const frameBytes = headLength + docs.length;
       if (frameBytes - FRAME_HEADER_BYTES > MAX_FRAME_PAYLOAD_BYTES) {
         throw new AsymgenError(`a transaction of ${frameBytes} bytes is too large for one frame; split it`);
       }
-      const pending = this.pendingBytes();
-      if (pending + frameBytes > this.maxQueueBytes) throw new QueueFullError(this.maxQueueBytes, pending, frameBytes);
+      if (this.maxQueueBytes !== Number.POSITIVE_INFINITY) {
+        const pending = this.pendingBytes();
+        if (pending + frameBytes > this.maxQueueBytes) throw new QueueFullError(this.maxQueueBytes, pending, frameBytes);
+      }
       let segment = this.segments.at(-1)!;
       if (segment.size > SEGMENT_HEADER_BYTES && segment.size + frameBytes > this.segmentBytes) {
         try {
@@ -335,9 +367,31 @@ export class DurableQueue implements UploadSource {
       }
       const firstSeq = this.nextSeq;
       const commitTime = Date.now();
-      const head = this.head.build(this.txnTables, this.docTable, docCount, docs, firstSeq, commitTime);
       const frameStart = segment.size;
-      this.writeFrame(segment, head, docs, frameStart, sync);
+      const frameEnd = frameStart + frameBytes;
+      const parts =
+        headLength <= HEAD_GAP_BYTES
+          ? [this.head.build(this.txnTables, this.docTable, docCount, docs, firstSeq, commitTime, this.writer.subarray(HEAD_GAP_BYTES - headLength, this.writer.length))]
+          : [this.head.build(this.txnTables, this.docTable, docCount, docs, firstSeq, commitTime), docs];
+      let preallocating = false;
+      if (this.durability === "full" && this.preallocate && frameEnd > this.allocatedEnd && frameBytes < PREALLOCATE_MAX_FRAME_BYTES) {
+        const zeroBytes = Math.min(frameEnd + PREALLOCATE_BYTES, this.segmentBytes) - frameEnd;
+        if (zeroBytes > 0) {
+          if (zeros === null) zeros = new Uint8Array(PREALLOCATE_BYTES);
+          parts.push(zeros.subarray(0, zeroBytes));
+          preallocating = true;
+        }
+      }
+      try {
+        this.writeFrame(segment, parts, frameStart, sync);
+      } catch (error) {
+        if (!preallocating || !(error instanceof QueueDiskFullError)) throw error;
+        // The disk has room for the frame but not for the zeros ahead of it: write the frame
+        // alone (writeFrame cut the file back), and stop preallocating in this segment.
+        this.preallocate = false;
+        parts.pop();
+        this.writeFrame(segment, parts, frameStart, sync);
+      }
       segment.size = frameStart + frameBytes;
       this.nextSeq = firstSeq + docCount;
       this.counters.frames++;
@@ -451,9 +505,16 @@ export class DurableQueue implements UploadSource {
     if (this.closed) return;
     if (this.inTransaction) throw new TransactionStateError("cannot close inside a write transaction");
     let flushError: Error | null = null;
-    if (this.durableSeq < this.nextSeq - 1) {
+    let trimmed = false;
+    try {
+      // Leaves the file as long as its frames, as recovery would (and tools reading it expect).
+      trimmed = this.trimPreallocation(this.segments.at(-1)!);
+    } catch {
+      // Harmless: the next open cuts the zero tail.
+    }
+    if (this.durableSeq < this.nextSeq - 1 || (trimmed && this.durability === "full")) {
       try {
-        fs.fdatasyncSync(this.fd);
+        fs.fsyncSync(this.fd);
         this.counters.commitSyncs++;
         this.markDurable(this.nextSeq - 1);
       } catch (error) {
@@ -481,33 +542,41 @@ export class DurableQueue implements UploadSource {
     this.inTransaction = false;
     this.txnDocs = 0;
     if (this.writer.length > WRITER_SHRINK_BYTES) this.writer = new BsonWriter();
-    else this.writer.truncate(0);
+    this.writer.truncate(0);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new TransactionStateError("the queue is closed");
   }
 
-  private writeFrame(segment: Segment, head: Uint8Array, docs: Uint8Array, at: number, sync: boolean): void {
-    const total = head.length + docs.length;
+  /**
+   * Writes `parts` (the frame, maybe followed by preallocation zeros) at `at` in one system
+   * call and, with `sync`, fdatasyncs. On failure the file is cut back to `at`.
+   */
+  private writeFrame(segment: Segment, parts: Uint8Array[], at: number, sync: boolean): void {
+    let total = 0;
+    for (const part of parts) total += part.length;
     try {
-      let written = fs.writevSync(this.fd, [head, docs], at);
+      const only = parts.length === 1 ? parts[0]! : null;
+      let written = only !== null ? fs.writeSync(this.fd, only, 0, total, at) : fs.writevSync(this.fd, parts, at);
       // A short write on a regular file means the disk filled up mid-frame; writing the rest
       // either succeeds or fails with the real reason (ENOSPC, EFBIG…).
       while (written < total) {
-        const rest = written < head.length ? [head.subarray(written), docs] : [docs.subarray(written - head.length)];
-        const n = fs.writevSync(this.fd, rest, at + written);
+        const n = fs.writevSync(this.fd, remainingParts(parts, written), at + written);
         if (n === 0) throw Object.assign(new Error(`short write: ${written} of ${total} bytes`), { code: "ENOSPC" });
         written += n;
       }
+      if (at + total > this.allocatedEnd) this.allocatedEnd = at + total;
       if (sync) {
         fs.fdatasyncSync(this.fd);
         this.counters.commitSyncs++;
       }
     } catch (error) {
-      // Leave the segment exactly as it was: nothing of the frame may stay behind.
+      // Leave the segment exactly as it was: nothing of the frame may stay behind (the
+      // preallocated zeros after `at` go too; they are only an optimisation).
       try {
         fs.ftruncateSync(this.fd, at);
+        this.allocatedEnd = at;
       } catch {
         // The frame stays a torn tail, which the next open cuts off.
       }
@@ -526,13 +595,20 @@ export class DurableQueue implements UploadSource {
    */
   private rollOver(): Segment {
     const oldFd = this.fd;
-    if (this.durability === "full" && this.durableSeq < this.nextSeq - 1) {
-      fs.fdatasyncSync(oldFd);
+    const old = this.segments.at(-1)!;
+    // A sealed segment must end with its last frame (readers treat every byte up to its size as
+    // frames), so the zero tail is cut, durably, before the next segment exists.
+    const trimmed = this.trimPreallocation(old);
+    if (this.durability === "full" && (trimmed || this.durableSeq < this.nextSeq - 1)) {
+      // fsync, not fdatasync: the new (smaller) size is what must reach the disk.
+      fs.fsyncSync(oldFd);
       this.counters.commitSyncs++;
       this.markDurable(this.nextSeq - 1);
     }
     const segment = createSegment(this.dir, this.queueId, this.nextSeq);
     this.fd = fs.openSync(segment.file, "r+");
+    this.allocatedEnd = segment.size;
+    this.preallocate = true;
     this.segments.push(segment);
     if (this.durability === "os") {
       fs.fdatasync(oldFd, () => fs.close(oldFd, () => undefined));
@@ -542,6 +618,14 @@ export class DurableQueue implements UploadSource {
       fs.closeSync(oldFd);
     }
     return segment;
+  }
+
+  /** Cuts the active segment's preallocated zeros; returns whether there were any. */
+  private trimPreallocation(segment: Segment): boolean {
+    if (this.allocatedEnd <= segment.size) return false;
+    fs.ftruncateSync(this.fd, segment.size);
+    this.allocatedEnd = segment.size;
+    return true;
   }
 
   private markDurable(seq: number): void {
@@ -690,6 +774,21 @@ export class DurableQueue implements UploadSource {
   }
 }
 
+/** The part of `parts` (written back to back) after its first `written` bytes. */
+function remainingParts(parts: Uint8Array[], written: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  let skip = written;
+  for (const part of parts) {
+    if (skip >= part.length) {
+      skip -= part.length;
+      continue;
+    }
+    rest.push(skip > 0 ? part.subarray(skip) : part);
+    skip = 0;
+  }
+  return rest;
+}
+
 /**
  * Checks that `docs` is exactly `count` BSON documents back to back, as the frame format needs:
  * a generated encoder that wrote anything else would make the frame unreadable, so it is
@@ -752,7 +851,8 @@ function createSegment(dir: string, queueId: string, baseSeq: number): Segment {
  * Scans the last segment, verifying every frame, cuts a torn tail off and returns the last
  * committed sequence number. A torn tail is what an interrupted append leaves: an incomplete
  * last frame, or a last frame that ends exactly at end-of-file and fails its checksum, or bytes
- * after the last good frame in which no valid frame header starts. Anything else that fails
+ * after the last good frame in which no valid frame header starts (zeros, the preallocated
+ * tail under durability "full", included). Anything else that fails
  * is damage to committed data: `QueueCorruptedError`.
  */
 function recoverActiveSegment(segment: Segment): number {
@@ -775,7 +875,11 @@ function recoverActiveSegment(segment: Segment): number {
       }
       if (found.kind === "incomplete") cutAt = offset;
       else if (found.kind === "bad-payload") {
-        if (found.end !== end) throw new QueueCorruptedError(segment.file, offset, found.reason);
+        // Torn: the frame ends at end-of-file, or only zeros (preallocation) follow it.
+        if (found.end !== end && !reader.isZeroFrom(found.end, end)) throw new QueueCorruptedError(segment.file, offset, found.reason);
+        cutAt = offset;
+      } else if (reader.isZeroFrom(offset, end)) {
+        // The preallocated zero tail of durability "full" (or a crash's unwritten blocks).
         cutAt = offset;
       } else {
         const next = reader.findValidFrameAfter(offset + 1, end);

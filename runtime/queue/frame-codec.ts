@@ -3,8 +3,8 @@
  * and decodes a frame's payload back into documents. See queue-format.ts for the layout.
  */
 import { QueueCorruptedError } from "../errors.js";
-import { crc32 } from "./crc32.js";
-import { FRAME_HEADER_BYTES, FRAME_MAGIC, writeU64 } from "./queue-format.js";
+import { crc32, crc32Small } from "./crc32.js";
+import { FRAME_HEADER_BYTES, FRAME_MAGIC } from "./queue-format.js";
 import type { QueuedDocument } from "./upload-source.js";
 
 const utf8 = new TextEncoder();
@@ -22,10 +22,24 @@ export function encodeTableName(table: string): Uint8Array {
   return bytes;
 }
 
-/** A reusable buffer for the part of a frame that precedes the documents. */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function putU32(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value;
+  buf[at + 1] = value >>> 8;
+  buf[at + 2] = value >>> 16;
+  buf[at + 3] = value >>> 24;
+}
+
+/**
+ * Builds the part of a frame that precedes the documents: in place, right before documents
+ * already encoded (the queue's writer reserves room for it), or in a reusable buffer of its own
+ * when it does not fit there.
+ */
 export class FrameHeadBuilder {
   private buf = new Uint8Array(4096);
-  private view = new DataView(this.buf.buffer);
 
   /** The head's size for these tables and this many documents. */
   static measure(tables: readonly string[], docCount: number): number {
@@ -36,37 +50,64 @@ export class FrameHeadBuilder {
 
   /**
    * Writes the frame head (header, table names, per-document table indexes) for `docs` (the
-   * documents' BSON, back to back) and returns it as a view valid until the next call.
+   * documents' BSON, back to back). With `frame` (a view of exactly head-length bytes followed
+   * by `docs`, in one buffer) the head is written into its start and `frame` is returned: the
+   * whole frame, one contiguous range. Without, the head alone is returned, as a view valid
+   * until the next call.
    */
-  build(tables: readonly string[], docTable: Uint16Array, docCount: number, docs: Uint8Array, firstSeq: number, commitTime: number): Uint8Array {
+  build(
+    tables: readonly string[],
+    docTable: Uint16Array,
+    docCount: number,
+    docs: Uint8Array,
+    firstSeq: number,
+    commitTime: number,
+    frame?: Uint8Array,
+  ): Uint8Array {
     const headLength = FrameHeadBuilder.measure(tables, docCount);
-    if (headLength > this.buf.length) {
-      let capacity = this.buf.length * 2;
-      while (capacity < headLength) capacity *= 2;
-      this.buf = new Uint8Array(capacity);
-      this.view = new DataView(this.buf.buffer);
+    let buf: Uint8Array;
+    if (frame !== undefined) {
+      if (frame.length !== headLength + docs.length) throw new RangeError(`frame view of ${frame.length} bytes for a ${headLength}-byte head and ${docs.length} bytes of documents`);
+      buf = frame;
+    } else {
+      if (headLength > this.buf.length) {
+        let capacity = this.buf.length * 2;
+        while (capacity < headLength) capacity *= 2;
+        this.buf = new Uint8Array(capacity);
+      }
+      buf = this.buf;
     }
-    const buf = this.buf;
-    const view = this.view;
     let p = FRAME_HEADER_BYTES;
     for (const table of tables) {
       const name = encodeTableName(table);
-      view.setUint16(p, name.length, true);
+      buf[p] = name.length;
+      buf[p + 1] = name.length >>> 8;
       buf.set(name, p + 2);
       p += 2 + name.length;
     }
-    for (let i = 0; i < docCount; i++, p += 2) view.setUint16(p, docTable[i]!, true);
+    for (let i = 0; i < docCount; i++, p += 2) {
+      const index = docTable[i]!;
+      buf[p] = index;
+      buf[p + 1] = index >>> 8;
+    }
     const payloadLength = headLength - FRAME_HEADER_BYTES + docs.length;
-    const payloadCrc = crc32(docs, crc32(buf.subarray(FRAME_HEADER_BYTES, headLength)));
-    view.setUint32(0, FRAME_MAGIC, true);
-    view.setUint32(8, payloadLength, true);
-    view.setUint32(12, payloadCrc, true);
-    view.setUint32(16, docCount, true);
-    view.setUint32(20, tables.length, true);
-    writeU64(view, 24, firstSeq);
-    view.setFloat64(32, commitTime, true);
-    view.setUint32(4, crc32(buf.subarray(8, FRAME_HEADER_BYTES)), true);
-    return buf.subarray(0, headLength);
+    // In place the payload is one range: one checksum call instead of two.
+    const payloadCrc = frame !== undefined ? crc32(frame.subarray(FRAME_HEADER_BYTES)) : crc32(docs, crc32(buf.subarray(FRAME_HEADER_BYTES, headLength)));
+    putU32(buf, 0, FRAME_MAGIC);
+    putU32(buf, 8, payloadLength);
+    putU32(buf, 12, payloadCrc);
+    putU32(buf, 16, docCount);
+    putU32(buf, 20, tables.length);
+    putU32(buf, 24, firstSeq >>> 0);
+    putU32(buf, 28, Math.floor(firstSeq / 0x100000000));
+    if (LITTLE_ENDIAN) {
+      F64[0] = commitTime;
+      for (let i = 0; i < 8; i++) buf[32 + i] = F64_BYTES[i]!;
+    } else {
+      new DataView(buf.buffer, buf.byteOffset, 40).setFloat64(32, commitTime, true);
+    }
+    putU32(buf, 4, crc32Small(buf.subarray(8, FRAME_HEADER_BYTES)));
+    return frame ?? buf.subarray(0, headLength);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { QueueCorruptedError } from "../errors.js";
-import { crc32 } from "./crc32.js";
+import { crc32, crc32Small } from "./crc32.js";
 import {
   FRAME_HEADER_BYTES,
   FRAME_MAGIC,
@@ -80,7 +80,7 @@ export class SegmentReader {
     const at = headerBytes.byteOffset - this.buf.byteOffset;
     const view = this.view;
     if (view.getUint32(at, true) !== FRAME_MAGIC) return { kind: "bad-header", reason: "bad frame magic" };
-    if (crc32(headerBytes.subarray(8)) !== view.getUint32(at + 4, true)) {
+    if (crc32Small(headerBytes.subarray(8)) !== view.getUint32(at + 4, true)) {
       return { kind: "bad-header", reason: "frame header checksum mismatch" };
     }
     const header: FrameHeader = {
@@ -116,11 +116,23 @@ export class SegmentReader {
       const bytes = this.range(offset, FRAME_HEADER_BYTES, end);
       if (bytes === null) return null;
       const at = bytes.byteOffset - this.buf.byteOffset;
-      if (this.view.getUint32(at, true) === FRAME_MAGIC && crc32(bytes.subarray(8)) === this.view.getUint32(at + 4, true)) {
+      if (this.view.getUint32(at, true) === FRAME_MAGIC && crc32Small(bytes.subarray(8)) === this.view.getUint32(at + 4, true)) {
         return offset;
       }
     }
     return null;
+  }
+
+  /** Whether every byte in `[from, end)` is zero (true for an empty range). */
+  isZeroFrom(from: number, end: number): boolean {
+    for (let offset = from; offset < end; ) {
+      const length = Math.min(this.buf.length, end - offset);
+      const bytes = this.range(offset, length, end);
+      if (bytes === null) return false;
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+      offset += length;
+    }
+    return true;
   }
 
   /** Bytes `[offset, offset + length)` as a view into the buffer, or null past `end`/EOF. */

@@ -8,15 +8,35 @@
  * 200 answers `application/bson`: an `IngestResponse`. The server processes documents in order
  * in one store transaction: a document whose `seq` is at or below the queue's stored high-water
  * mark was handled before and is skipped (a retry); others are validated against the schema and
- * stored, or rejected with a reason (the verdict is stored too, so a retry after a lost answer
+ * stored, or rejected with a verdict (the verdict is stored too, so a retry after a lost answer
  * reports it again); the high-water mark moves to the batch's highest `seq` in the same
  * transaction. An acknowledgement therefore means "in the database".
  *
- * Errors answer JSON `{ error, error_code }`: 400 malformed, 401 token, 403 queue owned by
- * another user, 404 unknown app id, 413 batch too large (the client splits), 429/503 with
- * Retry-After (the client backs off), 5xx (the client retries). Nothing is written for them.
+ * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
+ * duplicate `_id`) is a verdict in a 200 answer, never a non-200 status: so a client can always
+ * tell "this document is bad" (report it, move on) from "this request failed" (keep the data).
+ *
+ * Every other answer is JSON `{ error, error_code }`, and nothing is written for it. The complete
+ * list the ingest route answers, and what a client must do with each:
+ *
+ * | status | error_code | meaning | the client |
+ * |---|---|---|---|
+ * | 400 | `BadRequest` | the envelope is malformed (not one BSON document, `queueId` missing or not 1-128 of `[A-Za-z0-9._:-]`, `documents` not an array of `{seq, table, doc}`, `seq` not a positive Int64 strictly increasing) | keep the data, report, back off and retry (a newer server may accept it) |
+ * | 400 | `UnknownTable` | a `table` that is not an asymmetric model of the server's schema: a client built against another schema (the whole batch is refused) | keep the data, report, back off and retry (the server may be upgraded later) |
+ * | 401 | `InvalidSession` | no, bad, expired or revoked access token | refresh the access token once and retry; if it fails again, back off (the session may be gone: log in again) |
+ * | 403 | `QueueOwnedByAnotherUser` | this `queueId` was first used by another user | keep the data, stop uploading and report: the queue uploads only as the user who owns it |
+ * | 404 | `AppNotFound`, `NotFound` | wrong app id or path | keep the data, stop uploading and report (a configuration error) |
+ * | 408 | `RequestTimeout` | the body did not arrive within the server's body-read timeout (30 s by default) | keep the data, back off and retry |
+ * | 413 | `PayloadTooLarge` | more than `maxBatchDocuments` documents or `maxBatchBytes` bytes of body | split the batch; a batch of ONE document still 413 with this JSON body: reject that document (report it, skip it) |
+ * | 429 | `TooManyRequests` | this user already has its limit of batches in flight (4 by default) | back off for `Retry-After` seconds |
+ * | 503 | `ServiceUnavailable` | the server is busy (too many batches or body bytes in flight) or shutting down | back off for `Retry-After` seconds |
+ * | 500 | `InternalServerError` | a server fault | keep the data, back off and retry |
+ *
+ * A 4xx WITHOUT a JSON `{ error, error_code }` body did not come from this server's ingest route
+ * (a proxy's 413 or 400, or Node's own 400 for an unparseable HTTP request): keep the data, back
+ * off and retry, and report it; never split or skip documents on it. Any other status: keep the
+ * data, back off, retry.
  */
-
 /** The path of the ingest route for an app. */
 export function ingestPath(appId: string): string {
   return `/api/client/v2.0/app/${encodeURIComponent(appId)}/ingest`;
@@ -50,14 +70,43 @@ export interface IngestResponse {
 export interface IngestRejection {
   seq: number;
   table: string;
-  /** A stable machine-readable code: `invalid_document`, `unknown_table`, `duplicate_id`. */
+  /**
+   * A stable machine-readable code:
+   * - `invalid_document`: the document does not match its model's schema (the reason names the path);
+   * - `malformed_document`: the document's own bytes are damaged (bad lengths, terminators, UTF-8,
+   *   nesting deeper than `maxNestingDepth`) while the envelope around it is intact;
+   * - `document_too_large`: more than `maxDocumentBytes` of BSON, or too large for the store (MongoDB's
+   *   16 MiB limit applies to the document plus the store's small envelope);
+   * - `duplicate_id`: a different document with this `_id` is already stored (an identical one is
+   *   accepted silently).
+   * The client reports it and moves on; the document is never retried.
+   */
   code: string;
   /** A sentence naming the path: `readings[2].value: expected a finite number`. */
   reason: string;
 }
 
+/** The largest document, in BSON bytes: MongoDB's limit, which the client's queue also enforces. */
+export const maxDocumentBytes = 16 * 1024 * 1024;
+
+/**
+ * Room for the request envelope around one maximal document (`queueId`, `seq`, `table`, field
+ * names and lengths) in the server's default body cap, so a batch of one maximal document is
+ * always accepted. A client packing many documents into a batch must count each one's envelope
+ * (about 40 bytes plus its table name) against `maxBatchBytes` too.
+ */
+export const batchEnvelopeAllowanceBytes = 64 * 1024;
+
+/**
+ * How deep a document may nest, counting the document itself as level 1 and each embedded
+ * object, list or dictionary as one more: far beyond real models, and inside MongoDB's 100 levels
+ * even with the store's envelope around the document.
+ */
+export const maxNestingDepth = 64;
+
 /** Server limits a client should respect (the server answers 413 past them). */
 export const defaultIngestLimits = {
   maxBatchDocuments: 1000,
-  maxBatchBytes: 16 * 1024 * 1024,
+  /** The whole request body, envelope included. */
+  maxBatchBytes: maxDocumentBytes + batchEnvelopeAllowanceBytes,
 } as const;

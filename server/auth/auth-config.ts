@@ -15,8 +15,8 @@ export interface AuthConfig {
   refreshTokenTtlMs: number;
   /** The access tokens' HS256 secret; when absent, one is generated once and kept in the store. */
   secret?: string;
-  /** Custom-token login: how to verify the app's tokens. */
-  customToken?: { algorithm: JwtAlgorithm; key: string; audience?: string };
+  /** Custom-token login: how to verify the app's tokens (`audience`/`issuer`: the `aud`/`iss` they must carry). */
+  customToken?: { algorithm: JwtAlgorithm; key: string; audience?: string; issuer?: string };
   /** Minimum password length for email/password registration. */
   minPasswordLength: number;
 }

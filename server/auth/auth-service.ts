@@ -213,8 +213,14 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const verified = verifyJwt(token, custom.algorithm, key);
       if ("failure" in verified) throw new HttpError(401, "InvalidSession", `invalid custom token: ${verified.failure}`);
       const { claims } = verified;
-      if (typeof claims["exp"] !== "number" || claims["exp"] * 1000 <= Date.now())
+      const now = Date.now();
+      if (typeof claims["exp"] !== "number" || claims["exp"] * 1000 <= now)
         throw new HttpError(401, "InvalidSession", "invalid custom token: expired or no exp");
+      // RFC 7519 §4.1.5: a token must not be accepted before its nbf.
+      if (claims["nbf"] !== undefined && (typeof claims["nbf"] !== "number" || claims["nbf"] * 1000 > now))
+        throw new HttpError(401, "InvalidSession", "invalid custom token: not valid yet (nbf)");
+      if (custom.issuer !== undefined && claims["iss"] !== custom.issuer)
+        throw new HttpError(401, "InvalidSession", "invalid custom token: wrong iss");
       if (typeof claims["sub"] !== "string" || claims["sub"] === "")
         throw new HttpError(401, "InvalidSession", "invalid custom token: no sub");
       if (custom.audience !== undefined) {

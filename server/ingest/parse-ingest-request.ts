@@ -1,8 +1,10 @@
 /**
  * Reads the envelope of an ingest request body (runtime/sync/ingest-protocol.ts) straight from
  * its bytes: the queue id, and per document its `seq`, `table` and where its BSON lies. The
- * documents themselves are left as bytes for the schema scanners. Anything malformed is a 400
- * for the whole batch; too many documents is a 413.
+ * documents themselves are left as bytes for the schema scanners (damage inside one of them is
+ * that document's verdict, not the batch's). A malformed envelope is a 400 for the whole batch;
+ * too many documents is a 413. The envelope is read without recursion, so nesting depth cannot
+ * overflow the stack here.
  */
 import { HttpError } from "../http/http-error.js";
 import { BsonType, documentEnd, MalformedBsonError, readCString, readInt32, readString, skipValue } from "./bson-cursor.js";

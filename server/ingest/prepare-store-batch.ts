@@ -3,6 +3,7 @@
  * it and writing its canonical Extended JSON in one pass), or records why it was rejected.
  */
 import { Long } from "bson";
+import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { HttpError } from "../http/http-error.js";
 import type { StoreBatch, StoreEntry } from "../stores/store.js";
 import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
@@ -39,8 +40,10 @@ function cleanReason(reason: string): string {
 
 /**
  * Builds the store batch. A table not in the schema makes the whole request a 400 (nothing is
- * written): that is a client built against another schema, not one bad document. Damaged BSON
- * inside a document is a 400 too.
+ * written): that is a client built against another schema, not one bad document. Everything
+ * wrong with one document is a verdict for that document, so the client can tell it from a
+ * failed request: `invalid_document` (schema), `malformed_document` (damaged bytes or nesting
+ * too deep inside an intact envelope), `document_too_large` (over `maxDocumentBytes`).
  */
 export function prepareStoreBatch(request: ParsedIngestRequest, scanners: SchemaScanners, userId: string, arrivedAt: Date): StoreBatch {
   const entries: StoreEntry[] = [];
@@ -53,13 +56,23 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
         `unknown_table: "${cleanReason(table).slice(0, 100)}" is not an asymmetric model in this server's schema`,
       );
     }
+    if (end - start > maxDocumentBytes) {
+      entries.push({
+        kind: "rejected",
+        seq,
+        table,
+        code: "document_too_large",
+        reason: `the document is ${end - start} bytes of BSON, over the limit of ${maxDocumentBytes}`,
+      });
+      continue;
+    }
     let result;
     try {
       result = scan(request.body, start);
     } catch (error) {
-      if (error instanceof MalformedBsonError)
-        throw new HttpError(400, "BadRequest", `malformed ingest request: document seq ${seq}: ${error.message}`);
-      throw error;
+      if (!(error instanceof MalformedBsonError)) throw error;
+      entries.push({ kind: "rejected", seq, table, code: "malformed_document", reason: cleanReason(`damaged BSON: ${error.message}`) });
+      continue;
     }
     if (!result.ok) {
       entries.push({ kind: "rejected", seq, table, code: "invalid_document", reason: cleanReason(`${result.path}: ${result.message}`) });

@@ -16,13 +16,26 @@ export function writeCanonicalEjson(value: unknown): string {
 const quotedKeys = new Map<string, string>();
 const maxQuotedKeys = 10_000;
 
-function quoteKey(key: string): string {
+/** A field name as a JSON string, memoised (the scanners share it). */
+export function quoteKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = JSON.stringify(key);
     if (quotedKeys.size < maxQuotedKeys && key.length <= 64) quotedKeys.set(key, quoted);
   }
   return quoted;
+}
+
+/** A double as canonical EJSON: `{"$numberDouble":"…"}`, with `-0.0`, `1.0`, `NaN`, `Infinity` spelled as bson's EJSON does. */
+export function formatDouble(value: number): string {
+  if (Object.is(value, -0)) return '{"$numberDouble":"-0.0"}';
+  return `{"$numberDouble":"${Number.isInteger(value) ? value.toFixed(1) : value.toString()}"}`;
+}
+
+/** A binary value as canonical EJSON, from its base64 text and subtype. */
+export function formatBinary(base64: string, subtype: number): string {
+  const hex = subtype.toString(16);
+  return `{"$binary":{"base64":"${base64}","subType":"${hex.length === 1 ? `0${hex}` : hex}"}}`;
 }
 
 function write(value: unknown): string {
@@ -66,11 +79,8 @@ function write(value: unknown): string {
       return `{"$numberInt":"${(value as { value: number }).value}"}`;
     case "Long":
       return `{"$numberLong":"${(value as { toString(): string }).toString()}"}`;
-    case "Double": {
-      const number = (value as { value: number }).value;
-      if (Object.is(number, -0)) return '{"$numberDouble":"-0.0"}';
-      return `{"$numberDouble":"${Number.isInteger(number) ? number.toFixed(1) : number.toString()}"}`;
-    }
+    case "Double":
+      return formatDouble((value as { value: number }).value);
     case "ObjectId":
       return `{"$oid":"${(value as { toHexString(): string }).toHexString()}"}`;
     case "Decimal128":
@@ -78,8 +88,7 @@ function write(value: unknown): string {
     case "Binary": {
       const binary = value as { buffer: Uint8Array; sub_type: number };
       const base64 = Buffer.from(binary.buffer.buffer, binary.buffer.byteOffset, binary.buffer.byteLength).toString("base64");
-      const subType = Number(binary.sub_type).toString(16);
-      return `{"$binary":{"base64":"${base64}","subType":"${subType.length === 1 ? `0${subType}` : subType}"}}`;
+      return formatBinary(base64, Number(binary.sub_type));
     }
     default:
       return EJSON.stringify(value as never, { relaxed: false });

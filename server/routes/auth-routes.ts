@@ -8,11 +8,13 @@ import { HttpError } from "../http/http-error.js";
 import { readBody } from "../http/read-body.js";
 import { sendJson } from "../http/respond.js";
 
-// Auth bodies are a few fields; anything bigger is not a login.
+// Auth bodies are a few fields; anything bigger, or slower to arrive, is not a login. At 64 KiB
+// each they are left out of the ingest route's byte budget.
 const maxAuthBodyBytes = 64 * 1024;
+const authBodyTimeoutMs = 10_000;
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req, maxAuthBodyBytes);
+  const body = await readBody(req, { maxBytes: maxAuthBodyBytes, timeoutMs: authBodyTimeoutMs, reserve: () => true });
   if (body.length === 0) return {};
   let value: unknown;
   try {

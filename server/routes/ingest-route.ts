@@ -2,6 +2,10 @@
  * `POST /api/client/v2.0/app/:appId/ingest`: authenticate, read and parse the BSON batch,
  * validate, commit to the store, then answer. The answer is sent only after the commit, so an
  * acknowledgement means "in the database".
+ *
+ * Memory is bounded however many clients send at once: batches in flight (503), batches per user
+ * (429), body bytes held across all batches (503), and a deadline for each body (408). Every one
+ * of these refusals comes before anything is written.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Long, serialize } from "bson";
@@ -18,9 +22,22 @@ import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 /** Limits of the ingest route. */
 export interface IngestLimits {
   maxBatchDocuments: number;
+  /** The whole request body, envelope included (413 past it). */
   maxBatchBytes: number;
   /** Batches processed at once; more are turned away with 503 + Retry-After. */
   maxInFlightBatches: number;
+  /** Body bytes held at once across all batches in flight; past it, 503 + Retry-After. At least `maxBatchBytes`. */
+  maxInFlightBytes: number;
+  /** Batches one user may have in flight at once; more are turned away with 429 + Retry-After. */
+  maxInFlightPerUser: number;
+  /** How long a client has to send the whole body, from the moment the server starts reading it (408 after). */
+  bodyReadTimeoutMs: number;
+}
+
+/** The test-only hooks (see createIngestServer): crash injection and a pause before each commit. */
+export interface IngestTestHooks {
+  fault: { point: "before-commit" | "after-commit"; afterBatches: number } | null;
+  commitDelayMs: number;
 }
 
 /** What the route needs. */
@@ -30,34 +47,50 @@ export interface IngestRouteContext {
   validators: SchemaScanners;
   limits: IngestLimits;
   logger: Logger;
-  /** Test-only crash injection (see createIngestServer). */
-  fault: { point: "before-commit" | "after-commit"; afterBatches: number } | null;
-  /** Test-only: a pause before each commit, so a test can act while a batch is in flight. */
-  commitDelayMs: number;
+  testHooks: IngestTestHooks;
 }
 
-/** The ingest handler and its in-flight gauge (for graceful shutdown). */
+/** The ingest handler. */
 export interface IngestRoute {
   handle(req: IncomingMessage, res: ServerResponse, bearer: string | null): Promise<void>;
-  inFlight(): number;
 }
+
+const retryAfter = { "retry-after": "1" };
 
 /** Creates the ingest route. */
 export function createIngestRoute(context: IngestRouteContext): IngestRoute {
-  const { store, auth, validators, limits, logger, fault, commitDelayMs } = context;
+  const { store, auth, validators, limits, logger } = context;
+  const { fault, commitDelayMs } = context.testHooks;
   let inFlight = 0;
+  let bytesInFlight = 0;
+  const perUser = new Map<string, number>();
   let batches = 0;
 
   return {
-    inFlight: () => inFlight,
     async handle(req, res, bearer) {
       if (inFlight >= limits.maxInFlightBatches)
-        throw new HttpError(503, "ServiceUnavailable", "server busy: too many batches in flight", { "retry-after": "1" });
+        throw new HttpError(503, "ServiceUnavailable", "server busy: too many batches in flight", retryAfter);
       inFlight++;
+      let userId: string | null = null;
+      let heldBytes = 0;
       try {
         if (bearer === null) throw new HttpError(401, "InvalidSession", "must authenticate first");
         const user = await auth.authenticate(bearer);
-        const body = await readBody(req, limits.maxBatchBytes);
+        const userBatches = perUser.get(user.userId) ?? 0;
+        if (userBatches >= limits.maxInFlightPerUser)
+          throw new HttpError(429, "TooManyRequests", `too many batches in flight for this user (${limits.maxInFlightPerUser})`, retryAfter);
+        perUser.set(user.userId, userBatches + 1);
+        userId = user.userId;
+        const body = await readBody(req, {
+          maxBytes: limits.maxBatchBytes,
+          timeoutMs: limits.bodyReadTimeoutMs,
+          reserve(bytes) {
+            if (bytesInFlight + bytes > limits.maxInFlightBytes) return false;
+            bytesInFlight += bytes;
+            heldBytes += bytes;
+            return true;
+          },
+        });
         const request = parseIngestRequest(body, limits.maxBatchDocuments);
         const batch = prepareStoreBatch(request, validators, user.userId, new Date());
         const batchNumber = ++batches;
@@ -83,6 +116,12 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
         );
       } finally {
         inFlight--;
+        bytesInFlight -= heldBytes;
+        if (userId !== null) {
+          const left = (perUser.get(userId) ?? 1) - 1;
+          if (left > 0) perUser.set(userId, left);
+          else perUser.delete(userId);
+        }
       }
     },
   };

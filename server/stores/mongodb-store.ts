@@ -7,31 +7,32 @@
  * Batches do not need multi-document transactions (which a standalone mongod lacks): documents
  * go in first, verdicts next, the high-water mark last. A crash in between leaves the mark behind,
  * so the client retries; re-inserting an identical document is a no-op, so nothing is stored twice.
+ * Every write uses write concern `{ w: "majority", journal: true }`: an acknowledgement means the
+ * data is in the database's journal on a majority, and a write-concern failure fails the batch.
  */
 import { Long, MongoBulkWriteError, MongoClient } from "mongodb";
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
+import { EJSON, serialize } from "bson";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import { buildMongoEnvelope, checkMongoEnvelopeSize } from "./mongodb-envelope.js";
+import type { EnvelopeMeta } from "./mongodb-envelope.js";
+import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
-import { redactUrl } from "./postgres-store.js";
+import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store.js";
-import { deserialize, EJSON, serialize } from "bson";
-import { widenId } from "../ingest/prepare-store-batch.js";
+import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store.js";
 
 // MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
 const maxCollectionBytes = 120;
 // Read documents back with BSON's numeric types kept (Int32 vs Double), as the server received them.
 const rawValues = { promoteValues: false } as const;
 
-/** The envelope's `_id` and `doc` of an entry: its bytes deserialised with BSON's numeric types kept. */
-function decodeEntry(entry: StoreDocumentEntry): { _id: unknown; doc: Record<string, unknown> } {
-  const doc = deserialize(entry.bson, rawValues);
-  return { _id: widenId(doc["_id"]), doc };
-}
+// "In the database" means durable: journaled on a majority of the replica set.
+const durable = { w: "majority", journal: true } as const;
 
 /** Opens the MongoDB store at `url`; the database is the URL's path (default `asymgen`). */
 export async function openMongodbStore(url: string): Promise<IngestStore> {
-  const client = new MongoClient(url);
+  const client = new MongoClient(url, { writeConcern: durable });
   await client.connect();
   // Not `new URL`: a replica-set URL lists several hosts ("a:1,b:2"), which WHATWG URLs refuse.
   const dbName = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(url)?.[1];
@@ -47,33 +48,25 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
     return collection;
   }
 
-  async function insertDocuments(
-    collection: Collection<Document>,
-    batchMeta: { userId: string; arrivedAt: Date; queueId: string },
-    entries: StoreDocumentEntry[],
-  ) {
-    const conflicts: StoreDocumentEntry[] = [];
+  async function insertDocuments(collection: Collection<Document>, meta: EnvelopeMeta, entries: StoreDocumentEntry[]) {
     try {
       await collection.insertMany(
-        entries.map((e) => ({
-          ...decodeEntry(e),
-          userId: batchMeta.userId,
-          arrivedAt: batchMeta.arrivedAt,
-          queueId: batchMeta.queueId,
-          seq: Long.fromBigInt(e.seq),
-        })) as Document[],
-        { ordered: false },
+        entries.map((e) => buildMongoEnvelope(e, meta)),
+        { ordered: false, writeConcern: durable },
       );
+      return [];
     } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      for (const writeError of writeErrors) {
-        if (writeError.code !== 11000) throw error;
-        const entry = entries[writeError.index];
-        if (entry) conflicts.push(entry);
-      }
+      return conflictsOfInsertError(error, entries);
     }
-    return conflicts;
+  }
+
+  /** The batch's entries with documents too large for an envelope turned into verdicts. */
+  function checkSizes(entries: readonly StoreEntry[], meta: EnvelopeMeta): StoreEntry[] {
+    return entries.map((entry) => {
+      if (entry.kind !== "document") return entry;
+      const verdict = checkMongoEnvelopeSize(entry, meta);
+      return verdict ? { kind: "rejected", ...verdict } : entry;
+    });
   }
 
   return {
@@ -90,11 +83,11 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       const queue = await queues.findOneAndUpdate(
         { _id: batch.queueId as never },
         { $setOnInsert: { userId: batch.userId, highSeq: Long.fromNumber(0) } },
-        { upsert: true, returnDocument: "after" },
+        { upsert: true, returnDocument: "after", writeConcern: durable },
       );
       if (!queue || queue["userId"] !== batch.userId) return { status: "forbidden" };
       const highSeq = BigInt(String(queue["highSeq"]));
-      const plan = planBatch(batch.entries, highSeq);
+      const plan = planBatch(checkSizes(batch.entries, batch), highSeq);
       const rejected: StoreRejection[] = [];
       if (plan.replaySeqs.length > 0) {
         const rows = await rejections
@@ -106,7 +99,7 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       const conflicts = [...plan.followers];
       for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));
       for (const entry of conflicts) {
-        const stored = await tableOrThrow(entry.table).findOne({ _id: decodeEntry(entry)._id as never }, rawValues);
+        const stored = await tableOrThrow(entry.table).findOne({ _id: buildMongoEnvelope(entry, batch)["_id"] as never }, rawValues);
         // Byte comparison: MongoDB keeps the envelope's `doc` field order as sent.
         const same = stored !== null && Buffer.from(serialize(stored["doc"] as Document)).equals(Buffer.from(entry.bson));
         const storedEjson = stored === null ? undefined : same ? entry.ejson : "(a different document)";
@@ -121,10 +114,10 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
             upsert: true,
           },
         }));
-        await rejections.bulkWrite(ops, { ordered: false });
+        await rejections.bulkWrite(ops, { ordered: false, writeConcern: durable });
       }
       if (plan.highSeq !== highSeq)
-        await queues.updateOne({ _id: batch.queueId as never }, { $max: { highSeq: Long.fromBigInt(plan.highSeq) } });
+        await queues.updateOne({ _id: batch.queueId as never }, { $max: { highSeq: Long.fromBigInt(plan.highSeq) } }, { writeConcern: durable });
       rejected.push(...plan.rejections);
       return { status: "ok", acknowledgedSeq: plan.highSeq, rejected: sortRejections(rejected) };
     },

@@ -8,7 +8,8 @@
 import pg from "pg";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
-import { quoteIdentifier } from "./sqlite-store.js";
+import { quoteIdentifier } from "./quote-identifier.js";
+import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName } from "./store.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store.js";
 
@@ -213,17 +214,6 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       await pool.end();
     },
   };
-}
-
-/** A connection URL with its password replaced by `***` (for logs). */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
-  }
 }
 
 // Two servers starting together race on CREATE TABLE IF NOT EXISTS (a known PostgreSQL quirk:

@@ -7,13 +7,9 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
+import { quoteIdentifier } from "./quote-identifier.js";
 import { assertUsableTableName } from "./store.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoredDocument, StoreRejection } from "./store.js";
-
-/** Quotes an SQL identifier (SQLite and PostgreSQL share the rule). */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 interface TableStatements {
   /** Multi-row `INSERT … ON CONFLICT DO NOTHING`, by row count (1 to rowsPerInsert). */
@@ -24,6 +20,22 @@ interface TableStatements {
 // Rows per INSERT statement: 6 parameters a row stays far below SQLite's 32766-parameter cap,
 // and one statement per 500 rows costs far less than one per row.
 const rowsPerInsert = 500;
+
+/** The multi-row insert into `table` for each row count, prepared once per count. */
+function createMultiRowInsert(db: Database.Database, table: string): (count: number) => Database.Statement {
+  const byCount = new Map<number, Database.Statement>();
+  return (count) => {
+    let statement = byCount.get(count);
+    if (!statement) {
+      const values = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+      statement = db.prepare(
+        `INSERT INTO ${quoteIdentifier(table)} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`,
+      );
+      byCount.set(count, statement);
+    }
+    return statement;
+  };
+}
 
 /** Opens (creating if needed) the SQLite store at `filePath`. */
 export async function openSqliteStore(filePath: string): Promise<IngestStore> {
@@ -106,19 +118,8 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
         const t = quoteIdentifier(model.name);
         db.exec(`CREATE TABLE IF NOT EXISTS ${t} (_id TEXT PRIMARY KEY, doc TEXT NOT NULL, user_id TEXT NOT NULL,
           arrived_at INTEGER NOT NULL, queue_id TEXT NOT NULL, seq INTEGER NOT NULL)`);
-        const byCount = new Map<number, Database.Statement>();
         tables.set(model.name, {
-          insertRows(count) {
-            let statement = byCount.get(count);
-            if (!statement) {
-              const values = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
-              statement = db.prepare(
-                `INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`,
-              );
-              byCount.set(count, statement);
-            }
-            return statement;
-          },
+          insertRows: createMultiRowInsert(db, model.name),
           selectDoc: db.prepare(`SELECT doc FROM ${t} WHERE _id = ?`).pluck(),
         });
       }
@@ -167,28 +168,14 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       return row ? { userId: row.user_id, highSeq: row.high_seq } : null;
     },
     async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
-      tableOrThrow(table);
-      // SQLite caps bound parameters (32766); 500 rows × 6 columns stays well under it.
-      const chunk = 500;
+      const { insertRows } = tableOrThrow(table);
       const now = Date.now();
-      const statements = new Map<number, Database.Statement>();
-      const statementFor = (n: number) => {
-        let statement = statements.get(n);
-        if (!statement) {
-          const values = Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
-          statement = db.prepare(
-            `INSERT INTO ${quoteIdentifier(table)} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`,
-          );
-          statements.set(n, statement);
-        }
-        return statement;
-      };
       db.transaction(() => {
-        for (let i = 0; i < rows.length; i += chunk) {
-          const slice = rows.slice(i, i + chunk);
+        for (let i = 0; i < rows.length; i += rowsPerInsert) {
+          const slice = rows.slice(i, i + rowsPerInsert);
           const params: unknown[] = [];
           for (const row of slice) params.push(row.idKey, row.ejson, "benchmark", now, "benchmark", 0);
-          statementFor(slice.length).run(...params);
+          insertRows(slice.length).run(...params);
         }
       }).immediate();
     },

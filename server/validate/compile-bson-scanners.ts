@@ -10,11 +10,15 @@
  * some writers use for whole numbers; uuid is binary subtype 4; data is subtype 0; mixed is any
  * scalar), required fields present and not null, embedded objects recursively, list/set/dictionary
  * elements, no unknown or repeated fields, no `$`-prefixed or empty names, dictionary keys without
- * `.`. Structural damage (lengths, terminators, UTF-8) throws MalformedBsonError instead.
+ * `.`. Structural damage (lengths, terminators, UTF-8) throws MalformedBsonError instead, and so
+ * does nesting deeper than `maxNestingDepth`: the scanners recurse, and a recursive embedded type
+ * would otherwise let a client nest deep enough to overflow the stack.
  */
 import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "../../runtime/schema/canonical-schema.js";
 import { BsonType, documentEnd, malformed, readCString, readInt32, readString } from "../ingest/bson-cursor.js";
+import { formatBinary, formatDouble, quoteKey } from "../ingest/write-canonical-ejson.js";
+import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
 
 /** Why a document does not match its schema: the path (persisted names) and what went wrong. */
 export interface ValidationFailure {
@@ -45,6 +49,8 @@ interface ScanContext {
   idStart: number;
   idEnd: number;
   idType: number;
+  /** How many documents, arrays and dictionaries enclose the current value (the top document is 1). */
+  depth: number;
 }
 
 /** Scans one value of BSON `type` at `pos`; appends its EJSON to `ctx.out`; returns the position after it. */
@@ -61,17 +67,6 @@ class Invalid {
 const scalarTypes = new Set(["bool", "int", "float", "double", "decimal128", "objectId", "uuid", "string", "data", "date", "mixed"]);
 // ECMAScript dates span ±8.64e15 ms; BSON dates outside cannot be stored as the SDKs' Date.
 const maxDateMs = 8_640_000_000_000_000n;
-
-// Field names repeat in every document: quote each once. Bounded, as dictionary keys come from clients.
-const quotedKeys = new Map<string, string>();
-function quoteKey(key: string): string {
-  let quoted = quotedKeys.get(key);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(key);
-    if (quotedKeys.size < 10_000 && key.length <= 64) quotedKeys.set(key, quoted);
-  }
-  return quoted;
-}
 
 function badKeyMessage(key: string): string | null {
   if (key === "") return "empty field names are not allowed";
@@ -92,13 +87,13 @@ function isRequired(property: CanonicalPropertySchema): boolean {
   return !property.optional;
 }
 
-function checkEnd(end: number, limit: number): void {
-  if (end > limit) malformed("unexpected end of data");
+/** Enters one more level of nesting; throws MalformedBsonError past `maxNestingDepth`. */
+function enter(ctx: ScanContext): void {
+  if (++ctx.depth > maxNestingDepth) malformed(`nested deeper than ${maxNestingDepth} levels`);
 }
 
-function writeDouble(value: number): string {
-  if (Object.is(value, -0)) return '{"$numberDouble":"-0.0"}';
-  return `{"$numberDouble":"${Number.isInteger(value) ? value.toFixed(1) : value.toString()}"}`;
+function checkEnd(end: number, limit: number): void {
+  if (end > limit) malformed("unexpected end of data");
 }
 
 /** Reads a binary value's header; returns [subtype, dataStart, dataEnd]. */
@@ -112,8 +107,7 @@ function readBinary(buf: Buffer, pos: number, limit: number): [number, number, n
 }
 
 function writeBinary(buf: Buffer, subtype: number, start: number, end: number): string {
-  const hex = subtype.toString(16);
-  return `{"$binary":{"base64":"${buf.toString("base64", start, end)}","subType":"${hex.length === 1 ? `0${hex}` : hex}"}}`;
+  return formatBinary(buf.toString("base64", start, end), subtype);
 }
 
 /** Scans any scalar of the given canonical type; `null` is handled by the caller. */
@@ -149,7 +143,7 @@ function compileScalar(type: string): ValueScanner {
       return (ctx, t, pos, limit, path) => {
         if (t === BsonType.double) {
           checkEnd(pos + 8, limit);
-          ctx.out += writeDouble(ctx.buf.readDoubleLE(pos));
+          ctx.out += formatDouble(ctx.buf.readDoubleLE(pos));
           return pos + 8;
         }
         if (t !== BsonType.int32) fail(path, "a number (BSON double)");
@@ -297,6 +291,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
       if (t !== BsonType.document) throw new Invalid(path || "(document)", "expected an embedded object");
       const { buf } = ctx;
       const end = documentEnd(buf, pos, limit);
+      enter(ctx);
       let p = pos + 4;
       // Which fields were seen, by index (documents repeat no field).
       const seen = new Uint8Array(fields.length);
@@ -347,6 +342,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         throw new Invalid(path ? `${path}.${missing}` : missing, "required field is missing");
       }
       ctx.out += "}";
+      ctx.depth--;
       return end;
     };
   }
@@ -393,7 +389,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     if (!schema.asymmetric || schema.embedded) continue;
     const scan = compileObject(schema, true);
     validators.set(schema.name, (buf, start) => {
-      const ctx: ScanContext = { buf, out: "", idStart: -1, idEnd: -1, idType: 0 };
+      const ctx: ScanContext = { buf, out: "", idStart: -1, idEnd: -1, idType: 0, depth: 0 };
       try {
         scan(ctx, BsonType.document, start, buf.length, "");
       } catch (error) {
@@ -413,6 +409,7 @@ function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner
     if (t !== BsonType.array) throw new Invalid(path, `expected an array (${kind})`);
     const { buf } = ctx;
     const end = documentEnd(buf, pos, limit);
+    enter(ctx);
     let p = pos + 4;
     ctx.out += "[";
     for (let i = 0; ; i++) {
@@ -430,6 +427,7 @@ function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner
       p = element(ctx, type, valuePos, end, elementPath);
     }
     ctx.out += "]";
+    ctx.depth--;
     return end;
   };
 }
@@ -439,6 +437,7 @@ function compileDictionary(element: ValueScanner): ValueScanner {
     if (t !== BsonType.document) throw new Invalid(path, "expected a document (dictionary)");
     const { buf } = ctx;
     const end = documentEnd(buf, pos, limit);
+    enter(ctx);
     let p = pos + 4;
     let seen: Set<string> | null = null;
     ctx.out += "{";
@@ -461,6 +460,7 @@ function compileDictionary(element: ValueScanner): ValueScanner {
       p = element(ctx, type, valuePos, end, keyPath);
     }
     ctx.out += "}";
+    ctx.depth--;
     return end;
   };
 }

@@ -7,7 +7,7 @@ import { describe } from "@jest/globals";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { createTestDatabase, postgresAdminUrl, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, postgresAdminUrl, postgresRequired, postgresUnreachableError, type TestDatabase } from "../support/postgres.js";
 
 /** A throwaway store for one test file. */
 export interface TestStore {
@@ -25,7 +25,9 @@ async function isPostgresReachable(): Promise<boolean> {
     await client.connect();
     await client.query("SELECT 1");
     return true;
-  } catch {
+  } catch (error) {
+    // ASYMGEN_TEST_POSTGRES set (CI): PostgreSQL is required, never skipped.
+    if (postgresRequired) throw postgresUnreachableError(postgresAdminUrl, error);
     return false;
   } finally {
     await client.end().catch(() => undefined);

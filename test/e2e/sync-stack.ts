@@ -101,7 +101,21 @@ export async function openDevice(
     durability: "os",
     sync: { user, flexible: true, onError: (_session, error) => errors.push(error), ...fastSync, ...options.sync },
   });
+  openRealms.add(realm);
   return { app, user, realm, errors, dir };
+}
+
+const openRealms = new Set<Realm>();
+
+/**
+ * Closes every device `openDevice` opened and not yet closed: a failed test must not leave a
+ * session retrying in the background (jest would never exit). Call it in `afterEach`/`afterAll`.
+ */
+export function closeAllDevices(): void {
+  for (const realm of openRealms) {
+    if (!realm.isClosed) realm.close();
+  }
+  openRealms.clear();
 }
 
 /** Ingests documents `from..to` (inclusive) in transactions of `perTransaction`. */
@@ -141,8 +155,9 @@ export function expectedIdKeys(from: number, to: number): string[] {
 export class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
-    readonly port: number,
     private output: string[],
+    /** The port it listens on, once known. */
+    public port: number,
   ) {}
 
   /** The server's base URL. */
@@ -156,27 +171,32 @@ export class ServerProcess {
   }
 
   /**
-   * Spawns `node dist/generator/cli.js serve` on `port` and resolves once it answers /health.
-   * `env` adds variables (the crash fault: ASYMGEN_FAULT_CRASH, ASYMGEN_FAULT_CRASH_AFTER).
+   * Spawns `node dist/generator/cli.js serve` on a free port (read back from its "listening"
+   * line) and resolves once it listens. `env` adds variables (the crash fault:
+   * ASYMGEN_FAULT_CRASH, ASYMGEN_FAULT_CRASH_AFTER). Put a `TcpProxy` in front for a stable
+   * address across restarts: re-binding a fixed port races with other tests' ephemeral ports.
    */
-  static async spawn(options: { schemaFile: string; storeUrl: string; port: number; env?: Record<string, string>; args?: string[] }): Promise<ServerProcess> {
+  static async spawn(options: { schemaFile: string; storeUrl: string; env?: Record<string, string>; args?: string[] }): Promise<ServerProcess> {
     const cli = path.join(repoRoot, "dist", "generator", "cli.js");
-    const args = [cli, "serve", "--schema", options.schemaFile, "--app-id", "e2e", "--host", "127.0.0.1", "--port", String(options.port), "--store", options.storeUrl, ...(options.args ?? [])];
+    const args = [cli, "serve", "--schema", options.schemaFile, "--app-id", "e2e", "--host", "127.0.0.1", "--port", "0", "--store", options.storeUrl, ...(options.args ?? [])];
     const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     const output: string[] = [];
     child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    const server = new ServerProcess(child, options.port, output);
+    const server = new ServerProcess(child, output, 0);
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${server.log}`);
-      try {
-        const response = await fetch(`${server.url}/health`);
-        if (response.ok) return server;
-      } catch {
-        // Not listening yet.
+      // The "listening" line is the signal: a crash-fault server may die on its first batches
+      // (clients wait with a backlog) before anything else could be checked.
+      const listening = /listening on http:\/\/[^:\s]+:(\d+)/.exec(server.log);
+      if (listening) {
+        server.port = Number(listening[1]);
+        return server;
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) before listening:\n${server.log}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill("SIGKILL");
     throw new Error(`the server did not come up:\n${server.log}`);
@@ -193,19 +213,6 @@ export class ServerProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
     await this.exited();
   }
-}
-
-/** A free TCP port on loopback (bind to 0, read it, release it). */
-export async function findFreePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as import("node:net").AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Writes the sync schema (or a variant) to `file` for a spawned server. */

@@ -11,6 +11,7 @@ import type { IngestServer } from "../../server/create-server.js";
 import { createApiKey } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
 import {
+  closeAllDevices,
   expectedIdKeys,
   ingestRange,
   makeDocument,
@@ -38,6 +39,8 @@ describeStores("sync end to end", (store) => {
   });
 
   afterAll(async () => {
+
+    closeAllDevices();
     await server?.close();
     await store.drop();
     removeTempDir(dir);
@@ -167,6 +170,7 @@ describe("batch limits against the real server (SQLite)", () => {
       const expected = expectedIdKeys(1, 320).filter((key) => key !== expectedIdKeys(301, 301)[0]);
       expect(await readStoredIdKeys(storeUrl)).toEqual(expected);
     } finally {
+      closeAllDevices();
       await server.close();
       removeTempDir(dir);
     }

@@ -15,13 +15,16 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-diskfull-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("queue on a full disk", () => {
-  it("refuses the transaction with QueueDiskFullError, truncating the segment back to the frame start", () => {
-    const script = `ulimit -f 256 && exec "$0" "$1" "$2"`;
-    const out = execFileSync("/bin/sh", ["-c", script, process.execPath, path.join(here, "children", "queue-disk-full-child.mjs"), dir], {
+  it.each(["os", "full"])("refuses the transaction with QueueDiskFullError, truncating the segment back to the frame start (durability %s)", (durability) => {
+    // Under "full" the queue first tries to preallocate 1 MiB of zeros, more than the limit
+    // allows: it must fall back to writing the frame alone, not refuse a transaction that fits.
+    const target = path.join(dir, durability);
+    const script = `ulimit -f 256 && exec "$0" "$1" "$2" "$3"`;
+    const out = execFileSync("/bin/sh", ["-c", script, process.execPath, path.join(here, "children", "queue-disk-full-child.mjs"), target, durability], {
       encoding: "utf8",
     });
     const report = JSON.parse(out.trim()) as Record<string, unknown>;
-    console.log(`disk full: ${JSON.stringify(report)}`);
+    console.log(`disk full (${durability}): ${JSON.stringify(report)}`);
     expect(report.name).toBe("QueueDiskFullError");
     expect(["EFBIG", "ENOSPC"]).toContain(report.code);
     expect(report.committed).toBeGreaterThan(0);

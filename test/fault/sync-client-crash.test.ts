@@ -6,7 +6,7 @@
  * strays), and the server's high-water mark equals the queue's last sequence.
  */
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import type { IngestServer } from "../../server/create-server.js";
 import { createSeededRandom } from "../support/tcp-proxy.js";
@@ -16,6 +16,7 @@ const child = path.join(repoRoot, "test", "fault", "children", "sync-client.mjs"
 let dir: string;
 let server: IngestServer;
 let storeUrl: string;
+const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = makeTempDir("fault-client");
@@ -24,6 +25,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // A failed run must not leave a streaming child behind.
+  for (const proc of children) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   await server?.close();
   removeTempDir(dir);
 });
@@ -37,6 +40,7 @@ interface ChildRun {
 
 function runChild(mode: "stream" | "drain", run: number): ChildRun {
   const proc = spawn(process.execPath, [child, mode, path.join(dir, "device"), server.url, String(run)], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(proc);
   const lines: string[] = [];
   let partial = "";
   let stderr = "";

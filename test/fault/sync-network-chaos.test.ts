@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { IngestServer } from "../../server/create-server.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import {
+  closeAllDevices,
   expectedIdKeys,
   ingestRange,
   makeTempDir,
@@ -30,6 +31,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+
+  closeAllDevices();
   await proxy?.close();
   await server?.close();
   removeTempDir(dir);

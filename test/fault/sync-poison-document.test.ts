@@ -10,6 +10,7 @@ import { DocumentRejectedError } from "asymgen";
 import type { IngestServer } from "../../server/create-server.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import {
+  closeAllDevices,
   expectedIdKeys,
   makeDocument,
   makeTempDir,
@@ -43,6 +44,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+
+  closeAllDevices();
   await server?.close();
   removeTempDir(dir);
 });

@@ -8,8 +8,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import * as path from "node:path";
 import {
+  closeAllDevices,
   expectedIdKeys,
-  findFreePort,
   ingestRange,
   makeTempDir,
   openDevice,
@@ -17,45 +17,76 @@ import {
   readStoredIdKeys,
   removeTempDir,
   ServerProcess,
+  type Device,
   syncTable,
   writeSchemaFile,
 } from "../e2e/sync-stack.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 
 let dir: string;
 let running: ServerProcess | null = null;
+let proxy: TcpProxy | null = null;
 
 beforeEach(() => {
   dir = makeTempDir("fault-server");
 });
 
 afterEach(async () => {
+
+  closeAllDevices();
   await running?.kill();
   running = null;
+  await proxy?.close();
+  proxy = null;
   removeTempDir(dir);
 });
+
+/** Waits for the fault to kill the server; on a timeout, says where the upload stood. */
+async function waitForCrash(server: ServerProcess, device: Device): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const session = device.realm.syncSession;
+      reject(
+        new Error(
+          `the server did not crash within 30 s: session ${session?.state}/${session?.connectionState}, ` +
+            `${session?.pendingDocuments} pending, errors: ${device.errors.map((e) => e.message).join("; ")}\n${server.log}`,
+        ),
+      );
+    }, 30_000);
+  });
+  try {
+    await Promise.race([server.exited(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe.each(["before-commit", "after-commit"] as const)("server killed %s", (point) => {
   test("restarted three times mid-upload: every committed document stored exactly once", async () => {
     const schemaFile = writeSchemaFile(path.join(dir, "schema.json"));
     const storeUrl = `sqlite:${path.join(dir, "ingest.sqlite")}`;
-    const port = await findFreePort();
-    const spawnServer = (crashAfter: number | null) =>
-      ServerProcess.spawn({
+    const spawnServer = async (crashAfter: number | null) => {
+      const server = await ServerProcess.spawn({
         schemaFile,
         storeUrl,
-        port,
         args: ["--quiet"],
-        env: crashAfter === null ? {} : { ASYMGEN_FAULT_CRASH: point, ASYMGEN_FAULT_CRASH_AFTER: String(crashAfter) },
+        env: crashAfter === null ? {} : { ASYMGEN_ENABLE_TEST_HOOKS: "1", ASYMGEN_FAULT_CRASH: point, ASYMGEN_FAULT_CRASH_AFTER: String(crashAfter) },
       });
+      // The device keeps one address; the proxy follows the server to its new port.
+      if (proxy === null) proxy = await TcpProxy.start(server.port);
+      else proxy.retarget(server.port);
+      return server;
+    };
 
     running = await spawnServer(3);
-    const device = await openDevice(running.url, path.join(dir, "device"), { sync: { maxBatchDocuments: 40 } });
+    const device = await openDevice(proxy!.url, path.join(dir, "device"), { sync: { maxBatchDocuments: 40 } });
     let last = 0;
     for (let crash = 0; crash < 3; crash++) {
       // Enough for several batches of 40: the third batch this server process sees kills it.
       ingestRange(device.realm, last + 1, last + 300, 20);
       last += 300;
-      await running.exited();
+      await waitForCrash(running, device);
       expect(running.child.signalCode).toBe("SIGKILL");
       // Writes go on while the server is down: they queue on disk.
       ingestRange(device.realm, last + 1, last + 50, 10);
@@ -81,5 +112,5 @@ describe.each(["before-commit", "after-commit"] as const)("server killed %s", (p
     }
     // No document was refused as a duplicate on a retry, and nothing else went wrong.
     expect(device.errors).toEqual([]);
-  });
+  }, 120_000);
 });

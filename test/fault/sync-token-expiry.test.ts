@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Credentials, SessionExpiredError } from "asymgen";
 import type { IngestServer } from "../../server/create-server.js";
 import {
+  closeAllDevices,
   expectedIdKeys,
   ingestRange,
   makeTempDir,
@@ -29,6 +30,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+
+  closeAllDevices();
   await server?.close();
   removeTempDir(dir);
 });

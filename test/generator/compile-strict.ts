@@ -7,7 +7,7 @@ import path from "node:path";
 import ts from "typescript";
 import { repoRoot } from "./support/create-model-project.js";
 
-const options: ts.CompilerOptions = {
+const strictOptions: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.NodeNext,
   moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -29,7 +29,8 @@ const options: ts.CompilerOptions = {
 };
 
 /** The diagnostics of a program over `files` (`overrides`: absolute path → text to use instead). */
-export function compileStrict(files: string[], overrides: Map<string, string> = new Map()): readonly ts.Diagnostic[] {
+export function compileStrict(files: string[], overrides: Map<string, string> = new Map(), extraOptions: ts.CompilerOptions = {}): readonly ts.Diagnostic[] {
+  const options = { ...strictOptions, ...extraOptions };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   host.readFile = (file) => overrides.get(path.resolve(file)) ?? readFile(file);

@@ -10,7 +10,6 @@
  */
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { listDiagnosticCodes } from "../../generator/diagnostics/codes.js";
 import { renderDiagnostics } from "../../generator/diagnostics/render-diagnostics.js";
@@ -85,7 +84,9 @@ describe("fixtures", () => {
       const expectedDir = path.join(caseDir, "expected");
       const { generate } = await import("../../generator/index.js");
       const options = readFixtureOptions(caseDir);
-      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-fixture-"));
+      // The stand-in for expected/ sits beside it, so a default's import of the model file
+      // (`../input/models.js`) is rebased exactly as it is for expected/ itself.
+      const outDir = fs.mkdtempSync(path.join(caseDir, ".out-"));
       try {
         const { compilerOptions, outDir: optionOutDir, schemaOut, paths, ...rest } = options;
         const result = await generate({

@@ -3,6 +3,19 @@ import { Decimal128, deserialize, Long, ObjectId, UUID } from "bson";
 import { BsonWriter, arrayKey } from "../../runtime/encode/bson-writer.js";
 
 describe("BsonWriter", () => {
+  test("reserve() leaves room that is filled in later, ahead of the body, in one buffer", () => {
+    const w = new BsonWriter(16);
+    const at = w.reserve(100); // past the initial capacity: the writer grows
+    const start = w.startDocument();
+    w.int32("a", 1);
+    w.endDocument(start);
+    w.subarray(at, at + 100).fill(7);
+    expect(at).toBe(0);
+    expect(w.length).toBe(100 + 12);
+    expect(w.subarray(0, 100).every((b) => b === 7)).toBe(true);
+    expect(deserialize(w.subarray(100))).toEqual({ a: 1 });
+  });
+
   test("writes every element type so that bson's deserialize reads it back", () => {
     const w = new BsonWriter(16); // small, so the buffer has to grow
     const id = new ObjectId();

@@ -69,6 +69,20 @@ describe("DurableQueue", () => {
     queue.close();
   });
 
+  it("writes a transaction whose frame head outgrows the writer's head gap (5,000 documents) and reads it back", () => {
+    const queue = DurableQueue.open({ path: dir });
+    fill(queue, 1, 2, true);
+    expect(fill(queue, 1, 5000, true)).toBe(5002);
+    fill(queue, 1, 3, true);
+    const all = readAll(queue);
+    expect(all.map((d) => d.seq)).toEqual(Array.from({ length: 5005 }, (_, i) => i + 1));
+    expect(all[4000]!.doc).toEqual({ _id: 4001, deviceId: `dev-${4001 % 7}`, value: 2000.5 });
+    queue.close();
+    const reopened = DurableQueue.open({ path: dir });
+    expect(reopened.lastCommittedSeq()).toBe(5005);
+    reopened.close();
+  });
+
   it("bounds batches by count and bytes, always returning at least one document", () => {
     const queue = DurableQueue.open({ path: dir });
     fill(queue, 10, 10);
@@ -221,9 +235,12 @@ describe("DurableQueue", () => {
     it("cuts a torn tail at every byte offset of the last frame and keeps every earlier transaction", () => {
       const queue = DurableQueue.open({ path: dir });
       fill(queue, 3, 4, true);
-      const frameStart = fs.statSync(lastSegment()).size;
-      fill(queue, 1, 3, true);
+      // Closed, the file ends with its last frame (an open "full" queue preallocates zeros after it).
       queue.close();
+      const frameStart = fs.statSync(lastSegment()).size;
+      const again = DurableQueue.open({ path: dir });
+      fill(again, 1, 3, true);
+      again.close();
       const file = lastSegment();
       const full = fs.readFileSync(file);
       expect(full.length).toBeGreaterThan(frameStart + FRAME_HEADER_BYTES);
@@ -264,9 +281,11 @@ describe("DurableQueue", () => {
     it("reports a flipped byte inside committed data as QueueCorruptedError naming file and offset", () => {
       const queue = DurableQueue.open({ path: dir });
       fill(queue, 1, 3, true);
-      const secondFrame = fs.statSync(lastSegment()).size;
-      fill(queue, 2, 3, true);
       queue.close();
+      const secondFrame = fs.statSync(lastSegment()).size;
+      const again = DurableQueue.open({ path: dir });
+      fill(again, 2, 3, true);
+      again.close();
       const file = lastSegment();
       const original = fs.readFileSync(file);
       // Every byte of the first two frames: header or payload, the error names the frame.
@@ -290,6 +309,46 @@ describe("DurableQueue", () => {
       const healed = DurableQueue.open({ path: dir });
       expect(healed.lastCommittedSeq()).toBe(9);
       healed.close();
+    });
+
+    it("preallocates zeros after the last frame under full, and recovers from a kill in that state", () => {
+      const queue = DurableQueue.open({ path: dir });
+      fill(queue, 5, 3, true);
+      const open = fs.readFileSync(lastSegment());
+      queue.close();
+      const closed = fs.readFileSync(lastSegment());
+      // While open the file runs on past the frames with zeros; close trims them.
+      expect(open.length).toBeGreaterThan(closed.length);
+      expect(open.subarray(0, closed.length).equals(closed)).toBe(true);
+      expect(open.subarray(closed.length).every((b) => b === 0)).toBe(true);
+      // The file as a SIGKILL would leave it: the zero tail is cut, every transaction kept.
+      fs.writeFileSync(lastSegment(), open);
+      let reopened = DurableQueue.open({ path: dir, durability: "os" });
+      expect(reopened.lastCommittedSeq()).toBe(15);
+      expect(fs.statSync(lastSegment()).size).toBe(closed.length);
+      reopened.close();
+      // A torn last frame (its end never written) followed by preallocated zeros: torn, not corrupt.
+      const torn = Buffer.concat([open.subarray(0, closed.length - 5), Buffer.alloc(open.length - closed.length + 5)]);
+      fs.writeFileSync(lastSegment(), torn);
+      reopened = DurableQueue.open({ path: dir });
+      expect(reopened.lastCommittedSeq()).toBe(12);
+      expect(readAll(reopened).map((d) => d.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      reopened.close();
+    });
+
+    it("trims the zero tail of a segment when it is sealed, so sealed segments end with their last frame", () => {
+      const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+      fill(queue, 80, 2, true);
+      const files = queue.segmentFiles();
+      expect(files.length).toBeGreaterThan(2);
+      for (const file of files.slice(0, -1)) {
+        const bytes = fs.readFileSync(file);
+        expect(bytes.length).toBeLessThanOrEqual(4096);
+        expect(bytes[bytes.length - 1]).toBe(0); // a BSON document's terminator…
+        expect(bytes.subarray(-41).some((b) => b !== 0)).toBe(true); // …not a zero tail
+      }
+      expect(readAll(queue).map((d) => d.seq)).toEqual(Array.from({ length: 160 }, (_, i) => i + 1));
+      queue.close();
     });
 
     it("reports damage in a sealed segment when the uploader reads it", () => {

@@ -149,6 +149,36 @@ describe("auth routes", () => {
     }
   });
 
+  it("refuses a custom token before its nbf, and accepts it once nbf has passed", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const early = signHs256({ sub: "device-nbf", exp: inAnHour(), nbf: now + 600 }, hsSecret);
+    const refused = await callJson(server.url, "POST", provider("custom-token"), { body: { token: early } });
+    expect(refused).toMatchObject({ status: 401, json: { error: expect.stringContaining("nbf") } });
+    const badNbf = signHs256({ sub: "device-nbf", exp: inAnHour(), nbf: "yesterday" }, hsSecret);
+    expect((await callJson(server.url, "POST", provider("custom-token"), { body: { token: badNbf } })).status).toBe(401);
+    const ready = signHs256({ sub: "device-nbf", exp: inAnHour(), nbf: now - 5 }, hsSecret);
+    expect((await callJson(server.url, "POST", provider("custom-token"), { body: { token: ready } })).status).toBe(200);
+  });
+
+  it("requires the configured iss on custom tokens (--jwt-issuer)", async () => {
+    const issuerServer = await createIngestServer({
+      schema: testSchema,
+      appId,
+      store,
+      quiet: true,
+      auth: { providers: ["jwt"], customToken: { algorithm: "HS256", key: hsSecret, issuer: "https://issuer.example" } },
+    });
+    try {
+      const login = (claims: Record<string, unknown>) =>
+        callJson(issuerServer.url, "POST", provider("custom-token"), { body: { token: signHs256({ sub: "iss-user", exp: inAnHour(), ...claims }, hsSecret) } });
+      expect((await login({ iss: "https://issuer.example" })).status).toBe(200);
+      expect(await login({ iss: "https://evil.example" })).toMatchObject({ status: 401, json: { error: expect.stringContaining("iss") } });
+      expect((await login({})).status).toBe(401);
+    } finally {
+      await issuerServer.close();
+    }
+  });
+
   it("logs in with an RS256 custom token verified by a configured public key", async () => {
     const rsServer = await createIngestServer({
       schema: testSchema,

@@ -48,6 +48,22 @@ describe("resolveServeSettings", () => {
     expect(resolveServeSettings({ config, auth: "anon,userpass" }).auth.providers).toEqual(new Set(["anon-user", "local-userpass"]));
   });
 
+  it("reads the custom-token issuer and the memory bounds", () => {
+    const settings = resolveServeSettings({
+      schema,
+      appId: "a",
+      auth: "jwt",
+      jwtKey: "secret",
+      jwtIssuer: "https://issuer.example",
+      maxInFlightBytes: 128 * 1024 * 1024,
+      maxInFlightPerUser: 2,
+      bodyReadTimeout: "5s",
+    });
+    expect(settings.auth.customToken).toEqual({ algorithm: "HS256", key: "secret", issuer: "https://issuer.example" });
+    expect(settings.limits).toEqual({ maxInFlightBytes: 128 * 1024 * 1024, maxInFlightPerUser: 2, bodyReadTimeoutMs: 5000 });
+    expect(() => resolveServeSettings({ schema, appId: "a", maxBatchBytes: 2048, maxInFlightBytes: 1024 })).toThrow(/at least maxBatchBytes/);
+  });
+
   it("explains bad settings in one line", () => {
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "anon,magic" })).toThrow(/unknown auth provider "magic"/);
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt" })).toThrow(/needs a key/);

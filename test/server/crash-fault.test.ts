@@ -1,8 +1,9 @@
 /**
  * The test-only crash hook the fault tests rely on (ASYMGEN_FAULT_CRASH=before-commit|after-commit,
- * ASYMGEN_FAULT_CRASH_AFTER=N): the real server process SIGKILLs itself at that point of the N-th
- * batch; after a restart on the same SQLite file, the client's retry leaves every document stored
- * exactly once.
+ * ASYMGEN_FAULT_CRASH_AFTER=N, honoured only with ASYMGEN_ENABLE_TEST_HOOKS=1): the real server
+ * process SIGKILLs itself at that point of the N-th batch; after a restart on the same SQLite
+ * file (with the crash variables but not the switch), the client's retry leaves every document
+ * stored exactly once.
  */
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -59,7 +60,12 @@ describe("the crash fault hook", () => {
       expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
       expect(await countStored(store)).toBe(point === "before-commit" ? 10 : 20);
 
-      const second = await spawnIngestServer(args, {}, dir);
+      // The crash variables alone, without ASYMGEN_ENABLE_TEST_HOOKS=1, must do nothing in production.
+      const second = await spawnIngestServer(
+        args,
+        { ASYMGEN_ENABLE_TEST_HOOKS: "", ASYMGEN_FAULT_CRASH: "before-commit", ASYMGEN_FAULT_CRASH_AFTER: "1" },
+        dir,
+      );
       children.push(second.child);
       // The same session still works (tokens and the secret live in the store) and the retry is idempotent.
       const retry = await postIngest(second.url, appId, login.access_token, batch(11));

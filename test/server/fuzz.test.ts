@@ -14,11 +14,14 @@ import { createTestDatabase } from "../support/postgres.js";
 import {
   callJson,
   encodeBatch,
+  encodeDeepTree,
+  encodeRawBatch,
   loginAnonymous,
   makeAllTypesDoc,
   makeWeatherDoc,
   newQueueId,
   postIngest,
+  recursiveSchema,
   testSchema,
 } from "../support/ingest-server-fixtures.js";
 
@@ -59,7 +62,7 @@ function describeFuzz(storeName: string, storeUrl: (dir: string) => string, iter
       console.log(`fuzz seed ${seed} (replay: ASYMGEN_FUZZ_SEED=${seed})`);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-fuzz-"));
       server = await createIngestServer({
-        schema: testSchema,
+        schema: [...testSchema, ...recursiveSchema],
         appId,
         store: storeUrl(dir),
         quiet: true,
@@ -196,7 +199,18 @@ function describeFuzz(storeName: string, storeUrl: (dir: string) => string, iter
       }
     }
     function randomBody(): { body: Uint8Array; maxDocs: number } {
-      switch (int(5)) {
+      switch (int(6)) {
+        case 5: {
+          // A recursive embedded type nested 1 to 20,000 deep (sometimes damaged): a verdict or a
+          // 400 for the envelope, never a stack overflow.
+          const entries = Array.from({ length: 1 + int(2) }, (_, i) => ({
+            seq: i + 1,
+            table: "Tree",
+            bson: encodeDeepTree(1 + int(random() < 0.5 ? 100 : 20_000)),
+          }));
+          const body = encodeRawBatch(newQueueId(), entries);
+          return { body: random() < 0.3 ? mutate(body) : body, maxDocs: entries.length };
+        }
         case 0:
           return {
             body: new Uint8Array(Array.from({ length: int(300) }, () => int(256))),

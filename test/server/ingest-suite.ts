@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Binary, Double, EJSON, Int32, Long, ObjectId, serialize } from "bson";
+import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { toCanonicalEjson } from "../../server/ingest/prepare-store-batch.js";
@@ -86,6 +87,25 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
         const back = EJSON.parse(row!.ejson, { relaxed: false }) as Record<string, unknown>;
         expect(Buffer.from(serialize(back)).equals(Buffer.from(serialize(doc)))).toBe(true);
       }
+    });
+
+    it("stores a maximal document (16 MiB of BSON, the client's cap) under the default limits", async () => {
+      const base = serialize({ ...makeWeatherDoc(1), notes: "" }).length;
+      const doc = { ...makeWeatherDoc(1), notes: "m".repeat(maxDocumentBytes - base) };
+      expect(serialize(doc).length).toBe(maxDocumentBytes);
+      const queueId = newQueueId();
+      const result = await postIngest(server.url, appId, token, encodeBatch(queueId, [{ seq: 1, table: "WeatherSensor", doc }]));
+      expect(result.status).toBe(200);
+      expect(result.answer?.acknowledgedSeq).toBe(1n);
+      if (server.store.kind === "mongodb") {
+        // MongoDB's 16 MiB limit covers the store's envelope too: a verdict, never a 500.
+        expect(result.answer?.rejected.map((r) => r.code)).toEqual(["document_too_large"]);
+        return;
+      }
+      expect(result.answer?.rejected).toEqual([]);
+      const stored = (await server.store.readDocuments("WeatherSensor")).filter((d) => d.queueId === queueId);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]?.ejson === toCanonicalEjson(doc)).toBe(true);
     });
 
     it("stores a retried batch once and answers the retry the same way", async () => {
@@ -210,6 +230,8 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       const before = (await server.store.countRows())["WeatherSensor"] ?? 0;
       await Promise.all(
         queues.map(async (queueId, q) => {
+          // One user per device, as real clients are (a user may have only a few batches in flight).
+          const { access_token: token } = await loginAnonymous(server.url, appId);
           for (let b = 0; b < 3; b++) {
             const entries = Array.from({ length: 20 }, (_, i) => ({
               seq: b * 20 + i + 1,

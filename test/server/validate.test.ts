@@ -6,7 +6,8 @@ import { describe, expect, it } from "@jest/globals";
 import { Binary, Decimal128, Double, EJSON, Int32, Long, MaxKey, ObjectId, serialize, Timestamp, UUID } from "bson";
 import { MalformedBsonError } from "../../server/ingest/bson-cursor.js";
 import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
-import { makeAllTypesDoc, makeWeatherDoc, testSchema } from "../support/ingest-server-fixtures.js";
+import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
+import { encodeDeepTree, makeAllTypesDoc, makeWeatherDoc, recursiveSchema, testSchema } from "../support/ingest-server-fixtures.js";
 
 const validators = compileBsonScanners(testSchema);
 function scan(table: string, doc: Record<string, unknown> | Uint8Array): { path: string; message: string } | null {
@@ -152,5 +153,37 @@ describe("compileBsonScanners", () => {
     const badUtf8 = Buffer.from(serialize({ ...makeWeatherDoc(1), deviceId: "ab" }));
     badUtf8[badUtf8.indexOf(Buffer.from("ab\u0000", "latin1"))] = 0xff;
     expect(() => scan("WeatherSensor", badUtf8)).toThrow(MalformedBsonError);
+  });
+
+  it(`limits nesting to maxNestingDepth (${maxNestingDepth}) with MalformedBsonError, however deep the input (no stack overflow)`, () => {
+    const trees = compileBsonScanners(recursiveSchema).get("Tree")!;
+    // `levels` Nodes under the Tree: the document nests levels + 1 deep.
+    expect(trees(Buffer.from(encodeDeepTree(maxNestingDepth - 1)), 0).ok).toBe(true);
+    expect(() => trees(Buffer.from(encodeDeepTree(maxNestingDepth)), 0)).toThrow(/nested deeper than 64 levels/);
+    // 200,000 levels (2.4 MB): without the limit the scanners would recurse that deep (a RangeError: a 500).
+    expect(() => trees(Buffer.from(encodeDeepTree(200_000)), 0)).toThrow(MalformedBsonError);
+  });
+
+  it("lists count as nesting levels", () => {
+    const deepSchema = [
+      ...recursiveSchema,
+      {
+        name: "Deep",
+        asymmetric: true,
+        embedded: false,
+        primaryKey: "id",
+        properties: {
+          id: { name: "id", type: "objectId", optional: false, indexed: false, mapTo: "_id" },
+          nodes: { name: "nodes", type: "list", objectType: "Node", optional: false, indexed: false, mapTo: "nodes" },
+        },
+      },
+    ] as typeof recursiveSchema;
+    const deep = compileBsonScanners(deepSchema).get("Deep")!;
+    // nodes (list) holds a Node chain: document 1, list 2, Nodes 3.. → levels Nodes nest 2 + levels deep.
+    const chain = (levels: number): Record<string, unknown> => (levels === 1 ? {} : { child: chain(levels - 1) });
+    const ok = serialize({ _id: new ObjectId(), nodes: [chain(maxNestingDepth - 2)] });
+    const tooDeep = serialize({ _id: new ObjectId(), nodes: [chain(maxNestingDepth - 1)] });
+    expect(deep(Buffer.from(ok), 0).ok).toBe(true);
+    expect(() => deep(Buffer.from(tooDeep), 0)).toThrow(MalformedBsonError);
   });
 });

@@ -195,3 +195,87 @@ export async function loginAnonymous(
 export function newQueueId(): string {
   return crypto.randomUUID();
 }
+
+/** A schema with a recursive embedded type (`Tree.root: Node`, `Node.child: Node`), for nesting-depth tests. */
+export const recursiveSchema: CanonicalObjectSchema[] = [
+  {
+    name: "Tree",
+    asymmetric: true,
+    embedded: false,
+    primaryKey: "id",
+    properties: { id: prop("id", "objectId", { mapTo: "_id" }), root: prop("root", "object", { objectType: "Node", optional: true }) },
+  },
+  {
+    name: "Node",
+    asymmetric: false,
+    embedded: true,
+    properties: {
+      child: prop("child", "object", { objectType: "Node", optional: true }),
+      label: prop("label", "string", { optional: true }),
+    },
+  },
+];
+
+/**
+ * The BSON of a Tree whose `root` holds `levels` Nodes nested through `child` (so the document
+ * nests `levels + 1` deep), written directly: bson's own serializer recurses and would overflow
+ * the stack on the deep cases this is for.
+ */
+export function encodeDeepTree(levels: number): Uint8Array {
+  const nodeBytes = 5 + 12 * (levels - 1);
+  const total = 4 + (1 + 4 + 12) + (1 + 5 + nodeBytes) + 1;
+  const buf = Buffer.alloc(total);
+  let p = buf.writeInt32LE(total, 0);
+  buf[p++] = 0x07;
+  p += buf.write("_id\0", p, "latin1");
+  p += Buffer.from(new ObjectId().id).copy(buf, p);
+  buf[p++] = 0x03;
+  p += buf.write("root\0", p, "latin1");
+  for (let i = 0; i < levels - 1; i++) {
+    p = buf.writeInt32LE(nodeBytes - 12 * i, p);
+    buf[p++] = 0x03;
+    p += buf.write("child\0", p, "latin1");
+  }
+  p = buf.writeInt32LE(5, p);
+  // The innermost Node's terminator, then each enclosing Node's, then the Tree's.
+  buf.fill(0, p, p + levels + 1);
+  return buf;
+}
+
+function bsonElement(type: number, key: string, value: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([type]), Buffer.from(`${key}\0`, "utf8"), value]);
+}
+
+function bsonDocument(elements: Buffer[]): Buffer {
+  const body = Buffer.concat(elements);
+  const out = Buffer.alloc(4 + body.length + 1);
+  out.writeInt32LE(out.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+function bsonString(value: string): Buffer {
+  const bytes = Buffer.from(value, "utf8");
+  const out = Buffer.alloc(4 + bytes.length + 1);
+  out.writeInt32LE(bytes.length + 1, 0);
+  bytes.copy(out, 4);
+  return out;
+}
+
+/** Encodes an ingest request whose documents are given as raw BSON bytes (damaged or too deep for bson's serializer). */
+export function encodeRawBatch(queueId: string, entries: readonly { seq: number; table: string; bson: Uint8Array }[]): Uint8Array {
+  const items = entries.map((entry, i) => {
+    const seq = Buffer.alloc(8);
+    seq.writeBigInt64LE(BigInt(entry.seq));
+    return bsonElement(0x03, String(i), bsonDocument([bsonElement(0x12, "seq", seq), bsonElement(0x02, "table", bsonString(entry.table)), bsonElement(0x03, "doc", entry.bson)]));
+  });
+  return bsonDocument([bsonElement(0x02, "queueId", bsonString(queueId)), bsonElement(0x04, "documents", bsonDocument(items))]);
+}
+
+/** A valid WeatherSensor document's BSON with the length of its `deviceId` string damaged (the document's own frame intact). */
+export function encodeDamagedWeatherDoc(n: number): Uint8Array {
+  const bytes = Buffer.from(serialize(makeWeatherDoc(n)));
+  const at = bytes.indexOf(Buffer.from("deviceId\0", "latin1"));
+  bytes.writeInt32LE(0x7fffffff, at + "deviceId\0".length);
+  return bytes;
+}

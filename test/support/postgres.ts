@@ -1,13 +1,29 @@
 /**
  * Throwaway PostgreSQL databases for tests: each test file creates its own database and drops it
- * after. The admin URL comes from ASYMGEN_TEST_POSTGRES (CI sets it), else the local default; when
- * PostgreSQL cannot be reached the caller skips its suite and this prints why, visibly.
+ * after. The admin URL comes from ASYMGEN_TEST_POSTGRES (CI sets it), else the local default.
+ * When ASYMGEN_TEST_POSTGRES is set, PostgreSQL is REQUIRED: an unreachable server fails the run
+ * (CI must never pass by skipping). Only without it, an unreachable local default makes the
+ * caller skip its suite, and this prints why, visibly.
  */
 import crypto from "node:crypto";
 import pg from "pg";
 
+/** The local default admin URL, tried when ASYMGEN_TEST_POSTGRES is unset. */
+export const defaultPostgresAdminUrl = "postgres://postgres:postgres@127.0.0.1:5432/postgres";
+
+/** Whether PostgreSQL was asked for explicitly (ASYMGEN_TEST_POSTGRES set): then it must be reachable. */
+export const postgresRequired = (process.env["ASYMGEN_TEST_POSTGRES"] ?? "") !== "";
+
 /** The admin URL the tests use. */
-export const postgresAdminUrl = process.env["ASYMGEN_TEST_POSTGRES"] ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
+export const postgresAdminUrl = postgresRequired ? (process.env["ASYMGEN_TEST_POSTGRES"] as string) : defaultPostgresAdminUrl;
+
+/** The error for a required PostgreSQL that cannot be reached. */
+export function postgresUnreachableError(url: string, cause: unknown): Error {
+  return new Error(
+    `ASYMGEN_TEST_POSTGRES is set but PostgreSQL is unreachable at ${redact(url)}: ${(cause as Error).message}. ` +
+      "Start PostgreSQL, or unset ASYMGEN_TEST_POSTGRES to skip the PostgreSQL suites.",
+  );
+}
 
 /** A database made for one test file. */
 export interface TestDatabase {
@@ -16,16 +32,24 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a fresh database (name prefixed with `label`), or returns null (with a console message) when PostgreSQL is unreachable. */
-export async function createTestDatabase(label: string): Promise<TestDatabase | null> {
-  const admin = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 3000 });
+/**
+ * Creates a fresh database (name prefixed with `label`). When PostgreSQL is unreachable: throws if
+ * it is required (ASYMGEN_TEST_POSTGRES set), else returns null with a console message.
+ */
+export async function createTestDatabase(
+  label: string,
+  target: { adminUrl: string; required: boolean } = { adminUrl: postgresAdminUrl, required: postgresRequired },
+): Promise<TestDatabase | null> {
+  const { adminUrl, required } = target;
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
   try {
     await admin.connect();
   } catch (error) {
-    console.warn(
-      `SKIPPED PostgreSQL tests (${label}): cannot connect to ${redact(postgresAdminUrl)}: ${(error as Error).message}. Set ASYMGEN_TEST_POSTGRES to run them.`,
-    );
     await admin.end().catch(() => {});
+    if (required) throw postgresUnreachableError(adminUrl, error);
+    console.warn(
+      `SKIPPED PostgreSQL tests (${label}): cannot connect to ${redact(adminUrl)}: ${(error as Error).message}. Set ASYMGEN_TEST_POSTGRES to require them.`,
+    );
     return null;
   }
   const name = `asymgen_test_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${crypto.randomBytes(4).toString("hex")}`;
@@ -34,13 +58,13 @@ export async function createTestDatabase(label: string): Promise<TestDatabase | 
   } finally {
     await admin.end();
   }
-  const url = new URL(postgresAdminUrl);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const client = new pg.Client({ connectionString: postgresAdminUrl });
+      const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

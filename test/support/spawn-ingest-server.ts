@@ -69,12 +69,16 @@ export interface SpawnedServer {
   stderr(): string;
 }
 
-/** Spawns `asymgen serve` with `args` (after `serve`) and `env` added, and waits until it listens. */
+/**
+ * Spawns `asymgen serve` with `args` (after `serve`) and `env` added, and waits until it listens.
+ * The test-only hooks (ASYMGEN_FAULT_CRASH*, ASYMGEN_TEST_COMMIT_DELAY_MS) are switched on with
+ * ASYMGEN_ENABLE_TEST_HOOKS=1 unless `env` overrides it.
+ */
 export async function spawnIngestServer(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<SpawnedServer> {
   if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
   const child = spawn(process.execPath, [cliPath, "serve", ...args], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ASYMGEN_ENABLE_TEST_HOOKS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -1,5 +1,6 @@
 // Runs under a file-size limit (ulimit -f): ingests until the disk refuses a write, then checks
-// that the refused transaction left nothing behind. Prints one JSON line.
+// that the refused transaction left nothing behind. argv: dir [durability, default "os"].
+// Prints one JSON line.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Realm } from "../../../dist/runtime/index.js";
@@ -8,7 +9,8 @@ import { Measurement } from "./queue-child-models.mjs";
 // Without a handler SIGXFSZ kills the process; with one, write() fails with EFBIG instead.
 process.on("SIGXFSZ", () => {});
 const dir = process.argv[2];
-const realm = await Realm.open({ schema: [Measurement], path: dir, durability: "os" });
+const durability = process.argv[3] ?? "os";
+const realm = await Realm.open({ schema: [Measurement], path: dir, durability });
 const segmentFile = () => path.join(dir, fs.readdirSync(dir).find((n) => n.startsWith("seg-")));
 let committed = 0;
 let error = null;
@@ -28,7 +30,7 @@ const sizeAfter = fs.statSync(segmentFile()).size;
 const stats = realm.queueStats();
 // After the refusal, a small transaction that fits still commits.
 realm.close();
-const reopened = await Realm.open({ schema: [Measurement], path: dir, durability: "os" });
+const reopened = await Realm.open({ schema: [Measurement], path: dir, durability });
 const reopenedPending = reopened.queueStats().pendingDocuments;
 reopened.close();
 process.stdout.write(

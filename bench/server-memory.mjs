@@ -1,0 +1,114 @@
+/**
+ * Server memory under overload: the real `asymgen serve` process (dist/) on a temp SQLite store,
+ * hammered by CLIENTS concurrent uploaders each sending BATCH_MIB batches back to back for
+ * SECONDS, once with the default in-flight byte budget (64 MiB) and once with the budget lifted
+ * (1 GiB: the behaviour before the budget). Prints the server's peak RSS (sampled from
+ * /proc/<pid>/status) and the answers it gave. Run: npm run build && node bench/server-memory.mjs
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Double, Long, ObjectId, serialize } from "bson";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLIENTS = Number(process.env.CLIENTS ?? 24);
+const BATCH_MIB = Number(process.env.BATCH_MIB ?? 4);
+const SECONDS = Number(process.env.SECONDS ?? 8);
+const appId = "memory-bench";
+
+const schema = [
+  {
+    name: "WeatherSensor",
+    asymmetric: true,
+    embedded: false,
+    primaryKey: "id",
+    properties: {
+      id: { name: "id", type: "objectId", optional: false, indexed: false, mapTo: "_id" },
+      deviceId: { name: "deviceId", type: "string", optional: false, indexed: false, mapTo: "deviceId" },
+      temperatureInFahrenheit: { name: "temperatureInFahrenheit", type: "double", optional: false, indexed: false, mapTo: "temperatureInFahrenheit" },
+      windSpeedInMph: { name: "windSpeedInMph", type: "int", optional: false, indexed: false, mapTo: "windSpeedInMph" },
+      notes: { name: "notes", type: "string", optional: true, indexed: false, mapTo: "notes" },
+    },
+  },
+];
+
+function rssOf(pid) {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function batchBody(queueId, firstSeq) {
+  const perDoc = 4096;
+  const count = Math.floor((BATCH_MIB * 1024 * 1024) / (perDoc + 100));
+  const documents = Array.from({ length: count }, (_, i) => ({
+    seq: Long.fromNumber(firstSeq + i),
+    table: "WeatherSensor",
+    doc: { _id: new ObjectId(), deviceId: "d", temperatureInFahrenheit: new Double(70.5), windSpeedInMph: Long.fromNumber(3), notes: "x".repeat(perDoc) },
+  }));
+  return { body: serialize({ queueId, documents }), count };
+}
+
+async function run(label, extraArgs) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-memory-"));
+  fs.writeFileSync(path.join(dir, "schema.json"), JSON.stringify(schema));
+  const child = spawn(
+    process.execPath,
+    [path.join(root, "dist/generator/cli.js"), "serve", "--schema", "schema.json", "--app-id", appId, "--port", "0", "--store", "sqlite:data.sqlite", "--quiet", ...extraArgs],
+    { cwd: dir, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+  });
+  const idle = rssOf(child.pid);
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 20);
+  const statuses = {};
+  let stored = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const login = await (await fetch(`${url}/api/client/v2.0/app/${appId}/auth/providers/anon-user/login`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).json();
+      const queueId = crypto.randomUUID();
+      let seq = 1;
+      while (Date.now() < deadline) {
+        const { body, count } = batchBody(queueId, seq);
+        const response = await fetch(`${url}/api/client/v2.0/app/${appId}/ingest`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${login.access_token}`, "content-type": "application/bson" },
+          body,
+        }).catch(() => null);
+        const status = response?.status ?? "reset";
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (response) await response.arrayBuffer();
+        if (status === 200) {
+          seq += count;
+          stored += count;
+        } else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }),
+  );
+  clearInterval(sampler);
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+  fs.rmSync(dir, { recursive: true, force: true });
+  const mib = (n) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+  console.log(`${label.padEnd(28)} idle ${mib(idle).padStart(8)}  peak ${mib(peak).padStart(8)}  answers ${JSON.stringify(statuses)}  stored ${stored}`);
+  return peak;
+}
+
+console.log(`${CLIENTS} clients, ${BATCH_MIB} MiB batches, ${SECONDS} s each run`);
+const bounded = await run("budget 64 MiB (default)", []);
+const unbounded = await run("budget 1 GiB (no bound)", ["--max-in-flight-bytes", String(1024 * 1024 * 1024), "--max-in-flight-per-user", "64"]);
+console.log(`peak RSS ratio bounded/unbounded: ${(bounded / unbounded).toFixed(2)}`);

@@ -1,0 +1,111 @@
+/**
+ * The shortcut of a one-shot run: when the up-to-date manifest (design: up-to-date-manifest.ts)
+ * proves nothing changed, the result of a full run is known without building the program.
+ */
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { clearConfigCache, resolveConfig } from "prettier";
+import { Project } from "ts-morph";
+import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
+import type { GenerateOptions, GenerateResult, OutputReport } from "../config/generate-options.js";
+import { resolveProjectSetup, type ProjectSetupOptions } from "../config/resolve-project-setup.js";
+import { listInputs } from "../discover/list-inputs.js";
+import { readExisting } from "../write/write-output.js";
+import { computeRunIdentity } from "./compute-run-identity.js";
+import { hashPrettierOptions } from "./record-up-to-date.js";
+import { RACY_WINDOW_MS, hashText, readManifest, resolveManifestPath, type RecordedFile, type UpToDateManifest } from "./up-to-date-manifest.js";
+
+/** The manifest a run reads and writes, and the identity it must carry. */
+export interface ManifestTarget {
+  manifestFile: string;
+  identity: string;
+}
+
+/**
+ * Where the manifest of this invocation lives and what identity it must have; undefined when the
+ * setup or the inputs cannot be determined cheaply (the full run then reports why).
+ */
+export function resolveManifestTarget(options: GenerateOptions): ManifestTarget | undefined {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const setupOptions: ProjectSetupOptions = { cwd };
+  if (options.project !== undefined) setupOptions.project = options.project;
+  if (options.compilerOptions !== undefined) setupOptions.compilerOptions = options.compilerOptions;
+  const setup = resolveProjectSetup(setupOptions).setup;
+  if (setup === undefined) return undefined;
+  // A project only for its glob engine: nothing is read or parsed.
+  const fileSystem = new Project({ skipAddingFilesFromTsConfig: true, skipLoadingLibFiles: true }).getFileSystem();
+  const listed = listInputs(fileSystem, setup, options.paths);
+  if (listed.diagnostics.length > 0) return undefined;
+  const { location, identity } = computeRunIdentity(cwd, options, setup, listed.files);
+  return { manifestFile: resolveManifestPath(options.cacheDir ?? resolveDefaultCacheDir(cwd), location), identity };
+}
+
+/** The result of a run that would change nothing, or undefined when anything is in doubt. */
+export async function checkUpToDate(options: GenerateOptions): Promise<GenerateResult | undefined> {
+  try {
+    return await verifyManifest(options);
+  } catch {
+    // Whatever failed here (a glob, a prettier config that does not load) fails the full run
+    // too, which reports it properly.
+    return undefined;
+  }
+}
+
+async function verifyManifest(options: GenerateOptions): Promise<GenerateResult | undefined> {
+  const started = performance.now();
+  const target = resolveManifestTarget(options);
+  if (target === undefined) return undefined;
+  const manifest = readManifest(target.manifestFile);
+  if (manifest === undefined || manifest.identity !== target.identity) return undefined;
+  if (!manifest.files.every((file) => isUnchanged(file, manifest.startedAt))) return undefined;
+  if (manifest.missing.some((location) => existsSync(location))) return undefined;
+  if (!manifest.guarded.every((guarded) => hashOf(guarded.file) === guarded.hash)) return undefined;
+  // A full run would resolve prettier's configs afresh too (an edited .prettierrc counts).
+  await clearConfigCache();
+  for (const output of manifest.outputs) {
+    if (hashOf(output.file) !== output.hash) return undefined;
+    if (output.prettier !== undefined && hashPrettierOptions(await resolveConfig(path.resolve(output.file))) !== output.prettier) return undefined;
+  }
+  return buildResult(manifest, performance.now() - started);
+}
+
+/** Size and mtime equal (and not racily recorded): unchanged; otherwise the content hash decides. */
+function isUnchanged(file: RecordedFile, startedAt: number): boolean {
+  try {
+    const stat = statSync(file.path);
+    if (!stat.isFile() || stat.size !== file.size) return false;
+    if (file.realPath !== undefined && realpathSync(file.path) !== file.realPath) return false;
+    if (stat.mtimeMs === file.mtimeMs && file.mtimeMs < startedAt - RACY_WINDOW_MS) return true;
+    return hashText(readFileSync(file.path)) === file.hash;
+  } catch {
+    return false;
+  }
+}
+
+function hashOf(file: string): string | null {
+  const existing = readExisting(file);
+  return existing === undefined ? null : hashText(existing);
+}
+
+function buildResult(manifest: UpToDateManifest, ms: number): GenerateResult {
+  const outputs: OutputReport[] = manifest.outputs.map((output) => {
+    const report: OutputReport = { file: output.file, outcome: "unchanged", ms: 0 };
+    if (output.source !== undefined) report.source = output.source;
+    return report;
+  });
+  return {
+    ok: true,
+    written: [],
+    unchanged: outputs.map((output) => output.file),
+    removed: [],
+    stale: [],
+    outputs,
+    diagnostics: manifest.diagnostics,
+    models: manifest.models,
+    files: manifest.inputs,
+    analyzed: 0,
+    upToDate: true,
+    timings: { discover: ms, analyze: 0, validate: 0, render: 0, write: 0, total: ms },
+  };
+}
