@@ -240,7 +240,16 @@ async function benchAsymgenAsync(size, inFlight) {
 function compare(subjects) {
   for (const s of subjects) s.round(WARM_MS);
   const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(subjects.map((s) => s.round(CELL_MS / ROUNDS)));
+  for (let r = 0; r < ROUNDS; r++) {
+    // Each round starts with the next subject, so none always follows the same neighbour (a
+    // subject that leaves dirty pages or a journal commit behind would bias the one after it).
+    const rates = new Array(subjects.length);
+    for (let k = 0; k < subjects.length; k++) {
+      const i = (r + k) % subjects.length;
+      rates[i] = subjects[i].round(CELL_MS / ROUNDS);
+    }
+    rounds.push(rates);
+  }
   for (const s of subjects) s.close();
   const rates = subjects.map((_, i) => median(rounds.map((round) => round[i])));
   const ratioTo = (j) => median(rounds.map((round) => round[0] / round[j]));
@@ -260,6 +269,7 @@ const ratio = (a, b) => x(a / b);
 const x = (r) => `${r.toFixed(2)}×`.padStart(8);
 
 console.log(`queue benchmark: WeatherSensor (${serialize(plains[0]).length} bytes of BSON), ${CELL_MS} ms per subject and cell in ${ROUNDS} interleaved rounds, node ${process.version}, ${os.cpus().length} CPUs`);
+console.log(`load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (a shared machine: absolute docs/s swing with it, paired ratios much less).`);
 console.log("docs/s are medians over rounds; every ratio is the median of per-round (paired) ratios.");
 console.log("sqlite: WAL, synchronous=FULL under full, NORMAL under os (no sync at commit, like os).");
 console.log("");

@@ -1,18 +1,18 @@
 /**
  * `npm run demo`: the whole pipeline in well under a minute. Checks the generated wrappers of
- * the example models are current and writes schema.json, starts the ingest server on the
+ * the example models are current and writes schema.json, starts `asymgen serve` on the
  * embedded SQLite store, runs a small fleet of devices that ingest readings while their network
  * drops and comes back, and ends by counting what the store holds against what was ingested.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { generate } from "../generator/index.js";
-import { createIngestServer } from "../server/create-server.js";
 import { openStore } from "../server/stores/open-store.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { App, Credentials, ObjectId, Realm, UUID } from "../runtime/index.js";
 import { DeviceEvent, WeatherSensor } from "../examples/weather/models.realm.js";
 import { NetworkLink } from "./network-link.js";
+import { startServerProcess } from "./start-server-process.js";
 
 const APP_ID = "weather-demo";
 const DEVICE_COUNT = 5;
@@ -173,9 +173,9 @@ async function main(): Promise<number> {
   say();
   const schema = await checkGeneratedCode();
   say();
-  say(`2. Serve: the ingest server on SQLite (${path.relative(root, sqlitePath)})`);
-  const server = await createIngestServer({ schema, appId: APP_ID, store: `sqlite:${sqlitePath}`, quiet: true });
-  say(`   listening on ${server.url}, app id "${APP_ID}"`);
+  say(`2. Serve: asymgen serve --schema ${path.relative(root, schemaPath)} --app-id ${APP_ID} --store sqlite:${path.relative(root, sqlitePath)}`);
+  const server = await startServerProcess(["--schema", schemaPath, "--app-id", APP_ID, "--store", `sqlite:${sqlitePath}`, "--log-level", "warn"]);
+  say(`   listening on ${server.url} (a separate process)`);
   say();
   say(`3. Fleet: ${DEVICE_COUNT} devices ingest for ${RUN_MS / 1000} s; each drops off the network for ${OFFLINE_MS / 1000} s`);
   const errors: string[] = [];
@@ -195,7 +195,7 @@ async function main(): Promise<number> {
     device.realm.close();
     await device.link.close();
   }
-  await server.close();
+  await server.stop();
   say();
   say("4. Count");
   // Counted from the SQLite file itself, not from what the clients were told.

@@ -143,7 +143,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
       fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
       commitDelayMs: options.testCommitDelayMs ?? readCommitDelayFromEnv(),
     };
-    if (testHooks.fault || testHooks.commitDelayMs > 0) logger.log("warn", "TEST HOOKS ENABLED: do not use this server in production", { ...testHooks });
+    if (testHooks.fault || testHooks.commitDelayMs > 0)
+      logger.log("warn", "TEST HOOKS ENABLED: do not use this server in production", { ...testHooks });
     const ingest = createIngestRoute({ store, auth, validators, limits, logger, testHooks });
     const appPrefix = `${apiPrefix}/app/`;
     let draining = false;

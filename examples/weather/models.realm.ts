@@ -9,39 +9,43 @@ import {
   indexPath,
   invalid,
   invalidKey,
+  isArray,
   isDictionaryKey,
   isFiniteNumber,
+  isFloat32,
   isInt64,
   isObject,
   isObjectId,
   isPlainObject,
+  isSet,
   isUuid,
   isValidDate,
   keyBytes,
   keyPath,
+  keysOf,
   putMixed,
   type BsonWriter,
   type CanonicalObjectSchema,
   type GeneratedModelClass,
 } from "asymgen/codegen";
 
-const K__id = keyBytes("_id");
-const K_deviceId = keyBytes("deviceId");
-const K_temperatureInFahrenheit = keyBytes("temperatureInFahrenheit");
-const K_barometricPressureInHg = keyBytes("barometricPressureInHg");
-const K_windSpeedInMph = keyBytes("windSpeedInMph");
-const K_readings = keyBytes("readings");
-const K_tags = keyBytes("tags");
-const K_attributes = keyBytes("attributes");
-const K_notes = keyBytes("notes");
-const K_location = keyBytes("location");
-const K_at = keyBytes("at");
-const K_value = keyBytes("value");
-const K_latitude = keyBytes("latitude");
-const K_longitude = keyBytes("longitude");
-const K_elevationInFeet = keyBytes("elevationInFeet");
-const K_kind = keyBytes("kind");
-const K_payload = keyBytes("payload");
+const $k__id = keyBytes("_id");
+const $k_deviceId = keyBytes("deviceId");
+const $k_temperatureInFahrenheit = keyBytes("temperatureInFahrenheit");
+const $k_barometricPressureInHg = keyBytes("barometricPressureInHg");
+const $k_windSpeedInMph = keyBytes("windSpeedInMph");
+const $k_readings = keyBytes("readings");
+const $k_tags = keyBytes("tags");
+const $k_attributes = keyBytes("attributes");
+const $k_notes = keyBytes("notes");
+const $k_location = keyBytes("location");
+const $k_at = keyBytes("at");
+const $k_value = keyBytes("value");
+const $k_latitude = keyBytes("latitude");
+const $k_longitude = keyBytes("longitude");
+const $k_elevationInFeet = keyBytes("elevationInFeet");
+const $k_kind = keyBytes("kind");
+const $k_payload = keyBytes("payload");
 
 /** What `new WeatherSensor(…)` and `realm.ingest(WeatherSensor, …)` take. */
 export interface WeatherSensorInit {
@@ -64,9 +68,9 @@ export class WeatherSensor {
   /** The model's schema in Realm JS's canonical form. */
   static readonly schema: CanonicalObjectSchema = {
     name: "WeatherSensor",
+    primaryKey: "id",
     asymmetric: true,
     embedded: false,
-    primaryKey: "id",
     properties: {
       id: {
         name: "id",
@@ -106,26 +110,26 @@ export class WeatherSensor {
       readings: {
         name: "readings",
         type: "list",
-        objectType: "Reading",
         optional: false,
         indexed: false,
         mapTo: "readings",
+        objectType: "Reading",
       },
       tags: {
         name: "tags",
         type: "set",
-        objectType: "string",
         optional: false,
         indexed: false,
         mapTo: "tags",
+        objectType: "string",
       },
       attributes: {
         name: "attributes",
         type: "dictionary",
-        objectType: "string",
         optional: false,
         indexed: false,
         mapTo: "attributes",
+        objectType: "string",
       },
       notes: {
         name: "notes",
@@ -137,10 +141,10 @@ export class WeatherSensor {
       location: {
         name: "location",
         type: "object",
-        objectType: "Location",
         optional: true,
         indexed: false,
         mapTo: "location",
+        objectType: "Location",
       },
     },
   };
@@ -190,32 +194,32 @@ export function encodeWeatherSensor(
   if (!isObjectId(v_id)) {
     throw invalid("id", "an ObjectId");
   }
-  w.putObjectId(K__id, v_id);
+  w.putObjectId($k__id, v_id);
   const v_deviceId = value.deviceId;
   if (typeof v_deviceId !== "string") {
     throw invalid("deviceId", "a string");
   }
-  w.putString(K_deviceId, v_deviceId);
+  w.putString($k_deviceId, v_deviceId);
   const v_temperatureInFahrenheit = value.temperatureInFahrenheit;
   if (!isFiniteNumber(v_temperatureInFahrenheit)) {
     throw invalid("temperatureInFahrenheit", "a finite number");
   }
-  w.putDouble(K_temperatureInFahrenheit, v_temperatureInFahrenheit);
+  w.putDouble($k_temperatureInFahrenheit, v_temperatureInFahrenheit);
   const v_barometricPressureInHg = value.barometricPressureInHg;
   if (!isFiniteNumber(v_barometricPressureInHg)) {
     throw invalid("barometricPressureInHg", "a finite number");
   }
-  w.putDouble(K_barometricPressureInHg, v_barometricPressureInHg);
+  w.putDouble($k_barometricPressureInHg, v_barometricPressureInHg);
   const v_windSpeedInMph = value.windSpeedInMph;
   if (!isInt64(v_windSpeedInMph)) {
     throw invalid("windSpeedInMph", "an integer (number or bigint)");
   }
-  w.putInt64(K_windSpeedInMph, v_windSpeedInMph);
+  w.putInt64($k_windSpeedInMph, v_windSpeedInMph);
   const v_readings = value.readings;
-  if (!Array.isArray(v_readings)) {
+  if (!isArray(v_readings)) {
     throw invalid("readings", "an array");
   }
-  const a_readings = w.openArray(K_readings);
+  const a_readings = w.openArray($k_readings);
   let i_readings = 0;
   for (const item of v_readings) {
     if (!isObject(item)) {
@@ -232,10 +236,10 @@ export function encodeWeatherSensor(
   }
   w.endDocument(a_readings);
   const v_tags = value.tags;
-  if (!(v_tags instanceof Set)) {
+  if (!isSet(v_tags)) {
     throw invalid("tags", "a Set");
   }
-  const a_tags = w.openArray(K_tags);
+  const a_tags = w.openArray($k_tags);
   let i_tags = 0;
   for (const item of v_tags) {
     if (typeof item !== "string") {
@@ -250,8 +254,8 @@ export function encodeWeatherSensor(
   if (!isPlainObject(v_attributes)) {
     throw invalid("attributes", "a plain object");
   }
-  const a_attributes = w.openObject(K_attributes);
-  for (const k of Object.keys(v_attributes)) {
+  const a_attributes = w.openObject($k_attributes);
+  for (const k of keysOf(v_attributes)) {
     if (!isDictionaryKey(k)) {
       throw invalidKey("attributes", k);
     }
@@ -265,21 +269,21 @@ export function encodeWeatherSensor(
   w.endDocument(a_attributes);
   const v_notes = value.notes;
   if (v_notes === null) {
-    w.putNull(K_notes);
+    w.putNull($k_notes);
   } else if (v_notes !== undefined) {
     if (typeof v_notes !== "string") {
       throw invalid("notes", "a string");
     }
-    w.putString(K_notes, v_notes);
+    w.putString($k_notes, v_notes);
   }
   const v_location = value.location;
   if (v_location === null) {
-    w.putNull(K_location);
+    w.putNull($k_location);
   } else if (v_location !== undefined) {
     if (!isObject(v_location)) {
       throw invalid("location", "an object");
     }
-    w.putDocumentHeader(K_location);
+    w.putDocumentHeader($k_location);
     try {
       encodeLocation(w, v_location);
     } catch (e) {
@@ -344,12 +348,12 @@ export function encodeReading(w: BsonWriter, value: ReadingInit): void {
   if (!isValidDate(v_at)) {
     throw invalid("at", "a valid Date");
   }
-  w.putDate(K_at, v_at);
+  w.putDate($k_at, v_at);
   const v_value = value.value;
-  if (!isFiniteNumber(v_value)) {
-    throw invalid("value", "a finite number");
+  if (!isFloat32(v_value)) {
+    throw invalid("value", "a 32-bit float");
   }
-  w.putDouble(K_value, v_value);
+  w.putDouble($k_value, v_value);
   w.endDocument(start);
 }
 
@@ -419,17 +423,17 @@ export function encodeLocation(w: BsonWriter, value: LocationInit): void {
   if (!isFiniteNumber(v_latitude)) {
     throw invalid("latitude", "a finite number");
   }
-  w.putDouble(K_latitude, v_latitude);
+  w.putDouble($k_latitude, v_latitude);
   const v_longitude = value.longitude;
   if (!isFiniteNumber(v_longitude)) {
     throw invalid("longitude", "a finite number");
   }
-  w.putDouble(K_longitude, v_longitude);
+  w.putDouble($k_longitude, v_longitude);
   const v_elevationInFeet = value.elevationInFeet ?? 0;
   if (!isInt64(v_elevationInFeet)) {
     throw invalid("elevationInFeet", "an integer (number or bigint)");
   }
-  w.putInt64(K_elevationInFeet, v_elevationInFeet);
+  w.putInt64($k_elevationInFeet, v_elevationInFeet);
   w.endDocument(start);
 }
 
@@ -447,9 +451,9 @@ export class DeviceEvent {
   /** The model's schema in Realm JS's canonical form. */
   static readonly schema: CanonicalObjectSchema = {
     name: "device_event",
+    primaryKey: "id",
     asymmetric: true,
     embedded: false,
-    primaryKey: "id",
     properties: {
       id: {
         name: "id",
@@ -521,24 +525,24 @@ export function encodeDeviceEvent(w: BsonWriter, value: DeviceEventInit): void {
   if (!isUuid(v_id)) {
     throw invalid("id", "a UUID");
   }
-  w.putUuid(K__id, v_id);
+  w.putUuid($k__id, v_id);
   const v_deviceId = value.deviceId;
   if (typeof v_deviceId !== "string") {
     throw invalid("deviceId", "a string");
   }
-  w.putString(K_deviceId, v_deviceId);
+  w.putString($k_deviceId, v_deviceId);
   const v_kind = value.kind ?? "heartbeat";
   if (typeof v_kind !== "string") {
     throw invalid("kind", "a string");
   }
-  w.putString(K_kind, v_kind);
+  w.putString($k_kind, v_kind);
   const v_at = value.at ?? new Date();
   if (!isValidDate(v_at)) {
     throw invalid("at", "a valid Date");
   }
-  w.putDate(K_at, v_at);
+  w.putDate($k_at, v_at);
   const v_payload = value.payload;
-  if (v_payload !== undefined && !putMixed(w, K_payload, v_payload)) {
+  if (v_payload !== undefined && !putMixed(w, $k_payload, v_payload)) {
     throw invalid("payload", MIXED_EXPECTED);
   }
   w.endDocument(start);

@@ -129,9 +129,31 @@ class TypeAnalyzer {
     return result;
   }
 
+  /** Where an unresolved name (`Missing`, `ns.Missing`) is imported from, and whether that module resolves. */
+  private findImportOf(name: ts.EntityName): { specifier: string; moduleFound: boolean } | undefined {
+    let first: ts.EntityName = name;
+    while (ts.isQualifiedName(first)) first = first.left;
+    const declaration = this.state.checker.getSymbolAtLocation(first)?.declarations?.[0];
+    if (declaration === undefined) return undefined;
+    const importDeclaration = ts.isImportSpecifier(declaration)
+      ? declaration.parent.parent.parent
+      : ts.isNamespaceImport(declaration)
+        ? declaration.parent.parent
+        : ts.isImportClause(declaration)
+          ? declaration.parent
+          : undefined;
+    if (importDeclaration === undefined || !ts.isImportDeclaration(importDeclaration) || !ts.isStringLiteral(importDeclaration.moduleSpecifier)) return undefined;
+    return { specifier: importDeclaration.moduleSpecifier.text, moduleFound: this.state.checker.getSymbolAtLocation(importDeclaration.moduleSpecifier) !== undefined };
+  }
+
   private reference(node: ts.TypeReferenceNode, file: ts.SourceFile, substitution: Substitution, depth: number, text: string, span: SourceSpan): TypeInfo {
     const symbol = this.state.symbols.getSymbol(node.typeName);
-    if (symbol === undefined || symbol.declarations === undefined || symbol.declarations.length === 0) return unsupported("unresolved", text, span);
+    if (symbol === undefined || symbol.declarations === undefined || symbol.declarations.length === 0) {
+      const result = unsupported("unresolved", text, span);
+      const importedFrom = this.findImportOf(node.typeName);
+      if (importedFrom !== undefined) result.importedFrom = importedFrom;
+      return result;
+    }
     const bound = substitution.get(symbol);
     if (bound !== undefined) {
       const type = this.analyze(bound.node, bound.node.getSourceFile(), bound.substitution, depth + 1);

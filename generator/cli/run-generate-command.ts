@@ -41,8 +41,16 @@ export async function runGenerateCommand(args: GenerateCommandArgs, io: CommandI
   if (args.outDir !== undefined) options.outDir = args.outDir;
   if (args.schemaOut !== undefined) options.schemaOut = args.schemaOut;
   if (args.cacheDir !== undefined) options.cacheDir = path.resolve(io.cwd, args.cacheDir);
-  const printDiagnostics = (diagnostics: Diagnostic[]): void => printDiagnosticList(diagnostics, args.format, io);
-  if (args.watch) return runWatch(options, printDiagnostics, io);
+  // `--format json` prints one report object everywhere (a run, an internal failure, each watch
+  // run), so a consumer parses one shape; diagnostics alone are a report that wrote nothing.
+  const printReport = (result: GenerateResult, compact: boolean): void => {
+    io.stdout.write(`${JSON.stringify(toJsonReport(result, io.cwd), null, compact ? undefined : 2)}\n`);
+  };
+  const printDiagnostics = (diagnostics: Diagnostic[]): void => {
+    if (args.format === "json") printReport(createFailedResult(diagnostics), args.watch);
+    else printDiagnosticList(diagnostics, io);
+  };
+  if (args.watch) return runWatch(options, printDiagnostics, args.format === "json" ? (result) => printReport(result, true) : undefined, io);
 
   const progress = createProgressLine(io.stderr);
   options.onProgress = (event) => progress.update(event);
@@ -56,7 +64,7 @@ export async function runGenerateCommand(args: GenerateCommandArgs, io: CommandI
   }
   progress.stop();
   if (args.format === "json") {
-    io.stdout.write(`${JSON.stringify(toJsonReport(result, io.cwd), null, 2)}\n`);
+    printReport(result, false);
     io.stderr.write(`${formatSummary(result, args.check)}\n`);
   } else {
     if (result.diagnostics.length > 0) printDiagnostics(result.diagnostics);
@@ -66,12 +74,22 @@ export async function runGenerateCommand(args: GenerateCommandArgs, io: CommandI
   return result.ok ? ExitCode.ok : ExitCode.failed;
 }
 
-/** Watch mode: prints per change, never exits on diagnostics, resolves with 0 on SIGINT/SIGTERM. */
-async function runWatch(options: GenerateOptions, printDiagnostics: (diagnostics: Diagnostic[]) => void, io: CommandIo): Promise<number> {
-  const handle = watchGenerator({ ...options, print: (line) => io.stdout.write(`${line}\n`), printDiagnostics });
+/**
+ * Watch mode: prints per change, never exits on diagnostics, resolves with 0 on SIGINT/SIGTERM.
+ * With `printResult` (JSON), stdout carries only one report object per line; the lines meant
+ * for a person go to stderr.
+ */
+async function runWatch(
+  options: GenerateOptions,
+  printDiagnostics: (diagnostics: Diagnostic[]) => void,
+  printResult: ((result: GenerateResult) => void) | undefined,
+  io: CommandIo,
+): Promise<number> {
+  const human = printResult === undefined ? io.stdout : io.stderr;
+  const handle = watchGenerator({ ...options, print: (line) => human.write(`${line}\n`), printDiagnostics, ...(printResult === undefined ? {} : { printResult }) });
   const first = await handle.ready;
-  if (first !== undefined && first.ok) io.stdout.write(`${formatSummary(first, false)}\n`);
-  io.stdout.write("Watching for changes (Ctrl+C to stop).\n");
+  if (first !== undefined && first.ok) human.write(`${formatSummary(first, false)}\n`);
+  human.write("Watching for changes (Ctrl+C to stop).\n");
   return new Promise((resolve) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
@@ -84,13 +102,31 @@ async function runWatch(options: GenerateOptions, printDiagnostics: (diagnostics
   });
 }
 
-/** Prints diagnostics in the chosen format: text on stderr, JSON on stdout. */
-function printDiagnosticList(diagnostics: Diagnostic[], format: "text" | "json", io: CommandIo): void {
-  const stream = format === "json" ? io.stdout : io.stderr;
+/** Prints diagnostics as text on stderr. */
+function printDiagnosticList(diagnostics: Diagnostic[], io: CommandIo): void {
+  const stream = io.stderr;
   // Colour only for a person at a terminal, and never against NO_COLOR (https://no-color.org).
-  const color = format === "text" && stream.isTTY === true && process.env["NO_COLOR"] === undefined;
-  const rendered = renderDiagnostics(diagnostics, { format, cwd: io.cwd, color });
+  const color = stream.isTTY === true && process.env["NO_COLOR"] === undefined;
+  const rendered = renderDiagnostics(diagnostics, { format: "text", cwd: io.cwd, color });
   stream.write(rendered.endsWith("\n") ? rendered : `${rendered}\n`);
+}
+
+/** The result of a run that failed before producing one (an internal error): nothing written. */
+function createFailedResult(diagnostics: Diagnostic[]): GenerateResult {
+  return {
+    ok: false,
+    written: [],
+    unchanged: [],
+    removed: [],
+    stale: [],
+    outputs: [],
+    diagnostics,
+    models: 0,
+    files: 0,
+    analyzed: 0,
+    upToDate: false,
+    timings: { discover: 0, analyze: 0, validate: 0, render: 0, write: 0, total: 0 },
+  };
 }
 
 /** The machine-readable report of `--format json`: the diagnostics and what happened to each file. */

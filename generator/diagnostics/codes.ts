@@ -51,8 +51,8 @@ export const diagnosticCodes = {
   linkedModelNotInInputs: { code: "ASYM2011", stage: "analysis", title: "A linked model is declared in a file that is not an input", coverage: "fixture" },
   misplacedDecorator: { code: "ASYM2012", stage: "analysis", title: "A decorator is used where it has no meaning", coverage: "fixture" },
   syntaxError: { code: "ASYM2013", stage: "analysis", title: "A model file has a syntax error (the file is skipped)", coverage: "fixture" },
-  unsupportedPropertyName: { code: "ASYM2015", stage: "analysis", title: "A model property has a computed or numeric name", coverage: "fixture" },
   asymgenNotResolved: { code: "ASYM2014", stage: "analysis", title: "\"asymgen\" does not resolve to the asymgen package (not installed, or a module resolution without package exports)", coverage: "fixture" },
+  unsupportedPropertyName: { code: "ASYM2015", stage: "analysis", title: "A model property has a computed or numeric name", coverage: "fixture" },
 
   // ASYM3xxx: model rules (Realm's generator and core rules, and asymgen's own).
   asymmetricWithoutPrimaryKey: { code: "ASYM3001", stage: "model", title: "An asymmetric model has no primary key", coverage: "fixture" },
@@ -88,10 +88,10 @@ export const diagnosticCodes = {
   staticField: { code: "ASYM3031", stage: "model", title: "A static field of a model is not persisted", coverage: "fixture", severity: "warning" },
   privateField: { code: "ASYM3032", stage: "model", title: "A `#private` field of a model is not persisted", coverage: "fixture", severity: "warning" },
   staticSchemaSetting: { code: "ASYM3033", stage: "model", title: "A model declares a Realm JS schema static (`schema`, `name`, `primaryKey`, `embedded`, `asymmetric`)", coverage: "fixture" },
-  invalidPersistedName: { code: "ASYM3036", stage: "model", title: "A persisted name holds NUL, or a property name starts with `$` or holds `.` (MongoDB field names)", coverage: "fixture" },
-  literalDefaultType: { code: "ASYM3037", stage: "model", title: "A literal default is not a valid value of the property's type (`1.5` on an int, `1e400`)", coverage: "fixture" },
-  generatedNameCollision: { code: "ASYM3035", stage: "model", title: "A generated name (class, init type, encoder) collides with a global, an asymgen import or another model's generated name", coverage: "fixture" },
   defaultNotImportable: { code: "ASYM3034", stage: "model", title: "A default expression uses a name the generated file cannot import (a local that is not exported)", coverage: "fixture" },
+  generatedNameCollision: { code: "ASYM3035", stage: "model", title: "A generated name (class, init type, encoder) collides with a global, an asymgen import or another model's generated name", coverage: "fixture" },
+  invalidPersistedName: { code: "ASYM3036", stage: "model", title: "A persisted property name holds NUL, starts with `$` or holds `.` (MongoDB field names)", coverage: "fixture" },
+  literalDefaultType: { code: "ASYM3037", stage: "model", title: "A literal default is not a valid value of the property's type (`1.5` on an int, `1e400`)", coverage: "fixture" },
 
   // ASYM9xxx: internal failures (a bug in asymgen; the message asks for a report).
   internalError: { code: "ASYM9001", stage: "internal", title: "asymgen failed internally", coverage: "unit" },

@@ -93,7 +93,8 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     return next;
   }
 
-  async function runAll(): Promise<GenerateResult> {
+  /** A full run; `carriedRemovals`: outputs of deleted inputs an earlier state still had to remove. */
+  async function runAll(carriedRemovals: ReadonlySet<string> = new Set()): Promise<GenerateResult> {
     const timings = createTimings();
     const started = performance.now();
     // Wall clock before any file is read: the manifest's reference for "changed since".
@@ -125,7 +126,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       analyses: new Map(),
       runDiagnostics: discovered.diagnostics,
       pending: new Set(discovered.files),
-      pendingRemovals: new Set(),
+      pendingRemovals: new Set([...carriedRemovals].filter((file) => !discovered.files.includes(file))),
       lean: lean !== undefined,
     };
     analyzeInto(state, discovered.files, timings);
@@ -133,7 +134,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const result = await finish(state, new Set(discovered.files), timings, started);
     if (lean !== undefined && hasErrors(result)) {
       fullEnvironment = true;
-      return runAll();
+      return runAll(state.pendingRemovals);
     }
     if (result.ok && options.check !== true && state.lastEmitted !== undefined && discovered.diagnostics.length === 0) {
       const recordStarted = performance.now();
@@ -160,7 +161,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const changed = [...new Set(changedPaths.map((file) => path.resolve(cwd, file)))];
     // Without a loaded project, when the configuration itself changed, or while a whole-run
     // problem stands (a path that matched nothing may match now), only a full run is right.
-    if (state === undefined || changed.some(isConfigurationFile) || state.runDiagnostics.length > 0) return runAll();
+    if (state === undefined || changed.some(isConfigurationFile) || state.runDiagnostics.length > 0) return runAll(state?.pendingRemovals);
     const timings = createTimings();
     const started = performance.now();
     const touched = new Set<string>();
@@ -194,7 +195,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const result = await finish(state, new Set(affected), timings, started);
     if (state.lean && hasErrors(result)) {
       fullEnvironment = true;
-      return runAll();
+      return runAll(state.pendingRemovals);
     }
     return result;
   }
@@ -283,7 +284,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   }
 
   return {
-    run: () => enqueue(runAll),
+    run: () => enqueue(() => runAll()),
     update: (changedPaths) => enqueue(() => updateSome(changedPaths)),
     listWatchedFiles: () => {
       if (loaded === undefined) return [];

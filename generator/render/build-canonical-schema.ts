@@ -83,7 +83,7 @@ export interface SchemaView {
   properties: SchemaPropertyView[];
 }
 
-/** The model's canonical schema with symbolic defaults (in Realm's key order). */
+/** The model's canonical schema with symbolic defaults. */
 export function buildSchemaView(model: ModelInfo, project: ProjectInfo): SchemaView {
   const properties = persistedProperties(model).map((property) => buildPropertySchema(property, project));
   const primaryKey = persistedProperties(model).find((property) => property.primaryKey)?.name;
@@ -102,14 +102,14 @@ export function buildCanonicalSchema(model: ModelInfo, project: ProjectInfo): Ca
   const view = buildSchemaView(model, project);
   const properties: Record<string, CanonicalPropertySchema> = {};
   for (const property of view.properties) {
-    // Realm's key order: name, type, objectType, optional, indexed, mapTo, default.
+    // realm-js normalizePropertySchema's key order: name, type, optional, indexed, mapTo, objectType, default.
     const canonical: CanonicalPropertySchema = {
       name: property.name,
       type: property.type,
-      ...(property.objectType === undefined ? {} : { objectType: property.objectType }),
       optional: property.optional,
       indexed: property.indexed,
       mapTo: property.mapTo,
+      ...(property.objectType === undefined ? {} : { objectType: property.objectType }),
     };
     if (property.default?.kind === "literal") canonical.default = property.default.value;
     // JSON has no bigint: a bigint default that a number holds exactly is written as that number;
@@ -117,11 +117,12 @@ export function buildCanonicalSchema(model: ModelInfo, project: ProjectInfo): Ca
     if (property.default?.kind === "bigint" && Number.isSafeInteger(Number(property.default.value))) canonical.default = Number(property.default.value);
     properties[property.name] = canonical;
   }
+  // realm-js normalizeObjectSchema's key order: name, primaryKey, asymmetric, embedded, properties.
   return {
     name: view.name,
+    ...(view.primaryKey === undefined ? {} : { primaryKey: view.primaryKey }),
     asymmetric: view.asymmetric,
     embedded: view.embedded,
-    ...(view.primaryKey === undefined ? {} : { primaryKey: view.primaryKey }),
     properties,
   };
 }

@@ -113,12 +113,10 @@ class FileViewBuilder {
     for (const name of [rt.encodeSymbol, rt.invalid, rt.isObject]) this.codegen.add(name);
     for (const name of Object.values(codegenTypes)) this.codegen.add(name);
 
-    const schema: LiteralEntry[] = [
-      { key: "name", value: this.stringLiteral(schemaView.name) },
-      { key: "asymmetric", value: String(schemaView.asymmetric) },
-      { key: "embedded", value: String(schemaView.embedded) },
-    ];
+    // realm-js normalizeObjectSchema's key order: name, primaryKey, asymmetric, embedded, properties.
+    const schema: LiteralEntry[] = [{ key: "name", value: this.stringLiteral(schemaView.name) }];
     if (schemaView.primaryKey !== undefined) schema.push({ key: "primaryKey", value: this.stringLiteral(schemaView.primaryKey) });
+    schema.push({ key: "asymmetric", value: String(schemaView.asymmetric) }, { key: "embedded", value: String(schemaView.embedded) });
     schema.push({ key: "properties", entries: schemaView.properties.map((property) => ({ key: this.propertyKey(property.name), entries: this.schemaProperty(property) })) });
 
     const initMembers: MemberView[] = [];
@@ -156,12 +154,15 @@ class FileViewBuilder {
   }
 
   private schemaProperty(property: SchemaPropertyView): LiteralEntry[] {
+    // realm-js normalizePropertySchema's key order: name, type, optional, indexed, mapTo, then objectType and default.
     const entries: LiteralEntry[] = [
       { key: "name", value: this.stringLiteral(property.name) },
       { key: "type", value: this.stringLiteral(property.type) },
+      { key: "optional", value: String(property.optional) },
+      { key: "indexed", value: String(property.indexed) },
+      { key: "mapTo", value: this.stringLiteral(property.mapTo) },
     ];
     if (property.objectType !== undefined) entries.push({ key: "objectType", value: this.stringLiteral(property.objectType) });
-    entries.push({ key: "optional", value: String(property.optional) }, { key: "indexed", value: String(property.indexed) }, { key: "mapTo", value: this.stringLiteral(property.mapTo) });
     if (property.default !== undefined) entries.push({ key: "default", value: this.defaultValue(property.default, true) });
     return entries;
   }

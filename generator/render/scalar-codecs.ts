@@ -37,6 +37,8 @@ export const SCALAR_CODECS: Record<Exclude<ScalarTypeName, "mixed">, ScalarCodec
   decimal128: { type: runtimeTypes.Decimal128, typeImports: [runtimeTypes.Decimal128], invalidWhen: `!${rt.isDecimal128}($)`, expected: "a Decimal128", put: wm.putDecimal128, argument: "$", uses: [rt.isDecimal128] },
   objectId: { type: runtimeTypes.ObjectId, typeImports: [runtimeTypes.ObjectId], invalidWhen: `!${rt.isObjectId}($)`, expected: "an ObjectId", put: wm.putObjectId, argument: "$", uses: [rt.isObjectId] },
   uuid: { type: runtimeTypes.UUID, typeImports: [runtimeTypes.UUID], invalidWhen: `!${rt.isUuid}($)`, expected: "a UUID", put: wm.putUuid, argument: "$", uses: [rt.isUuid] },
+  // A string with a lone surrogate (half of a UTF-16 pair) is accepted and written as UTF-8 with
+  // U+FFFD in its place (TextEncoder's rule, which bson's serializer shares): not rejected, by choice.
   string: { type: "string", typeImports: [], invalidWhen: 'typeof $ !== "string"', expected: "a string", put: wm.putString, argument: "$", uses: [] },
   // A bson Binary of subtype 0 passes too (what the MongoDB driver hands out); the init type names
   // only the built-in types, so generated files need no bson import.
@@ -44,7 +46,7 @@ export const SCALAR_CODECS: Record<Exclude<ScalarTypeName, "mixed">, ScalarCodec
     type: "Uint8Array | ArrayBuffer",
     typeImports: [],
     invalidWhen: `!${rt.isData}($)`,
-    expected: "binary data (a Uint8Array, an ArrayBuffer or a bson Binary)",
+    expected: "binary data (Uint8Array, ArrayBuffer, Binary)",
     put: wm.putData,
     argument: `${rt.dataBytes}($)`,
     uses: [rt.isData, rt.dataBytes],

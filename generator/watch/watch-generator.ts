@@ -15,8 +15,13 @@ import { openGenerator } from "../pipeline/open-generator.js";
 export interface WatchOptions extends GenerateOptions {
   /** Prints one line (what was written, a summary). */
   print: (line: string) => void;
-  /** Prints the diagnostics of a run; watch mode keeps going after them. */
+  /** Prints the diagnostics of a run (and an internal failure's); watch mode keeps going after them. */
   printDiagnostics: (diagnostics: Diagnostic[]) => void;
+  /**
+   * When given, each run's whole result is handed here instead of `printDiagnostics` and the
+   * summary lines (`--format json` prints it as one report object per run).
+   */
+  printResult?: (result: GenerateResult) => void;
   /** Milliseconds to wait for more events before regenerating; default 50. */
   debounceMs?: number;
 }
@@ -41,6 +46,10 @@ export function watchGenerator(options: WatchOptions): WatchHandle {
   let fullRunNeeded = false;
 
   const report = (result: GenerateResult, started: number): void => {
+    if (options.printResult !== undefined) {
+      options.printResult(result);
+      return;
+    }
     if (result.diagnostics.length > 0) options.printDiagnostics(result.diagnostics);
     const ms = Math.round(performance.now() - started);
     if (!result.ok) options.print(`Wrote nothing (${countErrors(result.diagnostics)}); watching for changes.`);

@@ -28,6 +28,9 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
     reserved = declared;
   }
   return new Promise<Buffer>((resolve, reject) => {
+    // With a declared length the body is copied into one buffer as it arrives (no second,
+    // concatenated copy); a streamed body keeps its chunks and joins them at the end.
+    const whole = reserved > 0 ? Buffer.allocUnsafe(reserved) : null;
     const chunks: Buffer[] = [];
     let total = 0;
     const timer = setTimeout(
@@ -41,7 +44,10 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
         if (!options.reserve(total - reserved)) return finish(busy());
         reserved = total;
       }
-      chunks.push(chunk);
+      if (!whole) chunks.push(chunk);
+      else if (total <= whole.length) chunk.copy(whole, total - chunk.length);
+      // Node's parser stops at Content-Length; this only guards the copy.
+      else return finish(new HttpError(400, "BadRequest", "request body longer than its Content-Length"));
     };
     const onEnd = () => finish(null);
     const onError = (error: Error) => finish(error);
@@ -64,7 +70,8 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
         reject(error);
         return;
       }
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+      if (whole) resolve(total === whole.length ? whole : whole.subarray(0, total));
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
     }
   });
 }

@@ -78,7 +78,12 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
         const user = await auth.authenticate(bearer);
         const userBatches = perUser.get(user.userId) ?? 0;
         if (userBatches >= limits.maxInFlightPerUser)
-          throw new HttpError(429, "TooManyRequests", `too many batches in flight for this user (${limits.maxInFlightPerUser})`, retryAfter);
+          throw new HttpError(
+            429,
+            "TooManyRequests",
+            `too many batches in flight for this user (${limits.maxInFlightPerUser})`,
+            retryAfter,
+          );
         perUser.set(user.userId, userBatches + 1);
         userId = user.userId;
         const body = await readBody(req, {

@@ -28,7 +28,14 @@ const rawValues = { promoteValues: false } as const;
 /** The envelope of `entry`, ready for `insertMany`. */
 export function buildMongoEnvelope(entry: StoreDocumentEntry, meta: EnvelopeMeta): Document {
   const doc = deserialize(entry.bson, rawValues);
-  return { _id: widenId(doc["_id"]), doc, userId: meta.userId, arrivedAt: meta.arrivedAt, queueId: meta.queueId, seq: Long.fromBigInt(entry.seq) };
+  return {
+    _id: widenId(doc["_id"]),
+    doc,
+    userId: meta.userId,
+    arrivedAt: meta.arrivedAt,
+    queueId: meta.queueId,
+    seq: Long.fromBigInt(entry.seq),
+  };
 }
 
 /** The `document_too_large` verdict when `entry`'s envelope would exceed MongoDB's limit, else null. */

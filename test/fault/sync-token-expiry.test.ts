@@ -62,30 +62,28 @@ test("a session revoked on the server mid-stream pauses uploading; a new login u
   const anonymous = await openDevice(server.url, path.join(dir, "registrar"));
   await anonymous.app.emailPasswordAuth.registerUser({ email: "grace@example.com", password: "compiler-1952" });
   anonymous.realm.close();
-  {
-    const first = await openDevice(server.url, path.join(dir, "revoked"), { credentials: login, sync: { maxBatchDocuments: 20 } });
-    ingestRange(first.realm, 5001, 5100, 10);
-    await first.realm.syncSession!.uploadAllLocalChanges(10_000);
-    // Revoke the refresh token behind the device's back (as a logout from elsewhere would).
-    const response = await fetch(`${server.url}/api/client/v2.0/auth/session`, {
-      method: "DELETE",
-      headers: { authorization: `Bearer ${first.user.refreshToken}` },
-    });
-    expect(response.ok).toBe(true);
-    ingestRange(first.realm, 5101, 5300, 10);
-    // Within a second the access token expires; the refresh is refused: the session is over.
-    const deadline = Date.now() + 10_000;
-    while (first.realm.syncSession!.state !== "paused" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(first.realm.syncSession!.state).toBe("paused");
-    expect(first.errors.some((error) => error instanceof SessionExpiredError)).toBe(true);
-    expect(first.user.isLoggedIn).toBe(false);
-    expect(first.realm.queueStats().pendingDocuments).toBeGreaterThan(0);
-    // The same user logs in again: the same User object, so the paused session resumes itself.
-    expect(await first.app.logIn(login)).toBe(first.user);
-    expect(first.realm.syncSession!.state).toBe("active");
-    await first.realm.syncSession!.uploadAllLocalChanges(10_000);
-    first.realm.close();
-    const stored = await readStoredIdKeys(storeUrl);
-    expect(stored.filter((key) => expectedIdKeys(5001, 5300).includes(key))).toEqual(expectedIdKeys(5001, 5300));
-  }
+  const first = await openDevice(server.url, path.join(dir, "revoked"), { credentials: login, sync: { maxBatchDocuments: 20 } });
+  ingestRange(first.realm, 5001, 5100, 10);
+  await first.realm.syncSession!.uploadAllLocalChanges(10_000);
+  // Revoke the refresh token behind the device's back (as a logout from elsewhere would).
+  const response = await fetch(`${server.url}/api/client/v2.0/auth/session`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${first.user.refreshToken}` },
+  });
+  expect(response.ok).toBe(true);
+  ingestRange(first.realm, 5101, 5300, 10);
+  // The server refuses the access token of a revoked session, then the refresh: the session is over.
+  const deadline = Date.now() + 10_000;
+  while (first.realm.syncSession!.state !== "paused" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(first.realm.syncSession!.state).toBe("paused");
+  expect(first.errors.some((error) => error instanceof SessionExpiredError)).toBe(true);
+  expect(first.user.isLoggedIn).toBe(false);
+  expect(first.realm.queueStats().pendingDocuments).toBeGreaterThan(0);
+  // The same user logs in again: the same User object, so the paused session resumes itself.
+  expect(await first.app.logIn(login)).toBe(first.user);
+  expect(first.realm.syncSession!.state).toBe("active");
+  await first.realm.syncSession!.uploadAllLocalChanges(10_000);
+  first.realm.close();
+  const stored = await readStoredIdKeys(storeUrl);
+  expect(stored.filter((key) => expectedIdKeys(5001, 5300).includes(key))).toEqual(expectedIdKeys(5001, 5300));
 });

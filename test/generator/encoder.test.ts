@@ -131,14 +131,42 @@ describe("generated encoders: each type decodes to the expected document", () =>
     {
       name: "sets are written as arrays, in insertion order",
       encode: encodeTagged,
-      value: { id: uuid, tags: new Set(["b", "a"]), codes: new Set([3, 1]), scores: new Set([1.5, null]) },
-      expected: { _id: { binary: 4, hex: uuid.toHexString(false) }, tags: ["b", "a"], codes: [3n, 1n], scores: [1.5, null] },
+      value: { id: uuid, tags: new Set(["b", "a"]), codes: new Set([3, 1]), scores: new Set([1.5, null]), ids: new Set([oid]), stamps: new Set([at]) },
+      expected: { _id: { binary: 4, hex: uuid.toHexString(false) }, tags: ["b", "a"], codes: [3n, 1n], scores: [1.5, null], ids: [{ oid: oid.toHexString() }], stamps: [{ date: at.getTime() }] },
+    },
+    {
+      name: "sets of ObjectIds and Dates hold each value once, as a Realm set does (equal values are distinct JS objects)",
+      encode: encodeTagged,
+      value: {
+        id: uuid,
+        tags: new Set<string>(),
+        codes: new Set<number>(),
+        scores: new Set<number>(),
+        ids: new Set([oid, new ObjectId(oid.toHexString()), new ObjectId("65a1b2c3d4e5f60718293a4c"), new ObjectId(oid.toHexString())]),
+        stamps: new Set([new Date(5), new Date(5), new Date(6)]),
+      },
+      expected: {
+        _id: { binary: 4, hex: uuid.toHexString(false) },
+        tags: [],
+        codes: [],
+        scores: [],
+        ids: [{ oid: oid.toHexString() }, { oid: "65a1b2c3d4e5f60718293a4c" }],
+        stamps: [{ date: 5 }, { date: 6 }],
+      },
     },
     {
       name: "dictionaries are sub-documents (values scalar, optional, embedded or null)",
       encode: encodeSettings,
-      value: { id: "s", labels: { a: "x", "ü-key": "y" }, limits: { max: 10 }, optionalValues: { a: null, b: 2 }, places: { home: { name: "h" }, none: null } },
-      expected: { _id: "s", labels: { a: "x", "ü-key": "y" }, limits: { max: 10n }, optionalValues: { a: null, b: 2 }, places: { home: { name: "h" }, none: null } },
+      value: { id: "s", labels: { a: "x", "ü-key": "y" }, limits: { max: 10 }, optionalValues: { a: null, b: 2 }, places: { home: { name: "h" }, none: null }, spots: { at: { name: "a" }, gone: null } },
+      expected: {
+        _id: "s",
+        labels: { a: "x", "ü-key": "y" },
+        limits: { max: 10n },
+        optionalValues: { a: null, b: 2 },
+        places: { home: { name: "h" }, none: null },
+        // Realm's schema makes a dictionary's objects optional: null is accepted and written.
+        spots: { at: { name: "a" }, gone: null },
+      },
     },
     {
       name: "embedded objects inline, nested two deep, in lists too",
@@ -181,8 +209,8 @@ describe("generated encoders: each type decodes to the expected document", () =>
     {
       name: "names the encoder also uses for locals; persisted names that are not identifiers or not ASCII",
       encode: encodeNames,
-      value: { id: "n", value: "v", w: 1, start: true, item: ["i"], k: { k: "k" }, e: { scratch: "dropped" }, init: new Set(["s"]), $dollar: "$", deviceId: "d", uber: "ü" },
-      expected: { _id: "n", value: "v", w: 1n, start: true, item: ["i"], k: { k: "k" }, e: {}, init: ["s"], $dollar: "$", "device-id": "d", über: "ü" },
+      value: { id: "n", value: "v", w: 1, start: true, item: ["i"], k: { k: "k" }, e: { scratch: "dropped" }, init: new Set(["s"]), dollar$: "$", deviceId: "d", uber: "ü" },
+      expected: { _id: "n", value: "v", w: 1n, start: true, item: ["i"], k: { k: "k" }, e: {}, init: ["s"], dollar$: "$", "device-id": "d", über: "ü" },
     },
     {
       name: "@Ignored properties are never written",
@@ -193,6 +221,18 @@ describe("generated encoders: each type decodes to the expected document", () =>
   ];
   test.each(rows)("$name", ({ encode, value, expected }) => {
     expect(plain(roundTrip(encode, value))).toEqual(expected);
+  });
+
+  test("a bson Binary of subtype 0 is data (what the MongoDB driver returns), for data and mixed, and the float32 bounds pass", () => {
+    const binary = new Binary(Uint8Array.from([9, 8, 7]), 0);
+    const doc = plain(roundTrip(encodeAllScalars, { ...scalars, blob: binary, ratio: 3.4028234663852886e38 })) as Record<string, unknown>;
+    expect(doc["blob"]).toEqual({ binary: 0, hex: "090807" });
+    expect(doc["ratio"]).toBe(3.4028234663852886e38);
+    const mixed = plain(roundTrip(encodeBag, { id: oid, anything: binary, list: [binary], set: new Set([binary, new Binary(Uint8Array.from([9, 8, 7]), 0)]), dict: {} })) as Record<string, unknown>;
+    expect(mixed["anything"]).toEqual({ binary: 0, hex: "090807" });
+    expect(mixed["list"]).toEqual([{ binary: 0, hex: "090807" }]);
+    // A set of mixed holds equal binary values once too.
+    expect(mixed["set"]).toEqual([{ binary: 0, hex: "090807" }]);
   });
 
   test("defaults: applied when absent or undefined, kept when given", () => {
@@ -273,7 +313,9 @@ describe("generated encoders: bad values throw IngestValidationError naming the 
     { name: "a required key missing", encode: encodeWeatherSensor, value: { ...weather, deviceId: undefined }, path: "deviceId", expected: "a string" },
     { name: "a wrong scalar type", encode: encodeAllScalars, value: { ...scalars, flag: 1 }, path: "flag", expected: "a boolean" },
     { name: "NaN for a double", encode: encodeWeatherSensor, value: { ...weather, temperatureInFahrenheit: Number.NaN }, path: "temperatureInFahrenheit", expected: "a finite number" },
-    { name: "Infinity for a float in a list of embedded objects", encode: encodeWeatherSensor, value: { ...weather, readings: [{ at, value: 1 }, { at, value: 2 }, { at, value: Infinity }] }, path: "readings[2].value", expected: "a finite number" },
+    { name: "Infinity for a float in a list of embedded objects", encode: encodeWeatherSensor, value: { ...weather, readings: [{ at, value: 1 }, { at, value: 2 }, { at, value: Infinity }] }, path: "readings[2].value", expected: "a 32-bit float" },
+    { name: "a finite number beyond 32-bit float range for a float", encode: encodeAllScalars, value: { ...scalars, ratio: 1e39 }, path: "ratio", expected: "a 32-bit float" },
+    { name: "a bson Binary of another subtype (a UUID's 4) for data", encode: encodeAllScalars, value: { ...scalars, blob: new Binary(new Uint8Array(16), 4) }, path: "blob", expected: /binary data/ },
     { name: "a non-integer for an int", encode: encodeWeatherSensor, value: { ...weather, windSpeedInMph: 1.5 }, path: "windSpeedInMph", expected: /integer/ },
     { name: "an unsafe integer number for an int", encode: encodeAllScalars, value: { ...scalars, count: 2 ** 53 }, path: "count", expected: /integer/ },
     { name: "a bigint beyond Int64", encode: encodeAllScalars, value: { ...scalars, big: 2n ** 63n }, path: "big", expected: /integer/ },

@@ -138,10 +138,14 @@ describe("the type table, through an in-memory project", () => {
 
   test("schema: Realm's key order, a primary key that is indexed, the persisted model name", () => {
     const [table, emb] = buildCanonicalSchemas(project);
-    expect(Object.keys(table!)).toEqual(["name", "asymmetric", "embedded", "primaryKey", "properties"]);
+    // realm-js packages/realm/src/schema/normalize.ts: normalizeObjectSchema builds name, primaryKey,
+    // asymmetric, embedded, properties; a property is name, type, optional, indexed, mapTo, and then
+    // objectType and default when defined.
+    expect(Object.keys(table!)).toEqual(["name", "primaryKey", "asymmetric", "embedded", "properties"]);
     expect(table!.primaryKey).toBe("id");
     expect(table!.properties["id"]).toEqual({ name: "id", type: "objectId", optional: false, indexed: true, mapTo: "_id" });
-    expect(Object.keys(table!.properties["le"]!)).toEqual(["name", "type", "objectType", "optional", "indexed", "mapTo"]);
+    expect(Object.keys(table!.properties["le"]!)).toEqual(["name", "type", "optional", "indexed", "mapTo", "objectType"]);
+    expect(rendered.text).toMatch(/static readonly schema: CanonicalObjectSchema = \{\n {4}name: "Table",\n {4}primaryKey: "id",\n {4}asymmetric: true,\n {4}embedded: false,\n {4}properties: \{/);
     expect(emb).toEqual({ name: "emb_v1", asymmetric: false, embedded: true, properties: { x: { name: "x", type: "double", optional: false, indexed: false, mapTo: "x" } } });
   });
 

@@ -170,7 +170,9 @@ describe("auth routes", () => {
     });
     try {
       const login = (claims: Record<string, unknown>) =>
-        callJson(issuerServer.url, "POST", provider("custom-token"), { body: { token: signHs256({ sub: "iss-user", exp: inAnHour(), ...claims }, hsSecret) } });
+        callJson(issuerServer.url, "POST", provider("custom-token"), {
+          body: { token: signHs256({ sub: "iss-user", exp: inAnHour(), ...claims }, hsSecret) },
+        });
       expect((await login({ iss: "https://issuer.example" })).status).toBe(200);
       expect(await login({ iss: "https://evil.example" })).toMatchObject({ status: 401, json: { error: expect.stringContaining("iss") } });
       expect((await login({})).status).toBe(401);

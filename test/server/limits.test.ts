@@ -41,7 +41,11 @@ const schema = [...testSchema, ...recursiveSchema];
 function weatherBatch(count: number, docBytes: number) {
   return encodeBatch(
     newQueueId(),
-    Array.from({ length: count }, (_, i) => ({ seq: i + 1, table: "WeatherSensor", doc: { ...makeWeatherDoc(i), notes: "n".repeat(docBytes) } })),
+    Array.from({ length: count }, (_, i) => ({
+      seq: i + 1,
+      table: "WeatherSensor",
+      doc: { ...makeWeatherDoc(i), notes: "n".repeat(docBytes) },
+    })),
   );
 }
 
@@ -128,7 +132,12 @@ describe("ingest limits and per-document verdicts", () => {
     const result = await postIngest(server.url, appId, token, encodeBatch(newQueueId(), [{ seq: 1, table: "WeatherSensor", doc: over }]));
     expect(result.status).toBe(200);
     expect(result.answer?.rejected).toEqual([
-      { seq: 1n, table: "WeatherSensor", code: "document_too_large", reason: expect.stringContaining(`over the limit of ${maxDocumentBytes}`) },
+      {
+        seq: 1n,
+        table: "WeatherSensor",
+        code: "document_too_large",
+        reason: expect.stringContaining(`over the limit of ${maxDocumentBytes}`),
+      },
     ]);
   });
 

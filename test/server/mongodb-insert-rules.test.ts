@@ -29,7 +29,15 @@ describe("conflictsOfInsertError", () => {
   const entries = ["a", "b", "c"];
 
   it("returns the entries whose insert failed on a duplicate _id", () => {
-    expect(conflictsOfInsertError(bulkError([{ code: 11000, index: 0 }, { code: 11000, index: 2 }]), entries)).toEqual(["a", "c"]);
+    expect(
+      conflictsOfInsertError(
+        bulkError([
+          { code: 11000, index: 0 },
+          { code: 11000, index: 2 },
+        ]),
+        entries,
+      ),
+    ).toEqual(["a", "c"]);
   });
 
   it("rethrows a write-concern failure, even alongside duplicate keys (the writes may not be durable)", () => {
@@ -43,7 +51,14 @@ describe("conflictsOfInsertError", () => {
   });
 
   it("rethrows a bulk error without write errors, with another code, or with an index outside the batch", () => {
-    for (const error of [bulkError([]), bulkError([{ code: 11000, index: 0 }, { code: 2, index: 1 }]), bulkError([{ code: 11000, index: 7 }])])
+    for (const error of [
+      bulkError([]),
+      bulkError([
+        { code: 11000, index: 0 },
+        { code: 2, index: 1 },
+      ]),
+      bulkError([{ code: 11000, index: 7 }]),
+    ])
       expect(() => conflictsOfInsertError(error, entries)).toThrow(error);
   });
 

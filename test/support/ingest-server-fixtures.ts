@@ -267,7 +267,8 @@ export function encodeRawBatch(queueId: string, entries: readonly { seq: number;
   const items = entries.map((entry, i) => {
     const seq = Buffer.alloc(8);
     seq.writeBigInt64LE(BigInt(entry.seq));
-    return bsonElement(0x03, String(i), bsonDocument([bsonElement(0x12, "seq", seq), bsonElement(0x02, "table", bsonString(entry.table)), bsonElement(0x03, "doc", entry.bson)]));
+    const item = [bsonElement(0x12, "seq", seq), bsonElement(0x02, "table", bsonString(entry.table)), bsonElement(0x03, "doc", entry.bson)];
+    return bsonElement(0x03, String(i), bsonDocument(item));
   });
   return bsonDocument([bsonElement(0x02, "queueId", bsonString(queueId)), bsonElement(0x04, "documents", bsonDocument(items))]);
 }

@@ -11,12 +11,16 @@ import { GENERATED_CODE_GLOBALS, KEY_CONSTANT_PREFIX, codegenTypes, codegenValue
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 
 const globals = new Set(GENERATED_CODE_GLOBALS);
+// TypeScript rejects these as class names (TS2414 for the primitive type names, TS2725 for
+// `Object` in a module).
+const reservedClassNames = new Set(["Object", "any", "bigint", "boolean", "never", "number", "object", "string", "symbol", "undefined", "unknown", "void"]);
 const codegenNames = new Set<string>([...Object.values(codegenValues), ...Object.values(codegenTypes)]);
 const runtimeNames = new Set<string>(Object.values(runtimeTypes));
 
 /** What a generated name collides with, in words, or undefined. */
 function describeClash(name: string, helperNames: ReadonlyMap<string, ModelInfo>, self: ModelInfo): string | undefined {
   if (globals.has(name)) return `the global "${name}" that generated code uses`;
+  if (reservedClassNames.has(name)) return `a name TypeScript does not allow for a class in a module`;
   if (codegenNames.has(name)) return `"${name}", which generated code imports from "asymgen/codegen"`;
   if (runtimeNames.has(name)) return `"${name}", which generated code imports from "asymgen"`;
   if (name.startsWith(KEY_CONSTANT_PREFIX)) return `the generated key constants (named "${KEY_CONSTANT_PREFIX}…")`;

@@ -42,7 +42,7 @@ const ignoreHint = (property: PropertyInfo) => `or mark "${property.name}" with 
 function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message: string; hint: string } {
   switch (type.reason) {
     case "unresolved":
-      return { message: `The type "${type.text}" of "${property.name}" cannot be resolved.`, hint: `import "${type.text.replace(/<.*$/s, "")}" or correct its name` };
+      return describeUnresolved(property, type);
     case "missing":
       return { message: `"${property.name}" has no type annotation and no initializer to infer its type from.`, hint: `declare its type, e.g. "${property.name}!: string"` };
     case "any":
@@ -76,4 +76,18 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message:
         hint: `use string, boolean, number, bigint, Date, Uint8Array, ObjectId, UUID, Decimal128, a Types.* type, a model class, T[], Set<T> or Record<string, T>, ${ignoreHint(property)}`,
       };
   }
+}
+
+/** An unresolved name: not imported, imported from a module that is not found, or not exported by it. */
+function describeUnresolved(property: PropertyInfo, type: UnsupportedTypeInfo): { message: string; hint: string } {
+  const name = type.text.replace(/<.*$/s, "");
+  const from = type.importedFrom;
+  if (from === undefined) return { message: `The type "${type.text}" of "${property.name}" cannot be resolved.`, hint: `import "${name}" or correct its name` };
+  if (!from.moduleFound) {
+    return {
+      message: `The type "${type.text}" of "${property.name}" cannot be resolved: the module "${from.specifier}" it is imported from is not found.`,
+      hint: from.specifier.startsWith(".") ? `correct the path "${from.specifier}" (relative imports name the compiled file, e.g. "./units.js")` : `install "${from.specifier}" or correct the module name`,
+    };
+  }
+  return { message: `The type "${type.text}" of "${property.name}" cannot be resolved: "${from.specifier}" does not export "${name}".`, hint: `export "${name}" from "${from.specifier}", or correct the imported name` };
 }
