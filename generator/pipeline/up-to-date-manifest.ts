@@ -36,7 +36,9 @@
  *
  * Known limits, as with tsc: a change that touches none of the recorded files, probes or options
  * (an environment variable, a new global `@types` folder while `types` is set explicitly, which
- * does not matter then) is not seen; `force` (or deleting the cache folder) runs in full.
+ * does not matter then) is not seen; `generate({ force: true })` (or deleting the cache folder)
+ * runs in full. Only `generate()` takes the shortcut: a session (watch mode) needs the program
+ * loaded anyway, but its full runs record a manifest too.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";

@@ -100,6 +100,15 @@ export class BsonWriter {
     return start;
   }
 
+  /**
+   * The underlying buffer, whose bytes `[0, length)` are the ones written: for callers that
+   * address ranges by offset without creating a view. Valid until the next write (which may
+   * replace it).
+   */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
   /** A view (not a copy) of bytes `[start, end)`; valid until the next write. */
   subarray(start = 0, end = this.pos): Uint8Array {
     return this.buf.subarray(start, end);

@@ -17,7 +17,7 @@ export const crc32: Crc32Function = typeof nativeCrc32 === "function" ? nativeCr
  * the native call's fixed cost (measured on Node 20: ~50 ns against ~95 ns for 32 bytes).
  */
 export function crc32Small(data: Uint8Array, initial = 0): number {
-  return data.length <= 64 ? computeCrc32Slice8(data, initial) : crc32(data, initial);
+  return data.length <= 64 ? computeCrc32Slice8Range(data, 0, data.length, initial) : crc32(data, initial);
 }
 
 const TABLES = buildTables();
@@ -43,10 +43,15 @@ function buildTables(): Int32Array[] {
 
 /** The table-driven CRC-32 (slice-by-8), used where node:zlib has no `crc32`. */
 export function computeCrc32Slice8(data: Uint8Array, initial = 0): number {
+  return computeCrc32Slice8Range(data, 0, data.length, initial);
+}
+
+/** The table-driven CRC-32 of bytes `[start, end)` of `data`: no view to create for a small range. */
+export function computeCrc32Slice8Range(data: Uint8Array, start: number, end: number, initial = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let crc = ~initial;
-  let i = 0;
-  const n = data.length;
+  let i = start;
+  const n = end;
   for (; i + 8 <= n; i += 8) {
     const a = crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
     crc =

@@ -344,10 +344,11 @@ export class DurableQueue implements UploadSource {
       return 0;
     }
     try {
-      const docs = this.writer.subarray(HEAD_GAP_BYTES, this.writer.length);
-      checkDocumentLengths(docs, docCount);
+      const writer = this.writer;
+      const docsEnd = writer.length;
+      checkDocumentLengths(writer.bytes, HEAD_GAP_BYTES, docsEnd, docCount);
       const headLength = FrameHeadBuilder.measure(this.txnTables, docCount);
-      const frameBytes = headLength + docs.length;
+      const frameBytes = headLength + docsEnd - HEAD_GAP_BYTES;
       if (frameBytes - FRAME_HEADER_BYTES > MAX_FRAME_PAYLOAD_BYTES) {
         throw new AsymgenError(`a transaction of ${frameBytes} bytes is too large for one frame; split it`);
       }
@@ -369,28 +370,39 @@ export class DurableQueue implements UploadSource {
       const commitTime = Date.now();
       const frameStart = segment.size;
       const frameEnd = frameStart + frameBytes;
-      const parts =
-        headLength <= HEAD_GAP_BYTES
-          ? [this.head.build(this.txnTables, this.docTable, docCount, docs, firstSeq, commitTime, this.writer.subarray(HEAD_GAP_BYTES - headLength, this.writer.length))]
-          : [this.head.build(this.txnTables, this.docTable, docCount, docs, firstSeq, commitTime), docs];
+      // The frame: `length` bytes of `source` from `offset`, then `more` (zeros or documents).
+      let source: Uint8Array;
+      let offset: number;
+      let length: number;
+      let more: Uint8Array | null = null;
       let preallocating = false;
-      if (this.durability === "full" && this.preallocate && frameEnd > this.allocatedEnd && frameBytes < PREALLOCATE_MAX_FRAME_BYTES) {
-        const zeroBytes = Math.min(frameEnd + PREALLOCATE_BYTES, this.segmentBytes) - frameEnd;
-        if (zeroBytes > 0) {
-          if (zeros === null) zeros = new Uint8Array(PREALLOCATE_BYTES);
-          parts.push(zeros.subarray(0, zeroBytes));
-          preallocating = true;
+      if (headLength <= HEAD_GAP_BYTES) {
+        source = writer.bytes;
+        offset = HEAD_GAP_BYTES - headLength;
+        length = frameBytes;
+        this.head.buildInPlace(source, offset, docsEnd, this.txnTables, this.docTable, docCount, firstSeq, commitTime);
+        if (this.durability === "full" && this.preallocate && frameEnd > this.allocatedEnd && frameBytes < PREALLOCATE_MAX_FRAME_BYTES) {
+          const zeroBytes = Math.min(frameEnd + PREALLOCATE_BYTES, this.segmentBytes) - frameEnd;
+          if (zeroBytes > 0) {
+            if (zeros === null) zeros = new Uint8Array(PREALLOCATE_BYTES);
+            more = zeros.subarray(0, zeroBytes);
+            preallocating = true;
+          }
         }
+      } else {
+        more = writer.subarray(HEAD_GAP_BYTES, docsEnd);
+        source = this.head.build(this.txnTables, this.docTable, docCount, more, firstSeq, commitTime);
+        offset = 0;
+        length = headLength;
       }
       try {
-        this.writeFrame(segment, parts, frameStart, sync);
+        this.writeFrame(segment, source, offset, length, more, frameStart, sync);
       } catch (error) {
         if (!preallocating || !(error instanceof QueueDiskFullError)) throw error;
         // The disk has room for the frame but not for the zeros ahead of it: write the frame
         // alone (writeFrame cut the file back), and stop preallocating in this segment.
         this.preallocate = false;
-        parts.pop();
-        this.writeFrame(segment, parts, frameStart, sync);
+        this.writeFrame(segment, source, offset, length, null, frameStart, sync);
       }
       segment.size = frameStart + frameBytes;
       this.nextSeq = firstSeq + docCount;
@@ -550,19 +562,20 @@ export class DurableQueue implements UploadSource {
   }
 
   /**
-   * Writes `parts` (the frame, maybe followed by preallocation zeros) at `at` in one system
-   * call and, with `sync`, fdatasyncs. On failure the file is cut back to `at`.
+   * Writes bytes `[offset, offset + length)` of `source`, then `more` if given (preallocation
+   * zeros, or the documents after a separately built head), at `at` in one system call and,
+   * with `sync`, fdatasyncs. On failure the file is cut back to `at`.
    */
-  private writeFrame(segment: Segment, parts: Uint8Array[], at: number, sync: boolean): void {
-    let total = 0;
-    for (const part of parts) total += part.length;
+  private writeFrame(segment: Segment, source: Uint8Array, offset: number, length: number, more: Uint8Array | null, at: number, sync: boolean): void {
+    const total = length + (more === null ? 0 : more.length);
     try {
-      const only = parts.length === 1 ? parts[0]! : null;
-      let written = only !== null ? fs.writeSync(this.fd, only, 0, total, at) : fs.writevSync(this.fd, parts, at);
+      let written = more === null ? fs.writeSync(this.fd, source, offset, length, at) : fs.writevSync(this.fd, [source.subarray(offset, offset + length), more], at);
       // A short write on a regular file means the disk filled up mid-frame; writing the rest
       // either succeeds or fails with the real reason (ENOSPC, EFBIG…).
       while (written < total) {
-        const n = fs.writevSync(this.fd, remainingParts(parts, written), at + written);
+        const rest: Uint8Array[] = written < length ? [source.subarray(offset + written, offset + length)] : [];
+        if (more !== null) rest.push(written <= length ? more : more.subarray(written - length));
+        const n = fs.writevSync(this.fd, rest, at + written);
         if (n === 0) throw Object.assign(new Error(`short write: ${written} of ${total} bytes`), { code: "ENOSPC" });
         written += n;
       }
@@ -774,37 +787,22 @@ export class DurableQueue implements UploadSource {
   }
 }
 
-/** The part of `parts` (written back to back) after its first `written` bytes. */
-function remainingParts(parts: Uint8Array[], written: number): Uint8Array[] {
-  const rest: Uint8Array[] = [];
-  let skip = written;
-  for (const part of parts) {
-    if (skip >= part.length) {
-      skip -= part.length;
-      continue;
-    }
-    rest.push(skip > 0 ? part.subarray(skip) : part);
-    skip = 0;
-  }
-  return rest;
-}
-
 /**
- * Checks that `docs` is exactly `count` BSON documents back to back, as the frame format needs:
- * a generated encoder that wrote anything else would make the frame unreadable, so it is
- * refused here rather than found by the uploader.
+ * Checks that bytes `[start, end)` of `buf` are exactly `count` BSON documents back to back, as
+ * the frame format needs: a generated encoder that wrote anything else would make the frame
+ * unreadable, so it is refused here rather than found by the uploader.
  */
-function checkDocumentLengths(docs: Uint8Array, count: number): void {
-  let p = 0;
+function checkDocumentLengths(buf: Uint8Array, start: number, end: number, count: number): void {
+  let p = start;
   let n = 0;
-  while (p + 4 <= docs.length) {
-    const length = docs[p]! | (docs[p + 1]! << 8) | (docs[p + 2]! << 16) | (docs[p + 3]! << 24);
+  while (p + 4 <= end) {
+    const length = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
     if (length < 5) break;
     p += length;
     n++;
   }
-  if (p !== docs.length || n !== count) {
-    throw new AsymgenError(`a model encoder did not write exactly one BSON document per ingest (${n} documents in ${docs.length} bytes for ${count} ingests)`);
+  if (p !== end || n !== count) {
+    throw new AsymgenError(`a model encoder did not write exactly one BSON document per ingest (${n} documents in ${end - start} bytes for ${count} ingests)`);
   }
 }
 

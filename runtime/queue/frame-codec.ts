@@ -3,7 +3,7 @@
  * and decodes a frame's payload back into documents. See queue-format.ts for the layout.
  */
 import { QueueCorruptedError } from "../errors.js";
-import { crc32, crc32Small } from "./crc32.js";
+import { computeCrc32Slice8Range, crc32 } from "./crc32.js";
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from "./queue-format.js";
 import type { QueuedDocument } from "./upload-source.js";
 
@@ -49,35 +49,37 @@ export class FrameHeadBuilder {
   }
 
   /**
-   * Writes the frame head (header, table names, per-document table indexes) for `docs` (the
-   * documents' BSON, back to back). With `frame` (a view of exactly head-length bytes followed
-   * by `docs`, in one buffer) the head is written into its start and `frame` is returned: the
-   * whole frame, one contiguous range. Without, the head alone is returned, as a view valid
-   * until the next call.
+   * Writes the frame head in place: `buf[at, end)` is the frame, whose documents (the BSON,
+   * back to back) already sit after the head's `measure(...)` bytes. The payload checksum is
+   * then one call over one range, and no view but that one is created.
    */
-  build(
-    tables: readonly string[],
-    docTable: Uint16Array,
-    docCount: number,
-    docs: Uint8Array,
-    firstSeq: number,
-    commitTime: number,
-    frame?: Uint8Array,
-  ): Uint8Array {
+  buildInPlace(buf: Uint8Array, at: number, end: number, tables: readonly string[], docTable: Uint16Array, docCount: number, firstSeq: number, commitTime: number): void {
+    this.writeTables(buf, at, tables, docTable, docCount);
+    this.writeHeader(buf, at, end - at - FRAME_HEADER_BYTES, crc32(buf.subarray(at + FRAME_HEADER_BYTES, end)), docCount, tables.length, firstSeq, commitTime);
+  }
+
+  /**
+   * Writes the frame head for `docs` (the documents' BSON, back to back) into a buffer of its
+   * own and returns it, as a view valid until the next call: for heads too large to sit in
+   * front of the documents.
+   */
+  build(tables: readonly string[], docTable: Uint16Array, docCount: number, docs: Uint8Array, firstSeq: number, commitTime: number): Uint8Array {
     const headLength = FrameHeadBuilder.measure(tables, docCount);
-    let buf: Uint8Array;
-    if (frame !== undefined) {
-      if (frame.length !== headLength + docs.length) throw new RangeError(`frame view of ${frame.length} bytes for a ${headLength}-byte head and ${docs.length} bytes of documents`);
-      buf = frame;
-    } else {
-      if (headLength > this.buf.length) {
-        let capacity = this.buf.length * 2;
-        while (capacity < headLength) capacity *= 2;
-        this.buf = new Uint8Array(capacity);
-      }
-      buf = this.buf;
+    if (headLength > this.buf.length) {
+      let capacity = this.buf.length * 2;
+      while (capacity < headLength) capacity *= 2;
+      this.buf = new Uint8Array(capacity);
     }
-    let p = FRAME_HEADER_BYTES;
+    const buf = this.buf;
+    this.writeTables(buf, 0, tables, docTable, docCount);
+    const payloadCrc = crc32(docs, crc32(buf.subarray(FRAME_HEADER_BYTES, headLength)));
+    this.writeHeader(buf, 0, headLength - FRAME_HEADER_BYTES + docs.length, payloadCrc, docCount, tables.length, firstSeq, commitTime);
+    return buf.subarray(0, headLength);
+  }
+
+  /** Writes the table section (names, then one index per document) after the header at `at`; returns its end. */
+  private writeTables(buf: Uint8Array, at: number, tables: readonly string[], docTable: Uint16Array, docCount: number): number {
+    let p = at + FRAME_HEADER_BYTES;
     for (const table of tables) {
       const name = encodeTableName(table);
       buf[p] = name.length;
@@ -90,24 +92,26 @@ export class FrameHeadBuilder {
       buf[p] = index;
       buf[p + 1] = index >>> 8;
     }
-    const payloadLength = headLength - FRAME_HEADER_BYTES + docs.length;
-    // In place the payload is one range: one checksum call instead of two.
-    const payloadCrc = frame !== undefined ? crc32(frame.subarray(FRAME_HEADER_BYTES)) : crc32(docs, crc32(buf.subarray(FRAME_HEADER_BYTES, headLength)));
-    putU32(buf, 0, FRAME_MAGIC);
-    putU32(buf, 8, payloadLength);
-    putU32(buf, 12, payloadCrc);
-    putU32(buf, 16, docCount);
-    putU32(buf, 20, tables.length);
-    putU32(buf, 24, firstSeq >>> 0);
-    putU32(buf, 28, Math.floor(firstSeq / 0x100000000));
+    return p;
+  }
+
+  /** Writes the 40-byte frame header at `at`, its own checksum last. */
+  private writeHeader(buf: Uint8Array, at: number, payloadLength: number, payloadCrc: number, docCount: number, tableCount: number, firstSeq: number, commitTime: number): void {
+    putU32(buf, at, FRAME_MAGIC);
+    putU32(buf, at + 8, payloadLength);
+    putU32(buf, at + 12, payloadCrc);
+    putU32(buf, at + 16, docCount);
+    putU32(buf, at + 20, tableCount);
+    putU32(buf, at + 24, firstSeq >>> 0);
+    putU32(buf, at + 28, Math.floor(firstSeq / 0x100000000));
     if (LITTLE_ENDIAN) {
       F64[0] = commitTime;
-      for (let i = 0; i < 8; i++) buf[32 + i] = F64_BYTES[i]!;
+      for (let i = 0; i < 8; i++) buf[at + 32 + i] = F64_BYTES[i]!;
     } else {
-      new DataView(buf.buffer, buf.byteOffset, 40).setFloat64(32, commitTime, true);
+      new DataView(buf.buffer, buf.byteOffset + at, FRAME_HEADER_BYTES).setFloat64(32, commitTime, true);
     }
-    putU32(buf, 4, crc32Small(buf.subarray(8, FRAME_HEADER_BYTES)));
-    return frame ?? buf.subarray(0, headLength);
+    // A 32-byte range: the table loop beats the native call's fixed cost, and needs no view.
+    putU32(buf, at + 4, computeCrc32Slice8Range(buf, at + 8, at + FRAME_HEADER_BYTES));
   }
 }
 

@@ -118,6 +118,24 @@ export function closeAllDevices(): void {
   openRealms.clear();
 }
 
+/**
+ * `uploadAllLocalChanges` with a diagnosis on failure: the session's state, connection, pending
+ * count and every error it reported, so a timeout says why.
+ */
+export async function uploadAll(device: Device, timeoutMs: number): Promise<void> {
+  const session = device.realm.syncSession;
+  if (session === null) throw new Error("the device has no sync session");
+  try {
+    await session.uploadAllLocalChanges(timeoutMs);
+  } catch (error) {
+    const errors = device.errors.map((e) => `${e.name}: ${e.message}`).join("; ") || "none";
+    throw new Error(
+      `${(error as Error).message}; session ${session.state}/${session.connectionState}, ` +
+        `${session.pendingDocuments} pending, user ${device.user.state}; errors: ${errors}`,
+    );
+  }
+}
+
 /** Ingests documents `from..to` (inclusive) in transactions of `perTransaction`. */
 export function ingestRange(realm: Realm, from: number, to: number, perTransaction = 50, deviceId = "device-1"): void {
   for (let start = from; start <= to; start += perTransaction) {

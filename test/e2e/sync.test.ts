@@ -12,6 +12,7 @@ import { createApiKey } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
 import {
   closeAllDevices,
+  uploadAll,
   expectedIdKeys,
   ingestRange,
   makeDocument,
@@ -53,7 +54,7 @@ describeStores("sync end to end", (store) => {
     const session = device.realm.syncSession!;
     session.addProgressNotification("upload", (transferred, transferable) => progress.push([transferred, transferable]));
     ingestRange(device.realm, 1, 500, 25);
-    await session.uploadAllLocalChanges(20_000);
+    await uploadAll(device, 20_000);
     expect(device.realm.queueStats().pendingDocuments).toBe(0);
     expect(progress[progress.length - 1]).toEqual([500, 500]);
     expect(session.connectionState).toBe("connected");
@@ -97,7 +98,7 @@ describeStores("sync end to end", (store) => {
     expect(devices.map((d) => d.user.providerType)).toEqual(["anon-user", "local-userpass", "api-key", "anon-user", "custom-token"]);
     expect(new Set(devices.map((d) => d.user.id)).size).toBe(5);
     devices.forEach((device, i) => ingestRange(device.realm, 10_000 + i * 1000, 10_000 + i * 1000 + 299, 30, `device-${i}`));
-    await Promise.all(devices.map((device) => device.realm.syncSession!.uploadAllLocalChanges(30_000)));
+    await Promise.all(devices.map((device) => uploadAll(device, 30_000)));
     for (const device of devices) device.realm.close();
     const stored = await readStoredIdKeys(storeUrl);
     for (let i = 0; i < devices.length; i++) {
@@ -127,7 +128,7 @@ describeStores("sync end to end", (store) => {
     const after = await openDevice(server.url, deviceDir, { credentials: Credentials.emailPassword("nobody@example.com", "never-used") });
     expect(after.user.id).toBe(userId);
     expect(after.realm.queueStats().pendingDocuments).toBe(200);
-    await after.realm.syncSession!.uploadAllLocalChanges(20_000);
+    await uploadAll(after, 20_000);
     after.realm.close();
     const stored = await readStoredIdKeys(storeUrl);
     expect(stored.filter((k) => expectedIdKeys(20_001, 20_200).includes(k)).length).toBe(200);
@@ -145,7 +146,7 @@ describeStores("sync end to end", (store) => {
     await expect(device.user.refreshAccessToken()).rejects.toBeInstanceOf(SessionExpiredError);
     await device.app.logIn(Credentials.emailPassword("ada@example.com", "analytical-engine"));
     expect(session.state).toBe("active");
-    await session.uploadAllLocalChanges(20_000);
+    await uploadAll(device, 20_000);
     device.realm.close();
     const stored = await readStoredIdKeys(storeUrl);
     expect(stored.filter((k) => expectedIdKeys(30_001, 30_100).includes(k)).length).toBe(100);
@@ -162,7 +163,7 @@ describe("batch limits against the real server (SQLite)", () => {
       ingestRange(device.realm, 1, 300, 100);
       const seq = device.realm.write(() => device.realm.ingest(WeatherSensor, { ...makeDocument(301), notes: "x".repeat(100 * 1024) }));
       ingestRange(device.realm, 302, 320, 19);
-      await device.realm.syncSession!.uploadAllLocalChanges(30_000);
+      await uploadAll(device, 30_000);
       device.realm.close();
       expect(device.errors.map((error) => [(error as DocumentRejectedError).seq, (error as DocumentRejectedError).reasonCode])).toEqual([
         [seq, "document_too_large"],

@@ -11,6 +11,7 @@ import type { IngestServer } from "../../server/create-server.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import {
   closeAllDevices,
+  uploadAll,
   expectedIdKeys,
   ingestRange,
   makeTempDir,
@@ -53,7 +54,7 @@ test("random resets, stalls and truncations: every committed document stored exa
     await new Promise((resolve) => setTimeout(resolve, 40));
   }
   // Still under chaos: the session has to get through it on its own.
-  await device.realm.syncSession!.uploadAllLocalChanges(90_000);
+  await uploadAll(device, 90_000);
   proxy.setChaos(null);
   device.realm.close();
   const { resets, stalls, truncations, connections } = proxy.stats;

@@ -11,6 +11,7 @@ import type { IngestServer } from "../../server/create-server.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import {
   closeAllDevices,
+  uploadAll,
   expectedIdKeys,
   makeDocument,
   makeTempDir,
@@ -62,7 +63,7 @@ test("poison documents between good ones are reported and skipped; the good ones
       }
     });
   }
-  await device.realm.syncSession!.uploadAllLocalChanges(20_000);
+  await uploadAll(device, 20_000);
   expect(device.realm.queueStats().pendingDocuments).toBe(0);
   const rejected = device.errors.filter((error): error is DocumentRejectedError => error instanceof DocumentRejectedError);
   expect(rejected.map((error) => error.seq).sort((a, b) => a - b)).toEqual([...poison].map((n) => seqOf.get(n)!).sort((a, b) => a - b));

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import * as path from "node:path";
 import {
   closeAllDevices,
+  uploadAll,
   expectedIdKeys,
   ingestRange,
   makeTempDir,
@@ -93,7 +94,7 @@ describe.each(["before-commit", "after-commit"] as const)("server killed %s", (p
       last += 50;
       running = await spawnServer(crash < 2 ? 3 : null);
     }
-    await device.realm.syncSession!.uploadAllLocalChanges(30_000);
+    await uploadAll(device, 30_000);
     expect(device.realm.queueStats().pendingDocuments).toBe(0);
     device.realm.close();
     await running.kill();

@@ -10,6 +10,7 @@ import { Credentials, SessionExpiredError } from "asymgen";
 import type { IngestServer } from "../../server/create-server.js";
 import {
   closeAllDevices,
+  uploadAll,
   expectedIdKeys,
   ingestRange,
   makeTempDir,
@@ -49,7 +50,7 @@ test("one-second access tokens expire mid-stream: refreshed, nothing lost or dou
     ingestRange(device.realm, start, start + 29, 10);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await device.realm.syncSession!.uploadAllLocalChanges(30_000);
+  await uploadAll(device, 30_000);
   expect(Date.now() - started).toBeGreaterThan(3000);
   expect(tokens.size).toBeGreaterThanOrEqual(2);
   device.realm.close();
@@ -64,7 +65,7 @@ test("a session revoked on the server mid-stream pauses uploading; a new login u
   anonymous.realm.close();
   const first = await openDevice(server.url, path.join(dir, "revoked"), { credentials: login, sync: { maxBatchDocuments: 20 } });
   ingestRange(first.realm, 5001, 5100, 10);
-  await first.realm.syncSession!.uploadAllLocalChanges(10_000);
+  await uploadAll(first, 10_000);
   // Revoke the refresh token behind the device's back (as a logout from elsewhere would).
   const response = await fetch(`${server.url}/api/client/v2.0/auth/session`, {
     method: "DELETE",
@@ -82,7 +83,7 @@ test("a session revoked on the server mid-stream pauses uploading; a new login u
   // The same user logs in again: the same User object, so the paused session resumes itself.
   expect(await first.app.logIn(login)).toBe(first.user);
   expect(first.realm.syncSession!.state).toBe("active");
-  await first.realm.syncSession!.uploadAllLocalChanges(10_000);
+  await uploadAll(first, 10_000);
   first.realm.close();
   const stored = await readStoredIdKeys(storeUrl);
   expect(stored.filter((key) => expectedIdKeys(5001, 5300).includes(key))).toEqual(expectedIdKeys(5001, 5300));

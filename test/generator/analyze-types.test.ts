@@ -164,8 +164,8 @@ import { _Reading, _Loc } from "./models.js";
 import type { Temperature, Id, Readings, Maybe, Many, Nested } from "./aliases.js";
 import { ReadingAlias, type Temp, type BarrelTypes } from "./barrel.js";
 interface Point { x: number }
-enum Level { A, B }
-enum Tag { On = "on", Off = "off" }
+export enum Level { A, B }
+export enum Tag { On = "on", Off = "off" }
 interface _Merged { extra?: string }
 class _Merged { a!: string }
 
@@ -315,8 +315,9 @@ export class _Sensor extends Object {
     expect(byName.get("off")?.default).toEqual({ kind: "literal", value: false, text: "false" });
     expect(byName.get("note")?.default).toEqual({ kind: "literal", value: null, text: "null" });
     expect(byName.get("note")?.type).toMatchObject({ kind: "scalar", scalar: "string", optional: true, nullable: true });
-    expect(byName.get("at")?.default).toEqual({ kind: "expression", text: "new Date()" });
-    expect(byName.get("tags")?.default).toEqual({ kind: "expression", text: '["a"]' });
+    // A global (`Date`) needs no import: the expression's imports stay empty.
+    expect(byName.get("at")?.default).toEqual({ kind: "expression", text: "new Date()", imports: [] });
+    expect(byName.get("tags")?.default).toEqual({ kind: "expression", text: '["a"]', imports: [] });
     expect(byName.get("scratch")).toMatchObject({ ignored: true, type: { kind: "unsupported", reason: "map" } });
   });
 

@@ -14,6 +14,9 @@ describe("BsonWriter", () => {
     expect(w.length).toBe(100 + 12);
     expect(w.subarray(0, 100).every((b) => b === 7)).toBe(true);
     expect(deserialize(w.subarray(100))).toEqual({ a: 1 });
+    // `bytes` is the buffer itself (no view created): the same bytes, addressed by offset.
+    expect(w.bytes.length).toBeGreaterThanOrEqual(w.length);
+    expect(Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.length).equals(Buffer.from(w.subarray()))).toBe(true);
   });
 
   test("writes every element type so that bson's deserialize reads it back", () => {

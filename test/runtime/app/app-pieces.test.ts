@@ -1,0 +1,78 @@
+/**
+ * The app layer's small pieces: reading a JWT's lifetime, the users file (atomic, and a corrupt
+ * one costs a login, not a crash), credentials' wire shape, and the default data directory.
+ */
+import { afterEach, describe, expect, test } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { App } from "../../../runtime/app/app.js";
+import { Credentials } from "../../../runtime/app/credentials.js";
+import { decodeJwtExpiry } from "../../../runtime/app/decode-jwt-expiry.js";
+import { readUserFile, writeUserFile } from "../../../runtime/app/user-file.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-app-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function jwt(claims: object): string {
+  return `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.signature`;
+}
+
+describe("decodeJwtExpiry", () => {
+  test("reads exp and iat in ms, without verifying", () => {
+    expect(decodeJwtExpiry(jwt({ exp: 1_800_000_000, iat: 1_799_998_200 }))).toEqual({ expiresAt: 1_800_000_000_000, issuedAt: 1_799_998_200_000 });
+    expect(decodeJwtExpiry(jwt({ exp: 1_800_000_000 }))).toEqual({ expiresAt: 1_800_000_000_000, issuedAt: null });
+  });
+
+  test("is null for a token it cannot read", () => {
+    expect(decodeJwtExpiry("not-a-jwt")).toBeNull();
+    expect(decodeJwtExpiry("a.%%%.c")).toBeNull();
+    expect(decodeJwtExpiry(jwt({ sub: "x" }))).toBeNull();
+  });
+});
+
+describe("users file", () => {
+  test("round-trips and leaves no temporary file behind", () => {
+    const dir = tempDir();
+    const record = { id: "u1", deviceId: "d1", providerType: "anon-user" as const, accessToken: "a", refreshToken: "r" };
+    writeUserFile(dir, { currentUserId: "u1", users: [record] });
+    expect(readUserFile(dir)).toEqual({ currentUserId: "u1", users: [record] });
+    expect(fs.readdirSync(dir)).toEqual(["users.json"]);
+  });
+
+  test("a missing or corrupt file is no users", () => {
+    const dir = tempDir();
+    expect(readUserFile(dir)).toEqual({ currentUserId: null, users: [] });
+    fs.writeFileSync(path.join(dir, "users.json"), "{ torn");
+    expect(readUserFile(dir)).toEqual({ currentUserId: null, users: [] });
+    const app = new App({ id: "x", baseUrl: "http://127.0.0.1:1", baseFilePath: dir });
+    expect(app.currentUser).toBeNull();
+  });
+});
+
+describe("App and Credentials", () => {
+  test("credentials carry the App Services login body", () => {
+    expect(Credentials.emailPassword("a@b.c", "pw")).toMatchObject({ providerType: "local-userpass", payload: { username: "a@b.c", password: "pw" } });
+    expect(Credentials.apiKey("k")).toMatchObject({ providerType: "api-key", payload: { key: "k" } });
+    expect(Credentials.jwt("t")).toMatchObject({ providerType: "custom-token", payload: { token: "t" } });
+    expect(Credentials.anonymous()).toMatchObject({ providerType: "anon-user", payload: {} });
+  });
+
+  test("defaults its data directory to ./asymgen-data/app-<id>/ and trims the base URL", () => {
+    const app = new App({ id: "weather", baseUrl: "http://127.0.0.1:8080/" });
+    expect(app.baseFilePath).toBe(path.resolve("asymgen-data", "app-weather"));
+    expect(app.baseUrl).toBe("http://127.0.0.1:8080");
+  });
+
+  test("an unreachable server is a NetworkError at login", async () => {
+    const app = new App({ id: "x", baseUrl: "http://127.0.0.1:1", baseFilePath: tempDir() });
+    await expect(app.logIn(Credentials.anonymous())).rejects.toMatchObject({ name: "NetworkError" });
+  });
+});
