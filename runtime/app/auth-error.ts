@@ -33,6 +33,8 @@ export class NetworkError extends AsymgenError {
     message: string,
     /** The underlying failure. */
     override readonly cause?: unknown,
+    /** True when the request gave up after its timeout (a slow or stalled link). */
+    readonly timedOut = false,
   ) {
     super(message);
   }

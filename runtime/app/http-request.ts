@@ -40,7 +40,9 @@ export async function sendHttpRequest(request: HttpRequest): Promise<HttpRespons
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     const reason = describeFailure(error);
-    throw new NetworkError(`${request.method} ${request.url} failed: ${reason}`, error);
+    // Duck-typed: the DOMException may come from another realm (a vm context), failing instanceof.
+    const timedOut = (error as { name?: unknown } | null)?.name === "TimeoutError";
+    throw new NetworkError(`${request.method} ${request.url} failed: ${reason}`, error, timedOut);
   }
 }
 

@@ -90,8 +90,8 @@ export class BsonWriter {
 
   /**
    * Skips `n` bytes and returns where they start: room for a header that is filled in later
-   * through `subarray`, so header and body leave in one contiguous write. The bytes are
-   * whatever the buffer held.
+   * (through `bytes` or `subarray`), so header and body leave in one contiguous write. The
+   * bytes are whatever the buffer held.
    */
   reserve(n: number): number {
     this.ensure(n);

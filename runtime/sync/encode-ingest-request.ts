@@ -5,15 +5,47 @@
 import { BsonWriter, arrayKey } from "../encode/bson-writer.js";
 import type { QueuedDocument } from "../queue/upload-source.js";
 
-// Per-document envelope: keys, seq (Int64), table string, element headers; generous on purpose.
-const ENVELOPE_BYTES = 64;
+/**
+ * Bytes of the request around its documents: the root's length and terminator, the `queueId`
+ * element less the id's own bytes, and the `documents` array's header and terminator.
+ */
+const REQUEST_OVERHEAD_BYTES = 4 + (1 + 8 + 4 + 1) + (1 + 10 + 4 + 1) + 1;
+/**
+ * Bytes of one array entry less its index key, table name and document: the entry's type byte
+ * and key terminator, its length and terminator, `seq` (Int64), `table` (string header and
+ * terminator) and `doc` (element header; the document carries its own length).
+ */
+const ENTRY_OVERHEAD_BYTES = 1 + 1 + 4 + 1 + (1 + 4 + 8) + (1 + 6 + 4 + 1) + (1 + 4);
+
+/** The exact size of the request for `queueId` before any document is added. */
+export function measureIngestRequestBase(queueId: string): number {
+  return REQUEST_OVERHEAD_BYTES + Buffer.byteLength(queueId, "utf8");
+}
+
+/** The exact bytes `document` adds to a request as entry number `index`. */
+export function measureIngestEntry(document: QueuedDocument, index: number): number {
+  return ENTRY_OVERHEAD_BYTES + decimalDigits(index) + Buffer.byteLength(document.table, "utf8") + document.bson.length;
+}
+
+/**
+ * The longest prefix of `documents` whose request fits in `maxBytes` (always at least one
+ * document: a single one that does not fit is the server's to refuse).
+ */
+export function fitIngestRequest(queueId: string, documents: QueuedDocument[], maxBytes: number): QueuedDocument[] {
+  let total = measureIngestRequestBase(queueId);
+  for (let i = 0; i < documents.length; i++) {
+    total += measureIngestEntry(documents[i]!, i);
+    if (total > maxBytes && i > 0) return documents.slice(0, i);
+  }
+  return documents;
+}
 
 /** The `IngestRequest` for `documents` as one BSON document. */
 export function encodeIngestRequest(queueId: string, documents: readonly QueuedDocument[]): Uint8Array {
-  let estimate = 128 + queueId.length;
-  for (const document of documents) estimate += document.bson.length + document.table.length * 3 + ENVELOPE_BYTES;
-  // Sized up front so the writer never grows; the result is a view of the writer's own buffer.
-  const writer = new BsonWriter(estimate);
+  let size = measureIngestRequestBase(queueId);
+  for (let i = 0; i < documents.length; i++) size += measureIngestEntry(documents[i]!, i);
+  // Sized exactly up front so the writer never grows; the result is a view of the writer's own buffer.
+  const writer = new BsonWriter(size);
   const root = writer.startDocument();
   writer.string("queueId", queueId);
   const list = writer.startArray("documents");
@@ -28,4 +60,8 @@ export function encodeIngestRequest(queueId: string, documents: readonly QueuedD
   writer.endDocument(list);
   writer.endDocument(root);
   return writer.subarray();
+}
+
+function decimalDigits(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : String(n).length;
 }

@@ -12,7 +12,7 @@ import type { HttpResponse } from "../app/http-request.js";
 import type { QueuedDocument, UploadSource } from "../queue/upload-source.js";
 import { computeBackoffDelay, defaultBackoffBounds, parseRetryAfter } from "./compute-backoff-delay.js";
 import { decodeIngestResponse } from "./decode-ingest-response.js";
-import { encodeIngestRequest } from "./encode-ingest-request.js";
+import { encodeIngestRequest, fitIngestRequest } from "./encode-ingest-request.js";
 import { defaultIngestLimits, ingestPath } from "./ingest-protocol.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
 
@@ -43,14 +43,32 @@ export interface SyncConfiguration {
   onError?: (session: SyncSession, error: Error) => void;
   /** Most documents in one upload batch (default: the protocol's `maxBatchDocuments`). */
   maxBatchDocuments?: number;
-  /** Most BSON bytes of documents in one upload batch (default: the protocol's `maxBatchBytes`). */
+  /** Most bytes of one upload request, envelope included (default: the protocol's `maxBatchBytes`, the server's body cap). */
   maxBatchBytes?: number;
   /** First retry delay in ms (Realm's default: 1 000). */
   initialBackoffMs?: number;
   /** Longest retry delay in ms (Realm's default: 300 000). */
   maxBackoffMs?: number;
-  /** Give up on one upload request after this many ms and retry (default 60 000). */
+  /** Give up on one upload request after this many ms and retry with a halved batch (default 60 000). */
   requestTimeoutMs?: number;
+}
+
+/**
+ * What the durable queue offers beyond `UploadSource`; optional, so any source still works.
+ * `whenDurable` flushes transactions committed without a flush (`writeAsync`), `stats` counts
+ * them (`lastCommittedSeq` only counts durable ones), and `rotateQueueId` gives the queue a new
+ * id for uploading as another user.
+ */
+interface QueueExtras {
+  whenDurable?(): Promise<void>;
+  stats?(): { pendingDocuments: number };
+  rotateQueueId?(): string;
+}
+
+/** The ingest route's JSON refusal, or null when the answer is not one (a proxy's). */
+interface RouteRefusal {
+  error: string;
+  errorCode: string;
 }
 
 interface ProgressListener {
@@ -90,6 +108,12 @@ export class SyncSession {
   private readonly requestTimeoutMs: number;
   /** Acknowledged seq when the session opened: "reportIndefinitely" progress counts from here. */
   private readonly baseSeq: number;
+  /** Why the session last went inactive (a refusal or a broken queue); `resume()` clears it. */
+  private stopError: SyncError | null = null;
+  /** The refusal last reported, so a refusal repeated on every retry is reported once. */
+  private lastReported: string | null = null;
+  /** Whether the queue id was rotated after a 403 since the last accepted batch. */
+  private rotatedForOwner = false;
   private wakeWait: (() => void) | null = null;
   private wakeOnCommit = false;
   private readonly connectionListeners = new Set<ConnectionNotificationCallback>();
@@ -162,6 +186,7 @@ export class SyncSession {
     }
     this.sessionState = "active";
     this.pauseReason = null;
+    this.stopError = null;
     this.attempt = 0;
     this.wake();
     this.startLoop();
@@ -175,14 +200,22 @@ export class SyncSession {
   }
 
   /**
-   * Resolves once every document committed before the call is acknowledged by the server (stored
-   * in its database, or rejected and reported); rejects with `SyncError` `timeout` after
-   * `timeoutMs`, or `session_closed` if the session closes first.
+   * Resolves once every document committed before the call (including `writeAsync`
+   * transactions not yet flushed) is acknowledged by the server (stored in its database, or
+   * rejected and reported); rejects with `SyncError` `timeout` after `timeoutMs`,
+   * `session_closed` if the session closes first, or the error that made the session inactive
+   * (a 404, a broken queue…).
    */
   uploadAllLocalChanges(timeoutMs?: number): Promise<void> {
-    const target = this.source.lastCommittedSeq();
-    if (this.source.acknowledgedSeq() >= target) return Promise.resolve();
     if (this.closed) return Promise.reject(new SyncError("the sync session is closed", "session_closed"));
+    const extras = this.source as UploadSource & QueueExtras;
+    // Transactions committed but not yet durable are not in lastCommittedSeq: count them from the
+    // queue's backlog, and start their flush (uploads only ever read durable documents).
+    const written = typeof extras.stats === "function" ? this.source.acknowledgedSeq() + extras.stats().pendingDocuments : 0;
+    const target = Math.max(this.source.lastCommittedSeq(), written);
+    const durable = target > this.source.lastCommittedSeq() && typeof extras.whenDurable === "function" ? extras.whenDurable() : null;
+    if (this.source.acknowledgedSeq() >= target) return Promise.resolve();
+    if (this.sessionState === "inactive" && this.stopError !== null) return Promise.reject(this.stopError);
     return new Promise<void>((resolve, reject) => {
       const waiter: UploadWaiter = { target, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined) {
@@ -193,6 +226,11 @@ export class SyncSession {
         }, timeoutMs);
       }
       this.waiters.add(waiter);
+      durable?.catch((error: unknown) => {
+        if (!this.waiters.delete(waiter)) return;
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+        reject(new SyncError(`the queue could not flush the transactions to upload: ${(error as Error).message}`, "queue_failed"));
+      });
     });
   }
 
@@ -262,12 +300,16 @@ export class SyncSession {
     this.runLoop()
       .catch((error: unknown) => {
         // Only a broken queue gets here (e.g. a checksum error): it cannot be skipped safely.
-        this.report(error instanceof Error ? error : new Error(String(error)));
-        if (!this.closed) this.sessionState = "inactive";
-        this.setConnection("disconnected");
+        const message = error instanceof Error ? error.message : String(error);
+        const stop = new SyncError(`the queue cannot be read for upload: ${message}`, "queue_failed");
+        if (error instanceof Error) Object.defineProperty(stop, "cause", { value: error });
+        this.stop(stop);
       })
       .finally(() => {
         this.loopRunning = false;
+        // `resume()` may have run after the loop saw a pause but before this line: it found the
+        // loop still marked running and left it to us.
+        if (!this.closed && this.sessionState === "active") this.startLoop();
       });
   }
 
@@ -282,12 +324,14 @@ export class SyncSession {
         await this.waitFor(null, true);
         continue;
       }
-      const batch = this.source.readBatch(after, this.countLimit, this.maxBytes);
-      if (batch.length === 0) {
+      // The byte cap is the server's body cap, envelope included: read up to it in document
+      // bytes, then keep the prefix whose request fits, so no batch is refused for its size.
+      const read = this.source.readBatch(after, this.countLimit, this.maxBytes);
+      if (read.length === 0) {
         await this.waitFor(null, true);
         continue;
       }
-      await this.uploadBatch(batch);
+      await this.uploadBatch(fitIngestRequest(this.source.queueId, read, this.maxBytes));
     }
   }
 
@@ -315,6 +359,8 @@ export class SyncSession {
       if (this.sessionState !== "active") return;
       if (error instanceof NetworkError) {
         this.setConnection("disconnected");
+        // A slow link: a smaller batch has a better chance to arrive within the timeout.
+        if (error.timedOut) this.shrinkBatch(batch);
       } else {
         // The refresh route answered oddly (5xx, bad body): the server is there but unwell.
         this.setConnection(error instanceof AuthError ? "connected" : "disconnected");
@@ -326,23 +372,68 @@ export class SyncSession {
     // high-water mark, so the next session re-sends this batch and nothing is stored twice.
     if (this.closed) return;
     this.setConnection("connected");
-    const status = response.status;
-    if (status === 200) {
+    if (response.status === 200) {
       await this.handleAccepted(batch, response);
-    } else if (status === 413 || status === 400) {
-      this.handleRefusedBatch(batch, status, response);
-    } else if (status === 429 || status === 503) {
-      await this.backOff(parseRetryAfter(response.headers.get("retry-after")));
-    } else if (status >= 500 || status === 408 || status === 401) {
-      // 401 here means a freshly refreshed token was refused too: a server hiccup, not a logout.
-      await this.backOff(null);
     } else {
-      // 403 (queue owned by another user), 404 (unknown app) and other refusals: retrying the
-      // same request cannot help, so stop and say so; `resume()` tries again.
-      this.report(new SyncError(`the server refused the upload: ${describeRefusal(response)}`, refusalCode(status), status));
-      this.sessionState = "inactive";
-      this.setConnection("disconnected");
+      await this.handleRefusal(batch, response);
     }
+  }
+
+  /**
+   * Acts on a non-200 answer as the protocol's table says (ingest-protocol.ts). Only the ingest
+   * route's own JSON refusals may split or skip; anything else (a proxy's 413 or 400) keeps the
+   * data and retries.
+   */
+  private async handleRefusal(batch: QueuedDocument[], response: HttpResponse): Promise<void> {
+    const status = response.status;
+    const refusal = readRouteRefusal(response);
+    const describe = `HTTP ${status}${refusal === null ? "" : ` ${refusal.errorCode}: ${refusal.error}`}`;
+    if (status === 429 || status === 503) {
+      const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+      await this.backOff(retryAfter === null ? null : Math.min(retryAfter, this.maxBackoffMs));
+      return;
+    }
+    if (status >= 500) {
+      await this.backOff(null);
+      return;
+    }
+    if (status === 408) {
+      // The body did not reach the server in time: a slow link, so send less at once.
+      this.shrinkBatch(batch);
+      await this.backOff(null);
+      return;
+    }
+    if (refusal === null) {
+      // Not the ingest route's answer (a proxy, a WAF, an HTTP parser): never split or skip on
+      // it, the data is fine as far as anyone knows.
+      this.reportOnce(new SyncError(`the upload was refused by something other than the ingest server (${describe}); retrying`, "unexpected_response", status));
+      await this.backOff(null);
+      return;
+    }
+    if (status === 413 && refusal.errorCode === "PayloadTooLarge") {
+      await this.handleTooLarge(batch, describe);
+      return;
+    }
+    if (status === 401) {
+      // A freshly refreshed token was refused too: a server hiccup or a session being revoked.
+      this.reportOnce(new SyncError(`the server refused a fresh access token (${describe}); retrying`, "invalid_session", status, refusal.errorCode));
+      await this.backOff(null);
+      return;
+    }
+    if (status === 403 && refusal.errorCode === "QueueOwnedByAnotherUser") {
+      this.handleQueueOwnedByAnotherUser(describe);
+      return;
+    }
+    if (status === 403 || status === 404) {
+      const code = status === 404 ? "app_not_found" : "forbidden";
+      this.stop(new SyncError(`the server refused the upload (${describe}); queued data is kept, resume() tries again`, code, status, refusal.errorCode));
+      return;
+    }
+    // 400 BadRequest or UnknownTable (a client built against another schema), or another 4xx:
+    // the server may be upgraded or reconfigured, so the data waits.
+    const code = refusal.errorCode === "UnknownTable" ? "unknown_table" : status === 400 ? "bad_request" : "refused";
+    this.reportOnce(new SyncError(`the server refused the batch (${describe}); queued data is kept and retried`, code, status, refusal.errorCode));
+    await this.backOff(null);
   }
 
   private async handleAccepted(batch: QueuedDocument[], response: HttpResponse): Promise<void> {
@@ -366,24 +457,96 @@ export class SyncSession {
       await this.backOff(null);
       return;
     }
-    this.acknowledge(acknowledged);
+    if (!(await this.tryAcknowledge(acknowledged))) return;
     this.attempt = 0;
+    this.lastReported = null;
+    this.rotatedForOwner = false;
     this.countLimit = Math.min(this.maxCount, this.countLimit * 2);
   }
 
-  /** 413 or 400: halve the batch; a single document still refused is reported and skipped. */
-  private handleRefusedBatch(batch: QueuedDocument[], status: number, response: HttpResponse): void {
+  /** The server's 413 PayloadTooLarge: halve the batch; a single document still refused is rejected. */
+  private async handleTooLarge(batch: QueuedDocument[], describe: string): Promise<void> {
     if (batch.length > 1) {
-      this.countLimit = Math.max(1, Math.ceil(batch.length / 2));
+      this.shrinkBatch(batch);
       return;
     }
     const document = batch[0]!;
-    const code = status === 413 ? "document_too_large" : "malformed";
-    const reason = `${describeRefusal(response)} (${document.bson.length} bytes of BSON)`;
-    this.report(new DocumentRejectedError(document.seq, document.table, code, reason));
+    const reason = `${describe} (${document.bson.length} bytes of BSON)`;
+    this.report(new DocumentRejectedError(document.seq, document.table, "document_too_large", reason));
     // Handled: every earlier document is acknowledged, so the cursor may move past this one.
-    this.acknowledge(document.seq);
-    this.countLimit = this.maxCount;
+    if (await this.tryAcknowledge(document.seq)) this.countLimit = this.maxCount;
+  }
+
+  /**
+   * 403 QueueOwnedByAnotherUser: this queue uploaded as another user before (the device logged
+   * in again as someone new). The server keys its high-water mark by queue id and user, so the
+   * queue takes a new id and re-sends what is not acknowledged; a document the old user's
+   * batches already stored is accepted again silently (same `_id`, same bytes), never twice.
+   */
+  private handleQueueOwnedByAnotherUser(describe: string): void {
+    const extras = this.source as UploadSource & QueueExtras;
+    if (this.rotatedForOwner || typeof extras.rotateQueueId !== "function") {
+      this.stop(
+        new SyncError(
+          `this queue uploads as another user (${describe}); queued data is kept: log in as the queue's user, or resume() with a queue that can take a new id`,
+          "queue_owned_by_another_user",
+          403,
+          "QueueOwnedByAnotherUser",
+        ),
+      );
+      return;
+    }
+    const previous = this.source.queueId;
+    let next: string;
+    try {
+      next = extras.rotateQueueId();
+    } catch (error) {
+      this.stop(new SyncError(`the queue could not take a new id for user ${this.user.id}: ${(error as Error).message}`, "queue_failed", 403, "QueueOwnedByAnotherUser"));
+      return;
+    }
+    // At most one rotation until a batch is accepted: a second 403 means something else is wrong.
+    this.rotatedForOwner = true;
+    this.attempt = 0;
+    this.report(
+      new SyncError(`queue ${previous} belongs to another user; it uploads as user ${this.user.id} under the new id ${next}`, "queue_id_rotated", 403, "QueueOwnedByAnotherUser"),
+    );
+  }
+
+  /** Halves the batch (never below one document); it grows back with each accepted batch. */
+  private shrinkBatch(batch: QueuedDocument[]): void {
+    this.countLimit = Math.max(1, Math.ceil(batch.length / 2));
+  }
+
+  /**
+   * Acknowledges into the queue; a failed write (the disk is full) keeps the session alive:
+   * the server holds its high-water mark, so the batch is simply re-sent and skipped after a
+   * backoff. Returns whether it worked.
+   */
+  private async tryAcknowledge(seq: number): Promise<boolean> {
+    try {
+      this.acknowledge(seq);
+      return true;
+    } catch (error) {
+      if (this.closed) return false;
+      this.reportOnce(new SyncError(`the queue could not record the acknowledgement of ${seq}: ${(error as Error).message}; retrying`, "acknowledge_failed"));
+      await this.backOff(null);
+      return false;
+    }
+  }
+
+  /** Makes the session inactive (resume() tries again), reports why and fails pending waits with it. */
+  private stop(error: SyncError): void {
+    this.report(error);
+    if (this.closed) return;
+    this.sessionState = "inactive";
+    this.stopError = error;
+    this.setConnection("disconnected");
+    this.wake();
+    for (const waiter of this.waiters) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.waiters.clear();
   }
 
   private acknowledge(seq: number): void {
@@ -479,6 +642,14 @@ export class SyncSession {
     }
   }
 
+  /** Reports a refusal that repeats on every retry only the first time (until a batch succeeds). */
+  private reportOnce(error: SyncError): void {
+    const key = `${error.code}:${error.statusCode ?? ""}:${error.serverCode ?? ""}`;
+    if (key === this.lastReported) return;
+    this.lastReported = key;
+    this.report(error);
+  }
+
   private report(error: Error): void {
     try {
       this.config.onError?.(this, error);
@@ -494,19 +665,15 @@ export function openSyncSession(source: UploadSource, config: SyncConfiguration)
   return new SyncSession(source, config);
 }
 
-/** The server's `{ error }` sentence, or the status. */
-function describeRefusal(response: HttpResponse): string {
+/** The ingest route's `{ error, error_code }` refusal, or null when the body is not one. */
+function readRouteRefusal(response: HttpResponse): RouteRefusal | null {
   try {
-    const answer = JSON.parse(new TextDecoder().decode(response.body)) as { error?: unknown };
-    if (typeof answer.error === "string") return `HTTP ${response.status}: ${answer.error}`;
+    const answer = JSON.parse(new TextDecoder().decode(response.body)) as unknown;
+    if (typeof answer !== "object" || answer === null) return null;
+    const { error, error_code: errorCode } = answer as { error?: unknown; error_code?: unknown };
+    if (typeof error === "string" && typeof errorCode === "string" && errorCode !== "") return { error, errorCode };
   } catch {
-    // Not JSON: fall through to the bare status.
+    // Not JSON: not the ingest route's answer.
   }
-  return `HTTP ${response.status}`;
-}
-
-function refusalCode(status: number): string {
-  if (status === 403) return "forbidden";
-  if (status === 404) return "app_not_found";
-  return "refused";
+  return null;
 }

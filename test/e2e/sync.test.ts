@@ -22,9 +22,12 @@ import {
   readStoredIdKeys,
   removeTempDir,
   startServer,
+  syncSchema,
   syncTable,
 } from "./sync-stack.js";
 import { describeStores } from "./store-matrix.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
+import { SyncError } from "../../runtime/sync/sync-error.js";
 
 const jwtSecret = "e2e-custom-jwt-secret";
 
@@ -172,6 +175,42 @@ describe("batch limits against the real server (SQLite)", () => {
       expect(await readStoredIdKeys(storeUrl)).toEqual(expected);
     } finally {
       closeAllDevices();
+      await server.close();
+      removeTempDir(dir);
+    }
+  });
+});
+
+describe("protocol refusals against the real server (SQLite)", () => {
+  test("400 UnknownTable (a server without the model) keeps the data; once the server knows the table, it uploads", async () => {
+    const dir = makeTempDir("e2e-unknown-table");
+    const storeUrl = `sqlite:${path.join(dir, "ingest.sqlite")}`;
+    // An older server: its schema has no WeatherSensor.
+    let server = await startServer(storeUrl, { schema: syncSchema.filter((model) => model.name !== syncTable) });
+    const proxy = await TcpProxy.start(server.port);
+    try {
+      const device = await openDevice(proxy.url, path.join(dir, "device"));
+      ingestRange(device.realm, 1, 120, 40);
+      const deadline = Date.now() + 10_000;
+      while (device.errors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Several retries later: still one report, nothing deleted, nothing stored.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(device.errors).toHaveLength(1);
+      expect(device.errors[0]).toBeInstanceOf(SyncError);
+      expect(device.errors[0]).toMatchObject({ code: "unknown_table", statusCode: 400, serverCode: "UnknownTable" });
+      expect(device.realm.queueStats().pendingDocuments).toBe(120);
+      expect(device.realm.syncSession!.state).toBe("active");
+      // The server is upgraded: same store, the fuller schema.
+      await server.close();
+      server = await startServer(storeUrl);
+      proxy.retarget(server.port);
+      await uploadAll(device, 20_000);
+      device.realm.close();
+      expect(await readStoredIdKeys(storeUrl)).toEqual(expectedIdKeys(1, 120));
+      expect(device.errors).toHaveLength(1);
+    } finally {
+      closeAllDevices();
+      await proxy.close();
       await server.close();
       removeTempDir(dir);
     }

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { deserialize } from "bson";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
-import { computeCrc32Slice8, crc32 } from "../../runtime/queue/crc32.js";
+import { computeCrc32Slice8, computeCrc32Slice8Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
 import { QueueCorruptedError, QueueLockedError } from "../../runtime/errors.js";
 import { encodeSymbol } from "../../runtime/codegen/model-class.js";
@@ -46,6 +46,12 @@ describe("crc32", () => {
     const data = new Uint8Array(10_007).map((_, i) => (i * 31 + 7) & 0xff);
     expect(computeCrc32Slice8(data)).toBe(crc32(data));
     expect(computeCrc32Slice8(data.subarray(5000), computeCrc32Slice8(data.subarray(0, 5000)))).toBe(crc32(data));
+    // By offset, as frame headers are checked in place; and the small-range helper.
+    for (const [start, end] of [[3, 35], [8, 40], [100, 9_001], [17, 17]] as const) {
+      expect(computeCrc32Slice8Range(data, start, end)).toBe(crc32(data.subarray(start, end)));
+    }
+    expect(crc32Small(data.subarray(8, 40))).toBe(crc32(data.subarray(8, 40)));
+    expect(crc32Small(data.subarray(0, 500))).toBe(crc32(data.subarray(0, 500)));
   });
 });
 

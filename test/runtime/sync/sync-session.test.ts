@@ -14,6 +14,8 @@ import { App } from "../../../runtime/app/app.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { SessionExpiredError } from "../../../runtime/app/auth-error.js";
 import type { QueuedDocument, UploadSource } from "../../../runtime/queue/upload-source.js";
+import { DurableQueue } from "../../../runtime/queue/durable-queue.js";
+import { encodeIngestRequest, fitIngestRequest, measureIngestEntry, measureIngestRequestBase } from "../../../runtime/sync/encode-ingest-request.js";
 import { computeBackoffDelay, parseRetryAfter } from "../../../runtime/sync/compute-backoff-delay.js";
 import { DocumentRejectedError, SyncError } from "../../../runtime/sync/sync-error.js";
 import { openSyncSession, type SyncConfiguration, type SyncSession } from "../../../runtime/sync/sync-session.js";
@@ -25,6 +27,8 @@ class MemorySource implements UploadSource {
   private acked = 0;
   private listeners = new Set<(seq: number) => void>();
   readCalls = 0;
+  /** Acknowledgements to fail (as a full disk would) before they work again. */
+  failAcks = 0;
 
   commit(count: number, size = 0): void {
     for (let i = 0; i < count; i++) {
@@ -54,6 +58,10 @@ class MemorySource implements UploadSource {
     return out;
   }
   acknowledge(seq: number): void {
+    if (this.failAcks > 0) {
+      this.failAcks--;
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    }
     if (seq <= this.acked) return;
     this.acked = seq;
     this.docs = this.docs.filter((doc) => doc.seq > seq);
@@ -151,6 +159,11 @@ class ScriptedServer {
   }
 }
 
+/** The ingest route's own 413 (`{ error, error_code: "PayloadTooLarge" }`). */
+function tooLarge(res: http.ServerResponse): void {
+  res.writeHead(413, { "content-type": "application/json" }).end(JSON.stringify({ error: "request body too large", error_code: "PayloadTooLarge" }));
+}
+
 const fast: Partial<SyncConfiguration> = { initialBackoffMs: 5, maxBackoffMs: 40, requestTimeoutMs: 2000 };
 let server: ScriptedServer;
 let sessions: SyncSession[] = [];
@@ -208,11 +221,11 @@ describe("SyncSession", () => {
     expect(server.stored.size).toBe(6);
   });
 
-  test("halves a batch on 413 and skips a single document that is still too large, reporting it", async () => {
+  test("halves a batch on the server's 413 PayloadTooLarge and rejects a single document still too large", async () => {
     const { source, session, errors } = await setUp();
     server.handler = (call, res) => {
       const tooBig = call.seqs.includes(5);
-      if (call.seqs.length > 3 || tooBig) res.writeHead(413).end(JSON.stringify({ error: "batch too large" }));
+      if (call.seqs.length > 3 || tooBig) tooLarge(res);
       else server.accept(call, res);
     };
     source.commit(12);
@@ -220,7 +233,123 @@ describe("SyncSession", () => {
     expect([...server.stored].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
     const rejected = errors.filter((e): e is DocumentRejectedError => e instanceof DocumentRejectedError);
     expect(rejected.map((e) => [e.seq, e.reasonCode])).toEqual([[5, "document_too_large"]]);
+    expect(errors.length).toBe(1);
     expect(source.acknowledgedSeq()).toBe(12);
+  });
+
+  test.each([
+    ["413", 413, "<html><body>413 Request Entity Too Large</body></html>"],
+    ["400", 400, "<html><body>400 Bad Request</body></html>"],
+    ["404", 404, "Not Found"],
+    ["413 with JSON that is not the route's", 413, JSON.stringify({ message: "too large" })],
+  ])("a proxy's %s (no {error, error_code} body) keeps the data: no split, no skip, reported once, retried", async (_label, status, body) => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 10 });
+    let refusals = 4;
+    server.handler = (call, res) => {
+      if (refusals-- > 0) res.writeHead(status, { "content-type": "text/html" }).end(body);
+      else server.accept(call, res);
+    };
+    source.commit(10);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.calls.map((c) => c.seqs.length)).toEqual([10, 10, 10, 10, 10]);
+    expect([...server.stored].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(errors.some((e) => e instanceof DocumentRejectedError)).toBe(false);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "unexpected_response", statusCode: status });
+    expect(session.state).toBe("active");
+  });
+
+  test.each([
+    ["BadRequest", "bad_request"],
+    ["UnknownTable", "unknown_table"],
+  ])("400 %s keeps the data, reports once with its code, backs off and retries", async (errorCode, code) => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 10 });
+    let refusals = 5;
+    server.handler = (call, res) => {
+      if (refusals-- > 0) res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "refused", error_code: errorCode }));
+      else server.accept(call, res);
+    };
+    source.commit(6);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.calls.map((c) => c.seqs.length)).toEqual([6, 6, 6, 6, 6, 6]);
+    expect(server.stored.size).toBe(6);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SyncError);
+    expect(errors[0]).toMatchObject({ code, statusCode: 400, serverCode: errorCode });
+  });
+
+  test("batches fit the server's body cap with their envelope: never a 413 for a full batch", async () => {
+    const limit = 20_000;
+    const { source, session, errors } = await setUp({ maxBatchBytes: limit });
+    const sizes: number[] = [];
+    server.handler = (call, res) => {
+      sizes.push(call.bytes);
+      if (call.bytes > limit) tooLarge(res);
+      else server.accept(call, res);
+    };
+    // 1 000 documents of ~25 BSON bytes: 25 KB of documents, ~70 KB with their envelopes.
+    source.commit(1000);
+    await session.uploadAllLocalChanges(5000);
+    expect(errors).toEqual([]);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(limit);
+    // Full batches: each one close to the cap, not halved.
+    expect(sizes.slice(0, -1).every((size) => size > limit - 100)).toBe(true);
+    expect(server.stored.size).toBe(1000);
+  });
+
+  test("the request's size is measured exactly, envelope included", () => {
+    const docs: QueuedDocument[] = [];
+    for (let i = 1; i <= 1200; i++) docs.push({ seq: 2 ** 40 + i, table: i % 2 ? "WeatherSensor" : "Ünïcode", bson: serialize({ _id: i, s: "x".repeat(i % 7) }) });
+    const queueId = "7b0c1a52-0d6e-4a8e-9a43-5d1f8f3f0a11";
+    for (const count of [0, 1, 9, 10, 11, 100, 1001, 1200]) {
+      const part = docs.slice(0, count);
+      const measured = part.reduce((sum, doc, i) => sum + measureIngestEntry(doc, i), measureIngestRequestBase(queueId));
+      expect(encodeIngestRequest(queueId, part).length).toBe(measured);
+    }
+    const fitted = fitIngestRequest(queueId, docs, 5000);
+    expect(encodeIngestRequest(queueId, fitted).length).toBeLessThanOrEqual(5000);
+    expect(encodeIngestRequest(queueId, docs.slice(0, fitted.length + 1)).length).toBeGreaterThan(5000);
+    expect(fitIngestRequest(queueId, docs.slice(0, 1), 10)).toHaveLength(1);
+  });
+
+  test("a request timeout halves the batch, so a slow link still makes progress", async () => {
+    const { source, session } = await setUp({ maxBatchDocuments: 16, requestTimeoutMs: 250 });
+    // The link only gets 3 documents' worth through before the client gives up.
+    server.handler = (call, res) => {
+      if (call.seqs.length <= 3) server.accept(call, res);
+    };
+    source.commit(16);
+    await session.uploadAllLocalChanges(10_000);
+    expect(server.calls.slice(0, 4).map((c) => c.seqs.length)).toEqual([16, 8, 4, 2]);
+    expect(server.stored.size).toBe(16);
+  });
+
+  test("a 408 from the server halves the batch and retries", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 8 });
+    server.handler = (call, res) => {
+      if (call.seqs.length > 2) res.writeHead(408).end(JSON.stringify({ error: "slow body", error_code: "RequestTimeout" }));
+      else server.accept(call, res);
+    };
+    source.commit(8);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.calls.slice(0, 3).map((c) => c.seqs.length)).toEqual([8, 4, 2]);
+    expect(server.stored.size).toBe(8);
+    expect(errors).toEqual([]);
+  });
+
+  test("a failed acknowledgement write (disk full) keeps the session alive: it backs off and re-sends", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    source.failAcks = 2;
+    source.commit(5);
+    await session.uploadAllLocalChanges(5000);
+    expect(session.state).toBe("active");
+    expect(source.acknowledgedSeq()).toBe(5);
+    expect(server.calls.length).toBe(3);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "acknowledge_failed" });
+    source.commit(2);
+    await session.uploadAllLocalChanges(5000);
+    expect(source.acknowledgedSeq()).toBe(7);
   });
 
   test("reports documents the server rejects and moves on", async () => {
@@ -237,8 +366,20 @@ describe("SyncSession", () => {
     expect(rejection.message).toContain("windSpeedInMph");
   });
 
+  test("clamps a Retry-After to the longest backoff", async () => {
+    const { source, session } = await setUp({ initialBackoffMs: 5, maxBackoffMs: 100 });
+    let refusals = 2;
+    server.handler = (call, res) => {
+      if (refusals-- > 0) res.writeHead(503, { "retry-after": "3600" }).end(JSON.stringify({ error: "busy", error_code: "ServiceUnavailable" }));
+      else server.accept(call, res);
+    };
+    source.commit(2);
+    await session.uploadAllLocalChanges(3000);
+    expect(server.stored.size).toBe(2);
+  });
+
   test("retries 5xx and honours Retry-After on 429/503", async () => {
-    const { source, session } = await setUp({ initialBackoffMs: 5, maxBackoffMs: 5 });
+    const { source, session } = await setUp({ initialBackoffMs: 5, maxBackoffMs: 2000 });
     const answers = [500, 503, 429];
     const times: number[] = [];
     server.handler = (call, res) => {
@@ -382,14 +523,74 @@ describe("SyncSession", () => {
     expect(source.acknowledgedSeq()).toBe(0);
   });
 
-  test("a 404 (wrong app id) stops the session with a typed error", async () => {
+  test("a 404 (wrong app id) stops the session with a typed error and fails pending waits with it", async () => {
     const { source, session, errors } = await setUp();
-    server.handler = (_call, res) => res.writeHead(404).end(JSON.stringify({ error: "app not found" }));
+    server.handler = (_call, res) => res.writeHead(404).end(JSON.stringify({ error: "app not found", error_code: "AppNotFound" }));
     source.commit(1);
-    await new Promise((r) => setTimeout(r, 100));
+    const waiting = session.uploadAllLocalChanges();
+    await expect(waiting).rejects.toMatchObject({ code: "app_not_found", statusCode: 404 });
     expect(session.state).toBe("inactive");
-    expect(errors[0]).toMatchObject({ code: "app_not_found", statusCode: 404 });
+    expect(errors[0]).toMatchObject({ code: "app_not_found", statusCode: 404, serverCode: "AppNotFound" });
     expect(source.acknowledgedSeq()).toBe(0);
+    // A wait started while inactive fails at once with the same error, instead of hanging.
+    await expect(session.uploadAllLocalChanges()).rejects.toBe(errors[0]);
+    server.handler = (call, res) => server.accept(call, res);
+    session.resume();
+    await session.uploadAllLocalChanges(5000);
+    expect(server.stored.size).toBe(1);
+  });
+
+  test("403 QueueOwnedByAnotherUser on a source that cannot take a new id: stops, keeps the data, says why", async () => {
+    const { source, session, errors } = await setUp();
+    server.handler = (_call, res) =>
+      res.writeHead(403).end(JSON.stringify({ error: "this queue id belongs to another user", error_code: "QueueOwnedByAnotherUser" }));
+    source.commit(2);
+    await expect(session.uploadAllLocalChanges(5000)).rejects.toMatchObject({ code: "queue_owned_by_another_user" });
+    expect(session.state).toBe("inactive");
+    expect(errors[0]!.message).toContain("another user");
+    expect(source.lastCommittedSeq() - source.acknowledgedSeq()).toBe(2);
+  });
+
+  test("resume() right after a pause never stalls (the loop restarts if it was just ending)", async () => {
+    const { source, session } = await setUp();
+    source.commit(1);
+    await session.uploadAllLocalChanges(5000);
+    // The loop ends a few microtasks after pause(); resume() at each point of that window.
+    for (let ticks = 0; ticks < 8; ticks++) {
+      session.pause();
+      for (let i = 0; i < ticks; i++) await Promise.resolve();
+      session.resume();
+      source.commit(1);
+      await session.uploadAllLocalChanges(2000);
+    }
+    expect(server.stored.size).toBe(9);
+  });
+
+  test("uploadAllLocalChanges includes transactions committed without a flush (writeAsync) and waits for them", async () => {
+    const { user } = await setUp();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sync-queue-"));
+    dirs.push(dir);
+    const queue = DurableQueue.open({ path: dir, durability: "full" });
+    const session = openSyncSession(queue, { user, flexible: true, ...fast });
+    sessions.push(session);
+    try {
+      queue.begin();
+      for (let i = 0; i < 3; i++) {
+        queue.append("WeatherSensor", (writer, id: number) => {
+          const start = writer.startDocument();
+          writer.int32("_id", id);
+          writer.endDocument(start);
+        }, i + 1);
+      }
+      queue.commit(false); // as writeAsync does: durable only after the next group flush
+      expect(queue.lastCommittedSeq()).toBe(0);
+      await session.uploadAllLocalChanges(5000);
+      expect(queue.acknowledgedSeq()).toBe(3);
+      expect([...server.stored].sort()).toEqual([1, 2, 3]);
+    } finally {
+      session.close();
+      queue.close();
+    }
   });
 });
 
