@@ -15,4 +15,5 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", diagnostics: false }],
   },
   testTimeout: 60000,
+  globalSetup: "<rootDir>/test/support/announce-skips.mjs",
 };
