@@ -96,6 +96,23 @@ export class QueueDiskFullError extends AsymgenError {
   }
 }
 
+/**
+ * A disk flush failed in a way the queue cannot undo, so it no longer knows what is on disk:
+ * writes, uploads and acknowledgements throw this until the queue is reopened (reopening
+ * recovers from what the disk really holds). Committed data is not deleted.
+ */
+export class QueueFailedError extends AsymgenError {
+  override name = "QueueFailedError";
+  constructor(
+    /** The queue directory. */
+    readonly path: string,
+    /** The error the disk reported. */
+    override readonly cause: Error,
+  ) {
+    super(`the queue at ${path} failed to flush to disk (${cause.message}); close and reopen it`);
+  }
+}
+
 /** A write transaction was used wrongly: nested, ingest outside one, an async callback, or a closed Realm. */
 export class TransactionStateError extends AsymgenError {
   override name = "TransactionStateError";

@@ -10,10 +10,11 @@ export type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName }
 export { AsymgenError, IngestValidationError } from "./errors.js";
 // runtime issue: Realm, queue errors (runtime/realm.ts, runtime/queue/…)
 export { Realm } from "./realm.js";
-export type { RealmConfiguration, ModelInit, Durability, QueueStats } from "./realm.js";
+export type { RealmConfiguration, ModelInit, Durability, QueueStats, RecoveryReport } from "./realm.js";
 export {
   QueueFullError,
   QueueCorruptedError,
+  QueueFailedError,
   QueueLockedError,
   QueueDiskFullError,
   DocumentTooLargeError,

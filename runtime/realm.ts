@@ -7,6 +7,7 @@ import type { BsonWriter } from "./encode/bson-writer.js";
 import { encodeSymbol, type GeneratedModelClass } from "./codegen/model-class.js";
 import { RealmSchemaError, TransactionStateError } from "./errors.js";
 import { DurableQueue, type Durability, type QueueStats } from "./queue/durable-queue.js";
+import type { RecoveryReport } from "./queue/queue-recovery.js";
 import type { CanonicalObjectSchema } from "./schema/canonical-schema.js";
 import type { SyncConfiguration, SyncSession } from "./sync/sync-session.js";
 
@@ -24,6 +25,20 @@ export interface RealmConfiguration {
   segmentBytes?: number;
   /** Upload to a server through a sync session; without it data waits on disk. */
   sync?: SyncConfiguration;
+  /**
+   * Called while opening with each report of what recovery cut (a torn tail after a crash) or a
+   * repair cut; the last one is also `queueStats().lastRecovery`. Whatever it is given, a cut of
+   * anything but zeros also emits a process warning (code `ASYMGEN_QUEUE_TORN_TAIL` or
+   * `ASYMGEN_QUEUE_REPAIRED`).
+   */
+  onRecovery?: (report: RecoveryReport) => void;
+  /**
+   * The way out of `QueueCorruptedError` (damage to committed data, e.g. a sealed segment after
+   * a power loss under durability "os"): "truncate-at-damage" cuts the log at the first damaged
+   * frame and drops every later segment, reporting the lost sequence numbers and bytes through
+   * `onRecovery`. Committed, unacknowledged documents after the damage are lost.
+   */
+  repair?: "truncate-at-damage";
 }
 
 /** Any generated model class, whatever its init type. */
@@ -65,6 +80,8 @@ export class Realm {
       ...(config.durability !== undefined && { durability: config.durability }),
       ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
       ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
+      ...(config.onRecovery !== undefined && { onRecovery: config.onRecovery }),
+      ...(config.repair !== undefined && { repair: config.repair }),
     });
     const realm = new Realm(queue, models, schema);
     if (config.sync !== undefined) {
@@ -111,6 +128,15 @@ export class Realm {
   /**
    * Runs `callback` as one transaction and resolves with its result once the transaction is
    * durable; transactions committed meanwhile share one disk flush (group commit).
+   *
+   * If that flush fails, the promise rejects and the transaction is NOT queued: the queue cuts
+   * its segment back to the end of the last durable transaction, so this transaction and every
+   * other one still waiting for a flush are gone (all their promises reject) and can be retried
+   * without creating duplicates; sequence numbers resume after the last durable one. If the cut
+   * itself is impossible, the queue fails instead: every later write, upload and acknowledgement
+   * throws `QueueFailedError` until the Realm is reopened, and reopening recovers exactly what
+   * the disk holds. Under durability "os" the transaction is durable (handed to the OS) as soon
+   * as it is committed, so the promise resolves without a flush.
    */
   async writeAsync<T>(callback: () => T): Promise<T> {
     const result = this.#runTransaction(callback, false);
@@ -217,4 +243,4 @@ function indexSchema(classes: readonly AnyModelClass[]): { models: Map<Function,
   return { models, schema };
 }
 
-export type { Durability, QueueStats };
+export type { Durability, QueueStats, RecoveryReport };

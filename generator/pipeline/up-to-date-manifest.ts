@@ -41,7 +41,7 @@
  * loaded anyway, but its full runs record a manifest too.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 
@@ -109,6 +109,11 @@ export function readManifest(file: string): UpToDateManifest | undefined {
   }
 }
 
+/** How many manifests a cache folder keeps (one per invocation: working folder and options). */
+export const MANIFESTS_KEPT = 100;
+
+const MANIFEST_NAME = /^up-to-date-[0-9a-f]{16}\.json$/;
+
 /** Writes a manifest atomically; a cache that cannot be written only costs the shortcut. */
 export function writeManifest(file: string, manifest: UpToDateManifest): void {
   const temporary = `${file}.${process.pid}.tmp`;
@@ -122,6 +127,31 @@ export function writeManifest(file: string, manifest: UpToDateManifest): void {
     } catch {
       // never created
     }
+    return;
+  }
+  pruneManifests(path.dirname(file));
+}
+
+/**
+ * Keeps the newest MANIFESTS_KEPT manifests of a folder. A shared cache folder (the user's, for
+ * projects without node_modules) gets one per project folder ever generated, temporary ones
+ * included; losing an old one only costs one full run.
+ */
+function pruneManifests(folder: string): void {
+  try {
+    const names = readdirSync(folder).filter((name) => MANIFEST_NAME.test(name));
+    if (names.length <= MANIFESTS_KEPT) return;
+    const aged = names.flatMap((name) => {
+      try {
+        return [{ file: path.join(folder, name), mtimeMs: statSync(path.join(folder, name)).mtimeMs }];
+      } catch {
+        return [];
+      }
+    });
+    aged.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const { file } of aged.slice(MANIFESTS_KEPT)) unlinkSync(file);
+  } catch {
+    // Another process pruned first, or the folder is read-only: nothing to do.
   }
 }
 

@@ -8,6 +8,14 @@
  *
  * Memory stays bounded whatever the backlog: the queue keeps per-segment sizes and one position
  * (the first unacknowledged frame), and reads for upload stream from disk.
+ *
+ * Only bytes on stable storage are ever uploaded: `readBatch` fdatasyncs what it is about to
+ * return when that is not synced yet (durability "os", or data recovered after a crash). Were a
+ * power loss to take frames the server already stored, reopening would give their sequence
+ * numbers to new documents, and the server would skip those as retries.
+ *
+ * Recovery (queue-recovery.ts) cuts a torn tail and reports it; an explicit repair
+ * (queue-repair.ts) cuts the log at damage; queue.json is handled by queue-meta.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -18,29 +26,29 @@ import {
   DocumentTooLargeError,
   QueueCorruptedError,
   QueueDiskFullError,
+  QueueFailedError,
   QueueFullError,
   TransactionStateError,
 } from "../errors.js";
 import { readAckCursor, writeAckCursor } from "./ack-cursor.js";
-import { crc32 } from "./crc32.js";
+import { createSegment, type Segment } from "./create-segment.js";
 import { FrameHeadBuilder, decodeFramePayload } from "./frame-codec.js";
 import {
   DEFAULT_SEGMENT_BYTES,
-  FORMAT_VERSION,
   FRAME_HEADER_BYTES,
   MAX_DOCUMENT_BYTES,
   MAX_FRAME_PAYLOAD_BYTES,
   SEGMENT_HEADER_BYTES,
-  SEGMENT_MAGIC,
   parseSegmentFileName,
   segmentFileName,
-  uuidToBytes,
-  writeU64,
 } from "./queue-format.js";
 import { QueueLock } from "./queue-lock.js";
+import { readOrCreateQueueMeta, writeQueueMeta, type QueueMeta } from "./queue-meta.js";
+import { recoverActiveSegment, type RecoveryReport } from "./queue-recovery.js";
+import { repairAtDamage } from "./queue-repair.js";
 import { SegmentReader } from "./segment-reader.js";
 import type { QueuedDocument, UploadSource } from "./upload-source.js";
-import { syncDirectory, writeFileAtomically } from "./write-file-atomically.js";
+import { syncDirectory } from "./write-file-atomically.js";
 
 /** How a commit reaches the disk: "full" fdatasyncs each commit, "os" leaves it to the OS. */
 export type Durability = "full" | "os";
@@ -55,7 +63,23 @@ export interface DurableQueueOptions {
   maxQueueBytes?: number;
   /** Segment size that triggers a rollover; default 64 MiB (small values are for tests). */
   segmentBytes?: number;
+  /** Called with each report of what recovery or repair cut while opening. */
+  onRecovery?: (report: RecoveryReport) => void;
+  /**
+   * "truncate-at-damage": verify every frame of every segment and cut the log at the first
+   * damaged one, dropping later segments (reported through `onRecovery` and `stats().lastRecovery`,
+   * committed data lost). Without it, damage throws `QueueCorruptedError`.
+   */
+  repair?: "truncate-at-damage";
+  /**
+   * Test-only: called before each fdatasync/fsync of segment data with what it is for; a throw
+   * makes that sync fail as a failing disk would.
+   */
+  syncHook?: (purpose: SyncPurpose) => void;
 }
+
+/** Why segment data is being synced (see `DurableQueueOptions.syncHook`). */
+export type SyncPurpose = "commit" | "group" | "upload" | "seal" | "open" | "close";
 
 /** The backlog, as `realm.queueStats()` reports it. */
 export interface QueueStats {
@@ -65,23 +89,20 @@ export interface QueueStats {
   pendingBytes: number;
   /** When the oldest pending transaction was committed; null when nothing is pending. */
   oldestPendingTime: Date | null;
+  /** The last thing recovery or repair cut when this queue was opened; null when nothing was cut. */
+  lastRecovery: RecoveryReport | null;
 }
 
-/** What `flushCount` and friends expose for tests and benchmarks. */
+/** What the queue counts, for tests and benchmarks (`DurableQueue.counters`). */
 export interface QueueCounters {
-  /** fdatasync calls made for commits (sync commits and group flushes). */
+  /** fdatasync/fsync calls made for commits (sync commits, group flushes, sealing a segment). */
   commitSyncs: number;
+  /** fdatasync calls `readBatch` made so as to upload only what is on stable storage. */
+  uploadSyncs: number;
   /** Group flushes (each one fdatasync shared by the transactions committed meanwhile). */
   groupFlushes: number;
   /** Frames written. */
   frames: number;
-}
-
-interface Segment {
-  baseSeq: number;
-  file: string;
-  /** Bytes of complete frames (plus the header): where the next frame goes. */
-  size: number;
 }
 
 /** The first frame holding an unacknowledged document. */
@@ -101,8 +122,6 @@ interface FlushWaiter {
   reject: (error: Error) => void;
 }
 
-const META_FILE = "queue.json";
-const META_FORMAT = "asymgen-queue";
 /** After a transaction this large, the writer is replaced so its memory is returned. */
 const WRITER_SHRINK_BYTES = 8 * 1024 * 1024;
 const DISK_FULL_CODES = new Set(["ENOSPC", "EFBIG", "EDQUOT"]);
@@ -130,7 +149,7 @@ let zeros: Uint8Array | null = null;
 /** An open queue directory; one process at a time (see queue-lock.ts). */
 export class DurableQueue implements UploadSource {
   /** Counters for tests and benchmarks. */
-  readonly counters: QueueCounters = { commitSyncs: 0, groupFlushes: 0, frames: 0 };
+  readonly counters: QueueCounters = { commitSyncs: 0, uploadSyncs: 0, groupFlushes: 0, frames: 0 };
 
   private writer = new BsonWriter();
   private readonly head = new FrameHeadBuilder();
@@ -160,12 +179,16 @@ export class DurableQueue implements UploadSource {
   private allocatedEnd: number;
   /** Whether to preallocate in the active segment (off after the disk refused the zeros). */
   private preallocate = true;
+  /** Set when a failed sync left the queue unable to tell what is on disk: writes and reads throw until reopen. */
+  private failure: Error | null = null;
+  /** What opening cut (recovery or repair), last report. */
+  private lastRecovery: RecoveryReport | null = null;
+  private readonly syncHook: ((purpose: SyncPurpose) => void) | undefined;
 
   private constructor(
     /** The queue directory. */
     readonly dir: string,
-    /** The queue's stable id. */
-    readonly queueId: string,
+    private meta: QueueMeta,
     /** How commits reach the disk. */
     readonly durability: Durability,
     private readonly maxQueueBytes: number,
@@ -175,7 +198,9 @@ export class DurableQueue implements UploadSource {
     private fd: number,
     lastSeq: number,
     ackedSeq: number,
+    syncHook: ((purpose: SyncPurpose) => void) | undefined,
   ) {
+    this.syncHook = syncHook;
     this.nextSeq = lastSeq + 1;
     this.durableSeq = lastSeq;
     this.ackedSeq = ackedSeq;
@@ -194,36 +219,48 @@ export class DurableQueue implements UploadSource {
     fs.mkdirSync(dir, { recursive: true });
     const lock = QueueLock.acquire(dir);
     try {
-      return DurableQueue.recover(dir, durability, maxQueueBytes, segmentBytes, lock);
+      return DurableQueue.recover(dir, durability, maxQueueBytes, segmentBytes, lock, options);
     } catch (error) {
       lock.release();
       throw error;
     }
   }
 
-  private static recover(dir: string, durability: Durability, maxQueueBytes: number, segmentBytes: number, lock: QueueLock): DurableQueue {
+  private static recover(dir: string, durability: Durability, maxQueueBytes: number, segmentBytes: number, lock: QueueLock, options: DurableQueueOptions): DurableQueue {
     const names = fs.readdirSync(dir);
     // Temporary files are the unfinished half of an atomic replace: the old file still stands.
     for (const name of names) if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
     const segments: Segment[] = [];
     for (const name of names) {
       const baseSeq = parseSegmentFileName(name);
-      if (baseSeq !== null) segments.push({ baseSeq, file: path.join(dir, name), size: 0 });
+      if (baseSeq === null) continue;
+      const file = path.join(dir, name);
+      // Nothing is known to be synced yet: the last process may have died before its data
+      // reached the disk (durability "os", or writeAsync before its group flush).
+      segments.push({ baseSeq, file, queueId: "", size: fs.statSync(file).size, syncedSize: 0 });
     }
     segments.sort((a, b) => a.baseSeq - b.baseSeq);
-    const queueId = readOrCreateMeta(dir, segments.length > 0);
+    const meta = readOrCreateQueueMeta(dir, segments.length > 0);
+    const queueId = meta.queueId;
+    const knownIds = new Set([queueId, ...meta.previousQueueIds]);
     const ackedSeq = readAckCursor(dir);
+    const reports: RecoveryReport[] = [];
+    if (options.repair !== undefined) {
+      if (options.repair !== "truncate-at-damage") throw new AsymgenError(`repair must be "truncate-at-damage", not ${String(options.repair)}`);
+      const report = repairAtDamage(dir, segments, knownIds, ackedSeq, queueId);
+      if (report !== null) reports.push(report);
+    }
 
     for (const segment of segments) {
       const reader = new SegmentReader(segment.file);
       try {
         const header = reader.readHeader();
         if (header.baseSeq !== segment.baseSeq) throw new QueueCorruptedError(segment.file, 0, `header says base ${header.baseSeq}`);
-        if (header.queueId !== queueId) throw new QueueCorruptedError(segment.file, 0, `segment of another queue (${header.queueId})`);
+        if (!knownIds.has(header.queueId)) throw new QueueCorruptedError(segment.file, 0, `segment of another queue (${header.queueId})`);
+        segment.queueId = header.queueId;
       } finally {
         reader.close();
       }
-      segment.size = fs.statSync(segment.file).size;
     }
 
     let lastSeq: number;
@@ -232,7 +269,9 @@ export class DurableQueue implements UploadSource {
       lastSeq = ackedSeq;
       segments.push(createSegment(dir, queueId, ackedSeq + 1));
     } else {
-      lastSeq = recoverActiveSegment(active);
+      const recovered = recoverActiveSegment(active);
+      lastSeq = recovered.lastSeq;
+      if (recovered.report !== null) reports.push(recovered.report);
       if (ackedSeq > lastSeq) {
         // The server acknowledged documents this disk no longer has (durability "os" and a power
         // loss). Reusing their sequence numbers would make the server skip new documents as
@@ -243,15 +282,46 @@ export class DurableQueue implements UploadSource {
     }
     const writeSegment = segments.at(-1)!;
     const fd = fs.openSync(writeSegment.file, "r+");
-    const queue = new DurableQueue(dir, queueId, durability, maxQueueBytes, segmentBytes, lock, segments, fd, lastSeq, ackedSeq);
+    const queue = new DurableQueue(dir, meta, durability, maxQueueBytes, segmentBytes, lock, segments, fd, lastSeq, ackedSeq, options.syncHook);
     try {
+      if (durability === "full") {
+        // What recovery found may be only in the page cache (a crash before a group flush):
+        // under "full" it is made durable now, so that everything below `durableSeq` is synced
+        // and a failed flush can cut back to `syncedSize` (see discardUnsynced).
+        queue.syncFile(fd, "open", false);
+        writeSegment.syncedSize = writeSegment.size;
+      }
       queue.deleteAcknowledgedSegments();
       queue.ackPos = queue.findFrameHolding(ackedSeq + 1);
     } catch (error) {
       queue.closeFiles();
       throw error;
     }
+    for (const report of reports) queue.reportRecovery(report, options.onRecovery);
     return queue;
+  }
+
+  /** The queue's id, sent with every upload: created with the queue, changed only by `rotateQueueId`. */
+  get queueId(): string {
+    return this.meta.queueId;
+  }
+
+  /**
+   * Gives the queue a new id (a UUID), durably (queue.json replaced atomically), and returns it.
+   * Sequence numbers and the acknowledgement cursor stay: the uploader re-sends what is not
+   * acknowledged under the new id (the sync session does so when the server says the old id
+   * belongs to another user). Segments written before keep naming the old id in their header;
+   * queue.json lists it among `previousQueueIds` so reopening still accepts them.
+   */
+  rotateQueueId(): string {
+    this.assertOpen();
+    const queueId = randomUUID();
+    const stillNamed = new Set(this.segments.map((s) => s.queueId));
+    stillNamed.delete(queueId);
+    const next: QueueMeta = { queueId, previousQueueIds: [...stillNamed].filter((id) => id !== "") };
+    writeQueueMeta(this.dir, next);
+    this.meta = next;
+    return queueId;
   }
 
   // ---- transactions (the Realm drives these) ----
@@ -263,7 +333,7 @@ export class DurableQueue implements UploadSource {
 
   /** Starts a transaction. */
   begin(): void {
-    this.assertOpen();
+    this.assertUsable();
     if (this.inTransaction) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
     this.inTransaction = true;
     this.txnDocs = 0;
@@ -334,7 +404,8 @@ export class DurableQueue implements UploadSource {
    * Writes the open transaction as one frame and returns its last sequence number (0 for an
    * empty transaction). `sync`: true fdatasyncs now (durability "full" and write()); false
    * leaves the flush to a later group flush (`whenDurable`). On any error nothing of the
-   * transaction stays on disk and the error propagates.
+   * transaction stays on disk and the error propagates. When the fdatasync itself fails under
+   * "full", the transactions still waiting for a group flush go too (see `discardUnsynced`).
    */
   commit(sync: boolean): number {
     if (!this.inTransaction) throw new TransactionStateError("no write transaction is open");
@@ -396,18 +467,30 @@ export class DurableQueue implements UploadSource {
         length = headLength;
       }
       try {
-        this.writeFrame(segment, source, offset, length, more, frameStart, sync);
+        this.writeFrame(segment, source, offset, length, more, frameStart);
       } catch (error) {
         if (!preallocating || !(error instanceof QueueDiskFullError)) throw error;
         // The disk has room for the frame but not for the zeros ahead of it: write the frame
         // alone (writeFrame cut the file back), and stop preallocating in this segment.
         this.preallocate = false;
-        this.writeFrame(segment, source, offset, length, null, frameStart, sync);
+        this.writeFrame(segment, source, offset, length, null, frameStart);
       }
       segment.size = frameStart + frameBytes;
       this.nextSeq = firstSeq + docCount;
       this.counters.frames++;
       if (this.ackPos === null) this.ackPos = { baseSeq: segment.baseSeq, offset: frameStart, firstSeq, docCount, commitTime, end: segment.size };
+      if (sync) {
+        try {
+          this.syncFile(this.fd, "commit", true);
+        } catch (error) {
+          // Under "os" the frames before this one were already reported durable: only this one goes.
+          this.discardUnsynced(error as Error, this.durability === "full" ? segment.syncedSize : frameStart);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== undefined && DISK_FULL_CODES.has(code)) throw new QueueDiskFullError(segment.file, code);
+          throw error;
+        }
+        segment.syncedSize = segment.size;
+      }
     } finally {
       this.endTransaction();
     }
@@ -440,7 +523,7 @@ export class DurableQueue implements UploadSource {
 
   /** Reads committed documents after `afterSeq` from disk, in order, bounded by count and bytes. */
   readBatch(afterSeq: number, maxCount: number, maxBytes: number): QueuedDocument[] {
-    this.assertOpen();
+    this.assertUsable();
     const out: QueuedDocument[] = [];
     const fromSeq = Math.max(afterSeq, this.ackedSeq) + 1;
     if (fromSeq > this.durableSeq || maxCount < 1) return out;
@@ -453,30 +536,70 @@ export class DurableQueue implements UploadSource {
       return true;
     };
     let seq = fromSeq;
+    let lastSegment: Segment | null = null;
+    let lastEnd = 0;
     while (position !== null && position.firstSeq <= this.durableSeq) {
       const segment = this.segmentByBase(position.baseSeq);
       const reader = this.readerFor(segment);
       const frame = reader.readFrameOrThrow(position.offset, segment.size, true);
       this.readHint = position;
+      // A repair may leave a gap in the numbers between segments: resume at the frame's first.
+      seq = Math.max(seq, frame.header.firstSeq);
       const added = decodeFramePayload(frame.payload, frame.header.docCount, frame.header.tableCount, frame.header.firstSeq, seq, out, accept, {
         file: segment.file,
         offset: position.offset,
       });
+      if (added > 0) {
+        lastSegment = segment;
+        lastEnd = frame.end;
+      }
       seq += added;
       if (seq < frame.header.firstSeq + frame.header.docCount) break; // a limit stopped us inside this frame
       const next = this.nextFramePosition(segment, frame.end);
-      const expected = frame.header.firstSeq + frame.header.docCount;
-      if (next !== null && next.firstSeq !== expected) {
-        throw new QueueCorruptedError(this.segmentByBase(next.baseSeq).file, next.offset, `frame sequence ${next.firstSeq} where ${expected} was expected`);
-      }
+      checkSequence(position, frame.header.firstSeq + frame.header.docCount, next, (baseSeq) => this.segmentByBase(baseSeq).file);
       position = next;
     }
+    if (lastSegment !== null) this.syncForUpload(lastSegment, lastEnd);
     return out;
+  }
+
+  /**
+   * Makes sure every byte up to `end` of `upTo` (and all of every segment before it) is on
+   * stable storage before documents from there are uploaded: one fdatasync per segment that has
+   * unsynced bytes, none when they are synced already. A failure fails the queue (writes and
+   * reads throw until reopen): once an fdatasync has failed, a later one may succeed without
+   * the lost pages ever reaching the disk, so nothing read from here could be trusted.
+   */
+  private syncForUpload(upTo: Segment, end: number): void {
+    for (const segment of this.segments) {
+      const active = segment === this.segments.at(-1);
+      const needed = segment === upTo ? end : segment.size;
+      if (segment.syncedSize < needed) {
+        try {
+          if (active) {
+            this.syncFile(this.fd, "upload", false);
+          } else {
+            const fd = fs.openSync(segment.file, "r");
+            try {
+              this.syncFile(fd, "upload", false);
+            } finally {
+              fs.closeSync(fd);
+            }
+          }
+        } catch (error) {
+          this.fail(error as Error);
+          throw this.failure!;
+        }
+        this.counters.uploadSyncs++;
+        segment.syncedSize = segment.size;
+      }
+      if (segment === upTo) return;
+    }
   }
 
   /** Durably moves the acknowledgement cursor to `seq` and deletes fully acknowledged segments. */
   acknowledge(seq: number): void {
-    this.assertOpen();
+    this.assertUsable();
     if (seq <= this.ackedSeq) return;
     if (seq > this.durableSeq) throw new AsymgenError(`cannot acknowledge ${seq}: only ${this.durableSeq} are committed`);
     writeAckCursor(this.dir, seq);
@@ -493,12 +616,13 @@ export class DurableQueue implements UploadSource {
 
   // ---- stats and lifecycle ----
 
-  /** The backlog on disk. */
+  /** The backlog on disk, and what opening it cut. */
   stats(): QueueStats {
     return {
       pendingDocuments: this.nextSeq - 1 - this.ackedSeq,
       pendingBytes: this.pendingBytes(),
       oldestPendingTime: this.ackPos === null ? null : new Date(this.ackPos.commitTime),
+      lastRecovery: this.lastRecovery,
     };
   }
 
@@ -524,13 +648,18 @@ export class DurableQueue implements UploadSource {
     } catch {
       // Harmless: the next open cuts the zero tail.
     }
-    if (this.durableSeq < this.nextSeq - 1 || (trimmed && this.durability === "full")) {
+    if (this.failure === null && (this.durableSeq < this.nextSeq - 1 || (trimmed && this.durability === "full"))) {
+      const active = this.segments.at(-1)!;
       try {
-        fs.fsyncSync(this.fd);
-        this.counters.commitSyncs++;
+        // fsync, not fdatasync: after a trim the new size is what must reach the disk.
+        this.syncFile(this.fd, "close", true, true);
+        active.syncedSize = active.size;
         this.markDurable(this.nextSeq - 1);
       } catch (error) {
         flushError = error as Error;
+        // The transactions still waiting for their flush are rejected below: cut them off so
+        // that the next open does not find them (see whenDurable).
+        this.discardUnsynced(flushError, this.durability === "full" ? active.syncedSize : active.size);
       }
     }
     this.closed = true;
@@ -561,12 +690,17 @@ export class DurableQueue implements UploadSource {
     if (this.closed) throw new TransactionStateError("the queue is closed");
   }
 
+  private assertUsable(): void {
+    this.assertOpen();
+    if (this.failure !== null) throw this.failure;
+  }
+
   /**
    * Writes bytes `[offset, offset + length)` of `source`, then `more` if given (preallocation
-   * zeros, or the documents after a separately built head), at `at` in one system call and,
-   * with `sync`, fdatasyncs. On failure the file is cut back to `at`.
+   * zeros, or the documents after a separately built head), at `at` in one system call. On
+   * failure the file is cut back to `at`.
    */
-  private writeFrame(segment: Segment, source: Uint8Array, offset: number, length: number, more: Uint8Array | null, at: number, sync: boolean): void {
+  private writeFrame(segment: Segment, source: Uint8Array, offset: number, length: number, more: Uint8Array | null, at: number): void {
     const total = length + (more === null ? 0 : more.length);
     try {
       let written = more === null ? fs.writeSync(this.fd, source, offset, length, at) : fs.writevSync(this.fd, [source.subarray(offset, offset + length), more], at);
@@ -580,10 +714,6 @@ export class DurableQueue implements UploadSource {
         written += n;
       }
       if (at + total > this.allocatedEnd) this.allocatedEnd = at + total;
-      if (sync) {
-        fs.fdatasyncSync(this.fd);
-        this.counters.commitSyncs++;
-      }
     } catch (error) {
       // Leave the segment exactly as it was: nothing of the frame may stay behind (the
       // preallocated zeros after `at` go too; they are only an optimisation).
@@ -613,9 +743,14 @@ export class DurableQueue implements UploadSource {
     // frames), so the zero tail is cut, durably, before the next segment exists.
     const trimmed = this.trimPreallocation(old);
     if (this.durability === "full" && (trimmed || this.durableSeq < this.nextSeq - 1)) {
-      // fsync, not fdatasync: the new (smaller) size is what must reach the disk.
-      fs.fsyncSync(oldFd);
-      this.counters.commitSyncs++;
+      try {
+        // fsync, not fdatasync: the new (smaller) size is what must reach the disk.
+        this.syncFile(oldFd, "seal", true, true);
+      } catch (error) {
+        this.discardUnsynced(error as Error, old.syncedSize);
+        throw error;
+      }
+      old.syncedSize = old.size;
       this.markDurable(this.nextSeq - 1);
     }
     const segment = createSegment(this.dir, this.queueId, this.nextSeq);
@@ -624,7 +759,12 @@ export class DurableQueue implements UploadSource {
     this.preallocate = true;
     this.segments.push(segment);
     if (this.durability === "os") {
-      fs.fdatasync(oldFd, () => fs.close(oldFd, () => undefined));
+      const sealedSize = old.size;
+      fs.fdatasync(oldFd, (error) => {
+        fs.close(oldFd, () => undefined);
+        if (error) this.fail(error);
+        else old.syncedSize = Math.max(old.syncedSize, sealedSize);
+      });
     } else if (this.flushInFlight) {
       this.closeAfterFlush.push(oldFd);
     } else {
@@ -672,21 +812,99 @@ export class DurableQueue implements UploadSource {
     this.flushScheduled = false;
     if (this.closed || this.waiters.length === 0) return;
     const target = this.nextSeq - 1;
+    const segment = this.segments.at(-1)!;
+    const flushedSize = segment.size;
     this.flushInFlight = true;
     this.counters.groupFlushes++;
     this.counters.commitSyncs++;
-    fs.fdatasync(this.fd, (error) => {
+    let injected: Error | null = null;
+    try {
+      this.syncHook?.("group");
+    } catch (error) {
+      injected = error as Error;
+    }
+    fs.fdatasync(this.fd, (ioError) => {
+      const error = injected ?? ioError;
       this.flushInFlight = false;
       for (const fd of this.closeAfterFlush.splice(0)) fs.closeSync(fd);
+      if (this.closed) return;
       if (error) {
-        const failed = this.waiters.filter((w) => w.seq <= target);
-        this.waiters = this.waiters.filter((w) => w.seq > target);
-        for (const waiter of failed) waiter.reject(error);
-      } else if (!this.closed) {
+        if (this.durableSeq >= target || this.inTransaction) {
+          // A sync that started later (a rollover's) reported these bytes durable (after a failed
+          // fdatasync that cannot be trusted, and they cannot be taken back either); or a
+          // transaction driven without Realm is open, and its sequence numbers cannot move.
+          this.fail(error);
+        } else {
+          this.discardUnsynced(error, segment === this.segments.at(-1) ? segment.syncedSize : -1);
+        }
+      } else {
+        if (segment === this.segments.at(-1)) segment.syncedSize = Math.max(segment.syncedSize, flushedSize);
         this.markDurable(target);
       }
-      if (!this.closed && this.waiters.length > 0) this.scheduleFlush();
+      if (!this.closed && this.failure === null && this.waiters.length > 0) this.scheduleFlush();
     });
+  }
+
+  /**
+   * fdatasyncs (`full`: fsyncs) `fd` for `purpose`, through the test hook; `countAsCommit`
+   * counts it in `counters.commitSyncs`.
+   */
+  private syncFile(fd: number, purpose: SyncPurpose, countAsCommit: boolean, full = false): void {
+    this.syncHook?.(purpose);
+    if (full) fs.fsyncSync(fd);
+    else fs.fdatasyncSync(fd);
+    if (countAsCommit) this.counters.commitSyncs++;
+  }
+
+  /**
+   * After a failed sync: cuts the active segment back to `cutTo` (the end of what is durable)
+   * so that transactions whose durability was refused cannot be uploaded later (an app
+   * retrying them would create duplicates), rewinds the sequence numbers to follow the durable
+   * ones, and rejects every waiting `whenDurable` (their bytes are gone). If the cut is
+   * impossible (`cutTo` < 0: the bytes are not in the active segment; the truncate fails),
+   * the queue is failed instead.
+   */
+  private discardUnsynced(error: Error, cutTo: number): void {
+    const active = this.segments.at(-1)!;
+    if (cutTo < SEGMENT_HEADER_BYTES) {
+      this.fail(error);
+    } else {
+      try {
+        fs.ftruncateSync(this.fd, cutTo);
+        fs.fsyncSync(this.fd);
+        active.size = cutTo;
+        active.syncedSize = Math.min(active.syncedSize, cutTo);
+        this.allocatedEnd = cutTo;
+        this.nextSeq = this.durableSeq + 1;
+        this.readers.get(active.baseSeq)?.invalidate();
+        if (this.ackPos !== null && this.ackPos.firstSeq >= this.nextSeq) this.ackPos = null;
+        if (this.readHint !== null && this.readHint.firstSeq >= this.nextSeq) this.readHint = null;
+      } catch {
+        this.fail(error);
+      }
+    }
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  /** Marks the queue failed: writes, reads and acknowledgements throw `QueueFailedError` until it is reopened. */
+  private fail(cause: Error): void {
+    if (this.failure !== null) return;
+    this.failure = new QueueFailedError(this.dir, cause);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+  }
+
+  /** Keeps `report` as `lastRecovery`, hands it to `onRecovery` and warns when data was cut. */
+  private reportRecovery(report: RecoveryReport, onRecovery: ((report: RecoveryReport) => void) | undefined): void {
+    this.lastRecovery = report;
+    if (report.kind !== "zero-tail") {
+      // A structured warning (code and detail), so that logs show it even without a handler.
+      process.emitWarning(`asymgen queue ${report.kind === "repair" ? "repair" : "recovery"} cut ${report.bytesCut} bytes of ${report.file} at offset ${report.offset}: ${report.reason}`, {
+        type: "AsymgenQueueRecoveryWarning",
+        code: report.kind === "repair" ? "ASYMGEN_QUEUE_REPAIRED" : "ASYMGEN_QUEUE_TORN_TAIL",
+        detail: JSON.stringify(report),
+      });
+    }
+    onRecovery?.(report);
   }
 
   private pendingBytes(): number {
@@ -759,10 +977,7 @@ export class DurableQueue implements UploadSource {
     while (position !== null && position.firstSeq + position.docCount <= seq) {
       const current = this.segmentByBase(position.baseSeq);
       const next = this.nextFramePosition(current, position.end);
-      if (next !== null && next.firstSeq !== position.firstSeq + position.docCount) {
-        const file = this.segmentByBase(next.baseSeq).file;
-        throw new QueueCorruptedError(file, next.offset, `frame sequence ${next.firstSeq} where ${position.firstSeq + position.docCount} was expected`);
-      }
+      checkSequence(position, position.firstSeq + position.docCount, next, (baseSeq) => this.segmentByBase(baseSeq).file);
       position = next;
     }
     return position;
@@ -806,98 +1021,14 @@ function checkDocumentLengths(buf: Uint8Array, start: number, end: number, count
   }
 }
 
-/** Reads queue.json, or creates it (with a new queue id) for a new queue. */
-function readOrCreateMeta(dir: string, hasSegments: boolean): string {
-  const file = path.join(dir, META_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    if (hasSegments) throw new QueueCorruptedError(file, 0, "queue.json is missing but segments exist");
-    const queueId = randomUUID();
-    writeFileAtomically(file, `${JSON.stringify({ format: META_FORMAT, version: FORMAT_VERSION, queueId })}\n`);
-    return queueId;
-  }
-  let meta: { format?: unknown; version?: unknown; queueId?: unknown };
-  try {
-    meta = JSON.parse(text) as typeof meta;
-  } catch {
-    throw new QueueCorruptedError(file, 0, "queue.json is not valid JSON");
-  }
-  if (meta.format !== META_FORMAT || typeof meta.queueId !== "string") throw new QueueCorruptedError(file, 0, "not an asymgen queue");
-  if (meta.version !== FORMAT_VERSION) throw new QueueCorruptedError(file, 0, `unsupported queue format version ${String(meta.version)}`);
-  return meta.queueId;
-}
-
-/** Creates an empty segment durably: header written to a temp file, fsynced, renamed, dir fsynced. */
-function createSegment(dir: string, queueId: string, baseSeq: number): Segment {
-  const header = new Uint8Array(SEGMENT_HEADER_BYTES);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, SEGMENT_MAGIC, true);
-  view.setUint32(4, FORMAT_VERSION, true);
-  writeU64(view, 8, baseSeq);
-  header.set(uuidToBytes(queueId), 16);
-  view.setFloat64(32, Date.now(), true);
-  view.setUint32(44, crc32(header.subarray(0, 44)), true);
-  const file = path.join(dir, segmentFileName(baseSeq));
-  writeFileAtomically(file, header);
-  return { baseSeq, file, size: SEGMENT_HEADER_BYTES };
-}
-
 /**
- * Scans the last segment, verifying every frame, cuts a torn tail off and returns the last
- * committed sequence number. A torn tail is what an interrupted append leaves: an incomplete
- * last frame; a last frame that fails its checksum and is followed by nothing or by zeros only
- * (the preallocated tail under durability "full"); or bytes after the last good frame in which
- * no valid frame header starts (zeros included). Anything else that fails is damage to
- * committed data: `QueueCorruptedError`.
+ * Checks that the frame `next` (null: none) follows the frame at `previous`, which ends before
+ * sequence `expected`: in the same segment the numbers run on; a segment may start later than
+ * the previous one ended (numbers lost to a power loss or a repair are never reused) but must
+ * start with its own base.
  */
-function recoverActiveSegment(segment: Segment): number {
-  const reader = new SegmentReader(segment.file);
-  try {
-    const end = segment.size;
-    let offset = SEGMENT_HEADER_BYTES;
-    let expected = segment.baseSeq;
-    let cutAt: number | null = null;
-    for (;;) {
-      const found = reader.inspect(offset, end, true);
-      if (found.kind === "end") break;
-      if (found.kind === "frame") {
-        if (found.header.firstSeq !== expected) {
-          throw new QueueCorruptedError(segment.file, offset, `frame sequence ${found.header.firstSeq} where ${expected} was expected`);
-        }
-        expected += found.header.docCount;
-        offset = found.end;
-        continue;
-      }
-      if (found.kind === "incomplete") cutAt = offset;
-      else if (found.kind === "bad-payload") {
-        // Torn: the frame ends at end-of-file, or only zeros (preallocation) follow it.
-        if (found.end !== end && !reader.isZeroFrom(found.end, end)) throw new QueueCorruptedError(segment.file, offset, found.reason);
-        cutAt = offset;
-      } else if (reader.isZeroFrom(offset, end)) {
-        // The preallocated zero tail of durability "full" (or a crash's unwritten blocks).
-        cutAt = offset;
-      } else {
-        const next = reader.findValidFrameAfter(offset + 1, end);
-        if (next !== null) throw new QueueCorruptedError(segment.file, offset, found.reason);
-        cutAt = offset;
-      }
-      break;
-    }
-    if (cutAt !== null) {
-      const fd = fs.openSync(segment.file, "r+");
-      try {
-        fs.ftruncateSync(fd, cutAt);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      segment.size = cutAt;
-    }
-    return expected - 1;
-  } finally {
-    reader.close();
-  }
+function checkSequence(previous: FramePosition, expected: number, next: FramePosition | null, fileOf: (baseSeq: number) => string): void {
+  if (next === null) return;
+  const ok = next.baseSeq === previous.baseSeq ? next.firstSeq === expected : next.firstSeq === next.baseSeq && next.firstSeq >= expected;
+  if (!ok) throw new QueueCorruptedError(fileOf(next.baseSeq), next.offset, `frame sequence ${next.firstSeq} where ${expected} was expected`);
 }

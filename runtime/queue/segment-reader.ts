@@ -25,7 +25,7 @@ export type FrameInspection =
   | { kind: "end" }
   | { kind: "incomplete"; reason: string }
   | { kind: "bad-header"; reason: string }
-  | { kind: "bad-payload"; reason: string; end: number };
+  | { kind: "bad-payload"; reason: string; header: FrameHeader; end: number };
 
 /** Reads a segment file's frames; `close` when done. */
 export class SegmentReader {
@@ -96,7 +96,7 @@ export class SegmentReader {
     if (!checkPayload) return { kind: "frame", header, payload: new Uint8Array(0), end: frameEnd };
     const payload = this.range(offset + FRAME_HEADER_BYTES, header.payloadLength, end);
     if (payload === null) return { kind: "incomplete", reason: "frame payload is incomplete" };
-    if (crc32(payload) !== header.payloadCrc) return { kind: "bad-payload", reason: "frame checksum mismatch", end: frameEnd };
+    if (crc32(payload) !== header.payloadCrc) return { kind: "bad-payload", reason: "frame checksum mismatch", header, end: frameEnd };
     return { kind: "frame", header, payload, end: frameEnd };
   }
 
@@ -133,6 +133,24 @@ export class SegmentReader {
       offset += length;
     }
     return true;
+  }
+
+  /**
+   * Whether a 512-byte sector of the file, aligned on a multiple of 512, reads as all zeros over
+   * its part inside `[from, to)`: a sector wholly inside, or the last one when it starts inside
+   * and the range ends in it. A sector that starts before `from` does not count (its first bytes
+   * are outside the range, so whether it was written cannot be told from the range alone).
+   */
+  hasZeroSector(from: number, to: number): boolean {
+    const sector = 512;
+    for (let start = Math.ceil(from / sector) * sector; start < to; start += sector) {
+      const bytes = this.range(start, Math.min(start + sector, to) - start, to);
+      if (bytes === null) return false;
+      let zero = true;
+      for (let i = 0; i < bytes.length && zero; i++) if (bytes[i] !== 0) zero = false;
+      if (zero) return true;
+    }
+    return false;
   }
 
   /** Bytes `[offset, offset + length)` as a view into the buffer, or null past `end`/EOF. */

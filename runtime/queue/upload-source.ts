@@ -15,9 +15,20 @@ export interface QueuedDocument {
 
 /** Reads committed documents in order and takes acknowledgements. */
 export interface UploadSource {
-  /** The queue's stable id (a UUID string created with the queue). */
+  /** The queue's id (a UUID string created with the queue; changed only by `rotateQueueId`). */
   readonly queueId: string;
-  /** The highest sequence number committed so far (0 when none). */
+  /**
+   * Durably gives the queue a new id and returns it; sequence numbers and the acknowledgement
+   * cursor are kept, so unacknowledged documents are re-sent under the new id (used when the
+   * server says the old id belongs to another user). Optional so that a test's in-memory
+   * source need not implement it; the durable queue always does.
+   */
+  rotateQueueId?(): string;
+  /**
+   * The highest DURABLE sequence number (0 when none): committed and flushed as the configured
+   * durability promises. Transactions of `writeAsync` waiting for their group flush are not
+   * counted yet, so the uploader never sends what a crash could still take back.
+   */
   lastCommittedSeq(): number;
   /** The highest sequence number acknowledged so far (0 when none). */
   acknowledgedSeq(): number;
@@ -32,6 +43,9 @@ export interface UploadSource {
    * and deletes the segments that hold nothing else. Idempotent; never moves backwards.
    */
   acknowledge(seq: number): void;
-  /** Calls `listener` after each commit with the last committed sequence; returns an unsubscribe. */
+  /**
+   * Calls `listener` each time commits become durable (after a `write`, or after the group flush
+   * of `writeAsync` transactions) with the new `lastCommittedSeq()`; returns an unsubscribe.
+   */
   onCommit(listener: (lastSeq: number) => void): () => void;
 }

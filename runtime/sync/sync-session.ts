@@ -2,9 +2,12 @@
  * The sync session: uploads the durable queue to the ingest server in batches and acknowledges
  * what the server stored. Upload-only (asymmetric sync): nothing ever comes back down.
  *
- * One batch is in flight at a time, read from the queue's acknowledgement cursor, so the
- * server's per-queue high-water mark makes every retry idempotent. The queue is the only state
- * that matters: a restarted app resumes from its durable cursor.
+ * One batch is in flight at a time, so the server's per-queue high-water mark makes every retry
+ * idempotent. While it is in flight the next one is read and encoded, so the server never waits
+ * for the client. What the server acknowledged is recorded in the queue's durable cursor at most
+ * `ACK_FLUSH_INTERVAL_MS` later (at once when the upload catches up, pauses, closes or someone
+ * waits for it): a crash in between only re-sends documents the server skips. The queue is the
+ * only state that matters: a restarted app resumes from its durable cursor.
  */
 import { AuthError, NetworkError, SessionExpiredError } from "../app/auth-error.js";
 import type { User } from "../app/user.js";
@@ -65,6 +68,13 @@ interface QueueExtras {
   rotateQueueId?(): string;
 }
 
+/** A batch read and encoded ahead, while the previous one was in flight. */
+interface PreparedBatch {
+  batch: QueuedDocument[];
+  body: Uint8Array;
+  queueId: string;
+}
+
 /** The ingest route's JSON refusal, or null when the answer is not one (a proxy's). */
 interface RouteRefusal {
   error: string;
@@ -89,6 +99,11 @@ interface UploadWaiter {
 type PauseReason = "app" | "logged-out";
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Longest delay before an acknowledgement reaches the queue's durable cursor during a long
+ * upload. Each cursor write costs two fsyncs; doing it per batch took ~10% of a batch's time.
+ */
+const ACK_FLUSH_INTERVAL_MS = 1000;
 
 /** An upload session over one queue: see `openSyncSession`. */
 export class SyncSession {
@@ -112,6 +127,13 @@ export class SyncSession {
   private stopError: SyncError | null = null;
   /** The refusal last reported, so a refusal repeated on every retry is reported once. */
   private lastReported: string | null = null;
+  /** Everything up to here is handled by the server (stored or rejected); the queue's cursor may lag. */
+  private handledSeq: number;
+  /** When the queue's cursor was last written. */
+  private lastAckFlush = 0;
+  private ackFailureReported = false;
+  /** The next batch, read while the previous one was in flight. */
+  private prepared: PreparedBatch | null = null;
   /** Whether the queue id was rotated after a 403 since the last accepted batch. */
   private rotatedForOwner = false;
   private wakeWait: (() => void) | null = null;
@@ -135,6 +157,7 @@ export class SyncSession {
     this.maxBackoffMs = Math.max(this.initialBackoffMs, config.maxBackoffMs ?? defaultBackoffBounds.maxMs);
     this.requestTimeoutMs = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.baseSeq = source.acknowledgedSeq();
+    this.handledSeq = this.baseSeq;
     this.unsubscribeCommit = source.onCommit(() => this.handleCommit());
     config.user.addListener(this.onUserChange);
     // Start on the next tick: the caller (Realm.open) finishes wiring the session first.
@@ -163,7 +186,7 @@ export class SyncSession {
 
   /** Documents committed to the queue and not yet acknowledged by the server. */
   get pendingDocuments(): number {
-    return Math.max(0, this.source.lastCommittedSeq() - this.source.acknowledgedSeq());
+    return Math.max(0, this.source.lastCommittedSeq() - this.handledSeq);
   }
 
   /** Stops uploading after the request in flight; queued data stays and keeps queueing. */
@@ -214,14 +237,17 @@ export class SyncSession {
     const written = typeof extras.stats === "function" ? this.source.acknowledgedSeq() + extras.stats().pendingDocuments : 0;
     const target = Math.max(this.source.lastCommittedSeq(), written);
     const durable = target > this.source.lastCommittedSeq() && typeof extras.whenDurable === "function" ? extras.whenDurable() : null;
-    if (this.source.acknowledgedSeq() >= target) return Promise.resolve();
+    if (this.handledSeq >= target) {
+      this.flushAcknowledgement();
+      return Promise.resolve();
+    }
     if (this.sessionState === "inactive" && this.stopError !== null) return Promise.reject(this.stopError);
     return new Promise<void>((resolve, reject) => {
       const waiter: UploadWaiter = { target, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined) {
         waiter.timer = setTimeout(() => {
           this.waiters.delete(waiter);
-          const left = target - this.source.acknowledgedSeq();
+          const left = target - this.handledSeq;
           reject(new SyncError(`uploadAllLocalChanges timed out after ${timeoutMs} ms (${left} documents left)`, "timeout"));
         }, timeoutMs);
       }
@@ -262,7 +288,7 @@ export class SyncSession {
     if (callback === undefined || direction !== "upload") return;
     this.progressListeners.set(callback, {
       mode,
-      from: this.source.acknowledgedSeq(),
+      from: this.handledSeq,
       until: this.source.lastCommittedSeq(),
     });
     queueMicrotask(() => this.notifyProgress());
@@ -274,12 +300,18 @@ export class SyncSession {
   }
 
   /**
-   * @internal Ends the session for good (`realm.close()` calls it): stops after the request in
-   * flight without touching the queue again, and rejects pending `uploadAllLocalChanges`.
+   * @internal Ends the session for good (`realm.close()` calls it, before closing the queue):
+   * records in the queue what the server acknowledged so far, then never touches the queue
+   * again (an answer still in flight is dropped: the server skips that batch when a later
+   * session re-sends it), and rejects pending `uploadAllLocalChanges`.
    */
   close(): void {
     if (this.closed) return;
+    // The queue is still open here (Realm.close closes the session first): record what the
+    // server acknowledged, so a restart does not re-send it.
+    this.flushAcknowledgement();
     this.closed = true;
+    this.prepared = null;
     this.sessionState = "inactive";
     this.unsubscribeCommit();
     this.user.removeListener(this.onUserChange);
@@ -307,6 +339,8 @@ export class SyncSession {
       })
       .finally(() => {
         this.loopRunning = false;
+        // Paused, stopped or logged out: the cursor catches up with what the server has.
+        if (!this.closed) this.flushAcknowledgement();
         // `resume()` may have run after the loop saw a pause but before this line: it found the
         // loop still marked running and left it to us.
         if (!this.closed && this.sessionState === "active") this.startLoop();
@@ -319,36 +353,64 @@ export class SyncSession {
         this.pauseForLogout();
         return;
       }
-      const after = this.source.acknowledgedSeq();
-      if (this.source.lastCommittedSeq() <= after) {
-        await this.waitFor(null, true);
-        continue;
+      const after = this.handledSeq;
+      let next = this.prepared;
+      this.prepared = null;
+      // A batch read ahead is only good if nothing changed since: the position, the queue id
+      // (a rotation), the batch size (a split).
+      if (next !== null && (next.batch[0]!.seq !== after + 1 || next.queueId !== this.source.queueId || next.batch.length > this.countLimit)) {
+        next = null;
       }
-      // The byte cap is the server's body cap, envelope included: read up to it in document
-      // bytes, then keep the prefix whose request fits, so no batch is refused for its size.
-      const read = this.source.readBatch(after, this.countLimit, this.maxBytes);
-      if (read.length === 0) {
-        await this.waitFor(null, true);
-        continue;
+      if (next === null) {
+        if (this.source.lastCommittedSeq() <= after) {
+          this.flushAcknowledgement();
+          await this.waitFor(null, true);
+          continue;
+        }
+        next = this.prepareBatch(after);
+        if (next === null) {
+          this.flushAcknowledgement();
+          await this.waitFor(null, true);
+          continue;
+        }
       }
-      await this.uploadBatch(fitIngestRequest(this.source.queueId, read, this.maxBytes));
+      await this.uploadBatch(next);
     }
   }
 
+  /**
+   * Reads and encodes the batch after `after`, or null when nothing is committed past it. The
+   * byte cap is the server's body cap, envelope included: read up to it in document bytes, then
+   * keep the prefix whose request fits, so no batch is refused for its size.
+   */
+  private prepareBatch(after: number): PreparedBatch | null {
+    if (this.source.lastCommittedSeq() <= after) return null;
+    const read = this.source.readBatch(after, this.countLimit, this.maxBytes);
+    if (read.length === 0) return null;
+    const queueId = this.source.queueId;
+    const batch = fitIngestRequest(queueId, read, this.maxBytes);
+    return { batch, body: encodeIngestRequest(queueId, batch), queueId };
+  }
+
   /** Sends one batch and acts on the answer; every path either progresses or waits. */
-  private async uploadBatch(batch: QueuedDocument[]): Promise<void> {
-    const body = encodeIngestRequest(this.source.queueId, batch);
+  private async uploadBatch(prepared: PreparedBatch): Promise<void> {
+    const { batch, body } = prepared;
+    const last = batch[batch.length - 1]!.seq;
     if (this.connection !== "connected") this.setConnection("connecting");
     let response: HttpResponse;
+    const sending = this.user.sendAuthorized({
+      method: "POST",
+      path: ingestPath(this.user.app.id),
+      headers: { "content-type": "application/bson", accept: "application/bson" },
+      body,
+      timeoutMs: this.requestTimeoutMs,
+    });
+    // Once the request is on its way, read the next batch while the server works on this one.
+    const readAhead = new Promise<PreparedBatch | null>((resolve) => setImmediate(() => resolve(this.readAhead(last))));
     try {
-      response = await this.user.sendAuthorized({
-        method: "POST",
-        path: ingestPath(this.user.app.id),
-        headers: { "content-type": "application/bson", accept: "application/bson" },
-        body,
-        timeoutMs: this.requestTimeoutMs,
-      });
+      response = await sending;
     } catch (error) {
+      await readAhead;
       if (this.closed) return;
       if (error instanceof SessionExpiredError) {
         // The refusal already paused the session through the user's listener; say why.
@@ -368,14 +430,26 @@ export class SyncSession {
       await this.backOff(null);
       return;
     }
+    const ahead = await readAhead;
     // The queue may be closed by now: never acknowledge into it. The server keeps its
     // high-water mark, so the next session re-sends this batch and nothing is stored twice.
     if (this.closed) return;
     this.setConnection("connected");
     if (response.status === 200) {
       await this.handleAccepted(batch, response);
+      if (this.handledSeq === last) this.prepared = ahead;
     } else {
       await this.handleRefusal(batch, response);
+    }
+  }
+
+  /** The batch after `seq`, read ahead; null when there is none yet or the queue cannot be read now (the loop's own read reports that). */
+  private readAhead(seq: number): PreparedBatch | null {
+    if (this.closed || this.sessionState !== "active") return null;
+    try {
+      return this.prepareBatch(seq);
+    } catch {
+      return null;
     }
   }
 
@@ -411,7 +485,7 @@ export class SyncSession {
       return;
     }
     if (status === 413 && refusal.errorCode === "PayloadTooLarge") {
-      await this.handleTooLarge(batch, describe);
+      this.handleTooLarge(batch, describe);
       return;
     }
     if (status === 401) {
@@ -452,12 +526,12 @@ export class SyncSession {
     // The server's mark may be past this batch (a batch stored before a crash lost its answer);
     // acknowledge only what this batch covered, the rest is re-sent and skipped by the server.
     const acknowledged = Math.min(answer.acknowledgedSeq, last);
-    if (acknowledged <= this.source.acknowledgedSeq()) {
+    if (acknowledged <= this.handledSeq) {
       this.report(new SyncError(`the server acknowledged nothing of batch ${batch[0]!.seq}..${last}`, "bad_response", 200));
       await this.backOff(null);
       return;
     }
-    if (!(await this.tryAcknowledge(acknowledged))) return;
+    this.markHandled(acknowledged);
     this.attempt = 0;
     this.lastReported = null;
     this.rotatedForOwner = false;
@@ -465,7 +539,7 @@ export class SyncSession {
   }
 
   /** The server's 413 PayloadTooLarge: halve the batch; a single document still refused is rejected. */
-  private async handleTooLarge(batch: QueuedDocument[], describe: string): Promise<void> {
+  private handleTooLarge(batch: QueuedDocument[], describe: string): void {
     if (batch.length > 1) {
       this.shrinkBatch(batch);
       return;
@@ -474,7 +548,8 @@ export class SyncSession {
     const reason = `${describe} (${document.bson.length} bytes of BSON)`;
     this.report(new DocumentRejectedError(document.seq, document.table, "document_too_large", reason));
     // Handled: every earlier document is acknowledged, so the cursor may move past this one.
-    if (await this.tryAcknowledge(document.seq)) this.countLimit = this.maxCount;
+    this.markHandled(document.seq);
+    this.countLimit = this.maxCount;
   }
 
   /**
@@ -518,19 +593,46 @@ export class SyncSession {
   }
 
   /**
-   * Acknowledges into the queue; a failed write (the disk is full) keeps the session alive:
-   * the server holds its high-water mark, so the batch is simply re-sent and skipped after a
-   * backoff. Returns whether it worked.
+   * Records that the server handled everything up to `seq`: progress and waiters see it now,
+   * the queue's durable cursor within `ACK_FLUSH_INTERVAL_MS` (or at once for a waiter).
    */
-  private async tryAcknowledge(seq: number): Promise<boolean> {
+  private markHandled(seq: number): void {
+    if (seq <= this.handledSeq) return;
+    this.handledSeq = seq;
+    if (Date.now() - this.lastAckFlush >= ACK_FLUSH_INTERVAL_MS) this.flushAcknowledgement();
+    this.notifyProgress();
+    let flushed = false;
+    for (const waiter of this.waiters) {
+      if (waiter.target > seq) continue;
+      // A waiter expects the queue to be empty of what it waited for (queueStats says so).
+      if (!flushed) this.flushAcknowledgement();
+      flushed = true;
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      this.waiters.delete(waiter);
+      waiter.resolve();
+    }
+  }
+
+  /**
+   * Moves the queue's durable cursor to what the server handled. A failed write (the disk is
+   * full) is reported once and retried at the next flush: the upload goes on, since the server
+   * holds its high-water mark and a restart only re-sends what it skips.
+   */
+  private flushAcknowledgement(): void {
+    if (this.closed || this.handledSeq <= this.source.acknowledgedSeq()) return;
+    this.lastAckFlush = Date.now();
     try {
-      this.acknowledge(seq);
-      return true;
+      this.source.acknowledge(this.handledSeq);
+      this.ackFailureReported = false;
     } catch (error) {
-      if (this.closed) return false;
-      this.reportOnce(new SyncError(`the queue could not record the acknowledgement of ${seq}: ${(error as Error).message}; retrying`, "acknowledge_failed"));
-      await this.backOff(null);
-      return false;
+      if (this.ackFailureReported) return;
+      this.ackFailureReported = true;
+      this.report(
+        new SyncError(
+          `the queue could not record the acknowledgement of ${this.handledSeq}: ${(error as Error).message}; the upload goes on and it is retried`,
+          "acknowledge_failed",
+        ),
+      );
     }
   }
 
@@ -547,18 +649,6 @@ export class SyncSession {
       waiter.reject(error);
     }
     this.waiters.clear();
-  }
-
-  private acknowledge(seq: number): void {
-    this.source.acknowledge(seq);
-    this.notifyProgress();
-    const acknowledged = this.source.acknowledgedSeq();
-    for (const waiter of this.waiters) {
-      if (waiter.target > acknowledged) continue;
-      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
   }
 
   private async backOff(retryAfterMs: number | null): Promise<void> {
@@ -625,7 +715,7 @@ export class SyncSession {
 
   private notifyProgress(): void {
     if (this.progressListeners.size === 0) return;
-    const acknowledged = this.source.acknowledgedSeq();
+    const acknowledged = this.handledSeq;
     const committed = this.source.lastCommittedSeq();
     for (const [callback, listener] of [...this.progressListeners]) {
       try {

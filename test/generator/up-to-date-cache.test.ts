@@ -6,9 +6,10 @@
  * repository during the test cannot change what the test sees.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { generate, type GenerateOptions, type GenerateResult } from "asymgen/generator";
+import { MANIFESTS_KEPT, writeManifest, type UpToDateManifest } from "../../generator/pipeline/up-to-date-manifest.js";
 import { createWorkspace, repoRoot, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 
 let workspace: Workspace | undefined;
@@ -260,5 +261,26 @@ describe("generate() up-to-date shortcut", () => {
     // Reverting the edit brings back the state the manifest recorded: the shortcut applies again.
     ws.write("models/event.ts", EVENT);
     expect((await generate(options(ws))).upToDate).toBe(true);
+  });
+
+  test("a cache folder keeps the newest manifests only (a shared one would grow forever)", () => {
+    const ws = open();
+    const folder = ws.path("shared-cache");
+    mkdirSync(folder);
+    const name = (index: number): string => `up-to-date-${index.toString(16).padStart(16, "0")}.json`;
+    for (let index = 0; index < MANIFESTS_KEPT; index++) {
+      writeFileSync(path.join(folder, name(index)), "{}");
+      const age = new Date(Date.now() - (MANIFESTS_KEPT - index) * 60_000);
+      utimesSync(path.join(folder, name(index)), age, age);
+    }
+    writeFileSync(path.join(folder, "format-cache-entry.ts"), "kept\n");
+    const manifest: UpToDateManifest = { format: 1, identity: "x", startedAt: 0, files: [], missing: [], outputs: [], guarded: [], diagnostics: [], models: 0, inputs: 0 };
+    writeManifest(path.join(folder, name(MANIFESTS_KEPT)), manifest);
+    const left = readdirSync(folder);
+    expect(left.filter((file) => file.startsWith("up-to-date-"))).toHaveLength(MANIFESTS_KEPT);
+    expect(left).not.toContain(name(0)); // the oldest went
+    expect(left).toContain(name(1));
+    expect(left).toContain(name(MANIFESTS_KEPT));
+    expect(left).toContain("format-cache-entry.ts");
   });
 });

@@ -1,12 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deserialize } from "bson";
-import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { DurableQueue, type SyncPurpose } from "../../runtime/queue/durable-queue.js";
 import { computeCrc32Slice8, computeCrc32Slice8Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
-import { QueueCorruptedError, QueueLockedError } from "../../runtime/errors.js";
+import { QueueCorruptedError, QueueFailedError, QueueLockedError } from "../../runtime/errors.js";
+import type { RecoveryReport } from "../../runtime/queue/queue-recovery.js";
 import { encodeSymbol } from "../../runtime/codegen/model-class.js";
 import { LogLine, Measurement, type MeasurementInit } from "../support/queue-models.js";
 
@@ -34,6 +35,18 @@ function fill(queue: DurableQueue, count: number, perTxn: number, sync = true): 
     last = queue.commit(sync);
   }
   return last;
+}
+
+/** Collects `process.emitWarning` calls (message, options) until `stop()`, which restores it. */
+function captureWarnings(): { stop(): { message: string; options: { type?: string; code?: string; detail?: string } }[] } {
+  const spy = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+  return {
+    stop() {
+      const calls = spy.mock.calls.map(([message, options]) => ({ message: String(message), options: options as { type?: string; code?: string; detail?: string } }));
+      spy.mockRestore();
+      return calls;
+    },
+  };
 }
 
 function readAll(queue: DurableQueue): { seq: number; table: string; doc: Record<string, unknown> }[] {
@@ -116,6 +129,36 @@ describe("DurableQueue", () => {
     second.close();
   });
 
+  it("rotateQueueId writes a new id durably, keeps sequence numbers and the cursor, and survives reopen", () => {
+    const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const original = queue.queueId;
+    fill(queue, 30, 3, true);
+    queue.acknowledge(20);
+    const rotated = queue.rotateQueueId();
+    expect(rotated).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(rotated).not.toBe(original);
+    expect(queue.queueId).toBe(rotated);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "queue.json"), "utf8")).queueId).toBe(rotated);
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    // Nothing else moved: the unacknowledged documents are re-read under the new id.
+    expect(queue.acknowledgedSeq()).toBe(20);
+    expect(queue.readBatch(0, 3, 1 << 20).map((d) => d.seq)).toEqual([21, 22, 23]);
+    expect(fill(queue, 30, 3, true)).toBe(180); // rolls over into segments named by the new id
+    queue.close();
+
+    const reopened = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    expect(reopened.queueId).toBe(rotated);
+    expect(reopened.acknowledgedSeq()).toBe(20);
+    expect(readAll(reopened).map((d) => d.seq)).toEqual(Array.from({ length: 160 }, (_, i) => i + 21));
+    const again = reopened.rotateQueueId();
+    expect(again).not.toBe(rotated);
+    reopened.close();
+    const third = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    expect(third.queueId).toBe(again);
+    expect(third.lastCommittedSeq()).toBe(180);
+    third.close();
+  });
+
   it("acknowledges durably, never backwards, and deletes fully acknowledged segments", () => {
     const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
     fill(queue, 60, 5);
@@ -142,7 +185,7 @@ describe("DurableQueue", () => {
     expect(reopened.readBatch(123, 1, 1)[0]!.seq).toBe(124);
     expect(reopened.stats().pendingDocuments).toBe(177);
     reopened.acknowledge(300);
-    expect(reopened.stats()).toEqual({ pendingDocuments: 0, pendingBytes: 0, oldestPendingTime: null });
+    expect(reopened.stats()).toEqual({ pendingDocuments: 0, pendingBytes: 0, oldestPendingTime: null, lastRecovery: null });
     expect(reopened.segmentFiles()).toHaveLength(1); // the active segment is kept
     expect(fill(reopened, 1, 1)).toBe(301);
     reopened.close();
@@ -263,25 +306,85 @@ describe("DurableQueue", () => {
       whole.close();
     });
 
-    it("cuts garbage (zeros, a bad checksum at end of file) after the last committed frame", () => {
+    it("cuts zeros after the last committed frame and reports the cut (no warning: no data)", () => {
       const queue = DurableQueue.open({ path: dir });
       fill(queue, 2, 2, true);
       queue.close();
       const file = lastSegment();
       const good = fs.readFileSync(file);
       fs.appendFileSync(file, Buffer.alloc(4096));
-      let reopened = DurableQueue.open({ path: dir });
+      const warnings = captureWarnings();
+      const reports: RecoveryReport[] = [];
+      const reopened = DurableQueue.open({ path: dir, onRecovery: (r) => reports.push(r) });
       expect(reopened.lastCommittedSeq()).toBe(4);
       expect(fs.statSync(file).size).toBe(good.length);
-      fill(reopened, 1, 1, true);
+      const expected = { kind: "zero-tail", file, offset: good.length, bytesCut: 4096, lostSeqs: null, droppedSegments: [] };
+      expect(reports).toEqual([expect.objectContaining(expected)]);
+      expect(reopened.stats().lastRecovery).toEqual(reports[0]);
       reopened.close();
-      // The last frame ends at EOF with a bad checksum: an append torn by a power loss.
+      expect(warnings.stop()).toEqual([]);
+    });
+
+    it("cuts a torn last frame (a sector of it unwritten) and reports it with a structured warning", () => {
+      const queue = DurableQueue.open({ path: dir });
+      fill(queue, 1, 2, true);
+      queue.close();
+      const frameStart = fs.statSync(lastSegment()).size;
+      const again = DurableQueue.open({ path: dir });
+      again.begin();
+      // A frame spanning several sectors, so that one of them can be left unwritten.
+      for (let i = 0; i < 40; i++) again.append("log_line", encodeLogLine, { id: `l${i}`, text: "x".repeat(60) });
+      again.commit(true);
+      again.close();
+      const file = lastSegment();
+      const bytes = fs.readFileSync(file);
+      const sector = Math.ceil((frameStart + FRAME_HEADER_BYTES) / 512) * 512 + 512;
+      expect(sector + 512).toBeLessThan(bytes.length);
+      bytes.fill(0, sector, sector + 512); // one sector in the middle never reached the disk
+      fs.writeFileSync(file, bytes);
+      const warnings = captureWarnings();
+      const reports: RecoveryReport[] = [];
+      const reopened = DurableQueue.open({ path: dir, onRecovery: (r) => reports.push(r) });
+      expect(reopened.lastCommittedSeq()).toBe(2);
+      expect(fs.statSync(file).size).toBe(frameStart);
+      expect(reports).toEqual([
+        expect.objectContaining({ kind: "torn-tail", file, offset: frameStart, bytesCut: bytes.length - frameStart, lostSeqs: { from: 3, to: 42 } }),
+      ]);
+      expect(reports[0]!.reason).toMatch(/checksum mismatch/);
+      expect(reopened.stats().lastRecovery).toEqual(reports[0]);
+      reopened.close();
+      const seen = warnings.stop();
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.message).toContain(`cut ${bytes.length - frameStart} bytes of ${file} at offset ${frameStart}`);
+      expect(seen[0]!.options).toMatchObject({ type: "AsymgenQueueRecoveryWarning", code: "ASYMGEN_QUEUE_TORN_TAIL" });
+      expect(JSON.parse(seen[0]!.options.detail!)).toEqual(reports[0]);
+    });
+
+    it("throws QueueCorruptedError for a complete last frame that fails its checksum with every sector written (bit rot)", () => {
+      const queue = DurableQueue.open({ path: dir });
+      fill(queue, 2, 2, true);
+      queue.close();
+      const frameStart = fs.statSync(lastSegment()).size;
+      const again = DurableQueue.open({ path: dir });
+      fill(again, 1, 1, true);
+      again.close();
+      const file = lastSegment();
+      // The last frame ends at EOF (or before zeros) and fails its checksum, but no sector of it
+      // is unwritten: damage after the fact, even of a frame that was fsynced and acknowledged.
       const withLast = fs.readFileSync(file);
       withLast[withLast.length - 3] = withLast[withLast.length - 3]! ^ 0xff;
-      fs.writeFileSync(file, withLast);
-      reopened = DurableQueue.open({ path: dir });
-      expect(reopened.lastCommittedSeq()).toBe(4);
-      reopened.close();
+      for (const tail of [Buffer.alloc(0), Buffer.alloc(8192)]) {
+        fs.writeFileSync(file, Buffer.concat([withLast, tail]));
+        let error: unknown;
+        try {
+          DurableQueue.open({ path: dir }).close();
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(QueueCorruptedError);
+        expect(error).toMatchObject({ file, offset: frameStart });
+        expect((error as Error).message).toMatch(/not a torn write/);
+      }
     });
 
     it("reports a flipped byte inside committed data as QueueCorruptedError naming file and offset", () => {
@@ -333,8 +436,11 @@ describe("DurableQueue", () => {
       expect(reopened.lastCommittedSeq()).toBe(15);
       expect(fs.statSync(lastSegment()).size).toBe(closed.length);
       reopened.close();
-      // A torn last frame (its end never written) followed by preallocated zeros: torn, not corrupt.
-      const torn = Buffer.concat([open.subarray(0, closed.length - 5), Buffer.alloc(open.length - closed.length + 5)]);
+      // A torn last frame (its last sector never written: it still holds the preallocated
+      // zeros) followed by preallocated zeros: torn, not corrupt.
+      const lastSector = Math.floor((closed.length - 1) / 512) * 512;
+      expect(lastSector).toBeGreaterThan(closed.length - 200); // inside the last frame's payload
+      const torn = Buffer.concat([open.subarray(0, lastSector), Buffer.alloc(open.length - lastSector)]);
       fs.writeFileSync(lastSegment(), torn);
       reopened = DurableQueue.open({ path: dir });
       expect(reopened.lastCommittedSeq()).toBe(12);
@@ -370,5 +476,191 @@ describe("DurableQueue", () => {
       expect(() => reopened.readBatch(0, 10, 1 << 20)).toThrow(new RegExp(`${first.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} at offset ${SEGMENT_HEADER_BYTES}`));
       reopened.close();
     });
+  });
+});
+
+describe("DurableQueue: what reaches stable storage", () => {
+  const eio = (): Error => Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+
+  it("under os, readBatch fdatasyncs unsynced frames before returning them, and not again once synced", () => {
+    const purposes: SyncPurpose[] = [];
+    const queue = DurableQueue.open({ path: dir, durability: "os", syncHook: (p) => purposes.push(p) });
+    fill(queue, 5, 2, false);
+    expect(queue.counters).toMatchObject({ commitSyncs: 0, uploadSyncs: 0 });
+    expect(queue.readBatch(0, 4, 1 << 20).map((d) => d.seq)).toEqual([1, 2, 3, 4]);
+    expect(queue.counters.uploadSyncs).toBe(1);
+    // Everything written so far was synced by that one call: re-reads and later reads cost nothing.
+    expect(queue.readBatch(4, 100, 1 << 20).map((d) => d.seq)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(queue.readBatch(0, 100, 1 << 20)).toHaveLength(10);
+    expect(queue.readBatch(10, 100, 1 << 20)).toEqual([]);
+    expect(queue.counters.uploadSyncs).toBe(1);
+    // A new commit is unsynced again: the next read that returns it syncs once more.
+    fill(queue, 1, 1, false);
+    expect(queue.readBatch(0, 3, 1 << 20).map((d) => d.seq)).toEqual([1, 2, 3]); // synced part only: no sync
+    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(queue.readBatch(10, 100, 1 << 20).map((d) => d.seq)).toEqual([11]);
+    expect(queue.counters.uploadSyncs).toBe(2);
+    expect(purposes).toEqual(["upload", "upload"]);
+    queue.close();
+  });
+
+  it("after a reopen (a crash may have left data in the page cache only), each segment is synced once before upload", () => {
+    const first = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    fill(first, 40, 2, false);
+    const segments = first.segmentFiles().length;
+    expect(segments).toBeGreaterThan(3);
+    first.close();
+    const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    expect(queue.readBatch(0, 2, 1 << 20).map((d) => d.seq)).toEqual([1, 2]);
+    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(queue.readBatch(0, 1000, 1 << 30)).toHaveLength(80);
+    expect(queue.counters.uploadSyncs).toBe(segments);
+    expect(queue.readBatch(0, 1000, 1 << 30)).toHaveLength(80);
+    expect(queue.counters.uploadSyncs).toBe(segments);
+    queue.close();
+  });
+
+  it("a failed group flush rejects every waiting writeAsync and cuts their frames: never uploaded, not found after reopen", async () => {
+    let failGroup = false;
+    const queue = DurableQueue.open({
+      path: dir,
+      syncHook: (p) => {
+        if (failGroup && p === "group") throw eio();
+      },
+    });
+    fill(queue, 2, 2, true);
+    const durableBytes = queue.stats().pendingBytes;
+    failGroup = true;
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) {
+      fill(queue, 1, 3, false);
+      waits.push(queue.whenDurable());
+    }
+    const settled = await Promise.allSettled(waits);
+    expect(settled.map((r) => r.status)).toEqual(Array(5).fill("rejected"));
+    expect((settled[0] as PromiseRejectedResult).reason).toMatchObject({ code: "EIO" });
+    expect(queue.lastCommittedSeq()).toBe(4);
+    expect(queue.stats()).toMatchObject({ pendingDocuments: 4, pendingBytes: durableBytes });
+    expect(readAll(queue).map((d) => d.seq)).toEqual([1, 2, 3, 4]);
+    // The app retries: numbering follows the durable documents, and a later flush works.
+    failGroup = false;
+    expect(fill(queue, 1, 3, false)).toBe(7);
+    await queue.whenDurable();
+    expect(queue.lastCommittedSeq()).toBe(7);
+    queue.close();
+    const reopened = DurableQueue.open({ path: dir });
+    expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    reopened.close();
+  });
+
+  it("a failed commit fdatasync under full takes the pending writeAsync transactions with it", async () => {
+    let fail = false;
+    const queue = DurableQueue.open({
+      path: dir,
+      syncHook: (p) => {
+        if (fail && p === "commit") throw eio();
+      },
+    });
+    fill(queue, 1, 2, true);
+    fill(queue, 1, 2, false);
+    const pending = queue.whenDurable();
+    fail = true;
+    expect(() => fill(queue, 1, 2, true)).toThrow(/EIO/);
+    await expect(pending).rejects.toThrow(/EIO/);
+    fail = false;
+    expect(queue.stats().pendingDocuments).toBe(2);
+    expect(fill(queue, 1, 1, true)).toBe(3);
+    queue.close();
+    const reopened = DurableQueue.open({ path: dir });
+    expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3]);
+    reopened.close();
+  });
+
+  it("when the cut is impossible, the queue fails: writes and reads throw QueueFailedError until reopen, data kept", async () => {
+    let failGroup = true;
+    const queue = DurableQueue.open({
+      path: dir,
+      syncHook: (p) => {
+        if (failGroup && p === "group") throw eio();
+      },
+    });
+    fill(queue, 1, 2, false);
+    const pending = queue.whenDurable();
+    queue.begin(); // a raw transaction open when the flush fails: its numbers cannot be moved
+    await expect(pending).rejects.toThrow(/EIO/);
+    queue.rollback();
+    failGroup = false;
+    expect(() => queue.begin()).toThrow(QueueFailedError);
+    expect(() => queue.readBatch(0, 10, 1 << 20)).toThrow(QueueFailedError);
+    expect(() => queue.acknowledge(1)).toThrow(QueueFailedError);
+    queue.close();
+    // Reopening recovers what the disk holds (here the page cache still had the frame).
+    const reopened = DurableQueue.open({ path: dir });
+    expect(reopened.lastCommittedSeq()).toBe(2);
+    reopened.close();
+  });
+});
+
+describe("DurableQueue: repair", () => {
+  it("truncate-at-damage cuts the log at a damaged frame of a sealed segment, drops later segments, reports the loss and opens", () => {
+    const queue = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    fill(queue, 40, 2, true);
+    queue.acknowledge(2);
+    const files = queue.segmentFiles();
+    expect(files.length).toBeGreaterThan(3);
+    queue.close();
+    const target = files[1]!;
+    const baseSeq = Number(/seg-(\d+)\.log$/.exec(target)![1]);
+    const bytes = fs.readFileSync(target);
+    const secondFrame = SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + bytes.readUInt32LE(SEGMENT_HEADER_BYTES + 8);
+    bytes[secondFrame + FRAME_HEADER_BYTES + 10] = bytes[secondFrame + FRAME_HEADER_BYTES + 10]! ^ 0x04;
+    fs.writeFileSync(target, bytes);
+    const expectedCut = bytes.length - secondFrame + files.slice(2).reduce((n, f) => n + fs.statSync(f).size, 0);
+
+    // Without repair the uploader can never get past the damage.
+    const stuck = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    expect(() => stuck.readBatch(0, 1000, 1 << 30)).toThrow(QueueCorruptedError);
+    stuck.close();
+
+    const reports: RecoveryReport[] = [];
+    const repaired = DurableQueue.open({ path: dir, segmentBytes: 2048, repair: "truncate-at-damage", onRecovery: (r) => reports.push(r) });
+    expect(reports).toEqual([
+      {
+        kind: "repair",
+        file: target,
+        offset: secondFrame,
+        bytesCut: expectedCut,
+        reason: "frame checksum mismatch",
+        lostSeqs: { from: baseSeq + 2, to: 80 },
+        droppedSegments: files.slice(2),
+      },
+    ]);
+    expect(repaired.stats().lastRecovery).toEqual(reports[0]);
+    for (const dropped of files.slice(2)) expect(fs.existsSync(dropped)).toBe(false);
+    expect(fs.statSync(target).size).toBe(secondFrame);
+    expect(readAll(repaired).map((d) => d.seq)).toEqual(Array.from({ length: baseSeq + 1 - 2 }, (_, i) => i + 3));
+    // Lost numbers are never given again (the server may have stored them).
+    expect(fill(repaired, 1, 1, true)).toBe(81);
+    expect(readAll(repaired).at(-1)!.seq).toBe(81);
+    repaired.close();
+
+    const healthy = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    expect(healthy.stats().lastRecovery).toBeNull();
+    expect(healthy.acknowledgedSeq()).toBe(2);
+    expect(readAll(healthy).map((d) => d.seq)).toEqual([...Array.from({ length: baseSeq - 1 }, (_, i) => i + 3), 81]);
+    healthy.acknowledge(81);
+    expect(healthy.stats().pendingDocuments).toBe(0);
+    healthy.close();
+  });
+
+  it("truncate-at-damage on a healthy queue changes nothing and reports nothing", () => {
+    const queue = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    fill(queue, 20, 2, true);
+    queue.close();
+    const reports: RecoveryReport[] = [];
+    const again = DurableQueue.open({ path: dir, segmentBytes: 2048, repair: "truncate-at-damage", onRecovery: (r) => reports.push(r) });
+    expect(reports).toEqual([]);
+    expect(readAll(again)).toHaveLength(40);
+    again.close();
   });
 });

@@ -27,8 +27,11 @@ class MemorySource implements UploadSource {
   private acked = 0;
   private listeners = new Set<(seq: number) => void>();
   readCalls = 0;
+  ackCalls = 0;
   /** Acknowledgements to fail (as a full disk would) before they work again. */
   failAcks = 0;
+  /** Makes every read fail, as a damaged segment would. */
+  broken = false;
 
   commit(count: number, size = 0): void {
     for (let i = 0; i < count; i++) {
@@ -47,6 +50,7 @@ class MemorySource implements UploadSource {
   }
   readBatch(afterSeq: number, maxCount: number, maxBytes: number): QueuedDocument[] {
     this.readCalls++;
+    if (this.broken) throw new Error("segment 1: checksum mismatch");
     const out: QueuedDocument[] = [];
     let bytes = 0;
     for (const doc of this.docs) {
@@ -58,6 +62,7 @@ class MemorySource implements UploadSource {
     return out;
   }
   acknowledge(seq: number): void {
+    this.ackCalls++;
     if (this.failAcks > 0) {
       this.failAcks--;
       throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
@@ -337,19 +342,40 @@ describe("SyncSession", () => {
     expect(errors).toEqual([]);
   });
 
-  test("a failed acknowledgement write (disk full) keeps the session alive: it backs off and re-sends", async () => {
+  test("a failed acknowledgement write (disk full) keeps the session alive: reported once, the upload goes on, the cursor catches up", async () => {
     const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
     source.failAcks = 2;
     source.commit(5);
+    // The documents are in the server's database: the wait is over even though the cursor is not written.
     await session.uploadAllLocalChanges(5000);
     expect(session.state).toBe("active");
-    expect(source.acknowledgedSeq()).toBe(5);
-    expect(server.calls.length).toBe(3);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "acknowledge_failed" });
+    expect(session.pendingDocuments).toBe(0);
     source.commit(2);
     await session.uploadAllLocalChanges(5000);
     expect(source.acknowledgedSeq()).toBe(7);
+    // Nothing was re-sent: the session knew what the server had.
+    expect(server.calls.map((c) => c.seqs)).toEqual([[1, 2, 3, 4, 5], [6, 7]]);
+    expect(errors).toHaveLength(1);
+  });
+
+  test("reads the next batch while one is in flight, and writes the durable cursor at most once a second and when caught up", async () => {
+    const { source, session } = await setUp({ maxBatchDocuments: 5 });
+    const readsAtAnswer: number[] = [];
+    server.handler = (call, res) => {
+      setTimeout(() => {
+        readsAtAnswer.push(source.readCalls);
+        server.accept(call, res);
+      }, 20);
+    };
+    source.commit(50);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.calls.map((c) => c.seqs[0])).toEqual([1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
+    // Every batch but the last had its successor read while the server held it.
+    expect(readsAtAnswer.slice(0, 9)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(source.ackCalls).toBeLessThanOrEqual(3);
+    expect(source.acknowledgedSeq()).toBe(50);
   });
 
   test("reports documents the server rejects and moves on", async () => {
@@ -538,6 +564,15 @@ describe("SyncSession", () => {
     session.resume();
     await session.uploadAllLocalChanges(5000);
     expect(server.stored.size).toBe(1);
+  });
+
+  test("a broken queue stops the session and fails pending waits instead of hanging", async () => {
+    const { source, session, errors } = await setUp();
+    source.broken = true;
+    source.commit(3);
+    await expect(session.uploadAllLocalChanges()).rejects.toMatchObject({ code: "queue_failed" });
+    expect(session.state).toBe("inactive");
+    expect(errors[0]!.message).toContain("checksum mismatch");
   });
 
   test("403 QueueOwnedByAnotherUser on a source that cannot take a new id: stops, keeps the data, says why", async () => {

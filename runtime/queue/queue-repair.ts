@@ -1,0 +1,121 @@
+/**
+ * The explicit way out of a damaged queue (`repair: "truncate-at-damage"`): the log is cut at
+ * its first damaged frame, later segments are dropped, and what was lost is reported.
+ */
+import * as fs from "node:fs";
+import { QueueCorruptedError } from "../errors.js";
+import { createSegment, type Segment } from "./create-segment.js";
+import { SEGMENT_HEADER_BYTES } from "./queue-format.js";
+import { scanSegment, type RecoveryReport } from "./queue-recovery.js";
+import { SegmentReader } from "./segment-reader.js";
+import { syncDirectory } from "./write-file-atomically.js";
+
+interface Damage {
+  index: number;
+  offset: number;
+  reason: string;
+  /** The first sequence number the damaged frame (or segment) should have held. */
+  fromSeq: number;
+}
+
+/**
+ * Verifies every frame of every segment of `segments` (sorted, sizes from the file system). At
+ * the first damage (a bad segment header, a bad frame in a sealed segment, damage that recovery
+ * would refuse in the active one) it cuts the segment there (or deletes it when its header is
+ * bad), deletes every later segment, and, when sequence numbers were lost, starts a new segment
+ * after the highest one ever given out, so that no number is reused (the server would skip a
+ * reused number as a retry). Updates `segments` and returns a report, or null when nothing is
+ * damaged. A torn tail of the active segment is left to recovery.
+ */
+export function repairAtDamage(dir: string, segments: Segment[], knownIds: ReadonlySet<string>, ackedSeq: number, queueId: string): RecoveryReport | null {
+  const damage = findFirstDamage(segments, knownIds);
+  if (damage === null) return null;
+  const damaged = segments[damage.index]!;
+  let highest = damage.fromSeq - 1;
+  const droppedSegments: string[] = [];
+  let bytesCut = 0;
+  // The highest number given out: frames still readable after the damage, and later segments
+  // (a segment's base says every number before it was given out).
+  highest = Math.max(highest, highestSeqIn(damaged.file, Math.max(damage.offset + 1, SEGMENT_HEADER_BYTES), damaged.size));
+  for (const later of segments.splice(damage.index + 1)) {
+    highest = Math.max(highest, later.baseSeq - 1, highestSeqIn(later.file, SEGMENT_HEADER_BYTES, later.size));
+    bytesCut += later.size;
+    fs.rmSync(later.file, { force: true });
+    droppedSegments.push(later.file);
+  }
+  if (damage.offset < SEGMENT_HEADER_BYTES) {
+    bytesCut += damaged.size;
+    fs.rmSync(damaged.file, { force: true });
+    droppedSegments.unshift(damaged.file);
+    segments.splice(damage.index, 1);
+  } else {
+    bytesCut += damaged.size - damage.offset;
+    const fd = fs.openSync(damaged.file, "r+");
+    try {
+      fs.ftruncateSync(fd, damage.offset);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    damaged.size = damage.offset;
+  }
+  const resumeAt = Math.max(highest, ackedSeq) + 1;
+  if (segments.length === 0 || resumeAt > damage.fromSeq) segments.push(createSegment(dir, queueId, resumeAt));
+  syncDirectory(dir);
+  const from = Math.max(damage.fromSeq, ackedSeq + 1);
+  return {
+    kind: "repair",
+    file: damaged.file,
+    offset: damage.offset,
+    bytesCut,
+    reason: damage.reason,
+    lostSeqs: from <= highest ? { from, to: highest } : null,
+    droppedSegments,
+  };
+}
+
+/** The first damaged place in the log, or null. */
+function findFirstDamage(segments: readonly Segment[], knownIds: ReadonlySet<string>): Damage | null {
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    const reader = new SegmentReader(segment.file);
+    try {
+      let headerProblem: string | null = null;
+      try {
+        const header = reader.readHeader();
+        if (header.baseSeq !== segment.baseSeq) headerProblem = `header says base ${header.baseSeq}`;
+        else if (!knownIds.has(header.queueId)) headerProblem = `segment of another queue (${header.queueId})`;
+      } catch (error) {
+        if (!(error instanceof QueueCorruptedError)) throw error;
+        headerProblem = error.reason;
+      }
+      if (headerProblem !== null) return { index, offset: 0, reason: headerProblem, fromSeq: segment.baseSeq };
+      const scan = scanSegment(reader, segment, segment.size, index === segments.length - 1);
+      if (scan.problem?.kind === "damage") return { index, offset: scan.problem.offset, reason: scan.problem.reason, fromSeq: scan.lastSeq + 1 };
+    } finally {
+      reader.close();
+    }
+  }
+  return null;
+}
+
+/** The highest sequence number of any frame with a valid header in `[from, end)` of `file` (0 when none). */
+function highestSeqIn(file: string, from: number, end: number): number {
+  const reader = new SegmentReader(file);
+  try {
+    let highest = 0;
+    let offset: number | null = from;
+    while (offset !== null && offset < end) {
+      const found = reader.inspect(offset, end, false);
+      if (found.kind === "frame") {
+        highest = Math.max(highest, found.header.firstSeq + found.header.docCount - 1);
+        offset = found.end;
+      } else {
+        offset = reader.findValidFrameAfter(offset + 1, end);
+      }
+    }
+    return highest;
+  } finally {
+    reader.close();
+  }
+}
