@@ -35,13 +35,14 @@ async function runCli(argv: readonly string[]): Promise<number> {
       (command) =>
         command
           .positional("paths", { type: "string", array: true, default: [] as string[], describe: "Model files, folders or globs (default: the tsconfig's files)" })
-          .option("project", { alias: "p", type: "string", describe: "The tsconfig.json to use (default: ./tsconfig.json if present)" })
+          .option("project", { alias: "p", type: "string", describe: "The tsconfig.json to use (default: the nearest tsconfig.json in the working folder or above, as tsc finds it)" })
           .option("out-dir", { type: "string", describe: "Write outputs under this folder, keeping relative paths" })
           .option("schema-out", { type: "string", describe: "Write every model's canonical schema to this JSON file" })
           .option("check", { type: "boolean", describe: "Write nothing; exit 1 if any output is missing or out of date" })
           .option("watch", { alias: "w", type: "boolean", describe: "Regenerate what each file change touches until Ctrl+C" })
           .option("format", { choices: ["text", "json"] as const, default: "text" as const, describe: "How to print diagnostics" })
-          .option("cache-dir", { type: "string", describe: "Where to keep the format cache between runs" })
+          .option("cache-dir", { type: "string", describe: "Where to keep the format cache and the up-to-date manifest between runs" })
+          .option("force", { type: "boolean", describe: "Analyse and render everything, even when the up-to-date manifest shows nothing changed" })
           // No defaults on these two booleans: yargs counts a default as given, and they conflict.
           .conflicts("check", "watch"),
       async (parsed) => {
@@ -50,6 +51,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
         if (parsed["out-dir"] !== undefined) args.outDir = parsed["out-dir"];
         if (parsed["schema-out"] !== undefined) args.schemaOut = parsed["schema-out"];
         if (parsed["cache-dir"] !== undefined) args.cacheDir = parsed["cache-dir"];
+        if (parsed.force === true) args.force = true;
         // Loaded on demand: `--help` and `serve` need neither ts-morph nor prettier.
         const { runGenerateCommand } = await import("./cli/run-generate-command.js");
         exitCode = await runGenerateCommand(args);

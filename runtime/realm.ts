@@ -172,7 +172,7 @@ export class Realm {
     return this.#queue.append(entry.table, entry.encode, value);
   }
 
-  /** The backlog on disk: pending documents, their bytes, and the oldest one's commit time. */
+  /** The backlog on disk (pending documents, their bytes, the oldest one's commit time) and what opening cut (`lastRecovery`). */
   queueStats(): QueueStats {
     return this.#queue.stats();
   }

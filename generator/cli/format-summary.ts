@@ -1,6 +1,7 @@
 /**
  * The one-line summary a generate run ends with
- * (`Generated 3 files (97 unchanged) from 100 files, 1000 models in 1.9 s`).
+ * (`Generated 3 files (97 unchanged) from 100 files, 1000 models in 1.9 s`, or, when the
+ * up-to-date manifest answered, `Up to date: 4 files from 3 model files (manifest, 40 ms)`).
  */
 import type { GenerateResult } from "../config/generate-options.js";
 
@@ -10,6 +11,13 @@ export function formatSummary(result: GenerateResult, check: boolean): string {
   if (!result.ok && result.diagnostics.some((diagnostic) => diagnostic.severity === "error")) {
     const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === "error").length;
     return `Wrote nothing (${plural(errors, "error")}) ${from}`;
+  }
+  if (result.upToDate) {
+    // Answered from the up-to-date manifest: say so, since nothing was analysed.
+    const how = `manifest, ${formatDuration(result.timings.total)}`;
+    if (check) return `Checked ${plural(result.unchanged.length, "file")}: all up to date (${how}).`;
+    const modelFiles = new Set(result.outputs.flatMap((output) => (output.source === undefined ? [] : [output.source]))).size;
+    return `Up to date: ${plural(result.unchanged.length, "file")} from ${plural(modelFiles, "model file")} (${how})`;
   }
   if (check) {
     return result.stale.length === 0

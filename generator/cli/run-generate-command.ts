@@ -23,6 +23,8 @@ export interface GenerateCommandArgs {
   cacheDir?: string;
   check: boolean;
   watch: boolean;
+  /** Skip the up-to-date shortcut: analyse everything (GenerateOptions.force). */
+  force?: boolean;
   format: "text" | "json";
 }
 
@@ -37,6 +39,7 @@ export interface CommandIo {
 export async function runGenerateCommand(args: GenerateCommandArgs, io: CommandIo = { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const options: GenerateOptions = { cwd: io.cwd, check: args.check };
   if (args.paths.length > 0) options.paths = args.paths;
+  if (args.force === true) options.force = true;
   if (args.project !== undefined) options.project = args.project;
   if (args.outDir !== undefined) options.outDir = args.outDir;
   if (args.schemaOut !== undefined) options.schemaOut = args.schemaOut;
@@ -141,6 +144,7 @@ function toJsonReport(result: GenerateResult, cwd: string): Record<string, unkno
     stale: relative(result.stale),
     files: result.files,
     models: result.models,
+    upToDate: result.upToDate,
     timings: Object.fromEntries(Object.entries(result.timings).map(([phase, ms]) => [phase, Math.round(ms)])),
   };
 }

@@ -36,6 +36,7 @@ export const diagnosticCodes = {
   invalidOption: { code: "ASYM1004", stage: "input", title: "An option has an invalid value", coverage: "unit", retired: true },
   // Covered by a unit test: a fixture cannot make its temporary output folder unwritable.
   outputNotWritable: { code: "ASYM1005", stage: "input", title: "An output file cannot be written (a folder in the way, no permission)", coverage: "unit" },
+  outputCollision: { code: "ASYM1006", stage: "input", title: "Two model files would generate the same output file (`a.ts` and `a.tsx`, or paths that meet under --out-dir)", coverage: "fixture" },
 
   // ASYM2xxx: analysis and types.
   unresolvedType: { code: "ASYM2001", stage: "analysis", title: "A property's type cannot be resolved", coverage: "fixture" },

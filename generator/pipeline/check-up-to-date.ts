@@ -9,17 +9,22 @@ import { clearConfigCache, resolveConfig } from "prettier";
 import { Project } from "ts-morph";
 import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
 import type { GenerateOptions, GenerateResult, OutputReport } from "../config/generate-options.js";
-import { resolveProjectSetup, type ProjectSetupOptions } from "../config/resolve-project-setup.js";
+import { pickSetupOptions, resolveProjectSetup, type ProjectSetup } from "../config/resolve-project-setup.js";
 import { listInputs } from "../discover/list-inputs.js";
+import { findOrphanedOutputs, listOutputRoots } from "../write/find-orphaned-outputs.js";
+import { createOutputLayout, resolveOutputPath } from "../write/output-path.js";
 import { readExisting } from "../write/write-output.js";
 import { computeRunIdentity } from "./compute-run-identity.js";
 import { hashPrettierOptions } from "./record-up-to-date.js";
 import { RACY_WINDOW_MS, hashText, readManifest, resolveManifestPath, type RecordedFile, type UpToDateManifest } from "./up-to-date-manifest.js";
 
-/** The manifest a run reads and writes, and the identity it must carry. */
+/** The manifest a run reads and writes, the identity it must carry, and the run's inputs. */
 export interface ManifestTarget {
   manifestFile: string;
   identity: string;
+  setup: ProjectSetup;
+  /** The inputs as listed (absolute, sorted). */
+  inputs: string[];
 }
 
 /**
@@ -28,17 +33,14 @@ export interface ManifestTarget {
  */
 export function resolveManifestTarget(options: GenerateOptions): ManifestTarget | undefined {
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  const setupOptions: ProjectSetupOptions = { cwd };
-  if (options.project !== undefined) setupOptions.project = options.project;
-  if (options.compilerOptions !== undefined) setupOptions.compilerOptions = options.compilerOptions;
-  const setup = resolveProjectSetup(setupOptions).setup;
+  const setup = resolveProjectSetup(pickSetupOptions(cwd, options)).setup;
   if (setup === undefined) return undefined;
   // A project only for its glob engine: nothing is read or parsed.
   const fileSystem = new Project({ skipAddingFilesFromTsConfig: true, skipLoadingLibFiles: true }).getFileSystem();
   const listed = listInputs(fileSystem, setup, options.paths);
   if (listed.diagnostics.length > 0) return undefined;
   const { location, identity } = computeRunIdentity(cwd, options, setup, listed.files);
-  return { manifestFile: resolveManifestPath(options.cacheDir ?? resolveDefaultCacheDir(cwd), location), identity };
+  return { manifestFile: resolveManifestPath(options.cacheDir ?? resolveDefaultCacheDir(cwd), location), identity, setup, inputs: listed.files };
 }
 
 /** The result of a run that would change nothing, or undefined when anything is in doubt. */
@@ -61,6 +63,9 @@ async function verifyManifest(options: GenerateOptions): Promise<GenerateResult 
   if (!manifest.files.every((file) => isUnchanged(file, manifest.startedAt))) return undefined;
   if (manifest.missing.some((location) => existsSync(location))) return undefined;
   if (!manifest.guarded.every((guarded) => hashOf(guarded.file) === guarded.hash)) return undefined;
+  // A generated file whose source is gone (an old output restored by a checkout, one left by a
+  // rename the recorded run never saw) is something a full run would remove.
+  if (hasOrphanedOutputs(options, target)) return undefined;
   // A full run would resolve prettier's configs afresh too (an edited .prettierrc counts).
   await clearConfigCache();
   for (const output of manifest.outputs) {
@@ -75,6 +80,12 @@ async function verifyManifest(options: GenerateOptions): Promise<GenerateResult 
     // a read-only cache: pruning may drop it one day, which costs one full run
   }
   return buildResult(manifest, performance.now() - started);
+}
+
+function hasOrphanedOutputs(options: GenerateOptions, target: ManifestTarget): boolean {
+  const layout = createOutputLayout(target.setup.cwd, target.setup.rootDir, target.inputs, options.outDir);
+  const outFiles = new Set(target.inputs.map((file) => resolveOutputPath(file, layout)));
+  return findOrphanedOutputs(listOutputRoots(target.setup, options.paths, target.inputs, layout), outFiles).length > 0;
 }
 
 /** Size and mtime equal (and not racily recorded): unchanged; otherwise the content hash decides. */

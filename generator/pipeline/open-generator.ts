@@ -11,7 +11,7 @@ import { FileSystemRefreshResult, Project } from "ts-morph";
 import { analyzeSourceFiles } from "../analyze/analyze-source-files.js";
 import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
 import { reduceCompilerEnvironment } from "../config/reduce-compiler-environment.js";
-import { resolveProjectSetup, type ProjectSetup, type ProjectSetupOptions } from "../config/resolve-project-setup.js";
+import { pickSetupOptions, resolveProjectSetup, type ProjectSetup, type ProjectSetupOptions } from "../config/resolve-project-setup.js";
 import type { GenerateOptions, GenerateResult, GenerateTimings } from "../config/generate-options.js";
 import { sortDiagnostics } from "../diagnostics/create-diagnostic.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
@@ -20,7 +20,9 @@ import { isInputFile } from "../discover/is-input-file.js";
 import { mayDeclareModels } from "../discover/may-declare-models.js";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { validateProject } from "../validate/validate-project.js";
-import { findCommonDir, resolveOutputPath, type OutputLayout } from "../write/output-path.js";
+import { findOutputCollisions } from "../write/find-output-collisions.js";
+import { findOrphanedOutputs, listOutputRoots } from "../write/find-orphaned-outputs.js";
+import { createOutputLayout, resolveOutputPath, type OutputLayout } from "../write/output-path.js";
 import { computeRunIdentity } from "./compute-run-identity.js";
 import { emitOutputs } from "./emit-outputs.js";
 import { findImporters, findLinkingFiles } from "./find-affected-files.js";
@@ -61,6 +63,8 @@ interface LoadedProject {
   pending: Set<string>;
   /** Deleted inputs whose outputs still have to be removed (kept across failing runs). */
   pendingRemovals: Set<string>;
+  /** Generated files whose source is gone, found by the last full run (see find-orphaned-outputs.ts). */
+  orphanedOutputs: Set<string>;
   /** What the last successful emit left on disk (for the up-to-date manifest). */
   lastEmitted?: EmittedOutput[];
   /** Whether the project runs in the lean compiler environment (see reduce-compiler-environment.ts). */
@@ -79,12 +83,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   // Runs never overlap: a watcher may ask for an update while the previous one is rendering.
   let queue: Promise<unknown> = Promise.resolve();
 
-  function setupOptions(): ProjectSetupOptions {
-    const setup: ProjectSetupOptions = { cwd };
-    if (options.project !== undefined) setup.project = options.project;
-    if (options.compilerOptions !== undefined) setup.compilerOptions = options.compilerOptions;
-    return setup;
-  }
+  const setupOptions = (): ProjectSetupOptions => pickSetupOptions(cwd, options);
 
   function enqueue(work: () => Promise<GenerateResult>): Promise<GenerateResult> {
     if (closed) return Promise.reject(new Error("The generator session is closed."));
@@ -115,9 +114,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     if (discovered.diagnostics.some((diagnostic) => diagnostic.severity === "error") && discovered.files.length === 0) {
       return failedResult(discovered.diagnostics, timings, started);
     }
-    const rootDir = setupResult.setup.rootDir ?? findCommonDir(discovered.files);
-    const layout: OutputLayout = { rootDir };
-    if (options.outDir !== undefined) layout.outDir = path.resolve(cwd, options.outDir);
+    const layout = createOutputLayout(cwd, setupResult.setup.rootDir, discovered.files, options.outDir);
     const state: LoadedProject = {
       project,
       setup: setupResult.setup,
@@ -127,6 +124,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       runDiagnostics: discovered.diagnostics,
       pending: new Set(discovered.files),
       pendingRemovals: new Set([...carriedRemovals].filter((file) => !discovered.files.includes(file))),
+      orphanedOutputs: new Set(findOrphanedOutputs(listOutputRoots(setupResult.setup, options.paths, discovered.files, layout), new Set(discovered.files.map((file) => resolveOutputPath(file, layout))))),
       lean: lean !== undefined,
     };
     analyzeInto(state, discovered.files, timings);
@@ -166,7 +164,10 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const started = performance.now();
     const touched = new Set<string>();
     const isModelFile = (file: string): boolean => state.analyses.get(file)?.info !== undefined;
+    // Importers of the changed files are looked up before the refresh: a deleted file is still in
+    // the project now, and afterwards nothing would lead to the files that imported it.
     for (const file of findImporters(state.project, changed, isModelFile)) touched.add(file);
+    const added: string[] = [];
     for (const file of changed) {
       const sourceFile = state.project.getSourceFile(file);
       if (sourceFile !== undefined) {
@@ -183,9 +184,12 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
         state.inputs.add(file);
         state.pendingRemovals.delete(file);
         touched.add(file);
+        added.push(file);
       }
     }
-    for (const file of findImporters(state.project, changed, isModelFile)) touched.add(file);
+    // A file new to the project had no importers to find before it was added: files whose
+    // import of it failed to resolve until now.
+    if (added.length > 0) for (const file of findImporters(state.project, added, isModelFile)) touched.add(file);
     const analysed = [...state.analyses.values()].flatMap((analysis) => (analysis.info === undefined ? [] : [analysis.info]));
     for (const file of findLinkingFiles(analysed, new Set(changed))) touched.add(file);
     const affected = [...touched].filter((file) => state.inputs.has(file)).sort();
@@ -229,10 +233,12 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   async function finish(state: LoadedProject, analysedNow: Set<string>, timings: GenerateTimings, started: number): Promise<GenerateResult> {
     const validateStarted = performance.now();
     const projectInfo = buildProjectInfo(state);
+    const planned = projectInfo.files.map((info) => ({ info, outFile: resolveOutputPath(info.file, state.layout) }));
     const diagnostics = sortDiagnostics([
       ...state.runDiagnostics,
       ...[...state.analyses.values()].flatMap((analysis) => analysis.diagnostics),
       ...validateProject(projectInfo),
+      ...findOutputCollisions(planned, cwd),
     ]);
     timings.validate = performance.now() - validateStarted;
     const models = projectInfo.files.reduce((count, file) => count + file.models.length, 0);
@@ -241,11 +247,18 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       timings.total = performance.now() - started;
       return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], ...base, upToDate: false, timings };
     }
-    const pending = [...state.pending].sort();
+    // An output a model file claims is never removed on behalf of another input that maps onto
+    // the same path (`a.tsx` without models beside `a.ts` with them).
+    const claimed = new Set(planned.map((entry) => entry.outFile));
+    const pending = [...state.pending]
+      .sort()
+      .map((file) => ({ file, outFile: resolveOutputPath(file, state.layout), info: state.analyses.get(file)?.info }))
+      .filter((entry) => entry.info !== undefined || !claimed.has(entry.outFile));
+    const removedFiles = [...state.pendingRemovals].map((file) => resolveOutputPath(file, state.layout));
     const emitted = await emitOutputs({
       projectInfo,
-      files: pending.map((file) => ({ file, outFile: resolveOutputPath(file, state.layout), info: state.analyses.get(file)?.info })),
-      removedFiles: [...state.pendingRemovals].sort().map((file) => resolveOutputPath(file, state.layout)),
+      files: pending,
+      removedFiles: [...new Set([...removedFiles, ...state.orphanedOutputs])].filter((file) => !claimed.has(file)).sort(),
       schemaOut: options.schemaOut === undefined ? undefined : path.resolve(cwd, options.schemaOut),
       check: options.check === true,
       cacheDir: options.cacheDir ?? resolveDefaultCacheDir(cwd),
@@ -262,6 +275,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     if (options.check !== true) {
       state.pending.clear();
       state.pendingRemovals.clear();
+      state.orphanedOutputs.clear();
     }
     timings.total = performance.now() - started;
     return { ok: emitted.result.stale.length === 0, ...emitted.result, ...base, upToDate: false, timings };

@@ -12,6 +12,13 @@ export interface OutputLayout {
   rootDir: string;
 }
 
+/** The layout of a run: `outDir` resolved against `cwd`, the tsconfig's rootDir or else the inputs' common folder. */
+export function createOutputLayout(cwd: string, rootDir: string | undefined, inputs: readonly string[], outDir: string | undefined): OutputLayout {
+  const layout: OutputLayout = { rootDir: rootDir ?? findCommonDir(inputs) };
+  if (outDir !== undefined) layout.outDir = path.resolve(cwd, outDir);
+  return layout;
+}
+
 /** The absolute path of the generated file for the absolute input path `sourceFile`. */
 export function resolveOutputPath(sourceFile: string, layout: OutputLayout): string {
   const parsed = path.parse(sourceFile);

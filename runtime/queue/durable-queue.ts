@@ -30,23 +30,21 @@ import {
   QueueFullError,
   TransactionStateError,
 } from "../errors.js";
-import { readAckCursor, writeAckCursor } from "./ack-cursor.js";
+import { writeAckCursor } from "./ack-cursor.js";
 import { createSegment, type Segment } from "./create-segment.js";
-import { FrameHeadBuilder, decodeFramePayload } from "./frame-codec.js";
+import { FrameHeadBuilder, checkDocumentLengths, decodeFramePayload } from "./frame-codec.js";
 import {
   DEFAULT_SEGMENT_BYTES,
   FRAME_HEADER_BYTES,
   MAX_DOCUMENT_BYTES,
   MAX_FRAME_PAYLOAD_BYTES,
   SEGMENT_HEADER_BYTES,
-  parseSegmentFileName,
   segmentFileName,
 } from "./queue-format.js";
 import { QueueLock } from "./queue-lock.js";
-import { readOrCreateQueueMeta, writeQueueMeta, type QueueMeta } from "./queue-meta.js";
-import { recoverActiveSegment, type RecoveryReport } from "./queue-recovery.js";
-import { repairAtDamage } from "./queue-repair.js";
-import { SegmentReader } from "./segment-reader.js";
+import { writeQueueMeta, type QueueMeta } from "./queue-meta.js";
+import { recoverQueue, type RecoveryReport } from "./queue-recovery.js";
+import { FrameLocator, type FramePosition } from "./frame-locator.js";
 import type { QueuedDocument, UploadSource } from "./upload-source.js";
 import { syncDirectory } from "./write-file-atomically.js";
 
@@ -105,17 +103,6 @@ export interface QueueCounters {
   frames: number;
 }
 
-/** The first frame holding an unacknowledged document. */
-interface FramePosition {
-  baseSeq: number;
-  offset: number;
-  firstSeq: number;
-  docCount: number;
-  commitTime: number;
-  /** Where the frame ends (the next frame's offset). */
-  end: number;
-}
-
 interface FlushWaiter {
   seq: number;
   resolve: () => void;
@@ -167,7 +154,8 @@ export class DurableQueue implements UploadSource {
   private ackedSeq: number;
   private ackPos: FramePosition | null = null;
   private readHint: FramePosition | null = null;
-  private readonly readers = new Map<number, SegmentReader>();
+  /** Finds frames across the segments (and keeps their readers). */
+  private readonly frames: FrameLocator;
   private readonly listeners = new Set<(lastSeq: number) => void>();
 
   private waiters: FlushWaiter[] = [];
@@ -201,6 +189,7 @@ export class DurableQueue implements UploadSource {
     syncHook: ((purpose: SyncPurpose) => void) | undefined,
   ) {
     this.syncHook = syncHook;
+    this.frames = new FrameLocator(segments);
     this.nextSeq = lastSeq + 1;
     this.durableSeq = lastSeq;
     this.ackedSeq = ackedSeq;
@@ -227,59 +216,10 @@ export class DurableQueue implements UploadSource {
   }
 
   private static recover(dir: string, durability: Durability, maxQueueBytes: number, segmentBytes: number, lock: QueueLock, options: DurableQueueOptions): DurableQueue {
-    const names = fs.readdirSync(dir);
-    // Temporary files are the unfinished half of an atomic replace: the old file still stands.
-    for (const name of names) if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
-    const segments: Segment[] = [];
-    for (const name of names) {
-      const baseSeq = parseSegmentFileName(name);
-      if (baseSeq === null) continue;
-      const file = path.join(dir, name);
-      // Nothing is known to be synced yet: the last process may have died before its data
-      // reached the disk (durability "os", or writeAsync before its group flush).
-      segments.push({ baseSeq, file, queueId: "", size: fs.statSync(file).size, syncedSize: 0 });
+    if (options.repair !== undefined && options.repair !== "truncate-at-damage") {
+      throw new AsymgenError(`repair must be "truncate-at-damage", not ${String(options.repair)}`);
     }
-    segments.sort((a, b) => a.baseSeq - b.baseSeq);
-    const meta = readOrCreateQueueMeta(dir, segments.length > 0);
-    const queueId = meta.queueId;
-    const knownIds = new Set([queueId, ...meta.previousQueueIds]);
-    const ackedSeq = readAckCursor(dir);
-    const reports: RecoveryReport[] = [];
-    if (options.repair !== undefined) {
-      if (options.repair !== "truncate-at-damage") throw new AsymgenError(`repair must be "truncate-at-damage", not ${String(options.repair)}`);
-      const report = repairAtDamage(dir, segments, knownIds, ackedSeq, queueId);
-      if (report !== null) reports.push(report);
-    }
-
-    for (const segment of segments) {
-      const reader = new SegmentReader(segment.file);
-      try {
-        const header = reader.readHeader();
-        if (header.baseSeq !== segment.baseSeq) throw new QueueCorruptedError(segment.file, 0, `header says base ${header.baseSeq}`);
-        if (!knownIds.has(header.queueId)) throw new QueueCorruptedError(segment.file, 0, `segment of another queue (${header.queueId})`);
-        segment.queueId = header.queueId;
-      } finally {
-        reader.close();
-      }
-    }
-
-    let lastSeq: number;
-    const active = segments.at(-1);
-    if (active === undefined) {
-      lastSeq = ackedSeq;
-      segments.push(createSegment(dir, queueId, ackedSeq + 1));
-    } else {
-      const recovered = recoverActiveSegment(active);
-      lastSeq = recovered.lastSeq;
-      if (recovered.report !== null) reports.push(recovered.report);
-      if (ackedSeq > lastSeq) {
-        // The server acknowledged documents this disk no longer has (durability "os" and a power
-        // loss). Reusing their sequence numbers would make the server skip new documents as
-        // retries, so numbering resumes after the acknowledged ones.
-        lastSeq = ackedSeq;
-        segments.push(createSegment(dir, queueId, ackedSeq + 1));
-      }
-    }
+    const { meta, segments, lastSeq, ackedSeq, reports } = recoverQueue(dir, options.repair);
     const writeSegment = segments.at(-1)!;
     const fd = fs.openSync(writeSegment.file, "r+");
     const queue = new DurableQueue(dir, meta, durability, maxQueueBytes, segmentBytes, lock, segments, fd, lastSeq, ackedSeq, options.syncHook);
@@ -499,10 +439,15 @@ export class DurableQueue implements UploadSource {
     return lastSeq;
   }
 
-  /** Resolves once everything committed so far is durable (group commit: one fdatasync for all waiting). */
+  /**
+   * Resolves once everything committed so far is durable (group commit: one fdatasync for all
+   * waiting). Rejects when that flush fails, and then those transactions are gone from the
+   * queue (see `discardUnsynced`), or the queue failed (`QueueFailedError`).
+   */
   whenDurable(): Promise<void> {
     const seq = this.nextSeq - 1;
     if (seq <= this.durableSeq) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ seq, resolve, reject });
       this.scheduleFlush();
@@ -539,8 +484,8 @@ export class DurableQueue implements UploadSource {
     let lastSegment: Segment | null = null;
     let lastEnd = 0;
     while (position !== null && position.firstSeq <= this.durableSeq) {
-      const segment = this.segmentByBase(position.baseSeq);
-      const reader = this.readerFor(segment);
+      const segment = this.frames.segmentByBase(position.baseSeq);
+      const reader = this.frames.readerFor(segment);
       const frame = reader.readFrameOrThrow(position.offset, segment.size, true);
       this.readHint = position;
       // A repair may leave a gap in the numbers between segments: resume at the frame's first.
@@ -555,9 +500,7 @@ export class DurableQueue implements UploadSource {
       }
       seq += added;
       if (seq < frame.header.firstSeq + frame.header.docCount) break; // a limit stopped us inside this frame
-      const next = this.nextFramePosition(segment, frame.end);
-      checkSequence(position, frame.header.firstSeq + frame.header.docCount, next, (baseSeq) => this.segmentByBase(baseSeq).file);
-      position = next;
+      position = this.frames.next(position);
     }
     if (lastSegment !== null) this.syncForUpload(lastSegment, lastEnd);
     return out;
@@ -672,8 +615,7 @@ export class DurableQueue implements UploadSource {
   // ---- internals ----
 
   private closeFiles(): void {
-    for (const reader of this.readers.values()) reader.close();
-    this.readers.clear();
+    this.frames.close();
     if (this.flushInFlight) this.closeAfterFlush.push(this.fd);
     else fs.closeSync(this.fd);
     this.lock.release();
@@ -723,7 +665,7 @@ export class DurableQueue implements UploadSource {
       } catch {
         // The frame stays a torn tail, which the next open cuts off.
       }
-      this.readers.get(segment.baseSeq)?.invalidate();
+      this.frames.invalidate(segment.baseSeq);
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== undefined && DISK_FULL_CODES.has(code)) throw new QueueDiskFullError(segment.file, code);
       throw error;
@@ -876,7 +818,7 @@ export class DurableQueue implements UploadSource {
         active.syncedSize = Math.min(active.syncedSize, cutTo);
         this.allocatedEnd = cutTo;
         this.nextSeq = this.durableSeq + 1;
-        this.readers.get(active.baseSeq)?.invalidate();
+        this.frames.invalidate(active.baseSeq);
         if (this.ackPos !== null && this.ackPos.firstSeq >= this.nextSeq) this.ackPos = null;
         if (this.readHint !== null && this.readHint.firstSeq >= this.nextSeq) this.readHint = null;
       } catch {
@@ -918,80 +860,17 @@ export class DurableQueue implements UploadSource {
     return total;
   }
 
-  private segmentByBase(baseSeq: number): Segment {
-    const segment = this.segments.find((s) => s.baseSeq === baseSeq);
-    if (segment === undefined) throw new AsymgenError(`internal: no segment ${baseSeq}`);
-    return segment;
-  }
-
-  private readerFor(segment: Segment): SegmentReader {
-    let reader = this.readers.get(segment.baseSeq);
-    if (reader === undefined) {
-      // Two readers at most: the acknowledgement scan and the upload read rarely need more.
-      if (this.readers.size >= 2) {
-        for (const [base, old] of this.readers) {
-          old.close();
-          this.readers.delete(base);
-          break;
-        }
-      }
-      reader = new SegmentReader(segment.file);
-      this.readers.set(segment.baseSeq, reader);
-    }
-    return reader;
-  }
-
-  /** The position of the frame after one ending at `end` in `segment`, or null past the last. */
-  private nextFramePosition(segment: Segment, end: number): FramePosition | null {
-    let index = this.segments.indexOf(segment);
-    let offset = end;
-    let current = segment;
-    for (;;) {
-      if (offset < current.size) {
-        const frame = this.readerFor(current).readFrameOrThrow(offset, current.size, false);
-        const { firstSeq, docCount, commitTime } = frame.header;
-        return { baseSeq: current.baseSeq, offset, firstSeq, docCount, commitTime, end: frame.end };
-      }
-      index++;
-      const next = this.segments[index];
-      if (next === undefined) return null;
-      current = next;
-      offset = SEGMENT_HEADER_BYTES;
-    }
-  }
-
-  /** The frame holding `seq` (or the first frame after it), scanning headers only; null if none. */
+  /** The frame holding `seq` (or the first after it), starting from the closest known position. */
   private findFrameHolding(seq: number): FramePosition | null {
     if (seq >= this.nextSeq) return null;
-    let index = 0;
-    for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.baseSeq <= seq) index = i;
-    const segment = this.segments[index]!;
-    // Start from the closest known frame at or before `seq` in that segment.
-    let position: FramePosition | null = null;
-    for (const hint of [this.readHint, this.ackPos]) {
-      if (hint !== null && hint.baseSeq === segment.baseSeq && hint.firstSeq <= seq && (position === null || hint.firstSeq > position.firstSeq)) {
-        position = hint;
-      }
-    }
-    if (position === null) position = this.nextFramePosition(segment, SEGMENT_HEADER_BYTES);
-    while (position !== null && position.firstSeq + position.docCount <= seq) {
-      const current = this.segmentByBase(position.baseSeq);
-      const next = this.nextFramePosition(current, position.end);
-      checkSequence(position, position.firstSeq + position.docCount, next, (baseSeq) => this.segmentByBase(baseSeq).file);
-      position = next;
-    }
-    return position;
+    return this.frames.findFrameHolding(seq, [this.readHint, this.ackPos]);
   }
 
   private deleteAcknowledgedSegments(): void {
     let deleted = false;
     while (this.segments.length > 1 && this.segments[1]!.baseSeq - 1 <= this.ackedSeq) {
       const segment = this.segments.shift()!;
-      const reader = this.readers.get(segment.baseSeq);
-      if (reader !== undefined) {
-        reader.close();
-        this.readers.delete(segment.baseSeq);
-      }
+      this.frames.forget(segment.baseSeq);
       if (this.readHint?.baseSeq === segment.baseSeq) this.readHint = null;
       fs.rmSync(segment.file, { force: true });
       deleted = true;
@@ -1000,35 +879,4 @@ export class DurableQueue implements UploadSource {
     // but it keeps the disk usage the app sees honest after a crash.
     if (deleted) syncDirectory(this.dir);
   }
-}
-
-/**
- * Checks that bytes `[start, end)` of `buf` are exactly `count` BSON documents back to back, as
- * the frame format needs: a generated encoder that wrote anything else would make the frame
- * unreadable, so it is refused here rather than found by the uploader.
- */
-function checkDocumentLengths(buf: Uint8Array, start: number, end: number, count: number): void {
-  let p = start;
-  let n = 0;
-  while (p + 4 <= end) {
-    const length = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
-    if (length < 5) break;
-    p += length;
-    n++;
-  }
-  if (p !== end || n !== count) {
-    throw new AsymgenError(`a model encoder did not write exactly one BSON document per ingest (${n} documents in ${end - start} bytes for ${count} ingests)`);
-  }
-}
-
-/**
- * Checks that the frame `next` (null: none) follows the frame at `previous`, which ends before
- * sequence `expected`: in the same segment the numbers run on; a segment may start later than
- * the previous one ended (numbers lost to a power loss or a repair are never reused) but must
- * start with its own base.
- */
-function checkSequence(previous: FramePosition, expected: number, next: FramePosition | null, fileOf: (baseSeq: number) => string): void {
-  if (next === null) return;
-  const ok = next.baseSeq === previous.baseSeq ? next.firstSeq === expected : next.firstSeq === next.baseSeq && next.firstSeq >= expected;
-  if (!ok) throw new QueueCorruptedError(fileOf(next.baseSeq), next.offset, `frame sequence ${next.firstSeq} where ${expected} was expected`);
 }

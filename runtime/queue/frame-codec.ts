@@ -2,7 +2,7 @@
  * Builds a frame's header and table section around documents already encoded in a BsonWriter,
  * and decodes a frame's payload back into documents. See queue-format.ts for the layout.
  */
-import { QueueCorruptedError } from "../errors.js";
+import { AsymgenError, QueueCorruptedError } from "../errors.js";
 import { computeCrc32Slice8Range, crc32 } from "./crc32.js";
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from "./queue-format.js";
 import type { QueuedDocument } from "./upload-source.js";
@@ -162,4 +162,23 @@ export function decodeFramePayload(
   }
   if (p !== payload.length) fail("frame has bytes after its last document");
   return appended;
+}
+
+/**
+ * Checks that bytes `[start, end)` of `buf` are exactly `count` BSON documents back to back, as
+ * the frame format needs: a generated encoder that wrote anything else would make the frame
+ * unreadable, so it is refused here rather than found by the uploader.
+ */
+export function checkDocumentLengths(buf: Uint8Array, start: number, end: number, count: number): void {
+  let p = start;
+  let n = 0;
+  while (p + 4 <= end) {
+    const length = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
+    if (length < 5) break;
+    p += length;
+    n++;
+  }
+  if (p !== end || n !== count) {
+    throw new AsymgenError(`a model encoder did not write exactly one BSON document per ingest (${n} documents in ${end - start} bytes for ${count} ingests)`);
+  }
 }

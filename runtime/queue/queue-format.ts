@@ -2,7 +2,8 @@
  * The queue's on-disk format: constants and the codecs of the two fixed-size headers.
  *
  * A queue is a directory:
- * - `queue.json`   `{ format, version, queueId }`, written once, atomically, with the queue.
+ * - `queue.json`   `{ format, version, queueId, previousQueueIds? }`, written atomically with
+ *                  the queue and again by `rotateQueueId` (see queue-meta.ts).
  * - `ack`          the acknowledgement cursor: magic, seq (u64), crc32; replaced atomically.
  * - `lock`         the owner's pid and process start time (see queue-lock.ts).
  * - `seg-<base>.log` segments, named by the first sequence number they may hold (20 digits, so

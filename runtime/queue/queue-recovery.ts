@@ -1,11 +1,18 @@
 /**
- * Recovery of the active (last) segment when a queue opens: every frame is verified, a torn
- * tail is cut and reported, damage to committed data throws `QueueCorruptedError`.
+ * What happens to a queue directory when it opens: leftover temp files go, segments are
+ * listed and their headers checked, an explicit repair runs if asked for, the active (last)
+ * segment is verified frame by frame and a torn tail is cut and reported; damage to committed
+ * data throws `QueueCorruptedError`.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { QueueCorruptedError } from "../errors.js";
-import type { Segment } from "./create-segment.js";
-import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES } from "./queue-format.js";
+import { readAckCursor } from "./ack-cursor.js";
+import { createSegment, type Segment } from "./create-segment.js";
+import { parseSegmentFileName } from "./queue-format.js";
+import { readOrCreateQueueMeta, type QueueMeta } from "./queue-meta.js";
+import { repairAtDamage } from "./queue-repair.js";
+import { scanSegment, type SegmentScan } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
 
 /** What recovery (or an explicit repair) cut from the queue, and why. */
@@ -31,73 +38,12 @@ export interface RecoveryReport {
   droppedSegments: string[];
 }
 
-/** What scanning one segment's frames found. */
-export interface SegmentScan {
-  /** The last sequence number of the last good frame (the segment's baseSeq - 1 when none). */
-  lastSeq: number;
-  /** What follows the good frames, or null when they run to the end. */
-  problem: {
-    offset: number;
-    /** "torn": an interrupted append; "zeros": only zeros follow; "damage": committed data is bad. */
-    kind: "torn" | "zeros" | "damage";
-    reason: string;
-    lostSeqs: { from: number; to: number } | null;
-  } | null;
-}
-
-/**
- * Verifies every frame of `segment` (bytes up to `end`) in order. For the active segment
- * (`active`), what an interrupted append can leave is told apart from damage:
- * - an incomplete last frame, or bytes after the last good frame in which no valid frame header
- *   starts, are torn (zeros only: the preallocated tail of durability "full");
- * - a last frame whose header is valid and whose payload is complete but fails its checksum,
- *   followed by nothing or by zeros, is torn only if one of its 512-byte sectors reads as zeros.
- *   Storage writes whole sectors: a write torn by a crash or power loss leaves sectors unwritten,
- *   and an unwritten sector reads as zeros (the preallocated zeros under "full", a hole or an
- *   unwritten extent past the old end of file under "os"). A payload in which every sector
- *   holds data was fully written, so its bad checksum is damage after the fact (bit rot of a
- *   possibly fsynced and acknowledged frame): never cut silently, it is `QueueCorruptedError`.
- *   (A payload that legitimately holds a whole zero sector is taken as torn: still reported.)
- * In a sealed segment (`active` false) anything but whole valid frames is damage.
- */
-export function scanSegment(reader: SegmentReader, segment: Segment, end: number, active: boolean): SegmentScan {
-  let offset = SEGMENT_HEADER_BYTES;
-  let expected = segment.baseSeq;
-  const done = (problem: SegmentScan["problem"]): SegmentScan => ({ lastSeq: expected - 1, problem });
-  for (;;) {
-    const found = reader.inspect(offset, end, true);
-    if (found.kind === "end") return done(null);
-    if (found.kind === "frame") {
-      if (found.header.firstSeq !== expected) {
-        return done({ offset, kind: "damage", reason: `frame sequence ${found.header.firstSeq} where ${expected} was expected`, lostSeqs: null });
-      }
-      expected += found.header.docCount;
-      offset = found.end;
-      continue;
-    }
-    if (!active) return done({ offset, kind: "damage", reason: found.reason, lostSeqs: null });
-    if (found.kind === "incomplete") return done({ offset, kind: "torn", reason: found.reason, lostSeqs: null });
-    if (found.kind === "bad-payload") {
-      const { firstSeq, docCount } = found.header;
-      const lostSeqs = docCount > 0 ? { from: firstSeq, to: firstSeq + docCount - 1 } : null;
-      if (found.end !== end && !reader.isZeroFrom(found.end, end)) return done({ offset, kind: "damage", reason: found.reason, lostSeqs });
-      if (!reader.hasZeroSector(offset + FRAME_HEADER_BYTES, found.end)) {
-        return done({ offset, kind: "damage", reason: `${found.reason} in a complete last frame with no unwritten (zero) sector: damaged after it was written, not a torn write`, lostSeqs });
-      }
-      return done({ offset, kind: "torn", reason: `${found.reason} in the last frame, which has unwritten (zero) sectors`, lostSeqs });
-    }
-    if (reader.isZeroFrom(offset, end)) return done({ offset, kind: "zeros", reason: "zeros after the last frame", lostSeqs: null });
-    if (reader.findValidFrameAfter(offset + 1, end) !== null) return done({ offset, kind: "damage", reason: found.reason, lostSeqs: null });
-    return done({ offset, kind: "torn", reason: `${found.reason}, and no valid frame after it`, lostSeqs: null });
-  }
-}
-
 /**
  * Scans the active segment, cuts a torn tail off (durably) and returns the last committed
  * sequence number with a report of what was cut (null when nothing was). Damage to committed
  * data throws `QueueCorruptedError` naming the file and offset (see `scanSegment`).
  */
-export function recoverActiveSegment(segment: Segment): { lastSeq: number; report: RecoveryReport | null } {
+function recoverActiveSegment(segment: Segment): { lastSeq: number; report: RecoveryReport | null } {
   const reader = new SegmentReader(segment.file);
   let scan: SegmentScan;
   try {
@@ -126,4 +72,79 @@ export function recoverActiveSegment(segment: Segment): { lastSeq: number; repor
   }
   segment.size = problem.offset;
   return { lastSeq: scan.lastSeq, report };
+}
+
+/** A queue directory as recovery leaves it, ready to open. */
+export interface RecoveredQueue {
+  meta: QueueMeta;
+  /** The segments, oldest first; the last one is where the next frame goes. */
+  segments: Segment[];
+  /** The last committed sequence number (what the next one follows). */
+  lastSeq: number;
+  ackedSeq: number;
+  /** What was cut, in order (repair first, then a torn tail). */
+  reports: RecoveryReport[];
+}
+
+/**
+ * Recovers the queue directory `dir` (its lock held by the caller): see the module comment.
+ * `repair` "truncate-at-damage" first cuts the log at damage (queue-repair.ts).
+ */
+export function recoverQueue(dir: string, repair: "truncate-at-damage" | undefined): RecoveredQueue {
+  const names = fs.readdirSync(dir);
+  // Temporary files are the unfinished half of an atomic replace: the old file still stands.
+  for (const name of names) if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
+  const segments: Segment[] = [];
+  for (const name of names) {
+    const baseSeq = parseSegmentFileName(name);
+    if (baseSeq === null) continue;
+    const file = path.join(dir, name);
+    // Nothing is known to be synced yet: the last process may have died before its data
+    // reached the disk (durability "os", or writeAsync before its group flush).
+    segments.push({ baseSeq, file, queueId: "", size: fs.statSync(file).size, syncedSize: 0 });
+  }
+  segments.sort((a, b) => a.baseSeq - b.baseSeq);
+  const meta = readOrCreateQueueMeta(dir, segments.length > 0);
+  const knownIds = new Set([meta.queueId, ...meta.previousQueueIds]);
+  const ackedSeq = readAckCursor(dir);
+  const reports: RecoveryReport[] = [];
+  if (repair !== undefined) {
+    const report = repairAtDamage(dir, segments, knownIds, ackedSeq, meta.queueId);
+    if (report !== null) reports.push(report);
+  }
+  for (const segment of segments) {
+    const reader = new SegmentReader(segment.file);
+    try {
+      const header = reader.readHeader();
+      if (header.baseSeq !== segment.baseSeq) throw new QueueCorruptedError(segment.file, 0, `header says base ${header.baseSeq}`);
+      if (!knownIds.has(header.queueId)) throw new QueueCorruptedError(segment.file, 0, `segment of another queue (${header.queueId})`);
+      segment.queueId = header.queueId;
+    } finally {
+      reader.close();
+    }
+  }
+  let lastSeq: number;
+  const active = segments.at(-1);
+  if (active === undefined) {
+    lastSeq = ackedSeq;
+    segments.push(createSegment(dir, meta.queueId, ackedSeq + 1));
+  } else {
+    const recovered = recoverActiveSegment(active);
+    lastSeq = recovered.lastSeq;
+    const report = recovered.report;
+    if (report !== null) {
+      // Acknowledged numbers are not lost to the app: the server has them.
+      const lost = report.lostSeqs;
+      if (lost !== null) report.lostSeqs = Math.max(lost.from, ackedSeq + 1) <= lost.to ? { from: Math.max(lost.from, ackedSeq + 1), to: lost.to } : null;
+      reports.push(report);
+    }
+    if (ackedSeq > lastSeq) {
+      // The server acknowledged documents this disk no longer has (durability "os" and a power
+      // loss). Reusing their sequence numbers would make the server skip new documents as
+      // retries, so numbering resumes after the acknowledged ones.
+      lastSeq = ackedSeq;
+      segments.push(createSegment(dir, meta.queueId, ackedSeq + 1));
+    }
+  }
+  return { meta, segments, lastSeq, ackedSeq, reports };
 }

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import { QueueCorruptedError } from "../errors.js";
 import { createSegment, type Segment } from "./create-segment.js";
 import { SEGMENT_HEADER_BYTES } from "./queue-format.js";
-import { scanSegment, type RecoveryReport } from "./queue-recovery.js";
+import type { RecoveryReport } from "./queue-recovery.js";
+import { scanSegment } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
 import { syncDirectory } from "./write-file-atomically.js";
 

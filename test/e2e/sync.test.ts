@@ -4,14 +4,18 @@
  * available, skipped with a visible message otherwise).
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { App, AuthError, Credentials, DocumentRejectedError, SessionExpiredError } from "asymgen";
+import { App, AuthError, Credentials, DocumentRejectedError, Realm, SessionExpiredError } from "asymgen";
 import { WeatherSensor } from "../../examples/weather/models.realm.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { createApiKey } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
 import {
   closeAllDevices,
+  fastSync,
+  syncModels,
+  type Device,
   uploadAll,
   expectedIdKeys,
   ingestRange,
@@ -211,6 +215,64 @@ describe("protocol refusals against the real server (SQLite)", () => {
     } finally {
       closeAllDevices();
       await proxy.close();
+      await server.close();
+      removeTempDir(dir);
+    }
+  });
+});
+
+describe("a queue that changes users (SQLite)", () => {
+  test("403 QueueOwnedByAnotherUser: the queue takes a new id and re-sends; every document stored once", async () => {
+    const dir = makeTempDir("e2e-new-user");
+    const storeUrl = `sqlite:${path.join(dir, "ingest.sqlite")}`;
+    const server = await startServer(storeUrl);
+    const queueDir = path.join(dir, "a", "queue");
+    try {
+      // User A uploads 1..100.
+      const a = await openDevice(server.url, path.join(dir, "a"));
+      ingestRange(a.realm, 1, 100, 25);
+      await uploadAll(a, 20_000);
+      const userA = a.user.id;
+      a.realm.close();
+      const oldQueueId = (JSON.parse(fs.readFileSync(path.join(queueDir, "queue.json"), "utf8")) as { queueId: string }).queueId;
+      // The acknowledgement cursor never reached the disk (a crash): 1..100 are re-sent later.
+      fs.rmSync(path.join(queueDir, "ack"));
+      // The device logs in again as a NEW user B (e.g. anonymous after A's session expired), same queue.
+      const appB = new App({ id: "e2e", baseUrl: server.url, baseFilePath: path.join(dir, "b", "app") });
+      const userB = await appB.logIn(Credentials.anonymous());
+      expect(userB.id).not.toBe(userA);
+      const errors: Error[] = [];
+      const realm = await Realm.open({
+        schema: [...syncModels],
+        path: queueDir,
+        durability: "os",
+        sync: { user: userB, flexible: true, onError: (_s, error) => errors.push(error), ...fastSync },
+      });
+      const b: Device = { app: appB, user: userB, realm, errors, dir: path.join(dir, "b") };
+      ingestRange(realm, 101, 150, 25);
+      await uploadAll(b, 20_000);
+      expect(realm.queueStats().pendingDocuments).toBe(0);
+      realm.close();
+      expect(errors.map((e) => (e as SyncError).code)).toEqual(["queue_id_rotated"]);
+      const newQueueId = (JSON.parse(fs.readFileSync(path.join(queueDir, "queue.json"), "utf8")) as { queueId: string }).queueId;
+      expect(newQueueId).not.toBe(oldQueueId);
+      // Each document once: 1..100 as A (re-sent identically under the new id: accepted, not stored again), 101..150 as B.
+      const store = await openStoreForReading(storeUrl);
+      try {
+        const docs = await store.readDocuments(syncTable);
+        expect(docs.map((doc) => doc.idKey).sort()).toEqual(expectedIdKeys(1, 150));
+        expect(docs.filter((doc) => doc.userId === userA).length).toBe(100);
+        expect(docs.filter((doc) => doc.userId === userB.id).map((doc) => doc.idKey).sort()).toEqual(expectedIdKeys(101, 150));
+        expect((await store.readQueue(newQueueId))?.highSeq).toBe(150n);
+      } finally {
+        await store.close();
+      }
+      // The rotated queue opens again (segments written under the old id included).
+      const reopened = await Realm.open({ schema: [...syncModels], path: queueDir, durability: "os" });
+      expect(reopened.queueStats().pendingDocuments).toBe(0);
+      reopened.close();
+    } finally {
+      closeAllDevices();
       await server.close();
       removeTempDir(dir);
     }

@@ -30,6 +30,11 @@ describe("queue on a full disk", () => {
     expect(report.committed).toBeGreaterThan(0);
     expect(report.sizeAfter).toBe(report.sizeBefore);
     expect(report.pending).toBe(report.committed);
-    expect(report.reopenedPending).toBe(report.committed);
+    // The refusal did not wedge the queue: a small transaction that fits commits right after
+    // it, with the next sequence number, and is still there after reopening.
+    expect(report.roomAfterRefusal).toBeGreaterThanOrEqual(1024);
+    expect(report.smallError).toBeNull();
+    expect(report.smallSeq).toBe((report.committed as number) + 1);
+    expect(report.reopenedPending).toBe((report.committed as number) + 1);
   });
 });

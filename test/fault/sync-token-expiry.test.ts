@@ -73,10 +73,13 @@ test("a session revoked on the server mid-stream pauses uploading; a new login u
   });
   expect(response.ok).toBe(true);
   ingestRange(first.realm, 5101, 5300, 10);
-  // The server refuses the access token of a revoked session, then the refresh: the session is over.
+  // The server checks every request against the session: revocation takes effect at once, so the
+  // very next batch is refused (its access token, then the refresh) and the session is over.
   const deadline = Date.now() + 10_000;
   while (first.realm.syncSession!.state !== "paused" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(first.realm.syncSession!.state).toBe("paused");
+  // Not one document written after the revocation got in.
+  expect((await readStoredIdKeys(storeUrl)).filter((key) => expectedIdKeys(5101, 5300).includes(key))).toEqual([]);
   expect(first.errors.some((error) => error instanceof SessionExpiredError)).toBe(true);
   expect(first.user.isLoggedIn).toBe(false);
   expect(first.realm.queueStats().pendingDocuments).toBeGreaterThan(0);

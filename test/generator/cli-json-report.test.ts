@@ -1,13 +1,13 @@
 /**
  * `--format json` prints one documented shape everywhere: the report object (`ok`, `diagnostics`,
- * `written`, `unchanged`, `removed`, `stale`, `files`, `models`, `timings`) for a normal run, for
+ * `written`, `unchanged`, `removed`, `stale`, `files`, `models`, `upToDate`, `timings`) for a normal run, for
  * an internal failure (ASYM9001), and, one object per line, for each run in watch mode.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { runGenerateCommand, type CommandIo, type GenerateCommandArgs } from "../../generator/cli/run-generate-command.js";
 import { BROKEN_MODEL, createWorkspace, EVENT_MODEL, type Workspace } from "./support/create-workspace.js";
 
-const REPORT_KEYS = ["diagnostics", "files", "models", "ok", "removed", "stale", "timings", "unchanged", "written"];
+const REPORT_KEYS = ["diagnostics", "files", "models", "ok", "removed", "stale", "timings", "unchanged", "upToDate", "written"];
 
 let workspace: Workspace | undefined;
 afterEach(() => {
@@ -37,6 +37,26 @@ describe("--format json: one report shape", () => {
     const report = JSON.parse(capture.out()) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(REPORT_KEYS);
     expect((report["diagnostics"] as { code: string }[]).map((d) => d.code)).toContain("ASYM3001");
+  });
+
+  test("upToDate says whether the manifest answered; --force always runs in full", async () => {
+    workspace = createWorkspace({ "tsconfig.json": tsconfig, "models/event.ts": EVENT_MODEL }, { linkPackage: true });
+    const runJson = async (extra: Partial<GenerateCommandArgs>): Promise<{ report: Record<string, unknown>; summary: string }> => {
+      const capture = captureIo(workspace!.dir);
+      expect(await runGenerateCommand(args({ paths: ["models"], cacheDir: ".cache", ...extra }), capture.io)).toBe(0);
+      return { report: JSON.parse(capture.out()) as Record<string, unknown>, summary: capture.err() };
+    };
+    const first = await runJson({});
+    expect(first.report["upToDate"]).toBe(false);
+    expect(first.summary).toMatch(/^Generated 1 file \(0 unchanged\)/);
+    const second = await runJson({});
+    expect(Object.keys(second.report).sort()).toEqual(REPORT_KEYS);
+    expect(second.report["upToDate"]).toBe(true);
+    expect(second.report["unchanged"]).toEqual(["models/event.realm.ts"]);
+    expect(second.summary).toMatch(/^Up to date: 1 file from 1 model file \(manifest, \d+(\.\d)? m?s\)\n$/);
+    const forced = await runJson({ force: true });
+    expect(forced.report["upToDate"]).toBe(false);
+    expect(forced.summary).toMatch(/^Generated 0 files \(1 unchanged\)/);
   });
 
   test("an internal failure prints the same report object (ok false, an ASYM9001 diagnostic), not a bare array", async () => {

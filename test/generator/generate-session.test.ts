@@ -54,6 +54,17 @@ describe("openGenerator()", () => {
     expect(schemas.map((schema) => schema.name)).toContain("place");
   });
 
+  test("a new file that an existing model imported (unresolved until now) re-analyses that model", async () => {
+    workspace = createWorkspace({ "models/sensor.ts": SENSOR_MODEL, "models/event.ts": EVENT_MODEL });
+    session = openGenerator({ cwd: workspace.dir, paths: ["models"], compilerOptions: workspaceCompilerOptions() });
+    const first = await session.run();
+    expect(first.ok).toBe(false);
+    const file = workspace.write("models/location.ts", PLACE_MODEL);
+    const result = await session.update([file]);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.written).toEqual([workspace.path("models/event.realm.ts"), workspace.path("models/location.realm.ts"), workspace.path("models/sensor.realm.ts")]);
+  });
+
   test("errors keep the outputs as they were, and fixing them writes what was pending", async () => {
     const { ws, session } = await start();
     const before = ws.read("models/event.realm.ts");

@@ -3,7 +3,7 @@
  * inputs or under outDir, schemaOut, check, removal, determinism, whole-run diagnostics).
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { generate, type GenerateOptions } from "asymgen/generator";
 import { BROKEN_MODEL, EVENT_MODEL, PLACE_MODEL, PLAIN_FILE, SENSOR_MODEL, createWorkspace, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 
@@ -132,6 +132,87 @@ describe("generate()", () => {
     expect(result.removed).toEqual([ws.path("models/event.realm.ts")]);
     expect(existsSync(ws.path("models/event.realm.ts"))).toBe(false);
     expect(ws.read("models/plain.realm.ts")).toBe("// my own file\n");
+  });
+
+  test("two inputs with one output path (a.ts and a.tsx) are an ASYM1006 error naming both, and nothing is written", async () => {
+    const ws = open({ "models/a.ts": EVENT_MODEL, "models/a.tsx": EVENT_MODEL.replace("_Event", "_Other") });
+    const result = await generate(options(ws, { paths: ["models/a.ts", "models/a.tsx"] }));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.map((diagnostic) => diagnostic.code)).toEqual(["ASYM1006"]);
+    expect(result.diagnostics[0]?.message).toBe('"models/a.ts" and "models/a.tsx" would both generate "a.realm.ts".');
+    expect(result.diagnostics[0]?.related.map((related) => related.span.file)).toEqual([ws.path("models/a.tsx")]);
+    expect(result.written).toEqual([]);
+    expect(existsSync(ws.path("models/a.realm.ts"))).toBe(false);
+  });
+
+  test("--out-dir: inputs outside the root that meet once `..` is flattened are an ASYM1006 error", async () => {
+    const ws = open({ "src/inner/a/sensor.ts": EVENT_MODEL, "src/a/sensor.ts": EVENT_MODEL.replace("_Event", "_Other"), "tsconfig.json": "{}\n" });
+    const compilerOptions = { ...workspaceCompilerOptions(), rootDir: ws.path("src/inner") };
+    const result = await generate({ cwd: ws.dir, compilerOptions, paths: ["src"], outDir: "gen" });
+    expect(result.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.message])).toEqual([
+      ["ASYM1006", '"src/a/sensor.ts" and "src/inner/a/sensor.ts" would both generate "sensor.realm.ts" under --out-dir.'],
+    ]);
+    expect(existsSync(ws.path("gen"))).toBe(false);
+  });
+
+  test("an input without models never removes the output of a model file that maps onto the same path", async () => {
+    const ws = open({ "models/a.ts": EVENT_MODEL, "models/a.tsx": PLAIN_FILE });
+    const result = await generate(options(ws, { paths: ["models"] }));
+    expect(result.ok).toBe(true);
+    expect(result.written).toEqual([ws.path("models/a.realm.ts")]);
+    expect(result.removed).toEqual([]);
+    expect(ws.read("models/a.realm.ts")).toContain("class Event");
+  });
+
+  test("a renamed model file's old output is removed (a full run), or reported stale under check; hand-written ones stay", async () => {
+    const ws = open(MODELS);
+    await generate(options(ws, { paths: ["models"] }));
+    const sensor = ws.read("models/sensor.ts");
+    rmSync(ws.path("models/sensor.ts"));
+    ws.write("models/probe.ts", sensor);
+    ws.write("models/mine.realm.ts", "// my own file\nexport {};\n");
+    const check = await generate(options(ws, { paths: ["models"], check: true }));
+    expect(check.ok).toBe(false);
+    expect(check.stale).toEqual([ws.path("models/probe.realm.ts"), ws.path("models/sensor.realm.ts")]);
+    expect(existsSync(ws.path("models/sensor.realm.ts"))).toBe(true);
+
+    const result = await generate(options(ws, { paths: ["models"] }));
+    expect(result.ok).toBe(true);
+    expect(result.written).toEqual([ws.path("models/probe.realm.ts")]);
+    expect(result.removed).toEqual([ws.path("models/sensor.realm.ts")]);
+    expect(existsSync(ws.path("models/sensor.realm.ts"))).toBe(false);
+    expect(ws.read("models/mine.realm.ts")).toBe("// my own file\nexport {};\n");
+    // A single file given: an output beside it whose source is another, still existing file stays.
+    const single = await generate(options(ws, { paths: ["models/event.ts"] }));
+    expect(single.removed).toEqual([]);
+    expect(existsSync(ws.path("models/location.realm.ts"))).toBe(true);
+  });
+
+  test("--out-dir: outputs of deleted inputs are found under the out folder and removed", async () => {
+    // plain.ts keeps src/ the inputs' common folder once b/event.ts is gone.
+    const ws = open({ "src/a/other.ts": EVENT_MODEL.replace("_Event", "_Other"), "src/b/event.ts": EVENT_MODEL, "src/plain.ts": PLAIN_FILE });
+    await generate(options(ws, { paths: ["src"], outDir: "gen" }));
+    rmSync(ws.path("src/b/event.ts"));
+    const result = await generate(options(ws, { paths: ["src"], outDir: "gen" }));
+    expect(result.removed).toEqual([ws.path("gen/b/event.realm.ts")]);
+    expect(existsSync(ws.path("gen/a/other.realm.ts"))).toBe(true);
+  });
+
+  test("without a project option, the nearest tsconfig.json in cwd or above is used (as tsc finds it)", async () => {
+    const ws = open({ ...MODELS, "tsconfig.json": JSON.stringify({ include: ["models"] }), "models/deeper/readme.md": "no models here\n" });
+    const result = await generate({ cwd: ws.path("models/deeper"), compilerOptions: workspaceCompilerOptions() });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.files).toBe(4);
+    expect(result.written).toEqual([ws.path("models/event.realm.ts"), ws.path("models/location.realm.ts"), ws.path("models/sensor.realm.ts")]);
+  });
+
+  test("tsconfig problems (a JSON syntax error, an invalid option) are ASYM1003 at their position", async () => {
+    const ws = open({ ...MODELS, "bad-option.json": '{\n  "compilerOptions": { "target": "es1999" }\n}\n', "bad-syntax.json": '{\n  "compilerOptions": {,\n}\n' });
+    const badOption = await generate(options(ws, { project: "bad-option.json" }));
+    expect(badOption.diagnostics.map(({ code, span }) => [code, span?.file, span?.line, span?.column])).toEqual([["ASYM1003", ws.path("bad-option.json"), 2, 34]]);
+    const badSyntax = await generate(options(ws, { project: "bad-syntax.json" }));
+    expect(badSyntax.diagnostics[0]?.code).toBe("ASYM1003");
+    expect(badSyntax.diagnostics[0]?.span).toMatchObject({ file: ws.path("bad-syntax.json"), line: 2 });
   });
 
   test("whole-run problems are diagnostics, not exceptions", async () => {

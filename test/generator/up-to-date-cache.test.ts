@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, w
 import path from "node:path";
 import { generate, type GenerateOptions, type GenerateResult } from "asymgen/generator";
 import { MANIFESTS_KEPT, writeManifest, type UpToDateManifest } from "../../generator/pipeline/up-to-date-manifest.js";
-import { createWorkspace, repoRoot, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
+import { EVENT_MODEL, createWorkspace, repoRoot, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 
 let workspace: Workspace | undefined;
 afterEach(() => {
@@ -37,22 +37,11 @@ export class _Sensor {
 }
 `;
 
-const EVENT = `import { MapTo, ObjectType, PrimaryKey, RealmModel, type Types } from "asymgen";
-
-@RealmModel(ObjectType.asymmetricObject)
-export class _Event {
-  @PrimaryKey()
-  @MapTo("_id")
-  id!: Types.UUID;
-  kind: string = "heartbeat";
-}
-`;
-
 /** A workspace with two model files, a shared alias file and its own copy of asymgen's model API. */
 function open(extra: Record<string, string> = {}): Workspace {
   workspace = createWorkspace({
     "models/sensor.ts": SENSOR,
-    "models/event.ts": EVENT,
+    "models/event.ts": EVENT_MODEL,
     "models/types.ts": TYPES_FILE,
     "pkg/package.json": JSON.stringify({ name: "asymgen", version: "0.0.0-test" }),
     "pkg/runtime/index.ts": [
@@ -148,7 +137,7 @@ describe("generate() up-to-date shortcut", () => {
   test("editing a model runs in full and regenerates it", async () => {
     const ws = open();
     await primed(ws);
-    ws.write("models/event.ts", EVENT.replace(`kind: string = "heartbeat";`, `kind: string = "heartbeat";\n  count!: Types.Int;`));
+    ws.write("models/event.ts", EVENT_MODEL.replace(`kind: string = "heartbeat";`, `kind: string = "heartbeat";\n  count!: Types.Int;`));
     const result = await generate(options(ws));
     expect(result.upToDate).toBe(false);
     expect(result.written).toEqual([ws.path("models/event.realm.ts"), ws.path("schema.json")]);
@@ -195,7 +184,7 @@ describe("generate() up-to-date shortcut", () => {
     expect(result.unchanged).toHaveLength(3);
     // A new file matching the tsconfig's include is a new input.
     await generate(options(ws, viaTsconfig));
-    ws.write("models/extra.ts", EVENT.replace(/_Event/g, "_Extra"));
+    ws.write("models/extra.ts", EVENT_MODEL.replace(/_Event/g, "_Extra"));
     const added = await generate(options(ws, viaTsconfig));
     expect(added.upToDate).toBe(false);
     expect(added.written).toContain(ws.path("models/extra.realm.ts"));
@@ -237,11 +226,35 @@ describe("generate() up-to-date shortcut", () => {
     const ws = open();
     const glob = { paths: ["models/*.ts"] };
     await primed(ws, glob);
-    ws.write("models/extra.ts", EVENT.replace(/_Event/g, "_Extra"));
+    ws.write("models/extra.ts", EVENT_MODEL.replace(/_Event/g, "_Extra"));
     const result = await generate(options(ws, glob));
     expect(result.upToDate).toBe(false);
     expect(result.written).toEqual([ws.path("models/extra.realm.ts"), ws.path("schema.json")]);
     expect(existsSync(ws.path("models/extra.realm.ts"))).toBe(true);
+  });
+
+  test("a renamed input voids the shortcut and its old output is removed; a restored orphan voids it too", async () => {
+    const ws = open();
+    await primed(ws);
+    const eventOutput = ws.read("models/event.realm.ts");
+    ws.write("models/happening.ts", ws.read("models/event.ts"));
+    rmSync(ws.path("models/event.ts"));
+    const renamed = await generate(options(ws));
+    expect(renamed.upToDate).toBe(false);
+    expect(renamed.removed).toEqual([ws.path("models/event.realm.ts")]);
+    expect(renamed.written).toContain(ws.path("models/happening.realm.ts"));
+    expect(existsSync(ws.path("models/event.realm.ts"))).toBe(false);
+    expect((await generate(options(ws))).upToDate).toBe(true);
+
+    // An old output comes back (a checkout) while no recorded file changed: a full run would remove it.
+    ws.write("models/event.realm.ts", eventOutput);
+    const check = await generate(options(ws, { check: true }));
+    expect(check.upToDate).toBe(false);
+    expect(check.ok).toBe(false);
+    expect(check.stale).toEqual([ws.path("models/event.realm.ts")]);
+    const cleaned = await generate(options(ws));
+    expect(cleaned.removed).toEqual([ws.path("models/event.realm.ts")]);
+    expect((await generate(options(ws))).upToDate).toBe(true);
   });
 
   test("other options are another identity; force and a failed run never take the shortcut", async () => {
@@ -253,13 +266,13 @@ describe("generate() up-to-date shortcut", () => {
     expect(elsewhere.written).toContain(ws.path("gen/event.realm.ts"));
     expect((await generate(options(ws, { force: true }))).upToDate).toBe(false);
 
-    ws.write("models/event.ts", EVENT.replace("@PrimaryKey()", ""));
+    ws.write("models/event.ts", EVENT_MODEL.replace("@PrimaryKey()", ""));
     const failed = await generate(options(ws));
     expect(failed.ok).toBe(false);
     expect(failed.upToDate).toBe(false);
     expect((await generate(options(ws))).upToDate).toBe(false);
     // Reverting the edit brings back the state the manifest recorded: the shortcut applies again.
-    ws.write("models/event.ts", EVENT);
+    ws.write("models/event.ts", EVENT_MODEL);
     expect((await generate(options(ws))).upToDate).toBe(true);
   });
 

@@ -504,6 +504,24 @@ describe("DurableQueue: what reaches stable storage", () => {
     queue.close();
   });
 
+  it("under os, a failed upload fdatasync fails the queue rather than uploading what may not be on disk", () => {
+    const queue = DurableQueue.open({
+      path: dir,
+      durability: "os",
+      syncHook: (p) => {
+        if (p === "upload") throw eio();
+      },
+    });
+    fill(queue, 2, 2, false);
+    expect(() => queue.readBatch(0, 10, 1 << 20)).toThrow(QueueFailedError);
+    expect(() => queue.readBatch(0, 10, 1 << 20)).toThrow(/EIO/);
+    expect(() => queue.begin()).toThrow(QueueFailedError);
+    queue.close();
+    const reopened = DurableQueue.open({ path: dir, durability: "os" });
+    expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3, 4]);
+    reopened.close();
+  });
+
   it("after a reopen (a crash may have left data in the page cache only), each segment is synced once before upload", () => {
     const first = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
     fill(first, 40, 2, false);

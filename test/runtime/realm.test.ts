@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,6 +8,7 @@ import {
   IngestValidationError,
   QueueFullError,
   Realm,
+  type RecoveryReport,
   RealmSchemaError,
   TransactionStateError,
 } from "../../runtime/index.js";
@@ -234,6 +235,54 @@ describe("Realm", () => {
     ).toThrow(/exactly one BSON document/);
     expect(realm.queueStats().pendingDocuments).toBe(0);
     realm.close();
+  });
+});
+
+describe("Realm recovery and repair", () => {
+  function segmentFiles(): string[] {
+    return fs.readdirSync(dir).filter((n) => n.startsWith("seg-")).sort().map((n) => path.join(dir, n));
+  }
+
+  it("reports what recovery cut through onRecovery and queueStats().lastRecovery", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir });
+    realm.write(() => realm.ingest(Measurement, m(1)));
+    realm.close();
+    const file = segmentFiles().at(-1)!;
+    const size = fs.statSync(file).size;
+    fs.appendFileSync(file, Buffer.from([0x41, 0x47, 0x51])); // an append torn after three bytes
+    const reports: RecoveryReport[] = [];
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    let reopened: Realm;
+    try {
+      reopened = await Realm.open({ schema: [Measurement], path: dir, onRecovery: (r) => reports.push(r) });
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(reports).toEqual([{ kind: "torn-tail", file, offset: size, bytesCut: 3, reason: "frame header is incomplete", lostSeqs: null, droppedSegments: [] }]);
+    expect(reopened.queueStats()).toMatchObject({ pendingDocuments: 1, lastRecovery: reports[0] });
+    reopened.close();
+  });
+
+  it("opens a queue with a damaged sealed segment only with repair: truncate-at-damage", async () => {
+    const realm = await Realm.open({ schema: [Measurement], path: dir, segmentBytes: 1024 });
+    for (let i = 1; i <= 30; i++) realm.write(() => realm.ingest(Measurement, m(i)));
+    realm.close();
+    const [first] = segmentFiles();
+    const bytes = fs.readFileSync(first!);
+    bytes[60] = bytes[60]! ^ 0xff; // inside the first frame's header
+    fs.writeFileSync(first!, bytes);
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    let repaired: Realm;
+    try {
+      repaired = await Realm.open({ schema: [Measurement], path: dir, segmentBytes: 1024, repair: "truncate-at-damage" });
+    } finally {
+      warn.mockRestore();
+    }
+    expect(repaired.queueStats().lastRecovery).toMatchObject({ kind: "repair", file: first, offset: 48, lostSeqs: { from: 1, to: 30 } });
+    expect(repaired.write(() => repaired.ingest(Measurement, m(31)))).toBe(31);
+    repaired.close();
+    expect(queued().map((d) => d.seq)).toEqual([31]);
   });
 });
 

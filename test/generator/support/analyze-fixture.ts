@@ -12,7 +12,7 @@ import type { Diagnostic } from "../../../generator/diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../../generator/diagnostics/render-diagnostics.js";
 import type { ProjectInfo } from "../../../generator/model/model-info.js";
 import { validateProject } from "../../../generator/validate/validate-project.js";
-import { repoRoot } from "./create-model-project.js";
+import { createModelCompilerOptions, repoRoot } from "./create-model-project.js";
 
 /** A fixture case's options.json: what the case needs beyond the defaults. */
 export interface FixtureOptions {
@@ -27,23 +27,10 @@ export function readFixtureOptions(caseDir: string): FixtureOptions {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as FixtureOptions) : {};
 }
 
-/** The compiler options fixtures are analysed with. */
+/** The compiler options fixtures are analysed with: a model project's, with the case's overrides. */
 export function fixtureCompilerOptions(overrides: Record<string, unknown> = {}): CompilerOptions {
   const converted = ts.convertCompilerOptionsFromJson(overrides, repoRoot);
-  return {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    skipLibCheck: true,
-    types: [],
-    experimentalDecorators: false,
-    paths: {
-      asymgen: [path.join(repoRoot, "runtime/index.ts")],
-      "asymgen/codegen": [path.join(repoRoot, "runtime/codegen/index.ts")],
-    },
-    ...converted.options,
-  };
+  return { ...createModelCompilerOptions(), ...converted.options };
 }
 
 /** Every `.ts` file under `dir`, sorted, generated files excluded. */
