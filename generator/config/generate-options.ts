@@ -9,7 +9,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 export interface GenerateOptions {
   /** Files, folders or globs to read; absent: the tsconfig's files. */
   paths?: string[];
-  /** A tsconfig.json (or a folder holding one); absent: `tsconfig.json` in `cwd`, if any. */
+  /** A tsconfig.json (or a folder holding one); absent: the nearest `tsconfig.json` in `cwd` or above, if any (as tsc finds it). */
   project?: string;
   /** Write `X.realm.ts` under this folder, keeping paths relative to the common root. */
   outDir?: string;
@@ -70,7 +70,7 @@ export interface GenerateResult {
   written: string[];
   /** Absolute paths of outputs whose bytes already matched. */
   unchanged: string[];
-  /** Generated files deleted because their source no longer declares models. */
+  /** Generated files deleted because their source no longer declares models or no longer exists. */
   removed: string[];
   /** Under `check`: outputs that are missing, would change, or would be removed. */
   stale: string[];

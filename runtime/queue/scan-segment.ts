@@ -33,6 +33,8 @@ export interface SegmentScan {
  *   holds data was fully written, so its bad checksum is damage after the fact (bit rot of a
  *   possibly fsynced and acknowledged frame): never cut silently, it is `QueueCorruptedError`.
  *   (A payload that legitimately holds a whole zero sector is taken as torn: still reported.)
+ *   Likewise a last frame header that starts with the frame magic but fails its checksum was
+ *   written whole, unless a sector it reaches into reads as zeros: damage, not torn.
  * In a sealed segment (`active` false) anything but whole valid frames is damage.
  */
 export function scanSegment(reader: SegmentReader, segment: Segment, end: number, active: boolean): SegmentScan {
@@ -62,6 +64,9 @@ export function scanSegment(reader: SegmentReader, segment: Segment, end: number
       return done({ offset, kind: "torn", reason: `${found.reason} in the last frame, which has unwritten (zero) sectors`, lostSeqs });
     }
     if (reader.isZeroFrom(offset, end)) return done({ offset, kind: "zeros", reason: "zeros after the last frame", lostSeqs: null });
+    if (found.kind === "bad-header" && found.magic && !reader.hasZeroSector(offset, Math.min(offset + FRAME_HEADER_BYTES, end))) {
+      return done({ offset, kind: "damage", reason: `${found.reason} with the whole header written: damaged after it was written, not a torn write`, lostSeqs: null });
+    }
     if (reader.findValidFrameAfter(offset + 1, end) !== null) return done({ offset, kind: "damage", reason: found.reason, lostSeqs: null });
     return done({ offset, kind: "torn", reason: `${found.reason}, and no valid frame after it`, lostSeqs: null });
   }

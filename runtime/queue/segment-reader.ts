@@ -24,7 +24,7 @@ export type FrameInspection =
   | { kind: "frame"; header: FrameHeader; payload: Uint8Array; end: number }
   | { kind: "end" }
   | { kind: "incomplete"; reason: string }
-  | { kind: "bad-header"; reason: string }
+  | { kind: "bad-header"; reason: string; /** Whether the frame magic is there (only the checksum failed). */ magic: boolean }
   | { kind: "bad-payload"; reason: string; header: FrameHeader; end: number };
 
 /** Reads a segment file's frames; `close` when done. */
@@ -79,9 +79,9 @@ export class SegmentReader {
     if (headerBytes === null) return { kind: "incomplete", reason: "frame header is incomplete" };
     const at = headerBytes.byteOffset - this.buf.byteOffset;
     const view = this.view;
-    if (view.getUint32(at, true) !== FRAME_MAGIC) return { kind: "bad-header", reason: "bad frame magic" };
+    if (view.getUint32(at, true) !== FRAME_MAGIC) return { kind: "bad-header", reason: "bad frame magic", magic: false };
     if (crc32Small(headerBytes.subarray(8)) !== view.getUint32(at + 4, true)) {
-      return { kind: "bad-header", reason: "frame header checksum mismatch" };
+      return { kind: "bad-header", reason: "frame header checksum mismatch", magic: true };
     }
     const header: FrameHeader = {
       payloadLength: view.getUint32(at + 8, true),

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize } from "bson";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { createSeededRandom as createRandom } from "../support/seeded-random.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child = path.join(here, "children", "queue-crash-child.mjs");
@@ -21,16 +22,6 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const seed = Number(process.env.ASYMGEN_SEED ?? Date.now() % 1_000_000);
 const kills = 24;
 
-function createRandom(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Reported {
   lastSeq: number;

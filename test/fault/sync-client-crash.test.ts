@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import type { IngestServer } from "../../server/create-server.js";
-import { createSeededRandom } from "../support/tcp-proxy.js";
+import { createSeededRandom } from "../support/seeded-random.mjs";
 import { makeTempDir, numberOfIdKey, openStoreForReading, removeTempDir, repoRoot, startServer, syncTable } from "../e2e/sync-stack.js";
 
 const child = path.join(repoRoot, "test", "fault", "children", "sync-client.mjs");

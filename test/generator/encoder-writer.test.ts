@@ -6,18 +6,8 @@
 import { describe, expect, test } from "@jest/globals";
 import { deserialize, Long, serialize } from "bson";
 import { BsonWriter, indexKey, keyBytes } from "../../runtime/codegen/index.js";
+import { createSeededRandom as random } from "../support/seeded-random.mjs";
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("BsonWriter fast paths", () => {
   test("Int64 from numbers matches bson's Long encoding at the edges and at random", () => {

@@ -373,8 +373,16 @@ describe("DurableQueue", () => {
       // is unwritten: damage after the fact, even of a frame that was fsynced and acknowledged.
       const withLast = fs.readFileSync(file);
       withLast[withLast.length - 3] = withLast[withLast.length - 3]! ^ 0xff;
-      for (const tail of [Buffer.alloc(0), Buffer.alloc(8192)]) {
-        fs.writeFileSync(file, Buffer.concat([withLast, tail]));
+      // Likewise a flipped bit in its header (magic intact, checksum wrong).
+      const headerFlip = fs.readFileSync(file);
+      headerFlip[frameStart + 24] = headerFlip[frameStart + 24]! ^ 0x01;
+      for (const [damaged, tail] of [
+        [withLast, Buffer.alloc(0)],
+        [withLast, Buffer.alloc(8192)],
+        [headerFlip, Buffer.alloc(0)],
+        [headerFlip, Buffer.alloc(8192)],
+      ] as const) {
+        fs.writeFileSync(file, Buffer.concat([damaged, tail]));
         let error: unknown;
         try {
           DurableQueue.open({ path: dir }).close();
@@ -385,6 +393,39 @@ describe("DurableQueue", () => {
         expect(error).toMatchObject({ file, offset: frameStart });
         expect((error as Error).message).toMatch(/not a torn write/);
       }
+    });
+
+    it("cuts a last frame header whose second sector was never written (torn), though its magic is there", () => {
+      // One log line sized so that the next frame's header straddles the sector boundary at 512.
+      const probe = DurableQueue.open({ path: dir });
+      probe.begin();
+      probe.append("log_line", encodeLogLine, { id: "a", text: "" });
+      probe.commit(true);
+      probe.close();
+      const emptyEnd = fs.statSync(lastSegment()).size;
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+      const queue = DurableQueue.open({ path: dir });
+      queue.begin();
+      queue.append("log_line", encodeLogLine, { id: "a", text: "x".repeat(490 - emptyEnd) });
+      queue.commit(true);
+      queue.close();
+      const frameStart = fs.statSync(lastSegment()).size;
+      expect(frameStart).toBe(490);
+      const again = DurableQueue.open({ path: dir });
+      fill(again, 1, 2, true);
+      again.close();
+      const file = lastSegment();
+      // Written up to the boundary (magic and the header's first 22 bytes), zeros after it.
+      const torn = Buffer.concat([fs.readFileSync(file).subarray(0, 512), Buffer.alloc(4096)]);
+      fs.writeFileSync(file, torn);
+      const reports: RecoveryReport[] = [];
+      const warnings = captureWarnings();
+      const reopened = DurableQueue.open({ path: dir, onRecovery: (r) => reports.push(r) });
+      warnings.stop();
+      expect(reopened.lastCommittedSeq()).toBe(1);
+      expect(reports).toEqual([expect.objectContaining({ kind: "torn-tail", offset: 490, reason: "frame header checksum mismatch, and no valid frame after it" })]);
+      reopened.close();
     });
 
     it("reports a flipped byte inside committed data as QueueCorruptedError naming file and offset", () => {

@@ -24,22 +24,12 @@ import {
   recursiveSchema,
   testSchema,
 } from "../support/ingest-server-fixtures.js";
+import { createSeededRandom as createRandom } from "../support/seeded-random.mjs";
 
 const appId = "fuzz-app";
 const seed = Number(process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 const iterations = Number(process.env["ASYMGEN_FUZZ_ITERATIONS"] ?? 2000);
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function createRandom(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const database = await createTestDatabase("fuzz");
 if (database) afterAll(() => database.drop());

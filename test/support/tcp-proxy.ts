@@ -5,6 +5,8 @@
  */
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import { createSeededRandom } from "./seeded-random.mjs";
+
 
 /** Probabilities per forwarded chunk (each direction), in chaos mode. */
 export interface ChaosOptions {
@@ -26,17 +28,6 @@ export interface ProxyStats {
   bytesForwarded: number;
 }
 
-/** A small seeded PRNG (mulberry32): deterministic per seed, good enough for fault injection. */
-export function createSeededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A running proxy. */
 export class TcpProxy {

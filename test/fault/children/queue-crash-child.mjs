@@ -4,7 +4,8 @@
 // argv: dir durability seed run segmentBytes
 import * as fs from "node:fs";
 import { Realm } from "../../../dist/runtime/index.js";
-import { Measurement, createRandom } from "./queue-child-models.mjs";
+import { Measurement } from "./queue-child-models.mjs";
+import { createSeededRandom as createRandom } from "../../support/seeded-random.mjs";
 
 const [dir, durability, seedText, run, segmentBytes] = process.argv.slice(2);
 const random = createRandom(Number(seedText));
