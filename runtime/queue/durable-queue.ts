@@ -24,7 +24,6 @@ import { BsonWriter } from "../encode/bson-writer.js";
 import {
   AsymgenError,
   DocumentTooLargeError,
-  QueueCorruptedError,
   QueueDiskFullError,
   QueueFailedError,
   QueueFullError,

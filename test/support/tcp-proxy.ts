@@ -106,7 +106,7 @@ export class TcpProxy {
       upstream.resetAndDestroy();
       finish();
     };
-    const forward = (from: net.Socket, to: net.Socket) => (chunk: Buffer) => {
+    const forward = (to: net.Socket) => (chunk: Buffer) => {
       if (stalled) return;
       const chaos = this.chaos;
       if (chaos !== null) {
@@ -131,8 +131,8 @@ export class TcpProxy {
       this.stats.bytesForwarded += chunk.length;
       to.write(chunk);
     };
-    client.on("data", forward(client, upstream));
-    upstream.on("data", forward(upstream, client));
+    client.on("data", forward(upstream));
+    upstream.on("data", forward(client));
     client.on("end", () => upstream.end());
     upstream.on("end", () => client.end());
     client.on("error", () => upstream.destroy());
