@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Database from "better-sqlite3";
 import { generate } from "../generator/index.js";
 import { openStore } from "../server/stores/open-store.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
@@ -211,7 +212,7 @@ async function main(): Promise<number> {
   for (const error of errors.slice(0, 5)) say(`   error: ${error}`);
   say();
   say(`The data: ${sqlitePath}`);
-  say(`  sqlite3 ${path.relative(root, sqlitePath)} "SELECT doc FROM WeatherSensor LIMIT 1"`);
+  say(`  one stored row (canonical Extended JSON): ${readOneStoredDocument(sqlitePath, "WeatherSensor")}`);
   say(`Device queues (empty once uploaded): ${path.join(dataDir, "device-*", "queue")}`);
   if (stored !== ingested || errors.length > 0) {
     say(`FAILED: the store holds ${stored} documents, the devices ingested ${ingested} (${errors.length} errors)`);
@@ -219,6 +220,18 @@ async function main(): Promise<number> {
   }
   say(`OK: every ingested document is stored exactly once (${elapsed().trim()})`);
   return 0;
+}
+
+/** The first stored document of `table`, shortened for the terminal: what the server wrote. */
+function readOneStoredDocument(file: string, table: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    const row = db.prepare(`SELECT doc FROM "${table}" LIMIT 1`).get() as { doc: string } | undefined;
+    if (row === undefined) return "(none)";
+    return row.doc.length > 240 ? `${row.doc.slice(0, 240)}…` : row.doc;
+  } finally {
+    db.close();
+  }
 }
 
 main().then(
