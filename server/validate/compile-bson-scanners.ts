@@ -181,23 +181,42 @@ const hexPairs = Array.from({ length: 256 }, (_, i) => [hexDigits[i >> 4] as num
 /** Appends the decimal digits of an integer within ±2^53 (what String() prints for it). */
 function writeSafeInteger(ctx: ScanContext, value: number): void {
   ensure(ctx, 17);
-  const { out } = ctx;
-  let p = ctx.pos;
   let rest = value;
   if (rest < 0) {
-    out[p++] = 0x2d; // -
+    ctx.out[ctx.pos++] = 0x2d; // -
     rest = -rest;
   }
+  if (rest <= 0x7fffffff) {
+    writeSmallInteger(ctx, rest | 0, 0);
+    return;
+  }
+  // Two int32 halves: floating-point % and / on large values are slow.
+  let high = Math.floor(rest / 1e9);
+  let low = rest - high * 1e9;
+  if (low < 0) {
+    high--;
+    low += 1e9;
+  } else if (low >= 1e9) {
+    high++;
+    low -= 1e9;
+  }
+  writeSmallInteger(ctx, high | 0, 0);
+  writeSmallInteger(ctx, low | 0, 9);
+}
+
+/** Appends the digits of a non-negative int32, left-padded with zeros to `width`. */
+function writeSmallInteger(ctx: ScanContext, value: number, width: number): void {
   let digits = 1;
-  for (let power = 10; power <= rest; power *= 10) digits++;
-  p += digits;
+  for (let rest = value; rest >= 10; rest = (rest / 10) | 0) digits++;
+  if (digits < width) digits = width;
+  const { out } = ctx;
+  let p = ctx.pos + digits;
   ctx.pos = p;
-  for (;;) {
-    const digit = rest % 10;
-    out[--p] = 0x30 + digit;
-    if (rest < 10) break;
-    // rest - digit is a multiple of 10: the division is exact.
-    rest = (rest - digit) / 10;
+  let rest = value;
+  for (let i = 0; i < digits; i++) {
+    const next = (rest / 10) | 0;
+    out[--p] = 0x30 + rest - next * 10;
+    rest = next;
   }
 }
 
@@ -333,9 +352,8 @@ function compileScalar(type: string): ValueScanner {
       return (ctx, t, pos, limit) => {
         if (t === BsonType.double) {
           checkEnd(pos + 8, limit);
-          const value = ctx.buf.readDoubleLE(pos);
           writeBytes(ctx, numberDoubleOpen);
-          writeAscii(ctx, doubleText(value));
+          writeAscii(ctx, doubleText(ctx.buf, pos));
           writeBytes(ctx, close1);
           return pos + 8;
         }
@@ -439,10 +457,23 @@ function compileScalar(type: string): ValueScanner {
   }
 }
 
-/** The text inside `{"$numberDouble":"…"}`, as formatDouble (and bson's EJSON) spell it. */
-function doubleText(value: number): string {
+// Printing a double is the costliest step of a scan, and readings repeat (sensors quantise):
+// a small direct-mapped cache of recent values' texts, keyed by the value itself.
+const doubleCacheSlots = 1024;
+const cachedDoubles = new Float64Array(doubleCacheSlots);
+const cachedDoubleTexts: string[] = new Array<string>(doubleCacheSlots).fill("");
+
+/** The text inside `{"$numberDouble":"…"}` of the double at `pos`, as formatDouble (and bson's EJSON) spell it. */
+function doubleText(buf: Buffer, pos: number): string {
+  const value = buf.readDoubleLE(pos);
+  // Zero is never cached (0 === -0, and the empty slots hold 0); NaN never equals a cached value.
   if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
-  return Number.isInteger(value) ? value.toFixed(1) : value.toString();
+  const slot = Math.imul(buf.readInt32LE(pos) ^ buf.readInt32LE(pos + 4), 0x9e3779b1) >>> 22;
+  if (cachedDoubles[slot] === value) return cachedDoubleTexts[slot]!;
+  const text = Number.isInteger(value) ? value.toFixed(1) : value.toString();
+  cachedDoubles[slot] = value;
+  cachedDoubleTexts[slot] = text;
+  return text;
 }
 
 /** Compiles one scanner per asymmetric model of `schemas`; throws on a schema that does not hang together. */
