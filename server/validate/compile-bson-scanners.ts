@@ -230,6 +230,9 @@ function writeInt64(ctx: ScanContext, open: Uint8Array, close: Uint8Array, buf: 
   writeBytes(ctx, close);
 }
 
+/** Strings longer than this (in bytes) take the decoding path, so output room is not reserved six times over. */
+const longStringBytes = 64 * 1024;
+
 /** A BSON string at `pos` as a JSON string: ASCII bytes are copied (escaping as JSON.stringify does), anything else decoded. */
 function writeBsonString(ctx: ScanContext, buf: Buffer, pos: number, limit: number): number {
   const length = readInt32(buf, pos);
@@ -237,6 +240,12 @@ function writeBsonString(ctx: ScanContext, buf: Buffer, pos: number, limit: numb
   const end = start + length;
   if (length < 1 || end > limit || buf[end - 1] !== 0) malformed("bad string length");
   const last = end - 1;
+  if (last - start > longStringBytes) {
+    // A long string: decode it and write its JSON, sized to what it needs, not the worst case.
+    const [value] = readString(buf, pos, limit);
+    writeText(ctx, JSON.stringify(value));
+    return end;
+  }
   // Worst case: every byte a six-character \u00XX escape, plus the quotes.
   ensure(ctx, (last - start) * 6 + 2);
   const { out } = ctx;
