@@ -70,8 +70,15 @@ function parseEnvelope(buf: Buffer, maxDocuments: number): ParsedIngestRequest {
   return { queueId, body: buf, documents };
 }
 
+/** The last `table` read, so a batch of one model decodes its name once. */
+interface TableCache {
+  name: string;
+  bytes: Buffer | null;
+}
+
 function readDocuments(buf: Buffer, start: number, end: number, maxDocuments: number): ParsedIngestDocument[] {
   const documents: ParsedIngestDocument[] = [];
+  const tables: TableCache = { name: "", bytes: null };
   let previous = 0n;
   let p = start + 4;
   for (let i = 0; ; i++) {
@@ -81,13 +88,23 @@ function readDocuments(buf: Buffer, start: number, end: number, maxDocuments: nu
       if (p !== end) throw new MalformedBsonError("array terminator before its end");
       return documents;
     }
-    const [, valuePos] = readCString(buf, p, end);
+    // Array element names ("0", "1", …) are not looked at: skip to the NUL (checking the
+    // UTF-8 only of a name that is not ASCII, as readCString would).
+    const nul = buf.indexOf(0, p);
+    if (nul < 0 || nul >= end) throw new MalformedBsonError("unterminated element name");
+    for (let k = p; k < nul; k++) {
+      if ((buf[k] as number) >= 0x80) {
+        readCString(buf, p, end);
+        break;
+      }
+    }
+    const valuePos = nul + 1;
     if (type !== BsonType.document) throw malformedRequest(`documents[${i}] must be a document`);
     const itemEnd = documentEnd(buf, valuePos, end);
     if (documents.length === maxDocuments) {
       throw new HttpError(413, "PayloadTooLarge", `batch of more than ${maxDocuments} documents is over the limit of ${maxDocuments}`);
     }
-    const item = readItem(buf, valuePos, itemEnd, i);
+    const item = readItem(buf, valuePos, itemEnd, i, tables);
     if (item.seq <= previous) throw malformedRequest(`documents[${i}].seq must be greater than the one before it`);
     previous = item.seq;
     documents.push(item);
@@ -95,7 +112,39 @@ function readDocuments(buf: Buffer, start: number, end: number, maxDocuments: nu
   }
 }
 
-function readItem(buf: Buffer, start: number, end: number, index: number): ParsedIngestDocument {
+const seqName = Buffer.from("seq\0", "latin1");
+const tableName = Buffer.from("table\0", "latin1");
+const docName = Buffer.from("doc\0", "latin1");
+
+/** Whether the element name at `p` is `name` (its bytes and NUL), within `end`. */
+function nameIs(buf: Buffer, p: number, end: number, name: Buffer): boolean {
+  const n = name.length;
+  if (p + n > end) return false;
+  for (let i = 0; i < n; i++) if (buf[p + i] !== name[i]) return false;
+  return true;
+}
+
+/** Reads the `table` string at `pos` (as readString), reusing the previous name when the bytes are the same. */
+function readTable(buf: Buffer, pos: number, end: number, cache: TableCache): [string, number] {
+  const length = readInt32(buf, pos);
+  const cached = cache.bytes;
+  if (cached !== null && length === cached.length + 1 && pos + 4 + length <= end && buf[pos + 4 + length - 1] === 0) {
+    let same = true;
+    for (let i = 0; i < cached.length; i++) {
+      if (buf[pos + 4 + i] !== cached[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return [cache.name, pos + 4 + length];
+  }
+  const [name, after] = readString(buf, pos, end);
+  cache.name = name;
+  cache.bytes = Buffer.from(buf.subarray(pos + 4, after - 1));
+  return [name, after];
+}
+
+function readItem(buf: Buffer, start: number, end: number, index: number, tables: TableCache): ParsedIngestDocument {
   let seq: bigint | undefined;
   let table: string | undefined;
   let docStart = -1;
@@ -108,7 +157,8 @@ function readItem(buf: Buffer, start: number, end: number, index: number): Parse
       if (p !== end) throw new MalformedBsonError("document terminator before its end");
       break;
     }
-    const [key, valuePos] = readCString(buf, p, end);
+    const key = nameIs(buf, p, end, seqName) ? "seq" : nameIs(buf, p, end, tableName) ? "table" : nameIs(buf, p, end, docName) ? "doc" : null;
+    const valuePos = key === null ? readCString(buf, p, end)[1] : p + (key === "seq" ? seqName : key === "table" ? tableName : docName).length;
     if (key === "seq") {
       if (seq !== undefined) throw malformedRequest(`documents[${index}].seq appears twice`);
       if (type === BsonType.int64) {
@@ -123,7 +173,7 @@ function readItem(buf: Buffer, start: number, end: number, index: number): Parse
       }
     } else if (key === "table") {
       if (type !== BsonType.string || table !== undefined) throw malformedRequest(`documents[${index}].table must be one string`);
-      [table, p] = readString(buf, valuePos, end);
+      [table, p] = readTable(buf, valuePos, end, tables);
     } else if (key === "doc") {
       if (type !== BsonType.document || docStart >= 0) throw malformedRequest(`documents[${index}].doc must be one document`);
       docStart = valuePos;

@@ -17,7 +17,7 @@
 import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "../../runtime/schema/canonical-schema.js";
 import { BsonType, documentEnd, malformed, readCString, readInt32, readString } from "../ingest/bson-cursor.js";
-import { formatBinary, formatDouble, quoteKey } from "../ingest/write-canonical-ejson.js";
+import { formatBinary, quoteKey } from "../ingest/write-canonical-ejson.js";
 import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
 
 /** Why a document does not match its schema: the path (persisted names) and what went wrong. */
@@ -44,7 +44,10 @@ export type SchemaScanners = ReadonlyMap<string, DocumentScanner>;
 
 interface ScanContext {
   buf: Buffer;
-  out: string;
+  /** The Extended JSON written so far: bytes `out[0, pos)`, UTF-8 (only ASCII while `ascii`). */
+  out: Buffer;
+  pos: number;
+  ascii: boolean;
   /** Where the `_id` value's text starts and ends in `out`, and its BSON type. */
   idStart: number;
   idEnd: number;
@@ -53,20 +56,32 @@ interface ScanContext {
   depth: number;
 }
 
-/** Scans one value of BSON `type` at `pos`; appends its EJSON to `ctx.out`; returns the position after it. */
-type ValueScanner = (ctx: ScanContext, type: number, pos: number, limit: number, path: string) => number;
+/**
+ * Scans one value of BSON `type` at `pos`; appends its EJSON to `ctx.out`; returns the position
+ * after it. A mismatch throws Invalid with the path relative to this value ("" for the value
+ * itself); each enclosing object, list or dictionary prepends its own step while the error
+ * unwinds, so no path text is built for a valid document.
+ */
+type ValueScanner = (ctx: ScanContext, type: number, pos: number, limit: number) => number;
 
 /** A schema mismatch, thrown inside a scan and turned into a ValidationFailure at the top. */
 class Invalid {
   constructor(
-    readonly path: string,
+    /** Steps from the value that failed up to where the error is now: `.name`, `[2]`, `["key"]`. */
+    public path: string,
     readonly message: string,
   ) {}
 }
 
+/** Prepends `step` to the path of an Invalid passing through; rethrows anything else untouched. */
+function withStep(error: unknown, step: string): never {
+  if (error instanceof Invalid) error.path = step + error.path;
+  throw error;
+}
+
 const scalarTypes = new Set(["bool", "int", "float", "double", "decimal128", "objectId", "uuid", "string", "data", "date", "mixed"]);
 // ECMAScript dates span ±8.64e15 ms; BSON dates outside cannot be stored as the SDKs' Date.
-const maxDateMs = 8_640_000_000_000_000n;
+const maxDateMs = 8_640_000_000_000_000;
 
 function badKeyMessage(key: string): string | null {
   if (key === "") return "empty field names are not allowed";
@@ -96,6 +111,193 @@ function checkEnd(end: number, limit: number): void {
   if (end > limit) malformed("unexpected end of data");
 }
 
+// ---- The output buffer -------------------------------------------------------------------
+
+// Scans are synchronous, so one buffer serves them all; one that grew for a huge document is
+// dropped after it (see releaseOutput) so the server's memory stays flat.
+const initialOutputBytes = 64 * 1024;
+let sharedOutput: Buffer = Buffer.allocUnsafe(initialOutputBytes);
+
+/** Makes room for `bytes` more bytes of output. */
+function ensure(ctx: ScanContext, bytes: number): void {
+  const needed = ctx.pos + bytes;
+  if (needed <= ctx.out.length) return;
+  let size = ctx.out.length * 2;
+  while (size < needed) size *= 2;
+  const grown = Buffer.allocUnsafe(size);
+  ctx.out.copy(grown, 0, 0, ctx.pos);
+  ctx.out = grown;
+}
+
+/** Appends precomputed ASCII bytes. */
+function writeBytes(ctx: ScanContext, bytes: Uint8Array): void {
+  const n = bytes.length;
+  ensure(ctx, n);
+  const { out } = ctx;
+  let pos = ctx.pos;
+  for (let i = 0; i < n; i++) out[pos++] = bytes[i] as number;
+  ctx.pos = pos;
+}
+
+/** Appends a string known to be ASCII (numbers, hex, base64, fixed text). */
+function writeAscii(ctx: ScanContext, text: string): void {
+  const n = text.length;
+  ensure(ctx, n);
+  const { out } = ctx;
+  let pos = ctx.pos;
+  for (let i = 0; i < n; i++) out[pos++] = text.charCodeAt(i);
+  ctx.pos = pos;
+}
+
+/** Appends any string as UTF-8. */
+function writeText(ctx: ScanContext, text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) >= 0x80) {
+      ensure(ctx, text.length * 3);
+      ctx.pos += ctx.out.write(text, ctx.pos, "utf8");
+      ctx.ascii = false;
+      return;
+    }
+  }
+  writeAscii(ctx, text);
+}
+
+function writeByte(ctx: ScanContext, byte: number): void {
+  ensure(ctx, 1);
+  ctx.out[ctx.pos++] = byte;
+}
+
+const ascii = (text: string): Uint8Array => Buffer.from(text, "latin1");
+const numberLongOpen = ascii('{"$numberLong":"');
+const numberIntOpen = ascii('{"$numberInt":"');
+const numberDoubleOpen = ascii('{"$numberDouble":"');
+const dateOpen = ascii('{"$date":{"$numberLong":"');
+const oidOpen = ascii('{"$oid":"');
+const close1 = ascii('"}');
+const close2 = ascii('"}}');
+const hexDigits = ascii("0123456789abcdef");
+const hexPairs = Array.from({ length: 256 }, (_, i) => [hexDigits[i >> 4] as number, hexDigits[i & 15] as number] as const);
+
+/** Appends the decimal digits of an integer within ±2^53 (what String() prints for it). */
+function writeSafeInteger(ctx: ScanContext, value: number): void {
+  ensure(ctx, 17);
+  let rest = value;
+  if (rest < 0) {
+    ctx.out[ctx.pos++] = 0x2d; // -
+    rest = -rest;
+  }
+  if (rest <= 0x7fffffff) {
+    writeSmallInteger(ctx, rest | 0, 0);
+    return;
+  }
+  // Two int32 halves: floating-point % and / on large values are slow.
+  let high = Math.floor(rest / 1e9);
+  let low = rest - high * 1e9;
+  if (low < 0) {
+    high--;
+    low += 1e9;
+  } else if (low >= 1e9) {
+    high++;
+    low -= 1e9;
+  }
+  writeSmallInteger(ctx, high | 0, 0);
+  writeSmallInteger(ctx, low | 0, 9);
+}
+
+/** Appends the digits of a non-negative int32, left-padded with zeros to `width`. */
+function writeSmallInteger(ctx: ScanContext, value: number, width: number): void {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = (rest / 10) | 0) digits++;
+  if (digits < width) digits = width;
+  const { out } = ctx;
+  let p = ctx.pos + digits;
+  ctx.pos = p;
+  let rest = value;
+  for (let i = 0; i < digits; i++) {
+    const next = (rest / 10) | 0;
+    out[--p] = 0x30 + rest - next * 10;
+    rest = next;
+  }
+}
+
+/** `{"$numberLong":"…"}` of the Int64 at `pos` (in bounds). */
+function writeInt64(ctx: ScanContext, open: Uint8Array, close: Uint8Array, buf: Buffer, pos: number): void {
+  writeBytes(ctx, open);
+  const high = buf.readInt32LE(pos + 4);
+  // Within ±2^53 a double holds the value exactly: no BigInt needed.
+  if (high >= -0x200000 && high < 0x200000) writeSafeInteger(ctx, high * 4294967296 + buf.readUInt32LE(pos));
+  else writeAscii(ctx, buf.readBigInt64LE(pos).toString());
+  writeBytes(ctx, close);
+}
+
+/** Strings longer than this (in bytes) take the decoding path, so output room is not reserved six times over. */
+const longStringBytes = 64 * 1024;
+
+/** A BSON string at `pos` as a JSON string: ASCII bytes are copied (escaping as JSON.stringify does), anything else decoded. */
+function writeBsonString(ctx: ScanContext, buf: Buffer, pos: number, limit: number): number {
+  const length = readInt32(buf, pos);
+  const start = pos + 4;
+  const end = start + length;
+  if (length < 1 || end > limit || buf[end - 1] !== 0) malformed("bad string length");
+  const last = end - 1;
+  if (last - start > longStringBytes) {
+    // A long string: decode it and write its JSON, sized to what it needs, not the worst case.
+    const [value] = readString(buf, pos, limit);
+    writeText(ctx, JSON.stringify(value));
+    return end;
+  }
+  // Worst case: every byte a six-character \u00XX escape, plus the quotes.
+  ensure(ctx, (last - start) * 6 + 2);
+  const { out } = ctx;
+  const mark = ctx.pos;
+  let p = mark;
+  out[p++] = 0x22;
+  for (let i = start; i < last; i++) {
+    const c = buf[i] as number;
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c < 0x80) {
+      out[p++] = c;
+    } else if (c >= 0x80) {
+      // Not ASCII: decode (checking the UTF-8) and let JSON.stringify write it.
+      ctx.pos = mark;
+      const [value] = readString(buf, pos, limit);
+      writeText(ctx, JSON.stringify(value));
+      return end;
+    } else {
+      out[p++] = 0x5c;
+      switch (c) {
+        case 0x22:
+        case 0x5c:
+          out[p++] = c;
+          break;
+        case 0x08:
+          out[p++] = 0x62; // b
+          break;
+        case 0x09:
+          out[p++] = 0x74; // t
+          break;
+        case 0x0a:
+          out[p++] = 0x6e; // n
+          break;
+        case 0x0c:
+          out[p++] = 0x66; // f
+          break;
+        case 0x0d:
+          out[p++] = 0x72; // r
+          break;
+        default:
+          out[p++] = 0x75; // u00XX
+          out[p++] = 0x30;
+          out[p++] = 0x30;
+          out[p++] = hexDigits[c >> 4] as number;
+          out[p++] = hexDigits[c & 15] as number;
+      }
+    }
+  }
+  out[p++] = 0x22;
+  ctx.pos = p;
+  return end;
+}
+
 /** Reads a binary value's header; returns [subtype, dataStart, dataEnd]. */
 function readBinary(buf: Buffer, pos: number, limit: number): [number, number, number] {
   const length = readInt32(buf, pos);
@@ -106,94 +308,128 @@ function readBinary(buf: Buffer, pos: number, limit: number): [number, number, n
   return [buf[pos + 4] as number, dataStart, dataEnd];
 }
 
-function writeBinary(buf: Buffer, subtype: number, start: number, end: number): string {
-  return formatBinary(buf.toString("base64", start, end), subtype);
+function writeBinary(ctx: ScanContext, subtype: number, start: number, end: number): void {
+  writeAscii(ctx, formatBinary(ctx.buf.toString("base64", start, end), subtype));
+}
+
+/** Where an array element's name (`"0"`, `"1"`, …) ends, if the name at `p` is `index`'s digits; -1 otherwise. */
+function indexNameEnd(buf: Buffer, p: number, end: number, index: number): number {
+  const digits = index < 10 ? 1 : index < 100 ? 2 : index < 1000 ? 3 : String(index).length;
+  const nul = p + digits;
+  if (nul >= end || buf[nul] !== 0) return -1;
+  let value = index;
+  for (let k = nul - 1; k >= p; k--) {
+    if (buf[k] !== 0x30 + (value % 10)) return -1;
+    value = Math.floor(value / 10);
+  }
+  return nul + 1;
 }
 
 /** Scans any scalar of the given canonical type; `null` is handled by the caller. */
 function compileScalar(type: string): ValueScanner {
-  const fail = (path: string, expected: string): never => {
-    throw new Invalid(path, `expected ${expected}`);
+  const fail = (expected: string): never => {
+    throw new Invalid("", `expected ${expected}`);
   };
   switch (type) {
     case "bool":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.bool) fail(path, "a boolean");
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.bool) fail("a boolean");
         checkEnd(pos + 1, limit);
         const byte = ctx.buf[pos];
         if (byte !== 0 && byte !== 1) malformed("bad boolean byte");
-        ctx.out += byte === 1 ? "true" : "false";
+        writeAscii(ctx, byte === 1 ? "true" : "false");
         return pos + 1;
       };
     case "int":
-      return (ctx, t, pos, limit, path) => {
+      return (ctx, t, pos, limit) => {
         if (t === BsonType.int64) {
           checkEnd(pos + 8, limit);
-          ctx.out += `{"$numberLong":"${ctx.buf.readBigInt64LE(pos)}"}`;
+          writeInt64(ctx, numberLongOpen, close1, ctx.buf, pos);
           return pos + 8;
         }
-        if (t !== BsonType.int32) fail(path, "an integer (BSON Int64 or Int32)");
-        ctx.out += `{"$numberInt":"${readInt32(ctx.buf, pos)}"}`;
+        if (t !== BsonType.int32) fail("an integer (BSON Int64 or Int32)");
+        const value = readInt32(ctx.buf, pos);
+        writeBytes(ctx, numberIntOpen);
+        writeSafeInteger(ctx, value);
+        writeBytes(ctx, close1);
         return pos + 4;
       };
     case "float":
     case "double":
       // A JS client writes whole numbers of a double field as doubles, but other BSON writers may
       // pick Int32 for them; the value is still exact, so it is accepted and stored as sent.
-      return (ctx, t, pos, limit, path) => {
+      return (ctx, t, pos, limit) => {
         if (t === BsonType.double) {
           checkEnd(pos + 8, limit);
-          ctx.out += formatDouble(ctx.buf.readDoubleLE(pos));
+          writeBytes(ctx, numberDoubleOpen);
+          writeAscii(ctx, doubleText(ctx.buf, pos));
+          writeBytes(ctx, close1);
           return pos + 8;
         }
-        if (t !== BsonType.int32) fail(path, "a number (BSON double)");
-        ctx.out += `{"$numberInt":"${readInt32(ctx.buf, pos)}"}`;
+        if (t !== BsonType.int32) fail("a number (BSON double)");
+        const value = readInt32(ctx.buf, pos);
+        writeBytes(ctx, numberIntOpen);
+        writeSafeInteger(ctx, value);
+        writeBytes(ctx, close1);
         return pos + 4;
       };
     case "decimal128":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.decimal128) fail(path, "a Decimal128");
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.decimal128) fail("a Decimal128");
         checkEnd(pos + 16, limit);
-        ctx.out += `{"$numberDecimal":"${new Decimal128(ctx.buf.subarray(pos, pos + 16)).toString()}"}`;
+        writeAscii(ctx, `{"$numberDecimal":"${new Decimal128(ctx.buf.subarray(pos, pos + 16)).toString()}"}`);
         return pos + 16;
       };
     case "objectId":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.objectId) fail(path, "an ObjectId");
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.objectId) fail("an ObjectId");
         checkEnd(pos + 12, limit);
-        ctx.out += `{"$oid":"${ctx.buf.toString("hex", pos, pos + 12)}"}`;
+        writeBytes(ctx, oidOpen);
+        ensure(ctx, 24);
+        const { out, buf } = ctx;
+        let p = ctx.pos;
+        for (let i = pos; i < pos + 12; i++) {
+          const pair = hexPairs[buf[i] as number]!;
+          out[p++] = pair[0];
+          out[p++] = pair[1];
+        }
+        ctx.pos = p;
+        writeBytes(ctx, close1);
         return pos + 12;
       };
     case "uuid":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.binary) fail(path, "a UUID (binary subtype 4)");
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.binary) fail("a UUID (binary subtype 4)");
         const [subtype, start, end] = readBinary(ctx.buf, pos, limit);
-        if (subtype !== 4 || end - start !== 16) fail(path, "a UUID (binary subtype 4)");
-        ctx.out += writeBinary(ctx.buf, subtype, start, end);
+        if (subtype !== 4 || end - start !== 16) fail("a UUID (binary subtype 4)");
+        writeBinary(ctx, subtype, start, end);
         return end;
       };
     case "string":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.string) fail(path, "a string");
-        const [value, end] = readString(ctx.buf, pos, limit);
-        ctx.out += JSON.stringify(value);
-        return end;
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.string) fail("a string");
+        return writeBsonString(ctx, ctx.buf, pos, limit);
       };
     case "data":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.binary) fail(path, "binary data (binary subtype 0)");
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.binary) fail("binary data (binary subtype 0)");
         const [subtype, start, end] = readBinary(ctx.buf, pos, limit);
-        if (subtype !== 0) fail(path, "binary data (binary subtype 0)");
-        ctx.out += writeBinary(ctx.buf, subtype, start, end);
+        if (subtype !== 0) fail("binary data (binary subtype 0)");
+        writeBinary(ctx, subtype, start, end);
         return end;
       };
     case "date":
-      return (ctx, t, pos, limit, path) => {
-        if (t !== BsonType.date) fail(path, "a date");
+      return (ctx, t, pos, limit) => {
+        if (t !== BsonType.date) fail("a date");
         checkEnd(pos + 8, limit);
-        const ms = ctx.buf.readBigInt64LE(pos);
-        if (ms > maxDateMs || ms < -maxDateMs) fail(path, "a date");
-        ctx.out += `{"$date":{"$numberLong":"${ms}"}}`;
+        const { buf } = ctx;
+        const high = buf.readInt32LE(pos + 4);
+        // Outside ±2^53 (high word) is far outside the date range anyway.
+        const ms = high >= -0x200000 && high < 0x200000 ? high * 4294967296 + buf.readUInt32LE(pos) : Infinity;
+        if (ms > maxDateMs || ms < -maxDateMs) fail("a date");
+        writeBytes(ctx, dateOpen);
+        writeSafeInteger(ctx, ms);
+        writeBytes(ctx, close2);
         return pos + 8;
       };
     case "mixed": {
@@ -207,20 +443,20 @@ function compileScalar(type: string): ValueScanner {
         [BsonType.string, compileScalar("string")],
         [BsonType.date, compileScalar("date")],
       ]);
-      const binary: ValueScanner = (ctx, _t, pos, limit, path) => {
+      const binary: ValueScanner = (ctx, _t, pos, limit) => {
         const [subtype, start, end] = readBinary(ctx.buf, pos, limit);
-        if (subtype !== 0 && !(subtype === 4 && end - start === 16)) fail(path, "a scalar value (mixed)");
-        ctx.out += writeBinary(ctx.buf, subtype, start, end);
+        if (subtype !== 0 && !(subtype === 4 && end - start === 16)) fail("a scalar value (mixed)");
+        writeBinary(ctx, subtype, start, end);
         return end;
       };
-      return (ctx, t, pos, limit, path) => {
-        if (t === BsonType.binary) return binary(ctx, t, pos, limit, path);
+      return (ctx, t, pos, limit) => {
+        if (t === BsonType.binary) return binary(ctx, t, pos, limit);
         const scanner = scanners.get(t);
-        if (!scanner) fail(path, "a scalar value (mixed)");
+        if (!scanner) fail("a scalar value (mixed)");
         try {
-          return scanner!(ctx, t, pos, limit, path);
+          return scanner!(ctx, t, pos, limit);
         } catch (error) {
-          if (error instanceof Invalid) fail(path, "a scalar value (mixed)");
+          if (error instanceof Invalid) fail("a scalar value (mixed)");
           throw error;
         }
       };
@@ -228,6 +464,25 @@ function compileScalar(type: string): ValueScanner {
     default:
       throw new Error(`schema: unknown property type "${type}"`);
   }
+}
+
+// Printing a double is the costliest step of a scan, and readings repeat (sensors quantise):
+// a small direct-mapped cache of recent values' texts, keyed by the value itself.
+const doubleCacheSlots = 1024;
+const cachedDoubles = new Float64Array(doubleCacheSlots);
+const cachedDoubleTexts: string[] = new Array<string>(doubleCacheSlots).fill("");
+
+/** The text inside `{"$numberDouble":"…"}` of the double at `pos`, as formatDouble (and bson's EJSON) spell it. */
+function doubleText(buf: Buffer, pos: number): string {
+  const value = buf.readDoubleLE(pos);
+  // Zero is never cached (0 === -0, and the empty slots hold 0); NaN never equals a cached value.
+  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
+  const slot = Math.imul(buf.readInt32LE(pos) ^ buf.readInt32LE(pos + 4), 0x9e3779b1) >>> 22;
+  if (cachedDoubles[slot] === value) return cachedDoubleTexts[slot]!;
+  const text = Number.isInteger(value) ? value.toFixed(1) : value.toString();
+  cachedDoubles[slot] = value;
+  cachedDoubleTexts[slot] = text;
+  return text;
 }
 
 /** Compiles one scanner per asymmetric model of `schemas`; throws on a schema that does not hang together. */
@@ -252,7 +507,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     if (!schema) throw new Error(`schema: unknown object type "${name}"`);
     // Registered before the fields compile so a recursive embedded type finds itself.
     let scan: ValueScanner = () => 0;
-    objectScanners.set(name, (ctx, t, pos, limit, path) => scan(ctx, t, pos, limit, path));
+    objectScanners.set(name, (ctx, t, pos, limit) => scan(ctx, t, pos, limit));
     scan = compileObject(schema, false);
     return objectScanners.get(name)!;
   }
@@ -260,24 +515,34 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
   function compileObject(schema: CanonicalObjectSchema, topLevel: boolean): ValueScanner {
     interface Field {
       name: string;
+      /** `.name`: this field's step in a path. */
+      step: string;
       /** The name's UTF-8 bytes, matched against the document's bytes without decoding them. */
       bytes: Uint8Array;
-      quotedFirst: string;
-      quotedNext: string;
+      /** `"name":` and `,"name":` as UTF-8. */
+      quotedFirst: Uint8Array;
+      quotedNext: Uint8Array;
+      /** Whether the quoted name is all ASCII. */
+      asciiName: boolean;
       scan: ValueScanner;
       required: boolean;
       isId: boolean;
     }
     const fields: Field[] = Object.values(schema.properties).map((property) => ({
       name: property.mapTo,
+      step: `.${property.mapTo}`,
       bytes: Buffer.from(property.mapTo, "utf8"),
-      quotedFirst: `${quoteKey(property.mapTo)}:`,
-      quotedNext: `,${quoteKey(property.mapTo)}:`,
+      quotedFirst: Buffer.from(`${quoteKey(property.mapTo)}:`, "utf8"),
+      quotedNext: Buffer.from(`,${quoteKey(property.mapTo)}:`, "utf8"),
+      // eslint-disable-next-line no-control-regex
+      asciiName: /^[\x00-\x7f]*$/.test(property.mapTo),
       scan: compileProperty(property),
       required: isRequired(property),
       isId: topLevel && property.mapTo === "_id",
     }));
     const requiredCount = fields.filter((field) => field.required).length;
+    // Fields seen are kept as bits of a number for the first 30 fields, in an array past them.
+    const maskFields = 30;
 
     function matches(field: Field, buf: Buffer, p: number, end: number): boolean {
       const { bytes } = field;
@@ -287,19 +552,20 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
       return true;
     }
 
-    return (ctx, t, pos, limit, path) => {
-      if (t !== BsonType.document) throw new Invalid(path || "(document)", "expected an embedded object");
+    return (ctx, t, pos, limit) => {
+      if (t !== BsonType.document) throw new Invalid("", "expected an embedded object");
       const { buf } = ctx;
       const end = documentEnd(buf, pos, limit);
       enter(ctx);
       let p = pos + 4;
       // Which fields were seen, by index (documents repeat no field).
-      const seen = new Uint8Array(fields.length);
+      let seenMask = 0;
+      let seenRest: Uint8Array | null = null;
       let requiredSeen = 0;
       let first = true;
       // Writers emit fields in schema order, so the field after the last one is tried first.
       let hint = 0;
-      ctx.out += "{";
+      writeByte(ctx, 0x7b); // {
       for (;;) {
         if (p >= end) malformed("document ends without its terminator");
         const type = buf[p++] as number;
@@ -318,40 +584,52 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         }
         if (index < 0) {
           const [key] = readCString(buf, p, end);
-          throw new Invalid(path ? `${path}.${key}` : key, badKeyMessage(key) ?? "unknown field");
+          throw new Invalid(`.${key}`, badKeyMessage(key) ?? "unknown field");
         }
         const field = fields[index]!;
         const valuePos = p + field.bytes.length + 1;
-        const fieldPath = path ? `${path}.${field.name}` : field.name;
         // A field given twice would be stored one way and read back another: refuse it.
-        if (seen[index] === 1) throw new Invalid(fieldPath, "field appears twice");
-        seen[index] = 1;
+        if (index < maskFields) {
+          const bit = 1 << index;
+          if ((seenMask & bit) !== 0) throw new Invalid(field.step, "field appears twice");
+          seenMask |= bit;
+        } else {
+          seenRest ??= new Uint8Array(fields.length);
+          if (seenRest[index] === 1) throw new Invalid(field.step, "field appears twice");
+          seenRest[index] = 1;
+        }
         hint = index + 1;
         if (field.required) requiredSeen++;
-        ctx.out += first ? field.quotedFirst : field.quotedNext;
+        writeBytes(ctx, first ? field.quotedFirst : field.quotedNext);
+        if (!field.asciiName) ctx.ascii = false;
         first = false;
         if (field.isId) {
-          ctx.idStart = ctx.out.length;
+          ctx.idStart = ctx.pos;
           ctx.idType = type;
         }
-        p = field.scan(ctx, type, valuePos, end, fieldPath);
-        if (field.isId) ctx.idEnd = ctx.out.length;
+        try {
+          p = field.scan(ctx, type, valuePos, end);
+        } catch (error) {
+          withStep(error, field.step);
+        }
+        if (field.isId) ctx.idEnd = ctx.pos;
       }
       if (requiredSeen < requiredCount) {
-        const missing = fields.find((field, i) => field.required && seen[i] !== 1)?.name ?? "";
-        throw new Invalid(path ? `${path}.${missing}` : missing, "required field is missing");
+        const seen = (i: number) => (i < maskFields ? (seenMask & (1 << i)) !== 0 : seenRest?.[i] === 1);
+        const missing = fields.find((field, i) => field.required && !seen(i))?.name ?? "";
+        throw new Invalid(`.${missing}`, "required field is missing");
       }
-      ctx.out += "}";
+      writeByte(ctx, 0x7d); // }
       ctx.depth--;
       return end;
     };
   }
 
   function nullable(scan: ValueScanner, nullMessage: string | null): ValueScanner {
-    return (ctx, t, pos, limit, path) => {
-      if (t !== BsonType.null) return scan(ctx, t, pos, limit, path);
-      if (nullMessage !== null) throw new Invalid(path, nullMessage);
-      ctx.out += "null";
+    return (ctx, t, pos, limit) => {
+      if (t !== BsonType.null) return scan(ctx, t, pos, limit);
+      if (nullMessage !== null) throw new Invalid("", nullMessage);
+      writeAscii(ctx, "null");
       return pos;
     };
   }
@@ -365,7 +643,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         return compileDictionary(elementScanner(property));
       case "object": {
         const target = requireObjectType(property);
-        return nullable((ctx, t, pos, limit, path) => objectScanner(target)(ctx, t, pos, limit, path), null);
+        return nullable((ctx, t, pos, limit) => objectScanner(target)(ctx, t, pos, limit), null);
       }
       default: {
         const scan = compileScalar(property.type);
@@ -380,7 +658,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     const elementType = requireObjectType(property);
     const inner: ValueScanner = scalarTypes.has(elementType)
       ? compileScalar(elementType)
-      : (ctx, t, pos, limit, path) => objectScanner(elementType)(ctx, t, pos, limit, path);
+      : (ctx, t, pos, limit) => objectScanner(elementType)(ctx, t, pos, limit);
     return nullable(inner, property.optional || elementType === "mixed" ? null : "expected a value, not null");
   }
 
@@ -389,29 +667,44 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     if (!schema.asymmetric || schema.embedded) continue;
     const scan = compileObject(schema, true);
     validators.set(schema.name, (buf, start) => {
-      const ctx: ScanContext = { buf, out: "", idStart: -1, idEnd: -1, idType: 0, depth: 0 };
+      const ctx: ScanContext = { buf, out: sharedOutput, pos: 0, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };
       try {
-        scan(ctx, BsonType.document, start, buf.length, "");
+        scan(ctx, BsonType.document, start, buf.length);
       } catch (error) {
-        if (error instanceof Invalid) return { ok: false, path: error.path, message: error.message };
+        releaseOutput(ctx);
+        if (error instanceof Invalid) return { ok: false, path: topLevelPath(error.path), message: error.message };
         throw error;
       }
-      let idKey = ctx.out.slice(ctx.idStart, ctx.idEnd);
+      const encoding = ctx.ascii ? "latin1" : "utf8";
+      const ejson = ctx.out.toString(encoding, 0, ctx.pos);
+      let idKey = ctx.ascii ? ejson.slice(ctx.idStart, ctx.idEnd) : ctx.out.toString(encoding, ctx.idStart, ctx.idEnd);
+      releaseOutput(ctx);
       if (ctx.idType === BsonType.int32) idKey = idKey.replace('{"$numberInt":', '{"$numberLong":');
-      return { ok: true, ejson: ctx.out, idKey };
+      return { ok: true, ejson, idKey };
     });
   }
   return validators;
 }
 
+/** Keeps the output buffer for the next scan, unless it grew past a few times its first size. */
+function releaseOutput(ctx: ScanContext): void {
+  sharedOutput = ctx.out.length > 16 * initialOutputBytes ? Buffer.allocUnsafe(initialOutputBytes) : ctx.out;
+}
+
+/** A path relative to the document (steps `.a`, `[2]`, `["k"]`) as reported: `a[2]["k"]`, or `(document)` for the document itself. */
+function topLevelPath(steps: string): string {
+  if (steps === "") return "(document)";
+  return steps.startsWith(".") ? steps.slice(1) : steps;
+}
+
 function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner {
-  return (ctx, t, pos, limit, path) => {
-    if (t !== BsonType.array) throw new Invalid(path, `expected an array (${kind})`);
+  return (ctx, t, pos, limit) => {
+    if (t !== BsonType.array) throw new Invalid("", `expected an array (${kind})`);
     const { buf } = ctx;
     const end = documentEnd(buf, pos, limit);
     enter(ctx);
     let p = pos + 4;
-    ctx.out += "[";
+    writeByte(ctx, 0x5b); // [
     for (let i = 0; ; i++) {
       if (p >= end) malformed("array ends without its terminator");
       const type = buf[p++] as number;
@@ -419,28 +712,35 @@ function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner
         if (p !== end) malformed("array terminator before its end");
         break;
       }
-      const [key, valuePos] = readCString(buf, p, end);
-      const elementPath = `${path}[${i}]`;
-      // Elements are keyed "0", "1", …: other keys would read back as another array.
-      if (key !== String(i)) throw new Invalid(elementPath, "array element keys must count 0, 1, 2, …");
-      if (i > 0) ctx.out += ",";
-      p = element(ctx, type, valuePos, end, elementPath);
+      let valuePos = indexNameEnd(buf, p, end, i);
+      if (valuePos < 0) {
+        // Elements are keyed "0", "1", …: other keys would read back as another array.
+        const [key, after] = readCString(buf, p, end);
+        if (key !== String(i)) throw new Invalid(`[${i}]`, "array element keys must count 0, 1, 2, …");
+        valuePos = after;
+      }
+      if (i > 0) writeByte(ctx, 0x2c); // ,
+      try {
+        p = element(ctx, type, valuePos, end);
+      } catch (error) {
+        withStep(error, `[${i}]`);
+      }
     }
-    ctx.out += "]";
+    writeByte(ctx, 0x5d); // ]
     ctx.depth--;
     return end;
   };
 }
 
 function compileDictionary(element: ValueScanner): ValueScanner {
-  return (ctx, t, pos, limit, path) => {
-    if (t !== BsonType.document) throw new Invalid(path, "expected a document (dictionary)");
+  return (ctx, t, pos, limit) => {
+    if (t !== BsonType.document) throw new Invalid("", "expected a document (dictionary)");
     const { buf } = ctx;
     const end = documentEnd(buf, pos, limit);
     enter(ctx);
     let p = pos + 4;
     let seen: Set<string> | null = null;
-    ctx.out += "{";
+    writeByte(ctx, 0x7b); // {
     for (let first = true; ; first = false) {
       if (p >= end) malformed("document ends without its terminator");
       const type = buf[p++] as number;
@@ -449,17 +749,22 @@ function compileDictionary(element: ValueScanner): ValueScanner {
         break;
       }
       const [key, valuePos] = readCString(buf, p, end);
-      const keyPath = `${path}[${JSON.stringify(key)}]`;
       // Realm refuses dictionary keys that start with "$" or contain "." (MongoDB field rules).
       const bad = badKeyMessage(key) ?? (key.includes(".") ? 'dictionary keys must not contain "."' : null);
-      if (bad) throw new Invalid(keyPath, bad);
+      if (bad) throw new Invalid(`[${JSON.stringify(key)}]`, bad);
       if (seen === null) seen = new Set();
-      if (seen.has(key)) throw new Invalid(keyPath, "key appears twice");
+      if (seen.has(key)) throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
       seen.add(key);
-      ctx.out += first ? `${quoteKey(key)}:` : `,${quoteKey(key)}:`;
-      p = element(ctx, type, valuePos, end, keyPath);
+      if (!first) writeByte(ctx, 0x2c); // ,
+      writeText(ctx, quoteKey(key));
+      writeByte(ctx, 0x3a); // :
+      try {
+        p = element(ctx, type, valuePos, end);
+      } catch (error) {
+        withStep(error, `[${JSON.stringify(key)}]`);
+      }
     }
-    ctx.out += "}";
+    writeByte(ctx, 0x7d); // }
     ctx.depth--;
     return end;
   };

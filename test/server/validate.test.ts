@@ -8,6 +8,7 @@ import { MalformedBsonError } from "../../server/ingest/bson-cursor.js";
 import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
 import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
 import { encodeDeepTree, makeAllTypesDoc, makeWeatherDoc, recursiveSchema, testSchema } from "../support/ingest-server-fixtures.js";
+import { createSeededRandom } from "../support/seeded-random.mjs";
 
 const validators = compileBsonScanners(testSchema);
 function scan(table: string, doc: Record<string, unknown> | Uint8Array): { path: string; message: string } | null {
@@ -130,6 +131,58 @@ describe("compileBsonScanners", () => {
     expect(dict.ok && dict.ejson).toContain(
       '"scores":{"b":{"$numberDouble":"1.0"},"10":{"$numberDouble":"2.0"},"2":{"$numberDouble":"3.0"}}',
     );
+  });
+
+  const seed = Number(process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
+  it(`writes exactly EJSON.stringify's canonical text for random values of every type (seed ${seed})`, () => {
+    const random = createSeededRandom(seed);
+    const int = (n: number) => Math.floor(random() * n);
+    const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+    const text = (): string =>
+      Array.from({ length: int(12) }, () =>
+        pick(["a", "Z", "0", " ", '"', "\\", "/", "\u0000", "\u0001", "\b", "\t", "\n", "\f", "\r", "\u001f", "\u007f", "é", "ключ", "🚀", "\u2028"]),
+      ).join("");
+    const int64 = (): Long =>
+      Long.fromBigInt(
+        pick([
+          0n,
+          -1n,
+          2n ** 31n,
+          -(2n ** 31n) - 1n,
+          2n ** 53n - 1n,
+          -(2n ** 53n),
+          2n ** 53n + 1n,
+          2n ** 63n - 1n,
+          -(2n ** 63n),
+          BigInt(int(2 ** 31)) * BigInt(int(2 ** 31)) * (random() < 0.5 ? -1n : 1n),
+          BigInt(int(2 ** 31)) * BigInt(int(2 ** 23)) * (random() < 0.5 ? -1n : 1n),
+        ]),
+      );
+    const double = (): Double =>
+      new Double(pick([0, -0, 1, -1.5, 1e21, 1e-7, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, -Infinity, 0.1 + 0.2, 29.92, -122.3, random() * 1e6 - 5e5]));
+    const date = (): Date => new Date(pick([0, -1, 8.64e15, -8.64e15, 1_700_000_000_123, Math.floor(random() * 8.64e15) * (random() < 0.5 ? -1 : 1)]));
+    const scalar = (): unknown => pick([() => random() < 0.5, int64, double, () => new Int32(int(2 ** 32) - 2 ** 31), text, date, () => new ObjectId(), () => new UUID()])();
+    for (let i = 0; i < 2000; i++) {
+      const doc: Record<string, unknown> = {
+        _id: random() < 0.8 ? int64() : new Int32(int(2 ** 32) - 2 ** 31),
+        flag: random() < 0.5,
+        count_persisted: random() < 0.5 ? int64() : new Int32(int(2 ** 32) - 2 ** 31),
+        ratio: random() < 0.8 ? double() : new Int32(int(2 ** 32) - 2 ** 31),
+        amount: Decimal128.fromString(pick(["0", "-0", "1.50", "1E+6144", "NaN"])),
+        ref: new ObjectId(),
+        uid: new UUID(),
+        label: i % 200 === 0 ? text().repeat(20_000) : text(),
+        blob: new Binary(new Uint8Array(Array.from({ length: int(10) }, () => int(256)))),
+        when: date(),
+        any: random() < 0.2 ? null : scalar(),
+        maybe: random() < 0.5 ? null : int64(),
+        ints: Array.from({ length: int(15) }, () => (random() < 0.2 ? null : int64())),
+        scores: Object.fromEntries(Array.from({ length: int(4) }, () => [text().replaceAll("\u0000", "") || "k", double()])),
+      };
+      const result = validators.get("AllTypes")!(Buffer.from(serialize(doc)), 0);
+      const id = doc["_id"] instanceof Int32 ? Long.fromNumber((doc["_id"] as Int32).value) : doc["_id"];
+      expect(result).toEqual({ ok: true, ejson: EJSON.stringify(doc, { relaxed: false }), idKey: EJSON.stringify(id, { relaxed: false }) });
+    }
   });
 
   it("refuses repeated fields and array keys out of order, and throws MalformedBsonError on damaged bytes", () => {
