@@ -14,6 +14,7 @@ import { readOrCreateQueueMeta, type QueueMeta } from "./queue-meta.js";
 import { repairAtDamage } from "./queue-repair.js";
 import { scanSegment, type SegmentScan } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
+import { truncateFileDurably } from "./truncate-file.js";
 
 /** What recovery (or an explicit repair) cut from the queue, and why. */
 export interface RecoveryReport {
@@ -63,13 +64,7 @@ function recoverActiveSegment(segment: Segment): { lastSeq: number; report: Reco
     lostSeqs: problem.lostSeqs,
     droppedSegments: [],
   };
-  const fd = fs.openSync(segment.file, "r+");
-  try {
-    fs.ftruncateSync(fd, problem.offset);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  truncateFileDurably(segment.file, problem.offset);
   segment.size = problem.offset;
   return { lastSeq: scan.lastSeq, report };
 }

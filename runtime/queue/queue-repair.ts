@@ -10,6 +10,7 @@ import type { RecoveryReport } from "./queue-recovery.js";
 import { scanSegment } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
 import { syncDirectory } from "./write-file-atomically.js";
+import { truncateFileDurably } from "./truncate-file.js";
 
 interface Damage {
   index: number;
@@ -51,13 +52,7 @@ export function repairAtDamage(dir: string, segments: Segment[], knownIds: Reado
     segments.splice(damage.index, 1);
   } else {
     bytesCut += damaged.size - damage.offset;
-    const fd = fs.openSync(damaged.file, "r+");
-    try {
-      fs.ftruncateSync(fd, damage.offset);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    truncateFileDurably(damaged.file, damage.offset);
     damaged.size = damage.offset;
   }
   const resumeAt = Math.max(highest, ackedSeq) + 1;

@@ -281,15 +281,21 @@ describe("DurableQueue", () => {
       return path.join(dir, fs.readdirSync(dir).filter((n) => n.startsWith("seg-")).sort().at(-1)!);
     }
 
-    it("cuts a torn tail at every byte offset of the last frame and keeps every earlier transaction", () => {
+    /**
+     * Commits `count` transactions of `perTxn` documents in a freshly opened queue and closes it
+     * (closed, a segment ends with its last frame: an open "full" queue preallocates zeros after
+     * it); returns the last segment's size, where the next frame will start.
+     */
+    function commitAndClose(count: number, perTxn: number): number {
       const queue = DurableQueue.open({ path: dir });
-      fill(queue, 3, 4, true);
-      // Closed, the file ends with its last frame (an open "full" queue preallocates zeros after it).
+      fill(queue, count, perTxn, true);
       queue.close();
-      const frameStart = fs.statSync(lastSegment()).size;
-      const again = DurableQueue.open({ path: dir });
-      fill(again, 1, 3, true);
-      again.close();
+      return fs.statSync(lastSegment()).size;
+    }
+
+    it("cuts a torn tail at every byte offset of the last frame and keeps every earlier transaction", () => {
+      const frameStart = commitAndClose(3, 4);
+      commitAndClose(1, 3);
       const file = lastSegment();
       const full = fs.readFileSync(file);
       expect(full.length).toBeGreaterThan(frameStart + FRAME_HEADER_BYTES);
@@ -326,10 +332,7 @@ describe("DurableQueue", () => {
     });
 
     it("cuts a torn last frame (a sector of it unwritten) and reports it with a structured warning", () => {
-      const queue = DurableQueue.open({ path: dir });
-      fill(queue, 1, 2, true);
-      queue.close();
-      const frameStart = fs.statSync(lastSegment()).size;
+      const frameStart = commitAndClose(1, 2);
       const again = DurableQueue.open({ path: dir });
       again.begin();
       // A frame spanning several sectors, so that one of them can be left unwritten.
@@ -361,13 +364,8 @@ describe("DurableQueue", () => {
     });
 
     it("throws QueueCorruptedError for a complete last frame that fails its checksum with every sector written (bit rot)", () => {
-      const queue = DurableQueue.open({ path: dir });
-      fill(queue, 2, 2, true);
-      queue.close();
-      const frameStart = fs.statSync(lastSegment()).size;
-      const again = DurableQueue.open({ path: dir });
-      fill(again, 1, 1, true);
-      again.close();
+      const frameStart = commitAndClose(2, 2);
+      commitAndClose(1, 1);
       const file = lastSegment();
       // The last frame ends at EOF (or before zeros) and fails its checksum, but no sector of it
       // is unwritten: damage after the fact, even of a frame that was fsynced and acknowledged.
@@ -412,9 +410,7 @@ describe("DurableQueue", () => {
       queue.close();
       const frameStart = fs.statSync(lastSegment()).size;
       expect(frameStart).toBe(490);
-      const again = DurableQueue.open({ path: dir });
-      fill(again, 1, 2, true);
-      again.close();
+      commitAndClose(1, 2);
       const file = lastSegment();
       // Written up to the boundary (magic and the header's first 22 bytes), zeros after it.
       const torn = Buffer.concat([fs.readFileSync(file).subarray(0, 512), Buffer.alloc(4096)]);
@@ -429,13 +425,8 @@ describe("DurableQueue", () => {
     });
 
     it("reports a flipped byte inside committed data as QueueCorruptedError naming file and offset", () => {
-      const queue = DurableQueue.open({ path: dir });
-      fill(queue, 1, 3, true);
-      queue.close();
-      const secondFrame = fs.statSync(lastSegment()).size;
-      const again = DurableQueue.open({ path: dir });
-      fill(again, 2, 3, true);
-      again.close();
+      const secondFrame = commitAndClose(1, 3);
+      commitAndClose(2, 3);
       const file = lastSegment();
       const original = fs.readFileSync(file);
       // Every byte of the first two frames: header or payload, the error names the frame.
