@@ -444,7 +444,7 @@ export class DurableQueue implements UploadSource {
    * queue (see `discardUnsynced`), or the queue failed (`QueueFailedError`).
    */
   whenDurable(): Promise<void> {
-    const seq = this.nextSeq - 1;
+    const seq = this.lastWrittenSeq();
     if (seq <= this.durableSeq) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
@@ -458,6 +458,11 @@ export class DurableQueue implements UploadSource {
   /** The highest durable sequence number (what an uploader may send). */
   lastCommittedSeq(): number {
     return this.durableSeq;
+  }
+
+  /** The highest committed sequence number, durable or not. */
+  lastWrittenSeq(): number {
+    return this.nextSeq - 1;
   }
 
   /** The highest acknowledged sequence number. */
@@ -561,7 +566,7 @@ export class DurableQueue implements UploadSource {
   /** The backlog on disk, and what opening it cut. */
   stats(): QueueStats {
     return {
-      pendingDocuments: this.nextSeq - 1 - this.ackedSeq,
+      pendingDocuments: this.lastWrittenSeq() - this.ackedSeq,
       pendingBytes: this.pendingBytes(),
       oldestPendingTime: this.ackPos === null ? null : new Date(this.ackPos.commitTime),
       lastRecovery: this.lastRecovery,

@@ -30,6 +30,13 @@ export interface UploadSource {
    * counted yet, so the uploader never sends what a crash could still take back.
    */
   lastCommittedSeq(): number;
+  /**
+   * The highest sequence number committed so far, durable or not (a `writeAsync` transaction
+   * waiting for its group flush counts here before it counts in `lastCommittedSeq`).
+   */
+  lastWrittenSeq(): number;
+  /** Resolves once everything committed so far is durable (starting the flush if one is due). */
+  whenDurable(): Promise<void>;
   /** The highest sequence number acknowledged so far (0 when none). */
   acknowledgedSeq(): number;
   /**

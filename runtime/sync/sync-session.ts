@@ -56,18 +56,6 @@ export interface SyncConfiguration {
   requestTimeoutMs?: number;
 }
 
-/**
- * What the durable queue offers beyond `UploadSource`; optional, so any source still works.
- * `whenDurable` flushes transactions committed without a flush (`writeAsync`), `stats` counts
- * them (`lastCommittedSeq` only counts durable ones), and `rotateQueueId` gives the queue a new
- * id for uploading as another user.
- */
-interface QueueExtras {
-  whenDurable?(): Promise<void>;
-  stats?(): { pendingDocuments: number };
-  rotateQueueId?(): string;
-}
-
 /** A batch read and encoded ahead, while the previous one was in flight. */
 interface PreparedBatch {
   batch: QueuedDocument[];
@@ -231,12 +219,10 @@ export class SyncSession {
    */
   uploadAllLocalChanges(timeoutMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new SyncError("the sync session is closed", "session_closed"));
-    const extras = this.source as UploadSource & QueueExtras;
-    // Transactions committed but not yet durable are not in lastCommittedSeq: count them from the
-    // queue's backlog, and start their flush (uploads only ever read durable documents).
-    const written = typeof extras.stats === "function" ? this.source.acknowledgedSeq() + extras.stats().pendingDocuments : 0;
-    const target = Math.max(this.source.lastCommittedSeq(), written);
-    const durable = target > this.source.lastCommittedSeq() && typeof extras.whenDurable === "function" ? extras.whenDurable() : null;
+    // Transactions committed but not yet durable (writeAsync) are not in lastCommittedSeq: aim at
+    // the last written one and start their flush (uploads only ever read durable documents).
+    const target = this.source.lastWrittenSeq();
+    const durable = target > this.source.lastCommittedSeq() ? this.source.whenDurable() : null;
     if (this.handledSeq >= target) {
       this.flushAcknowledgement();
       return Promise.resolve();
@@ -559,8 +545,8 @@ export class SyncSession {
    * batches already stored is accepted again silently (same `_id`, same bytes), never twice.
    */
   private handleQueueOwnedByAnotherUser(describe: string): void {
-    const extras = this.source as UploadSource & QueueExtras;
-    if (this.rotatedForOwner || typeof extras.rotateQueueId !== "function") {
+    const rotateQueueId = this.source.rotateQueueId?.bind(this.source);
+    if (this.rotatedForOwner || rotateQueueId === undefined) {
       this.stop(
         new SyncError(
           `this queue uploads as another user (${describe}); queued data is kept: log in as the queue's user, or resume() with a queue that can take a new id`,
@@ -574,7 +560,7 @@ export class SyncSession {
     const previous = this.source.queueId;
     let next: string;
     try {
-      next = extras.rotateQueueId();
+      next = rotateQueueId();
     } catch (error) {
       this.stop(new SyncError(`the queue could not take a new id for user ${this.user.id}: ${(error as Error).message}`, "queue_failed", 403, "QueueOwnedByAnotherUser"));
       return;

@@ -45,6 +45,12 @@ class MemorySource implements UploadSource {
   lastCommittedSeq(): number {
     return this.docs.length === 0 ? this.acked : Math.max(this.acked, this.docs[this.docs.length - 1]!.seq);
   }
+  lastWrittenSeq(): number {
+    return this.lastCommittedSeq(); // every commit here is durable at once
+  }
+  whenDurable(): Promise<void> {
+    return Promise.resolve();
+  }
   acknowledgedSeq(): number {
     return this.acked;
   }
