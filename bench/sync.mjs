@@ -24,7 +24,7 @@ import { openStore } from "../dist/server/stores/open-store.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 24_000);
-const CLIENTS = [1, 4, 16];
+const CLIENTS = (process.env.BENCH_SYNC_CLIENTS ?? "1,4,16").split(",").map(Number);
 const BATCH = 1000;
 const STEADY_RATE = 1000;
 const STEADY_MS = 8000;
@@ -69,6 +69,16 @@ async function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 100 Hz). */
+function readCpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Resident and peak resident set size of a process, in MB (Linux /proc). */
@@ -164,13 +174,18 @@ async function measureQueueToStored(server, clients, label) {
   let clientPeak = process.memoryUsage().rss / 2 ** 20;
   const clientSampler = setInterval(() => (clientPeak = Math.max(clientPeak, process.memoryUsage().rss / 2 ** 20)), 100);
   const started = performance.now();
+  const serverCpu = readCpuSeconds(server.pid);
+  const clientCpu = process.cpuUsage();
   for (const realm of realms) realm.syncSession.resume();
   await Promise.all(realms.map((realm) => realm.syncSession.uploadAllLocalChanges(300_000)));
   const seconds = (performance.now() - started) / 1000;
+  const clientUsed = process.cpuUsage(clientCpu);
+  const serverBusy = (readCpuSeconds(server.pid) - serverCpu) / seconds;
+  const clientBusy = (clientUsed.user + clientUsed.system) / 1e6 / seconds;
   clearInterval(clientSampler);
   const during = server.samples.slice(before);
   for (const realm of realms) realm.close();
-  return { docsPerSecond: (perClient * clients) / seconds, documents: perClient * clients, serverPeak: Math.max(0, ...during), clientPeak };
+  return { docsPerSecond: (perClient * clients) / seconds, documents: perClient * clients, serverPeak: Math.max(0, ...during), clientPeak, serverBusy, clientBusy };
 }
 
 /** The store's own bulk insert of the same kind of documents, in transactions of BATCH rows. */
@@ -299,6 +314,7 @@ async function benchStore(kind, storeUrl, ceilingUrl) {
     log(`${kind}: ceiling (the store's bulk insert, ${BATCH} rows per transaction)…`);
     const ceiling = await measureCeiling(ceilingUrl);
     expected += result.documents;
+    log(`${kind}: queue → stored ${result.docsPerSecond.toFixed(0)} docs/s, ceiling ${ceiling.toFixed(0)}; CPU busy: server ${(result.serverBusy * 100).toFixed(0)}%, clients ${(result.clientBusy * 100).toFixed(0)}%`);
     rows.push({ clients, ceiling, ...result });
   }
   log(`${kind}: steady ${STEADY_RATE} documents/s for ${STEADY_MS / 1000} s…`);
@@ -327,19 +343,21 @@ if (database && ceilingDatabase) {
 }
 
 log(`\nasymgen sync benchmark: ${DOCS} WeatherSensor documents per cell (${os.cpus().length} CPUs, node ${process.version})`);
-log("| store | clients | write → stored docs/s | ratio | queue → stored docs/s | ratio | ceiling docs/s | server RSS peak MB | client RSS peak MB |");
-log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+log("| store | clients | write → stored docs/s | ratio | queue → stored docs/s | ratio | ceiling docs/s | server CPU | clients CPU | server RSS peak MB | client RSS peak MB |");
+log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const result of results) {
   for (const row of result.rows) {
     log(
       `| ${result.kind} | ${row.clients} | ${row.writeToStored.toFixed(0)} | ${(row.writeToStored / row.ceiling).toFixed(2)}× | ` +
         `${row.docsPerSecond.toFixed(0)} | ${(row.docsPerSecond / row.ceiling).toFixed(2)}× | ${row.ceiling.toFixed(0)} | ` +
+        `${(row.serverBusy * 100).toFixed(0)}% | ${(row.clientBusy * 100).toFixed(0)}% | ` +
         `${row.serverPeak.toFixed(0)} | ${row.clientPeak.toFixed(0)} |`,
     );
   }
 }
 log("write → stored: from the first write() to the last document stored (encoding, queueing and upload overlapping);");
 log("queue → stored: the upload of a backlog queued beforehand, alone. Ceiling: the store's own bulk insert of pre-built rows.");
+log("CPU: user + system CPU time over wall time during queue → stored (100% = one core): the server process, and the one process running every client.");
 log("");
 log("| store | steady rate docs/s | write()→stored p50 ms | p99 ms | server RSS idle / peak / end MB | stored = uploaded |");
 log("|---|---:|---:|---:|---|---|");

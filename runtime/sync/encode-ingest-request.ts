@@ -17,9 +17,12 @@ const REQUEST_OVERHEAD_BYTES = 4 + (1 + 8 + 4 + 1) + (1 + 10 + 4 + 1) + 1;
  */
 const ENTRY_OVERHEAD_BYTES = 1 + 1 + 4 + 1 + (1 + 4 + 8) + (1 + 6 + 4 + 1) + (1 + 4);
 
-/** The exact size of the request for `queueId` before any document is added. */
-export function measureIngestRequestBase(queueId: string): number {
-  return REQUEST_OVERHEAD_BYTES + Buffer.byteLength(queueId, "utf8");
+/** Bytes of the optional `ifAcknowledgedSeq` element: type byte, name and NUL, Int64. */
+const GATE_BYTES = 1 + "ifAcknowledgedSeq".length + 1 + 8;
+
+/** The exact size of the request for `queueId` before any document is added, with or without a gate. */
+export function measureIngestRequestBase(queueId: string, gated: boolean): number {
+  return REQUEST_OVERHEAD_BYTES + Buffer.byteLength(queueId, "utf8") + (gated ? GATE_BYTES : 0);
 }
 
 /** The exact bytes `document` adds to a request as entry number `index`. */
@@ -29,10 +32,11 @@ export function measureIngestEntry(document: QueuedDocument, index: number): num
 
 /**
  * The longest prefix of `documents` whose request fits in `maxBytes` (always at least one
- * document: a single one that does not fit is the server's to refuse).
+ * document: a single one that does not fit is the server's to refuse). Room is kept for a gate,
+ * so the batch fits whether or not it is sent pipelined.
  */
 export function fitIngestRequest(queueId: string, documents: QueuedDocument[], maxBytes: number): QueuedDocument[] {
-  let total = measureIngestRequestBase(queueId);
+  let total = measureIngestRequestBase(queueId, true);
   for (let i = 0; i < documents.length; i++) {
     total += measureIngestEntry(documents[i]!, i);
     if (total > maxBytes && i > 0) return documents.slice(0, i);
@@ -40,14 +44,15 @@ export function fitIngestRequest(queueId: string, documents: QueuedDocument[], m
   return documents;
 }
 
-/** The `IngestRequest` for `documents` as one BSON document. */
-export function encodeIngestRequest(queueId: string, documents: readonly QueuedDocument[]): Uint8Array {
-  let size = measureIngestRequestBase(queueId);
+/** The `IngestRequest` for `documents` as one BSON document; with `ifAcknowledgedSeq`, a gated (pipelined) one. */
+export function encodeIngestRequest(queueId: string, documents: readonly QueuedDocument[], ifAcknowledgedSeq?: number): Uint8Array {
+  let size = measureIngestRequestBase(queueId, ifAcknowledgedSeq !== undefined);
   for (let i = 0; i < documents.length; i++) size += measureIngestEntry(documents[i]!, i);
   // Sized exactly up front so the writer never grows; the result is a view of the writer's own buffer.
   const writer = new BsonWriter(size);
   const root = writer.startDocument();
   writer.string("queueId", queueId);
+  if (ifAcknowledgedSeq !== undefined) writer.int64("ifAcknowledgedSeq", ifAcknowledgedSeq);
   const list = writer.startArray("documents");
   for (let i = 0; i < documents.length; i++) {
     const document = documents[i]!;

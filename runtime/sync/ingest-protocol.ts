@@ -12,6 +12,14 @@
  * reports it again); the high-water mark moves to the batch's highest `seq` in the same
  * transaction. An acknowledgement therefore means "in the database".
  *
+ * Pipelining: a client may send the next batch before the answer to the one before it arrives,
+ * with `ifAcknowledgedSeq` set to that earlier batch's last `seq`. The server stores a gated batch
+ * only if the queue's high-water mark has reached the gate (checked inside the store's
+ * transaction); otherwise it writes nothing and answers 409 `SequenceGap`. So a later batch is
+ * never stored ahead of an earlier one that failed, and the high-water mark never skips
+ * documents. A client gates only a batch that directly follows one still in flight under the
+ * same queue id: never the first batch it sends, nor one after a document it skipped itself.
+ *
  * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
  * duplicate `_id`) is a verdict in a 200 answer, never a non-200 status: so a client can always
  * tell "this document is bad" (report it, move on) from "this request failed" (keep the data).
@@ -26,6 +34,7 @@
  * | 401 | `InvalidSession` | no, bad, expired or revoked access token | refresh the access token once and retry; if it fails again, back off (the session may be gone: log in again) |
  * | 403 | `QueueOwnedByAnotherUser` | this `queueId` was first used by another user | keep the data, stop uploading and report: the queue uploads only as the user who owns it |
  * | 404 | `AppNotFound`, `NotFound` | wrong app id or path | keep the data, stop uploading and report (a configuration error) |
+ * | 409 | `SequenceGap` | the batch's `ifAcknowledgedSeq` is above the queue's high-water mark: the batch it was pipelined behind is not stored (yet) | send it again, without the gate, once the batch before it is acknowledged |
  * | 408 | `RequestTimeout` | the body did not arrive within the server's body-read timeout (30 s by default) | keep the data, back off and retry |
  * | 413 | `PayloadTooLarge` | more than `maxBatchDocuments` documents or `maxBatchBytes` bytes of body | split the batch; a batch of ONE document still 413 with this JSON body: reject that document (report it, skip it) |
  * | 429 | `TooManyRequests` | this user already has its limit of batches in flight (4 by default) | back off for `Retry-After` seconds |
@@ -46,6 +55,8 @@ export function ingestPath(appId: string): string {
 export interface IngestRequest {
   /** The client queue's id (UUID string): the key of the server's high-water mark. */
   queueId: string;
+  /** Store this batch only if the queue's high-water mark is at least this (Int64); see "Pipelining". */
+  ifAcknowledgedSeq?: number;
   documents: IngestDocument[];
 }
 

@@ -21,6 +21,8 @@ export interface ParsedIngestDocument {
 /** A parsed batch. */
 export interface ParsedIngestRequest {
   queueId: string;
+  /** The batch's gate (`ifAcknowledgedSeq`), or null when it has none. */
+  ifAcknowledgedSeq: bigint | null;
   body: Buffer;
   documents: ParsedIngestDocument[];
 }
@@ -43,6 +45,7 @@ export function parseIngestRequest(body: Buffer, maxDocuments: number): ParsedIn
 function parseEnvelope(buf: Buffer, maxDocuments: number): ParsedIngestRequest {
   if (buf.length < 5 || documentEnd(buf, 0, buf.length) !== buf.length) throw malformedRequest("the body is not one BSON document");
   let queueId: string | undefined;
+  let ifAcknowledgedSeq: bigint | null = null;
   let documents: ParsedIngestDocument[] | undefined;
   let p = 4;
   for (;;) {
@@ -52,6 +55,13 @@ function parseEnvelope(buf: Buffer, maxDocuments: number): ParsedIngestRequest {
     if (key === "queueId") {
       if (type !== BsonType.string || queueId !== undefined) throw malformedRequest("queueId must be one string");
       [queueId, p] = readString(buf, valuePos, buf.length);
+    } else if (key === "ifAcknowledgedSeq") {
+      if (type !== BsonType.int64 || ifAcknowledgedSeq !== null || valuePos + 8 > buf.length) {
+        throw malformedRequest("ifAcknowledgedSeq must be one Int64");
+      }
+      ifAcknowledgedSeq = buf.readBigInt64LE(valuePos);
+      if (ifAcknowledgedSeq < 1n) throw malformedRequest("ifAcknowledgedSeq must be positive");
+      p = valuePos + 8;
     } else if (key === "documents") {
       if (type !== BsonType.array || documents !== undefined) throw malformedRequest("documents must be one array");
       const end = documentEnd(buf, valuePos, buf.length);
@@ -67,7 +77,7 @@ function parseEnvelope(buf: Buffer, maxDocuments: number): ParsedIngestRequest {
     throw malformedRequest("queueId must be a string of 1 to 128 letters, digits, '.', '_', ':' or '-'");
   }
   if (documents === undefined) throw malformedRequest("documents must be an array");
-  return { queueId, body: buf, documents };
+  return { queueId, ifAcknowledgedSeq, body: buf, documents };
 }
 
 /** The last `table` read, so a batch of one model decodes its name once. */

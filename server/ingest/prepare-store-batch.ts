@@ -80,5 +80,5 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
     }
     entries.push({ kind: "document", seq, table, idKey: result.idKey, ejson: result.ejson, bson: request.body.subarray(start, end) });
   }
-  return { queueId: request.queueId, userId, arrivedAt, entries };
+  return { queueId: request.queueId, ifAcknowledgedSeq: request.ifAcknowledgedSeq, userId, arrivedAt, entries };
 }

@@ -106,6 +106,13 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
         const result = await store.ingest(batch);
         if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
         if (result.status === "forbidden") throw new HttpError(403, "QueueOwnedByAnotherUser", "this queue id belongs to another user");
+        if (result.status === "sequence_gap") {
+          throw new HttpError(
+            409,
+            "SequenceGap",
+            `ifAcknowledgedSeq ${batch.ifAcknowledgedSeq} is above the queue's high-water mark ${result.acknowledgedSeq}: the batch before this one is not stored`,
+          );
+        }
         logger.log("debug", "batch stored", {
           queueId: request.queueId,
           documents: request.documents.length,

@@ -19,7 +19,7 @@ import type { EnvelopeMeta } from "./mongodb-envelope.js";
 import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { redactUrl } from "./redact-url.js";
-import { assertUsableTableName } from "./store.js";
+import { assertUsableTableName, checkGate } from "./store.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store.js";
 
 // MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
@@ -80,6 +80,10 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       await rejections.createIndex({ queueId: 1, seq: 1 }, { unique: true });
     },
     async ingest(batch): Promise<StoreBatchResult> {
+      // A gated batch for a queue not seen yet is refused before the upsert below creates its row.
+      if (batch.ifAcknowledgedSeq !== null && (await queues.findOne({ _id: batch.queueId as never })) === null) {
+        return { status: "sequence_gap", acknowledgedSeq: 0n };
+      }
       const queue = await queues.findOneAndUpdate(
         { _id: batch.queueId as never },
         { $setOnInsert: { userId: batch.userId, highSeq: Long.fromNumber(0) } },
@@ -87,6 +91,10 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       );
       if (!queue || queue["userId"] !== batch.userId) return { status: "forbidden" };
       const highSeq = BigInt(String(queue["highSeq"]));
+      // No transaction here, and none needed: the mark only rises after a batch's documents are
+      // in, so a gate that passes always follows a batch that is wholly stored.
+      const gap = checkGate(batch, highSeq);
+      if (gap) return gap;
       const plan = planBatch(checkSizes(batch.entries, batch), highSeq);
       const rejected: StoreRejection[] = [];
       if (plan.replaySeqs.length > 0) {

@@ -10,7 +10,7 @@ import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schem
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";
-import { assertUsableTableName } from "./store.js";
+import { assertUsableTableName, checkGate } from "./store.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store.js";
 
 // PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1); two models could then collide.
@@ -78,6 +78,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     ).rows[0];
     if (!queue || queue.user_id !== batch.userId) return { status: "forbidden" };
     const highSeq = BigInt(queue.high_seq);
+    // A refusal rolls back (see ingest), the queue row inserted above included.
+    const gap = checkGate(batch, highSeq);
+    if (gap) return gap;
     const plan = planBatch(batch.entries, highSeq);
     const rejected: StoreRejection[] = [];
     if (plan.replaySeqs.length > 0) {

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
-import { assertUsableTableName } from "./store.js";
+import { assertUsableTableName, checkGate } from "./store.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoredDocument, StoreRejection } from "./store.js";
 
 interface TableStatements {
@@ -76,9 +76,15 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
 
   // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
   const ingestTransaction = db.transaction((batch: StoreBatch): StoreBatchResult => {
-    insertQueue.run(batch.queueId, batch.userId);
-    const queue = selectQueue.get(batch.queueId) as { user_id: string; high_seq: bigint };
-    if (queue.user_id !== batch.userId) return { status: "forbidden" };
+    // Refusals come before the queue's row is created, so a refused batch writes nothing.
+    let queue = selectQueue.get(batch.queueId) as { user_id: string; high_seq: bigint } | undefined;
+    if (queue !== undefined && queue.user_id !== batch.userId) return { status: "forbidden" };
+    const gap = checkGate(batch, queue?.high_seq ?? 0n);
+    if (gap) return gap;
+    if (queue === undefined) {
+      insertQueue.run(batch.queueId, batch.userId);
+      queue = { user_id: batch.userId, high_seq: 0n };
+    }
     const plan = planBatch(batch.entries, queue.high_seq);
     const rejected: StoreRejection[] = [];
     for (const seq of plan.replaySeqs) {

@@ -41,6 +41,12 @@ export type StoreEntry = StoreDocumentEntry | StoreRejectedEntry;
 /** A batch ready for the store. */
 export interface StoreBatch {
   queueId: string;
+  /**
+   * The batch's gate: store it only if the queue's high-water mark is at least this, else
+   * write nothing and answer `sequence_gap` (a pipelined batch that arrived before the one it
+   * follows was stored). Null: no gate.
+   */
+  ifAcknowledgedSeq: bigint | null;
   userId: string;
   arrivedAt: Date;
   /** Strictly increasing `seq`. */
@@ -59,7 +65,9 @@ export interface StoreRejection {
 export type StoreBatchResult =
   | { status: "ok"; acknowledgedSeq: bigint; rejected: StoreRejection[] }
   /** The queue id belongs to another user: nothing was written. */
-  | { status: "forbidden" };
+  | { status: "forbidden" }
+  /** The batch's gate is above the queue's high-water mark (`acknowledgedSeq`): nothing was written. */
+  | { status: "sequence_gap"; acknowledgedSeq: bigint };
 
 /** A stored document, read back (tests, tools). */
 export interface StoredDocument {
@@ -110,6 +118,12 @@ export interface IngestStore {
   insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]): Promise<void>;
   /** Closes connections; the store is unusable after. */
   close(): Promise<void>;
+}
+
+/** The gate check every store makes inside its transaction, after the owner check: null lets the batch through. */
+export function checkGate(batch: StoreBatch, highSeq: bigint): StoreBatchResult | null {
+  if (batch.ifAcknowledgedSeq === null || highSeq >= batch.ifAcknowledgedSeq) return null;
+  return { status: "sequence_gap", acknowledgedSeq: highSeq };
 }
 
 /** The internal tables' names; a model may not take them. */

@@ -211,6 +211,33 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       expect((await server.store.readQueue(queueId))?.highSeq).toBe(1n);
     });
 
+    it("refuses a gated (pipelined) batch with 409 SequenceGap, writing nothing, until the batch before it is stored", async () => {
+      const queueId = newQueueId();
+      const batch = (from: number, gate?: number) =>
+        encodeBatch(
+          queueId,
+          Array.from({ length: 5 }, (_, i) => ({ seq: from + i, table: "WeatherSensor", doc: makeWeatherDoc(from + i) })),
+          gate,
+        );
+      const before = await server.store.countRows();
+      // 6..10 gated on 5, sent before 1..5 arrived: a fresh queue gets no row either.
+      const early = await postIngest(server.url, appId, token, batch(6, 5));
+      expect(early.status).toBe(409);
+      expect(early.error?.error_code).toBe("SequenceGap");
+      expect(await server.store.countRows()).toEqual(before);
+      expect(await server.store.readQueue(queueId)).toBeNull();
+      expect((await postIngest(server.url, appId, token, batch(1))).answer).toEqual({ acknowledgedSeq: 5n, rejected: [] });
+      // Gated on a seq the mark has passed: stored.
+      expect((await postIngest(server.url, appId, token, batch(6, 5))).answer).toEqual({ acknowledgedSeq: 10n, rejected: [] });
+      // Gated above the mark on an existing queue: refused, the mark stays.
+      const ahead = await postIngest(server.url, appId, token, batch(16, 15));
+      expect(ahead.status).toBe(409);
+      expect((await server.store.readQueue(queueId))?.highSeq).toBe(10n);
+      expect((await server.store.countRows())["WeatherSensor"]).toBe((before["WeatherSensor"] ?? 0) + 10);
+      // A retry of a stored gated batch is answered as any retry.
+      expect((await postIngest(server.url, appId, token, batch(6, 5))).answer).toEqual({ acknowledgedSeq: 10n, rejected: [] });
+    });
+
     it("treats an int _id sent as Int32 and as Int64 as the same key", async () => {
       const doc = makeAllTypesDoc(4242);
       const result = await postIngest(

@@ -55,4 +55,12 @@ describe("parseIngestRequest", () => {
     unterminated[at + 3] = 0x41;
     expect(status(() => parseIngestRequest(unterminated, 1000))).toBe(400);
   });
+
+  it("reads the optional gate, and refuses one that is not a positive Int64", () => {
+    const documents = [{ seq: Long.fromNumber(7), table: "abc", doc: { n: 1 } }];
+    const gated = (gate: unknown) => Buffer.from(serialize({ queueId: "q-1", ifAcknowledgedSeq: gate, documents }));
+    expect(parseIngestRequest(body(documents), 1000).ifAcknowledgedSeq).toBeNull();
+    expect(parseIngestRequest(gated(Long.fromNumber(6)), 1000).ifAcknowledgedSeq).toBe(6n);
+    for (const bad of [6, Long.fromNumber(0), Long.fromNumber(-1), "6", null]) expect(status(() => parseIngestRequest(gated(bad), 1000))).toBe(400);
+  });
 });

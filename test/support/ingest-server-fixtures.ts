@@ -123,8 +123,10 @@ export interface BatchEntry {
 }
 
 /** Encodes an ingest request body (seq as Int64, like the client). */
-export function encodeBatch(queueId: string, entries: readonly BatchEntry[]): Uint8Array {
-  return serialize({ queueId, documents: entries.map((e) => ({ seq: Long.fromBigInt(BigInt(e.seq)), table: e.table, doc: e.doc })) });
+export function encodeBatch(queueId: string, entries: readonly BatchEntry[], ifAcknowledgedSeq?: number): Uint8Array {
+  const documents = entries.map((e) => ({ seq: Long.fromBigInt(BigInt(e.seq)), table: e.table, doc: e.doc }));
+  if (ifAcknowledgedSeq === undefined) return serialize({ queueId, documents });
+  return serialize({ queueId, ifAcknowledgedSeq: Long.fromNumber(ifAcknowledgedSeq), documents });
 }
 
 /** A decoded 200 answer. */

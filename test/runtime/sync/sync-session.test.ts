@@ -314,12 +314,14 @@ describe("SyncSession", () => {
     const queueId = "7b0c1a52-0d6e-4a8e-9a43-5d1f8f3f0a11";
     for (const count of [0, 1, 9, 10, 11, 100, 1001, 1200]) {
       const part = docs.slice(0, count);
-      const measured = part.reduce((sum, doc, i) => sum + measureIngestEntry(doc, i), measureIngestRequestBase(queueId));
-      expect(encodeIngestRequest(queueId, part).length).toBe(measured);
+      const entries = part.reduce((sum, doc, i) => sum + measureIngestEntry(doc, i), 0);
+      expect(encodeIngestRequest(queueId, part).length).toBe(measureIngestRequestBase(queueId, false) + entries);
+      expect(encodeIngestRequest(queueId, part, 2 ** 40).length).toBe(measureIngestRequestBase(queueId, true) + entries);
     }
+    // A fitted batch fits gated (pipelined) too; one document more does not.
     const fitted = fitIngestRequest(queueId, docs, 5000);
-    expect(encodeIngestRequest(queueId, fitted).length).toBeLessThanOrEqual(5000);
-    expect(encodeIngestRequest(queueId, docs.slice(0, fitted.length + 1)).length).toBeGreaterThan(5000);
+    expect(encodeIngestRequest(queueId, fitted, 2 ** 40).length).toBeLessThanOrEqual(5000);
+    expect(encodeIngestRequest(queueId, docs.slice(0, fitted.length + 1), 2 ** 40).length).toBeGreaterThan(5000);
     expect(fitIngestRequest(queueId, docs.slice(0, 1), 10)).toHaveLength(1);
   });
 
