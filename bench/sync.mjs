@@ -2,14 +2,16 @@
 // sync session → HTTP → ingest server (a separate process, so its RSS is its own) → store — by
 // 1, 4 and 16 clients, on SQLite and (when reachable) PostgreSQL. Two throughputs per cell:
 // "write → stored" times everything from the first write() (encoding and queueing included, the
-// sessions uploading while the clients write) to the last document stored; "queue → stored"
-// times only the upload of a backlog queued beforehand (sessions paused while queueing). The
-// ceiling, measured in the same run on the same store kind: the store's own multi-row `INSERT … ON CONFLICT DO NOTHING` of the
-// same documents, pre-encoded, in transactions of the same batch size, with no HTTP, no
-// validation and no queue bookkeeping. Also: write()-to-stored latency at a steady 1,000
-// documents per second, and client and server peak RSS.
+// sessions uploading while the clients write; the init objects are built before the clock) to
+// the last document stored; "queue → stored" times only the upload of a backlog queued
+// beforehand (sessions paused while queueing). The ceiling, measured in the same run on the same
+// store kind: the store's own multi-row `INSERT … ON CONFLICT DO NOTHING` of the same documents,
+// pre-encoded, in transactions of the same batch size, with no HTTP, no validation and no queue
+// bookkeeping. Also: write()-to-stored latency at a steady 1,000 documents per second, client and
+// server peak RSS, and the CPU each side used.
 // Run with `npm run bench:sync` (builds first; imports the compiled code from dist/).
-// BENCH_SYNC_DOCS (default 24000) sets the documents per throughput cell.
+// BENCH_SYNC_DOCS (default 24000) sets the documents per throughput cell; BENCH_SYNC_CLIENTS
+// (default "1,4,16") the client counts.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -131,20 +133,24 @@ async function openClient(url, dir, sync = {}) {
 /**
  * End to end: N clients each write DOCS/N documents (transactions of 100, yielding to the event
  * loop between them so their sessions upload meanwhile), timed from the first write() to the
- * last document stored: documents per second.
+ * last document stored: documents per second. The documents' init objects are built before the
+ * clock starts: making them is the app's work, as the ceiling's rows are built before its clock.
  */
 async function measureWriteToStored(server, clients, label) {
   const perClient = Math.floor(DOCS / clients);
   const realms = [];
+  const inits = [];
   for (let c = 0; c < clients; c++) {
     realms.push(await openClient(server.url, path.join(root, `${label}-w-${clients}-${c}`), { maxBatchDocuments: BATCH }));
+    inits.push(Array.from({ length: perClient }, () => sampleDocument(nextId++)));
   }
   const started = performance.now();
   await Promise.all(
-    realms.map(async (realm) => {
+    realms.map(async (realm, c) => {
+      const mine = inits[c];
       for (let t = 0; t < perClient; t += 100) {
         realm.write(() => {
-          for (let i = t; i < Math.min(perClient, t + 100); i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
+          for (let i = t; i < Math.min(perClient, t + 100); i++) realm.ingest(WeatherSensor, mine[i]);
         });
         await new Promise((resolve) => setImmediate(resolve));
       }
