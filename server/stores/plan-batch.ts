@@ -3,16 +3,22 @@
  * insert, and how insert conflicts turn into verdicts. Each store runs the plan in its own
  * transaction.
  */
-import type { StoreDocumentEntry, StoreEntry, StoreRejection } from "./store.js";
+import type { StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store.js";
+
+/**
+ * The fields of a document entry a plan reads. Generic so the SQLite worker, whose entries come
+ * without the BSON bytes (SQL keeps the text), plans with the same code.
+ */
+export type PlannedDocument = Omit<StoreDocumentEntry, "bson">;
 
 /** What a store must do for a batch, given the queue's high-water mark. */
-export interface BatchPlan {
+export interface BatchPlan<D extends PlannedDocument = StoreDocumentEntry> {
   /** Sequences at or below the high-water mark: handled before; replay their stored verdicts. */
   replaySeqs: bigint[];
   /** Documents to insert, first of each `_id` in the batch, grouped by table. */
-  inserts: Map<string, StoreDocumentEntry[]>;
+  inserts: Map<string, D[]>;
   /** Later documents of the batch sharing an `_id` with an insert: compared after the insert. */
-  followers: StoreDocumentEntry[];
+  followers: D[];
   /** New verdicts (validation failures) to store and report. */
   rejections: StoreRejection[];
   /** The new high-water mark. */
@@ -20,8 +26,8 @@ export interface BatchPlan {
 }
 
 /** Splits a batch's entries against the queue's high-water mark `highSeq`. */
-export function planBatch(entries: readonly StoreEntry[], highSeq: bigint): BatchPlan {
-  const plan: BatchPlan = { replaySeqs: [], inserts: new Map(), followers: [], rejections: [], highSeq };
+export function planBatch<D extends PlannedDocument>(entries: readonly (D | StoreRejectedEntry)[], highSeq: bigint): BatchPlan<D> {
+  const plan: BatchPlan<D> = { replaySeqs: [], inserts: new Map(), followers: [], rejections: [], highSeq };
   const firstById = new Set<string>();
   for (const entry of entries) {
     if (entry.seq <= highSeq) {
@@ -50,7 +56,7 @@ export function planBatch(entries: readonly StoreEntry[], highSeq: bigint): Batc
  * The verdict for a document whose `_id` is already stored: none when the stored document is the
  * same (a retry whose high-water mark was lost, or a client that re-sent it), else `duplicate_id`.
  */
-export function judgeConflict(entry: StoreDocumentEntry, storedEjson: string | undefined): StoreRejection | null {
+export function judgeConflict(entry: PlannedDocument, storedEjson: string | undefined): StoreRejection | null {
   if (storedEjson === entry.ejson) return null;
   return {
     seq: entry.seq,

@@ -121,7 +121,7 @@ export interface IngestStore {
 }
 
 /** The gate check every store makes inside its transaction, after the owner check: null lets the batch through. */
-export function checkGate(batch: StoreBatch, highSeq: bigint): StoreBatchResult | null {
+export function checkGate(batch: Pick<StoreBatch, "ifAcknowledgedSeq">, highSeq: bigint): StoreBatchResult | null {
   if (batch.ifAcknowledgedSeq === null || highSeq >= batch.ifAcknowledgedSeq) return null;
   return { status: "sequence_gap", acknowledgedSeq: highSeq };
 }

@@ -1,0 +1,131 @@
+/**
+ * The main thread's end of the SQLite worker: starts the thread, posts each call and settles it
+ * with the reply. The thread keeps the process alive only while a call is pending, so a CLI
+ * command that never closes its store still exits, and a batch being committed is never cut off.
+ */
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { SqliteConnection } from "./sqlite-connection.js";
+import { fromWorkerError, openCallId } from "./sqlite-worker-protocol.js";
+import type { SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
+
+/** A running SQLite worker. */
+export interface SqliteWorkerClient {
+  /** Runs a connection method in the worker; calls run one at a time, in the order they were made. */
+  call<M extends SqliteMethod>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
+  /** Lets the calls made before it finish, closes the database and ends the thread; later calls reject. */
+  close(): Promise<void>;
+  /** The thread itself: a test seam (tests end it to check that calls then reject). */
+  readonly thread: Worker;
+}
+
+interface PendingCall {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Where the compiled worker entry is. In dist/ it sits next to this module. Under jest this module
+ * is the TypeScript source (ts-jest compiles it in memory) and a Worker cannot load .ts, so the
+ * sibling .js does not exist: use the compiled one under dist/ (`npm test` builds first).
+ */
+export function locateSqliteWorker(): URL {
+  const sibling = new URL("./sqlite-worker.js", import.meta.url);
+  if (fs.existsSync(sibling)) return sibling;
+  const built = new URL("../../dist/server/stores/sqlite-worker.js", import.meta.url);
+  if (fs.existsSync(built)) return built;
+  throw new Error(`sqlite store: the SQLite worker (${fileURLToPath(sibling)}, or ${fileURLToPath(built)}) is missing: run npm run build`);
+}
+
+/** Starts a worker that opens the SQLite file at `filePath`; rejects with the opening error (bad path, not a database…). */
+export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerClient> {
+  const thread = new Worker(locateSqliteWorker(), {
+    workerData: { filePath } satisfies SqliteWorkerData,
+    // A worker inherits the process's flags by default, and some are refused in a worker
+    // (`node --input-type=module -e …` makes it fail to start); plain compiled JS needs none.
+    execArgv: [],
+  });
+  // Entries leave on reply or when the thread stops: this never outgrows the calls in flight.
+  const pending = new Map<number, PendingCall>();
+  let nextId = openCallId + 1;
+  // Once set, why every call rejects: the thread stopped, or close() was called.
+  let refusal: string | null = null;
+  let closing: Promise<void> | null = null;
+
+  function settle(id: number): PendingCall | undefined {
+    const call = pending.get(id);
+    pending.delete(id);
+    // Idle: let the process exit; its data is committed, and an exiting process ends the thread.
+    if (pending.size === 0) thread.unref();
+    return call;
+  }
+
+  function stop(why: string): void {
+    refusal ??= `sqlite store: the SQLite worker stopped: ${why}`;
+    for (const call of pending.values()) call.reject(new Error(refusal));
+    pending.clear();
+  }
+
+  function post(method: SqliteMethod, args: unknown[]): Promise<unknown> {
+    if (refusal !== null) return Promise.reject(new Error(refusal));
+    return new Promise((resolve, reject) => {
+      const id = nextId++;
+      // A pending call keeps the process alive until it is answered.
+      if (pending.size === 0) thread.ref();
+      pending.set(id, { resolve, reject });
+      try {
+        thread.postMessage({ id, method, args } satisfies SqliteRequest);
+      } catch (error) {
+        settle(id);
+        reject(error as Error);
+      }
+    });
+  }
+
+  const opened = new Promise<void>((resolve, reject) => pending.set(openCallId, { resolve: () => resolve(), reject }));
+  thread.on("message", (reply: SqliteReply) => {
+    const call = settle(reply.id);
+    if (!call) return;
+    if ("error" in reply) call.reject(fromWorkerError(reply.error));
+    else call.resolve(reply.result);
+  });
+  thread.on("error", (error) => stop(error.message));
+  thread.on("exit", (code) => stop(`it exited with code ${code}`));
+  // A reply that cannot be read cannot be matched to its call: nothing after it can be trusted.
+  thread.on("messageerror", (error) => {
+    stop(`a reply could not be read (${error.message})`);
+    void thread.terminate();
+  });
+  try {
+    await opened;
+  } catch (error) {
+    refusal ??= "sqlite store: the database did not open";
+    await thread.terminate();
+    throw error;
+  }
+
+  function call<M extends SqliteMethod>(method: M, ...args: Parameters<SqliteConnection[M]>) {
+    return post(method, args) as Promise<ReturnType<SqliteConnection[M]>>;
+  }
+
+  return {
+    thread,
+    call,
+    close() {
+      closing ??= (async () => {
+        const closed = post("close", []);
+        refusal ??= "sqlite store: the store is closed";
+        try {
+          await closed;
+        } catch {
+          // A thread that already stopped holds no open database: nothing left to close.
+        }
+        // Ref'd, so the process waits for the thread to end before running what follows close().
+        thread.ref();
+        await thread.terminate();
+      })();
+      return closing;
+    },
+  };
+}

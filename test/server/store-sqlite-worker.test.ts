@@ -1,0 +1,188 @@
+/**
+ * The SQLite store on its worker thread: the main thread runs while a batch commits, batches
+ * commit in the order they were sent, errors keep their message, an idle store does not hold a
+ * process open (a real child process, running the compiled code under dist/), and a closed or
+ * dead worker makes every call reject with a message that says why.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import Database from "better-sqlite3";
+import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import { openSqliteStore, toSqliteBatch } from "../../server/stores/sqlite-store.js";
+import { startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
+import type { IngestStore, StoreBatch } from "../../server/stores/store.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const builtOpenStore = path.join(repoRoot, "dist", "server", "stores", "open-store.js");
+const model: CanonicalObjectSchema = { name: "Reading", properties: {}, embedded: false, asymmetric: true };
+
+/** A batch of `count` documents of about 1 KB of text each, seqs from `firstSeq`. */
+function makeBatch(queueId: string, count: number, firstSeq = 1, ifAcknowledgedSeq: bigint | null = null): StoreBatch {
+  const pad = "x".repeat(1000);
+  return {
+    queueId,
+    ifAcknowledgedSeq,
+    userId: "user-1",
+    arrivedAt: new Date(),
+    entries: Array.from({ length: count }, (_, i) => {
+      const idKey = `{"$oid":"${`${queueId}-${firstSeq + i}`.padStart(24, "0")}"}`;
+      const ejson = `{"_id":${idKey},"pad":"${pad}"}`;
+      return { kind: "document", seq: BigInt(firstSeq + i), table: model.name, idKey, ejson, bson: new Uint8Array(0) };
+    }),
+  };
+}
+
+describe("the SQLite store's worker thread", () => {
+  let dir: string;
+  let file: string;
+  let store: IngestStore;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sqlite-worker-"));
+    file = path.join(dir, "ingest.sqlite");
+    store = await openSqliteStore(file);
+    await store.prepare([model]);
+  });
+  afterAll(async () => {
+    await store?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("leaves the main thread free while a large batch commits", async () => {
+    // A synchronous store commits inside ingest() itself, so its promise is settled before any
+    // setImmediate callback can run: this counts zero ticks there.
+    let ticks = 0;
+    let committed = false;
+    const spin = () => {
+      if (committed) return;
+      ticks++;
+      setImmediate(spin);
+    };
+    const ingesting = store.ingest(makeBatch("big", 20_000));
+    setImmediate(spin);
+    const result = await ingesting;
+    committed = true;
+    expect(result).toEqual({ status: "ok", acknowledgedSeq: 20_000n, rejected: [] });
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it("commits pipelined batches in the order they were sent", async () => {
+    // The second batch is gated on the first: were it committed first, it would be a sequence gap.
+    const first = store.ingest(makeBatch("pipelined", 500, 1));
+    const second = store.ingest(makeBatch("pipelined", 500, 501, 500n));
+    expect(await first).toEqual({ status: "ok", acknowledgedSeq: 500n, rejected: [] });
+    expect(await second).toEqual({ status: "ok", acknowledgedSeq: 1000n, rejected: [] });
+  });
+
+  it("rejects with the worker's own error message", async () => {
+    const noTable = store.readDocuments("NoSuchModel");
+    await expect(noTable).rejects.toBeInstanceOf(Error);
+    await expect(noTable).rejects.toThrow('sqlite store: no table for model "NoSuchModel"');
+    const unknownTable = makeBatch("unknown", 1);
+    unknownTable.entries[0]!.table = "Nope";
+    await expect(store.ingest(unknownTable)).rejects.toThrow('sqlite store: no table for model "Nope"');
+    await expect(store.prepare([{ ...model, name: "asymgen_mine" }])).rejects.toThrow(/reserved for the server's own tables/);
+    // The store still works after an error.
+    expect(await store.readQueue("big")).toEqual({ userId: "user-1", highSeq: 20_000n });
+  });
+
+  it("rejects openSqliteStore with the opening error", async () => {
+    const notADatabase = path.join(dir, "not-a-database.sqlite");
+    fs.writeFileSync(notADatabase, "this is plain text, not a SQLite file, and long enough to have a header".repeat(10));
+    await expect(openSqliteStore(notADatabase)).rejects.toThrow("file is not a database");
+    const underAFile = path.join(notADatabase, "nested", "ingest.sqlite");
+    await expect(openSqliteStore(underAFile)).rejects.toThrow(/ENOTDIR/);
+  });
+
+  it("sends the worker the text, not the BSON view of the request body", () => {
+    const batch = makeBatch("strip", 2);
+    batch.entries.push({ kind: "rejected", seq: 3n, table: model.name, code: "invalid_document", reason: "x: bad" });
+    const sent = toSqliteBatch(batch);
+    expect(sent.entries.map((entry) => Object.keys(entry).sort())).toEqual([
+      ["ejson", "idKey", "kind", "seq", "table"],
+      ["ejson", "idKey", "kind", "seq", "table"],
+      ["code", "kind", "reason", "seq", "table"],
+    ]);
+  });
+
+  it("runs the benchmark's bulk insert on the calling thread, not through the worker", async () => {
+    const rows = Array.from({ length: 10 }, (_, i) => ({ idKey: `"raw-${i}"`, ejson: `{"_id":"raw-${i}"}` }));
+    const inserting = store.insertRawForBenchmark(model.name, rows);
+    // Before anything awaits: only a commit on this thread can already be visible to another connection.
+    const reader = new Database(file, { readonly: true });
+    try {
+      expect(reader.prepare(`SELECT count(*) FROM "Reading" WHERE user_id = 'benchmark'`).pluck().get()).toBe(10);
+    } finally {
+      reader.close();
+    }
+    await inserting;
+    const memory = await openSqliteStore(":memory:");
+    try {
+      await memory.prepare([model]);
+      await expect(memory.insertRawForBenchmark(model.name, rows)).rejects.toThrow(/needs a database file/);
+    } finally {
+      await memory.close();
+    }
+  });
+
+  it("after close(), rejects every call with a message that says the store is closed", async () => {
+    const closing = await openSqliteStore(path.join(dir, "closing.sqlite"));
+    await closing.prepare([model]);
+    const beforeClose = closing.ingest(makeBatch("closing", 100));
+    const closed = closing.close();
+    // Made after close(): refused at once, not queued behind it.
+    await expect(closing.countRows()).rejects.toThrow("sqlite store: the store is closed");
+    expect(await beforeClose).toEqual({ status: "ok", acknowledgedSeq: 100n, rejected: [] });
+    await closed;
+    await expect(closing.getAuthRecord("k", "k")).rejects.toThrow("sqlite store: the store is closed");
+    await expect(closing.ingest(makeBatch("closing", 1, 101))).rejects.toThrow("sqlite store: the store is closed");
+    await expect(closing.close()).resolves.toBeUndefined();
+  });
+
+  it("rejects pending and later calls when the worker dies", async () => {
+    const worker = await startSqliteWorker(path.join(dir, "dying.sqlite"));
+    await worker.call("prepare", [model.name]);
+    const pending = worker.call("ingest", toSqliteBatch(makeBatch("dying", 20_000)));
+    // The test seam: end the thread under the pending batch, as a crash of the thread would.
+    await worker.thread.terminate();
+    await expect(pending).rejects.toThrow(/^sqlite store: the SQLite worker stopped: it exited with code 1$/);
+    await expect(worker.call("countRows")).rejects.toThrow("sqlite store: the SQLite worker stopped");
+    await expect(worker.close()).resolves.toBeUndefined();
+  });
+});
+
+describe("a process using the SQLite store", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    if (!fs.existsSync(builtOpenStore)) throw new Error(`${builtOpenStore} is missing: run npm run build first`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sqlite-exit-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("exits once its calls are answered, without closing the store", async () => {
+    const file = path.join(dir, "cli.sqlite");
+    // Like a CLI command that forgets close(): one awaited write, and one it never awaits (which
+    // must still be answered before the process exits).
+    const script = `
+      import { openStore } from ${JSON.stringify(pathToFileURL(builtOpenStore).href)};
+      const store = await openStore(${JSON.stringify(`sqlite:${file}`)});
+      await store.putAuthRecord("test", "awaited", "1", false);
+      store.putAuthRecord("test", "not-awaited", "2", false).then((wrote) => process.stdout.write("written " + wrote));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
+    expect(child.stdout).toBe("written true");
+    const reopened = await openSqliteStore(file);
+    try {
+      expect(await reopened.getAuthRecord("test", "awaited")).toBe("1");
+      expect(await reopened.getAuthRecord("test", "not-awaited")).toBe("2");
+    } finally {
+      await reopened.close();
+    }
+  });
+});
