@@ -76,6 +76,7 @@ export const defaultServerLimits: IngestLimits = {
   maxInFlightBytes: 64 * 1024 * 1024,
   maxInFlightPerUser: 4,
   bodyReadTimeoutMs: 30_000,
+  maxStoringBatches: 4,
 };
 
 /** Resolves partial limits over the defaults; throws on limits that cannot work together. */

@@ -5,7 +5,9 @@
  *
  * Memory is bounded however many clients send at once: batches in flight (503), batches per user
  * (429), body bytes held across all batches (503), and a deadline for each body (408). Every one
- * of these refusals comes before anything is written.
+ * of these refusals comes before anything is written. Past those, at most `maxStoringBatches`
+ * batches are validated into Extended JSON and handed to the store at once; the others wait as
+ * their bodies, already counted.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Long, serialize } from "bson";
@@ -14,9 +16,10 @@ import { HttpError } from "../http/http-error.js";
 import { readBody } from "../http/read-body.js";
 import { sendBson } from "../http/respond.js";
 import { parseIngestRequest } from "../ingest/parse-ingest-request.js";
+import type { ParsedIngestRequest } from "../ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../ingest/prepare-store-batch.js";
 import type { Logger } from "../logger.js";
-import type { IngestStore } from "../stores/store.js";
+import type { IngestStore, StoreBatchResult } from "../stores/store.js";
 import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 
 /** Limits of the ingest route. */
@@ -32,6 +35,12 @@ export interface IngestLimits {
   maxInFlightPerUser: number;
   /** How long a client has to send the whole body, from the moment the server starts reading it (408 after). */
   bodyReadTimeoutMs: number;
+  /**
+   * Batches validated and handed to the store at once. The store commits one (SQLite) or a few
+   * (a connection pool) at a time; past this, a batch waits as its body (already counted in
+   * `maxInFlightBytes`) instead of as its Extended JSON text, which is larger.
+   */
+  maxStoringBatches: number;
 }
 
 /** The test-only hooks (see createIngestServer): crash injection and a pause before each commit. */
@@ -57,6 +66,27 @@ export interface IngestRoute {
 
 const retryAfter = { "retry-after": "1" };
 
+/** A counting semaphore whose waiters are served first come, first served. */
+function createSlots(size: number): { acquire(): Promise<void>; release(): void } {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire() {
+      if (free > 0) {
+        free--;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    release() {
+      const next = waiting.shift();
+      // A waiter takes the slot over directly, so a newcomer cannot overtake it.
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
 /** Creates the ingest route. */
 export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   const { store, auth, validators, limits, logger } = context;
@@ -65,6 +95,20 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   let bytesInFlight = 0;
   const perUser = new Map<string, number>();
   let batches = 0;
+  const storing = createSlots(limits.maxStoringBatches);
+
+  /** Validates a parsed batch (writing each document's Extended JSON) and commits it. */
+  async function validateAndStore(request: ParsedIngestRequest, userId: string): Promise<StoreBatchResult> {
+    const batch = prepareStoreBatch(request, validators, userId, new Date());
+    const batchNumber = ++batches;
+    logger.log("debug", "batch received", { queueId: request.queueId, documents: request.documents.length, batch: batchNumber });
+    if (commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, commitDelayMs));
+    // Test-only fault injection: the process dies exactly at the chosen point of the N-th batch.
+    if (fault && fault.point === "before-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
+    const result = await store.ingest(batch);
+    if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
+    return result;
+  }
 
   return {
     async handle(req, res, bearer) {
@@ -97,20 +141,20 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
           },
         });
         const request = parseIngestRequest(body, limits.maxBatchDocuments);
-        const batch = prepareStoreBatch(request, validators, user.userId, new Date());
-        const batchNumber = ++batches;
-        logger.log("debug", "batch received", { queueId: request.queueId, documents: request.documents.length, batch: batchNumber });
-        if (commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, commitDelayMs));
-        // Test-only fault injection: the process dies exactly at the chosen point of the N-th batch.
-        if (fault && fault.point === "before-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
-        const result = await store.ingest(batch);
-        if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
+        // Slots are taken in arrival order, so a client's pipelined batches reach the store in the order sent.
+        await storing.acquire();
+        let result: StoreBatchResult;
+        try {
+          result = await validateAndStore(request, user.userId);
+        } finally {
+          storing.release();
+        }
         if (result.status === "forbidden") throw new HttpError(403, "QueueOwnedByAnotherUser", "this queue id belongs to another user");
         if (result.status === "sequence_gap") {
           throw new HttpError(
             409,
             "SequenceGap",
-            `ifAcknowledgedSeq ${batch.ifAcknowledgedSeq} is above the queue's high-water mark ${result.acknowledgedSeq}: the batch before this one is not stored`,
+            `ifAcknowledgedSeq ${request.ifAcknowledgedSeq} is above the queue's high-water mark ${result.acknowledgedSeq}: the batch before this one is not stored`,
           );
         }
         logger.log("debug", "batch stored", {

@@ -28,11 +28,20 @@ export interface SqliteBatch extends Omit<StoreBatch, "entries"> {
   entries: (SqliteDocumentEntry | StoreRejectedEntry)[];
 }
 
+/** One batch's outcome in a group commit: its result, or what it threw (its own writes undone). */
+export type SqliteGroupOutcome = { ok: true; result: StoreBatchResult } | { ok: false; error: unknown };
+
 /** The connection's operations, synchronous; the same meaning as IngestStore's methods of the same name. */
 export interface SqliteConnection {
   /** IngestStore.prepare, given the models' persisted names (a model's schema may hold functions, which cannot cross threads). */
   prepare(tableNames: readonly string[]): void;
   ingest(batch: SqliteBatch): StoreBatchResult;
+  /**
+   * Group commit: several batches in one transaction, so they share one fsync. Each batch runs in
+   * a savepoint of its own, so one that throws undoes only its own writes; if the commit itself
+   * fails, it throws and none is stored.
+   */
+  ingestGroup(batches: readonly SqliteBatch[]): SqliteGroupOutcome[];
   getAuthRecord(kind: string, key: string): string | null;
   putAuthRecord(kind: string, key: string, value: string, ifAbsent: boolean): boolean;
   deleteAuthRecord(kind: string, key: string): boolean;
@@ -168,6 +177,20 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     },
     ingest(batch) {
       return ingestTransaction.immediate(batch);
+    },
+    ingestGroup(batches) {
+      const outcomes: SqliteGroupOutcome[] = [];
+      db.transaction(() => {
+        for (const batch of batches) {
+          try {
+            // Inside a transaction, better-sqlite3 runs a transaction function as a savepoint.
+            outcomes.push({ ok: true, result: ingestTransaction(batch) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }).immediate();
+      return outcomes;
     },
     getAuthRecord(kind, key) {
       return (getAuth.get(kind, key) as string | undefined) ?? null;

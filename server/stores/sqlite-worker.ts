@@ -1,13 +1,13 @@
 /**
  * The SQLite worker thread's entry: it owns the store's better-sqlite3 connection, so the insert
  * and the fsync of a batch block this thread while the main thread validates the next batch.
- * Requests are handled synchronously, one message at a time, so they run in arrival order and
- * batches commit in the order the main thread sent them.
+ * Requests are handled synchronously in arrival order, so batches commit in the order the main
+ * thread sent them; ingest requests queued back to back commit as one group (one fsync).
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { openSqliteConnection } from "./sqlite-connection.js";
-import type { SqliteConnection } from "./sqlite-connection.js";
+import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
 import { openCallId, toWorkerError } from "./sqlite-worker-protocol.js";
 import type { SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
 
@@ -34,13 +34,49 @@ try {
 
 if (connection) {
   const opened = connection;
-  port.on("message", ({ id, method, args }: SqliteRequest) => {
-    try {
-      if (!Object.hasOwn(opened, method)) throw new Error(`sqlite worker: no method "${String(method)}"`);
-      const run = opened[method] as (...runArgs: unknown[]) => unknown;
-      reply({ id, result: run(...args) });
-    } catch (error) {
-      reply({ id, error: toWorkerError(error) });
+  port.on("message", (first: SqliteRequest) => {
+    // Everything already queued behind this message is taken now, so the batches among them
+    // commit together: under many clients, one fsync serves several batches.
+    const requests = [first];
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+      requests.push(next.message as SqliteRequest);
     }
+    for (let i = 0; i < requests.length; ) {
+      let end = i;
+      while (end < requests.length && requests[end]!.method === "ingest") end++;
+      if (end - i > 1) {
+        commitGroup(opened, requests.slice(i, end));
+        i = end;
+      } else {
+        handle(opened, requests[i]!);
+        i++;
+      }
+    }
+  });
+}
+
+/** Runs one request and answers it. */
+function handle(opened: SqliteConnection, { id, method, args }: SqliteRequest): void {
+  try {
+    if (!Object.hasOwn(opened, method)) throw new Error(`sqlite worker: no method "${String(method)}"`);
+    const run = opened[method] as (...runArgs: unknown[]) => unknown;
+    reply({ id, result: run(...args) });
+  } catch (error) {
+    reply({ id, error: toWorkerError(error) });
+  }
+}
+
+/** Commits consecutive ingest requests in one transaction; each is answered only after the commit. */
+function commitGroup(opened: SqliteConnection, requests: SqliteRequest[]): void {
+  let outcomes;
+  try {
+    outcomes = opened.ingestGroup(requests.map((request) => request.args[0] as SqliteBatch));
+  } catch (error) {
+    for (const { id } of requests) reply({ id, error: toWorkerError(error) });
+    return;
+  }
+  requests.forEach(({ id }, i) => {
+    const outcome = outcomes[i]!;
+    reply(outcome.ok ? { id, result: outcome.result } : { id, error: toWorkerError(outcome.error) });
   });
 }

@@ -74,6 +74,19 @@ describe("ingest limits and per-document verdicts", () => {
     }
   }
 
+  it("validates and stores at most maxStoringBatches batches at once; the others wait, and all are stored", async () => {
+    // Each commit pauses 400 ms. With one slot, three batches sent together are stored one after
+    // another, so the last answer cannot come before 1200 ms (with no limit, all three take ~400 ms).
+    await withServer({ maxStoringBatches: 1 }, 400, async (other) => {
+      const started = performance.now();
+      const answers = await Promise.all(
+        [1, 2, 3].map((n) => postIngest(other.url, appId, token, encodeBatch(newQueueId(), [{ seq: 1, table: "WeatherSensor", doc: makeWeatherDoc(n) }]))),
+      );
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1150);
+      expect(answers.map((answer) => answer.answer)).toEqual([1, 2, 3].map(() => ({ acknowledgedSeq: 1n, rejected: [] })));
+    });
+  });
+
   it("answers damaged bytes inside one document with a malformed_document verdict, stores the rest, and replays it", async () => {
     const queueId = newQueueId();
     const body = encodeRawBatch(queueId, [
@@ -220,7 +233,7 @@ describe("ingest limits and per-document verdicts", () => {
 });
 
 describe("resolveIngestLimits", () => {
-  it("defaults: the protocol's caps, a 64 MiB budget, 4 batches per user, 30 s to send a body", () => {
+  it("defaults: the protocol's caps, a 64 MiB budget, 4 batches per user, 30 s to send a body, 4 batches storing", () => {
     expect(resolveIngestLimits()).toEqual({
       maxBatchDocuments: 1000,
       maxBatchBytes: 16 * 1024 * 1024 + 64 * 1024,
@@ -228,6 +241,7 @@ describe("resolveIngestLimits", () => {
       maxInFlightBytes: 64 * 1024 * 1024,
       maxInFlightPerUser: 4,
       bodyReadTimeoutMs: 30_000,
+      maxStoringBatches: 4,
     });
     expect(resolveIngestLimits()).toEqual(defaultServerLimits);
   });

@@ -78,6 +78,29 @@ describe("the SQLite store's worker thread", () => {
     expect(await second).toEqual({ status: "ok", acknowledgedSeq: 1000n, rejected: [] });
   });
 
+  it("commits batches queued back to back together, and one that fails there undoes only its own writes", async () => {
+    // While the large first batch commits, the rest queue up in the worker and are taken as one group.
+    const bad = makeBatch("group-bad", 3);
+    bad.entries[2]!.table = "Nope";
+    const calls = [
+      store.ingest(makeBatch("group-0", 5000)),
+      store.ingest(makeBatch("group-1", 10)),
+      store.ingest(bad),
+      store.ingest(makeBatch("group-1", 10, 11, 10n)),
+      store.ingest(makeBatch("group-2", 10)),
+    ];
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect((outcomes[2] as PromiseRejectedResult).reason.message).toBe('sqlite store: no table for model "Nope"');
+    expect(await store.readQueue("group-1")).toEqual({ userId: "user-1", highSeq: 20n });
+    expect(await store.readQueue("group-2")).toEqual({ userId: "user-1", highSeq: 10n });
+    // The failed batch's first two documents and its queue row were undone with it.
+    expect(await store.readQueue("group-bad")).toBeNull();
+    const ids = (await store.readDocuments(model.name)).map((doc) => doc.idKey);
+    expect(ids.filter((id) => id.includes("group-bad"))).toEqual([]);
+    expect(ids.filter((id) => id.includes("group-1-"))).toHaveLength(20);
+  });
+
   it("rejects with the worker's own error message", async () => {
     const noTable = store.readDocuments("NoSuchModel");
     await expect(noTable).rejects.toBeInstanceOf(Error);
