@@ -2,12 +2,14 @@
  * The sync session: uploads the durable queue to the ingest server in batches and acknowledges
  * what the server stored. Upload-only (asymmetric sync): nothing ever comes back down.
  *
- * One batch is in flight at a time, so the server's per-queue high-water mark makes every retry
- * idempotent. While it is in flight the next one is read and encoded, so the server never waits
- * for the client. What the server acknowledged is recorded in the queue's durable cursor at most
- * `ACK_FLUSH_INTERVAL_MS` later (at once when the upload catches up, pauses, closes or someone
- * waits for it): a crash in between only re-sends documents the server skips. The queue is the
- * only state that matters: a restarted app resumes from its durable cursor.
+ * Up to two batches are in flight, the second gated on the first ("Pipelining" in
+ * ingest-protocol.ts; the rules are on `SyncSession`): the server never waits for the client
+ * between batches, and its per-queue high-water mark still makes every retry idempotent and
+ * never lets a document be skipped. What the server acknowledged is recorded in the queue's
+ * durable cursor at most `ACK_FLUSH_INTERVAL_MS` later (at once when the upload catches up,
+ * pauses, closes or someone waits for it): a crash in between only re-sends documents the server
+ * skips. The queue is the only state that matters: a restarted app resumes from its durable
+ * cursor.
  */
 import { AuthError, NetworkError, SessionExpiredError } from "../app/auth-error.js";
 import type { User } from "../app/user.js";
@@ -56,11 +58,22 @@ export interface SyncConfiguration {
   requestTimeoutMs?: number;
 }
 
-/** A batch read and encoded ahead, while the previous one was in flight. */
+/** A batch read from the queue; it is encoded when sent, with or without a gate. */
 interface PreparedBatch {
   batch: QueuedDocument[];
-  body: Uint8Array;
   queueId: string;
+}
+
+/** How one request ended: the server's answer, or what `sendAuthorized` threw. */
+type SendOutcome = { response: HttpResponse; error?: never } | { response?: never; error: unknown };
+
+/** One upload request on its way. */
+interface InFlight {
+  prepared: PreparedBatch;
+  /** Settles with the outcome; never rejects. */
+  sending: Promise<SendOutcome>;
+  /** The last seq of the batch it was pipelined behind (its `ifAcknowledgedSeq`), or null when sent ungated. */
+  gate: number | null;
 }
 
 /** The ingest route's JSON refusal, or null when the answer is not one (a proxy's). */
@@ -93,7 +106,25 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
  */
 const ACK_FLUSH_INTERVAL_MS = 1000;
 
-/** An upload session over one queue: see `openSyncSession`. */
+/**
+ * An upload session over one queue: see `openSyncSession`.
+ *
+ * Pipelining, the rules that keep it exactly-once and in order:
+ * - While batch N is in flight, the next batch is read and, when it directly follows N (first
+ *   seq = N's last + 1, same queue id), sent at once gated on N's last seq. Never more than two
+ *   requests are in flight; a batch with nothing in flight before it (the first one, a retry,
+ *   the one after a document skipped on a 413, the first after a queue-id rotation) is ungated.
+ * - Answers are handled strictly in order, through the same paths as ever. When N is
+ *   acknowledged in full, the batch behind it becomes the current one and the next is
+ *   pipelined behind that.
+ * - A gated batch's answer counts only when it is a 200 and N was acknowledged in full. Any
+ *   other answer (N failed in any way; or a 409, 429, 5xx, 413, 401, network error or timeout
+ *   of its own) is dropped without a report, a backoff or a split, and the batch is sent again
+ *   ungated, where the normal path meets whatever went wrong. A dropped 200's rejections are
+ *   reported when the re-send replays them, so once. After N fails, nothing is sent until the
+ *   abandoned request settles. The one exception: a refused refresh (the login session is
+ *   over) is reported from a gated batch too, since the session pauses and no re-send follows.
+ */
 export class SyncSession {
   private sessionState: SessionState = "active";
   private pauseReason: PauseReason | null = null;
@@ -120,8 +151,6 @@ export class SyncSession {
   /** When the queue's cursor was last written. */
   private lastAckFlush = 0;
   private ackFailureReported = false;
-  /** The next batch, read while the previous one was in flight. */
-  private prepared: PreparedBatch | null = null;
   /** Whether the queue id was rotated after a 403 since the last accepted batch. */
   private rotatedForOwner = false;
   private wakeWait: (() => void) | null = null;
@@ -297,7 +326,6 @@ export class SyncSession {
     // server acknowledged, so a restart does not re-send it.
     this.flushAcknowledgement();
     this.closed = true;
-    this.prepared = null;
     this.sessionState = "inactive";
     this.unsubscribeCommit();
     this.user.removeListener(this.onUserChange);
@@ -339,104 +367,146 @@ export class SyncSession {
         this.pauseForLogout();
         return;
       }
-      const after = this.handledSeq;
-      let next = this.prepared;
-      this.prepared = null;
-      // A batch read ahead is only good if nothing changed since: the position, the queue id
-      // (a rotation), the batch size (a split).
-      if (next !== null && (next.batch[0]!.seq !== after + 1 || next.queueId !== this.source.queueId || next.batch.length > this.countLimit)) {
-        next = null;
-      }
+      // From the first document not handled, under the current queue id and batch size: a batch
+      // read ahead went out pipelined behind the one before it, or was abandoned with it.
+      const next = this.prepareBatch(this.handledSeq);
       if (next === null) {
-        if (this.source.lastCommittedSeq() <= after) {
-          this.flushAcknowledgement();
-          await this.waitFor(null, true);
-          continue;
-        }
-        next = this.prepareBatch(after);
-        if (next === null) {
-          this.flushAcknowledgement();
-          await this.waitFor(null, true);
-          continue;
-        }
+        this.flushAcknowledgement();
+        await this.waitFor(null, true);
+        continue;
       }
       await this.uploadBatch(next);
     }
   }
 
   /**
-   * Reads and encodes the batch after `after`, or null when nothing is committed past it. The
-   * byte cap is the server's body cap, envelope included: read up to it in document bytes, then
-   * keep the prefix whose request fits, so no batch is refused for its size.
+   * Reads the batch after `after`, or null when nothing is committed past it. The byte cap is
+   * the server's body cap, envelope included: read up to it in document bytes, then keep the
+   * prefix whose request fits (gated or not), so no batch is refused for its size.
    */
   private prepareBatch(after: number): PreparedBatch | null {
     if (this.source.lastCommittedSeq() <= after) return null;
     const read = this.source.readBatch(after, this.countLimit, this.maxBytes);
     if (read.length === 0) return null;
     const queueId = this.source.queueId;
-    const batch = fitIngestRequest(queueId, read, this.maxBytes);
-    return { batch, body: encodeIngestRequest(queueId, batch), queueId };
+    return { batch: fitIngestRequest(queueId, read, this.maxBytes), queueId };
   }
 
-  /** Sends one batch and acts on the answer; every path either progresses or waits. */
+  /**
+   * Sends `prepared` ungated, then keeps the pipeline going: while each batch is stored in full,
+   * the one already sent behind it takes its place and the next goes out behind that.
+   */
   private async uploadBatch(prepared: PreparedBatch): Promise<void> {
-    const { batch, body } = prepared;
-    const last = batch[batch.length - 1]!.seq;
-    if (this.connection !== "connected") this.setConnection("connecting");
-    let response: HttpResponse;
-    const sending = this.user.sendAuthorized({
-      method: "POST",
-      path: ingestPath(this.user.app.id),
-      headers: { "content-type": "application/bson", accept: "application/bson" },
-      body,
-      timeoutMs: this.requestTimeoutMs,
-    });
-    // Once the request is on its way, read the next batch while the server works on this one.
-    const readAhead = new Promise<PreparedBatch | null>((resolve) => setImmediate(() => resolve(this.readAhead(last))));
-    try {
-      response = await sending;
-    } catch (error) {
-      await readAhead;
-      if (this.closed) return;
-      if (error instanceof SessionExpiredError) {
-        // The refusal already paused the session through the user's listener; say why.
-        this.report(error);
-        this.pauseForLogout();
-        return;
-      }
-      if (this.sessionState !== "active") return;
-      if (error instanceof NetworkError) {
-        this.setConnection("disconnected");
-        // A slow link: a smaller batch has a better chance to arrive within the timeout.
-        if (error.timedOut) this.shrinkBatch(batch);
-      } else {
-        // The refresh route answered oddly (5xx, bad body): the server is there but unwell.
-        this.setConnection(error instanceof AuthError ? "connected" : "disconnected");
-      }
-      await this.backOff(null);
-      return;
-    }
-    const ahead = await readAhead;
-    // The queue may be closed by now: never acknowledge into it. The server keeps its
-    // high-water mark, so the next session re-sends this batch and nothing is stored twice.
-    if (this.closed) return;
-    this.setConnection("connected");
-    if (response.status === 200) {
-      await this.handleAccepted(batch, response);
-      if (this.handledSeq === last) this.prepared = ahead;
-    } else {
-      await this.handleRefusal(batch, response);
-    }
+    let current: InFlight | null = this.send(prepared, null);
+    while (current !== null) current = await this.settle(current);
   }
 
-  /** The batch after `seq`, read ahead; null when there is none yet or the queue cannot be read now (the loop's own read reports that). */
-  private readAhead(seq: number): PreparedBatch | null {
+  /** Puts one request on its way; `gate` is the last seq of the batch still in flight before it. */
+  private send(prepared: PreparedBatch, gate: number | null): InFlight {
+    if (this.connection !== "connected") this.setConnection("connecting");
+    const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined);
+    const sending = this.user
+      .sendAuthorized({
+        method: "POST",
+        path: ingestPath(this.user.app.id),
+        headers: { "content-type": "application/bson", accept: "application/bson" },
+        body,
+        timeoutMs: this.requestTimeoutMs,
+      })
+      .then(
+        (response): SendOutcome => ({ response }),
+        (error: unknown): SendOutcome => ({ error }),
+      );
+    return { prepared, sending, gate };
+  }
+
+  /**
+   * Waits for `current`'s answer while the next batch goes out gated behind it, acts on the
+   * answer, and returns that next batch when it may stand: only when `current` was stored in
+   * full. Otherwise the batch behind is abandoned: its request settles before anything else is
+   * sent (never more than two in flight), its answer is dropped, and the loop reads from the
+   * first document not handled and sends that ungated.
+   */
+  private async settle(current: InFlight): Promise<InFlight | null> {
+    // Once the request is on its way, read the next batch and pipeline it behind this one.
+    const pipelining = new Promise<InFlight | null>((resolve) => setImmediate(() => resolve(this.sendBehind(current))));
+    const outcome = await current.sending;
+    const behind = await pipelining;
+    // The queue may be closed by now: never acknowledge into it. The server keeps its
+    // high-water mark, so the next session re-sends these batches and nothing is stored twice.
+    if (this.closed) return null;
+    const stored = await this.handleOutcome(current, outcome);
+    if (behind === null) return null;
+    if (stored && !this.closed) return behind;
+    await behind.sending;
+    return null;
+  }
+
+  /**
+   * Reads the batch after `current` and sends it gated on `current`'s last seq; null when there
+   * is none yet, the session stopped meanwhile, or the queue cannot be read now (the loop's own
+   * read reports that).
+   */
+  private sendBehind(current: InFlight): InFlight | null {
     if (this.closed || this.sessionState !== "active") return null;
+    const { batch, queueId } = current.prepared;
+    const last = batch[batch.length - 1]!.seq;
+    let next: PreparedBatch | null;
     try {
-      return this.prepareBatch(seq);
+      next = this.prepareBatch(last);
     } catch {
       return null;
     }
+    // The gate only means "the batch before me is stored" when it directly precedes this one
+    // under the same queue id (the server keys its mark by queue id).
+    if (next === null || next.queueId !== queueId || next.batch[0]!.seq !== last + 1) return null;
+    return this.send(next, last);
+  }
+
+  /**
+   * Acts on one request's outcome through the normal paths; true when the server acknowledged
+   * the whole batch, which is what a batch pipelined behind it was gated on. A gated batch's
+   * answer other than a 200 is dropped: the loop sends the batch again ungated and the normal
+   * path meets whatever went wrong (a 409 only says the batch before was not stored in time).
+   */
+  private async handleOutcome(flight: InFlight, outcome: SendOutcome): Promise<boolean> {
+    const { batch } = flight.prepared;
+    if (outcome.response === undefined) {
+      if (flight.gate === null || outcome.error instanceof SessionExpiredError) await this.handleSendError(batch, outcome.error);
+      return false;
+    }
+    const { response } = outcome;
+    if (flight.gate !== null && response.status !== 200) return false;
+    this.setConnection("connected");
+    if (response.status !== 200) {
+      await this.handleRefusal(batch, response);
+      return false;
+    }
+    await this.handleAccepted(batch, response);
+    return this.handledSeq === batch[batch.length - 1]!.seq;
+  }
+
+  /**
+   * A request that got no answer. The end of the login session is acted on even for a gated
+   * batch: the session pauses, so no ungated re-send would meet it again and say why.
+   */
+  private async handleSendError(batch: QueuedDocument[], error: unknown): Promise<void> {
+    if (error instanceof SessionExpiredError) {
+      // The refusal already paused the session through the user's listener; say why.
+      this.report(error);
+      this.pauseForLogout();
+      return;
+    }
+    if (this.sessionState !== "active") return;
+    if (error instanceof NetworkError) {
+      this.setConnection("disconnected");
+      // A slow link: a smaller batch has a better chance to arrive within the timeout.
+      if (error.timedOut) this.shrinkBatch(batch);
+    } else {
+      // The refresh route answered oddly (5xx, bad body): the server is there but unwell.
+      this.setConnection(error instanceof AuthError ? "connected" : "disconnected");
+    }
+    await this.backOff(null);
   }
 
   /**

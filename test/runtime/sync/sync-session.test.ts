@@ -87,14 +87,30 @@ interface IngestCall {
   seqs: number[];
   bytes: number;
   token: string;
+  /** The request's `ifAcknowledgedSeq`: set when the batch was pipelined behind another. */
+  gate: number | undefined;
+  /** The status `accept` answered with (200, or 409 for a gate above the mark); undefined for any other answer, or none. */
+  status?: number;
 }
 
 type IngestHandler = (call: IngestCall, res: http.ServerResponse) => void;
+
+interface Verdict {
+  seq: number;
+  code: string;
+  reason: string;
+}
 
 /** A scripted server: auth routes with counters, and an ingest route the test programs. */
 class ScriptedServer {
   readonly calls: IngestCall[] = [];
   readonly stored = new Set<number>();
+  /** Every seq stored, in the order stored: a seq twice, or one stored before an earlier one, is a client bug. */
+  readonly storedInOrder: number[] = [];
+  /** The queue's high-water mark, kept as the real server keeps it. */
+  mark = 0;
+  /** Verdicts on rejected documents, replayed to a retry as the real server does. */
+  private readonly verdicts = new Map<number, Verdict>();
   refreshes = 0;
   logouts = 0;
   accessTtlSeconds = 1800;
@@ -114,14 +130,39 @@ class ScriptedServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Stores the batch and acknowledges its last seq. */
-  accept(call: IngestCall, res: http.ServerResponse, rejected: { seq: number; code: string; reason: string }[] = []): void {
-    for (const seq of call.seqs) if (!rejected.some((r) => r.seq === seq)) this.stored.add(seq);
-    const body = serialize({
-      acknowledgedSeq: call.seqs[call.seqs.length - 1] ?? 0,
-      rejected: rejected.map((r) => ({ ...r, table: "WeatherSensor" })),
-    });
-    res.writeHead(200, { "content-type": "application/bson" }).end(body);
+  /** Answers the batch as the real server does: see `apply`. */
+  accept(call: IngestCall, res: http.ServerResponse, rejected: Verdict[] = []): void {
+    const answer = this.apply(call, rejected);
+    call.status = answer === null ? 409 : 200;
+    if (answer === null) {
+      res.writeHead(409, { "content-type": "application/json" }).end(JSON.stringify({ error: "the batch before is not stored", error_code: "SequenceGap" }));
+    } else {
+      res.writeHead(200, { "content-type": "application/bson" }).end(answer);
+    }
+  }
+
+  /**
+   * The real server's rules, without answering: a gate above the mark writes nothing (null: a
+   * 409); otherwise documents past the mark are stored, or rejected by `rejected` (verdicts for
+   * seqs not in the batch are ignored), the mark moves to the batch's last seq, and the answer
+   * acknowledges it with the verdicts of every document in the batch, replayed ones included.
+   */
+  apply(call: IngestCall, rejected: Verdict[] = []): Uint8Array | null {
+    if (call.gate !== undefined && this.mark < call.gate) return null;
+    for (const seq of call.seqs) {
+      if (seq <= this.mark) continue;
+      const verdict = rejected.find((r) => r.seq === seq);
+      if (verdict !== undefined) {
+        this.verdicts.set(seq, verdict);
+      } else {
+        this.stored.add(seq);
+        this.storedInOrder.push(seq);
+      }
+    }
+    const last = call.seqs[call.seqs.length - 1] ?? 0;
+    this.mark = Math.max(this.mark, last);
+    const replayed = call.seqs.flatMap((seq) => this.verdicts.get(seq) ?? []);
+    return serialize({ acknowledgedSeq: last, rejected: replayed.map((r) => ({ ...r, table: "WeatherSensor" })) });
   }
 
   token(): string {
@@ -157,8 +198,8 @@ class ScriptedServer {
           res.writeHead(401).end(JSON.stringify({ error: "expired", error_code: "InvalidSession" }));
           return;
         }
-        const request = deserialize(body) as { documents: { seq: number; doc: { _id: number } }[] };
-        const call = { seqs: request.documents.map((d) => d.seq), bytes: body.length, token: bearer };
+        const request = deserialize(body) as { ifAcknowledgedSeq?: number; documents: { seq: number; doc: { _id: number } }[] };
+        const call = { seqs: request.documents.map((d) => d.seq), bytes: body.length, token: bearer, gate: request.ifAcknowledgedSeq };
         // The documents arrive byte for byte as queued.
         for (const d of request.documents) expect(d.doc._id).toBe(d.seq);
         this.calls.push(call);
@@ -175,10 +216,58 @@ function tooLarge(res: http.ServerResponse): void {
   res.writeHead(413, { "content-type": "application/json" }).end(JSON.stringify({ error: "request body too large", error_code: "PayloadTooLarge" }));
 }
 
+/** The ingest route's own 503 (`ServiceUnavailable`, without Retry-After). */
+function busy(res: http.ServerResponse): void {
+  res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "busy", error_code: "ServiceUnavailable" }));
+}
+
+/** Resolves once `condition` holds, or after `ms` (the test's own assertions then say what is missing). */
+async function until(condition: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const lastSeq = (call: IngestCall) => call.seqs[call.seqs.length - 1]!;
+/** `items` (calls, or held requests) ordered by their first seq: the order they were sent in, not the one they arrived in. */
+function sortBySeq<T extends IngestCall | { call: IngestCall }>(items: readonly T[]): T[] {
+  const first = (item: T) => ("seqs" in item ? item.seqs[0]! : item.call.seqs[0]!);
+  return [...items].sort((a, b) => first(a) - first(b));
+}
+/** The different batches among `calls`, by first seq. */
+function distinctBatches(calls: readonly IngestCall[]): number[][] {
+  const batches = new Map(calls.map((c) => [c.seqs.join(","), c.seqs]));
+  return [...batches.values()].sort((a, b) => a[0]! - b[0]!);
+}
+
+/** An ingest request the test answers itself. */
+interface Held {
+  call: IngestCall;
+  res: http.ServerResponse;
+}
+
+/** Holds ingest requests until `count` have arrived (or `ms` passed), then hands them to `answer`, lowest seq first; later ones are accepted. */
+function holdNext(count: number, answer: (held: Held[]) => void, ms = 500): void {
+  const held: Held[] = [];
+  const release = (): void => {
+    clearTimeout(timer);
+    server.handler = (call, res) => server.accept(call, res);
+    answer(sortBySeq(held));
+  };
+  const timer = setTimeout(release, ms);
+  server.handler = (call, res) => {
+    held.push({ call, res });
+    if (held.length === count) release();
+  };
+}
+
 const fast: Partial<SyncConfiguration> = { initialBackoffMs: 5, maxBackoffMs: 40, requestTimeoutMs: 2000 };
 let server: ScriptedServer;
 let sessions: SyncSession[] = [];
 let dirs: string[] = [];
+/** Upload requests the test's session has on their way, counted at the client: now and at most. */
+let uploads = { inFlight: 0, max: 0 };
 
 async function setUp(config: Partial<SyncConfiguration> = {}, accessTtlSeconds = 1800) {
   server = new ScriptedServer();
@@ -188,6 +277,17 @@ async function setUp(config: Partial<SyncConfiguration> = {}, accessTtlSeconds =
   dirs.push(dir);
   const app = new App({ id: "test-app", baseUrl: server.url, baseFilePath: dir });
   const user = await app.logIn(Credentials.anonymous());
+  // Counts requests as the session sees them (a 401's refreshed retry is the same request).
+  const sendAuthorized = user.sendAuthorized.bind(user);
+  const counter = (uploads = { inFlight: 0, max: 0 });
+  user.sendAuthorized = async (request) => {
+    counter.max = Math.max(counter.max, ++counter.inFlight);
+    try {
+      return await sendAuthorized(request);
+    } finally {
+      counter.inFlight--;
+    }
+  };
   const source = new MemorySource();
   const errors: Error[] = [];
   const session = openSyncSession(source, {
@@ -202,6 +302,8 @@ async function setUp(config: Partial<SyncConfiguration> = {}, accessTtlSeconds =
 }
 
 afterEach(async () => {
+  // Pipelining keeps at most two requests on their way, whatever the test did.
+  expect(uploads.max).toBeLessThanOrEqual(2);
   for (const session of sessions) session.close();
   sessions = [];
   await server?.stop();
@@ -217,7 +319,10 @@ describe("SyncSession", () => {
     source.commit(10);
     await session.uploadAllLocalChanges(5000);
     expect(source.acknowledgedSeq()).toBe(10);
-    expect(server.calls.map((c) => c.seqs.length)).toEqual([4, 4, 2]);
+    // Two requests sent back to back may arrive in either order: a pipelined one that overtook
+    // the batch before it is refused (409) and sent again, so count distinct batches.
+    expect(distinctBatches(server.calls)).toEqual([range(1, 4), range(5, 8), [9, 10]]);
+    expect(server.calls.every((c) => c.status === 200 || c.gate !== undefined)).toBe(true);
     expect([...server.stored].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(progress[progress.length - 1]).toEqual([10, 10]);
     expect(session.connectionState).toBe("connected");
@@ -333,8 +438,10 @@ describe("SyncSession", () => {
     };
     source.commit(16);
     await session.uploadAllLocalChanges(10_000);
-    expect(server.calls.slice(0, 4).map((c) => c.seqs.length)).toEqual([16, 8, 4, 2]);
-    expect(server.stored.size).toBe(16);
+    // Batches pipelined behind a timed-out one are dropped, not halved again: only the ungated ones count.
+    const ungated = server.calls.filter((c) => c.gate === undefined);
+    expect(ungated.slice(0, 4).map((c) => c.seqs.length)).toEqual([16, 8, 4, 2]);
+    expect(server.storedInOrder).toEqual(range(1, 16));
   });
 
   test("a 408 from the server halves the batch and retries", async () => {
@@ -345,8 +452,10 @@ describe("SyncSession", () => {
     };
     source.commit(8);
     await session.uploadAllLocalChanges(5000);
-    expect(server.calls.slice(0, 3).map((c) => c.seqs.length)).toEqual([8, 4, 2]);
-    expect(server.stored.size).toBe(8);
+    // A 408 of a pipelined batch is dropped (its batch is re-sent ungated): it halves nothing.
+    const ungated = server.calls.filter((c) => c.gate === undefined);
+    expect(ungated.slice(0, 3).map((c) => c.seqs.length)).toEqual([8, 4, 2]);
+    expect(server.storedInOrder).toEqual(range(1, 8));
     expect(errors).toEqual([]);
   });
 
@@ -368,20 +477,36 @@ describe("SyncSession", () => {
     expect(errors).toHaveLength(1);
   });
 
-  test("reads the next batch while one is in flight, and writes the durable cursor at most once a second and when caught up", async () => {
+  test("sends the next batch while the server holds one, reads each batch once, and writes the durable cursor at most once a second and when caught up", async () => {
     const { source, session } = await setUp({ maxBatchDocuments: 5 });
-    const readsAtAnswer: number[] = [];
-    server.handler = (call, res) => {
+    const successorArrived: boolean[] = [];
+    const held: Held[] = [];
+    let working = false;
+    // A server that works 20 ms on each batch, one at a time, lowest seq first (two batches sent
+    // back to back may arrive in either order).
+    const work = (): void => {
+      if (working || held.length === 0) return;
+      working = true;
       setTimeout(() => {
-        readsAtAnswer.push(source.readCalls);
-        server.accept(call, res);
+        const next = sortBySeq(held).shift()!;
+        held.splice(held.indexOf(next), 1);
+        successorArrived.push(server.calls.some((c) => c.seqs[0] === lastSeq(next.call) + 1));
+        server.accept(next.call, next.res);
+        working = false;
+        work();
       }, 20);
+    };
+    server.handler = (call, res) => {
+      held.push({ call, res });
+      work();
     };
     source.commit(50);
     await session.uploadAllLocalChanges(5000);
-    expect(server.calls.map((c) => c.seqs[0])).toEqual([1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
-    // Every batch but the last had its successor read while the server held it.
-    expect(readsAtAnswer.slice(0, 9)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(server.calls.map((c) => c.seqs[0]).sort((a, b) => a! - b!)).toEqual([1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
+    // Every batch but the last had its successor on the server before its own answer left.
+    expect(successorArrived.slice(0, 9)).toEqual(Array(9).fill(true));
+    expect(source.readCalls).toBe(10);
+    expect(server.storedInOrder).toEqual(range(1, 50));
     expect(source.ackCalls).toBeLessThanOrEqual(3);
     expect(source.acknowledgedSeq()).toBe(50);
   });
@@ -634,6 +759,185 @@ describe("SyncSession", () => {
       session.close();
       queue.close();
     }
+  });
+});
+
+describe("SyncSession pipelining", () => {
+  test("keeps two batches in flight, the second gated on the first's last seq, never a third", async () => {
+    const { source, session } = await setUp({ maxBatchDocuments: 5 });
+    const held: Held[] = [];
+    server.handler = (call, res) => held.push({ call, res });
+    source.commit(20);
+    await until(() => held.length >= 2);
+    await sleep(100);
+    const byFirst = () => sortBySeq(held);
+    expect(byFirst().map((h) => [h.call.seqs, h.call.gate])).toEqual([
+      [range(1, 5), undefined],
+      [range(6, 10), 5],
+    ]);
+    // The first answer lets one more go out, gated on the batch still in flight before it.
+    server.accept(byFirst()[0]!.call, byFirst()[0]!.res);
+    await until(() => held.length >= 3);
+    await sleep(100);
+    expect(held).toHaveLength(3);
+    expect(held[2]!.call).toMatchObject({ seqs: range(11, 15), gate: 10 });
+    expect(uploads.max).toBe(2);
+    server.handler = (call, res) => server.accept(call, res);
+    for (const { call, res } of byFirst().slice(1)) server.accept(call, res);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.storedInOrder).toEqual(range(1, 20));
+    expect(source.acknowledgedSeq()).toBe(20);
+  });
+
+  test("a 503 for the first batch: the gated second's 409 counts for nothing, nothing is acknowledged past what is stored, all arrives once and in order", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    const overshoots: number[] = [];
+    session.addProgressNotification("upload", (transferred) => {
+      if (transferred > server.mark) overshoots.push(transferred);
+    });
+    holdNext(2, ([first, second]) => {
+      // The gated one is answered first: its 409 waits for the first batch's answer, a 503.
+      if (second !== undefined) server.accept(second.call, second.res);
+      setTimeout(() => busy(first!.res), 20);
+    });
+    source.commit(15);
+    await session.uploadAllLocalChanges(5000);
+    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: 409 });
+    // Neither the 503 (a backoff) nor the 409 is reported.
+    expect(errors).toEqual([]);
+    expect(overshoots).toEqual([]);
+    // The first batch went again ungated, after the backoff (with the second pipelined behind it again).
+    expect(sortBySeq(server.calls.slice(2, 4))[0]).toMatchObject({ seqs: range(1, 5), gate: undefined, status: 200 });
+    expect(server.storedInOrder).toEqual(range(1, 15));
+    expect(source.acknowledgedSeq()).toBe(15);
+  });
+
+  test.each([
+    ["stored, then the connection is cut: the gated second gets a 200", true, 200],
+    ["cut before it is stored: the gated second gets a 409", false, 409],
+  ])("the first batch's answer is lost (%s); the client drops the second's answer and re-sends both, each document stored once", async (_label, storedFirst, secondStatus) => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    const progress: number[] = [];
+    session.addProgressNotification("upload", (transferred) => progress.push(transferred));
+    holdNext(2, ([first, second]) => {
+      if (storedFirst) server.apply(first!.call);
+      first!.res.socket?.destroy();
+      // A correct server: the gated batch is stored only because the batch before it is.
+      if (second !== undefined) setTimeout(() => server.accept(second.call, second.res), 20);
+    });
+    source.commit(15);
+    await session.uploadAllLocalChanges(5000);
+    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: secondStatus });
+    // Next goes the first batch again, ungated; the second batch's 200 moved nothing.
+    expect(sortBySeq(server.calls.slice(2, 4))[0]).toMatchObject({ seqs: range(1, 5), gate: undefined, status: 200 });
+    expect([...new Set(progress)]).toEqual([0, 5, 10, 15]);
+    expect(errors).toEqual([]);
+    expect(server.storedInOrder).toEqual(range(1, 15));
+    expect(source.acknowledgedSeq()).toBe(15);
+  });
+
+  test("a pipelined batch that times out behind a stored one is sent again whole and ungated: its timeout halves nothing", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5, requestTimeoutMs: 300 });
+    holdNext(2, ([first, second]) => {
+      server.accept(first!.call, first!.res);
+      // The second is never answered: the client gives up on it after 300 ms.
+      void second;
+    });
+    source.commit(10);
+    await session.uploadAllLocalChanges(5000);
+    const tries = server.calls.filter((c) => c.seqs[0] === 6);
+    expect(tries.map((c) => [c.seqs, c.gate])).toEqual([
+      [range(6, 10), 5],
+      [range(6, 10), undefined],
+    ]);
+    expect(errors).toEqual([]);
+    expect(server.storedInOrder).toEqual(range(1, 10));
+  });
+
+  test("the batch after a document skipped on a single-document 413 is sent ungated", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 1 });
+    let answeredAt = -1;
+    server.handler = (call, res) => {
+      if (!call.seqs.includes(3)) return server.accept(call, res);
+      // Answer the 413 once the batch pipelined behind it has arrived.
+      const arrived = server.calls.length;
+      void until(() => server.calls.length > arrived, 300).then(() => {
+        answeredAt = server.calls.length;
+        tooLarge(res);
+      });
+    };
+    source.commit(6);
+    await session.uploadAllLocalChanges(5000);
+    expect(errors.map((e) => (e instanceof DocumentRejectedError ? e.seq : e))).toEqual([3]);
+    // Sent while 3 was in flight, 4 was gated on it (and refused: 3 is not stored)…
+    expect(server.calls.slice(0, answeredAt).some((c) => c.seqs[0] === 4 && c.gate === 3)).toBe(true);
+    // …and once the client skipped 3 itself, the next batch goes ungated and nothing gates on 3.
+    const after = server.calls.slice(answeredAt);
+    expect(after[0]).toMatchObject({ seqs: [4], gate: undefined, status: 200 });
+    expect(after.some((c) => c.gate === 3)).toBe(false);
+    expect(server.storedInOrder).toEqual([1, 2, 4, 5, 6]);
+  });
+
+  test.each([
+    ["answered", false],
+    ["its 200 dropped (the batch before it lost its answer), then re-sent", true],
+  ])("a document rejected in a pipelined batch is reported exactly once: %s", async (_label, cut) => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    const verdict = [{ seq: 7, code: "invalid_document", reason: "windSpeedInMph: expected an integer" }];
+    holdNext(2, ([first, second]) => {
+      if (cut) {
+        server.apply(first!.call);
+        first!.res.socket?.destroy();
+      } else {
+        server.accept(first!.call, first!.res);
+      }
+      if (second !== undefined) setTimeout(() => server.accept(second.call, second.res, verdict), 20);
+    });
+    source.commit(15);
+    await session.uploadAllLocalChanges(5000);
+    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: 200 });
+    // Re-sent after the cut, the batch has its verdict replayed by the server.
+    expect(server.calls.filter((c) => c.seqs[0] === 6)).toHaveLength(cut ? 2 : 1);
+    expect(errors.map((e) => (e instanceof DocumentRejectedError ? [e.seq, e.reasonCode] : e))).toEqual([[7, "invalid_document"]]);
+    expect(server.storedInOrder).toEqual(range(1, 15).filter((seq) => seq !== 7));
+    expect(source.acknowledgedSeq()).toBe(15);
+  });
+
+  test("a refused refresh on a pipelined batch is reported once and pauses the session; a new login uploads the rest once", async () => {
+    const { source, session, errors, app } = await setUp({ maxBatchDocuments: 5 });
+    holdNext(2, ([first, second]) => {
+      server.accept(first!.call, first!.res);
+      if (second === undefined) return;
+      // The second's token is refused, and so is the refresh: the login session is over.
+      server.refreshAnswer = 401;
+      setTimeout(() => second.res.writeHead(401).end(JSON.stringify({ error: "expired", error_code: "InvalidSession" })), 20);
+    });
+    source.commit(15);
+    await until(() => session.state === "paused");
+    await sleep(50);
+    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5 });
+    expect(errors.filter((e) => e instanceof SessionExpiredError)).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(source.acknowledgedSeq()).toBe(5);
+    server.refreshAnswer = 200;
+    await app.logIn(Credentials.anonymous());
+    await session.uploadAllLocalChanges(5000);
+    expect(server.storedInOrder).toEqual(range(1, 15));
+    expect(errors).toHaveLength(1);
+  });
+
+  test("an ungated batch answered 409 (a server bug) is another 4xx: reported once, data kept, retried", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    let refusals = 3;
+    server.handler = (call, res) => {
+      if (refusals-- > 0) res.writeHead(409).end(JSON.stringify({ error: "gap", error_code: "SequenceGap" }));
+      else server.accept(call, res);
+    };
+    source.commit(5);
+    await session.uploadAllLocalChanges(5000);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "refused", statusCode: 409, serverCode: "SequenceGap" });
+    expect(server.storedInOrder).toEqual(range(1, 5));
   });
 });
 
