@@ -19,7 +19,7 @@ import { parseIngestRequest } from "../ingest/parse-ingest-request.js";
 import type { ParsedIngestRequest } from "../ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../ingest/prepare-store-batch.js";
 import type { Logger } from "../logger.js";
-import type { IngestStore, StoreBatchResult } from "../stores/store.js";
+import type { IngestStore, StoreBatch, StoreBatchResult } from "../stores/store.js";
 import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 
 /** Limits of the ingest route. */
@@ -66,6 +66,13 @@ export interface IngestRoute {
 
 const retryAfter = { "retry-after": "1" };
 
+/**
+ * How long a pipelined batch whose gate fails waits for the batch before it (see
+ * validateAndStore): long enough for a connection to open on a slow link, short enough that a
+ * client whose batch before really failed learns it soon.
+ */
+const gapWaitMs = 1000;
+
 /** A counting semaphore whose waiters are served first come, first served. */
 function createSlots(size: number): { acquire(): Promise<void>; release(): void } {
   let free = size;
@@ -96,17 +103,70 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   const perUser = new Map<string, number>();
   let batches = 0;
   const storing = createSlots(limits.maxStoringBatches);
+  // Per user, the batches waiting for another of that user's batches to start or end (see validateAndStore).
+  const changeWaiters = new Map<string, (() => void)[]>();
 
-  /** Validates a parsed batch (writing each document's Extended JSON) and commits it. */
+  /** Resolves when one of the user's batches starts or ends, or after `ms`. */
+  function nextChange(userId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        // Timed out: leave the list, so a user who never sends again leaves nothing behind.
+        const waiters = changeWaiters.get(userId)?.filter((waiter) => waiter !== wake) ?? [];
+        if (waiters.length > 0) changeWaiters.set(userId, waiters);
+        else changeWaiters.delete(userId);
+        resolve();
+      }, ms);
+      const waiters = changeWaiters.get(userId);
+      if (waiters) waiters.push(wake);
+      else changeWaiters.set(userId, [wake]);
+    });
+  }
+
+  function userBatchesChanged(userId: string): void {
+    const waiters = changeWaiters.get(userId);
+    changeWaiters.delete(userId);
+    for (const wake of waiters ?? []) wake();
+  }
+
+  /**
+   * Validates a parsed batch (writing each document's Extended JSON) and commits it, holding a
+   * storing slot. Slots are taken in arrival order, so a client's pipelined batches reach the
+   * store in the order their bodies arrived; but a pipelined batch's body can arrive first (it
+   * took an open connection while the batch before it opened a new one, and may not have reached
+   * this route at all yet). Its gate then fails: for up to `gapWaitMs`, check the gate again each
+   * time one of the user's batches starts or ends, rather than refuse a batch the client would
+   * only send again. A gate nothing meets (the batch before failed) is refused after the wait.
+   */
   async function validateAndStore(request: ParsedIngestRequest, userId: string): Promise<StoreBatchResult> {
-    const batch = prepareStoreBatch(request, validators, userId, new Date());
-    const batchNumber = ++batches;
-    logger.log("debug", "batch received", { queueId: request.queueId, documents: request.documents.length, batch: batchNumber });
-    if (commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, commitDelayMs));
-    // Test-only fault injection: the process dies exactly at the chosen point of the N-th batch.
-    if (fault && fault.point === "before-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
-    const result = await store.ingest(batch);
-    if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
+    await storing.acquire();
+    let batch: StoreBatch;
+    let result: StoreBatchResult;
+    try {
+      batch = prepareStoreBatch(request, validators, userId, new Date());
+      const batchNumber = ++batches;
+      logger.log("debug", "batch received", { queueId: request.queueId, documents: request.documents.length, batch: batchNumber });
+      if (commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, commitDelayMs));
+      // Test-only fault injection: the process dies exactly at the chosen point of the N-th batch.
+      if (fault && fault.point === "before-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
+      result = await store.ingest(batch);
+      if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
+    } finally {
+      storing.release();
+    }
+    const deadline = performance.now() + gapWaitMs;
+    while (result.status === "sequence_gap" && performance.now() < deadline) {
+      await nextChange(userId, deadline - performance.now());
+      await storing.acquire();
+      try {
+        result = await store.ingest(batch);
+      } finally {
+        storing.release();
+      }
+    }
     return result;
   }
 
@@ -130,6 +190,7 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
           );
         perUser.set(user.userId, userBatches + 1);
         userId = user.userId;
+        userBatchesChanged(userId);
         const body = await readBody(req, {
           maxBytes: limits.maxBatchBytes,
           timeoutMs: limits.bodyReadTimeoutMs,
@@ -141,14 +202,7 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
           },
         });
         const request = parseIngestRequest(body, limits.maxBatchDocuments);
-        // Slots are taken in arrival order, so a client's pipelined batches reach the store in the order sent.
-        await storing.acquire();
-        let result: StoreBatchResult;
-        try {
-          result = await validateAndStore(request, user.userId);
-        } finally {
-          storing.release();
-        }
+        const result = await validateAndStore(request, user.userId);
         if (result.status === "forbidden") throw new HttpError(403, "QueueOwnedByAnotherUser", "this queue id belongs to another user");
         if (result.status === "sequence_gap") {
           throw new HttpError(
@@ -177,6 +231,7 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
           const left = (perUser.get(userId) ?? 1) - 1;
           if (left > 0) perUser.set(userId, left);
           else perUser.delete(userId);
+          userBatchesChanged(userId);
         }
       }
     },

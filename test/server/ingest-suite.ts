@@ -2,9 +2,10 @@
  * The ingest suite every store runs: real HTTP on 127.0.0.1 against a real server over the store
  * named by `storeUrl()`; each check reads the store back.
  */
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Binary, Double, EJSON, Int32, Long, ObjectId, serialize } from "bson";
-import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
+import { ingestPath, maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { toCanonicalEjson } from "../../server/ingest/prepare-store-batch.js";
@@ -236,6 +237,45 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       expect((await server.store.countRows())["WeatherSensor"]).toBe((before["WeatherSensor"] ?? 0) + 10);
       // A retry of a stored gated batch is answered as any retry.
       expect((await postIngest(server.url, appId, token, batch(6, 5))).answer).toEqual({ acknowledgedSeq: 10n, rejected: [] });
+    });
+
+    it("stores a gated batch that arrives before the batch it follows, once that batch is stored", async () => {
+      const queueId = newQueueId();
+      const batch = (from: number, gate?: number) =>
+        encodeBatch(
+          queueId,
+          Array.from({ length: 5 }, (_, i) => ({ seq: from + i, table: "WeatherSensor", doc: makeWeatherDoc(from + i) })),
+          gate,
+        );
+      // The first batch's body arrives in two parts; the gated second one, whole, in between.
+      const first = batch(1);
+      const slow = http.request(`${server.url}${ingestPath(appId)}`, {
+        method: "POST",
+        headers: { "content-type": "application/bson", authorization: `Bearer ${token}`, "content-length": String(first.length) },
+      });
+      const firstAnswer = new Promise<number>((resolve, reject) => {
+        slow.on("response", (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        slow.on("error", reject);
+      });
+      slow.write(first.subarray(0, 20));
+      const second = postIngest(server.url, appId, token, batch(6, 5));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      slow.end(first.subarray(20));
+      expect(await firstAnswer).toBe(200);
+      expect((await second).answer).toEqual({ acknowledgedSeq: 10n, rejected: [] });
+      expect((await server.store.readQueue(queueId))?.highSeq).toBe(10n);
+    });
+
+    it("answers 409 to gated batches that only wait on each other, instead of hanging", async () => {
+      const queueId = newQueueId();
+      const gated = (from: number, gate: number) =>
+        encodeBatch(queueId, [{ seq: from, table: "WeatherSensor", doc: makeWeatherDoc(from) }], gate);
+      const answers = await Promise.all([postIngest(server.url, appId, token, gated(50, 40)), postIngest(server.url, appId, token, gated(60, 55))]);
+      expect(answers.map((answer) => answer.error?.error_code)).toEqual(["SequenceGap", "SequenceGap"]);
+      expect(await server.store.readQueue(queueId)).toBeNull();
     });
 
     it("treats an int _id sent as Int32 and as Int64 as the same key", async () => {
