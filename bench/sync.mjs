@@ -10,7 +10,9 @@
 // bookkeeping. Also: write()-to-stored latency at a steady 1,000 documents per second, client and
 // server peak RSS, and the CPU each side used.
 // Run with `npm run bench:sync` (builds first; imports the compiled code from dist/).
-// BENCH_SYNC_DOCS (default 24000) sets the documents per throughput cell; BENCH_SYNC_CLIENTS
+// Both sides are warmed up first (untimed): the server and the clients upload WARM_UP_DOCS, and
+// the ceiling inserts one batch, so the figures are the steady state, not the JIT compiling.
+// BENCH_SYNC_DOCS (default 96000) sets the documents per throughput cell; BENCH_SYNC_CLIENTS
 // (default "1,4,16") the client counts.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,7 +27,8 @@ import { DeviceEvent, Location, Reading, WeatherSensor } from "../dist/examples/
 import { openStore } from "../dist/server/stores/open-store.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 24_000);
+const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 96_000);
+const WARM_UP_DOCS = 10_000;
 const CLIENTS = (process.env.BENCH_SYNC_CLIENTS ?? "1,4,16").split(",").map(Number);
 const BATCH = 1000;
 const STEADY_RATE = 1000;
@@ -204,11 +207,34 @@ async function measureCeiling(storeUrl) {
     const doc = deserialize(encodeWithGenerated(init), { promoteValues: false });
     rows.push({ idKey: EJSON.stringify(doc._id, { relaxed: false }), ejson: EJSON.stringify(doc, { relaxed: false }), id: doc._id, doc });
   }
+  // Warm-up, untimed: the statements prepared and compiled, as the server's are by then.
+  await store.insertRawForBenchmark("WeatherSensor", warmUpRows());
   const started = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) await store.insertRawForBenchmark("WeatherSensor", rows.slice(i, i + BATCH));
   const seconds = (performance.now() - started) / 1000;
   await store.close();
   return rows.length / seconds;
+}
+
+/** One batch of fresh rows for the ceiling's warm-up insert. */
+function warmUpRows() {
+  return Array.from({ length: BATCH }, () => {
+    const doc = deserialize(encodeWithGenerated(sampleDocument(nextId++)), { promoteValues: false });
+    return { idKey: EJSON.stringify(doc._id, { relaxed: false }), ejson: EJSON.stringify(doc, { relaxed: false }), id: doc._id, doc };
+  });
+}
+
+/** Untimed: one client uploads WARM_UP_DOCS, so the server's and the clients' code is compiled before any cell. */
+async function warmUp(server, label) {
+  const realm = await openClient(server.url, path.join(root, `${label}-warm-up`), { maxBatchDocuments: BATCH });
+  for (let t = 0; t < WARM_UP_DOCS; t += 100) {
+    realm.write(() => {
+      for (let i = 0; i < 100; i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
+    });
+  }
+  await realm.syncSession.uploadAllLocalChanges(300_000);
+  realm.close();
+  return WARM_UP_DOCS;
 }
 
 /** The generated encoder's bytes for one init (what the queue holds and the server receives). */
@@ -307,7 +333,8 @@ async function benchStore(kind, storeUrl, ceilingUrl) {
   const server = await startServer(storeUrl);
   const idle = readRss(server.pid).rss;
   const rows = [];
-  let expected = 0;
+  log(`\n${kind}: warming up (${WARM_UP_DOCS} documents, untimed)…`);
+  let expected = await warmUp(server, kind);
   for (const clients of CLIENTS) {
     log(`\n${kind}: ${clients} client(s) × ${Math.floor(DOCS / clients)} documents, write → stored…`);
     const endToEnd = await measureWriteToStored(server, clients, kind);

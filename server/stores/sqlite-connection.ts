@@ -249,3 +249,30 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     },
   };
 }
+
+/** Auth look-ups on the calling thread: see openSqliteAuthReader. */
+export interface SqliteAuthReader {
+  getAuthRecord(kind: string, key: string): string | null;
+  close(): void;
+}
+
+/**
+ * A read-only connection for auth look-ups, opened on the main thread beside the worker's. Every
+ * request authenticates (its session and user records) before its body is read; through the
+ * worker, those reads would wait behind the batches being committed, so a pipelined batch could
+ * not even start arriving until the one before it was stored. In WAL mode a reader never waits
+ * for the writer, and each look-up sees every commit made before it, so a write awaited through
+ * the worker is visible here at once. The file and its tables must exist (the worker made them).
+ */
+export function openSqliteAuthReader(filePath: string): SqliteAuthReader {
+  const db = new Database(filePath, { readonly: true, fileMustExist: true });
+  const getAuth = db.prepare("SELECT value FROM asymgen_auth WHERE kind = ? AND key = ?").pluck();
+  return {
+    getAuthRecord(kind, key) {
+      return (getAuth.get(kind, key) as string | undefined) ?? null;
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -4,8 +4,8 @@
  * on the worker, the main thread validates the next batch meanwhile.
  */
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
-import { openSqliteConnection } from "./sqlite-connection.js";
-import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
+import { openSqliteAuthReader, openSqliteConnection } from "./sqlite-connection.js";
+import type { SqliteAuthReader, SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
 import { startSqliteWorker } from "./sqlite-worker-client.js";
 import type { IngestStore, RawBenchmarkRow, StoreBatch } from "./store.js";
 
@@ -30,6 +30,17 @@ export function toSqliteBatch(batch: StoreBatch): SqliteBatch {
 /** Opens (creating if needed) the SQLite store at `filePath`; rejects when the file cannot be opened as a database. */
 export async function openSqliteStore(filePath: string): Promise<IngestStore> {
   const worker = await startSqliteWorker(filePath);
+  // An in-memory database exists only inside the worker: its auth reads go through the worker too.
+  let authReader: SqliteAuthReader | null = null;
+  let closed = false;
+  if (!isInMemory(filePath)) {
+    try {
+      authReader = openSqliteAuthReader(filePath);
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
+  }
   // The model tables prepared so far, for the benchmark's own connection (bounded by the schema).
   const tableNames = new Set<string>();
   let benchmarkConnection: SqliteConnection | null = null;
@@ -47,7 +58,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       return worker.call("ingest", toSqliteBatch(batch));
     },
     async getAuthRecord(kind, key) {
-      return worker.call("getAuthRecord", kind, key);
+      // After close() the worker refuses calls itself; the reader is closed, so say the same.
+      if (closed) throw new Error("sqlite store: the store is closed");
+      return authReader ? authReader.getAuthRecord(kind, key) : worker.call("getAuthRecord", kind, key);
     },
     async putAuthRecord(kind, key, value, ifAbsent) {
       return worker.call("putAuthRecord", kind, key, value, ifAbsent);
@@ -70,7 +83,7 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
      * through the worker: the worker's hand-off would be counted against the ceiling.
      */
     async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
-      if (filePath === ":memory:" || filePath === "")
+      if (isInMemory(filePath))
         throw new Error("sqlite store: the benchmark insert needs a database file (an in-memory database is the worker's alone)");
       if (!benchmarkConnection) {
         benchmarkConnection = openSqliteConnection(filePath);
@@ -79,8 +92,15 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       benchmarkConnection.insertRawForBenchmark(table, rows);
     },
     async close() {
+      closed = true;
+      authReader?.close();
       benchmarkConnection?.close();
       await worker.close();
     },
   };
+}
+
+/** Whether better-sqlite3 opens `filePath` as a private in-memory (or temporary) database. */
+function isInMemory(filePath: string): boolean {
+  return filePath === ":memory:" || filePath === "";
 }
