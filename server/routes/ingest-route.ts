@@ -157,9 +157,11 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
     } finally {
       storing.release();
     }
+    // The first retry does not wait: the batch before may have ended between this one's check
+    // and now, and no change of the user's batches may follow soon.
     const deadline = performance.now() + gapWaitMs;
-    while (result.status === "sequence_gap" && performance.now() < deadline) {
-      await nextChange(userId, deadline - performance.now());
+    for (let retries = 0; result.status === "sequence_gap" && performance.now() < deadline; retries++) {
+      if (retries > 0) await nextChange(userId, deadline - performance.now());
       await storing.acquire();
       try {
         result = await store.ingest(batch);

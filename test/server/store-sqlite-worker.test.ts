@@ -78,6 +78,24 @@ describe("the SQLite store's worker thread", () => {
     expect(await second).toEqual({ status: "ok", acknowledgedSeq: 1000n, rejected: [] });
   });
 
+  it("answers auth look-ups on the main thread, without waiting behind a batch being committed", async () => {
+    await store.putAuthRecord("session", "look-up", '{"user":"u"}', false);
+    let committed = false;
+    const big = store.ingest(makeBatch("auth-while-committing", 20_000)).then((result) => {
+      committed = true;
+      return result;
+    });
+    // Through the worker, this look-up would be answered after the batch before it.
+    expect(await store.getAuthRecord("session", "look-up")).toBe('{"user":"u"}');
+    expect(committed).toBe(false);
+    expect((await big).status).toBe("ok");
+    // A write awaited through the worker is seen by the next look-up at once.
+    await store.putAuthRecord("session", "look-up", '{"user":"v"}', false);
+    expect(await store.getAuthRecord("session", "look-up")).toBe('{"user":"v"}');
+    await store.deleteAuthRecord("session", "look-up");
+    expect(await store.getAuthRecord("session", "look-up")).toBeNull();
+  });
+
   it("commits batches queued back to back together, and one that fails there undoes only its own writes", async () => {
     // While the large first batch commits, the rest queue up in the worker and are taken as one group.
     const bad = makeBatch("group-bad", 3);
