@@ -157,7 +157,9 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
       const authorization = req.headers["authorization"];
       const bearer = typeof authorization === "string" && authorization.startsWith("Bearer ") ? authorization.slice(7).trim() : null;
       if (path === "/health" && req.method === "GET") {
-        sendJson(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", store: store.kind });
+        const broken = store.broken();
+        if (broken !== null) sendJson(res, 503, { status: "store_failed", store: store.kind, reason: broken });
+        else sendJson(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", store: store.kind });
         return;
       }
       if (path.startsWith(`${apiPrefix}/auth/`)) {
@@ -175,7 +177,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
         if (appId !== options.appId)
           throw new HttpError(404, "AppNotFound", `cannot find app using Client App ID '${appId.slice(0, 100)}'`);
         const sub = rest.join("/");
-        if (sub === "ingest" && req.method === "POST") {
+        // "ingest/pipelined" is the same route for gated batches (see pipelinedIngestPath).
+        if ((sub === "ingest" || sub === "ingest/pipelined") && req.method === "POST") {
           if (draining) throw new HttpError(503, "ServiceUnavailable", "server shutting down", { "retry-after": "1" });
           await ingest.handle(req, res, bearer);
           return;

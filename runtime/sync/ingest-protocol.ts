@@ -13,12 +13,15 @@
  * transaction. An acknowledgement therefore means "in the database".
  *
  * Pipelining: a client may send the next batch before the answer to the one before it arrives,
- * with `ifAcknowledgedSeq` set to that earlier batch's last `seq`. The server stores a gated batch
- * only if the queue's high-water mark has reached the gate (checked inside the store's
- * transaction); otherwise it writes nothing and answers 409 `SequenceGap`. So a later batch is
- * never stored ahead of an earlier one that failed, and the high-water mark never skips
- * documents. A client gates only a batch that directly follows one still in flight under the
- * same queue id: never the first batch it sends, nor one after a document it skipped itself.
+ * with `ifAcknowledgedSeq` set to that earlier batch's last `seq`, to `pipelinedIngestPath`. The
+ * server stores a gated batch only if the queue's high-water mark has reached the gate (checked
+ * inside the store's transaction). If it has not, the server waits up to 500 ms for the user's
+ * batches in flight (the batch before may still be arriving on another connection), then writes
+ * nothing and answers 409 `SequenceGap`. So a later batch is never stored ahead of an earlier one
+ * that failed, and the high-water mark never skips documents. A client gates only a batch that
+ * directly follows one still in flight under the same queue id; a gated batch whose batch before
+ * is not acknowledged in full (a failure, or a document the client then skips itself) is
+ * abandoned and sent again ungated.
  *
  * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
  * duplicate `_id`) is a verdict in a 200 answer, never a non-200 status: so a client can always
@@ -34,7 +37,7 @@
  * | 401 | `InvalidSession` | no, bad, expired or revoked access token | refresh the access token once and retry; if it fails again, back off (the session may be gone: log in again) |
  * | 403 | `QueueOwnedByAnotherUser` | this `queueId` was first used by another user | keep the data, stop uploading and report: the queue uploads only as the user who owns it |
  * | 404 | `AppNotFound`, `NotFound` | wrong app id or path | keep the data, stop uploading and report (a configuration error) |
- * | 409 | `SequenceGap` | the batch's `ifAcknowledgedSeq` is above the queue's high-water mark: the batch it was pipelined behind is not stored (yet) | send it again, without the gate, once the batch before it is acknowledged |
+ * | 409 | `SequenceGap` | the batch's `ifAcknowledgedSeq` is above the queue's high-water mark, after the wait: the batch it was pipelined behind is not stored | send it again, without the gate, once the batch before it is acknowledged |
  * | 408 | `RequestTimeout` | the body did not arrive within the server's body-read timeout (30 s by default) | keep the data, back off and retry |
  * | 413 | `PayloadTooLarge` | more than `maxBatchDocuments` documents or `maxBatchBytes` bytes of body | split the batch; a batch of ONE document still 413 with this JSON body: reject that document (report it, skip it) |
  * | 429 | `TooManyRequests` | this user already has its limit of batches in flight (4 by default) | back off for `Retry-After` seconds |
@@ -49,6 +52,16 @@
 /** The path of the ingest route for an app. */
 export function ingestPath(appId: string): string {
   return `/api/client/v2.0/app/${encodeURIComponent(appId)}/ingest`;
+}
+
+/**
+ * Where a gated (pipelined) batch goes: the same route under a path that a server from before
+ * the gate answers 404 to. Such a server would skip the unknown `ifAcknowledgedSeq` and store
+ * the batch even when the batch before it failed, moving its high-water mark past documents it
+ * never stored.
+ */
+export function pipelinedIngestPath(appId: string): string {
+  return `${ingestPath(appId)}/pipelined`;
 }
 
 /** The request body. */

@@ -18,7 +18,7 @@ import type { QueuedDocument, UploadSource } from "../queue/upload-source.js";
 import { computeBackoffDelay, defaultBackoffBounds, parseRetryAfter } from "./compute-backoff-delay.js";
 import { decodeIngestResponse } from "./decode-ingest-response.js";
 import { encodeIngestRequest, fitIngestRequest } from "./encode-ingest-request.js";
-import { defaultIngestLimits, ingestPath } from "./ingest-protocol.js";
+import { defaultIngestLimits, ingestPath, pipelinedIngestPath } from "./ingest-protocol.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
 
 /** Realm's session states, plus "paused" for a session paused by the app or by a logout. */
@@ -151,6 +151,8 @@ export class SyncSession {
   /** When the queue's cursor was last written. */
   private lastAckFlush = 0;
   private ackFailureReported = false;
+  /** False once a gated batch met a 404: the server predates pipelining (see pipelinedIngestPath). */
+  private serverPipelines = true;
   /** Whether the queue id was rotated after a 403 since the last accepted batch. */
   private rotatedForOwner = false;
   private wakeWait: (() => void) | null = null;
@@ -408,7 +410,7 @@ export class SyncSession {
     const sending = this.user
       .sendAuthorized({
         method: "POST",
-        path: ingestPath(this.user.app.id),
+        path: gate === null ? ingestPath(this.user.app.id) : pipelinedIngestPath(this.user.app.id),
         headers: { "content-type": "application/bson", accept: "application/bson" },
         body,
         timeoutMs: this.requestTimeoutMs,
@@ -438,7 +440,8 @@ export class SyncSession {
     const stored = await this.handleOutcome(current, outcome);
     if (behind === null) return null;
     if (stored && !this.closed) return behind;
-    await behind.sending;
+    const abandoned = await behind.sending;
+    this.noteOldServer(abandoned);
     return null;
   }
 
@@ -448,6 +451,7 @@ export class SyncSession {
    * read reports that).
    */
   private sendBehind(current: InFlight): InFlight | null {
+    if (!this.serverPipelines) return null;
     if (this.closed || this.sessionState !== "active") return null;
     const { batch, queueId } = current.prepared;
     const last = batch[batch.length - 1]!.seq;
@@ -460,7 +464,12 @@ export class SyncSession {
     // The gate only means "the batch before me is stored" when it directly precedes this one
     // under the same queue id (the server keys its mark by queue id).
     if (next === null || next.queueId !== queueId || next.batch[0]!.seq !== last + 1) return null;
-    return this.send(next, last);
+    try {
+      return this.send(next, last);
+    } catch {
+      // Not sent: the loop reads it again once `current` is answered, and meets the error there.
+      return null;
+    }
   }
 
   /**
@@ -476,7 +485,10 @@ export class SyncSession {
       return false;
     }
     const { response } = outcome;
-    if (flight.gate !== null && response.status !== 200) return false;
+    if (flight.gate !== null && response.status !== 200) {
+      this.noteOldServer(outcome);
+      return false;
+    }
     this.setConnection("connected");
     if (response.status !== 200) {
       await this.handleRefusal(batch, response);
@@ -484,6 +496,11 @@ export class SyncSession {
     }
     await this.handleAccepted(batch, response);
     return this.handledSeq === batch[batch.length - 1]!.seq;
+  }
+
+  /** A gated batch answered 404: the server predates pipelining (no pipelined path); stop pipelining (safe either way). */
+  private noteOldServer(outcome: SendOutcome): void {
+    if (outcome.response?.status === 404) this.serverPipelines = false;
   }
 
   /**

@@ -71,7 +71,7 @@ const retryAfter = { "retry-after": "1" };
  * validateAndStore): long enough for a connection to open on a slow link, short enough that a
  * client whose batch before really failed learns it soon.
  */
-const gapWaitMs = 1000;
+const gapWaitMs = 500;
 
 /** A counting semaphore whose waiters are served first come, first served. */
 function createSlots(size: number): { acquire(): Promise<void>; release(): void } {
@@ -106,24 +106,29 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   // Per user, the batches waiting for another of that user's batches to start or end (see validateAndStore).
   const changeWaiters = new Map<string, (() => void)[]>();
 
-  /** Resolves when one of the user's batches starts or ends, or after `ms`. */
-  function nextChange(userId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        // Timed out: leave the list, so a user who never sends again leaves nothing behind.
-        const waiters = changeWaiters.get(userId)?.filter((waiter) => waiter !== wake) ?? [];
-        if (waiters.length > 0) changeWaiters.set(userId, waiters);
-        else changeWaiters.delete(userId);
-        resolve();
-      }, ms);
-      const waiters = changeWaiters.get(userId);
-      if (waiters) waiters.push(wake);
-      else changeWaiters.set(userId, [wake]);
-    });
+  /**
+   * `changed` resolves when one of the user's batches starts or ends after this call, or after
+   * `ms`; `cancel` stops waiting (and leaves nothing behind for a user who never sends again).
+   */
+  function watchChanges(userId: string, ms: number): { changed: Promise<void>; cancel(): void } {
+    let wake = () => {};
+    const changed = new Promise<void>((resolve) => (wake = resolve));
+    const stop = () => {
+      clearTimeout(timer);
+      const waiters = changeWaiters.get(userId)?.filter((waiter) => waiter !== done) ?? [];
+      if (waiters.length > 0) changeWaiters.set(userId, waiters);
+      else changeWaiters.delete(userId);
+      wake();
+    };
+    const done = () => {
+      clearTimeout(timer);
+      wake();
+    };
+    const timer = setTimeout(stop, ms);
+    const waiters = changeWaiters.get(userId);
+    if (waiters) waiters.push(done);
+    else changeWaiters.set(userId, [done]);
+    return { changed, cancel: stop };
   }
 
   function userBatchesChanged(userId: string): void {
@@ -157,17 +162,24 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
     } finally {
       storing.release();
     }
-    // The first retry does not wait: the batch before may have ended between this one's check
-    // and now, and no change of the user's batches may follow soon.
+    // The first retry does not wait: the batch before may have ended during the first check.
+    // Each later one waits for a change watched from before the previous check, so a batch that
+    // ends while the gate is being checked is not missed.
     const deadline = performance.now() + gapWaitMs;
-    for (let retries = 0; result.status === "sequence_gap" && performance.now() < deadline; retries++) {
-      if (retries > 0) await nextChange(userId, deadline - performance.now());
-      await storing.acquire();
-      try {
-        result = await store.ingest(batch);
-      } finally {
-        storing.release();
+    let watch: ReturnType<typeof watchChanges> | null = null;
+    try {
+      while (result.status === "sequence_gap" && performance.now() < deadline) {
+        if (watch) await watch.changed;
+        watch = watchChanges(userId, Math.max(0, deadline - performance.now()));
+        await storing.acquire();
+        try {
+          result = await store.ingest(batch);
+        } finally {
+          storing.release();
+        }
       }
+    } finally {
+      watch?.cancel();
     }
     return result;
   }

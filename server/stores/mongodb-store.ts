@@ -182,6 +182,9 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
         if (!(error instanceof MongoBulkWriteError)) throw error;
       });
     },
+    broken() {
+      return null;
+    },
     async close() {
       await client.close();
     },

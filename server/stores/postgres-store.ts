@@ -213,6 +213,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
         );
       }
     },
+    broken() {
+      return null;
+    },
     async close() {
       await pool.end();
     },

@@ -186,6 +186,9 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
             // Inside a transaction, better-sqlite3 runs a transaction function as a savepoint.
             outcomes.push({ ok: true, result: ingestTransaction(batch) });
           } catch (error) {
+            // Some errors (SQLITE_FULL, SQLITE_IOERR) make SQLite roll back the whole transaction,
+            // the batches before this one included: then none of the group may be reported stored.
+            if (!db.inTransaction) throw error;
             outcomes.push({ ok: false, error });
           }
         }

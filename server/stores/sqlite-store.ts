@@ -91,6 +91,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       }
       benchmarkConnection.insertRawForBenchmark(table, rows);
     },
+    broken() {
+      return worker.stopped();
+    },
     async close() {
       closed = true;
       authReader?.close();

@@ -16,6 +16,8 @@ export interface SqliteWorkerClient {
   call<M extends SqliteMethod>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
   /** Lets the calls made before it finish, closes the database and ends the thread; later calls reject. */
   close(): Promise<void>;
+  /** Why the thread stopped when nobody closed it (it crashed or was ended), or null. */
+  stopped(): string | null;
   /** The thread itself: a test seam (tests end it to check that calls then reject). */
   readonly thread: Worker;
 }
@@ -112,6 +114,9 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
   return {
     thread,
     call,
+    stopped() {
+      return closing === null ? refusal : null;
+    },
     close() {
       closing ??= (async () => {
         const closed = post("close", []);

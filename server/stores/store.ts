@@ -116,6 +116,12 @@ export interface IngestStore {
    * multi-row) of pre-encoded rows, with no validation, no queue bookkeeping and no HTTP.
    */
   insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]): Promise<void>;
+  /**
+   * Why the store can no longer serve anything (the SQLite worker thread stopped), or null.
+   * `/health` answers 503 with it, so a supervisor restarts the server instead of every batch
+   * failing with a 500 behind a healthy-looking server. (Network stores report per query.)
+   */
+  broken(): string | null;
   /** Closes connections; the store is unusable after. */
   close(): Promise<void>;
 }

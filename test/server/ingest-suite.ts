@@ -208,6 +208,16 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
         encodeBatch(queueId, [{ seq: 2, table: "WeatherSensor", doc: makeWeatherDoc(2) }]),
       );
       expect(result.status).toBe(403);
+      // Gated or not (a gate the mark meets, and one it does not), still the owner's queue.
+      for (const gate of [1, 5]) {
+        const gated = await postIngest(
+          server.url,
+          appId,
+          intruder.access_token,
+          encodeBatch(queueId, [{ seq: 6, table: "WeatherSensor", doc: makeWeatherDoc(6) }], gate),
+        );
+        expect(gated.status).toBe(403);
+      }
       expect(await server.store.countRows()).toEqual(before);
       expect((await server.store.readQueue(queueId))?.highSeq).toBe(1n);
     });

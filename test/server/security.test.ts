@@ -197,4 +197,14 @@ describe("ingest security", () => {
     expect((await callJson(server.url, "GET", "/nope")).status).toBe(404);
     expect(await callJson(server.url, "GET", "/health")).toEqual({ status: 200, json: { status: "ok", store: "sqlite" } });
   });
+
+  it("/health answers 503 with the reason once the store is broken (its SQLite worker stopped)", async () => {
+    const reason = "sqlite store: the SQLite worker stopped: it exited with code 1";
+    const broken = await createIngestServer({ schema: testSchema, appId, store: { ...server.store, broken: () => reason }, quiet: true });
+    try {
+      expect(await callJson(broken.url, "GET", "/health")).toEqual({ status: 503, json: { status: "store_failed", store: "sqlite", reason } });
+    } finally {
+      await broken.close();
+    }
+  });
 });

@@ -192,6 +192,8 @@ describe("the SQLite store's worker thread", () => {
     await worker.thread.terminate();
     await expect(pending).rejects.toThrow(/^sqlite store: the SQLite worker stopped: it exited with code 1$/);
     await expect(worker.call("countRows")).rejects.toThrow("sqlite store: the SQLite worker stopped");
+    // What the store's broken() (and so /health) reports.
+    expect(worker.stopped()).toBe("sqlite store: the SQLite worker stopped: it exited with code 1");
     await expect(worker.close()).resolves.toBeUndefined();
   });
 });

@@ -118,6 +118,9 @@ class ScriptedServer {
   validTokens = new Set<string>();
   private counter = 0;
   handler: IngestHandler = (call, res) => this.accept(call, res);
+  /** Act as a server from before pipelining: no pipelined path (404), gates unknown. */
+  predatesPipelining = false;
+  oldServer404s = 0;
   private server = http.createServer((req, res) => this.route(req, res));
   url = "";
 
@@ -193,13 +196,20 @@ class ScriptedServer {
       } else if (url === "/api/client/v2.0/auth/session" && req.method === "DELETE") {
         this.logouts++;
         res.writeHead(204).end();
-      } else if (url === "/api/client/v2.0/app/test-app/ingest") {
+      } else if (url === "/api/client/v2.0/app/test-app/ingest/pipelined" && this.predatesPipelining) {
+        this.oldServer404s++;
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "no such route", error_code: "NotFound" }));
+      } else if (url === "/api/client/v2.0/app/test-app/ingest" || url === "/api/client/v2.0/app/test-app/ingest/pipelined") {
         if (!this.validTokens.has(bearer)) {
           res.writeHead(401).end(JSON.stringify({ error: "expired", error_code: "InvalidSession" }));
           return;
         }
         const request = deserialize(body) as { ifAcknowledgedSeq?: number; documents: { seq: number; doc: { _id: number } }[] };
-        const call = { seqs: request.documents.map((d) => d.seq), bytes: body.length, token: bearer, gate: request.ifAcknowledgedSeq };
+        // A gate goes only to the pipelined path, which a server from before the gate refuses.
+        expect(url.endsWith("/pipelined")).toBe(request.ifAcknowledgedSeq !== undefined);
+        // A server from before the gate skips the field it does not know.
+        const gate = this.predatesPipelining ? undefined : request.ifAcknowledgedSeq;
+        const call = { seqs: request.documents.map((d) => d.seq), bytes: body.length, token: bearer, gate };
         // The documents arrive byte for byte as queued.
         for (const d of request.documents) expect(d.doc._id).toBe(d.seq);
         this.calls.push(call);
@@ -787,6 +797,24 @@ describe("SyncSession pipelining", () => {
     await session.uploadAllLocalChanges(5000);
     expect(server.storedInOrder).toEqual(range(1, 20));
     expect(source.acknowledgedSeq()).toBe(20);
+  });
+
+  test("a server from before pipelining (no pipelined path, gates unknown) stores everything once; the session stops pipelining", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    server.predatesPipelining = true;
+    // The first batch is refused: had the batch behind it reached this server's plain route, it
+    // would be stored without its gate, and the mark would pass documents never stored.
+    let refused = false;
+    server.handler = (call, res) => {
+      if (refused) return server.accept(call, res);
+      refused = true;
+      busy(res);
+    };
+    source.commit(30);
+    await session.uploadAllLocalChanges(10_000);
+    expect(server.storedInOrder).toEqual(range(1, 30));
+    expect(server.oldServer404s).toBe(1);
+    expect(errors).toEqual([]);
   });
 
   test("a 503 for the first batch: the gated second's 409 counts for nothing, nothing is acknowledged past what is stored, all arrives once and in order", async () => {
