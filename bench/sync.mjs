@@ -13,7 +13,9 @@
 // Both sides are warmed up first (untimed): the server and the clients upload WARM_UP_DOCS, and
 // the ceiling inserts one batch, so the figures are the steady state, not the JIT compiling.
 // BENCH_SYNC_DOCS (default 96000) sets the documents per throughput cell; BENCH_SYNC_CLIENTS
-// (default "1,4,16") the client counts.
+// (default "1,4,16") the client counts. Last, a soak: SOAK_CLIENTS clients stream
+// BENCH_SYNC_SOAK_DOCS (default 1,000,000) documents, and the server's RSS is read at every
+// tenth of it: flat under load means it stops growing once the load is on.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -29,6 +31,8 @@ import { openStore } from "../dist/server/stores/open-store.js";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 96_000);
 const WARM_UP_DOCS = 10_000;
+const SOAK_DOCS = Number(process.env.BENCH_SYNC_SOAK_DOCS ?? 1_000_000);
+const SOAK_CLIENTS = 4;
 const CLIENTS = (process.env.BENCH_SYNC_CLIENTS ?? "1,4,16").split(",").map(Number);
 const BATCH = 1000;
 const STEADY_RATE = 1000;
@@ -295,6 +299,37 @@ async function measureLatency(server, label) {
   return { p50: pick(0.5), p99: pick(0.99), count: latencies.length, rate: (written * 1000) / STEADY_MS };
 }
 
+/** SOAK_CLIENTS clients stream SOAK_DOCS documents; the server's RSS at each tenth of them, in MB. */
+async function measureSoak(server, label) {
+  const perClient = Math.floor(SOAK_DOCS / SOAK_CLIENTS);
+  const realms = [];
+  for (let c = 0; c < SOAK_CLIENTS; c++) {
+    realms.push(await openClient(server.url, path.join(root, `${label}-soak-${c}`), { maxBatchDocuments: BATCH }));
+  }
+  const total = perClient * SOAK_CLIENTS;
+  const rssAtTenths = [];
+  let written = 0;
+  const started = performance.now();
+  await Promise.all(
+    realms.map(async (realm) => {
+      for (let t = 0; t < perClient; t += 100) {
+        realm.write(() => {
+          for (let i = t; i < Math.min(perClient, t + 100); i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
+        });
+        written += Math.min(100, perClient - t);
+        if (written >= ((rssAtTenths.length + 1) * total) / 10) rssAtTenths.push(readRss(server.pid).rss);
+        // Now and then the writer waits for the upload to catch up, so the load is the server's, not a backlog's.
+        if (t % 5000 === 0) await realm.syncSession.uploadAllLocalChanges(300_000);
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
+      await realm.syncSession.uploadAllLocalChanges(300_000);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const realm of realms) realm.close();
+  return { documents: total, rssAtTenths, docsPerSecond: total / seconds };
+}
+
 async function countStored(storeUrl) {
   const store = await openStore(storeUrl);
   await store.prepare(schema.filter((model) => model.asymmetric));
@@ -353,11 +388,14 @@ async function benchStore(kind, storeUrl, ceilingUrl) {
   log(`${kind}: steady ${STEADY_RATE} documents/s for ${STEADY_MS / 1000} s…`);
   const latency = await measureLatency(server, kind);
   expected += latency.count;
+  log(`${kind}: soak, ${SOAK_CLIENTS} clients × ${Math.floor(SOAK_DOCS / SOAK_CLIENTS)} documents…`);
+  const soak = await measureSoak(server, kind);
+  expected += soak.documents;
   const serverAfter = readRss(server.pid);
   await server.stop();
   const stored = await countStored(storeUrl);
   if (stored !== expected) throw new Error(`${kind}: the store holds ${stored} documents, ${expected} were uploaded`);
-  return { kind, rows, latency, serverIdle: idle, serverPeak: serverAfter.peak, serverEnd: serverAfter.rss, stored };
+  return { kind, rows, latency, soak, serverIdle: idle, serverPeak: serverAfter.peak, serverEnd: serverAfter.rss, stored };
 }
 
 const results = [];
@@ -402,6 +440,14 @@ for (const result of results) {
   );
 }
 log("client RSS: the bench process holding all the cell's clients (one process), sampled while they upload");
+log("");
+for (const result of results) {
+  const { soak } = result;
+  log(
+    `${result.kind} soak (${soak.documents} documents, ${SOAK_CLIENTS} clients, ${soak.docsPerSecond.toFixed(0)} docs/s): ` +
+      `server RSS at each tenth ${soak.rssAtTenths.map((mb) => mb.toFixed(0)).join(" / ")} MB (idle ${result.serverIdle.toFixed(0)})`,
+  );
+}
 const worst = Math.min(...results.flatMap((result) => result.rows.map((row) => row.writeToStored / row.ceiling)));
 log(`target ≥ 0.5× the ceiling, write → stored: ${worst >= 0.5 ? "met" : "NOT met"} (worst ${worst.toFixed(2)}×)`);
 fs.rmSync(root, { recursive: true, force: true });
