@@ -131,6 +131,14 @@ async function startServer(storeUrl) {
   };
 }
 
+/** One transaction of `count` fresh WeatherSensor documents; returns `count`. */
+function writeFresh(realm, count) {
+  realm.write(() => {
+    for (let i = 0; i < count; i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
+  });
+  return count;
+}
+
 async function openClient(url, dir, sync = {}) {
   const app = new App({ id: "bench", baseUrl: url, baseFilePath: path.join(dir, "app") });
   const user = await app.logIn(Credentials.anonymous());
@@ -177,9 +185,7 @@ async function measureQueueToStored(server, clients, label) {
     const realm = await openClient(server.url, path.join(root, `${label}-${clients}-${c}`), { maxBatchDocuments: BATCH });
     realm.syncSession.pause();
     for (let t = 0; t < perClient; t += 100) {
-      realm.write(() => {
-        for (let i = t; i < Math.min(perClient, t + 100); i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
-      });
+      writeFresh(realm, Math.min(100, perClient - t));
     }
     realms.push(realm);
   }
@@ -232,9 +238,7 @@ function warmUpRows() {
 async function warmUp(server, label) {
   const realm = await openClient(server.url, path.join(root, `${label}-warm-up`), { maxBatchDocuments: BATCH });
   for (let t = 0; t < WARM_UP_DOCS; t += 100) {
-    realm.write(() => {
-      for (let i = 0; i < 100; i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
-    });
+    writeFresh(realm, 100);
   }
   await realm.syncSession.uploadAllLocalChanges(300_000);
   realm.close();
@@ -313,10 +317,7 @@ async function measureSoak(server, label) {
   await Promise.all(
     realms.map(async (realm) => {
       for (let t = 0; t < perClient; t += 100) {
-        realm.write(() => {
-          for (let i = t; i < Math.min(perClient, t + 100); i++) realm.ingest(WeatherSensor, sampleDocument(nextId++));
-        });
-        written += Math.min(100, perClient - t);
+        written += writeFresh(realm, Math.min(100, perClient - t));
         if (written >= ((rssAtTenths.length + 1) * total) / 10) rssAtTenths.push(readRss(server.pid).rss);
         // Now and then the writer waits for the upload to catch up, so the load is the server's, not a backlog's.
         if (t % 5000 === 0) await realm.syncSession.uploadAllLocalChanges(300_000);

@@ -19,7 +19,7 @@ import { parseIngestRequest } from "../ingest/parse-ingest-request.js";
 import type { ParsedIngestRequest } from "../ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../ingest/prepare-store-batch.js";
 import type { Logger } from "../logger.js";
-import type { IngestStore, StoreBatch, StoreBatchResult } from "../stores/store.js";
+import type { IngestStore, StoreBatchResult } from "../stores/store.js";
 import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 
 /** Limits of the ingest route. */
@@ -73,23 +73,22 @@ const retryAfter = { "retry-after": "1" };
  */
 const gapWaitMs = 500;
 
-/** A counting semaphore whose waiters are served first come, first served. */
-function createSlots(size: number): { acquire(): Promise<void>; release(): void } {
+/** A counting semaphore whose waiters are served first come, first served: `run` holds a slot while `task` runs. */
+function createSlots(size: number): { run<T>(task: () => Promise<T>): Promise<T> } {
   let free = size;
   const waiting: (() => void)[] = [];
   return {
-    acquire() {
-      if (free > 0) {
-        free--;
-        return Promise.resolve();
+    async run(task) {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await task();
+      } finally {
+        const next = waiting.shift();
+        // A waiter takes the slot over directly, so a newcomer cannot overtake it.
+        if (next) next();
+        else free++;
       }
-      return new Promise((resolve) => waiting.push(resolve));
-    },
-    release() {
-      const next = waiting.shift();
-      // A waiter takes the slot over directly, so a newcomer cannot overtake it.
-      if (next) next();
-      else free++;
     },
   };
 }
@@ -147,21 +146,19 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
    * only send again. A gate nothing meets (the batch before failed) is refused after the wait.
    */
   async function validateAndStore(request: ParsedIngestRequest, userId: string): Promise<StoreBatchResult> {
-    await storing.acquire();
-    let batch: StoreBatch;
-    let result: StoreBatchResult;
-    try {
-      batch = prepareStoreBatch(request, validators, userId, new Date());
+    const first = await storing.run(async () => {
+      const batch = prepareStoreBatch(request, validators, userId, new Date());
       const batchNumber = ++batches;
       logger.log("debug", "batch received", { queueId: request.queueId, documents: request.documents.length, batch: batchNumber });
       if (commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, commitDelayMs));
       // Test-only fault injection: the process dies exactly at the chosen point of the N-th batch.
       if (fault && fault.point === "before-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
-      result = await store.ingest(batch);
+      const result = await store.ingest(batch);
       if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
-    } finally {
-      storing.release();
-    }
+      return { batch, result };
+    });
+    const { batch } = first;
+    let { result } = first;
     // The first retry does not wait: the batch before may have ended during the first check.
     // Each later one waits for a change watched from before the previous check, so a batch that
     // ends while the gate is being checked is not missed.
@@ -171,12 +168,7 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
       while (result.status === "sequence_gap" && performance.now() < deadline) {
         if (watch) await watch.changed;
         watch = watchChanges(userId, Math.max(0, deadline - performance.now()));
-        await storing.acquire();
-        try {
-          result = await store.ingest(batch);
-        } finally {
-          storing.release();
-        }
+        result = await storing.run(() => store.ingest(batch));
       }
     } finally {
       watch?.cancel();

@@ -21,6 +21,12 @@ import {
 
 const appId = "suite-app";
 
+/** Five WeatherSensor documents for `queueId`, seqs `from`..`from + 4`, gated on `gate` when given. */
+function fiveDocuments(queueId: string, from: number, gate?: number): Uint8Array {
+  const entries = Array.from({ length: 5 }, (_, i) => ({ seq: from + i, table: "WeatherSensor", doc: makeWeatherDoc(from + i) }));
+  return encodeBatch(queueId, entries, gate);
+}
+
 /** Registers the ingest suite for a store (`storeUrl` is called once, in beforeAll). */
 export function describeIngestSuite(storeName: string, storeUrl: () => Promise<string>): void {
   describe(`ingest over HTTP into ${storeName}`, () => {
@@ -224,12 +230,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
 
     it("refuses a gated (pipelined) batch with 409 SequenceGap, writing nothing, until the batch before it is stored", async () => {
       const queueId = newQueueId();
-      const batch = (from: number, gate?: number) =>
-        encodeBatch(
-          queueId,
-          Array.from({ length: 5 }, (_, i) => ({ seq: from + i, table: "WeatherSensor", doc: makeWeatherDoc(from + i) })),
-          gate,
-        );
+      const batch = (from: number, gate?: number) => fiveDocuments(queueId, from, gate);
       const before = await server.store.countRows();
       // 6..10 gated on 5, sent before 1..5 arrived: a fresh queue gets no row either.
       const early = await postIngest(server.url, appId, token, batch(6, 5));
@@ -251,12 +252,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
 
     it("stores a gated batch that arrives before the batch it follows, once that batch is stored", async () => {
       const queueId = newQueueId();
-      const batch = (from: number, gate?: number) =>
-        encodeBatch(
-          queueId,
-          Array.from({ length: 5 }, (_, i) => ({ seq: from + i, table: "WeatherSensor", doc: makeWeatherDoc(from + i) })),
-          gate,
-        );
+      const batch = (from: number, gate?: number) => fiveDocuments(queueId, from, gate);
       // The first batch's body arrives in two parts; the gated second one, whole, in between.
       const first = batch(1);
       const slow = http.request(`${server.url}${ingestPath(appId)}`, {

@@ -96,7 +96,7 @@ describe("the SQLite store's worker thread", () => {
     expect(await store.getAuthRecord("session", "look-up")).toBeNull();
   });
 
-  it("commits batches queued back to back together, and one that fails there undoes only its own writes", async () => {
+  it("of batches queued back to back, one that fails undoes only its own writes; the others are stored", async () => {
     // While the large first batch commits, the rest queue up in the worker and are taken as one group.
     const bad = makeBatch("group-bad", 3);
     bad.entries[2]!.table = "Nope";
