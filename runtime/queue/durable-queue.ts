@@ -10,9 +10,10 @@
  * (the first unacknowledged frame), and reads for upload stream from disk.
  *
  * Only bytes on stable storage are ever uploaded: `readBatch` fdatasyncs what it is about to
- * return when that is not synced yet (durability "os", or data recovered after a crash). Were a
- * power loss to take frames the server already stored, reopening would give their sequence
- * numbers to new documents, and the server would skip those as retries.
+ * return when that is not synced yet (durability "os", or data recovered after a crash), and
+ * `readBatchToUpload` hands back a promise of that sync, run on the thread pool. Were a power
+ * loss to take frames the server already stored, reopening would give their sequence numbers to
+ * new documents, and the server would skip those as retries.
  *
  * Recovery (queue-recovery.ts) cuts a torn tail and reports it; an explicit repair
  * (queue-repair.ts) cuts the log at damage; queue.json is handled by queue-meta.ts.
@@ -44,7 +45,7 @@ import { QueueLock } from "./queue-lock.js";
 import { writeQueueMeta, type QueueMeta } from "./queue-meta.js";
 import { recoverQueue, type RecoveryReport } from "./queue-recovery.js";
 import { FrameLocator, type FramePosition } from "./frame-locator.js";
-import type { QueuedDocument, UploadSource } from "./upload-source.js";
+import type { QueuedDocument, UploadRead, UploadSource } from "./upload-source.js";
 import { syncDirectory } from "./write-file-atomically.js";
 
 /** How a commit reaches the disk: "full" fdatasyncs each commit, "os" leaves it to the OS. */
@@ -100,6 +101,13 @@ export interface QueueCounters {
   groupFlushes: number;
   /** Frames written. */
   frames: number;
+}
+
+/** What `readDocuments` found: the documents, and the end of the last frame they came from. */
+interface DocumentsRead {
+  documents: QueuedDocument[];
+  lastSegment: Segment | null;
+  lastEnd: number;
 }
 
 interface FlushWaiter {
@@ -160,7 +168,14 @@ export class DurableQueue implements UploadSource {
   private waiters: FlushWaiter[] = [];
   private flushScheduled = false;
   private flushInFlight = false;
-  private readonly closeAfterFlush: number[] = [];
+  /** fdatasyncs running on the thread pool (group flushes, upload syncs, a sealed segment's). */
+  private backgroundSyncs = 0;
+  /** Descriptors to close once no background sync runs (see closeWhenSyncsEnd). */
+  private readonly closeAfterSyncs: number[] = [];
+  /** The upload sync running on the active segment, shared by batches it covers. */
+  private uploadSync: { segment: Segment; size: number; done: Promise<void> } | null = null;
+  /** Counts discardUnsynced's cuts, so that a sync started before one does not vouch for bytes written after it. */
+  private unsyncedCuts = 0;
   private closed = false;
   /** Bytes in the active segment's file: its frames, then (durability "full") written zeros. */
   private allocatedEnd: number;
@@ -472,10 +487,28 @@ export class DurableQueue implements UploadSource {
 
   /** Reads committed documents after `afterSeq` from disk, in order, bounded by count and bytes. */
   readBatch(afterSeq: number, maxCount: number, maxBytes: number): QueuedDocument[] {
+    const read = this.readDocuments(afterSeq, maxCount, maxBytes);
+    if (read.lastSegment !== null) this.syncForUpload(read.lastSegment, read.lastEnd);
+    return read.documents;
+  }
+
+  /**
+   * Like `readBatch`, but the active segment's fdatasync (the one paid per batch under "os")
+   * runs on the thread pool instead of blocking the event loop: the batch comes with a promise
+   * that settles once it is on stable storage, and must not be sent before.
+   */
+  readBatchToUpload(afterSeq: number, maxCount: number, maxBytes: number): UploadRead {
+    const read = this.readDocuments(afterSeq, maxCount, maxBytes);
+    if (read.lastSegment === null) return { documents: read.documents, onStableStorage: null };
+    return { documents: read.documents, onStableStorage: this.syncForUploadInBackground(read.lastSegment, read.lastEnd) };
+  }
+
+  /** The documents `readBatch` returns, and where the last of them ends on disk. */
+  private readDocuments(afterSeq: number, maxCount: number, maxBytes: number): DocumentsRead {
     this.assertUsable();
     const out: QueuedDocument[] = [];
     const fromSeq = Math.max(afterSeq, this.ackedSeq) + 1;
-    if (fromSeq > this.durableSeq || maxCount < 1) return out;
+    if (fromSeq > this.durableSeq || maxCount < 1) return { documents: out, lastSegment: null, lastEnd: 0 };
     let position = this.findFrameHolding(fromSeq);
     let bytes = 0;
     const accept = (length: number): boolean => {
@@ -506,8 +539,7 @@ export class DurableQueue implements UploadSource {
       if (seq < frame.header.firstSeq + frame.header.docCount) break; // a limit stopped us inside this frame
       position = this.frames.next(position);
     }
-    if (lastSegment !== null) this.syncForUpload(lastSegment, lastEnd);
-    return out;
+    return { documents: out, lastSegment, lastEnd };
   }
 
   /**
@@ -542,6 +574,50 @@ export class DurableQueue implements UploadSource {
       }
       if (segment === upTo) return;
     }
+  }
+
+  /**
+   * `syncForUpload` with the active segment's fdatasync on the thread pool; null when nothing up
+   * to `end` of `upTo` needs it. Sealed segments (unsynced only after a reopen, or just after a
+   * rollover under "os": once per segment) are synced at once, as `syncForUpload` does. A sync
+   * already running that covers `end` is shared. A failure fails the queue, as there.
+   */
+  private syncForUploadInBackground(upTo: Segment, end: number): Promise<void> | null {
+    const active = this.segments.at(-1)!;
+    if (upTo !== active) {
+      this.syncForUpload(upTo, end);
+      return null;
+    }
+    if (this.segments.length > 1) this.syncForUpload(this.segments.at(-2)!, this.segments.at(-2)!.size);
+    if (active.syncedSize >= end) return null;
+    const running = this.uploadSync;
+    if (running !== null && running.segment === active && running.size >= end) return running.done;
+    // Everything written so far: a later batch finds it synced, or shares this sync.
+    const size = active.size;
+    const cuts = this.unsyncedCuts;
+    let injected: Error | null = null;
+    try {
+      this.syncHook?.("upload");
+    } catch (error) {
+      injected = error as Error;
+    }
+    this.counters.uploadSyncs++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.syncInBackground(this.fd, (ioError) => {
+        if (this.uploadSync?.done === done) this.uploadSync = null;
+        const error = injected ?? ioError;
+        if (error !== null) {
+          this.fail(error);
+          reject(this.failure ?? error);
+          return;
+        }
+        // After a cut (discardUnsynced) the bytes past it are new and were not part of this sync.
+        if (cuts === this.unsyncedCuts) active.syncedSize = Math.max(active.syncedSize, size);
+        resolve();
+      });
+    });
+    this.uploadSync = { segment: active, size, done };
+    return done;
   }
 
   /** Durably moves the acknowledgement cursor to `seq` and deletes fully acknowledged segments. */
@@ -620,8 +696,7 @@ export class DurableQueue implements UploadSource {
 
   private closeFiles(): void {
     this.frames.close();
-    if (this.flushInFlight) this.closeAfterFlush.push(this.fd);
-    else fs.closeSync(this.fd);
+    this.closeWhenSyncsEnd(this.fd);
     this.lock.release();
   }
 
@@ -706,16 +781,12 @@ export class DurableQueue implements UploadSource {
     this.segments.push(segment);
     if (this.durability === "os") {
       const sealedSize = old.size;
-      fs.fdatasync(oldFd, (error) => {
-        fs.close(oldFd, () => undefined);
+      this.syncInBackground(oldFd, (error) => {
         if (error) this.fail(error);
         else old.syncedSize = Math.max(old.syncedSize, sealedSize);
       });
-    } else if (this.flushInFlight) {
-      this.closeAfterFlush.push(oldFd);
-    } else {
-      fs.closeSync(oldFd);
     }
+    this.closeWhenSyncsEnd(oldFd);
     return segment;
   }
 
@@ -769,10 +840,9 @@ export class DurableQueue implements UploadSource {
     } catch (error) {
       injected = error as Error;
     }
-    fs.fdatasync(this.fd, (ioError) => {
+    this.syncInBackground(this.fd, (ioError) => {
       const error = injected ?? ioError;
       this.flushInFlight = false;
-      for (const fd of this.closeAfterFlush.splice(0)) fs.closeSync(fd);
       if (this.closed) return;
       if (error) {
         if (this.durableSeq >= target || this.inTransaction) {
@@ -789,6 +859,26 @@ export class DurableQueue implements UploadSource {
       }
       if (!this.closed && this.failure === null && this.waiters.length > 0) this.scheduleFlush();
     });
+  }
+
+  /**
+   * fdatasyncs `fd` on the thread pool, then calls `done`. Until every such sync has ended, the
+   * descriptors they use stay open (closeWhenSyncsEnd): a closed descriptor's number is reused,
+   * and the sync would then flush, or fail on, some other file.
+   */
+  private syncInBackground(fd: number, done: (error: Error | null) => void): void {
+    this.backgroundSyncs++;
+    fs.fdatasync(fd, (error) => {
+      this.backgroundSyncs--;
+      if (this.backgroundSyncs === 0) for (const idle of this.closeAfterSyncs.splice(0)) fs.closeSync(idle);
+      done(error);
+    });
+  }
+
+  /** Closes `fd` now, or once the background syncs running have ended. */
+  private closeWhenSyncsEnd(fd: number): void {
+    if (this.backgroundSyncs > 0) this.closeAfterSyncs.push(fd);
+    else fs.closeSync(fd);
   }
 
   /**
@@ -820,6 +910,7 @@ export class DurableQueue implements UploadSource {
         fs.fsyncSync(this.fd);
         active.size = cutTo;
         active.syncedSize = Math.min(active.syncedSize, cutTo);
+        this.unsyncedCuts++;
         this.allocatedEnd = cutTo;
         this.nextSeq = this.durableSeq + 1;
         this.frames.invalidate(active.baseSeq);

@@ -13,6 +13,13 @@ export interface QueuedDocument {
   bson: Uint8Array;
 }
 
+/** A batch from `readBatchToUpload`. */
+export interface UploadRead {
+  documents: QueuedDocument[];
+  /** Null when the documents are on stable storage already. */
+  onStableStorage: Promise<void> | null;
+}
+
 /** Reads committed documents in order and takes acknowledgements. */
 export interface UploadSource {
   /** The queue's id (a UUID string created with the queue; changed only by `rotateQueueId`). */
@@ -45,6 +52,14 @@ export interface UploadSource {
    * larger than `maxBytes`). Reads from disk; holds nothing in memory between calls.
    */
   readBatch(afterSeq: number, maxCount: number, maxBytes: number): QueuedDocument[];
+  /**
+   * Optional: `readBatch` without blocking on the disk. Where `readBatch` would sync before
+   * returning, this returns at once with `onStableStorage`, which settles when the documents are
+   * on stable storage (rejecting when the sync failed, which fails the source); they must not be
+   * sent before. The uploader uses it when present, so that one client's fdatasync per batch
+   * does not stall its app's event loop. A source whose data is always durable leaves it out.
+   */
+  readBatchToUpload?(afterSeq: number, maxCount: number, maxBytes: number): UploadRead;
   /**
    * Durably records that everything up to `seq` is handled (stored or rejected by the server)
    * and deletes the segments that hold nothing else. Idempotent; never moves backwards.

@@ -14,7 +14,8 @@
 import { AuthError, NetworkError, SessionExpiredError } from "../app/auth-error.js";
 import type { User } from "../app/user.js";
 import type { HttpResponse } from "../app/http-request.js";
-import type { QueuedDocument, UploadSource } from "../queue/upload-source.js";
+import { QueueFailedError } from "../errors.js";
+import type { QueuedDocument, UploadRead, UploadSource } from "../queue/upload-source.js";
 import { computeBackoffDelay, defaultBackoffBounds, parseRetryAfter } from "./compute-backoff-delay.js";
 import { decodeIngestResponse } from "./decode-ingest-response.js";
 import { encodeIngestRequest, fitIngestRequest } from "./encode-ingest-request.js";
@@ -62,6 +63,8 @@ export interface SyncConfiguration {
 interface PreparedBatch {
   batch: QueuedDocument[];
   queueId: string;
+  /** Settles when the batch is on the device's stable storage (null: it is): the request waits for it. */
+  onStableStorage: Promise<void> | null;
 }
 
 /** How one request ended: the server's answer, or what `sendAuthorized` threw. */
@@ -388,10 +391,13 @@ export class SyncSession {
    */
   private prepareBatch(after: number): PreparedBatch | null {
     if (this.source.lastCommittedSeq() <= after) return null;
-    const read = this.source.readBatch(after, this.countLimit, this.maxBytes);
-    if (read.length === 0) return null;
+    const read: UploadRead = this.source.readBatchToUpload?.(after, this.countLimit, this.maxBytes) ?? {
+      documents: this.source.readBatch(after, this.countLimit, this.maxBytes),
+      onStableStorage: null,
+    };
+    if (read.documents.length === 0) return null;
     const queueId = this.source.queueId;
-    return { batch: fitIngestRequest(queueId, read, this.maxBytes), queueId };
+    return { batch: fitIngestRequest(queueId, read.documents, this.maxBytes), queueId, onStableStorage: read.onStableStorage };
   }
 
   /**
@@ -407,14 +413,16 @@ export class SyncSession {
   private send(prepared: PreparedBatch, gate: number | null): InFlight {
     if (this.connection !== "connected") this.setConnection("connecting");
     const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined);
-    const sending = this.user
-      .sendAuthorized({
+    const post = (): Promise<HttpResponse> =>
+      this.user.sendAuthorized({
         method: "POST",
         path: gate === null ? ingestPath(this.user.app.id) : pipelinedIngestPath(this.user.app.id),
         headers: { "content-type": "application/bson", accept: "application/bson" },
         body,
         timeoutMs: this.requestTimeoutMs,
-      })
+      });
+    // Nothing leaves the device before it is on stable storage (see UploadSource.readBatchToUpload).
+    const sending = (prepared.onStableStorage === null ? post() : prepared.onStableStorage.then(post))
       .then(
         (response): SendOutcome => ({ response }),
         (error: unknown): SendOutcome => ({ error }),
@@ -480,6 +488,8 @@ export class SyncSession {
    */
   private async handleOutcome(flight: InFlight, outcome: SendOutcome): Promise<boolean> {
     const { batch } = flight.prepared;
+    // The queue failed to sync the batch (it was not sent): the loop stops, as when a read fails.
+    if (outcome.error instanceof QueueFailedError) throw outcome.error;
     if (outcome.response === undefined) {
       if (flight.gate === null || outcome.error instanceof SessionExpiredError) await this.handleSendError(batch, outcome.error);
       return false;

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pbkdf2 } from "node:crypto";
+import { promisify } from "node:util";
 import { deserialize } from "bson";
 import { DurableQueue, type SyncPurpose } from "../../runtime/queue/durable-queue.js";
 import { computeCrc32Slice8, computeCrc32Slice8Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
@@ -551,6 +553,67 @@ describe("DurableQueue: what reaches stable storage", () => {
     queue.close();
     const reopened = DurableQueue.open({ path: dir, durability: "os" });
     expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3, 4]);
+    reopened.close();
+  });
+
+  it("under os, readBatchToUpload syncs on the thread pool: a promise per unsynced read, shared while it covers the next", async () => {
+    const purposes: SyncPurpose[] = [];
+    const queue = DurableQueue.open({ path: dir, durability: "os", syncHook: (p) => purposes.push(p) });
+    fill(queue, 5, 2, false);
+    const first = queue.readBatchToUpload(0, 4, 1 << 20);
+    expect(first.documents.map((d) => d.seq)).toEqual([1, 2, 3, 4]);
+    expect(first.onStableStorage).toBeInstanceOf(Promise);
+    // Read before the sync ends, and covered by it (it took everything written so far): shared.
+    const second = queue.readBatchToUpload(4, 100, 1 << 20);
+    expect(second.documents.map((d) => d.seq)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(second.onStableStorage).toBe(first.onStableStorage);
+    await first.onStableStorage;
+    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(queue.readBatchToUpload(0, 100, 1 << 20).onStableStorage).toBeNull();
+    // A commit after the sync began is not covered: its read gets a sync of its own.
+    fill(queue, 1, 1, false);
+    const third = queue.readBatchToUpload(10, 100, 1 << 20);
+    expect(third.documents.map((d) => d.seq)).toEqual([11]);
+    await third.onStableStorage;
+    expect(queue.counters.uploadSyncs).toBe(2);
+    expect(purposes).toEqual(["upload", "upload"]);
+    queue.close();
+    const full = DurableQueue.open({ path: dir, durability: "full" });
+    fill(full, 1, 1, true);
+    expect(full.readBatchToUpload(0, 100, 1 << 20).onStableStorage).toBeNull();
+    full.close();
+  });
+
+  it("under os, a failed background upload sync rejects with QueueFailedError and fails the queue", async () => {
+    const queue = DurableQueue.open({
+      path: dir,
+      durability: "os",
+      syncHook: (p) => {
+        if (p === "upload") throw eio();
+      },
+    });
+    fill(queue, 2, 2, false);
+    const read = queue.readBatchToUpload(0, 10, 1 << 20);
+    await expect(read.onStableStorage).rejects.toThrow(QueueFailedError);
+    expect(() => queue.readBatchToUpload(0, 10, 1 << 20)).toThrow(/EIO/);
+    expect(() => queue.begin()).toThrow(QueueFailedError);
+    queue.close();
+  });
+
+  it("a segment sealed or a queue closed while a background sync runs keeps its descriptor open until the sync ends", async () => {
+    const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    fill(queue, 1, 2, false);
+    // Keep every thread-pool thread busy, so that the sync is still queued when the fd would close.
+    const busy = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => promisify(pbkdf2)("x", "y", 200_000, 32, "sha256"));
+    const read = queue.readBatchToUpload(0, 10, 1 << 20);
+    // Roll over (the synced segment is sealed) and close while the sync may still be running.
+    fill(queue, 40, 2, false);
+    expect(queue.segmentFiles().length).toBeGreaterThan(1);
+    queue.close();
+    await expect(read.onStableStorage).resolves.toBeUndefined();
+    await Promise.all(busy);
+    const reopened = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    expect(readAll(reopened)).toHaveLength(82);
     reopened.close();
   });
 

@@ -14,7 +14,7 @@ import { App } from "../../../runtime/app/app.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { SessionExpiredError } from "../../../runtime/app/auth-error.js";
 import type { QueuedDocument, UploadSource } from "../../../runtime/queue/upload-source.js";
-import { DurableQueue } from "../../../runtime/queue/durable-queue.js";
+import { DurableQueue, type SyncPurpose } from "../../../runtime/queue/durable-queue.js";
 import { encodeIngestRequest, fitIngestRequest, measureIngestEntry, measureIngestRequestBase } from "../../../runtime/sync/encode-ingest-request.js";
 import { computeBackoffDelay, parseRetryAfter } from "../../../runtime/sync/compute-backoff-delay.js";
 import { DocumentRejectedError, SyncError } from "../../../runtime/sync/sync-error.js";
@@ -765,6 +765,58 @@ describe("SyncSession", () => {
       await session.uploadAllLocalChanges(5000);
       expect(queue.acknowledgedSeq()).toBe(3);
       expect([...server.stored].sort()).toEqual([1, 2, 3]);
+    } finally {
+      session.close();
+      queue.close();
+    }
+  });
+});
+
+describe("SyncSession over a durable queue under durability os", () => {
+  /** A queue under "os" with `count` one-document transactions, and a session over it. */
+  async function osQueue(count: number, syncHook?: (purpose: SyncPurpose) => void) {
+    const { user, errors } = await setUp();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sync-queue-"));
+    dirs.push(dir);
+    const queue = DurableQueue.open({ path: dir, durability: "os", ...(syncHook ? { syncHook } : {}) });
+    for (let i = 0; i < count; i++) {
+      queue.begin();
+      queue.append("WeatherSensor", (writer, id: number) => {
+        const start = writer.startDocument();
+        writer.int32("_id", id);
+        writer.endDocument(start);
+      }, i + 1);
+      queue.commit(false); // as write() does under "os": durable for the OS, not yet on disk
+    }
+    const session = openSyncSession(queue, { user, flexible: true, onError: (_s, error) => errors.push(error), ...fast, maxBatchDocuments: 4 });
+    sessions.push(session);
+    return { queue, session, errors };
+  }
+
+  test("each batch is synced to disk before it is sent, and everything is uploaded", async () => {
+    const purposes: SyncPurpose[] = [];
+    const { queue, session } = await osQueue(10, (purpose) => purposes.push(purpose));
+    try {
+      await session.uploadAllLocalChanges(5000);
+      expect(server.storedInOrder).toEqual(range(1, 10));
+      expect(queue.counters.uploadSyncs).toBeGreaterThanOrEqual(1);
+      expect(purposes).toContain("upload");
+    } finally {
+      session.close();
+      queue.close();
+    }
+  });
+
+  test("a failed sync before upload stops the session (queue_failed) and sends nothing", async () => {
+    const eio = Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+    const { queue, session, errors } = await osQueue(3, (purpose) => {
+      if (purpose === "upload") throw eio;
+    });
+    try {
+      await expect(session.uploadAllLocalChanges(5000)).rejects.toMatchObject({ code: "queue_failed" });
+      expect(session.state).toBe("inactive");
+      expect(errors[0]!.message).toContain("EIO");
+      expect(server.calls).toHaveLength(0);
     } finally {
       session.close();
       queue.close();
