@@ -510,10 +510,12 @@ export class DurableQueue implements UploadSource {
     const fromSeq = Math.max(afterSeq, this.ackedSeq) + 1;
     if (fromSeq > this.durableSeq || maxCount < 1) return { documents: out, lastSegment: null, lastEnd: 0 };
     let position = this.findFrameHolding(fromSeq);
+    let count = 0;
     let bytes = 0;
     const accept = (length: number): boolean => {
-      if (out.length >= maxCount) return false;
-      if (out.length > 0 && bytes + length > maxBytes) return false;
+      if (count >= maxCount) return false;
+      if (count > 0 && bytes + length > maxBytes) return false;
+      count++;
       bytes += length;
       return true;
     };

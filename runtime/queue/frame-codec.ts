@@ -117,7 +117,8 @@ export class FrameHeadBuilder {
 
 /**
  * Appends to `out` the documents of a verified frame payload whose sequence number is at least
- * `fromSeq`, stopping when `accept` says no. Returns the number of documents appended; throws
+ * `fromSeq`, stopping when `accept` (called with each one's length, in order; it keeps its own
+ * count) says no. Returns the number of documents appended; throws
  * `QueueCorruptedError` if the payload's structure is inconsistent.
  */
 export function decodeFramePayload(
@@ -146,22 +147,36 @@ export function decodeFramePayload(
   const indexAt = p;
   p += 2 * docCount;
   if (p > payload.length) fail("frame document index overruns the frame");
-  let appended = 0;
+  // The payload is the reader's buffer, reused by its next read: the accepted documents are
+  // copied out in one piece (one allocation per frame instead of one per document, which showed
+  // in the uploader's GC time). First find them: index in the frame, then offset, for each.
+  const accepted: number[] = [];
+  let stopped = false;
   for (let i = 0; i < docCount; i++) {
     if (p + 5 > payload.length) fail(`document ${i} of the frame overruns it`);
     const length = view.getInt32(p, true);
     if (length < 5 || p + length > payload.length) fail(`document ${i} of the frame has a bad length`);
-    const seq = firstSeq + i;
-    if (seq >= fromSeq) {
-      if (!accept(length)) return appended;
-      const table = tables[view.getUint16(indexAt + 2 * i, true)] ?? fail(`document ${i} names a missing table`);
-      out.push({ seq, table, bson: payload.slice(p, p + length) });
-      appended++;
+    if (firstSeq + i >= fromSeq) {
+      if (!accept(length)) {
+        stopped = true;
+        break;
+      }
+      accepted.push(i, p);
     }
     p += length;
   }
-  if (p !== payload.length) fail("frame has bytes after its last document");
-  return appended;
+  if (!stopped && p !== payload.length) fail("frame has bytes after its last document");
+  if (accepted.length === 0) return 0;
+  const spanStart = accepted[1]!;
+  const lastStart = accepted[accepted.length - 1]!;
+  const span = payload.slice(spanStart, lastStart + view.getInt32(lastStart, true));
+  for (let k = 0; k < accepted.length; k += 2) {
+    const i = accepted[k]!;
+    const at = accepted[k + 1]! - spanStart;
+    const table = tables[view.getUint16(indexAt + 2 * i, true)] ?? fail(`document ${i} names a missing table`);
+    out.push({ seq: firstSeq + i, table, bson: span.subarray(at, at + view.getInt32(accepted[k + 1]!, true)) });
+  }
+  return accepted.length / 2;
 }
 
 /**

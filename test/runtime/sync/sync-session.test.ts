@@ -18,7 +18,7 @@ import { DurableQueue, type SyncPurpose } from "../../../runtime/queue/durable-q
 import { encodeIngestRequest, fitIngestRequest, measureIngestEntry, measureIngestRequestBase } from "../../../runtime/sync/encode-ingest-request.js";
 import { computeBackoffDelay, parseRetryAfter } from "../../../runtime/sync/compute-backoff-delay.js";
 import { DocumentRejectedError, SyncError } from "../../../runtime/sync/sync-error.js";
-import { openSyncSession, type SyncConfiguration, type SyncSession } from "../../../runtime/sync/sync-session.js";
+import { PIPELINE_DEPTH, openSyncSession, type SyncConfiguration, type SyncSession } from "../../../runtime/sync/sync-session.js";
 
 /** An in-memory UploadSource: the contract, nothing more. */
 class MemorySource implements UploadSource {
@@ -312,8 +312,8 @@ async function setUp(config: Partial<SyncConfiguration> = {}, accessTtlSeconds =
 }
 
 afterEach(async () => {
-  // Pipelining keeps at most two requests on their way, whatever the test did.
-  expect(uploads.max).toBeLessThanOrEqual(2);
+  // Pipelining keeps at most PIPELINE_DEPTH requests on their way, whatever the test did.
+  expect(uploads.max).toBeLessThanOrEqual(PIPELINE_DEPTH);
   for (const session of sessions) session.close();
   sessions = [];
   await server?.stop();
@@ -408,8 +408,11 @@ describe("SyncSession", () => {
     const limit = 20_000;
     const { source, session, errors } = await setUp({ maxBatchBytes: limit });
     const sizes: number[] = [];
+    /** Bytes of each request but the ones holding the last document (the remainder: no full batch). */
+    const fullSizes: number[] = [];
     server.handler = (call, res) => {
       sizes.push(call.bytes);
+      if (!call.seqs.includes(1000)) fullSizes.push(call.bytes);
       if (call.bytes > limit) tooLarge(res);
       else server.accept(call, res);
     };
@@ -419,7 +422,8 @@ describe("SyncSession", () => {
     expect(errors).toEqual([]);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(limit);
     // Full batches: each one close to the cap, not halved.
-    expect(sizes.slice(0, -1).every((size) => size > limit - 100)).toBe(true);
+    expect(fullSizes.length).toBeGreaterThan(0);
+    expect(fullSizes.every((size) => size > limit - 100)).toBe(true);
     expect(server.stored.size).toBe(1000);
   });
 
@@ -487,7 +491,7 @@ describe("SyncSession", () => {
     expect(errors).toHaveLength(1);
   });
 
-  test("sends the next batch while the server holds one, reads each batch once, and writes the durable cursor at most once a second and when caught up", async () => {
+  test("sends the next batch while the server holds one, reads each batch once, and writes the durable cursor at most once a second and when waited for", async () => {
     const { source, session } = await setUp({ maxBatchDocuments: 5 });
     const successorArrived: boolean[] = [];
     const held: Held[] = [];
@@ -744,6 +748,18 @@ describe("SyncSession", () => {
     expect(server.stored.size).toBe(9);
   });
 
+  test("caught up, the queue's cursor follows within the flush interval, not after every batch", async () => {
+    const { source } = await setUp();
+    source.commit(2);
+    // Nothing was written for longer than the interval: the first catch-up writes it at once.
+    await until(() => source.acknowledgedSeq() === 2);
+    source.commit(3);
+    await until(() => server.stored.size === 5);
+    await sleep(50);
+    expect(source.acknowledgedSeq()).toBe(2);
+    await until(() => source.acknowledgedSeq() === 5, 2500);
+  });
+
   test("uploadAllLocalChanges includes transactions committed without a flush (writeAsync) and waits for them", async () => {
     const { user } = await setUp();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sync-queue-"));
@@ -825,30 +841,32 @@ describe("SyncSession over a durable queue under durability os", () => {
 });
 
 describe("SyncSession pipelining", () => {
-  test("keeps two batches in flight, the second gated on the first's last seq, never a third", async () => {
+  test("keeps three batches in flight, each gated on the last seq of the one before, never a fourth", async () => {
+    expect(PIPELINE_DEPTH).toBe(3);
     const { source, session } = await setUp({ maxBatchDocuments: 5 });
     const held: Held[] = [];
     server.handler = (call, res) => held.push({ call, res });
-    source.commit(20);
-    await until(() => held.length >= 2);
+    source.commit(25);
+    await until(() => held.length >= 3);
     await sleep(100);
     const byFirst = () => sortBySeq(held);
     expect(byFirst().map((h) => [h.call.seqs, h.call.gate])).toEqual([
       [range(1, 5), undefined],
       [range(6, 10), 5],
+      [range(11, 15), 10],
     ]);
-    // The first answer lets one more go out, gated on the batch still in flight before it.
+    // The first answer lets one more go out, gated on the last batch still in flight.
     server.accept(byFirst()[0]!.call, byFirst()[0]!.res);
-    await until(() => held.length >= 3);
+    await until(() => held.length >= 4);
     await sleep(100);
-    expect(held).toHaveLength(3);
-    expect(held[2]!.call).toMatchObject({ seqs: range(11, 15), gate: 10 });
-    expect(uploads.max).toBe(2);
+    expect(held).toHaveLength(4);
+    expect(held[3]!.call).toMatchObject({ seqs: range(16, 20), gate: 15 });
+    expect(uploads.max).toBe(3);
     server.handler = (call, res) => server.accept(call, res);
     for (const { call, res } of byFirst().slice(1)) server.accept(call, res);
     await session.uploadAllLocalChanges(5000);
-    expect(server.storedInOrder).toEqual(range(1, 20));
-    expect(source.acknowledgedSeq()).toBe(20);
+    expect(server.storedInOrder).toEqual(range(1, 25));
+    expect(source.acknowledgedSeq()).toBe(25);
   });
 
   test("a server from before pipelining (no pipelined path, gates unknown) stores everything once; the session stops pipelining", async () => {
@@ -865,7 +883,8 @@ describe("SyncSession pipelining", () => {
     source.commit(30);
     await session.uploadAllLocalChanges(10_000);
     expect(server.storedInOrder).toEqual(range(1, 30));
-    expect(server.oldServer404s).toBe(1);
+    // The two batches pipelined behind the refused one met the 404; nothing pipelined after.
+    expect(server.oldServer404s).toBe(PIPELINE_DEPTH - 1);
     expect(errors).toEqual([]);
   });
 
@@ -875,19 +894,22 @@ describe("SyncSession pipelining", () => {
     session.addProgressNotification("upload", (transferred) => {
       if (transferred > server.mark) overshoots.push(transferred);
     });
-    holdNext(2, ([first, second]) => {
-      // The gated one is answered first: its 409 waits for the first batch's answer, a 503.
+    holdNext(3, ([first, second, third]) => {
+      // The gated ones are answered first: their 409s wait for the first batch's answer, a 503.
       if (second !== undefined) server.accept(second.call, second.res);
+      if (third !== undefined) server.accept(third.call, third.res);
       setTimeout(() => busy(first!.res), 20);
     });
     source.commit(15);
     await session.uploadAllLocalChanges(5000);
-    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: 409 });
+    const pipelined = sortBySeq(server.calls.slice(0, 3));
+    expect(pipelined[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: 409 });
+    expect(pipelined[2]).toMatchObject({ seqs: range(11, 15), gate: 10, status: 409 });
     // Neither the 503 (a backoff) nor the 409 is reported.
     expect(errors).toEqual([]);
     expect(overshoots).toEqual([]);
-    // The first batch went again ungated, after the backoff (with the second pipelined behind it again).
-    expect(sortBySeq(server.calls.slice(2, 4))[0]).toMatchObject({ seqs: range(1, 5), gate: undefined, status: 200 });
+    // The first batch went again ungated, after the backoff (with the others pipelined behind it again).
+    expect(sortBySeq(server.calls.slice(3, 6))[0]).toMatchObject({ seqs: range(1, 5), gate: undefined, status: 200 });
     expect(server.storedInOrder).toEqual(range(1, 15));
     expect(source.acknowledgedSeq()).toBe(15);
   });
@@ -895,21 +917,25 @@ describe("SyncSession pipelining", () => {
   test.each([
     ["stored, then the connection is cut: the gated second gets a 200", true, 200],
     ["cut before it is stored: the gated second gets a 409", false, 409],
-  ])("the first batch's answer is lost (%s); the client drops the second's answer and re-sends both, each document stored once", async (_label, storedFirst, secondStatus) => {
+  ])("the first batch's answer is lost (%s); the client drops the answers behind it and re-sends them, each document stored once", async (_label, storedFirst, secondStatus) => {
     const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
     const progress: number[] = [];
     session.addProgressNotification("upload", (transferred) => progress.push(transferred));
-    holdNext(2, ([first, second]) => {
+    holdNext(3, ([first, second, third]) => {
       if (storedFirst) server.apply(first!.call);
       first!.res.socket?.destroy();
-      // A correct server: the gated batch is stored only because the batch before it is.
+      // A correct server: a gated batch is stored only because the batch before it is.
       if (second !== undefined) setTimeout(() => server.accept(second.call, second.res), 20);
+      if (third !== undefined) setTimeout(() => server.accept(third.call, third.res), 40);
     });
     source.commit(15);
     await session.uploadAllLocalChanges(5000);
-    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: secondStatus });
-    // Next goes the first batch again, ungated; the second batch's 200 moved nothing.
-    expect(sortBySeq(server.calls.slice(2, 4))[0]).toMatchObject({ seqs: range(1, 5), gate: undefined, status: 200 });
+    // The first three requests: the first batch, then two pipelined behind it.
+    const pipelined = sortBySeq(server.calls.slice(0, 3));
+    expect(pipelined[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: secondStatus });
+    expect(pipelined[2]).toMatchObject({ seqs: range(11, 15), gate: 10 });
+    // Next goes the first batch again, ungated; the answers behind it moved nothing.
+    expect(sortBySeq(server.calls.slice(3, 6))[0]).toMatchObject({ seqs: range(1, 5), gate: undefined, status: 200 });
     expect([...new Set(progress)]).toEqual([0, 5, 10, 15]);
     expect(errors).toEqual([]);
     expect(server.storedInOrder).toEqual(range(1, 15));
@@ -939,9 +965,9 @@ describe("SyncSession pipelining", () => {
     let answeredAt = -1;
     server.handler = (call, res) => {
       if (!call.seqs.includes(3)) return server.accept(call, res);
-      // Answer the 413 once the batch pipelined behind it has arrived.
+      // Answer the 413 once the batches pipelined behind it have arrived.
       const arrived = server.calls.length;
-      void until(() => server.calls.length > arrived, 300).then(() => {
+      void until(() => server.calls.length >= arrived + PIPELINE_DEPTH - 1, 300).then(() => {
         answeredAt = server.calls.length;
         tooLarge(res);
       });
@@ -964,7 +990,7 @@ describe("SyncSession pipelining", () => {
   ])("a document rejected in a pipelined batch is reported exactly once: %s", async (_label, cut) => {
     const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
     const verdict = [{ seq: 7, code: "invalid_document", reason: "windSpeedInMph: expected an integer" }];
-    holdNext(2, ([first, second]) => {
+    holdNext(3, ([first, second, third]) => {
       if (cut) {
         server.apply(first!.call);
         first!.res.socket?.destroy();
@@ -972,10 +998,11 @@ describe("SyncSession pipelining", () => {
         server.accept(first!.call, first!.res);
       }
       if (second !== undefined) setTimeout(() => server.accept(second.call, second.res, verdict), 20);
+      if (third !== undefined) setTimeout(() => server.accept(third.call, third.res), 40);
     });
     source.commit(15);
     await session.uploadAllLocalChanges(5000);
-    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: 200 });
+    expect(sortBySeq(server.calls.slice(0, 3))[1]).toMatchObject({ seqs: range(6, 10), gate: 5, status: 200 });
     // Re-sent after the cut, the batch has its verdict replayed by the server.
     expect(server.calls.filter((c) => c.seqs[0] === 6)).toHaveLength(cut ? 2 : 1);
     expect(errors.map((e) => (e instanceof DocumentRejectedError ? [e.seq, e.reasonCode] : e))).toEqual([[7, "invalid_document"]]);
@@ -985,17 +1012,18 @@ describe("SyncSession pipelining", () => {
 
   test("a refused refresh on a pipelined batch is reported once and pauses the session; a new login uploads the rest once", async () => {
     const { source, session, errors, app } = await setUp({ maxBatchDocuments: 5 });
-    holdNext(2, ([first, second]) => {
+    holdNext(3, ([first, second, third]) => {
       server.accept(first!.call, first!.res);
       if (second === undefined) return;
       // The second's token is refused, and so is the refresh: the login session is over.
       server.refreshAnswer = 401;
       setTimeout(() => second.res.writeHead(401).end(JSON.stringify({ error: "expired", error_code: "InvalidSession" })), 20);
+      if (third !== undefined) setTimeout(() => server.accept(third.call, third.res), 40);
     });
     source.commit(15);
     await until(() => session.state === "paused");
     await sleep(50);
-    expect(sortBySeq(server.calls.slice(0, 2))[1]).toMatchObject({ seqs: range(6, 10), gate: 5 });
+    expect(sortBySeq(server.calls.slice(0, 3))[1]).toMatchObject({ seqs: range(6, 10), gate: 5 });
     expect(errors.filter((e) => e instanceof SessionExpiredError)).toHaveLength(1);
     expect(errors).toHaveLength(1);
     expect(source.acknowledgedSeq()).toBe(5);
