@@ -21,7 +21,9 @@
  * that failed, and the high-water mark never skips documents. A client gates only a batch that
  * directly follows one still in flight under the same queue id; a gated batch whose batch before
  * is not acknowledged in full (a failure, or a document the client then skips itself) is
- * abandoned and sent again ungated.
+ * abandoned and sent again ungated. The reference client keeps at most three batches of a queue
+ * in flight (`PIPELINE_DEPTH` in sync-session.ts), under the server's default limit of four per
+ * user.
  *
  * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
  * duplicate `_id`) is a verdict in a 200 answer, never a non-200 status: so a client can always
