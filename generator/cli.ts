@@ -82,7 +82,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("max-batch-bytes", { type: "number", describe: "Bytes per ingest batch before 413" })
           .option("max-in-flight", { type: "number", describe: "Batches processed at once before 503 + Retry-After" })
           .option("max-in-flight-bytes", { type: "number", describe: "Request body bytes held at once before 503 + Retry-After [default: 64 MiB]" })
-          .option("max-in-flight-per-user", { type: "number", describe: "Batches one user may have in flight before 429 [default: 4]" })
+          .option("max-in-flight-per-user", { type: "number", describe: "Batches one user may have in flight before 429 [default: 8]" })
           .option("body-read-timeout", { type: "string", describe: "Time a client has to send a request body before 408, e.g. 30s [default: 30s]" })
           .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, describe: "Lowest log level printed [default: info]" })
           .option("quiet", { type: "boolean", describe: "Print no logs" })

@@ -74,7 +74,7 @@ export const defaultServerLimits: IngestLimits = {
   ...defaultIngestLimits,
   maxInFlightBatches: 64,
   maxInFlightBytes: 64 * 1024 * 1024,
-  maxInFlightPerUser: 4,
+  maxInFlightPerUser: 8,
   bodyReadTimeoutMs: 30_000,
   maxStoringBatches: 4,
 };

@@ -95,12 +95,21 @@ export interface QueueStats {
 export interface QueueCounters {
   /** fdatasync/fsync calls made for commits (sync commits, group flushes, sealing a segment). */
   commitSyncs: number;
-  /** fdatasync calls `readBatch` made so as to upload only what is on stable storage. */
+  /** fdatasync calls `readBatch` and `readBatchToUpload` made so as to upload only what is on stable storage. */
   uploadSyncs: number;
   /** Group flushes (each one fdatasync shared by the transactions committed meanwhile). */
   groupFlushes: number;
   /** Frames written. */
   frames: number;
+}
+
+/** Closes a descriptor whose background sync just ended; a failure to close leaves nothing to undo. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // EBADF cannot happen (the descriptor is ours until here); EIO on close is reported by the sync.
+  }
 }
 
 /** What `readDocuments` found: the documents, and the end of the last frame they came from. */
@@ -168,12 +177,12 @@ export class DurableQueue implements UploadSource {
   private waiters: FlushWaiter[] = [];
   private flushScheduled = false;
   private flushInFlight = false;
-  /** fdatasyncs running on the thread pool (group flushes, upload syncs, a sealed segment's). */
-  private backgroundSyncs = 0;
-  /** Descriptors to close once no background sync runs (see closeWhenSyncsEnd). */
-  private readonly closeAfterSyncs: number[] = [];
-  /** The upload sync running on the active segment, shared by batches it covers. */
-  private uploadSync: { segment: Segment; size: number; done: Promise<void> } | null = null;
+  /** fdatasyncs running on the thread pool (group flushes, upload syncs, a sealed segment's), by descriptor. */
+  private readonly backgroundSyncs = new Map<number, number>();
+  /** Descriptors to close once the background syncs on them end (see closeWhenSyncsEnd). */
+  private readonly closeAfterSyncs = new Set<number>();
+  /** The upload sync running on the active segment, shared by later reads it covers. */
+  private uploadSync: { segment: Segment; size: number; cuts: number; done: Promise<void> } | null = null;
   /** Counts discardUnsynced's cuts, so that a sync started before one does not vouch for bytes written after it. */
   private unsyncedCuts = 0;
   private closed = false;
@@ -593,7 +602,7 @@ export class DurableQueue implements UploadSource {
     if (this.segments.length > 1) this.syncForUpload(this.segments.at(-2)!, this.segments.at(-2)!.size);
     if (active.syncedSize >= end) return null;
     const running = this.uploadSync;
-    if (running !== null && running.segment === active && running.size >= end) return running.done;
+    if (running !== null && running.segment === active && running.size >= end && running.cuts === this.unsyncedCuts) return running.done;
     // Everything written so far: a later batch finds it synced, or shares this sync.
     const size = active.size;
     const cuts = this.unsyncedCuts;
@@ -618,7 +627,11 @@ export class DurableQueue implements UploadSource {
         resolve();
       });
     });
-    this.uploadSync = { segment: active, size, done };
+    // A caller may drop the batch unsent (the session's read-ahead that turned out not to
+    // follow on): the failure is latched in the queue (`fail`), so an unobserved rejection is
+    // not an error of its own and must not crash the app as an unhandled one.
+    done.catch(() => undefined);
+    this.uploadSync = { segment: active, size, cuts, done };
     return done;
   }
 
@@ -833,6 +846,7 @@ export class DurableQueue implements UploadSource {
     const target = this.nextSeq - 1;
     const segment = this.segments.at(-1)!;
     const flushedSize = segment.size;
+    const cuts = this.unsyncedCuts;
     this.flushInFlight = true;
     this.counters.groupFlushes++;
     this.counters.commitSyncs++;
@@ -855,10 +869,14 @@ export class DurableQueue implements UploadSource {
         } else {
           this.discardUnsynced(error, segment === this.segments.at(-1) ? segment.syncedSize : -1);
         }
-      } else {
+      } else if (cuts === this.unsyncedCuts) {
         if (segment === this.segments.at(-1)) segment.syncedSize = Math.max(segment.syncedSize, flushedSize);
         this.markDurable(target);
       }
+      // After a cut meanwhile (another sync failed, discardUnsynced rewound the sequence numbers
+      // and rejected these waiters), this flush vouches for nothing: the bytes it covered past
+      // the cut are gone, and what was written there since is not covered. Waiters left get a
+      // flush of their own.
       if (!this.closed && this.failure === null && this.waiters.length > 0) this.scheduleFlush();
     });
   }
@@ -869,17 +887,22 @@ export class DurableQueue implements UploadSource {
    * and the sync would then flush, or fail on, some other file.
    */
   private syncInBackground(fd: number, done: (error: Error | null) => void): void {
-    this.backgroundSyncs++;
+    this.backgroundSyncs.set(fd, (this.backgroundSyncs.get(fd) ?? 0) + 1);
     fs.fdatasync(fd, (error) => {
-      this.backgroundSyncs--;
-      if (this.backgroundSyncs === 0) for (const idle of this.closeAfterSyncs.splice(0)) fs.closeSync(idle);
+      const left = this.backgroundSyncs.get(fd)! - 1;
+      if (left > 0) {
+        this.backgroundSyncs.set(fd, left);
+      } else {
+        this.backgroundSyncs.delete(fd);
+        if (this.closeAfterSyncs.delete(fd)) closeQuietly(fd);
+      }
       done(error);
     });
   }
 
-  /** Closes `fd` now, or once the background syncs running have ended. */
+  /** Closes `fd` now, or once the background syncs on it have ended (other descriptors' syncs do not hold it open). */
   private closeWhenSyncsEnd(fd: number): void {
-    if (this.backgroundSyncs > 0) this.closeAfterSyncs.push(fd);
+    if (this.backgroundSyncs.has(fd)) this.closeAfterSyncs.add(fd);
     else fs.closeSync(fd);
   }
 

@@ -22,7 +22,7 @@
  * directly follows one still in flight under the same queue id; a gated batch whose batch before
  * is not acknowledged in full (a failure, or a document the client then skips itself) is
  * abandoned and sent again ungated. The reference client keeps at most three batches of a queue
- * in flight (`PIPELINE_DEPTH` in sync-session.ts), under the server's default limit of four per
+ * in flight (`PIPELINE_DEPTH` in sync-session.ts), under the server's default limit of eight per
  * user.
  *
  * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
@@ -42,7 +42,7 @@
  * | 409 | `SequenceGap` | the batch's `ifAcknowledgedSeq` is above the queue's high-water mark, after the wait: the batch it was pipelined behind is not stored | send it again, without the gate, once the batch before it is acknowledged |
  * | 408 | `RequestTimeout` | the body did not arrive within the server's body-read timeout (30 s by default) | keep the data, back off and retry |
  * | 413 | `PayloadTooLarge` | more than `maxBatchDocuments` documents or `maxBatchBytes` bytes of body | split the batch; a batch of ONE document still 413 with this JSON body: reject that document (report it, skip it) |
- * | 429 | `TooManyRequests` | this user already has its limit of batches in flight (4 by default) | back off for `Retry-After` seconds |
+ * | 429 | `TooManyRequests` | this user already has its limit of batches in flight (8 by default) | back off for `Retry-After` seconds |
  * | 503 | `ServiceUnavailable` | the server is busy (too many batches or body bytes in flight) or shutting down | back off for `Retry-After` seconds |
  * | 500 | `InternalServerError` | a server fault | keep the data, back off and retry |
  *

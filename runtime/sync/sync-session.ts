@@ -77,6 +77,8 @@ interface InFlight {
   sending: Promise<SendOutcome>;
   /** The last seq of the batch it was pipelined behind (its `ifAcknowledgedSeq`), or null when sent ungated. */
   gate: number | null;
+  /** Set when a batch before it failed: if it is still waiting for its sync, it is never posted. */
+  abandoned: boolean;
 }
 
 /** The ingest route's JSON refusal, or null when the answer is not one (a proxy's). */
@@ -111,7 +113,8 @@ const ACK_FLUSH_INTERVAL_MS = 1000;
 /**
  * Upload requests in flight at most, each but the oldest gated on the one before it. Three
  * gave one client in bench:sync about 10% more documents per second than two; four gave no more
- * than three. It stays under the server's default of four batches in flight per user.
+ * than three. Two queues of one user (two devices) fit in the server's default limit of eight
+ * batches in flight per user.
  */
 export const PIPELINE_DEPTH = 3;
 
@@ -132,9 +135,10 @@ export const PIPELINE_DEPTH = 3;
  *   5xx, 413, 401, network error or timeout of its own) is dropped without a report, a backoff
  *   or a split, and the batch is sent again ungated, where the normal path meets whatever went
  *   wrong. A dropped 200's rejections are reported when the re-send replays them, so once.
- *   After a batch fails, nothing is sent until the abandoned requests behind it settle. The
- *   one exception: a refused refresh (the login session is over) is reported from a gated
- *   batch too, since the session pauses and no re-send follows.
+ *   After a batch fails, the ones behind it that still wait for their sync to disk are never
+ *   posted, and nothing new is sent until the abandoned requests settle. The one exception: a
+ *   refused refresh (the login session is over) is reported from a gated batch too, since the
+ *   session pauses and no re-send follows.
  */
 export class SyncSession {
   private sessionState: SessionState = "active";
@@ -159,8 +163,8 @@ export class SyncSession {
   private lastReported: string | null = null;
   /** Everything up to here is handled by the server (stored or rejected); the queue's cursor may lag. */
   private handledSeq: number;
-  /** When the queue's cursor was last written. */
-  private lastAckFlush = 0;
+  /** When the queue's cursor was last written (`performance.now()`: a clock set back must not hold it up). */
+  private lastAckFlush = Number.NEGATIVE_INFINITY;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private ackFailureReported = false;
   /** False once a gated batch met a 404: the server predates pipelining (see pipelinedIngestPath). */
@@ -427,8 +431,12 @@ export class SyncSession {
       // The queue may be closed by now: never acknowledge into it. The server keeps its
       // high-water mark, so the next session re-sends these batches and nothing is stored twice.
       if (this.closed) return;
-      const stored = await this.handleOutcome(flights.shift()!, outcome);
+      const stored = await this.handleOutcome(flights.shift()!, outcome).catch((error: unknown) => {
+        for (const flight of flights) flight.abandoned = true;
+        throw error;
+      });
       if (stored && !this.closed) continue;
+      for (const flight of flights) flight.abandoned = true;
       for (const abandoned of flights) this.noteOldServer(await abandoned.sending);
       return;
     }
@@ -447,21 +455,25 @@ export class SyncSession {
   private send(prepared: PreparedBatch, gate: number | null): InFlight {
     if (this.connection !== "connected") this.setConnection("connecting");
     const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined);
-    const post = (): Promise<HttpResponse> =>
-      this.user.sendAuthorized({
+    const flight = { prepared, gate, abandoned: false } as InFlight;
+    const post = (): Promise<HttpResponse> => {
+      // While its sync ran, the session may have closed or a batch before it failed: then it
+      // stays home (the outcome of such a request is never acted on).
+      if (this.closed || flight.abandoned) return Promise.reject(new SyncError("not sent: the upload it belonged to was abandoned", "not_sent"));
+      return this.user.sendAuthorized({
         method: "POST",
         path: gate === null ? ingestPath(this.user.app.id) : pipelinedIngestPath(this.user.app.id),
         headers: { "content-type": "application/bson", accept: "application/bson" },
         body,
         timeoutMs: this.requestTimeoutMs,
       });
+    };
     // Nothing leaves the device before it is on stable storage (see UploadSource.readBatchToUpload).
-    const sending = (prepared.onStableStorage === null ? post() : prepared.onStableStorage.then(post))
-      .then(
-        (response): SendOutcome => ({ response }),
-        (error: unknown): SendOutcome => ({ error }),
-      );
-    return { prepared, sending, gate };
+    flight.sending = (prepared.onStableStorage === null ? post() : prepared.onStableStorage.then(post)).then(
+      (response): SendOutcome => ({ response }),
+      (error: unknown): SendOutcome => ({ error }),
+    );
+    return flight;
   }
 
   /**
@@ -693,7 +705,7 @@ export class SyncSession {
   private markHandled(seq: number): void {
     if (seq <= this.handledSeq) return;
     this.handledSeq = seq;
-    if (Date.now() - this.lastAckFlush >= ACK_FLUSH_INTERVAL_MS) this.flushAcknowledgement();
+    if (performance.now() - this.lastAckFlush >= ACK_FLUSH_INTERVAL_MS) this.flushAcknowledgement();
     this.notifyProgress();
     let flushed = false;
     for (const waiter of this.waiters) {
@@ -713,7 +725,7 @@ export class SyncSession {
    * write (two blocking fsyncs) each time took 5–7% of the time of 16 such sessions in bench:sync.
    */
   private flushAcknowledgementSoon(): void {
-    const due = this.lastAckFlush + ACK_FLUSH_INTERVAL_MS - Date.now();
+    const due = this.lastAckFlush + ACK_FLUSH_INTERVAL_MS - performance.now();
     if (due <= 0) {
       this.flushAcknowledgement();
       return;
@@ -734,7 +746,7 @@ export class SyncSession {
    */
   private flushAcknowledgement(): void {
     if (this.closed || this.handledSeq <= this.source.acknowledgedSeq()) return;
-    this.lastAckFlush = Date.now();
+    this.lastAckFlush = performance.now();
     try {
       this.source.acknowledge(this.handledSeq);
       this.ackFailureReported = false;

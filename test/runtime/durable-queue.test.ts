@@ -570,7 +570,7 @@ describe("DurableQueue: what reaches stable storage", () => {
     await first.onStableStorage;
     expect(queue.counters.uploadSyncs).toBe(1);
     expect(queue.readBatchToUpload(0, 100, 1 << 20).onStableStorage).toBeNull();
-    // A commit after the sync began is not covered: its read gets a sync of its own.
+    // A commit after that sync is not covered: its read gets a sync of its own.
     fill(queue, 1, 1, false);
     const third = queue.readBatchToUpload(10, 100, 1 << 20);
     expect(third.documents.map((d) => d.seq)).toEqual([11]);
@@ -630,6 +630,42 @@ describe("DurableQueue: what reaches stable storage", () => {
     expect(queue.counters.uploadSyncs).toBe(segments);
     expect(queue.readBatch(0, 1000, 1 << 30)).toHaveLength(80);
     expect(queue.counters.uploadSyncs).toBe(segments);
+    queue.close();
+  });
+
+  it("a group flush that succeeds after another sync failed and cut the log marks nothing durable: the next commits get a flush of their own", async () => {
+    let failCommit = false;
+    const queue = DurableQueue.open({
+      path: dir,
+      durability: "full",
+      syncHook: (p) => {
+        if (failCommit && p === "commit") throw eio();
+      },
+    });
+    fill(queue, 1, 1, true);
+    fill(queue, 1, 2, false); // seqs 2–3 wait for a group flush, as writeAsync's do
+    const waiting = queue.whenDurable();
+    // Keep the thread pool busy so that the flush, once started, is still running below.
+    const busy = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => promisify(pbkdf2)("x", "y", 200_000, 32, "sha256"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const flushing = (): boolean => (queue as unknown as { flushInFlight: boolean }).flushInFlight;
+    expect(flushing()).toBe(true);
+    // A write() whose own fdatasync fails cuts the log back to seq 1 and rejects the waiters.
+    failCommit = true;
+    expect(() => fill(queue, 1, 1, true)).toThrow(/EIO/);
+    failCommit = false;
+    await expect(waiting).rejects.toThrow(/EIO/);
+    await Promise.all(busy);
+    while (flushing()) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The flush succeeded, but for bytes that are gone: nothing past seq 1 is durable.
+    expect(queue.lastCommittedSeq()).toBe(1);
+    expect(queue.lastWrittenSeq()).toBe(1);
+    fill(queue, 1, 1, false);
+    expect(queue.lastCommittedSeq()).toBe(1);
+    const flushes = queue.counters.groupFlushes;
+    await queue.whenDurable();
+    expect(queue.counters.groupFlushes).toBe(flushes + 1);
+    expect(queue.lastCommittedSeq()).toBe(2);
     queue.close();
   });
 

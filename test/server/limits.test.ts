@@ -233,13 +233,13 @@ describe("ingest limits and per-document verdicts", () => {
 });
 
 describe("resolveIngestLimits", () => {
-  it("defaults: the protocol's caps, a 64 MiB budget, 4 batches per user, 30 s to send a body, 4 batches storing", () => {
+  it("defaults: the protocol's caps, a 64 MiB budget, 8 batches per user, 30 s to send a body, 4 batches storing", () => {
     expect(resolveIngestLimits()).toEqual({
       maxBatchDocuments: 1000,
       maxBatchBytes: 16 * 1024 * 1024 + 64 * 1024,
       maxInFlightBatches: 64,
       maxInFlightBytes: 64 * 1024 * 1024,
-      maxInFlightPerUser: 4,
+      maxInFlightPerUser: 8,
       bodyReadTimeoutMs: 30_000,
       maxStoringBatches: 4,
     });

@@ -32,6 +32,8 @@ class MemorySource implements UploadSource {
   failAcks = 0;
   /** Makes every read fail, as a damaged segment would. */
   broken = false;
+  /** Set by a test to make reads for upload wait for a sync to disk, as the durable queue's do. */
+  readBatchToUpload?: NonNullable<UploadSource["readBatchToUpload"]>;
 
   commit(count: number, size = 0): void {
     for (let i = 0; i < count; i++) {
@@ -809,7 +811,7 @@ describe("SyncSession over a durable queue under durability os", () => {
     return { queue, session, errors };
   }
 
-  test("each batch is synced to disk before it is sent, and everything is uploaded", async () => {
+  test("each batch is synced to disk in the background (the failed-sync test below shows the send waits for it), and everything is uploaded", async () => {
     const purposes: SyncPurpose[] = [];
     const { queue, session } = await osQueue(10, (purpose) => purposes.push(purpose));
     try {
@@ -940,6 +942,37 @@ describe("SyncSession pipelining", () => {
     expect(errors).toEqual([]);
     expect(server.storedInOrder).toEqual(range(1, 15));
     expect(source.acknowledgedSeq()).toBe(15);
+  });
+
+  test("batches behind a failed one that still wait for their sync to disk are never posted", async () => {
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5 });
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = true;
+    source.readBatchToUpload = (after, count, bytes) => ({
+      documents: source.readBatch(after, count, bytes),
+      // The first batch is on disk at once; the ones read ahead behind it wait for the test.
+      onStableStorage: after === 0 || !holding ? null : held,
+    });
+    let refused = false;
+    server.handler = (call, res) => {
+      if (refused) return server.accept(call, res);
+      refused = true;
+      busy(res);
+    };
+    source.commit(15);
+    await until(() => refused);
+    await sleep(200); // the 503 is handled (a short backoff): the two batches behind are abandoned
+    holding = false;
+    release();
+    await session.uploadAllLocalChanges(5000);
+    // Nothing went out between the refused batch and its ungated re-send.
+    expect(server.calls.slice(0, 2)).toMatchObject([
+      { seqs: range(1, 5), gate: undefined },
+      { seqs: range(1, 5), gate: undefined, status: 200 },
+    ]);
+    expect(errors).toEqual([]);
+    expect(server.storedInOrder).toEqual(range(1, 15));
   });
 
   test("a pipelined batch that times out behind a stored one is sent again whole and ungated: its timeout halves nothing", async () => {
