@@ -233,6 +233,17 @@ function busy(res: http.ServerResponse): void {
   res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "busy", error_code: "ServiceUnavailable" }));
 }
 
+/** The first ingest request gets the route's 503, every later one is accepted; returns whether it was refused yet. */
+function refuseFirst(): () => boolean {
+  let refused = false;
+  server.handler = (call, res) => {
+    if (refused) return server.accept(call, res);
+    refused = true;
+    busy(res);
+  };
+  return () => refused;
+}
+
 /** Resolves once `condition` holds, or after `ms` (the test's own assertions then say what is missing). */
 async function until(condition: () => boolean, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -876,12 +887,7 @@ describe("SyncSession pipelining", () => {
     server.predatesPipelining = true;
     // The first batch is refused: had the batch behind it reached this server's plain route, it
     // would be stored without its gate, and the mark would pass documents never stored.
-    let refused = false;
-    server.handler = (call, res) => {
-      if (refused) return server.accept(call, res);
-      refused = true;
-      busy(res);
-    };
+    refuseFirst();
     source.commit(30);
     await session.uploadAllLocalChanges(10_000);
     expect(server.storedInOrder).toEqual(range(1, 30));
@@ -954,14 +960,9 @@ describe("SyncSession pipelining", () => {
       // The first batch is on disk at once; the ones read ahead behind it wait for the test.
       onStableStorage: after === 0 || !holding ? null : held,
     });
-    let refused = false;
-    server.handler = (call, res) => {
-      if (refused) return server.accept(call, res);
-      refused = true;
-      busy(res);
-    };
+    const refused = refuseFirst();
     source.commit(15);
-    await until(() => refused);
+    await until(refused);
     await sleep(200); // the 503 is handled (a short backoff): the two batches behind are abandoned
     holding = false;
     release();
