@@ -103,12 +103,12 @@ export interface QueueCounters {
   frames: number;
 }
 
-/** Closes a descriptor whose background sync just ended; a failure to close leaves nothing to undo. */
+/** Closes a descriptor whose last background sync just ended, inside that sync's callback. */
 function closeQuietly(fd: number): void {
   try {
     fs.closeSync(fd);
   } catch {
-    // EBADF cannot happen (the descriptor is ours until here); EIO on close is reported by the sync.
+    // Nothing to undo, and a throw here would skip the sync's own outcome, which callers wait for.
   }
 }
 
@@ -882,9 +882,9 @@ export class DurableQueue implements UploadSource {
   }
 
   /**
-   * fdatasyncs `fd` on the thread pool, then calls `done`. Until every such sync has ended, the
-   * descriptors they use stay open (closeWhenSyncsEnd): a closed descriptor's number is reused,
-   * and the sync would then flush, or fail on, some other file.
+   * fdatasyncs `fd` on the thread pool, then calls `done`. A descriptor stays open until the
+   * syncs on it have ended (closeWhenSyncsEnd): a closed descriptor's number is reused, and the
+   * sync would then flush, or fail on, some other file.
    */
   private syncInBackground(fd: number, done: (error: Error | null) => void): void {
     this.backgroundSyncs.set(fd, (this.backgroundSyncs.get(fd) ?? 0) + 1);
