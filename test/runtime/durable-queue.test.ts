@@ -39,6 +39,14 @@ function fill(queue: DurableQueue, count: number, perTxn: number, sync = true): 
   return last;
 }
 
+/**
+ * Keeps every thread-pool thread busy for a while (~0.1 s), so that an fdatasync started now
+ * waits in the pool's queue: a test can then act while the sync is still running.
+ */
+function occupyThreadPool(): Promise<unknown>[] {
+  return Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => promisify(pbkdf2)("x", "y", 200_000, 32, "sha256"));
+}
+
 /** Collects `process.emitWarning` calls (message, options) until `stop()`, which restores it. */
 function captureWarnings(): { stop(): { message: string; options: { type?: string; code?: string; detail?: string } }[] } {
   const spy = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
@@ -603,8 +611,7 @@ describe("DurableQueue: what reaches stable storage", () => {
   it("a segment sealed or a queue closed while a background sync runs keeps its descriptor open until the sync ends", async () => {
     const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
     fill(queue, 1, 2, false);
-    // Keep every thread-pool thread busy, so that the sync is still queued when the fd would close.
-    const busy = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => promisify(pbkdf2)("x", "y", 200_000, 32, "sha256"));
+    const busy = occupyThreadPool();
     const read = queue.readBatchToUpload(0, 10, 1 << 20);
     // Roll over (the synced segment is sealed) and close while the sync may still be running.
     fill(queue, 40, 2, false);
@@ -615,6 +622,41 @@ describe("DurableQueue: what reaches stable storage", () => {
     const reopened = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
     expect(readAll(reopened)).toHaveLength(82);
     reopened.close();
+  });
+
+  it("a sealed segment's descriptor closes once its own syncs end, while a sync on the next segment still runs", async () => {
+    if (process.platform !== "linux") return; // reads /proc/self/fd
+    const openDescriptorsOf = (file: string): number =>
+      fs.readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // closed while listing
+        }
+      }).length;
+    const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    fill(queue, 1, 2, false);
+    const first = queue.segmentFiles()[0]!;
+    const busy = occupyThreadPool();
+    // Queued behind the busy pool: an upload sync on the first segment, then (rollover) its seal sync.
+    const onFirst = queue.readBatchToUpload(0, 10, 1 << 20).onStableStorage;
+    fill(queue, 20, 2, false);
+    expect(queue.segmentFiles().length).toBeGreaterThan(1);
+    // Then more busy work, and behind it an upload sync on the active segment.
+    const busyAgain = occupyThreadPool();
+    const onActive = queue.readBatchToUpload(2, 1000, 1 << 20).onStableStorage;
+    expect(onActive).not.toBeNull();
+    let activeSynced = false;
+    void onActive!.then(() => (activeSynced = true));
+    // The queue's own descriptor on the first segment (its reader has another, kept for reads).
+    const before = openDescriptorsOf(first);
+    await onFirst;
+    const deadline = Date.now() + 5000;
+    while (openDescriptorsOf(first) >= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(openDescriptorsOf(first)).toBe(before - 1);
+    expect(activeSynced).toBe(false);
+    await Promise.all([...busy, ...busyAgain, onActive]);
+    queue.close();
   });
 
   it("after a reopen (a crash may have left data in the page cache only), each segment is synced once before upload", () => {
@@ -646,7 +688,7 @@ describe("DurableQueue: what reaches stable storage", () => {
     fill(queue, 1, 2, false); // seqs 2–3 wait for a group flush, as writeAsync's do
     const waiting = queue.whenDurable();
     // Keep the thread pool busy so that the flush, once started, is still running below.
-    const busy = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => promisify(pbkdf2)("x", "y", 200_000, 32, "sha256"));
+    const busy = occupyThreadPool();
     await new Promise((resolve) => setImmediate(resolve));
     const flushing = (): boolean => (queue as unknown as { flushInFlight: boolean }).flushInFlight;
     expect(flushing()).toBe(true);
