@@ -606,17 +606,10 @@ export class DurableQueue implements UploadSource {
     // Everything written so far: a later batch finds it synced, or shares this sync.
     const size = active.size;
     const cuts = this.unsyncedCuts;
-    let injected: Error | null = null;
-    try {
-      this.syncHook?.("upload");
-    } catch (error) {
-      injected = error as Error;
-    }
     this.counters.uploadSyncs++;
     const done = new Promise<void>((resolve, reject) => {
-      this.syncInBackground(this.fd, (ioError) => {
+      this.syncInBackground(this.fd, "upload", (error) => {
         if (this.uploadSync?.done === done) this.uploadSync = null;
-        const error = injected ?? ioError;
         if (error !== null) {
           this.fail(error);
           reject(this.failure ?? error);
@@ -796,7 +789,7 @@ export class DurableQueue implements UploadSource {
     this.segments.push(segment);
     if (this.durability === "os") {
       const sealedSize = old.size;
-      this.syncInBackground(oldFd, (error) => {
+      this.syncInBackground(oldFd, null, (error) => {
         if (error) this.fail(error);
         else old.syncedSize = Math.max(old.syncedSize, sealedSize);
       });
@@ -850,14 +843,7 @@ export class DurableQueue implements UploadSource {
     this.flushInFlight = true;
     this.counters.groupFlushes++;
     this.counters.commitSyncs++;
-    let injected: Error | null = null;
-    try {
-      this.syncHook?.("group");
-    } catch (error) {
-      injected = error as Error;
-    }
-    this.syncInBackground(this.fd, (ioError) => {
-      const error = injected ?? ioError;
+    this.syncInBackground(this.fd, "group", (error) => {
       this.flushInFlight = false;
       if (this.closed) return;
       if (error) {
@@ -882,13 +868,20 @@ export class DurableQueue implements UploadSource {
   }
 
   /**
-   * fdatasyncs `fd` on the thread pool, then calls `done`. A descriptor stays open until the
-   * syncs on it have ended (closeWhenSyncsEnd): a closed descriptor's number is reused, and the
-   * sync would then flush, or fail on, some other file.
+   * fdatasyncs `fd` on the thread pool, then calls `done`; with a `purpose`, through the test
+   * hook, whose throw `done` gets as the sync's error. A descriptor stays open until the syncs on
+   * it have ended (closeWhenSyncsEnd): a closed descriptor's number is reused, and the sync
+   * would then flush, or fail on, some other file.
    */
-  private syncInBackground(fd: number, done: (error: Error | null) => void): void {
+  private syncInBackground(fd: number, purpose: SyncPurpose | null, done: (error: Error | null) => void): void {
+    let injected: Error | null = null;
+    try {
+      if (purpose !== null) this.syncHook?.(purpose);
+    } catch (error) {
+      injected = error as Error;
+    }
     this.backgroundSyncs.set(fd, (this.backgroundSyncs.get(fd) ?? 0) + 1);
-    fs.fdatasync(fd, (error) => {
+    fs.fdatasync(fd, (ioError) => {
       const left = this.backgroundSyncs.get(fd)! - 1;
       if (left > 0) {
         this.backgroundSyncs.set(fd, left);
@@ -896,7 +889,7 @@ export class DurableQueue implements UploadSource {
         this.backgroundSyncs.delete(fd);
         if (this.closeAfterSyncs.delete(fd)) closeQuietly(fd);
       }
-      done(error);
+      done(injected ?? ioError);
     });
   }
 

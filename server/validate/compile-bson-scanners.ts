@@ -230,6 +230,10 @@ function writeInt64(ctx: ScanContext, open: Uint8Array, close: Uint8Array, buf: 
   writeBytes(ctx, close);
 }
 
+/** JSON.stringify's one-letter escapes of control characters (\b \t \n \f \r), by code; 0: written as \u00XX. */
+const controlEscapes = new Uint8Array(0x20);
+for (const [code, letter] of [[0x08, "b"], [0x09, "t"], [0x0a, "n"], [0x0c, "f"], [0x0d, "r"]] as const) controlEscapes[code] = letter.charCodeAt(0);
+
 /** Strings longer than this (in bytes) take the decoding path, so output room is not reserved six times over. */
 const longStringBytes = 64 * 1024;
 
@@ -264,32 +268,16 @@ function writeBsonString(ctx: ScanContext, buf: Buffer, pos: number, limit: numb
       return end;
     } else {
       out[p++] = 0x5c;
-      switch (c) {
-        case 0x22:
-        case 0x5c:
-          out[p++] = c;
-          break;
-        case 0x08:
-          out[p++] = 0x62; // b
-          break;
-        case 0x09:
-          out[p++] = 0x74; // t
-          break;
-        case 0x0a:
-          out[p++] = 0x6e; // n
-          break;
-        case 0x0c:
-          out[p++] = 0x66; // f
-          break;
-        case 0x0d:
-          out[p++] = 0x72; // r
-          break;
-        default:
-          out[p++] = 0x75; // u00XX
-          out[p++] = 0x30;
-          out[p++] = 0x30;
-          out[p++] = hexDigits[c >> 4] as number;
-          out[p++] = hexDigits[c & 15] as number;
+      // `"` and `\` escape as themselves; a control character as its letter, or else as \u00XX.
+      const letter = c < 0x20 ? (controlEscapes[c] as number) : c;
+      if (letter !== 0) {
+        out[p++] = letter;
+      } else {
+        out[p++] = 0x75; // u
+        out[p++] = 0x30;
+        out[p++] = 0x30;
+        out[p++] = hexDigits[c >> 4] as number;
+        out[p++] = hexDigits[c & 15] as number;
       }
     }
   }

@@ -524,6 +524,16 @@ describe("DurableQueue", () => {
 describe("DurableQueue: what reaches stable storage", () => {
   const eio = (): Error => Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
 
+  /** A queue under "os" whose every sync for upload fails as a failing disk would. */
+  const openFailingUploadSyncs = (): DurableQueue =>
+    DurableQueue.open({
+      path: dir,
+      durability: "os",
+      syncHook: (p) => {
+        if (p === "upload") throw eio();
+      },
+    });
+
   it("under os, readBatch fdatasyncs unsynced frames before returning them, and not again once synced", () => {
     const purposes: SyncPurpose[] = [];
     const queue = DurableQueue.open({ path: dir, durability: "os", syncHook: (p) => purposes.push(p) });
@@ -547,13 +557,7 @@ describe("DurableQueue: what reaches stable storage", () => {
   });
 
   it("under os, a failed upload fdatasync fails the queue rather than uploading what may not be on disk", () => {
-    const queue = DurableQueue.open({
-      path: dir,
-      durability: "os",
-      syncHook: (p) => {
-        if (p === "upload") throw eio();
-      },
-    });
+    const queue = openFailingUploadSyncs();
     fill(queue, 2, 2, false);
     expect(() => queue.readBatch(0, 10, 1 << 20)).toThrow(QueueFailedError);
     expect(() => queue.readBatch(0, 10, 1 << 20)).toThrow(/EIO/);
@@ -593,13 +597,7 @@ describe("DurableQueue: what reaches stable storage", () => {
   });
 
   it("under os, a failed background upload sync rejects with QueueFailedError and fails the queue", async () => {
-    const queue = DurableQueue.open({
-      path: dir,
-      durability: "os",
-      syncHook: (p) => {
-        if (p === "upload") throw eio();
-      },
-    });
+    const queue = openFailingUploadSyncs();
     fill(queue, 2, 2, false);
     const read = queue.readBatchToUpload(0, 10, 1 << 20);
     await expect(read.onStableStorage).rejects.toThrow(QueueFailedError);
