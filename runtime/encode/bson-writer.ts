@@ -302,7 +302,7 @@ export class BsonWriter {
   }
 
   /** Embeds an already-encoded BSON document under `key`, byte for byte. */
-  rawDocument(key: string, document: Uint8Array): void {
+  rawDocument(key: BsonKey, document: Uint8Array): void {
     this.head(T_DOCUMENT, key, document.length);
     this.buf.set(document, this.pos);
     this.pos += document.length;

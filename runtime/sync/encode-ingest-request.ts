@@ -2,7 +2,7 @@
  * Builds an ingest request body: the queued BSON documents are embedded byte for byte, never
  * decoded and re-encoded.
  */
-import { BsonWriter, arrayKey } from "../encode/bson-writer.js";
+import { BsonWriter, indexKey, keyBytes } from "../encode/bson-writer.js";
 import type { QueuedDocument } from "../queue/upload-source.js";
 
 /**
@@ -19,6 +19,13 @@ const ENTRY_OVERHEAD_BYTES = 1 + 1 + 4 + 1 + (1 + 4 + 8) + (1 + 6 + 4 + 1) + (1 
 
 /** Bytes of the optional `ifAcknowledgedSeq` element: type byte, name and NUL, Int64. */
 const GATE_BYTES = 1 + "ifAcknowledgedSeq".length + 1 + 8;
+
+// Pre-encoded keys: the writer reserves exactly their bytes. With a string key it reserves room
+// for the worst case (three bytes a character), which at the last document of a batch went past
+// the exact size and doubled the whole request's buffer.
+const SEQ_KEY = keyBytes("seq");
+const TABLE_KEY = keyBytes("table");
+const DOC_KEY = keyBytes("doc");
 
 /** The exact size of the request for `queueId` before any document is added, with or without a gate. */
 export function measureIngestRequestBase(queueId: string, gated: boolean): number {
@@ -56,10 +63,10 @@ export function encodeIngestRequest(queueId: string, documents: readonly QueuedD
   const list = writer.startArray("documents");
   for (let i = 0; i < documents.length; i++) {
     const document = documents[i]!;
-    const entry = writer.startObject(arrayKey(i));
-    writer.int64("seq", document.seq);
-    writer.string("table", document.table);
-    writer.rawDocument("doc", document.bson);
+    const entry = writer.openObject(indexKey(i));
+    writer.putInt64(SEQ_KEY, document.seq);
+    writer.putString(TABLE_KEY, document.table);
+    writer.rawDocument(DOC_KEY, document.bson);
     writer.endDocument(entry);
   }
   writer.endDocument(list);

@@ -23,7 +23,7 @@
  * is not acknowledged in full (a failure, or a document the client then skips itself) is
  * abandoned and sent again ungated. The reference client keeps at most three batches of a queue
  * in flight (`PIPELINE_DEPTH` in sync-session.ts), under the server's default limit of eight per
- * user.
+ * user, and pipelines only full batches.
  *
  * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
  * duplicate `_id`) is a verdict in a 200 answer, never a non-200 status: so a client can always

@@ -440,15 +440,21 @@ describe("SyncSession", () => {
     expect(server.stored.size).toBe(1000);
   });
 
-  test("the request's size is measured exactly, envelope included", () => {
+  test("the request's size is measured exactly, envelope included, and it is encoded into a buffer of that size (never grown)", () => {
     const docs: QueuedDocument[] = [];
     for (let i = 1; i <= 1200; i++) docs.push({ seq: 2 ** 40 + i, table: i % 2 ? "WeatherSensor" : "Ünïcode", bson: serialize({ _id: i, s: "x".repeat(i % 7) }) });
     const queueId = "7b0c1a52-0d6e-4a8e-9a43-5d1f8f3f0a11";
     for (const count of [0, 1, 9, 10, 11, 100, 1001, 1200]) {
       const part = docs.slice(0, count);
       const entries = part.reduce((sum, doc, i) => sum + measureIngestEntry(doc, i), 0);
-      expect(encodeIngestRequest(queueId, part).length).toBe(measureIngestRequestBase(queueId, false) + entries);
-      expect(encodeIngestRequest(queueId, part, 2 ** 40).length).toBe(measureIngestRequestBase(queueId, true) + entries);
+      const body = encodeIngestRequest(queueId, part);
+      const gated = encodeIngestRequest(queueId, part, 2 ** 40);
+      expect(body.length).toBe(measureIngestRequestBase(queueId, false) + entries);
+      expect(gated.length).toBe(measureIngestRequestBase(queueId, true) + entries);
+      // A writer that grew would hand back a view of a buffer twice the size. (An empty request,
+      // never sent, may grow: the writer reserves the worst-case UTF-8 of the queue id and of the
+      // envelope's string keys, and an empty request is too short to hold it.)
+      if (count > 0) expect([body.buffer.byteLength, gated.buffer.byteLength]).toEqual([body.length, gated.length]);
     }
     // A fitted batch fits gated (pipelined) too; one document more does not.
     const fitted = fitIngestRequest(queueId, docs, 5000);
@@ -880,6 +886,43 @@ describe("SyncSession pipelining", () => {
     await session.uploadAllLocalChanges(5000);
     expect(server.storedInOrder).toEqual(range(1, 25));
     expect(source.acknowledgedSeq()).toBe(25);
+  });
+
+  test("a partial batch is not sent behind one in flight: it waits for the answer and takes in what was written meanwhile", async () => {
+    const { source, session } = await setUp({ maxBatchDocuments: 5 });
+    const held: Held[] = [];
+    server.handler = (call, res) => held.push({ call, res });
+    source.commit(7);
+    await until(() => held.length >= 1);
+    await sleep(100);
+    // 6 and 7 are only part of a batch of five: they stay home while 1–5 is in flight.
+    expect(held.map((h) => [h.call.seqs, h.call.gate])).toEqual([[range(1, 5), undefined]]);
+    source.commit(1);
+    server.handler = (call, res) => server.accept(call, res);
+    server.accept(held[0]!.call, held[0]!.res);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.calls.map((c) => [c.seqs, c.gate])).toEqual([
+      [range(1, 5), undefined],
+      [range(6, 8), undefined],
+    ]);
+    expect(server.storedInOrder).toEqual(range(1, 8));
+  });
+
+  test("a batch full by bytes (not by count) is pipelined", async () => {
+    const { source, session } = await setUp({ maxBatchBytes: 3000 });
+    const held: Held[] = [];
+    server.handler = (call, res) => held.push({ call, res });
+    source.commit(6, 1000); // ~1 KB each: two to a batch, well under the count cap
+    await until(() => held.length >= 3);
+    expect(sortBySeq(held).map((h) => [h.call.seqs, h.call.gate])).toEqual([
+      [[1, 2], undefined],
+      [[3, 4], 2],
+      [[5, 6], 4],
+    ]);
+    for (const { call, res } of sortBySeq(held)) server.accept(call, res);
+    server.handler = (call, res) => server.accept(call, res);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.storedInOrder).toEqual(range(1, 6));
   });
 
   test("a server from before pipelining (no pipelined path, gates unknown) stores everything once; the session stops pipelining", async () => {
