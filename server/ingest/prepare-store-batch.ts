@@ -6,9 +6,11 @@ import { Long } from "bson";
 import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { HttpError } from "../http/http-error.js";
 import type { StoreBatch, StoreEntry } from "../stores/store.js";
+import { EjsonOutput } from "../validate/compile-bson-scanners.js";
 import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
 import type { ParsedIngestRequest } from "./parse-ingest-request.js";
 import { MalformedBsonError } from "./bson-cursor.js";
+import { ScannedEntry } from "./scanned-entry.js";
 import { writeCanonicalEjson } from "./write-canonical-ejson.js";
 
 const maxReasonLength = 500;
@@ -47,6 +49,9 @@ function cleanReason(reason: string): string {
  */
 export function prepareStoreBatch(request: ParsedIngestRequest, scanners: SchemaScanners, userId: string, arrivedAt: Date): StoreBatch {
   const entries: StoreEntry[] = [];
+  // The batch's Extended JSON, usually under twice its BSON, so this rarely grows (and the bytes
+  // a batch does not write are never touched, so cost no memory).
+  const output = new EjsonOutput(Math.max(1024, request.body.length * 2));
   for (const { seq, table, start, end } of request.documents) {
     const scan = scanners.get(table);
     if (!scan) {
@@ -68,7 +73,7 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
     }
     let result;
     try {
-      result = scan(request.body, start);
+      result = scan(request.body, start, output);
     } catch (error) {
       if (!(error instanceof MalformedBsonError)) throw error;
       entries.push({ kind: "rejected", seq, table, code: "malformed_document", reason: cleanReason(`damaged BSON: ${error.message}`) });
@@ -78,7 +83,7 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
       entries.push({ kind: "rejected", seq, table, code: "invalid_document", reason: cleanReason(`${result.path}: ${result.message}`) });
       continue;
     }
-    entries.push({ kind: "document", seq, table, idKey: result.idKey, ejson: result.ejson, bson: request.body.subarray(start, end) });
+    entries.push(new ScannedEntry(seq, table, output, result, request.body, start, end));
   }
   return { queueId: request.queueId, ifAcknowledgedSeq: request.ifAcknowledgedSeq, userId, arrivedAt, entries };
 }

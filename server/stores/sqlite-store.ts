@@ -5,27 +5,9 @@
  */
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { openSqliteAuthReader, openSqliteConnection } from "./sqlite-connection.js";
-import type { SqliteAuthReader, SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
+import type { SqliteAuthReader, SqliteConnection } from "./sqlite-connection.js";
 import { startSqliteWorker } from "./sqlite-worker-client.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatch } from "./store.js";
-
-/**
- * What of a batch crosses to the worker. Not the `bson` bytes: each is a view into the whole
- * request body, and cloning a view copies all of its buffer; SQLite keeps only the text.
- */
-export function toSqliteBatch(batch: StoreBatch): SqliteBatch {
-  return {
-    queueId: batch.queueId,
-    ifAcknowledgedSeq: batch.ifAcknowledgedSeq,
-    userId: batch.userId,
-    arrivedAt: batch.arrivedAt,
-    entries: batch.entries.map((entry) =>
-      entry.kind === "document"
-        ? { kind: "document", seq: entry.seq, table: entry.table, idKey: entry.idKey, ejson: entry.ejson }
-        : { kind: "rejected", seq: entry.seq, table: entry.table, code: entry.code, reason: entry.reason },
-    ),
-  };
-}
+import type { IngestStore, RawBenchmarkRow } from "./store.js";
 
 /** Opens (creating if needed) the SQLite store at `filePath`; rejects when the file cannot be opened as a database. */
 export async function openSqliteStore(filePath: string): Promise<IngestStore> {
@@ -55,7 +37,7 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       benchmarkConnection?.prepare(names);
     },
     async ingest(batch) {
-      return worker.call("ingest", toSqliteBatch(batch));
+      return worker.ingest(batch);
     },
     async getAuthRecord(kind, key) {
       // After close() the worker refuses calls itself; the reader is closed, so say the same.

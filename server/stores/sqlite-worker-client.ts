@@ -6,14 +6,18 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { ScannedEntry } from "../ingest/scanned-entry.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { fromWorkerError, openCallId } from "./sqlite-worker-protocol.js";
-import type { SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
+import type { PackedSqliteBatch, SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
+import type { StoreBatch, StoreBatchResult } from "./store.js";
 
 /** A running SQLite worker. */
 export interface SqliteWorkerClient {
   /** Runs a connection method in the worker; calls run one at a time, in the order they were made. */
   call<M extends SqliteMethod>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
+  /** `call("ingest", …)` for a store batch, packed and its buffers transferred (see packBatch); in order with every call. */
+  ingest(batch: StoreBatch): Promise<StoreBatchResult>;
   /** Lets the calls made before it finish, closes the database and ends the thread; later calls reject. */
   close(): Promise<void>;
   /** Why the thread stopped when nobody closed it (it crashed or was ended), or null. */
@@ -69,7 +73,7 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
     pending.clear();
   }
 
-  function post(method: SqliteMethod, args: unknown[]): Promise<unknown> {
+  function post(method: SqliteMethod, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (refusal !== null) return Promise.reject(new Error(refusal));
     return new Promise((resolve, reject) => {
       const id = nextId++;
@@ -77,7 +81,7 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
       if (pending.size === 0) thread.ref();
       pending.set(id, { resolve, reject });
       try {
-        thread.postMessage({ id, method, args } satisfies SqliteRequest);
+        thread.postMessage({ id, method, args } satisfies SqliteRequest, transfer);
       } catch (error) {
         settle(id);
         reject(error as Error);
@@ -114,6 +118,10 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
   return {
     thread,
     call,
+    ingest(batch) {
+      const { packed, transfer } = packBatch(batch);
+      return post("ingest", [packed], transfer) as Promise<StoreBatchResult>;
+    },
     stopped() {
       return closing === null ? refusal : null;
     },
@@ -132,5 +140,62 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Packs `batch` for the worker (see PackedSqliteBatch). A ScannedEntry's text is copied from its
+ * batch's output as bytes, never made a string on this thread; other entries (tests, tools) are
+ * encoded. Copied, not handed over, so the batch can be sent again (a pipelined batch retried
+ * after a gap). `transfer` lists the buffers to move with the message.
+ */
+export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
+  const { entries } = batch;
+  let textBytes = 0;
+  let documents = 0;
+  for (const entry of entries) {
+    if (entry.kind !== "document") continue;
+    documents++;
+    if (entry instanceof ScannedEntry && !entry.scanned.widenId) {
+      textBytes += entry.scanned.idEnd - entry.scanned.idStart + entry.scanned.end - entry.scanned.start;
+    } else {
+      textBytes += Buffer.byteLength(entry.idKey, "utf8") + Buffer.byteLength(entry.ejson, "utf8");
+    }
+  }
+  const seqs = new BigInt64Array(entries.length);
+  const tableIndexes = new Uint32Array(entries.length);
+  const tables: string[] = [];
+  // Its own ArrayBuffer, not a slice of Buffer's shared pool, so it can be transferred.
+  const text = Buffer.allocUnsafeSlow(textBytes);
+  const textEnds = new Uint32Array(2 * documents);
+  const rejected: PackedSqliteBatch["rejected"] = [];
+  let at = 0;
+  let ends = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    seqs[i] = entry.seq;
+    let table = tables.indexOf(entry.table);
+    if (table < 0) table = tables.push(entry.table) - 1;
+    tableIndexes[i] = table;
+    if (entry.kind === "rejected") {
+      rejected.push({ index: i, code: entry.code, reason: entry.reason });
+      continue;
+    }
+    if (entry instanceof ScannedEntry && !entry.scanned.widenId) {
+      const { output, scanned } = entry;
+      at += output.buf.copy(text, at, scanned.idStart, scanned.idEnd);
+      textEnds[ends++] = at;
+      at += output.buf.copy(text, at, scanned.start, scanned.end);
+    } else {
+      at += text.write(entry.idKey, at, "utf8");
+      textEnds[ends++] = at;
+      at += text.write(entry.ejson, at, "utf8");
+    }
+    textEnds[ends++] = at;
+  }
+  const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = batch;
+  return {
+    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tableIndexes, tables, text, textEnds, rejected },
+    transfer: [seqs.buffer, tableIndexes.buffer, text.buffer as ArrayBuffer, textEnds.buffer],
   };
 }

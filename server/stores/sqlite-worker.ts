@@ -8,8 +8,8 @@ import { parentPort, receiveMessageOnPort, workerData } from "node:worker_thread
 import type { MessagePort } from "node:worker_threads";
 import { openSqliteConnection } from "./sqlite-connection.js";
 import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
-import { openCallId, toWorkerError } from "./sqlite-worker-protocol.js";
-import type { SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
+import { openCallId, toWorkerError, unpackSqliteBatch } from "./sqlite-worker-protocol.js";
+import type { PackedSqliteBatch, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
 
 if (!parentPort) throw new Error("sqlite-worker.js runs as the SQLite store's worker thread, not on its own");
 const port: MessagePort = parentPort;
@@ -37,9 +37,9 @@ if (connection) {
   port.on("message", (first: SqliteRequest) => {
     // Everything already queued behind this message is taken now, so the batches among them
     // commit together: under many clients, one fsync serves several batches.
-    const requests = [first];
+    const requests = [unpack(first)];
     for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
-      requests.push(next.message as SqliteRequest);
+      requests.push(unpack(next.message as SqliteRequest));
     }
     for (let i = 0; i < requests.length; ) {
       let end = i;
@@ -53,6 +53,12 @@ if (connection) {
       }
     }
   });
+}
+
+/** A request as the connection takes it: an ingest batch arrives packed (see PackedSqliteBatch). */
+function unpack(request: SqliteRequest): SqliteRequest {
+  if (request.method !== "ingest") return request;
+  return { ...request, args: [unpackSqliteBatch(request.args[0] as PackedSqliteBatch)] };
 }
 
 /** Runs one request and answers it. */

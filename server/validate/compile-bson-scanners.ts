@@ -27,24 +27,53 @@ export interface ValidationFailure {
   message: string;
 }
 
-/** A document that matches its schema, in the forms the stores keep. */
-export interface ScannedDocument {
-  ok: true;
-  /** Canonical Extended JSON of the document. */
-  ejson: string;
-  /** Canonical Extended JSON of its `_id` (Int32 widened to Int64, so both spell one key). */
-  idKey: string;
+/**
+ * Where scans write their Extended JSON: one buffer for a whole batch, the documents' texts back
+ * to back (UTF-8). The text stays bytes until a store asks for a string: the SQLite store hands
+ * the bytes to its worker thread without ever making one on the main thread.
+ */
+export class EjsonOutput {
+  /** Bytes `[0, length)` are written; the buffer is replaced by a larger copy when it fills. */
+  buf: Buffer;
+  length = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
 }
 
-/** Scans the document whose bytes start at `start` in `buf` (its length prefix bounds it). */
-export type DocumentScanner = (buf: Buffer, start: number) => ScannedDocument | ValidationFailure;
+/** A document that matches its schema: where its text is in the EjsonOutput it was scanned into. */
+export interface ScannedDocument {
+  ok: true;
+  /** Canonical Extended JSON of the document: bytes `[start, end)` of the output. */
+  start: number;
+  end: number;
+  /** The text of its `_id` value: bytes `[idStart, idEnd)`. */
+  idStart: number;
+  idEnd: number;
+  /** The text is all ASCII (latin1 decodes it, faster than UTF-8). */
+  ascii: boolean;
+  /** The `_id` is an Int32: its key is the Int64 it widens to, so both spell one key (see scannedText). */
+  widenId: boolean;
+}
+
+/** Scans the document whose bytes start at `start` in `buf` (its length prefix bounds it), appending its text to `output`. */
+export type DocumentScanner = (buf: Buffer, start: number, output: EjsonOutput) => ScannedDocument | ValidationFailure;
+
+/** A scanned document's text as strings: its canonical Extended JSON, and its `_id` key (Int32 widened to Int64). */
+export function scannedText(output: EjsonOutput, doc: ScannedDocument): { ejson: string; idKey: string } {
+  const encoding = doc.ascii ? "latin1" : "utf8";
+  const ejson = output.buf.toString(encoding, doc.start, doc.end);
+  const idKey = output.buf.toString(encoding, doc.idStart, doc.idEnd);
+  return { ejson, idKey: doc.widenId ? idKey.replace('{"$numberInt":', '{"$numberLong":') : idKey };
+}
 
 /** The compiled scanners of every asymmetric model, keyed by persisted model name. */
 export type SchemaScanners = ReadonlyMap<string, DocumentScanner>;
 
 interface ScanContext {
   buf: Buffer;
-  /** The Extended JSON written so far: bytes `out[0, pos)`, UTF-8 (only ASCII while `ascii`). */
+  /** The output's buffer: this document's text runs from where the scan began to `pos`, UTF-8 (only ASCII while `ascii`). */
   out: Buffer;
   pos: number;
   ascii: boolean;
@@ -112,11 +141,6 @@ function checkEnd(end: number, limit: number): void {
 }
 
 // ---- The output buffer -------------------------------------------------------------------
-
-// Scans are synchronous, so one buffer serves them all; one that grew for a huge document is
-// dropped after it (see releaseOutput) so the server's memory stays flat.
-const initialOutputBytes = 64 * 1024;
-let sharedOutput: Buffer = Buffer.allocUnsafe(initialOutputBytes);
 
 /** Makes room for `bytes` more bytes of output. */
 function ensure(ctx: ScanContext, bytes: number): void {
@@ -654,29 +678,23 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
   for (const schema of schemas) {
     if (!schema.asymmetric || schema.embedded) continue;
     const scan = compileObject(schema, true);
-    validators.set(schema.name, (buf, start) => {
-      const ctx: ScanContext = { buf, out: sharedOutput, pos: 0, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };
+    validators.set(schema.name, (buf, start, output) => {
+      const first = output.length;
+      const ctx: ScanContext = { buf, out: output.buf, pos: first, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };
       try {
         scan(ctx, BsonType.document, start, buf.length);
       } catch (error) {
-        releaseOutput(ctx);
+        // What this document wrote is left behind: the next one writes over it.
+        output.buf = ctx.out;
         if (error instanceof Invalid) return { ok: false, path: topLevelPath(error.path), message: error.message };
         throw error;
       }
-      const encoding = ctx.ascii ? "latin1" : "utf8";
-      const ejson = ctx.out.toString(encoding, 0, ctx.pos);
-      let idKey = ctx.ascii ? ejson.slice(ctx.idStart, ctx.idEnd) : ctx.out.toString(encoding, ctx.idStart, ctx.idEnd);
-      releaseOutput(ctx);
-      if (ctx.idType === BsonType.int32) idKey = idKey.replace('{"$numberInt":', '{"$numberLong":');
-      return { ok: true, ejson, idKey };
+      output.buf = ctx.out;
+      output.length = ctx.pos;
+      return { ok: true, start: first, end: ctx.pos, idStart: ctx.idStart, idEnd: ctx.idEnd, ascii: ctx.ascii, widenId: ctx.idType === BsonType.int32 };
     });
   }
   return validators;
-}
-
-/** Keeps the output buffer for the next scan, unless it grew past a few times its first size. */
-function releaseOutput(ctx: ScanContext): void {
-  sharedOutput = ctx.out.length > 16 * initialOutputBytes ? Buffer.allocUnsafe(initialOutputBytes) : ctx.out;
 }
 
 /** A path relative to the document (steps `.a`, `[2]`, `["k"]`) as reported: `a[2]["k"]`, or `(document)` for the document itself. */

@@ -11,10 +11,17 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import Database from "better-sqlite3";
+import { EJSON, Int32, serialize } from "bson";
+import { parseIngestRequest } from "../../server/ingest/parse-ingest-request.js";
+import { prepareStoreBatch } from "../../server/ingest/prepare-store-batch.js";
+import { ScannedEntry } from "../../server/ingest/scanned-entry.js";
+import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
-import { openSqliteStore, toSqliteBatch } from "../../server/stores/sqlite-store.js";
-import { startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
+import { openSqliteStore } from "../../server/stores/sqlite-store.js";
+import { packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
+import { unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
 import type { IngestStore, StoreBatch } from "../../server/stores/store.js";
+import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, testSchema } from "../support/ingest-server-fixtures.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const builtOpenStore = path.join(repoRoot, "dist", "server", "stores", "open-store.js");
@@ -139,15 +146,46 @@ describe("the SQLite store's worker thread", () => {
     await expect(openSqliteStore(underAFile)).rejects.toThrow(/ENOTDIR/);
   });
 
-  it("sends the worker the text, not the BSON view of the request body", () => {
-    const batch = makeBatch("strip", 2);
+  it("packs a batch for the worker: every entry comes back in order, the texts as sent (non-ASCII too), not the BSON view", () => {
+    const batch = makeBatch("pack", 2);
     batch.entries.push({ kind: "rejected", seq: 3n, table: model.name, code: "invalid_document", reason: "x: bad" });
-    const sent = toSqliteBatch(batch);
-    expect(sent.entries.map((entry) => Object.keys(entry).sort())).toEqual([
-      ["ejson", "idKey", "kind", "seq", "table"],
-      ["ejson", "idKey", "kind", "seq", "table"],
-      ["code", "kind", "reason", "seq", "table"],
+    batch.entries.push({ kind: "document", seq: 4n, table: "Ünïcode", idKey: '"ключ"', ejson: '{"_id":"ключ","s":"😀"}', bson: new Uint8Array(8) });
+    batch.entries.push({ kind: "rejected", seq: 5n, table: "Ünïcode", code: "duplicate_id", reason: "_id already stored" });
+    const expected = batch.entries.map((entry) => {
+      if (entry.kind === "rejected") return { ...entry };
+      const { bson: _bson, ...text } = entry;
+      return text;
+    });
+    const { packed, transfer } = packBatch(batch);
+    // The texts cross as one transferred buffer, not one clone each.
+    expect(transfer).toEqual(expect.arrayContaining([packed.text.buffer, packed.textEnds.buffer, packed.seqs.buffer]));
+    const unpacked = unpackSqliteBatch(structuredClone(packed, { transfer }));
+    expect(unpacked).toEqual({ queueId: "pack", ifAcknowledgedSeq: null, userId: "user-1", arrivedAt: batch.arrivedAt, entries: expected });
+    // Handed over, not copied: this side's buffer is detached.
+    expect(packed.text.byteLength).toBe(0);
+  });
+
+  it("packs scanned documents as the bytes their scan wrote: the worker makes the same strings (Int32 _id widened, non-ASCII kept)", () => {
+    const docs: { table: string; doc: Record<string, unknown> }[] = [
+      { table: "WeatherSensor", doc: makeWeatherDoc(1) },
+      { table: "AllTypes", doc: { ...makeAllTypesDoc(7), _id: new Int32(7) } },
+      { table: "WeatherSensor", doc: { ...makeWeatherDoc(2), deviceId: 5 } }, // invalid: a rejected entry between
+      { table: "AllTypes", doc: makeAllTypesDoc(8) },
+    ];
+    const body = Buffer.from(encodeRawBatch("scanned", docs.map(({ table, doc }, i) => ({ seq: i + 1, table, bson: serialize(doc) }))));
+    const batch = prepareStoreBatch(parseIngestRequest(body, 1000), compileBsonScanners(testSchema), "user-1", new Date());
+    expect(batch.entries.map((entry) => (entry instanceof ScannedEntry ? "scanned" : entry.kind))).toEqual(["scanned", "scanned", "rejected", "scanned"]);
+    const { packed, transfer } = packBatch(batch);
+    const unpacked = unpackSqliteBatch(structuredClone(packed, { transfer }));
+    expect(unpacked.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code))).toEqual([
+      [EJSON.stringify(docs[0]!.doc["_id"], { relaxed: false }), EJSON.stringify(docs[0]!.doc, { relaxed: false })],
+      ['{"$numberLong":"7"}', EJSON.stringify(docs[1]!.doc, { relaxed: false })],
+      "invalid_document",
+      ['{"$numberLong":"8"}', EJSON.stringify(docs[3]!.doc, { relaxed: false })],
     ]);
+    // The same strings as the entries give a store that reads them on this thread (PostgreSQL).
+    const onThisThread = batch.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code));
+    expect(unpacked.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code))).toEqual(onThisThread);
   });
 
   it("runs the benchmark's bulk insert on the calling thread, not through the worker", async () => {
@@ -187,7 +225,7 @@ describe("the SQLite store's worker thread", () => {
   it("rejects pending and later calls when the worker dies", async () => {
     const worker = await startSqliteWorker(path.join(dir, "dying.sqlite"));
     await worker.call("prepare", [model.name]);
-    const pending = worker.call("ingest", toSqliteBatch(makeBatch("dying", 20_000)));
+    const pending = worker.ingest(makeBatch("dying", 20_000));
     // The test seam: end the thread under the pending batch, as a crash of the thread would.
     await worker.thread.terminate();
     await expect(pending).rejects.toThrow(/^sqlite store: the SQLite worker stopped: it exited with code 1$/);
