@@ -49,6 +49,15 @@ export function keyBytes(name: string): Uint8Array {
   return out;
 }
 
+/** A BSON string value, encoded once: its int32 length, its UTF-8 bytes and the NUL terminator. */
+export function encodeStringValue(value: string): Uint8Array {
+  const utf8 = encoder.encode(value);
+  const out = new Uint8Array(4 + utf8.length + 1);
+  new DataView(out.buffer).setInt32(0, utf8.length + 1, true);
+  out.set(utf8, 4);
+  return out;
+}
+
 const INDEX_KEYS: Uint8Array[] = Array.from({ length: 1024 }, (_, i) => keyBytes(String(i)));
 
 /** The pre-encoded BSON key of array element `index` ("0", "1"…), cached for small indexes. */
@@ -201,6 +210,13 @@ export class BsonWriter {
     buf[lengthAt + 1] = n >>> 8;
     buf[lengthAt + 2] = n >>> 16;
     buf[lengthAt + 3] = n >>> 24;
+  }
+
+  /** A string element whose value is already encoded (`encodeStringValue`): exactly its bytes are reserved. */
+  putEncodedString(key: BsonKey, encoded: Uint8Array): void {
+    this.head(T_STRING, key, encoded.length);
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
   }
 
   putObjectId(key: BsonKey, value: ObjectId): void {

@@ -2,7 +2,7 @@
  * Builds an ingest request body: the queued BSON documents are embedded byte for byte, never
  * decoded and re-encoded.
  */
-import { BsonWriter, indexKey, keyBytes } from "../encode/bson-writer.js";
+import { BsonWriter, encodeStringValue, indexKey, keyBytes } from "../encode/bson-writer.js";
 import type { QueuedDocument } from "../queue/upload-source.js";
 
 /**
@@ -20,9 +20,9 @@ const ENTRY_OVERHEAD_BYTES = 1 + 1 + 4 + 1 + (1 + 4 + 8) + (1 + 6 + 4 + 1) + (1 
 /** Bytes of the optional `ifAcknowledgedSeq` element: type byte, name and NUL, Int64. */
 const GATE_BYTES = 1 + "ifAcknowledgedSeq".length + 1 + 8;
 
-// Pre-encoded keys: the writer reserves exactly their bytes. With a string key it reserves room
-// for the worst case (three bytes a character), which at the last document of a batch went past
-// the exact size and doubled the whole request's buffer.
+// Pre-encoded keys and table names: the writer reserves exactly their bytes. For a string it
+// reserves room for the worst case (three bytes a character), which at the last document of a
+// batch could go past the exact size and double the whole request's buffer.
 const SEQ_KEY = keyBytes("seq");
 const TABLE_KEY = keyBytes("table");
 const DOC_KEY = keyBytes("doc");
@@ -61,11 +61,15 @@ export function encodeIngestRequest(queueId: string, documents: readonly QueuedD
   writer.string("queueId", queueId);
   if (ifAcknowledgedSeq !== undefined) writer.int64("ifAcknowledgedSeq", ifAcknowledgedSeq);
   const list = writer.startArray("documents");
+  // A batch names few tables: each is encoded once.
+  const tables = new Map<string, Uint8Array>();
   for (let i = 0; i < documents.length; i++) {
     const document = documents[i]!;
+    let table = tables.get(document.table);
+    if (table === undefined) tables.set(document.table, (table = encodeStringValue(document.table)));
     const entry = writer.openObject(indexKey(i));
     writer.putInt64(SEQ_KEY, document.seq);
-    writer.putString(TABLE_KEY, document.table);
+    writer.putEncodedString(TABLE_KEY, table);
     writer.rawDocument(DOC_KEY, document.bson);
     writer.endDocument(entry);
   }

@@ -18,7 +18,7 @@ import { QueueFailedError } from "../errors.js";
 import type { QueuedDocument, UploadRead, UploadSource } from "../queue/upload-source.js";
 import { computeBackoffDelay, defaultBackoffBounds, parseRetryAfter } from "./compute-backoff-delay.js";
 import { decodeIngestResponse } from "./decode-ingest-response.js";
-import { encodeIngestRequest, fitIngestRequest } from "./encode-ingest-request.js";
+import { encodeIngestRequest, fitIngestRequest, measureIngestEntry, measureIngestRequestBase } from "./encode-ingest-request.js";
 import { defaultIngestLimits, ingestPath, pipelinedIngestPath } from "./ingest-protocol.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
 
@@ -487,7 +487,7 @@ export class SyncSession {
     if (this.closed || this.sessionState !== "active") return null;
     const { batch, queueId } = current.prepared;
     const last = batch[batch.length - 1]!.seq;
-    if (!this.fillsABatch(last, batch)) return null;
+    if (!this.fillsABatch(last, batch, queueId)) return null;
     let next: PreparedBatch | null;
     try {
       next = this.prepareBatch(last);
@@ -506,21 +506,22 @@ export class SyncSession {
   }
 
   /**
-   * Whether the documents committed after `last` fill a whole batch: by count, or by bytes at the
-   * average size of `sent` (the batch just before them). Only a full batch is sent behind one in
+   * Whether the documents committed after `last` fill a whole batch: by count, or by request
+   * bytes at the average size of an entry of `sent` (the batch just before them, envelope
+   * included, as fitIngestRequest counts them). Only a full batch is sent behind one in
    * flight; a partial one waits for the answers before it and takes in what is written
    * meanwhile, as Nagle's algorithm does for TCP. A client writing steadily then sends a few
    * large requests instead of many small ones (in bench:sync's 16-client cell, a batch per
    * write transaction of 100 documents), and each request costs both sides a fixed amount of
    * work. A client writing now and then has nothing in flight, and its batch goes out at once.
    */
-  private fillsABatch(last: number, sent: QueuedDocument[]): boolean {
+  private fillsABatch(last: number, sent: QueuedDocument[], queueId: string): boolean {
     const pending = this.source.lastCommittedSeq() - last;
     if (pending >= this.countLimit) return true;
-    let sentBytes = 0;
-    for (const document of sent) sentBytes += document.bson.length;
-    // Full by bytes when one more document of that size would not fit.
-    return ((pending + 1) * sentBytes) / sent.length > this.maxBytes;
+    let entryBytes = 0;
+    for (let i = 0; i < sent.length; i++) entryBytes += measureIngestEntry(sent[i]!, i);
+    // Full by bytes when one more entry of that size would not fit.
+    return measureIngestRequestBase(queueId, true) + ((pending + 1) * entryBytes) / sent.length > this.maxBytes;
   }
 
   /**

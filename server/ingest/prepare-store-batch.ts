@@ -49,8 +49,9 @@ function cleanReason(reason: string): string {
  */
 export function prepareStoreBatch(request: ParsedIngestRequest, scanners: SchemaScanners, userId: string, arrivedAt: Date): StoreBatch {
   const entries: StoreEntry[] = [];
-  // The batch's Extended JSON, usually under twice its BSON, so this rarely grows (and the bytes
-  // a batch does not write are never touched, so cost no memory).
+  // The batch's Extended JSON: about one and a half times its BSON for the example models, more
+  // for documents of many numbers (each a `{"$numberDouble":"…"}`). The output grows by copying
+  // when this is too little; bytes a batch does not write are never touched, so cost no memory.
   const output = new EjsonOutput(Math.max(1024, request.body.length * 2));
   for (const { seq, table, start, end } of request.documents) {
     const scan = scanners.get(table);

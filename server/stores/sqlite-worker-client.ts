@@ -10,13 +10,14 @@ import { ScannedEntry } from "../ingest/scanned-entry.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { fromWorkerError, openCallId } from "./sqlite-worker-protocol.js";
 import type { PackedSqliteBatch, SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
-import type { StoreBatch, StoreBatchResult } from "./store.js";
+import type { ScannedDocument } from "../validate/compile-bson-scanners.js";
+import type { StoreBatch, StoreBatchResult, StoreDocumentEntry } from "./store.js";
 
 /** A running SQLite worker. */
 export interface SqliteWorkerClient {
   /** Runs a connection method in the worker; calls run one at a time, in the order they were made. */
-  call<M extends SqliteMethod>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
-  /** `call("ingest", …)` for a store batch, packed and its buffers transferred (see packBatch); in order with every call. */
+  call<M extends Exclude<SqliteMethod, "ingest">>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
+  /** The connection's `ingest` for a store batch, packed and its buffers transferred (see packBatch); in order with every call. */
   ingest(batch: StoreBatch): Promise<StoreBatchResult>;
   /** Lets the calls made before it finish, closes the database and ends the thread; later calls reject. */
   close(): Promise<void>;
@@ -111,7 +112,7 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
     throw error;
   }
 
-  function call<M extends SqliteMethod>(method: M, ...args: Parameters<SqliteConnection[M]>) {
+  function call<M extends Exclude<SqliteMethod, "ingest">>(method: M, ...args: Parameters<SqliteConnection[M]>) {
     return post(method, args) as Promise<ReturnType<SqliteConnection[M]>>;
   }
 
@@ -145,8 +146,8 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
 
 /**
  * Packs `batch` for the worker (see PackedSqliteBatch). A ScannedEntry's text is copied from its
- * batch's output as bytes, never made a string on this thread; other entries (tests, tools) are
- * encoded. Copied, not handed over, so the batch can be sent again (a pipelined batch retried
+ * batch's output as bytes, not made a string on this thread (see textAsWritten for the few that
+ * are); other entries (tests, tools) are encoded from their strings. Copied, not handed over, so the batch can be sent again (a pipelined batch retried
  * after a gap). `transfer` lists the buffers to move with the message.
  */
 export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
@@ -156,8 +157,9 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
   for (const entry of entries) {
     if (entry.kind !== "document") continue;
     documents++;
-    if (entry instanceof ScannedEntry && !entry.scanned.widenId) {
-      textBytes += entry.scanned.idEnd - entry.scanned.idStart + entry.scanned.end - entry.scanned.start;
+    const scanned = textAsWritten(entry);
+    if (scanned) {
+      textBytes += scanned.idEnd - scanned.idStart + scanned.end - scanned.start;
     } else {
       textBytes += Buffer.byteLength(entry.idKey, "utf8") + Buffer.byteLength(entry.ejson, "utf8");
     }
@@ -181,11 +183,12 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
       rejected.push({ index: i, code: entry.code, reason: entry.reason });
       continue;
     }
-    if (entry instanceof ScannedEntry && !entry.scanned.widenId) {
-      const { output, scanned } = entry;
-      at += output.buf.copy(text, at, scanned.idStart, scanned.idEnd);
+    const scanned = textAsWritten(entry);
+    if (scanned) {
+      const { buf } = (entry as ScannedEntry).output;
+      at += buf.copy(text, at, scanned.idStart, scanned.idEnd);
       textEnds[ends++] = at;
-      at += output.buf.copy(text, at, scanned.start, scanned.end);
+      at += buf.copy(text, at, scanned.start, scanned.end);
     } else {
       at += text.write(entry.idKey, at, "utf8");
       textEnds[ends++] = at;
@@ -198,4 +201,15 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
     packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tableIndexes, tables, text, textEnds, rejected },
     transfer: [seqs.buffer, tableIndexes.buffer, text.buffer as ArrayBuffer, textEnds.buffer],
   };
+}
+
+/**
+ * Where a scanned entry's `idKey` and `ejson` are, when they are exactly the bytes its scan wrote;
+ * null for an entry to encode from its strings: not scanned, an Int32 `_id` (its key is widened),
+ * or no `_id` at all (a hand-written schema can make it optional; its key is then "").
+ */
+function textAsWritten(entry: StoreDocumentEntry): ScannedDocument | null {
+  if (!(entry instanceof ScannedEntry)) return null;
+  const { scanned } = entry;
+  return scanned.widenId || scanned.idStart < 0 ? null : scanned;
 }

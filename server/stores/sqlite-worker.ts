@@ -37,9 +37,10 @@ if (connection) {
   port.on("message", (first: SqliteRequest) => {
     // Everything already queued behind this message is taken now, so the batches among them
     // commit together: under many clients, one fsync serves several batches.
-    const requests = [unpack(first)];
-    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
-      requests.push(unpack(next.message as SqliteRequest));
+    const requests: SqliteRequest[] = [];
+    for (let next: SqliteRequest | undefined = first; next !== undefined; next = receiveMessageOnPort(port)?.message as SqliteRequest | undefined) {
+      const request = unpack(next);
+      if (request) requests.push(request);
     }
     for (let i = 0; i < requests.length; ) {
       let end = i;
@@ -55,10 +56,18 @@ if (connection) {
   });
 }
 
-/** A request as the connection takes it: an ingest batch arrives packed (see PackedSqliteBatch). */
-function unpack(request: SqliteRequest): SqliteRequest {
+/**
+ * A request as the connection takes it: an ingest batch arrives packed (see PackedSqliteBatch).
+ * One that cannot be unpacked is answered with the error here (null): the others still run.
+ */
+function unpack(request: SqliteRequest): SqliteRequest | null {
   if (request.method !== "ingest") return request;
-  return { ...request, args: [unpackSqliteBatch(request.args[0] as PackedSqliteBatch)] };
+  try {
+    return { ...request, args: [unpackSqliteBatch(request.args[0] as PackedSqliteBatch)] };
+  } catch (error) {
+    reply({ id: request.id, error: toWorkerError(error) });
+    return null;
+  }
 }
 
 /** Runs one request and answers it. */

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { pbkdf2 } from "node:crypto";
 import { promisify } from "node:util";
 import { deserialize } from "bson";
@@ -45,6 +46,34 @@ function fill(queue: DurableQueue, count: number, perTxn: number, sync = true): 
  */
 function occupyThreadPool(): Promise<unknown>[] {
   return Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => promisify(pbkdf2)("x", "y", 200_000, 32, "sha256"));
+}
+
+/**
+ * Holds every thread of libuv's pool until `release()`: each is blocked opening a FIFO for
+ * reading, which returns only once the FIFO is opened for writing. Unlike busy work, nothing
+ * queued behind it can run early however slow this process is scheduled.
+ */
+function holdThreadPool(dir: string): { release(): Promise<void> } {
+  const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) => path.join(dir, `hold-${i}.fifo`));
+  for (const fifo of fifos) execFileSync("mkfifo", [fifo]);
+  const opened = fifos.map((fifo) => fs.promises.open(fifo, "r"));
+  return {
+    async release() {
+      for (const fifo of fifos) {
+        // Non-blocking: ENXIO until the pool's open for reading is under way.
+        for (;;) {
+          try {
+            fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+            break;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ENXIO") throw error;
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+        }
+      }
+      for (const handle of await Promise.all(opened)) await handle.close();
+    },
+  };
 }
 
 /** Collects `process.emitWarning` calls (message, options) until `stop()`, which restores it. */
@@ -640,8 +669,8 @@ describe("DurableQueue: what reaches stable storage", () => {
     const onFirst = queue.readBatchToUpload(0, 10, 1 << 20).onStableStorage;
     fill(queue, 20, 2, false);
     expect(queue.segmentFiles().length).toBeGreaterThan(1);
-    // Then more busy work, and behind it an upload sync on the active segment.
-    const busyAgain = occupyThreadPool();
+    // Then the whole pool held, and behind it an upload sync on the active segment.
+    const held = holdThreadPool(dir);
     const onActive = queue.readBatchToUpload(2, 1000, 1 << 20).onStableStorage;
     expect(onActive).not.toBeNull();
     let activeSynced = false;
@@ -653,7 +682,9 @@ describe("DurableQueue: what reaches stable storage", () => {
     while (openDescriptorsOf(first) >= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(openDescriptorsOf(first)).toBe(before - 1);
     expect(activeSynced).toBe(false);
-    await Promise.all([...busy, ...busyAgain, onActive]);
+    await held.release();
+    await Promise.all([...busy, onActive]);
+    expect(activeSynced).toBe(true);
     queue.close();
   });
 

@@ -188,6 +188,24 @@ describe("the SQLite store's worker thread", () => {
     expect(unpacked.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code))).toEqual(onThisThread);
   });
 
+  it("packs a scanned document without an _id (a hand-written schema may make it optional) as its strings, key empty", () => {
+    const loose: CanonicalObjectSchema = {
+      name: "Loose",
+      asymmetric: true,
+      embedded: false,
+      primaryKey: "id",
+      properties: {
+        id: { name: "id", type: "string", optional: true, indexed: false, mapTo: "_id" },
+        n: { name: "n", type: "int", optional: false, indexed: false, mapTo: "n" },
+      },
+    };
+    const body = Buffer.from(encodeRawBatch("loose", [{ seq: 1, table: "Loose", bson: serialize({ n: 1 }) }]));
+    const batch = prepareStoreBatch(parseIngestRequest(body, 1000), compileBsonScanners([loose]), "user-1", new Date());
+    const { packed, transfer } = packBatch(batch);
+    const [entry] = unpackSqliteBatch(structuredClone(packed, { transfer })).entries;
+    expect(entry).toMatchObject({ kind: "document", idKey: "", ejson: '{"n":{"$numberInt":"1"}}' });
+  });
+
   it("runs the benchmark's bulk insert on the calling thread, not through the worker", async () => {
     const rows = Array.from({ length: 10 }, (_, i) => ({ idKey: `"raw-${i}"`, ejson: `{"_id":"raw-${i}"}` }));
     const inserting = store.insertRawForBenchmark(model.name, rows);

@@ -119,6 +119,32 @@ describe("compileBsonScanners", () => {
     ).toThrow(/unknown object type "Missing"/);
   });
 
+  it("scans a batch into one output that grows as it goes: each document's text stays where its scan said", () => {
+    const output = new EjsonOutput(16);
+    const scanned: { result: ReturnType<DocumentScanner>; doc: Record<string, unknown> }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const doc =
+        i % 3 === 0
+          ? { ...makeWeatherDoc(i), deviceId: `Gerät ${i} 🚀` }
+          : i % 3 === 1
+            ? { ...makeAllTypesDoc(i), _id: new Int32(i) }
+            : i % 10 === 2
+              ? { ...makeWeatherDoc(i), deviceId: i } // invalid: its bytes are written over by the next
+              : makeAllTypesDoc(i);
+      const result = validators.get(doc["_id"] instanceof ObjectId ? "WeatherSensor" : "AllTypes")!(Buffer.from(serialize(doc)), 0, output);
+      scanned.push({ result, doc });
+    }
+    expect(output.buf.length).toBeGreaterThan(16);
+    const invalid = scanned.filter(({ doc }) => typeof doc["deviceId"] === "number");
+    expect(invalid.length).toBeGreaterThan(0);
+    expect(scanned.filter(({ result }) => !result.ok)).toEqual(invalid);
+    for (const { result, doc } of scanned) {
+      if (!result.ok) continue;
+      const id = doc["_id"] instanceof Int32 ? Long.fromNumber((doc["_id"] as Int32).value) : doc["_id"];
+      expect(scannedText(output, result)).toEqual({ ejson: EJSON.stringify(doc, { relaxed: false }), idKey: EJSON.stringify(id, { relaxed: false }) });
+    }
+  });
+
   it("writes the canonical Extended JSON of what it scans, and the _id key (Int32 widened)", () => {
     for (const doc of [makeWeatherDoc(1), makeAllTypesDoc(7), { ...makeAllTypesDoc(8), _id: new Int32(8) }]) {
       const result = scanText(validators.get(doc["_id"] instanceof ObjectId ? "WeatherSensor" : "AllTypes")!, serialize(doc));

@@ -9,7 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { deserialize, serialize } from "bson";
+import { deserialize, ObjectId, serialize } from "bson";
 import { App } from "../../../runtime/app/app.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { SessionExpiredError } from "../../../runtime/app/auth-error.js";
@@ -456,6 +456,11 @@ describe("SyncSession", () => {
       // envelope's string keys, and an empty request is too short to hold it.)
       if (count > 0) expect([body.buffer.byteLength, gated.buffer.byteLength]).toEqual([body.length, gated.length]);
     }
+    // A long table name and small documents: the slack after the last table name is less than
+    // the worst-case room a string would reserve, and still the buffer is exact.
+    const small = [1, 2, 3].map((seq) => ({ seq, table: "DeviceTelemetryAggregatedMeasurement", bson: serialize({ _id: new ObjectId() }) }));
+    const smallBody = encodeIngestRequest(queueId, small);
+    expect(smallBody.buffer.byteLength).toBe(smallBody.length);
     // A fitted batch fits gated (pipelined) too; one document more does not.
     const fitted = fitIngestRequest(queueId, docs, 5000);
     expect(encodeIngestRequest(queueId, fitted, 2 ** 40).length).toBeLessThanOrEqual(5000);
@@ -912,7 +917,9 @@ describe("SyncSession pipelining", () => {
     const { source, session } = await setUp({ maxBatchBytes: 3000 });
     const held: Held[] = [];
     server.handler = (call, res) => held.push({ call, res });
-    source.commit(6, 1000); // ~1 KB each: two to a batch, well under the count cap
+    // ~975 bytes each, ~1,030 with its envelope: two to a batch (three would be ~3,160 bytes),
+    // well under the count cap. Three documents alone would fit: the envelope is what fills it.
+    source.commit(6, 950);
     await until(() => held.length >= 3);
     expect(sortBySeq(held).map((h) => [h.call.seqs, h.call.gate])).toEqual([
       [[1, 2], undefined],
