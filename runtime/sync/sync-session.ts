@@ -164,8 +164,12 @@ export class SyncSession {
   private lastReported: string | null = null;
   /** Everything up to here is handled by the server (stored or rejected); the queue's cursor may lag. */
   private handledSeq: number;
-  /** When the queue's cursor was last written (`performance.now()`: a clock set back must not hold it up). */
-  private lastAckFlush = Number.NEGATIVE_INFINITY;
+  /**
+   * When the queue's cursor was last written (`performance.now()`: a clock set back must not hold
+   * it up). Opening counts as a write: the first one waits like the others, rather than blocking
+   * on two fsyncs at the first answer (16 clients in one bench process did 6% more without).
+   */
+  private lastAckFlush = performance.now();
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private ackFailureReported = false;
   /** False once a gated batch met a 404: the server predates pipelining (see pipelinedIngestPath). */

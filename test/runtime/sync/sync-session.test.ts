@@ -507,11 +507,15 @@ describe("SyncSession", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "acknowledge_failed" });
     expect(session.pendingDocuments).toBe(0);
+    // The second failure is not reported again; the third write works.
     source.commit(2);
     await session.uploadAllLocalChanges(5000);
-    expect(source.acknowledgedSeq()).toBe(7);
+    expect(source.acknowledgedSeq()).toBe(0);
+    source.commit(1);
+    await session.uploadAllLocalChanges(5000);
+    expect(source.acknowledgedSeq()).toBe(8);
     // Nothing was re-sent: the session knew what the server had.
-    expect(server.calls.map((c) => c.seqs)).toEqual([[1, 2, 3, 4, 5], [6, 7]]);
+    expect(server.calls.map((c) => c.seqs)).toEqual([[1, 2, 3, 4, 5], [6, 7], [8]]);
     expect(errors).toHaveLength(1);
   });
 
