@@ -2,9 +2,9 @@
  * A document entry of a store batch as the ingest route builds it: its Extended JSON stays bytes
  * in the batch's EjsonOutput, and becomes strings only when a store reads `ejson` or `idKey`.
  * The SQLite store copies the bytes to its worker (sqlite-worker-client.ts), which makes the
- * strings there; only an Int32 `_id` (its key is widened) or a missing one needs them here. Making them here and cloning them
- * across (an object and two strings per document) cost the busiest thread 7% more of the
- * server's CPU per document (8.9 against 8.3 µs, uploading four queues in bench:sync's probe).
+ * strings there; only an Int32 `_id` (its key is widened) or a missing one needs them here.
+ * Making them here and cloning them across (an object and two strings per document) cost 7% more
+ * server CPU per document: 8.9 against 8.3 µs, four queues uploading through bench:sync's path.
  */
 import type { StoreDocumentEntry } from "../stores/store.js";
 import { scannedText } from "../validate/compile-bson-scanners.js";

@@ -147,8 +147,9 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
 /**
  * Packs `batch` for the worker (see PackedSqliteBatch). A ScannedEntry's text is copied from its
  * batch's output as bytes, not made a string on this thread (see textAsWritten for the few that
- * are); other entries (tests, tools) are encoded from their strings. Copied, not handed over, so the batch can be sent again (a pipelined batch retried
- * after a gap). `transfer` lists the buffers to move with the message.
+ * are); other entries (tests, tools) are encoded from their strings. Copied, not handed over, so
+ * the batch can be sent again (a pipelined batch retried after a gap). `transfer` lists the
+ * buffers to move with the message.
  */
 export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
   const { entries } = batch;
