@@ -211,14 +211,9 @@ async function measureQueueToStored(server, clients, label) {
 async function measureCeiling(storeUrl) {
   const store = await openStore(storeUrl);
   await store.prepare(schema.filter((model) => model.asymmetric));
-  const rows = [];
-  for (let i = 0; i < DOCS; i++) {
-    const init = sampleDocument(nextId++);
-    const doc = deserialize(encodeWithGenerated(init), { promoteValues: false });
-    rows.push({ idKey: EJSON.stringify(doc._id, { relaxed: false }), ejson: EJSON.stringify(doc, { relaxed: false }), id: doc._id, doc });
-  }
+  const rows = Array.from({ length: DOCS }, ceilingRow);
   // Warm-up, untimed: the statements prepared and compiled, as the server's are by then.
-  await store.insertRawForBenchmark("WeatherSensor", warmUpRows());
+  await store.insertRawForBenchmark("WeatherSensor", Array.from({ length: BATCH }, ceilingRow));
   const started = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) await store.insertRawForBenchmark("WeatherSensor", rows.slice(i, i + BATCH));
   const seconds = (performance.now() - started) / 1000;
@@ -226,12 +221,10 @@ async function measureCeiling(storeUrl) {
   return rows.length / seconds;
 }
 
-/** One batch of fresh rows for the ceiling's warm-up insert. */
-function warmUpRows() {
-  return Array.from({ length: BATCH }, () => {
-    const doc = deserialize(encodeWithGenerated(sampleDocument(nextId++)), { promoteValues: false });
-    return { idKey: EJSON.stringify(doc._id, { relaxed: false }), ejson: EJSON.stringify(doc, { relaxed: false }), id: doc._id, doc };
-  });
+/** A fresh WeatherSensor as the ceiling inserts it: its encoded bytes' canonical Extended JSON, and its `_id` key. */
+function ceilingRow() {
+  const doc = deserialize(encodeWithGenerated(sampleDocument(nextId++)), { promoteValues: false });
+  return { idKey: EJSON.stringify(doc._id, { relaxed: false }), ejson: EJSON.stringify(doc, { relaxed: false }), id: doc._id, doc };
 }
 
 /** Untimed: one client uploads WARM_UP_DOCS, so the server's and the clients' code is compiled before any cell. */

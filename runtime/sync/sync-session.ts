@@ -18,7 +18,7 @@ import { QueueFailedError } from "../errors.js";
 import type { QueuedDocument, UploadRead, UploadSource } from "../queue/upload-source.js";
 import { computeBackoffDelay, defaultBackoffBounds, parseRetryAfter } from "./compute-backoff-delay.js";
 import { decodeIngestResponse } from "./decode-ingest-response.js";
-import { encodeIngestRequest, fitIngestRequest, measureIngestEntry, measureIngestRequestBase } from "./encode-ingest-request.js";
+import { encodeIngestRequest, fitIngestRequest, measureIngestRequestBase } from "./encode-ingest-request.js";
 import { defaultIngestLimits, ingestPath, pipelinedIngestPath } from "./ingest-protocol.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
 
@@ -79,6 +79,8 @@ interface InFlight {
   gate: number | null;
   /** Set when a batch before it failed: if it is still waiting for its sync, it is never posted. */
   abandoned: boolean;
+  /** The request body's size in bytes. */
+  bytes: number;
 }
 
 /** The ingest route's JSON refusal, or null when the answer is not one (a proxy's). */
@@ -460,7 +462,7 @@ export class SyncSession {
   private send(prepared: PreparedBatch, gate: number | null): InFlight {
     if (this.connection !== "connected") this.setConnection("connecting");
     const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined);
-    const flight = { prepared, gate, abandoned: false } as InFlight;
+    const flight = { prepared, gate, abandoned: false, bytes: body.length } as InFlight;
     const post = (): Promise<HttpResponse> => {
       // While its sync ran, the session may have closed or a batch before it failed: then it
       // stays home (the outcome of such a request is never acted on).
@@ -491,7 +493,7 @@ export class SyncSession {
     if (this.closed || this.sessionState !== "active") return null;
     const { batch, queueId } = current.prepared;
     const last = batch[batch.length - 1]!.seq;
-    if (!this.fillsABatch(last, batch, queueId)) return null;
+    if (!this.fillsABatch(last, current)) return null;
     let next: PreparedBatch | null;
     try {
       next = this.prepareBatch(last);
@@ -511,7 +513,7 @@ export class SyncSession {
 
   /**
    * Whether the documents committed after `last` fill a whole batch: by count, or by request
-   * bytes at the average size of an entry of `sent` (the batch just before them, envelope
+   * bytes at the average size of an entry of `sent` (the request just before them, envelope
    * included, as fitIngestRequest counts them). Only a full batch is sent behind one in
    * flight; a partial one waits for the answers before it and takes in what is written
    * meanwhile, as Nagle's algorithm does for TCP. A client writing steadily then sends a few
@@ -519,13 +521,13 @@ export class SyncSession {
    * write transaction of 100 documents), and each request costs both sides a fixed amount of
    * work. A client writing now and then has nothing in flight, and its batch goes out at once.
    */
-  private fillsABatch(last: number, sent: QueuedDocument[], queueId: string): boolean {
+  private fillsABatch(last: number, sent: InFlight): boolean {
     const pending = this.source.lastCommittedSeq() - last;
     if (pending >= this.countLimit) return true;
-    let entryBytes = 0;
-    for (let i = 0; i < sent.length; i++) entryBytes += measureIngestEntry(sent[i]!, i);
+    const { batch, queueId } = sent.prepared;
+    const entryBytes = (sent.bytes - measureIngestRequestBase(queueId, sent.gate !== null)) / batch.length;
     // Full by bytes when one more entry of that size would not fit.
-    return measureIngestRequestBase(queueId, true) + ((pending + 1) * entryBytes) / sent.length > this.maxBytes;
+    return measureIngestRequestBase(queueId, true) + (pending + 1) * entryBytes > this.maxBytes;
   }
 
   /**

@@ -20,6 +20,7 @@ import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schem
 import { openSqliteStore } from "../../server/stores/sqlite-store.js";
 import { packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
 import { unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
+import type { SqliteBatch } from "../../server/stores/sqlite-connection.js";
 import type { IngestStore, StoreBatch } from "../../server/stores/store.js";
 import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, testSchema } from "../support/ingest-server-fixtures.js";
 
@@ -177,15 +178,17 @@ describe("the SQLite store's worker thread", () => {
     expect(batch.entries.map((entry) => (entry instanceof ScannedEntry ? "scanned" : entry.kind))).toEqual(["scanned", "scanned", "rejected", "scanned"]);
     const { packed, transfer } = packBatch(batch);
     const unpacked = unpackSqliteBatch(structuredClone(packed, { transfer }));
-    expect(unpacked.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code))).toEqual([
+    // A document as its key and text, a rejection as its code.
+    const texts = (entries: StoreBatch["entries"] | SqliteBatch["entries"]) =>
+      entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code));
+    expect(texts(unpacked.entries)).toEqual([
       [EJSON.stringify(docs[0]!.doc["_id"], { relaxed: false }), EJSON.stringify(docs[0]!.doc, { relaxed: false })],
       ['{"$numberLong":"7"}', EJSON.stringify(docs[1]!.doc, { relaxed: false })],
       "invalid_document",
       ['{"$numberLong":"8"}', EJSON.stringify(docs[3]!.doc, { relaxed: false })],
     ]);
     // The same strings as the entries give a store that reads them on this thread (PostgreSQL).
-    const onThisThread = batch.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code));
-    expect(unpacked.entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code))).toEqual(onThisThread);
+    expect(texts(unpacked.entries)).toEqual(texts(batch.entries));
   });
 
   it("packs a scanned document without an _id (a hand-written schema may make it optional) as its strings, key empty", () => {

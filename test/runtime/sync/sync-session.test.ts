@@ -270,6 +270,13 @@ interface Held {
   res: http.ServerResponse;
 }
 
+/** Makes the test server hold every request unanswered; returns them as they arrive. */
+function holdRequests(): Held[] {
+  const held: Held[] = [];
+  server.handler = (call, res) => held.push({ call, res });
+  return held;
+}
+
 /** Holds ingest requests until `count` have arrived (or `ms` passed), then hands them to `answer`, lowest seq first; later ones are accepted. */
 function holdNext(count: number, answer: (held: Held[]) => void, ms = 500): void {
   const held: Held[] = [];
@@ -872,8 +879,7 @@ describe("SyncSession pipelining", () => {
   test("keeps three batches in flight, each gated on the last seq of the one before, never a fourth", async () => {
     expect(PIPELINE_DEPTH).toBe(3);
     const { source, session } = await setUp({ maxBatchDocuments: 5 });
-    const held: Held[] = [];
-    server.handler = (call, res) => held.push({ call, res });
+    const held = holdRequests();
     source.commit(25);
     await until(() => held.length >= 3);
     await sleep(100);
@@ -899,8 +905,7 @@ describe("SyncSession pipelining", () => {
 
   test("a partial batch is not sent behind one in flight: it waits for the answer and takes in what was written meanwhile", async () => {
     const { source, session } = await setUp({ maxBatchDocuments: 5 });
-    const held: Held[] = [];
-    server.handler = (call, res) => held.push({ call, res });
+    const held = holdRequests();
     source.commit(7);
     await until(() => held.length >= 1);
     await sleep(100);
@@ -919,8 +924,7 @@ describe("SyncSession pipelining", () => {
 
   test("a batch full by bytes (not by count) is pipelined", async () => {
     const { source, session } = await setUp({ maxBatchBytes: 3000 });
-    const held: Held[] = [];
-    server.handler = (call, res) => held.push({ call, res });
+    const held = holdRequests();
     // ~975 bytes each, ~1,030 with its envelope: two to a batch (three would be ~3,160 bytes),
     // well under the count cap. Three documents alone would fit: the envelope is what fills it.
     source.commit(6, 950);
