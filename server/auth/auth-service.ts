@@ -62,6 +62,13 @@ const invalidSession = (message: string) => new HttpError(401, "InvalidSession",
 const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
 const newId = () => crypto.randomBytes(12).toString("hex");
 
+/**
+ * Whether a name can key an auth record on every store. PostgreSQL's text refuses NUL, and an
+ * unpaired surrogate is stored as U+FFFD, so two different names would share one record. (With the
+ * `u` flag a surrogate range matches only unpaired surrogates.) No email or subject needs C0 controls.
+ */
+const isKeyText = (text: string) => !/[\u0000-\u001f\u007f\ud800-\udfff]/u.test(text);
+
 function safeEqualHex(a: string, b: string): boolean {
   const x = Buffer.from(a, "hex");
   const y = Buffer.from(b, "hex");
@@ -155,6 +162,13 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     return value;
   }
 
+  /** A string that becomes part of a store key (an email, an API key): refuses what a store cannot hold. */
+  function requireKeyText(value: unknown, what: string): string {
+    const text = requireString(value, what);
+    if (!isKeyText(text)) throw new HttpError(400, "BadRequest", `expected ${what} without control characters or unpaired surrogates`);
+    return text;
+  }
+
   return {
     async loginAnonymous() {
       requireProvider("anon-user");
@@ -164,7 +178,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async registerUserpass(emailValue, passwordValue) {
       requireProvider("local-userpass");
-      const email = requireString(emailValue, "an email").trim().toLowerCase();
+      const email = requireKeyText(emailValue, "an email").trim().toLowerCase();
       const password = requireString(passwordValue, "a password");
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HttpError(400, "BadRequest", "expected a valid email address");
       if (password.length < config.minPasswordLength || password.length > 128) {
@@ -185,7 +199,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async loginUserpass(emailValue, passwordValue) {
       requireProvider("local-userpass");
-      const email = requireString(emailValue, "a username").trim().toLowerCase();
+      const email = requireKeyText(emailValue, "a username").trim().toLowerCase();
       const password = requireString(passwordValue, "a password");
       const text = await store.getAuthRecord("userpass", email);
       // Hash even for an unknown user so timing does not reveal which emails exist.
@@ -196,7 +210,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async loginApiKey(keyValue) {
       requireProvider("api-key");
-      const key = requireString(keyValue, "an API key");
+      const key = requireKeyText(keyValue, "an API key");
       const id = key.split(".")[0] ?? "";
       const text = id ? await store.getAuthRecord("apikey", id) : null;
       const record = text === null ? null : (JSON.parse(text) as { userId: string; hash: string });
@@ -223,6 +237,8 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
         throw new HttpError(401, "InvalidSession", "invalid custom token: wrong iss");
       if (typeof claims["sub"] !== "string" || claims["sub"] === "")
         throw new HttpError(401, "InvalidSession", "invalid custom token: no sub");
+      if (!isKeyText(claims["sub"]))
+        throw new HttpError(401, "InvalidSession", "invalid custom token: sub has control characters or unpaired surrogates");
       if (custom.audience !== undefined) {
         const aud = claims["aud"];
         if (!(aud === custom.audience || (Array.isArray(aud) && aud.includes(custom.audience))))
