@@ -63,9 +63,10 @@ const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest
 const newId = () => crypto.randomBytes(12).toString("hex");
 
 /**
- * Whether a name can key an auth record on every store. PostgreSQL's text refuses NUL, and an
- * unpaired surrogate is stored as U+FFFD, so two different names would share one record. (With the
- * `u` flag a surrogate range matches only unpaired surrogates.) No email or subject needs C0 controls.
+ * Whether a name can key an auth record on every store. PostgreSQL's text refuses NUL. An unpaired
+ * surrogate reaches PostgreSQL as U+FFFD, so two different names would share one record, and SQLite
+ * as ill-formed UTF-8. (With the `u` flag a surrogate range matches only unpaired surrogates.) No
+ * email or subject needs C0 controls.
  */
 const isKeyText = (text: string) => !/[\u0000-\u001f\u007f\ud800-\udfff]/u.test(text);
 
