@@ -10,7 +10,6 @@ import { ScannedEntry } from "../ingest/scanned-entry.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { fromWorkerError, openCallId } from "./sqlite-worker-protocol.js";
 import type { PackedSqliteBatch, SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
-import type { ScannedDocument } from "../validate/compile-bson-scanners.js";
 import type { StoreBatch, StoreBatchResult, StoreDocumentEntry } from "./store.js";
 
 /** A running SQLite worker. */
@@ -158,9 +157,10 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
   for (const entry of entries) {
     if (entry.kind !== "document") continue;
     documents++;
-    const scanned = textAsWritten(entry);
-    if (scanned) {
-      textBytes += scanned.idEnd - scanned.idStart + scanned.end - scanned.start;
+    const written = textAsWritten(entry);
+    if (written) {
+      const { idStart, idEnd, start, end } = written.scanned;
+      textBytes += idEnd - idStart + end - start;
     } else {
       textBytes += Buffer.byteLength(entry.idKey, "utf8") + Buffer.byteLength(entry.ejson, "utf8");
     }
@@ -184,12 +184,13 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
       rejected.push({ index: i, code: entry.code, reason: entry.reason });
       continue;
     }
-    const scanned = textAsWritten(entry);
-    if (scanned) {
-      const { buf } = (entry as ScannedEntry).output;
-      at += buf.copy(text, at, scanned.idStart, scanned.idEnd);
+    const written = textAsWritten(entry);
+    if (written) {
+      const { buf } = written.output;
+      const { idStart, idEnd, start, end } = written.scanned;
+      at += buf.copy(text, at, idStart, idEnd);
       textEnds[ends++] = at;
-      at += buf.copy(text, at, scanned.start, scanned.end);
+      at += buf.copy(text, at, start, end);
     } else {
       at += text.write(entry.idKey, at, "utf8");
       textEnds[ends++] = at;
@@ -205,12 +206,12 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
 }
 
 /**
- * Where a scanned entry's `idKey` and `ejson` are, when they are exactly the bytes its scan wrote;
- * null for an entry to encode from its strings: not scanned, an Int32 `_id` (its key is widened),
- * or no `_id` at all (a hand-written schema can make it optional; its key is then "").
+ * The entry, when its `idKey` and `ejson` are exactly the bytes its scan wrote; null for an entry
+ * to encode from its strings: not scanned, an Int32 `_id` (its key is widened), or no `_id` at all
+ * (a hand-written schema can make it optional; its key is then "").
  */
-function textAsWritten(entry: StoreDocumentEntry): ScannedDocument | null {
+function textAsWritten(entry: StoreDocumentEntry): ScannedEntry | null {
   if (!(entry instanceof ScannedEntry)) return null;
   const { scanned } = entry;
-  return scanned.widenId || scanned.idStart < 0 ? null : scanned;
+  return scanned.widenId || scanned.idStart < 0 ? null : entry;
 }

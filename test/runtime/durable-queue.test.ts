@@ -53,8 +53,10 @@ function occupyThreadPool(): Promise<unknown>[] {
  * reading, which returns only once the FIFO is opened for writing. Unlike busy work, nothing
  * queued behind it can run early however slow this process is scheduled.
  */
-function holdThreadPool(dir: string): { release(): Promise<void> } {
-  const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) => path.join(dir, `hold-${i}.fifo`));
+function holdThreadPool(): { release(): Promise<void> } {
+  // A directory of its own: the FIFOs must not sit among a queue's files.
+  const fifoDir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-hold-"));
+  const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) => path.join(fifoDir, `hold-${i}.fifo`));
   for (const fifo of fifos) execFileSync("mkfifo", [fifo]);
   const opened = fifos.map((fifo) => fs.promises.open(fifo, "r"));
   return {
@@ -72,6 +74,7 @@ function holdThreadPool(dir: string): { release(): Promise<void> } {
         }
       }
       for (const handle of await Promise.all(opened)) await handle.close();
+      fs.rmSync(fifoDir, { recursive: true, force: true });
     },
   };
 }
@@ -638,14 +641,14 @@ describe("DurableQueue: what reaches stable storage", () => {
   it("a segment sealed or a queue closed while a background sync runs keeps its descriptor open until the sync ends", async () => {
     const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
     fill(queue, 1, 2, false);
-    const busy = occupyThreadPool();
+    const held = holdThreadPool();
     const read = queue.readBatchToUpload(0, 10, 1 << 20);
-    // Roll over (the synced segment is sealed) and close while the sync may still be running.
+    // Roll over (the synced segment is sealed) and close while the sync waits for the held pool.
     fill(queue, 40, 2, false);
     expect(queue.segmentFiles().length).toBeGreaterThan(1);
     queue.close();
+    await held.release();
     await expect(read.onStableStorage).resolves.toBeUndefined();
-    await Promise.all(busy);
     const reopened = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
     expect(readAll(reopened)).toHaveLength(82);
     reopened.close();
@@ -670,7 +673,7 @@ describe("DurableQueue: what reaches stable storage", () => {
     fill(queue, 20, 2, false);
     expect(queue.segmentFiles().length).toBeGreaterThan(1);
     // Then the whole pool held, and behind it an upload sync on the active segment.
-    const held = holdThreadPool(dir);
+    const held = holdThreadPool();
     const onActive = queue.readBatchToUpload(2, 1000, 1 << 20).onStableStorage;
     expect(onActive).not.toBeNull();
     let activeSynced = false;

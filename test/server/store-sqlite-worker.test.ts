@@ -22,7 +22,7 @@ import { packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-
 import { unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
 import type { SqliteBatch } from "../../server/stores/sqlite-connection.js";
 import type { IngestStore, StoreBatch } from "../../server/stores/store.js";
-import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, testSchema } from "../support/ingest-server-fixtures.js";
+import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, prop, testSchema } from "../support/ingest-server-fixtures.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const builtOpenStore = path.join(repoRoot, "dist", "server", "stores", "open-store.js");
@@ -197,10 +197,7 @@ describe("the SQLite store's worker thread", () => {
       asymmetric: true,
       embedded: false,
       primaryKey: "id",
-      properties: {
-        id: { name: "id", type: "string", optional: true, indexed: false, mapTo: "_id" },
-        n: { name: "n", type: "int", optional: false, indexed: false, mapTo: "n" },
-      },
+      properties: { id: prop("id", "string", { optional: true, mapTo: "_id" }), n: prop("n", "int") },
     };
     const body = Buffer.from(encodeRawBatch("loose", [{ seq: 1, table: "Loose", bson: serialize({ n: 1 }) }]));
     const batch = prepareStoreBatch(parseIngestRequest(body, 1000), compileBsonScanners([loose]), "user-1", new Date());

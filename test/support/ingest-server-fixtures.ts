@@ -7,7 +7,8 @@ import { Binary, Decimal128, Double, Int32, Long, ObjectId, serialize, deseriali
 import type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "../../runtime/schema/canonical-schema.js";
 import { ingestPath } from "../../runtime/sync/ingest-protocol.js";
 
-function prop(name: string, type: PropertyTypeName, extra: Partial<CanonicalPropertySchema> = {}): CanonicalPropertySchema {
+/** A schema property: required, not indexed, stored under its own name unless `extra` says otherwise. */
+export function prop(name: string, type: PropertyTypeName, extra: Partial<CanonicalPropertySchema> = {}): CanonicalPropertySchema {
   return { name, type, optional: false, indexed: false, mapTo: name, ...extra };
 }
 
