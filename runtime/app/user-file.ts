@@ -1,9 +1,10 @@
 /**
- * The app's users on disk: one small JSON file, replaced atomically (write, fsync, rename) so a
- * crash leaves the old file or the new one, never half of either.
+ * The app's users on disk: one small JSON file, replaced atomically (see writeFileAtomically) so
+ * a crash leaves the old file or the new one, never half of either.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeFileAtomically } from "../fs/write-file-atomically.js";
 import type { UserRecord } from "./user.js";
 
 /** What the file holds. */
@@ -13,6 +14,8 @@ export interface UserFileContent {
 }
 
 const FILE_NAME = "users.json";
+/** Owner-only: the file holds refresh tokens, which log in as the user until they expire. */
+const FILE_MODE = 0o600;
 
 /** Reads the users persisted under `directory`; a missing or unreadable file is no users. */
 export function readUserFile(directory: string): UserFileContent {
@@ -33,19 +36,10 @@ export function readUserFile(directory: string): UserFileContent {
   }
 }
 
-/** Replaces the file under `directory` with `content`, durably. */
+/** Replaces the file under `directory` with `content`, durably, readable by the owner only. */
 export function writeUserFile(directory: string, content: UserFileContent): void {
   fs.mkdirSync(directory, { recursive: true });
-  const target = path.join(directory, FILE_NAME);
-  const temporary = `${target}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, "w", 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify(content, null, 2));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, target);
+  writeFileAtomically(path.join(directory, FILE_NAME), JSON.stringify(content, null, 2), { mode: FILE_MODE });
 }
 
 function isUserRecord(value: unknown): value is UserRecord {

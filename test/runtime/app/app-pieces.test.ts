@@ -47,6 +47,35 @@ describe("users file", () => {
     expect(fs.readdirSync(dir)).toEqual(["users.json"]);
   });
 
+  test("users.json is 0600 whatever the umask, replacing a 0666 file and a stale temporary copy", () => {
+    if (process.platform === "win32") return; // POSIX modes only
+    const dir = tempDir();
+    const file = path.join(dir, "users.json");
+    const record = { id: "u1", deviceId: "d1", providerType: "anon-user" as const, accessToken: "a", refreshToken: "r" };
+    // A world-writable file from elsewhere, and a temporary copy a crashed run left at this pid's name.
+    for (const existing of [file, `${file}.${process.pid}.tmp`]) {
+      fs.writeFileSync(existing, "{}");
+      fs.chmodSync(existing, 0o666);
+    }
+    const previous = process.umask(0);
+    try {
+      writeUserFile(dir, { currentUserId: "u1", users: [record] });
+    } finally {
+      process.umask(previous);
+    }
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(readUserFile(dir).users).toEqual([record]);
+  });
+
+  test("a failed write leaves no temporary file behind", () => {
+    const dir = tempDir();
+    // users.json is a non-empty directory: the rename fails after the temporary file is written.
+    fs.mkdirSync(path.join(dir, "users.json"));
+    fs.writeFileSync(path.join(dir, "users.json", "x"), "");
+    expect(() => writeUserFile(dir, { currentUserId: null, users: [] })).toThrow();
+    expect(fs.readdirSync(dir)).toEqual(["users.json"]);
+  });
+
   test("a missing or corrupt file is no users", () => {
     const dir = tempDir();
     expect(readUserFile(dir)).toEqual({ currentUserId: null, users: [] });

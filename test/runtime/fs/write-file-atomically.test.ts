@@ -1,0 +1,79 @@
+/**
+ * The client's one atomic-write helper: an exact mode whatever the umask, a temporary file no
+ * other writer shares, and nothing left behind when the write fails.
+ */
+import { afterEach, describe, expect, test } from "@jest/globals";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { writeFileAtomically } from "../../../runtime/fs/write-file-atomically.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-atomic-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `body` with the process umask set to `mask`, then restores it. */
+function withUmask<T>(mask: number, body: () => T): T {
+  const previous = process.umask(mask);
+  try {
+    return body();
+  } finally {
+    process.umask(previous);
+  }
+}
+
+const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+
+describe.each(process.platform === "win32" ? [] : ["posix"])("writeFileAtomically (%s modes)", () => {
+  test("an exact mode holds under a permissive umask and replaces a 0666 file", () => {
+    const file = path.join(tempDir(), "secret.json");
+    fs.writeFileSync(file, "old");
+    fs.chmodSync(file, 0o666);
+    withUmask(0, () => writeFileAtomically(file, "new", { mode: 0o600 }));
+    expect(fs.readFileSync(file, "utf8")).toBe("new");
+    expect(modeOf(file)).toBe(0o600);
+  });
+
+  test("without a mode the umask applies as to any new file (0644 less the umask)", () => {
+    const file = path.join(tempDir(), "meta");
+    withUmask(0o077, () => writeFileAtomically(file, "x"));
+    expect(modeOf(file)).toBe(0o600);
+    withUmask(0o022, () => writeFileAtomically(file, "y"));
+    expect(modeOf(file)).toBe(0o644);
+  });
+});
+
+describe("writeFileAtomically", () => {
+  test("a failed rename removes the temporary file and leaves the target as it was", () => {
+    const dir = tempDir();
+    // A non-empty directory where the file should go: rename(2) refuses to replace it.
+    const target = path.join(dir, "target");
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, "inside"), "kept");
+    expect(() => writeFileAtomically(target, "data", { mode: 0o600 })).toThrow();
+    expect(fs.readdirSync(dir)).toEqual(["target"]);
+    expect(fs.readdirSync(target)).toEqual(["inside"]);
+  });
+
+  test("a temporary file left at a predictable name (a crash, another writer) is never written through", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "cursor");
+    // The names a fixed-name scheme would pick; an existing file there keeps its mode and owner
+    // when opened with "w", and would then be renamed over the target.
+    for (const stale of [`${file}.tmp`, `${file}.${process.pid}.tmp`]) {
+      fs.writeFileSync(stale, "stale");
+      fs.chmodSync(stale, 0o666);
+    }
+    withUmask(0, () => writeFileAtomically(file, "new", { mode: 0o600 }));
+    expect(fs.readFileSync(file, "utf8")).toBe("new");
+    if (process.platform !== "win32") expect(modeOf(file)).toBe(0o600);
+    expect(fs.readFileSync(`${file}.tmp`, "utf8")).toBe("stale");
+    expect(fs.readdirSync(dir).sort()).toEqual(["cursor", "cursor.tmp", `cursor.${process.pid}.tmp`].sort());
+  });
+});
