@@ -22,7 +22,7 @@ export {
   RealmSchemaError,
 } from "./errors.js";
 // sync issue: App, Credentials, User, SyncSession (runtime/app/…, runtime/sync/…)
-export { App, Credentials, User, AuthError, SessionExpiredError, NetworkError } from "./app/index.js";
+export { App, Credentials, User, AuthError, SessionExpiredError, NetworkError, ResponseTooLargeError, InsecureConnectionError } from "./app/index.js";
 export type { AppConfiguration, ProviderType, UserState } from "./app/index.js";
 export { SyncSession, openSyncSession } from "./sync/sync-session.js";
 export type {

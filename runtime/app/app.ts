@@ -3,10 +3,13 @@
  * one, and persists users so a restarted app resumes without logging in again.
  */
 import * as path from "node:path";
-import { AuthError } from "./auth-error.js";
+import { AsymgenError } from "../errors.js";
+import { AuthError, InsecureConnectionError } from "./auth-error.js";
 import type { Credentials } from "./credentials.js";
 import { EmailPasswordAuth } from "./email-password-auth.js";
 import { parseJsonBody, sendHttpRequest, type HttpResponse } from "./http-request.js";
+import { isLoopbackHost } from "./is-loopback-host.js";
+import { getProxyForUrl } from "./proxy-from-env.js";
 import { readUserFile, writeUserFile } from "./user-file.js";
 import { User, type UserRecord } from "./user.js";
 
@@ -14,8 +17,16 @@ import { User, type UserRecord } from "./user.js";
 export interface AppConfiguration {
   /** The app id the server was started with (`asymgen serve --app-id`). */
   id: string;
-  /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
+  /**
+   * The server's base URL, e.g. `https://ingest.example.com` or `http://127.0.0.1:8080`. Plain
+   * `http://` is refused for any host but this machine unless `allowInsecureHttp` is set.
+   */
   baseUrl: string;
+  /**
+   * Allow a `http://` base URL to another machine (default false): logins, refresh tokens and
+   * data then cross the network unencrypted. For a trusted network only, e.g. a lab.
+   */
+  allowInsecureHttp?: boolean;
   /** Where users are persisted (default `./asymgen-data/app-<id>/`). */
   baseFilePath?: string;
 }
@@ -35,7 +46,7 @@ export class App {
 
   constructor(config: AppConfiguration) {
     this.id = config.id;
-    this.baseUrl = config.baseUrl.replace(/\/+$/, "");
+    this.baseUrl = checkBaseUrl(config.baseUrl, config.allowInsecureHttp === true);
     this.baseFilePath = path.resolve(config.baseFilePath ?? path.join("asymgen-data", `app-${config.id}`));
     this.emailPasswordAuth = new EmailPasswordAuth(this);
     const saved = readUserFile(this.baseFilePath);
@@ -125,4 +136,21 @@ export class App {
     this.saveUsers();
     return user;
   }
+}
+
+/** The base URL without trailing slashes, after refusing one that is not http(s) or sends tokens in the clear. */
+function checkBaseUrl(baseUrl: string, allowInsecureHttp: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new AsymgenError(`baseUrl "${baseUrl}" is not a URL (expected e.g. https://ingest.example.com)`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new AsymgenError(`baseUrl "${baseUrl}" must start with https:// (or http:// for this machine)`);
+  }
+  if (url.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(url.hostname)) throw new InsecureConnectionError(baseUrl);
+  // A proxy variable that cannot be used is a configuration error: say so now, not at every upload.
+  getProxyForUrl(url);
+  return baseUrl.replace(/\/+$/, "");
 }

@@ -1,6 +1,7 @@
 /**
  * The errors the app and auth layer throw: a server answer that is not a success, a network
- * failure, and the end of a user's session.
+ * failure (an answer over its size cap among them), the end of a user's session, and a base URL
+ * that would send tokens in the clear.
  */
 import { AsymgenError } from "../errors.js";
 
@@ -37,5 +38,30 @@ export class NetworkError extends AsymgenError {
     readonly timedOut = false,
   ) {
     super(message);
+  }
+}
+
+/** An answer's body exceeded the request's cap (`maxResponseBytes`); the request was aborted. */
+export class ResponseTooLargeError extends NetworkError {
+  override name = "ResponseTooLargeError";
+  constructor(
+    message: string,
+    /** The cap in bytes. */
+    readonly limitBytes: number,
+  ) {
+    super(message);
+  }
+}
+
+/** `new App({ baseUrl })` was given `http://` to a host other than this machine without `allowInsecureHttp: true`. */
+export class InsecureConnectionError extends AsymgenError {
+  override name = "InsecureConnectionError";
+  constructor(
+    /** The refused base URL. */
+    readonly baseUrl: string,
+  ) {
+    super(
+      `baseUrl "${baseUrl}" is plain http:// to another machine: passwords and tokens would cross the network unencrypted; use https://, or set allowInsecureHttp: true in the App configuration`,
+    );
   }
 }

@@ -4,10 +4,16 @@
  * CPU of `http.request` per exchange (web streams, a copy of the body; about 280 µs more for a
  * 60 KB upload here), which a client uploading small batches pays on every one. The runtime is
  * Node-only already (the queue is files through `node:fs`), so nothing is lost by it.
+ *
+ * A proxy named by the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`: see
+ * proxy-from-env.ts) is used through agents of its own; without one, requests take the direct
+ * path through the global agents, as before.
  */
 import http from "node:http";
 import https from "node:https";
-import { NetworkError } from "./auth-error.js";
+import { NetworkError, ResponseTooLargeError } from "./auth-error.js";
+import { getProxyForUrl, proxyAuthorization, type ProxyChoice } from "./proxy-from-env.js";
+import { getForwardAgent, getTunnelAgent } from "./proxy-tunnel-agent.js";
 
 /** One request. */
 export interface HttpRequest {
@@ -17,6 +23,12 @@ export interface HttpRequest {
   body?: Uint8Array | string;
   /** Abort the request after this many ms (default 60 000). */
   timeoutMs?: number;
+  /**
+   * The most bytes of answer body to read (default `DEFAULT_MAX_RESPONSE_BYTES`, 1 MiB): a longer
+   * answer, or one that declares a longer `Content-Length`, aborts the request with
+   * `ResponseTooLargeError`, so a broken or hostile server cannot fill the client's memory.
+   */
+  maxResponseBytes?: number;
 }
 
 /** An answer's headers, looked up by name in any case (as fetch's `Headers.get`). */
@@ -32,10 +44,13 @@ export interface HttpResponse {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** The answer cap when a request sets none: an auth answer is a few hundred bytes of JSON. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Sends `request` and reads the whole answer; a transport failure throws `NetworkError`. */
 export async function sendHttpRequest(request: HttpRequest): Promise<HttpResponse> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const limit = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   // One deadline for the whole exchange, the answer's body included.
   const signal = AbortSignal.timeout(timeoutMs);
   try {
@@ -43,20 +58,69 @@ export async function sendHttpRequest(request: HttpRequest): Promise<HttpRespons
     const body = typeof request.body === "string" ? Buffer.from(request.body, "utf8") : request.body;
     const headers: Record<string, string | number> = { ...request.headers };
     if (body !== undefined) headers["content-length"] = body.byteLength;
+    const proxy = getProxyForUrl(url);
     const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const client = url.protocol === "https:" ? https : http;
-      const outgoing = client.request(url, { method: request.method, headers, signal }, resolve);
+      const outgoing = openRequest(url, proxy, { method: request.method, headers, signal }, resolve);
       outgoing.on("error", reject);
       outgoing.end(body);
     });
+    const tooLarge = (what: string): ResponseTooLargeError => {
+      // The rest of the answer is never read: drop the connection rather than drain it.
+      answer.destroy();
+      return new ResponseTooLargeError(`${request.method} ${request.url} failed: the answer's body ${what} the cap of ${limit} bytes (maxResponseBytes)`, limit);
+    };
+    const declared = Number(answer.headers["content-length"] ?? NaN);
+    if (declared > limit) throw tooLarge(`is ${declared} bytes (Content-Length), over`);
     // Reading the body is part of the exchange: a connection cut mid-answer throws here.
     const chunks: Buffer[] = [];
-    for await (const chunk of answer) chunks.push(chunk as Buffer);
+    let received = 0;
+    for await (const chunk of answer) {
+      received += (chunk as Buffer).length;
+      if (received > limit) throw tooLarge("exceeds");
+      chunks.push(chunk as Buffer);
+    }
     return { status: answer.statusCode ?? 0, headers: headersOf(answer), body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
   } catch (error) {
+    if (error instanceof ResponseTooLargeError) throw error;
     const timedOut = signal.aborted;
     const reason = timedOut ? "timed out" : describeFailure(error);
-    throw new NetworkError(`${request.method} ${request.url} failed: ${reason}`, error, timedOut);
+    throw new NetworkError(`${request.method} ${request.url} failed: ${reason}${proxyNote(request.url)}`, error, timedOut);
+  }
+}
+
+/**
+ * Starts the request: directly through the global keep-alive agents (the upload hot path, as
+ * before proxies), or through `proxy`: a CONNECT tunnel for https, the absolute-URI form for
+ * http (RFC 9112 §3.2.2).
+ */
+function openRequest(
+  url: URL,
+  proxy: ProxyChoice | null,
+  options: http.RequestOptions,
+  onAnswer: (answer: http.IncomingMessage) => void,
+): http.ClientRequest {
+  if (proxy === null) return (url.protocol === "https:" ? https : http).request(url, options, onAnswer);
+  if (url.protocol === "https:") return https.request(url, { ...options, agent: getTunnelAgent(proxy.url) }, onAnswer);
+  return http.request(
+    {
+      ...options,
+      host: proxy.url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: Number(proxy.url.port),
+      path: url.href,
+      headers: { ...options.headers, host: url.host, ...proxyAuthorization(proxy.url) },
+      agent: getForwardAgent(proxy.url),
+    },
+    onAnswer,
+  );
+}
+
+/** " (through the proxy from HTTPS_PROXY)" when the request went through one, so a failure says where to look. */
+function proxyNote(url: string): string {
+  try {
+    const proxy = getProxyForUrl(new URL(url));
+    return proxy === null ? "" : ` (through the proxy from ${proxy.variable})`;
+  } catch {
+    return "";
   }
 }
 

@@ -6,4 +6,4 @@ export type { AppConfiguration } from "./app.js";
 export { Credentials } from "./credentials.js";
 export { User } from "./user.js";
 export type { ProviderType, UserState } from "./user.js";
-export { AuthError, SessionExpiredError, NetworkError } from "./auth-error.js";
+export { AuthError, SessionExpiredError, NetworkError, ResponseTooLargeError, InsecureConnectionError } from "./auth-error.js";

@@ -11,7 +11,7 @@
  * documents the server skips. The queue is the only state that matters: a restarted app
  * resumes from its durable cursor.
  */
-import { AuthError, NetworkError, SessionExpiredError } from "../app/auth-error.js";
+import { AuthError, NetworkError, ResponseTooLargeError, SessionExpiredError } from "../app/auth-error.js";
 import type { User } from "../app/user.js";
 import type { HttpResponse } from "../app/http-request.js";
 import { QueueFailedError } from "../errors.js";
@@ -107,6 +107,16 @@ interface UploadWaiter {
 type PauseReason = "app" | "logged-out";
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * The largest ingest answer a batch of `documents` can get (the cap passed to sendHttpRequest).
+ * The worst case is every document rejected: per rejection the server sends its seq, table,
+ * code and a reason of at most 500 UTF-16 units plus "…" (≤ 1 503 bytes of UTF-8, see
+ * prepare-store-batch.ts), about 1.6 KiB with BSON framing; 4 KiB leaves room for long table
+ * names. A batch of 1 000 documents thus allows about 4 MiB.
+ */
+function maxIngestAnswerBytes(documents: number): number {
+  return 64 * 1024 + documents * 4 * 1024;
+}
 /**
  * Longest delay before an acknowledgement reaches the queue's durable cursor during a long
  * upload. Each cursor write costs two fsyncs; doing it per batch took ~10% of a batch's time.
@@ -473,6 +483,7 @@ export class SyncSession {
         headers: { "content-type": "application/bson", accept: "application/bson" },
         body,
         timeoutMs: this.requestTimeoutMs,
+        maxResponseBytes: maxIngestAnswerBytes(prepared.batch.length),
       });
     };
     // Nothing leaves the device before it is on stable storage (see UploadSource.readBatchToUpload).
@@ -577,8 +588,9 @@ export class SyncSession {
     if (this.sessionState !== "active") return;
     if (error instanceof NetworkError) {
       this.setConnection("disconnected");
-      // A slow link: a smaller batch has a better chance to arrive within the timeout.
-      if (error.timedOut) this.shrinkBatch(batch);
+      // A slow link: a smaller batch has a better chance to arrive within the timeout. An answer
+      // over its cap (a server or proxy gone wrong) is smaller for a smaller batch too.
+      if (error.timedOut || error instanceof ResponseTooLargeError) this.shrinkBatch(batch);
     } else {
       // The refresh route answered oddly (5xx, bad body): the server is there but unwell.
       this.setConnection(error instanceof AuthError ? "connected" : "disconnected");

@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "../../../runtime/app/app.js";
+import { InsecureConnectionError } from "../../../runtime/app/auth-error.js";
+import { isLoopbackHost } from "../../../runtime/app/is-loopback-host.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { decodeJwtExpiry } from "../../../runtime/app/decode-jwt-expiry.js";
 import { readUserFile, writeUserFile } from "../../../runtime/app/user-file.js";
@@ -98,6 +100,53 @@ describe("App and Credentials", () => {
     const app = new App({ id: "weather", baseUrl: "http://127.0.0.1:8080/" });
     expect(app.baseFilePath).toBe(path.resolve("asymgen-data", "app-weather"));
     expect(app.baseUrl).toBe("http://127.0.0.1:8080");
+  });
+
+  test("refuses http:// to another machine at construction, naming the URL and allowInsecureHttp", () => {
+    for (const baseUrl of ["http://ingest.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]:8080", "HTTP://Ingest.Example.com/"]) {
+      let error: unknown;
+      try {
+        new App({ id: "x", baseUrl, baseFilePath: tempDir() });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(InsecureConnectionError);
+      expect(error).toMatchObject({ baseUrl, message: expect.stringContaining("allowInsecureHttp: true") });
+      expect((error as Error).message).toContain(baseUrl);
+    }
+  });
+
+  test("allows https:// anywhere, http:// to this machine, and http:// elsewhere with allowInsecureHttp", () => {
+    const ok = ["https://ingest.example.com", "http://127.0.0.1:8080", "http://127.8.9.10", "http://localhost:1", "http://api.localhost", "http://[::1]:8080"];
+    for (const baseUrl of ok) expect(new App({ id: "x", baseUrl, baseFilePath: tempDir() }).baseUrl).toBe(baseUrl);
+    const lab = new App({ id: "x", baseUrl: "http://10.0.0.5:8080/", baseFilePath: tempDir(), allowInsecureHttp: true });
+    expect(lab.baseUrl).toBe("http://10.0.0.5:8080");
+  });
+
+  test("a base URL that is not http(s) is refused with its value", () => {
+    expect(() => new App({ id: "x", baseUrl: "ingest.example.com", baseFilePath: tempDir() })).toThrow(/baseUrl "ingest.example.com" is not a URL/);
+    expect(() => new App({ id: "x", baseUrl: "ftp://ingest.example.com", baseFilePath: tempDir() })).toThrow(/must start with https:\/\//);
+  });
+
+  test("an unusable proxy variable for the base URL is refused at construction", () => {
+    const saved = process.env["HTTPS_PROXY"];
+    process.env["HTTPS_PROXY"] = "socks5://proxy.corp:1080";
+    try {
+      expect(() => new App({ id: "x", baseUrl: "https://ingest.example.com", baseFilePath: tempDir() })).toThrow('HTTPS_PROXY="socks5://proxy.corp:1080": only http:// proxies are supported');
+    } finally {
+      if (saved === undefined) delete process.env["HTTPS_PROXY"];
+      else process.env["HTTPS_PROXY"] = saved;
+    }
+  });
+
+  test("loopback hosts are localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped), nothing else", () => {
+    const host = (url: string) => new URL(url).hostname;
+    for (const url of ["http://localhost", "http://LocalHost.", "http://a.localhost", "http://127.0.0.1", "http://127.255.0.9", "http://[::1]", "http://[0:0:0:0:0:0:0:1]", "http://[::ffff:127.0.0.1]"]) {
+      expect([url, isLoopbackHost(host(url))]).toEqual([url, true]);
+    }
+    for (const url of ["http://localhost.example.com", "http://128.0.0.1", "http://10.0.0.1", "http://[::2]", "http://[::ffff:10.0.0.1]", "http://0.0.0.0", "http://127.example"]) {
+      expect([url, isLoopbackHost(host(url))]).toEqual([url, false]);
+    }
   });
 
   test("an unreachable server is a NetworkError at login", async () => {

@@ -1,14 +1,16 @@
 /**
  * The client's one HTTP function over a real server on loopback: a whole answer, a deadline that
- * covers the answer's body, a connection cut mid-answer, headers by name.
+ * covers the answer's body, a connection cut mid-answer, headers by name, and the cap on an
+ * answer's size (an endless body, a huge declared length).
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { NetworkError } from "../../../runtime/app/auth-error.js";
-import { sendHttpRequest } from "../../../runtime/app/http-request.js";
+import { NetworkError, ResponseTooLargeError } from "../../../runtime/app/auth-error.js";
+import { DEFAULT_MAX_RESPONSE_BYTES, sendHttpRequest } from "../../../runtime/app/http-request.js";
 
 let server: http.Server;
+let endlessBytesSent = 0;
 let baseUrl: string;
 
 beforeAll(async () => {
@@ -24,6 +26,19 @@ beforeAll(async () => {
         // Headers and part of the body, then nothing: only the deadline can end the exchange.
         res.writeHead(200, { "Content-Length": "100" });
         res.write("partial");
+      } else if (req.url === "/endless") {
+        // A body that never ends, as fast as the client takes it.
+        res.writeHead(200, { "Content-Type": "application/json" });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk)) endlessBytesSent += chunk.length;
+          if (!res.destroyed) res.once("drain", pump);
+        };
+        pump();
+      } else if (req.url === "/declares-10-gib") {
+        // Declares far more than the cap, sends a little, then nothing: only the declaration can end it early.
+        res.writeHead(200, { "Content-Length": String(10 * 1024 ** 3) });
+        res.write("{");
       } else if (req.url === "/cut-body") {
         res.writeHead(200, { "Content-Length": "100" });
         res.write("partial", () => res.socket?.destroy());
@@ -60,6 +75,37 @@ describe("sendHttpRequest", () => {
     const error = await sendHttpRequest({ method: "GET", url: `${baseUrl}/cut-body`, timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ timedOut: false });
+  });
+
+  test("an endless answer is cut at the cap (1 MiB by default) with a ResponseTooLargeError naming it", async () => {
+    endlessBytesSent = 0;
+    const started = Date.now();
+    const error = await sendHttpRequest({ method: "GET", url: `${baseUrl}/endless`, timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ limitBytes: DEFAULT_MAX_RESPONSE_BYTES, timedOut: false });
+    expect((error as Error).message).toContain(`the cap of ${DEFAULT_MAX_RESPONSE_BYTES} bytes (maxResponseBytes)`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The connection is dropped, not drained: the server stops soon after the cap (socket buffers aside).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(endlessBytesSent).toBeLessThan(DEFAULT_MAX_RESPONSE_BYTES + 16 * 1024 * 1024);
+  });
+
+  test("a request's own cap applies both ways: an answer under it is read whole, one over it fails", async () => {
+    const body = new Uint8Array(200_000);
+    const whole = await sendHttpRequest({ method: "POST", url: `${baseUrl}/echo`, body, maxResponseBytes: 200_000 });
+    expect(whole.body.length).toBe(200_000);
+    const error = await sendHttpRequest({ method: "POST", url: `${baseUrl}/echo`, body, maxResponseBytes: 199_999 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "ResponseTooLargeError", limitBytes: 199_999, message: expect.stringContaining("exceeds the cap of 199999 bytes") });
+  });
+
+  test("a declared Content-Length over the cap fails at once, before any body arrives", async () => {
+    const started = Date.now();
+    const error = await sendHttpRequest({ method: "GET", url: `${baseUrl}/declares-10-gib`, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect((error as Error).message).toContain(`is ${10 * 1024 ** 3} bytes (Content-Length), over the cap`);
+    // Well before the 10 s deadline the stalled body would otherwise run into.
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   test("a refused connection is a network failure naming the cause", async () => {
