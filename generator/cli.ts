@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `asymgen` command: parses flags with yargs and hands over to `generate()` (generate) or the
- * server's commands (serve, apikey create). Each command's code is imported only when it runs, so
+ * server's commands (serve, apikey create|list|revoke). Each command's code is imported only when it runs, so
  * `asymgen generate` never loads the database drivers and `asymgen serve` never loads ts-morph.
  */
 import yargs from "yargs";
@@ -9,7 +9,7 @@ import { hideBin } from "yargs/helpers";
 import { ExitCode } from "./cli/exit-codes.js";
 import { readPackageVersion } from "./cli/read-package-version.js";
 import type { GenerateCommandArgs } from "./cli/run-generate-command.js";
-import { runApiKeyCreate, runServe } from "./cli/run-server-commands.js";
+import { runApiKeyCreate, runApiKeyList, runApiKeyRevoke, runServe } from "./cli/run-server-commands.js";
 import { renderInternalError } from "./cli/render-internal-error.js";
 
 /** A usage error yargs reported: printed without a stack, exit code 2. */
@@ -140,7 +140,30 @@ async function runCli(argv: readonly string[]): Promise<number> {
             exitCode = await runApiKeyCreate(dropUndefined({ appId: parsed["app-id"], store: parsed.store, name: parsed.name }));
           },
         )
-        .demandCommand(1, "Name an apikey command (create)."),
+        .command(
+          "list",
+          "List the API keys of the store (id, name, created, user id; never the key)",
+          (sub) =>
+            sub
+              .option("app-id", { type: "string", demandOption: true, describe: "The app id the keys belong to" })
+              .option("store", { type: "string", describe: "sqlite:PATH, postgres://… or mongodb://… [default: sqlite:./asymgen-data/ingest.sqlite]" })
+              .option("json", { type: "boolean", describe: "Print a JSON array instead of a table" }),
+          async (parsed) => {
+            exitCode = await runApiKeyList(dropUndefined({ appId: parsed["app-id"], store: parsed.store, json: parsed.json }));
+          },
+        )
+        .command(
+          "revoke <id>",
+          "Delete an API key and end its sessions at once",
+          (sub) =>
+            sub
+              .positional("id", { type: "string", demandOption: true, describe: "The key's id, as apikey list shows it" })
+              .option("store", { type: "string", describe: "sqlite:PATH, postgres://… or mongodb://… [default: sqlite:./asymgen-data/ingest.sqlite]" }),
+          async (parsed) => {
+            exitCode = await runApiKeyRevoke(dropUndefined({ id: parsed.id, store: parsed.store }));
+          },
+        )
+        .demandCommand(1, "Name an apikey command (create, list, revoke)."),
     )
     .demandCommand(1, "Name a command: generate, serve or apikey.")
     .strict()

@@ -10,13 +10,12 @@ import { AsymgenError } from "../runtime/errors.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
-import { createApiKey } from "./auth/auth-service.js";
 import type { JwtAlgorithm } from "./auth/jwt.js";
 import { createIngestServer, resolveIngestLimits } from "./create-server.js";
 import { createLogger } from "./logger.js";
 import type { LogLevel } from "./logger.js";
 import type { IngestLimits } from "./routes/ingest-route.js";
-import { defaultStoreUrl, openStore } from "./stores/open-store.js";
+import { defaultStoreUrl } from "./stores/open-store.js";
 
 /** The flags of `asymgen serve`. */
 export interface ServeArgs {
@@ -57,13 +56,6 @@ export interface ServeArgs {
   logLevel?: LogLevel;
   /** No logs. */
   quiet?: boolean;
-}
-
-/** The flags of `asymgen apikey create`. */
-export interface ApiKeyCreateArgs {
-  appId: string;
-  store?: string;
-  name?: string;
 }
 
 /** A user-facing configuration error (the CLI prints it as one line, no stack trace). */
@@ -221,18 +213,4 @@ export async function runServeCommand(args: ServeArgs): Promise<void> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
-}
-
-/** `asymgen apikey create`: creates an API key in the store and prints it (only its hash is kept). */
-export async function runApiKeyCreateCommand(args: ApiKeyCreateArgs): Promise<void> {
-  const store = await openStore(args.store ?? defaultStoreUrl).catch((error: unknown) => {
-    throw new ServeConfigError(`cannot open store ${args.store ?? defaultStoreUrl}: ${(error as Error).message}`);
-  });
-  try {
-    const { key } = await createApiKey(store, args.name ?? "api-key");
-    process.stdout.write(`${key}\n`);
-    process.stderr.write(`API key for app ${args.appId} created in ${store.location}; it is shown only once.\n`);
-  } finally {
-    await store.close();
-  }
 }

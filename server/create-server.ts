@@ -10,6 +10,9 @@ import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.j
 import { resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
 import { createAuthService } from "./auth/auth-service.js";
+import { checkAuthSweepInterval, defaultAuthSweepIntervalMs, startAuthSweeper } from "./auth/auth-sweeper.js";
+import { createAuthThrottle, resolveAuthLimits } from "./auth/auth-throttle.js";
+import type { AuthLimits } from "./auth/auth-throttle.js";
 import { HttpError } from "./http/http-error.js";
 import { sendError, sendJson } from "./http/respond.js";
 import { createLogger, quietLogger } from "./logger.js";
@@ -55,6 +58,10 @@ export interface IngestServerOptions {
   testCommitDelayMs?: number;
   /** How long `close()` waits for in-flight requests before cutting connections (default 30 s). */
   shutdownTimeoutMs?: number;
+  /** Rate limits of the auth routes (per account, per client address), over `defaultAuthLimits`. */
+  authLimits?: Partial<AuthLimits>;
+  /** How often expired sessions and anonymous users are deleted (default 10 min; once at start too; 0: never). */
+  authSweepIntervalMs?: number;
 }
 
 /** A running server. */
@@ -130,6 +137,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
   const logger = options.quiet ? quietLogger : (options.logger ?? createLogger());
   const models = checkServableSchema(options.schema);
   const limits = resolveIngestLimits(options.limits);
+  const throttle = createAuthThrottle(resolveAuthLimits(options.authLimits));
+  const authSweepIntervalMs = checkAuthSweepInterval(options.authSweepIntervalMs ?? defaultAuthSweepIntervalMs);
   const validators = compileBsonScanners(options.schema);
   const ownsStore = typeof options.store !== "object";
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
@@ -188,7 +197,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
           return;
         }
         const provider = /^auth\/providers\/([^/]+)\/([^/]+)$/.exec(sub);
-        if (provider && (await handleProviderRoute(auth, provider[1] ?? "", provider[2] ?? "", req, res))) return;
+        if (provider && (await handleProviderRoute(auth, throttle, provider[1] ?? "", provider[2] ?? "", req, res))) return;
       }
       throw new HttpError(404, "NotFound", "no such route");
     }
@@ -230,6 +239,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
     url = `http://${host}:${address.port}`;
     logger.log("info", "server listening", { url, appId: options.appId, store: store.location, models: models.map((m) => m.name) });
 
+    const sweeper = startAuthSweeper(store, { intervalMs: authSweepIntervalMs, logger });
     let closing: Promise<void> | null = null;
     return {
       url,
@@ -247,6 +257,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
           if (active > 0) logger.log("warn", "shutdown timeout: cutting requests still running", { active });
           server.closeAllConnections();
           await closed;
+          await sweeper.stop();
           if (ownsStore) await store.close();
           logger.log("info", "server stopped", { url });
         })();

@@ -1,8 +1,9 @@
 /**
- * `asymgen serve` and `asymgen apikey create`: thin adapters onto the server's own command
+ * `asymgen serve` and `asymgen apikey create|list|revoke`: thin adapters onto the server's own command
  * functions, imported on demand so the generator never loads pg, mongodb or better-sqlite3.
  */
-import type { ApiKeyCreateArgs, ServeArgs } from "../../server/cli-commands.js";
+import type { ApiKeyCreateArgs, ApiKeyListArgs, ApiKeyRevokeArgs } from "../../server/apikey-commands.js";
+import type { ServeArgs } from "../../server/cli-commands.js";
 import { AsymgenError } from "../../runtime/errors.js";
 import { ExitCode } from "./exit-codes.js";
 
@@ -14,8 +15,20 @@ export async function runServe(args: ServeArgs): Promise<number> {
 
 /** Creates an API key and prints it; resolves with the exit code. */
 export async function runApiKeyCreate(args: ApiKeyCreateArgs): Promise<number> {
-  const commands = await import("../../server/cli-commands.js");
+  const commands = await import("../../server/apikey-commands.js");
   return runUserFacing(() => commands.runApiKeyCreateCommand(args));
+}
+
+/** Lists the store's API keys; resolves with the exit code. */
+export async function runApiKeyList(args: ApiKeyListArgs): Promise<number> {
+  const commands = await import("../../server/apikey-commands.js");
+  return runUserFacing(() => commands.runApiKeyListCommand(args));
+}
+
+/** Revokes an API key and ends its sessions; resolves with the exit code (1 for an unknown id). */
+export async function runApiKeyRevoke(args: ApiKeyRevokeArgs): Promise<number> {
+  const commands = await import("../../server/apikey-commands.js");
+  return runUserFacing(() => commands.runApiKeyRevokeCommand(args));
 }
 
 /**

@@ -29,17 +29,33 @@ export interface AuthenticatedUser {
   sessionId: string;
 }
 
-interface UserRecord {
+/** A `user/<id>` record. */
+export interface UserRecord {
   id: string;
   identities: { id: string; provider_type: string }[];
   data: Record<string, unknown>;
   createdAt: string;
+  /**
+   * Anonymous users only: when their one session expires (ms). An anonymous user can never log in
+   * again, so after this it is dead weight, and the sweep (auth-sweeper.ts) deletes it.
+   */
+  expiresAt?: number;
 }
 
-interface SessionRecord {
+/** A `session/<sid>` record (the refresh token's session). */
+export interface SessionRecord {
   userId: string;
   tokenHash: string;
   expiresAt: number;
+}
+
+/** An `apikey/<id>` record: the key's user and the SHA-256 of its secret (the key itself is never kept). */
+export interface ApiKeyRecord {
+  userId: string;
+  name: string;
+  hash: string;
+  /** ISO time; absent on keys created before it was recorded. */
+  createdAt?: string;
 }
 
 /** The auth service of one app. */
@@ -70,6 +86,13 @@ const newId = () => crypto.randomBytes(12).toString("hex");
  */
 const isKeyText = (text: string) => !/[\u0000-\u001f\u007f\ud800-\udfff]/u.test(text);
 
+/** Whether a user record is an anonymous user's (its only identity is anonymous). */
+export const isAnonymousUser = (user: UserRecord) =>
+  user.identities.length > 0 && user.identities.every((identity) => identity.provider_type === "anon-user");
+
+/** The form an email keys its `userpass/<email>` record by (and its failed-login count). */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
 function safeEqualHex(a: string, b: string): boolean {
   const x = Buffer.from(a, "hex");
   const y = Buffer.from(b, "hex");
@@ -91,14 +114,11 @@ export async function createApiKey(store: IngestStore, name: string): Promise<{ 
   const id = newId();
   const secret = crypto.randomBytes(32).toString("base64url");
   const userId = newId();
-  const user: UserRecord = {
-    id: userId,
-    identities: [{ id, provider_type: "api-key" }],
-    data: { name },
-    createdAt: new Date().toISOString(),
-  };
+  const createdAt = new Date().toISOString();
+  const user: UserRecord = { id: userId, identities: [{ id, provider_type: "api-key" }], data: { name }, createdAt };
   await store.putAuthRecord("user", userId, JSON.stringify(user), true);
-  await store.putAuthRecord("apikey", id, JSON.stringify({ userId, name, hash: sha256(secret) }), true);
+  const record: ApiKeyRecord = { userId, name, hash: sha256(secret), createdAt };
+  await store.putAuthRecord("apikey", id, JSON.stringify(record), true);
   return { key: `${id}.${secret}`, id, userId };
 }
 
@@ -127,11 +147,11 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     );
   }
 
-  async function startSession(userId: string): Promise<LoginResult> {
+  async function startSession(userId: string, expiresAt = Date.now() + config.refreshTokenTtlMs): Promise<LoginResult> {
     const sessionId = newId();
     const tokenSecret = crypto.randomBytes(32).toString("base64url");
     const refreshToken = `${sessionId}.${tokenSecret}`;
-    const record: SessionRecord = { userId, tokenHash: sha256(refreshToken), expiresAt: Date.now() + config.refreshTokenTtlMs };
+    const record: SessionRecord = { userId, tokenHash: sha256(refreshToken), expiresAt };
     await store.putAuthRecord("session", sessionId, JSON.stringify(record), true);
     return {
       access_token: issueAccessToken(userId, sessionId),
@@ -141,8 +161,9 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     };
   }
 
-  async function createUser(identity: { id: string; provider_type: string }, data: Record<string, unknown>): Promise<string> {
+  async function createUser(identity: { id: string; provider_type: string }, data: Record<string, unknown>, expiresAt?: number): Promise<string> {
     const user: UserRecord = { id: newId(), identities: [identity], data, createdAt: new Date().toISOString() };
+    if (expiresAt !== undefined) user.expiresAt = expiresAt;
     await store.putAuthRecord("user", user.id, JSON.stringify(user), true);
     return user.id;
   }
@@ -174,12 +195,14 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     async loginAnonymous() {
       requireProvider("anon-user");
       const identityId = newId();
-      const userId = await createUser({ id: identityId, provider_type: "anon-user" }, {});
-      return startSession(userId);
+      // The user lives exactly as long as its one session: the sweep needs no session look-up.
+      const expiresAt = Date.now() + config.refreshTokenTtlMs;
+      const userId = await createUser({ id: identityId, provider_type: "anon-user" }, {}, expiresAt);
+      return startSession(userId, expiresAt);
     },
     async registerUserpass(emailValue, passwordValue) {
       requireProvider("local-userpass");
-      const email = requireKeyText(emailValue, "an email").trim().toLowerCase();
+      const email = normalizeEmail(requireKeyText(emailValue, "an email"));
       const password = requireString(passwordValue, "a password");
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HttpError(400, "BadRequest", "expected a valid email address");
       if (password.length < config.minPasswordLength || password.length > 128) {
@@ -200,7 +223,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async loginUserpass(emailValue, passwordValue) {
       requireProvider("local-userpass");
-      const email = requireKeyText(emailValue, "a username").trim().toLowerCase();
+      const email = normalizeEmail(requireKeyText(emailValue, "a username"));
       const password = requireString(passwordValue, "a password");
       const text = await store.getAuthRecord("userpass", email);
       // Hash even for an unknown user so timing does not reveal which emails exist.
@@ -214,10 +237,18 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const key = requireKeyText(keyValue, "an API key");
       const id = key.split(".")[0] ?? "";
       const text = id ? await store.getAuthRecord("apikey", id) : null;
-      const record = text === null ? null : (JSON.parse(text) as { userId: string; hash: string });
+      const record = text === null ? null : (JSON.parse(text) as ApiKeyRecord);
       if (!record || !safeEqualHex(record.hash, sha256(key.slice(id.length + 1))))
         throw new HttpError(401, "InvalidSession", "invalid API key");
-      return startSession(record.userId);
+      const login = await startSession(record.userId);
+      // `apikey revoke` deletes the key, then the sessions it finds. A login that read the key
+      // before the delete but wrote its session after the scan would outlive the revocation:
+      // looking again after writing the session closes that window.
+      if ((await store.getAuthRecord("apikey", id)) === null) {
+        await store.deleteAuthRecord("session", login.refresh_token.split(".")[0] ?? "");
+        throw new HttpError(401, "InvalidSession", "invalid API key");
+      }
+      return login;
     },
     async loginCustomToken(tokenValue) {
       requireProvider("custom-token");
@@ -260,8 +291,12 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       return issueAccessToken(record.userId, sessionId);
     },
     async logout(refreshToken) {
-      const { sessionId } = await sessionOf(refreshToken);
+      const { sessionId, record } = await sessionOf(refreshToken);
       await store.deleteAuthRecord("session", sessionId);
+      // An anonymous user cannot log in again once its session is gone (App Services deletes it
+      // on logout too): keeping it would only grow the store.
+      const userText = await store.getAuthRecord("user", record.userId);
+      if (userText !== null && isAnonymousUser(JSON.parse(userText) as UserRecord)) await store.deleteAuthRecord("user", record.userId);
     },
     async authenticate(accessToken) {
       const verified = verifyJwt(accessToken, "HS256", secret);

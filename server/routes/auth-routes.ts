@@ -3,7 +3,9 @@
  * email/password registration, session refresh and logout, and the profile.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { normalizeEmail } from "../auth/auth-service.js";
 import type { AuthService } from "../auth/auth-service.js";
+import type { AuthThrottle } from "../auth/auth-throttle.js";
 import { HttpError } from "../http/http-error.js";
 import { readBody } from "../http/read-body.js";
 import { sendJson } from "../http/respond.js";
@@ -31,16 +33,28 @@ function requireBearer(bearer: string | null): string {
   return bearer;
 }
 
-/** Handles `POST …/app/:appId/auth/providers/:provider/:action`; returns false when no such route. */
+/** The account a login names, for the per-account limit (null: none, e.g. a custom token's unverified `sub`). */
+function accountOf(provider: "local-userpass" | "api-key", value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  return provider === "local-userpass" ? `userpass:${normalizeEmail(value)}` : `apikey:${value.split(".")[0] ?? ""}`;
+}
+
+/**
+ * Handles `POST …/app/:appId/auth/providers/:provider/:action` under the throttle's rate limits;
+ * returns false when no such route.
+ */
 export async function handleProviderRoute(
   auth: AuthService,
+  throttle: AuthThrottle,
   provider: string,
   action: string,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<boolean> {
   if (req.method !== "POST") return false;
+  const address = throttle.clientAddress(req);
   if (action === "register" && provider === "local-userpass") {
+    throttle.registration(address);
     const body = await readJson(req);
     await auth.registerUserpass(body["email"], body["password"]);
     sendJson(res, 201, {});
@@ -49,22 +63,27 @@ export async function handleProviderRoute(
   if (action !== "login") return false;
   switch (provider) {
     case "anon-user":
+      // Counted before anything is read or stored: each one is a user and a session in the store.
+      throttle.anonymousUser(address);
       await readJson(req);
       sendJson(res, 200, await auth.loginAnonymous());
       return true;
     case "local-userpass": {
       const body = await readJson(req);
-      sendJson(res, 200, await auth.loginUserpass(body["username"] ?? body["email"], body["password"]));
+      const username = body["username"] ?? body["email"];
+      const account = accountOf("local-userpass", username);
+      sendJson(res, 200, await throttle.login({ account, address }, () => auth.loginUserpass(username, body["password"])));
       return true;
     }
     case "api-key": {
       const body = await readJson(req);
-      sendJson(res, 200, await auth.loginApiKey(body["key"]));
+      const account = accountOf("api-key", body["key"]);
+      sendJson(res, 200, await throttle.login({ account, address }, () => auth.loginApiKey(body["key"])));
       return true;
     }
     case "custom-token": {
       const body = await readJson(req);
-      sendJson(res, 200, await auth.loginCustomToken(body["token"]));
+      sendJson(res, 200, await throttle.login({ account: null, address }, () => auth.loginCustomToken(body["token"])));
       return true;
     }
     default:

@@ -145,6 +145,20 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
     async deleteAuthRecord(kind, key) {
       return (await auth.deleteOne({ _id: `${kind}:${key}` as never })).deletedCount > 0;
     },
+    async listAuthRecords(kind, afterKey, limit) {
+      // `_id` is "kind:key", and ";" is the character after ":", so the kind's records are exactly
+      // the ids between "kind:" and "kind;" (strings compare by bytes: no collation here).
+      const rows = await auth
+        .find({ _id: { $gt: `${kind}:${afterKey}`, $lt: `${kind};` } as never })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
+      return rows.map((row) => ({ key: String(row._id).slice(kind.length + 1), value: String(row["value"]) }));
+    },
+    async deleteAuthRecords(kind, keys) {
+      if (keys.length === 0) return 0;
+      return (await auth.deleteMany({ _id: { $in: keys.map((key) => `${kind}:${key}`) } as never })).deletedCount;
+    },
     async countRows() {
       const counts: Record<string, number> = {};
       for (const [name, collection] of tables) counts[name] = await collection.countDocuments();

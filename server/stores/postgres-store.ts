@@ -11,7 +11,7 @@ import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store.js";
+import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoredAuthRecord, StoreRejection } from "./store.js";
 
 // PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1); two models could then collide.
 const maxIdentifierBytes = 63;
@@ -171,6 +171,20 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     },
     async deleteAuthRecord(kind, key) {
       return ((await pool.query("DELETE FROM asymgen_auth WHERE kind = $1 AND key = $2", [kind, key])).rowCount ?? 0) > 0;
+    },
+    async listAuthRecords(kind, afterKey, limit) {
+      // The column's own collation for both the range and the order, so the primary key serves
+      // them and a page's last key continues exactly where it stopped.
+      const result = await pool.query<StoredAuthRecord>(
+        "SELECT key, value FROM asymgen_auth WHERE kind = $1 AND key > $2 ORDER BY key LIMIT $3",
+        [kind, afterKey, limit],
+      );
+      return result.rows;
+    },
+    async deleteAuthRecords(kind, keys) {
+      if (keys.length === 0) return 0;
+      const result = await pool.query("DELETE FROM asymgen_auth WHERE kind = $1 AND key = ANY($2::text[])", [kind, [...keys]]);
+      return result.rowCount ?? 0;
     },
     async countRows() {
       const counts: Record<string, number> = {};

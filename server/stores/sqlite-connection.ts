@@ -15,6 +15,7 @@ import type {
   StoreBatch,
   StoreBatchResult,
   StoreDocumentEntry,
+  StoredAuthRecord,
   StoredDocument,
   StoreRejectedEntry,
   StoreRejection,
@@ -45,6 +46,8 @@ export interface SqliteConnection {
   getAuthRecord(kind: string, key: string): string | null;
   putAuthRecord(kind: string, key: string, value: string, ifAbsent: boolean): boolean;
   deleteAuthRecord(kind: string, key: string): boolean;
+  listAuthRecords(kind: string, afterKey: string, limit: number): StoredAuthRecord[];
+  deleteAuthRecords(kind: string, keys: readonly string[]): number;
   countRows(): Record<string, number>;
   readDocuments(table: string): StoredDocument[];
   readQueue(queueId: string): { userId: string; highSeq: bigint } | null;
@@ -114,6 +117,11 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     "INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
   );
   const deleteAuth = db.prepare("DELETE FROM asymgen_auth WHERE kind = ? AND key = ?");
+  // The primary key (kind, key) serves both the range and the order: no sort, no scan.
+  const listAuth = db.prepare("SELECT key, value FROM asymgen_auth WHERE kind = ? AND key > ? ORDER BY key LIMIT ?");
+  const deleteAuthMany = db.transaction((kind: string, keys: readonly string[]) =>
+    keys.reduce((deleted, key) => deleted + deleteAuth.run(kind, key).changes, 0),
+  );
 
   function tableOrThrow(table: string): TableStatements {
     const statements = tables.get(table);
@@ -203,6 +211,12 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     },
     deleteAuthRecord(kind, key) {
       return deleteAuth.run(kind, key).changes > 0;
+    },
+    listAuthRecords(kind, afterKey, limit) {
+      return listAuth.all(kind, afterKey, limit) as StoredAuthRecord[];
+    },
+    deleteAuthRecords(kind, keys) {
+      return deleteAuthMany.immediate(kind, keys);
     },
     countRows() {
       const counts: Record<string, number> = {};

@@ -50,6 +50,14 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
     async deleteAuthRecord(kind, key) {
       return worker.call("deleteAuthRecord", kind, key);
     },
+    // Through the worker, not the main thread's reader: a sweep is background work, and a page
+    // read here would block the event loop while batches wait for their answers.
+    async listAuthRecords(kind, afterKey, limit) {
+      return worker.call("listAuthRecords", kind, afterKey, limit);
+    },
+    async deleteAuthRecords(kind, keys) {
+      return worker.call("deleteAuthRecords", kind, keys);
+    },
     async countRows() {
       return worker.call("countRows");
     },

@@ -80,6 +80,12 @@ export interface StoredDocument {
   seq: bigint;
 }
 
+/** An auth record as listed: its key and JSON text. */
+export interface StoredAuthRecord {
+  key: string;
+  value: string;
+}
+
 /** A raw row for the benchmark's ceiling insert. */
 export interface RawBenchmarkRow {
   idKey: string;
@@ -105,6 +111,13 @@ export interface IngestStore {
   putAuthRecord(kind: string, key: string, value: string, ifAbsent: boolean): Promise<boolean>;
   /** Deletes an auth record; returns whether one existed. */
   deleteAuthRecord(kind: string, key: string): Promise<boolean>;
+  /**
+   * A page of the auth records of `kind`: those whose key sorts after `afterKey` (`""`: from the
+   * start), in the store's key order, at most `limit`. Pass the last key of a page to get the next.
+   */
+  listAuthRecords(kind: string, afterKey: string, limit: number): Promise<StoredAuthRecord[]>;
+  /** Deletes the auth records of `kind` with these keys (a missing one is skipped); returns how many it deleted. */
+  deleteAuthRecords(kind: string, keys: readonly string[]): Promise<number>;
   /** Row counts of every model table plus `asymgen_queues` and `asymgen_rejections`. */
   countRows(): Promise<Record<string, number>>;
   /** Every stored document of a model table, in `_id` order (tests and tools; not for big tables). */
@@ -130,6 +143,17 @@ export interface IngestStore {
 export function checkGate(batch: Pick<StoreBatch, "ifAcknowledgedSeq">, highSeq: bigint): StoreBatchResult | null {
   if (batch.ifAcknowledgedSeq === null || highSeq >= batch.ifAcknowledgedSeq) return null;
   return { status: "sequence_gap", acknowledgedSeq: highSeq };
+}
+
+/** The auth records of `kind`, a page (`pageSize` records) at a time, in the store's key order. */
+export async function* authRecordPages(store: IngestStore, kind: string, pageSize = 500): AsyncGenerator<StoredAuthRecord[]> {
+  for (let after = ""; ; ) {
+    const page = await store.listAuthRecords(kind, after, pageSize);
+    if (page.length > 0) yield page;
+    const last = page[page.length - 1];
+    if (page.length < pageSize || last === undefined) return;
+    after = last.key;
+  }
 }
 
 /** The internal tables' names; a model may not take them. */

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { createApiKey } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
-import { runApiKeyCreateCommand } from "../../server/cli-commands.js";
+import { runApiKeyCreateCommand } from "../../server/apikey-commands.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import {

@@ -1,0 +1,89 @@
+/**
+ * `asymgen apikey create|list|revoke`, wired into yargs by generator/cli.ts. Each opens the store
+ * (`--store`, default `sqlite:./asymgen-data/ingest.sqlite`) while servers may be running on it:
+ * a revocation takes effect on their very next request.
+ */
+import { AsymgenError } from "../runtime/errors.js";
+import { listApiKeys, revokeApiKey } from "./auth/api-keys.js";
+import { createApiKey } from "./auth/auth-service.js";
+import { defaultStoreUrl, openStore } from "./stores/open-store.js";
+import type { IngestStore } from "./stores/store.js";
+
+/** The flags of `asymgen apikey create`. */
+export interface ApiKeyCreateArgs {
+  appId: string;
+  store?: string;
+  name?: string;
+}
+
+/** The flags of `asymgen apikey list`. */
+export interface ApiKeyListArgs {
+  appId: string;
+  store?: string;
+  /** Print a JSON array instead of a table. */
+  json?: boolean;
+}
+
+/** The arguments of `asymgen apikey revoke`. */
+export interface ApiKeyRevokeArgs {
+  /** The key's id: the part of the key before the dot, as `apikey list` shows it. */
+  id: string;
+  store?: string;
+}
+
+/** A user-facing error of an apikey command (the CLI prints it as one line and exits 1). */
+export class ApiKeyCommandError extends AsymgenError {
+  override name = "ApiKeyCommandError";
+}
+
+/** Opens the store named by `--store`, runs `use` with it and closes it. */
+async function withStore<T>(url: string | undefined, use: (store: IngestStore) => Promise<T>): Promise<T> {
+  const location = url ?? defaultStoreUrl;
+  const store = await openStore(location).catch((error: unknown) => {
+    throw new ApiKeyCommandError(`cannot open store ${location} (--store): ${(error as Error).message}`);
+  });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `asymgen apikey create`: creates an API key in the store and prints it (only its hash is kept). */
+export async function runApiKeyCreateCommand(args: ApiKeyCreateArgs): Promise<void> {
+  await withStore(args.store, async (store) => {
+    const { key } = await createApiKey(store, args.name ?? "api-key");
+    process.stdout.write(`${key}\n`);
+    process.stderr.write(`API key for app ${args.appId} created in ${store.location}; it is shown only once.\n`);
+  });
+}
+
+/** `asymgen apikey list`: prints the store's API keys (id, name, created, user id; never a hash) as a table or JSON. */
+export async function runApiKeyListCommand(args: ApiKeyListArgs): Promise<void> {
+  await withStore(args.store, async (store) => {
+    const keys = await listApiKeys(store);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
+      return;
+    }
+    const rows = [["ID", "NAME", "CREATED", "USER ID"], ...keys.map((k) => [k.id, k.name, k.createdAt ?? "-", k.userId])];
+    const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
+    for (const row of rows) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()}\n`);
+    process.stderr.write(`${keys.length} API key${keys.length === 1 ? "" : "s"} of app ${args.appId} in ${store.location}\n`);
+  });
+}
+
+/** `asymgen apikey revoke ID`: deletes the key, its sessions and its user; an unknown id is an error. */
+export async function runApiKeyRevokeCommand(args: ApiKeyRevokeArgs): Promise<void> {
+  await withStore(args.store, async (store) => {
+    const revoked = await revokeApiKey(store, args.id);
+    if (revoked === null) {
+      // Never echo a whole key (id.secret) back: it would land in logs.
+      const shown = args.id.includes(".") ? `${args.id.split(".")[0] ?? ""}.…` : args.id;
+      throw new ApiKeyCommandError(`no API key with id "${shown}" in ${store.location} (give the id that asymgen apikey list shows)`);
+    }
+    process.stderr.write(
+      `API key ${revoked.id} revoked in ${store.location}: ${revoked.sessions} session${revoked.sessions === 1 ? "" : "s"} ended, user ${revoked.userId} deleted\n`,
+    );
+  });
+}

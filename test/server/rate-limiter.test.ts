@@ -1,0 +1,90 @@
+/**
+ * The token bucket behind the auth rate limits, on a clock the test moves: bursts, refill, the
+ * bounded memory a client rotating keys cannot grow, and how client addresses are keyed.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { addressKey, resolveAuthLimits } from "../../server/auth/auth-throttle.js";
+import { createRateLimiter, parseRateLimit } from "../../server/auth/rate-limiter.js";
+
+describe("createRateLimiter", () => {
+  it("allows a burst of `limit`, then one event per windowMs / limit", () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 10, windowMs: 15 * 60_000 }, { maxKeys: 100, now: () => now });
+    for (let i = 0; i < 10; i++) expect(limiter.take("ada")).toBe(0);
+    expect(limiter.take("ada")).toBe(90_000);
+    expect(limiter.retryAfterMs("ada")).toBe(90_000);
+    expect(limiter.take("bob")).toBe(0); // keys are independent
+    now += 89_999;
+    expect(limiter.take("ada")).toBe(1);
+    now += 1;
+    expect(limiter.take("ada")).toBe(0);
+    expect(limiter.take("ada")).toBe(90_000);
+  });
+
+  it("refunds one event and forgets a key", () => {
+    const limiter = createRateLimiter({ limit: 2, windowMs: 1000 }, { maxKeys: 10, now: () => 0 });
+    limiter.take("k");
+    limiter.take("k");
+    expect(limiter.retryAfterMs("k")).toBe(500);
+    limiter.refund("k");
+    expect(limiter.retryAfterMs("k")).toBe(0);
+    limiter.take("k");
+    limiter.forget("k");
+    expect(limiter.size).toBe(0);
+  });
+
+  it("holds at most maxKeys buckets however many keys a client rotates through", () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 5, windowMs: 60_000 }, { maxKeys: 1000, now: () => now });
+    for (let i = 0; i < 100_000; i++) {
+      limiter.take(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+      now += 1;
+    }
+    expect(limiter.size).toBe(1000);
+  });
+
+  it("drops buckets that have refilled (they are the same as none)", () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 5, windowMs: 60_000 }, { maxKeys: 1000, now: () => now });
+    for (let i = 0; i < 500; i++) limiter.take(`old-${i}`);
+    now += 60_000;
+    limiter.take("new");
+    expect(limiter.size).toBe(1);
+  });
+
+  it("allows everything and holds nothing when off", () => {
+    const limiter = createRateLimiter(false, { maxKeys: 1 });
+    for (let i = 0; i < 100; i++) expect(limiter.take(`k${i}`)).toBe(0);
+    expect(limiter.size).toBe(0);
+  });
+});
+
+describe("rate settings", () => {
+  it("parses COUNT/WINDOW and off, and names the setting when it cannot", () => {
+    expect(parseRateLimit("--x", "10/15m")).toEqual({ limit: 10, windowMs: 900_000 });
+    expect(parseRateLimit("--x", "30 / 1.5s")).toEqual({ limit: 30, windowMs: 1500 });
+    expect(parseRateLimit("--x", "off")).toBe(false);
+    expect(() => parseRateLimit("--auth-failed-logins-per-account", "10 per minute")).toThrow(
+      '--auth-failed-logins-per-account: expected COUNT/WINDOW like 10/15m or off (got "10 per minute")',
+    );
+    expect(() => parseRateLimit("--x", "0/1m")).toThrow(/--x: expected a positive whole limit/);
+  });
+
+  it("refuses a bad limit by its name", () => {
+    expect(() => resolveAuthLimits({ loginsPerAddress: { limit: 1.5, windowMs: 1000 } })).toThrow(/authLimits\.loginsPerAddress/);
+    expect(() => resolveAuthLimits({ maxTrackedKeys: 0 })).toThrow(/authLimits\.maxTrackedKeys/);
+    expect(resolveAuthLimits({ trustProxy: true }).failedLoginsPerAccount).toEqual({ limit: 10, windowMs: 900_000 });
+  });
+});
+
+describe("addressKey", () => {
+  it("counts IPv4 as is, IPv4-mapped IPv6 as IPv4, and IPv6 by its /64", () => {
+    expect(addressKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(addressKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(addressKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:0db8:0001:0002::ffff")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+  });
+});
