@@ -19,10 +19,18 @@ export class AuthError extends AsymgenError {
   }
 }
 
-/** The refresh token was refused (expired, revoked or logged out): log in again; queued data stays. */
+/**
+ * The user's session is over: the server refused the refresh token (it expired, was revoked, or
+ * the server no longer knows the session or the user: a reset store, a deleted user), or the user
+ * is logged out. The user is then logged out; log in again. Queued data stays.
+ */
 export class SessionExpiredError extends AuthError {
   override name = "SessionExpiredError";
-  constructor(message = "the user's session is over (refresh token refused): log in again") {
+  constructor(
+    message = "the user's session is over (refresh token refused): log in again",
+    /** The server's `error_code` for the refused refresh (`InvalidSession`), or "" when no server answer caused it. */
+    readonly serverCode = "",
+  ) {
     super(message, 401, "session_expired");
   }
 }

@@ -177,9 +177,14 @@ export class User {
     });
     const body = parseJsonBody(response);
     if (response.status === 401) {
-      // The session is over; only drop it if nobody logged in again meanwhile.
+      // The server does not know this session any more (expired, revoked, a reset store, a
+      // deleted user): no retry can fix that, only a new login. Drop the tokens (users.json
+      // too), unless someone logged in again meanwhile.
       if (this.record.refreshToken === refreshToken) this.setTokens(null, null);
-      throw new SessionExpiredError();
+      const code = typeof body["error_code"] === "string" ? body["error_code"] : "";
+      const reason = typeof body["error"] === "string" ? `: ${body["error"]}` : "";
+      const detail = `HTTP 401${code === "" ? "" : ` ${code}`}${reason}`;
+      throw new SessionExpiredError(`the server refused the refresh token (${detail}): user ${this.id} is logged out; log in again (queued data stays)`, code);
     }
     if (response.status < 200 || response.status >= 300 || typeof body["access_token"] !== "string") {
       const message = typeof body["error"] === "string" ? body["error"] : `HTTP ${response.status}`;

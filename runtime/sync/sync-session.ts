@@ -172,6 +172,8 @@ export class SyncSession {
   private readonly baseSeq: number;
   /** Why the session last went inactive (a refusal or a broken queue); `resume()` clears it. */
   private stopError: SyncError | null = null;
+  /** Why the session paused when the server refused the user's refresh token; a login (resume) clears it. */
+  private sessionEndedError: SessionExpiredError | null = null;
   /** The refusal last reported, so a refusal repeated on every retry is reported once. */
   private lastReported: string | null = null;
   /** Everything up to here is handled by the server (stored or rejected); the queue's cursor may lag. */
@@ -262,6 +264,7 @@ export class SyncSession {
     this.sessionState = "active";
     this.pauseReason = null;
     this.stopError = null;
+    this.sessionEndedError = null;
     this.attempt = 0;
     this.wake();
     this.startLoop();
@@ -278,8 +281,9 @@ export class SyncSession {
    * Resolves once every document committed before the call (including `writeAsync`
    * transactions not yet flushed) is acknowledged by the server (stored in its database, or
    * rejected and reported); rejects with `SyncError` `timeout` after `timeoutMs`,
-   * `session_closed` if the session closes first, or the error that made the session inactive
-   * (a 404, a broken queue…).
+   * `session_closed` if the session closes first, the error that made the session inactive
+   * (a 404, a broken queue…), or the `SessionExpiredError` of a session the server ended (until
+   * the user logs in again).
    */
   uploadAllLocalChanges(timeoutMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new SyncError("the sync session is closed", "session_closed"));
@@ -292,6 +296,10 @@ export class SyncSession {
       return Promise.resolve();
     }
     if (this.sessionState === "inactive" && this.stopError !== null) return Promise.reject(this.stopError);
+    // Only a login can resume a session the server ended: waiting would last the whole timeout.
+    if (this.sessionState === "paused" && this.pauseReason === "logged-out" && this.sessionEndedError !== null) {
+      return Promise.reject(this.sessionEndedError);
+    }
     return new Promise<void>((resolve, reject) => {
       const waiter: UploadWaiter = { target, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined) {
@@ -580,9 +588,14 @@ export class SyncSession {
    */
   private async handleSendError(batch: QueuedDocument[], error: unknown): Promise<void> {
     if (error instanceof SessionExpiredError) {
-      // The refusal already paused the session through the user's listener; say why.
+      // The refusal already paused the session through the user's listener; say why, once:
+      // nothing is sent again until a login, so nothing meets the refusal again.
       this.report(error);
       this.pauseForLogout();
+      if (this.pauseReason === "logged-out") this.sessionEndedError = error;
+      // As Realm ends pending waits when a session goes inactive: only a login can resume this
+      // one, and a caller waiting for the upload would otherwise wait out its whole timeout.
+      this.rejectWaiters(error);
       return;
     }
     if (this.sessionState !== "active") return;
@@ -809,6 +822,11 @@ export class SyncSession {
     this.stopError = error;
     this.setConnection("disconnected");
     this.wake();
+    this.rejectWaiters(error);
+  }
+
+  /** Fails every pending `uploadAllLocalChanges` with `error`. */
+  private rejectWaiters(error: Error): void {
     for (const waiter of this.waiters) {
       if (waiter.timer !== undefined) clearTimeout(waiter.timer);
       waiter.reject(error);
