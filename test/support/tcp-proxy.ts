@@ -1,7 +1,9 @@
 /**
- * A TCP proxy for fault tests: forwards 127.0.0.1:port → target, and on demand cuts the network
- * (refuses and resets everything) or, in chaos mode, resets, stalls and truncates connections at
- * random from a seeded generator, so a failing run can be replayed from its printed seed.
+ * A TCP proxy for fault tests: forwards 127.0.0.1:port → one target, or round-robin over several
+ * as a load balancer does (a target that refuses the connection is skipped for the next one). On
+ * demand it cuts the network (refuses and resets everything) or, in chaos mode, resets, stalls and
+ * truncates connections at random from a seeded generator, so a failing run can be replayed from
+ * its printed seed.
  */
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -26,26 +28,42 @@ export interface ProxyStats {
   stalls: number;
   truncations: number;
   bytesForwarded: number;
+  /** Connection attempts a target refused, each passed on to the next target. */
+  failovers: number;
+  /** Connections forwarded, by target port. */
+  byTarget: Map<number, number>;
 }
 
 
 /** A running proxy. */
 export class TcpProxy {
-  readonly stats: ProxyStats = { connections: 0, resets: 0, stalls: 0, truncations: 0, bytesForwarded: 0 };
+  readonly stats: ProxyStats = { connections: 0, resets: 0, stalls: 0, truncations: 0, bytesForwarded: 0, failovers: 0, byTarget: new Map() };
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private targetPorts: number[];
+  /** The round-robin cursor: the target the next connection tries first. */
+  private nextTarget = 0;
   private offline = false;
   private chaos: (ChaosOptions & { random: () => number }) | null = null;
 
-  private constructor(private targetPort: number, private readonly targetHost: string) {
+  private constructor(targetPorts: readonly number[], private readonly targetHost: string) {
+    this.targetPorts = TcpProxy.checkTargets(targetPorts);
     this.server = net.createServer((client) => this.handle(client));
   }
 
-  /** Starts a proxy to `targetHost:targetPort` on a free loopback port. */
-  static async start(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetPort, targetHost);
+  /**
+   * Starts a proxy to `targetHost:targetPort` on a free loopback port; with several ports, each
+   * new connection goes to the next one in turn.
+   */
+  static async start(targetPorts: number | readonly number[], targetHost = "127.0.0.1"): Promise<TcpProxy> {
+    const proxy = new TcpProxy(typeof targetPorts === "number" ? [targetPorts] : targetPorts, targetHost);
     await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
     return proxy;
+  }
+
+  private static checkTargets(ports: readonly number[]): number[] {
+    if (ports.length === 0) throw new Error("TcpProxy: at least one target port is needed");
+    return [...ports];
   }
 
   /** The port clients connect to. */
@@ -58,9 +76,19 @@ export class TcpProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Points new connections at another target port (a restarted server). */
+  /** The target ports new connections are spread over. */
+  get targets(): readonly number[] {
+    return this.targetPorts;
+  }
+
+  /** Points new connections at another target port (a restarted server), the only one. */
   retarget(port: number): void {
-    this.targetPort = port;
+    this.setTargets([port]);
+  }
+
+  /** Spreads new connections over `ports` from now on (open connections keep their target). */
+  setTargets(ports: readonly number[]): void {
+    this.targetPorts = TcpProxy.checkTargets(ports);
   }
 
   /** The network goes away: every connection is reset and new ones are reset on accept. */
@@ -93,9 +121,57 @@ export class TcpProxy {
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(this.targetPort, this.targetHost);
     this.sockets.add(client);
-    this.sockets.add(upstream);
+    // Hold the client's bytes until a target accepts: a refused attempt must neither see nor lose
+    // them, so the request can go whole to the next target.
+    client.pause();
+    let clientGone = false;
+    const onEarlyClose = (): void => {
+      clientGone = true;
+      this.sockets.delete(client);
+    };
+    client.once("close", onEarlyClose);
+    // A reset from the client while no target is connected yet: "close" follows and cleans up.
+    const onEarlyError = (): void => {};
+    client.on("error", onEarlyError);
+    const ports = this.targetPorts;
+    const first = this.nextTarget++ % ports.length;
+    const order = [...ports.slice(first), ...ports.slice(0, first)];
+    const tryTarget = (index: number): void => {
+      const port = order[index];
+      if (clientGone) return;
+      if (port === undefined) {
+        // Every target refused: what the client sees when a lone server is down.
+        client.destroy();
+        return;
+      }
+      const upstream = net.connect(port, this.targetHost);
+      this.sockets.add(upstream);
+      const onRefused = (): void => {
+        this.sockets.delete(upstream);
+        if (index + 1 < order.length) this.stats.failovers++;
+        tryTarget(index + 1);
+      };
+      upstream.once("error", onRefused);
+      upstream.once("connect", () => {
+        upstream.off("error", onRefused);
+        client.off("close", onEarlyClose);
+        client.off("error", onEarlyError);
+        if (clientGone) {
+          upstream.destroy();
+          this.sockets.delete(upstream);
+          return;
+        }
+        this.stats.byTarget.set(port, (this.stats.byTarget.get(port) ?? 0) + 1);
+        this.forward(client, upstream);
+        client.resume();
+      });
+    };
+    tryTarget(0);
+  }
+
+  /** Relays both ways between a client and the target that accepted it, with chaos if on. */
+  private forward(client: net.Socket, upstream: net.Socket): void {
     let stalled = false;
     const finish = (): void => {
       this.sockets.delete(client);
@@ -106,7 +182,7 @@ export class TcpProxy {
       upstream.resetAndDestroy();
       finish();
     };
-    const forward = (to: net.Socket) => (chunk: Buffer) => {
+    const relay = (to: net.Socket) => (chunk: Buffer) => {
       if (stalled) return;
       const chaos = this.chaos;
       if (chaos !== null) {
@@ -131,8 +207,8 @@ export class TcpProxy {
       this.stats.bytesForwarded += chunk.length;
       to.write(chunk);
     };
-    client.on("data", forward(upstream));
-    upstream.on("data", forward(client));
+    client.on("data", relay(upstream));
+    upstream.on("data", relay(client));
     client.on("end", () => upstream.end());
     upstream.on("end", () => client.end());
     client.on("error", () => upstream.destroy());
