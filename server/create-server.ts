@@ -82,6 +82,10 @@ export const defaultServerLimits: IngestLimits = {
   maxInFlightBatches: 64,
   maxInFlightBytes: 64 * 1024 * 1024,
   maxInFlightPerUser: 8,
+  // One maximal batch (a 16 MiB document must always go through), which also holds the client's
+  // pipeline at normal sizes (eight 1000-document batches of up to 2 MiB each), and a quarter of
+  // the default budget: a user holding its whole share leaves room for three more maximal batches.
+  maxInFlightBytesPerUser: defaultIngestLimits.maxBatchBytes,
   bodyReadTimeoutMs: 30_000,
   maxStoringBatches: 4,
 };
@@ -89,13 +93,20 @@ export const defaultServerLimits: IngestLimits = {
 /** Resolves partial limits over the defaults; throws on limits that cannot work together. */
 export function resolveIngestLimits(partial: Partial<IngestLimits> = {}): IngestLimits {
   const limits: IngestLimits = { ...defaultServerLimits, ...partial };
-  // Raising the batch cap alone raises the default budget with it: one maximal batch must fit.
+  // Raising the batch cap alone raises the default budgets with it: one maximal batch must fit.
   if (partial.maxInFlightBytes === undefined) limits.maxInFlightBytes = Math.max(limits.maxInFlightBytes, limits.maxBatchBytes);
+  if (partial.maxInFlightBytesPerUser === undefined)
+    limits.maxInFlightBytesPerUser = Math.max(limits.maxInFlightBytesPerUser, limits.maxBatchBytes);
   for (const [name, value] of Object.entries(limits)) {
     if (!(Number.isInteger(value) && value > 0)) throw new Error(`limits: ${name} must be a positive integer (got ${value})`);
   }
   if (limits.maxInFlightBytes < limits.maxBatchBytes)
     throw new Error(`limits: maxInFlightBytes (${limits.maxInFlightBytes}) must be at least maxBatchBytes (${limits.maxBatchBytes})`);
+  // Below one batch, a maximal batch would be refused with 429 forever, and clients retry 429s.
+  if (limits.maxInFlightBytesPerUser < limits.maxBatchBytes)
+    throw new Error(
+      `limits: maxInFlightBytesPerUser (${limits.maxInFlightBytesPerUser}) must be at least maxBatchBytes (${limits.maxBatchBytes})`,
+    );
   return limits;
 }
 

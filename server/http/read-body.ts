@@ -1,37 +1,52 @@
 /**
  * Reads a request body into memory under three bounds, so no client can make the server hold
- * more than it allows: a size cap (413), a share of the server's in-flight byte budget (503), and
- * a deadline for the whole body (408: a client dripping bytes cannot hold a request open).
+ * more than it allows: a size cap (413), byte budgets the body's bytes are taken from as they
+ * arrive (the caller's refusal: 429 or 503), and a deadline for the whole body (408: a client
+ * dripping bytes cannot hold a request open).
+ *
+ * A declared Content-Length is a promise, not a reservation: bytes are counted as they come, so
+ * a request that declares 16 MiB and sends nothing holds nothing. The one exception is the
+ * single buffer a declared body is copied into (no second, concatenated copy at the end): it is
+ * allocated, and its whole size counted, only once half the declared length has arrived, so a
+ * request is never counted for (or makes the server allocate) more than twice what it has sent.
  */
 import type { IncomingMessage } from "node:http";
 import { HttpError } from "./http-error.js";
+
+/** Where a body's bytes are counted: the caller's budgets (per user, then the whole server). */
+export interface BodyBudget {
+  /** The refusal to answer when `bytes` more would not fit now (nothing is taken), else null. */
+  check(bytes: number): HttpError | null;
+  /** Takes `bytes` more, or returns the refusal to answer (nothing taken) when they do not fit. */
+  take(bytes: number): HttpError | null;
+}
 
 /** The bounds of one body read. */
 export interface ReadBodyOptions {
   maxBytes: number;
   /** The whole body must arrive within this time after reading starts. */
   timeoutMs: number;
-  /** Takes `bytes` more from the server's in-flight budget; false when that much is not left. */
-  reserve(bytes: number): boolean;
+  /** Counts the body's bytes; the caller gives them back when the request ends. Without one, only `maxBytes` bounds the body. */
+  budget?: BodyBudget;
 }
 
-/** Reads the whole body; throws a 413, 503 or 408 HttpError (or the connection's error). */
+/** Reads the whole body; throws a 413 or 408 HttpError, the budget's refusal, or the connection's error. */
 export async function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer> {
   const { maxBytes } = options;
+  const budget = options.budget ?? unbounded;
   const header = req.headers["content-length"];
   const declared = header === undefined ? Number.NaN : Number(header);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  // A declared length is reserved whole before reading, so a refused request costs no memory.
-  let reserved = 0;
-  if (Number.isFinite(declared) && declared > 0) {
-    if (!options.reserve(declared)) throw busy();
-    reserved = declared;
+  const hasLength = Number.isFinite(declared) && declared > 0;
+  if (hasLength && declared > maxBytes) throw tooLarge(maxBytes);
+  // A body that cannot fit in what is left now is refused before a byte is read (a clean answer
+  // for a client still sending, instead of a connection closed under it). Nothing is taken.
+  if (hasLength) {
+    const refusal = budget.check(declared);
+    if (refusal) throw refusal;
   }
   return new Promise<Buffer>((resolve, reject) => {
-    // With a declared length the body is copied into one buffer as it arrives (no second,
-    // concatenated copy); a streamed body keeps its chunks and joins them at the end.
-    const whole = reserved > 0 ? Buffer.allocUnsafe(reserved) : null;
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
+    let whole: Buffer | null = null;
     let total = 0;
     const timer = setTimeout(
       () => finish(new HttpError(408, "RequestTimeout", `the request body did not arrive within ${options.timeoutMs} ms`)),
@@ -40,14 +55,24 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
     const onData = (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxBytes) return finish(tooLarge(maxBytes));
-      if (total > reserved) {
-        if (!options.reserve(total - reserved)) return finish(busy());
-        reserved = total;
-      }
-      if (!whole) chunks.push(chunk);
-      else if (total <= whole.length) chunk.copy(whole, total - chunk.length);
       // Node's parser stops at Content-Length; this only guards the copy.
-      else return finish(new HttpError(400, "BadRequest", "request body longer than its Content-Length"));
+      if (hasLength && total > declared) return finish(new HttpError(400, "BadRequest", "request body longer than its Content-Length"));
+      if (whole) {
+        chunk.copy(whole, total - chunk.length);
+        return;
+      }
+      const refusal = budget.take(chunk.length);
+      if (refusal) return finish(refusal);
+      chunks.push(chunk);
+      if (hasLength && total < declared && total * 2 >= declared) {
+        // Half has arrived: count the rest now and copy into one buffer of the declared size.
+        const rest = budget.take(declared - total);
+        if (rest) return finish(rest);
+        whole = Buffer.allocUnsafe(declared);
+        let at = 0;
+        for (const held of chunks) at += held.copy(whole, at);
+        chunks = [];
+      }
     };
     const onEnd = () => finish(null);
     const onError = (error: Error) => finish(error);
@@ -66,7 +91,8 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
       if (error) {
         // Stop reading: the answer goes out with `connection: close` and the rest is never read.
         req.pause();
-        chunks.length = 0;
+        chunks = [];
+        whole = null;
         reject(error);
         return;
       }
@@ -76,10 +102,8 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
   });
 }
 
+const unbounded: BodyBudget = { check: () => null, take: () => null };
+
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, "PayloadTooLarge", `request body larger than ${maxBytes} bytes`);
-}
-
-function busy(): HttpError {
-  return new HttpError(503, "ServiceUnavailable", "server busy: too many request bytes in flight", { "retry-after": "1" });
 }

@@ -16,7 +16,7 @@ const maxAuthBodyBytes = 64 * 1024;
 const authBodyTimeoutMs = 10_000;
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req, { maxBytes: maxAuthBodyBytes, timeoutMs: authBodyTimeoutMs, reserve: () => true });
+  const body = await readBody(req, { maxBytes: maxAuthBodyBytes, timeoutMs: authBodyTimeoutMs });
   if (body.length === 0) return {};
   let value: unknown;
   try {

@@ -3,11 +3,13 @@
  * validate, commit to the store, then answer. The answer is sent only after the commit, so an
  * acknowledgement means "in the database".
  *
- * Memory is bounded however many clients send at once: batches in flight (503), batches per user
- * (429), body bytes held across all batches (503), and a deadline for each body (408). Every one
- * of these refusals comes before anything is written. Past those, at most `maxStoringBatches`
- * batches are validated into Extended JSON and handed to the store at once; the others wait as
- * their bodies, already counted.
+ * Memory is bounded however many clients send at once: batches per user (429), body bytes per
+ * user (429) and across all users (503), batches being authenticated or processed (503), and a
+ * deadline for each body (408). Every one of these refusals comes before anything is written.
+ * Body bytes are counted as they arrive (see readBody), and a batch whose body is still arriving
+ * holds no batch slot: a request that declares a body and sends nothing holds nothing any other
+ * user needs. Past those, at most `maxStoringBatches` batches are validated into Extended JSON and
+ * handed to the store at once; the others wait as their bodies, already counted.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Long, serialize } from "bson";
@@ -27,12 +29,21 @@ export interface IngestLimits {
   maxBatchDocuments: number;
   /** The whole request body, envelope included (413 past it). */
   maxBatchBytes: number;
-  /** Batches processed at once; more are turned away with 503 + Retry-After. */
+  /**
+   * Batches being authenticated, or parsed, validated and stored, at once; more are turned away
+   * with 503 + Retry-After. A batch whose body is still arriving holds no slot (only its bytes and
+   * its user's count), so requests that send nothing cannot take them all.
+   */
   maxInFlightBatches: number;
   /** Body bytes held at once across all batches in flight; past it, 503 + Retry-After. At least `maxBatchBytes`. */
   maxInFlightBytes: number;
   /** Batches one user may have in flight at once; more are turned away with 429 + Retry-After. */
   maxInFlightPerUser: number;
+  /**
+   * Body bytes one user's batches may hold at once, counted before `maxInFlightBytes`; past it,
+   * 429 + Retry-After (the user's own doing), so one user cannot take the whole budget. At least `maxBatchBytes`.
+   */
+  maxInFlightBytesPerUser: number;
   /** How long a client has to send the whole body, from the moment the server starts reading it (408 after). */
   bodyReadTimeoutMs: number;
   /**
@@ -99,9 +110,21 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   const { fault, commitDelayMs } = context.testHooks;
   let inFlight = 0;
   let bytesInFlight = 0;
-  const perUser = new Map<string, number>();
+  // Per user with a batch in flight: its batches and the body bytes they hold (one lookup a request).
+  const perUser = new Map<string, { batches: number; bytes: number }>();
   let batches = 0;
   const storing = createSlots(limits.maxStoringBatches);
+  const tooManyBatches = () =>
+    new HttpError(503, "ServiceUnavailable", `server busy: too many batches in flight (maxInFlightBatches ${limits.maxInFlightBatches})`, retryAfter);
+  const userBytesFull = () =>
+    new HttpError(
+      429,
+      "TooManyRequests",
+      `too many request bytes in flight for this user (maxInFlightBytesPerUser ${limits.maxInFlightBytesPerUser})`,
+      retryAfter,
+    );
+  const serverBytesFull = () =>
+    new HttpError(503, "ServiceUnavailable", `server busy: too many request bytes in flight (maxInFlightBytes ${limits.maxInFlightBytes})`, retryAfter);
   // Per user, the batches waiting for another of that user's batches to start or end (see validateAndStore).
   const changeWaiters = new Map<string, (() => void)[]>();
 
@@ -178,37 +201,58 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
 
   return {
     async handle(req, res, bearer) {
-      if (inFlight >= limits.maxInFlightBatches)
-        throw new HttpError(503, "ServiceUnavailable", "server busy: too many batches in flight", retryAfter);
+      // The slot bounds requests being authenticated (a store lookup each) or processed; it is
+      // given back while the body arrives and taken again once it has (see maxInFlightBatches).
+      if (inFlight >= limits.maxInFlightBatches) throw tooManyBatches();
       inFlight++;
+      let holdsSlot = true;
+      let user: { batches: number; bytes: number } | null = null;
       let userId: string | null = null;
       let heldBytes = 0;
       try {
         if (bearer === null) throw new HttpError(401, "InvalidSession", "must authenticate first");
-        const user = await auth.authenticate(bearer);
-        const userBatches = perUser.get(user.userId) ?? 0;
-        if (userBatches >= limits.maxInFlightPerUser)
+        const authenticated = await auth.authenticate(bearer);
+        const owner = perUser.get(authenticated.userId) ?? { batches: 0, bytes: 0 };
+        if (owner.batches >= limits.maxInFlightPerUser)
           throw new HttpError(
             429,
             "TooManyRequests",
-            `too many batches in flight for this user (${limits.maxInFlightPerUser})`,
+            `too many batches in flight for this user (maxInFlightPerUser ${limits.maxInFlightPerUser})`,
             retryAfter,
           );
-        perUser.set(user.userId, userBatches + 1);
-        userId = user.userId;
+        if (owner.batches === 0) perUser.set(authenticated.userId, owner);
+        owner.batches++;
+        user = owner;
+        userId = authenticated.userId;
         userBatchesChanged(userId);
+        inFlight--;
+        holdsSlot = false;
+        // The user's share first: past it the refusal is the user's own doing (429); past the
+        // server's budget, everyone is refused alike (503).
+        const refusal = (bytes: number): HttpError | null => {
+          if (owner.bytes + bytes > limits.maxInFlightBytesPerUser) return userBytesFull();
+          return bytesInFlight + bytes > limits.maxInFlightBytes ? serverBytesFull() : null;
+        };
         const body = await readBody(req, {
           maxBytes: limits.maxBatchBytes,
           timeoutMs: limits.bodyReadTimeoutMs,
-          reserve(bytes) {
-            if (bytesInFlight + bytes > limits.maxInFlightBytes) return false;
-            bytesInFlight += bytes;
-            heldBytes += bytes;
-            return true;
+          budget: {
+            check: refusal,
+            take(bytes) {
+              const refused = refusal(bytes);
+              if (refused) return refused;
+              owner.bytes += bytes;
+              bytesInFlight += bytes;
+              heldBytes += bytes;
+              return null;
+            },
           },
         });
+        if (inFlight >= limits.maxInFlightBatches) throw tooManyBatches();
+        inFlight++;
+        holdsSlot = true;
         const request = parseIngestRequest(body, limits.maxBatchDocuments);
-        const result = await validateAndStore(request, user.userId);
+        const result = await validateAndStore(request, userId);
         if (result.status === "forbidden") throw new HttpError(403, "QueueOwnedByAnotherUser", "this queue id belongs to another user");
         if (result.status === "sequence_gap") {
           throw new HttpError(
@@ -231,12 +275,12 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
           }),
         );
       } finally {
-        inFlight--;
+        if (holdsSlot) inFlight--;
         bytesInFlight -= heldBytes;
-        if (userId !== null) {
-          const left = (perUser.get(userId) ?? 1) - 1;
-          if (left > 0) perUser.set(userId, left);
-          else perUser.delete(userId);
+        // Both are set together, once the batch is counted for its user.
+        if (user !== null && userId !== null) {
+          user.bytes -= heldBytes;
+          if (--user.batches === 0) perUser.delete(userId);
           userBatchesChanged(userId);
         }
       }

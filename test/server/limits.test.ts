@@ -3,7 +3,7 @@
  * or too-deep bytes inside one document are that document's verdict (200), never a batch-level
  * 400; documents over the protocol's cap are `document_too_large`; and the memory bounds (bytes
  * in flight → 503, batches per user → 429, a body that arrives too slowly → 408) refuse before
- * anything is written.
+ * anything is written. (Bytes per user, and bytes counted as they arrive: in-flight-share.test.ts.)
  */
 import fs from "node:fs";
 import net from "node:net";
@@ -190,7 +190,7 @@ describe("ingest limits and per-document verdicts", () => {
     });
   });
 
-  it("answers 408 to a body dripped slower than the read timeout, writes nothing, and frees its bytes", async () => {
+  it("answers 408 to a body dripped slower than the read timeout, writes nothing, and frees the bytes it held", async () => {
     await withServer({ maxBatchBytes: 64 * 1024, maxInFlightBytes: 64 * 1024, bodyReadTimeoutMs: 500 }, 0, async (slow) => {
       const login = await loginAnonymous(slow.url, appId);
       const body = Buffer.from(weatherBatch(1, 60_000));
@@ -200,14 +200,17 @@ describe("ingest limits and per-document verdicts", () => {
       const response = await new Promise<string>((resolve, reject) => {
         const socket = net.connect(port, "127.0.0.1");
         const chunks: Buffer[] = [];
-        let sent = 0;
         let drip: NodeJS.Timeout | undefined;
+        // Bytes are counted as they arrive; past half of the body, the whole of it is (its buffer
+        // is allocated). So 40 KB at once, then the rest dripped, holds all 60 KB until the 408.
+        let sent = 40_000;
         socket.on("connect", () => {
           socket.write(
             `POST ${ingestPath(appId)} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${login.access_token}\r\n` +
               `content-type: application/bson\r\ncontent-length: ${body.length}\r\n\r\n`,
           );
-          // One byte every 50 ms: the whole body would take nearly an hour.
+          socket.write(body.subarray(0, sent));
+          // One byte every 50 ms: the rest of the body would take nearly 20 minutes.
           drip = setInterval(() => {
             if (!socket.destroyed && sent < body.length) socket.write(body.subarray(sent, ++sent));
           }, 50);
@@ -226,29 +229,34 @@ describe("ingest limits and per-document verdicts", () => {
       expect(elapsed).toBeGreaterThanOrEqual(450);
       expect(elapsed).toBeLessThan(5000);
       expect(await server.store.countRows()).toEqual(before);
-      // The 60 KB it reserved of the 64 KiB budget is free again: a full-size batch goes through.
+      // The 60 KB it held of the 64 KiB budget is free again: a full-size batch goes through.
       expect((await postIngest(slow.url, appId, login.access_token, weatherBatch(1, 60_000))).status).toBe(200);
     });
   });
 });
 
 describe("resolveIngestLimits", () => {
-  it("defaults: the protocol's caps, a 64 MiB budget, 8 batches per user, 30 s to send a body, 4 batches storing", () => {
+  it("defaults: the protocol's caps, a 64 MiB budget, 8 batches and one maximal batch's bytes per user, 30 s to send a body, 4 batches storing", () => {
     expect(resolveIngestLimits()).toEqual({
       maxBatchDocuments: 1000,
       maxBatchBytes: 16 * 1024 * 1024 + 64 * 1024,
       maxInFlightBatches: 64,
       maxInFlightBytes: 64 * 1024 * 1024,
       maxInFlightPerUser: 8,
+      maxInFlightBytesPerUser: 16 * 1024 * 1024 + 64 * 1024,
       bodyReadTimeoutMs: 30_000,
       maxStoringBatches: 4,
     });
     expect(resolveIngestLimits()).toEqual(defaultServerLimits);
   });
 
-  it("raises the default budget with a larger batch cap, and refuses a budget below one batch", () => {
-    expect(resolveIngestLimits({ maxBatchBytes: 100 * 1024 * 1024 }).maxInFlightBytes).toBe(100 * 1024 * 1024);
+  it("raises the default budgets with a larger batch cap, and refuses a budget below one batch", () => {
+    const raised = resolveIngestLimits({ maxBatchBytes: 100 * 1024 * 1024 });
+    expect([raised.maxInFlightBytes, raised.maxInFlightBytesPerUser]).toEqual([100 * 1024 * 1024, 100 * 1024 * 1024]);
     expect(() => resolveIngestLimits({ maxBatchBytes: 2048, maxInFlightBytes: 1024 })).toThrow(/at least maxBatchBytes/);
+    expect(() => resolveIngestLimits({ maxBatchBytes: 2048, maxInFlightBytesPerUser: 1024 })).toThrow(
+      "limits: maxInFlightBytesPerUser (1024) must be at least maxBatchBytes (2048)",
+    );
     expect(() => resolveIngestLimits({ maxInFlightPerUser: 0 })).toThrow(/positive integer/);
   });
 });
