@@ -16,6 +16,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { createSeededRandom } from "../support/seeded-random.mjs";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
@@ -92,6 +94,16 @@ function batchesOf(server: SpawnedServer): number {
   return server.out.lines.filter((line) => batchReceived.test(line)).length;
 }
 
+/** The server's answers by status, e.g. `200×40 401×2` (debug log). */
+function statusesOf(server: SpawnedServer): string {
+  const counts = new Map<string, number>();
+  for (const line of server.out.lines) {
+    const status = /"msg":"request".*"status":(\d+)/.exec(line)?.[1];
+    if (status !== undefined) counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([status, n]) => `${status}×${n}`).join(" ");
+}
+
 /** Log lines that mean a server failed a request (a 500, an error-level log). */
 function failuresOf(server: SpawnedServer): string[] {
   return server.out.lines.filter((line) => /"level":"error"|"status":5\d\d/.test(line) && !/"status":503/.test(line));
@@ -148,6 +160,53 @@ async function profileStatusAt(url: string, token: string): Promise<number> {
   await response.arrayBuffer();
   return response.status;
 }
+
+/** A GET on a connection of its own (no keep-alive): which backend answered. */
+function getOnNewConnection(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        res.on("end", () => resolve(body));
+      })
+      .on("error", reject);
+  });
+}
+
+test("the balancer: each new connection goes to the next target; a refused target is skipped for the next", async () => {
+  const backends = await Promise.all(
+    ["a", "b"].map(
+      (name) =>
+        new Promise<http.Server>((resolve) => {
+          const server = http.createServer((_req, res) => res.end(name));
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const [a, b] = backends.map((server) => (server.address() as AddressInfo).port) as [number, number];
+  // A port nothing listens on: a backend that died.
+  const dead = await new Promise<number>((resolve) => {
+    const probe = http.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const balancer = await TcpProxy.start([a, dead, b]);
+  try {
+    const answers: string[] = [];
+    for (let i = 0; i < 6; i++) answers.push(await getOnNewConnection(balancer.url));
+    // a, dead → b, b, a, dead → b, b: the request sent to the dead one arrives whole at the next.
+    expect(answers).toEqual(["a", "b", "b", "a", "b", "b"]);
+    expect(balancer.stats.failovers).toBe(2);
+    expect([...balancer.stats.byTarget].sort()).toEqual([[a, 2], [b, 4]].sort());
+    balancer.setTargets([dead]);
+    await expect(getOnNewConnection(balancer.url)).rejects.toThrow();
+  } finally {
+    await balancer.close();
+    await Promise.all(backends.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+});
 
 const suite = database === null ? describe.skip : describe;
 
@@ -238,6 +297,7 @@ suite("several servers on one PostgreSQL behind a round-robin load balancer", ()
       `multi-server: seed ${seed}: ${written.reduce((a, b) => a + b, 0)} documents in ${elapsed} ms (first kill at ${firstKillMs}, ` +
         `restart took ${restartMs}, final drain ${drainMs}); batches: victim ${victimBatches}, ` +
         `survivor ${batchesOf(survivor)} (${survivorBatchesAtKill} at the kill), restarted ${batchesOf(restarted)}; ${pendingAtKill} pending at the kill; ` +
+        `answers: victim ${statusesOf(victim)}, survivor ${statusesOf(survivor)}, restarted ${statusesOf(restarted)}; ` +
         `proxy: ${stats.connections} connections, ${stats.failovers} failovers, by target ${JSON.stringify([...stats.byTarget])}`,
     );
     // The balancer spread the stream: both first servers took batches before the kill.
