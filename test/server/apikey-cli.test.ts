@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { describeStores } from "../e2e/store-matrix.js";
-import { callJson, testSchema } from "../support/ingest-server-fixtures.js";
+import { callJson, encodeBatch, makeWeatherDoc, newQueueId, postIngest, testSchema } from "../support/ingest-server-fixtures.js";
 import { cliPath, spawnIngestServer } from "../support/spawn-ingest-server.js";
 import type { SpawnedServer } from "../support/spawn-ingest-server.js";
 
@@ -68,8 +68,12 @@ describeStores("asymgen apikey", (testStore) => {
 
     const fleet = await callJson(server.url, "POST", apiKeyLogin, { body: { key: fleetKey } });
     const other = await callJson(server.url, "POST", apiKeyLogin, { body: { key: otherKey } });
-    const profile = (token: unknown) => callJson(server.url, "GET", "/api/client/v2.0/auth/profile", { token: String(token) });
-    expect((await profile(fleet.json["access_token"])).status).toBe(200);
+    // An ingest request checks the access token and its session (the profile route reads the user too).
+    const queueId = newQueueId();
+    let seq = 0;
+    const ingest = (token: unknown) =>
+      postIngest(server.url, appId, String(token), encodeBatch(queueId, [{ seq: ++seq, table: "WeatherSensor", doc: makeWeatherDoc(seq) }]));
+    expect((await ingest(fleet.json["access_token"])).status).toBe(200);
 
     const revoked = apikey("revoke", fleetId);
     expect(revoked.status).toBe(0);
@@ -77,7 +81,7 @@ describeStores("asymgen apikey", (testStore) => {
     expect(revoked.stderr).toContain("1 session ended");
 
     // The access token is not expired, but its session is gone: 401 on the next request.
-    expect((await profile(fleet.json["access_token"])).status).toBe(401);
+    expect((await ingest(fleet.json["access_token"])).status).toBe(401);
     const refresh = await fetch(`${server.url}/api/client/v2.0/auth/session`, {
       method: "POST",
       headers: { authorization: `Bearer ${String(fleet.json["refresh_token"])}` },
@@ -85,7 +89,8 @@ describeStores("asymgen apikey", (testStore) => {
     expect(refresh.status).toBe(401);
     expect((await callJson(server.url, "POST", apiKeyLogin, { body: { key: fleetKey } })).status).toBe(401);
     // The other key is untouched.
-    expect((await profile(other.json["access_token"])).status).toBe(200);
+    const profile = await callJson(server.url, "GET", "/api/client/v2.0/auth/profile", { token: String(other.json["access_token"]) });
+    expect(profile.status).toBe(200);
     expect((JSON.parse(apikey("list", "--app-id", appId, "--json").stdout) as { id: string }[]).map((k) => k.id)).toEqual([otherId]);
   });
 
