@@ -35,6 +35,8 @@ import {
 } from "../support/ingest-server-fixtures.js";
 
 const appId = "limits-app";
+// The second server of each test accepts the first one's tokens: servers on one store share a secret.
+const auth = { secret: "limits-test-secret-of-the-servers-sharing-one-store" };
 const schema = [...testSchema, ...recursiveSchema];
 
 /** A batch of `count` WeatherSensor documents of about `docBytes` each. */
@@ -56,7 +58,7 @@ describe("ingest limits and per-document verdicts", () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-limits-"));
-    server = await createIngestServer({ schema, appId, store: `sqlite:${path.join(dir, "ingest.sqlite")}`, quiet: true });
+    server = await createIngestServer({ schema, appId, store: `sqlite:${path.join(dir, "ingest.sqlite")}`, quiet: true, auth });
     token = (await loginAnonymous(server.url, appId)).access_token;
   });
   afterAll(async () => {
@@ -66,7 +68,7 @@ describe("ingest limits and per-document verdicts", () => {
 
   /** A second server on the same store with other limits and a pause before each commit. */
   async function withServer(limits: Partial<IngestLimits>, commitDelayMs: number, run: (s: IngestServer) => Promise<void>) {
-    const other = await createIngestServer({ schema, appId, store: server.store, quiet: true, limits, testCommitDelayMs: commitDelayMs });
+    const other = await createIngestServer({ schema, appId, store: server.store, quiet: true, auth, limits, testCommitDelayMs: commitDelayMs });
     try {
       await run(other);
     } finally {
