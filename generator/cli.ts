@@ -9,6 +9,7 @@ import { hideBin } from "yargs/helpers";
 import { ExitCode } from "./cli/exit-codes.js";
 import { readPackageVersion } from "./cli/read-package-version.js";
 import type { GenerateCommandArgs } from "./cli/run-generate-command.js";
+import type { ServeArgs } from "../server/serve-settings.js";
 import { runApiKeyCreate, runApiKeyList, runApiKeyRevoke, runServe } from "./cli/run-server-commands.js";
 import { renderInternalError } from "./cli/render-internal-error.js";
 
@@ -72,31 +73,31 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("config", { type: "string", describe: "A JSON config file (its serve section) [default: ./asymgen.config.json if present]" })
           .option("auth", { type: "string", describe: "Auth providers to switch on, comma-separated: anon,userpass,apikey,jwt" })
           .option("jwt-key", { type: "string", describe: "Custom JWT key: a key file (PEM for RS256) or the HS256 secret" })
-          .option("jwt-algorithm", { choices: ["HS256", "RS256"] as const, describe: "Custom JWT algorithm [default: HS256]" })
+          .option("jwt-algorithm", { type: "string", describe: "Custom JWT algorithm [default: HS256]" })
           .option("jwt-audience", { type: "string", describe: "The aud custom tokens must carry" })
           .option("jwt-issuer", { type: "string", describe: "The iss custom tokens must carry" })
           .option("access-token-ttl", { type: "string", describe: "Access token lifetime, e.g. 30m [default: 30m]" })
           .option("refresh-token-ttl", { type: "string", describe: "Refresh token lifetime, e.g. 60d [default: 60d]" })
-          .option("secret", { type: "string", describe: "Token signing secret [default: $ASYMGEN_SECRET, else one kept in the store]" })
+          .option("secret-file", { type: "string", describe: "File holding the access-token secret, created (0600) when missing [default: $ASYMGEN_SECRET, else ./asymgen-data/access-token.key]" })
+          .option("tls-cert", { type: "string", describe: "PEM certificate (chain) file: serve HTTPS (with --tls-key)" })
+          .option("tls-key", { type: "string", describe: "PEM private key file of --tls-cert" })
           .option("max-batch-documents", { type: "number", describe: "Documents per ingest batch before 413" })
           .option("max-batch-bytes", { type: "number", describe: "Bytes per ingest batch before 413" })
           .option("max-in-flight", { type: "number", describe: "Batches processed at once before 503 + Retry-After" })
           .option("max-in-flight-bytes", { type: "number", describe: "Request body bytes held at once before 503 + Retry-After [default: 64 MiB]" })
           .option("max-in-flight-per-user", { type: "number", describe: "Batches one user may have in flight before 429 [default: 8]" })
+          .option("max-in-flight-bytes-per-user", { type: "number", describe: "Request body bytes one user's batches may hold at once before 429 + Retry-After [default: 16 MiB + 64 KiB]" })
           .option("body-read-timeout", { type: "string", describe: "Time a client has to send a request body before 408, e.g. 30s [default: 30s]" })
-          .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, describe: "Lowest log level printed [default: info]" })
+          .option("log-level", { type: "string", describe: "Lowest log level printed: debug, info, warn, error [default: info]" })
           .option("quiet", { type: "boolean", describe: "Print no logs" })
-          // yargs turns "--port abc" into NaN without complaint; a number flag must be a count.
+          .option("secret", { type: "string", hidden: true })
           .check((parsed) => {
-            if (parsed.port !== undefined && !(Number.isInteger(parsed.port) && parsed.port >= 0 && parsed.port <= 65535)) {
-              throw new Error("--port must be an integer from 0 to 65535.");
-            }
-            for (const flag of ["max-batch-documents", "max-batch-bytes", "max-in-flight", "max-in-flight-bytes", "max-in-flight-per-user"] as const) {
-              const value = parsed[flag];
-              if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`--${flag} must be a positive integer.`);
-            }
+            if (parsed.secret !== undefined)
+              throw new Error("--secret is not accepted: a secret on the command line is visible to every user of the machine; use ASYMGEN_SECRET or --secret-file.");
             return true;
           }),
+      // Every value is checked by the server's settings schema (server/serve-settings.ts), the same
+      // one the config file goes through, so a flag and a config key fail with one kind of message.
       async (parsed) => {
         exitCode = await runServe(
           dropUndefined({
@@ -108,19 +109,22 @@ async function runCli(argv: readonly string[]): Promise<number> {
             config: parsed.config,
             auth: parsed.auth,
             jwtKey: parsed["jwt-key"],
-            jwtAlgorithm: parsed["jwt-algorithm"],
+            jwtAlgorithm: parsed["jwt-algorithm"] as ServeArgs["jwtAlgorithm"],
             jwtAudience: parsed["jwt-audience"],
             jwtIssuer: parsed["jwt-issuer"],
             accessTokenTtl: parsed["access-token-ttl"],
             refreshTokenTtl: parsed["refresh-token-ttl"],
-            secret: parsed.secret,
+            secretFile: parsed["secret-file"],
+            tlsCert: parsed["tls-cert"],
+            tlsKey: parsed["tls-key"],
             maxBatchDocuments: parsed["max-batch-documents"],
             maxBatchBytes: parsed["max-batch-bytes"],
             maxInFlight: parsed["max-in-flight"],
             maxInFlightBytes: parsed["max-in-flight-bytes"],
             maxInFlightPerUser: parsed["max-in-flight-per-user"],
+            maxInFlightBytesPerUser: parsed["max-in-flight-bytes-per-user"],
             bodyReadTimeout: parsed["body-read-timeout"],
-            logLevel: parsed["log-level"],
+            logLevel: parsed["log-level"] as ServeArgs["logLevel"],
             quiet: parsed.quiet,
           }),
         );

@@ -4,11 +4,13 @@
  * live in the store), so several can share a PostgreSQL or MongoDB store behind a load balancer.
  */
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { defaultIngestLimits } from "../runtime/sync/ingest-protocol.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
+import { loadAccessTokenSecret } from "./auth/access-token-secret.js";
 import { createAuthService } from "./auth/auth-service.js";
 import { checkAuthSweepInterval, defaultAuthSweepIntervalMs, startAuthSweeper } from "./auth/auth-sweeper.js";
 import { createAuthThrottle, resolveAuthLimits } from "./auth/auth-throttle.js";
@@ -30,6 +32,12 @@ export interface CrashFault {
   afterBatches: number;
 }
 
+/** PEM texts of a certificate chain and its private key, for HTTPS. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
 /** Options of `createIngestServer`. */
 export interface IngestServerOptions {
   /** The canonical schemas (schema.json, parsed). */
@@ -39,6 +47,8 @@ export interface IngestServerOptions {
   host?: string;
   /** Default 0: a free port. */
   port?: number;
+  /** Serve HTTPS with this certificate and key (default: plain HTTP, with a warning beyond loopback). */
+  tls?: TlsFiles | null;
   /** A store URL (default `sqlite:./asymgen-data/ingest.sqlite`) or an open store (not closed by `close()`). */
   store?: string | IngestStore;
   /** Auth settings: a resolved config, or partial settings resolved with the defaults. */
@@ -143,6 +153,25 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
   return models;
 }
 
+/** Whether a listening address is reachable only from this machine. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
+/**
+ * Beyond loopback without TLS, bearer tokens, passwords and the data itself cross the network in
+ * clear text: say so loudly (a log line and stderr), louder still when anyone may log in anonymously.
+ */
+function warnPlainHttp(logger: Logger, address: string, auth: AuthConfig): void {
+  const anonymous = auth.providers.has("anon-user");
+  const message =
+    `WARNING: listening on ${address} over plain HTTP: passwords, tokens and data cross the network unencrypted. ` +
+    `Use --tls-cert/--tls-key, or keep the server on 127.0.0.1 behind a TLS-terminating proxy.` +
+    (anonymous ? " Anonymous login is on: anyone who can reach this port can write data." : "");
+  logger.log("warn", message, { address, anonymous });
+  process.stderr.write(`asymgen: ${message}\n`);
+}
+
 /** Starts an ingest server; resolves once it listens. */
 export async function createIngestServer(options: IngestServerOptions): Promise<IngestServer> {
   const logger = options.quiet ? quietLogger : (options.logger ?? createLogger());
@@ -159,7 +188,9 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
       options.auth && "providers" in options.auth && options.auth.providers instanceof Set
         ? (options.auth as AuthConfig)
         : resolveAuthConfig(options.auth as Parameters<typeof resolveAuthConfig>[0]);
-    const auth = await createAuthService(store, authConfig, options.appId);
+    const secret = await loadAccessTokenSecret(authConfig, store, logger);
+    const auth = await createAuthService(store, authConfig, options.appId, secret);
+    for (const warning of authConfig.customToken?.warnings ?? []) logger.log("warn", warning);
     const testHooks: IngestTestHooks = {
       fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
       commitDelayMs: options.testCommitDelayMs ?? readCommitDelayFromEnv(),
@@ -213,7 +244,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
       throw new HttpError(404, "NotFound", "no such route");
     }
 
-    const server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       active++;
       const started = Date.now();
       route(req, res)
@@ -233,7 +264,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
           active--;
           logger.log("debug", "request", { method: req.method, path: req.url, status: res.statusCode, ms: Date.now() - started });
         });
-    });
+    };
+    const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
     server.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
       else socket.destroy();
@@ -247,7 +279,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
     });
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    url = `http://${host}:${address.port}`;
+    url = `${options.tls ? "https" : "http"}://${host}:${address.port}`;
+    if (!options.tls && !isLoopbackAddress(address.address)) warnPlainHttp(logger, address.address, authConfig);
     logger.log("info", "server listening", { url, appId: options.appId, store: store.location, models: models.map((m) => m.name) });
 
     const sweeper = startAuthSweeper(store, { intervalMs: authSweepIntervalMs, logger });

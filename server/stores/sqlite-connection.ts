@@ -83,7 +83,7 @@ function createMultiRowInsert(db: Database.Database, table: string): (count: num
 
 /** Opens (creating if needed) the SQLite file at `filePath` on the calling thread. */
 export function openSqliteConnection(filePath: string): SqliteConnection {
-  if (filePath !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(filePath)), { recursive: true });
+  if (filePath !== ":memory:") createPrivateFile(filePath);
   const db = new Database(filePath);
   try {
     db.pragma("journal_mode = WAL");
@@ -265,6 +265,27 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
       if (db.open) db.close();
     },
   };
+}
+
+/**
+ * Creates the database file readable by its owner only (0600, whatever the umask) before SQLite
+ * opens it: it holds every user's data and the auth records. SQLite gives the -wal and -shm files
+ * the database file's mode. An existing file keeps the mode its owner chose.
+ */
+function createPrivateFile(filePath: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(filePath)), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = fs.openSync(filePath, "wx", 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw error;
+  }
+  try {
+    fs.fchmodSync(fd, 0o600);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Auth look-ups on the calling thread: see openSqliteAuthReader. */

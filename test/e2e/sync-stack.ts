@@ -15,6 +15,7 @@ import type { IngestStore } from "../../server/stores/store.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { ObjectId } from "bson";
 import { DeviceEvent, Location, Reading, WeatherSensor, type WeatherSensorInit } from "../../examples/weather/models.realm.js";
+import { sharedTestSecret } from "../support/ingest-server-fixtures.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -197,7 +198,10 @@ export class ServerProcess {
   static async spawn(options: { schemaFile: string; storeUrl: string; env?: Record<string, string>; args?: string[] }): Promise<ServerProcess> {
     const cli = path.join(repoRoot, "dist", "generator", "cli.js");
     const args = [cli, "serve", "--schema", options.schemaFile, "--app-id", "e2e", "--host", "127.0.0.1", "--port", "0", "--store", options.storeUrl, ...(options.args ?? [])];
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    // One secret for every server of a test, as a deployment gives all its servers (and no key
+    // file written into the working folder).
+    const env = { ...process.env, ASYMGEN_SECRET: sharedTestSecret, ...options.env };
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const output: string[] = [];
     child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
@@ -206,7 +210,7 @@ export class ServerProcess {
     while (Date.now() < deadline) {
       // The "listening" line is the signal: a crash-fault server may die on its first batches
       // (clients wait with a backlog) before anything else could be checked.
-      const listening = /listening on http:\/\/[^:\s]+:(\d+)/.exec(server.log);
+      const listening = /listening on https?:\/\/[^:\s]+:(\d+)/.exec(server.log);
       if (listening) {
         server.port = Number(listening[1]);
         return server;

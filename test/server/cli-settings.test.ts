@@ -64,10 +64,57 @@ describe("resolveServeSettings", () => {
     expect(() => resolveServeSettings({ schema, appId: "a", maxBatchBytes: 2048, maxInFlightBytes: 1024 })).toThrow(/at least maxBatchBytes/);
   });
 
+  it("checks the config file against its schema: each error names the file, the key and the value", () => {
+    const configWith = (serve: Record<string, unknown>) => {
+      const file = path.join(dir, "checked.config.json");
+      fs.writeFileSync(file, JSON.stringify({ serve: { schema, appId: "a", ...serve } }));
+      return () => resolveServeSettings({ config: file }, {});
+    };
+    expect(configWith({ port: "80x" })).toThrow(/checked\.config\.json: serve\.port: expected an integer from 0 to 65535, got "80x"$/);
+    expect(configWith({ port: 70000 })).toThrow(/serve\.port: expected an integer from 0 to 65535, got 70000/);
+    expect(configWith({ jwtAlgorithm: "rs256", jwtKey: "k".repeat(32) })).toThrow(/serve\.jwtAlgorithm: expected "HS256" or "RS256" \(upper case\), got "rs256"/);
+    expect(configWith({ maxInFlight: 0 })).toThrow(/serve\.maxInFlight: expected a positive integer, got 0/);
+    expect(configWith({ maxBatchBytes: 1.5 })).toThrow(/serve\.maxBatchBytes: expected a positive integer, got 1\.5/);
+    expect(configWith({ quiet: "yes" })).toThrow(/serve\.quiet: expected true or false, got "yes"/);
+    expect(configWith({ logLevel: "verbose" })).toThrow(/serve\.logLevel: expected "debug", "info", "warn" or "error", got "verbose"/);
+    expect(configWith({ accessTokenTtl: "soon" })).toThrow(/serve\.accessTokenTtl: expected a duration such as 30s/);
+    expect(configWith({ auth: 7 })).toThrow(/serve\.auth: expected provider names: anon, userpass, apikey, jwt, got 7/);
+    expect(configWith({ auth: ["anon", "magic"] })).toThrow(/unknown auth provider "magic"/);
+    expect(configWith({ maxInFlightPerUsr: 2 })).toThrow(/serve\.maxInFlightPerUsr: unknown setting \(known: schema, appId/);
+    expect(configWith({ secret: "x".repeat(40) })).toThrow(/serve\.secret: a secret does not belong in a config file; use ASYMGEN_SECRET or secretFile/);
+    // Two bad keys: both named in the one line.
+    expect(configWith({ port: -1, host: "" })).toThrow(/serve\.host: .*; .*serve\.port: |serve\.port: .*; .*serve\.host: /);
+  });
+
+  it("checks flags and the environment with the same schema", () => {
+    expect(() => resolveServeSettings({ schema, appId: "a", port: Number.NaN })).toThrow(/--port: expected an integer from 0 to 65535, got something that is not a number/);
+    expect(() => resolveServeSettings({ schema, appId: "a", maxInFlightPerUser: -2 })).toThrow(/--max-in-flight-per-user: expected a positive integer, got -2/);
+    expect(() => resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_LOG_LEVEL: "loud" })).toThrow(/ASYMGEN_LOG_LEVEL: expected "debug", "info", "warn" or "error", got "loud"/);
+    expect(() => resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_ACCESS_TOKEN_TTL: "1 week" })).toThrow(/ASYMGEN_ACCESS_TOKEN_TTL: expected a duration/);
+  });
+
+  it("takes the access-token secret from ASYMGEN_SECRET, else a secret file (by default under ./asymgen-data)", () => {
+    expect(resolveServeSettings({ schema, appId: "a" }, {}).auth.secretFile).toBe("./asymgen-data/access-token.key");
+    expect(resolveServeSettings({ schema, appId: "a", secretFile: "/etc/asymgen/key" }, {}).auth.secretFile).toBe("/etc/asymgen/key");
+    const fromEnv = resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_SECRET: "s".repeat(32) }).auth;
+    expect(fromEnv.secret).toBe("s".repeat(32));
+    expect(fromEnv.secretFile).toBeUndefined();
+    expect(() => resolveServeSettings({ schema, appId: "a", secretFile: "/k" }, { ASYMGEN_SECRET: "s".repeat(32) })).toThrow(/ASYMGEN_SECRET or a secret file, not both/);
+  });
+
+  it("reads the TLS certificate and key, and wants both", () => {
+    const cert = path.join(dir, "cert.pem");
+    fs.writeFileSync(cert, "CERT");
+    expect(() => resolveServeSettings({ schema, appId: "a", tlsCert: cert })).toThrow(/HTTPS needs both --tls-cert and --tls-key/);
+    expect(() => resolveServeSettings({ schema, appId: "a", tlsCert: cert, tlsKey: path.join(dir, "missing.pem") })).toThrow(/--tls-key .*missing\.pem: no such file/);
+    fs.writeFileSync(path.join(dir, "key.pem"), "KEY");
+    expect(resolveServeSettings({ schema, appId: "a", tlsCert: cert, tlsKey: path.join(dir, "key.pem") }).tls).toEqual({ cert: "CERT", key: "KEY" });
+  });
+
   it("explains bad settings in one line", () => {
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "anon,magic" })).toThrow(/unknown auth provider "magic"/);
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt" })).toThrow(/needs a key/);
-    expect(() => resolveServeSettings({ schema, appId: "a", accessTokenTtl: "soon" })).toThrow(/bad duration/);
+    expect(() => resolveServeSettings({ schema, appId: "a", accessTokenTtl: "soon" })).toThrow(/--access-token-ttl: expected a duration such as 30s, 30m, 12h or 60d, got "soon"/);
     expect(() => resolveServeSettings({ schema })).toThrow(/app id is required/);
     expect(() => resolveServeSettings({ schema: path.join(dir, "nope.json"), appId: "a" })).toThrow(/cannot read schema/);
   });

@@ -67,7 +67,7 @@ describe("the crash fault hook", () => {
         dir,
       );
       children.push(second.child);
-      // The same session still works (tokens and the secret live in the store) and the retry is idempotent.
+      // The same session still works (sessions live in the store, the secret in ASYMGEN_SECRET) and the retry is idempotent.
       const retry = await postIngest(second.url, appId, login.access_token, batch(11));
       expect(retry.answer).toEqual({ acknowledgedSeq: 20n, rejected: [] });
       second.child.kill("SIGTERM");

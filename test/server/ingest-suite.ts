@@ -16,6 +16,7 @@ import {
   makeWeatherDoc,
   newQueueId,
   postIngest,
+  sharedTestSecret,
   testSchema,
 } from "../support/ingest-server-fixtures.js";
 
@@ -37,7 +38,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
 
     beforeAll(async () => {
       url = await storeUrl();
-      server = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true });
+      server = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true, auth: { secret: sharedTestSecret } });
       const login = await loginAnonymous(server.url, appId);
       token = login.access_token;
       userId = login.user_id;
@@ -322,7 +323,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
     });
 
     it("stores a batch once when its retry arrives while the first try is still running, on two servers", async () => {
-      const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true });
+      const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true, auth: { secret: sharedTestSecret } });
       try {
         const queueId = newQueueId();
         const body = encodeBatch(
@@ -338,8 +339,8 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       }
     });
 
-    it("lets a second server on the same store accept the first one's tokens (the secret lives in the store)", async () => {
-      const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true });
+    it("lets a second server on the same store and secret accept the first one's tokens", async () => {
+      const second = await createIngestServer({ schema: testSchema, appId, store: url, quiet: true, auth: { secret: sharedTestSecret } });
       try {
         const result = await postIngest(
           second.url,

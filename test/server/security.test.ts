@@ -8,7 +8,6 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Long, serialize } from "bson";
-import { loadAccessTokenSecret } from "../../server/auth/auth-service.js";
 import { signHs256 } from "../../server/auth/jwt.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
@@ -19,6 +18,7 @@ import {
   makeWeatherDoc,
   newQueueId,
   postIngest,
+  sharedTestSecret,
   testSchema,
 } from "../support/ingest-server-fixtures.js";
 
@@ -63,6 +63,7 @@ describe("ingest security", () => {
       appId,
       store: `sqlite:${path.join(dir, "ingest.sqlite")}`,
       quiet: true,
+      auth: { secret: sharedTestSecret },
       limits: { maxBatchDocuments: 10, maxBatchBytes: 64 * 1024 },
     });
     const login = await loginAnonymous(server.url, appId);
@@ -99,7 +100,7 @@ describe("ingest security", () => {
   });
 
   it("401: an expired token, correctly signed", async () => {
-    const secret = await loadAccessTokenSecret(server.store, undefined);
+    const secret = sharedTestSecret;
     const sid = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString())["sid"] as string;
     const now = Math.floor(Date.now() / 1000);
     const expired = signHs256({ sub: userId, sid, aud: appId, typ: "access", iat: now - 100, exp: now - 1 }, secret);
@@ -114,7 +115,8 @@ describe("ingest security", () => {
 
   it("404: another app id; 401: a token minted for another app", async () => {
     await expectRefused(404, () => postIngest(server.url, "other-app", token, validBody()));
-    const other = await createIngestServer({ schema: testSchema, appId: "other-app", store: server.store, quiet: true });
+    // The same secret, so only the app id (`aud`) tells the tokens apart.
+    const other = await createIngestServer({ schema: testSchema, appId: "other-app", store: server.store, quiet: true, auth: { secret: sharedTestSecret } });
     try {
       const otherLogin = await loginAnonymous(other.url, "other-app");
       await expectRefused(401, () => postIngest(server.url, appId, otherLogin.access_token, validBody()));

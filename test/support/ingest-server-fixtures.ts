@@ -13,6 +13,9 @@ export function prop(name: string, type: PropertyTypeName, extra: Partial<Canoni
 }
 
 /** The example models of examples/weather/models.ts, plus a model with every scalar type, as schema.json holds them. */
+/** An access-token secret for servers that must accept each other's tokens (as servers sharing a store do). */
+export const sharedTestSecret = "test-secret-shared-by-servers-on-one-store";
+
 export const testSchema: CanonicalObjectSchema[] = [
   {
     name: "WeatherSensor",

@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sharedTestSecret } from "./ingest-server-fixtures.js";
 
 /** The compiled CLI. */
 export const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/generator/cli.js");
@@ -78,7 +79,8 @@ export async function spawnIngestServer(args: string[], env: Record<string, stri
   if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
   const child = spawn(process.execPath, [cliPath, "serve", ...args], {
     cwd,
-    env: { ...process.env, ASYMGEN_ENABLE_TEST_HOOKS: "1", ...env },
+    // One secret for every server a test starts (ASYMGEN_SECRET: "" to use a key file instead).
+    env: { ...process.env, ASYMGEN_ENABLE_TEST_HOOKS: "1", ASYMGEN_SECRET: sharedTestSecret, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -88,7 +90,7 @@ export async function spawnIngestServer(args: string[], env: Record<string, stri
   );
   const out = watchLines(child);
   const match = await Promise.race([
-    out.waitFor(/listening on (http:\/\/\S+)/),
+    out.waitFor(/listening on (https?:\/\/\S+)/),
     exited.then(({ code }) => {
       throw new Error(`asymgen serve exited (${code}) before listening: ${stderr}`);
     }),

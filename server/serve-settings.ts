@@ -1,0 +1,270 @@
+/**
+ * `asymgen serve` settings: flags over the config file over the environment over defaults. Every
+ * source is checked against one schema, so a bad value fails at startup with the setting's name,
+ * where it came from and the value given, instead of being cast (`"port": "80x"` used to start on
+ * NaN, `"jwtAlgorithm": "rs256"` slipped past the CLI's choice list).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { AsymgenError } from "../runtime/errors.js";
+import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
+import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
+import type { AuthConfig } from "./auth/auth-config.js";
+import { resolveIngestLimits } from "./create-server.js";
+import type { TlsFiles } from "./create-server.js";
+import type { LogLevel } from "./logger.js";
+import type { IngestLimits } from "./routes/ingest-route.js";
+import { defaultStoreUrl } from "./stores/open-store.js";
+
+/** A user-facing configuration error (the CLI prints it as one line, no stack trace). */
+export class ServeConfigError extends AsymgenError {
+  override name = "ServeConfigError";
+}
+
+/** Where the access-token secret is kept when neither ASYMGEN_SECRET nor `--secret-file` is given. */
+export const defaultSecretFile = "./asymgen-data/access-token.key";
+
+const count = z.number({ error: "expected a positive integer" }).int({ error: "expected a positive integer" }).positive({ error: "expected a positive integer" });
+const text = z.string({ error: "expected a string" }).min(1, { error: "expected a non-empty string" });
+const duration = z.union([z.string(), z.number()], { error: "expected a duration such as 30s, 30m, 12h or 60d" }).refine(
+  (value) => {
+    try {
+      parseDuration(String(value));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: "expected a duration such as 30s, 30m, 12h or 60d" },
+);
+// Provider names themselves are checked by resolveAuthConfig, which names the unknown one.
+const providers = z.union([z.string(), z.array(z.string())], { error: "expected provider names: anon, userpass, apikey, jwt" });
+
+/**
+ * The settings of `asymgen serve`, as flags (camelCased) and as the config file's `serve` section.
+ * Strict: an unknown key in a config file is an error, since a misspelt limit would silently not apply.
+ */
+export const serveSettingsSchema = z
+  .strictObject({
+    /** Path of schema.json (from `asymgen generate --schema-out`). */
+    schema: text,
+    appId: text,
+    host: text,
+    port: z
+      .number({ error: "expected an integer from 0 to 65535" })
+      .int({ error: "expected an integer from 0 to 65535" })
+      .min(0, { error: "expected an integer from 0 to 65535" })
+      .max(65535, { error: "expected an integer from 0 to 65535" }),
+    /** `sqlite:PATH` (default), `postgres://…` or `mongodb://…`. */
+    store: text,
+    /** Providers to switch on: `anon,userpass,apikey,jwt` or an array of them. */
+    auth: providers,
+    /** Custom-token login key: a file (PEM public key for RS256, secret for HS256) or the HS256 secret itself. */
+    jwtKey: text,
+    jwtAlgorithm: z.enum(["HS256", "RS256"], { error: 'expected "HS256" or "RS256" (upper case)' }),
+    /** Required `aud` of custom tokens. */
+    jwtAudience: text,
+    /** Required `iss` of custom tokens. */
+    jwtIssuer: text,
+    accessTokenTtl: duration,
+    refreshTokenTtl: duration,
+    /** A file holding the access tokens' secret; created (0600, random) when missing. */
+    secretFile: text,
+    /** PEM certificate chain and private key: serve HTTPS. */
+    tlsCert: text,
+    tlsKey: text,
+    maxBatchDocuments: count,
+    maxBatchBytes: count,
+    /** Batches processed at once before answering 503 + Retry-After. */
+    maxInFlight: count,
+    /** Request body bytes held at once across batches before answering 503 + Retry-After (default 64 MiB). */
+    maxInFlightBytes: count,
+    /** Batches one user may have in flight before answering 429 + Retry-After (default 8). */
+    maxInFlightPerUser: count,
+    /** Request body bytes one user's batches may hold at once before 429 + Retry-After (default 16 MiB + 64 KiB, at least maxBatchBytes). */
+    maxInFlightBytesPerUser: count,
+    /** How long a client has to send a body before 408. */
+    bodyReadTimeout: duration,
+    logLevel: z.enum(["debug", "info", "warn", "error"], { error: 'expected "debug", "info", "warn" or "error"' }),
+    quiet: z.boolean({ error: "expected true or false" }),
+  })
+  .partial();
+
+/** The settings of `asymgen serve` (flags, or a config file's `serve` section). */
+export type ServeArgs = z.input<typeof serveSettingsSchema> & {
+  /** A JSON config file; its `serve` section (or the whole file) holds these same settings. */
+  config?: string;
+};
+
+/** Everything `createIngestServer` needs, resolved. */
+export interface ServeSettings {
+  schema: CanonicalObjectSchema[];
+  schemaPath: string;
+  appId: string;
+  host: string;
+  port: number;
+  store: string;
+  auth: AuthConfig;
+  limits: Partial<IngestLimits>;
+  tls: TlsFiles | null;
+  logLevel: LogLevel;
+  quiet: boolean;
+}
+
+/** The flag that sets a key, for messages: `maxInFlight` → `--max-in-flight`. */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** Checks one source of settings against the schema; `describe` names a key as that source spells it. */
+function checkSettings(value: unknown, describe: (key: string) => string): z.output<typeof serveSettingsSchema> {
+  const result = serveSettingsSchema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      const known = Object.keys(serveSettingsSchema.shape).join(", ");
+      return `${issue.keys.map((key) => describe(key)).join(", ")}: unknown setting (known: ${known})`;
+    }
+    const key = String(issue.path[0] ?? "");
+    // A number flag yargs could not read arrives as NaN.
+    const got = typeof issue.input === "number" && Number.isNaN(issue.input) ? "something that is not a number" : JSON.stringify(issue.input);
+    return `${describe(key)}: ${issue.message}, got ${got}`;
+  });
+  throw new ServeConfigError(lines.join("; "));
+}
+
+/**
+ * The `serve` section of the config file, checked: e.g.
+ * `{ "serve": { "appId": "weather", "auth": ["anon", "jwt"], "jwtKey": "keys/pub.pem", "jwtAlgorithm": "RS256" } }`.
+ * An explicit `--config` file without a `serve` section is read whole; the implicit
+ * ./asymgen.config.json is shared with the generator, so only its `serve` section counts.
+ */
+function readConfigFile(file: string | undefined): z.output<typeof serveSettingsSchema> {
+  const explicit = file !== undefined;
+  const chosen = file ?? "asymgen.config.json";
+  if (!explicit && !fs.existsSync(chosen)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(chosen, "utf8"));
+  } catch (error) {
+    throw new ServeConfigError(`cannot read config ${chosen}: ${(error as Error).message}`);
+  }
+  const serve = (parsed as { serve?: unknown } | null)?.serve;
+  const section = serve ?? (explicit ? parsed : {});
+  const prefix = serve === undefined ? "" : "serve.";
+  if (typeof section !== "object" || section === null || Array.isArray(section))
+    throw new ServeConfigError(`config ${chosen}: expected an object`);
+  if ("secret" in section)
+    throw new ServeConfigError(`config ${chosen}: ${prefix}secret: a secret does not belong in a config file; use ASYMGEN_SECRET or secretFile`);
+  return checkSettings(section, (key) => `config ${chosen}: ${prefix}${key}`);
+}
+
+/** The environment's settings (`ASYMGEN_AUTH`, `ASYMGEN_ACCESS_TOKEN_TTL`, …), checked. */
+function readEnvironment(env: NodeJS.ProcessEnv): z.output<typeof serveSettingsSchema> {
+  const names = {
+    auth: "ASYMGEN_AUTH",
+    accessTokenTtl: "ASYMGEN_ACCESS_TOKEN_TTL",
+    refreshTokenTtl: "ASYMGEN_REFRESH_TOKEN_TTL",
+    secretFile: "ASYMGEN_SECRET_FILE",
+    logLevel: "ASYMGEN_LOG_LEVEL",
+  } as const;
+  const values = Object.fromEntries(Object.entries(names).flatMap(([key, name]) => (env[name] ? [[key, env[name]]] : [])));
+  return checkSettings(values, (key) => names[key as keyof typeof names] ?? key);
+}
+
+/** Reads a file a setting names, as one user-facing line when it cannot. */
+function readSettingFile(file: string, setting: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ServeConfigError(`${setting} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+}
+
+function readJwtKey(value: string): string {
+  // A value naming an existing file is a key file; anything else is the secret itself.
+  return fs.existsSync(value) && fs.statSync(value).isFile() ? fs.readFileSync(value, "utf8") : value;
+}
+
+/** Merges flags over the config file over the environment and resolves everything `createIngestServer` needs. */
+export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): ServeSettings {
+  const { config, ...flags } = args;
+  const fromFlags = checkSettings(flags, flagName);
+  const fromFile = readConfigFile(config);
+  const fromEnv = readEnvironment(env);
+  const settings = { ...fromEnv, ...fromFile, ...fromFlags };
+  const schemaPath = settings.schema ?? "schema.json";
+  let schema: CanonicalObjectSchema[];
+  try {
+    schema = JSON.parse(fs.readFileSync(schemaPath, "utf8")) as CanonicalObjectSchema[];
+  } catch (error) {
+    throw new ServeConfigError(
+      `cannot read schema ${schemaPath}: ${(error as Error).message} (write it with: asymgen generate --schema-out ${schemaPath})`,
+    );
+  }
+  if (!settings.appId) throw new ServeConfigError("an app id is required: --app-id ID");
+  const providerNames = typeof settings.auth === "string" ? settings.auth.split(",").filter(Boolean) : settings.auth;
+  const secret = env["ASYMGEN_SECRET"];
+  if (secret && settings.secretFile !== undefined)
+    throw new ServeConfigError("give the access-token secret one way: ASYMGEN_SECRET or a secret file, not both");
+  let auth: AuthConfig;
+  try {
+    auth = resolveAuthConfig({
+      ...(providerNames ? { providers: providerNames } : {}),
+      ...(secret ? { secret } : { secretFile: settings.secretFile ?? defaultSecretFile }),
+      ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(String(settings.accessTokenTtl)) } : {}),
+      ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(String(settings.refreshTokenTtl)) } : {}),
+      ...(settings.jwtKey
+        ? {
+            customToken: {
+              algorithm: settings.jwtAlgorithm ?? "HS256",
+              key: readJwtKey(settings.jwtKey),
+              ...(settings.jwtAudience ? { audience: settings.jwtAudience } : {}),
+              ...(settings.jwtIssuer ? { issuer: settings.jwtIssuer } : {}),
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    throw new ServeConfigError((error as Error).message);
+  }
+  const limits: Partial<IngestLimits> = {};
+  const numeric = [
+    ["maxBatchDocuments", "maxBatchDocuments"],
+    ["maxBatchBytes", "maxBatchBytes"],
+    ["maxInFlight", "maxInFlightBatches"],
+    ["maxInFlightBytes", "maxInFlightBytes"],
+    ["maxInFlightPerUser", "maxInFlightPerUser"],
+    ["maxInFlightBytesPerUser", "maxInFlightBytesPerUser"],
+  ] as const;
+  for (const [setting, limit] of numeric) {
+    const value = settings[setting];
+    if (value !== undefined) limits[limit] = value;
+  }
+  if (settings.bodyReadTimeout !== undefined) limits.bodyReadTimeoutMs = parseDuration(String(settings.bodyReadTimeout));
+  try {
+    resolveIngestLimits(limits);
+  } catch (error) {
+    throw new ServeConfigError((error as Error).message);
+  }
+  if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined))
+    throw new ServeConfigError("HTTPS needs both --tls-cert and --tls-key");
+  const tls =
+    settings.tlsCert !== undefined && settings.tlsKey !== undefined
+      ? { cert: readSettingFile(settings.tlsCert, "--tls-cert"), key: readSettingFile(settings.tlsKey, "--tls-key") }
+      : null;
+  return {
+    schema,
+    schemaPath: path.resolve(schemaPath),
+    appId: settings.appId,
+    host: settings.host ?? "127.0.0.1",
+    port: settings.port ?? 8080,
+    store: settings.store ?? defaultStoreUrl,
+    auth,
+    limits,
+    tls,
+    logLevel: settings.logLevel ?? "info",
+    quiet: settings.quiet ?? false,
+  };
+}
