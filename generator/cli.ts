@@ -88,6 +88,13 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("max-in-flight-per-user", { type: "number", describe: "Batches one user may have in flight before 429 [default: 8]" })
           .option("max-in-flight-bytes-per-user", { type: "number", describe: "Request body bytes one user's batches may hold at once before 429 + Retry-After [default: 16 MiB + 64 KiB]" })
           .option("body-read-timeout", { type: "string", describe: "Time a client has to send a request body before 408, e.g. 30s [default: 30s]" })
+          .option("auth-failed-logins-per-account", { type: "string", describe: "Wrong passwords/API keys per account before 429, COUNT/WINDOW or off [default: 10/15m]" })
+          .option("auth-failed-logins-per-address", { type: "string", describe: "Failed logins per client address, any account [default: 60/1h]" })
+          .option("auth-logins-per-address", { type: "string", describe: "Password, API-key and custom-token logins per client address [default: 30/1m]" })
+          .option("auth-anonymous-users-per-address", { type: "string", describe: "Anonymous users created per client address [default: 30/3m]" })
+          .option("auth-registrations-per-address", { type: "string", describe: "Email/password registrations per client address [default: 10/10m]" })
+          .option("trust-proxy", { type: "boolean", describe: "Count the last X-Forwarded-For hop as the client address (only behind a proxy that appends it)" })
+          .option("auth-sweep-interval", { type: "string", describe: "How often expired sessions and anonymous users are deleted, 0 for never [default: 10m]" })
           .option("log-level", { type: "string", describe: "Lowest log level printed: debug, info, warn, error [default: info]" })
           .option("quiet", { type: "boolean", describe: "Print no logs" })
           .option("secret", { type: "string", hidden: true })
@@ -124,6 +131,13 @@ async function runCli(argv: readonly string[]): Promise<number> {
             maxInFlightPerUser: parsed["max-in-flight-per-user"],
             maxInFlightBytesPerUser: parsed["max-in-flight-bytes-per-user"],
             bodyReadTimeout: parsed["body-read-timeout"],
+            authFailedLoginsPerAccount: parsed["auth-failed-logins-per-account"],
+            authFailedLoginsPerAddress: parsed["auth-failed-logins-per-address"],
+            authLoginsPerAddress: parsed["auth-logins-per-address"],
+            authAnonymousUsersPerAddress: parsed["auth-anonymous-users-per-address"],
+            authRegistrationsPerAddress: parsed["auth-registrations-per-address"],
+            trustProxy: parsed["trust-proxy"],
+            authSweepInterval: parsed["auth-sweep-interval"],
             logLevel: parsed["log-level"] as ServeArgs["logLevel"],
             quiet: parsed.quiet,
           }),

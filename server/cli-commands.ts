@@ -24,6 +24,8 @@ export async function runServeCommand(args: ServeArgs): Promise<void> {
     store: settings.store,
     auth: settings.auth,
     limits: settings.limits,
+    authLimits: settings.authLimits,
+    authSweepIntervalMs: settings.authSweepIntervalMs,
     logger,
     quiet: settings.quiet,
   }).catch((error: unknown) => {

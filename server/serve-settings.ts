@@ -11,6 +11,9 @@ import { AsymgenError } from "../runtime/errors.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
+import { checkAuthSweepInterval, defaultAuthSweepIntervalMs } from "./auth/auth-sweeper.js";
+import type { AuthLimits } from "./auth/auth-throttle.js";
+import { parseRateLimit } from "./auth/rate-limiter.js";
 import { resolveIngestLimits } from "./create-server.js";
 import type { TlsFiles } from "./create-server.js";
 import type { LogLevel } from "./logger.js";
@@ -20,6 +23,11 @@ import { defaultStoreUrl } from "./stores/open-store.js";
 /** A user-facing configuration error (the CLI prints it as one line, no stack trace). */
 export class ServeConfigError extends AsymgenError {
   override name = "ServeConfigError";
+}
+
+/** A bad flag value: a usage error (the CLI exits 2, as for an unknown flag). */
+export class ServeUsageError extends ServeConfigError {
+  override name = "ServeUsageError";
 }
 
 /** Where the access-token secret is kept when neither ASYMGEN_SECRET nor `--secret-file` is given. */
@@ -37,6 +45,17 @@ const duration = z.union([z.string(), z.number()], { error: "expected a duration
     }
   },
   { error: "expected a duration such as 30s, 30m, 12h or 60d" },
+);
+const rate = z.string({ error: "expected COUNT/WINDOW like 10/15m, or off" }).refine(
+  (value) => {
+    try {
+      parseRateLimit("", value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: "expected COUNT/WINDOW like 10/15m, or off" },
 );
 // Provider names themselves are checked by resolveAuthConfig, which names the unknown one.
 const providers = z.union([z.string(), z.array(z.string())], { error: "expected provider names: anon, userpass, apikey, jwt" });
@@ -86,6 +105,18 @@ export const serveSettingsSchema = z
     maxInFlightBytesPerUser: count,
     /** How long a client has to send a body before 408. */
     bodyReadTimeout: duration,
+    /** The auth routes' rate limits (see auth-throttle.ts), each `COUNT/WINDOW` or `off`. */
+    authFailedLoginsPerAccount: rate,
+    authFailedLoginsPerAddress: rate,
+    authLoginsPerAddress: rate,
+    authAnonymousUsersPerAddress: rate,
+    authRegistrationsPerAddress: rate,
+    /** Keys each auth rate limit remembers at most. */
+    authMaxTrackedKeys: count,
+    /** Take the client address from the last X-Forwarded-For hop (only behind a proxy that appends it). */
+    trustProxy: z.boolean({ error: "expected true or false" }),
+    /** How often expired sessions and anonymous users are deleted (0: never). */
+    authSweepInterval: duration,
     logLevel: z.enum(["debug", "info", "warn", "error"], { error: 'expected "debug", "info", "warn" or "error"' }),
     quiet: z.boolean({ error: "expected true or false" }),
   })
@@ -107,6 +138,8 @@ export interface ServeSettings {
   store: string;
   auth: AuthConfig;
   limits: Partial<IngestLimits>;
+  authLimits: Partial<AuthLimits>;
+  authSweepIntervalMs: number;
   tls: TlsFiles | null;
   logLevel: LogLevel;
   quiet: boolean;
@@ -118,7 +151,11 @@ function flagName(key: string): string {
 }
 
 /** Checks one source of settings against the schema; `describe` names a key as that source spells it. */
-function checkSettings(value: unknown, describe: (key: string) => string): z.output<typeof serveSettingsSchema> {
+function checkSettings(
+  value: unknown,
+  describe: (key: string) => string,
+  ErrorClass: typeof ServeConfigError = ServeConfigError,
+): z.output<typeof serveSettingsSchema> {
   const result = serveSettingsSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
@@ -131,7 +168,7 @@ function checkSettings(value: unknown, describe: (key: string) => string): z.out
     const got = typeof issue.input === "number" && Number.isNaN(issue.input) ? "something that is not a number" : JSON.stringify(issue.input);
     return `${describe(key)}: ${issue.message}, got ${got}`;
   });
-  throw new ServeConfigError(lines.join("; "));
+  throw new ErrorClass(lines.join("; "));
 }
 
 /**
@@ -190,7 +227,7 @@ function readJwtKey(value: string): string {
 /** Merges flags over the config file over the environment and resolves everything `createIngestServer` needs. */
 export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): ServeSettings {
   const { config, ...flags } = args;
-  const fromFlags = checkSettings(flags, flagName);
+  const fromFlags = checkSettings(flags, flagName, ServeUsageError);
   const fromFile = readConfigFile(config);
   const fromEnv = readEnvironment(env);
   const settings = { ...fromEnv, ...fromFile, ...fromFlags };
@@ -248,6 +285,26 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
   } catch (error) {
     throw new ServeConfigError((error as Error).message);
   }
+  const authLimits: Partial<AuthLimits> = {};
+  const rates = [
+    ["authFailedLoginsPerAccount", "failedLoginsPerAccount"],
+    ["authFailedLoginsPerAddress", "failedLoginsPerAddress"],
+    ["authLoginsPerAddress", "loginsPerAddress"],
+    ["authAnonymousUsersPerAddress", "anonymousUsersPerAddress"],
+    ["authRegistrationsPerAddress", "registrationsPerAddress"],
+  ] as const;
+  for (const [setting, limit] of rates) {
+    const value = settings[setting];
+    if (value !== undefined) authLimits[limit] = parseRateLimit(setting, value);
+  }
+  if (settings.authMaxTrackedKeys !== undefined) authLimits.maxTrackedKeys = settings.authMaxTrackedKeys;
+  if (settings.trustProxy !== undefined) authLimits.trustProxy = settings.trustProxy;
+  let authSweepIntervalMs = defaultAuthSweepIntervalMs;
+  try {
+    if (settings.authSweepInterval !== undefined) authSweepIntervalMs = checkAuthSweepInterval(parseDuration(String(settings.authSweepInterval)));
+  } catch (error) {
+    throw new ServeConfigError((error as Error).message);
+  }
   if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined))
     throw new ServeConfigError("HTTPS needs both --tls-cert and --tls-key");
   const tls =
@@ -263,6 +320,8 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
     store: settings.store ?? defaultStoreUrl,
     auth,
     limits,
+    authLimits,
+    authSweepIntervalMs,
     tls,
     logLevel: settings.logLevel ?? "info",
     quiet: settings.quiet ?? false,

@@ -41,6 +41,11 @@ async function runUserFacing(command: () => Promise<void>): Promise<number> {
     await command();
     return ExitCode.ok;
   } catch (error) {
+    // A bad flag value is bad usage, like an unknown flag: exit 2 with the usual hint.
+    if (error instanceof Error && error.name === "ServeUsageError") {
+      process.stderr.write(`asymgen: ${error.message}\nRun "asymgen --help" for usage.\n`);
+      return ExitCode.usage;
+    }
     if (isUserFacing(error)) {
       process.stderr.write(`asymgen: ${(error as Error).message}\n`);
       return ExitCode.failed;
