@@ -3,7 +3,8 @@
  * keys on; custom JWT off until a key is configured; access tokens 30 minutes, refresh tokens
  * 60 days (App Services' defaults).
  */
-import type { JwtAlgorithm } from "./jwt.js";
+import { resolveCustomTokenSettings } from "./custom-token.js";
+import type { CustomTokenConfig, CustomTokenSettings } from "./custom-token.js";
 
 /** A login provider, by its App Services route name. */
 export type AuthProviderName = "anon-user" | "local-userpass" | "api-key" | "custom-token";
@@ -13,10 +14,12 @@ export interface AuthConfig {
   providers: ReadonlySet<AuthProviderName>;
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
-  /** The access tokens' HS256 secret; when absent, one is generated once and kept in the store. */
+  /** The access tokens' HS256 secret (at least 32 bytes); see access-token-secret.ts for when neither this nor `secretFile` is set. */
   secret?: string;
-  /** Custom-token login: how to verify the app's tokens (`audience`/`issuer`: the `aud`/`iss` they must carry). */
-  customToken?: { algorithm: JwtAlgorithm; key: string; audience?: string; issuer?: string };
+  /** A file holding the access tokens' secret, created (0600) when missing. */
+  secretFile?: string;
+  /** Custom-token login: the key and checks for the app's tokens (resolved from `--jwt-*` by custom-token.ts). */
+  customToken?: CustomTokenConfig;
   /** Minimum password length for email/password registration. */
   minPasswordLength: number;
 }
@@ -43,7 +46,12 @@ export const providerAliases: Record<string, AuthProviderName> = {
 };
 
 /** Builds a complete config from partial settings; throws a user-facing Error on a bad value. */
-export function resolveAuthConfig(partial: Partial<Omit<AuthConfig, "providers">> & { providers?: Iterable<string> } = {}): AuthConfig {
+export function resolveAuthConfig(
+  partial: Partial<Omit<AuthConfig, "providers" | "customToken">> & {
+    providers?: Iterable<string>;
+    customToken?: CustomTokenSettings;
+  } = {},
+): AuthConfig {
   const providers = new Set<AuthProviderName>();
   for (const name of partial.providers ?? ["anon-user", "local-userpass", "api-key", ...(partial.customToken ? ["custom-token"] : [])]) {
     const provider = providerAliases[name.trim()];
@@ -51,7 +59,7 @@ export function resolveAuthConfig(partial: Partial<Omit<AuthConfig, "providers">
     providers.add(provider);
   }
   if (providers.has("custom-token") && !partial.customToken)
-    throw new Error("the custom-token (jwt) provider needs a key: --jwt-key FILE|SECRET");
+    throw new Error("the custom-token (jwt) provider needs a key: --jwt-key FILE|SECRET or --jwt-jwks-url URL");
   const refreshTokenTtlMs = partial.refreshTokenTtlMs ?? defaultRefreshTokenTtlMs;
   if (refreshTokenTtlMs < minRefreshTtlMs || refreshTokenTtlMs > maxRefreshTtlMs)
     throw new Error("the refresh token lifetime must be between 30 minutes and 180 days");
@@ -59,7 +67,8 @@ export function resolveAuthConfig(partial: Partial<Omit<AuthConfig, "providers">
   if (!(accessTokenTtlMs >= 1000)) throw new Error("the access token lifetime must be at least 1 second");
   const config: AuthConfig = { providers, accessTokenTtlMs, refreshTokenTtlMs, minPasswordLength: partial.minPasswordLength ?? 6 };
   if (partial.secret !== undefined) config.secret = partial.secret;
-  if (partial.customToken) config.customToken = partial.customToken;
+  if (partial.secretFile !== undefined) config.secretFile = partial.secretFile;
+  if (partial.customToken) config.customToken = resolveCustomTokenSettings(partial.customToken);
   return config;
 }
 

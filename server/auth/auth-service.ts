@@ -2,7 +2,7 @@
  * The auth logic behind the App Services-compatible routes. All state lives in the store's auth
  * records, so any server sharing the store can refresh or check any token.
  *
- * Records (kind / key → JSON value): `secret/access-token`, `user/<id>`,
+ * Records (kind / key → JSON value): `user/<id>`,
  * `identity/<provider>:<id>` → user id, `userpass/<email>`, `session/<sid>`, `apikey/<id>`.
  *
  * Token semantics: an access token is checked for signature, expiry, audience (the app id) AND for
@@ -12,6 +12,7 @@ import crypto from "node:crypto";
 import { HttpError } from "../http/http-error.js";
 import type { IngestStore } from "../stores/store.js";
 import type { AuthConfig, AuthProviderName } from "./auth-config.js";
+import { verifyCustomToken } from "./custom-token.js";
 import { signHs256, verifyJwt } from "./jwt.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 
@@ -99,16 +100,6 @@ function safeEqualHex(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
-/** Returns the access-token secret: the configured one, else the store's (generated once). */
-export async function loadAccessTokenSecret(store: IngestStore, configured: string | undefined): Promise<Buffer> {
-  if (configured !== undefined) return Buffer.from(configured, "utf8");
-  // Insert-if-absent, then read back: several servers starting together agree on one secret.
-  await store.putAuthRecord("secret", "access-token", JSON.stringify(crypto.randomBytes(32).toString("base64")), true);
-  const stored = await store.getAuthRecord("secret", "access-token");
-  if (stored === null) throw new Error("store lost the access-token secret");
-  return Buffer.from(JSON.parse(stored) as string, "base64");
-}
-
 /** Creates an API key for a new server user; returns the key (shown once; only its hash is kept). */
 export async function createApiKey(store: IngestStore, name: string): Promise<{ key: string; id: string; userId: string }> {
   const id = newId();
@@ -122,9 +113,8 @@ export async function createApiKey(store: IngestStore, name: string): Promise<{ 
   return { key: `${id}.${secret}`, id, userId };
 }
 
-/** Creates the auth service of app `appId`. */
-export async function createAuthService(store: IngestStore, config: AuthConfig, appId: string): Promise<AuthService> {
-  const secret = await loadAccessTokenSecret(store, config.secret);
+/** Creates the auth service of app `appId`; `secret` signs its access tokens (see access-token-secret.ts). */
+export async function createAuthService(store: IngestStore, config: AuthConfig, appId: string, secret: Buffer): Promise<AuthService> {
 
   function requireProvider(provider: AuthProviderName): void {
     if (!config.providers.has(provider))
@@ -255,31 +245,18 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const custom = config.customToken;
       if (!custom) throw new HttpError(401, "AuthProviderNotFound", "custom-token provider has no key");
       const token = requireString(tokenValue, "a token");
-      const key = custom.algorithm === "RS256" ? crypto.createPublicKey(custom.key) : Buffer.from(custom.key, "utf8");
-      const verified = verifyJwt(token, custom.algorithm, key);
-      if ("failure" in verified) throw new HttpError(401, "InvalidSession", `invalid custom token: ${verified.failure}`);
-      const { claims } = verified;
-      const now = Date.now();
-      if (typeof claims["exp"] !== "number" || claims["exp"] * 1000 <= now)
-        throw new HttpError(401, "InvalidSession", "invalid custom token: expired or no exp");
-      // RFC 7519 §4.1.5: a token must not be accepted before its nbf.
-      if (claims["nbf"] !== undefined && (typeof claims["nbf"] !== "number" || claims["nbf"] * 1000 > now))
-        throw new HttpError(401, "InvalidSession", "invalid custom token: not valid yet (nbf)");
-      if (custom.issuer !== undefined && claims["iss"] !== custom.issuer)
-        throw new HttpError(401, "InvalidSession", "invalid custom token: wrong iss");
-      if (typeof claims["sub"] !== "string" || claims["sub"] === "")
-        throw new HttpError(401, "InvalidSession", "invalid custom token: no sub");
-      if (!isKeyText(claims["sub"]))
-        throw new HttpError(401, "InvalidSession", "invalid custom token: sub has control characters or unpaired surrogates");
-      if (custom.audience !== undefined) {
-        const aud = claims["aud"];
-        if (!(aud === custom.audience || (Array.isArray(aud) && aud.includes(custom.audience))))
-          throw new HttpError(401, "InvalidSession", "invalid custom token: wrong aud");
-      }
-      const identityKey = `custom-token:${claims["sub"]}`;
+      const verified = await verifyCustomToken(custom, token);
+      // The JWKS endpoint being down is not the token's fault: 503 tells the client to retry, where
+      // a 401 would make it drop credentials that are fine.
+      if ("keysUnavailable" in verified)
+        throw new HttpError(503, "ServiceUnavailable", `custom token not checked: ${verified.failure}`, { "retry-after": "30" });
+      if ("failure" in verified) throw invalidSession(`invalid custom token: ${verified.failure}`);
+      const sub = verified.subject;
+      if (!isKeyText(sub)) throw invalidSession("invalid custom token: sub has control characters or unpaired surrogates");
+      const identityKey = `custom-token:${sub}`;
       let userId = await store.getAuthRecord("identity", identityKey);
       if (userId === null) {
-        const candidate = await createUser({ id: claims["sub"], provider_type: "custom-token" }, {});
+        const candidate = await createUser({ id: sub, provider_type: "custom-token" }, {});
         // Two first logins racing: the first identity record wins and both use its user.
         await store.putAuthRecord("identity", identityKey, candidate, true);
         userId = await store.getAuthRecord("identity", identityKey);

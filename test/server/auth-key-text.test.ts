@@ -12,11 +12,11 @@ import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import { describeStores } from "../e2e/store-matrix.js";
 import { callJson, testSchema } from "../support/ingest-server-fixtures.js";
+import { freshTimes } from "../support/sign-test-jwt.js";
 
 const appId = "auth-key-text-app";
 const provider = (name: string, action = "login") => `/api/client/v2.0/app/${appId}/auth/providers/${name}/${action}`;
-const hsSecret = "custom-token-secret-for-tests";
-const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const hsSecret = "custom-token-secret-for-tests-of-40-bytes";
 // A NUL, another C0 control, DEL, and unpaired high and low surrogates.
 const badNames = [
   "\u0000",
@@ -59,7 +59,7 @@ describeStores("auth names that a store cannot hold", (testStore) => {
 
   it("refuses them as a custom token's subject with a 401", async () => {
     for (const name of badNames) {
-      const token = signHs256({ sub: name, exp: inAnHour() }, hsSecret);
+      const token = signHs256({ sub: name, ...freshTimes() }, hsSecret);
       const answer = await post(provider("custom-token"), { token });
       expect(answer).toMatchObject({ status: 401, json: { error: expect.stringContaining("sub") } });
     }
@@ -69,7 +69,7 @@ describeStores("auth names that a store cannot hold", (testStore) => {
     const email = "ünï🚀@example.com";
     expect((await post(provider("local-userpass", "register"), { email, password: "correct horse" })).status).toBe(201);
     expect((await post(provider("local-userpass"), { username: email, password: "correct horse" })).status).toBe(200);
-    const token = signHs256({ sub: "device-ünï-🚀", exp: inAnHour() }, hsSecret);
+    const token = signHs256({ sub: "device-ünï-🚀", ...freshTimes() }, hsSecret);
     expect((await post(provider("custom-token"), { token })).status).toBe(200);
   });
 });

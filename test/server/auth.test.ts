@@ -21,24 +21,18 @@ import {
   postIngest,
   testSchema,
 } from "../support/ingest-server-fixtures.js";
+import { epochSeconds, freshTimes, signTestJwt } from "../support/sign-test-jwt.js";
 
 const appId = "auth-app";
 const provider = (name: string, action = "login") => `/api/client/v2.0/app/${appId}/auth/providers/${name}/${action}`;
-const hsSecret = "custom-token-secret-for-tests";
+const hsSecret = "custom-token-secret-for-tests-of-40-bytes";
 const rsKeys = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 function decodeClaims(jwt: string): Record<string, number | string> {
   return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, number | string>;
 }
 
-function signRs256(claims: Record<string, unknown>): string {
-  const head = Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })).toString("base64url");
-  const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  const signature = crypto.sign("sha256", Buffer.from(`${head}.${body}`), rsKeys.privateKey).toString("base64url");
-  return `${head}.${body}.${signature}`;
-}
-
-const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const signRs256 = (claims: Record<string, unknown>) => signTestJwt({ alg: "RS256" }, claims, rsKeys.privateKey);
 
 describe("auth routes", () => {
   let dir: string;
@@ -136,13 +130,13 @@ describe("auth routes", () => {
   });
 
   it("logs in with an HS256 custom token, one user per subject, and refuses forged, expired and unsigned ones", async () => {
-    const token = signHs256({ sub: "device-17", exp: inAnHour() }, hsSecret);
+    const token = signHs256({ sub: "device-17", ...freshTimes() }, hsSecret);
     const first = await callJson(server.url, "POST", provider("custom-token"), { body: { token } });
     const second = await callJson(server.url, "POST", provider("custom-token"), { body: { token } });
     expect(first.status).toBe(200);
     expect(second.json["user_id"]).toBe(first.json["user_id"]);
-    const forged = signHs256({ sub: "device-17", exp: inAnHour() }, "another secret");
-    const expired = signHs256({ sub: "device-17", exp: Math.floor(Date.now() / 1000) - 10 }, hsSecret);
+    const forged = signHs256({ sub: "device-17", ...freshTimes() }, "another secret");
+    const expired = signHs256({ sub: "device-17", iat: epochSeconds(-600), exp: epochSeconds(-300) }, hsSecret);
     const none = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from('{"sub":"x","exp":9999999999}').toString("base64url")}.`;
     for (const bad of [forged, expired, none, "not-a-jwt"]) {
       expect((await callJson(server.url, "POST", provider("custom-token"), { body: { token: bad } })).status).toBe(401);
@@ -151,12 +145,12 @@ describe("auth routes", () => {
 
   it("refuses a custom token before its nbf, and accepts it once nbf has passed", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const early = signHs256({ sub: "device-nbf", exp: inAnHour(), nbf: now + 600 }, hsSecret);
+    const early = signHs256({ sub: "device-nbf", ...freshTimes(), nbf: now + 600 }, hsSecret);
     const refused = await callJson(server.url, "POST", provider("custom-token"), { body: { token: early } });
     expect(refused).toMatchObject({ status: 401, json: { error: expect.stringContaining("nbf") } });
-    const badNbf = signHs256({ sub: "device-nbf", exp: inAnHour(), nbf: "yesterday" }, hsSecret);
+    const badNbf = signHs256({ sub: "device-nbf", ...freshTimes(), nbf: "yesterday" }, hsSecret);
     expect((await callJson(server.url, "POST", provider("custom-token"), { body: { token: badNbf } })).status).toBe(401);
-    const ready = signHs256({ sub: "device-nbf", exp: inAnHour(), nbf: now - 5 }, hsSecret);
+    const ready = signHs256({ sub: "device-nbf", ...freshTimes(), nbf: now - 5 }, hsSecret);
     expect((await callJson(server.url, "POST", provider("custom-token"), { body: { token: ready } })).status).toBe(200);
   });
 
@@ -171,7 +165,7 @@ describe("auth routes", () => {
     try {
       const login = (claims: Record<string, unknown>) =>
         callJson(issuerServer.url, "POST", provider("custom-token"), {
-          body: { token: signHs256({ sub: "iss-user", exp: inAnHour(), ...claims }, hsSecret) },
+          body: { token: signHs256({ sub: "iss-user", ...freshTimes(), ...claims }, hsSecret) },
         });
       expect((await login({ iss: "https://issuer.example" })).status).toBe(200);
       expect(await login({ iss: "https://evil.example" })).toMatchObject({ status: 401, json: { error: expect.stringContaining("iss") } });
@@ -194,16 +188,16 @@ describe("auth routes", () => {
     });
     try {
       const ok = await callJson(rsServer.url, "POST", provider("custom-token"), {
-        body: { token: signRs256({ sub: "rs-user", aud: "asymgen", exp: inAnHour() }) },
+        body: { token: signRs256({ sub: "rs-user", aud: "asymgen", ...freshTimes() }) },
       });
       expect(ok.status).toBe(200);
       const wrongAud = await callJson(rsServer.url, "POST", provider("custom-token"), {
-        body: { token: signRs256({ sub: "rs-user", aud: "other", exp: inAnHour() }) },
+        body: { token: signRs256({ sub: "rs-user", aud: "other", ...freshTimes() }) },
       });
       expect(wrongAud.status).toBe(401);
       // An HS256 token "signed" with the public key text must not pass (algorithm confusion).
       const confused = signHs256(
-        { sub: "rs-user", aud: "asymgen", exp: inAnHour() },
+        { sub: "rs-user", aud: "asymgen", ...freshTimes() },
         rsKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
       );
       expect((await callJson(rsServer.url, "POST", provider("custom-token"), { body: { token: confused } })).status).toBe(401);

@@ -1,8 +1,11 @@
 /**
  * Fuzzing the ingest and auth routes with thousands of random and mutated bodies (seeded; the
  * seed is printed, replay with ASYMGEN_FUZZ_SEED=<seed>): never a 5xx, never a crash, and a
- * refused request never writes (row counts compared around each one).
+ * refused request never writes (row counts compared around each one). Custom tokens are signed
+ * with the configured key and then broken one claim or header at a time: never a 200 for a
+ * broken one, always a 200 for an intact one, and a refused one stores no identity.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,11 +28,14 @@ import {
   testSchema,
 } from "../support/ingest-server-fixtures.js";
 import { createSeededRandom as createRandom } from "../support/seeded-random.mjs";
+import { signTestJwt } from "../support/sign-test-jwt.js";
 
 const appId = "fuzz-app";
 const seed = Number(process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 const iterations = Number(process.env["ASYMGEN_FUZZ_ITERATIONS"] ?? 2000);
-
+const jwtSecret = "fuzz-custom-token-secret-of-at-least-32-bytes";
+const jwtAudience = "fuzz-aud";
+const jwtIssuer = "fuzz-iss";
 
 const database = await createTestDatabase("fuzz");
 if (database) afterAll(() => database.drop());
@@ -57,6 +63,9 @@ function describeFuzz(storeName: string, storeUrl: (dir: string) => string, iter
         store: storeUrl(dir),
         quiet: true,
         limits: { maxBatchBytes: 256 * 1024 },
+        auth: { customToken: { key: jwtSecret, algorithm: "HS256", audience: jwtAudience, issuer: jwtIssuer } },
+        // The limits would answer 429 after a few dozen logins; this test is about what they let through.
+        authLimits: { loginsPerAddress: false, failedLoginsPerAddress: false },
       });
       token = (await loginAnonymous(server.url, appId)).access_token;
     });
@@ -314,6 +323,215 @@ function describeFuzz(storeName: string, storeUrl: (dir: string) => string, iter
             `iteration ${i} (seed ${seed}): ${method} session with "${token.slice(0, 40)}" → ${session.status} ${sessionAnswer}`,
           );
       }
+    });
+
+    /** Random JSON: what a token's claims or header may carry besides the checked ones. */
+    function randomJson(depth: number): unknown {
+      switch (int(depth > 2 ? 5 : 7)) {
+        case 0:
+          return null;
+        case 1:
+          return random() < 0.5;
+        case 2:
+          return pick([0, -0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 53 + 1]);
+        case 3:
+          return pick(["", "NaN", "Infinity", "-1", "1e999", "\u0000", "ünï🚀", "x".repeat(int(2000))]);
+        case 4:
+          return pick([[], {}]);
+        case 5:
+          return Array.from({ length: int(4) }, () => randomJson(depth + 1));
+        default: {
+          const object: Record<string, unknown> = {};
+          for (let k = int(4); k > 0; k--)
+            Object.defineProperty(object, pick(["__proto__", "constructor", "exp", "sub", "a", `k${int(100)}`]), {
+              value: randomJson(depth + 1),
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          return object;
+        }
+      }
+    }
+
+    /** A custom token being built: its header, claims and how it gets signed. */
+    interface TokenDraft {
+      header: Record<string, unknown>;
+      claims: Record<string, unknown>;
+      /** The algorithm actually signed with (the header's alg may lie). */
+      signAs: string;
+      key: string;
+      /** Applied to the signed token: break its signature or shape. */
+      finish: (token: string) => string;
+    }
+    type Mutation = [name: string, breaks: boolean, apply: (draft: TokenDraft, now: number) => void];
+    const set =
+      (part: "header" | "claims", name: string, values: (now: number) => readonly unknown[]) => (draft: TokenDraft, now: number) => {
+        draft[part][name] = pick(values(now));
+      };
+    const remove = (part: "header" | "claims", name: string) => (draft: TokenDraft) => {
+      delete draft[part][name];
+    };
+    const year5138 = Date.UTC(5138, 0, 1) / 1000;
+    const notNumbers = ["9999999999", "NaN", null, {}, [], true, { $numberLong: "1" }];
+    // Every value below is at least 60 s away from a limit (30 s tolerance, 1 h maximum age), so
+    // no verdict depends on how long a request takes.
+    const mutations: Mutation[] = [
+      ["exp not a number", true, set("claims", "exp", () => notNumbers)],
+      ["exp in the past", true, set("claims", "exp", (now) => [now - 300, -1, 0, -1e308])],
+      ["exp too far ahead", true, set("claims", "exp", (now) => [year5138, 1e308, now + 7200, Number.MAX_SAFE_INTEGER])],
+      ["no exp", true, remove("claims", "exp")],
+      ["iat not a number", true, set("claims", "iat", () => notNumbers)],
+      ["iat too old or ahead", true, set("claims", "iat", (now) => [now - 7200, 0, -1e308, now + 300, 1e308])],
+      ["no iat", true, remove("claims", "iat")],
+      ["nbf ahead or not a number", true, set("claims", "nbf", (now) => [now + 300, 1e308, ...notNumbers])],
+      [
+        "sub not a usable string",
+        true,
+        set("claims", "sub", () => [
+          123,
+          "",
+          { id: "x" },
+          ["a"],
+          null,
+          true,
+          "\u0000x",
+          "a\ud800",
+          "x".repeat(600),
+          crypto.randomBytes(1500).toString("hex"),
+        ]),
+      ],
+      ["no sub", true, remove("claims", "sub")],
+      ["aud wrong", true, set("claims", "aud", () => ["other", 5, {}, [], ["other"], null, jwtAudience.toUpperCase()])],
+      ["no aud", true, remove("claims", "aud")],
+      ["iss wrong", true, set("claims", "iss", () => ["other", [jwtIssuer], 5, null, `${jwtIssuer} `])],
+      ["no iss", true, remove("claims", "iss")],
+      [
+        "alg not HS256",
+        true,
+        (draft) => {
+          draft.header["alg"] = pick(["none", "HS384", "HS512", "RS256", "ES256", "hs256", "", 1, null, {}]);
+          draft.signAs =
+            typeof draft.header["alg"] === "string" && /^HS(384|512)$/.test(draft.header["alg"]) ? draft.header["alg"] : "HS256";
+          if (draft.header["alg"] === "none") draft.finish = (token) => token.replace(/[^.]*$/, "");
+        },
+      ],
+      ["no alg", true, remove("header", "alg")],
+      [
+        "crit not understood",
+        true,
+        (draft) => {
+          const [crit, extra] = pick<[unknown, Record<string, unknown>]>([
+            [["urn:example:x"], { "urn:example:x": 1 }],
+            [[], {}],
+            ["b64", { b64: false }],
+            [[1], {}],
+            [["b64"], { b64: false }],
+            [["b64"], {}],
+            [["alg"], {}],
+          ]);
+          Object.assign(draft.header, { crit, ...extra });
+        },
+      ],
+      [
+        "embedded jwk of another key",
+        true,
+        (draft) => {
+          draft.key = "an-attacker-secret-that-is-long-enough!!";
+          draft.header["jwk"] = { kty: "oct", k: Buffer.from(draft.key).toString("base64url") };
+        },
+      ],
+      [
+        "signed with another secret",
+        true,
+        (draft) => {
+          draft.key = pick(["another-secret-that-is-long-enough-too!!", jwtSecret.slice(0, -1), ""]);
+        },
+      ],
+      [
+        "signature or shape broken",
+        true,
+        (draft) => {
+          draft.finish = pick<(token: string) => string>([
+            (token) => token.slice(0, -2),
+            (token) => token.replace(/[^.]*$/, ""),
+            (token) => `${token}.e30`,
+            (token) => token.split(".").slice(0, 2).join("."),
+            (token) => {
+              const [head, , signature] = token.split(".");
+              const tampered = Buffer.from(JSON.stringify({ ...draft.claims, sub: "tampered" })).toString("base64url");
+              return `${head}.${tampered}.${signature}`;
+            },
+            (token) => ` ${token}`,
+            (token) => token.replaceAll(".", ".."),
+          ]);
+        },
+      ],
+      // Intact variations: a verdict must not change for these.
+      [
+        "extra claims",
+        false,
+        (draft) => {
+          for (let k = 1 + int(3); k > 0; k--)
+            Object.defineProperty(draft.claims, pick(["jti", "data", "nested", "__proto__", "constructor", `c${int(100)}`]), {
+              value: randomJson(0),
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+        },
+      ],
+      [
+        "odd kid, typ, jku, x5u",
+        false,
+        (draft) => {
+          draft.header[pick(["kid", "typ", "jku", "x5u", "cty"])] = randomJson(1);
+        },
+      ],
+      ["times within tolerance", false, set("claims", "nbf", (now) => [now - 100, now, now + 5])],
+      ["exp near", false, set("claims", "exp", (now) => [now + 5, now - 5, now + 3500])],
+      ["iat near", false, set("claims", "iat", (now) => [now - 3500, now + 5, now - 5])],
+      ["aud among others", false, set("claims", "aud", () => [[jwtAudience], ["x", jwtAudience, 5], [jwtAudience, {}]])],
+      [
+        "unicode sub",
+        false,
+        (draft) => {
+          draft.claims["sub"] = `ünï-🚀-${String(draft.claims["sub"])}`;
+        },
+      ],
+    ];
+
+    it(`answers ${Math.ceil(iterations / 5)} random custom tokens without a 5xx, and with a 200 exactly when intact`, async () => {
+      const loginRoute = `/api/client/v2.0/app/${appId}/auth/providers/custom-token/login`;
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < Math.ceil(iterations / 5); i++) {
+        const now = Math.floor(Date.now() / 1000);
+        // Intact variations first, so none of them can restore what a breaking one removed.
+        const applied = Array.from({ length: int(4) }, () => pick(mutations)).sort(([, a], [, b]) => Number(a) - Number(b));
+        const broken = applied.some(([, breaks]) => breaks);
+        // A refused token's subject must never reach the store: each refused one has its own.
+        const subject = broken ? `refused-${seed}-${i}` : `fuzz-${int(20)}`;
+        const draft: TokenDraft = {
+          header: { alg: "HS256", typ: "JWT" },
+          claims: { sub: subject, iat: now, exp: now + 600, aud: jwtAudience, iss: jwtIssuer },
+          signAs: "HS256",
+          key: jwtSecret,
+          finish: (token) => token,
+        };
+        for (const [, , apply] of applied) apply(draft, now);
+        const token = draft.finish(signTestJwt(draft.header, draft.claims, draft.key, draft.signAs));
+        const result = await callJson(server.url, "POST", loginRoute, { body: { token } });
+        statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+        const stored = broken ? await server.store.getAuthRecord("identity", `custom-token:${subject}`) : null;
+        if (result.status >= 500 || (broken ? result.status === 200 || stored !== null : result.status !== 200)) {
+          throw new Error(
+            `iteration ${i} (seed ${seed}): ${applied.map(([name]) => name).join(", ") || "no mutation"} → ${result.status} ${JSON.stringify(result.json).slice(0, 200)}${stored !== null ? " (identity stored)" : ""}; header ${JSON.stringify(draft.header).slice(0, 300)} claims ${JSON.stringify(draft.claims).slice(0, 300)}`,
+          );
+        }
+      }
+      console.log(`fuzz seed ${seed}: custom-token statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+      expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+      expect(statuses.get(401) ?? 0).toBeGreaterThan(0);
     });
   });
 }
