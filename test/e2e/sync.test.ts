@@ -31,9 +31,10 @@ import {
 } from "./sync-stack.js";
 import { describeStores } from "./store-matrix.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { freshTimes } from "../support/sign-test-jwt.js";
 import { SyncError } from "../../runtime/sync/sync-error.js";
 
-const jwtSecret = "e2e-custom-jwt-secret";
+const jwtSecret = "e2e-custom-jwt-secret-of-at-least-32-bytes";
 
 describeStores("sync end to end", (store) => {
   let dir: string;
@@ -99,7 +100,7 @@ describeStores("sync end to end", (store) => {
       await openDevice(server.url, path.join(dir, "multi-2"), { credentials: Credentials.apiKey(key) }),
       await openDevice(server.url, path.join(dir, "multi-3"), { credentials: Credentials.anonymous() }),
       await openDevice(server.url, path.join(dir, "multi-4"), {
-        credentials: Credentials.jwt(signHs256({ sub: "sensor-77", exp: Math.floor(Date.now() / 1000) + 600 }, jwtSecret)),
+        credentials: Credentials.jwt(signHs256({ sub: "sensor-77", ...freshTimes() }, jwtSecret)),
       }),
     ];
     expect(devices.map((d) => d.user.providerType)).toEqual(["anon-user", "local-userpass", "api-key", "anon-user", "custom-token"]);
