@@ -72,10 +72,13 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("store", { type: "string", describe: "sqlite:PATH, postgres://… or mongodb://… [default: sqlite:./asymgen-data/ingest.sqlite]" })
           .option("config", { type: "string", describe: "A JSON config file (its serve section) [default: ./asymgen.config.json if present]" })
           .option("auth", { type: "string", describe: "Auth providers to switch on, comma-separated: anon,userpass,apikey,jwt" })
-          .option("jwt-key", { type: "string", describe: "Custom JWT key: a key file (PEM for RS256) or the HS256 secret" })
-          .option("jwt-algorithm", { type: "string", describe: "Custom JWT algorithm [default: HS256]" })
+          .option("jwt-key", { type: "string", describe: "Custom JWT key: a file (PEM public key or certificate, JWK, or an HMAC secret), or the secret itself" })
+          .option("jwt-jwks-url", { type: "string", describe: "Custom JWT keys from a JWK Set URL (rotating keys; https); needs --jwt-audience" })
+          .option("jwt-algorithm", { type: "string", describe: "Custom JWT algorithm, within the key's family [default: follows the key: RS256, ES256…, EdDSA or HS256]" })
           .option("jwt-audience", { type: "string", describe: "The aud custom tokens must carry" })
           .option("jwt-issuer", { type: "string", describe: "The iss custom tokens must carry" })
+          .option("jwt-clock-tolerance", { type: "string", describe: "Leeway for a custom JWT's exp/nbf/iat [default: 30s]" })
+          .option("jwt-max-token-age", { type: "string", describe: "Refuse custom JWTs issued longer ago, or expiring further ahead, than this [default: 1h]" })
           .option("access-token-ttl", { type: "string", describe: "Access token lifetime, e.g. 30m [default: 30m]" })
           .option("refresh-token-ttl", { type: "string", describe: "Refresh token lifetime, e.g. 60d [default: 60d]" })
           .option("secret-file", { type: "string", describe: "File holding the access-token secret, created (0600) when missing [default: $ASYMGEN_SECRET, else ./asymgen-data/access-token.key]" })
@@ -119,6 +122,9 @@ async function runCli(argv: readonly string[]): Promise<number> {
             jwtAlgorithm: parsed["jwt-algorithm"] as ServeArgs["jwtAlgorithm"],
             jwtAudience: parsed["jwt-audience"],
             jwtIssuer: parsed["jwt-issuer"],
+            jwtJwksUrl: parsed["jwt-jwks-url"],
+            jwtClockTolerance: parsed["jwt-clock-tolerance"],
+            jwtMaxTokenAge: parsed["jwt-max-token-age"],
             accessTokenTtl: parsed["access-token-ttl"],
             refreshTokenTtl: parsed["refresh-token-ttl"],
             secretFile: parsed["secret-file"],

@@ -11,6 +11,8 @@ import { AsymgenError } from "../runtime/errors.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
+import { customTokenAlgorithms } from "./auth/custom-token.js";
+import type { CustomTokenSettings } from "./auth/custom-token.js";
 import { checkAuthSweepInterval, defaultAuthSweepIntervalMs } from "./auth/auth-sweeper.js";
 import type { AuthLimits } from "./auth/auth-throttle.js";
 import { parseRateLimit } from "./auth/rate-limiter.js";
@@ -79,13 +81,20 @@ export const serveSettingsSchema = z
     store: text,
     /** Providers to switch on: `anon,userpass,apikey,jwt` or an array of them. */
     auth: providers,
-    /** Custom-token login key: a file (PEM public key for RS256, secret for HS256) or the HS256 secret itself. */
+    /** Custom-token login key: a key file (PEM, JWK, or a secret), inline PEM/JWK, or the HMAC secret itself (see custom-token.ts). */
     jwtKey: text,
-    jwtAlgorithm: z.enum(["HS256", "RS256"], { error: 'expected "HS256" or "RS256" (upper case)' }),
+    /** Custom-token login keys from a JWK Set URL (rotating keys); not with jwtKey. */
+    jwtJwksUrl: text,
+    /** Only to pick another algorithm of the key's family; the default follows the key. */
+    jwtAlgorithm: z.enum(customTokenAlgorithms, { error: `expected one of ${customTokenAlgorithms.join(", ")} (as spelt here)` }),
     /** Required `aud` of custom tokens. */
     jwtAudience: text,
     /** Required `iss` of custom tokens. */
     jwtIssuer: text,
+    /** Leeway for exp/nbf/iat against clock skew. */
+    jwtClockTolerance: duration,
+    /** Refuse custom tokens issued longer ago, or expiring further ahead, than this. */
+    jwtMaxTokenAge: duration,
     accessTokenTtl: duration,
     refreshTokenTtl: duration,
     /** A file holding the access tokens' secret; created (0600, random) when missing. */
@@ -219,9 +228,17 @@ function readSettingFile(file: string, setting: string): string {
   }
 }
 
-function readJwtKey(value: string): string {
-  // A value naming an existing file is a key file; anything else is the secret itself.
-  return fs.existsSync(value) && fs.statSync(value).isFile() ? fs.readFileSync(value, "utf8") : value;
+/** The `jwt*` settings as custom-token.ts takes them (it reads key files and checks them). */
+function customTokenSettings(settings: z.output<typeof serveSettingsSchema>): CustomTokenSettings {
+  const custom: CustomTokenSettings = {};
+  if (settings.jwtKey !== undefined) custom.key = settings.jwtKey;
+  if (settings.jwtJwksUrl !== undefined) custom.jwksUrl = settings.jwtJwksUrl;
+  if (settings.jwtAlgorithm !== undefined) custom.algorithm = settings.jwtAlgorithm;
+  if (settings.jwtAudience !== undefined) custom.audience = settings.jwtAudience;
+  if (settings.jwtIssuer !== undefined) custom.issuer = settings.jwtIssuer;
+  if (settings.jwtClockTolerance !== undefined) custom.clockToleranceMs = parseDuration(String(settings.jwtClockTolerance));
+  if (settings.jwtMaxTokenAge !== undefined) custom.maxTokenAgeMs = parseDuration(String(settings.jwtMaxTokenAge));
+  return custom;
 }
 
 /** Merges flags over the config file over the environment and resolves everything `createIngestServer` needs. */
@@ -252,16 +269,7 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
       ...(secret ? { secret } : { secretFile: settings.secretFile ?? defaultSecretFile }),
       ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(String(settings.accessTokenTtl)) } : {}),
       ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(String(settings.refreshTokenTtl)) } : {}),
-      ...(settings.jwtKey
-        ? {
-            customToken: {
-              algorithm: settings.jwtAlgorithm ?? "HS256",
-              key: readJwtKey(settings.jwtKey),
-              ...(settings.jwtAudience ? { audience: settings.jwtAudience } : {}),
-              ...(settings.jwtIssuer ? { issuer: settings.jwtIssuer } : {}),
-            },
-          }
-        : {}),
+      ...(settings.jwtKey !== undefined || settings.jwtJwksUrl !== undefined ? { customToken: customTokenSettings(settings) } : {}),
     });
   } catch (error) {
     throw new ServeConfigError((error as Error).message);

@@ -85,6 +85,11 @@ const newId = () => crypto.randomBytes(12).toString("hex");
  * as ill-formed UTF-8. (With the `u` flag a surrogate range matches only unpaired surrogates.) No
  * email or subject needs C0 controls.
  */
+/** RFC 5321 caps a forward path at 256 octets, brackets included: an address has at most 254. */
+const maxEmailBytes = 254;
+/** Our keys are 68 bytes (`<24 hex>.<43 base64url>`); room to spare, far below any index limit. */
+const maxApiKeyBytes = 256;
+
 const isKeyText = (text: string) => !/[\u0000-\u001f\u007f\ud800-\udfff]/u.test(text);
 
 /** Whether a user record is an anonymous user's (its only identity is anonymous). */
@@ -174,10 +179,15 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     return value;
   }
 
-  /** A string that becomes part of a store key (an email, an API key): refuses what a store cannot hold. */
-  function requireKeyText(value: unknown, what: string): string {
+  /**
+   * A string that becomes part of a store key (an email, an API key): refuses what a store cannot
+   * hold, and anything longer than `maxBytes` (PostgreSQL's btree index refuses a key over about
+   * 2.7 KB with an error, which would be a 500).
+   */
+  function requireKeyText(value: unknown, what: string, maxBytes: number): string {
     const text = requireString(value, what);
     if (!isKeyText(text)) throw new HttpError(400, "BadRequest", `expected ${what} without control characters or unpaired surrogates`);
+    if (Buffer.byteLength(text) > maxBytes) throw new HttpError(400, "BadRequest", `expected ${what} of at most ${maxBytes} bytes`);
     return text;
   }
 
@@ -192,7 +202,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async registerUserpass(emailValue, passwordValue) {
       requireProvider("local-userpass");
-      const email = normalizeEmail(requireKeyText(emailValue, "an email"));
+      const email = normalizeEmail(requireKeyText(emailValue, "an email", maxEmailBytes));
       const password = requireString(passwordValue, "a password");
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HttpError(400, "BadRequest", "expected a valid email address");
       if (password.length < config.minPasswordLength || password.length > 128) {
@@ -213,7 +223,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async loginUserpass(emailValue, passwordValue) {
       requireProvider("local-userpass");
-      const email = normalizeEmail(requireKeyText(emailValue, "a username"));
+      const email = normalizeEmail(requireKeyText(emailValue, "a username", maxEmailBytes));
       const password = requireString(passwordValue, "a password");
       const text = await store.getAuthRecord("userpass", email);
       // Hash even for an unknown user so timing does not reveal which emails exist.
@@ -224,7 +234,7 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
     },
     async loginApiKey(keyValue) {
       requireProvider("api-key");
-      const key = requireKeyText(keyValue, "an API key");
+      const key = requireKeyText(keyValue, "an API key", maxApiKeyBytes);
       const id = key.split(".")[0] ?? "";
       const text = id ? await store.getAuthRecord("apikey", id) : null;
       const record = text === null ? null : (JSON.parse(text) as ApiKeyRecord);

@@ -57,6 +57,17 @@ describeStores("auth names that a store cannot hold", (testStore) => {
     }
   });
 
+  it("refuses an email or API key too long to key a record with a 400 (PostgreSQL's index answered a 3000-byte email with a 500)", async () => {
+    const long = `${"a".repeat(3000)}@example.com`;
+    expect((await post(provider("local-userpass", "register"), { email: long, password: "correct horse" })).status).toBe(400);
+    expect((await post(provider("local-userpass"), { username: long, password: "correct horse" })).status).toBe(400);
+    expect((await post(provider("api-key"), { key: `${"k".repeat(3000)}.secret` })).status).toBe(400);
+    // The longest address RFC 5321 allows still registers.
+    const longest = `${"b".repeat(64)}@${"c".repeat(189)}`;
+    expect(Buffer.byteLength(longest)).toBe(254);
+    expect((await post(provider("local-userpass", "register"), { email: longest, password: "correct horse" })).status).toBe(201);
+  });
+
   it("refuses them as a custom token's subject with a 401", async () => {
     for (const name of badNames) {
       const token = signHs256({ sub: name, ...freshTimes() }, hsSecret);

@@ -29,7 +29,7 @@ describe("resolveServeSettings", () => {
 
   it("reads the config file's serve section, reads a JWT key file, and lets flags win", () => {
     const keyFile = path.join(dir, "key.txt");
-    fs.writeFileSync(keyFile, "file-secret");
+    fs.writeFileSync(keyFile, "file-secret-of-at-least-32-bytes!\n");
     const config = path.join(dir, "asymgen.config.json");
     fs.writeFileSync(
       config,
@@ -42,7 +42,8 @@ describe("resolveServeSettings", () => {
     expect(settings.appId).toBe("from-file");
     expect(settings.port).toBe(1234);
     expect([...settings.auth.providers]).toEqual(["custom-token"]);
-    expect(settings.auth.customToken).toEqual({ algorithm: "HS256", key: "file-secret" });
+    expect(settings.auth.customToken).toMatchObject({ algorithms: ["HS256"], keySource: expect.stringContaining(keyFile) });
+    expect(Buffer.from(settings.auth.customToken?.key as Uint8Array).toString()).toBe("file-secret-of-at-least-32-bytes!");
     expect(settings.auth.accessTokenTtlMs).toBe(2000);
     expect(settings.limits).toEqual({ maxBatchDocuments: 5 });
     expect(resolveServeSettings({ config, auth: "anon,userpass" }).auth.providers).toEqual(new Set(["anon-user", "local-userpass"]));
@@ -53,13 +54,20 @@ describe("resolveServeSettings", () => {
       schema,
       appId: "a",
       auth: "jwt",
-      jwtKey: "secret",
+      jwtKey: "an-inline-secret-of-32-bytes-or-more",
       jwtIssuer: "https://issuer.example",
+      jwtClockTolerance: "10s",
+      jwtMaxTokenAge: "15m",
       maxInFlightBytes: 128 * 1024 * 1024,
       maxInFlightPerUser: 2,
       bodyReadTimeout: "5s",
     });
-    expect(settings.auth.customToken).toEqual({ algorithm: "HS256", key: "secret", issuer: "https://issuer.example" });
+    expect(settings.auth.customToken).toMatchObject({
+      algorithms: ["HS256"],
+      issuer: "https://issuer.example",
+      clockToleranceSeconds: 10,
+      maxTokenAgeSeconds: 900,
+    });
     expect(settings.limits).toEqual({ maxInFlightBytes: 128 * 1024 * 1024, maxInFlightPerUser: 2, bodyReadTimeoutMs: 5000 });
     expect(() => resolveServeSettings({ schema, appId: "a", maxBatchBytes: 2048, maxInFlightBytes: 1024 })).toThrow(/at least maxBatchBytes/);
   });
@@ -72,7 +80,9 @@ describe("resolveServeSettings", () => {
     };
     expect(configWith({ port: "80x" })).toThrow(/checked\.config\.json: serve\.port: expected an integer from 0 to 65535, got "80x"$/);
     expect(configWith({ port: 70000 })).toThrow(/serve\.port: expected an integer from 0 to 65535, got 70000/);
-    expect(configWith({ jwtAlgorithm: "rs256", jwtKey: "k".repeat(32) })).toThrow(/serve\.jwtAlgorithm: expected "HS256" or "RS256" \(upper case\), got "rs256"/);
+    expect(configWith({ jwtAlgorithm: "rs256", jwtKey: "k".repeat(32) })).toThrow(/serve\.jwtAlgorithm: expected one of HS256, .*RS256.*EdDSA \(as spelt here\), got "rs256"/);
+    // The key decides the algorithm: a mistyped key path is an error, never the secret itself.
+    expect(configWith({ auth: "jwt", jwtKey: "./keys/pub.pem" })).toThrow(/--jwt-key \.\/keys\/pub\.pem: no such file/);
     expect(configWith({ maxInFlight: 0 })).toThrow(/serve\.maxInFlight: expected a positive integer, got 0/);
     expect(configWith({ maxBatchBytes: 1.5 })).toThrow(/serve\.maxBatchBytes: expected a positive integer, got 1\.5/);
     expect(configWith({ quiet: "yes" })).toThrow(/serve\.quiet: expected true or false, got "yes"/);
