@@ -107,8 +107,7 @@ describe("in-flight bytes: per user first, counted as they arrive", () => {
     await withServer(limits, async (attacked, stalled) => {
       const attacker = await loginAnonymous(attacked.url, appId);
       const victim = await loginAnonymous(attacked.url, appId);
-      // Past half of a 60 KB body, the whole body is counted (its buffer is allocated): the
-      // attacker holds 60 KB of its 64 KiB share with 40 KB sent, and then stalls.
+      // The attacker sends 40 KB of a 60 KB body and stalls: it holds the 40 KB it sent.
       const half = await openStalledRequest(attacked.url, attacker.access_token, 60_000, 40_000);
       stalled.push(half);
       await settle();
@@ -145,8 +144,9 @@ describe("in-flight bytes: per user first, counted as they arrive", () => {
       const over = await openStalledRequest(attacked.url, attacker.access_token, 60_000, 50_000);
       stalled.push(over);
       expect(await over.answer).toMatch(/^HTTP\/1\.1 429 [^]*maxInFlightBytesPerUser 65536/);
-      // A second user fills the rest of the server's budget: now the server is full for everyone.
-      stalled.push(await openStalledRequest(attacked.url, second.access_token, 60_000, 50_000));
+      // A second user fills the rest of the server's budget (50 + 55 of 128 KiB, no room for
+      // the victim's 30 KB): now the server is full for everyone.
+      stalled.push(await openStalledRequest(attacked.url, second.access_token, 60_000, 55_000));
       await settle();
       const busy = await postIngest(attacked.url, appId, victim.access_token, batchOf(30_000));
       expect([busy.status, busy.error?.error_code, busy.headers.get("retry-after")]).toEqual([503, "ServiceUnavailable", "1"]);
@@ -154,6 +154,20 @@ describe("in-flight bytes: per user first, counted as they arrive", () => {
       await first.answer;
       await settle();
       expect((await postIngest(attacked.url, appId, victim.access_token, batchOf(30_000))).status).toBe(200);
+    });
+  });
+
+  it("a half-sent body holds only what it sent: four users sending half of 16 MiB each leave room for another (the budget costs an attacker its own bytes)", async () => {
+    await withServer({}, async (attacked, stalled) => {
+      const victim = await loginAnonymous(attacked.url, appId);
+      for (let i = 0; i < 4; i++) {
+        const attacker = await loginAnonymous(attacked.url, appId);
+        // Past half of the declared length: a pre-sized buffer would count all 16 MiB here.
+        stalled.push(await openStalledRequest(attacked.url, attacker.access_token, 16 * 1024 * 1024, 8 * 1024 * 1024 + 1));
+      }
+      await settle();
+      const upload = await postIngest(attacked.url, appId, victim.access_token, batchOf(10_000));
+      expect([upload.status, upload.error]).toEqual([200, null]);
     });
   });
 
