@@ -105,7 +105,10 @@ function readRss(pid) {
 async function startServer(storeUrl) {
   const port = await freePort();
   const cli = path.join(repoRoot, "dist", "generator", "cli.js");
-  const child = spawn(process.execPath, [cli, "serve", "--schema", schemaFile, "--app-id", "bench", "--port", String(port), "--store", storeUrl, "--quiet"], {
+  // Every simulated device logs in anonymously from loopback: one address's anonymous-user limit
+  // (30 per 3 minutes) would refuse the rest of a run's devices.
+  const args = ["--port", String(port), "--store", storeUrl, "--auth-anonymous-users-per-address", "off", "--quiet"];
+  const child = spawn(process.execPath, [cli, "serve", "--schema", schemaFile, "--app-id", "bench", ...args], {
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;

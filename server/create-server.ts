@@ -6,6 +6,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { isLoopbackHost } from "../runtime/app/is-loopback-host.js";
 import { defaultIngestLimits } from "../runtime/sync/ingest-protocol.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { resolveAuthConfig } from "./auth/auth-config.js";
@@ -153,11 +154,6 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
   return models;
 }
 
-/** Whether a listening address is reachable only from this machine. */
-export function isLoopbackAddress(address: string): boolean {
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
-
 /**
  * Beyond loopback without TLS, bearer tokens, passwords and the data itself cross the network in
  * clear text: say so loudly (a log line and stderr), louder still when anyone may log in anonymously.
@@ -189,7 +185,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
         ? (options.auth as AuthConfig)
         : resolveAuthConfig(options.auth as Parameters<typeof resolveAuthConfig>[0]);
     const secret = await loadAccessTokenSecret(authConfig, store, logger);
-    const auth = await createAuthService(store, authConfig, options.appId, secret);
+    const auth = await createAuthService(store, authConfig, options.appId, secret, logger);
     for (const warning of authConfig.customToken?.warnings ?? []) logger.log("warn", warning);
     const testHooks: IngestTestHooks = {
       fault: options.fault === undefined ? readCrashFaultFromEnv() : options.fault,
@@ -280,7 +276,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     url = `${options.tls ? "https" : "http"}://${host}:${address.port}`;
-    if (!options.tls && !isLoopbackAddress(address.address)) warnPlainHttp(logger, address.address, authConfig);
+    if (!options.tls && !isLoopbackHost(address.address)) warnPlainHttp(logger, address.address, authConfig);
     logger.log("info", "server listening", { url, appId: options.appId, store: store.location, models: models.map((m) => m.name) });
 
     const sweeper = startAuthSweeper(store, { intervalMs: authSweepIntervalMs, logger });

@@ -5,13 +5,14 @@
  * NaN, `"jwtAlgorithm": "rs256"` slipped past the CLI's choice list).
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { AsymgenError } from "../runtime/errors.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
-import { customTokenAlgorithms } from "./auth/custom-token.js";
+import { customTokenAlgorithms, looksLikePath } from "./auth/custom-token.js";
 import type { CustomTokenSettings } from "./auth/custom-token.js";
 import { checkAuthSweepInterval, defaultAuthSweepIntervalMs } from "./auth/auth-sweeper.js";
 import type { AuthLimits } from "./auth/auth-throttle.js";
@@ -37,16 +38,16 @@ export const defaultSecretFile = "./asymgen-data/access-token.key";
 
 const count = z.number({ error: "expected a positive integer" }).int({ error: "expected a positive integer" }).positive({ error: "expected a positive integer" });
 const text = z.string({ error: "expected a string" }).min(1, { error: "expected a non-empty string" });
-const duration = z.union([z.string(), z.number()], { error: "expected a duration such as 30s, 30m, 12h or 60d" }).refine(
+const duration = z.string({ error: "expected a duration with its unit, such as 500ms, 30s, 30m, 12h or 60d" }).refine(
   (value) => {
     try {
-      parseDuration(String(value));
+      parseDuration(value);
       return true;
     } catch {
       return false;
     }
   },
-  { error: "expected a duration such as 30s, 30m, 12h or 60d" },
+  { error: "expected a duration with its unit, such as 500ms, 30s, 30m, 12h or 60d" },
 );
 const rate = z.string({ error: "expected COUNT/WINDOW like 10/15m, or off" }).refine(
   (value) => {
@@ -228,16 +229,37 @@ function readSettingFile(file: string, setting: string): string {
   }
 }
 
+/**
+ * The `--jwt-key` value, checked for where a secret may come from: a key file, a public key inline
+ * (PEM or a public JWK), or `ASYMGEN_JWT_SECRET`. An HMAC secret given inline on the command line or
+ * in a config file is refused: both are readable by other users of the machine (`ps`, the file's
+ * mode, the repository), and whoever holds it can log in as any custom-token user.
+ */
+function customTokenKey(jwtKey: string | undefined, envSecret: string | undefined): string | undefined {
+  if (jwtKey !== undefined && envSecret) throw new ServeConfigError("give the custom-token key one way: --jwt-key or ASYMGEN_JWT_SECRET, not both");
+  if (jwtKey === undefined) return envSecret || undefined;
+  const inline = jwtKey.trim();
+  const expanded = jwtKey.startsWith("~/") ? path.join(os.homedir(), jwtKey.slice(2)) : jwtKey;
+  // A file, or a public key inline (custom-token.ts refuses a private one); an "oct" JWK is a secret.
+  if (inline.startsWith("-----BEGIN") || fs.existsSync(expanded)) return jwtKey;
+  if (inline.startsWith("{") && !/"kty"\s*:\s*"oct"/.test(inline)) return jwtKey;
+  // Named only when it is plainly a path: a secret given here by mistake must not reach the logs.
+  const named = looksLikePath(jwtKey) ? `--jwt-key ${jwtKey}: no such file` : `--jwt-key: names no file (a value of ${jwtKey.length} characters)`;
+  throw new ServeConfigError(
+    `${named}; an HMAC secret goes in a key file (--jwt-key FILE, mode 0600) or ASYMGEN_JWT_SECRET, never on the command line or in a config file`,
+  );
+}
+
 /** The `jwt*` settings as custom-token.ts takes them (it reads key files and checks them). */
-function customTokenSettings(settings: z.output<typeof serveSettingsSchema>): CustomTokenSettings {
+function customTokenSettings(settings: z.output<typeof serveSettingsSchema>, key: string | undefined): CustomTokenSettings {
   const custom: CustomTokenSettings = {};
-  if (settings.jwtKey !== undefined) custom.key = settings.jwtKey;
+  if (key !== undefined) custom.key = key;
   if (settings.jwtJwksUrl !== undefined) custom.jwksUrl = settings.jwtJwksUrl;
   if (settings.jwtAlgorithm !== undefined) custom.algorithm = settings.jwtAlgorithm;
   if (settings.jwtAudience !== undefined) custom.audience = settings.jwtAudience;
   if (settings.jwtIssuer !== undefined) custom.issuer = settings.jwtIssuer;
-  if (settings.jwtClockTolerance !== undefined) custom.clockToleranceMs = parseDuration(String(settings.jwtClockTolerance));
-  if (settings.jwtMaxTokenAge !== undefined) custom.maxTokenAgeMs = parseDuration(String(settings.jwtMaxTokenAge));
+  if (settings.jwtClockTolerance !== undefined) custom.clockToleranceMs = parseDuration(settings.jwtClockTolerance);
+  if (settings.jwtMaxTokenAge !== undefined) custom.maxTokenAgeMs = parseDuration(settings.jwtMaxTokenAge);
   return custom;
 }
 
@@ -260,6 +282,7 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
   if (!settings.appId) throw new ServeConfigError("an app id is required: --app-id ID");
   const providerNames = typeof settings.auth === "string" ? settings.auth.split(",").filter(Boolean) : settings.auth;
   const secret = env["ASYMGEN_SECRET"];
+  const jwtKey = customTokenKey(settings.jwtKey, env["ASYMGEN_JWT_SECRET"]);
   if (secret && settings.secretFile !== undefined)
     throw new ServeConfigError("give the access-token secret one way: ASYMGEN_SECRET or a secret file, not both");
   let auth: AuthConfig;
@@ -267,9 +290,9 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
     auth = resolveAuthConfig({
       ...(providerNames ? { providers: providerNames } : {}),
       ...(secret ? { secret } : { secretFile: settings.secretFile ?? defaultSecretFile }),
-      ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(String(settings.accessTokenTtl)) } : {}),
-      ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(String(settings.refreshTokenTtl)) } : {}),
-      ...(settings.jwtKey !== undefined || settings.jwtJwksUrl !== undefined ? { customToken: customTokenSettings(settings) } : {}),
+      ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(settings.accessTokenTtl) } : {}),
+      ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(settings.refreshTokenTtl) } : {}),
+      ...(jwtKey !== undefined || settings.jwtJwksUrl !== undefined ? { customToken: customTokenSettings(settings, jwtKey) } : {}),
     });
   } catch (error) {
     throw new ServeConfigError((error as Error).message);
@@ -287,7 +310,7 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
     const value = settings[setting];
     if (value !== undefined) limits[limit] = value;
   }
-  if (settings.bodyReadTimeout !== undefined) limits.bodyReadTimeoutMs = parseDuration(String(settings.bodyReadTimeout));
+  if (settings.bodyReadTimeout !== undefined) limits.bodyReadTimeoutMs = parseDuration(settings.bodyReadTimeout);
   try {
     resolveIngestLimits(limits);
   } catch (error) {
@@ -309,7 +332,7 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
   if (settings.trustProxy !== undefined) authLimits.trustProxy = settings.trustProxy;
   let authSweepIntervalMs = defaultAuthSweepIntervalMs;
   try {
-    if (settings.authSweepInterval !== undefined) authSweepIntervalMs = checkAuthSweepInterval(parseDuration(String(settings.authSweepInterval)));
+    if (settings.authSweepInterval !== undefined) authSweepIntervalMs = checkAuthSweepInterval(parseDuration(settings.authSweepInterval));
   } catch (error) {
     throw new ServeConfigError((error as Error).message);
   }

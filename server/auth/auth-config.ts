@@ -72,10 +72,15 @@ export function resolveAuthConfig(
   return config;
 }
 
-/** Parses a duration like `2s`, `30m`, `12h`, `60d` or a number of milliseconds. */
+/**
+ * Parses a duration like `500ms`, `2s`, `30m`, `12h`, `60d`, or `0`. The unit is required: a bare
+ * `30` in a config file is as likely meant as seconds as milliseconds, and read as the wrong one it
+ * makes a 30 ms body timeout or a sweep every 600 ms.
+ */
 export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!match) throw new Error(`bad duration "${text}" (examples: 2s, 30m, 12h, 60d)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? "ms") as "ms"];
+  if (/^\s*0\s*$/.test(text)) return 0;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  if (!match) throw new Error(`bad duration "${text}" (a number and a unit: 500ms, 2s, 30m, 12h, 60d)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "ms"];
   return Math.round(Number(match[1]) * unit);
 }

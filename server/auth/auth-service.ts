@@ -10,6 +10,8 @@
  */
 import crypto from "node:crypto";
 import { HttpError } from "../http/http-error.js";
+import { quietLogger } from "../logger.js";
+import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
 import type { AuthConfig, AuthProviderName } from "./auth-config.js";
 import { verifyCustomToken } from "./custom-token.js";
@@ -119,7 +121,13 @@ export async function createApiKey(store: IngestStore, name: string): Promise<{ 
 }
 
 /** Creates the auth service of app `appId`; `secret` signs its access tokens (see access-token-secret.ts). */
-export async function createAuthService(store: IngestStore, config: AuthConfig, appId: string, secret: Buffer): Promise<AuthService> {
+export async function createAuthService(
+  store: IngestStore,
+  config: AuthConfig,
+  appId: string,
+  secret: Buffer,
+  logger: Logger = quietLogger,
+): Promise<AuthService> {
 
   function requireProvider(provider: AuthProviderName): void {
     if (!config.providers.has(provider))
@@ -258,8 +266,13 @@ export async function createAuthService(store: IngestStore, config: AuthConfig, 
       const verified = await verifyCustomToken(custom, token);
       // The JWKS endpoint being down is not the token's fault: 503 tells the client to retry, where
       // a 401 would make it drop credentials that are fine.
-      if ("keysUnavailable" in verified)
-        throw new HttpError(503, "ServiceUnavailable", `custom token not checked: ${verified.failure}`, { "retry-after": "30" });
+      if ("keysUnavailable" in verified) {
+        // The detail (the JWKS address, the fetch error) is for the operator, not for any caller.
+        logger.log("error", "custom-token login: cannot read the JWKS", { reason: verified.failure });
+        throw new HttpError(503, "ServiceUnavailable", "custom token not checked: the server cannot read its signing keys right now", {
+          "retry-after": "30",
+        });
+      }
       if ("failure" in verified) throw invalidSession(`invalid custom token: ${verified.failure}`);
       const sub = verified.subject;
       if (!isKeyText(sub)) throw invalidSession("invalid custom token: sub has control characters or unpaired surrogates");

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from "jose";
+import { isLoopbackHost } from "../../runtime/app/is-loopback-host.js";
 
 /** The algorithms `--jwt-algorithm` accepts (each needs the matching kind of key). */
 export const customTokenAlgorithms = [
@@ -206,8 +207,7 @@ function resolveJwks(
   } catch {
     throw new Error(`--jwt-jwks-url ${text}: not a URL`);
   }
-  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname)))
     throw new Error(
       `--jwt-jwks-url ${text}: must be https (plain http only to a loopback host), or anyone on the path could swap the keys`,
     );
@@ -226,9 +226,13 @@ function resolveJwks(
   return { key, keySource: `JWKS ${url.href}`, algorithms: algorithm !== undefined ? [algorithm] : defaultJwksAlgorithms };
 }
 
-/** A value that the user meant as a file (so a typo is an error, never a secret). */
-function looksLikePath(value: string): boolean {
-  return /[/\\]/.test(value) || /\.(pem|key|txt|json|jwk|crt)$/i.test(value) || value.startsWith(".") || value.startsWith("~");
+/**
+ * A value that the user meant as a file (so a typo is an error, never a secret): a key file's
+ * extension, or a relative or home path. Not merely a `/`: most base64 secrets hold one, and such a
+ * secret must neither be refused as a missing file nor echoed in the message.
+ */
+export function looksLikePath(value: string): boolean {
+  return /\.(pem|key|txt|json|jwk|crt)$/i.test(value) || /^(\.{1,2}|~)[/\\]/.test(value);
 }
 
 /** Where a key came from: `label` names it in errors, `where` in logs ("from ./pub.pem", "given inline"). */

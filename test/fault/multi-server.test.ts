@@ -9,9 +9,9 @@
  * device's queue is drained. The seed is printed; ASYMGEN_FAULT_SEED replays a run.
  *
  * A second test starts two servers together without a configured access-token secret, as two
- * machines would (each its own working directory): a secret kept in the store must be one secret
- * whichever server started first; a secret kept per machine differs, and a device behind the
- * balancer must still get every document stored once (a refused token is refreshed and retried).
+ * machines would (each its own working directory): each makes its own key file (the secret is
+ * never kept in the store), so each refuses the other's tokens, and a device behind the balancer
+ * must still get every document stored once (a refused token is refreshed and retried).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import crypto from "node:crypto";

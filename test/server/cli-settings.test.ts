@@ -54,14 +54,13 @@ describe("resolveServeSettings", () => {
       schema,
       appId: "a",
       auth: "jwt",
-      jwtKey: "an-inline-secret-of-32-bytes-or-more",
       jwtIssuer: "https://issuer.example",
       jwtClockTolerance: "10s",
       jwtMaxTokenAge: "15m",
       maxInFlightBytes: 128 * 1024 * 1024,
       maxInFlightPerUser: 2,
       bodyReadTimeout: "5s",
-    });
+    }, { ASYMGEN_JWT_SECRET: "an-inline-secret-of-32-bytes-or-more" });
     expect(settings.auth.customToken).toMatchObject({
       algorithms: ["HS256"],
       issuer: "https://issuer.example",
@@ -87,7 +86,11 @@ describe("resolveServeSettings", () => {
     expect(configWith({ maxBatchBytes: 1.5 })).toThrow(/serve\.maxBatchBytes: expected a positive integer, got 1\.5/);
     expect(configWith({ quiet: "yes" })).toThrow(/serve\.quiet: expected true or false, got "yes"/);
     expect(configWith({ logLevel: "verbose" })).toThrow(/serve\.logLevel: expected "debug", "info", "warn" or "error", got "verbose"/);
-    expect(configWith({ accessTokenTtl: "soon" })).toThrow(/serve\.accessTokenTtl: expected a duration such as 30s/);
+    expect(configWith({ accessTokenTtl: "soon" })).toThrow(/serve\.accessTokenTtl: expected a duration with its unit, such as 500ms, 30s/);
+    // No unit, no guess: 30 meant as seconds would have been a 30 ms body timeout.
+    expect(configWith({ bodyReadTimeout: 30 })).toThrow(/serve\.bodyReadTimeout: expected a duration with its unit, .*got 30$/);
+    expect(configWith({ authSweepInterval: "600" })).toThrow(/serve\.authSweepInterval: expected a duration with its unit, .*got "600"$/);
+    expect(resolveServeSettings({ schema, appId: "a", authSweepInterval: "0" }, {}).authSweepIntervalMs).toBe(0);
     expect(configWith({ auth: 7 })).toThrow(/serve\.auth: expected provider names: anon, userpass, apikey, jwt, got 7/);
     expect(configWith({ auth: ["anon", "magic"] })).toThrow(/unknown auth provider "magic"/);
     expect(configWith({ maxInFlightPerUsr: 2 })).toThrow(/serve\.maxInFlightPerUsr: unknown setting \(known: schema, appId/);
@@ -100,7 +103,32 @@ describe("resolveServeSettings", () => {
     expect(() => resolveServeSettings({ schema, appId: "a", port: Number.NaN })).toThrow(/--port: expected an integer from 0 to 65535, got something that is not a number/);
     expect(() => resolveServeSettings({ schema, appId: "a", maxInFlightPerUser: -2 })).toThrow(/--max-in-flight-per-user: expected a positive integer, got -2/);
     expect(() => resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_LOG_LEVEL: "loud" })).toThrow(/ASYMGEN_LOG_LEVEL: expected "debug", "info", "warn" or "error", got "loud"/);
-    expect(() => resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_ACCESS_TOKEN_TTL: "1 week" })).toThrow(/ASYMGEN_ACCESS_TOKEN_TTL: expected a duration/);
+    expect(() => resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_ACCESS_TOKEN_TTL: "1 week" })).toThrow(/ASYMGEN_ACCESS_TOKEN_TTL: expected a duration with its unit/);
+  });
+
+  it("takes an HMAC custom-token secret from a file or ASYMGEN_JWT_SECRET, never inline on the command line or in a config file", () => {
+    // Base64 with a slash, as `openssl rand -base64 32` mostly gives: refused, and not echoed.
+    const secret = "q8Zr/9xTAbc+defGhijKlmnOpqrStuvWxyz0123456T0w=";
+    for (const attempt of [
+      () => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: secret }, {}),
+      () => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: JSON.stringify({ kty: "oct", k: "c2VjcmV0" }) }, {}),
+    ]) {
+      const error = (() => {
+        try {
+          attempt();
+        } catch (caught) {
+          return caught as Error;
+        }
+        return null;
+      })();
+      expect(error?.message).toMatch(/^--jwt-key: names no file \(a value of \d+ characters\); an HMAC secret goes in a key file \(--jwt-key FILE, mode 0600\) or ASYMGEN_JWT_SECRET/);
+      expect(error?.message).not.toContain(secret);
+    }
+    const fromEnv = resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: secret }).auth.customToken;
+    expect(Buffer.from(fromEnv?.key as Uint8Array).toString()).toBe(secret);
+    expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: "k.pem" }, { ASYMGEN_JWT_SECRET: secret })).toThrow(
+      /--jwt-key or ASYMGEN_JWT_SECRET, not both/,
+    );
   });
 
   it("takes the access-token secret from ASYMGEN_SECRET, else a secret file (by default under ./asymgen-data)", () => {
@@ -124,7 +152,7 @@ describe("resolveServeSettings", () => {
   it("explains bad settings in one line", () => {
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "anon,magic" })).toThrow(/unknown auth provider "magic"/);
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt" })).toThrow(/needs a key/);
-    expect(() => resolveServeSettings({ schema, appId: "a", accessTokenTtl: "soon" })).toThrow(/--access-token-ttl: expected a duration such as 30s, 30m, 12h or 60d, got "soon"/);
+    expect(() => resolveServeSettings({ schema, appId: "a", accessTokenTtl: "soon" })).toThrow(/--access-token-ttl: expected a duration with its unit, such as 500ms, 30s, 30m, 12h or 60d, got "soon"/);
     expect(() => resolveServeSettings({ schema })).toThrow(/app id is required/);
     expect(() => resolveServeSettings({ schema: path.join(dir, "nope.json"), appId: "a" })).toThrow(/cannot read schema/);
   });

@@ -54,8 +54,9 @@ function startServer(customToken: CustomTokenSettings, logger?: { log(level: str
 async function withServer(
   customToken: CustomTokenSettings,
   body: (login: (token: string) => Promise<{ status: number; json: Record<string, unknown> }>, server: IngestServer) => Promise<void>,
+  logger?: { log(level: string, msg: string): void },
 ): Promise<void> {
-  const server = await startServer(customToken);
+  const server = await startServer(customToken, logger);
   try {
     await body((token) => callJson(server.url, "POST", loginPath, { body: { token } }), server);
   } finally {
@@ -125,6 +126,17 @@ describe("custom-token settings that are refused at startup", () => {
     const error = await startServer({ key: secret }).catch((caught: unknown) => caught as Error);
     expect((error as Error).message).toMatch(/--jwt-key \(inline secret of 20 bytes\)/);
     expect((error as Error).message).not.toContain(secret);
+  });
+
+  it("takes a base64 secret with a slash as the secret (most of `openssl rand -base64 32` has one), never as a missing file to print", async () => {
+    const secret = "q8Zr/9xTAbc+defGhijKlmnOpqrStuvWxyz0123456T0w=";
+    const server = await startServer({ key: secret });
+    try {
+      const token = signTestJwt({ alg: "HS256" }, claims(), Buffer.from(secret));
+      expect((await callJson(server.url, "POST", loginPath, { body: { token } })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -307,6 +319,8 @@ describe("custom-token login with a JWKS URL", () => {
 
   it("follows a key rotation, refuses the retired key, and answers 503 while the JWKS is unreachable", async () => {
     const aud = "asymgen-test";
+    const logged: { level: string; msg: string; fields: unknown }[] = [];
+    const logger = { log: (level: string, msg: string, fields?: unknown) => void logged.push({ level, msg, fields }) };
     await withServer({ jwksUrl, audience: aud, jwksCooldownMs: 0 }, async (login) => {
       published = [publicJwk(keyA.publicKey, "a")];
       const tokenA = signTestJwt({ alg: "RS256", kid: "a" }, claims({ aud }), keyA.privateKey);
@@ -329,8 +343,16 @@ describe("custom-token login with a JWKS URL", () => {
       await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
       const unknownKid = signTestJwt({ alg: "ES256", kid: "c" }, claims({ aud, sub: "never-stored" }), keyB.privateKey);
       const answer = await login(unknownKid);
-      expect(answer).toMatchObject({ status: 503, json: { error_code: "ServiceUnavailable" } });
-      expect(String(answer.json["error"])).toContain("cannot read the JWKS at http://127.0.0.1:");
-    });
+      // The caller hears that the keys are unavailable, not where they live; the operator's log has the detail.
+      expect(answer).toMatchObject({
+        status: 503,
+        json: { error_code: "ServiceUnavailable", error: "custom token not checked: the server cannot read its signing keys right now" },
+      });
+      expect(logged).toContainEqual({
+        level: "error",
+        msg: "custom-token login: cannot read the JWKS",
+        fields: { reason: expect.stringContaining("cannot read the JWKS at http://127.0.0.1:") },
+      });
+    }, logger);
   });
 });
