@@ -5,7 +5,7 @@
  * 60 KB upload here), which a client uploading small batches pays on every one. The runtime is
  * Node-only already (the queue is files through `node:fs`), so nothing is lost by it.
  *
- * A proxy named by the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`: see
+ * A proxy named by the environment (`HTTPS_PROXY`, lowercase `http_proxy`, `NO_PROXY`: see
  * proxy-from-env.ts) is used through agents of its own; without one, requests take the direct
  * path through the global agents, as before.
  */

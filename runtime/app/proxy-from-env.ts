@@ -1,7 +1,10 @@
 /**
  * Which proxy a request goes through, read from the environment as curl reads it:
- * `https_proxy`/`HTTPS_PROXY` for https:// targets, `http_proxy`/`HTTP_PROXY` for http://
- * targets (the lowercase name wins), and `no_proxy`/`NO_PROXY` for the hosts that go direct.
+ * `https_proxy`/`HTTPS_PROXY` for https:// targets (the lowercase name wins), only the lowercase
+ * `http_proxy` for http:// targets, and `no_proxy`/`NO_PROXY` for the hosts that go direct.
+ * Uppercase `HTTP_PROXY` is ignored on purpose, as curl does ("httpoxy"): a CGI server puts a
+ * request's `Proxy:` header into the environment as `HTTP_PROXY`, so a client running under it
+ * would send its requests, bearer tokens included, to a proxy the attacker names.
  * A target on this machine (localhost, 127.0.0.0/8, ::1) never goes through a proxy, as in Go
  * and browsers: a proxy elsewhere could not reach it.
  */
@@ -31,7 +34,7 @@ let cache: { key: string; choice: Map<string, ProxyChoice | null>; noProxy: NoPr
  * Throws `AsymgenError` naming the variable when a proxy variable is set but unusable.
  */
 export function getProxyForUrl(target: URL, env: NodeJS.ProcessEnv = process.env): ProxyChoice | null {
-  const names = target.protocol === "https:" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy", "HTTP_PROXY"];
+  const names = target.protocol === "https:" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy"];
   const variable = names.find((name) => (env[name] ?? "").trim() !== "");
   if (variable === undefined) return null;
   const noProxyText = env["no_proxy"] ?? env["NO_PROXY"] ?? "";
@@ -39,7 +42,7 @@ export function getProxyForUrl(target: URL, env: NodeJS.ProcessEnv = process.env
   if (cache?.key !== key) cache = { key, choice: new Map(), noProxy: parseNoProxy(noProxyText) };
   const hostname = normalizeHost(target.hostname);
   const port = target.port || (target.protocol === "https:" ? "443" : "80");
-  if (isLoopbackHost(hostname) || matchesNoProxy(cache.noProxy, hostname, port)) return null;
+  if (isLoopbackHost(target.hostname) || matchesNoProxy(cache.noProxy, hostname, port)) return null;
   let choice = cache.choice.get(variable);
   if (choice === undefined) {
     choice = { url: parseProxyUrl(variable, env[variable]!.trim()), variable };
@@ -56,21 +59,37 @@ export function describeProxy(proxy: URL): string {
 /** The `Proxy-Authorization` header for a proxy URL with credentials (Basic, as curl sends it). */
 export function proxyAuthorization(proxy: URL): Record<string, string> {
   if (proxy.username === "" && proxy.password === "") return {};
+  // Cannot throw for a URL from getProxyForUrl: parseProxyUrl has decoded both already.
   const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
   return { "proxy-authorization": `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` };
 }
 
+/** A variable's value as an error message may quote it: any `user:password@` replaced by `***@`. */
+function redactProxyValue(value: string): string {
+  // Up to the last "@" (a password may hold an unescaped "@" or "/"): in a value that does not
+  // parse there is no telling where the user-info ends, so more is hidden rather than less.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1***@");
+}
+
 function parseProxyUrl(variable: string, value: string): URL {
+  const shown = `${variable}="${redactProxyValue(value)}"`;
   // curl takes a bare `host:port` as an http:// proxy.
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new AsymgenError(`${variable}="${value}" is not a proxy URL (expected e.g. http://proxy.example.com:3128)`);
+    throw new AsymgenError(`${shown} is not a proxy URL (expected e.g. http://proxy.example.com:3128)`);
   }
   if (url.protocol !== "http:") {
-    throw new AsymgenError(`${variable}="${value}": only http:// proxies are supported (the tunnel to an https:// server is still encrypted end to end)`);
+    throw new AsymgenError(`${shown}: only http:// proxies are supported (the tunnel to an https:// server is still encrypted end to end)`);
+  }
+  try {
+    // Decoded on every request later (proxyAuthorization): a bad escape must fail here, once.
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new AsymgenError(`${shown}: the proxy user name or password has a malformed %-escape (write a literal "%" as %25)`);
   }
   if (url.port === "") url.port = String(DEFAULT_PROXY_PORT);
   return url;

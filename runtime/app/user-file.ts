@@ -1,10 +1,12 @@
 /**
  * The app's users on disk: one small JSON file, replaced atomically (see writeFileAtomically) so
- * a crash leaves the old file or the new one, never half of either.
+ * a crash leaves the old file or the new one, never half of either. A crash mid-write leaves a
+ * temporary copy (0600, refresh tokens inside) that no queue recovery sweeps: every read and
+ * write of the file removes the stale ones.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomically } from "../fs/write-file-atomically.js";
+import { removeStaleTempFiles, writeFileAtomically } from "../fs/write-file-atomically.js";
 import type { UserRecord } from "./user.js";
 
 /** What the file holds. */
@@ -19,9 +21,11 @@ const FILE_MODE = 0o600;
 
 /** Reads the users persisted under `directory`; a missing or unreadable file is no users. */
 export function readUserFile(directory: string): UserFileContent {
+  const file = path.join(directory, FILE_NAME);
+  removeStaleTempFiles(file);
   let text: string;
   try {
-    text = fs.readFileSync(path.join(directory, FILE_NAME), "utf8");
+    text = fs.readFileSync(file, "utf8");
   } catch {
     return { currentUserId: null, users: [] };
   }
@@ -39,7 +43,9 @@ export function readUserFile(directory: string): UserFileContent {
 /** Replaces the file under `directory` with `content`, durably, readable by the owner only. */
 export function writeUserFile(directory: string, content: UserFileContent): void {
   fs.mkdirSync(directory, { recursive: true });
-  writeFileAtomically(path.join(directory, FILE_NAME), JSON.stringify(content, null, 2), { mode: FILE_MODE });
+  const file = path.join(directory, FILE_NAME);
+  removeStaleTempFiles(file);
+  writeFileAtomically(file, JSON.stringify(content, null, 2), { mode: FILE_MODE });
 }
 
 function isUserRecord(value: unknown): value is UserRecord {

@@ -2,7 +2,9 @@
  * The one way the client runtime replaces a file (the queue's cursor, meta and segment headers;
  * the app's users.json), so that after a crash it holds either the old or the new content: write
  * a temporary file, fsync it, rename it over the target, fsync the directory (the rename itself
- * is only durable once the directory is).
+ * is only durable once the directory is). A crash between the first two steps leaves the
+ * temporary file behind; `removeStaleTempFiles` clears those for a file kept outside the queue
+ * (whose recovery sweeps its own folder).
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -39,6 +41,54 @@ export function writeFileAtomically(file: string, data: Uint8Array | string, opt
     if (!renamed) fs.rmSync(temp, { force: true });
   }
   syncDirectory(path.dirname(file));
+}
+
+/** A temporary copy older than this is stale whatever its pid says: no write takes a minute, and pids are reused. */
+const STALE_TEMP_AGE_MS = 60_000;
+
+/**
+ * Removes the temporary copies of `file` that crashed writes left beside it (`<name>.<pid>.<hex>.tmp`,
+ * and `<name>.<pid>.tmp` from older versions): those whose process is gone, and any older than a
+ * minute. A live process's fresh copy is kept: two processes of one app share the folder, and
+ * deleting the other's copy mid-write would fail its rename. Best effort: never throws.
+ */
+export function removeStaleTempFiles(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // No folder yet: nothing to sweep.
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d{1,10})(?:\.[0-9a-f]+)?\.tmp$/.exec(name.slice(prefix.length));
+    if (match === null) continue;
+    const temp = path.join(dir, name);
+    try {
+      // lstat: a symlink planted under this name is judged (and removed) itself, never its target.
+      const stat = fs.lstatSync(temp);
+      if (!stat.isFile() && !stat.isSymbolicLink()) continue;
+      if (Date.now() - stat.mtimeMs < STALE_TEMP_AGE_MS && isProcessAlive(Number(match[1]))) continue;
+      fs.unlinkSync(temp);
+    } catch {
+      // Gone already (another process swept it, or its writer renamed it): nothing to do.
+    }
+  }
+}
+
+/** Whether a process with this pid runs on this machine (this process included). */
+function isProcessAlive(pid: number): boolean {
+  // 0 and negative pids address process groups in kill(2); no process holds them.
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 0x7fffffff) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the pid exists but belongs to another user, so it is alive.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Makes the directory's entries (created, renamed, deleted files) durable. */

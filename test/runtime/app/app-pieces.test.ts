@@ -3,7 +3,9 @@
  * one costs a login, not a crash), credentials' wire shape, and the default data directory.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "../../../runtime/app/app.js";
@@ -69,6 +71,39 @@ describe("users file", () => {
     expect(readUserFile(dir).users).toEqual([record]);
   });
 
+  test("reading or writing removes the temporary copies crashed writers left (a dead pid, or older than a minute)", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "users.json");
+    // A process that has exited: its pid is free, nothing of it is mid-write.
+    const deadPid = spawnSync(process.execPath, ["-e", ""]).pid!;
+    // A live second process of the same app, holding a temporary copy as if mid-write.
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      const otherPid = other.pid!;
+      const fresh = { dead: `${file}.${deadPid}.0a1b2c3d4e5f.tmp`, deadOldName: `${file}.${deadPid}.tmp`, live: `${file}.${otherPid}.0a1b2c3d4e5f.tmp`, mine: `${file}.${process.pid}.0a1b2c3d4e5f.tmp` };
+      const old = { live: `${file}.${otherPid}.ffffffffffff.tmp`, mine: `${file}.${process.pid}.tmp` };
+      const unrelated = [`${file}.bak`, path.join(dir, "other.json.1.tmp"), `${file}.${deadPid}.notes`];
+      const plant = (paths: string[], ageMs: number) => {
+        for (const temp of paths) {
+          fs.writeFileSync(temp, '{"users":[{"refreshToken":"secret"}]}', { mode: 0o600 });
+          const when = (Date.now() - ageMs) / 1000;
+          fs.utimesSync(temp, when, when);
+        }
+      };
+      const left = () => fs.readdirSync(dir).map((name) => path.join(dir, name)).sort();
+      for (const step of ["read", "write"] as const) {
+        plant([...Object.values(fresh), ...unrelated], 0);
+        plant(Object.values(old), 2 * 60_000);
+        if (step === "read") readUserFile(dir);
+        else writeUserFile(dir, { currentUserId: null, users: [] });
+        const expected = [fresh.live, fresh.mine, ...unrelated, ...(step === "write" ? [file] : [])];
+        expect([step, left()]).toEqual([step, expected.sort()]);
+      }
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+
   test("a failed write leaves no temporary file behind", () => {
     const dir = tempDir();
     // users.json is a non-empty directory: the rename fails after the temporary file is written.
@@ -103,7 +138,8 @@ describe("App and Credentials", () => {
   });
 
   test("refuses http:// to another machine at construction, naming the URL and allowInsecureHttp", () => {
-    for (const baseUrl of ["http://ingest.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]:8080", "HTTP://Ingest.Example.com/"]) {
+    // *.localhost and localhost. may be answered by DNS (glibc sends both there), so may be anywhere.
+    for (const baseUrl of ["http://ingest.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]:8080", "HTTP://Ingest.Example.com/", "http://api.localhost:8080", "http://localhost.:8080"]) {
       let error: unknown;
       try {
         new App({ id: "x", baseUrl, baseFilePath: tempDir() });
@@ -117,7 +153,7 @@ describe("App and Credentials", () => {
   });
 
   test("allows https:// anywhere, http:// to this machine, and http:// elsewhere with allowInsecureHttp", () => {
-    const ok = ["https://ingest.example.com", "http://127.0.0.1:8080", "http://127.8.9.10", "http://localhost:1", "http://api.localhost", "http://[::1]:8080"];
+    const ok = ["https://ingest.example.com", "http://127.0.0.1:8080", "http://127.8.9.10", "http://localhost:1", "http://[::1]:8080", "http://[::ffff:127.0.0.1]:8080"];
     for (const baseUrl of ok) expect(new App({ id: "x", baseUrl, baseFilePath: tempDir() }).baseUrl).toBe(baseUrl);
     const lab = new App({ id: "x", baseUrl: "http://10.0.0.5:8080/", baseFilePath: tempDir(), allowInsecureHttp: true });
     expect(lab.baseUrl).toBe("http://10.0.0.5:8080");
@@ -141,11 +177,37 @@ describe("App and Credentials", () => {
 
   test("loopback hosts are localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped), nothing else", () => {
     const host = (url: string) => new URL(url).hostname;
-    for (const url of ["http://localhost", "http://LocalHost.", "http://a.localhost", "http://127.0.0.1", "http://127.255.0.9", "http://[::1]", "http://[0:0:0:0:0:0:0:1]", "http://[::ffff:127.0.0.1]"]) {
+    for (const url of ["http://localhost", "http://LocalHost", "http://127.0.0.1", "http://127.255.0.9", "http://0x7f.1", "http://[::1]", "http://[0:0:0:0:0:0:0:1]", "http://[::ffff:127.0.0.1]"]) {
       expect([url, isLoopbackHost(host(url))]).toEqual([url, true]);
     }
-    for (const url of ["http://localhost.example.com", "http://128.0.0.1", "http://10.0.0.1", "http://[::2]", "http://[::ffff:10.0.0.1]", "http://0.0.0.0", "http://127.example"]) {
+    // Names a resolver may send to DNS are not loopback, whatever they look like.
+    for (const url of ["http://a.localhost", "http://LocalHost.", "http://localhost.example.com", "http://128.0.0.1", "http://10.0.0.1", "http://[::2]", "http://[::ffff:10.0.0.1]", "http://[::127.0.0.1]", "http://0.0.0.0", "http://[::]", "http://127.example"]) {
       expect([url, isLoopbackHost(host(url))]).toEqual([url, false]);
+    }
+    // Address literals as written by hand or by server.address() (the server's plain-HTTP warning).
+    for (const address of ["::1", "0:0:0:0:0:0:0:1", "0000::0001", "::ffff:127.0.0.1", "0:0:0:0:0:ffff:7f00:1", "127.0.0.1", "[::1]"]) {
+      expect([address, isLoopbackHost(address)]).toEqual([address, true]);
+    }
+    for (const address of ["::", "0.0.0.0", "::ffff:192.168.1.5", "fe80::1", "192.168.1.5"]) {
+      expect([address, isLoopbackHost(address)]).toEqual([address, false]);
+    }
+  });
+
+  test("what a listening server reports as its address is loopback exactly when it listens on loopback", async () => {
+    const listenedOn = async (host: string): Promise<string | null> => {
+      const server = net.createServer();
+      try {
+        await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, host, resolve));
+      } catch {
+        return null; // No IPv6 on this machine: nothing to check for that host.
+      }
+      const address = (server.address() as net.AddressInfo).address;
+      await new Promise((resolve) => server.close(resolve));
+      return address;
+    };
+    for (const [host, loopback] of [["127.0.0.1", true], ["::1", true], ["::ffff:127.0.0.1", true], ["0.0.0.0", false], ["::", false]] as const) {
+      const address = await listenedOn(host);
+      if (address !== null) expect([host, address, isLoopbackHost(address)]).toEqual([host, address, loopback]);
     }
   });
 

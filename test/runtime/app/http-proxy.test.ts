@@ -1,9 +1,9 @@
 /**
  * Proxies from the environment, through a real proxy on loopback: an http:// server reached
  * with the absolute-URI form, an https:// server through a CONNECT tunnel with TLS checked end
- * to end (a self-signed certificate made by openssl), proxy credentials, and NO_PROXY. The
- * server's name, `ingest.test`, resolves only inside the proxy: a request that reaches the
- * server went through it.
+ * to end (a self-signed certificate made by openssl), proxy credentials (never in an error
+ * message), and NO_PROXY. The server's name, `ingest.test`, resolves only inside the proxy: a
+ * request that reaches the server went through it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import { spawnSync } from "node:child_process";
@@ -13,6 +13,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { App } from "../../../runtime/app/app.js";
 import { NetworkError } from "../../../runtime/app/auth-error.js";
 import { sendHttpRequest } from "../../../runtime/app/http-request.js";
 import { getProxyForUrl } from "../../../runtime/app/proxy-from-env.js";
@@ -37,13 +38,18 @@ afterEach(() => {
 describe("getProxyForUrl (the environment as curl reads it)", () => {
   const proxyFor = (target: string, env: Record<string, string>) => getProxyForUrl(new URL(target), env)?.url.href ?? null;
 
-  test("https targets use https_proxy/HTTPS_PROXY, http targets http_proxy/HTTP_PROXY; lowercase wins; empty is unset", () => {
+  test("https targets use https_proxy/HTTPS_PROXY, http targets http_proxy only; lowercase wins; empty is unset", () => {
     expect(proxyFor("https://ingest.example.com", {})).toBeNull();
     expect(proxyFor("https://ingest.example.com", { HTTPS_PROXY: "http://p:3128" })).toBe("http://p:3128/");
     expect(proxyFor("http://ingest.example.com", { HTTPS_PROXY: "http://p:3128" })).toBeNull();
-    expect(proxyFor("http://ingest.example.com", { HTTP_PROXY: "http://p:3128" })).toBe("http://p:3128/");
+    expect(proxyFor("http://ingest.example.com", { http_proxy: "http://p:3128" })).toBe("http://p:3128/");
     expect(proxyFor("https://ingest.example.com", { https_proxy: "http://lower:1", HTTPS_PROXY: "http://upper:2" })).toBe("http://lower:1/");
     expect(proxyFor("https://ingest.example.com", { https_proxy: "", HTTPS_PROXY: "http://upper:2" })).toBe("http://upper:2/");
+  });
+
+  test("uppercase HTTP_PROXY is ignored, as curl ignores it (httpoxy: CGI puts a request's Proxy header there)", () => {
+    expect(proxyFor("http://ingest.example.com", { HTTP_PROXY: "http://attacker.example:80" })).toBeNull();
+    expect(proxyFor("http://ingest.example.com", { HTTP_PROXY: "http://attacker.example:80", http_proxy: "http://p:3128" })).toBe("http://p:3128/");
   });
 
   test("a bare host:port is an http:// proxy; without a port, curl's 1080", () => {
@@ -56,11 +62,55 @@ describe("getProxyForUrl (the environment as curl reads it)", () => {
     expect(() => proxyFor("http://a.example", { http_proxy: "http://[oops" })).toThrow('http_proxy="http://[oops" is not a proxy URL');
   });
 
-  test("this machine is never proxied", () => {
-    const env = { HTTPS_PROXY: "http://p:3128", HTTP_PROXY: "http://p:3128" };
-    for (const target of ["https://localhost:8443", "http://127.0.0.1:8080", "http://127.1.2.3", "https://[::1]:8443", "http://api.localhost"]) {
+  /** The message `getProxyForUrl` throws for `env`, or "(no error)". */
+  const errorFor = (target: string, env: Record<string, string>): string => {
+    try {
+      getProxyForUrl(new URL(target), env);
+      return "(no error)";
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  test.each([
+    ["a SOCKS proxy", "socks5://alice:s3cr3t@proxy:1080", 'HTTPS_PROXY="socks5://***@proxy:1080": only http:// proxies are supported'],
+    ["a bad port", "http://alice:s3cr3t@proxy:99999", 'HTTPS_PROXY="http://***@proxy:99999" is not a proxy URL'],
+    ["a bare host with a bad port", "alice:s3cr3t@proxy:x", 'HTTPS_PROXY="***@proxy:x" is not a proxy URL'],
+    ["an unescaped @ and / in the password", "http://alice:s3/cr@3t@proxy:99999", 'HTTPS_PROXY="http://***@proxy:99999" is not a proxy URL'],
+    ["a malformed %-escape", "http://alice:s3cr3t%zz@proxy:3128", 'HTTPS_PROXY="http://***@proxy:3128": the proxy user name or password has a malformed %-escape'],
+    ["a malformed %-escape in the user name", "http://al%E0%A4ice:s3cr3t@proxy:3128", "malformed %-escape"],
+  ])("the error for %s names the variable and hides the credentials", (_case, value, expected) => {
+    const message = errorFor("https://a.example", { HTTPS_PROXY: value });
+    expect(message).toContain(expected);
+    expect(message).not.toMatch(/alice|al%E0|s3cr3t|s3\/cr|3t@/);
+  });
+
+  test("a malformed %-escape in the proxy password is refused at new App, not as a URIError on every request", () => {
+    setProxyEnv({ HTTPS_PROXY: "http://alice:100%zz@proxy.corp:3128" });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-proxy-app-"));
+    try {
+      let error: unknown;
+      try {
+        new App({ id: "x", baseUrl: "https://ingest.example.com", baseFilePath: dir });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).not.toBe("URIError");
+      expect((error as Error).message).toBe(
+        'HTTPS_PROXY="http://***@proxy.corp:3128": the proxy user name or password has a malformed %-escape (write a literal "%" as %25)',
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("this machine is never proxied; a *.localhost name is not this machine (DNS may answer it)", () => {
+    const env = { HTTPS_PROXY: "http://p:3128", http_proxy: "http://p:3128" };
+    for (const target of ["https://localhost:8443", "http://127.0.0.1:8080", "http://127.1.2.3", "https://[::1]:8443", "https://[::ffff:127.0.0.1]"]) {
       expect([target, proxyFor(target, env)]).toEqual([target, null]);
     }
+    expect(proxyFor("http://api.localhost", env)).toBe("http://p:3128/");
   });
 
   test.each([
@@ -118,8 +168,8 @@ describe("requests through a real proxy", () => {
     await new Promise((resolve) => origin.close(resolve));
   });
 
-  test("an http:// server is reached through HTTP_PROXY with the absolute-URI form", async () => {
-    setProxyEnv({ HTTP_PROXY: proxyUrl });
+  test("an http:// server is reached through http_proxy with the absolute-URI form", async () => {
+    setProxyEnv({ http_proxy: proxyUrl });
     const before = proxy.requests.length;
     const target = `http://ingest.test:${originPort}/hello?x=1`;
     const response = await sendHttpRequest({ method: "GET", url: target, timeoutMs: 5000 });
@@ -128,8 +178,16 @@ describe("requests through a real proxy", () => {
     expect(originSaw.at(-1)).toEqual({ url: "/hello?x=1", host: `ingest.test:${originPort}` });
   });
 
+  test("uppercase HTTP_PROXY (what a CGI server sets from a request's Proxy header) does not route requests", async () => {
+    setProxyEnv({ HTTP_PROXY: proxyUrl });
+    const before = proxy.requests.length;
+    const error = await sendHttpRequest({ method: "GET", url: `http://ingest.test:${originPort}/not-proxied`, timeoutMs: 3000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(proxy.requests.length).toBe(before);
+  });
+
   test("NO_PROXY sends the request direct: the proxy sees nothing (and ingest.test resolves only inside it)", async () => {
-    setProxyEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: "example.org,.test" });
+    setProxyEnv({ http_proxy: proxyUrl, NO_PROXY: "example.org,.test" });
     const before = proxy.requests.length;
     const error = await sendHttpRequest({ method: "GET", url: `http://ingest.test:${originPort}/direct`, timeoutMs: 3000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
@@ -137,7 +195,7 @@ describe("requests through a real proxy", () => {
   });
 
   test("a loopback server is reached direct even with a proxy set", async () => {
-    setProxyEnv({ HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl });
+    setProxyEnv({ http_proxy: proxyUrl, HTTPS_PROXY: proxyUrl });
     const before = proxy.requests.length;
     const response = await sendHttpRequest({ method: "GET", url: `http://127.0.0.1:${originPort}/local`, timeoutMs: 5000 });
     expect(response.status).toBe(200);
@@ -148,10 +206,10 @@ describe("requests through a real proxy", () => {
     const closed = new HttpForwardProxy();
     const closedUrl = await closed.start();
     await closed.close();
-    setProxyEnv({ HTTP_PROXY: closedUrl });
+    setProxyEnv({ http_proxy: closedUrl });
     const error = await sendHttpRequest({ method: "GET", url: `http://ingest.test:${originPort}/`, timeoutMs: 3000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
-    expect((error as Error).message).toMatch(/ECONNREFUSED.*\(through the proxy from HTTP_PROXY\)/);
+    expect((error as Error).message).toMatch(/ECONNREFUSED.*\(through the proxy from http_proxy\)/);
   });
 });
 
@@ -227,7 +285,9 @@ describe.each(haveOpenssl ? ["openssl"] : [])("an https:// server through a CONN
     try {
       const error = await sendHttpRequest({ method: "GET", url: `https://other.test:${originPort}/`, timeoutMs: 5000 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NetworkError);
-      expect((error as Error).message).toMatch(/other\.test|altnames|ERR_TLS_CERT_ALTNAME_INVALID/);
+      // The name check itself, not any failure: every NetworkError message quotes the URL.
+      expect((error as NetworkError).cause).toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+      expect((error as Error).message).toContain("Host: other.test. is not in the cert's altnames: DNS:ingest.test");
       expect(aliasing.requests.map((r) => r.method)).toEqual(["CONNECT"]);
     } finally {
       await aliasing.close();

@@ -3,10 +3,11 @@
  * other writer shares, and nothing left behind when the write fails.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { writeFileAtomically } from "../../../runtime/fs/write-file-atomically.js";
+import { removeStaleTempFiles, writeFileAtomically } from "../../../runtime/fs/write-file-atomically.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -75,5 +76,38 @@ describe("writeFileAtomically", () => {
     if (process.platform !== "win32") expect(modeOf(file)).toBe(0o600);
     expect(fs.readFileSync(`${file}.tmp`, "utf8")).toBe("stale");
     expect(fs.readdirSync(dir).sort()).toEqual(["cursor", "cursor.tmp", `cursor.${process.pid}.tmp`].sort());
+  });
+});
+
+describe("removeStaleTempFiles", () => {
+  /** A pid no process holds: one that has just exited. */
+  const deadPid = (): number => spawnSync(process.execPath, ["-e", ""]).pid!;
+
+  test("removes a crashed writer's copy, keeps a live writer's fresh one, and leaves other names alone", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "users.json");
+    const dead = `${file}.${deadPid()}.00ff00ff00ff.tmp`;
+    const live = `${file}.${process.ppid}.00ff00ff00ff.tmp`;
+    const others = [`${file}.x.tmp`, `${file}.${deadPid()}.tmp.bak`, `${file}.-1.tmp`, path.join(dir, "cursor.1.tmp")];
+    for (const name of [dead, live, ...others]) fs.writeFileSync(name, "");
+    removeStaleTempFiles(file);
+    expect(fs.readdirSync(dir).map((name) => path.join(dir, name)).sort()).toEqual([live, ...others].sort());
+  });
+
+  test.each(process.platform === "win32" ? [] : ["posix"])("a symlink or a directory under a temporary name: the link goes, its target and the directory stay (%s)", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "users.json");
+    const target = path.join(dir, "precious");
+    fs.writeFileSync(target, "kept");
+    const pid = deadPid();
+    fs.symlinkSync(target, `${file}.${pid}.aa.tmp`);
+    fs.mkdirSync(`${file}.${pid}.bb.tmp`);
+    removeStaleTempFiles(file);
+    expect(fs.readdirSync(dir).sort()).toEqual(["precious", `users.json.${pid}.bb.tmp`]);
+    expect(fs.readFileSync(target, "utf8")).toBe("kept");
+  });
+
+  test("never throws: a missing folder is nothing to sweep", () => {
+    expect(() => removeStaleTempFiles(path.join(tempDir(), "no", "such", "users.json"))).not.toThrow();
   });
 });
