@@ -33,7 +33,7 @@ function requireBearer(bearer: string | null): string {
   return bearer;
 }
 
-/** The account a login names, for the per-account limit (null: none, e.g. a custom token's unverified `sub`). */
+/** The account a login names, for the throttle (null: none, e.g. a custom token's unverified `sub`). */
 function accountOf(provider: "local-userpass" | "api-key", value: unknown): string | null {
   if (typeof value !== "string") return null;
   return provider === "local-userpass" ? `userpass:${normalizeEmail(value)}` : `apikey:${value.split(".")[0] ?? ""}`;
@@ -72,18 +72,20 @@ export async function handleProviderRoute(
       const body = await readJson(req);
       const username = body["username"] ?? body["email"];
       const account = accountOf("local-userpass", username);
-      sendJson(res, 200, await throttle.login({ account, address }, () => auth.loginUserpass(username, body["password"])));
+      sendJson(res, 200, await throttle.login({ account, limitAccount: true, address }, () => auth.loginUserpass(username, body["password"])));
       return true;
     }
     case "api-key": {
       const body = await readJson(req);
       const account = accountOf("api-key", body["key"]);
-      sendJson(res, 200, await throttle.login({ account, address }, () => auth.loginApiKey(body["key"])));
+      // No per-account lock: the secret is 256 random bits, so guessing it is hopeless, while a
+      // lock would let anyone who knows a key's id (logs, a screenshot) lock its device out.
+      sendJson(res, 200, await throttle.login({ account, limitAccount: false, address }, () => auth.loginApiKey(body["key"])));
       return true;
     }
     case "custom-token": {
       const body = await readJson(req);
-      sendJson(res, 200, await throttle.login({ account: null, address }, () => auth.loginCustomToken(body["token"])));
+      sendJson(res, 200, await throttle.login({ account: null, limitAccount: false, address }, () => auth.loginCustomToken(body["token"])));
       return true;
     }
     default:

@@ -1,9 +1,11 @@
 /**
  * Brute force against the auth routes, over real HTTP: a burst of wrong passwords for one account,
- * wrong secrets for one API key, many accounts from one address, and anonymous users and
- * registrations from one address are answered 429 `TooManyRequests` with `Retry-After` once past
- * their limits, and a locked account refuses even the right password until its window passes.
- * (The limits are per process and do not depend on the store: SQLite only.)
+ * many accounts from one address, and anonymous users and registrations from one address are
+ * answered 429 `TooManyRequests` with `Retry-After` once past their limits, and a locked account
+ * refuses even the right password until its window passes. What the limits must not do: lock an
+ * API key's device out for anyone who knows the key's id, or lock every user behind one address
+ * (a NAT) out for one attacker there. (The limits are per process and do not depend on the store:
+ * SQLite only.)
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -74,12 +76,14 @@ describe("auth rate limits (defaults)", () => {
     expect((await post(server, provider("local-userpass"), { username: " ADA@example.com", password })).status).toBe(429);
   });
 
-  it("locks an API key after 10 wrong secrets", async () => {
+  it("does not lock an API key for wrong secrets sent with its id: its device still logs in", async () => {
+    // The secret is 256 random bits: a per-key lock would protect nothing and would let anyone who
+    // learned the id (a log line, apikey list's output) keep the device out.
     const { key, id } = await createApiKey(server.store, "fleet");
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await post(server, provider("api-key"), { key: `${id}.wrong-${i}` })).status);
-    expect(statuses).toEqual([...Array<number>(10).fill(401), 429, 429]);
-    expect((await post(server, provider("api-key"), { key })).status).toBe(429);
+    expect(statuses).toEqual(Array<number>(12).fill(401));
+    expect((await post(server, provider("api-key"), { key })).status).toBe(200);
   });
 
   it("limits anonymous users per address: a burst of 30, then 429 and nothing stored", async () => {
@@ -144,6 +148,54 @@ describe("auth rate limits (settings)", () => {
     }
   });
 
+  it("applies the per-address failure limit to API-key logins", async () => {
+    const server = await startServer("apikey-address", { failedLoginsPerAddress: { limit: 3, windowMs: 60_000 } });
+    try {
+      const { id } = await createApiKey(server.store, "fleet");
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await post(server, provider("api-key"), { key: `${id}.wrong-${i}` })).status);
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps a spraying address throttled while a user who logged in from it before still can (one NAT)", async () => {
+    // The attacker and the users share 127.0.0.1, as clients behind one NAT share its address.
+    const server = await startServer("nat", {
+      failedLoginsPerAddress: { limit: 5, windowMs: 60 * 60_000 },
+      failedLoginsPerAccount: { limit: 3, windowMs: 15 * 60_000 },
+      loginsPerAddress: false,
+    });
+    const login = (username: string, pass: string) => post(server, provider("local-userpass"), { username, password: pass });
+    try {
+      for (const email of ["ada@example.com", "new@example.com"])
+        expect((await post(server, provider("local-userpass", "register"), { email, password })).status).toBe(201);
+      // Ada's device logged in from this address yesterday, say; new@ never has.
+      expect((await login("ada@example.com", password)).status).toBe(200);
+
+      // Spraying: one password on many accounts, existing or not. Five failures, then 429.
+      const sprayed: number[] = [];
+      for (let i = 0; i < 40; i++) sprayed.push((await login(`user${i}@example.com`, "Winter2024!")).status);
+      expect(sprayed).toEqual([...Array<number>(5).fill(401), ...Array<number>(35).fill(429)]);
+      const refused = await login("user99@example.com", "Winter2024!");
+      expect(refused.code).toBe("TooManyRequests");
+      expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+
+      // Ada, behind the same address, logs in with her password.
+      expect((await login("ada@example.com", password)).status).toBe(200);
+      // An account that never logged in from here waits out the lock: with the right password it
+      // cannot be told from a sprayed guess without checking it, and the check is what the lock stops.
+      expect((await login("new@example.com", password)).status).toBe(429);
+      // Guessing Ada's password gets through the address lock but meets her own account's limit.
+      const guesses: number[] = [];
+      for (let i = 0; i < 5; i++) guesses.push((await login("ada@example.com", `guess-${i}`)).status);
+      expect(guesses).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("limits registrations per address", async () => {
     const server = await startServer("registrations", { registrationsPerAddress: { limit: 2, windowMs: 60_000 } });
     try {
@@ -170,6 +222,13 @@ describe("auth rate limits (settings)", () => {
       expect((await anon(proxied, "203.0.113.9, 198.51.100.1")).status).toBe(200);
       expect((await anon(proxied, "203.0.113.9, 198.51.100.1")).status).toBe(429);
       expect((await anon(proxied, "198.51.100.1, 198.51.100.2")).status).toBe(200);
+      // A hop with a port (Azure Application Gateway writes ip:port) is its address, not the proxy's.
+      expect((await anon(proxied, "203.0.113.9, 198.51.100.3:51234")).status).toBe(200);
+      expect((await anon(proxied, "198.51.100.4:51234")).status).toBe(200);
+      expect((await anon(proxied, "198.51.100.3:40000")).status).toBe(429);
+      expect((await anon(proxied, "[2001:db8:1:2::7]:51234")).status).toBe(200);
+      expect((await anon(proxied, "2001:db8:1:2::8")).status).toBe(429); // the same /64
+      expect((await anon(proxied, "[2001:db8:1:3::7]")).status).toBe(200);
     } finally {
       await direct.close();
       await proxied.close();

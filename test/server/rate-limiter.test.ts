@@ -3,7 +3,7 @@
  * bounded memory a client rotating keys cannot grow, and how client addresses are keyed.
  */
 import { describe, expect, it } from "@jest/globals";
-import { addressKey, resolveAuthLimits } from "../../server/auth/auth-throttle.js";
+import { addressKey, forwardedAddress, resolveAuthLimits } from "../../server/auth/auth-throttle.js";
 import { createRateLimiter, parseRateLimit } from "../../server/auth/rate-limiter.js";
 
 describe("createRateLimiter", () => {
@@ -43,6 +43,32 @@ describe("createRateLimiter", () => {
     expect(limiter.size).toBe(1000);
   });
 
+  it("keeps a locked bucket while a client pushes 100k junk keys past the cap", () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 10, windowMs: 15 * 60_000 }, { maxKeys: 1000, now: () => now });
+    for (let i = 0; i < 10; i++) limiter.take("userpass:victim@example.com");
+    const locked = limiter.retryAfterMs("userpass:victim@example.com");
+    expect(locked).toBe(90_000);
+    // Each junk key is one guess short of full: it goes before the locked bucket.
+    for (let i = 0; i < 100_000; i++) limiter.take(`userpass:junk-${i}@example.com`);
+    expect(limiter.size).toBe(1000);
+    expect(limiter.retryAfterMs("userpass:victim@example.com")).toBe(locked);
+  });
+
+  it("still holds at most maxKeys when every bucket is locked, forgetting the one that unlocks soonest", () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 1, windowMs: 60_000 }, { maxKeys: 100, now: () => now });
+    for (let i = 0; i < 5000; i++) {
+      limiter.take(`k${i}`);
+      now += 1;
+    }
+    expect(limiter.size).toBe(100);
+    // The 100 newest are held (each still locked for about a minute); the older ones went first.
+    expect(limiter.retryAfterMs("k4999")).toBe(59_999);
+    expect(limiter.retryAfterMs("k4900")).toBe(59_900);
+    expect(limiter.retryAfterMs("k4899")).toBe(0);
+  });
+
   it("drops buckets that have refilled (they are the same as none)", () => {
     let now = 0;
     const limiter = createRateLimiter({ limit: 5, windowMs: 60_000 }, { maxKeys: 1000, now: () => now });
@@ -64,6 +90,13 @@ describe("rate settings", () => {
     expect(parseRateLimit("--x", "10/15m")).toEqual({ limit: 10, windowMs: 900_000 });
     expect(parseRateLimit("--x", "30 / 1.5s")).toEqual({ limit: 30, windowMs: 1500 });
     expect(parseRateLimit("--x", "off")).toBe(false);
+    // The window is read as every other duration setting reads one (parseDuration): a unit is needed.
+    expect(parseRateLimit("--x", "5/250ms")).toEqual({ limit: 5, windowMs: 250 });
+    expect(parseRateLimit("--x", "5/2h")).toEqual({ limit: 5, windowMs: 7_200_000 });
+    expect(() => parseRateLimit("--x", "5/250")).toThrow('--x: expected COUNT/WINDOW like 10/15m or off (got "5/250")');
+    expect(() => parseRateLimit("--x", "5/2w")).toThrow('--x: expected COUNT/WINDOW like 10/15m or off (got "5/2w")');
+    expect(() => parseRateLimit("--x", "5/0")).toThrow(/--x: expected a positive whole limit per a window of at least 1 ms/);
+    expect(() => parseRateLimit("--x", "5/")).toThrow(/--x: expected COUNT\/WINDOW/);
     expect(() => parseRateLimit("--auth-failed-logins-per-account", "10 per minute")).toThrow(
       '--auth-failed-logins-per-account: expected COUNT/WINDOW like 10/15m or off (got "10 per minute")',
     );
@@ -86,5 +119,18 @@ describe("addressKey", () => {
     expect(addressKey("2001:0db8:0001:0002::ffff")).toBe("2001:db8:1:2::/64");
     expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
     expect(addressKey("::1")).toBe("0:0:0:0::/64");
+  });
+});
+
+describe("forwardedAddress", () => {
+  it("reads an X-Forwarded-For hop with or without a port, and nothing else", () => {
+    expect(forwardedAddress(" 203.0.113.7 ")).toBe("203.0.113.7");
+    expect(forwardedAddress("203.0.113.7:51234")).toBe("203.0.113.7");
+    expect(forwardedAddress("2001:db8::7")).toBe("2001:db8::7");
+    expect(forwardedAddress("[2001:db8::7]:51234")).toBe("2001:db8::7");
+    expect(forwardedAddress("[2001:db8::7]")).toBe("2001:db8::7");
+    expect(forwardedAddress("[::ffff:203.0.113.7]:443")).toBe("::ffff:203.0.113.7");
+    for (const junk of ["", "unknown", "203.0.113.7:", "203.0.113.999:80", "[203.0.113.7]:80", "[2001:db8::7]:x", "example.com:80", "_hidden"])
+      expect(forwardedAddress(junk)).toBeNull();
   });
 });
