@@ -21,12 +21,43 @@ export interface AtomicWriteOptions {
 
 /** Atomically and durably replaces `file` with `data`; on failure the temporary file is removed. */
 export function writeFileAtomically(file: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
+  const temp = writeTempCopy(file, data, options);
+  let renamed = false;
+  try {
+    fs.renameSync(temp, file);
+    renamed = true;
+  } finally {
+    if (!renamed) fs.rmSync(temp, { force: true });
+  }
+  syncDirectory(path.dirname(file));
+}
+
+/**
+ * Creates `file` with `data` only if no file has that name, atomically: a reader never sees it
+ * empty or half written (a hard link of a complete, fsynced copy), and of several processes
+ * creating it at once exactly one wins. Returns false, writing nothing, when `file` exists.
+ */
+export function createFileAtomically(file: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): boolean {
+  const temp = writeTempCopy(file, data, options);
+  try {
+    fs.linkSync(temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  syncDirectory(path.dirname(file));
+  return true;
+}
+
+/** Writes `data` to a new temporary file beside `file` and fsyncs it; returns its name (removed on failure). */
+function writeTempCopy(file: string, data: Uint8Array | string, options: AtomicWriteOptions): string {
   // A name no other writer (another process, a stale copy from a crash) can hold: "wx" below
   // then never opens an existing file, whose mode and owner would survive the write. The ".tmp"
   // suffix is what queue recovery sweeps.
   const temp = `${file}.${process.pid}.${crypto.randomBytes(6).toString("hex")}.tmp`;
   const fd = fs.openSync(temp, "wx", options.mode ?? 0o644);
-  let renamed = false;
   try {
     try {
       if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
@@ -35,12 +66,11 @@ export function writeFileAtomically(file: string, data: Uint8Array | string, opt
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(temp, file);
-    renamed = true;
-  } finally {
-    if (!renamed) fs.rmSync(temp, { force: true });
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
   }
-  syncDirectory(path.dirname(file));
+  return temp;
 }
 
 /** A temporary copy older than this is stale whatever its pid says: no write takes a minute, and pids are reused. */

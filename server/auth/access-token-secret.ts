@@ -9,6 +9,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { createFileAtomically } from "../../runtime/fs/write-file-atomically.js";
 import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
 
@@ -32,8 +33,9 @@ function requireStrongSecret(secret: string, what: string): Buffer {
 }
 
 /**
- * Reads the key file, or creates it when missing. Created exclusively (`wx`), so servers starting
- * together on one machine agree on the first one written; mode 0600 whatever the umask.
+ * Reads the key file, or creates it when missing: mode 0600 whatever the umask, and atomically
+ * (a complete copy linked into place), so servers starting together on one machine agree on the
+ * first one written and none reads it empty.
  */
 function readOrCreateSecretFile(file: string, logger: Logger): Buffer {
   try {
@@ -48,21 +50,8 @@ function readOrCreateSecretFile(file: string, logger: Logger): Buffer {
   }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const secret = crypto.randomBytes(32).toString("base64");
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "wx", 0o600);
-  } catch (error) {
-    // Another server created it between our stat and open: use theirs.
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return readOrCreateSecretFile(file, logger);
-    throw error;
-  }
-  try {
-    fs.fchmodSync(fd, 0o600);
-    fs.writeSync(fd, `${secret}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  // Another server created it between our stat and this: use theirs.
+  if (!createFileAtomically(file, `${secret}\n`, { mode: 0o600 })) return readOrCreateSecretFile(file, logger);
   logger.log("info", "created the access-token secret file (mode 0600)", { file });
   return Buffer.from(secret, "utf8");
 }

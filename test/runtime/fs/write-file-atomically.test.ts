@@ -3,11 +3,11 @@
  * other writer shares, and nothing left behind when the write fails.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { removeStaleTempFiles, writeFileAtomically } from "../../../runtime/fs/write-file-atomically.js";
+import { createFileAtomically, removeStaleTempFiles, writeFileAtomically } from "../../../runtime/fs/write-file-atomically.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -109,5 +109,44 @@ describe("removeStaleTempFiles", () => {
 
   test("never throws: a missing folder is nothing to sweep", () => {
     expect(() => removeStaleTempFiles(path.join(tempDir(), "no", "such", "users.json"))).not.toThrow();
+  });
+});
+
+describe("createFileAtomically", () => {
+  test("creates a missing file complete, with its exact mode, and leaves an existing one alone", () => {
+    const file = path.join(tempDir(), "key");
+    expect(withUmask(0, () => createFileAtomically(file, "first\n", { mode: 0o600 }))).toBe(true);
+    expect([fs.readFileSync(file, "utf8"), modeOf(file)]).toEqual(["first\n", 0o600]);
+    expect(createFileAtomically(file, "second\n", { mode: 0o600 })).toBe(false);
+    expect(fs.readFileSync(file, "utf8")).toBe("first\n");
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["key"]);
+  });
+
+  test("of six processes creating one file at once, exactly one wins and none ever reads it empty or partial", async () => {
+    const file = path.join(tempDir(), "key");
+    const moduleUrl = new URL("../../../dist/runtime/fs/write-file-atomically.js", import.meta.url).href;
+    // Each child waits for a shared start time, then creates the file with its own 64 KiB content
+    // and reads back what is there (the winner's).
+    const start = Date.now() + 500;
+    const child = (id: number) =>
+      new Promise<string>((resolve, reject) => {
+        const script = `
+          const { createFileAtomically } = await import(${JSON.stringify(moduleUrl)});
+          const { readFileSync } = await import("node:fs");
+          while (Date.now() < ${start});
+          const won = createFileAtomically(${JSON.stringify(file)}, "${id}".repeat(65536), { mode: 0o600 });
+          const read = readFileSync(${JSON.stringify(file)}, "utf8");
+          console.log(JSON.stringify({ won, length: read.length, same: new Set(read).size === 1, first: read[0] }));`;
+        const proc = spawn(process.execPath, ["--input-type=module", "-e", script]);
+        let out = "";
+        proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        proc.on("error", reject);
+        proc.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child ${id} exited ${code}`))));
+      });
+    const results = (await Promise.all([1, 2, 3, 4, 5, 6].map(child))).map((line) => JSON.parse(line) as { won: boolean; length: number; same: boolean; first: string });
+    expect(results.filter((result) => result.won)).toHaveLength(1);
+    const winner = String(results.findIndex((result) => result.won) + 1);
+    for (const result of results) expect(result).toEqual({ won: result.won, length: 65536, same: true, first: winner });
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["key"]);
   });
 });
