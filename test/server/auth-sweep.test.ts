@@ -86,23 +86,46 @@ describeStores("auth sweep", (testStore) => {
     expect(await keysOf("user")).not.toContain(anon.user_id);
   });
 
-  it("sweeps at start and on its timer", async () => {
-    const past = Date.now() - 1000;
-    const deadSession = JSON.stringify({ userId: "dead-anon", tokenHash: "00", expiresAt: past });
-    const deadUser = JSON.stringify({ id: "dead-anon", identities: [{ id: "x", provider_type: "anon-user" }], data: {}, createdAt: new Date(past - hour).toISOString(), expiresAt: past });
-    await store.putAuthRecord("session", "dead-session-1", deadSession, false);
-    await store.putAuthRecord("user", "dead-anon", deadUser, false);
-    const swept = await createIngestServer({ schema: testSchema, appId, store, quiet: true, authSweepIntervalMs: 100 });
+  it("sweeps at start", async () => {
+    await putDeadAnonymous("start");
+    // An hour between sweeps: only the sweep at start can delete these within the test.
+    const swept = await createIngestServer({ schema: testSchema, appId, store, quiet: true, authSweepIntervalMs: hour });
     try {
-      await waitFor(async () => !(await keysOf("session")).includes("dead-session-1"));
-      expect(await keysOf("user")).not.toContain("dead-anon");
-      // And again later, on the timer.
-      await store.putAuthRecord("session", "dead-session-2", deadSession, false);
-      await waitFor(async () => !(await keysOf("session")).includes("dead-session-2"));
+      await waitFor(async () => !(await keysOf("session")).includes("dead-session-start"));
+      await waitFor(async () => !(await keysOf("user")).includes("dead-anon-start"));
     } finally {
       await swept.close();
     }
   });
+
+  it("sweeps on its timer", async () => {
+    await putDeadAnonymous("first");
+    const swept = await createIngestServer({ schema: testSchema, appId, store, quiet: true, authSweepIntervalMs: 100 });
+    try {
+      // Once a sweep has deleted the user (its last step), that sweep is past the sessions.
+      await waitFor(async () => !(await keysOf("user")).includes("dead-anon-first"));
+      await putDeadAnonymous("later");
+      await waitFor(async () => !(await keysOf("session")).includes("dead-session-later"));
+      await waitFor(async () => !(await keysOf("user")).includes("dead-anon-later"));
+    } finally {
+      await swept.close();
+    }
+  });
+
+  /** Stores an anonymous user and its session, both expired a second ago. */
+  async function putDeadAnonymous(name: string): Promise<void> {
+    const past = Date.now() - 1000;
+    const session = JSON.stringify({ userId: `dead-anon-${name}`, tokenHash: "00", expiresAt: past });
+    const user = JSON.stringify({
+      id: `dead-anon-${name}`,
+      identities: [{ id: `x-${name}`, provider_type: "anon-user" }],
+      data: {},
+      createdAt: new Date(past - hour).toISOString(),
+      expiresAt: past,
+    });
+    await store.putAuthRecord("session", `dead-session-${name}`, session, false);
+    await store.putAuthRecord("user", `dead-anon-${name}`, user, false);
+  }
 });
 
 /** Polls `check` every 20 ms for up to 5 s. */
