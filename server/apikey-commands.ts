@@ -1,12 +1,13 @@
 /**
  * `asymgen apikey create|list|revoke`, wired into yargs by generator/cli.ts. Each opens the store
  * (`--store`, default `sqlite:./asymgen-data/ingest.sqlite`) while servers may be running on it:
- * a revocation takes effect on their very next request.
+ * a revocation takes effect on their very next request. Only create may create a SQLite store.
  */
+import fs from "node:fs";
 import { AsymgenError } from "../runtime/errors.js";
 import { listApiKeys, revokeApiKey } from "./auth/api-keys.js";
 import { createApiKey } from "./auth/auth-service.js";
-import { defaultStoreUrl, openStore } from "./stores/open-store.js";
+import { defaultStoreUrl, openStore, sqliteFileOf } from "./stores/open-store.js";
 import type { IngestStore } from "./stores/store.js";
 
 /** The flags of `asymgen apikey create`. */
@@ -36,9 +37,18 @@ export class ApiKeyCommandError extends AsymgenError {
   override name = "ApiKeyCommandError";
 }
 
-/** Opens the store named by `--store`, runs `use` with it and closes it. */
-async function withStore<T>(url: string | undefined, use: (store: IngestStore) => Promise<T>): Promise<T> {
+/**
+ * Opens the store named by `--store`, runs `use` with it and closes it. With `existing`, a SQLite
+ * file that is not there is an error: opening it would create an empty store, so a mistyped path
+ * would list no keys, or fail to revoke one, as if the store were fine.
+ */
+async function withStore<T>(url: string | undefined, existing: boolean, use: (store: IngestStore) => Promise<T>): Promise<T> {
   const location = url ?? defaultStoreUrl;
+  const sqliteFile = sqliteFileOf(location);
+  if (existing && sqliteFile !== null && !fs.existsSync(sqliteFile)) {
+    const given = url === undefined ? "the default --store" : `--store ${location}`;
+    throw new ApiKeyCommandError(`no SQLite store at ${sqliteFile} (${given}): give the store the server runs on`);
+  }
   const store = await openStore(location).catch((error: unknown) => {
     throw new ApiKeyCommandError(`cannot open store ${location} (--store): ${(error as Error).message}`);
   });
@@ -51,7 +61,7 @@ async function withStore<T>(url: string | undefined, use: (store: IngestStore) =
 
 /** `asymgen apikey create`: creates an API key in the store and prints it (only its hash is kept). */
 export async function runApiKeyCreateCommand(args: ApiKeyCreateArgs): Promise<void> {
-  await withStore(args.store, async (store) => {
+  await withStore(args.store, false, async (store) => {
     const { key } = await createApiKey(store, args.name ?? "api-key");
     process.stdout.write(`${key}\n`);
     process.stderr.write(`API key for app ${args.appId} created in ${store.location}; it is shown only once.\n`);
@@ -60,7 +70,7 @@ export async function runApiKeyCreateCommand(args: ApiKeyCreateArgs): Promise<vo
 
 /** `asymgen apikey list`: prints the store's API keys (id, name, created, user id; never a hash) as a table or JSON. */
 export async function runApiKeyListCommand(args: ApiKeyListArgs): Promise<void> {
-  await withStore(args.store, async (store) => {
+  await withStore(args.store, true, async (store) => {
     const keys = await listApiKeys(store);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
@@ -75,7 +85,7 @@ export async function runApiKeyListCommand(args: ApiKeyListArgs): Promise<void> 
 
 /** `asymgen apikey revoke ID`: deletes the key, its sessions and its user; an unknown id is an error. */
 export async function runApiKeyRevokeCommand(args: ApiKeyRevokeArgs): Promise<void> {
-  await withStore(args.store, async (store) => {
+  await withStore(args.store, true, async (store) => {
     const revoked = await revokeApiKey(store, args.id);
     if (revoked === null) {
       // Never echo a whole key (id.secret) back: it would land in logs.

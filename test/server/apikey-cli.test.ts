@@ -3,12 +3,13 @@
  * store of a running `asymgen serve`: list shows every key without its hash, and revoke stops the
  * key's access tokens on the very next request, its refresh token and the key itself, while
  * another key keeps working. An unknown id is a one-line error and a non-zero exit. On every store.
+ * A mistyped SQLite path makes list and revoke fail naming it, instead of creating an empty store.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { describeStores } from "../e2e/store-matrix.js";
 import { callJson, encodeBatch, makeWeatherDoc, newQueueId, postIngest, testSchema } from "../support/ingest-server-fixtures.js";
 import { cliPath, spawnIngestServer } from "../support/spawn-ingest-server.js";
@@ -102,5 +103,36 @@ describeStores("asymgen apikey", (testStore) => {
     const pasted = apikey("revoke", "0123456789abcdef01234567.top-secret");
     expect(pasted.status).toBe(1);
     expect(pasted.stderr).not.toContain("top-secret");
+  });
+});
+
+describe("asymgen apikey with a SQLite store that does not exist", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-apikey-typo-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const apikey = (...args: string[]) => spawnSync(process.execPath, [cliPath, "apikey", ...args], { cwd: dir, encoding: "utf8" });
+
+  it("list and revoke fail naming the path and create nothing; create still makes the store", () => {
+    const typo = path.join(dir, "asymgen-dat", "ingest.sqlite");
+    for (const command of [["list", "--app-id", appId], ["revoke", "0123456789abcdef01234567"]]) {
+      const result = apikey(...command, "--store", `sqlite:${typo}`);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`asymgen: no SQLite store at ${typo} (--store sqlite:${typo}): give the store the server runs on\n`);
+      expect(fs.existsSync(path.dirname(typo))).toBe(false);
+    }
+    // The default store, from a folder that has none.
+    const listed = apikey("list", "--app-id", appId);
+    expect(listed.status).toBe(1);
+    expect(listed.stderr).toBe("asymgen: no SQLite store at ./asymgen-data/ingest.sqlite (the default --store): give the store the server runs on\n");
+    expect(fs.existsSync(path.join(dir, "asymgen-data"))).toBe(false);
+
+    const created = apikey("create", "--app-id", appId, "--store", `sqlite:${typo}`);
+    expect(created.status).toBe(0);
+    const id = created.stdout.trim().split(".")[0];
+    const after = apikey("list", "--app-id", appId, "--json", "--store", `sqlite:${typo}`);
+    expect(after.status).toBe(0);
+    expect((JSON.parse(after.stdout) as { id: string }[]).map((key) => key.id)).toEqual([id]);
   });
 });
