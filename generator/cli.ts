@@ -91,7 +91,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("max-in-flight-per-user", { type: "number", describe: "Batches one user may have in flight before 429 [default: 8]" })
           .option("max-in-flight-bytes-per-user", { type: "number", describe: "Request body bytes one user's batches may hold at once before 429 + Retry-After [default: 16 MiB + 64 KiB]" })
           .option("body-read-timeout", { type: "string", describe: "Time a client has to send a request body before 408, e.g. 30s [default: 30s]" })
-          .option("auth-failed-logins-per-account", { type: "string", describe: "Wrong passwords/API keys per account before 429, COUNT/WINDOW or off [default: 10/15m]" })
+          .option("auth-failed-logins-per-account", { type: "string", describe: "Wrong passwords per email/password account before 429, COUNT/WINDOW or off [default: 10/15m]" })
           .option("auth-failed-logins-per-address", { type: "string", describe: "Failed logins per client address, any account [default: 60/1h]" })
           .option("auth-logins-per-address", { type: "string", describe: "Password, API-key and custom-token logins per client address [default: 30/1m]" })
           .option("auth-anonymous-users-per-address", { type: "string", describe: "Anonymous users created per client address [default: 30/3m]" })
