@@ -21,16 +21,12 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client's network error must not crash the server; the next query reconnects.
   pool.on("error", () => {});
-  await pool
-    .query(
-      `
-    CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id text PRIMARY KEY, user_id text NOT NULL, high_seq bigint NOT NULL);
-    CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id text NOT NULL, seq bigint NOT NULL, table_name text NOT NULL,
-      code text NOT NULL, reason text NOT NULL, PRIMARY KEY (queue_id, seq));
-    CREATE TABLE IF NOT EXISTS asymgen_auth (kind text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (kind, key));
-  `,
-    )
-    .catch(ignoreConcurrentCreate);
+  await createTables(pool, [
+    "CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id text PRIMARY KEY, user_id text NOT NULL, high_seq bigint NOT NULL)",
+    `CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id text NOT NULL, seq bigint NOT NULL, table_name text NOT NULL,
+      code text NOT NULL, reason text NOT NULL, PRIMARY KEY (queue_id, seq))`,
+    "CREATE TABLE IF NOT EXISTS asymgen_auth (kind text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (kind, key))",
+  ]);
   const tables = new Set<string>();
 
   function tableOrThrow(table: string): string {
@@ -134,16 +130,15 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     kind: "postgres",
     location: redactUrl(url),
     async prepare(models: readonly CanonicalObjectSchema[]) {
-      for (const model of models) {
-        assertUsableTableName(model.name, maxIdentifierBytes);
-        await pool
-          .query(
-            `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(model.name)} (_id text PRIMARY KEY, doc json NOT NULL, user_id text NOT NULL,
-              arrived_at timestamptz NOT NULL, queue_id text NOT NULL, seq bigint NOT NULL)`,
-          )
-          .catch(ignoreConcurrentCreate);
-        tables.add(model.name);
-      }
+      for (const model of models) assertUsableTableName(model.name, maxIdentifierBytes);
+      await createTables(
+        pool,
+        models.map(
+          (model) => `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(model.name)} (_id text PRIMARY KEY, doc json NOT NULL, user_id text NOT NULL,
+            arrived_at timestamptz NOT NULL, queue_id text NOT NULL, seq bigint NOT NULL)`,
+        ),
+      );
+      for (const model of models) tables.add(model.name);
     },
     async ingest(batch) {
       const client = await pool.connect();
@@ -236,10 +231,26 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   };
 }
 
-// Two servers starting together race on CREATE TABLE IF NOT EXISTS (a known PostgreSQL quirk:
-// the catalog's unique index fires instead of the IF NOT EXISTS check). The table exists: fine.
-function ignoreConcurrentCreate(error: unknown): void {
-  const code = (error as { code?: string }).code;
-  if (code === "23505" || code === "42P07") return;
-  throw error;
+/** The advisory lock that serialises table creation across servers ("asymgen" in ASCII). */
+const createTablesLock = 0x6173796d67656e;
+
+/**
+ * Runs CREATE TABLE IF NOT EXISTS statements in one transaction under an advisory lock. Servers
+ * starting together on one database would otherwise race: IF NOT EXISTS is checked before the
+ * catalog insert, so the loser fails on the catalog's unique index ("type … already exists",
+ * 42710, or 23505), in whichever statement it was, leaving the rest undone.
+ */
+async function createTables(pool: pg.Pool, statements: readonly string[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [createTablesLock]);
+    for (const statement of statements) await client.query(statement);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
