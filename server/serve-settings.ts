@@ -132,6 +132,9 @@ export const serveSettingsSchema = z
   })
   .partial();
 
+/** Settings that passed the schema (of one source, or all merged). */
+type CheckedSettings = z.output<typeof serveSettingsSchema>;
+
 /** The settings of `asymgen serve` (flags, or a config file's `serve` section). */
 export type ServeArgs = z.input<typeof serveSettingsSchema> & {
   /** A JSON config file; its `serve` section (or the whole file) holds these same settings. */
@@ -165,7 +168,7 @@ function checkSettings(
   value: unknown,
   describe: (key: string) => string,
   ErrorClass: typeof ServeConfigError = ServeConfigError,
-): z.output<typeof serveSettingsSchema> {
+): CheckedSettings {
   const result = serveSettingsSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
@@ -187,7 +190,7 @@ function checkSettings(
  * An explicit `--config` file without a `serve` section is read whole; the implicit
  * ./asymgen.config.json is shared with the generator, so only its `serve` section counts.
  */
-function readConfigFile(file: string | undefined): z.output<typeof serveSettingsSchema> {
+function readConfigFile(file: string | undefined): CheckedSettings {
   const explicit = file !== undefined;
   const chosen = file ?? "asymgen.config.json";
   if (!explicit && !fs.existsSync(chosen)) return {};
@@ -208,7 +211,7 @@ function readConfigFile(file: string | undefined): z.output<typeof serveSettings
 }
 
 /** The environment's settings (`ASYMGEN_AUTH`, `ASYMGEN_ACCESS_TOKEN_TTL`, …), checked. */
-function readEnvironment(env: NodeJS.ProcessEnv): z.output<typeof serveSettingsSchema> {
+function readEnvironment(env: NodeJS.ProcessEnv): CheckedSettings {
   const names = {
     auth: "ASYMGEN_AUTH",
     accessTokenTtl: "ASYMGEN_ACCESS_TOKEN_TTL",
@@ -251,7 +254,7 @@ function customTokenKey(jwtKey: string | undefined, envSecret: string | undefine
 }
 
 /** The `jwt*` settings as custom-token.ts takes them (it reads key files and checks them). */
-function customTokenSettings(settings: z.output<typeof serveSettingsSchema>, key: string | undefined): CustomTokenSettings {
+function customTokenSettings(settings: CheckedSettings, key: string | undefined): CustomTokenSettings {
   const custom: CustomTokenSettings = {};
   if (key !== undefined) custom.key = key;
   if (settings.jwtJwksUrl !== undefined) custom.jwksUrl = settings.jwtJwksUrl;
@@ -263,42 +266,44 @@ function customTokenSettings(settings: z.output<typeof serveSettingsSchema>, key
   return custom;
 }
 
-/** Merges flags over the config file over the environment and resolves everything `createIngestServer` needs. */
-export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): ServeSettings {
-  const { config, ...flags } = args;
-  const fromFlags = checkSettings(flags, flagName, ServeUsageError);
-  const fromFile = readConfigFile(config);
-  const fromEnv = readEnvironment(env);
-  const settings = { ...fromEnv, ...fromFile, ...fromFlags };
-  const schemaPath = settings.schema ?? "schema.json";
-  let schema: CanonicalObjectSchema[];
+/** Runs `resolve`; its one-line Error (from the modules that own a setting's rules) becomes a ServeConfigError. */
+function asConfigError<T>(resolve: () => T): T {
   try {
-    schema = JSON.parse(fs.readFileSync(schemaPath, "utf8")) as CanonicalObjectSchema[];
+    return resolve();
+  } catch (error) {
+    throw error instanceof ServeConfigError ? error : new ServeConfigError((error as Error).message);
+  }
+}
+
+function readSchema(schemaPath: string): CanonicalObjectSchema[] {
+  try {
+    return JSON.parse(fs.readFileSync(schemaPath, "utf8")) as CanonicalObjectSchema[];
   } catch (error) {
     throw new ServeConfigError(
       `cannot read schema ${schemaPath}: ${(error as Error).message} (write it with: asymgen generate --schema-out ${schemaPath})`,
     );
   }
-  if (!settings.appId) throw new ServeConfigError("an app id is required: --app-id ID");
+}
+
+function authConfigOf(settings: CheckedSettings, env: NodeJS.ProcessEnv): AuthConfig {
   const providerNames = typeof settings.auth === "string" ? settings.auth.split(",").filter(Boolean) : settings.auth;
   const secret = env["ASYMGEN_SECRET"];
-  const jwtKey = customTokenKey(settings.jwtKey, env["ASYMGEN_JWT_SECRET"]);
   if (secret && settings.secretFile !== undefined)
     throw new ServeConfigError("give the access-token secret one way: ASYMGEN_SECRET or a secret file, not both");
-  let auth: AuthConfig;
-  try {
-    auth = resolveAuthConfig({
-      ...(providerNames ? { providers: providerNames } : {}),
-      ...(secret ? { secret } : { secretFile: settings.secretFile ?? defaultSecretFile }),
-      ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(settings.accessTokenTtl) } : {}),
-      ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(settings.refreshTokenTtl) } : {}),
-      ...(jwtKey !== undefined || settings.jwtJwksUrl !== undefined ? { customToken: customTokenSettings(settings, jwtKey) } : {}),
-    });
-  } catch (error) {
-    throw new ServeConfigError((error as Error).message);
-  }
+  const jwtKey = customTokenKey(settings.jwtKey, env["ASYMGEN_JWT_SECRET"]);
+  return resolveAuthConfig({
+    ...(providerNames ? { providers: providerNames } : {}),
+    ...(secret ? { secret } : { secretFile: settings.secretFile ?? defaultSecretFile }),
+    ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(settings.accessTokenTtl) } : {}),
+    ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(settings.refreshTokenTtl) } : {}),
+    ...(jwtKey !== undefined || settings.jwtJwksUrl !== undefined ? { customToken: customTokenSettings(settings, jwtKey) } : {}),
+  });
+}
+
+/** The ingest route's limits that are set (flag names → `IngestLimits`), checked together. */
+function ingestLimitsOf(settings: CheckedSettings): Partial<IngestLimits> {
   const limits: Partial<IngestLimits> = {};
-  const numeric = [
+  const counts = [
     ["maxBatchDocuments", "maxBatchDocuments"],
     ["maxBatchBytes", "maxBatchBytes"],
     ["maxInFlight", "maxInFlightBatches"],
@@ -306,17 +311,18 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
     ["maxInFlightPerUser", "maxInFlightPerUser"],
     ["maxInFlightBytesPerUser", "maxInFlightBytesPerUser"],
   ] as const;
-  for (const [setting, limit] of numeric) {
+  for (const [setting, limit] of counts) {
     const value = settings[setting];
     if (value !== undefined) limits[limit] = value;
   }
   if (settings.bodyReadTimeout !== undefined) limits.bodyReadTimeoutMs = parseDuration(settings.bodyReadTimeout);
-  try {
-    resolveIngestLimits(limits);
-  } catch (error) {
-    throw new ServeConfigError((error as Error).message);
-  }
-  const authLimits: Partial<AuthLimits> = {};
+  resolveIngestLimits(limits);
+  return limits;
+}
+
+/** The auth routes' limits that are set (`auth*` settings → `AuthLimits`). */
+function authLimitsOf(settings: CheckedSettings): Partial<AuthLimits> {
+  const limits: Partial<AuthLimits> = {};
   const rates = [
     ["authFailedLoginsPerAccount", "failedLoginsPerAccount"],
     ["authFailedLoginsPerAddress", "failedLoginsPerAddress"],
@@ -326,22 +332,27 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
   ] as const;
   for (const [setting, limit] of rates) {
     const value = settings[setting];
-    if (value !== undefined) authLimits[limit] = parseRateLimit(setting, value);
+    if (value !== undefined) limits[limit] = parseRateLimit(setting, value);
   }
-  if (settings.authMaxTrackedKeys !== undefined) authLimits.maxTrackedKeys = settings.authMaxTrackedKeys;
-  if (settings.trustProxy !== undefined) authLimits.trustProxy = settings.trustProxy;
-  let authSweepIntervalMs = defaultAuthSweepIntervalMs;
-  try {
-    if (settings.authSweepInterval !== undefined) authSweepIntervalMs = checkAuthSweepInterval(parseDuration(settings.authSweepInterval));
-  } catch (error) {
-    throw new ServeConfigError((error as Error).message);
-  }
-  if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined))
-    throw new ServeConfigError("HTTPS needs both --tls-cert and --tls-key");
-  const tls =
-    settings.tlsCert !== undefined && settings.tlsKey !== undefined
-      ? { cert: readSettingFile(settings.tlsCert, "--tls-cert"), key: readSettingFile(settings.tlsKey, "--tls-key") }
-      : null;
+  if (settings.authMaxTrackedKeys !== undefined) limits.maxTrackedKeys = settings.authMaxTrackedKeys;
+  if (settings.trustProxy !== undefined) limits.trustProxy = settings.trustProxy;
+  return limits;
+}
+
+function tlsOf(settings: CheckedSettings): TlsFiles | null {
+  if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined)) throw new ServeConfigError("HTTPS needs both --tls-cert and --tls-key");
+  if (settings.tlsCert === undefined || settings.tlsKey === undefined) return null;
+  return { cert: readSettingFile(settings.tlsCert, "--tls-cert"), key: readSettingFile(settings.tlsKey, "--tls-key") };
+}
+
+/** Merges flags over the config file over the environment and resolves everything `createIngestServer` needs. */
+export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): ServeSettings {
+  const { config, ...flags } = args;
+  const fromFlags = checkSettings(flags, flagName, ServeUsageError);
+  const settings = { ...readEnvironment(env), ...readConfigFile(config), ...fromFlags };
+  const schemaPath = settings.schema ?? "schema.json";
+  const schema = readSchema(schemaPath);
+  if (!settings.appId) throw new ServeConfigError("an app id is required: --app-id ID");
   return {
     schema,
     schemaPath: path.resolve(schemaPath),
@@ -349,11 +360,13 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
     host: settings.host ?? "127.0.0.1",
     port: settings.port ?? 8080,
     store: settings.store ?? defaultStoreUrl,
-    auth,
-    limits,
-    authLimits,
-    authSweepIntervalMs,
-    tls,
+    auth: asConfigError(() => authConfigOf(settings, env)),
+    limits: asConfigError(() => ingestLimitsOf(settings)),
+    authLimits: asConfigError(() => authLimitsOf(settings)),
+    authSweepIntervalMs: asConfigError(() =>
+      settings.authSweepInterval === undefined ? defaultAuthSweepIntervalMs : checkAuthSweepInterval(parseDuration(settings.authSweepInterval)),
+    ),
+    tls: tlsOf(settings),
     logLevel: settings.logLevel ?? "info",
     quiet: settings.quiet ?? false,
   };
