@@ -128,7 +128,8 @@ describe("HTTPS and plain HTTP beyond loopback", () => {
   function getHealth(url: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       https
-        .get(`${url}/health`, { ca: tls.cert }, (res) => {
+        // No shared agent: its options (another test's `ca`) would override this request's.
+        .get(`${url}/health`, { ca: tls.cert, agent: false }, (res) => {
           let body = "";
           res.on("data", (chunk: Buffer) => (body += chunk.toString()));
           res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));

@@ -249,7 +249,10 @@ describe.each(haveOpenssl ? ["openssl"] : [])("an https:// server through a CONN
   });
 
   afterAll(async () => {
-    https.globalAgent.options.ca = savedCa;
+    // An own `ca: undefined` would still override every later request's own `ca` (the agent's
+    // options win over a request's): restore the property's absence, not just its value.
+    if (savedCa === undefined) delete https.globalAgent.options.ca;
+    else https.globalAgent.options.ca = savedCa;
     await proxy?.close();
     origin?.closeAllConnections();
     if (origin !== undefined) await new Promise((resolve) => origin.close(resolve));
