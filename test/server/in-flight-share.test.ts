@@ -107,7 +107,8 @@ describe("in-flight bytes: per user first, counted as they arrive", () => {
     await withServer(limits, async (attacked, stalled) => {
       const attacker = await loginAnonymous(attacked.url, appId);
       const victim = await loginAnonymous(attacked.url, appId);
-      // The attacker sends 40 KB of a 60 KB body and stalls: it holds the 40 KB it sent.
+      // The attacker sends 40 KB of a 60 KB body and stalls: it holds the 60 KB block its bytes
+      // are copied into (a block is counted whole, at most 64 KiB past what was sent).
       const half = await openStalledRequest(attacked.url, attacker.access_token, 60_000, 40_000);
       stalled.push(half);
       await settle();
