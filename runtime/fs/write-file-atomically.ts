@@ -42,10 +42,34 @@ export function createFileAtomically(file: string, data: Uint8Array | string, op
   try {
     fs.linkSync(temp, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    // Some file systems (SMB/CIFS, some FUSE mounts) have no hard links: create the file
+    // exclusively instead, which a reader racing the write may see short.
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") return createFileExclusively(file, data, options);
     throw error;
   } finally {
     fs.rmSync(temp, { force: true });
+  }
+  syncDirectory(path.dirname(file));
+  return true;
+}
+
+/** `createFileAtomically` where hard links are missing: exclusive create, write, fsync. */
+function createFileExclusively(file: string, data: Uint8Array | string, options: AtomicWriteOptions): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "wx", options.mode ?? 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
   syncDirectory(path.dirname(file));
   return true;
@@ -75,12 +99,18 @@ function writeTempCopy(file: string, data: Uint8Array | string, options: AtomicW
 
 /** A temporary copy older than this is stale whatever its pid says: no write takes a minute, and pids are reused. */
 const STALE_TEMP_AGE_MS = 60_000;
+/**
+ * A copy whose pid is not running here is stale once this old: not at once, since the pid may be
+ * another machine's or another container's (a shared volume), whose write is still under way.
+ */
+const DEAD_WRITER_GRACE_MS = 5_000;
 
 /**
  * Removes the temporary copies of `file` that crashed writes left beside it (`<name>.<pid>.<hex>.tmp`,
- * and `<name>.<pid>.tmp` from older versions): those whose process is gone, and any older than a
- * minute. A live process's fresh copy is kept: two processes of one app share the folder, and
- * deleting the other's copy mid-write would fail its rename. Best effort: never throws.
+ * and `<name>.<pid>.tmp` from older versions): those older than a minute, and those older than a few
+ * seconds whose process is not running here. A fresh copy is kept: another process of the app (here,
+ * or in another container on the same volume) may be mid-write, and deleting it would fail its
+ * rename. Best effort: never throws.
  */
 export function removeStaleTempFiles(file: string): void {
   const dir = path.dirname(file);
@@ -100,7 +130,8 @@ export function removeStaleTempFiles(file: string): void {
       // lstat: a symlink planted under this name is judged (and removed) itself, never its target.
       const stat = fs.lstatSync(temp);
       if (!stat.isFile() && !stat.isSymbolicLink()) continue;
-      if (Date.now() - stat.mtimeMs < STALE_TEMP_AGE_MS && isProcessAlive(Number(match[1]))) continue;
+      const age = Date.now() - stat.mtimeMs;
+      if (age < DEAD_WRITER_GRACE_MS || (age < STALE_TEMP_AGE_MS && isProcessAlive(Number(match[1])))) continue;
       fs.unlinkSync(temp);
     } catch {
       // Gone already (another process swept it, or its writer renamed it): nothing to do.

@@ -9,7 +9,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { createFileAtomically } from "../../runtime/fs/write-file-atomically.js";
+import { createFileAtomically, removeStaleTempFiles } from "../../runtime/fs/write-file-atomically.js";
 import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
 
@@ -37,7 +37,7 @@ function requireStrongSecret(secret: string, what: string): Buffer {
  * (a complete copy linked into place), so servers starting together on one machine agree on the
  * first one written and none reads it empty.
  */
-function readOrCreateSecretFile(file: string, logger: Logger): Buffer {
+function readOrCreateSecretFile(file: string, logger: Logger, retried = false): Buffer {
   try {
     const stat = fs.statSync(file);
     // Group- or world-readable: warn rather than refuse, since mounted secrets (Kubernetes,
@@ -48,10 +48,14 @@ function readOrCreateSecretFile(file: string, logger: Logger): Buffer {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
+  // Still missing after another server's create won: a link to nowhere stands there.
+  if (retried) throw new Error(`the access-token secret file ${file} is a link to a file that does not exist`);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Copies a crash left between writing and linking hold a secret nobody uses.
+  removeStaleTempFiles(file);
   const secret = crypto.randomBytes(32).toString("base64");
   // Another server created it between our stat and this: use theirs.
-  if (!createFileAtomically(file, `${secret}\n`, { mode: 0o600 })) return readOrCreateSecretFile(file, logger);
+  if (!createFileAtomically(file, `${secret}\n`, { mode: 0o600 })) return readOrCreateSecretFile(file, logger, true);
   logger.log("info", "created the access-token secret file (mode 0600)", { file });
   return Buffer.from(secret, "utf8");
 }

@@ -231,8 +231,8 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   };
 }
 
-/** The advisory lock that serialises table creation across servers ("asymgen" in ASCII). */
-const createTablesLock = 0x6173796d67656e;
+/** The advisory lock that serialises table creation across servers ("asymgen" in ASCII; a string, as it is past 2^53). */
+const createTablesLock = BigInt("0x6173796d67656e").toString();
 
 /**
  * Runs CREATE TABLE IF NOT EXISTS statements in one transaction under an advisory lock. Servers

@@ -95,6 +95,15 @@ describe("the access-token secret and the files the server creates", () => {
     await expect(start("short-file", { secretFile })).rejects.toThrow(/secret in .*short\.key must be at least 32 bytes/);
   });
 
+  it("refuses a secret file that is a link to nowhere with one clear error, leaving no copy of a secret behind", async () => {
+    const keys = path.join(dir, "dangling-keys");
+    fs.mkdirSync(keys);
+    const secretFile = path.join(keys, "access-token.key");
+    fs.symlinkSync(path.join(dir, "no-such-target"), secretFile);
+    await expect(start("dangling", { secretFile })).rejects.toThrow(/access-token secret file .*access-token\.key is a link to a file that does not exist/);
+    expect(fs.readdirSync(keys)).toEqual(["access-token.key"]);
+  });
+
   it("creates the SQLite data file and its WAL 0600 and its folder 0700, whatever the umask", async () => {
     await withUmask(0, async () => {
       const server = await start("modes", {});

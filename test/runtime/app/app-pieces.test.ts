@@ -71,7 +71,7 @@ describe("users file", () => {
     expect(readUserFile(dir).users).toEqual([record]);
   });
 
-  test("reading or writing removes the temporary copies crashed writers left (a dead pid, or older than a minute)", async () => {
+  test("reading or writing removes the temporary copies crashed writers left (a dead pid after a few seconds, or older than a minute)", async () => {
     const dir = tempDir();
     const file = path.join(dir, "users.json");
     // A process that has exited: its pid is free, nothing of it is mid-write.
@@ -80,7 +80,9 @@ describe("users file", () => {
     const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
     try {
       const otherPid = other.pid!;
-      const fresh = { dead: `${file}.${deadPid}.0a1b2c3d4e5f.tmp`, deadOldName: `${file}.${deadPid}.tmp`, live: `${file}.${otherPid}.0a1b2c3d4e5f.tmp`, mine: `${file}.${process.pid}.0a1b2c3d4e5f.tmp` };
+      const dead = { current: `${file}.${deadPid}.0a1b2c3d4e5f.tmp`, oldName: `${file}.${deadPid}.tmp` };
+      // A pid not running here, just written: maybe another container's writer on a shared volume.
+      const fresh = { elsewhere: `${file}.${deadPid}.1a2b3c4d5e6f.tmp`, live: `${file}.${otherPid}.0a1b2c3d4e5f.tmp`, mine: `${file}.${process.pid}.0a1b2c3d4e5f.tmp` };
       const old = { live: `${file}.${otherPid}.ffffffffffff.tmp`, mine: `${file}.${process.pid}.tmp` };
       const unrelated = [`${file}.bak`, path.join(dir, "other.json.1.tmp"), `${file}.${deadPid}.notes`];
       const plant = (paths: string[], ageMs: number) => {
@@ -93,10 +95,11 @@ describe("users file", () => {
       const left = () => fs.readdirSync(dir).map((name) => path.join(dir, name)).sort();
       for (const step of ["read", "write"] as const) {
         plant([...Object.values(fresh), ...unrelated], 0);
+        plant(Object.values(dead), 10_000);
         plant(Object.values(old), 2 * 60_000);
         if (step === "read") readUserFile(dir);
         else writeUserFile(dir, { currentUserId: null, users: [] });
-        const expected = [fresh.live, fresh.mine, ...unrelated, ...(step === "write" ? [file] : [])];
+        const expected = [...Object.values(fresh), ...unrelated, ...(step === "write" ? [file] : [])];
         expect([step, left()]).toEqual([step, expected.sort()]);
       }
     } finally {

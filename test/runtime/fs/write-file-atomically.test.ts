@@ -83,15 +83,19 @@ describe("removeStaleTempFiles", () => {
   /** A pid no process holds: one that has just exited. */
   const deadPid = (): number => spawnSync(process.execPath, ["-e", ""]).pid!;
 
-  test("removes a crashed writer's copy, keeps a live writer's fresh one, and leaves other names alone", () => {
+  test("removes a crashed writer's copy, keeps a live writer's fresh one and a just-written one of a pid not running here, and leaves other names alone", () => {
     const dir = tempDir();
     const file = path.join(dir, "users.json");
     const dead = `${file}.${deadPid()}.00ff00ff00ff.tmp`;
     const live = `${file}.${process.ppid}.00ff00ff00ff.tmp`;
+    // Another container's writer on a shared volume: its pid means nothing here, its copy is fresh.
+    const elsewhere = `${file}.${deadPid()}.11ee11ee11ee.tmp`;
     const others = [`${file}.x.tmp`, `${file}.${deadPid()}.tmp.bak`, `${file}.-1.tmp`, path.join(dir, "cursor.1.tmp")];
-    for (const name of [dead, live, ...others]) fs.writeFileSync(name, "");
+    for (const name of [dead, live, elsewhere, ...others]) fs.writeFileSync(name, "");
+    const tenSecondsAgo = new Date(Date.now() - 10_000);
+    fs.utimesSync(dead, tenSecondsAgo, tenSecondsAgo);
     removeStaleTempFiles(file);
-    expect(fs.readdirSync(dir).map((name) => path.join(dir, name)).sort()).toEqual([live, ...others].sort());
+    expect(fs.readdirSync(dir).map((name) => path.join(dir, name)).sort()).toEqual([live, elsewhere, ...others].sort());
   });
 
   test.each(process.platform === "win32" ? [] : ["posix"])("a symlink or a directory under a temporary name: the link goes, its target and the directory stay (%s)", () => {
@@ -102,6 +106,8 @@ describe("removeStaleTempFiles", () => {
     const pid = deadPid();
     fs.symlinkSync(target, `${file}.${pid}.aa.tmp`);
     fs.mkdirSync(`${file}.${pid}.bb.tmp`);
+    const tenSecondsAgo = new Date(Date.now() - 10_000);
+    fs.lutimesSync(`${file}.${pid}.aa.tmp`, tenSecondsAgo, tenSecondsAgo);
     removeStaleTempFiles(file);
     expect(fs.readdirSync(dir).sort()).toEqual(["precious", `users.json.${pid}.bb.tmp`]);
     expect(fs.readFileSync(target, "utf8")).toBe("kept");
