@@ -16,7 +16,7 @@ import crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import net from "node:net";
 import { HttpError } from "../http/http-error.js";
-import { checkRateLimit, createRateLimiter } from "./rate-limiter.js";
+import { checkRateLimit, createRateLimiter, monotonicNow } from "./rate-limiter.js";
 import type { RateLimit, RateLimiter } from "./rate-limiter.js";
 
 /** The auth rate limits of a server (each a rate, or false: off). */
@@ -38,7 +38,10 @@ export interface AuthLimits {
   anonymousUsersPerAddress: RateLimit | false;
   /** Email/password registrations from one client address. */
   registrationsPerAddress: RateLimit | false;
-  /** Keys each limit remembers at most (the least recently used are forgotten first). */
+  /**
+   * Keys each limit remembers at most. Buckets that have refilled are dropped; past the cap, a new
+   * key makes room by forgetting the bucket that would be full again soonest (never its own).
+   */
   maxTrackedKeys: number;
   /**
    * Take the client address from the last `X-Forwarded-For` hop (the address the proxy in front of
@@ -156,8 +159,8 @@ export function forwardedAddress(hop: string): string | null {
   return withPort && net.isIPv4(withPort[1] ?? "") ? (withPort[1] ?? null) : null;
 }
 
-/** Creates the throttle of one server. */
-export function createAuthThrottle(limits: AuthLimits, now: () => number = Date.now): AuthThrottle {
+/** Creates the throttle of one server; `now` (ms) defaults to a monotonic clock, which wall-clock steps do not move. */
+export function createAuthThrottle(limits: AuthLimits, now: () => number = monotonicNow): AuthThrottle {
   const limiter = (rate: RateLimit | false): RateLimiter => createRateLimiter(rate, { maxKeys: limits.maxTrackedKeys, now });
   const accountFailures = limiter(limits.failedLoginsPerAccount);
   const addressFailures = limiter(limits.failedLoginsPerAddress);

@@ -2,8 +2,9 @@
  * The token bucket behind the auth rate limits, on a clock the test moves: bursts, refill, the
  * bounded memory a client rotating keys cannot grow, and how client addresses are keyed.
  */
-import { describe, expect, it } from "@jest/globals";
-import { addressKey, forwardedAddress, resolveAuthLimits } from "../../server/auth/auth-throttle.js";
+import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { HttpError } from "../../server/http/http-error.js";
+import { addressKey, createAuthThrottle, forwardedAddress, resolveAuthLimits } from "../../server/auth/auth-throttle.js";
 import { createRateLimiter, parseRateLimit } from "../../server/auth/rate-limiter.js";
 
 describe("createRateLimiter", () => {
@@ -69,6 +70,52 @@ describe("createRateLimiter", () => {
     expect(limiter.retryAfterMs("k4899")).toBe(0);
   });
 
+  it("still counts a new key when every held bucket is locked (limit > 1): it is never its own evictee", () => {
+    const limiter = createRateLimiter({ limit: 2, windowMs: 1000 }, { maxKeys: 3, now: () => 0 });
+    for (const key of ["a", "b", "c"]) {
+      limiter.take(key);
+      limiter.take(key);
+    }
+    // A victim behind a full map of locked buckets used to be stored and dropped at once: 10 × 0.
+    const answers = Array.from({ length: 10 }, () => limiter.take("victim"));
+    expect(answers).toEqual([0, 0, 500, 500, 500, 500, 500, 500, 500, 500]);
+    expect(limiter.size).toBe(3);
+    // The one forgotten to make room is the locked bucket that refills soonest (all tie: any one).
+    expect(["a", "b", "c"].filter((key) => limiter.retryAfterMs(key) > 0)).toHaveLength(2);
+  });
+
+  it("forgets the held bucket that is full soonest, never the key being taken, when a new key needs room", () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 3, windowMs: 3000 }, { maxKeys: 2, now: () => now });
+    for (let i = 0; i < 3; i++) limiter.take("locked"); // full at 3000
+    limiter.take("once"); // full at 1000
+    now = 10;
+    expect(limiter.take("new")).toBe(0); // full at 1010: "once" goes, not "new"
+    expect(limiter.retryAfterMs("locked")).toBe(990);
+    expect(limiter.take("new")).toBe(0);
+    expect(limiter.take("new")).toBe(0);
+    expect(limiter.take("new")).toBe(1000);
+  });
+
+  it.each([
+    [6, 1000],
+    [7, 1000],
+    [7, 3_600_000],
+    [3, 100],
+    [1000, 7],
+  ])("allows a burst of exactly %i per %i ms even when the window is no whole multiple of the limit", (limit, windowMs) => {
+    let now = 1_700_000_000_123; // a wall-clock-sized time, where floating point loses the most
+    const limiter = createRateLimiter({ limit, windowMs }, { maxKeys: 10, now: () => now });
+    const burst = Array.from({ length: limit }, () => limiter.take("k"));
+    expect(burst.filter((wait) => wait > 0)).toEqual([]);
+    const wait = limiter.take("k");
+    expect(wait).toBe(Math.ceil(windowMs / limit));
+    // After the whole window the burst is back, exactly.
+    now += windowMs;
+    expect(Array.from({ length: limit }, () => limiter.take("k")).filter((w) => w > 0)).toEqual([]);
+    expect(limiter.take("k")).toBeGreaterThan(0);
+  });
+
   it("drops buckets that have refilled (they are the same as none)", () => {
     let now = 0;
     const limiter = createRateLimiter({ limit: 5, windowMs: 60_000 }, { maxKeys: 1000, now: () => now });
@@ -82,6 +129,47 @@ describe("createRateLimiter", () => {
     const limiter = createRateLimiter(false, { maxKeys: 1 });
     for (let i = 0; i < 100; i++) expect(limiter.take(`k${i}`)).toBe(0);
     expect(limiter.size).toBe(0);
+  });
+});
+
+describe("the default clock", () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  /** Replaces the wall clock (Date.now) by one an NTP correction or an admin can step: `step(ms)`. */
+  function steppableWallClock(): { step(ms: number): void } {
+    const real = Date.now.bind(Date);
+    let offset = 0;
+    jest.spyOn(Date, "now").mockImplementation(() => real() + offset);
+    return {
+      step(ms) {
+        offset += ms;
+      },
+    };
+  }
+
+  it("is monotonic: a wall clock stepped back does not lengthen a lock, one stepped forward does not end it", () => {
+    const wallClock = steppableWallClock();
+    const limiter = createRateLimiter({ limit: 2, windowMs: 60_000 }, { maxKeys: 10 });
+    limiter.take("k");
+    limiter.take("k");
+    const locked = limiter.retryAfterMs("k");
+    expect(locked).toBeGreaterThan(29_000);
+    wallClock.step(-3_600_000);
+    expect(limiter.retryAfterMs("k")).toBeLessThanOrEqual(locked);
+    wallClock.step(2 * 3_600_000);
+    expect(limiter.retryAfterMs("k")).toBeGreaterThan(29_000);
+  });
+
+  it("is the auth throttle's too: a wall clock stepped forward an hour does not unlock an address", () => {
+    const wallClock = steppableWallClock();
+    const throttle = createAuthThrottle(resolveAuthLimits({ anonymousUsersPerAddress: { limit: 2, windowMs: 60_000 } }));
+    throttle.anonymousUser("203.0.113.7");
+    throttle.anonymousUser("203.0.113.7");
+    expect(() => throttle.anonymousUser("203.0.113.7")).toThrow(HttpError);
+    wallClock.step(3_600_000);
+    expect(() => throttle.anonymousUser("203.0.113.7")).toThrow(/too many anonymous users/);
   });
 });
 
