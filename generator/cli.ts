@@ -72,7 +72,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
           .option("store", { type: "string", describe: "sqlite:PATH, postgres://… or mongodb://… [default: sqlite:./asymgen-data/ingest.sqlite]" })
           .option("config", { type: "string", describe: "A JSON config file (its serve section) [default: ./asymgen.config.json if present]" })
           .option("auth", { type: "string", describe: "Auth providers to switch on, comma-separated: anon,userpass,apikey,jwt" })
-          .option("jwt-key", { type: "string", describe: "Custom JWT key: a file (PEM public key or certificate, JWK, or an HMAC secret), or the secret itself" })
+          .option("jwt-key", { type: "string", describe: "Custom JWT key: a file (PEM public key or certificate, JWK, or an HMAC secret) or an inline public key; an HMAC secret itself goes in $ASYMGEN_JWT_SECRET" })
           .option("jwt-jwks-url", { type: "string", describe: "Custom JWT keys from a JWK Set URL (rotating keys; https); needs --jwt-audience" })
           .option("jwt-algorithm", { type: "string", describe: "Custom JWT algorithm, within the key's family [default: follows the key: RS256, ES256…, EdDSA or HS256]" })
           .option("jwt-audience", { type: "string", describe: "The aud custom tokens must carry" })

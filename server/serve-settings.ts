@@ -5,14 +5,13 @@
  * NaN, `"jwtAlgorithm": "rs256"` slipped past the CLI's choice list).
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { AsymgenError } from "../runtime/errors.js";
 import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
 import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
-import { customTokenAlgorithms, looksLikePath } from "./auth/custom-token.js";
+import { customTokenAlgorithms } from "./auth/custom-token.js";
 import type { CustomTokenSettings } from "./auth/custom-token.js";
 import { checkAuthSweepInterval, defaultAuthSweepIntervalMs } from "./auth/auth-sweeper.js";
 import type { AuthLimits } from "./auth/auth-throttle.js";
@@ -82,7 +81,7 @@ export const serveSettingsSchema = z
     store: text,
     /** Providers to switch on: `anon,userpass,apikey,jwt` or an array of them. */
     auth: providers,
-    /** Custom-token login key: a key file (PEM, JWK, or a secret), inline PEM/JWK, or the HMAC secret itself (see custom-token.ts). */
+    /** Custom-token login key: a key file (PEM, JWK, or an HMAC secret) or an inline public key (PEM/JWK), never a secret itself: that comes from ASYMGEN_JWT_SECRET (see custom-token.ts). */
     jwtKey: text,
     /** Custom-token login keys from a JWK Set URL (rotating keys); not with jwtKey. */
     jwtJwksUrl: text,
@@ -233,30 +232,24 @@ function readSettingFile(file: string, setting: string): string {
 }
 
 /**
- * The `--jwt-key` value, checked for where a secret may come from: a key file, a public key inline
- * (PEM or a public JWK), or `ASYMGEN_JWT_SECRET`. An HMAC secret given inline on the command line or
- * in a config file is refused: both are readable by other users of the machine (`ps`, the file's
- * mode, the repository), and whoever holds it can log in as any custom-token user.
+ * The `jwt*` settings as custom-token.ts takes them (it reads key files and checks them).
+ * `ASYMGEN_JWT_SECRET` is the HMAC secret itself, verbatim, never a path: a value given for a
+ * secret is never read as a file. `--jwt-key` is a key file or an inline public key, never a
+ * secret (custom-token.ts refuses one without echoing it): the command line and a config file are
+ * readable by other users of the machine (`ps`, the file's mode, the repository), and whoever holds
+ * the secret logs in as any custom-token user.
  */
-function customTokenKey(jwtKey: string | undefined, envSecret: string | undefined): string | undefined {
-  if (jwtKey !== undefined && envSecret) throw new ServeConfigError("give the custom-token key one way: --jwt-key or ASYMGEN_JWT_SECRET, not both");
-  if (jwtKey === undefined) return envSecret || undefined;
-  const inline = jwtKey.trim();
-  const expanded = jwtKey.startsWith("~/") ? path.join(os.homedir(), jwtKey.slice(2)) : jwtKey;
-  // A file, or a public key inline (custom-token.ts refuses a private one); an "oct" JWK is a secret.
-  if (inline.startsWith("-----BEGIN") || fs.existsSync(expanded)) return jwtKey;
-  if (inline.startsWith("{") && !/"kty"\s*:\s*"oct"/.test(inline)) return jwtKey;
-  // Named only when it is plainly a path: a secret given here by mistake must not reach the logs.
-  const named = looksLikePath(jwtKey) ? `--jwt-key ${jwtKey}: no such file` : `--jwt-key: names no file (a value of ${jwtKey.length} characters)`;
-  throw new ServeConfigError(
-    `${named}; an HMAC secret goes in a key file (--jwt-key FILE, mode 0600) or ASYMGEN_JWT_SECRET, never on the command line or in a config file`,
-  );
-}
-
-/** The `jwt*` settings as custom-token.ts takes them (it reads key files and checks them). */
-function customTokenSettings(settings: CheckedSettings, key: string | undefined): CustomTokenSettings {
+function customTokenSettings(settings: CheckedSettings, envSecret: string | undefined): CustomTokenSettings | undefined {
+  const secret = envSecret || undefined;
+  if (settings.jwtKey !== undefined && secret !== undefined)
+    throw new ServeConfigError("give the custom-token key one way: --jwt-key or ASYMGEN_JWT_SECRET, not both");
+  if (settings.jwtKey === undefined && secret === undefined && settings.jwtJwksUrl === undefined) return undefined;
   const custom: CustomTokenSettings = {};
-  if (key !== undefined) custom.key = key;
+  if (settings.jwtKey !== undefined) custom.key = settings.jwtKey;
+  if (secret !== undefined) {
+    custom.secret = secret;
+    custom.secretName = "ASYMGEN_JWT_SECRET";
+  }
   if (settings.jwtJwksUrl !== undefined) custom.jwksUrl = settings.jwtJwksUrl;
   if (settings.jwtAlgorithm !== undefined) custom.algorithm = settings.jwtAlgorithm;
   if (settings.jwtAudience !== undefined) custom.audience = settings.jwtAudience;
@@ -290,13 +283,13 @@ function authConfigOf(settings: CheckedSettings, env: NodeJS.ProcessEnv): AuthCo
   const secret = env["ASYMGEN_SECRET"];
   if (secret && settings.secretFile !== undefined)
     throw new ServeConfigError("give the access-token secret one way: ASYMGEN_SECRET or a secret file, not both");
-  const jwtKey = customTokenKey(settings.jwtKey, env["ASYMGEN_JWT_SECRET"]);
+  const customToken = customTokenSettings(settings, env["ASYMGEN_JWT_SECRET"]);
   return resolveAuthConfig({
     ...(providerNames ? { providers: providerNames } : {}),
     ...(secret ? { secret } : { secretFile: settings.secretFile ?? defaultSecretFile }),
     ...(settings.accessTokenTtl !== undefined ? { accessTokenTtlMs: parseDuration(settings.accessTokenTtl) } : {}),
     ...(settings.refreshTokenTtl !== undefined ? { refreshTokenTtlMs: parseDuration(settings.refreshTokenTtl) } : {}),
-    ...(jwtKey !== undefined || settings.jwtJwksUrl !== undefined ? { customToken: customTokenSettings(settings, jwtKey) } : {}),
+    ...(customToken !== undefined ? { customToken } : {}),
   });
 }
 

@@ -59,7 +59,7 @@ export function resolveAuthConfig(
     providers.add(provider);
   }
   if (providers.has("custom-token") && !partial.customToken)
-    throw new Error("the custom-token (jwt) provider needs a key: --jwt-key FILE|SECRET or --jwt-jwks-url URL");
+    throw new Error("the custom-token (jwt) provider needs a key: --jwt-key FILE, a secret (ASYMGEN_JWT_SECRET) or --jwt-jwks-url URL");
   const refreshTokenTtlMs = partial.refreshTokenTtlMs ?? defaultRefreshTokenTtlMs;
   if (refreshTokenTtlMs < minRefreshTtlMs || refreshTokenTtlMs > maxRefreshTtlMs)
     throw new Error("the refresh token lifetime must be between 30 minutes and 180 days");

@@ -1,8 +1,13 @@
 /**
  * Custom-token (custom JWT) login: resolves `--jwt-*` settings into a verification key and policy,
  * and verifies an app's tokens with `jose`. The algorithm follows the key and is never taken from
- * the token: a PEM/JWK public key means RS256/ES256/…, a plain secret means HS256, and a public key
- * is never used as an HMAC secret (that would let anyone holding the public key sign tokens).
+ * the token: a PEM/JWK public key means RS256/ES256/…, a secret means HS256, and a public key is
+ * never used as an HMAC secret (that would let anyone holding the public key sign tokens).
+ *
+ * A secret is never guessed from a `key` string: `key` names a file or holds a public key, and an
+ * HMAC secret given inline comes only as `secret`, taken verbatim. When the two were one setting,
+ * a mistyped path to a secret file that did not look like a path started the server with the
+ * path's own text as the secret.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -34,8 +39,12 @@ export type CustomTokenAlgorithm = (typeof customTokenAlgorithms)[number];
 
 /** The raw custom-token settings, as the CLI and config file give them. */
 export interface CustomTokenSettings {
-  /** `--jwt-key`: a key file (PEM public key or certificate, JWK JSON, or a file holding the HS secret), inline PEM/JWK text, or the HS secret itself. */
+  /** `--jwt-key`: a key file (PEM public key or certificate, JWK JSON, or a file holding the HMAC secret), or an inline public key (PEM, or a JWK that is not "oct"); anything else is an error, never a secret. */
   key?: string;
+  /** An HMAC secret (HS256/HS384/HS512), taken verbatim as its bytes (UTF-8 for a string): never read as a path or a PEM. Not with `key` or `jwksUrl`. */
+  secret?: string | Uint8Array;
+  /** What messages call `secret` (never its value): `ASYMGEN_JWT_SECRET` for the CLI; default `customToken.secret`. */
+  secretName?: string;
   /** `--jwt-jwks-url`: a JWK Set URL for rotating keys (https, or http to a loopback host). */
   jwksUrl?: string;
   /** `--jwt-algorithm`: only needed to pick RS384/PS256/HS512…; the default follows the key. */
@@ -113,8 +122,11 @@ export function resolveCustomTokenSettings(settings: CustomTokenSettings): Custo
   );
   const maxTokenAgeMs = checkDuration("--jwt-max-token-age", settings.maxTokenAgeMs, defaultMaxTokenAgeMs, 1000, maxMaxTokenAgeMs);
   const jwksCooldownMs = checkDuration("jwksCooldown", settings.jwksCooldownMs, defaultJwksCooldownMs, 0, 24 * 60 * 60_000);
+  const secretName = settings.secretName ?? "customToken.secret";
   if (settings.key !== undefined && settings.jwksUrl !== undefined)
     throw new Error(`--jwt-key and --jwt-jwks-url ${settings.jwksUrl}: give one of them, not both`);
+  if (settings.secret !== undefined && (settings.key !== undefined || settings.jwksUrl !== undefined))
+    throw new Error(`${secretName} and ${settings.key !== undefined ? "--jwt-key" : "--jwt-jwks-url"}: give one of them, not both`);
   const warnings: string[] = [];
   let resolved: { key: CustomTokenConfig["key"]; keySource: string; algorithms: readonly CustomTokenAlgorithm[] };
   if (settings.jwksUrl !== undefined) {
@@ -123,14 +135,17 @@ export function resolveCustomTokenSettings(settings: CustomTokenSettings): Custo
         `--jwt-jwks-url ${settings.jwksUrl} needs --jwt-audience: an identity provider's keys sign tokens for every app it serves, so aud is what says a token is for this one`,
       );
     resolved = resolveJwks(settings.jwksUrl, algorithm, jwksCooldownMs);
-  } else if (settings.key !== undefined) {
-    resolved = resolveKey(settings.key, algorithm);
+  } else if (settings.key !== undefined || settings.secret !== undefined) {
+    resolved =
+      settings.secret !== undefined
+        ? resolveInlineSecret(settings.secret, secretName, algorithm)
+        : resolveKey(settings.key ?? "", algorithm);
     if (settings.audience === undefined && settings.issuer === undefined)
       warnings.push(
         `custom-token login checks neither aud nor iss: any unexpired token signed with ${resolved.keySource} logs in, whoever it was issued for (set --jwt-audience and/or --jwt-issuer)`,
       );
   } else {
-    throw new Error("custom-token (jwt) login needs a key: --jwt-key FILE|SECRET or --jwt-jwks-url URL");
+    throw new Error("custom-token (jwt) login needs a key: --jwt-key FILE, a secret (ASYMGEN_JWT_SECRET) or --jwt-jwks-url URL");
   }
   return {
     ...resolved,
@@ -235,6 +250,20 @@ export function looksLikePath(value: string): boolean {
   return /\.(pem|key|txt|json|jwk|crt)$/i.test(value) || /^(\.{1,2}|~)[/\\]/.test(value);
 }
 
+/**
+ * How a `key` value that names no file is shown in its error: itself when the user plainly meant a
+ * path (looksLikePath, or an absolute path under a directory that exists, such as
+ * /etc/asymgen/hmac-secret), else only its length, since it may be a secret given here by mistake
+ * (a base64 secret starts with "/" one time in 64).
+ */
+function describeMissingKey(value: string): string {
+  if (looksLikePath(value)) return value;
+  const { root } = path.parse(value);
+  const [top = ""] = value.slice(root.length).split(/[/\\]/);
+  const underDirectory = path.isAbsolute(value) && top !== "" && fs.statSync(path.join(root, top), { throwIfNoEntry: false })?.isDirectory() === true;
+  return underDirectory ? value : `(a value of ${value.length} characters, not shown)`;
+}
+
 /** Where a key came from: `label` names it in errors, `where` in logs ("from ./pub.pem", "given inline"). */
 interface KeyOrigin {
   label: string;
@@ -245,22 +274,37 @@ function resolveKey(value: string, algorithm: CustomTokenAlgorithm | undefined):
   const trimmed = value.trim();
   const inline = (kind: string): KeyOrigin => ({ label: `--jwt-key (inline ${kind})`, where: "given inline" });
   if (trimmed.startsWith("-----BEGIN")) return resolvePem(trimmed, inline("PEM"), algorithm);
-  if (trimmed.startsWith("{")) return resolveJwk(trimmed, inline("JWK"), algorithm);
+  if (trimmed.startsWith("{")) return resolveJwk(trimmed, inline("JWK"), algorithm, false);
   const file = value.startsWith("~/") ? path.join(os.homedir(), value.slice(2)) : value;
-  const exists = fs.existsSync(file);
-  if (!exists && looksLikePath(value)) throw new Error(`--jwt-key ${value}: no such file`);
-  // Never echo a secret: errors name its length only.
-  if (!exists) return resolveSecret(Buffer.from(value, "utf8"), inline(`secret of ${Buffer.byteLength(value)} bytes`), algorithm);
+  if (!fs.existsSync(file)) {
+    const shown = describeMissingKey(value);
+    // A value not shown may be a secret put here by mistake: say where one goes.
+    const hint = shown === value ? "" : "; an HMAC secret goes in a key file (mode 0600) or ASYMGEN_JWT_SECRET, never in --jwt-key itself";
+    throw new Error(`--jwt-key ${shown}: no such file${hint}`);
+  }
   if (!fs.statSync(file).isFile()) throw new Error(`--jwt-key ${value}: not a file`);
   const origin = { label: `--jwt-key ${value}`, where: `from ${value}` };
   const content = fs.readFileSync(file);
   const text = content.toString("utf8").trim();
   if (text.includes("-----BEGIN")) return resolvePem(text, origin, algorithm);
-  if (text.startsWith("{")) return resolveJwk(text, origin, algorithm);
+  if (text.startsWith("{")) return resolveJwk(text, origin, algorithm, true);
   if (/\.(pem|crt)$/i.test(value)) throw new Error(`${origin.label}: no PEM block (-----BEGIN …) in the file`);
   // `echo secret > file` adds a newline the token's signer never saw.
   const newline = /\r?\n$/.exec(content.toString("latin1"))?.[0].length ?? 0;
   return resolveSecret(content.subarray(0, content.length - newline), origin, algorithm);
+}
+
+/** The `secret` setting: its bytes as given (no trimming, no file, no PEM); messages name its length only. */
+function resolveInlineSecret(secret: string | Uint8Array, name: string, algorithm: CustomTokenAlgorithm | undefined): ResolvedKey {
+  const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret);
+  const label = `${name} (a secret of ${bytes.length} bytes)`;
+  // A public key as an HMAC secret is the forgery this module exists to prevent: anyone holding
+  // the public key could sign tokens with its text.
+  const text = bytes.toString("utf8").trim();
+  if (text.startsWith("-----BEGIN") || (text.startsWith("{") && /"kty"\s*:/.test(text)))
+    throw new Error(`${label}: holds a PEM or JWK key, not an HMAC secret; give a key as --jwt-key FILE`);
+  const where = name === "customToken.secret" ? "given inline" : `from ${name}`;
+  return resolveSecret(bytes, { label, where }, algorithm);
 }
 
 function resolveSecret(secret: Uint8Array, origin: KeyOrigin, algorithm: CustomTokenAlgorithm | undefined): ResolvedKey {
@@ -290,7 +334,8 @@ function resolvePem(pem: string, origin: KeyOrigin, algorithm: CustomTokenAlgori
   return resolvePublicKey(key, origin, algorithm);
 }
 
-function resolveJwk(text: string, origin: KeyOrigin, algorithm: CustomTokenAlgorithm | undefined): ResolvedKey {
+/** A JWK's public key, or its "oct" secret when `secretAllowed` (a key file's: an inline secret comes only as `secret`). */
+function resolveJwk(text: string, origin: KeyOrigin, algorithm: CustomTokenAlgorithm | undefined, secretAllowed: boolean): ResolvedKey {
   const { label } = origin;
   let jwk: Record<string, unknown>;
   try {
@@ -305,6 +350,8 @@ function resolveJwk(text: string, origin: KeyOrigin, algorithm: CustomTokenAlgor
     throw new Error(`--jwt-algorithm ${algorithm}: ${label} says "alg": "${jwkAlgorithm}"`);
   const chosen = algorithm ?? jwkAlgorithm;
   if (jwk["kty"] === "oct") {
+    if (!secretAllowed)
+      throw new Error(`${label}: an "oct" JWK is an HMAC secret; put it in a key file (mode 0600) or give it as the secret (ASYMGEN_JWT_SECRET)`);
     if (typeof jwk["k"] !== "string") throw new Error(`${label}: an "oct" JWK without "k"`);
     return resolveSecret(Buffer.from(jwk["k"], "base64url"), origin, chosen);
   }

@@ -44,7 +44,7 @@ describeStores("sync end to end", (store) => {
   beforeAll(async () => {
     dir = makeTempDir("e2e");
     storeUrl = await store.create(dir);
-    server = await startServer(storeUrl, { auth: { customToken: { algorithm: "HS256", key: jwtSecret } } });
+    server = await startServer(storeUrl, { auth: { customToken: { algorithm: "HS256", secret: jwtSecret } } });
   });
 
   afterAll(async () => {

@@ -39,7 +39,7 @@ describeStores("auth names that a store cannot hold", (testStore) => {
       appId,
       store: await testStore.create(dir),
       quiet: true,
-      auth: { providers: ["anon", "userpass", "apikey", "jwt"], customToken: { algorithm: "HS256", key: hsSecret } },
+      auth: { providers: ["anon", "userpass", "apikey", "jwt"], customToken: { algorithm: "HS256", secret: hsSecret } },
     });
   });
   afterAll(async () => {

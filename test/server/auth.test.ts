@@ -47,7 +47,7 @@ describe("auth routes", () => {
       appId,
       store,
       quiet: true,
-      auth: { providers: ["anon", "userpass", "apikey", "jwt"], customToken: { algorithm: "HS256", key: hsSecret } },
+      auth: { providers: ["anon", "userpass", "apikey", "jwt"], customToken: { algorithm: "HS256", secret: hsSecret } },
     });
   });
   afterAll(async () => {
@@ -160,7 +160,7 @@ describe("auth routes", () => {
       appId,
       store,
       quiet: true,
-      auth: { providers: ["jwt"], customToken: { algorithm: "HS256", key: hsSecret, issuer: "https://issuer.example" } },
+      auth: { providers: ["jwt"], customToken: { algorithm: "HS256", secret: hsSecret, issuer: "https://issuer.example" } },
     });
     try {
       const login = (claims: Record<string, unknown>) =>

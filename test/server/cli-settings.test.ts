@@ -1,6 +1,7 @@
 /**
  * `asymgen serve` settings: flags over the config file over the environment over defaults.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -106,29 +107,72 @@ describe("resolveServeSettings", () => {
     expect(() => resolveServeSettings({ schema, appId: "a" }, { ASYMGEN_ACCESS_TOKEN_TTL: "1 week" })).toThrow(/ASYMGEN_ACCESS_TOKEN_TTL: expected a duration with its unit/);
   });
 
+  /** The error `resolve` throws (null when none). */
+  function errorOf(resolve: () => unknown): Error | null {
+    try {
+      resolve();
+    } catch (caught) {
+      return caught as Error;
+    }
+    return null;
+  }
+
   it("takes an HMAC custom-token secret from a file or ASYMGEN_JWT_SECRET, never inline on the command line or in a config file", () => {
     // Base64 with a slash, as `openssl rand -base64 32` mostly gives: refused, and not echoed.
     const secret = "q8Zr/9xTAbc+defGhijKlmnOpqrStuvWxyz0123456T0w=";
-    for (const attempt of [
-      () => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: secret }, {}),
-      () => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: JSON.stringify({ kty: "oct", k: "c2VjcmV0" }) }, {}),
-    ]) {
-      const error = (() => {
-        try {
-          attempt();
-        } catch (caught) {
-          return caught as Error;
-        }
-        return null;
-      })();
-      expect(error?.message).toMatch(/^--jwt-key: names no file \(a value of \d+ characters\); an HMAC secret goes in a key file \(--jwt-key FILE, mode 0600\) or ASYMGEN_JWT_SECRET/);
+    const config = path.join(dir, "inline-secret.config.json");
+    fs.writeFileSync(config, JSON.stringify({ serve: { schema, appId: "a", auth: "jwt", jwtKey: secret } }));
+    for (const [attempt, shown] of [
+      [() => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: secret }, {}), `(a value of ${secret.length} characters, not shown): no such file`],
+      [() => resolveServeSettings({ config }, {}), `(a value of ${secret.length} characters, not shown): no such file`],
+      [() => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: JSON.stringify({ kty: "oct", k: "c2VjcmV0" }) }, {}), '(inline JWK): an "oct" JWK is an HMAC secret'],
+    ] as const) {
+      const error = errorOf(attempt);
+      expect(error?.message).toContain(`--jwt-key ${shown}`);
+      expect(error?.message).toMatch(/a key file \(mode 0600\) or (give it as the secret \()?ASYMGEN_JWT_SECRET/);
       expect(error?.message).not.toContain(secret);
     }
     const fromEnv = resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: secret }).auth.customToken;
     expect(Buffer.from(fromEnv?.key as Uint8Array).toString()).toBe(secret);
+    expect(fromEnv?.keySource).toBe("the HS256 secret from ASYMGEN_JWT_SECRET");
     expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: "k.pem" }, { ASYMGEN_JWT_SECRET: secret })).toThrow(
       /--jwt-key or ASYMGEN_JWT_SECRET, not both/,
     );
+  });
+
+  it("refuses a --jwt-key path that does not exist, even an absolute one without a key's extension (it used to become the secret)", () => {
+    const missing = path.join(dir, "etc", "custom-token-hmac-secret");
+    expect(missing.length).toBeGreaterThanOrEqual(32);
+    expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt", jwtKey: missing }, {})).toThrow(`--jwt-key ${missing}: no such file`);
+  });
+
+  it("takes ASYMGEN_JWT_SECRET verbatim as the secret, never as a path to read, even when that file exists", () => {
+    // Looks like a mounted secret's path; as a value it is 40 bytes of secret.
+    const notAFile = "/run/secrets/custom-token-hmac-secret-x1";
+    expect(Buffer.byteLength(notAFile)).toBeGreaterThanOrEqual(32);
+    const fromPathText = resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: notAFile }).auth.customToken;
+    expect(Buffer.from(fromPathText?.key as Uint8Array).toString()).toBe(notAFile);
+    // A file at that very path holding another secret: still the value, never the file's content.
+    const existing = path.join(dir, "mounted-custom-token-secret");
+    fs.writeFileSync(existing, "the-file-content-is-another-secret-of-40b");
+    const fromExisting = resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: existing }).auth.customToken;
+    expect(Buffer.from(fromExisting?.key as Uint8Array).toString()).toBe(existing);
+    // Verbatim: the spaces around it are part of the secret.
+    expect(resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: ` ${notAFile} ` }).auth.customToken?.key).toEqual(
+      Buffer.from(` ${notAFile} `),
+    );
+    // A public key there is refused: as an HMAC secret, anyone holding it could sign tokens.
+    const pem = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    expect(() => resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: pem })).toThrow(
+      /^ASYMGEN_JWT_SECRET \(a secret of \d+ bytes\): holds a PEM or JWK key, not an HMAC secret; give a key as --jwt-key FILE$/,
+    );
+  });
+
+  it("names ASYMGEN_JWT_SECRET, never its value, when the secret is too short", () => {
+    const short = "/run/secrets/jwt";
+    const error = errorOf(() => resolveServeSettings({ schema, appId: "a", auth: "jwt" }, { ASYMGEN_JWT_SECRET: short }));
+    expect(error?.message).toMatch(/^ASYMGEN_JWT_SECRET \(a secret of 16 bytes\): an HS256 secret must be at least 32 bytes, got 16/);
+    expect(error?.message).not.toContain(short);
   });
 
   it("takes the access-token secret from ASYMGEN_SECRET, else a secret file (by default under ./asymgen-data)", () => {

@@ -81,12 +81,25 @@ describe("custom-token settings that are refused at startup", () => {
       /^--jwt-algorithm HS256 with --jwt-key \(inline PEM\): an RSA public key is no HMAC secret/,
     ],
     ["a mistyped key path (it used to become the secret)", { key: "./keys/pub.pem" }, /^--jwt-key \.\/keys\/pub\.pem: no such file$/],
+    [
+      "a missing absolute key path without a key's extension (it used to become the HS256 secret)",
+      { key: "/etc/asymgen/custom-token-hmac-secret" },
+      /^--jwt-key \/etc\/asymgen\/custom-token-hmac-secret: no such file/,
+    ],
+    [
+      "an inline HMAC secret as the key (a secret goes in a key file or `secret`)",
+      { key: hsSecret },
+      /^--jwt-key \(a value of 40 characters, not shown\): no such file/,
+    ],
+    ["an inline \"oct\" JWK as the key", { key: JSON.stringify({ kty: "oct", k: Buffer.from(hsSecret).toString("base64url") }) }, /^--jwt-key \(inline JWK\): an "oct" JWK is an HMAC secret/],
+    ["a secret and a key", { secret: hsSecret, key: rsaPem }, /^customToken\.secret and --jwt-key: give one of them, not both$/],
+    ["a secret and a JWKS URL", { secret: hsSecret, jwksUrl: "https://keys.example/jwks.json", audience: "a" }, /^customToken\.secret and --jwt-jwks-url: give one of them, not both$/],
     ["a missing key file named without a directory", { key: "pub.pem" }, /^--jwt-key pub\.pem: no such file$/],
     ["a missing key file under ~", { key: "~/no-such-dir/pub.pem" }, /^--jwt-key ~\/no-such-dir\/pub\.pem: no such file$/],
-    ["an HS256 secret shorter than 32 bytes", { key: "x".repeat(31) }, /an HS256 secret must be at least 32 bytes, got 31/],
+    ["an HS256 secret shorter than 32 bytes", { secret: "x".repeat(31) }, /an HS256 secret must be at least 32 bytes, got 31/],
     [
       "an HS512 secret shorter than 64 bytes",
-      { key: "x".repeat(40), algorithm: "HS512" },
+      { secret: "x".repeat(40), algorithm: "HS512" },
       /an HS512 secret must be at least 64 bytes, got 40/,
     ],
     [
@@ -99,7 +112,7 @@ describe("custom-token settings that are refused at startup", () => {
       { key: spki(crypto.generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey) },
       /an RSA key of 1024 bits is too short/,
     ],
-    ["an RS256 algorithm with a secret", { key: hsSecret, algorithm: "RS256" }, /--jwt-algorithm RS256 needs a public key/],
+    ["an RS256 algorithm with a secret", { secret: hsSecret, algorithm: "RS256" }, /--jwt-algorithm RS256 needs a public key/],
     ["an algorithm in lower case", { key: rsaPem, algorithm: "rs256" }, /^--jwt-algorithm rs256: expected one of HS256, /],
     ["an EC P-256 key with ES384", { key: spki(ec.publicKey), algorithm: "ES384" }, /an EC prime256v1 public key verifies ES256/],
     ["both a key and a JWKS URL", { key: rsaPem, jwksUrl: "https://keys.example/jwks.json", audience: "a" }, /give one of them, not both/],
@@ -111,31 +124,42 @@ describe("custom-token settings that are refused at startup", () => {
     ["a JWKS URL without an audience", { jwksUrl: "https://keys.example/jwks.json" }, /needs --jwt-audience/],
     [
       "a clock tolerance over 5 minutes",
-      { key: hsSecret, clockToleranceMs: 600_000 },
+      { secret: hsSecret, clockToleranceMs: 600_000 },
       /^--jwt-clock-tolerance 600s: must be from 0s to 300s$/,
     ],
-    ["a maximum token age over 30 days", { key: hsSecret, maxTokenAgeMs: 31 * 86_400_000 }, /^--jwt-max-token-age 2678400s: must be from/],
-    ["neither a key nor a JWKS URL", {}, /needs a key: --jwt-key FILE\|SECRET or --jwt-jwks-url URL/],
+    ["a maximum token age over 30 days", { secret: hsSecret, maxTokenAgeMs: 31 * 86_400_000 }, /^--jwt-max-token-age 2678400s: must be from/],
+    ["neither a key nor a JWKS URL", {}, /needs a key: --jwt-key FILE, a secret \(ASYMGEN_JWT_SECRET\) or --jwt-jwks-url URL/],
   ];
   it.each(cases)("refuses %s", async (_name, settings, message) => {
     await expect(startServer(settings)).rejects.toThrow(message);
   });
 
-  it("never prints an inline secret in an error", async () => {
+  it("never prints a secret in an error, whether given as the secret or by mistake as the key", async () => {
     const secret = "too-short-but-secret";
-    const error = await startServer({ key: secret }).catch((caught: unknown) => caught as Error);
-    expect((error as Error).message).toMatch(/--jwt-key \(inline secret of 20 bytes\)/);
+    const error = await startServer({ secret }).catch((caught: unknown) => caught as Error);
+    expect((error as Error).message).toMatch(/^customToken\.secret \(a secret of 20 bytes\): an HS256 secret must be at least 32 bytes, got 20/);
     expect((error as Error).message).not.toContain(secret);
+    // Base64 with a slash, as `openssl rand -base64 32` mostly gives: no path, so not echoed.
+    const base64 = "q8Zr/9xTAbc+defGhijKlmnOpqrStuvWxyz0123456T0w=";
+    const asKey = await startServer({ key: base64 }).catch((caught: unknown) => caught as Error);
+    expect((asKey as Error).message).toMatch(new RegExp(`^--jwt-key \\(a value of ${base64.length} characters, not shown\\): no such file; an HMAC secret goes in a key file`));
+    expect((asKey as Error).message).not.toContain(base64);
+    // Even one that starts with "/" (1 in 64 of them): no path under a directory that exists.
+    const rooted = await startServer({ key: `/${base64}` }).catch((caught: unknown) => caught as Error);
+    expect((rooted as Error).message).toMatch(new RegExp(`^--jwt-key \\(a value of ${base64.length + 1} characters, not shown\\): no such file`));
   });
 
-  it("takes a base64 secret with a slash as the secret (most of `openssl rand -base64 32` has one), never as a missing file to print", async () => {
-    const secret = "q8Zr/9xTAbc+defGhijKlmnOpqrStuvWxyz0123456T0w=";
-    const server = await startServer({ key: secret });
-    try {
-      const token = signTestJwt({ alg: "HS256" }, claims(), Buffer.from(secret));
-      expect((await callJson(server.url, "POST", loginPath, { body: { token } })).status).toBe(200);
-    } finally {
-      await server.close();
+  it("takes the secret verbatim: a base64 secret with a slash, a secret that names an existing file, bytes", async () => {
+    const base64 = "q8Zr/9xTAbc+defGhijKlmnOpqrStuvWxyz0123456T0w=";
+    // A secret that is also the path of a file (of another secret): never read.
+    const pathLike = writeFile("decoy-secret-file-with-a-long-name", "d".repeat(40));
+    const bytes = crypto.randomBytes(32);
+    for (const secret of [base64, pathLike, bytes]) {
+      await withServer({ secret }, async (login) => {
+        const key = typeof secret === "string" ? Buffer.from(secret) : secret;
+        expect((await login(signTestJwt({ alg: "HS256" }, claims(), key))).status).toBe(200);
+        expect((await login(signTestJwt({ alg: "HS256" }, claims({ sub: "never-stored" }), Buffer.from("d".repeat(40))))).status).toBe(401);
+      });
     }
   });
 });
@@ -197,7 +221,7 @@ describe("custom-token claims", () => {
   beforeAll(async () => {
     // HS256 named explicitly (it is the default for a secret) so that the old verifier, which
     // needed it, runs these same checks.
-    server = await startServer({ key: hsSecret, algorithm: "HS256", audience: "asymgen-test" });
+    server = await startServer({ secret: hsSecret, algorithm: "HS256", audience: "asymgen-test" });
   });
   afterAll(() => server?.close());
   const aud = { aud: "asymgen-test" };
@@ -278,7 +302,7 @@ describe("custom-token settings", () => {
   });
 
   it("takes --jwt-clock-tolerance and --jwt-max-token-age", async () => {
-    await withServer({ key: hsSecret, algorithm: "HS256", clockToleranceMs: 0, maxTokenAgeMs: 3 * 3600_000 }, async (login) => {
+    await withServer({ secret: hsSecret, algorithm: "HS256", clockToleranceMs: 0, maxTokenAgeMs: 3 * 3600_000 }, async (login) => {
       expect((await login(hs256({ sub: "never-stored", exp: epochSeconds(-5) }))).status).toBe(401);
       expect((await login(hs256({ iat: epochSeconds(-2 * 3600), exp: epochSeconds(600) }))).status).toBe(200);
       expect((await login(hs256({ exp: epochSeconds(2 * 3600) }))).status).toBe(200);
@@ -288,12 +312,12 @@ describe("custom-token settings", () => {
   it("warns at startup when neither aud nor iss is checked", async () => {
     const lines: string[] = [];
     const logger = { log: (level: string, msg: string) => lines.push(`${level} ${msg}`) };
-    await (await startServer({ key: hsSecret }, logger)).close();
+    await (await startServer({ secret: hsSecret }, logger)).close();
     expect(lines.filter((line) => line.includes("checks neither aud nor iss"))).toEqual([
       "warn custom-token login checks neither aud nor iss: any unexpired token signed with the HS256 secret given inline logs in, whoever it was issued for (set --jwt-audience and/or --jwt-issuer)",
     ]);
     lines.length = 0;
-    await (await startServer({ key: hsSecret, issuer: "https://issuer.example" }, logger)).close();
+    await (await startServer({ secret: hsSecret, issuer: "https://issuer.example" }, logger)).close();
     expect(lines.filter((line) => line.includes("aud nor iss"))).toEqual([]);
   });
 });

@@ -63,7 +63,7 @@ function describeFuzz(storeName: string, storeUrl: (dir: string) => string, iter
         store: storeUrl(dir),
         quiet: true,
         limits: { maxBatchBytes: 256 * 1024 },
-        auth: { customToken: { key: jwtSecret, algorithm: "HS256", audience: jwtAudience, issuer: jwtIssuer } },
+        auth: { customToken: { secret: jwtSecret, algorithm: "HS256", audience: jwtAudience, issuer: jwtIssuer } },
         // Every auth limit off: with any on, a few dozen requests in the routes answer 429 before
         // reading the body (10 registrations, 30 anonymous logins), and the rest go unfuzzed.
         authLimits: {
