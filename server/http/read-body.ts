@@ -8,8 +8,11 @@
  * request that declares 16 MiB and sends nothing holds nothing. What is counted is the memory held,
  * not the bytes sent: small chunks are copied into blocks of up to 64 KiB, each counted whole when
  * it is allocated, because a Buffer per chunk costs some 250 bytes however small the chunk (a body
- * sent as 1-byte chunks would otherwise hold 250 times what it is counted for). Large chunks are
- * kept as they are. The blocks are joined once the body is complete.
+ * sent as 1-byte chunks would otherwise hold 250 times what it is counted for). A block is filled
+ * before the next begins and never outgrows what the declared length still allows, so a declared
+ * body is counted exactly its length once complete (a chunked one at most 64 KiB more). Pieces of
+ * 64 KiB or more, what a socket read gives, are kept without a copy. The pieces are joined once
+ * the body is complete.
  */
 import type { IncomingMessage } from "node:http";
 import { HttpError } from "./http-error.js";
@@ -60,24 +63,28 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
       if (total > maxBytes) return finish(tooLarge(maxBytes));
       // Node's parser stops at Content-Length; this only guards the count.
       if (hasLength && total > declared) return finish(new HttpError(400, "BadRequest", "request body longer than its Content-Length"));
-      if (chunk.length >= blockBytes) {
-        const refusal = budget.take(chunk.length);
-        if (refusal) return finish(refusal);
-        closeBlock();
-        parts.push(chunk);
-        return;
-      }
+      // The most the body can bring in all: its declared length, else the cap.
+      const cap = hasLength ? declared : maxBytes;
       let copied = 0;
       while (copied < chunk.length) {
+        const rest = chunk.length - copied;
         if (block === null || filled === block.length) {
           closeBlock();
-          // No bigger than what the body can still bring: a short body gets a short block.
-          const size = Math.min(blockBytes, (hasLength ? declared : maxBytes) - (total - chunk.length + copied));
+          if (rest >= blockBytes) {
+            // A large piece is kept as it is: its Buffer's overhead is nothing beside it.
+            const refusal = budget.take(rest);
+            if (refusal) return finish(refusal);
+            parts.push(copied === 0 ? chunk : chunk.subarray(copied));
+            return;
+          }
+          // No bigger than what the body can still bring, so a declared body is counted exactly.
+          const size = Math.min(blockBytes, cap - (total - rest));
           const refusal = budget.take(size);
           if (refusal) return finish(refusal);
           block = Buffer.allocUnsafe(size);
           filled = 0;
         }
+        // A block is filled to the end before the next piece starts, so no space is counted twice.
         const n = chunk.copy(block, filled, copied);
         filled += n;
         copied += n;

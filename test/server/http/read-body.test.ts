@@ -69,6 +69,20 @@ describe("readBody", () => {
     expect(recordedLarge.takes).toEqual([65_536, 65_536, 65_536]);
   });
 
+  it("counts a declared body exactly its length when small and large pieces alternate (a maximal batch fits its user's share)", async () => {
+    const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 253));
+    const cuts = [0, 10, 70_010, 70_015, 135_551, 135_600, 300_000];
+    const chunks = cuts.slice(1).map((end, i) => body.subarray(cuts[i], end));
+    const recorded = recordingBudget();
+    const read = await readBody(requestOf(chunks, { "content-length": String(body.length) }), {
+      maxBytes: 1 << 20,
+      timeoutMs: 5000,
+      budget: recorded.budget,
+    });
+    expect(read.equals(body)).toBe(true);
+    expect(recorded.held()).toBe(body.length);
+  });
+
   it("refuses a tiny-chunk body once the blocks it holds pass the budget, however few bytes it has sent", async () => {
     const chunks = Array.from({ length: 70_000 }, () => Buffer.from([7]));
     const recorded = recordingBudget(100_000);
