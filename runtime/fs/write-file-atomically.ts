@@ -57,13 +57,19 @@ export function createFileAtomically(file: string, data: Uint8Array | string, op
 
 /** `createFileAtomically` where hard links are missing: exclusive create, write, fsync. */
 function createFileExclusively(file: string, data: Uint8Array | string, options: AtomicWriteOptions): boolean {
-  let fd: number;
   try {
-    fd = fs.openSync(file, "wx", options.mode ?? 0o644);
+    writeNewFile(file, data, options);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
   }
+  syncDirectory(path.dirname(file));
+  return true;
+}
+
+/** Creates `file` ("wx": never an existing one, whose mode and owner would survive), writes `data` with its exact mode, fsyncs. */
+function writeNewFile(file: string, data: Uint8Array | string, options: AtomicWriteOptions): void {
+  const fd = fs.openSync(file, "wx", options.mode ?? 0o644);
   try {
     if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
     fs.writeFileSync(fd, data);
@@ -71,27 +77,18 @@ function createFileExclusively(file: string, data: Uint8Array | string, options:
   } finally {
     fs.closeSync(fd);
   }
-  syncDirectory(path.dirname(file));
-  return true;
 }
 
 /** Writes `data` to a new temporary file beside `file` and fsyncs it; returns its name (removed on failure). */
 function writeTempCopy(file: string, data: Uint8Array | string, options: AtomicWriteOptions): string {
-  // A name no other writer (another process, a stale copy from a crash) can hold: "wx" below
-  // then never opens an existing file, whose mode and owner would survive the write. The ".tmp"
+  // A name no other writer (another process, a stale copy from a crash) can hold. The ".tmp"
   // suffix is what queue recovery sweeps.
   const temp = `${file}.${process.pid}.${crypto.randomBytes(6).toString("hex")}.tmp`;
-  const fd = fs.openSync(temp, "wx", options.mode ?? 0o644);
   try {
-    try {
-      if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeNewFile(temp, data, options);
   } catch (error) {
-    fs.rmSync(temp, { force: true });
+    // Not one left by another writer: "wx" failed before creating anything if the name was taken.
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") fs.rmSync(temp, { force: true });
     throw error;
   }
   return temp;
