@@ -1,15 +1,12 @@
 /**
- * The server's CLI commands, wired into yargs by generator/cli.ts: `asymgen serve` and
- * `asymgen apikey create`. Settings come from flags, then the `serve` section of a config file
+ * `asymgen serve`, wired into yargs by generator/cli.ts (the `apikey` commands are in
+ * apikey-commands.ts). Settings come from flags, then the `serve` section of a config file
  * (`--config asymgen.config.json`), then the environment, then defaults: see serve-settings.ts.
  */
 import { createIngestServer } from "./create-server.js";
 import { createLogger } from "./logger.js";
 import { defaultSecretFile, resolveServeSettings, ServeConfigError } from "./serve-settings.js";
 import type { ServeArgs } from "./serve-settings.js";
-
-export { resolveServeSettings, ServeConfigError } from "./serve-settings.js";
-export type { ServeArgs } from "./serve-settings.js";
 
 /** `asymgen serve`: starts the server, prints its URL and store, runs until SIGTERM/SIGINT, then shuts down gracefully. */
 export async function runServeCommand(args: ServeArgs): Promise<void> {

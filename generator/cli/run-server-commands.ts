@@ -3,7 +3,7 @@
  * functions, imported on demand so the generator never loads pg, mongodb or better-sqlite3.
  */
 import type { ApiKeyCreateArgs, ApiKeyListArgs, ApiKeyRevokeArgs } from "../../server/apikey-commands.js";
-import type { ServeArgs } from "../../server/cli-commands.js";
+import type { ServeArgs } from "../../server/serve-settings.js";
 import { AsymgenError } from "../../runtime/errors.js";
 import { ExitCode } from "./exit-codes.js";
 

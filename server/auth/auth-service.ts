@@ -15,7 +15,7 @@ import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
 import type { AuthConfig, AuthProviderName } from "./auth-config.js";
 import { verifyCustomToken } from "./custom-token.js";
-import { signHs256, verifyJwt } from "./jwt.js";
+import { signHs256, verifyHs256 } from "./jwt.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 
 /** What a login answers (App Services' four fields). */
@@ -299,7 +299,7 @@ export async function createAuthService(
       if (userText !== null && isAnonymousUser(JSON.parse(userText) as UserRecord)) await store.deleteAuthRecord("user", record.userId);
     },
     async authenticate(accessToken) {
-      const verified = verifyJwt(accessToken, "HS256", secret);
+      const verified = verifyHs256(accessToken, secret);
       if ("failure" in verified) throw invalidSession(`invalid session: ${verified.failure}`);
       const { claims } = verified;
       const expMs = typeof claims["exp_ms"] === "number" ? claims["exp_ms"] : typeof claims["exp"] === "number" ? claims["exp"] * 1000 : 0;

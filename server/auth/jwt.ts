@@ -21,8 +21,8 @@ export function signHs256(claims: JwtClaims, secret: Buffer | string): string {
   return `${head}.${body}.${signature}`;
 }
 
-/** Checks an HS256 JWT's signature under `secret` and returns its claims, or a reason it failed (`algorithm` keeps call sites explicit). */
-export function verifyJwt(token: string, algorithm: "HS256", secret: Buffer | string): { claims: JwtClaims } | { failure: string } {
+/** Checks an HS256 JWT's signature under `secret` and returns its claims, or a reason it failed. */
+export function verifyHs256(token: string, secret: Buffer | string): { claims: JwtClaims } | { failure: string } {
   const parts = token.split(".");
   if (parts.length !== 3) return { failure: "not a JWT" };
   const [head, body, signature] = parts as [string, string, string];
@@ -34,8 +34,8 @@ export function verifyJwt(token: string, algorithm: "HS256", secret: Buffer | st
   } catch {
     return { failure: "malformed JWT" };
   }
-  if (typeof header !== "object" || header === null || (header as { alg?: unknown }).alg !== algorithm)
-    return { failure: `expected a JWT signed with ${algorithm}` };
+  if (typeof header !== "object" || header === null || (header as { alg?: unknown }).alg !== "HS256")
+    return { failure: "expected a JWT signed with HS256" };
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return { failure: "malformed JWT claims" };
   const signed = Buffer.from(`${head}.${body}`);
   const given = Buffer.from(signature, "base64url");

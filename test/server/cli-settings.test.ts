@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { resolveServeSettings } from "../../server/cli-commands.js";
+import { resolveServeSettings } from "../../server/serve-settings.js";
 import { testSchema } from "../support/ingest-server-fixtures.js";
 
 describe("resolveServeSettings", () => {
