@@ -1,0 +1,37 @@
+/**
+ * What the platform-neutral core needs from its host, and the one place an entry point
+ * (`asymgen`'s `node` or `browser` condition) installs it. Nothing in the core imports `node:*`;
+ * everything that touches files, sockets or the process goes through this object.
+ */
+import type { HttpTransport } from "../app/http-transport.js";
+import type { LogStore } from "../queue/log-store.js";
+import { AsymgenError } from "../errors.js";
+
+/** A host's implementation of the core's I/O. */
+export interface Platform {
+  /** "node" or "browser": named in errors. */
+  readonly name: string;
+  /** Opens (creating if missing) the queue's log at `path` (a directory on Node). */
+  openLogStore(path: string): LogStore;
+  /** Sends the HTTP requests of `App`, `User` and the sync session. */
+  readonly transport: HttpTransport;
+  /** Shows a warning the way the host does (Node: `process.emitWarning`). */
+  warn(message: string, code: string): void;
+}
+
+let installed: Platform | null = null;
+
+/** Called once by an entry point; a second call replaces the first (tests). */
+export function installPlatform(platform: Platform): void {
+  installed = platform;
+}
+
+/** The installed platform; throws when the core was imported without an entry point. */
+export function currentPlatform(): Platform {
+  if (installed === null) {
+    throw new AsymgenError(
+      'asymgen: no platform adapter is loaded: import the runtime as "asymgen" (its node or browser entry), not a file inside the package',
+    );
+  }
+  return installed;
+}
