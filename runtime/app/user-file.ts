@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { removeStaleTempFiles, writeFileAtomically } from "../fs/write-file-atomically.js";
+import { removeStaleTempFiles, writeFileAtomically } from "../node/write-file-atomically.js";
 import type { UserRecord } from "./user.js";
 
 /** What the file holds. */

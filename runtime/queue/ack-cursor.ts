@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { QueueCorruptedError } from "../errors.js";
 import { crc32 } from "./crc32.js";
 import { ACK_FILE_BYTES, ACK_MAGIC, readU64, writeU64 } from "./queue-format.js";
-import { writeFileAtomically } from "../fs/write-file-atomically.js";
+import { writeFileAtomically } from "../node/write-file-atomically.js";
 
 /** The cursor file's name inside the queue directory. */
 export const ACK_FILE_NAME = "ack";

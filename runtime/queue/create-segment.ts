@@ -4,7 +4,7 @@
 import { crc32 } from "./crc32.js";
 import { FORMAT_VERSION, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName, uuidToBytes, writeU64 } from "./queue-format.js";
 import * as path from "node:path";
-import { writeFileAtomically } from "../fs/write-file-atomically.js";
+import { writeFileAtomically } from "../node/write-file-atomically.js";
 
 /** One segment file of the queue. */
 export interface Segment {

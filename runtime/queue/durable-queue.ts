@@ -46,7 +46,7 @@ import { writeQueueMeta, type QueueMeta } from "./queue-meta.js";
 import { recoverQueue, type RecoveryReport } from "./queue-recovery.js";
 import { FrameLocator, type FramePosition } from "./frame-locator.js";
 import type { QueuedDocument, UploadRead, UploadSource } from "./upload-source.js";
-import { syncDirectory } from "../fs/write-file-atomically.js";
+import { syncDirectory } from "../node/write-file-atomically.js";
 
 /** How a commit reaches the disk: "full" fdatasyncs each commit, "os" leaves it to the OS. */
 export type Durability = "full" | "os";

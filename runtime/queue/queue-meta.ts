@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import { QueueCorruptedError } from "../errors.js";
 import { FORMAT_VERSION } from "./queue-format.js";
-import { writeFileAtomically } from "../fs/write-file-atomically.js";
+import { writeFileAtomically } from "../node/write-file-atomically.js";
 
 /** The meta file's name inside the queue directory. */
 export const META_FILE_NAME = "queue.json";

@@ -9,7 +9,7 @@ import { SEGMENT_HEADER_BYTES } from "./queue-format.js";
 import type { RecoveryReport } from "./queue-recovery.js";
 import { scanSegment } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
-import { syncDirectory } from "../fs/write-file-atomically.js";
+import { syncDirectory } from "../node/write-file-atomically.js";
 import { truncateFileDurably } from "./truncate-file.js";
 
 interface Damage {
