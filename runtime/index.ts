@@ -35,3 +35,8 @@ export type {
   ConnectionNotificationCallback,
 } from "./sync/sync-session.js";
 export { SyncError, DocumentRejectedError } from "./sync/sync-error.js";
+// Until the entry points land (package split): the node platform, installed by this entry.
+import { installPlatform as installPlatformUntilEntryPoints } from "./platform/platform.js";
+import { openNodeLogStore as openNodeLogStoreUntilEntryPoints } from "./node/node-log-store.js";
+import { sendHttpRequest as sendHttpRequestUntilEntryPoints } from "./app/http-request.js";
+installPlatformUntilEntryPoints({ name: "node", openLogStore: openNodeLogStoreUntilEntryPoints, transport: sendHttpRequestUntilEntryPoints, warn: (message, code) => process.emitWarning(message, { code }) });

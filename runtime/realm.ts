@@ -6,6 +6,7 @@
 import type { BsonWriter } from "./encode/bson-writer.js";
 import { encodeSymbol, type GeneratedModelClass } from "./codegen/model-class.js";
 import { RealmSchemaError, TransactionStateError } from "./errors.js";
+import { currentPlatform } from "./platform/platform.js";
 import { DurableQueue, type Durability, type QueueStats } from "./queue/durable-queue.js";
 import type { RecoveryReport } from "./queue/queue-recovery.js";
 import type { CanonicalObjectSchema } from "./schema/canonical-schema.js";
@@ -15,7 +16,7 @@ import type { SyncConfiguration, SyncSession } from "./sync/sync-session.js";
 export interface RealmConfiguration {
   /** The generated model classes to ingest (embedded ones may be listed or reached through links). */
   schema: readonly GeneratedModelClass<any>[];
-  /** The queue directory (created if missing). */
+  /** Where the queue lives: a directory on Node (created if missing). */
   path: string;
   /** "full" (default): fdatasync at every commit, survives power loss; "os": survives a process crash. */
   durability?: Durability;
@@ -28,8 +29,8 @@ export interface RealmConfiguration {
   /**
    * Called while opening with each report of what recovery cut (a torn tail after a crash) or a
    * repair cut; the last one is also `queueStats().lastRecovery`. Whatever it is given, a cut of
-   * anything but zeros also emits a process warning (code `ASYMGEN_QUEUE_TORN_TAIL` or
-   * `ASYMGEN_QUEUE_REPAIRED`).
+   * anything but zeros also warns the way the platform does (Node: a process warning) with code
+   * `ASYMGEN_QUEUE_TORN_TAIL` or `ASYMGEN_QUEUE_REPAIRED`.
    */
   onRecovery?: (report: RecoveryReport) => void;
   /**
@@ -75,8 +76,11 @@ export class Realm {
    */
   static async open(config: RealmConfiguration): Promise<Realm> {
     const { models, schema } = indexSchema(config.schema);
+    const platform = currentPlatform();
     const queue = DurableQueue.open({
-      path: config.path,
+      // Takes the queue's lock; the queue closes the store (releasing it) on close or failure.
+      store: platform.openLogStore(config.path),
+      warn: (message, code) => platform.warn(message, code),
       ...(config.durability !== undefined && { durability: config.durability }),
       ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
       ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
@@ -97,9 +101,9 @@ export class Realm {
     return realm;
   }
 
-  /** The queue directory. */
+  /** Where the queue lives (its directory on Node). */
   get path(): string {
-    return this.#queue.dir;
+    return this.#queue.location;
   }
 
   /** The sync session uploading this queue; null when opened without `sync`. */

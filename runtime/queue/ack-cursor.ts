@@ -2,26 +2,19 @@
  * The durable acknowledgement cursor: the highest sequence number the server has handled,
  * in a 16-byte file (magic, u64 seq, crc32) replaced atomically.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { QueueCorruptedError } from "../errors.js";
 import { crc32 } from "./crc32.js";
+import type { LogStore } from "./log-store.js";
 import { ACK_FILE_BYTES, ACK_MAGIC, readU64, writeU64 } from "./queue-format.js";
-import { writeFileAtomically } from "../node/write-file-atomically.js";
 
-/** The cursor file's name inside the queue directory. */
+/** The cursor file's name in the log store. */
 export const ACK_FILE_NAME = "ack";
 
-/** Reads the cursor of queue directory `dir` (0 when none was written yet). */
-export function readAckCursor(dir: string): number {
-  const file = path.join(dir, ACK_FILE_NAME);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw error;
-  }
+/** Reads the cursor of the queue in `store` (0 when none was written yet). */
+export function readAckCursor(store: LogStore): number {
+  const bytes = store.readFile(ACK_FILE_NAME);
+  if (bytes === null) return 0;
+  const file = store.pathOf(ACK_FILE_NAME);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length !== ACK_FILE_BYTES || view.getUint32(0, true) !== ACK_MAGIC) {
     throw new QueueCorruptedError(file, 0, "not an acknowledgement cursor");
@@ -32,12 +25,12 @@ export function readAckCursor(dir: string): number {
   return readU64(view, 4);
 }
 
-/** Durably records `seq` as the cursor of queue directory `dir`. */
-export function writeAckCursor(dir: string, seq: number): void {
+/** Durably records `seq` as the cursor of the queue in `store`. */
+export function writeAckCursor(store: LogStore, seq: number): void {
   const bytes = new Uint8Array(ACK_FILE_BYTES);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, ACK_MAGIC, true);
   writeU64(view, 4, seq);
   view.setUint32(12, crc32(bytes.subarray(0, 12)), true);
-  writeFileAtomically(path.join(dir, ACK_FILE_NAME), bytes);
+  store.writeFileAtomically(ACK_FILE_NAME, bytes);
 }

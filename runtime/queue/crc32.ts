@@ -1,16 +1,19 @@
 /**
  * CRC-32 (IEEE 802.3, the zlib/gzip polynomial) over byte ranges, continuing from a previous
- * value. node:zlib's native `crc32` (Node ≥ 20.15 / 22.2) is used when present: it runs at
- * memory speed, several times the table-driven fallback below.
+ * value: a portable table-driven implementation, which a host replaces with a native one when
+ * it has one (`installCrc32`: the Node log store installs node:zlib's `crc32`, which runs at
+ * memory speed, several times the table loop). The core imports no node:* module itself.
  */
-import * as zlib from "node:zlib";
 
 type Crc32Function = (data: Uint8Array, initial?: number) => number;
 
-const nativeCrc32 = (zlib as unknown as { crc32?: Crc32Function }).crc32;
+/** The checksum of `data`, continuing from `initial` (0 to start): the installed native one, else the table loop. */
+export let crc32: Crc32Function = computeCrc32Slice8;
 
-/** The checksum of `data`, continuing from `initial` (0 to start). */
-export const crc32: Crc32Function = typeof nativeCrc32 === "function" ? nativeCrc32 : computeCrc32Slice8;
+/** Replaces the table loop with a host's native CRC-32 (same polynomial and continuation). */
+export function installCrc32(native: Crc32Function): void {
+  crc32 = native;
+}
 
 /**
  * The checksum of a small range (a 32-byte frame header): below this size the table loop beats
@@ -41,7 +44,7 @@ function buildTables(): Int32Array[] {
   return tables;
 }
 
-/** The table-driven CRC-32 (slice-by-8), used where node:zlib has no `crc32`. */
+/** The table-driven CRC-32 (slice-by-8), used where the host installed no native one. */
 export function computeCrc32Slice8(data: Uint8Array, initial = 0): number {
   return computeCrc32Slice8Range(data, 0, data.length, initial);
 }

@@ -4,6 +4,7 @@
  */
 import { AsymgenError, QueueCorruptedError } from "../errors.js";
 import type { Segment } from "./create-segment.js";
+import type { LogStore } from "./log-store.js";
 import { SEGMENT_HEADER_BYTES } from "./queue-format.js";
 import { SegmentReader } from "./segment-reader.js";
 
@@ -22,7 +23,10 @@ export interface FramePosition {
 export class FrameLocator {
   private readonly readers = new Map<number, SegmentReader>();
 
-  constructor(private readonly segments: readonly Segment[]) {}
+  constructor(
+    private readonly store: LogStore,
+    private readonly segments: readonly Segment[],
+  ) {}
 
   /** The segment whose base is `baseSeq`. */
   segmentByBase(baseSeq: number): Segment {
@@ -43,7 +47,7 @@ export class FrameLocator {
           break;
         }
       }
-      reader = new SegmentReader(segment.file);
+      reader = SegmentReader.open(this.store, segment.name);
       this.readers.set(segment.baseSeq, reader);
     }
     return reader;

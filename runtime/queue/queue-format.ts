@@ -1,11 +1,11 @@
 /**
  * The queue's on-disk format: constants and the codecs of the two fixed-size headers.
  *
- * A queue is a directory:
+ * A queue is a log store (a directory on Node; see log-store.ts) holding:
  * - `queue.json`   `{ format, version, queueId, previousQueueIds? }`, written atomically with
  *                  the queue and again by `rotateQueueId` (see queue-meta.ts).
  * - `ack`          the acknowledgement cursor: magic, seq (u64), crc32; replaced atomically.
- * - `lock`         the owner's pid and process start time (see queue-lock.ts).
+ * - `lock`         (Node) the owner's pid and process start time (see runtime/node/queue-lock.ts).
  * - `seg-<base>.log` segments, named by the first sequence number they may hold (20 digits, so
  *                  names sort in order). A segment is a 48-byte header then frames.
  *
@@ -34,7 +34,7 @@ export const ACK_FILE_BYTES = 16;
 
 /** MongoDB caps a BSON document at 16 MiB; a larger one could never be stored by the server. */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
-/** Frames carry a u32 payload length; keep well inside it (and inside one Buffer). */
+/** Frames carry a u32 payload length; keep well inside it (and inside one typed array). */
 export const MAX_FRAME_PAYLOAD_BYTES = 0x7fff0000;
 /** The default segment size before rollover. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;

@@ -6,14 +6,11 @@
  * id current when the segment was created, so older segments name an earlier id and are still
  * this queue's own.
  */
-import * as path from "node:path";
-import * as fs from "node:fs";
-import { randomUUID } from "node:crypto";
 import { QueueCorruptedError } from "../errors.js";
+import type { LogStore } from "./log-store.js";
 import { FORMAT_VERSION } from "./queue-format.js";
-import { writeFileAtomically } from "../node/write-file-atomically.js";
 
-/** The meta file's name inside the queue directory. */
+/** The meta file's name in the log store. */
 export const META_FILE_NAME = "queue.json";
 const META_FORMAT = "asymgen-queue";
 
@@ -25,19 +22,17 @@ export interface QueueMeta {
   previousQueueIds: string[];
 }
 
-/** Reads `queue.json` of `dir`, or creates it with a new queue id when the queue is new. */
-export function readOrCreateQueueMeta(dir: string, hasSegments: boolean): QueueMeta {
-  const file = path.join(dir, META_FILE_NAME);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+/** Reads `queue.json` of `store`, or creates it with a new queue id when the queue is new. */
+export function readOrCreateQueueMeta(store: LogStore, hasSegments: boolean): QueueMeta {
+  const file = store.pathOf(META_FILE_NAME);
+  const bytes = store.readFile(META_FILE_NAME);
+  if (bytes === null) {
     if (hasSegments) throw new QueueCorruptedError(file, 0, "queue.json is missing but segments exist");
-    const meta: QueueMeta = { queueId: randomUUID(), previousQueueIds: [] };
-    writeQueueMeta(dir, meta);
+    const meta: QueueMeta = { queueId: newQueueId(), previousQueueIds: [] };
+    writeQueueMeta(store, meta);
     return meta;
   }
+  const text = new TextDecoder().decode(bytes);
   let raw: { format?: unknown; version?: unknown; queueId?: unknown; previousQueueIds?: unknown };
   try {
     raw = JSON.parse(text) as typeof raw;
@@ -53,9 +48,14 @@ export function readOrCreateQueueMeta(dir: string, hasSegments: boolean): QueueM
   return { queueId: raw.queueId, previousQueueIds: previous };
 }
 
-/** Atomically and durably replaces `queue.json` of `dir` with `meta`. */
-export function writeQueueMeta(dir: string, meta: QueueMeta): void {
+/** Atomically and durably replaces `queue.json` of `store` with `meta`. */
+export function writeQueueMeta(store: LogStore, meta: QueueMeta): void {
   const body: Record<string, unknown> = { format: META_FORMAT, version: FORMAT_VERSION, queueId: meta.queueId };
   if (meta.previousQueueIds.length > 0) body.previousQueueIds = meta.previousQueueIds;
-  writeFileAtomically(path.join(dir, META_FILE_NAME), `${JSON.stringify(body)}\n`);
+  store.writeFileAtomically(META_FILE_NAME, new TextEncoder().encode(`${JSON.stringify(body)}\n`));
+}
+
+/** A new queue id: a random UUID (Web Crypto, global in Node ≥ 19 and in browsers). */
+export function newQueueId(): string {
+  return globalThis.crypto.randomUUID();
 }

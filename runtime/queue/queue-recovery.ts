@@ -1,14 +1,13 @@
 /**
- * What happens to a queue directory when it opens: leftover temp files go, segments are
- * listed and their headers checked, an explicit repair runs if asked for, the active (last)
+ * What happens to a queue's log store when it opens: segments are listed and their headers
+ * checked, an explicit repair runs if asked for, the active (last)
  * segment is verified frame by frame and a torn tail is cut and reported; damage to committed
  * data throws `QueueCorruptedError`.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { QueueCorruptedError } from "../errors.js";
 import { readAckCursor } from "./ack-cursor.js";
-import { createSegment, type Segment } from "./create-segment.js";
+import { createClosedSegment, type Segment } from "./create-segment.js";
+import type { LogStore } from "./log-store.js";
 import { parseSegmentFileName } from "./queue-format.js";
 import { readOrCreateQueueMeta, type QueueMeta } from "./queue-meta.js";
 import { repairAtDamage } from "./queue-repair.js";
@@ -44,8 +43,8 @@ export interface RecoveryReport {
  * sequence number with a report of what was cut (null when nothing was). Damage to committed
  * data throws `QueueCorruptedError` naming the file and offset (see `scanSegment`).
  */
-function recoverActiveSegment(segment: Segment): { lastSeq: number; report: RecoveryReport | null } {
-  const reader = new SegmentReader(segment.file);
+function recoverActiveSegment(store: LogStore, segment: Segment): { lastSeq: number; report: RecoveryReport | null } {
+  const reader = SegmentReader.open(store, segment.name);
   let scan: SegmentScan;
   try {
     scan = scanSegment(reader, segment, segment.size, true);
@@ -64,7 +63,7 @@ function recoverActiveSegment(segment: Segment): { lastSeq: number; report: Reco
     lostSeqs: problem.lostSeqs,
     droppedSegments: [],
   };
-  truncateFileDurably(segment.file, problem.offset);
+  truncateFileDurably(store, segment.name, problem.offset);
   segment.size = problem.offset;
   return { lastSeq: scan.lastSeq, report };
 }
@@ -82,33 +81,31 @@ export interface RecoveredQueue {
 }
 
 /**
- * Recovers the queue directory `dir` (its lock held by the caller): see the module comment.
+ * Recovers the queue in `store` (its lock held since the store opened): see the module comment.
  * `repair` "truncate-at-damage" first cuts the log at damage (queue-repair.ts).
  */
-export function recoverQueue(dir: string, repair: "truncate-at-damage" | undefined): RecoveredQueue {
-  const names = fs.readdirSync(dir);
-  // Temporary files are the unfinished half of an atomic replace: the old file still stands.
-  for (const name of names) if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
+export function recoverQueue(store: LogStore, repair: "truncate-at-damage" | undefined): RecoveredQueue {
   const segments: Segment[] = [];
-  for (const name of names) {
+  for (const name of store.list()) {
     const baseSeq = parseSegmentFileName(name);
     if (baseSeq === null) continue;
-    const file = path.join(dir, name);
     // Nothing is known to be synced yet: the last process may have died before its data
-    // reached the disk (durability "os", or writeAsync before its group flush).
-    segments.push({ baseSeq, file, queueId: "", size: fs.statSync(file).size, syncedSize: 0 });
+    // reached the disk (durability "os", or writeAsync before its group flush). The size is
+    // read with the header, below.
+    segments.push({ baseSeq, name, file: store.pathOf(name), queueId: "", size: 0, syncedSize: 0 });
   }
   segments.sort((a, b) => a.baseSeq - b.baseSeq);
-  const meta = readOrCreateQueueMeta(dir, segments.length > 0);
+  const meta = readOrCreateQueueMeta(store, segments.length > 0);
   const knownIds = new Set([meta.queueId, ...meta.previousQueueIds]);
-  const ackedSeq = readAckCursor(dir);
+  const ackedSeq = readAckCursor(store);
   const reports: RecoveryReport[] = [];
+  for (const segment of segments) segment.size = measureSegment(store, segment);
   if (repair !== undefined) {
-    const report = repairAtDamage(dir, segments, knownIds, ackedSeq, meta.queueId);
+    const report = repairAtDamage(store, segments, knownIds, ackedSeq, meta.queueId);
     if (report !== null) reports.push(report);
   }
   for (const segment of segments) {
-    const reader = new SegmentReader(segment.file);
+    const reader = SegmentReader.open(store, segment.name);
     try {
       const header = reader.readHeader();
       if (header.baseSeq !== segment.baseSeq) throw new QueueCorruptedError(segment.file, 0, `header says base ${header.baseSeq}`);
@@ -122,9 +119,9 @@ export function recoverQueue(dir: string, repair: "truncate-at-damage" | undefin
   const active = segments.at(-1);
   if (active === undefined) {
     lastSeq = ackedSeq;
-    segments.push(createSegment(dir, meta.queueId, ackedSeq + 1));
+    segments.push(createClosedSegment(store, meta.queueId, ackedSeq + 1));
   } else {
-    const recovered = recoverActiveSegment(active);
+    const recovered = recoverActiveSegment(store, active);
     lastSeq = recovered.lastSeq;
     const report = recovered.report;
     if (report !== null) {
@@ -138,8 +135,18 @@ export function recoverQueue(dir: string, repair: "truncate-at-damage" | undefin
       // loss). Reusing their sequence numbers would make the server skip new documents as
       // retries, so numbering resumes after the acknowledged ones.
       lastSeq = ackedSeq;
-      segments.push(createSegment(dir, meta.queueId, ackedSeq + 1));
+      segments.push(createClosedSegment(store, meta.queueId, ackedSeq + 1));
     }
   }
   return { meta, segments, lastSeq, ackedSeq, reports };
+}
+
+/** The size of a segment's file as it is on disk. */
+function measureSegment(store: LogStore, segment: Segment): number {
+  const file = store.open(segment.name);
+  try {
+    return file.size();
+  } finally {
+    file.close();
+  }
 }

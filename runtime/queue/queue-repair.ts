@@ -2,14 +2,13 @@
  * The explicit way out of a damaged queue (`repair: "truncate-at-damage"`): the log is cut at
  * its first damaged frame, later segments are dropped, and what was lost is reported.
  */
-import * as fs from "node:fs";
 import { QueueCorruptedError } from "../errors.js";
-import { createSegment, type Segment } from "./create-segment.js";
+import { createClosedSegment, type Segment } from "./create-segment.js";
+import type { LogStore } from "./log-store.js";
 import { SEGMENT_HEADER_BYTES } from "./queue-format.js";
 import type { RecoveryReport } from "./queue-recovery.js";
 import { scanSegment } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
-import { syncDirectory } from "../node/write-file-atomically.js";
 import { truncateFileDurably } from "./truncate-file.js";
 
 interface Damage {
@@ -29,8 +28,8 @@ interface Damage {
  * reused number as a retry). Updates `segments` and returns a report, or null when nothing is
  * damaged. A torn tail of the active segment is left to recovery.
  */
-export function repairAtDamage(dir: string, segments: Segment[], knownIds: ReadonlySet<string>, ackedSeq: number, queueId: string): RecoveryReport | null {
-  const damage = findFirstDamage(segments, knownIds);
+export function repairAtDamage(store: LogStore, segments: Segment[], knownIds: ReadonlySet<string>, ackedSeq: number, queueId: string): RecoveryReport | null {
+  const damage = findFirstDamage(store, segments, knownIds);
   if (damage === null) return null;
   const damaged = segments[damage.index]!;
   let highest = damage.fromSeq - 1;
@@ -38,26 +37,28 @@ export function repairAtDamage(dir: string, segments: Segment[], knownIds: Reado
   let bytesCut = 0;
   // The highest number given out: frames still readable after the damage, and later segments
   // (a segment's base says every number before it was given out).
-  highest = Math.max(highest, highestSeqIn(damaged.file, Math.max(damage.offset + 1, SEGMENT_HEADER_BYTES), damaged.size));
+  highest = Math.max(highest, highestSeqIn(store, damaged, Math.max(damage.offset + 1, SEGMENT_HEADER_BYTES)));
+  const removed: string[] = [];
   for (const later of segments.splice(damage.index + 1)) {
-    highest = Math.max(highest, later.baseSeq - 1, highestSeqIn(later.file, SEGMENT_HEADER_BYTES, later.size));
+    highest = Math.max(highest, later.baseSeq - 1, highestSeqIn(store, later, SEGMENT_HEADER_BYTES));
     bytesCut += later.size;
-    fs.rmSync(later.file, { force: true });
+    removed.push(later.name);
     droppedSegments.push(later.file);
   }
   if (damage.offset < SEGMENT_HEADER_BYTES) {
     bytesCut += damaged.size;
-    fs.rmSync(damaged.file, { force: true });
+    removed.unshift(damaged.name);
     droppedSegments.unshift(damaged.file);
     segments.splice(damage.index, 1);
   } else {
     bytesCut += damaged.size - damage.offset;
-    truncateFileDurably(damaged.file, damage.offset);
+    truncateFileDurably(store, damaged.name, damage.offset);
     damaged.size = damage.offset;
   }
+  // Removed before a new segment is created: durably (the store syncs its entries).
+  store.remove(removed);
   const resumeAt = Math.max(highest, ackedSeq) + 1;
-  if (segments.length === 0 || resumeAt > damage.fromSeq) segments.push(createSegment(dir, queueId, resumeAt));
-  syncDirectory(dir);
+  if (segments.length === 0 || resumeAt > damage.fromSeq) segments.push(createClosedSegment(store, queueId, resumeAt));
   const from = Math.max(damage.fromSeq, ackedSeq + 1);
   return {
     kind: "repair",
@@ -71,10 +72,10 @@ export function repairAtDamage(dir: string, segments: Segment[], knownIds: Reado
 }
 
 /** The first damaged place in the log, or null. */
-function findFirstDamage(segments: readonly Segment[], knownIds: ReadonlySet<string>): Damage | null {
+function findFirstDamage(store: LogStore, segments: readonly Segment[], knownIds: ReadonlySet<string>): Damage | null {
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
-    const reader = new SegmentReader(segment.file);
+    const reader = SegmentReader.open(store, segment.name);
     try {
       let headerProblem: string | null = null;
       try {
@@ -95,9 +96,10 @@ function findFirstDamage(segments: readonly Segment[], knownIds: ReadonlySet<str
   return null;
 }
 
-/** The highest sequence number of any frame with a valid header in `[from, end)` of `file` (0 when none). */
-function highestSeqIn(file: string, from: number, end: number): number {
-  const reader = new SegmentReader(file);
+/** The highest sequence number of any frame with a valid header in `[from, size)` of `segment` (0 when none). */
+function highestSeqIn(store: LogStore, segment: Segment, from: number): number {
+  const end = segment.size;
+  const reader = SegmentReader.open(store, segment.name);
   try {
     let highest = 0;
     let offset: number | null = from;

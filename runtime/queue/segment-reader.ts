@@ -3,9 +3,9 @@
  * segment costs a few large reads and memory stays bounded by the buffer (and the largest
  * frame) whatever the backlog.
  */
-import * as fs from "node:fs";
 import { QueueCorruptedError } from "../errors.js";
 import { crc32, crc32Small } from "./crc32.js";
+import type { LogFile, LogStore } from "./log-store.js";
 import {
   FRAME_HEADER_BYTES,
   FRAME_MAGIC,
@@ -29,21 +29,33 @@ export type FrameInspection =
 
 /** Reads a segment file's frames; `close` when done. */
 export class SegmentReader {
-  private readonly fd: number;
   private buf: Uint8Array;
   private view: DataView;
   private bufStart = 0;
   private bufLength = 0;
 
-  constructor(readonly file: string) {
-    this.fd = fs.openSync(file, "r");
+  /** Reads `handle` (closed by `close`); `file` names it in errors. */
+  constructor(
+    private readonly handle: LogFile,
+    readonly file: string,
+  ) {
     this.buf = new Uint8Array(READ_AHEAD_BYTES);
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Opens file `name` of `store` for reading. */
+  static open(store: LogStore, name: string): SegmentReader {
+    return new SegmentReader(store.open(name), store.pathOf(name));
+  }
+
+  /** Bytes in the file. */
+  fileSize(): number {
+    return this.handle.size();
+  }
+
   /** Closes the file. */
   close(): void {
-    fs.closeSync(this.fd);
+    this.handle.close();
   }
 
   /** Forgets buffered bytes (the file changed underneath, e.g. it was truncated). */
@@ -169,7 +181,7 @@ export class SegmentReader {
     const want = Math.min(this.buf.length, end - offset);
     let got = 0;
     while (got < want) {
-      const n = fs.readSync(this.fd, this.buf, got, want - got, offset + got);
+      const n = this.handle.read(this.buf, got, want - got, offset + got);
       if (n === 0) break;
       got += n;
     }

@@ -3,15 +3,15 @@
  * both shorten segments they do not hold open, and a cut that a crash could undo would bring
  * the damaged bytes back.
  */
-import * as fs from "node:fs";
+import type { LogStore } from "./log-store.js";
 
-/** Truncates `file` to `size` bytes and fsyncs it. */
-export function truncateFileDurably(file: string, size: number): void {
-  const fd = fs.openSync(file, "r+");
+/** Truncates file `name` of `store` to `size` bytes and syncs it, size included. */
+export function truncateFileDurably(store: LogStore, name: string, size: number): void {
+  const file = store.open(name);
   try {
-    fs.ftruncateSync(fd, size);
-    fs.fsyncSync(fd);
+    file.truncate(size);
+    file.syncAll();
   } finally {
-    fs.closeSync(fd);
+    file.close();
   }
 }
