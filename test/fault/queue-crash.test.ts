@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize } from "bson";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
 import { createSeededRandom as createRandom } from "../support/seeded-random.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,7 +68,7 @@ describe("queue under SIGKILL", () => {
       const delay = Math.floor(random() * 80);
       reported.push(...(await runAndKill(run, durability, delay)));
 
-      const queue = DurableQueue.open({ path: dir });
+      const queue = DurableQueue.open({ store: openNodeLogStore(dir) });
       try {
         const docs = queue.readBatch(0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
         // Contiguous sequence numbers from 1: in order, no gap, no duplicate. (Plain checks:

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueLockedError, Realm } from "../../runtime/index.js";
 import { Measurement } from "../support/queue-models.js";
+import "../support/install-node-platform.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child = path.join(here, "children", "queue-lock-child.mjs");

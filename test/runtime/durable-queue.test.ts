@@ -1,12 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { pbkdf2 } from "node:crypto";
+import * as zlib from "node:zlib";
 import { promisify } from "node:util";
 import { deserialize } from "bson";
-import { DurableQueue, type SyncPurpose } from "../../runtime/queue/durable-queue.js";
+import { DurableQueue, type DurableQueueOptions } from "../../runtime/queue/durable-queue.js";
+import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
+import { InstrumentedLogStore, openInstrumentedLogStore } from "../support/instrumented-log-store.js";
 import { computeCrc32Slice8, computeCrc32Slice8Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
 import { QueueCorruptedError, QueueFailedError, QueueLockedError } from "../../runtime/errors.js";
@@ -79,16 +82,26 @@ function holdThreadPool(): { release(): Promise<void> } {
   };
 }
 
-/** Collects `process.emitWarning` calls (message, options) until `stop()`, which restores it. */
-function captureWarnings(): { stop(): { message: string; options: { type?: string; code?: string; detail?: string } }[] } {
-  const spy = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
-  return {
-    stop() {
-      const calls = spy.mock.calls.map(([message, options]) => ({ message: String(message), options: options as { type?: string; code?: string; detail?: string } }));
-      spy.mockRestore();
-      return calls;
-    },
-  };
+/** Opens the queue in `dir` through the Node log store. */
+function openQueue(options: Omit<DurableQueueOptions, "store"> = {}): DurableQueue {
+  return DurableQueue.open({ store: openNodeLogStore(dir), ...options });
+}
+
+/**
+ * Opens the queue in `dir` through an instrumented Node store, which records the syncs and
+ * writes the queue asks for (from after opening) and fails the syncs a test picks.
+ */
+function openObserved(options: Omit<DurableQueueOptions, "store"> = {}): { queue: DurableQueue; store: InstrumentedLogStore } {
+  const store = openInstrumentedLogStore(dir);
+  const queue = DurableQueue.open({ store, ...options });
+  store.reset();
+  return { queue, store };
+}
+
+/** A `warn` for `DurableQueue.open` that collects the warnings (message and code). */
+function collectWarnings(): { warn: (message: string, code: string) => void; seen: { message: string; code: string }[] } {
+  const seen: { message: string; code: string }[] = [];
+  return { warn: (message, code) => seen.push({ message, code }), seen };
 }
 
 function readAll(queue: DurableQueue): { seq: number; table: string; doc: Record<string, unknown> }[] {
@@ -97,22 +110,28 @@ function readAll(queue: DurableQueue): { seq: number; table: string; doc: Record
 
 describe("crc32", () => {
   it("the table-driven fallback agrees with node:zlib's crc32 and the check value", () => {
+    const native = zlib.crc32;
     expect(computeCrc32Slice8(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
     const data = new Uint8Array(10_007).map((_, i) => (i * 31 + 7) & 0xff);
-    expect(computeCrc32Slice8(data)).toBe(crc32(data));
-    expect(computeCrc32Slice8(data.subarray(5000), computeCrc32Slice8(data.subarray(0, 5000)))).toBe(crc32(data));
+    expect(computeCrc32Slice8(data)).toBe(native(data));
+    expect(computeCrc32Slice8(data.subarray(5000), computeCrc32Slice8(data.subarray(0, 5000)))).toBe(native(data));
     // By offset, as frame headers are checked in place; and the small-range helper.
     for (const [start, end] of [[3, 35], [8, 40], [100, 9_001], [17, 17]] as const) {
-      expect(computeCrc32Slice8Range(data, start, end)).toBe(crc32(data.subarray(start, end)));
+      expect(computeCrc32Slice8Range(data, start, end)).toBe(native(data.subarray(start, end)));
     }
-    expect(crc32Small(data.subarray(8, 40))).toBe(crc32(data.subarray(8, 40)));
-    expect(crc32Small(data.subarray(0, 500))).toBe(crc32(data.subarray(0, 500)));
+    expect(crc32Small(data.subarray(8, 40))).toBe(native(data.subarray(8, 40)));
+    expect(crc32Small(data.subarray(0, 500))).toBe(native(data.subarray(0, 500)));
+  });
+
+  it("the Node log store installs node:zlib's native crc32 for the queue (the core imports no node:* module)", () => {
+    openNodeLogStore(dir).close();
+    expect(crc32).toBe(zlib.crc32);
   });
 });
 
 describe("DurableQueue", () => {
   it("assigns sequence numbers in commit order and reads documents back from disk in order", () => {
-    const queue = DurableQueue.open({ path: dir });
+    const queue = openQueue();
     queue.begin();
     expect(queue.append("measurement", encodeMeasurement, measurement(1))).toBe(1);
     expect(queue.append("log_line", encodeLogLine, { id: "a", text: "hello" })).toBe(2);
@@ -131,7 +150,7 @@ describe("DurableQueue", () => {
   });
 
   it("writes a transaction whose frame head outgrows the writer's head gap (5,000 documents) and reads it back", () => {
-    const queue = DurableQueue.open({ path: dir });
+    const queue = openQueue();
     fill(queue, 1, 2, true);
     expect(fill(queue, 1, 5000, true)).toBe(5002);
     fill(queue, 1, 3, true);
@@ -139,13 +158,13 @@ describe("DurableQueue", () => {
     expect(all.map((d) => d.seq)).toEqual(Array.from({ length: 5005 }, (_, i) => i + 1));
     expect(all[4000]!.doc).toEqual({ _id: 4001, deviceId: `dev-${4001 % 7}`, value: 2000.5 });
     queue.close();
-    const reopened = DurableQueue.open({ path: dir });
+    const reopened = openQueue();
     expect(reopened.lastCommittedSeq()).toBe(5005);
     reopened.close();
   });
 
   it("bounds batches by count and bytes, always returning at least one document", () => {
-    const queue = DurableQueue.open({ path: dir });
+    const queue = openQueue();
     fill(queue, 10, 10);
     const size = queue.readBatch(0, 1, 1)[0]!.bson.length;
     expect(queue.readBatch(0, 7, 1 << 30).map((d) => d.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -158,12 +177,12 @@ describe("DurableQueue", () => {
   });
 
   it("keeps its queue id and everything committed across reopen", () => {
-    const first = DurableQueue.open({ path: dir });
+    const first = openQueue();
     const id = first.queueId;
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     fill(first, 5, 3, true);
     first.close();
-    const second = DurableQueue.open({ path: dir });
+    const second = openQueue();
     expect(second.queueId).toBe(id);
     expect(second.lastCommittedSeq()).toBe(15);
     expect(readAll(second).map((d) => d.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
@@ -172,7 +191,7 @@ describe("DurableQueue", () => {
   });
 
   it("rotateQueueId writes a new id durably, keeps sequence numbers and the cursor, and survives reopen", () => {
-    const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const queue = openQueue({ segmentBytes: 4096 });
     const original = queue.queueId;
     fill(queue, 30, 3, true);
     queue.acknowledge(20);
@@ -188,21 +207,21 @@ describe("DurableQueue", () => {
     expect(fill(queue, 30, 3, true)).toBe(180); // rolls over into segments named by the new id
     queue.close();
 
-    const reopened = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const reopened = openQueue({ segmentBytes: 4096 });
     expect(reopened.queueId).toBe(rotated);
     expect(reopened.acknowledgedSeq()).toBe(20);
     expect(readAll(reopened).map((d) => d.seq)).toEqual(Array.from({ length: 160 }, (_, i) => i + 21));
     const again = reopened.rotateQueueId();
     expect(again).not.toBe(rotated);
     reopened.close();
-    const third = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const third = openQueue({ segmentBytes: 4096 });
     expect(third.queueId).toBe(again);
     expect(third.lastCommittedSeq()).toBe(180);
     third.close();
   });
 
   it("acknowledges durably, never backwards, and deletes fully acknowledged segments", () => {
-    const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const queue = openQueue({ segmentBytes: 4096 });
     fill(queue, 60, 5);
     const segments = queue.segmentFiles();
     expect(segments.length).toBeGreaterThan(4);
@@ -222,7 +241,7 @@ describe("DurableQueue", () => {
     expect(() => queue.acknowledge(301)).toThrow(/only 300 are committed/);
     queue.close();
 
-    const reopened = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const reopened = openQueue({ segmentBytes: 4096 });
     expect(reopened.acknowledgedSeq()).toBe(123);
     expect(reopened.readBatch(123, 1, 1)[0]!.seq).toBe(124);
     expect(reopened.stats().pendingDocuments).toBe(177);
@@ -234,34 +253,35 @@ describe("DurableQueue", () => {
   });
 
   it("resumes numbering after the cursor when acknowledged documents are missing from disk", () => {
-    const queue = DurableQueue.open({ path: dir });
+    const queue = openQueue();
     fill(queue, 2, 5, true);
     queue.acknowledge(10);
     queue.close();
     // Simulate a power loss under durability "os": the segment lost its frames, the ack did not.
     const segment = fs.readdirSync(dir).find((n) => n.startsWith("seg-"))!;
     fs.truncateSync(path.join(dir, segment), SEGMENT_HEADER_BYTES);
-    const reopened = DurableQueue.open({ path: dir });
+    const reopened = openQueue();
     expect(reopened.lastCommittedSeq()).toBe(10);
     expect(fill(reopened, 1, 1, true)).toBe(11);
     reopened.close();
   });
 
-  it("fdatasyncs once per commit under durability full and never under os", () => {
-    const full = DurableQueue.open({ path: dir });
-    fill(full, 10, 3, true);
-    expect(full.counters).toMatchObject({ commitSyncs: 10, frames: 10 });
-    full.close();
-    const osQueue = DurableQueue.open({ path: dir, durability: "os" });
-    fill(osQueue, 10, 3, false);
-    expect(osQueue.counters).toMatchObject({ commitSyncs: 0, frames: 10 });
-    expect(osQueue.lastCommittedSeq()).toBe(60); // handed to the OS: visible to the uploader at once
-    osQueue.close();
+  it("fdatasyncs once per commit under durability full and never under os, one write per frame", () => {
+    const full = openObserved();
+    fill(full.queue, 10, 3, true);
+    expect(full.store.syncs).toEqual(Array(10).fill({ name: "seg-00000000000000000001.log", kind: "data" }));
+    expect(full.store.writes).toBe(10);
+    full.queue.close();
+    const osQueue = openObserved({ durability: "os" });
+    fill(osQueue.queue, 10, 3, false);
+    expect(osQueue.store.syncs).toEqual([]);
+    expect(osQueue.store.writes).toBe(10);
+    expect(osQueue.queue.lastCommittedSeq()).toBe(60); // handed to the OS: visible to the uploader at once
+    osQueue.queue.close();
   });
 
   it("shares one fdatasync among the transactions committed meanwhile (group commit)", async () => {
-    const queue = DurableQueue.open({ path: dir });
-    const before = queue.counters.commitSyncs;
+    const { queue, store } = openObserved();
     const waits: Promise<void>[] = [];
     for (let i = 0; i < 50; i++) {
       fill(queue, 1, 2, false);
@@ -270,13 +290,12 @@ describe("DurableQueue", () => {
     expect(queue.lastCommittedSeq()).toBe(0); // not durable yet: not visible to the uploader
     await Promise.all(waits);
     expect(queue.lastCommittedSeq()).toBe(100);
-    expect(queue.counters.commitSyncs - before).toBe(1);
-    expect(queue.counters.groupFlushes).toBe(1);
+    expect(store.syncs).toEqual([{ name: "seg-00000000000000000001.log", kind: "background" }]);
     queue.close();
   });
 
   it("group commit across segment rollovers: every waiter resolves, every document is read back", async () => {
-    const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const queue = openQueue({ segmentBytes: 4096 });
     const waits: Promise<void>[] = [];
     for (let i = 0; i < 200; i++) {
       fill(queue, 1, 3, false);
@@ -287,13 +306,13 @@ describe("DurableQueue", () => {
     expect(queue.segmentFiles().length).toBeGreaterThan(5);
     expect(queue.lastCommittedSeq()).toBe(600);
     queue.close();
-    const reopened = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+    const reopened = openQueue({ segmentBytes: 4096 });
     expect(readAll(reopened).map((d) => d.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
     reopened.close();
   });
 
   it("notifies commit listeners with the last durable sequence", () => {
-    const queue = DurableQueue.open({ path: dir });
+    const queue = openQueue();
     const seen: number[] = [];
     const off = queue.onCommit((seq) => seen.push(seq));
     fill(queue, 2, 3, true);
@@ -304,15 +323,15 @@ describe("DurableQueue", () => {
   });
 
   it("locks the queue against a second open in the same process and releases it on close", () => {
-    const queue = DurableQueue.open({ path: dir });
-    expect(() => DurableQueue.open({ path: dir })).toThrow(QueueLockedError);
+    const queue = openQueue();
+    expect(() => openQueue()).toThrow(QueueLockedError);
     queue.close();
-    DurableQueue.open({ path: dir }).close();
+    openQueue().close();
   });
 
   it("takes over a lock left by a dead process", () => {
     fs.writeFileSync(path.join(dir, "lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), start: "1", token: "x" }));
-    const queue = DurableQueue.open({ path: dir });
+    const queue = openQueue();
     expect(JSON.parse(fs.readFileSync(path.join(dir, "lock"), "utf8")).pid).toBe(process.pid);
     queue.close();
     expect(fs.existsSync(path.join(dir, "lock"))).toBe(false);
@@ -329,7 +348,7 @@ describe("DurableQueue", () => {
      * it); returns the last segment's size, where the next frame will start.
      */
     function commitAndClose(count: number, perTxn: number): number {
-      const queue = DurableQueue.open({ path: dir });
+      const queue = openQueue();
       fill(queue, count, perTxn, true);
       queue.close();
       return fs.statSync(lastSegment()).size;
@@ -343,39 +362,39 @@ describe("DurableQueue", () => {
       expect(full.length).toBeGreaterThan(frameStart + FRAME_HEADER_BYTES);
       for (let cut = frameStart; cut < full.length; cut++) {
         fs.writeFileSync(file, full.subarray(0, cut));
-        const reopened = DurableQueue.open({ path: dir });
+        const reopened = openQueue();
         expect(reopened.lastCommittedSeq()).toBe(12);
         expect(fs.statSync(file).size).toBe(frameStart);
         reopened.close();
       }
       fs.writeFileSync(file, full);
-      const whole = DurableQueue.open({ path: dir });
+      const whole = openQueue();
       expect(whole.lastCommittedSeq()).toBe(15);
       whole.close();
     });
 
     it("cuts zeros after the last committed frame and reports the cut (no warning: no data)", () => {
-      const queue = DurableQueue.open({ path: dir });
+      const queue = openQueue();
       fill(queue, 2, 2, true);
       queue.close();
       const file = lastSegment();
       const good = fs.readFileSync(file);
       fs.appendFileSync(file, Buffer.alloc(4096));
-      const warnings = captureWarnings();
+      const warnings = collectWarnings();
       const reports: RecoveryReport[] = [];
-      const reopened = DurableQueue.open({ path: dir, onRecovery: (r) => reports.push(r) });
+      const reopened = openQueue({ onRecovery: (r) => reports.push(r), warn: warnings.warn });
       expect(reopened.lastCommittedSeq()).toBe(4);
       expect(fs.statSync(file).size).toBe(good.length);
       const expected = { kind: "zero-tail", file, offset: good.length, bytesCut: 4096, lostSeqs: null, droppedSegments: [] };
       expect(reports).toEqual([expect.objectContaining(expected)]);
       expect(reopened.stats().lastRecovery).toEqual(reports[0]);
       reopened.close();
-      expect(warnings.stop()).toEqual([]);
+      expect(warnings.seen).toEqual([]);
     });
 
     it("cuts a torn last frame (a sector of it unwritten) and reports it with a structured warning", () => {
       const frameStart = commitAndClose(1, 2);
-      const again = DurableQueue.open({ path: dir });
+      const again = openQueue();
       again.begin();
       // A frame spanning several sectors, so that one of them can be left unwritten.
       for (let i = 0; i < 40; i++) again.append("log_line", encodeLogLine, { id: `l${i}`, text: "x".repeat(60) });
@@ -387,9 +406,9 @@ describe("DurableQueue", () => {
       expect(sector + 512).toBeLessThan(bytes.length);
       bytes.fill(0, sector, sector + 512); // one sector in the middle never reached the disk
       fs.writeFileSync(file, bytes);
-      const warnings = captureWarnings();
+      const warnings = collectWarnings();
       const reports: RecoveryReport[] = [];
-      const reopened = DurableQueue.open({ path: dir, onRecovery: (r) => reports.push(r) });
+      const reopened = openQueue({ onRecovery: (r) => reports.push(r), warn: warnings.warn });
       expect(reopened.lastCommittedSeq()).toBe(2);
       expect(fs.statSync(file).size).toBe(frameStart);
       expect(reports).toEqual([
@@ -398,11 +417,10 @@ describe("DurableQueue", () => {
       expect(reports[0]!.reason).toMatch(/checksum mismatch/);
       expect(reopened.stats().lastRecovery).toEqual(reports[0]);
       reopened.close();
-      const seen = warnings.stop();
+      const seen = warnings.seen;
       expect(seen).toHaveLength(1);
       expect(seen[0]!.message).toContain(`cut ${bytes.length - frameStart} bytes of ${file} at offset ${frameStart}`);
-      expect(seen[0]!.options).toMatchObject({ type: "AsymgenQueueRecoveryWarning", code: "ASYMGEN_QUEUE_TORN_TAIL" });
-      expect(JSON.parse(seen[0]!.options.detail!)).toEqual(reports[0]);
+      expect(seen[0]!.code).toBe("ASYMGEN_QUEUE_TORN_TAIL");
     });
 
     it("throws QueueCorruptedError for a complete last frame that fails its checksum with every sector written (bit rot)", () => {
@@ -425,7 +443,7 @@ describe("DurableQueue", () => {
         fs.writeFileSync(file, Buffer.concat([damaged, tail]));
         let error: unknown;
         try {
-          DurableQueue.open({ path: dir }).close();
+          openQueue().close();
         } catch (e) {
           error = e;
         }
@@ -437,7 +455,7 @@ describe("DurableQueue", () => {
 
     it("cuts a last frame header whose second sector was never written (torn), though its magic is there", () => {
       // One log line sized so that the next frame's header straddles the sector boundary at 512.
-      const probe = DurableQueue.open({ path: dir });
+      const probe = openQueue();
       probe.begin();
       probe.append("log_line", encodeLogLine, { id: "a", text: "" });
       probe.commit(true);
@@ -445,7 +463,7 @@ describe("DurableQueue", () => {
       const emptyEnd = fs.statSync(lastSegment()).size;
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir);
-      const queue = DurableQueue.open({ path: dir });
+      const queue = openQueue();
       queue.begin();
       queue.append("log_line", encodeLogLine, { id: "a", text: "x".repeat(490 - emptyEnd) });
       queue.commit(true);
@@ -458,9 +476,7 @@ describe("DurableQueue", () => {
       const torn = Buffer.concat([fs.readFileSync(file).subarray(0, 512), Buffer.alloc(4096)]);
       fs.writeFileSync(file, torn);
       const reports: RecoveryReport[] = [];
-      const warnings = captureWarnings();
-      const reopened = DurableQueue.open({ path: dir, onRecovery: (r) => reports.push(r) });
-      warnings.stop();
+      const reopened = openQueue({ onRecovery: (r) => reports.push(r), warn: () => undefined });
       expect(reopened.lastCommittedSeq()).toBe(1);
       expect(reports).toEqual([expect.objectContaining({ kind: "torn-tail", offset: 490, reason: "frame header checksum mismatch, and no valid frame after it" })]);
       reopened.close();
@@ -478,7 +494,7 @@ describe("DurableQueue", () => {
         fs.writeFileSync(file, damaged);
         let error: unknown;
         try {
-          DurableQueue.open({ path: dir }).close();
+          openQueue().close();
         } catch (e) {
           error = e;
         }
@@ -489,13 +505,13 @@ describe("DurableQueue", () => {
         expect(corrupted.message).toContain(file);
       }
       fs.writeFileSync(file, original);
-      const healed = DurableQueue.open({ path: dir });
+      const healed = openQueue();
       expect(healed.lastCommittedSeq()).toBe(9);
       healed.close();
     });
 
     it("preallocates zeros after the last frame under full, and recovers from a kill in that state", () => {
-      const queue = DurableQueue.open({ path: dir });
+      const queue = openQueue();
       fill(queue, 5, 3, true);
       const open = fs.readFileSync(lastSegment());
       queue.close();
@@ -506,7 +522,7 @@ describe("DurableQueue", () => {
       expect(open.subarray(closed.length).every((b) => b === 0)).toBe(true);
       // The file as a SIGKILL would leave it: the zero tail is cut, every transaction kept.
       fs.writeFileSync(lastSegment(), open);
-      let reopened = DurableQueue.open({ path: dir, durability: "os" });
+      let reopened = openQueue({ durability: "os" });
       expect(reopened.lastCommittedSeq()).toBe(15);
       expect(fs.statSync(lastSegment()).size).toBe(closed.length);
       reopened.close();
@@ -516,14 +532,14 @@ describe("DurableQueue", () => {
       expect(lastSector).toBeGreaterThan(closed.length - 200); // inside the last frame's payload
       const torn = Buffer.concat([open.subarray(0, lastSector), Buffer.alloc(open.length - lastSector)]);
       fs.writeFileSync(lastSegment(), torn);
-      reopened = DurableQueue.open({ path: dir });
+      reopened = openQueue();
       expect(reopened.lastCommittedSeq()).toBe(12);
       expect(readAll(reopened).map((d) => d.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       reopened.close();
     });
 
     it("trims the zero tail of a segment when it is sealed, so sealed segments end with their last frame", () => {
-      const queue = DurableQueue.open({ path: dir, segmentBytes: 4096 });
+      const queue = openQueue({ segmentBytes: 4096 });
       fill(queue, 80, 2, true);
       const files = queue.segmentFiles();
       expect(files.length).toBeGreaterThan(2);
@@ -538,14 +554,14 @@ describe("DurableQueue", () => {
     });
 
     it("reports damage in a sealed segment when the uploader reads it", () => {
-      const queue = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+      const queue = openQueue({ segmentBytes: 2048 });
       fill(queue, 40, 2, true);
       queue.close();
       const first = path.join(dir, fs.readdirSync(dir).filter((n) => n.startsWith("seg-")).sort()[0]!);
       const bytes = fs.readFileSync(first);
       bytes[SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + 30] = bytes[SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + 30]! ^ 0x01;
       fs.writeFileSync(first, bytes);
-      const reopened = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+      const reopened = openQueue({ segmentBytes: 2048 });
       expect(() => reopened.readBatch(0, 10, 1 << 20)).toThrow(QueueCorruptedError);
       expect(() => reopened.readBatch(0, 10, 1 << 20)).toThrow(new RegExp(`${first.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} at offset ${SEGMENT_HEADER_BYTES}`));
       reopened.close();
@@ -556,35 +572,31 @@ describe("DurableQueue", () => {
 describe("DurableQueue: what reaches stable storage", () => {
   const eio = (): Error => Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
 
-  /** A queue under "os" whose every sync for upload fails as a failing disk would. */
-  const openFailingUploadSyncs = (): DurableQueue =>
-    DurableQueue.open({
-      path: dir,
-      durability: "os",
-      syncHook: (p) => {
-        if (p === "upload") throw eio();
-      },
-    });
+  /** A queue under "os" whose every sync fails as a failing disk would (under "os" with no rollover, only uploads sync). */
+  const openFailingUploadSyncs = (): DurableQueue => {
+    const { queue, store } = openObserved({ durability: "os" });
+    store.failSync = () => eio();
+    return queue;
+  };
 
   it("under os, readBatch fdatasyncs unsynced frames before returning them, and not again once synced", () => {
-    const purposes: SyncPurpose[] = [];
-    const queue = DurableQueue.open({ path: dir, durability: "os", syncHook: (p) => purposes.push(p) });
+    const { queue, store } = openObserved({ durability: "os" });
     fill(queue, 5, 2, false);
-    expect(queue.counters).toMatchObject({ commitSyncs: 0, uploadSyncs: 0 });
+    expect(store.syncs).toEqual([]); // under "os" a commit does not sync
     expect(queue.readBatch(0, 4, 1 << 20).map((d) => d.seq)).toEqual([1, 2, 3, 4]);
-    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(store.syncs.length).toBe(1);
     // Everything written so far was synced by that one call: re-reads and later reads cost nothing.
     expect(queue.readBatch(4, 100, 1 << 20).map((d) => d.seq)).toEqual([5, 6, 7, 8, 9, 10]);
     expect(queue.readBatch(0, 100, 1 << 20)).toHaveLength(10);
     expect(queue.readBatch(10, 100, 1 << 20)).toEqual([]);
-    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(store.syncs.length).toBe(1);
     // A new commit is unsynced again: the next read that returns it syncs once more.
     fill(queue, 1, 1, false);
     expect(queue.readBatch(0, 3, 1 << 20).map((d) => d.seq)).toEqual([1, 2, 3]); // synced part only: no sync
-    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(store.syncs.length).toBe(1);
     expect(queue.readBatch(10, 100, 1 << 20).map((d) => d.seq)).toEqual([11]);
-    expect(queue.counters.uploadSyncs).toBe(2);
-    expect(purposes).toEqual(["upload", "upload"]);
+    expect(store.syncs.length).toBe(2);
+    expect(store.syncs.map((c) => c.kind)).toEqual(["data", "data"]);
     queue.close();
   });
 
@@ -595,14 +607,13 @@ describe("DurableQueue: what reaches stable storage", () => {
     expect(() => queue.readBatch(0, 10, 1 << 20)).toThrow(/EIO/);
     expect(() => queue.begin()).toThrow(QueueFailedError);
     queue.close();
-    const reopened = DurableQueue.open({ path: dir, durability: "os" });
+    const reopened = openQueue({ durability: "os" });
     expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3, 4]);
     reopened.close();
   });
 
   it("under os, readBatchToUpload syncs on the thread pool: a promise per unsynced read, shared while it covers the next", async () => {
-    const purposes: SyncPurpose[] = [];
-    const queue = DurableQueue.open({ path: dir, durability: "os", syncHook: (p) => purposes.push(p) });
+    const { queue, store } = openObserved({ durability: "os" });
     fill(queue, 5, 2, false);
     const first = queue.readBatchToUpload(0, 4, 1 << 20);
     expect(first.documents.map((d) => d.seq)).toEqual([1, 2, 3, 4]);
@@ -612,17 +623,17 @@ describe("DurableQueue: what reaches stable storage", () => {
     expect(second.documents.map((d) => d.seq)).toEqual([5, 6, 7, 8, 9, 10]);
     expect(second.onStableStorage).toBe(first.onStableStorage);
     await first.onStableStorage;
-    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(store.syncs.length).toBe(1);
     expect(queue.readBatchToUpload(0, 100, 1 << 20).onStableStorage).toBeNull();
     // A commit after that sync is not covered: its read gets a sync of its own.
     fill(queue, 1, 1, false);
     const third = queue.readBatchToUpload(10, 100, 1 << 20);
     expect(third.documents.map((d) => d.seq)).toEqual([11]);
     await third.onStableStorage;
-    expect(queue.counters.uploadSyncs).toBe(2);
-    expect(purposes).toEqual(["upload", "upload"]);
+    expect(store.syncs.length).toBe(2);
+    expect(store.syncs.map((c) => c.kind)).toEqual(["background", "background"]);
     queue.close();
-    const full = DurableQueue.open({ path: dir, durability: "full" });
+    const full = openQueue({ durability: "full" });
     fill(full, 1, 1, true);
     expect(full.readBatchToUpload(0, 100, 1 << 20).onStableStorage).toBeNull();
     full.close();
@@ -639,7 +650,7 @@ describe("DurableQueue: what reaches stable storage", () => {
   });
 
   it("a segment sealed or a queue closed while a background sync runs keeps its descriptor open until the sync ends", async () => {
-    const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    const queue = openQueue({ durability: "os", segmentBytes: 2048 });
     fill(queue, 1, 2, false);
     const held = holdThreadPool();
     const read = queue.readBatchToUpload(0, 10, 1 << 20);
@@ -649,7 +660,7 @@ describe("DurableQueue: what reaches stable storage", () => {
     queue.close();
     await held.release();
     await expect(read.onStableStorage).resolves.toBeUndefined();
-    const reopened = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    const reopened = openQueue({ durability: "os", segmentBytes: 2048 });
     expect(readAll(reopened)).toHaveLength(82);
     reopened.close();
   });
@@ -664,7 +675,7 @@ describe("DurableQueue: what reaches stable storage", () => {
           return false; // closed while listing
         }
       }).length;
-    const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    const queue = openQueue({ durability: "os", segmentBytes: 2048 });
     fill(queue, 1, 2, false);
     const first = queue.segmentFiles()[0]!;
     const busy = occupyThreadPool();
@@ -692,37 +703,34 @@ describe("DurableQueue: what reaches stable storage", () => {
   });
 
   it("after a reopen (a crash may have left data in the page cache only), each segment is synced once before upload", () => {
-    const first = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    const first = openQueue({ durability: "os", segmentBytes: 2048 });
     fill(first, 40, 2, false);
     const segments = first.segmentFiles().length;
     expect(segments).toBeGreaterThan(3);
     first.close();
-    const queue = DurableQueue.open({ path: dir, durability: "os", segmentBytes: 2048 });
+    const { queue, store } = openObserved({ durability: "os", segmentBytes: 2048 });
     expect(queue.readBatch(0, 2, 1 << 20).map((d) => d.seq)).toEqual([1, 2]);
-    expect(queue.counters.uploadSyncs).toBe(1);
+    expect(store.syncs).toHaveLength(1);
     expect(queue.readBatch(0, 1000, 1 << 30)).toHaveLength(80);
-    expect(queue.counters.uploadSyncs).toBe(segments);
+    expect(store.syncs).toHaveLength(segments);
+    expect(new Set(store.syncs.map((c) => c.name)).size).toBe(segments); // each segment once
     expect(queue.readBatch(0, 1000, 1 << 30)).toHaveLength(80);
-    expect(queue.counters.uploadSyncs).toBe(segments);
+    expect(store.syncs).toHaveLength(segments);
     queue.close();
   });
 
   it("a group flush that succeeds after another sync failed and cut the log marks nothing durable: the next commits get a flush of their own", async () => {
     let failCommit = false;
-    const queue = DurableQueue.open({
-      path: dir,
-      durability: "full",
-      syncHook: (p) => {
-        if (failCommit && p === "commit") throw eio();
-      },
-    });
+    const { queue, store } = openObserved({ durability: "full" });
+    // A commit's own sync (write()) is a data sync; a group flush is a background one.
+    store.failSync = (call) => (failCommit && call.kind === "data" ? eio() : null);
     fill(queue, 1, 1, true);
     fill(queue, 1, 2, false); // seqs 2–3 wait for a group flush, as writeAsync's do
     const waiting = queue.whenDurable();
     // Keep the thread pool busy so that the flush, once started, is still running below.
     const busy = occupyThreadPool();
     await new Promise((resolve) => setImmediate(resolve));
-    const flushing = (): boolean => (queue as unknown as { flushInFlight: boolean }).flushInFlight;
+    const flushing = (): boolean => store.backgroundSyncsRunning > 0;
     expect(flushing()).toBe(true);
     // A write() whose own fdatasync fails cuts the log back to seq 1 and rejects the waiters.
     failCommit = true;
@@ -736,21 +744,18 @@ describe("DurableQueue: what reaches stable storage", () => {
     expect(queue.lastWrittenSeq()).toBe(1);
     fill(queue, 1, 1, false);
     expect(queue.lastCommittedSeq()).toBe(1);
-    const flushes = queue.counters.groupFlushes;
+    const flushes = store.countSyncs("background");
     await queue.whenDurable();
-    expect(queue.counters.groupFlushes).toBe(flushes + 1);
+    expect(store.countSyncs("background")).toBe(flushes + 1);
     expect(queue.lastCommittedSeq()).toBe(2);
     queue.close();
   });
 
   it("a failed group flush rejects every waiting writeAsync and cuts their frames: never uploaded, not found after reopen", async () => {
     let failGroup = false;
-    const queue = DurableQueue.open({
-      path: dir,
-      syncHook: (p) => {
-        if (failGroup && p === "group") throw eio();
-      },
-    });
+    const { queue, store } = openObserved();
+    // Under "full" the only background sync is the group flush.
+    store.failSync = (call) => (failGroup && call.kind === "background" ? eio() : null);
     fill(queue, 2, 2, true);
     const durableBytes = queue.stats().pendingBytes;
     failGroup = true;
@@ -771,19 +776,15 @@ describe("DurableQueue: what reaches stable storage", () => {
     await queue.whenDurable();
     expect(queue.lastCommittedSeq()).toBe(7);
     queue.close();
-    const reopened = DurableQueue.open({ path: dir });
+    const reopened = openQueue();
     expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     reopened.close();
   });
 
   it("a failed commit fdatasync under full takes the pending writeAsync transactions with it", async () => {
     let fail = false;
-    const queue = DurableQueue.open({
-      path: dir,
-      syncHook: (p) => {
-        if (fail && p === "commit") throw eio();
-      },
-    });
+    const { queue, store } = openObserved();
+    store.failSync = (call) => (fail && call.kind === "data" ? eio() : null);
     fill(queue, 1, 2, true);
     fill(queue, 1, 2, false);
     const pending = queue.whenDurable();
@@ -794,19 +795,15 @@ describe("DurableQueue: what reaches stable storage", () => {
     expect(queue.stats().pendingDocuments).toBe(2);
     expect(fill(queue, 1, 1, true)).toBe(3);
     queue.close();
-    const reopened = DurableQueue.open({ path: dir });
+    const reopened = openQueue();
     expect(readAll(reopened).map((d) => d.seq)).toEqual([1, 2, 3]);
     reopened.close();
   });
 
   it("when the cut is impossible, the queue fails: writes and reads throw QueueFailedError until reopen, data kept", async () => {
     let failGroup = true;
-    const queue = DurableQueue.open({
-      path: dir,
-      syncHook: (p) => {
-        if (failGroup && p === "group") throw eio();
-      },
-    });
+    const { queue, store } = openObserved();
+    store.failSync = (call) => (failGroup && call.kind === "background" ? eio() : null);
     fill(queue, 1, 2, false);
     const pending = queue.whenDurable();
     queue.begin(); // a raw transaction open when the flush fails: its numbers cannot be moved
@@ -818,7 +815,7 @@ describe("DurableQueue: what reaches stable storage", () => {
     expect(() => queue.acknowledge(1)).toThrow(QueueFailedError);
     queue.close();
     // Reopening recovers what the disk holds (here the page cache still had the frame).
-    const reopened = DurableQueue.open({ path: dir });
+    const reopened = openQueue();
     expect(reopened.lastCommittedSeq()).toBe(2);
     reopened.close();
   });
@@ -826,7 +823,7 @@ describe("DurableQueue: what reaches stable storage", () => {
 
 describe("DurableQueue: repair", () => {
   it("truncate-at-damage cuts the log at a damaged frame of a sealed segment, drops later segments, reports the loss and opens", () => {
-    const queue = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    const queue = openQueue({ segmentBytes: 2048 });
     fill(queue, 40, 2, true);
     queue.acknowledge(2);
     const files = queue.segmentFiles();
@@ -841,12 +838,12 @@ describe("DurableQueue: repair", () => {
     const expectedCut = bytes.length - secondFrame + files.slice(2).reduce((n, f) => n + fs.statSync(f).size, 0);
 
     // Without repair the uploader can never get past the damage.
-    const stuck = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    const stuck = openQueue({ segmentBytes: 2048 });
     expect(() => stuck.readBatch(0, 1000, 1 << 30)).toThrow(QueueCorruptedError);
     stuck.close();
 
     const reports: RecoveryReport[] = [];
-    const repaired = DurableQueue.open({ path: dir, segmentBytes: 2048, repair: "truncate-at-damage", onRecovery: (r) => reports.push(r) });
+    const repaired = openQueue({ segmentBytes: 2048, repair: "truncate-at-damage", onRecovery: (r) => reports.push(r) });
     expect(reports).toEqual([
       {
         kind: "repair",
@@ -867,7 +864,7 @@ describe("DurableQueue: repair", () => {
     expect(readAll(repaired).at(-1)!.seq).toBe(81);
     repaired.close();
 
-    const healthy = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    const healthy = openQueue({ segmentBytes: 2048 });
     expect(healthy.stats().lastRecovery).toBeNull();
     expect(healthy.acknowledgedSeq()).toBe(2);
     expect(readAll(healthy).map((d) => d.seq)).toEqual([...Array.from({ length: baseSeq - 1 }, (_, i) => i + 3), 81]);
@@ -877,11 +874,11 @@ describe("DurableQueue: repair", () => {
   });
 
   it("truncate-at-damage on a healthy queue changes nothing and reports nothing", () => {
-    const queue = DurableQueue.open({ path: dir, segmentBytes: 2048 });
+    const queue = openQueue({ segmentBytes: 2048 });
     fill(queue, 20, 2, true);
     queue.close();
     const reports: RecoveryReport[] = [];
-    const again = DurableQueue.open({ path: dir, segmentBytes: 2048, repair: "truncate-at-damage", onRecovery: (r) => reports.push(r) });
+    const again = openQueue({ segmentBytes: 2048, repair: "truncate-at-damage", onRecovery: (r) => reports.push(r) });
     expect(reports).toEqual([]);
     expect(readAll(again)).toHaveLength(40);
     again.close();

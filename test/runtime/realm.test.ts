@@ -13,6 +13,8 @@ import {
   TransactionStateError,
 } from "../../runtime/index.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
+import "../support/install-node-platform.js";
 import { ObjectId } from "bson";
 import { DeviceEvent, Reading, WeatherSensor, type WeatherSensorInit } from "../../examples/weather/models.realm.js";
 import { LogLine, Measurement, Point, type MeasurementInit } from "../support/queue-models.js";
@@ -33,7 +35,7 @@ function m(id: number, extra: Partial<MeasurementInit> = {}): MeasurementInit {
 
 /** What is on disk, read through a fresh queue handle after the Realm closed. */
 function queued(): { seq: number; table: string; doc: Record<string, unknown> }[] {
-  const queue = DurableQueue.open({ path: dir });
+  const queue = DurableQueue.open({ store: openNodeLogStore(dir) });
   try {
     return queue.readBatch(0, 1e9, 1e12).map((d) => ({ seq: d.seq, table: d.table, doc: deserialize(d.bson) }));
   } finally {

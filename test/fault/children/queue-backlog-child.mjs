@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import { Realm } from "../../../dist/runtime/index.js";
 import { DurableQueue } from "../../../dist/runtime/queue/durable-queue.js";
+import { openNodeLogStore } from "../../../dist/runtime/node/node-log-store.js";
 import { Measurement } from "./queue-child-models.mjs";
 
 const dir = process.argv[2];
@@ -21,7 +22,7 @@ const stats = realm.queueStats();
 realm.close();
 const ingestSeconds = (Date.now() - started) / 1000;
 
-const queue = DurableQueue.open({ path: dir });
+const queue = DurableQueue.open({ store: openNodeLogStore(dir) });
 let read = 0;
 let last = 0;
 let ordered = true;

@@ -14,7 +14,9 @@ import { App } from "../../../runtime/app/app.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { SessionExpiredError } from "../../../runtime/app/auth-error.js";
 import type { QueuedDocument, UploadSource } from "../../../runtime/queue/upload-source.js";
-import { DurableQueue, type SyncPurpose } from "../../../runtime/queue/durable-queue.js";
+import { DurableQueue } from "../../../runtime/queue/durable-queue.js";
+import { openNodeLogStore } from "../../../runtime/node/node-log-store.js";
+import { openInstrumentedLogStore, type SyncCall } from "../../support/instrumented-log-store.js";
 import { encodeIngestRequest, fitIngestRequest, measureIngestEntry, measureIngestRequestBase } from "../../../runtime/sync/encode-ingest-request.js";
 import { computeBackoffDelay, parseRetryAfter } from "../../../runtime/sync/compute-backoff-delay.js";
 import { DocumentRejectedError, SyncError } from "../../../runtime/sync/sync-error.js";
@@ -799,7 +801,7 @@ describe("SyncSession", () => {
     const { user } = await setUp();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sync-queue-"));
     dirs.push(dir);
-    const queue = DurableQueue.open({ path: dir, durability: "full" });
+    const queue = DurableQueue.open({ store: openNodeLogStore(dir), durability: "full" });
     const session = openSyncSession(queue, { user, flexible: true, ...fast });
     sessions.push(session);
     try {
@@ -825,11 +827,14 @@ describe("SyncSession", () => {
 
 describe("SyncSession over a durable queue under durability os", () => {
   /** A queue under "os" with `count` one-document transactions, and a session over it. */
-  async function osQueue(count: number, syncHook?: (purpose: SyncPurpose) => void) {
+  /** `failSync` picks the syncs that fail (see instrumented-log-store.ts); under "os" with no rollover, only uploads sync. */
+  async function osQueue(count: number, failSync?: (call: SyncCall) => Error | null) {
     const { user, errors } = await setUp();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-sync-queue-"));
     dirs.push(dir);
-    const queue = DurableQueue.open({ path: dir, durability: "os", ...(syncHook ? { syncHook } : {}) });
+    const store = openInstrumentedLogStore(dir);
+    if (failSync) store.failSync = failSync;
+    const queue = DurableQueue.open({ store, durability: "os" });
     for (let i = 0; i < count; i++) {
       queue.begin();
       queue.append("WeatherSensor", (writer, id: number) => {
@@ -841,17 +846,15 @@ describe("SyncSession over a durable queue under durability os", () => {
     }
     const session = openSyncSession(queue, { user, flexible: true, onError: (_s, error) => errors.push(error), ...fast, maxBatchDocuments: 4 });
     sessions.push(session);
-    return { queue, session, errors };
+    return { queue, store, session, errors };
   }
 
   test("each batch is synced to disk in the background (the failed-sync test below shows the send waits for it), and everything is uploaded", async () => {
-    const purposes: SyncPurpose[] = [];
-    const { queue, session } = await osQueue(10, (purpose) => purposes.push(purpose));
+    const { queue, store, session } = await osQueue(10);
     try {
       await session.uploadAllLocalChanges(5000);
       expect(server.storedInOrder).toEqual(range(1, 10));
-      expect(queue.counters.uploadSyncs).toBeGreaterThanOrEqual(1);
-      expect(purposes).toContain("upload");
+      expect(store.countSyncs("background")).toBeGreaterThanOrEqual(1);
     } finally {
       session.close();
       queue.close();
@@ -860,9 +863,7 @@ describe("SyncSession over a durable queue under durability os", () => {
 
   test("a failed sync before upload stops the session (queue_failed) and sends nothing", async () => {
     const eio = Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
-    const { queue, session, errors } = await osQueue(3, (purpose) => {
-      if (purpose === "upload") throw eio;
-    });
+    const { queue, session, errors } = await osQueue(3, () => eio);
     try {
       await expect(session.uploadAllLocalChanges(5000)).rejects.toMatchObject({ code: "queue_failed" });
       expect(session.state).toBe("inactive");
