@@ -22,7 +22,10 @@ export interface RealmConfiguration {
   durability?: Durability;
   /** Most bytes the pending backlog may take on disk; past it `ingest`/`write` throw `QueueFullError`. Default: unlimited. */
   maxQueueBytes?: number;
-  /** Segment size before rollover (default 64 MiB); small values are for tests. */
+  /**
+   * Segment size that triggers a rollover; default 64 MiB. Acknowledged data leaves the disk a
+   * whole segment at a time: smaller segments give the space back sooner, in more files.
+   */
   segmentBytes?: number;
   /** Upload to a server through a sync session; without it data waits on disk. */
   sync?: SyncConfiguration;

@@ -44,7 +44,10 @@ export interface DurableQueueOptions {
   durability?: Durability;
   /** Most pending (unacknowledged) bytes on disk; default unlimited. */
   maxQueueBytes?: number;
-  /** Segment size that triggers a rollover; default 64 MiB (small values are for tests). */
+  /**
+   * Segment size that triggers a rollover; default 64 MiB. Acknowledged data leaves the disk a
+   * whole segment at a time: smaller segments give the space back sooner, in more files.
+   */
   segmentBytes?: number;
   /** Called with each report of what recovery or repair cut while opening. */
   onRecovery?: (report: RecoveryReport) => void;
