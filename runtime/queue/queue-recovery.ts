@@ -11,32 +11,12 @@ import type { LogStore } from "./log-store.js";
 import { parseSegmentFileName } from "./queue-format.js";
 import { readOrCreateQueueMeta, type QueueMeta } from "./queue-meta.js";
 import { repairAtDamage } from "./queue-repair.js";
+import type { RecoveryReport } from "./recovery-report.js";
 import { scanSegment, type SegmentScan } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
 import { truncateFileDurably } from "./truncate-file.js";
 
-/** What recovery (or an explicit repair) cut from the queue, and why. */
-export interface RecoveryReport {
-  /**
-   * "zero-tail": only zeros after the last frame (what durability "full" preallocates; no data);
-   * "torn-tail": an interrupted append, cut when the queue opened (under durability "full",
-   * never a transaction that `write` had returned from); "repair": damage cut by
-   * `repair: "truncate-at-damage"`: committed data lost.
-   */
-  kind: "zero-tail" | "torn-tail" | "repair";
-  /** The file cut (the damaged segment for a repair). */
-  file: string;
-  /** Where the cut starts in `file`. */
-  offset: number;
-  /** Bytes removed: from `offset` to the end of `file`, plus every segment file dropped after it. */
-  bytesCut: number;
-  /** What was found at `offset`. */
-  reason: string;
-  /** Unacknowledged sequence numbers whose documents were cut, when known; null when none or unknown. */
-  lostSeqs: { from: number; to: number } | null;
-  /** Segment files deleted after the damaged one (a repair only). */
-  droppedSegments: string[];
-}
+export type { RecoveryReport };
 
 /**
  * Scans the active segment, cuts a torn tail off (durably) and returns the last committed

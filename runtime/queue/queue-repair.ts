@@ -6,7 +6,7 @@ import { QueueCorruptedError } from "../errors.js";
 import { createClosedSegment, type Segment } from "./create-segment.js";
 import type { LogStore } from "./log-store.js";
 import { SEGMENT_HEADER_BYTES } from "./queue-format.js";
-import type { RecoveryReport } from "./queue-recovery.js";
+import type { RecoveryReport } from "./recovery-report.js";
 import { scanSegment } from "./scan-segment.js";
 import { SegmentReader } from "./segment-reader.js";
 import { truncateFileDurably } from "./truncate-file.js";
