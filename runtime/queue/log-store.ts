@@ -41,8 +41,8 @@ export interface LogFile {
   syncAll(): void;
   /**
    * `syncData` without blocking the caller: settles once the data written before the call is
-   * durable, rejecting with the disk's error. Node: fdatasync on the thread pool; OPFS: `flush()`
-   * in the worker, then a resolved promise.
+   * durable, rejecting with the disk's error (never throwing at the call). Node: fdatasync on the
+   * thread pool; OPFS: `flush()` in the worker, then a settled promise.
    */
   syncInBackground(): Promise<void>;
   /** Closes the handle. Background syncs still running finish first (Node keeps the descriptor until then: a reused number would be synced instead). */
