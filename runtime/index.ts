@@ -8,6 +8,10 @@ export type { Types, MixedValue } from "./model/types.js";
 export { ObjectId, UUID, Decimal128 } from "bson";
 export type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "./schema/canonical-schema.js";
 export { AsymgenError, IngestValidationError } from "./errors.js";
+import { AsymgenError } from "./errors.js";
+import { installPlatform } from "./platform/platform.js";
+import { sendNodeHttpRequest } from "./node/node-http-transport.js";
+import { openNodeUserStore } from "./node/node-user-store.js";
 // runtime issue: Realm, queue errors (runtime/realm.ts, runtime/queue/…)
 export { Realm } from "./realm.js";
 export type { RealmConfiguration, ModelInit, Durability, QueueStats, RecoveryReport } from "./realm.js";
@@ -35,3 +39,17 @@ export type {
   ConnectionNotificationCallback,
 } from "./sync/sync-session.js";
 export { SyncError, DocumentRejectedError } from "./sync/sync-error.js";
+
+// Until the entry points land (package split): "asymgen" is the Node runtime, so it installs the
+// Node platform here. runtime/node/node-platform.ts and the `node` entry replace these lines; the
+// queue does not read the platform's log store on this branch yet.
+installPlatform({
+  name: "node",
+  openLogStore() {
+    throw new AsymgenError("asymgen: the Node log store arrives with the queue's platform split (runtime/node/node-log-store.ts)");
+  },
+  transport: sendNodeHttpRequest,
+  openUserStore: openNodeUserStore,
+  warn: (message, code) => process.emitWarning(message, { code }),
+});
+

@@ -13,7 +13,7 @@
  */
 import { AuthError, NetworkError, ResponseTooLargeError, SessionExpiredError } from "../app/auth-error.js";
 import type { User } from "../app/user.js";
-import type { HttpResponse } from "../app/http-request.js";
+import type { HttpResponse } from "../app/http-transport.js";
 import { QueueFailedError } from "../errors.js";
 import type { QueuedDocument, UploadRead, UploadSource } from "../queue/upload-source.js";
 import { computeBackoffDelay, defaultBackoffBounds, parseRetryAfter } from "./compute-backoff-delay.js";
@@ -487,7 +487,7 @@ export class SyncSession {
       if (this.closed || flight.abandoned) return Promise.reject(new SyncError("not sent: the upload it belonged to was abandoned", "not_sent"));
       return this.user.sendAuthorized({
         method: "POST",
-        path: gate === null ? ingestPath(this.user.app.id) : pipelinedIngestPath(this.user.app.id),
+        path: gate === null ? ingestPath(this.user.appId) : pipelinedIngestPath(this.user.appId),
         headers: { "content-type": "application/bson", accept: "application/bson" },
         body,
         timeoutMs: this.requestTimeoutMs,
