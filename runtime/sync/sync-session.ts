@@ -539,7 +539,7 @@ export class SyncSession {
 
   /**
    * Records that the server handled everything up to `seq`: progress and waiters see it now,
-   * the queue's durable cursor within `ACK_FLUSH_INTERVAL_MS` (or at once for a waiter).
+   * the queue's durable cursor within `ACK_FLUSH_INTERVAL_MS` (acknowledgement-flusher.ts), at once for a waiter.
    */
   private markHandled(seq: number): void {
     if (seq <= this.handledSeq) return;
