@@ -8,6 +8,10 @@ export type { Types, MixedValue } from "./model/types.js";
 export { ObjectId, UUID, Decimal128 } from "bson";
 export type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "./schema/canonical-schema.js";
 export { AsymgenError, IngestValidationError } from "./errors.js";
+import { openNodeLogStore } from "./node/node-log-store.js";
+import { installPlatform } from "./platform/platform.js";
+import { sendNodeHttpRequest } from "./node/node-http-transport.js";
+import { openNodeUserStore } from "./node/node-user-store.js";
 // runtime issue: Realm, queue errors (runtime/realm.ts, runtime/queue/…)
 export { Realm } from "./realm.js";
 export type { RealmConfiguration, ModelInit, Durability, QueueStats, RecoveryReport } from "./realm.js";
@@ -35,8 +39,14 @@ export type {
   ConnectionNotificationCallback,
 } from "./sync/sync-session.js";
 export { SyncError, DocumentRejectedError } from "./sync/sync-error.js";
-// Until the entry points land (package split): the node platform, installed by this entry.
-import { installPlatform as installPlatformUntilEntryPoints } from "./platform/platform.js";
-import { openNodeLogStore as openNodeLogStoreUntilEntryPoints } from "./node/node-log-store.js";
-import { sendHttpRequest as sendHttpRequestUntilEntryPoints } from "./app/http-request.js";
-installPlatformUntilEntryPoints({ name: "node", openLogStore: openNodeLogStoreUntilEntryPoints, transport: sendHttpRequestUntilEntryPoints, warn: (message, code) => process.emitWarning(message, { code }) });
+
+// Until the entry points land (package split): "asymgen" is the Node runtime, so it installs the
+// Node platform here. runtime/node/node-platform.ts and the `node` entry replace these lines.
+installPlatform({
+  name: "node",
+  openLogStore: openNodeLogStore,
+  transport: sendNodeHttpRequest,
+  openUserStore: openNodeUserStore,
+  warn: (message, code) => process.emitWarning(message, { code }),
+});
+

@@ -2,16 +2,18 @@
  * The entry point to an ingest server's app (Realm's `App`): logs users in, keeps the current
  * one, and persists users so a restarted app resumes without logging in again.
  */
-import * as path from "node:path";
 import { AsymgenError } from "../errors.js";
+import { currentPlatform } from "../platform/platform.js";
+import { AppEndpoint } from "./app-endpoint.js";
 import { AuthError, InsecureConnectionError } from "./auth-error.js";
 import type { Credentials } from "./credentials.js";
 import { EmailPasswordAuth } from "./email-password-auth.js";
-import { parseJsonBody, sendHttpRequest, type HttpResponse } from "./http-request.js";
+import type { HttpTransport } from "./http-transport.js";
 import { isLoopbackHost } from "./is-loopback-host.js";
-import { getProxyForUrl } from "./proxy-from-env.js";
-import { readUserFile, writeUserFile } from "./user-file.js";
-import { User, type UserRecord } from "./user.js";
+import { parseJsonBody } from "./parse-json-body.js";
+import type { UserRecord } from "./user-record.js";
+import type { UserStore } from "./user-store.js";
+import { User } from "./user.js";
 
 /** How to reach the server and where to keep users on disk. */
 export interface AppConfiguration {
@@ -27,7 +29,7 @@ export interface AppConfiguration {
    * data then cross the network unencrypted. For a trusted network only, e.g. a lab.
    */
   allowInsecureHttp?: boolean;
-  /** Where users are persisted (default `./asymgen-data/app-<id>/`). */
+  /** Where users are persisted on Node (default `./asymgen-data/app-<id>/`); other platforms keep them their own way. */
   baseFilePath?: string;
 }
 
@@ -37,20 +39,31 @@ export class App {
   readonly id: string;
   /** The server's base URL, without a trailing slash. */
   readonly baseUrl: string;
-  /** The directory holding the persisted users. */
+  /** Where the persisted users are (on Node, the directory holding them). */
   readonly baseFilePath: string;
   /** Registration for the email/password provider. */
   readonly emailPasswordAuth: EmailPasswordAuth;
   private readonly users = new Map<string, User>();
   private current: User | null = null;
+  /** The platform's name, sent as the device's platform at login. */
+  private readonly platformName: string;
+  private readonly endpoint: AppEndpoint;
+  private readonly store: UserStore;
+  /** Given to each user: saves every user after one changes. */
+  private readonly persist = (): void => this.saveUsers();
 
   constructor(config: AppConfiguration) {
+    // Read once: the platform's transport and user store serve this app for its whole life.
+    const platform = currentPlatform();
+    this.platformName = platform.name;
     this.id = config.id;
-    this.baseUrl = checkBaseUrl(config.baseUrl, config.allowInsecureHttp === true);
-    this.baseFilePath = path.resolve(config.baseFilePath ?? path.join("asymgen-data", `app-${config.id}`));
-    this.emailPasswordAuth = new EmailPasswordAuth(this);
-    const saved = readUserFile(this.baseFilePath);
-    for (const record of saved.users) this.users.set(record.id, new User(this, record));
+    this.baseUrl = checkBaseUrl(config.baseUrl, config.allowInsecureHttp === true, platform.transport);
+    this.store = platform.openUserStore(config.id, config.baseFilePath);
+    this.baseFilePath = this.store.location;
+    this.endpoint = new AppEndpoint(this.id, this.baseUrl, platform.transport);
+    this.emailPasswordAuth = new EmailPasswordAuth(this.endpoint);
+    const saved = this.store.read();
+    for (const record of saved.users) this.users.set(record.id, new User(this.endpoint, record, this.persist));
     const current = saved.currentUserId === null ? undefined : this.users.get(saved.currentUserId);
     this.current = current?.isLoggedIn ? current : null;
   }
@@ -76,9 +89,9 @@ export class App {
       const anonymous = [...this.users.values()].find((u) => u.providerType === "anon-user" && u.isLoggedIn);
       if (anonymous !== undefined) return this.makeCurrent(anonymous);
     }
-    const response = await this.postJson(`/auth/providers/${credentials.providerType}/login`, {
+    const response = await this.endpoint.postJson(`/auth/providers/${credentials.providerType}/login`, {
       ...credentials.payload,
-      options: { device: { platform: "node", sdk: "asymgen" } },
+      options: { device: { platform: this.platformName, sdk: "asymgen" } },
     });
     const body = parseJsonBody(response);
     const accessToken = body["access_token"];
@@ -96,7 +109,7 @@ export class App {
     };
     let user = this.users.get(userId);
     if (user === undefined) {
-      user = new User(this, record);
+      user = new User(this.endpoint, record, this.persist);
       this.users.set(userId, user);
       this.current = user;
       this.saveUsers();
@@ -107,25 +120,9 @@ export class App {
     return user;
   }
 
-  /** @internal POSTs JSON to an app-scoped route; a non-2xx answer throws `AuthError`. */
-  async postJson(route: string, body: unknown): Promise<HttpResponse> {
-    const response = await sendHttpRequest({
-      method: "POST",
-      url: `${this.baseUrl}/api/client/v2.0/app/${encodeURIComponent(this.id)}${route}`,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      timeoutMs: 30_000,
-    });
-    if (response.status >= 200 && response.status < 300) return response;
-    const answer = parseJsonBody(response);
-    const message = typeof answer["error"] === "string" ? answer["error"] : `HTTP ${response.status}`;
-    const code = typeof answer["error_code"] === "string" ? answer["error_code"] : "";
-    throw new AuthError(`${route.slice(1)}: ${message}`, response.status, code);
-  }
-
-  /** @internal Writes every user to disk (after a login, refresh or logout). */
-  saveUsers(): void {
-    writeUserFile(this.baseFilePath, {
+  /** Writes every user to the store (after a login, refresh or logout). */
+  private saveUsers(): void {
+    this.store.write({
       currentUserId: this.current?.id ?? null,
       users: [...this.users.values()].map((user) => user.toRecord()),
     });
@@ -139,7 +136,7 @@ export class App {
 }
 
 /** The base URL without trailing slashes, after refusing one that is not http(s) or sends tokens in the clear. */
-function checkBaseUrl(baseUrl: string, allowInsecureHttp: boolean): string {
+function checkBaseUrl(baseUrl: string, allowInsecureHttp: boolean, transport: HttpTransport): string {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -151,6 +148,6 @@ function checkBaseUrl(baseUrl: string, allowInsecureHttp: boolean): string {
   }
   if (url.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(url.hostname)) throw new InsecureConnectionError(baseUrl);
   // A proxy variable that cannot be used is a configuration error: say so now, not at every upload.
-  getProxyForUrl(url);
+  transport.checkTarget?.(url);
   return baseUrl.replace(/\/+$/, "");
 }

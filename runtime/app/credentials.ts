@@ -2,7 +2,7 @@
  * How a user proves who they are (Realm's `Credentials`): one factory per provider the ingest
  * server offers.
  */
-import type { ProviderType } from "./user.js";
+import type { ProviderType } from "./user-record.js";
 
 /** Credentials for `app.logIn`. */
 export class Credentials {

@@ -2,25 +2,14 @@
  * A user of an `App`: holds the tokens, refreshes the access token before it expires and when
  * the server refuses it, and tells listeners (sync sessions) when the session ends.
  */
-import type { App } from "./app.js";
+import { AUTH_REQUEST_TIMEOUT_MS, type AppEndpoint } from "./app-endpoint.js";
 import { AuthError, SessionExpiredError } from "./auth-error.js";
 import { decodeJwtExpiry } from "./decode-jwt-expiry.js";
-import { parseJsonBody, sendHttpRequest, type HttpRequest, type HttpResponse } from "./http-request.js";
+import type { HttpRequest, HttpResponse } from "./http-transport.js";
+import { parseJsonBody } from "./parse-json-body.js";
+import type { ProviderType, UserRecord, UserState } from "./user-record.js";
 
-/** The auth providers the ingest server offers (App Services names). */
-export type ProviderType = "anon-user" | "local-userpass" | "api-key" | "custom-token";
-
-/** Realm's user states. */
-export type UserState = "LoggedIn" | "LoggedOut";
-
-/** The persisted form of a user (what `App` writes under its `baseFilePath`). */
-export interface UserRecord {
-  id: string;
-  deviceId: string;
-  providerType: ProviderType;
-  accessToken: string | null;
-  refreshToken: string | null;
-}
+export type { ProviderType, UserRecord, UserState } from "./user-record.js";
 
 /** An authenticated request to the server, by path under the base URL. */
 export interface AuthorizedRequest extends Omit<HttpRequest, "url"> {
@@ -36,12 +25,17 @@ export class User {
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<string> | null = null;
 
-  /** @internal Created by `App`. */
+  /** @internal Created by `App`; `persist` saves every user of the app (after any change of tokens). */
   constructor(
-    /** The app this user belongs to. */
-    readonly app: App,
+    private readonly endpoint: AppEndpoint,
     private record: UserRecord,
+    private readonly persist: () => void,
   ) {}
+
+  /** @internal The id of the app this user belongs to (the ingest route is app-scoped). */
+  get appId(): string {
+    return this.endpoint.appId;
+  }
 
   /** The server's id for this user. */
   get id(): string {
@@ -102,9 +96,9 @@ export class User {
     this.setTokens(null, null);
     if (refreshToken === null) return;
     try {
-      await sendHttpRequest({
+      await this.endpoint.transport({
         method: "DELETE",
-        url: this.app.baseUrl + SESSION_PATH,
+        url: this.endpoint.baseUrl + SESSION_PATH,
         headers: { authorization: `Bearer ${refreshToken}` },
         timeoutMs: 10_000,
       });
@@ -159,9 +153,9 @@ export class User {
 
   private sendWithToken(request: AuthorizedRequest, token: string): Promise<HttpResponse> {
     const { path, ...rest } = request;
-    return sendHttpRequest({
+    return this.endpoint.transport({
       ...rest,
-      url: this.app.baseUrl + path,
+      url: this.endpoint.baseUrl + path,
       headers: { ...request.headers, authorization: `Bearer ${token}` },
     });
   }
@@ -169,11 +163,11 @@ export class User {
   private async requestAccessToken(): Promise<string> {
     const refreshToken = this.record.refreshToken;
     if (refreshToken === null) throw new SessionExpiredError("the user is logged out");
-    const response = await sendHttpRequest({
+    const response = await this.endpoint.transport({
       method: "POST",
-      url: this.app.baseUrl + SESSION_PATH,
+      url: this.endpoint.baseUrl + SESSION_PATH,
       headers: { authorization: `Bearer ${refreshToken}` },
-      timeoutMs: 30_000,
+      timeoutMs: AUTH_REQUEST_TIMEOUT_MS,
     });
     const body = parseJsonBody(response);
     if (response.status === 401) {
@@ -202,7 +196,7 @@ export class User {
   }
 
   private emitChange(): void {
-    this.app.saveUsers();
+    this.persist();
     for (const listener of [...this.listeners]) listener();
   }
 }

@@ -4,6 +4,7 @@
  * everything that touches files, sockets or the process goes through this object.
  */
 import type { HttpTransport } from "../app/http-transport.js";
+import type { UserStore } from "../app/user-store.js";
 import type { LogStore } from "../queue/log-store.js";
 import { AsymgenError } from "../errors.js";
 
@@ -15,6 +16,12 @@ export interface Platform {
   openLogStore(path: string): LogStore;
   /** Sends the HTTP requests of `App`, `User` and the sync session. */
   readonly transport: HttpTransport;
+  /**
+   * The store of app `appId`'s users (`App` opens it once). `baseFilePath` is the app's
+   * configured location, if any: Node keeps the users in a file under it (default
+   * `./asymgen-data/app-<appId>/`); a platform without files may ignore it.
+   */
+  openUserStore(appId: string, baseFilePath: string | undefined): UserStore;
   /** Shows a warning the way the host does (Node: `process.emitWarning`). */
   warn(message: string, code: string): void;
 }

@@ -2,7 +2,7 @@
  * Reads the server's 200 answer to an ingest request, checking its shape.
  */
 import { deserialize } from "bson";
-import type { IngestRejection, IngestResponse } from "./ingest-protocol.js";
+import type { IngestRejection, IngestRejectionCode, IngestResponse } from "./ingest-protocol.js";
 import { SyncError } from "./sync-error.js";
 
 /** The `IngestResponse` in `body`; a body of another shape throws `SyncError` (`bad_response`). */
@@ -25,13 +25,19 @@ function toRejection(value: unknown): IngestRejection {
   const entry = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
   const seq = toSeq(entry["seq"]);
   if (seq === null) throw new SyncError("a rejection in the ingest answer lacks its seq", "bad_response");
+  const code = entry["code"];
+  const reason = typeof entry["reason"] === "string" ? entry["reason"] : "rejected by the server";
+  const known = typeof code === "string" && knownRejectionCodes.has(code);
   return {
     seq,
     table: typeof entry["table"] === "string" ? entry["table"] : "",
-    code: typeof entry["code"] === "string" ? entry["code"] : "rejected",
-    reason: typeof entry["reason"] === "string" ? entry["reason"] : "rejected by the server",
+    code: known ? (code as IngestRejectionCode) : "rejected",
+    // A code this client does not know (a newer server's) still reaches the app, in the reason.
+    reason: known || typeof code !== "string" ? reason : `${code}: ${reason}`,
   };
 }
+
+const knownRejectionCodes: ReadonlySet<string> = new Set<IngestRejectionCode>(["invalid_document", "malformed_document", "document_too_large", "duplicate_id"]);
 
 function toSeq(value: unknown): number | null {
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;

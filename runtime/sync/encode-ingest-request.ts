@@ -4,6 +4,7 @@
  */
 import { BsonWriter, encodeStringValue, indexKey, keyBytes } from "../encode/bson-writer.js";
 import type { QueuedDocument } from "../queue/upload-source.js";
+import { utf8ByteLength } from "./utf8-byte-length.js";
 
 /**
  * Bytes of the request around its documents: the root's length and terminator, the `queueId`
@@ -29,12 +30,12 @@ const DOC_KEY = keyBytes("doc");
 
 /** The exact size of the request for `queueId` before any document is added, with or without a gate. */
 export function measureIngestRequestBase(queueId: string, gated: boolean): number {
-  return REQUEST_OVERHEAD_BYTES + Buffer.byteLength(queueId, "utf8") + (gated ? GATE_BYTES : 0);
+  return REQUEST_OVERHEAD_BYTES + utf8ByteLength(queueId) + (gated ? GATE_BYTES : 0);
 }
 
 /** The exact bytes `document` adds to a request as entry number `index`. */
 export function measureIngestEntry(document: QueuedDocument, index: number): number {
-  return ENTRY_OVERHEAD_BYTES + decimalDigits(index) + Buffer.byteLength(document.table, "utf8") + document.bson.length;
+  return ENTRY_OVERHEAD_BYTES + decimalDigits(index) + utf8ByteLength(document.table) + document.bson.length;
 }
 
 /**

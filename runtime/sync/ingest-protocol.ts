@@ -22,34 +22,24 @@
  * directly follows one still in flight under the same queue id; a gated batch whose batch before
  * is not acknowledged in full (a failure, or a document the client then skips itself) is
  * abandoned and sent again ungated. The reference client keeps at most three batches of a queue
- * in flight (`PIPELINE_DEPTH` in sync-session.ts), under the server's default limit of eight per
- * user, and pipelines only full batches.
+ * in flight (`PIPELINE_DEPTH` in upload-pipeline.ts), under the server's default limit of 8 per
+ * user (`maxInFlightPerUser`, `defaultServerLimits` in server/create-server.ts), and pipelines
+ * only full batches.
  *
  * Anything wrong with ONE document (schema mismatch, damaged bytes inside it, too large, a
  * duplicate `_id`) is a verdict in a 200 answer, never a non-200 status: so a client can always
  * tell "this document is bad" (report it, move on) from "this request failed" (keep the data).
  *
  * Every other answer is JSON `{ error, error_code }`, and nothing is written for it. The complete
- * list the ingest route answers, and what a client must do with each:
- *
- * | status | error_code | meaning | the client |
- * |---|---|---|---|
- * | 400 | `BadRequest` | the envelope is malformed (not one BSON document, `queueId` missing or not 1-128 of `[A-Za-z0-9._:-]`, `documents` not an array of `{seq, table, doc}`, `seq` not a positive Int64 strictly increasing) | keep the data, report, back off and retry (a newer server may accept it) |
- * | 400 | `UnknownTable` | a `table` that is not an asymmetric model of the server's schema: a client built against another schema (the whole batch is refused) | keep the data, report, back off and retry (the server may be upgraded later) |
- * | 401 | `InvalidSession` | no, bad, expired or revoked access token | refresh the access token once and retry; if it fails again, back off (the session may be gone: log in again) |
- * | 403 | `QueueOwnedByAnotherUser` | this `queueId` was first used by another user | keep the data, stop uploading and report: the queue uploads only as the user who owns it |
- * | 404 | `AppNotFound`, `NotFound` | wrong app id or path | keep the data, stop uploading and report (a configuration error) |
- * | 409 | `SequenceGap` | the batch's `ifAcknowledgedSeq` is above the queue's high-water mark, after the wait: the batch it was pipelined behind is not stored | send it again, without the gate, once the batch before it is acknowledged |
- * | 408 | `RequestTimeout` | the body did not arrive within the server's body-read timeout (30 s by default) | keep the data, back off and retry |
- * | 413 | `PayloadTooLarge` | more than `maxBatchDocuments` documents or `maxBatchBytes` bytes of body | split the batch; a batch of ONE document still 413 with this JSON body: reject that document (report it, skip it) |
- * | 429 | `TooManyRequests` | this user already has its limit of batches in flight (8 by default) | back off for `Retry-After` seconds |
- * | 503 | `ServiceUnavailable` | the server is busy (too many batches or body bytes in flight) or shutting down | back off for `Retry-After` seconds |
- * | 500 | `InternalServerError` | a server fault | keep the data, back off and retry |
+ * list the ingest route answers, and what a client must do with each, is `ingestRefusals` below:
+ * data, so the client's classifier (classify-ingest-answer.ts) derives its verdicts from the same
+ * rows the server documents.
  *
  * A 4xx WITHOUT a JSON `{ error, error_code }` body did not come from this server's ingest route
  * (a proxy's 413 or 400, or Node's own 400 for an unparseable HTTP request): keep the data, back
- * off and retry, and report it; never split or skip documents on it. Any other status: keep the
- * data, back off, retry.
+ * off and retry, and report it; never split or skip documents on it. Rows marked `anySource`
+ * hold whoever answered (a proxy's 503 with `Retry-After` is honoured too). Any other status:
+ * keep the data, back off, retry.
  */
 /** The path of the ingest route for an app. */
 export function ingestPath(appId: string): string {
@@ -92,22 +82,26 @@ export interface IngestResponse {
   rejected: IngestRejection[];
 }
 
+/**
+ * Why one document was not stored, machine-readable and stable:
+ * - `invalid_document`: the document does not match its model's schema (the reason names the path);
+ * - `malformed_document`: the document's own bytes are damaged (bad lengths, terminators, UTF-8,
+ *   nesting deeper than `maxNestingDepth`) while the envelope around it is intact;
+ * - `document_too_large`: more than `maxDocumentBytes` of BSON, or too large for the store (MongoDB's
+ *   16 MiB limit applies to the document plus the store's small envelope);
+ * - `duplicate_id`: a different document with this `_id` is already stored (an identical one is
+ *   accepted silently);
+ * - `rejected`: never sent by this server; what the client reads for a code it does not know (a
+ *   newer server's) or a missing one, the server's code then leading the reason.
+ * The client reports it and moves on; the document is never retried.
+ */
+export type IngestRejectionCode = "invalid_document" | "malformed_document" | "document_too_large" | "duplicate_id" | "rejected";
+
 /** Why one document was not stored. */
 export interface IngestRejection {
   seq: number;
   table: string;
-  /**
-   * A stable machine-readable code:
-   * - `invalid_document`: the document does not match its model's schema (the reason names the path);
-   * - `malformed_document`: the document's own bytes are damaged (bad lengths, terminators, UTF-8,
-   *   nesting deeper than `maxNestingDepth`) while the envelope around it is intact;
-   * - `document_too_large`: more than `maxDocumentBytes` of BSON, or too large for the store (MongoDB's
-   *   16 MiB limit applies to the document plus the store's small envelope);
-   * - `duplicate_id`: a different document with this `_id` is already stored (an identical one is
-   *   accepted silently).
-   * The client reports it and moves on; the document is never retried.
-   */
-  code: string;
+  code: IngestRejectionCode;
   /** A sentence naming the path: `readings[2].value: expected a finite number`. */
   reason: string;
 }
@@ -136,3 +130,93 @@ export const defaultIngestLimits = {
   /** The whole request body, envelope included. */
   maxBatchBytes: maxDocumentBytes + batchEnvelopeAllowanceBytes,
 } as const;
+
+/** The `error_code` of each refusal the ingest route sends (the JSON body of a non-200 answer). */
+export type IngestErrorCode =
+  | "BadRequest"
+  | "UnknownTable"
+  | "InvalidSession"
+  | "QueueOwnedByAnotherUser"
+  | "AppNotFound"
+  | "NotFound"
+  | "SequenceGap"
+  | "RequestTimeout"
+  | "PayloadTooLarge"
+  | "TooManyRequests"
+  | "ServiceUnavailable"
+  | "InternalServerError";
+
+/**
+ * What a client does with a refusal. Every one but `split` keeps the data:
+ * - `retry`: report (once while it repeats), back off and retry: the server may be upgraded or
+ *   reconfigured meanwhile;
+ * - `refresh-and-retry`: refresh the access token once and retry; refused again, report and back
+ *   off (the session may be gone: log in again);
+ * - `new-queue-id`: the queue id belongs to another user: take a new id and re-send, or stop;
+ * - `stop`: stop uploading and report (a configuration error): only the app can fix it;
+ * - `resend-ungated`: send the batch again without its gate once the batch before is acknowledged;
+ * - `retry-smaller`: the body was too slow to arrive: halve the batch, back off, retry;
+ * - `split`: halve the batch; a batch of one document: reject that document (report it, skip it);
+ * - `retry-after`: back off for `Retry-After` seconds (the backoff schedule when absent);
+ * - `back-off`: back off and retry, without a report (a server fault).
+ */
+export type IngestRemedy =
+  | "retry"
+  | "refresh-and-retry"
+  | "new-queue-id"
+  | "stop"
+  | "resend-ungated"
+  | "retry-smaller"
+  | "split"
+  | "retry-after"
+  | "back-off";
+
+/** One row of the ingest route's status table. */
+export interface IngestRefusal {
+  readonly status: number;
+  readonly errorCode: IngestErrorCode;
+  /** When the server answers it. */
+  readonly meaning: string;
+  readonly remedy: IngestRemedy;
+  /**
+   * True when the remedy holds for this status whoever answered (a proxy's 503 or 408 too, JSON
+   * body or not); false when only the ingest route's own `{ error, error_code }` answer means it.
+   */
+  readonly anySource: boolean;
+}
+
+/** The complete list of refusals the ingest route answers, and what a client must do with each. */
+export const ingestRefusals: readonly IngestRefusal[] = [
+  {
+    status: 400,
+    errorCode: "BadRequest",
+    meaning:
+      "the envelope is malformed (not one BSON document, `queueId` missing or not 1-128 of `[A-Za-z0-9._:-]`, `documents` not an array of `{seq, table, doc}`, `seq` not a positive Int64 strictly increasing)",
+    remedy: "retry",
+    anySource: false,
+  },
+  {
+    status: 400,
+    errorCode: "UnknownTable",
+    meaning: "a `table` that is not an asymmetric model of the server's schema: a client built against another schema (the whole batch is refused)",
+    remedy: "retry",
+    anySource: false,
+  },
+  { status: 401, errorCode: "InvalidSession", meaning: "no, bad, expired or revoked access token", remedy: "refresh-and-retry", anySource: false },
+  { status: 403, errorCode: "QueueOwnedByAnotherUser", meaning: "this `queueId` was first used by another user", remedy: "new-queue-id", anySource: false },
+  { status: 404, errorCode: "AppNotFound", meaning: "wrong app id", remedy: "stop", anySource: false },
+  { status: 404, errorCode: "NotFound", meaning: "wrong path (a server from before pipelining answers it to the pipelined path)", remedy: "stop", anySource: false },
+  {
+    status: 409,
+    errorCode: "SequenceGap",
+    meaning: "the batch's `ifAcknowledgedSeq` is above the queue's high-water mark, after the wait: the batch it was pipelined behind is not stored",
+    remedy: "resend-ungated",
+    anySource: false,
+  },
+  { status: 408, errorCode: "RequestTimeout", meaning: "the body did not arrive within the server's body-read timeout (30 s by default)", remedy: "retry-smaller", anySource: true },
+  { status: 413, errorCode: "PayloadTooLarge", meaning: "more than `maxBatchDocuments` documents or `maxBatchBytes` bytes of body", remedy: "split", anySource: false },
+  { status: 429, errorCode: "TooManyRequests", meaning: "this user already has its limit of batches (8 by default) or body bytes in flight", remedy: "retry-after", anySource: true },
+  { status: 503, errorCode: "ServiceUnavailable", meaning: "the server is busy (too many batches or body bytes in flight) or shutting down", remedy: "retry-after", anySource: true },
+  { status: 500, errorCode: "InternalServerError", meaning: "a server fault", remedy: "back-off", anySource: true },
+];
+

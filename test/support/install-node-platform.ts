@@ -1,15 +1,6 @@
 /**
- * Installs the Node platform for tests that use the runtime's files directly rather than the
- * "asymgen" entry (which installs it): `Realm.open` takes its log store from the platform.
- * Import it for its effect before opening a Realm.
+ * For tests that import runtime modules by path (App, the sync session) instead of through
+ * "asymgen": the package entry installs the Node platform (transport, user store) as a side
+ * effect, and jest maps "asymgen" to that entry, so importing it is all this does.
  */
-import { sendHttpRequest } from "../../runtime/app/http-request.js";
-import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
-import { installPlatform } from "../../runtime/platform/platform.js";
-
-installPlatform({
-  name: "node",
-  openLogStore: openNodeLogStore,
-  transport: sendHttpRequest,
-  warn: (message, code) => process.emitWarning(message, { code }),
-});
+import "asymgen";

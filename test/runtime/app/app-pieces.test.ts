@@ -8,12 +8,14 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+// App reads the installed platform (transport, user store).
+import "../../support/install-node-platform.js";
 import { App } from "../../../runtime/app/app.js";
 import { InsecureConnectionError } from "../../../runtime/app/auth-error.js";
 import { isLoopbackHost } from "../../../runtime/app/is-loopback-host.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { decodeJwtExpiry } from "../../../runtime/app/decode-jwt-expiry.js";
-import { readUserFile, writeUserFile } from "../../../runtime/app/user-file.js";
+import { readUserFile, writeUserFile } from "../../../runtime/node/user-file.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -193,6 +195,27 @@ describe("App and Credentials", () => {
     }
     for (const address of ["::", "0.0.0.0", "::ffff:192.168.1.5", "fe80::1", "192.168.1.5"]) {
       expect([address, isLoopbackHost(address)]).toEqual([address, false]);
+    }
+  });
+
+  test("parses address literals as node:net does (it no longer uses node:net, so it runs in browsers)", () => {
+    const loopbackV4 = new net.BlockList();
+    loopbackV4.addSubnet("127.0.0.0", 8, "ipv4");
+    const loopbackV6 = new net.BlockList();
+    loopbackV6.addAddress("::1", "ipv6");
+    loopbackV6.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
+    const byNodeNet = (address: string): boolean =>
+      net.isIPv4(address) ? loopbackV4.check(address, "ipv4") : net.isIPv6(address) ? loopbackV6.check(address, "ipv6") : false;
+    const spellings = [
+      "127.0.0.1", "127.255.255.254", "127.0.0.01", "127.0.0", "127.0.0.1.1", "0127.0.0.1", "127.0.0.256", "126.255.255.255", "128.0.0.0",
+      "::1", "::0:1", "0::1", "0:0:0:0:0:0:0:1", "0000:0000:0000:0000:0000:0000:0000:0001", "::01", "::00001", "1::", "::", ":::1", "::1::",
+      "::ffff:127.0.0.1", "::FFFF:127.1.2.3", "::ffff:7f00:1", "::ffff:7fff:ffff", "::ffff:8000:1", "0:0:0:0:0:ffff:127.0.0.1",
+      "::ffff:0:127.0.0.1", "::127.0.0.1", "::ffff:127.0.0", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
+      "fe80::1", "::g", "12345::1", "::1%lo", "::1%", "localhost", "",
+    ];
+    for (const address of spellings) {
+      const expected = address === "localhost" || byNodeNet(address.toLowerCase());
+      expect([address, isLoopbackHost(address)]).toEqual([address, expected]);
     }
   });
 

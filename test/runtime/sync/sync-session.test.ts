@@ -10,6 +10,8 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deserialize, ObjectId, serialize } from "bson";
+// App reads the installed platform (transport, user store).
+import "../../support/install-node-platform.js";
 import { App } from "../../../runtime/app/app.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { SessionExpiredError } from "../../../runtime/app/auth-error.js";

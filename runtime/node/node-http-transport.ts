@@ -1,9 +1,9 @@
 /**
- * The one place the client runtime speaks HTTP, through Node's own `http`/`https` clients and
- * their keep-alive global agents. Not `fetch`: on Node 20, undici's fetch costs 3–4 times the
- * CPU of `http.request` per exchange (web streams, a copy of the body; about 280 µs more for a
- * 60 KB upload here), which a client uploading small batches pays on every one. The runtime is
- * Node-only already (the queue is files through `node:fs`), so nothing is lost by it.
+ * The Node transport (`HttpTransport`): Node's own `http`/`https` clients and their keep-alive
+ * global agents. Not `fetch`: on Node 20, undici's fetch costs 3–4 times the CPU of
+ * `http.request` per exchange (web streams, a copy of the body; about 280 µs more for a 60 KB
+ * upload here), which a client uploading small batches pays on every one. Browsers use
+ * runtime/browser/fetch-transport.ts instead.
  *
  * A proxy named by the environment (`HTTPS_PROXY`, lowercase `http_proxy`, `NO_PROXY`: see
  * proxy-from-env.ts) is used through agents of its own; without one, requests take the direct
@@ -11,44 +11,13 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { NetworkError, ResponseTooLargeError } from "./auth-error.js";
+import { NetworkError, ResponseTooLargeError } from "../app/auth-error.js";
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type HttpRequest, type HttpResponse, type ResponseHeaders } from "../app/http-transport.js";
 import { getProxyForUrl, proxyAuthorization, type ProxyChoice } from "./proxy-from-env.js";
 import { getForwardAgent, getTunnelAgent } from "./proxy-tunnel-agent.js";
 
-/** One request. */
-export interface HttpRequest {
-  method: "GET" | "POST" | "DELETE";
-  url: string;
-  headers?: Record<string, string>;
-  body?: Uint8Array | string;
-  /** Abort the request after this many ms (default 60 000). */
-  timeoutMs?: number;
-  /**
-   * The most bytes of answer body to read (default `DEFAULT_MAX_RESPONSE_BYTES`, 1 MiB): a longer
-   * answer, or one that declares a longer `Content-Length`, aborts the request with
-   * `ResponseTooLargeError`, so a broken or hostile server cannot fill the client's memory.
-   */
-  maxResponseBytes?: number;
-}
-
-/** An answer's headers, looked up by name in any case (as fetch's `Headers.get`). */
-export interface ResponseHeaders {
-  get(name: string): string | null;
-}
-
-/** One answer, read to the end. */
-export interface HttpResponse {
-  status: number;
-  headers: ResponseHeaders;
-  body: Uint8Array;
-}
-
-const DEFAULT_TIMEOUT_MS = 60_000;
-/** The answer cap when a request sets none: an auth answer is a few hundred bytes of JSON. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
-
 /** Sends `request` and reads the whole answer; a transport failure throws `NetworkError`. */
-export async function sendHttpRequest(request: HttpRequest): Promise<HttpResponse> {
+export async function sendNodeHttpRequest(request: HttpRequest): Promise<HttpResponse> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const limit = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   // One deadline for the whole exchange, the answer's body included.
@@ -87,6 +56,14 @@ export async function sendHttpRequest(request: HttpRequest): Promise<HttpRespons
     throw new NetworkError(`${request.method} ${request.url} failed: ${reason}${proxyNote(request.url)}`, error, timedOut);
   }
 }
+
+/**
+ * `new App` checks its base URL with this: an unusable proxy variable is a configuration error
+ * to show at startup, not at every upload.
+ */
+sendNodeHttpRequest.checkTarget = (url: URL): void => {
+  getProxyForUrl(url);
+};
 
 /**
  * Starts the request: directly through the global keep-alive agents (the upload hot path, as
@@ -132,17 +109,6 @@ function headersOf(answer: http.IncomingMessage): ResponseHeaders {
       return Array.isArray(value) ? value.join(", ") : value;
     },
   };
-}
-
-/** Parses a JSON answer body; an empty body is `{}`. */
-export function parseJsonBody(response: HttpResponse): Record<string, unknown> {
-  if (response.body.length === 0) return {};
-  try {
-    const value: unknown = JSON.parse(new TextDecoder().decode(response.body));
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 /** What went wrong, with the underlying error's message when there is one. */

@@ -13,10 +13,12 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+// App reads the installed platform (transport, user store).
+import "../../support/install-node-platform.js";
 import { App } from "../../../runtime/app/app.js";
 import { NetworkError } from "../../../runtime/app/auth-error.js";
-import { sendHttpRequest } from "../../../runtime/app/http-request.js";
-import { getProxyForUrl } from "../../../runtime/app/proxy-from-env.js";
+import { sendNodeHttpRequest as sendHttpRequest } from "../../../runtime/node/node-http-transport.js";
+import { getProxyForUrl } from "../../../runtime/node/proxy-from-env.js";
 import { HttpForwardProxy } from "../../support/http-forward-proxy.js";
 
 const PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"];

@@ -10,7 +10,7 @@
  */
 import * as net from "node:net";
 import { AsymgenError } from "../errors.js";
-import { isLoopbackHost } from "./is-loopback-host.js";
+import { isLoopbackHost } from "../app/is-loopback-host.js";
 
 /** curl's port for a proxy URL that names none (`http://proxy` means port 1080, not 80). */
 const DEFAULT_PROXY_PORT = 1080;

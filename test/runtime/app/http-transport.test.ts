@@ -1,13 +1,16 @@
 /**
- * The client's one HTTP function over a real server on loopback: a whole answer, a deadline that
- * covers the answer's body, a connection cut mid-answer, headers by name, and the cap on an
- * answer's size (an endless body, a huge declared length).
+ * The HttpTransport contract, run against both transports (Node's `http.request` one and the
+ * browser's `fetch` one, which Node 20 runs too) over a real server on loopback: a whole answer,
+ * a deadline that covers the answer's body, a connection cut mid-answer, headers by name, and the
+ * cap on an answer's size (an endless body, a huge declared length).
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { NetworkError, ResponseTooLargeError } from "../../../runtime/app/auth-error.js";
-import { DEFAULT_MAX_RESPONSE_BYTES, sendHttpRequest } from "../../../runtime/app/http-request.js";
+import { DEFAULT_MAX_RESPONSE_BYTES, type HttpTransport } from "../../../runtime/app/http-transport.js";
+import { fetchTransport } from "../../../runtime/browser/fetch-transport.js";
+import { sendNodeHttpRequest } from "../../../runtime/node/node-http-transport.js";
 
 let server: http.Server;
 let endlessBytesSent = 0;
@@ -39,6 +42,9 @@ beforeAll(async () => {
         // Declares far more than the cap, sends a little, then nothing: only the declaration can end it early.
         res.writeHead(200, { "Content-Length": String(10 * 1024 ** 3) });
         res.write("{");
+      } else if (req.url === "/redirect") {
+        res.writeHead(302, { Location: "/echo" });
+        res.end();
       } else if (req.url === "/cut-body") {
         res.writeHead(200, { "Content-Length": "100" });
         res.write("partial", () => res.socket?.destroy());
@@ -54,7 +60,12 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-describe("sendHttpRequest", () => {
+const transports: [string, HttpTransport][] = [
+  ["node:http (sendNodeHttpRequest)", sendNodeHttpRequest],
+  ["fetch (fetchTransport)", fetchTransport],
+];
+
+describe.each(transports)("%s", (_name, sendHttpRequest) => {
   test("sends the body and reads the whole answer; headers are looked up by name in any case", async () => {
     const body = new Uint8Array(200_000).map((_, i) => i % 251);
     const response = await sendHttpRequest({ method: "POST", url: `${baseUrl}/echo`, body, headers: { "content-type": "application/bson" } });
@@ -116,5 +127,20 @@ describe("sendHttpRequest", () => {
     const error = await sendHttpRequest({ method: "GET", url }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ timedOut: false, message: expect.stringContaining("ECONNREFUSED") });
+  });
+});
+
+describe("fetchTransport only", () => {
+  test("a redirect is not followed: it fails as a network error (the batch and its token go only where the app pointed)", async () => {
+    const error = await fetchTransport({ method: "POST", url: `${baseUrl}/redirect`, body: "x", timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ timedOut: false });
+  });
+
+  test("a body that is a view into a larger buffer is sent as exactly its bytes", async () => {
+    const whole = new Uint8Array(1000).map((_, i) => i % 256);
+    const view = whole.subarray(100, 300);
+    const response = await fetchTransport({ method: "POST", url: `${baseUrl}/echo`, body: view });
+    expect(Buffer.from(response.body).equals(Buffer.from(view))).toBe(true);
   });
 });

@@ -6,21 +6,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { removeStaleTempFiles, writeFileAtomically } from "../node/write-file-atomically.js";
-import type { UserRecord } from "./user.js";
-
-/** What the file holds. */
-export interface UserFileContent {
-  currentUserId: string | null;
-  users: UserRecord[];
-}
+import { removeStaleTempFiles, writeFileAtomically } from "./write-file-atomically.js";
+import type { PersistedUsers, UserRecord } from "../app/user-record.js";
 
 const FILE_NAME = "users.json";
 /** Owner-only: the file holds refresh tokens, which log in as the user until they expire. */
 const FILE_MODE = 0o600;
 
 /** Reads the users persisted under `directory`; a missing or unreadable file is no users. */
-export function readUserFile(directory: string): UserFileContent {
+export function readUserFile(directory: string): PersistedUsers {
   const file = path.join(directory, FILE_NAME);
   removeStaleTempFiles(file);
   let text: string;
@@ -30,7 +24,7 @@ export function readUserFile(directory: string): UserFileContent {
     return { currentUserId: null, users: [] };
   }
   try {
-    const value = JSON.parse(text) as Partial<UserFileContent>;
+    const value = JSON.parse(text) as Partial<PersistedUsers>;
     const users = Array.isArray(value.users) ? value.users.filter(isUserRecord) : [];
     const currentUserId = typeof value.currentUserId === "string" ? value.currentUserId : null;
     return { currentUserId, users };
@@ -41,7 +35,7 @@ export function readUserFile(directory: string): UserFileContent {
 }
 
 /** Replaces the file under `directory` with `content`, durably, readable by the owner only. */
-export function writeUserFile(directory: string, content: UserFileContent): void {
+export function writeUserFile(directory: string, content: PersistedUsers): void {
   fs.mkdirSync(directory, { recursive: true });
   const file = path.join(directory, FILE_NAME);
   removeStaleTempFiles(file);

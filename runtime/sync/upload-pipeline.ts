@@ -1,0 +1,216 @@
+/**
+ * Pipelining: one upload run keeps up to `PIPELINE_DEPTH` ingest requests in flight, each but
+ * the oldest gated on the one before it ("Pipelining" in ingest-protocol.ts), and hands their
+ * answers to the session strictly in order. The session decides what an answer means
+ * (classify-ingest-answer.ts) and keeps every state the public API shows; this module decides
+ * only what is sent when.
+ *
+ * The rules that keep it exactly-once and in order:
+ * - While batch N is the last in flight and a whole batch is committed after it, that batch is
+ *   read and, when it directly follows N (first seq = N's last + 1, same queue id), sent at once
+ *   gated on N's last seq; a partial batch waits for N's answer (see `fillsABatch`). At most
+ *   `PIPELINE_DEPTH` requests are in flight; a batch with nothing in flight before it (the first
+ *   one, a retry, the one after a document skipped on a 413, the first after a queue-id
+ *   rotation) is ungated.
+ * - Answers are handled strictly in order, through the same paths as ever. When the oldest
+ *   batch in flight is acknowledged in full, the one behind it becomes the oldest and another
+ *   is pipelined behind the last.
+ * - A gated batch's answer counts only when it is a 200 and every batch before it was
+ *   acknowledged in full. Any other answer is dropped by the classifier (`resend-ungated`) and
+ *   the batch is sent again ungated. After a batch fails, the ones behind it that still wait for
+ *   their sync to disk are never posted, and nothing new is sent until the abandoned requests
+ *   settle.
+ */
+import type { HttpResponse } from "../app/http-transport.js";
+import type { AuthorizedRequest } from "../app/user.js";
+import type { QueuedDocument } from "../queue/upload-source.js";
+import type { IngestAnswer } from "./classify-ingest-answer.js";
+import { encodeIngestRequest, measureIngestRequestBase } from "./encode-ingest-request.js";
+import { ingestPath, pipelinedIngestPath } from "./ingest-protocol.js";
+import { SyncError } from "./sync-error.js";
+
+/**
+ * Upload requests in flight at most, each but the oldest gated on the one before it. Three
+ * gave one client in bench:sync about 10% more documents per second than two; four gave no more
+ * than three. Two queues of one user (two devices) fit in the server's default limit of 8
+ * batches in flight per user.
+ */
+export const PIPELINE_DEPTH = 3;
+
+/** A batch read from the queue; it is encoded when sent, with or without a gate. */
+export interface PreparedBatch {
+  batch: QueuedDocument[];
+  queueId: string;
+  /** Settles when the batch is on the device's stable storage (null: it is): the request waits for it. */
+  onStableStorage: Promise<void> | null;
+}
+
+/** One upload request on its way. */
+export interface InFlight {
+  prepared: PreparedBatch;
+  /** Settles with the answer; never rejects. */
+  sending: Promise<IngestAnswer>;
+  /** The last seq of the batch it was pipelined behind (its `ifAcknowledgedSeq`), or null when sent ungated. */
+  gate: number | null;
+  /** Set when a batch before it failed: if it is still waiting for its sync, it is never posted. */
+  abandoned: boolean;
+  /** The request body's size in bytes. */
+  bytes: number;
+}
+
+/** What the pipeline needs of its session. */
+export interface PipelineHost {
+  /** The app the ingest route belongs to. */
+  readonly appId: string;
+  /** Most bytes of one request, envelope included. */
+  readonly maxBytes: number;
+  /** Give up on one request after this many ms. */
+  readonly requestTimeoutMs: number;
+  /** The batch size in documents now (it shrinks and grows with the answers). */
+  countLimit(): number;
+  /** The last durable seq of the queue. */
+  lastCommittedSeq(): number;
+  /** Reads the batch after `after` under the current queue id and batch size; null when nothing is committed past it. */
+  prepareBatch(after: number): PreparedBatch | null;
+  /** Whether a batch may go out behind one in flight now (the session is active and open, the server pipelines). */
+  mayPipeline(): boolean;
+  /** True once the session is closed: no request leaves and no answer is acted on. */
+  isClosed(): boolean;
+  /** A request is about to leave (the connection state says "connecting"). */
+  willSend(): void;
+  /** Sends an authorized request (the user's `sendAuthorized`). */
+  post(request: AuthorizedRequest): Promise<HttpResponse>;
+  /** Acts on the oldest request's answer; true when the server acknowledged its whole batch. */
+  handleAnswer(flight: InFlight, answer: IngestAnswer): Promise<boolean>;
+  /** Sees the answer of a request abandoned behind a failed one (only a 404 tells something). */
+  noteAbandoned(flight: InFlight, answer: IngestAnswer): void;
+}
+
+/**
+ * The largest ingest answer a batch of `documents` can get (the request's `maxResponseBytes`).
+ * The worst case is every document rejected: per rejection the server sends its seq, table,
+ * code and a reason of at most 500 UTF-16 units plus "…" (≤ 1 503 bytes of UTF-8, see
+ * prepare-store-batch.ts), about 1.6 KiB with BSON framing; 4 KiB leaves room for long table
+ * names. A batch of 1 000 documents thus allows about 4 MiB.
+ */
+export function maxIngestAnswerBytes(documents: number): number {
+  return 64 * 1024 + documents * 4 * 1024;
+}
+
+/**
+ * Runs `callback` once pending I/O has been handled: `setImmediate` on Node (answers that
+ * arrived are read before the next batch is), a macrotask where there is none (browsers).
+ */
+const afterPendingIo: (callback: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
+    ? (callback) => void setImmediate(callback)
+    : (callback) => void setTimeout(callback, 0);
+
+/**
+ * Sends `prepared` ungated, then keeps the pipeline going: up to `PIPELINE_DEPTH` requests in
+ * flight, each gated on the one before it. Answers are handled in order; while each is stored
+ * in full the next takes its place and the pipeline is refilled. Otherwise the batches behind
+ * are abandoned: their requests settle before this returns, their answers are dropped, and the
+ * session reads from the first document not handled and sends that ungated.
+ */
+export async function uploadPipelined(host: PipelineHost, prepared: PreparedBatch): Promise<void> {
+  const flights: InFlight[] = [sendBatch(host, prepared, null)];
+  while (flights.length > 0) {
+    // Once the requests before are on their way, read ahead and send behind the last of them.
+    const filling = new Promise<void>((resolve) => afterPendingIo(() => resolve(fillPipeline(host, flights))));
+    const answer = await flights[0]!.sending;
+    await filling;
+    // The queue may be closed by now: never acknowledge into it. The server keeps its
+    // high-water mark, so the next session re-sends these batches and nothing is stored twice.
+    if (host.isClosed()) return;
+    const stored = await host.handleAnswer(flights.shift()!, answer).catch((error: unknown) => {
+      for (const flight of flights) flight.abandoned = true;
+      throw error;
+    });
+    if (stored && !host.isClosed()) continue;
+    for (const flight of flights) flight.abandoned = true;
+    for (const abandoned of flights) host.noteAbandoned(abandoned, await abandoned.sending);
+    return;
+  }
+}
+
+/** Sends batches gated behind the last one in flight until `PIPELINE_DEPTH` are, or none is ready. */
+function fillPipeline(host: PipelineHost, flights: InFlight[]): void {
+  while (flights.length > 0 && flights.length < PIPELINE_DEPTH) {
+    const behind = sendBehind(host, flights[flights.length - 1]!);
+    if (behind === null) return;
+    flights.push(behind);
+  }
+}
+
+/** Puts one request on its way; `gate` is the last seq of the batch still in flight before it. */
+function sendBatch(host: PipelineHost, prepared: PreparedBatch, gate: number | null): InFlight {
+  host.willSend();
+  const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined);
+  const flight = { prepared, gate, abandoned: false, bytes: body.length } as InFlight;
+  const post = (): Promise<HttpResponse> => {
+    // While its sync ran, the session may have closed or a batch before it failed: then it
+    // stays home (the answer of such a request is never acted on).
+    if (host.isClosed() || flight.abandoned) return Promise.reject(new SyncError("not sent: the upload it belonged to was abandoned", "not_sent"));
+    return host.post({
+      method: "POST",
+      path: gate === null ? ingestPath(host.appId) : pipelinedIngestPath(host.appId),
+      headers: { "content-type": "application/bson", accept: "application/bson" },
+      body,
+      timeoutMs: host.requestTimeoutMs,
+      maxResponseBytes: maxIngestAnswerBytes(prepared.batch.length),
+    });
+  };
+  // Nothing leaves the device before it is on stable storage (see UploadSource.readBatchToUpload).
+  flight.sending = (prepared.onStableStorage === null ? post() : prepared.onStableStorage.then(post)).then(
+    (response): IngestAnswer => ({ response }),
+    (error: unknown): IngestAnswer => ({ error }),
+  );
+  return flight;
+}
+
+/**
+ * Reads the batch after `current` and sends it gated on `current`'s last seq; null when there
+ * is no whole batch yet (see fillsABatch), the session stopped meanwhile, or the queue cannot be
+ * read now (the session's own read reports that).
+ */
+function sendBehind(host: PipelineHost, current: InFlight): InFlight | null {
+  if (!host.mayPipeline()) return null;
+  const { batch, queueId } = current.prepared;
+  const last = batch[batch.length - 1]!.seq;
+  if (!fillsABatch(host, last, current)) return null;
+  let next: PreparedBatch | null;
+  try {
+    next = host.prepareBatch(last);
+  } catch {
+    return null;
+  }
+  // The gate only means "the batch before me is stored" when it directly precedes this one
+  // under the same queue id (the server keys its mark by queue id).
+  if (next === null || next.queueId !== queueId || next.batch[0]!.seq !== last + 1) return null;
+  try {
+    return sendBatch(host, next, last);
+  } catch {
+    // Not sent: the session reads it again once `current` is answered, and meets the error there.
+    return null;
+  }
+}
+
+/**
+ * Whether the documents committed after `last` fill a whole batch: by count, or by request
+ * bytes at the average size of an entry of `sent` (the request just before them, envelope
+ * included, as fitIngestRequest counts them). Only a full batch is sent behind one in
+ * flight; a partial one waits for the answers before it and takes in what is written
+ * meanwhile, as Nagle's algorithm does for TCP. A client writing steadily then sends a few
+ * large requests instead of many small ones (in bench:sync's 16-client cell, a batch per
+ * write transaction of 100 documents), and each request costs both sides a fixed amount of
+ * work. A client writing now and then has nothing in flight, and its batch goes out at once.
+ */
+function fillsABatch(host: PipelineHost, last: number, sent: InFlight): boolean {
+  const pending = host.lastCommittedSeq() - last;
+  if (pending >= host.countLimit()) return true;
+  const { batch, queueId } = sent.prepared;
+  const entryBytes = (sent.bytes - measureIngestRequestBase(queueId, sent.gate !== null)) / batch.length;
+  // Full by bytes when one more entry of that size would not fit.
+  return measureIngestRequestBase(queueId, true) + (pending + 1) * entryBytes > host.maxBytes;
+}
