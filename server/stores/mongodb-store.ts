@@ -20,7 +20,8 @@ import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store.js";
+import type { IngestStore, RawBenchmarkRow } from "./store.js";
+import type { RejectionCode, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store-batch.js";
 
 // MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
 const maxCollectionBytes = 120;
@@ -101,8 +102,9 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
         const rows = await rejections
           .find({ queueId: batch.queueId, seq: { $in: plan.replaySeqs.map((s) => Long.fromBigInt(s)) } })
           .toArray();
+        // The collection holds only verdicts this server wrote, so only their codes.
         for (const row of rows)
-          rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"], reason: row["reason"] });
+          rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"] as RejectionCode, reason: row["reason"] });
       }
       const conflicts = [...plan.followers];
       for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));

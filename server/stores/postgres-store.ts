@@ -11,7 +11,8 @@ import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoredAuthRecord, StoreRejection } from "./store.js";
+import type { IngestStore, RawBenchmarkRow, StoredAuthRecord } from "./store.js";
+import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
 // PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1); two models could then collide.
 const maxIdentifierBytes = 63;
@@ -80,7 +81,8 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     const plan = planBatch(batch.entries, highSeq);
     const rejected: StoreRejection[] = [];
     if (plan.replaySeqs.length > 0) {
-      const rows = await client.query<{ seq: string; table_name: string; code: string; reason: string }>(
+      // The table holds only verdicts this server wrote, so only their codes.
+      const rows = await client.query<{ seq: string; table_name: string; code: RejectionCode; reason: string }>(
         "SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = $1 AND seq = ANY($2::bigint[])",
         [batch.queueId, plan.replaySeqs.map(String)],
       );

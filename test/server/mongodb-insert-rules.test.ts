@@ -10,7 +10,7 @@ import { MongoBulkWriteError, MongoServerError } from "mongodb";
 import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { buildMongoEnvelope, checkMongoEnvelopeSize, mongoMaxDocumentBytes } from "../../server/stores/mongodb-envelope.js";
 import { conflictsOfInsertError } from "../../server/stores/mongodb-insert-conflicts.js";
-import type { StoreDocumentEntry } from "../../server/stores/store.js";
+import type { StoreDocumentEntry } from "../../server/stores/store-batch.js";
 import { makeWeatherDoc } from "../support/ingest-server-fixtures.js";
 
 /** A bulk write error as the driver builds it: write errors, and the result's write-concern error. */
