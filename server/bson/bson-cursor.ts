@@ -54,7 +54,7 @@ export function readInt32(buf: Buffer, pos: number): number {
 }
 
 /** Decodes `buf[start, end)` as UTF-8, refusing invalid sequences (ASCII takes a fast path). */
-export function decodeUtf8(buf: Buffer, start: number, end: number): string {
+function decodeUtf8(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if ((buf[i] as number) >= 0x80) {
       try {

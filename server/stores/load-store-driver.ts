@@ -14,7 +14,7 @@ export type StoreDriverName = "pg" | "mongodb";
 export type ImportDriver = (name: StoreDriverName) => Promise<unknown>;
 
 /** The real loader. */
-export const importDriverPackage: ImportDriver = (name) => import(name);
+const importDriverPackage: ImportDriver = (name) => import(name);
 
 const schemeOf: Record<StoreDriverName, string> = { pg: "postgres://", mongodb: "mongodb://" };
 

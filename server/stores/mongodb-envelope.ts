@@ -25,7 +25,7 @@ export interface EnvelopeMeta {
 const rawValues = { promoteValues: false } as const;
 
 /** An `_id` with Int32 widened to Int64, so the same integer key is the same key however sent. */
-export function widenId(id: unknown): unknown {
+function widenId(id: unknown): unknown {
   if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32")
     return Long.fromNumber((id as { value: number }).value);
   return id;

@@ -35,7 +35,7 @@ interface PendingCall {
  * is the TypeScript source (ts-jest compiles it in memory) and a Worker cannot load .ts, so the
  * sibling .js does not exist: use the compiled one under dist/ (`npm test` builds first).
  */
-export function locateSqliteWorker(): URL {
+function locateSqliteWorker(): URL {
   const sibling = new URL("./sqlite-worker.js", import.meta.url);
   if (fs.existsSync(sibling)) return sibling;
   const built = new URL("../../dist/server/stores/sqlite-worker.js", import.meta.url);
