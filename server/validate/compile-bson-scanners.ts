@@ -13,6 +13,11 @@
  * `.`. Structural damage (lengths, terminators, UTF-8) throws MalformedBsonError instead, and so
  * does nesting deeper than `maxNestingDepth`: the scanners recurse, and a recursive embedded type
  * would otherwise let a client nest deep enough to overflow the stack.
+ *
+ * This module compiles a schema (checking it hangs together, links compiled lazily); the scanners
+ * are in scalar-scanners.ts, object-scanner.ts and collection-scanners.ts, sharing the scan's
+ * state from scan-context.ts; scanned-document.ts is what a scan produces. Bytes are read with
+ * server/bson and the text written with server/ejson.
  */
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "../../runtime/schema/canonical-schema.js";
 import { BsonType } from "../bson/bson-cursor.js";
@@ -24,6 +29,7 @@ import { Invalid } from "./scan-context.js";
 import type { ScanContext, ValueScanner } from "./scan-context.js";
 import type { DocumentScanner, SchemaScanners } from "./scanned-document.js";
 
+/** The model or scalar type a link or collection property points at; throws when the schema gives none. */
 function requireObjectType(property: CanonicalPropertySchema): string {
   if (!property.objectType) throw new Error(`schema: property "${property.name}" of type ${property.type} has no objectType`);
   return property.objectType;
