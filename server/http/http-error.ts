@@ -3,13 +3,34 @@
  * `{ error, error_code }`. Anything else thrown in a route is a 500.
  */
 
+/**
+ * Every `error_code` the server answers with (App Services' names). A closed set: clients branch
+ * on them (runtime/sync/ingest-protocol.ts lists what each means for an ingest).
+ */
+export type HttpErrorCode =
+  | "BadRequest"
+  | "UnknownTable"
+  | "InvalidSession"
+  | "InvalidPassword"
+  | "AuthProviderNotFound"
+  | "QueueOwnedByAnotherUser"
+  | "AppNotFound"
+  | "NotFound"
+  | "RequestTimeout"
+  | "SequenceGap"
+  | "AccountNameInUse"
+  | "PayloadTooLarge"
+  | "TooManyRequests"
+  | "InternalServerError"
+  | "ServiceUnavailable";
+
 /** A failure with its HTTP status and a stable machine-readable code. */
 export class HttpError extends Error {
   override name = "HttpError";
   constructor(
     readonly status: number,
     /** App Services-style code: `InvalidSession`, `BadRequest`, … */
-    readonly errorCode: string,
+    readonly errorCode: HttpErrorCode,
     message: string,
     /** Extra response headers (e.g. `Retry-After`). */
     readonly headers: Record<string, string> = {},

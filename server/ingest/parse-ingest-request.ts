@@ -7,7 +7,7 @@
  * overflow the stack here.
  */
 import { HttpError } from "../http/http-error.js";
-import { BsonType, documentEnd, MalformedBsonError, readCString, readInt32, readString, skipValue } from "./bson-cursor.js";
+import { BsonType, documentEnd, MalformedBsonError, readCString, readInt32, readString, skipValue } from "../bson/bson-cursor.js";
 
 /** One document of a parsed batch. */
 export interface ParsedIngestDocument {

@@ -2,35 +2,16 @@
  * Turns a parsed batch into the store's entries: scans each document against its model (checking
  * it and writing its canonical Extended JSON in one pass), or records why it was rejected.
  */
-import { Long } from "bson";
 import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
+import { MalformedBsonError } from "../bson/bson-cursor.js";
+import { EjsonOutput } from "../ejson/ejson-output.js";
 import { HttpError } from "../http/http-error.js";
-import type { StoreBatch, StoreEntry } from "../stores/store.js";
-import { EjsonOutput } from "../validate/compile-bson-scanners.js";
-import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
+import type { StoreBatch, StoreEntry } from "../stores/store-batch.js";
+import type { SchemaScanners } from "../validate/scanned-document.js";
 import type { ParsedIngestRequest } from "./parse-ingest-request.js";
-import { MalformedBsonError } from "./bson-cursor.js";
 import { ScannedEntry } from "./scanned-entry.js";
-import { writeCanonicalEjson } from "./write-canonical-ejson.js";
 
 const maxReasonLength = 500;
-
-/** The canonical text of an `_id` value: EJSON (canonical mode), Int32 widened to Int64 first. */
-export function canonicalIdKey(id: unknown): string {
-  return writeCanonicalEjson(widenId(id));
-}
-
-/** An `_id` with Int32 widened to Int64, so the same integer key is the same key however sent. */
-export function widenId(id: unknown): unknown {
-  if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32")
-    return Long.fromNumber((id as { value: number }).value);
-  return id;
-}
-
-/** A document object as canonical Extended JSON: the same text the scanners write for its bytes. */
-export function toCanonicalEjson(doc: Record<string, unknown>): string {
-  return writeCanonicalEjson(doc);
-}
 
 // Reasons echo field names chosen by the client: keep them short and free of control characters
 // (PostgreSQL text cannot hold NUL).

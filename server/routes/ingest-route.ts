@@ -21,8 +21,9 @@ import { parseIngestRequest } from "../ingest/parse-ingest-request.js";
 import type { ParsedIngestRequest } from "../ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../ingest/prepare-store-batch.js";
 import type { Logger } from "../logger.js";
-import type { IngestStore, StoreBatchResult } from "../stores/store.js";
-import type { SchemaScanners } from "../validate/compile-bson-scanners.js";
+import type { IngestStore } from "../stores/store.js";
+import type { StoreBatchResult } from "../stores/store-batch.js";
+import type { SchemaScanners } from "../validate/scanned-document.js";
 
 /** Limits of the ingest route. */
 export interface IngestLimits {

@@ -9,8 +9,7 @@
  */
 import { calculateObjectSize, deserialize, Long } from "bson";
 import type { Document } from "mongodb";
-import { widenId } from "../ingest/prepare-store-batch.js";
-import type { StoreDocumentEntry, StoreRejection } from "./store.js";
+import type { StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
 /** MongoDB's largest document (BSONObjMaxUserSize). */
 export const mongoMaxDocumentBytes = 16 * 1024 * 1024;
@@ -24,6 +23,13 @@ export interface EnvelopeMeta {
 
 // Read documents back with BSON's numeric types kept (Int32 vs Double), as the server received them.
 const rawValues = { promoteValues: false } as const;
+
+/** An `_id` with Int32 widened to Int64, so the same integer key is the same key however sent. */
+function widenId(id: unknown): unknown {
+  if (typeof id === "object" && id !== null && (id as { _bsontype?: string })._bsontype === "Int32")
+    return Long.fromNumber((id as { value: number }).value);
+  return id;
+}
 
 /** The envelope of `entry`, ready for `insertMany`. */
 export function buildMongoEnvelope(entry: StoreDocumentEntry, meta: EnvelopeMeta): Document {

@@ -4,13 +4,16 @@
  * `duplicate_id`. Anything else, above all a write-concern failure (the write may not be durable,
  * so it must not be acknowledged and the high-water mark must not move), is thrown on.
  */
-import { MongoBulkWriteError } from "mongodb";
+import type { MongoBulkWriteError } from "mongodb";
 
 const duplicateKeyCode = 11000;
 
-/** The entries whose insert failed only on a duplicate `_id`; rethrows `error` for any other failure. */
-export function conflictsOfInsertError<T>(error: unknown, entries: readonly T[]): T[] {
-  if (!(error instanceof MongoBulkWriteError)) throw error;
+/**
+ * The entries whose insert failed only on a duplicate `_id`; rethrows `error` for any other failure.
+ * `bulkWriteError` is the driver's class (the driver is loaded only when a MongoDB store opens).
+ */
+export function conflictsOfInsertError<T>(error: unknown, entries: readonly T[], bulkWriteError: typeof MongoBulkWriteError): T[] {
+  if (!(error instanceof bulkWriteError)) throw error;
   const withConcern = error as MongoBulkWriteError & { writeConcernError?: unknown };
   if (withConcern.err !== undefined || withConcern.writeConcernError != null || error.result?.getWriteConcernError?.() != null) throw error;
   const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : error.writeErrors ? [error.writeErrors] : [];

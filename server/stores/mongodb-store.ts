@@ -10,17 +10,19 @@
  * Every write uses write concern `{ w: "majority", journal: true }`: an acknowledgement means the
  * data is in the database's journal on a majority, and a write-concern failure fails the batch.
  */
-import { Long, MongoBulkWriteError, MongoClient } from "mongodb";
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
-import { EJSON, serialize } from "bson";
+import { EJSON, Long, serialize } from "bson";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { buildMongoEnvelope, checkMongoEnvelopeSize } from "./mongodb-envelope.js";
 import type { EnvelopeMeta } from "./mongodb-envelope.js";
 import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";
+import { loadMongodb } from "./load-store-driver.js";
+import type { ImportDriver } from "./load-store-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store.js";
+import type { IngestStore, RawBenchmarkRow } from "./store.js";
+import type { RejectionCode, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store-batch.js";
 
 // MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
 const maxCollectionBytes = 120;
@@ -30,8 +32,12 @@ const rawValues = { promoteValues: false } as const;
 // "In the database" means durable: journaled on a majority of the replica set.
 const durable = { w: "majority", journal: true } as const;
 
-/** Opens the MongoDB store at `url`; the database is the URL's path (default `asymgen`). */
-export async function openMongodbStore(url: string): Promise<IngestStore> {
+/**
+ * Opens the MongoDB store at `url`; the database is the URL's path (default `asymgen`). The
+ * `mongodb` package is loaded now (StoreDriverMissingError when it is not installed).
+ */
+export async function openMongodbStore(url: string, options: { importDriver?: ImportDriver } = {}): Promise<IngestStore> {
+  const { MongoClient, MongoBulkWriteError } = await loadMongodb(options.importDriver);
   const client = new MongoClient(url, { writeConcern: durable });
   await client.connect();
   // Not `new URL`: a replica-set URL lists several hosts ("a:1,b:2"), which WHATWG URLs refuse.
@@ -56,7 +62,7 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
       );
       return [];
     } catch (error) {
-      return conflictsOfInsertError(error, entries);
+      return conflictsOfInsertError(error, entries, MongoBulkWriteError);
     }
   }
 
@@ -101,8 +107,9 @@ export async function openMongodbStore(url: string): Promise<IngestStore> {
         const rows = await rejections
           .find({ queueId: batch.queueId, seq: { $in: plan.replaySeqs.map((s) => Long.fromBigInt(s)) } })
           .toArray();
+        // The collection holds only verdicts this server wrote, so only their codes.
         for (const row of rows)
-          rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"], reason: row["reason"] });
+          rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"] as RejectionCode, reason: row["reason"] });
       }
       const conflicts = [...plan.followers];
       for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));

@@ -3,7 +3,7 @@
  * insert, and how insert conflicts turn into verdicts. Each store runs the plan in its own
  * transaction.
  */
-import type { StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store.js";
+import type { StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store-batch.js";
 
 /**
  * The fields of a document entry a plan reads. Generic so the SQLite worker, whose entries come

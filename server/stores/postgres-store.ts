@@ -5,20 +5,27 @@
  * as given (unlike `jsonb`, which reorders keys), so the canonical Extended JSON stays lossless
  * and still queryable with `->`.
  */
-import pg from "pg";
+import type pg from "pg";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import { loadPg } from "./load-store-driver.js";
+import type { ImportDriver } from "./load-store-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoredAuthRecord, StoreRejection } from "./store.js";
+import type { IngestStore, RawBenchmarkRow, StoredAuthRecord } from "./store.js";
+import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
 // PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1); two models could then collide.
 const maxIdentifierBytes = 63;
 
-/** Opens the PostgreSQL store at `url` (a `postgres://` connection string). */
-export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<IngestStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+/**
+ * Opens the PostgreSQL store at `url` (a `postgres://` connection string); `pg` is loaded now
+ * (StoreDriverMissingError when it is not installed).
+ */
+export async function openPostgresStore(url: string, options: { poolSize?: number; importDriver?: ImportDriver } = {}): Promise<IngestStore> {
+  const { Pool } = await loadPg(options.importDriver);
+  const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client's network error must not crash the server; the next query reconnects.
   pool.on("error", () => {});
   await createTables(pool, [
@@ -80,7 +87,8 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     const plan = planBatch(batch.entries, highSeq);
     const rejected: StoreRejection[] = [];
     if (plan.replaySeqs.length > 0) {
-      const rows = await client.query<{ seq: string; table_name: string; code: string; reason: string }>(
+      // The table holds only verdicts this server wrote, so only their codes.
+      const rows = await client.query<{ seq: string; table_name: string; code: RejectionCode; reason: string }>(
         "SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = $1 AND seq = ANY($2::bigint[])",
         [batch.queueId, plan.replaySeqs.map(String)],
       );

@@ -10,16 +10,8 @@ import Database from "better-sqlite3";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type {
-  RawBenchmarkRow,
-  StoreBatch,
-  StoreBatchResult,
-  StoreDocumentEntry,
-  StoredAuthRecord,
-  StoredDocument,
-  StoreRejectedEntry,
-  StoreRejection,
-} from "./store.js";
+import type { RawBenchmarkRow, StoredAuthRecord, StoredDocument } from "./store.js";
+import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store-batch.js";
 
 /** A document entry as SQLite needs it: the text it stores, without the BSON bytes. */
 export type SqliteDocumentEntry = Omit<StoreDocumentEntry, "bson">;
@@ -143,7 +135,8 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     const plan = planBatch(batch.entries, queue.high_seq);
     const rejected: StoreRejection[] = [];
     for (const seq of plan.replaySeqs) {
-      const row = selectRejection.get(batch.queueId, seq) as { seq: bigint; table_name: string; code: string; reason: string } | undefined;
+      // The table holds only verdicts this server wrote, so only their codes.
+      const row = selectRejection.get(batch.queueId, seq) as { seq: bigint; table_name: string; code: RejectionCode; reason: string } | undefined;
       if (row) rejected.push({ seq: row.seq, table: row.table_name, code: row.code, reason: row.reason });
     }
     const arrivedAt = batch.arrivedAt.getTime();

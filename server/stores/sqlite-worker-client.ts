@@ -6,11 +6,10 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ScannedEntry } from "../ingest/scanned-entry.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { fromWorkerError, openCallId } from "./sqlite-worker-protocol.js";
 import type { PackedSqliteBatch, SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
-import type { StoreBatch, StoreBatchResult, StoreDocumentEntry } from "./store.js";
+import type { StoreBatch, StoreBatchResult } from "./store-batch.js";
 
 /** A running SQLite worker. */
 export interface SqliteWorkerClient {
@@ -36,7 +35,7 @@ interface PendingCall {
  * is the TypeScript source (ts-jest compiles it in memory) and a Worker cannot load .ts, so the
  * sibling .js does not exist: use the compiled one under dist/ (`npm test` builds first).
  */
-export function locateSqliteWorker(): URL {
+function locateSqliteWorker(): URL {
   const sibling = new URL("./sqlite-worker.js", import.meta.url);
   if (fs.existsSync(sibling)) return sibling;
   const built = new URL("../../dist/server/stores/sqlite-worker.js", import.meta.url);
@@ -144,32 +143,33 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
 }
 
 /**
- * Packs `batch` for the worker (see PackedSqliteBatch). A ScannedEntry's text is copied from its
- * batch's output as bytes, not made a string on this thread (see textAsWritten for the few that
- * are); other entries (tests, tools) are encoded from their strings. Copied, not handed over, so
+ * Packs `batch` for the worker (see PackedSqliteBatch). An entry that holds its text as bytes
+ * (StoreDocumentEntry.textBytes: a scanned document) has them copied, its text never made a
+ * string on this thread; other entries (an Int32 or missing `_id`, tests, tools) are encoded
+ * from their strings. Copied, not handed over, so
  * the batch can be sent again (a pipelined batch retried after a gap). `transfer` lists the
  * buffers to move with the message.
  */
 export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
   const { entries } = batch;
-  let textBytes = 0;
+  let textLength = 0;
   let documents = 0;
   for (const entry of entries) {
     if (entry.kind !== "document") continue;
     documents++;
-    const written = textAsWritten(entry);
+    const written = entry.textBytes?.();
     if (written) {
-      const { idStart, idEnd, start, end } = written.scanned;
-      textBytes += idEnd - idStart + end - start;
+      const { idStart, idEnd, start, end } = written.span;
+      textLength += idEnd - idStart + end - start;
     } else {
-      textBytes += Buffer.byteLength(entry.idKey, "utf8") + Buffer.byteLength(entry.ejson, "utf8");
+      textLength += Buffer.byteLength(entry.idKey, "utf8") + Buffer.byteLength(entry.ejson, "utf8");
     }
   }
   const seqs = new BigInt64Array(entries.length);
   const tableIndexes = new Uint32Array(entries.length);
   const tables: string[] = [];
   // Its own ArrayBuffer, not a slice of Buffer's shared pool, so it can be transferred.
-  const text = Buffer.allocUnsafeSlow(textBytes);
+  const text = Buffer.allocUnsafeSlow(textLength);
   const textEnds = new Uint32Array(2 * documents);
   const rejected: PackedSqliteBatch["rejected"] = [];
   let at = 0;
@@ -184,10 +184,10 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
       rejected.push({ index: i, code: entry.code, reason: entry.reason });
       continue;
     }
-    const written = textAsWritten(entry);
+    const written = entry.textBytes?.();
     if (written) {
       const { buf } = written.output;
-      const { idStart, idEnd, start, end } = written.scanned;
+      const { idStart, idEnd, start, end } = written.span;
       at += buf.copy(text, at, idStart, idEnd);
       textEnds[ends++] = at;
       at += buf.copy(text, at, start, end);
@@ -203,15 +203,4 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
     packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tableIndexes, tables, text, textEnds, rejected },
     transfer: [seqs.buffer, tableIndexes.buffer, text.buffer as ArrayBuffer, textEnds.buffer],
   };
-}
-
-/**
- * The entry, when its `idKey` and `ejson` are exactly the bytes its scan wrote; null for an entry
- * to encode from its strings: not scanned, an Int32 `_id` (its key is widened), or no `_id` at all
- * (a hand-written schema can make it optional; its key is then "").
- */
-function textAsWritten(entry: StoreDocumentEntry): ScannedEntry | null {
-  if (!(entry instanceof ScannedEntry)) return null;
-  const { scanned } = entry;
-  return scanned.widenId || scanned.idStart < 0 ? null : entry;
 }

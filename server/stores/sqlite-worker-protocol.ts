@@ -5,6 +5,7 @@
  * and its buffers are transferred (see PackedSqliteBatch).
  */
 import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
+import type { RejectionCode } from "./store-batch.js";
 
 /** What the worker opens, given as `workerData`. */
 export interface SqliteWorkerData {
@@ -71,7 +72,7 @@ export interface PackedSqliteBatch {
   /** Per document entry: where its `idKey` ends in `text`, then where its `ejson` ends. */
   textEnds: Uint32Array;
   /** The rejected entries (few), by their index among the entries, in order. */
-  rejected: { index: number; code: string; reason: string }[];
+  rejected: { index: number; code: RejectionCode; reason: string }[];
 }
 
 /** The worker's side: the batch as the connection takes it, its texts made strings here. */

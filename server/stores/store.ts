@@ -12,62 +12,7 @@
  * - `asymgen_auth(kind, key, value)`: users, identities, sessions, API keys, the server secret.
  */
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
-
-/** A document of a batch that passed validation and is to be stored. */
-export interface StoreDocumentEntry {
-  kind: "document";
-  seq: bigint;
-  table: string;
-  /** The canonical text of the `_id` (EJSON, Int32 widened to Int64): the SQL primary key. */
-  idKey: string;
-  /** The document as canonical Extended JSON (what SQL stores keep). */
-  ejson: string;
-  /** The document's BSON bytes as received (what MongoDB keeps). */
-  bson: Uint8Array;
-}
-
-/** A document of a batch that the server rejected before the store (validation, unknown table). */
-export interface StoreRejectedEntry {
-  kind: "rejected";
-  seq: bigint;
-  table: string;
-  code: string;
-  reason: string;
-}
-
-/** One entry of a batch, in `seq` order. */
-export type StoreEntry = StoreDocumentEntry | StoreRejectedEntry;
-
-/** A batch ready for the store. */
-export interface StoreBatch {
-  queueId: string;
-  /**
-   * The batch's gate: store it only if the queue's high-water mark is at least this, else
-   * write nothing and answer `sequence_gap` (a pipelined batch that arrived before the one it
-   * follows was stored). Null: no gate.
-   */
-  ifAcknowledgedSeq: bigint | null;
-  userId: string;
-  arrivedAt: Date;
-  /** Strictly increasing `seq`. */
-  entries: StoreEntry[];
-}
-
-/** A rejection verdict as reported to the client. */
-export interface StoreRejection {
-  seq: bigint;
-  table: string;
-  code: string;
-  reason: string;
-}
-
-/** What the store did with a batch. */
-export type StoreBatchResult =
-  | { status: "ok"; acknowledgedSeq: bigint; rejected: StoreRejection[] }
-  /** The queue id belongs to another user: nothing was written. */
-  | { status: "forbidden" }
-  /** The batch's gate is above the queue's high-water mark (`acknowledgedSeq`): nothing was written. */
-  | { status: "sequence_gap"; acknowledgedSeq: bigint };
+import type { StoreBatch, StoreBatchResult } from "./store-batch.js";
 
 /** A stored document, read back (tests, tools). */
 export interface StoredDocument {
@@ -155,9 +100,6 @@ export async function* authRecordPages(store: IngestStore, kind: string, pageSiz
     after = last.key;
   }
 }
-
-/** The internal tables' names; a model may not take them. */
-export const internalTableNames = ["asymgen_queues", "asymgen_rejections", "asymgen_auth"] as const;
 
 /** Throws when a model's persisted name cannot be a table name here. */
 export function assertUsableTableName(name: string, maxLength: number): void {

@@ -8,7 +8,7 @@ import { Binary, Double, EJSON, Int32, Long, ObjectId, serialize } from "bson";
 import { ingestPath, maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
-import { toCanonicalEjson } from "../../server/ingest/prepare-store-batch.js";
+import { writeCanonicalEjson } from "../../server/ejson/write-canonical-ejson.js";
 import {
   encodeBatch,
   loginAnonymous,
@@ -67,7 +67,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       const byKey = new Map(stored.map((d) => [d.idKey, d]));
       docs.forEach((doc, i) => {
         const row = byKey.get(EJSON.stringify(doc["_id"] as ObjectId, { relaxed: false }));
-        expect(row?.ejson).toBe(toCanonicalEjson(doc));
+        expect(row?.ejson).toBe(writeCanonicalEjson(doc));
         expect(row?.userId).toBe(userId);
         expect(row?.seq).toBe(BigInt(i + 1));
         expect(row?.arrivedAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
@@ -113,7 +113,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       expect(result.answer?.rejected).toEqual([]);
       const stored = (await server.store.readDocuments("WeatherSensor")).filter((d) => d.queueId === queueId);
       expect(stored).toHaveLength(1);
-      expect(stored[0]?.ejson === toCanonicalEjson(doc)).toBe(true);
+      expect(stored[0]?.ejson === writeCanonicalEjson(doc)).toBe(true);
     });
 
     it("stores a retried batch once and answers the retry the same way", async () => {
@@ -158,7 +158,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       ]);
       const stored = (await server.store.readDocuments("WeatherSensor")).filter((d) => d.idKey === EJSON.stringify(id, { relaxed: false }));
       expect(stored).toHaveLength(1);
-      expect(stored[0]?.ejson).toBe(toCanonicalEjson(original));
+      expect(stored[0]?.ejson).toBe(writeCanonicalEjson(original));
     });
 
     it("rejects a second, different document with the same _id inside one batch", async () => {
@@ -175,7 +175,7 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       );
       expect(result.answer?.rejected.map((r) => [r.seq, r.code])).toEqual([[2n, "duplicate_id"]]);
       const stored = (await server.store.readDocuments("WeatherSensor")).filter((d) => d.idKey === EJSON.stringify(id, { relaxed: false }));
-      expect(stored.map((d) => d.ejson)).toEqual([toCanonicalEjson(makeWeatherDoc(1, id))]);
+      expect(stored.map((d) => d.ejson)).toEqual([writeCanonicalEjson(makeWeatherDoc(1, id))]);
     });
 
     it("reports an invalid document with its path, stores the rest, and replays the verdict on a retry", async () => {

@@ -10,7 +10,7 @@ import { MongoBulkWriteError, MongoServerError } from "mongodb";
 import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
 import { buildMongoEnvelope, checkMongoEnvelopeSize, mongoMaxDocumentBytes } from "../../server/stores/mongodb-envelope.js";
 import { conflictsOfInsertError } from "../../server/stores/mongodb-insert-conflicts.js";
-import type { StoreDocumentEntry } from "../../server/stores/store.js";
+import type { StoreDocumentEntry } from "../../server/stores/store-batch.js";
 import { makeWeatherDoc } from "../support/ingest-server-fixtures.js";
 
 /** A bulk write error as the driver builds it: write errors, and the result's write-concern error. */
@@ -36,6 +36,7 @@ describe("conflictsOfInsertError", () => {
           { code: 11000, index: 2 },
         ]),
         entries,
+        MongoBulkWriteError,
       ),
     ).toEqual(["a", "c"]);
   });
@@ -43,11 +44,11 @@ describe("conflictsOfInsertError", () => {
   it("rethrows a write-concern failure, even alongside duplicate keys (the writes may not be durable)", () => {
     const concern = { code: 64, errmsg: "waiting for replication timed out" };
     const withDuplicates = bulkError([{ code: 11000, index: 1 }], concern);
-    expect(() => conflictsOfInsertError(withDuplicates, entries)).toThrow(withDuplicates);
+    expect(() => conflictsOfInsertError(withDuplicates, entries, MongoBulkWriteError)).toThrow(withDuplicates);
     const alone = bulkError([], concern);
-    expect(() => conflictsOfInsertError(alone, entries)).toThrow(alone);
+    expect(() => conflictsOfInsertError(alone, entries, MongoBulkWriteError)).toThrow(alone);
     const flagged = Object.assign(bulkError([{ code: 11000, index: 1 }]), { writeConcernError: concern });
-    expect(() => conflictsOfInsertError(flagged, entries)).toThrow(flagged);
+    expect(() => conflictsOfInsertError(flagged, entries, MongoBulkWriteError)).toThrow(flagged);
   });
 
   it("rethrows a bulk error without write errors, with another code, or with an index outside the batch", () => {
@@ -59,13 +60,13 @@ describe("conflictsOfInsertError", () => {
       ]),
       bulkError([{ code: 11000, index: 7 }]),
     ])
-      expect(() => conflictsOfInsertError(error, entries)).toThrow(error);
+      expect(() => conflictsOfInsertError(error, entries, MongoBulkWriteError)).toThrow(error);
   });
 
   it("rethrows anything that is not a bulk write error", () => {
     const server = new MongoServerError({ message: "not primary", code: 10107 });
-    expect(() => conflictsOfInsertError(server, entries)).toThrow(server);
-    expect(() => conflictsOfInsertError(new Error("network"), entries)).toThrow("network");
+    expect(() => conflictsOfInsertError(server, entries, MongoBulkWriteError)).toThrow(server);
+    expect(() => conflictsOfInsertError(new Error("network"), entries, MongoBulkWriteError)).toThrow("network");
   });
 });
 

@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { Binary, Decimal128, Double, EJSON, Int32, Long, MaxKey, ObjectId, serialize, Timestamp, UUID } from "bson";
-import { MalformedBsonError } from "../../server/ingest/bson-cursor.js";
-import { EjsonOutput, compileBsonScanners, scannedText } from "../../server/validate/compile-bson-scanners.js";
-import type { DocumentScanner } from "../../server/validate/compile-bson-scanners.js";
+import { MalformedBsonError } from "../../server/bson/bson-cursor.js";
+import { EjsonOutput } from "../../server/ejson/ejson-output.js";
+import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
+import { scannedText } from "../../server/validate/scanned-document.js";
+import type { DocumentScanner } from "../../server/validate/scanned-document.js";
 import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
 import { encodeDeepTree, makeAllTypesDoc, makeWeatherDoc, recursiveSchema, testSchema } from "../support/ingest-server-fixtures.js";
 import { createSeededRandom } from "../support/seeded-random.mjs";

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { Binary, Decimal128, Double, EJSON, Int32, Long, ObjectId, UUID } from "bson";
-import { writeCanonicalEjson } from "../../server/ingest/write-canonical-ejson.js";
+import { writeCanonicalEjson } from "../../server/ejson/write-canonical-ejson.js";
 import { makeAllTypesDoc, makeWeatherDoc } from "../support/ingest-server-fixtures.js";
 
 const seed = Number(process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));

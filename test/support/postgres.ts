@@ -6,7 +6,13 @@
  * caller skip its suite, and this prints why, visibly.
  */
 import crypto from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
+
+/** A `pg` client; the driver is imported only here, as the server does, so loading this module needs no `pg`. */
+async function newClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const { default: driver } = await import("pg");
+  return new driver.Client(config);
+}
 
 /** The local default admin URL, tried when ASYMGEN_TEST_POSTGRES is unset. */
 export const defaultPostgresAdminUrl = "postgres://postgres:postgres@127.0.0.1:5432/postgres";
@@ -41,7 +47,7 @@ export async function createTestDatabase(
   target: { adminUrl: string; required: boolean } = { adminUrl: postgresAdminUrl, required: postgresRequired },
 ): Promise<TestDatabase | null> {
   const { adminUrl, required } = target;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  const admin = await newClient({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
   try {
     await admin.connect();
   } catch (error) {
@@ -64,7 +70,7 @@ export async function createTestDatabase(
     url: url.toString(),
     name,
     async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
+      const client = await newClient({ connectionString: adminUrl });
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,6 +1,8 @@
 /**
  * Bounds-checked reading of BSON (bsonspec.org) straight from the request bytes: the ingest path
- * validates and converts documents without first building JavaScript objects for them.
+ * validates and converts documents without first building JavaScript objects for them. A leaf:
+ * it imports nothing of the server, so request parsing, the EJSON writer and the validator can
+ * all read BSON with it.
  */
 
 /** The request is not well-formed BSON (a 400 for the whole batch). */
@@ -40,6 +42,11 @@ export function malformed(message: string): never {
   throw new MalformedBsonError(message);
 }
 
+/** Throws MalformedBsonError unless a value ending at `end` lies within `limit`. */
+export function checkEnd(end: number, limit: number): void {
+  if (end > limit) malformed("unexpected end of data");
+}
+
 /** Reads a little-endian int32 at `pos`, checking it lies inside `buf`. */
 export function readInt32(buf: Buffer, pos: number): number {
   if (pos + 4 > buf.length) malformed("unexpected end of data");
@@ -47,7 +54,7 @@ export function readInt32(buf: Buffer, pos: number): number {
 }
 
 /** Decodes `buf[start, end)` as UTF-8, refusing invalid sequences (ASCII takes a fast path). */
-export function decodeUtf8(buf: Buffer, start: number, end: number): string {
+function decodeUtf8(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if ((buf[i] as number) >= 0x80) {
       try {
@@ -82,6 +89,29 @@ export function documentEnd(buf: Buffer, pos: number, limit: number): number {
   const end = pos + length;
   if (length < 5 || end > limit || buf[end - 1] !== 0) malformed("bad document length");
   return end;
+}
+
+/** Reads a binary value's header; returns [subtype, dataStart, dataEnd]. */
+export function readBinary(buf: Buffer, pos: number, limit: number): [number, number, number] {
+  const length = readInt32(buf, pos);
+  if (length < 0) malformed("bad binary length");
+  const dataStart = pos + 5;
+  const dataEnd = dataStart + length;
+  checkEnd(dataEnd, limit);
+  return [buf[pos + 4] as number, dataStart, dataEnd];
+}
+
+/** Where an array element's name (`"0"`, `"1"`, …) ends, if the name at `p` is `index`'s digits; -1 otherwise. */
+export function indexNameEnd(buf: Buffer, p: number, end: number, index: number): number {
+  const digits = index < 10 ? 1 : index < 100 ? 2 : index < 1000 ? 3 : String(index).length;
+  const nul = p + digits;
+  if (nul >= end || buf[nul] !== 0) return -1;
+  let value = index;
+  for (let k = nul - 1; k >= p; k--) {
+    if (buf[k] !== 0x30 + (value % 10)) return -1;
+    value = Math.floor(value / 10);
+  }
+  return nul + 1;
 }
 
 /** The position after a value of `type` at `pos` (for fields the reader does not look into). */

@@ -27,7 +27,7 @@ export function quoteKey(key: string): string {
 }
 
 /** A double as canonical EJSON: `{"$numberDouble":"…"}`, with `-0.0`, `1.0`, `NaN`, `Infinity` spelled as bson's EJSON does. */
-export function formatDouble(value: number): string {
+function formatDouble(value: number): string {
   if (Object.is(value, -0)) return '{"$numberDouble":"-0.0"}';
   return `{"$numberDouble":"${Number.isInteger(value) ? value.toFixed(1) : value.toString()}"}`;
 }

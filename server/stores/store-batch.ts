@@ -1,0 +1,83 @@
+/**
+ * What a store accepts and answers: a batch of entries in `seq` order (documents to store, and the
+ * verdicts of documents refused before the store) and the result of storing it. The store side
+ * defines these; the ingest side (server/ingest/) produces them, so stores never import ingest.
+ */
+
+/**
+ * Why one document was not stored, as the client reads it in an ingest answer (see
+ * runtime/sync/ingest-protocol.ts, IngestRejection): `invalid_document` (schema),
+ * `malformed_document` (damaged bytes inside an intact envelope), `document_too_large` (over
+ * `maxDocumentBytes`, or MongoDB's limit with the store's envelope), `duplicate_id` (a different
+ * document with this `_id` is stored). Stored with the verdict, and replayed on a retry.
+ */
+export type RejectionCode = "invalid_document" | "malformed_document" | "document_too_large" | "duplicate_id";
+
+/** Where a document entry's text already is as UTF-8: `idKey` is `buf[idStart, idEnd)` and `ejson` is `buf[start, end)`. */
+export interface DocumentTextBytes {
+  /** Holds the bytes: read `buf` when copying (the holder may replace it by a larger copy while the batch is built). */
+  readonly output: { readonly buf: Buffer };
+  readonly span: { readonly idStart: number; readonly idEnd: number; readonly start: number; readonly end: number };
+}
+
+/** A document of a batch that passed validation and is to be stored. */
+export interface StoreDocumentEntry {
+  kind: "document";
+  seq: bigint;
+  table: string;
+  /** The canonical text of the `_id` (EJSON, Int32 widened to Int64): the SQL primary key. */
+  idKey: string;
+  /** The document as canonical Extended JSON (what SQL stores keep). */
+  ejson: string;
+  /** The document's BSON bytes as received (what MongoDB keeps). */
+  bson: Uint8Array;
+  /**
+   * The entry's `idKey` and `ejson` exactly, as UTF-8 bytes it already holds; absent or null when
+   * it has none (then read the strings). The SQLite store copies these to its worker thread, so a
+   * scanned document's text never becomes a string on the main thread.
+   */
+  textBytes?(): DocumentTextBytes | null;
+}
+
+/** A document of a batch that the server rejected before the store (validation, size). */
+export interface StoreRejectedEntry {
+  kind: "rejected";
+  seq: bigint;
+  table: string;
+  code: RejectionCode;
+  reason: string;
+}
+
+/** One entry of a batch, in `seq` order. */
+export type StoreEntry = StoreDocumentEntry | StoreRejectedEntry;
+
+/** A batch ready for the store. */
+export interface StoreBatch {
+  queueId: string;
+  /**
+   * The batch's gate: store it only if the queue's high-water mark is at least this, else
+   * write nothing and answer `sequence_gap` (a pipelined batch that arrived before the one it
+   * follows was stored). Null: no gate.
+   */
+  ifAcknowledgedSeq: bigint | null;
+  userId: string;
+  arrivedAt: Date;
+  /** Strictly increasing `seq`. */
+  entries: StoreEntry[];
+}
+
+/** A rejection verdict as reported to the client. */
+export interface StoreRejection {
+  seq: bigint;
+  table: string;
+  code: RejectionCode;
+  reason: string;
+}
+
+/** What the store did with a batch. */
+export type StoreBatchResult =
+  | { status: "ok"; acknowledgedSeq: bigint; rejected: StoreRejection[] }
+  /** The queue id belongs to another user: nothing was written. */
+  | { status: "forbidden" }
+  /** The batch's gate is above the queue's high-water mark (`acknowledgedSeq`): nothing was written. */
+  | { status: "sequence_gap"; acknowledgedSeq: bigint };

@@ -1,0 +1,42 @@
+/**
+ * What scanning a document produces: where its canonical Extended JSON was written, or why it
+ * does not match its schema; and the scanners' own types.
+ */
+import type { EjsonOutput } from "../ejson/ejson-output.js";
+
+
+/** Why a document does not match its schema: the path (persisted names) and what went wrong. */
+export interface ValidationFailure {
+  ok: false;
+  path: string;
+  message: string;
+}
+
+/** A document that matches its schema: where its text is in the EjsonOutput it was scanned into. */
+export interface ScannedDocument {
+  ok: true;
+  /** Canonical Extended JSON of the document: bytes `[start, end)` of the output. */
+  start: number;
+  end: number;
+  /** The text of its `_id` value: bytes `[idStart, idEnd)`. */
+  idStart: number;
+  idEnd: number;
+  /** The text is all ASCII (latin1 decodes it, faster than UTF-8). */
+  ascii: boolean;
+  /** The `_id` is an Int32: its key is the Int64 it widens to, so both spell one key (see scannedText). */
+  widenId: boolean;
+}
+
+/** Scans the document whose bytes start at `start` in `buf` (its length prefix bounds it), appending its text to `output`. */
+export type DocumentScanner = (buf: Buffer, start: number, output: EjsonOutput) => ScannedDocument | ValidationFailure;
+
+/** A scanned document's text as strings: its canonical Extended JSON, and its `_id` key (Int32 widened to Int64). */
+export function scannedText(output: EjsonOutput, doc: ScannedDocument): { ejson: string; idKey: string } {
+  const encoding = doc.ascii ? "latin1" : "utf8";
+  const ejson = output.buf.toString(encoding, doc.start, doc.end);
+  const idKey = output.buf.toString(encoding, doc.idStart, doc.idEnd);
+  return { ejson, idKey: doc.widenId ? idKey.replace('{"$numberInt":', '{"$numberLong":') : idKey };
+}
+
+/** The compiled scanners of every asymmetric model, keyed by persisted model name. */
+export type SchemaScanners = ReadonlyMap<string, DocumentScanner>;
