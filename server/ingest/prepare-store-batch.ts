@@ -3,7 +3,7 @@
  * it and writing its canonical Extended JSON in one pass), or records why it was rejected.
  */
 import { Long } from "bson";
-import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
+import { maxDocumentBytes } from "asymgen/protocol";
 import { HttpError } from "../http/http-error.js";
 import type { StoreBatch, StoreEntry } from "../stores/store.js";
 import { EjsonOutput } from "../validate/compile-bson-scanners.js";

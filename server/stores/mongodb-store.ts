@@ -13,7 +13,7 @@
 import { Long, MongoBulkWriteError, MongoClient } from "mongodb";
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
 import { EJSON, serialize } from "bson";
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import { buildMongoEnvelope, checkMongoEnvelopeSize } from "./mongodb-envelope.js";
 import type { EnvelopeMeta } from "./mongodb-envelope.js";
 import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";

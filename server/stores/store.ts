@@ -11,7 +11,7 @@
  * - `asymgen_rejections(queue_id, seq, table_name, code, reason)`: verdicts, replayed on a retry;
  * - `asymgen_auth(kind, key, value)`: users, identities, sessions, API keys, the server secret.
  */
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 
 /** A document of a batch that passed validation and is to be stored. */
 export interface StoreDocumentEntry {

@@ -15,10 +15,10 @@
  * would otherwise let a client nest deep enough to overflow the stack.
  */
 import { Decimal128 } from "bson";
-import type { CanonicalObjectSchema, CanonicalPropertySchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { BsonType, documentEnd, malformed, readCString, readInt32, readString } from "../ingest/bson-cursor.js";
 import { formatBinary, quoteKey } from "../ingest/write-canonical-ejson.js";
-import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
+import { maxNestingDepth } from "asymgen/protocol";
 
 /** Why a document does not match its schema: the path (persisted names) and what went wrong. */
 export interface ValidationFailure {

@@ -11,7 +11,7 @@ import {
   type RecoveryReport,
   RealmSchemaError,
   TransactionStateError,
-} from "../../runtime/index.js";
+} from "../../runtime/node/index.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
 import { ObjectId } from "bson";
 import { DeviceEvent, Reading, WeatherSensor, type WeatherSensorInit } from "../../examples/weather/models.realm.js";

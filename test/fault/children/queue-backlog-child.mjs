@@ -3,8 +3,8 @@
 // RSS as the kernel measured it (getrusage ru_maxrss: every moment counts, not samples).
 // Prints one JSON line.
 import * as fs from "node:fs";
-import { Realm } from "../../../dist/runtime/index.js";
-import { DurableQueue } from "../../../dist/runtime/queue/durable-queue.js";
+import { Realm } from "asymgen";
+import { DurableQueue } from "../../../runtime/dist/queue/durable-queue.js";
 import { Measurement } from "./queue-child-models.mjs";
 
 const dir = process.argv[2];

@@ -1,6 +1,8 @@
 /**
- * The "asymgen" package: what model files import (decorators, `Types`, bson's value classes)
- * and what apps use (`Realm`, and with sync, `App` and `Credentials`).
+ * The "asymgen" package's API, the same on every platform: what model files import (decorators,
+ * `Types`, bson's value classes) and what apps use (`Realm`, and with sync, `App` and
+ * `Credentials`). Not an entry point itself: node/index.ts and browser/index.ts install their
+ * platform, then re-export this list (package.json's conditional exports pick one).
  */
 export { RealmModel, ObjectType, PrimaryKey, MapTo, Indexed, Ignored } from "./model/decorators.js";
 export type { ModelDecorator } from "./model/decorators.js";
