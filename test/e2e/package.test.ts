@@ -165,7 +165,9 @@ describeIfEnabled("the packed packages in a fresh project", () => {
     expect(installed).toContain("better-sqlite3");
     expect(installed).not.toContain("pg");
     expect(installed).not.toContain("mongodb");
-    const child = spawn("npx", ["--no-install", "asymgen", "serve", "--schema", "schema.json", "--app-id", "weather", "--port", "0", "--store", "sqlite:./data/ingest.sqlite"], {
+    // The bin itself (what npx runs), not npx: npx does not pass SIGTERM on to it.
+    const bin = path.join(app, "node_modules/.bin/asymgen");
+    const child = spawn(bin, ["serve", "--schema", "schema.json", "--app-id", "weather", "--port", "0", "--store", "sqlite:./data/ingest.sqlite"], {
       cwd: app,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, npm_config_update_notifier: "false" },
@@ -174,14 +176,16 @@ describeIfEnabled("the packed packages in a fresh project", () => {
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      const [, url] = await watchLines(child).waitFor(/listening on (http:\/\/\S+) /, 60_000);
+      const exitedEarly = exited.then((code) => Promise.reject(new Error(`asymgen serve exited with ${code} before listening`)));
+      // Read only by the race below; after SIGTERM its rejection is expected and ignored.
+      exitedEarly.catch(() => undefined);
+      const [, url] = await Promise.race([watchLines(child).waitFor(/listening on (http:\/\/\S+) /, 60_000), exitedEarly]);
       const health = await fetch(`${url!}/health`);
       expect(health.status).toBe(200);
       expect(existsSync(path.join(app, "data/ingest.sqlite"))).toBe(true);
     } catch (error) {
       throw new Error(`${(error as Error).message}\nstderr:\n${stderr.join("")}`);
     } finally {
-      // npx runs the bin in a child of its own; SIGTERM reaches the server through npx.
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
