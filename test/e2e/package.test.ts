@@ -9,12 +9,11 @@
  * does); `npm test` alone skips it with a visible message.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { watchLines } from "../support/spawn-ingest-server.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const enabled = process.env["ASYMGEN_E2E_PACKAGE"] === "1";
@@ -64,6 +63,29 @@ function installedPackages(app: string): string[] {
     .filter((name) => !name.startsWith("."))
     .flatMap((name) => (name.startsWith("@") ? readdirSync(path.join(root, name)).map((inner) => `${name}/${inner}`) : [name]))
     .sort();
+}
+
+/** The URL `asymgen serve` prints once it listens; rejects when it exits first or stays silent. */
+function waitForListening(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => finish(new Error(`asymgen serve printed no "listening on" line in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString("utf8");
+      const match = /listening on (http:\/\/\S+) /.exec(output);
+      if (match !== null) finish(undefined, match[1]);
+    };
+    const onExit = (code: number | null): void => finish(new Error(`asymgen serve exited with ${code} before listening:\n${output}`));
+    function finish(error: Error | undefined, url?: string): void {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.off("exit", onExit);
+      if (error !== undefined) reject(error);
+      else resolve(url!);
+    }
+    child.stdout?.on("data", onData);
+    child.once("exit", onExit);
+  });
 }
 
 const describeIfEnabled = enabled ? describe : describe.skip;
@@ -159,7 +181,7 @@ describeIfEnabled("the packed packages in a fresh project", () => {
     expect(apikey.stderr).toContain("npm install @asymgen/server");
   });
 
-  test("with @asymgen/server, npx asymgen serve runs on SQLite, with neither pg nor mongodb installed", async () => {
+  test("with @asymgen/server, asymgen serve runs on SQLite, with neither pg nor mongodb installed", async () => {
     await npmInstall(app, [tarballs.get("@asymgen/server")!]);
     const installed = installedPackages(app);
     expect(installed).toContain("better-sqlite3");
@@ -176,11 +198,8 @@ describeIfEnabled("the packed packages in a fresh project", () => {
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      const exitedEarly = exited.then((code) => Promise.reject(new Error(`asymgen serve exited with ${code} before listening`)));
-      // Read only by the race below; after SIGTERM its rejection is expected and ignored.
-      exitedEarly.catch(() => undefined);
-      const [, url] = await Promise.race([watchLines(child).waitFor(/listening on (http:\/\/\S+) /, 60_000), exitedEarly]);
-      const health = await fetch(`${url!}/health`);
+      const url = await waitForListening(child, 60_000);
+      const health = await fetch(`${url}/health`);
       expect(health.status).toBe(200);
       expect(existsSync(path.join(app, "data/ingest.sqlite"))).toBe(true);
     } catch (error) {
