@@ -6,9 +6,20 @@ export default {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   moduleNameMapper: {
-    "^asymgen$": "<rootDir>/runtime/index.ts",
+    // The packages by name resolve to their source (tsconfig.json's `paths` say the same to tsc);
+    // "asymgen" is the node entry, which installs the Node platform.
+    "^asymgen$": "<rootDir>/runtime/node/index.ts",
     "^asymgen/codegen$": "<rootDir>/runtime/codegen/index.ts",
-    "^asymgen/generator$": "<rootDir>/generator/index.ts",
+    "^asymgen/codegen-symbols$": "<rootDir>/runtime/codegen/runtime-symbols.ts",
+    "^asymgen/schema$": "<rootDir>/runtime/schema/canonical-schema.ts",
+    "^asymgen/protocol$": "<rootDir>/runtime/sync/ingest-protocol.ts",
+    "^asymgen/errors$": "<rootDir>/runtime/errors.ts",
+    "^asymgen/loopback$": "<rootDir>/runtime/app/is-loopback-host.ts",
+    "^asymgen/node/files$": "<rootDir>/runtime/node/write-file-atomically.ts",
+    "^@asymgen/generator$": "<rootDir>/generator/index.ts",
+    "^@asymgen/server$": "<rootDir>/server/create-server.ts",
+    "^@asymgen/server/cli$": "<rootDir>/server/cli.ts",
+    "^@asymgen/server/stores$": "<rootDir>/server/stores/open-store.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   transform: {

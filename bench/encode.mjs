@@ -2,9 +2,9 @@
 // Run with `npm run bench:encode` (builds first; imports the compiled example from dist/).
 // C's bench:queue reuses `sampleWeatherSensor` and `compareEncoders` from here.
 import { serialize } from "bson";
-import { BsonWriter } from "../dist/runtime/codegen/index.js";
-import { ObjectId } from "../dist/runtime/index.js";
-import { WeatherSensor, encodeWeatherSensor } from "../dist/examples/weather/models.realm.js";
+import { BsonWriter } from "asymgen/codegen";
+import { ObjectId } from "asymgen";
+import { WeatherSensor, encodeWeatherSensor } from "../build/examples/weather/models.realm.js";
 
 /** A WeatherSensor init object (the document of DESIGN.md, with four readings), seeded by `i`. */
 export function sampleWeatherSensor(i = 0) {

@@ -95,7 +95,7 @@ async function main() {
   try {
     writeCorpus(dir);
     const tscBin = path.join(repo, "node_modules", "typescript", "bin", "tsc");
-    const cli = path.join(repo, "dist", "generator", "cli.js");
+    const cli = path.join(repo, "generator", "dist", "generator", "cli.js");
     const tsVersion = execFileSync(process.execPath, [tscBin, "--version"], { encoding: "utf8" }).trim();
     console.log(`corpus: ${FILES} files × ${MODELS} models (~12 properties each) in ${dir}; ${tsVersion}; node ${process.version}`);
 
@@ -153,7 +153,7 @@ async function main() {
     const bypassed = { seconds: Math.min(...bypassedTimes) };
 
     // Watch mode: a session kept open, one file changed at a time.
-    const { openGenerator } = await import(path.join(repo, "dist", "generator", "index.js"));
+    const { openGenerator } = await import(path.join(repo, "generator", "dist", "generator", "index.js"));
     const session = openGenerator({ cwd: dir, project: "tsconfig.json" });
     const first = await session.run();
     if (!first.ok) throw new Error("watch session's first run reported errors");

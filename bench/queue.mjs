@@ -25,9 +25,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { serialize } from "bson";
 import Database from "better-sqlite3";
-import { Realm } from "../dist/runtime/index.js";
-import { WeatherSensor } from "../dist/examples/weather/models.realm.js";
-import { BsonWriter } from "../dist/runtime/codegen/index.js";
+import { Realm } from "asymgen";
+import { WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { BsonWriter } from "asymgen/codegen";
 import { compareEncoders, sampleWeatherSensor, toPlainDocument } from "./encode.mjs";
 
 const CELL_MS = Number(process.env.BENCH_CELL_MS ?? 1000);

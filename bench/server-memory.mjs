@@ -74,7 +74,7 @@ async function run(label, extraArgs) {
   const child = spawn(
     process.execPath,
     [
-      path.join(root, "dist/generator/cli.js"),
+      path.join(root, "generator/dist/generator/cli.js"),
       "serve",
       "--schema",
       "schema.json",

@@ -24,9 +24,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EJSON, deserialize, serialize } from "bson";
 import pg from "pg";
-import { App, Credentials, ObjectId, Realm } from "../dist/runtime/index.js";
-import { DeviceEvent, Location, Reading, WeatherSensor } from "../dist/examples/weather/models.realm.js";
-import { openStore } from "../dist/server/stores/open-store.js";
+import { App, Credentials, ObjectId, Realm } from "asymgen";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { openStore } from "@asymgen/server/stores";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 96_000);
@@ -104,7 +104,7 @@ function readRss(pid) {
 /** The ingest server as a child process of the built CLI. */
 async function startServer(storeUrl) {
   const port = await freePort();
-  const cli = path.join(repoRoot, "dist", "generator", "cli.js");
+  const cli = path.join(repoRoot, "generator", "dist", "generator", "cli.js");
   // Every simulated device logs in anonymously from loopback: one address's anonymous-user limit
   // (30 per 3 minutes) would refuse the rest of a run's devices.
   const args = ["--port", String(port), "--store", storeUrl, "--auth-anonymous-users-per-address", "off", "--quiet"];

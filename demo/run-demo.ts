@@ -7,10 +7,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { generate } from "../generator/index.js";
-import { openStore } from "../server/stores/open-store.js";
-import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
-import { App, Credentials, ObjectId, Realm, UUID } from "../runtime/index.js";
+import { generate } from "@asymgen/generator";
+import { openStore } from "@asymgen/server/stores";
+import type { CanonicalObjectSchema } from "asymgen/schema";
+import { App, Credentials, ObjectId, Realm, UUID } from "asymgen";
 import { DeviceEvent, WeatherSensor } from "../examples/weather/models.realm.js";
 import { NetworkLink } from "./network-link.js";
 import { startServerProcess } from "./start-server-process.js";

@@ -18,8 +18,8 @@ export interface ServerProcessHandle {
 
 /** Runs `asymgen serve <args> --port 0` and resolves once it listens. */
 export async function startServerProcess(args: string[]): Promise<ServerProcessHandle> {
-  // Compiled to dist/demo/: the CLI is dist/generator/cli.js.
-  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "generator", "cli.js");
+  // Compiled to build/demo/; the `asymgen` bin is @asymgen/generator's (generator/dist/).
+  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "generator", "dist", "generator", "cli.js");
   const child = spawn(process.execPath, [cli, "serve", ...args, "--host", "127.0.0.1", "--port", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });

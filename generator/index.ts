@@ -1,5 +1,5 @@
 /**
- * "asymgen/generator": the programmatic API. `generate()` runs the whole pipeline once (discover,
+ * "@asymgen/generator": the programmatic API. `generate()` runs the whole pipeline once (discover,
  * analyse, validate, render, write); `openGenerator()` keeps a session open for watch mode.
  */
 import type { GenerateOptions, GenerateResult } from "./config/generate-options.js";

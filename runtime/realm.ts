@@ -82,7 +82,7 @@ export class Realm {
     const platform = currentPlatform();
     const queue = DurableQueue.open({
       // Takes the queue's lock; the queue closes the store (releasing it) on close or failure.
-      store: platform.openLogStore(config.path),
+      store: await platform.openLogStore(config.path),
       warn: (message, code) => platform.warn(message, code),
       ...(config.durability !== undefined && { durability: config.durability }),
       ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),

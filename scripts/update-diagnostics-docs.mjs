@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { replaceCodeTable } from "../dist/generator/diagnostics/render-code-table.js";
+import { replaceCodeTable } from "../generator/dist/generator/diagnostics/render-code-table.js";
 
 const readme = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "README.md");
 const before = fs.readFileSync(readme, "utf8");

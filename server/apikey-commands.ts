@@ -1,14 +1,17 @@
 /**
- * `asymgen apikey create|list|revoke`, wired into yargs by generator/cli.ts. Each opens the store
+ * `asymgen apikey create|list|revoke`: their yargs commands (added to the bin through cli.ts) and
+ * what they run. Each opens the store
  * (`--store`, default `sqlite:./asymgen-data/ingest.sqlite`) while servers may be running on it:
  * a revocation takes effect on their very next request. Only create may create a SQLite store.
  */
 import fs from "node:fs";
-import { AsymgenError } from "../runtime/errors.js";
+import type { Argv } from "yargs";
+import { AsymgenError } from "asymgen/errors";
 import { listApiKeys, revokeApiKey } from "./auth/api-keys.js";
 import { createApiKey } from "./auth/auth-service.js";
 import { defaultStoreUrl, openStore, sqliteFileOf } from "./stores/open-store.js";
 import type { IngestStore } from "./stores/store.js";
+import { runUserFacing } from "./run-user-facing.js";
 
 /** The flags of `asymgen apikey create`. */
 export interface ApiKeyCreateArgs {
@@ -30,6 +33,59 @@ export interface ApiKeyRevokeArgs {
   /** The key's id: the part of the key before the dot, as `apikey list` shows it. */
   id: string;
   store?: string;
+}
+
+const storeFlag = { type: "string", describe: `sqlite:PATH, postgres://… or mongodb://… [default: ${defaultStoreUrl}]` } as const;
+
+/** Removes undefined members, so an unset flag is absent rather than undefined (the args take exact optional properties). */
+function definedOnly<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
+}
+
+/** Adds `asymgen apikey create|list|revoke` to the bin's parser; a handler reports its exit code through `finish`. */
+export function addApiKeyCommands<T>(parser: Argv<T>, finish: (exitCode: number) => void): Argv<T> {
+  return parser.command("apikey", "Manage API keys", (command) =>
+    command
+      .command(
+        "create",
+        "Create an API key and print it",
+        (sub) =>
+          sub
+            .option("app-id", { type: "string", demandOption: true, describe: "The app id the key belongs to" })
+            .option("store", storeFlag)
+            .option("name", { type: "string", describe: "A name to remember the key by" }),
+        async (parsed) => {
+          const args = definedOnly<ApiKeyCreateArgs>({ appId: parsed["app-id"], store: parsed.store, name: parsed.name });
+          finish(await runUserFacing(() => runApiKeyCreateCommand(args)));
+        },
+      )
+      .command(
+        "list",
+        "List the API keys of the store (id, name, created, user id; never the key)",
+        (sub) =>
+          sub
+            .option("app-id", { type: "string", demandOption: true, describe: "The app id the keys belong to" })
+            .option("store", storeFlag)
+            .option("json", { type: "boolean", describe: "Print a JSON array instead of a table" }),
+        async (parsed) => {
+          const args = definedOnly<ApiKeyListArgs>({ appId: parsed["app-id"], store: parsed.store, json: parsed.json });
+          finish(await runUserFacing(() => runApiKeyListCommand(args)));
+        },
+      )
+      .command(
+        "revoke <id>",
+        "Delete an API key and end its sessions at once",
+        (sub) =>
+          sub
+            .positional("id", { type: "string", demandOption: true, describe: "The key's id, as apikey list shows it" })
+            .option("store", storeFlag),
+        async (parsed) => {
+          const args = definedOnly<ApiKeyRevokeArgs>({ id: parsed.id, store: parsed.store });
+          finish(await runUserFacing(() => runApiKeyRevokeCommand(args)));
+        },
+      )
+      .demandCommand(1, "Name an apikey command (create, list, revoke)."),
+  );
 }
 
 /** A user-facing error of an apikey command (the CLI prints it as one line and exits 1). */

@@ -6,9 +6,9 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { isLoopbackHost } from "../runtime/app/is-loopback-host.js";
-import { defaultIngestLimits } from "../runtime/sync/ingest-protocol.js";
-import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
+import { isLoopbackHost } from "asymgen/loopback";
+import { defaultIngestLimits } from "asymgen/protocol";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import { resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
 import { loadAccessTokenSecret } from "./auth/access-token-secret.js";

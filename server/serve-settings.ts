@@ -7,8 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { AsymgenError } from "../runtime/errors.js";
-import type { CanonicalObjectSchema } from "../runtime/schema/canonical-schema.js";
+import { AsymgenError } from "asymgen/errors";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import { parseDuration, resolveAuthConfig } from "./auth/auth-config.js";
 import type { AuthConfig } from "./auth/auth-config.js";
 import { customTokenAlgorithms } from "./auth/custom-token.js";
@@ -16,7 +16,7 @@ import type { CustomTokenSettings } from "./auth/custom-token.js";
 import { checkAuthSweepInterval, defaultAuthSweepIntervalMs } from "./auth/auth-sweeper.js";
 import type { AuthLimits } from "./auth/auth-throttle.js";
 import { parseRateLimit } from "./auth/rate-limiter.js";
-import { resolveIngestLimits } from "./create-server.js";
+import { defaultServerLimits, resolveIngestLimits } from "./create-server.js";
 import type { TlsFiles } from "./create-server.js";
 import type { LogLevel } from "./logger.js";
 import type { IngestLimits } from "./routes/ingest-route.js";
@@ -106,9 +106,9 @@ export const serveSettingsSchema = z
     maxBatchBytes: count,
     /** Batches processed at once before answering 503 + Retry-After. */
     maxInFlight: count,
-    /** Request body bytes held at once across batches before answering 503 + Retry-After (default 64 MiB). */
+    /** Request body bytes held at once across batches before answering 503 + Retry-After (default: `defaultServerLimits`). */
     maxInFlightBytes: count,
-    /** Batches one user may have in flight before answering 429 + Retry-After (default 8). */
+    /** Batches one user may have in flight before answering 429 + Retry-After (default: `defaultServerLimits`). */
     maxInFlightPerUser: count,
     /** Request body bytes one user's batches may hold at once before 429 + Retry-After (default 16 MiB + 64 KiB, at least maxBatchBytes). */
     maxInFlightBytesPerUser: count,
@@ -130,6 +130,70 @@ export const serveSettingsSchema = z
     quiet: z.boolean({ error: "expected true or false" }),
   })
   .partial();
+
+/** One `asymgen serve` flag: the flag is its setting's key kebab-cased (`maxInFlight` → `--max-in-flight`). */
+export interface ServeFlag {
+  type: "string" | "number" | "boolean";
+  describe: string;
+}
+
+const mebibytes = (bytes: number): string => (bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`);
+
+/**
+ * The flags of `asymgen serve`, one per setting of `serveSettingsSchema` that has a flag (and
+ * `config`), with their help text. Defaults are printed from the code's own values where they are
+ * numbers, so the help cannot drift from them; no yargs defaults: the server applies its own after
+ * the config file, which a default flag value would otherwise override.
+ */
+export const serveFlags = {
+  schema: { type: "string", describe: "The schema.json written by generate --schema-out [default: schema.json]" },
+  appId: { type: "string", describe: "The app id clients use (required, here or in the config file)" },
+  host: { type: "string", describe: "The address to listen on [default: 127.0.0.1]" },
+  port: { type: "number", describe: "The port to listen on, 0 for any free one [default: 8080]" },
+  store: { type: "string", describe: `sqlite:PATH, postgres://… or mongodb://… [default: ${defaultStoreUrl}]` },
+  config: { type: "string", describe: "A JSON config file (its serve section) [default: ./asymgen.config.json if present]" },
+  auth: { type: "string", describe: "Auth providers to switch on, comma-separated: anon,userpass,apikey,jwt" },
+  jwtKey: {
+    type: "string",
+    describe: "Custom JWT key: a file (PEM public key or certificate, JWK, or an HMAC secret) or an inline public key; an HMAC secret itself goes in $ASYMGEN_JWT_SECRET",
+  },
+  jwtJwksUrl: { type: "string", describe: "Custom JWT keys from a JWK Set URL (rotating keys; https); needs --jwt-audience" },
+  jwtAlgorithm: { type: "string", describe: "Custom JWT algorithm, within the key's family [default: follows the key: RS256, ES256…, EdDSA or HS256]" },
+  jwtAudience: { type: "string", describe: "The aud custom tokens must carry" },
+  jwtIssuer: { type: "string", describe: "The iss custom tokens must carry" },
+  jwtClockTolerance: { type: "string", describe: "Leeway for a custom JWT's exp/nbf/iat [default: 30s]" },
+  jwtMaxTokenAge: { type: "string", describe: "Refuse custom JWTs issued longer ago, or expiring further ahead, than this [default: 1h]" },
+  accessTokenTtl: { type: "string", describe: "Access token lifetime, e.g. 30m [default: 30m]" },
+  refreshTokenTtl: { type: "string", describe: "Refresh token lifetime, e.g. 60d [default: 60d]" },
+  secretFile: {
+    type: "string",
+    describe: `File holding the access-token secret, created (0600) when missing [default: $ASYMGEN_SECRET, else ${defaultSecretFile}]`,
+  },
+  tlsCert: { type: "string", describe: "PEM certificate (chain) file: serve HTTPS (with --tls-key)" },
+  tlsKey: { type: "string", describe: "PEM private key file of --tls-cert" },
+  maxBatchDocuments: { type: "number", describe: `Documents per ingest batch before 413 [default: ${defaultServerLimits.maxBatchDocuments}]` },
+  maxBatchBytes: { type: "number", describe: `Bytes per ingest batch before 413 [default: 16 MiB + 64 KiB]` },
+  maxInFlight: { type: "number", describe: `Batches processed at once before 503 + Retry-After [default: ${defaultServerLimits.maxInFlightBatches}]` },
+  maxInFlightBytes: {
+    type: "number",
+    describe: `Request body bytes held at once before 503 + Retry-After [default: ${mebibytes(defaultServerLimits.maxInFlightBytes)}]`,
+  },
+  maxInFlightPerUser: { type: "number", describe: `Batches one user may have in flight before 429 [default: ${defaultServerLimits.maxInFlightPerUser}]` },
+  maxInFlightBytesPerUser: {
+    type: "number",
+    describe: "Request body bytes one user's batches may hold at once before 429 + Retry-After [default: --max-batch-bytes]",
+  },
+  bodyReadTimeout: { type: "string", describe: "Time a client has to send a request body before 408, e.g. 30s [default: 30s]" },
+  authFailedLoginsPerAccount: { type: "string", describe: "Wrong passwords per email/password account before 429, COUNT/WINDOW or off [default: 10/15m]" },
+  authFailedLoginsPerAddress: { type: "string", describe: "Failed logins per client address, any account [default: 60/1h]" },
+  authLoginsPerAddress: { type: "string", describe: "Password, API-key and custom-token logins per client address [default: 30/1m]" },
+  authAnonymousUsersPerAddress: { type: "string", describe: "Anonymous users created per client address [default: 30/3m]" },
+  authRegistrationsPerAddress: { type: "string", describe: "Email/password registrations per client address [default: 10/10m]" },
+  trustProxy: { type: "boolean", describe: "Count the last X-Forwarded-For hop as the client address (only behind a proxy that appends it)" },
+  authSweepInterval: { type: "string", describe: "How often expired sessions and anonymous users are deleted, 0 for never [default: 10m]" },
+  logLevel: { type: "string", describe: "Lowest log level printed: debug, info, warn, error [default: info]" },
+  quiet: { type: "boolean", describe: "Print no logs" },
+} as const satisfies { [K in keyof ServeArgs]?: ServeFlag };
 
 /** Settings that passed the schema (of one source, or all merged). */
 type CheckedSettings = z.output<typeof serveSettingsSchema>;
@@ -158,7 +222,7 @@ export interface ServeSettings {
 }
 
 /** The flag that sets a key, for messages: `maxInFlight` → `--max-in-flight`. */
-function flagName(key: string): string {
+export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 

@@ -4,8 +4,8 @@
  * prettier prints for its default options (two-space indent, double quotes, trailing commas,
  * expanded object literals), so the output needs no formatter in the common case.
  */
-import type { EncodeStepView, FileView, ImportView, LiteralEntry, MemberView, ModelView } from "../generator/render/file-view.js";
-import { codegenTypes as ty, codegenValues as rt, writerMethods as wm } from "../generator/render/runtime-symbols.js";
+import type { EncodeStepView, FileView, ImportView, LiteralEntry, MemberView, ModelView } from "./file-view.js";
+import { codegenTypes as ty, codegenValues as rt, writerMethods as wm } from "asymgen/codegen-symbols";
 
 // Every runtime name below comes from the symbol table, so a renamed runtime export or writer
 // method breaks this build instead of the generated code.

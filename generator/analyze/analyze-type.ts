@@ -6,7 +6,7 @@
  */
 import { ts } from "ts-morph";
 import type { SourceSpan, TypeInfo, UnsupportedTypeInfo } from "../model/model-info.js";
-import type { ScalarTypeName } from "../../runtime/schema/canonical-schema.js";
+import type { ScalarTypeName } from "asymgen/schema";
 import type { AnalyzerState } from "./analyze-context.js";
 import { readClassHeader } from "./read-decorators.js";
 import { createSourceSpan } from "./source-span.js";

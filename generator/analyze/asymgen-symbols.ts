@@ -46,7 +46,9 @@ export class AsymgenSymbols {
     if (this.program.isSourceFileDefaultLibrary(file)) return { origin: "lib", name: symbol.name };
     const path = file.fileName;
     if (path.includes("/node_modules/bson/")) return { origin: "bson", name: symbol.name };
-    const match = /^(.*)\/runtime\/model\/(decorators|types)(?:\.d)?\.ts$/.exec(path);
+    // The asymgen package's model/ folder: runtime/model/*.ts from source, or
+    // <package>/dist/model/*.d.ts when installed (or linked as a workspace and built).
+    const match = /^(.*)\/model\/(decorators|types)(?:\.d)?\.ts$/.exec(path);
     if (match === null || !this.isAsymgenRoot(match[1] ?? "")) return undefined;
     if (match[2] === "decorators") {
       if (ts.isEnumMember(declaration)) return { origin: "decorators", name: `${declaration.parent.name.text}.${symbol.name}` };
@@ -64,9 +66,9 @@ export class AsymgenSymbols {
   }
 
   /**
-   * Whether `root` (or, for a build, the folder above `dist/`) is the asymgen package: the repo
-   * itself, or node_modules/asymgen. Decided by its package.json name, not its path, so a user's
-   * own `runtime/model/types.ts` is never mistaken for ours.
+   * Whether `root` (or, for a build, the folder above `dist/`) is the asymgen package: the
+   * repository's runtime/ (the `asymgen` workspace), or node_modules/asymgen. Decided by its
+   * package.json name, not its path, so a user's own `model/types.ts` is never mistaken for ours.
    */
   private isAsymgenRoot(root: string): boolean {
     const packageRoot = root.endsWith("/dist") ? root.slice(0, -"/dist".length) : root;

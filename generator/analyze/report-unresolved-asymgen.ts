@@ -28,7 +28,7 @@ export function reportUnresolvedAsymgen(state: AnalyzerState, node: ts.ClassDecl
         hint:
           specifier === "asymgen"
             ? `install asymgen in this project (npm install asymgen) and set "moduleResolution" to "node16", "nodenext" or "bundler" in tsconfig.json: asymgen's entry points are package exports`
-            : `import the decorators from "asymgen" (the package's entry points are "asymgen", "asymgen/generator" and "asymgen/codegen")`,
+            : `import the decorators from "asymgen" (the runtime package's entry points are "asymgen" and "asymgen/codegen")`,
       }),
     );
     return true;

@@ -1,5 +1,5 @@
 /**
- * The package's version for `asymgen --version`, read from the package.json above this file
+ * The generator package's version for `asymgen --version`, read from the package.json above this file
  * (yargs cannot find it itself from an ESM module).
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -13,7 +13,7 @@ export function readPackageVersion(): string {
     const candidate = path.join(directory, "package.json");
     if (existsSync(candidate)) {
       const manifest = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
-      if (manifest.name === "asymgen" && manifest.version !== undefined) return manifest.version;
+      if (manifest.name === "@asymgen/generator" && manifest.version !== undefined) return manifest.version;
     }
     const parent = path.dirname(directory);
     if (parent === directory) return "unknown";

@@ -2,7 +2,7 @@
  * The generator's intermediate model: plain data built by analyze/ from the syntax, checked by
  * validate/, printed by render/. Nothing after analyze/ touches ts-morph nodes.
  */
-import type { ScalarTypeName } from "../../runtime/schema/canonical-schema.js";
+import type { ScalarTypeName } from "asymgen/schema";
 
 /** A place in a source file (line and column 1-based, offsets 0-based). */
 export interface SourceSpan {

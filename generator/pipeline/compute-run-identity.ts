@@ -52,7 +52,8 @@ let toolFingerprint: string | undefined;
  */
 function readToolFingerprint(): string {
   if (toolFingerprint !== undefined) return toolFingerprint;
-  // This module is <root>/generator/pipeline/; <root> is dist/ when built, the repo from source.
+  // This module is <root>/generator/pipeline/; <root> is the package's dist/ when built (it holds
+  // generator/ and templates/), the repository from source.
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
   const lines = [readPackageVersion()];
   for (const folder of ["generator", "templates"]) {

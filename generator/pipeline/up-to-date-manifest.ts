@@ -41,8 +41,9 @@
  * loaded anyway, but its full runs record a manifest too.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
+import { writeFileAtomically } from "asymgen/node/files";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 
 /** Bumped whenever the manifest's shape or meaning changes: older manifests are then ignored. */
@@ -116,17 +117,11 @@ const MANIFEST_NAME = /^up-to-date-[0-9a-f]{16}\.json$/;
 
 /** Writes a manifest atomically; a cache that cannot be written only costs the shortcut. */
 export function writeManifest(file: string, manifest: UpToDateManifest): void {
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(temporary, JSON.stringify(manifest));
-    renameSync(temporary, file);
+    // A cache: atomic for a concurrent reader, not durable (a lost manifest costs one full run).
+    writeFileAtomically(file, JSON.stringify(manifest), { durable: false });
   } catch {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // never created
-    }
     return;
   }
   pruneManifests(path.dirname(file));

@@ -5,7 +5,7 @@
  * non-optional elements while dictionaries of objects hold optional ones; a primary key is
  * indexed; every property carries `mapTo`.
  */
-import type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "asymgen/schema";
 import { persistedModelName, persistedPropertyName, type ModelInfo, type ProjectInfo, type PropertyInfo, type TypeInfo } from "../model/model-info.js";
 import { resolveLinkOrThrow } from "./resolve-link.js";
 

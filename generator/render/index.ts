@@ -3,7 +3,7 @@
  * `--schema-out`. The view model decides, templates/ prints, format-output.ts formats.
  */
 import type { Options as PrettierOptions } from "prettier";
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { printModelFile } from "../../templates/model-file.js";
 import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";

@@ -3,8 +3,8 @@
  * runs and the BsonWriter method it calls. One table, so the type mapping (README) and the
  * encoder cannot drift apart.
  */
-import type { ScalarTypeName } from "../../runtime/schema/canonical-schema.js";
-import { codegenValues as rt, runtimeTypes, writerMethods as wm } from "./runtime-symbols.js";
+import type { ScalarTypeName } from "asymgen/schema";
+import { codegenValues as rt, runtimeTypes, writerMethods as wm } from "asymgen/codegen-symbols";
 
 /** What a scalar type becomes in generated code. */
 export interface ScalarCodec {

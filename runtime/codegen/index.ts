@@ -1,8 +1,8 @@
 /**
  * The only module generated code imports ("asymgen/codegen"). Everything generated code calls
  * is exported here and nowhere else, and the generator takes the names it emits from this
- * module's exports (generator/render/runtime-symbols.ts), so renaming one breaks our build,
- * never a user's.
+ * module's exports (runtime/codegen/runtime-symbols.ts, which the generator and templates import
+ * as "asymgen/codegen-symbols"), so renaming one breaks our build, never a user's.
  */
 export { BsonWriter, arrayKey, indexKey, keyBytes } from "../encode/bson-writer.js";
 export type { BsonKey } from "../encode/bson-writer.js";

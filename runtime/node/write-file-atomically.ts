@@ -17,6 +17,12 @@ export interface AtomicWriteOptions {
    * default ACL can widen them (0o600 for a file holding secrets). Default: 0o644 less the umask.
    */
   mode?: number;
+  /**
+   * False skips the fsyncs (of the copy and of the directory): still atomic for readers (old or
+   * new file, never half of one), but a power loss may lose the write. For rebuildable files (the
+   * generator's outputs and caches), where an fsync per file would dominate a run. Default: true.
+   */
+  durable?: boolean;
 }
 
 /** Atomically and durably replaces `file` with `data`; on failure the temporary file is removed. */
@@ -29,7 +35,7 @@ export function writeFileAtomically(file: string, data: Uint8Array | string, opt
   } finally {
     if (!renamed) fs.rmSync(temp, { force: true });
   }
-  syncDirectory(path.dirname(file));
+  if (options.durable !== false) syncDirectory(path.dirname(file));
 }
 
 /**
@@ -73,7 +79,7 @@ function writeNewFile(file: string, data: Uint8Array | string, options: AtomicWr
   try {
     if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
     fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    if (options.durable !== false) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

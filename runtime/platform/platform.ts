@@ -12,8 +12,11 @@ import { AsymgenError } from "../errors.js";
 export interface Platform {
   /** "node" or "browser": named in errors. */
   readonly name: string;
-  /** Opens (creating if missing) the queue's log at `path` (a directory on Node). */
-  openLogStore(path: string): LogStore;
+  /**
+   * Opens (creating if missing) the queue's log at `path` (a directory on Node) and takes its
+   * lock. May be asynchronous: a browser's file system opens files only asynchronously.
+   */
+  openLogStore(path: string): LogStore | Promise<LogStore>;
   /** Sends the HTTP requests of `App`, `User` and the sync session. */
   readonly transport: HttpTransport;
   /**

@@ -9,7 +9,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { createFileAtomically, removeStaleTempFiles } from "../../runtime/node/write-file-atomically.js";
+import { createFileAtomically, removeStaleTempFiles } from "asymgen/node/files";
 import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
 

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from "jose";
-import { isLoopbackHost } from "../../runtime/app/is-loopback-host.js";
+import { isLoopbackHost } from "asymgen/loopback";
 
 /** The algorithms `--jwt-algorithm` accepts (each needs the matching kind of key). */
 export const customTokenAlgorithms = [

@@ -2,7 +2,7 @@
  * Turns a parsed batch into the store's entries: scans each document against its model (checking
  * it and writing its canonical Extended JSON in one pass), or records why it was rejected.
  */
-import { maxDocumentBytes } from "../../runtime/sync/ingest-protocol.js";
+import { maxDocumentBytes } from "asymgen/protocol";
 import { MalformedBsonError } from "../bson/bson-cursor.js";
 import { EjsonOutput } from "../ejson/ejson-output.js";
 import { HttpError } from "../http/http-error.js";

@@ -5,7 +5,7 @@
  */
 import type pg from "pg";
 import type * as mongodb from "mongodb";
-import { AsymgenError } from "../../runtime/errors.js";
+import { AsymgenError } from "asymgen/errors";
 
 /** The optional driver packages, by the store URL schemes that need them. */
 export type StoreDriverName = "pg" | "mongodb";

@@ -12,7 +12,7 @@
  */
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
 import { EJSON, Long, serialize } from "bson";
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import { buildMongoEnvelope, checkMongoEnvelopeSize } from "./mongodb-envelope.js";
 import type { EnvelopeMeta } from "./mongodb-envelope.js";
 import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";

@@ -6,7 +6,7 @@
  * and still queryable with `->`.
  */
 import type pg from "pg";
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import { loadPg } from "./load-store-driver.js";
 import type { ImportDriver } from "./load-store-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";

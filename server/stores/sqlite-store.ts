@@ -3,7 +3,7 @@
  * on a worker thread of its own. better-sqlite3 blocks its thread for the insert and the fsync;
  * on the worker, the main thread validates the next batch meanwhile.
  */
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import { openSqliteAuthReader, openSqliteConnection } from "./sqlite-connection.js";
 import type { SqliteAuthReader, SqliteConnection } from "./sqlite-connection.js";
 import { startSqliteWorker } from "./sqlite-worker-client.js";

@@ -33,12 +33,12 @@ interface PendingCall {
 /**
  * Where the compiled worker entry is. In dist/ it sits next to this module. Under jest this module
  * is the TypeScript source (ts-jest compiles it in memory) and a Worker cannot load .ts, so the
- * sibling .js does not exist: use the compiled one under dist/ (`npm test` builds first).
+ * sibling .js does not exist: use the compiled one under server/dist/ (`npm test` builds first).
  */
 function locateSqliteWorker(): URL {
   const sibling = new URL("./sqlite-worker.js", import.meta.url);
   if (fs.existsSync(sibling)) return sibling;
-  const built = new URL("../../dist/server/stores/sqlite-worker.js", import.meta.url);
+  const built = new URL("../dist/stores/sqlite-worker.js", import.meta.url);
   if (fs.existsSync(built)) return built;
   throw new Error(`sqlite store: the SQLite worker (${fileURLToPath(sibling)}, or ${fileURLToPath(built)}) is missing: run npm run build`);
 }

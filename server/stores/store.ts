@@ -11,7 +11,7 @@
  * - `asymgen_rejections(queue_id, seq, table_name, code, reason)`: verdicts, replayed on a retry;
  * - `asymgen_auth(kind, key, value)`: users, identities, sessions, API keys, the server secret.
  */
-import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema } from "asymgen/schema";
 import type { StoreBatch, StoreBatchResult } from "./store-batch.js";
 
 /** A stored document, read back (tests, tools). */

@@ -19,7 +19,7 @@
  * state from scan-context.ts; scanned-document.ts is what a scan produces. Bytes are read with
  * server/bson and the text written with server/ejson.
  */
-import type { CanonicalObjectSchema, CanonicalPropertySchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { BsonType } from "../bson/bson-cursor.js";
 import { writeAscii } from "../ejson/ejson-sink.js";
 import { compileArray, compileDictionary } from "./collection-scanners.js";

@@ -4,7 +4,7 @@
  * unknown, repeated and missing required fields, and writes `{"name":value,…}` in the order of
  * the bytes. The top-level scanner also records where the `_id` value's text is.
  */
-import type { CanonicalObjectSchema, CanonicalPropertySchema } from "../../runtime/schema/canonical-schema.js";
+import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { BsonType, documentEnd, malformed, readCString } from "../bson/bson-cursor.js";
 import { writeByte, writeBytes } from "../ejson/ejson-sink.js";
 import { quoteKey } from "../ejson/write-canonical-ejson.js";

@@ -4,7 +4,7 @@
  */
 import { malformed } from "../bson/bson-cursor.js";
 import type { EjsonSink } from "../ejson/ejson-sink.js";
-import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
+import { maxNestingDepth } from "asymgen/protocol";
 
 /** A document's scan: the BSON it reads (`buf`), and where it writes (the EjsonSink it is). */
 export interface ScanContext extends EjsonSink {

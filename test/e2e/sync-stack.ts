@@ -196,7 +196,7 @@ export class ServerProcess {
    * address across restarts: re-binding a fixed port races with other tests' ephemeral ports.
    */
   static async spawn(options: { schemaFile: string; storeUrl: string; env?: Record<string, string>; args?: string[] }): Promise<ServerProcess> {
-    const cli = path.join(repoRoot, "dist", "generator", "cli.js");
+    const cli = path.join(repoRoot, "generator", "dist", "generator", "cli.js");
     const args = [cli, "serve", "--schema", options.schemaFile, "--app-id", "e2e", "--host", "127.0.0.1", "--port", "0", "--store", options.storeUrl, ...(options.args ?? [])];
     // One secret for every server of a test, as a deployment gives all its servers (and no key
     // file written into the working folder).

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { QueueLockedError, Realm } from "../../runtime/index.js";
+import { QueueLockedError, Realm } from "../../runtime/node/index.js";
 import { Measurement } from "../support/queue-models.js";
 import "../support/install-node-platform.js";
 

@@ -345,14 +345,14 @@ describe("asymgen as an installed package", () => {
     });
     const fileSystem = project.getFileSystem();
     const root = `/app/node_modules/${packageName}`;
-    fileSystem.writeFileSync(`${root}/package.json`, JSON.stringify({ name: packageName, type: "module", exports: { ".": { types: "./dist/runtime/index.d.ts" } } }));
+    fileSystem.writeFileSync(`${root}/package.json`, JSON.stringify({ name: packageName, type: "module", exports: { ".": { types: "./dist/exports.d.ts" } } }));
     for (const name of ["decorators", "types"]) {
       const source = fs.readFileSync(path.join(repoRoot, `runtime/model/${name}.ts`), "utf8");
       const declarations = ts.transpileDeclaration(source, { compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-      fileSystem.writeFileSync(`${root}/dist/runtime/model/${name}.d.ts`, declarations);
+      fileSystem.writeFileSync(`${root}/dist/model/${name}.d.ts`, declarations);
     }
     fileSystem.writeFileSync(
-      `${root}/dist/runtime/index.d.ts`,
+      `${root}/dist/exports.d.ts`,
       `export { RealmModel, ObjectType, PrimaryKey, MapTo, Indexed, Ignored } from "./model/decorators.js";\nexport type { Types } from "./model/types.js";\n`,
     );
     fileSystem.writeFileSync("/app/package.json", JSON.stringify({ name: "app", type: "module" }));

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { EVENT_MODEL, BROKEN_MODEL, PLACE_MODEL, SENSOR_MODEL, createWorkspace, repoRoot, type Workspace } from "./support/create-workspace.js";
 
-const cli = path.join(repoRoot, "dist/generator/cli.js");
+const cli = path.join(repoRoot, "generator/dist/generator/cli.js");
 
 interface Run {
   code: number | null;

@@ -23,7 +23,7 @@ const strictOptions: ts.CompilerOptions = {
   noEmit: true,
   types: ["node"],
   paths: {
-    asymgen: [path.join(repoRoot, "runtime/index.ts")],
+    asymgen: [path.join(repoRoot, "runtime/exports.ts")],
     "asymgen/codegen": [path.join(repoRoot, "runtime/codegen/index.ts")],
   },
 };

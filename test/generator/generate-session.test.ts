@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { existsSync, unlinkSync } from "node:fs";
-import { openGenerator, type GeneratorSession } from "asymgen/generator";
+import { openGenerator, type GeneratorSession } from "@asymgen/generator";
 import { BROKEN_MODEL, EVENT_MODEL, PLACE_MODEL, SENSOR_MODEL, createWorkspace, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 
 let workspace: Workspace | undefined;

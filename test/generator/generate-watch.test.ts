@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { existsSync, mkdirSync } from "node:fs";
-import { watchGenerator, type WatchHandle } from "asymgen/generator";
+import { watchGenerator, type WatchHandle } from "@asymgen/generator";
 import type { Diagnostic } from "../../generator/diagnostics/diagnostic.js";
 import { BROKEN_MODEL, EVENT_MODEL, PLACE_MODEL, SENSOR_MODEL, createWorkspace, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { generate, type GenerateOptions } from "asymgen/generator";
+import { generate, type GenerateOptions } from "@asymgen/generator";
 import { BROKEN_MODEL, EVENT_MODEL, PLACE_MODEL, PLAIN_FILE, SENSOR_MODEL, createWorkspace, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 
 let workspace: Workspace | undefined;

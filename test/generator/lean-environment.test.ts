@@ -5,7 +5,7 @@
  * proves it: it fails in a lean-only program and must succeed here.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { generate, openGenerator, type GenerateOptions } from "asymgen/generator";
+import { generate, openGenerator, type GenerateOptions } from "@asymgen/generator";
 import { reduceCompilerEnvironment } from "../../generator/config/reduce-compiler-environment.js";
 import { EVENT_MODEL, createWorkspace, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 

@@ -14,7 +14,7 @@ import { validateProject } from "../../generator/validate/validate-project.js";
 import type { ProjectInfo, SourceFileInfo } from "../../generator/model/model-info.js";
 import { buildCanonicalSchemas, renderModelFileDetailed } from "../../generator/render/index.js";
 import { isTemplateCompatible } from "../../generator/render/format-output.js";
-import { codegenValues } from "../../generator/render/runtime-symbols.js";
+import { codegenValues } from "../../runtime/codegen/runtime-symbols.js";
 import { addVirtualFiles, createModelProject, repoRoot } from "./support/create-model-project.js";
 
 const prettierDefaults = { parser: "typescript" } as const;

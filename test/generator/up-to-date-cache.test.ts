@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { generate, type GenerateOptions, type GenerateResult } from "asymgen/generator";
+import { generate, type GenerateOptions, type GenerateResult } from "@asymgen/generator";
 import { MANIFESTS_KEPT, writeManifest, type UpToDateManifest } from "../../generator/pipeline/up-to-date-manifest.js";
 import { EVENT_MODEL, createWorkspace, repoRoot, workspaceCompilerOptions, type Workspace } from "./support/create-workspace.js";
 
@@ -44,7 +44,7 @@ function open(extra: Record<string, string> = {}): Workspace {
     "models/event.ts": EVENT_MODEL,
     "models/types.ts": TYPES_FILE,
     "pkg/package.json": JSON.stringify({ name: "asymgen", version: "0.0.0-test" }),
-    "pkg/runtime/index.ts": [
+    "pkg/exports.ts": [
       `export { RealmModel, ObjectType, PrimaryKey, MapTo, Indexed, Ignored } from "./model/decorators.js";`,
       `export type { Types, MixedValue } from "./model/types.js";`,
       `export { ObjectId, UUID, Decimal128 } from "bson";`,
@@ -52,15 +52,15 @@ function open(extra: Record<string, string> = {}): Workspace {
     ].join("\n"),
     ...extra,
   });
-  mkdirSync(workspace.path("pkg/runtime/model"), { recursive: true });
-  for (const name of ["decorators.ts", "types.ts"]) copyFileSync(path.join(repoRoot, "runtime/model", name), workspace.path(`pkg/runtime/model/${name}`));
+  mkdirSync(workspace.path("pkg/model"), { recursive: true });
+  for (const name of ["decorators.ts", "types.ts"]) copyFileSync(path.join(repoRoot, "runtime/model", name), workspace.path(`pkg/model/${name}`));
   return workspace;
 }
 
 function options(ws: Workspace, extra: GenerateOptions = {}): GenerateOptions {
   const compilerOptions = {
     ...workspaceCompilerOptions(),
-    paths: { asymgen: [ws.path("pkg/runtime/index.ts")], bson: [path.join(repoRoot, "node_modules/bson/bson.d.ts")] },
+    paths: { asymgen: [ws.path("pkg/exports.ts")], bson: [path.join(repoRoot, "node_modules/bson/bson.d.ts")] },
   };
   return { cwd: ws.dir, paths: ["models"], cacheDir: ws.path(".cache"), schemaOut: "schema.json", compilerOptions, ...extra };
 }

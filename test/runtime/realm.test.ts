@@ -11,7 +11,7 @@ import {
   type RecoveryReport,
   RealmSchemaError,
   TransactionStateError,
-} from "../../runtime/index.js";
+} from "../../runtime/node/index.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
 import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
 import "../support/install-node-platform.js";

@@ -25,7 +25,7 @@ import type { StoreBatch } from "../../server/stores/store-batch.js";
 import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, prop, testSchema } from "../support/ingest-server-fixtures.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const builtOpenStore = path.join(repoRoot, "dist", "server", "stores", "open-store.js");
+const builtOpenStore = path.join(repoRoot, "server", "dist", "stores", "open-store.js");
 const model: CanonicalObjectSchema = { name: "Reading", properties: {}, embedded: false, asymmetric: true };
 
 /** A batch of `count` documents of about 1 KB of text each, seqs from `firstSeq`. */

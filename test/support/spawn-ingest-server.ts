@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { sharedTestSecret } from "./ingest-server-fixtures.js";
 
 /** The compiled CLI. */
-export const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/generator/cli.js");
+export const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../generator/dist/generator/cli.js");
 
 /** A child's stdout lines, and a way to wait for one. */
 export interface LineWatcher {

@@ -7,7 +7,7 @@
  */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { ModelInfo } from "../../model/model-info.js";
-import { GENERATED_CODE_GLOBALS, KEY_CONSTANT_PREFIX, codegenTypes, codegenValues, runtimeTypes } from "../../render/runtime-symbols.js";
+import { GENERATED_CODE_GLOBALS, KEY_CONSTANT_PREFIX, codegenTypes, codegenValues, runtimeTypes } from "asymgen/codegen-symbols";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 
 const globals = new Set(GENERATED_CODE_GLOBALS);

@@ -6,7 +6,7 @@
  */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { DefaultInfo, TypeInfo } from "../../model/model-info.js";
-import { isFiniteNumber, isFloat32, isInt64 } from "../../../runtime/codegen/value-checks.js";
+import { isFiniteNumber, isFloat32, isInt64 } from "asymgen/codegen";
 import { describeType, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 
 /** What the literal should have been, or undefined when it fits. */

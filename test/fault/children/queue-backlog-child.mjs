@@ -3,9 +3,9 @@
 // RSS as the kernel measured it (getrusage ru_maxrss: every moment counts, not samples).
 // Prints one JSON line.
 import * as fs from "node:fs";
-import { Realm } from "../../../dist/runtime/index.js";
-import { DurableQueue } from "../../../dist/runtime/queue/durable-queue.js";
-import { openNodeLogStore } from "../../../dist/runtime/node/node-log-store.js";
+import { Realm } from "asymgen";
+import { DurableQueue } from "../../../runtime/dist/queue/durable-queue.js";
+import { openNodeLogStore } from "../../../runtime/dist/node/node-log-store.js";
 import { Measurement } from "./queue-child-models.mjs";
 
 const dir = process.argv[2];

@@ -1,6 +1,6 @@
 // A hand-written model class in plain JS for the queue's child processes: it follows the
 // generated-code contract (static schema, static [encodeSymbol]) over the built runtime.
-import { encodeSymbol, IngestValidationError } from "../../../dist/runtime/codegen/index.js";
+import { encodeSymbol, IngestValidationError } from "asymgen/codegen";
 
 export class Measurement {
   static schema = {

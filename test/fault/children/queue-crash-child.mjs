@@ -3,7 +3,7 @@
 // lost in a buffer) until it is killed.
 // argv: dir durability seed run segmentBytes
 import * as fs from "node:fs";
-import { Realm } from "../../../dist/runtime/index.js";
+import { Realm } from "asymgen";
 import { Measurement } from "./queue-child-models.mjs";
 import { createSeededRandom as createRandom } from "../../support/seeded-random.mjs";
 

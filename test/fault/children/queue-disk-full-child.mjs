@@ -3,7 +3,7 @@
 // commits (and survives reopen). argv: dir [durability, default "os"]. Prints one JSON line.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Realm } from "../../../dist/runtime/index.js";
+import { Realm } from "asymgen";
 import { Measurement } from "./queue-child-models.mjs";
 
 // Without a handler SIGXFSZ kills the process; with one, write() fails with EFBIG instead.

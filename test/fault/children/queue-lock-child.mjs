@@ -1,6 +1,6 @@
 // Opens the queue at argv[2]. Prints "open" and holds it until stdin closes, or prints the
 // error's name and its ownerPid and exits.
-import { Realm } from "../../../dist/runtime/index.js";
+import { Realm } from "asymgen";
 import { Measurement } from "./queue-child-models.mjs";
 
 try {

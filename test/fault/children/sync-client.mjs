@@ -5,8 +5,8 @@
 // drain:  uploads everything, ingests one marker document, uploads it, prints "D <markerSeq>"
 //         (the number of documents the queue ever committed) and exits.
 import * as path from "node:path";
-import { App, Credentials, ObjectId, Realm } from "../../../dist/runtime/index.js";
-import { DeviceEvent, Location, Reading, WeatherSensor } from "../../../dist/examples/weather/models.realm.js";
+import { App, Credentials, ObjectId, Realm } from "asymgen";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../../../build/examples/weather/models.realm.js";
 
 const [mode, dir, baseUrl, runArg] = process.argv.slice(2);
 const app = new App({ id: "e2e", baseUrl, baseFilePath: path.join(dir, "app") });

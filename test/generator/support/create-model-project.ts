@@ -25,7 +25,7 @@ export function createModelCompilerOptions(options: ModelProjectOptions = {}): C
     types: [],
     experimentalDecorators: options.experimentalDecorators ?? false,
     paths: {
-      asymgen: [path.join(repoRoot, "runtime/index.ts")],
+      asymgen: [path.join(repoRoot, "runtime/exports.ts")],
       "asymgen/codegen": [path.join(repoRoot, "runtime/codegen/index.ts")],
     },
   };

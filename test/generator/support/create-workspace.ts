@@ -23,8 +23,8 @@ export interface Workspace {
 }
 
 /**
- * Creates a workspace holding `files`. With `linkPackage`, node_modules/asymgen links to this repo
- * (its package.json exports point into dist/, so `npm run build` must have run), which is how a
+ * Creates a workspace holding `files`. With `linkPackage`, node_modules/asymgen links to this repo's
+ * runtime/ (its package.json exports point into runtime/dist/, so `npm run build` must have run), which is how a
  * user's project sees the package; without it, use `workspaceCompilerOptions` to map "asymgen" to
  * the runtime source.
  */
@@ -46,7 +46,7 @@ export function createWorkspace(files: Record<string, string>, options: { linkPa
   for (const [name, text] of Object.entries(files)) workspace.write(name, text);
   if (options.linkPackage === true) {
     mkdirSync(path.join(dir, "node_modules"), { recursive: true });
-    symlinkSync(repoRoot, path.join(dir, "node_modules", "asymgen"), "dir");
+    symlinkSync(path.join(repoRoot, "runtime"), path.join(dir, "node_modules", "asymgen"), "dir");
   }
   return workspace;
 }
@@ -61,7 +61,7 @@ export function workspaceCompilerOptions(): CompilerOptions {
     skipLibCheck: true,
     types: [],
     paths: {
-      asymgen: [path.join(repoRoot, "runtime/index.ts")],
+      asymgen: [path.join(repoRoot, "runtime/exports.ts")],
       "asymgen/codegen": [path.join(repoRoot, "runtime/codegen/index.ts")],
     },
   };

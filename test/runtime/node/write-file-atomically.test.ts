@@ -130,7 +130,7 @@ describe("createFileAtomically", () => {
 
   test("of six processes creating one file at once, exactly one wins and none ever reads it empty or partial", async () => {
     const file = path.join(tempDir(), "key");
-    const moduleUrl = new URL("../../../dist/runtime/node/write-file-atomically.js", import.meta.url).href;
+    const moduleUrl = new URL("../../../runtime/dist/node/write-file-atomically.js", import.meta.url).href;
     // Each child waits for a shared start time, then creates the file with its own 64 KiB content
     // and reads back what is there (the winner's).
     const start = Date.now() + 500;

@@ -1,6 +1,8 @@
 /**
- * The "asymgen" package: what model files import (decorators, `Types`, bson's value classes)
- * and what apps use (`Realm`, and with sync, `App` and `Credentials`).
+ * The "asymgen" package's API, the same on every platform: what model files import (decorators,
+ * `Types`, bson's value classes) and what apps use (`Realm`, and with sync, `App` and
+ * `Credentials`). Not an entry point itself: node/index.ts and browser/index.ts install their
+ * platform, then re-export this list (package.json's conditional exports pick one).
  */
 export { RealmModel, ObjectType, PrimaryKey, MapTo, Indexed, Ignored } from "./model/decorators.js";
 export type { ModelDecorator } from "./model/decorators.js";
@@ -8,10 +10,6 @@ export type { Types, MixedValue } from "./model/types.js";
 export { ObjectId, UUID, Decimal128 } from "bson";
 export type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "./schema/canonical-schema.js";
 export { AsymgenError, IngestValidationError } from "./errors.js";
-import { openNodeLogStore } from "./node/node-log-store.js";
-import { installPlatform } from "./platform/platform.js";
-import { sendNodeHttpRequest } from "./node/node-http-transport.js";
-import { openNodeUserStore } from "./node/node-user-store.js";
 // runtime issue: Realm, queue errors (runtime/realm.ts, runtime/queue/…)
 export { Realm } from "./realm.js";
 export type { RealmConfiguration, ModelInit, Durability, QueueStats, RecoveryReport } from "./realm.js";
@@ -39,14 +37,3 @@ export type {
   ConnectionNotificationCallback,
 } from "./sync/sync-session.js";
 export { SyncError, DocumentRejectedError } from "./sync/sync-error.js";
-
-// Until the entry points land (package split): "asymgen" is the Node runtime, so it installs the
-// Node platform here. runtime/node/node-platform.ts and the `node` entry replace these lines.
-installPlatform({
-  name: "node",
-  openLogStore: openNodeLogStore,
-  transport: sendNodeHttpRequest,
-  openUserStore: openNodeUserStore,
-  warn: (message, code) => process.emitWarning(message, { code }),
-});
-

@@ -2,9 +2,12 @@
  * The symbol table between generated code and the runtime: every name a generated file imports
  * from "asymgen/codegen" or "asymgen" is spelled here once, and checked against the modules'
  * real exports with `satisfies`, so renaming a runtime export breaks this build, not a user's.
+ * It lives beside the exports it checks, so the generator and templates/ (which import it as
+ * "asymgen/codegen-symbols", a subpath internal to the asymgen packages) never import each other
+ * for it. Only names and types here: nothing a generated file loads at run time.
  */
-import type * as codegen from "../../runtime/codegen/index.js";
-import type * as runtime from "../../runtime/index.js";
+import type * as codegen from "./index.js";
+import type * as runtime from "../exports.js";
 
 /** The module specifier generated code imports runtime primitives from. */
 export const CODEGEN_MODULE = "asymgen/codegen";

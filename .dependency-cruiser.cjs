@@ -1,0 +1,90 @@
+/**
+ * `npm run check:deps` (first step of `npm test`): the import rules that keep the packages and
+ * their rooms apart. Type-only imports count: a type cycle is still two modules that cannot be
+ * read apart.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "A cycle makes two modules one: neither can be read, tested or moved alone.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "core-no-node-builtins",
+      severity: "error",
+      comment:
+        "The runtime core runs in browsers too: node:* (and Node's built-ins by bare name) only in runtime/node/, the Node adapter.",
+      from: { path: "^runtime/", pathNot: "^runtime/node/" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "core-not-node-adapter",
+      severity: "error",
+      comment: "The core reaches the platform through runtime/platform (installed by an entry point), never runtime/node/ directly.",
+      from: { path: "^runtime/", pathNot: "^runtime/node/" },
+      to: { path: "^runtime/node/" },
+    },
+    {
+      name: "templates-not-generator",
+      severity: "error",
+      comment: "templates/ only prints a view model (templates/file-view.ts); the generator imports templates, never the reverse.",
+      from: { path: "^templates/" },
+      to: { path: "^generator/" },
+    },
+    {
+      name: "stores-not-ingest-or-validate",
+      severity: "error",
+      comment: "Stores persist what ingest hands them; ingest and validation sit above stores, imports go one way.",
+      from: { path: "^server/stores/" },
+      to: { path: "^server/(ingest|validate)/" },
+    },
+    {
+      name: "no-relative-import-across-packages",
+      severity: "error",
+      comment:
+        "A package reaches another through its name (asymgen, asymgen/codegen, @asymgen/server/cli…), never a relative path: the tarballs do not hold each other's folders.",
+      from: { path: "^(runtime|generator|templates|server)/" },
+      to: {
+        // By package name, a tsconfig `paths` alias (tsconfig.json maps the names to source) is fine.
+        dependencyTypes: ["local"],
+        dependencyTypesNot: ["aliased"],
+        path: "^(runtime|generator|templates|server)/",
+        pathNot: ["^$1/", "^(generator|templates)/"],
+      },
+    },
+    {
+      name: "runtime-imports-no-other-package",
+      severity: "error",
+      comment: "asymgen (runtime/) depends on bson only: never on the generator or the server.",
+      from: { path: "^runtime/" },
+      to: { path: "^(generator|templates|server)/" },
+    },
+    {
+      name: "generator-and-server-apart",
+      severity: "error",
+      comment: "The generator and the server are installed independently: the bin reaches the server only through import(\"@asymgen/server/cli\").",
+      from: { path: "^(generator|templates)/" },
+      to: { path: "^server/" },
+    },
+    {
+      name: "server-not-generator",
+      severity: "error",
+      comment: "The server never needs the generator (ts-morph, prettier).",
+      from: { path: "^server/" },
+      to: { path: "^(generator|templates)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(dist|build)/" },
+    // Type-only imports are dependencies too (see above).
+    tsPreCompilationDeps: true,
+    // Resolves the package names to their source, as tsc does for the type check.
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["types", "import", "node", "default"] },
+  },
+};
