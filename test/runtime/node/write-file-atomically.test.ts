@@ -147,7 +147,8 @@ describe("createFileAtomically", () => {
         let out = "";
         proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
         proc.on("error", reject);
-        proc.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child ${id} exited ${code}`))));
+        // "close", not "exit": exit can come before the last of stdout has been read.
+        proc.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child ${id} exited ${code}`))));
       });
     const results = (await Promise.all([1, 2, 3, 4, 5, 6].map(child))).map((line) => JSON.parse(line) as { won: boolean; length: number; same: boolean; first: string });
     expect(results.filter((result) => result.won)).toHaveLength(1);
