@@ -35,12 +35,58 @@ module.exports = {
       from: { path: "^templates/" },
       to: { path: "^generator/" },
     },
+    // The server's rooms, bottom up: bson/ (reading BSON) ← ejson/ (writing Extended JSON) ←
+    // validate/ (schema → scanners) ← ingest/ (request → store batch); stores/ defines the batch
+    // types ingest produces and knows none of them.
+    {
+      name: "server-bson-is-a-leaf",
+      severity: "error",
+      comment: "Reading BSON needs nothing else of the server.",
+      from: { path: "^server/bson/" },
+      to: { path: "^server/", pathNot: "^server/bson/" },
+    },
+    {
+      name: "server-ejson-reads-only-bson",
+      severity: "error",
+      comment: "Writing Extended JSON may read BSON, nothing else of the server.",
+      from: { path: "^server/ejson/" },
+      to: { path: "^server/", pathNot: "^server/(ejson|bson)/" },
+    },
+    {
+      name: "server-validate-below-ingest",
+      severity: "error",
+      comment: "Validation reads BSON and writes Extended JSON; it knows neither ingest nor the stores.",
+      from: { path: "^server/validate/" },
+      to: { path: "^server/", pathNot: "^server/(validate|ejson|bson)/" },
+    },
+    {
+      name: "server-ingest-below-routes",
+      severity: "error",
+      comment: "Ingest turns a request into a store batch: it uses bson, ejson, validate, http errors and the batch types, never a route, auth or a store itself.",
+      from: { path: "^server/ingest/" },
+      to: { path: "^server/", pathNot: "^server/(ingest|validate|ejson|bson|http)/|^server/stores/store-batch\\.ts$" },
+    },
+    {
+      name: "server-ingest-takes-store-types-only",
+      severity: "error",
+      comment: "The batch types are the stores' contract; ingest imports them as types, so no store code loads with it.",
+      from: { path: "^server/ingest/" },
+      to: { path: "^server/stores/", dependencyTypesNot: ["type-only"] },
+    },
     {
       name: "stores-not-ingest-or-validate",
       severity: "error",
       comment: "Stores persist what ingest hands them; ingest and validation sit above stores, imports go one way.",
       from: { path: "^server/stores/" },
-      to: { path: "^server/(ingest|validate)/" },
+      to: { path: "^server/(ingest|validate|ejson|bson)/" },
+    },
+    {
+      name: "optional-store-drivers-load-on-demand",
+      severity: "error",
+      comment:
+        "pg and mongodb are optional peers of @asymgen/server: imported statically only as types; their code loads with import() when a store URL names them (stores/load-store-driver.ts).",
+      from: { path: "^server/" },
+      to: { path: "node_modules/(pg|mongodb)/", dependencyTypesNot: ["type-only"] },
     },
     {
       name: "no-relative-import-across-packages",

@@ -135,7 +135,7 @@ async function main() {
       if (outputs !== FILES) throw new Error(`expected ${FILES} outputs, found ${outputs}`);
       const unchanged = timeChild(jsonArgs, dir);
       unchangedTimes.push(check(unchanged, "unchanged generate"));
-      // Another process rebuilding asymgen's dist/ between two runs rightly voids the manifest
+      // Another process rebuilding the generator's dist/ between two runs rightly voids the manifest
       // (the generator's code is part of a run's identity), so count instead of failing.
       if (analyzeMs(unchanged) === 0) shortcuts++;
       if (dropManifests() !== 1) throw new Error("expected one up-to-date manifest in the cache");

@@ -68,6 +68,15 @@ export class QueueCorruptedError extends AsymgenError {
   }
 }
 
+/**
+ * The durable queue is not available on this platform yet: `Realm.open` in a browser, until the
+ * browser adapter (an OPFS/IndexedDB log store) lands. Model classes, validation, encoding and
+ * `App`/login work there.
+ */
+export class QueueUnsupportedError extends AsymgenError {
+  override name = "QueueUnsupportedError";
+}
+
 /** Another process (or another open Realm in this one) holds the queue's lock. */
 export class QueueLockedError extends AsymgenError {
   override name = "QueueLockedError";

@@ -22,6 +22,7 @@ export {
   DocumentTooLargeError,
   TransactionStateError,
   RealmSchemaError,
+  QueueUnsupportedError,
 } from "./errors.js";
 // sync issue: App, Credentials, User, SyncSession (runtime/app/…, runtime/sync/…)
 export { App, Credentials, User, AuthError, SessionExpiredError, NetworkError, ResponseTooLargeError, InsecureConnectionError } from "./app/index.js";

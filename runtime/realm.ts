@@ -83,7 +83,7 @@ export class Realm {
     const queue = DurableQueue.open({
       // Takes the queue's lock; the queue closes the store (releasing it) on close or failure.
       store: await platform.openLogStore(config.path),
-      warn: (message, code) => platform.warn(message, code),
+      warn: (warning) => platform.warn(warning),
       ...(config.durability !== undefined && { durability: config.durability }),
       ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
       ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),

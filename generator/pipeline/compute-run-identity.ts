@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { version as prettierVersion } from "prettier";
 import { ts } from "ts-morph";
+import * as runtimeSymbolTable from "asymgen/codegen-symbols";
 import { readPackageVersion } from "../cli/read-package-version.js";
 import type { GenerateOptions } from "../config/generate-options.js";
 import type { ProjectSetup } from "../config/resolve-project-setup.js";
@@ -46,9 +47,10 @@ export function computeRunIdentity(cwd: string, options: GenerateOptions, setup:
 let toolFingerprint: string | undefined;
 
 /**
- * asymgen's version and a content hash of its own generator/ and templates/ code: an edited
- * generator (same version number during development) must not trust old manifests. Content, not
- * mtimes, so that a rebuild producing the same code keeps them (about 2 ms per process).
+ * asymgen's version and a content hash of its own generator/ and templates/ code and of the
+ * runtime's symbol table: an edited generator (same version number during development) must not
+ * trust old manifests. Content, not mtimes, so that a rebuild producing the same code keeps them
+ * (about 2 ms per process).
  */
 function readToolFingerprint(): string {
   if (toolFingerprint !== undefined) return toolFingerprint;
@@ -71,6 +73,9 @@ function readToolFingerprint(): string {
       if (statSync(file).isFile()) lines.push(`${folder}/${name} ${hashText(readFileSync(file))}`);
     }
   }
+  // The names generated code imports live in the runtime package (asymgen/codegen-symbols), and
+  // renaming one changes the output: the table itself counts.
+  lines.push(`asymgen/codegen-symbols ${hashText(stableStringify(runtimeSymbolTable))}`);
   toolFingerprint = hashText(lines.join("\n"));
   return toolFingerprint;
 }

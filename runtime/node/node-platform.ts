@@ -2,7 +2,7 @@
  * The Node `Platform`: the queue's log store on the file system, HTTP over `node:http`/`node:https`
  * (proxies and TLS included), users in a JSON file, warnings through `process.emitWarning`.
  */
-import type { Platform } from "../platform/platform.js";
+import type { HostWarning, Platform } from "../platform/platform.js";
 import { openNodeLogStore } from "./node-log-store.js";
 import { sendNodeHttpRequest } from "./node-http-transport.js";
 import { openNodeUserStore } from "./node-user-store.js";
@@ -13,7 +13,7 @@ export const nodePlatform: Platform = {
   openLogStore: openNodeLogStore,
   transport: sendNodeHttpRequest,
   openUserStore: openNodeUserStore,
-  warn(message: string, code: string): void {
-    process.emitWarning(message, { code });
+  warn({ message, type, code, detail }: HostWarning): void {
+    process.emitWarning(message, { type, code, ...(detail !== undefined && { detail }) });
   },
 };

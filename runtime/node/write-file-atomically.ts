@@ -1,10 +1,11 @@
 /**
- * The one way the client runtime replaces a file (the queue's cursor, meta and segment headers;
- * the app's users.json), so that after a crash it holds either the old or the new content: write
+ * The one way asymgen replaces a file on Node (the queue's cursor, meta and segment headers, the
+ * app's users.json, the server's key files, the generator's outputs and manifests, the last two
+ * with `durable: false`), so that after a crash it holds either the old or the new content: write
  * a temporary file, fsync it, rename it over the target, fsync the directory (the rename itself
  * is only durable once the directory is). A crash between the first two steps leaves the
- * temporary file behind; `removeStaleTempFiles` clears those for a file kept outside the queue
- * (whose recovery sweeps its own folder).
+ * temporary file behind; `removeStaleTempFiles` clears those (the Node log store sweeps the
+ * queue's folder when it opens).
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -14,7 +15,8 @@ import * as path from "node:path";
 export interface AtomicWriteOptions {
   /**
    * The file's exact permission bits, set with fchmod so neither the umask nor a directory's
-   * default ACL can widen them (0o600 for a file holding secrets). Default: 0o644 less the umask.
+   * default ACL can widen them (0o600 for a file holding secrets). Default: 0o666 less the umask,
+   * as for any new file (`fs.writeFileSync`).
    */
   mode?: number;
   /**
@@ -75,7 +77,7 @@ function createFileExclusively(file: string, data: Uint8Array | string, options:
 
 /** Creates `file` ("wx": never an existing one, whose mode and owner would survive), writes `data` with its exact mode, fsyncs. */
 function writeNewFile(file: string, data: Uint8Array | string, options: AtomicWriteOptions): void {
-  const fd = fs.openSync(file, "wx", options.mode ?? 0o644);
+  const fd = fs.openSync(file, "wx", options.mode ?? 0o666);
   try {
     if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
     fs.writeFileSync(fd, data);

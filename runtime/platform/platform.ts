@@ -8,6 +8,17 @@ import type { UserStore } from "../app/user-store.js";
 import type { LogStore } from "../queue/log-store.js";
 import { AsymgenError } from "../errors.js";
 
+/** A warning for the host to show: Node's `process.emitWarning(message, { type, code, detail })`. */
+export interface HostWarning {
+  /** The warning's name, e.g. "AsymgenQueueRecoveryWarning" (what `process.on("warning")` handlers filter on). */
+  type: string;
+  /** A stable code, e.g. "ASYMGEN_QUEUE_TORN_TAIL". */
+  code: string;
+  message: string;
+  /** Machine-readable detail (a JSON report). */
+  detail?: string;
+}
+
 /** A host's implementation of the core's I/O. */
 export interface Platform {
   /** "node" or "browser": named in errors. */
@@ -26,7 +37,7 @@ export interface Platform {
    */
   openUserStore(appId: string, baseFilePath: string | undefined): UserStore;
   /** Shows a warning the way the host does (Node: `process.emitWarning`). */
-  warn(message: string, code: string): void;
+  warn(warning: HostWarning): void;
 }
 
 let installed: Platform | null = null;

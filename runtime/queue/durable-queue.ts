@@ -29,6 +29,7 @@ import { recoverQueue, type RecoveryReport } from "./queue-recovery.js";
 import { SegmentAppender } from "./segment-appender.js";
 import { TransactionBuffer } from "./transaction-buffer.js";
 import type { QueuedDocument, UploadRead, UploadSource } from "./upload-source.js";
+import type { HostWarning } from "../platform/platform.js";
 
 /** How a commit reaches the disk: "full" syncs each commit, "os" leaves it to the OS. */
 export type Durability = "full" | "os";
@@ -61,7 +62,7 @@ export interface DurableQueueOptions {
    * Where the warning goes when opening cut data (code `ASYMGEN_QUEUE_TORN_TAIL` or
    * `ASYMGEN_QUEUE_REPAIRED`): the platform's `warn` (Realm passes it). None when absent.
    */
-  warn?: (message: string, code: string) => void;
+  warn?: (warning: HostWarning) => void;
 }
 
 /** The backlog, as `realm.queueStats()` reports it. */
@@ -520,14 +521,16 @@ export class DurableQueue implements UploadSource {
   }
 
   /** Keeps `report` as `lastRecovery`, hands it to `onRecovery` and warns when data was cut. */
-  private reportRecovery(report: RecoveryReport, onRecovery: ((report: RecoveryReport) => void) | undefined, warn: ((message: string, code: string) => void) | undefined): void {
+  private reportRecovery(report: RecoveryReport, onRecovery: ((report: RecoveryReport) => void) | undefined, warn: ((warning: HostWarning) => void) | undefined): void {
     this.lastRecovery = report;
     if (report.kind !== "zero-tail" && warn !== undefined) {
       // A warning with a code, so that logs show it even without a handler.
-      warn(
-        `asymgen queue ${report.kind === "repair" ? "repair" : "recovery"} cut ${report.bytesCut} bytes of ${report.file} at offset ${report.offset}: ${report.reason}`,
-        report.kind === "repair" ? "ASYMGEN_QUEUE_REPAIRED" : "ASYMGEN_QUEUE_TORN_TAIL",
-      );
+      warn({
+        type: "AsymgenQueueRecoveryWarning",
+        code: report.kind === "repair" ? "ASYMGEN_QUEUE_REPAIRED" : "ASYMGEN_QUEUE_TORN_TAIL",
+        message: `asymgen queue ${report.kind === "repair" ? "repair" : "recovery"} cut ${report.bytesCut} bytes of ${report.file} at offset ${report.offset}: ${report.reason}`,
+        detail: JSON.stringify(report),
+      });
     }
     onRecovery?.(report);
   }

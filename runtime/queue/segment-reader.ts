@@ -48,11 +48,6 @@ export class SegmentReader {
     return new SegmentReader(store.open(name), store.pathOf(name));
   }
 
-  /** Bytes in the file. */
-  fileSize(): number {
-    return this.handle.size();
-  }
-
   /** Closes the file. */
   close(): void {
     this.handle.close();

@@ -97,6 +97,9 @@ export interface IngestResponse {
  */
 export type IngestRejectionCode = "invalid_document" | "malformed_document" | "document_too_large" | "duplicate_id" | "rejected";
 
+/** The rejection codes a server sends (every one of `IngestRejectionCode` but the client's own `rejected`). */
+export type ServerRejectionCode = Exclude<IngestRejectionCode, "rejected">;
+
 /** Why one document was not stored. */
 export interface IngestRejection {
   seq: number;

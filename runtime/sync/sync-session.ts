@@ -406,8 +406,9 @@ export class SyncSession {
   private async handleAnswer(flight: InFlight, answer: IngestAnswer): Promise<boolean> {
     const { batch } = flight.prepared;
     const verdict = classifyIngestAnswer(answer, { gated: flight.gate !== null, documents: batch.length });
-    // Any answer to an ungated batch shows the server is there (a gated batch's is dropped).
-    if (answer.response !== undefined && flight.gate === null) this.setConnection("connected");
+    // Any answer to an ungated batch shows the server is there, and so does a gated batch's 200
+    // (its other answers are dropped: the batch goes again ungated).
+    if (answer.response !== undefined && (flight.gate === null || verdict.kind === "acknowledged")) this.setConnection("connected");
     switch (verdict.kind) {
       case "acknowledged":
         await this.handleAccepted(batch, verdict.response);

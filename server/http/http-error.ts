@@ -2,27 +2,14 @@
  * An error that becomes an HTTP answer: a status and App Services' error body
  * `{ error, error_code }`. Anything else thrown in a route is a 500.
  */
+import type { IngestErrorCode } from "asymgen/protocol";
 
 /**
  * Every `error_code` the server answers with (App Services' names). A closed set: clients branch
- * on them (runtime/sync/ingest-protocol.ts lists what each means for an ingest).
+ * on them. The ingest route's are the protocol's (`IngestErrorCode`, with what each means for a
+ * client); the auth routes add three.
  */
-export type HttpErrorCode =
-  | "BadRequest"
-  | "UnknownTable"
-  | "InvalidSession"
-  | "InvalidPassword"
-  | "AuthProviderNotFound"
-  | "QueueOwnedByAnotherUser"
-  | "AppNotFound"
-  | "NotFound"
-  | "RequestTimeout"
-  | "SequenceGap"
-  | "AccountNameInUse"
-  | "PayloadTooLarge"
-  | "TooManyRequests"
-  | "InternalServerError"
-  | "ServiceUnavailable";
+export type HttpErrorCode = IngestErrorCode | "InvalidPassword" | "AuthProviderNotFound" | "AccountNameInUse";
 
 /** A failure with its HTTP status and a stable machine-readable code. */
 export class HttpError extends Error {

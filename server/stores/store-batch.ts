@@ -3,15 +3,10 @@
  * verdicts of documents refused before the store) and the result of storing it. The store side
  * defines these; the ingest side (server/ingest/) produces them, so stores never import ingest.
  */
+import type { ServerRejectionCode } from "asymgen/protocol";
 
-/**
- * Why one document was not stored, as the client reads it in an ingest answer (see
- * runtime/sync/ingest-protocol.ts, IngestRejection): `invalid_document` (schema),
- * `malformed_document` (damaged bytes inside an intact envelope), `document_too_large` (over
- * `maxDocumentBytes`, or MongoDB's limit with the store's envelope), `duplicate_id` (a different
- * document with this `_id` is stored). Stored with the verdict, and replayed on a retry.
- */
-export type RejectionCode = "invalid_document" | "malformed_document" | "document_too_large" | "duplicate_id";
+/** Why a document was not stored, as the ingest answer names it: the protocol's codes (asymgen/protocol, `ServerRejectionCode`). Stored with the verdict, and replayed on a retry. */
+export type RejectionCode = ServerRejectionCode;
 
 /** Where a document entry's text already is as UTF-8: `idKey` is `buf[idStart, idEnd)` and `ejson` is `buf[start, end)`. */
 export interface DocumentTextBytes {

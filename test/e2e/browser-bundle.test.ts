@@ -3,7 +3,8 @@
  * "asymgen" and a generated model file (examples/weather/models.realm.ts). Resolution goes through
  * node_modules/asymgen → runtime/package.json's conditional exports (its "browser" entry), as in a
  * user's project, so the compiled runtime/dist/ must be built (`npm test` builds first). The bundle
- * must resolve with no Node built-in, and must run: a model encodes to BSON.
+ * must resolve with no Node built-in, and must run: a model encodes to BSON, and `Realm.open`
+ * refuses with `QueueUnsupportedError` (no browser log store yet).
  */
 import { describe, expect, test } from "@jest/globals";
 import { build, type Metafile } from "esbuild";
@@ -32,6 +33,8 @@ const init = {
 const writer = new BsonWriter();
 encodeWeatherSensor(writer, init);
 globalThis.result = { bytes: writer.length, model: typeof WeatherSensor, app: typeof App, credentials: typeof Credentials, realm: typeof Realm };
+// No durable queue in browsers yet: opening one says so with its own error.
+globalThis.opened = Realm.open({ schema: [WeatherSensor], path: "readings" }).then(() => "opened", (error) => error.name);
 `;
 
 describe("asymgen bundled for the browser", () => {
@@ -68,5 +71,6 @@ describe("asymgen bundled for the browser", () => {
     });
     await module.evaluate();
     expect(vm.runInContext("globalThis.result", context)).toEqual({ bytes: expect.any(Number), model: "function", app: "function", credentials: "function", realm: "function" });
+    expect(await (vm.runInContext("globalThis.opened", context) as Promise<string>)).toBe("QueueUnsupportedError");
   });
 });

@@ -190,7 +190,7 @@ export class ServerProcess {
   }
 
   /**
-   * Spawns `node dist/generator/cli.js serve` on a free port (read back from its "listening"
+   * Spawns `node generator/dist/generator/cli.js serve` on a free port (read back from its "listening"
    * line) and resolves once it listens. `env` adds variables (the crash fault:
    * ASYMGEN_FAULT_CRASH, ASYMGEN_FAULT_CRASH_AFTER). Put a `TcpProxy` in front for a stable
    * address across restarts: re-binding a fixed port races with other tests' ephemeral ports.

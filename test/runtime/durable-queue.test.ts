@@ -13,6 +13,7 @@ import { InstrumentedLogStore, openInstrumentedLogStore } from "../support/instr
 import { computeCrc32Slice8, computeCrc32Slice8Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
 import { QueueCorruptedError, QueueFailedError, QueueLockedError } from "../../runtime/errors.js";
+import type { HostWarning } from "../../runtime/platform/platform.js";
 import type { RecoveryReport } from "../../runtime/queue/queue-recovery.js";
 import { encodeSymbol } from "../../runtime/codegen/model-class.js";
 import { LogLine, Measurement, type MeasurementInit } from "../support/queue-models.js";
@@ -98,10 +99,10 @@ function openObserved(options: Omit<DurableQueueOptions, "store"> = {}): { queue
   return { queue, store };
 }
 
-/** A `warn` for `DurableQueue.open` that collects the warnings (message and code). */
-function collectWarnings(): { warn: (message: string, code: string) => void; seen: { message: string; code: string }[] } {
-  const seen: { message: string; code: string }[] = [];
-  return { warn: (message, code) => seen.push({ message, code }), seen };
+/** A `warn` for `DurableQueue.open` that collects the warnings. */
+function collectWarnings(): { warn: (warning: HostWarning) => void; seen: HostWarning[] } {
+  const seen: HostWarning[] = [];
+  return { warn: (warning) => seen.push(warning), seen };
 }
 
 function readAll(queue: DurableQueue): { seq: number; table: string; doc: Record<string, unknown> }[] {
@@ -421,6 +422,8 @@ describe("DurableQueue", () => {
       expect(seen).toHaveLength(1);
       expect(seen[0]!.message).toContain(`cut ${bytes.length - frameStart} bytes of ${file} at offset ${frameStart}`);
       expect(seen[0]!.code).toBe("ASYMGEN_QUEUE_TORN_TAIL");
+      expect(seen[0]!.type).toBe("AsymgenQueueRecoveryWarning");
+      expect(JSON.parse(seen[0]!.detail!)).toEqual(JSON.parse(JSON.stringify(reports[0])));
     });
 
     it("throws QueueCorruptedError for a complete last frame that fails its checksum with every sector written (bit rot)", () => {

@@ -7,7 +7,6 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { QueueLockedError } from "../../../runtime/errors.js";
 import { openNodeLogStore } from "../../../runtime/node/node-log-store.js";
 import { diskFullCodeOf } from "../../../runtime/queue/log-store.js";
@@ -94,21 +93,5 @@ describe("openNodeLogStore", () => {
     expect(diskFullCodeOf(Object.assign(new Error("io"), { code: "EIO" }))).toBeNull();
     expect(diskFullCodeOf("not an error")).toBeNull();
     store.close();
-  });
-});
-
-describe("runtime/queue is platform-neutral", () => {
-  it("no file under runtime/queue imports a node: module or uses process or Buffer", () => {
-    const queueDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../../runtime/queue");
-    const offenders: string[] = [];
-    for (const name of fs.readdirSync(queueDir)) {
-      // Comments may name Node's APIs (to say what maps to what); code may not use them.
-      const code = fs
-        .readFileSync(path.join(queueDir, name), "utf8")
-        .replace(/\/\*[\s\S]*?\*\//g, "")
-        .replace(/\/\/.*$/gm, "");
-      if (/from\s+["']node:|import\(["']node:|\bprocess\.|\bBuffer\b|\bNodeJS\./.test(code)) offenders.push(name);
-    }
-    expect(offenders).toEqual([]);
   });
 });

@@ -41,12 +41,15 @@ describe.each(process.platform === "win32" ? [] : ["posix"])("writeFileAtomicall
     expect(modeOf(file)).toBe(0o600);
   });
 
-  test("without a mode the umask applies as to any new file (0644 less the umask)", () => {
+  test("without a mode the umask applies as to any new file (0666 less the umask)", () => {
     const file = path.join(tempDir(), "meta");
     withUmask(0o077, () => writeFileAtomically(file, "x"));
     expect(modeOf(file)).toBe(0o600);
     withUmask(0o022, () => writeFileAtomically(file, "y"));
     expect(modeOf(file)).toBe(0o644);
+    // A group-writable project keeps group-writable generated files, as fs.writeFileSync would.
+    withUmask(0o002, () => writeFileAtomically(file, "z"));
+    expect(modeOf(file)).toBe(0o664);
   });
 });
 
