@@ -4,6 +4,7 @@
  * the event loop's transactions share. The flush itself (a background sync of the active segment,
  * and what a failure cuts) is the queue's, through `GroupCommitHost`.
  */
+import { afterPendingIo } from "../platform/after-pending-io.js";
 
 /** What the group commit needs from the queue. */
 export interface GroupCommitHost {
@@ -22,14 +23,6 @@ interface FlushWaiter {
   resolve: () => void;
   reject: (error: Error) => void;
 }
-
-/**
- * Runs `fn` once the current turn of the event loop is over, so that every transaction committed
- * in it joins the flush: Node's setImmediate (after pending I/O callbacks, which may commit too);
- * browsers have none, and a zero timeout is the nearest there.
- */
-const setImmediateIfAny = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
-const afterThisTurn: (fn: () => void) => void = typeof setImmediateIfAny === "function" ? (fn) => void setImmediateIfAny(fn) : (fn) => void setTimeout(fn, 0);
 
 /** Tracks durability and schedules shared flushes. */
 export class GroupCommit {
@@ -113,7 +106,8 @@ export class GroupCommit {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushInFlight) return;
     this.flushScheduled = true;
-    afterThisTurn(() => this.runFlush());
+    // After this turn, so that every transaction committed in it (or in pending I/O callbacks) joins the flush.
+    afterPendingIo(() => this.runFlush());
   }
 
   private runFlush(): void {

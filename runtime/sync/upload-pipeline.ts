@@ -23,6 +23,7 @@
  */
 import type { HttpResponse } from "../app/http-transport.js";
 import type { AuthorizedRequest } from "../app/user.js";
+import { afterPendingIo } from "../platform/after-pending-io.js";
 import type { QueuedDocument } from "../queue/upload-source.js";
 import type { IngestAnswer } from "./classify-ingest-answer.js";
 import { encodeIngestRequest, measureIngestRequestBase } from "./encode-ingest-request.js";
@@ -96,15 +97,6 @@ export interface PipelineHost {
 export function maxIngestAnswerBytes(documents: number): number {
   return 64 * 1024 + documents * 4 * 1024;
 }
-
-/**
- * Runs `callback` once pending I/O has been handled: `setImmediate` on Node (answers that
- * arrived are read before the next batch is), a macrotask where there is none (browsers).
- */
-const afterPendingIo: (callback: () => void) => void =
-  typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
-    ? (callback) => void setImmediate(callback)
-    : (callback) => void setTimeout(callback, 0);
 
 /**
  * Sends `prepared` ungated, then keeps the pipeline going: up to `PIPELINE_DEPTH` requests in
