@@ -6,12 +6,7 @@
 import type pg from "pg";
 import type * as mongodb from "mongodb";
 import { AsymgenError } from "asymgen/errors";
-
-/** The optional driver packages, by the store URL schemes that need them. */
-export type StoreDriverName = "pg" | "mongodb";
-
-/** Imports a driver package by name: `import(name)` unless a test gives another (the module-loader seam). */
-export type ImportDriver = (name: StoreDriverName) => Promise<unknown>;
+import type { ImportDriver, StoreDriverName } from "./import-driver.js";
 
 /** The real loader. */
 const importDriverPackage: ImportDriver = (name) => import(name);

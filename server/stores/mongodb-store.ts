@@ -17,7 +17,7 @@ import { buildMongoEnvelope, checkMongoEnvelopeSize } from "./mongodb-envelope.j
 import type { EnvelopeMeta } from "./mongodb-envelope.js";
 import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";
 import { loadMongodb } from "./load-store-driver.js";
-import type { ImportDriver } from "./load-store-driver.js";
+import type { ImportDriver } from "./import-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";

@@ -6,7 +6,7 @@
 import { openMongodbStore } from "./mongodb-store.js";
 import { openPostgresStore } from "./postgres-store.js";
 import { openSqliteStore } from "./sqlite-store.js";
-import type { ImportDriver } from "./load-store-driver.js";
+import type { ImportDriver } from "./import-driver.js";
 import type { IngestStore } from "./store.js";
 
 /** The default store: the embedded SQLite file. */

@@ -8,7 +8,7 @@
 import type pg from "pg";
 import type { CanonicalObjectSchema } from "asymgen/schema";
 import { loadPg } from "./load-store-driver.js";
-import type { ImportDriver } from "./load-store-driver.js";
+import type { ImportDriver } from "./import-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { AsymgenError } from "../../runtime/errors.js";
 import { StoreDriverMissingError } from "../../server/stores/load-store-driver.js";
-import type { StoreDriverName } from "../../server/stores/load-store-driver.js";
+import type { StoreDriverName } from "../../server/stores/import-driver.js";
 import { openStore } from "../../server/stores/open-store.js";
 import { encodeBatch, loginAnonymous, makeWeatherDoc, newQueueId, postIngest, sharedTestSecret, testSchema } from "../support/ingest-server-fixtures.js";
 import { cliPath, watchLines } from "../support/spawn-ingest-server.js";
