@@ -137,7 +137,13 @@ export interface ServeFlag {
   describe: string;
 }
 
-const mebibytes = (bytes: number): string => (bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`);
+/** A byte count as the help prints it: "64 MiB", "16 MiB + 64 KiB". */
+function mebibytes(bytes: number): string {
+  const mib = Math.floor(bytes / (1024 * 1024));
+  const kib = (bytes - mib * 1024 * 1024) / 1024;
+  if (!Number.isInteger(kib)) return `${bytes} bytes`;
+  return kib === 0 ? `${mib} MiB` : `${mib} MiB + ${kib} KiB`;
+}
 
 /**
  * The flags of `asymgen serve`, one per setting of `serveSettingsSchema` that has a flag (and
@@ -172,7 +178,7 @@ export const serveFlags = {
   tlsCert: { type: "string", describe: "PEM certificate (chain) file: serve HTTPS (with --tls-key)" },
   tlsKey: { type: "string", describe: "PEM private key file of --tls-cert" },
   maxBatchDocuments: { type: "number", describe: `Documents per ingest batch before 413 [default: ${defaultServerLimits.maxBatchDocuments}]` },
-  maxBatchBytes: { type: "number", describe: `Bytes per ingest batch before 413 [default: 16 MiB + 64 KiB]` },
+  maxBatchBytes: { type: "number", describe: `Bytes per ingest batch before 413 [default: ${mebibytes(defaultServerLimits.maxBatchBytes)}]` },
   maxInFlight: { type: "number", describe: `Batches processed at once before 503 + Retry-After [default: ${defaultServerLimits.maxInFlightBatches}]` },
   maxInFlightBytes: {
     type: "number",
