@@ -81,6 +81,14 @@ module.exports = {
       to: { path: "^server/(ingest|validate|ejson|bson)/" },
     },
     {
+      name: "server-tables-pure-layer",
+      severity: "error",
+      comment:
+        "tables/ (typed table layouts and the row codec) is pure: it reads BSON (bson/), may write Extended JSON (ejson/), and takes the stores' batch types and identifier quoting; stores import it, never ingest, validate, routes or auth.",
+      from: { path: "^server/tables/" },
+      to: { path: "^server/", pathNot: "^server/(tables|bson|ejson)/|^server/stores/(store-batch|quote-identifier)\\.ts$" },
+    },
+    {
       name: "optional-store-drivers-load-on-demand",
       severity: "error",
       comment:
