@@ -147,6 +147,9 @@ const cases: [string, (doc: Map<string, unknown>) => void][] = [
   ["data 300 bytes", (doc) => doc.set("bin", new Binary(Buffer.alloc(300, 0xfe), 0))],
   ["string unicode", (doc) => doc.set("s", "héllo wörld 漢字 🎉 \u{10FFFF}")],
   ["string empty", (doc) => doc.set("s", "")],
+  // BSON strings are length-prefixed and may hold NUL; PostgreSQL's text and jsonb cannot.
+  ["string with NUL", (doc) => doc.set("s", "a\u0000b")],
+  ["list of strings with NUL", (doc) => doc.set("list_string", ["\u0000", "x"])],
   // Dates.
   ...[-1, Date.UTC(1900, 0, 1), Date.UTC(-1, 5, 1), -8.64e15, 8.64e15, 1e15 + 123, Date.UTC(-4712, 0, 1) - 1].map(
     (ms): [string, (doc: Map<string, unknown>) => void] => [`date ${ms}`, (doc) => doc.set("dt", new Date(ms))],
