@@ -88,7 +88,8 @@ function parseFor(layout: TableLayout, predicting: boolean): (text: string) => J
 function exactEntryText(node: BsonNode, layout: TableLayout): string {
   try {
     const ejson = EJSON.stringify(node.kind === "scalar" ? node.value : containerValue(node), { relaxed: false });
-    // PostgreSQL's json cannot hold \u0000 either once read as text; keep such values raw.
+    // PostgreSQL's json stores \u0000, but `->>` on it fails ("unsupported Unicode escape
+    // sequence"): such values go raw, so every `$exact` entry stays readable in SQL.
     if (!(layout.dialect === "postgres" && ejson.includes("\\u0000")) && sameElement(exactEntryElement(ejson), node)) return ejson;
   } catch {
     // Not expressible as Extended JSON (an invalid date…): raw below.

@@ -108,6 +108,13 @@ if (!database) {
       expect(row["j"]).toBe('{"a": 3, "b": 2, "zz": 1}');
       expect(row["n"]).toBe("[5.0, 1000000000000000000000]");
     });
+
+    test("NUL: text and jsonb refuse it; json stores \\u0000 but ->> on it fails", async () => {
+      await expect(client.query(`SELECT 'a' || chr(0) AS v`)).rejects.toThrow(/null character not permitted/);
+      await expect(client.query(`SELECT '"\\u0000"'::jsonb AS v`)).rejects.toThrow(/unsupported Unicode escape sequence/);
+      expect((await client.query(`SELECT '{"a":"\\u0000"}'::json::text AS v`)).rows).toEqual([{ v: '{"a":"\\u0000"}' }]);
+      await expect(client.query(`SELECT '{"a":"\\u0000"}'::json->>'a' AS v`)).rejects.toThrow(/unsupported Unicode escape sequence/);
+    });
   });
 
   describe("the table's shape (PostgreSQL)", () => {
