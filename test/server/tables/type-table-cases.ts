@@ -244,3 +244,28 @@ export function typeTableCases(): TypeCase[] {
     return { name, bson: serialize(doc) };
   });
 }
+
+/**
+ * A random document for the seeded round trip: the ordinary document with one to four cases'
+ * changes applied together, and now and then its keys shuffled or a key dropped, so that edge
+ * values, `$order` and `$exact` entries meet in one row.
+ */
+export function randomTypeTableDocument(random: () => number, id: number): Uint8Array {
+  const int = (n: number): number => Math.floor(random() * n);
+  let doc = baseDocument(id);
+  for (let k = 1 + int(4); k > 0; k--) (cases[int(cases.length)] as [string, (doc: Map<string, unknown>) => void])[1](doc);
+  doc.set("_id", oid(id));
+  if (random() < 0.2) {
+    const entries = [...doc.entries()];
+    for (let i = entries.length - 1; i > 0; i--) {
+      const j = int(i + 1);
+      [entries[i], entries[j]] = [entries[j] as [string, unknown], entries[i] as [string, unknown]];
+    }
+    doc = new Map(entries);
+  }
+  if (random() < 0.2) {
+    const optional = ["optS", "optI", "m", "obj", "list_int", "dict_m"];
+    doc.delete(optional[int(optional.length)] as string);
+  }
+  return serialize(doc);
+}
