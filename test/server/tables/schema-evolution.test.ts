@@ -345,6 +345,21 @@ function evolutionSuite(dialect: SqlDialect, harness: () => Harness): void {
     expect(problems[0]?.was).toContain("missing: $user");
   });
 
+  test("a view with the model's name, and a primary key moved to another column, are refused", async () => {
+    await db().exec(`CREATE VIEW "Reading" AS SELECT 1 AS x`);
+    expect(problemsOf(planStoreSchema(layoutsOf([readingV1], dialect), await db().readStore(["Reading"])))).toEqual([
+      expect.objectContaining({ kind: "foreign-table", table: "Reading", was: "a view or other relation, not a table" }),
+    ]);
+    const other = model("Other", [id, property("x", "int")]);
+    await start([other]);
+    const rekeyed = model("Other", [property("id", "objectId", { mapTo: "key" }), property("x", "int")]);
+    const problems = problemsOf(planStoreSchema(layoutsOf([rekeyed], dialect), await db().readStore(["Other"])));
+    expect(problems.map((p) => [p.kind, p.column])).toEqual([
+      ["new-required", "key"],
+      ["primary-key-changed", "_id"],
+    ]);
+  });
+
   test("a store that records another layout is refused as a whole", async () => {
     await start([readingV1]);
     await db().exec("UPDATE asymgen_meta SET value = '3' WHERE key = 'layout'");
