@@ -5,11 +5,8 @@
  */
 import type { StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store-batch.js";
 
-/**
- * The fields of a document entry a plan reads. Generic so the SQLite worker, whose entries come
- * without the BSON bytes (SQL keeps the text), plans with the same code.
- */
-export type PlannedDocument = Omit<StoreDocumentEntry, "bson">;
+/** The fields of a document entry a plan reads (generic, so a store can plan its own entry type). */
+export type PlannedDocument = StoreDocumentEntry;
 
 /** What a store must do for a batch, given the queue's high-water mark. */
 export interface BatchPlan<D extends PlannedDocument = StoreDocumentEntry> {
@@ -53,11 +50,12 @@ export function planBatch<D extends PlannedDocument>(entries: readonly (D | Stor
 }
 
 /**
- * The verdict for a document whose `_id` is already stored: none when the stored document is the
- * same (a retry whose high-water mark was lost, or a client that re-sent it), else `duplicate_id`.
+ * The verdict for a document whose `_id` is already stored: none when the stored document has
+ * the same bytes (a retry whose high-water mark was lost, or a client that re-sent it), else
+ * `duplicate_id`. `stored` is the stored document's BSON (undefined: none was found).
  */
-export function judgeConflict(entry: PlannedDocument, storedEjson: string | undefined): StoreRejection | null {
-  if (storedEjson === entry.ejson) return null;
+export function judgeConflict(entry: PlannedDocument, stored: Uint8Array | undefined): StoreRejection | null {
+  if (stored !== undefined && Buffer.compare(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength), Buffer.from(entry.bson.buffer, entry.bson.byteOffset, entry.bson.byteLength)) === 0) return null;
   return {
     seq: entry.seq,
     table: entry.table,

@@ -8,30 +8,18 @@ import type { ServerRejectionCode } from "asymgen/protocol";
 /** Why a document was not stored, as the ingest answer names it: the protocol's codes (asymgen/protocol, `ServerRejectionCode`). Stored with the verdict, and replayed on a retry. */
 export type RejectionCode = ServerRejectionCode;
 
-/** Where a document entry's text already is as UTF-8: `idKey` is `buf[idStart, idEnd)` and `ejson` is `buf[start, end)`. */
-export interface DocumentTextBytes {
-  /** Holds the bytes: read `buf` when copying (the holder may replace it by a larger copy while the batch is built). */
-  readonly output: { readonly buf: Buffer };
-  readonly span: { readonly idStart: number; readonly idEnd: number; readonly start: number; readonly end: number };
-}
-
 /** A document of a batch that passed validation and is to be stored. */
 export interface StoreDocumentEntry {
   kind: "document";
   seq: bigint;
   table: string;
-  /** The canonical text of the `_id` (EJSON, Int32 widened to Int64): the SQL primary key. */
-  idKey: string;
-  /** The document as canonical Extended JSON (what SQL stores keep). */
-  ejson: string;
-  /** The document's BSON bytes as received (what MongoDB keeps). */
-  bson: Uint8Array;
   /**
-   * The entry's `idKey` and `ejson` exactly, as UTF-8 bytes it already holds; absent or null when
-   * it has none (then read the strings). The SQLite store copies these to its worker thread, so a
-   * scanned document's text never becomes a string on the main thread.
+   * The canonical text of the `_id` (EJSON, Int32 widened to Int64): how a batch tells two
+   * documents with one `_id` apart (plan-batch.ts). The stores key rows by the `_id` value itself.
    */
-  textBytes?(): DocumentTextBytes | null;
+  idKey: string;
+  /** The document's BSON bytes as received: what every store keeps, exactly. */
+  bson: Uint8Array;
 }
 
 /** A document of a batch that the server rejected before the store (validation, size). */

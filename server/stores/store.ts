@@ -2,10 +2,12 @@
  * The one interface every store implements (SQLite, PostgreSQL, MongoDB): ingest batches
  * idempotently, and keep the auth state, so ingest servers themselves hold no state.
  *
- * Layout (SQL stores; MongoDB mirrors it with collections):
- * - one table per asymmetric model, named after its persisted name:
- *   `_id` (text, PRIMARY KEY: canonical Extended JSON of the key), `doc` (the whole document as
- *   canonical Extended JSON, lossless), `user_id`, `arrived_at`, `queue_id`, `seq`;
+ * Layout (SQL stores; MongoDB: see mongodb-store.ts):
+ * - one typed table per asymmetric model, named after its persisted name: one column per
+ *   persisted property with a native type, nested values as natural JSON, the delivery metadata
+ *   in `$user`, `$queue`, `$seq`, `$arrived`, and `$exact` for what the columns cannot hold
+ *   exactly (server/tables/: the layout, the row codec, schema evolution; `asymgen_meta` records
+ *   the layout version and each column's property type);
  * - `asymgen_queues(queue_id PRIMARY KEY, user_id, high_seq)`: per client queue, its owner and the
  *   highest sequence handled;
  * - `asymgen_rejections(queue_id, seq, table_name, code, reason)`: verdicts, replayed on a retry;
@@ -16,8 +18,11 @@ import type { StoreBatch, StoreBatchResult } from "./store-batch.js";
 
 /** A stored document, read back (tests, tools). */
 export interface StoredDocument {
+  /** Canonical Extended JSON of the `_id` (an Int32 widened to Int64), as StoreDocumentEntry's `idKey`. */
   idKey: string;
-  /** Canonical Extended JSON of the document. */
+  /** The document's BSON, exactly the bytes that were ingested. */
+  bson: Uint8Array;
+  /** Canonical Extended JSON of `bson`, in its field order. */
   ejson: string;
   userId: string;
   arrivedAt: Date;
@@ -31,13 +36,13 @@ export interface StoredAuthRecord {
   value: string;
 }
 
-/** A raw row for the benchmark's ceiling insert. */
-export interface RawBenchmarkRow {
-  idKey: string;
-  ejson: string;
-  /** For MongoDB, which stores BSON. */
-  id?: unknown;
-  doc?: Record<string, unknown>;
+/**
+ * Documents made into the store's own rows ahead of the benchmark's timed insert (what a user of
+ * the database's driver would hand it): opaque outside the store that made them.
+ */
+export interface BenchmarkRows {
+  readonly table: string;
+  readonly count: number;
 }
 
 /** The store interface. */
@@ -46,8 +51,13 @@ export interface IngestStore {
   readonly kind: string;
   /** Where the data is, with any password removed (for logs). */
   readonly location: string;
-  /** Creates the internal tables and one table per asymmetric model (idempotent). */
-  prepare(models: readonly CanonicalObjectSchema[]): Promise<void>;
+  /**
+   * Creates the internal tables and one table per asymmetric model, or brings existing ones up to
+   * the schema (new tables, optional columns, indexes); refuses with a StoreSchemaError, changing
+   * nothing, when the store cannot take the schema (an incompatible change, the 0.1 layout).
+   * Resolves with warnings to log (columns kept for properties the schema no longer has).
+   */
+  prepare(models: readonly CanonicalObjectSchema[]): Promise<string[]>;
   /** Stores a batch in one transaction (see runtime/sync/ingest-protocol.ts for the rules). */
   ingest(batch: StoreBatch): Promise<StoreBatchResult>;
   /** Reads an auth record (JSON text) or null. */
@@ -69,11 +79,14 @@ export interface IngestStore {
   readDocuments(table: string): Promise<StoredDocument[]>;
   /** A queue's owner and high-water mark, or null. */
   readQueue(queueId: string): Promise<{ userId: string; highSeq: bigint } | null>;
+  /** The benchmark ceiling's untimed part: `documents` (BSON of `table`'s model) made into the store's rows. */
+  prepareBenchmarkRows(table: string, documents: readonly Uint8Array[]): Promise<BenchmarkRows>;
   /**
-   * The benchmark ceiling: the store's own bulk insert (`INSERT … ON CONFLICT DO NOTHING`,
-   * multi-row) of pre-encoded rows, with no validation, no queue bookkeeping and no HTTP.
+   * The benchmark ceiling: the store's own bulk insert (multi-row `INSERT … ON CONFLICT DO
+   * NOTHING` into the typed table; MongoDB `insertMany`) of rows made by prepareBenchmarkRows,
+   * with no validation, no queue bookkeeping and no HTTP.
    */
-  insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]): Promise<void>;
+  insertRawForBenchmark(rows: BenchmarkRows): Promise<void>;
   /**
    * Why the store can no longer serve anything (the SQLite worker thread stopped), or null.
    * `/health` answers 503 with it, so a supervisor restarts the server instead of every batch
