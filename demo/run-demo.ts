@@ -212,7 +212,9 @@ async function main(): Promise<number> {
   for (const error of errors.slice(0, 5)) say(`   error: ${error}`);
   say();
   say(`The data: ${sqlitePath}`);
-  say(`  one stored row (canonical Extended JSON): ${readOneStoredDocument(sqlitePath, "WeatherSensor")}`);
+  say(`  one stored row: ${readOneStoredRow(sqlitePath, "WeatherSensor")}`);
+  say(`  ${averagePerDeviceSql}`);
+  for (const line of averagePerDevice(sqlitePath)) say(`    ${line}`);
   say(`Device queues (empty once uploaded): ${path.join(dataDir, "device-*", "queue")}`);
   if (stored !== ingested || errors.length > 0) {
     say(`FAILED: the store holds ${stored} documents, the devices ingested ${ingested} (${errors.length} errors)`);
@@ -222,13 +224,31 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The first stored document of `table`, shortened for the terminal: what the server wrote. */
-function readOneStoredDocument(file: string, table: string): string {
+/** The first stored row of `table` as a SELECT shows it (NULL columns left out), shortened for the terminal. */
+function readOneStoredRow(file: string, table: string): string {
   const db = new Database(file, { readonly: true });
   try {
-    const row = db.prepare(`SELECT doc FROM "${table}" LIMIT 1`).get() as { doc: string } | undefined;
+    const row = db.prepare(`SELECT * FROM "${table}" LIMIT 1`).get() as Record<string, unknown> | undefined;
     if (row === undefined) return "(none)";
-    return row.doc.length > 240 ? `${row.doc.slice(0, 240)}…` : row.doc;
+    const text = Object.entries(row)
+      .filter(([, value]) => value !== null)
+      .map(([column, value]) => `${column}=${Buffer.isBuffer(value) ? `<${value.length} bytes>` : JSON.stringify(value)}`)
+      .join(" ");
+    return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+  } finally {
+    db.close();
+  }
+}
+
+/** An analyst's query on the typed table (README, "Querying the data"). */
+const averagePerDeviceSql =
+  'SELECT "deviceId", round(avg("temperatureInFahrenheit"), 1) AS avg_f, count(*) AS n FROM "WeatherSensor" GROUP BY 1 LIMIT 3';
+
+function averagePerDevice(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db.prepare(averagePerDeviceSql).all() as { deviceId: string; avg_f: number; n: number }[];
+    return rows.map((row) => `${row.deviceId}  avg ${row.avg_f} °F over ${row.n} readings`);
   } finally {
     db.close();
   }
