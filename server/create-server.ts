@@ -151,6 +151,14 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
     const key = model.primaryKey === undefined ? undefined : model.properties[model.primaryKey];
     if (!key || key.mapTo !== "_id") throw new Error(`schema: asymmetric model "${model.name}" needs a primary key persisted as "_id"`);
   }
+  // The stores' delivery columns start with "$" ("$user", "$arrived"…), and MongoDB reads such a
+  // field name as an operator: no persisted name may start with it (the generator's ASYM3036).
+  for (const model of schema) {
+    for (const property of Object.values(model.properties ?? {})) {
+      if (property.mapTo.startsWith("$"))
+        throw new Error(`schema: "${model.name}.${property.mapTo}": a persisted name cannot start with "$" (stores reserve such names)`);
+    }
+  }
   return models;
 }
 
@@ -179,7 +187,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
   const ownsStore = typeof options.store !== "object";
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
   try {
-    await store.prepare(models);
+    // The whole schema: the stores decode embedded objects by their models.
+    for (const warning of await store.prepare(options.schema)) logger.log("warn", warning);
     const authConfig =
       options.auth && "providers" in options.auth && options.auth.providers instanceof Set
         ? (options.auth as AuthConfig)

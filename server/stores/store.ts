@@ -52,12 +52,13 @@ export interface IngestStore {
   /** Where the data is, with any password removed (for logs). */
   readonly location: string;
   /**
-   * Creates the internal tables and one table per asymmetric model, or brings existing ones up to
+   * Given the whole schema (embedded models too: nested values are decoded by them), creates the
+   * internal tables and one table per asymmetric model, or brings existing ones up to
    * the schema (new tables, optional columns, indexes); refuses with a StoreSchemaError, changing
    * nothing, when the store cannot take the schema (an incompatible change, the 0.1 layout).
    * Resolves with warnings to log (columns kept for properties the schema no longer has).
    */
-  prepare(models: readonly CanonicalObjectSchema[]): Promise<string[]>;
+  prepare(schema: readonly CanonicalObjectSchema[]): Promise<string[]>;
   /** Stores a batch in one transaction (see runtime/sync/ingest-protocol.ts for the rules). */
   ingest(batch: StoreBatch): Promise<StoreBatchResult>;
   /** Reads an auth record (JSON text) or null. */
