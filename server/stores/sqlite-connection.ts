@@ -56,8 +56,6 @@ export interface SqliteConnection {
   countRows(): Record<string, number>;
   readDocuments(table: string): StoredDocument[];
   readQueue(queueId: string): { userId: string; highSeq: bigint } | null;
-  /** The typed table's layout, as prepare made it (for rows made ahead of insertRawForBenchmark). */
-  layoutOf(table: string): TableLayout;
   /** The benchmark ceiling's insert: rows made by documentToRow, into `table`, in multi-row statements. */
   insertRawForBenchmark(table: string, rows: readonly RowValues[]): void;
   close(): void;
@@ -341,9 +339,6 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     readQueue(queueId) {
       const row = selectQueue().get(queueId) as { user_id: string; high_seq: bigint } | undefined;
       return row ? { userId: row.user_id, highSeq: row.high_seq } : null;
-    },
-    layoutOf(table) {
-      return tableOrThrow(table).layout;
     },
     insertRawForBenchmark(table, rows) {
       const { layout, rowsPerInsert, insertRows } = tableOrThrow(table);

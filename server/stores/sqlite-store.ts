@@ -32,8 +32,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       throw error;
     }
   }
-  // The schema prepared last (plain data), for the benchmark's rows and its own connection.
-  let models: CanonicalObjectSchema[] = [];
+  // Every model prepared so far by name (plain data), for the benchmark's rows and its own connection.
+  const prepared = new Map<string, CanonicalObjectSchema>();
+  const models = () => [...prepared.values()];
   let benchmarkConnection: SqliteConnection | null = null;
 
   return {
@@ -42,8 +43,8 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
     async prepare(schema: readonly CanonicalObjectSchema[]) {
       const plain = toPlainModels(schema);
       const warnings = await worker.call("prepare", plain);
-      models = plain;
-      benchmarkConnection?.prepare(models);
+      for (const model of plain) prepared.set(model.name, model);
+      benchmarkConnection?.prepare(models());
       return warnings;
     },
     async ingest(batch) {
@@ -79,9 +80,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
     },
     /** The rows made here, on the calling thread, untimed: the timed insert then only binds them. */
     async prepareBenchmarkRows(table: string, documents: readonly Uint8Array[]): Promise<SqliteBenchmarkRows> {
-      const model = models.find((candidate) => candidate.name === table && candidate.asymmetric && !candidate.embedded);
-      if (!model) throw new Error(`sqlite store: no table for model "${table}"`);
-      const layout = tableLayoutOf(model, modelsByName(models), "sqlite");
+      const model = prepared.get(table);
+      if (!model?.asymmetric || model.embedded) throw new Error(`sqlite store: no table for model "${table}"`);
+      const layout = tableLayoutOf(model, modelsByName(models()), "sqlite");
       const rows = documents.map((document) => documentToRow(document, layout));
       return { table, count: rows.length, rows };
     },
@@ -97,7 +98,7 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       if (!Array.isArray(rows)) throw new Error("sqlite store: insertRawForBenchmark takes the rows this store's prepareBenchmarkRows made");
       if (!benchmarkConnection) {
         benchmarkConnection = openSqliteConnection(filePath);
-        benchmarkConnection.prepare(models);
+        benchmarkConnection.prepare(models());
       }
       benchmarkConnection.insertRawForBenchmark(prepared.table, rows);
     },
