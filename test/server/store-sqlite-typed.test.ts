@@ -299,3 +299,33 @@ describe("a document whose _id is already stored", () => {
     }
   });
 });
+
+describe("a wide model", () => {
+  it("is inserted in statements under SQLite's 32766-parameter cap (columns × rows)", async () => {
+    // 125 parameters a row: 500 rows a statement would be 62500.
+    const names = Array.from({ length: 120 }, (_, i) => `p${i}`);
+    const wide: CanonicalObjectSchema = {
+      name: "Wide",
+      asymmetric: true,
+      embedded: false,
+      primaryKey: "id",
+      properties: Object.fromEntries([["id", prop("id", "int", { mapTo: "_id" })], ...names.map((name) => [name, prop(name, "int")] as const)]),
+    };
+    const store = await openSqliteStore(path.join(dir, "wide.sqlite"));
+    try {
+      await store.prepare([wide]);
+      const docs = Array.from({ length: 600 }, (_, n) => serialize(Object.fromEntries([["_id", Long.fromNumber(n)], ...names.map((name, i) => [name, Long.fromNumber(n * i)] as const)])));
+      const result = await store.ingest({
+        queueId: "wide",
+        ifAcknowledgedSeq: null,
+        userId: "user-1",
+        arrivedAt: new Date(),
+        entries: docs.map((bson, n) => ({ kind: "document", seq: BigInt(n + 1), table: "Wide", idKey: `{"$numberLong":"${n}"}`, bson })),
+      });
+      expect(result).toEqual({ status: "ok", acknowledgedSeq: 600n, rejected: [] });
+      expect((await store.countRows())["Wide"]).toBe(600);
+    } finally {
+      await store.close();
+    }
+  });
+});
