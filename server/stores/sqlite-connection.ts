@@ -20,6 +20,7 @@ import { createMetaTableSql, recordLayoutSql } from "../tables/store-meta.js";
 import { storedDocumentText } from "../tables/stored-document-text.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
 import type { TableLayout } from "../tables/table-layout.js";
+import { assertCompleteSchema } from "./assert-complete-schema.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { assertUsableTableName, checkGate } from "./store.js";
@@ -243,6 +244,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
 
   return {
     prepare(models) {
+      assertCompleteSchema(models);
       const byName = modelsByName(models);
       const layouts = models
         .filter((model) => model.asymmetric && !model.embedded)

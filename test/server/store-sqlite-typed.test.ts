@@ -329,3 +329,18 @@ describe("a wide model", () => {
     }
   });
 });
+
+describe("a schema without the embedded models its tables need", () => {
+  it("is refused by prepare, naming the missing model (its rows would otherwise keep every nested value twice)", async () => {
+    const file = path.join(dir, "incomplete.sqlite");
+    const store = await openSqliteStore(file);
+    try {
+      await expect(store.prepare(testSchema.filter((model) => model.asymmetric))).rejects.toThrow(
+        'store: "WeatherSensor.readings" refers to the model "Reading", which is not in the schema given to prepare (give the whole schema, embedded models included)',
+      );
+    } finally {
+      await store.close();
+    }
+    expect(columnsOf(file, "WeatherSensor")).toEqual({});
+  });
+});
