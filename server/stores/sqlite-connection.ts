@@ -3,31 +3,45 @@
  * `synchronous=FULL` so an acknowledged batch survives power loss, not only a crash. Every method
  * is synchronous (better-sqlite3 blocks its thread for the insert and the fsync), so the server
  * runs it on its own thread (sqlite-worker.ts); sqlite-store.ts is the asynchronous face.
+ *
+ * Each asymmetric model has its typed table (server/tables/table-layout.ts): a document becomes
+ * its row through the row codec, and a stored row becomes the exact ingested bytes again.
  */
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { CanonicalObjectSchema } from "asymgen/schema";
+import { formatKeptColumns, StoreSchemaError } from "../tables/format-schema-problems.js";
+import { planStoreSchema } from "../tables/plan-schema-change.js";
+import { readSqliteStoreShape } from "../tables/read-table-shape.js";
+import { documentToRow, modelsByName, rowToDocument } from "../tables/row-codec.js";
+import type { RowValues, SqlValue } from "../tables/row-codec.js";
+import { createMetaTableSql, recordLayoutSql } from "../tables/store-meta.js";
+import { storedDocumentText } from "../tables/stored-document-text.js";
+import { tableLayoutOf } from "../tables/table-layout.js";
+import type { TableLayout } from "../tables/table-layout.js";
+import { assertCompleteSchema } from "./assert-complete-schema.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { RawBenchmarkRow, StoredAuthRecord, StoredDocument } from "./store.js";
-import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store-batch.js";
+import type { StoredAuthRecord, StoredDocument } from "./store.js";
+import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
-/** A document entry as SQLite needs it: the text it stores, without the BSON bytes. */
-export type SqliteDocumentEntry = Omit<StoreDocumentEntry, "bson">;
-
-/** A batch as SQLite needs it (what crosses to the worker thread). */
-export interface SqliteBatch extends Omit<StoreBatch, "entries"> {
-  entries: (SqliteDocumentEntry | StoreRejectedEntry)[];
-}
+/** A batch as SQLite takes it (what crosses to the worker thread, each `bson` a view of one transferred buffer). */
+export type SqliteBatch = StoreBatch;
 
 /** One batch's outcome in a group commit: its result, or what it threw (its own writes undone). */
 export type SqliteGroupOutcome = { ok: true; result: StoreBatchResult } | { ok: false; error: unknown };
 
 /** The connection's operations, synchronous; the same meaning as IngestStore's methods of the same name. */
 export interface SqliteConnection {
-  /** IngestStore.prepare, given the models' persisted names (a model's schema may hold functions, which cannot cross threads). */
-  prepare(tableNames: readonly string[]): void;
+  /**
+   * IngestStore.prepare: `models` is the whole schema as plain data (embedded models decode the
+   * nested values; a model's schema may hold functions, which cannot cross threads: see
+   * toPlainModels). Plans and applies the schema change in one transaction, or throws a
+   * StoreSchemaError having changed nothing; returns the warnings to log.
+   */
+  prepare(models: readonly CanonicalObjectSchema[]): string[];
   ingest(batch: SqliteBatch): StoreBatchResult;
   /**
    * Group commit: several batches in one transaction, so they share one fsync. Each batch runs in
@@ -43,34 +57,81 @@ export interface SqliteConnection {
   countRows(): Record<string, number>;
   readDocuments(table: string): StoredDocument[];
   readQueue(queueId: string): { userId: string; highSeq: bigint } | null;
-  insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]): void;
+  /** The benchmark ceiling's insert: rows made by documentToRow, into `table`, in multi-row statements. */
+  insertRawForBenchmark(table: string, rows: readonly RowValues[]): void;
   close(): void;
 }
 
 interface TableStatements {
+  layout: TableLayout;
+  /** Rows per INSERT statement (see rowsPerInsertOf). */
+  rowsPerInsert: number;
   /** Multi-row `INSERT … ON CONFLICT DO NOTHING`, by row count (1 to rowsPerInsert). */
   insertRows: (count: number) => Database.Statement;
-  selectDoc: Database.Statement;
+  /** The stored row by primary key value, integers as bigint (what rowToDocument takes). */
+  selectRow: Database.Statement;
 }
 
-// Rows per INSERT statement: 6 parameters a row stays far below SQLite's 32766-parameter cap,
-// and one statement per 500 rows costs far less than one per row.
-const rowsPerInsert = 500;
+/** The delivery metadata columns an insert writes after the property columns and `$exact`, in this order. */
+const deliveryColumns = ["$user", "$queue", "$seq", "$arrived"] as const;
 
-/** The multi-row insert into `table` for each row count, prepared once per count. */
-function createMultiRowInsert(db: Database.Database, table: string): (count: number) => Database.Statement {
+// SQLite refuses a statement with more than 32766 parameters (SQLITE_MAX_VARIABLE_NUMBER since
+// 3.32); one statement per 500 rows costs far less than one per row, and more saves little.
+const maxParameters = 32766;
+const maxRowsPerInsert = 500;
+
+/** Rows per multi-row INSERT for a layout: as many as fit under SQLite's parameter cap, at most 500. */
+function rowsPerInsertOf(layout: TableLayout): number {
+  const perRow = layout.columns.length + 1 + deliveryColumns.length;
+  return Math.max(1, Math.min(maxRowsPerInsert, Math.floor(maxParameters / perRow)));
+}
+
+/** The multi-row insert into the layout's table for each row count, prepared once per count. */
+function createMultiRowInsert(db: Database.Database, layout: TableLayout): (count: number) => Database.Statement {
+  const names = [...layout.columns.map((column) => column.name), "$exact", ...deliveryColumns];
+  const head = `INSERT INTO ${quoteIdentifier(layout.table)} (${names.map(quoteIdentifier).join(", ")}) VALUES `;
+  const placeholders = `(${names.map(() => "?").join(", ")})`;
   const byCount = new Map<number, Database.Statement>();
   return (count) => {
     let statement = byCount.get(count);
     if (!statement) {
-      const values = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
-      statement = db.prepare(
-        `INSERT INTO ${quoteIdentifier(table)} (_id, doc, user_id, arrived_at, queue_id, seq) VALUES ${values} ON CONFLICT DO NOTHING`,
-      );
+      statement = db.prepare(`${head}${Array.from({ length: count }, () => placeholders).join(", ")} ON CONFLICT DO NOTHING`);
       byCount.set(count, statement);
     }
     return statement;
   };
+}
+
+/** Appends a row's parameters, in createMultiRowInsert's column order, to `params`. */
+function pushRow(params: SqlValue[], layout: TableLayout, row: RowValues, user: string, queue: string, seq: bigint, arrived: string): void {
+  for (const column of layout.columns) params.push(row[column.name] ?? null);
+  params.push(row["$exact"] ?? null, user, queue, seq, arrived);
+}
+
+// asymgen's own tables. asymgen 0.1 made them with exactly this DDL.
+const serverTablesSql = `
+  CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, high_seq INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id TEXT NOT NULL, seq INTEGER NOT NULL, table_name TEXT NOT NULL,
+    code TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (queue_id, seq));
+  CREATE TABLE IF NOT EXISTS asymgen_auth (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
+`;
+
+/**
+ * Creates asymgen's own tables, and on a new store records its layout first (asymgen_meta). The
+ * store's shape is read before anything is created: a file with asymgen_queues and no
+ * asymgen_meta is an asymgen 0.1 store, left exactly as it is (prepare refuses it, naming the
+ * table; creating asymgen_meta here would hide what it is).
+ */
+function createServerTables(db: Database.Database): void {
+  db.transaction(() => {
+    const shape = readSqliteStoreShape(db, []);
+    if (shape.serverTablesExist && shape.layoutVersion === null) return;
+    if (shape.layoutVersion === null) {
+      db.exec(createMetaTableSql("sqlite"));
+      db.exec(recordLayoutSql());
+    }
+    db.exec(serverTablesSql);
+  }).immediate();
 }
 
 /** Opens (creating if needed) the SQLite file at `filePath` on the calling thread. */
@@ -82,37 +143,36 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     db.pragma("synchronous = FULL");
     // Several servers (or a CLI command) may share the file: wait for the writer lock, don't fail.
     db.pragma("busy_timeout = 10000");
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, high_seq INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id TEXT NOT NULL, seq INTEGER NOT NULL, table_name TEXT NOT NULL,
-        code TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (queue_id, seq));
-      CREATE TABLE IF NOT EXISTS asymgen_auth (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
-    `);
+    createServerTables(db);
   } catch (error) {
     // A file that is not a database fails here, not in the constructor: don't leak the handle.
     db.close();
     throw error;
   }
+  // Statements on asymgen's own tables are prepared on first use: an asymgen 0.1 store has them,
+  // but a store whose layout prepare refuses may not, and opening it must not fail.
+  const lazy = (sql: string, configure: (statement: Database.Statement) => Database.Statement = (s) => s) => {
+    let statement: Database.Statement | null = null;
+    return () => (statement ??= configure(db.prepare(sql)));
+  };
   const tables = new Map<string, TableStatements>();
-  const insertQueue = db.prepare("INSERT INTO asymgen_queues (queue_id, user_id, high_seq) VALUES (?, ?, 0) ON CONFLICT DO NOTHING");
-  const selectQueue = db.prepare("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = ?").safeIntegers(true);
-  const updateQueue = db.prepare("UPDATE asymgen_queues SET high_seq = ? WHERE queue_id = ?");
-  const selectRejection = db
-    .prepare("SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = ? AND seq = ?")
-    .safeIntegers(true);
-  const insertRejection = db.prepare(
+  const insertQueue = lazy("INSERT INTO asymgen_queues (queue_id, user_id, high_seq) VALUES (?, ?, 0) ON CONFLICT DO NOTHING");
+  const selectQueue = lazy("SELECT user_id, high_seq FROM asymgen_queues WHERE queue_id = ?", (s) => s.safeIntegers(true));
+  const updateQueue = lazy("UPDATE asymgen_queues SET high_seq = ? WHERE queue_id = ?");
+  const selectRejection = lazy("SELECT seq, table_name, code, reason FROM asymgen_rejections WHERE queue_id = ? AND seq = ?", (s) => s.safeIntegers(true));
+  const insertRejection = lazy(
     "INSERT INTO asymgen_rejections (queue_id, seq, table_name, code, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   );
-  const getAuth = db.prepare("SELECT value FROM asymgen_auth WHERE kind = ? AND key = ?").pluck();
-  const insertAuth = db.prepare("INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
-  const upsertAuth = db.prepare(
+  const getAuth = lazy("SELECT value FROM asymgen_auth WHERE kind = ? AND key = ?", (s) => s.pluck());
+  const insertAuth = lazy("INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+  const upsertAuth = lazy(
     "INSERT INTO asymgen_auth (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
   );
-  const deleteAuth = db.prepare("DELETE FROM asymgen_auth WHERE kind = ? AND key = ?");
+  const deleteAuth = lazy("DELETE FROM asymgen_auth WHERE kind = ? AND key = ?");
   // The primary key (kind, key) serves both the range and the order: no sort, no scan.
-  const listAuth = db.prepare("SELECT key, value FROM asymgen_auth WHERE kind = ? AND key > ? ORDER BY key LIMIT ?");
+  const listAuth = lazy("SELECT key, value FROM asymgen_auth WHERE kind = ? AND key > ? ORDER BY key LIMIT ?");
   const deleteAuthMany = db.transaction((kind: string, keys: readonly string[]) =>
-    keys.reduce((deleted, key) => deleted + deleteAuth.run(kind, key).changes, 0),
+    keys.reduce((deleted, key) => deleted + deleteAuth().run(kind, key).changes, 0),
   );
 
   function tableOrThrow(table: string): TableStatements {
@@ -121,60 +181,97 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     return statements;
   }
 
+  /** The exact BSON stored under `key` (the primary key's column value) in `table`, or undefined. */
+  function storedDocument(statements: TableStatements, key: SqlValue): Uint8Array | undefined {
+    const row = statements.selectRow.get(key) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : rowToDocument(row, statements.layout);
+  }
+
   // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
   const ingestTransaction = db.transaction((batch: SqliteBatch): StoreBatchResult => {
     // Refusals come before the queue's row is created, so a refused batch writes nothing.
-    let queue = selectQueue.get(batch.queueId) as { user_id: string; high_seq: bigint } | undefined;
+    let queue = selectQueue().get(batch.queueId) as { user_id: string; high_seq: bigint } | undefined;
     if (queue !== undefined && queue.user_id !== batch.userId) return { status: "forbidden" };
     const gap = checkGate(batch, queue?.high_seq ?? 0n);
     if (gap) return gap;
     if (queue === undefined) {
-      insertQueue.run(batch.queueId, batch.userId);
+      insertQueue().run(batch.queueId, batch.userId);
       queue = { user_id: batch.userId, high_seq: 0n };
     }
     const plan = planBatch(batch.entries, queue.high_seq);
     const rejected: StoreRejection[] = [];
     for (const seq of plan.replaySeqs) {
       // The table holds only verdicts this server wrote, so only their codes.
-      const row = selectRejection.get(batch.queueId, seq) as { seq: bigint; table_name: string; code: RejectionCode; reason: string } | undefined;
+      const row = selectRejection().get(batch.queueId, seq) as { seq: bigint; table_name: string; code: RejectionCode; reason: string } | undefined;
       if (row) rejected.push({ seq: row.seq, table: row.table_name, code: row.code, reason: row.reason });
     }
-    const arrivedAt = batch.arrivedAt.getTime();
-    const conflicts = [...plan.followers];
+    // ISO 8601 with ms, as the typed tables hold dates: SQLite's date functions read it.
+    const arrived = batch.arrivedAt.toISOString();
+    // Each conflict with the primary key value its stored row is looked up by.
+    const conflicts: { entry: StoreDocumentEntry; key: SqlValue }[] = [];
+    for (const entry of plan.followers) {
+      // A later document of the batch with an inserted one's `_id` (rare): its key from its row.
+      const { layout } = tableOrThrow(entry.table);
+      conflicts.push({ entry, key: documentToRow(entry.bson, layout)[layout.primaryKey] ?? null });
+    }
     for (const [table, entries] of plan.inserts) {
-      const { insertRows } = tableOrThrow(table);
+      const statements = tableOrThrow(table);
+      const { layout, rowsPerInsert } = statements;
       for (let start = 0; start < entries.length; start += rowsPerInsert) {
         const chunk = entries.slice(start, start + rowsPerInsert);
-        const params: unknown[] = [];
-        for (const entry of chunk) params.push(entry.idKey, entry.ejson, batch.userId, arrivedAt, batch.queueId, entry.seq);
+        const params: SqlValue[] = [];
+        const keys: SqlValue[] = [];
+        for (const entry of chunk) {
+          const row = documentToRow(entry.bson, layout);
+          pushRow(params, layout, row, batch.userId, batch.queueId, entry.seq, arrived);
+          keys.push(row[layout.primaryKey] ?? null);
+        }
         // The common case inserts every row; only a short count needs the per-row look-up below
-        // (judging a row this statement did insert finds its own, identical, text: no verdict).
-        if (insertRows(chunk.length).run(...params).changes < chunk.length) conflicts.push(...chunk);
+        // (judging a row this statement did insert finds its own, identical, bytes: no verdict).
+        if (statements.insertRows(chunk.length).run(...params).changes < chunk.length)
+          chunk.forEach((entry, i) => conflicts.push({ entry, key: keys[i] ?? null }));
       }
     }
-    for (const entry of conflicts) {
-      const stored = tableOrThrow(entry.table).selectDoc.get(entry.idKey) as string | undefined;
-      const verdict = judgeConflict(entry, stored);
+    for (const { entry, key } of conflicts) {
+      const verdict = judgeConflict(entry, storedDocument(tableOrThrow(entry.table), key));
       if (verdict) plan.rejections.push(verdict);
     }
-    for (const r of plan.rejections) insertRejection.run(batch.queueId, r.seq, r.table, r.code, r.reason);
-    if (plan.highSeq !== queue.high_seq) updateQueue.run(plan.highSeq, batch.queueId);
+    for (const r of plan.rejections) insertRejection().run(batch.queueId, r.seq, r.table, r.code, r.reason);
+    if (plan.highSeq !== queue.high_seq) updateQueue().run(plan.highSeq, batch.queueId);
     rejected.push(...plan.rejections);
     return { status: "ok", acknowledgedSeq: plan.highSeq, rejected: sortRejections(rejected) };
   });
 
   return {
-    prepare(tableNames) {
-      for (const name of tableNames) {
-        assertUsableTableName(name, 1000);
-        const t = quoteIdentifier(name);
-        db.exec(`CREATE TABLE IF NOT EXISTS ${t} (_id TEXT PRIMARY KEY, doc TEXT NOT NULL, user_id TEXT NOT NULL,
-          arrived_at INTEGER NOT NULL, queue_id TEXT NOT NULL, seq INTEGER NOT NULL)`);
-        tables.set(name, {
-          insertRows: createMultiRowInsert(db, name),
-          selectDoc: db.prepare(`SELECT doc FROM ${t} WHERE _id = ?`).pluck(),
+    prepare(models) {
+      assertCompleteSchema(models);
+      const byName = modelsByName(models);
+      const layouts = models
+        .filter((model) => model.asymmetric && !model.embedded)
+        .map((model) => {
+          assertUsableTableName(model.name, 1000);
+          return tableLayoutOf(model, byName, "sqlite");
+        });
+      // Read, planned and applied under the write lock: two servers starting on one file cannot
+      // both plan against the shape before the other's change.
+      const warnings = db
+        .transaction((): string[] => {
+          const plan = planStoreSchema(layouts, readSqliteStoreShape(db, layouts.map((layout) => layout.table)));
+          if (plan.kind === "refuse") throw new StoreSchemaError(plan.problems);
+          if (plan.kind === "apply") for (const sql of plan.sql) db.exec(sql);
+          return plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [];
+        })
+        .immediate();
+      for (const layout of layouts) {
+        const t = quoteIdentifier(layout.table);
+        tables.set(layout.table, {
+          layout,
+          rowsPerInsert: rowsPerInsertOf(layout),
+          insertRows: createMultiRowInsert(db, layout),
+          selectRow: db.prepare(`SELECT * FROM ${t} WHERE ${quoteIdentifier(layout.primaryKey)} = ?`).safeIntegers(true),
         });
       }
+      return warnings;
     },
     ingest(batch) {
       return ingestTransaction.immediate(batch);
@@ -197,16 +294,16 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
       return outcomes;
     },
     getAuthRecord(kind, key) {
-      return (getAuth.get(kind, key) as string | undefined) ?? null;
+      return (getAuth().get(kind, key) as string | undefined) ?? null;
     },
     putAuthRecord(kind, key, value, ifAbsent) {
-      return (ifAbsent ? insertAuth : upsertAuth).run(kind, key, value).changes > 0;
+      return (ifAbsent ? insertAuth() : upsertAuth()).run(kind, key, value).changes > 0;
     },
     deleteAuthRecord(kind, key) {
-      return deleteAuth.run(kind, key).changes > 0;
+      return deleteAuth().run(kind, key).changes > 0;
     },
     listAuthRecords(kind, afterKey, limit) {
-      return listAuth.all(kind, afterKey, limit) as StoredAuthRecord[];
+      return listAuth().all(kind, afterKey, limit) as StoredAuthRecord[];
     },
     deleteAuthRecords(kind, keys) {
       return deleteAuthMany.immediate(kind, keys);
@@ -222,34 +319,37 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
       return counts;
     },
     readDocuments(table) {
-      tableOrThrow(table);
+      const { layout } = tableOrThrow(table);
       const rows = db
-        .prepare(`SELECT _id, doc, user_id, arrived_at, queue_id, seq FROM ${quoteIdentifier(table)} ORDER BY _id`)
+        .prepare(`SELECT * FROM ${quoteIdentifier(table)} ORDER BY ${quoteIdentifier(layout.primaryKey)}`)
         .safeIntegers(true)
-        .all() as { _id: string; doc: string; user_id: string; arrived_at: bigint; queue_id: string; seq: bigint }[];
-      return rows.map(
-        (row): StoredDocument => ({
-          idKey: row._id,
-          ejson: row.doc,
-          userId: row.user_id,
-          arrivedAt: new Date(Number(row.arrived_at)),
-          queueId: row.queue_id,
-          seq: row.seq,
-        }),
-      );
+        .all() as Record<string, unknown>[];
+      return rows.map((row): StoredDocument => {
+        const bson = rowToDocument(row, layout);
+        const { idKey, ejson } = storedDocumentText(bson, layout.primaryKey);
+        return {
+          idKey,
+          bson,
+          ejson,
+          userId: row["$user"] as string,
+          arrivedAt: new Date(row["$arrived"] as string),
+          queueId: row["$queue"] as string,
+          seq: row["$seq"] as bigint,
+        };
+      });
     },
     readQueue(queueId) {
-      const row = selectQueue.get(queueId) as { user_id: string; high_seq: bigint } | undefined;
+      const row = selectQueue().get(queueId) as { user_id: string; high_seq: bigint } | undefined;
       return row ? { userId: row.user_id, highSeq: row.high_seq } : null;
     },
     insertRawForBenchmark(table, rows) {
-      const { insertRows } = tableOrThrow(table);
-      const now = Date.now();
+      const { layout, rowsPerInsert, insertRows } = tableOrThrow(table);
+      const arrived = new Date().toISOString();
       db.transaction(() => {
         for (let i = 0; i < rows.length; i += rowsPerInsert) {
           const slice = rows.slice(i, i + rowsPerInsert);
-          const params: unknown[] = [];
-          for (const row of slice) params.push(row.idKey, row.ejson, "benchmark", now, "benchmark", 0);
+          const params: SqlValue[] = [];
+          for (const row of slice) pushRow(params, layout, row, "benchmark", "benchmark", 0n, arrived);
           insertRows(slice.length).run(...params);
         }
       }).immediate();

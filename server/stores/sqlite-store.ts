@@ -4,10 +4,19 @@
  * on the worker, the main thread validates the next batch meanwhile.
  */
 import type { CanonicalObjectSchema } from "asymgen/schema";
+import { documentToRow, modelsByName } from "../tables/row-codec.js";
+import type { RowValues } from "../tables/row-codec.js";
+import { tableLayoutOf } from "../tables/table-layout.js";
 import { openSqliteAuthReader, openSqliteConnection } from "./sqlite-connection.js";
 import type { SqliteAuthReader, SqliteConnection } from "./sqlite-connection.js";
 import { startSqliteWorker } from "./sqlite-worker-client.js";
-import type { IngestStore, RawBenchmarkRow } from "./store.js";
+import { toPlainModels } from "./sqlite-worker-protocol.js";
+import type { BenchmarkRows, IngestStore } from "./store.js";
+
+/** The benchmark's rows as this store made them: each document's row values, by documentToRow. */
+interface SqliteBenchmarkRows extends BenchmarkRows {
+  readonly rows: readonly RowValues[];
+}
 
 /** Opens (creating if needed) the SQLite store at `filePath`; rejects when the file cannot be opened as a database. */
 export async function openSqliteStore(filePath: string): Promise<IngestStore> {
@@ -23,18 +32,29 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       throw error;
     }
   }
-  // The model tables prepared so far, for the benchmark's own connection (bounded by the schema).
-  const tableNames = new Set<string>();
+  // Every model prepared so far by name (plain data), for the benchmark's rows and its own connection.
+  const prepared = new Map<string, CanonicalObjectSchema>();
+  const models = () => [...prepared.values()];
   let benchmarkConnection: SqliteConnection | null = null;
+
+  /** The benchmark's own connection on the calling thread (same file, same pragmas), opened once. */
+  function benchmarkConnectionOrOpen(): SqliteConnection {
+    if (!benchmarkConnection) {
+      benchmarkConnection = openSqliteConnection(filePath);
+      benchmarkConnection.prepare(models());
+    }
+    return benchmarkConnection;
+  }
 
   return {
     kind: "sqlite",
     location: `sqlite:${filePath}`,
-    async prepare(models: readonly CanonicalObjectSchema[]) {
-      const names = models.map((model) => model.name);
-      await worker.call("prepare", names);
-      for (const name of names) tableNames.add(name);
-      benchmarkConnection?.prepare(names);
+    async prepare(schema: readonly CanonicalObjectSchema[]) {
+      const plain = toPlainModels(schema);
+      const warnings = await worker.call("prepare", plain);
+      for (const model of plain) prepared.set(model.name, model);
+      benchmarkConnection?.prepare(models());
+      return warnings;
     },
     async ingest(batch) {
       return worker.ingest(batch);
@@ -67,19 +87,27 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
     async readQueue(queueId) {
       return worker.call("readQueue", queueId);
     },
+    /** The rows made here, on the calling thread, untimed: the timed insert then only binds them. */
+    async prepareBenchmarkRows(table: string, documents: readonly Uint8Array[]): Promise<SqliteBenchmarkRows> {
+      const model = prepared.get(table);
+      if (!model?.asymmetric || model.embedded) throw new Error(`sqlite store: no table for model "${table}"`);
+      const layout = tableLayoutOf(model, modelsByName(models()), "sqlite");
+      const rows = documents.map((document) => documentToRow(document, layout));
+      // Its connection too is opened here, untimed (opening plans the schema: nothing to change).
+      if (!isInMemory(filePath)) benchmarkConnectionOrOpen();
+      return { table, count: rows.length, rows };
+    },
     /**
      * The ceiling is what a plain better-sqlite3 user gets on their own thread, so this runs on
      * the calling thread, through a connection of its own (same file, same pragmas), and not
      * through the worker: the worker's hand-off would be counted against the ceiling.
      */
-    async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
+    async insertRawForBenchmark(prepared: BenchmarkRows) {
       if (isInMemory(filePath))
         throw new Error("sqlite store: the benchmark insert needs a database file (an in-memory database is the worker's alone)");
-      if (!benchmarkConnection) {
-        benchmarkConnection = openSqliteConnection(filePath);
-        benchmarkConnection.prepare([...tableNames]);
-      }
-      benchmarkConnection.insertRawForBenchmark(table, rows);
+      const { rows } = prepared as SqliteBenchmarkRows;
+      if (!Array.isArray(rows)) throw new Error("sqlite store: insertRawForBenchmark takes the rows this store's prepareBenchmarkRows made");
+      benchmarkConnectionOrOpen().insertRawForBenchmark(prepared.table, rows);
     },
     broken() {
       return worker.stopped();

@@ -143,37 +143,29 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
 }
 
 /**
- * Packs `batch` for the worker (see PackedSqliteBatch). An entry that holds its text as bytes
- * (StoreDocumentEntry.textBytes: a scanned document) has them copied, its text never made a
- * string on this thread; other entries (an Int32 or missing `_id`, tests, tools) are encoded
- * from their strings. Copied, not handed over, so
- * the batch can be sent again (a pipelined batch retried after a gap). `transfer` lists the
- * buffers to move with the message.
+ * Packs `batch` for the worker (see PackedSqliteBatch): each document's `idKey` and BSON copied
+ * into one buffer. Copied, not handed over: the BSON views point into the request body, and the
+ * batch may be sent again (a pipelined batch retried after a gap). `transfer` lists the buffers to
+ * move with the message.
  */
 export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
   const { entries } = batch;
-  let textLength = 0;
+  let length = 0;
   let documents = 0;
   for (const entry of entries) {
     if (entry.kind !== "document") continue;
     documents++;
-    const written = entry.textBytes?.();
-    if (written) {
-      const { idStart, idEnd, start, end } = written.span;
-      textLength += idEnd - idStart + end - start;
-    } else {
-      textLength += Buffer.byteLength(entry.idKey, "utf8") + Buffer.byteLength(entry.ejson, "utf8");
-    }
+    length += Buffer.byteLength(entry.idKey, "utf8") + entry.bson.byteLength;
   }
   const seqs = new BigInt64Array(entries.length);
   const tableIndexes = new Uint32Array(entries.length);
   const tables: string[] = [];
   // Its own ArrayBuffer, not a slice of Buffer's shared pool, so it can be transferred.
-  const text = Buffer.allocUnsafeSlow(textLength);
-  const textEnds = new Uint32Array(2 * documents);
+  const bytes = Buffer.allocUnsafeSlow(length);
+  const ends = new Uint32Array(2 * documents);
   const rejected: PackedSqliteBatch["rejected"] = [];
   let at = 0;
-  let ends = 0;
+  let next = 0;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     seqs[i] = entry.seq;
@@ -184,23 +176,15 @@ export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; trans
       rejected.push({ index: i, code: entry.code, reason: entry.reason });
       continue;
     }
-    const written = entry.textBytes?.();
-    if (written) {
-      const { buf } = written.output;
-      const { idStart, idEnd, start, end } = written.span;
-      at += buf.copy(text, at, idStart, idEnd);
-      textEnds[ends++] = at;
-      at += buf.copy(text, at, start, end);
-    } else {
-      at += text.write(entry.idKey, at, "utf8");
-      textEnds[ends++] = at;
-      at += text.write(entry.ejson, at, "utf8");
-    }
-    textEnds[ends++] = at;
+    at += bytes.write(entry.idKey, at, "utf8");
+    ends[next++] = at;
+    bytes.set(entry.bson, at);
+    at += entry.bson.byteLength;
+    ends[next++] = at;
   }
   const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = batch;
   return {
-    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tableIndexes, tables, text, textEnds, rejected },
-    transfer: [seqs.buffer, tableIndexes.buffer, text.buffer as ArrayBuffer, textEnds.buffer],
+    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tables, tableIndexes, bytes, ends, rejected },
+    transfer: [seqs.buffer, tableIndexes.buffer, bytes.buffer as ArrayBuffer, ends.buffer],
   };
 }

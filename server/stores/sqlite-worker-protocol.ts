@@ -2,8 +2,11 @@
  * The messages between the SQLite store (main thread) and its worker thread. They cross by
  * structured clone, which keeps bigint and Date but not class instances: an error travels as its
  * message and code, and the store rebuilds an Error from them. An ingest batch is packed first
- * and its buffers are transferred (see PackedSqliteBatch).
+ * and its buffers are transferred (see PackedSqliteBatch); a StoreSchemaError keeps its class.
  */
+import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
+import type { SchemaProblem } from "../tables/plan-schema-change.js";
+import { StoreSchemaError } from "../tables/format-schema-problems.js";
 import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
 import type { RejectionCode } from "./store-batch.js";
 
@@ -27,6 +30,8 @@ export interface SqliteWorkerError {
   message: string;
   /** better-sqlite3's SqliteError code (`SQLITE_BUSY`, …) or Node's (`ENOTDIR`, …), when there is one. */
   code?: string;
+  /** A StoreSchemaError's problems (plain data), so the caller gets a StoreSchemaError again. */
+  problems?: SchemaProblem[];
 }
 
 /**
@@ -41,21 +46,24 @@ export type SqliteReply = { id: number; result: unknown } | { id: number; error:
 /** An error as it crosses the thread boundary. */
 export function toWorkerError(error: unknown): SqliteWorkerError {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof StoreSchemaError) return { message, problems: [...error.problems] };
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? { message, code } : { message };
 }
 
 /** The Error the caller sees for an error thrown in the worker: same message, same code. */
 export function fromWorkerError(error: SqliteWorkerError): Error {
+  // A user-facing error (the CLI prints its message alone): the same class, the same problems.
+  if (error.problems !== undefined) return new StoreSchemaError(error.problems);
   const rebuilt = new Error(error.message) as Error & { code?: string };
   if (error.code !== undefined) rebuilt.code = error.code;
   return rebuilt;
 }
 
 /**
- * An ingest batch as it crosses to the worker: the texts of its documents in one buffer and the
- * per-entry numbers in typed arrays, all transferred rather than cloned (see sqlite-worker-client.ts's
- * packBatch). The `bson` views stay behind: SQLite keeps only the text.
+ * An ingest batch as it crosses to the worker: each document's `idKey` and BSON in one buffer and
+ * the per-entry numbers in typed arrays, all transferred rather than cloned (see
+ * sqlite-worker-client.ts's packBatch): no object or copy per document on the way.
  */
 export interface PackedSqliteBatch {
   queueId: string;
@@ -65,23 +73,23 @@ export interface PackedSqliteBatch {
   /** Each entry's `seq`, in order. */
   seqs: BigInt64Array;
   /** Each entry's table, as an index into `tables`. */
-  tableIndexes: Uint32Array;
   tables: string[];
-  /** The UTF-8 of each document entry's `idKey` then its `ejson`, back to back. */
-  text: Uint8Array;
-  /** Per document entry: where its `idKey` ends in `text`, then where its `ejson` ends. */
-  textEnds: Uint32Array;
+  tableIndexes: Uint32Array;
+  /** Each document entry's `idKey` as UTF-8, then its BSON, back to back. */
+  bytes: Uint8Array;
+  /** Per document entry: where its `idKey` ends in `bytes`, then where its BSON ends. */
+  ends: Uint32Array;
   /** The rejected entries (few), by their index among the entries, in order. */
   rejected: { index: number; code: RejectionCode; reason: string }[];
 }
 
-/** The worker's side: the batch as the connection takes it, its texts made strings here. */
+/** The worker's side: the batch as the connection takes it, each `bson` a view of the one buffer. */
 export function unpackSqliteBatch(packed: PackedSqliteBatch): SqliteBatch {
-  const { seqs, tableIndexes, tables, textEnds, rejected } = packed;
-  const text = Buffer.from(packed.text.buffer, packed.text.byteOffset, packed.text.byteLength);
+  const { seqs, tableIndexes, tables, ends, rejected } = packed;
+  const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
   const entries: SqliteBatch["entries"] = [];
   let at = 0;
-  let ends = 0;
+  let next = 0;
   let nextRejected = 0;
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i]!;
@@ -92,11 +100,26 @@ export function unpackSqliteBatch(packed: PackedSqliteBatch): SqliteBatch {
       nextRejected++;
       continue;
     }
-    const idEnd = textEnds[ends++]!;
-    const ejsonEnd = textEnds[ends++]!;
-    entries.push({ kind: "document", seq, table, idKey: text.toString("utf8", at, idEnd), ejson: text.toString("utf8", idEnd, ejsonEnd) });
-    at = ejsonEnd;
+    const idEnd = ends[next++]!;
+    const bsonEnd = ends[next++]!;
+    entries.push({ kind: "document", seq, table, idKey: bytes.toString("utf8", at, idEnd), bson: bytes.subarray(idEnd, bsonEnd) });
+    at = bsonEnd;
   }
   const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = packed;
   return { queueId, ifAcknowledgedSeq, userId, arrivedAt, entries };
+}
+
+/**
+ * The schema as plain data for the worker (structured clone refuses functions): every field of
+ * the canonical schema but a property's `default`, which neither the tables nor the codec read
+ * (a computed default is a function; schema.json leaves it out too).
+ */
+export function toPlainModels(models: readonly CanonicalObjectSchema[]): CanonicalObjectSchema[] {
+  return models.map((model) => {
+    const properties: Record<string, CanonicalPropertySchema> = {};
+    for (const [key, { default: _default, ...property }] of Object.entries(model.properties)) properties[key] = property;
+    const plain: CanonicalObjectSchema = { name: model.name, properties, embedded: model.embedded, asymmetric: model.asymmetric };
+    if (model.primaryKey !== undefined) plain.primaryKey = model.primaryKey;
+    return plain;
+  });
 }

@@ -34,7 +34,7 @@ describe("the crash fault hook", () => {
   async function countStored(store: string): Promise<number> {
     const reopened = await openStore(store);
     try {
-      await reopened.prepare(testSchema.filter((m) => m.asymmetric));
+      await reopened.prepare(testSchema);
       return (await reopened.countRows())["WeatherSensor"] ?? 0;
     } finally {
       await reopened.close();

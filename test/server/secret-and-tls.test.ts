@@ -54,7 +54,7 @@ describe("the access-token secret and the files the server creates", () => {
   it("keeps no secret in the store, and removes the one older versions kept there", async () => {
     const storeUrl = `sqlite:${path.join(dir, "legacy", "ingest.sqlite")}`;
     const legacy = await openStore(storeUrl);
-    await legacy.prepare(testSchema.filter((model) => model.asymmetric));
+    await legacy.prepare(testSchema);
     await legacy.putAuthRecord("secret", "access-token", JSON.stringify("c2VjcmV0LWluLXRoZS1zdG9yZQ=="), true);
     await legacy.close();
     const logger = recordingLogger();

@@ -77,7 +77,7 @@ describe("the asymgen serve process", () => {
 
     const reopened = await openStore(store);
     try {
-      await reopened.prepare(testSchema.filter((m) => m.asymmetric));
+      await reopened.prepare(testSchema);
       expect((await reopened.countRows())["WeatherSensor"]).toBe(100);
     } finally {
       await reopened.close();

@@ -19,16 +19,21 @@ import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schem
 import { openSqliteStore } from "../../server/stores/sqlite-store.js";
 import { packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
 import { unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
-import type { SqliteBatch } from "../../server/stores/sqlite-connection.js";
 import type { IngestStore } from "../../server/stores/store.js";
 import type { StoreBatch } from "../../server/stores/store-batch.js";
 import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, prop, testSchema } from "../support/ingest-server-fixtures.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const builtOpenStore = path.join(repoRoot, "server", "dist", "stores", "open-store.js");
-const model: CanonicalObjectSchema = { name: "Reading", properties: {}, embedded: false, asymmetric: true };
+const model: CanonicalObjectSchema = {
+  name: "Reading",
+  primaryKey: "id",
+  properties: { id: prop("id", "string", { mapTo: "_id" }), pad: prop("pad", "string") },
+  embedded: false,
+  asymmetric: true,
+};
 
-/** A batch of `count` documents of about 1 KB of text each, seqs from `firstSeq`. */
+/** A batch of `count` documents of about 1 KB each, seqs from `firstSeq`. */
 function makeBatch(queueId: string, count: number, firstSeq = 1, ifAcknowledgedSeq: bigint | null = null): StoreBatch {
   const pad = "x".repeat(1000);
   return {
@@ -37,9 +42,8 @@ function makeBatch(queueId: string, count: number, firstSeq = 1, ifAcknowledgedS
     userId: "user-1",
     arrivedAt: new Date(),
     entries: Array.from({ length: count }, (_, i) => {
-      const idKey = `{"$oid":"${`${queueId}-${firstSeq + i}`.padStart(24, "0")}"}`;
-      const ejson = `{"_id":${idKey},"pad":"${pad}"}`;
-      return { kind: "document", seq: BigInt(firstSeq + i), table: model.name, idKey, ejson, bson: new Uint8Array(0) };
+      const id = `${queueId}-${firstSeq + i}`;
+      return { kind: "document", seq: BigInt(firstSeq + i), table: model.name, idKey: JSON.stringify(id), bson: serialize({ _id: id, pad }) };
     }),
   };
 }
@@ -147,26 +151,28 @@ describe("the SQLite store's worker thread", () => {
     await expect(openSqliteStore(underAFile)).rejects.toThrow(/ENOTDIR/);
   });
 
-  it("packs a batch for the worker: every entry comes back in order, the texts as sent (non-ASCII too), not the BSON view", () => {
+  /** A document entry as its key and its BSON in hex (a Buffer and a Uint8Array compare equal so), a rejection as its code. */
+  const packedForm = (entries: StoreBatch["entries"]) =>
+    entries.map((entry) => (entry.kind === "document" ? [entry.table, entry.seq, entry.idKey, Buffer.from(entry.bson).toString("hex")] : entry));
+
+  it("packs a batch for the worker: every entry comes back in order, its key and BSON as sent (non-ASCII too)", () => {
     const batch = makeBatch("pack", 2);
     batch.entries.push({ kind: "rejected", seq: 3n, table: model.name, code: "invalid_document", reason: "x: bad" });
-    batch.entries.push({ kind: "document", seq: 4n, table: "Ünïcode", idKey: '"ключ"', ejson: '{"_id":"ключ","s":"😀"}', bson: new Uint8Array(8) });
+    batch.entries.push({ kind: "document", seq: 4n, table: "Ünïcode", idKey: '"ключ"', bson: serialize({ _id: "ключ", s: "😀" }) });
     batch.entries.push({ kind: "rejected", seq: 5n, table: "Ünïcode", code: "duplicate_id", reason: "_id already stored" });
-    const expected = batch.entries.map((entry) => {
-      if (entry.kind === "rejected") return { ...entry };
-      const { bson: _bson, ...text } = entry;
-      return text;
-    });
+    const expected = packedForm(batch.entries);
     const { packed, transfer } = packBatch(batch);
-    // The texts cross as one transferred buffer, not one clone each.
-    expect(transfer).toEqual(expect.arrayContaining([packed.text.buffer, packed.textEnds.buffer, packed.seqs.buffer]));
+    // The documents cross as one transferred buffer, not one clone each.
+    expect(transfer).toEqual(expect.arrayContaining([packed.bytes.buffer, packed.ends.buffer, packed.seqs.buffer]));
     const unpacked = unpackSqliteBatch(structuredClone(packed, { transfer }));
-    expect(unpacked).toEqual({ queueId: "pack", ifAcknowledgedSeq: null, userId: "user-1", arrivedAt: batch.arrivedAt, entries: expected });
-    // Handed over, not copied: this side's buffer is detached.
-    expect(packed.text.byteLength).toBe(0);
+    expect(packedForm(unpacked.entries)).toEqual(expected);
+    expect({ ...unpacked, entries: [] }).toEqual({ queueId: "pack", ifAcknowledgedSeq: null, userId: "user-1", arrivedAt: batch.arrivedAt, entries: [] });
+    // Handed over, not copied: this side's buffer is detached; the batch's own BSON is untouched (it may be sent again).
+    expect(packed.bytes.byteLength).toBe(0);
+    expect(Buffer.from(batch.entries[0]!.kind === "document" ? batch.entries[0]!.bson : []).length).toBeGreaterThan(1000);
   });
 
-  it("packs scanned documents as the bytes their scan wrote: the worker makes the same strings (Int32 _id widened, non-ASCII kept)", () => {
+  it("packs scanned documents: the key the scan made (Int32 _id widened) and the BSON as received", () => {
     const docs: { table: string; doc: Record<string, unknown> }[] = [
       { table: "WeatherSensor", doc: makeWeatherDoc(1) },
       { table: "AllTypes", doc: { ...makeAllTypesDoc(7), _id: new Int32(7) } },
@@ -175,25 +181,17 @@ describe("the SQLite store's worker thread", () => {
     ];
     const body = Buffer.from(encodeRawBatch("scanned", docs.map(({ table, doc }, i) => ({ seq: i + 1, table, bson: serialize(doc) }))));
     const batch = prepareStoreBatch(parseIngestRequest(body, 1000), compileBsonScanners(testSchema), "user-1", new Date());
-    // What the store side sees: the text as bytes, except the Int32 `_id`'s (its key is widened, so not the bytes written).
-    const textForm = (entry: StoreBatch["entries"][number]) => (entry.kind === "document" ? (entry.textBytes?.() ? "bytes" : "strings") : entry.kind);
-    expect(batch.entries.map(textForm)).toEqual(["bytes", "strings", "rejected", "bytes"]);
     const { packed, transfer } = packBatch(batch);
     const unpacked = unpackSqliteBatch(structuredClone(packed, { transfer }));
-    // A document as its key and text, a rejection as its code.
-    const texts = (entries: StoreBatch["entries"] | SqliteBatch["entries"]) =>
-      entries.map((entry) => (entry.kind === "document" ? [entry.idKey, entry.ejson] : entry.code));
-    expect(texts(unpacked.entries)).toEqual([
-      [EJSON.stringify(docs[0]!.doc["_id"], { relaxed: false }), EJSON.stringify(docs[0]!.doc, { relaxed: false })],
-      ['{"$numberLong":"7"}', EJSON.stringify(docs[1]!.doc, { relaxed: false })],
-      "invalid_document",
-      ['{"$numberLong":"8"}', EJSON.stringify(docs[3]!.doc, { relaxed: false })],
-    ]);
-    // The same strings as the entries give a store that reads them on this thread (PostgreSQL).
-    expect(texts(unpacked.entries)).toEqual(texts(batch.entries));
+    const keys = (entries: StoreBatch["entries"]) => entries.map((entry) => (entry.kind === "document" ? entry.idKey : entry.code));
+    expect(keys(unpacked.entries)).toEqual([EJSON.stringify(docs[0]!.doc["_id"], { relaxed: false }), '{"$numberLong":"7"}', "invalid_document", '{"$numberLong":"8"}']);
+    expect(packedForm(unpacked.entries)).toEqual(packedForm(batch.entries));
+    unpacked.entries.forEach((entry, i) => {
+      if (entry.kind === "document") expect(Buffer.from(entry.bson).equals(Buffer.from(serialize(docs[i]!.doc)))).toBe(true);
+    });
   });
 
-  it("packs a scanned document without an _id (a hand-written schema may make it optional) as its strings, key empty", () => {
+  it("packs a scanned document without an _id (a hand-written schema may make it optional): key empty, BSON as sent", () => {
     const loose: CanonicalObjectSchema = {
       name: "Loose",
       asymmetric: true,
@@ -203,28 +201,32 @@ describe("the SQLite store's worker thread", () => {
     };
     const body = Buffer.from(encodeRawBatch("loose", [{ seq: 1, table: "Loose", bson: serialize({ n: 1 }) }]));
     const batch = prepareStoreBatch(parseIngestRequest(body, 1000), compileBsonScanners([loose]), "user-1", new Date());
-    const [scanned] = batch.entries;
-    expect(scanned?.kind === "document" && scanned.textBytes?.()).toBe(null);
     const { packed, transfer } = packBatch(batch);
     const [entry] = unpackSqliteBatch(structuredClone(packed, { transfer })).entries;
-    expect(entry).toMatchObject({ kind: "document", idKey: "", ejson: '{"n":{"$numberInt":"1"}}' });
+    expect(entry).toMatchObject({ kind: "document", idKey: "" });
+    expect(entry?.kind === "document" && Buffer.from(entry.bson).equals(Buffer.from(serialize({ n: 1 })))).toBe(true);
   });
 
   it("runs the benchmark's bulk insert on the calling thread, not through the worker", async () => {
-    const rows = Array.from({ length: 10 }, (_, i) => ({ idKey: `"raw-${i}"`, ejson: `{"_id":"raw-${i}"}` }));
-    const inserting = store.insertRawForBenchmark(model.name, rows);
+    const documents = Array.from({ length: 10 }, (_, i) => serialize({ _id: `raw-${i}`, pad: "p" }));
+    const rows = await store.prepareBenchmarkRows(model.name, documents);
+    expect(rows).toMatchObject({ table: model.name, count: 10 });
+    const inserting = store.insertRawForBenchmark(rows);
     // Before anything awaits: only a commit on this thread can already be visible to another connection.
     const reader = new Database(file, { readonly: true });
     try {
-      expect(reader.prepare(`SELECT count(*) FROM "Reading" WHERE user_id = 'benchmark'`).pluck().get()).toBe(10);
+      expect(reader.prepare(`SELECT count(*) FROM "Reading" WHERE "$user" = 'benchmark'`).pluck().get()).toBe(10);
     } finally {
       reader.close();
     }
     await inserting;
+    // Typed rows, read back exactly.
+    const stored = (await store.readDocuments(model.name)).filter((doc) => doc.userId === "benchmark");
+    expect(stored.map((doc) => Buffer.from(doc.bson).toString("hex"))).toEqual(documents.map((doc) => Buffer.from(doc).toString("hex")));
     const memory = await openSqliteStore(":memory:");
     try {
       await memory.prepare([model]);
-      await expect(memory.insertRawForBenchmark(model.name, rows)).rejects.toThrow(/needs a database file/);
+      await expect(memory.insertRawForBenchmark(await memory.prepareBenchmarkRows(model.name, documents))).rejects.toThrow(/needs a database file/);
     } finally {
       await memory.close();
     }
@@ -246,7 +248,7 @@ describe("the SQLite store's worker thread", () => {
 
   it("rejects pending and later calls when the worker dies", async () => {
     const worker = await startSqliteWorker(path.join(dir, "dying.sqlite"));
-    await worker.call("prepare", [model.name]);
+    await worker.call("prepare", [model]);
     const pending = worker.ingest(makeBatch("dying", 20_000));
     // The test seam: end the thread under the pending batch, as a crash of the thread would.
     await worker.thread.terminate();
