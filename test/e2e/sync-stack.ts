@@ -159,7 +159,8 @@ export async function readStoredIdKeys(storeUrl: string, table = syncTable): Pro
 /** Opens a store another process or server writes, knowing the sync models' tables. */
 export async function openStoreForReading(storeUrl: string): Promise<IngestStore> {
   const store = await openStore(storeUrl);
-  await store.prepare(syncSchema.filter((model) => model.asymmetric));
+  // The whole schema: the typed stores decode nested values with the embedded models.
+  await store.prepare(syncSchema);
   return store;
 }
 

@@ -30,7 +30,7 @@ describe("PostgreSQL stores opened and prepared at once on a fresh database", ()
         Array.from({ length: 8 }, async () => {
           const store = await openPostgresStore(database.url, { poolSize: 2 });
           stores.push(store);
-          await store.prepare(models);
+          await store.prepare(testSchema);
           return store;
         }),
       );

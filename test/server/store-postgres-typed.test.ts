@@ -255,6 +255,19 @@ run("the PostgreSQL store on typed tables", () => {
     });
   });
 
+  it("refuses a schema without the embedded models its tables nest, before creating anything", async () => {
+    const database = await freshDatabase("typed_partial");
+    const store = await openPostgresStore(database.url, { poolSize: 1 });
+    try {
+      await expect(store.prepare(testSchema.filter((model) => model.asymmetric))).rejects.toThrow(
+        /"WeatherSensor.readings" holds "Reading", which the schema given to prepare lacks/,
+      );
+    } finally {
+      await store.close();
+    }
+    expect(await tableNames(database.url)).toEqual(["asymgen_auth"]);
+  });
+
   describe("an asymgen 0.1 store", () => {
     it("is refused at startup with a message naming the table, and nothing is changed", async () => {
       const database = await freshDatabase("typed_old");
