@@ -3,8 +3,11 @@
  * of a set of documents as the insert takes them (one typed array per column). A batch's
  * documents go in as ONE `INSERT … SELECT FROM unnest($1::bigint[], $2::text[], …)`: its
  * parameter count is fixed by the table, not by the batch, so no batch is split for PostgreSQL's
- * 65,535-parameter limit, and the statement text is the same every time (measured against
- * multi-row VALUES in scripts/measure-postgres-insert.ts: see the report of issue 12).
+ * 65,535-parameter limit, and the statement text is the same every time. Measured against
+ * multi-row VALUES (one `$n::type` parameter per value) on the WeatherSensor table, PostgreSQL 15,
+ * 40,000 rows in batches of 50, 500 and 4,000: unnest was 2 to 4 times faster at every size (pg
+ * sends one array literal per column instead of a parameter per value, and PostgreSQL plans one
+ * short statement instead of a long one).
  */
 import type { RowValues, SqlValue } from "../tables/row-codec.js";
 import type { TableLayout } from "../tables/table-layout.js";
