@@ -255,6 +255,25 @@ run("the PostgreSQL store on typed tables", () => {
     });
   });
 
+  it("inserts benchmark rows made ahead into the typed table, skipping stored keys, and only rows it made", async () => {
+    const database = await freshDatabase("typed_bench");
+    const store = await openPostgresStore(database.url, { poolSize: 1 });
+    try {
+      await store.prepare(testSchema);
+      const documents = Array.from({ length: 12 }, (_, i) => serialize(makeWeatherDoc(i)));
+      const rows = await store.prepareBenchmarkRows("WeatherSensor", documents);
+      expect(rows).toMatchObject({ table: "WeatherSensor", count: 12 });
+      await store.insertRawForBenchmark(rows);
+      await store.insertRawForBenchmark(rows);
+      const stored = await store.readDocuments("WeatherSensor");
+      expect(stored.map((d) => Buffer.from(d.bson).toString("hex")).sort()).toEqual(documents.map((d) => Buffer.from(d).toString("hex")).sort());
+      expect(stored.every((d) => d.userId === "benchmark" && d.queueId === "benchmark")).toBe(true);
+      await expect(store.insertRawForBenchmark({ table: "WeatherSensor", count: 1 })).rejects.toThrow(/rows this store's prepareBenchmarkRows made/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses a schema without the embedded models its tables nest, before creating anything", async () => {
     const database = await freshDatabase("typed_partial");
     const store = await openPostgresStore(database.url, { poolSize: 1 });
