@@ -255,6 +255,27 @@ run("the PostgreSQL store on typed tables", () => {
     });
   });
 
+  it("reads rows back exactly on a database configured with another DateStyle and rounded doubles", async () => {
+    const database = await freshDatabase("typed_settings");
+    // Settings a DBA may have made: the store's sessions must not inherit them (dates are parsed
+    // from ISO text, doubles must print at full precision).
+    await withClient(database.url, (client) => client.query(`ALTER DATABASE ${database.name} SET DateStyle = 'German, DMY'; ALTER DATABASE ${database.name} SET extra_float_digits = -3`));
+    const server = await startServer(database.url, [everything, inner]);
+    try {
+      const { access_token: token } = await loginAnonymous(server.url, appId);
+      const chosen = typeTableCases().filter((c) => /^(ordinary|double|date|list of dates|list of doubles)/.test(c.name));
+      const result = await postIngest(server.url, appId, token, encodeRawBatch(newQueueId(), chosen.map((c, i) => ({ seq: i + 1, table: "Everything", bson: c.bson }))));
+      expect(result.answer?.rejected).toEqual([]);
+      const stored = (await server.store.readDocuments("Everything")).map((d) => Buffer.from(d.bson).toString("hex")).sort();
+      expect(stored).toEqual(chosen.map((c) => Buffer.from(c.bson).toString("hex")).sort());
+      // And a re-send is judged on those bytes: accepted.
+      const again = await postIngest(server.url, appId, token, encodeRawBatch(newQueueId(), chosen.map((c, i) => ({ seq: i + 1, table: "Everything", bson: c.bson }))));
+      expect(again.answer?.rejected).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("inserts benchmark rows made ahead into the typed table, skipping stored keys, and only rows it made", async () => {
     const database = await freshDatabase("typed_bench");
     const store = await openPostgresStore(database.url, { poolSize: 1 });
