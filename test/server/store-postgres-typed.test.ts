@@ -295,6 +295,23 @@ run("the PostgreSQL store on typed tables", () => {
     }
   });
 
+  it("serves a store whose first use was an apikey command (only asymgen_auth: not a 0.1 store)", async () => {
+    const database = await freshDatabase("typed_auth_first");
+    const store = await openPostgresStore(database.url, { poolSize: 1 });
+    try {
+      expect(await store.putAuthRecord("apikey", "k1", "{}", true)).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect(await tableNames(database.url)).toEqual(["asymgen_auth"]);
+    const server = await startServer(database.url, testSchema);
+    try {
+      expect(await server.store.getAuthRecord("apikey", "k1")).toBe("{}");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("refuses a schema without the embedded models its tables nest, before creating anything", async () => {
     const database = await freshDatabase("typed_partial");
     const store = await openPostgresStore(database.url, { poolSize: 1 });
