@@ -187,7 +187,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
   const ownsStore = typeof options.store !== "object";
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
   try {
-    // The whole schema: the stores decode embedded objects by their models.
+    // The whole schema: the stores make tables for the asymmetric models and decode nested values with the embedded ones.
     for (const warning of await store.prepare(options.schema)) logger.log("warn", warning);
     const authConfig =
       options.auth && "providers" in options.auth && options.auth.providers instanceof Set

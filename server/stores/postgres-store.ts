@@ -1,70 +1,130 @@
 /**
- * The PostgreSQL store (`pg`): a batch is one transaction of a handful of statements, whatever its
- * size: documents go in per table as one multi-row `INSERT … SELECT FROM unnest(…)`, so there is
- * no round trip per document. Documents are kept in a `json` column, which keeps the text exactly
- * as given (unlike `jsonb`, which reorders keys), so the canonical Extended JSON stays lossless
- * and still queryable with `->`.
+ * The PostgreSQL store (`pg`) on typed tables (store.ts describes the layout): a batch is one
+ * transaction of a handful of statements, whatever its size: each table's documents go in as one
+ * multi-row insert of their rows (postgres-table.ts), so there is no round trip per document.
+ * Rows are read back as text where the row codec needs it (`postgresTextTypeOids`) and turned
+ * into the exact BSON ingested (`rowToDocument`).
  */
 import type pg from "pg";
 import type { CanonicalObjectSchema } from "asymgen/schema";
+import { documentToRow, postgresTextTypeOids, rowToDocument, type RowValues } from "../tables/row-codec.js";
+import { storedDocumentText } from "../tables/stored-document-text.js";
 import { loadPg } from "./load-store-driver.js";
 import type { ImportDriver } from "./import-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
+import { authTableSql, inStartupTransaction, preparePostgresSchema } from "./postgres-schema.js";
+import { columnArrays, compilePostgresTable, keyOfRow, type PostgresTable } from "./postgres-table.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";
-import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow, StoredAuthRecord } from "./store.js";
+import { checkGate } from "./store.js";
+import type { BenchmarkRows, IngestStore, StoredAuthRecord } from "./store.js";
 import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
-// PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1); two models could then collide.
-const maxIdentifierBytes = 63;
+/** A benchmark's rows: the insert's arrays, made ahead (see prepareBenchmarkRows). */
+interface PostgresBenchmarkRows extends BenchmarkRows {
+  readonly chunks: readonly unknown[][];
+}
+
+/** Rows per statement of the benchmark ceiling: the size of a large ingest batch. */
+const benchmarkChunkRows = 5000;
+
+/**
+ * Sessions read dates in ISO (the codec parses timestamptz text) and doubles at full precision
+ * (PostgreSQL 12+ prints the shortest exact text when extra_float_digits > 0; a server
+ * configured with 0 or less would round them and stored rows would no longer give their bytes).
+ */
+const sessionSettingsSql = "SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 1";
 
 /**
  * Opens the PostgreSQL store at `url` (a `postgres://` connection string); `pg` is loaded now
- * (StoreDriverMissingError when it is not installed).
+ * (StoreDriverMissingError when it is not installed). The typed tables come with `prepare`.
  */
 export async function openPostgresStore(url: string, options: { poolSize?: number; importDriver?: ImportDriver } = {}): Promise<IngestStore> {
-  const { Pool } = await loadPg(options.importDriver);
-  const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const driver = await loadPg(options.importDriver);
+  // int8, numeric, timestamptz, json and jsonb as their text: what rowToDocument reads.
+  const types: pg.CustomTypesConfig = {
+    getTypeParser: ((oid: number, format?: "text" | "binary") =>
+      postgresTextTypeOids.has(oid) ? (text: string) => text : driver.types.getTypeParser(oid, format ?? "text")) as pg.CustomTypesConfig["getTypeParser"],
+  };
+  const pool = new driver.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
   // An idle client's network error must not crash the server; the next query reconnects.
   pool.on("error", () => {});
-  await createTables(pool, [
-    "CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id text PRIMARY KEY, user_id text NOT NULL, high_seq bigint NOT NULL)",
-    `CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id text NOT NULL, seq bigint NOT NULL, table_name text NOT NULL,
-      code text NOT NULL, reason text NOT NULL, PRIMARY KEY (queue_id, seq))`,
-    "CREATE TABLE IF NOT EXISTS asymgen_auth (kind text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (kind, key))",
-  ]);
-  const tables = new Set<string>();
+  // Queued ahead of any query the client is handed out for (pg runs a client's queries in order).
+  pool.on("connect", (client) => {
+    client.query(sessionSettingsSql).catch(() => {});
+  });
+  await inStartupTransaction(pool, (client) => client.query(authTableSql));
+  const tables = new Map<string, PostgresTable>();
+  const benchmarkRows = new WeakSet<BenchmarkRows>();
 
-  function tableOrThrow(table: string): string {
-    if (!tables.has(table)) throw new Error(`postgres store: no table for model "${table}"`);
-    return quoteIdentifier(table);
+  function tableOrThrow(table: string): PostgresTable {
+    const found = tables.get(table);
+    if (!found) throw new Error(`postgres store: no table for model "${table}"`);
+    return found;
   }
 
+  /** The verdict for a document whose `_id` PostgreSQL cannot hold as a key. */
+  function unstorableKey(entry: StoreDocumentEntry): StoreRejection {
+    return {
+      seq: entry.seq,
+      table: entry.table,
+      code: "invalid_document",
+      reason: "_id: a string _id containing NUL (\\u0000) cannot be stored: PostgreSQL text cannot hold NUL",
+    };
+  }
+
+  /**
+   * Inserts the first document of each `_id` (`unsorted`, one table's) in one statement; returns
+   * the entries whose key was already stored, and records every entry's key in `keys` (by idKey;
+   * null: unstorable, with its verdict in `rejections`).
+   */
   async function insertDocuments(
     client: pg.PoolClient,
     batch: StoreBatch,
-    table: string,
+    table: PostgresTable,
     unsorted: StoreDocumentEntry[],
-  ): Promise<StoreDocumentEntry[]> {
+    keys: Map<string, string | null>,
+    rejections: StoreRejection[],
+  ): Promise<{ entry: StoreDocumentEntry; key: string }[]> {
     // Key order, so two batches inserting overlapping keys lock them in the same order (no deadlock).
-    const entries = [...unsorted].sort((a, b) => (a.idKey < b.idKey ? -1 : a.idKey > b.idKey ? 1 : 0));
-    const result = await client.query<{ _id: string }>(
-      `INSERT INTO ${tableOrThrow(table)} (_id, doc, user_id, arrived_at, queue_id, seq)
-       SELECT i, d::json, $3, $4, $5, s FROM unnest($1::text[], $2::text[], $6::bigint[]) AS t(i, d, s)
-       ON CONFLICT (_id) DO NOTHING RETURNING _id`,
-      [
-        entries.map((e) => e.idKey),
-        entries.map((e) => e.ejson),
-        batch.userId,
-        batch.arrivedAt,
-        batch.queueId,
-        entries.map((e) => e.seq.toString()),
-      ],
-    );
+    const sorted = [...unsorted].sort((a, b) => (a.idKey < b.idKey ? -1 : a.idKey > b.idKey ? 1 : 0));
+    const entries: { entry: StoreDocumentEntry; key: string }[] = [];
+    const rows: RowValues[] = [];
+    for (const entry of sorted) {
+      const row = documentToRow(entry.bson, table.layout);
+      const key = keyOfRow(row, table.layout);
+      keys.set(entry.idKey, key);
+      if (key === null) {
+        rejections.push(unstorableKey(entry));
+        continue;
+      }
+      entries.push({ entry, key });
+      rows.push(row);
+    }
+    if (rows.length === 0) return [];
+    const result = await client.query<{ key: string }>(table.insertSql, [
+      ...columnArrays(table.layout, rows),
+      entries.map(({ entry }) => entry.seq.toString()),
+      batch.userId,
+      batch.queueId,
+      batch.arrivedAt,
+    ]);
     if (result.rows.length === entries.length) return [];
-    const inserted = new Set(result.rows.map((row) => row._id));
-    return entries.filter((entry) => !inserted.has(entry.idKey));
+    const inserted = new Set(result.rows.map((row) => row.key));
+    return entries.filter(({ key }) => !inserted.has(key));
+  }
+
+  /** Judges documents whose key is stored (one table's) against the stored rows' bytes. */
+  async function judgeConflicts(client: pg.PoolClient, table: PostgresTable, conflicts: { entry: StoreDocumentEntry; key: string }[]): Promise<StoreRejection[]> {
+    const rows = await client.query<Record<string, unknown>>(table.selectByKeysSql, [[...new Set(conflicts.map(({ key }) => key))]]);
+    const stored = new Map(rows.rows.map((row) => [keyOfRow(row as RowValues, table.layout), row]));
+    const verdicts: StoreRejection[] = [];
+    for (const { entry, key } of conflicts) {
+      const row = stored.get(key);
+      const verdict = judgeConflict(entry, row === undefined ? undefined : rowToDocument(row, table.layout));
+      if (verdict) verdicts.push(verdict);
+    }
+    return verdicts;
   }
 
   async function ingestInTransaction(client: pg.PoolClient, batch: StoreBatch): Promise<StoreBatchResult> {
@@ -94,27 +154,29 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       );
       for (const row of rows.rows) rejected.push({ seq: BigInt(row.seq), table: row.table_name, code: row.code, reason: row.reason });
     }
-    const conflicts = [...plan.followers];
-    for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(client, batch, table, entries)));
-    if (conflicts.length > 0) {
-      const byTable = new Map<string, StoreDocumentEntry[]>();
-      for (const entry of conflicts) {
-        let list = byTable.get(entry.table);
-        if (!list) byTable.set(entry.table, (list = []));
-        list.push(entry);
-      }
-      for (const [table, entries] of byTable) {
-        const rows = await client.query<{ _id: string; doc: string }>(
-          `SELECT _id, doc::text AS doc FROM ${tableOrThrow(table)} WHERE _id = ANY($1::text[])`,
-          [entries.map((e) => e.idKey)],
-        );
-        const stored = new Map(rows.rows.map((row) => [row._id, row.doc]));
-        for (const entry of entries) {
-          const verdict = judgeConflict(entry, stored.get(entry.idKey));
-          if (verdict) plan.rejections.push(verdict);
-        }
-      }
+    // Each table's inserts, then the documents whose key turned out stored (the insert skipped
+    // them, or an earlier document of this batch took it) judged by the stored bytes.
+    const keys = new Map<string, Map<string, string | null>>();
+    const conflicts = new Map<string, { entry: StoreDocumentEntry; key: string }[]>();
+    for (const [name, entries] of plan.inserts) {
+      const table = tableOrThrow(name);
+      const tableKeys = new Map<string, string | null>();
+      keys.set(name, tableKeys);
+      const skipped = await insertDocuments(client, batch, table, entries, tableKeys, plan.rejections);
+      if (skipped.length > 0) conflicts.set(name, skipped);
     }
+    for (const entry of plan.followers) {
+      // A follower shares its idKey with an insert of the same table, so it has that insert's key.
+      const key = keys.get(entry.table)?.get(entry.idKey);
+      if (key === null || key === undefined) {
+        plan.rejections.push(unstorableKey(entry));
+        continue;
+      }
+      let list = conflicts.get(entry.table);
+      if (!list) conflicts.set(entry.table, (list = []));
+      list.push({ entry, key });
+    }
+    for (const [name, entries] of conflicts) plan.rejections.push(...(await judgeConflicts(client, tableOrThrow(name), entries)));
     if (plan.rejections.length > 0) {
       await client.query(
         `INSERT INTO asymgen_rejections (queue_id, seq, table_name, code, reason)
@@ -138,15 +200,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     kind: "postgres",
     location: redactUrl(url),
     async prepare(models: readonly CanonicalObjectSchema[]) {
-      for (const model of models) assertUsableTableName(model.name, maxIdentifierBytes);
-      await createTables(
-        pool,
-        models.map(
-          (model) => `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(model.name)} (_id text PRIMARY KEY, doc json NOT NULL, user_id text NOT NULL,
-            arrived_at timestamptz NOT NULL, queue_id text NOT NULL, seq bigint NOT NULL)`,
-        ),
-      );
-      for (const model of models) tables.add(model.name);
+      const prepared = await preparePostgresSchema(pool, models);
+      for (const layout of prepared.layouts) tables.set(layout.table, compilePostgresTable(layout));
+      return prepared.warnings;
     },
     async ingest(batch) {
       const client = await pool.connect();
@@ -191,24 +247,26 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     },
     async countRows() {
       const counts: Record<string, number> = {};
-      for (const table of [...tables, "asymgen_queues", "asymgen_rejections"]) {
+      for (const table of [...tables.keys(), "asymgen_queues", "asymgen_rejections"]) {
         const result = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdentifier(table)}`);
         counts[table] = Number(result.rows[0]?.n ?? 0);
       }
       return counts;
     },
-    async readDocuments(table) {
-      const result = await pool.query<{ _id: string; doc: string; user_id: string; arrived_at: Date; queue_id: string; seq: string }>(
-        `SELECT _id, doc::text AS doc, user_id, arrived_at, queue_id, seq FROM ${tableOrThrow(table)} ORDER BY _id COLLATE "C"`,
-      );
-      return result.rows.map((row) => ({
-        idKey: row._id,
-        ejson: row.doc,
-        userId: row.user_id,
-        arrivedAt: row.arrived_at,
-        queueId: row.queue_id,
-        seq: BigInt(row.seq),
-      }));
+    async readDocuments(name) {
+      const table = tableOrThrow(name);
+      const result = await pool.query<Record<string, unknown>>(table.selectAllSql);
+      return result.rows.map((row) => {
+        const bson = rowToDocument(row, table.layout);
+        return {
+          ...storedDocumentText(bson, table.layout.primaryKey),
+          bson,
+          userId: row["$user"] as string,
+          arrivedAt: new Date(row["$arrived_ms"] as number),
+          queueId: row["$queue"] as string,
+          seq: BigInt(row["$seq"] as string),
+        };
+      });
     },
     async readQueue(queueId) {
       const row = (
@@ -218,17 +276,23 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       ).rows[0];
       return row ? { userId: row.user_id, highSeq: BigInt(row.high_seq) } : null;
     },
-    async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
-      const t = tableOrThrow(table);
-      // One statement per 5,000 rows keeps the parameter arrays moderate.
-      for (let i = 0; i < rows.length; i += 5000) {
-        const slice = rows.slice(i, i + 5000);
-        await pool.query(
-          `INSERT INTO ${t} (_id, doc, user_id, arrived_at, queue_id, seq)
-           SELECT i, d::json, 'benchmark', now(), 'benchmark', 0 FROM unnest($1::text[], $2::text[]) AS t(i, d) ON CONFLICT (_id) DO NOTHING`,
-          [slice.map((r) => r.idKey), slice.map((r) => r.ejson)],
-        );
+    async prepareBenchmarkRows(name, documents) {
+      const table = tableOrThrow(name);
+      const chunks: unknown[][] = [];
+      for (let i = 0; i < documents.length; i += benchmarkChunkRows) {
+        const slice = documents.slice(i, i + benchmarkChunkRows);
+        const rows = slice.map((bson) => documentToRow(bson, table.layout));
+        chunks.push([...columnArrays(table.layout, rows), slice.map((_, j) => String(i + j + 1)), "benchmark", "benchmark", new Date()]);
       }
+      const prepared: PostgresBenchmarkRows = { table: name, count: documents.length, chunks };
+      benchmarkRows.add(prepared);
+      return prepared;
+    },
+    async insertRawForBenchmark(rows) {
+      if (!benchmarkRows.has(rows)) throw new Error("postgres store: insertRawForBenchmark takes the rows this store's prepareBenchmarkRows made");
+      const table = tableOrThrow(rows.table);
+      // The ingest path's own statement, one per chunk, outside any queue bookkeeping.
+      for (const parameters of (rows as PostgresBenchmarkRows).chunks) await pool.query(table.insertSql, parameters);
     },
     broken() {
       return null;
@@ -237,28 +301,4 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       await pool.end();
     },
   };
-}
-
-/** The advisory lock that serialises table creation across servers ("asymgen" in ASCII; a string, as it is past 2^53). */
-const createTablesLock = BigInt("0x6173796d67656e").toString();
-
-/**
- * Runs CREATE TABLE IF NOT EXISTS statements in one transaction under an advisory lock. Servers
- * starting together on one database would otherwise race: IF NOT EXISTS is checked before the
- * catalog insert, so the loser fails on the catalog's unique index ("type … already exists",
- * 42710, or 23505), in whichever statement it was, leaving the rest undone.
- */
-async function createTables(pool: pg.Pool, statements: readonly string[]): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1)", [createTablesLock]);
-    for (const statement of statements) await client.query(statement);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
 }

@@ -159,7 +159,7 @@ export async function readStoredIdKeys(storeUrl: string, table = syncTable): Pro
 /** Opens a store another process or server writes, knowing the sync models' tables. */
 export async function openStoreForReading(storeUrl: string): Promise<IngestStore> {
   const store = await openStore(storeUrl);
-  // The whole schema: the stores decode embedded objects by their models.
+  // The whole schema: the typed stores decode nested values with the embedded models.
   await store.prepare(syncSchema);
   return store;
 }

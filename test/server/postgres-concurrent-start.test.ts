@@ -2,6 +2,8 @@
  * Servers starting together on one fresh PostgreSQL database race to create the tables. CREATE
  * TABLE IF NOT EXISTS is not safe under that race (the loser fails on the catalog's unique index,
  * "type … already exists"), which made `asymgen serve` exit at startup behind a load balancer.
+ * Each must also plan the typed tables on the shape the others left (startup reads, plans and
+ * applies under one advisory lock).
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { openPostgresStore } from "../../server/stores/postgres-store.js";
@@ -30,13 +32,23 @@ describe("PostgreSQL stores opened and prepared at once on a fresh database", ()
         Array.from({ length: 8 }, async () => {
           const store = await openPostgresStore(database.url, { poolSize: 2 });
           stores.push(store);
-          await store.prepare(models);
+          await store.prepare(testSchema);
           return store;
         }),
       );
       expect(opened.filter((result) => result.status === "rejected").map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
       const counts = await stores[stores.length - 1]!.countRows();
       expect(Object.keys(counts).sort()).toEqual(["asymgen_queues", "asymgen_rejections", ...models.map((model) => model.name)].sort());
+      // The typed layout recorded, with each table's column record: the later servers found it up to date.
+      const { default: driver } = await import("pg");
+      const client = new driver.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const meta = await client.query<{ key: string }>("SELECT key FROM asymgen_meta ORDER BY key COLLATE \"C\"");
+        expect(meta.rows.map((row) => row.key)).toEqual([...models.map((model) => `columns:${model.name}`).sort(), "layout"]);
+      } finally {
+        await client.end();
+      }
       await Promise.all(stores.splice(0).map((store) => store.close()));
     }
   }, 60_000);
