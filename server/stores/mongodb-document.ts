@@ -13,8 +13,8 @@
  */
 import { DBRef, deserialize } from "bson";
 import type { Document } from "mongodb";
-import { BsonType, readCString, skipValue } from "../bson/bson-cursor.js";
 import { readBsonDocument } from "../tables/bson-tree.js";
+import { readTopLevelElements } from "../tables/top-level-elements.js";
 import type { BsonContainer, BsonNode } from "../tables/bson-tree.js";
 import type { StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
@@ -58,7 +58,8 @@ function needsOrderedBuild(value: unknown): boolean {
 /** A document or array of the tree as Maps and arrays, elements in byte order. */
 function buildOrdered(node: BsonNode): unknown {
   if (node.kind === "scalar") return node.value;
-  if (node.type === BsonType.array) return node.entries.map(([, child]) => buildOrdered(child));
+  // 0x04: a BSON array.
+  if (node.type === 0x04) return node.entries.map(([, child]) => buildOrdered(child));
   return new Map(node.entries.map(([key, child]) => [key, buildOrdered(child)]));
 }
 
@@ -75,15 +76,7 @@ export function idPositionOf(bson: Uint8Array): number {
   const buf = Buffer.from(bson.buffer, bson.byteOffset, bson.byteLength);
   // The usual case without a walk: the first element is `_id` (type byte, "_id\0").
   if (buf[5] === 0x5f && buf[6] === 0x69 && buf[7] === 0x64 && buf[8] === 0) return 0;
-  const end = buf.length - 1;
-  let p = 4;
-  for (let index = 0; p < end; index++) {
-    const type = buf[p++] as number;
-    const [key, valuePos] = readCString(buf, p, end);
-    if (key === "_id") return index;
-    p = skipValue(buf, type, valuePos, end);
-  }
-  return -1;
+  return readTopLevelElements(bson).findIndex((element) => element.key === "_id");
 }
 
 /** `entry`'s document for the driver, its `_id` and the `_id`'s position. */
@@ -101,21 +94,13 @@ export function toMongoDocument(bson: Uint8Array): MongoDocument {
 export function restoreIdPosition(stored: Uint8Array, position: number): Uint8Array {
   if (position <= 0) return stored;
   const buf = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  const end = buf.length - 1;
-  const elements: Buffer[] = [];
-  let idElement: Buffer | undefined;
-  for (let p = 4; p < end; ) {
-    const start = p;
-    const type = buf[p++] as number;
-    const [key, valuePos] = readCString(buf, p, end);
-    p = skipValue(buf, type, valuePos, end);
-    if (key === "_id" && idElement === undefined) idElement = buf.subarray(start, p);
-    else elements.push(buf.subarray(start, p));
-  }
-  if (idElement === undefined) return stored;
-  elements.splice(Math.min(position, elements.length), 0, idElement);
+  const elements = readTopLevelElements(stored);
+  const at = elements.findIndex((element) => element.key === "_id");
+  if (at < 0) return stored;
+  const [id] = elements.splice(at, 1);
+  elements.splice(Math.min(position, elements.length), 0, id!);
   // Same elements, same length: only their order changes.
-  return Buffer.concat([buf.subarray(0, 4), ...elements, buf.subarray(end)]);
+  return Buffer.concat([buf.subarray(0, 4), ...elements.map((element) => buf.subarray(element.start, element.end)), buf.subarray(buf.length - 1)]);
 }
 
 /**
