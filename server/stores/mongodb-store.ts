@@ -102,7 +102,9 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
   return {
     kind: "mongodb",
     location: redactUrl(url),
-    async prepare(models: readonly CanonicalObjectSchema[]) {
+    async prepare(schema: readonly CanonicalObjectSchema[]) {
+      // A collection per asymmetric model; embedded models live inside their documents.
+      const models = schema.filter((model) => model.asymmetric);
       for (const model of models) assertUsableTableName(model.name, maxCollectionBytes);
       // A store of asymgen 0.1 wraps each document in an envelope: refuse it, never mix the two.
       const problems: SchemaProblem[] = [];
