@@ -43,14 +43,21 @@ export interface StoredConflictOutcome {
 
 /**
  * Judges `entry` against the document stored under its `_id`: `stored` is MongoDB's raw bytes
- * (`_id` moved first; null: gone since), `delivery` that document's record (null: none). The
- * `_id` goes back to the place its record names; with no record, a crash came between an earlier
- * try's documents and records, so the stored document came from this entry's batch and the
- * entry's own `_id` place (`idPosition`) is the one to restore.
+ * (`_id` moved first; null: gone since), `delivery` that document's record (null: none). The `_id`
+ * goes back to the place its record names. With no record: when this batch stored that document
+ * (`batchIdPosition`: its `_id` place; its record is written after the conflicts), that place;
+ * else a crash came between an earlier try's documents and records, so the stored document came
+ * from this entry's batch, and the entry's own `_id` place (`idPosition`) is the one to restore.
  */
-export function judgeStoredConflict(entry: StoreDocumentEntry, idPosition: number, stored: Uint8Array | null, delivery: Delivery | null): StoredConflictOutcome {
+export function judgeStoredConflict(
+  entry: StoreDocumentEntry,
+  idPosition: number,
+  stored: Uint8Array | null,
+  delivery: Delivery | null,
+  batchIdPosition?: number,
+): StoredConflictOutcome {
   if (stored === null) return { verdict: judgeConflict(entry, undefined), writeDelivery: false };
-  const asIngested = restoreIdPosition(stored, delivery === null ? idPosition : delivery.idPosition);
-  const verdict = judgeConflict(entry, asIngested);
-  return { verdict, writeDelivery: verdict === null && delivery === null };
+  const position = delivery?.idPosition ?? batchIdPosition ?? idPosition;
+  const verdict = judgeConflict(entry, restoreIdPosition(stored, position));
+  return { verdict, writeDelivery: verdict === null && delivery === null && batchIdPosition === undefined };
 }

@@ -152,24 +152,35 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
       }
       const meta: DeliveryMeta = batch;
       const records: Document[] = [];
+      // The documents this batch stored (their records are written after the conflicts): the
+      // `_id` place of each, for a later entry of the batch with the same `_id`.
+      const storedByBatch: [StoreDocumentEntry, MongoDocument][] = [];
       const conflicts: [StoreDocumentEntry, MongoDocument][] = plan.followers.map((entry) => [entry, toMongoDocument(entry.bson)]);
       for (const [table, entries] of plan.inserts) {
         const prepared = entries.map((entry) => toMongoDocument(entry.bson));
         const duplicates = new Set(await insertIgnoringDuplicates(tableOrThrow(table), prepared.map((p) => p.document)));
         entries.forEach((entry, index) => {
           const document = prepared[index]!;
-          if (duplicates.has(index)) conflicts.push([entry, document]);
-          else records.push(buildDeliveryRecord(table, document.id, document.idPosition, entry.seq, meta));
+          if (duplicates.has(index)) return void conflicts.push([entry, document]);
+          records.push(buildDeliveryRecord(table, document.id, document.idPosition, entry.seq, meta));
+          storedByBatch.push([entry, document]);
         });
       }
-      for (const [entry, prepared] of conflicts) {
-        const { stored, delivery } = await readStored(entry.table, prepared);
-        const { verdict, writeDelivery } = judgeStoredConflict(entry, prepared.idPosition, stored, delivery);
-        if (verdict) plan.rejections.push(verdict);
-        // The same document, stored by an earlier try whose record was not written: write it now.
-        if (writeDelivery) records.push(buildDeliveryRecord(entry.table, prepared.id, prepared.idPosition, entry.seq, meta));
+      if (conflicts.length > 0) {
+        // Keyed as plan-batch.ts tells repeated `_id`s apart.
+        const placeInBatch = new Map(storedByBatch.map(([entry, document]) => [`${entry.table}\0${entry.idKey}`, document.idPosition]));
+        for (const [entry, prepared] of conflicts) {
+          const key = `${entry.table}\0${entry.idKey}`;
+          const { stored, delivery } = await readStored(entry.table, prepared);
+          const { verdict, writeDelivery } = judgeStoredConflict(entry, prepared.idPosition, stored, delivery, placeInBatch.get(key));
+          if (verdict) plan.rejections.push(verdict);
+          if (!writeDelivery) continue;
+          // The same document, stored by an earlier try whose record was not written: write it now (once).
+          records.push(buildDeliveryRecord(entry.table, prepared.id, prepared.idPosition, entry.seq, meta));
+          placeInBatch.set(key, prepared.idPosition);
+        }
       }
-      // A record already there (an earlier try, or a follower of this batch) is kept: the first delivery wins.
+      // A record already there (an earlier try's) is kept: the first delivery wins.
       if (records.length > 0) await insertIgnoringDuplicates(deliveries, records);
       if (plan.rejections.length > 0) {
         const ops: AnyBulkWriteOperation<Document>[] = plan.rejections.map((r) => ({

@@ -186,6 +186,13 @@ describe("judgeStoredConflict", () => {
     expect(judgeStoredConflict(entry, 1, storedByMongo(fields), null)).toEqual({ verdict: null, writeDelivery: true });
   });
 
+  it("judges a later entry of the batch against the document the batch stored (its record not written yet), and writes no second record", () => {
+    const idFirst = bsonOf([fields[1]!, fields[0]!, fields[2]!]);
+    // The batch stored `fields` (`_id` second); a later entry with `_id` first is another document.
+    expect(judgeStoredConflict(entryOf(idFirst, 2n), 0, storedByMongo(fields), null, 1).verdict?.code).toBe("duplicate_id");
+    expect(judgeStoredConflict(entry, 1, storedByMongo(fields), null, 1)).toEqual({ verdict: null, writeDelivery: false });
+  });
+
   it("answers duplicate_id for another document with the _id, for one that differs only in its fields' order, and when it vanished", () => {
     const other: [string, unknown][] = [["deviceId", "WX2"], ["_id", fields[1]![1]], ["value", new Double(1.5)]];
     expect(judgeStoredConflict(entry, 1, storedByMongo(other), delivery(1)).verdict?.code).toBe("duplicate_id");

@@ -111,6 +111,15 @@ if (base) {
       expect(await db.collection("WeatherSensor").countDocuments({ _id: id })).toBe(1);
     });
 
+    it("takes a document repeated in one batch once, with one delivery record (the first)", async () => {
+      const id = new ObjectId();
+      const bson = bsonOf([["deviceId", "plain-4"], ["_id", id], ["temperatureInFahrenheit", new Double(1)]]);
+      const queueId = newQueueId();
+      expect(await store.ingest(batchOf(queueId, [bson, bson]))).toEqual({ status: "ok", acknowledgedSeq: 2n, rejected: [] });
+      const records = await db.collection("asymgen_deliveries").find({ _id: { collection: "WeatherSensor", id } as never }).toArray();
+      expect(records).toMatchObject([{ queueId, seq: 1, idPosition: 1 }]);
+    });
+
     it("refuses a database of asymgen 0.1 (envelopes) at startup, naming the collection", async () => {
       const oldUrl = new URL(url.toString());
       oldUrl.pathname = `${url.pathname}_old`;
