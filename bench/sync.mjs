@@ -26,11 +26,11 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { serialize } from "bson";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { App, Credentials, ObjectId, Realm } from "asymgen";
-import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { BsonWriter } from "asymgen/codegen";
+import { DeviceEvent, encodeWeatherSensor, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
 import { openStore } from "@asymgen/server/stores";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -285,22 +285,13 @@ async function warmUp(server, label) {
   return WARM_UP_DOCS;
 }
 
-/** The generated encoder's bytes for one init (what the queue holds and the server receives). */
+/** The generated encoder's bytes for one init: exactly what the queue holds and the server receives. */
 function encodeWithGenerated(init) {
-  // bson's serialize of the same fields gives the same document the generated encoder writes
-  // (Int64 for int); only the row text matters to the ceiling, not who encoded it.
-  return serialize({
-    _id: init.id,
-    deviceId: init.deviceId,
-    temperatureInFahrenheit: init.temperatureInFahrenheit,
-    barometricPressureInHg: init.barometricPressureInHg,
-    windSpeedInMph: BigInt(init.windSpeedInMph),
-    readings: init.readings,
-    tags: [...init.tags],
-    attributes: init.attributes,
-    notes: init.notes,
-    location: { ...init.location, elevationInFeet: BigInt(init.location.elevationInFeet) },
-  }, { useBigInt64: true });
+  // The generated encoder itself, not bson's serialize: serialize writes a whole double (60.0) as
+  // an Int32, which a typed table's double column would not take as the server's documents.
+  const writer = new BsonWriter(1024);
+  encodeWeatherSensor(writer, init);
+  return writer.copy();
 }
 
 /** One client writing STEADY_RATE documents per second: write()-to-stored latency percentiles. */
