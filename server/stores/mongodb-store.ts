@@ -1,27 +1,37 @@
 /**
- * The MongoDB store (official driver): one collection per asymmetric model, each document kept as
- * BSON inside a small envelope `{ _id, doc, userId, arrivedAt, queueId, seq }` (the envelope keeps
- * the document byte-for-byte: MongoDB would move a top-level `_id` first and the metadata would
- * otherwise mix with the model's fields).
+ * The MongoDB store (official driver): one collection per asymmetric model holding each document
+ * as ingested — its own `_id` and fields, nothing added — so `db.WeatherSensor.find({deviceId})`
+ * finds it. Who delivered it (user, queue, sequence, arrival) is in `asymgen_deliveries`
+ * (mongodb-deliveries.ts says why a side collection); how the exact bytes survive the driver
+ * and MongoDB moving `_id` first is in mongodb-document.ts.
  *
- * Batches do not need multi-document transactions (which a standalone mongod lacks): documents
- * go in first, verdicts next, the high-water mark last. A crash in between leaves the mark behind,
- * so the client retries; re-inserting an identical document is a no-op, so nothing is stored twice.
- * Every write uses write concern `{ w: "majority", journal: true }`: an acknowledgement means the
- * data is in the database's journal on a majority, and a write-concern failure fails the batch.
+ * Batches do not use multi-document transactions (a standalone mongod has none). Each step is
+ * idempotent, in this order: the documents, their delivery records, the verdicts, the high-water
+ * mark last. A crash in between leaves the mark behind, so the client retries the batch: a
+ * document already stored with the same bytes is a no-op (its delivery record is written then if
+ * it was missing), a delivery record already there is kept (the first delivery wins), a verdict
+ * is upserted, and the mark only rises. Every write uses write concern `{ w: "majority", journal:
+ * true }`: an acknowledgement means the data is in the journal of a majority, and a write-concern
+ * failure fails the batch.
  */
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
-import { EJSON, Long, serialize } from "bson";
+import { Long, serialize } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
-import { buildMongoEnvelope, checkMongoEnvelopeSize } from "./mongodb-envelope.js";
-import type { EnvelopeMeta } from "./mongodb-envelope.js";
-import { conflictsOfInsertError } from "./mongodb-insert-conflicts.js";
+import { StoreSchemaError } from "../tables/format-schema-problems.js";
+import type { SchemaProblem } from "../tables/plan-schema-change.js";
+import { storedDocumentText } from "../tables/stored-document-text.js";
+import { buildDeliveryRecord, deliveriesCollection, deliveriesOfCollection, deliveryKey, readDeliveryRecord } from "./mongodb-deliveries.js";
+import type { Delivery, DeliveryMeta } from "./mongodb-deliveries.js";
+import { checkMongoDocumentSize, restoreIdPosition, toMongoDocument } from "./mongodb-document.js";
+import type { MongoDocument } from "./mongodb-document.js";
+import { conflictsOfInsertError, judgeStoredConflict } from "./mongodb-insert-conflicts.js";
+import { findOldLayoutCollection } from "./mongodb-old-layout.js";
 import { loadMongodb } from "./load-store-driver.js";
 import type { ImportDriver } from "./import-driver.js";
-import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
+import { planBatch, sortRejections } from "./plan-batch.js";
 import { redactUrl } from "./redact-url.js";
 import { assertUsableTableName, checkGate } from "./store.js";
-import type { IngestStore, RawBenchmarkRow } from "./store.js";
+import type { BenchmarkRows, IngestStore, StoredDocument } from "./store.js";
 import type { RejectionCode, StoreBatchResult, StoreDocumentEntry, StoreEntry, StoreRejection } from "./store-batch.js";
 
 // MongoDB's limit on a namespace ("db.collection") is 255 bytes; leave room for the database name.
@@ -31,6 +41,11 @@ const rawValues = { promoteValues: false } as const;
 
 // "In the database" means durable: journaled on a majority of the replica set.
 const durable = { w: "majority", journal: true } as const;
+
+/** Benchmark rows: the documents already made into the driver's values (prepareBenchmarkRows). */
+interface MongoBenchmarkRows extends BenchmarkRows {
+  readonly documents: Document[];
+}
 
 /**
  * Opens the MongoDB store at `url`; the database is the URL's path (default `asymgen`). The
@@ -45,6 +60,7 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
   const db = client.db(dbName ? decodeURIComponent(dbName) : "asymgen");
   const queues = db.collection<Document>("asymgen_queues");
   const rejections = db.collection<Document>("asymgen_rejections");
+  const deliveries = db.collection<Document>(deliveriesCollection);
   const auth = db.collection<Document>("asymgen_auth");
   const tables = new Map<string, Collection<Document>>();
 
@@ -54,23 +70,31 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
     return collection;
   }
 
-  async function insertDocuments(collection: Collection<Document>, meta: EnvelopeMeta, entries: StoreDocumentEntry[]) {
+  /** Inserts documents (unordered); returns the indexes of those whose `_id` was already stored. */
+  async function insertIgnoringDuplicates(collection: Collection<Document>, documents: Document[]): Promise<number[]> {
+    const indexes = documents.map((_, index) => index);
     try {
-      await collection.insertMany(
-        entries.map((e) => buildMongoEnvelope(e, meta)),
-        { ordered: false, writeConcern: durable },
-      );
+      await collection.insertMany(documents, { ordered: false, writeConcern: durable });
       return [];
     } catch (error) {
-      return conflictsOfInsertError(error, entries, MongoBulkWriteError);
+      return conflictsOfInsertError(error, indexes, MongoBulkWriteError);
     }
   }
 
-  /** The batch's entries with documents too large for an envelope turned into verdicts. */
-  function checkSizes(entries: readonly StoreEntry[], meta: EnvelopeMeta): StoreEntry[] {
+  /** The raw bytes stored under `prepared`'s `_id` (MongoDB moved `_id` first) and that document's delivery record. */
+  async function readStored(table: string, prepared: MongoDocument): Promise<{ stored: Uint8Array | null; delivery: Delivery | null }> {
+    // `raw`: the stored bytes themselves, not values the driver would re-serialise.
+    const stored = (await tableOrThrow(table).findOne({ _id: prepared.id as never }, { raw: true })) as Uint8Array | null;
+    if (stored === null) return { stored, delivery: null };
+    const record = await deliveries.findOne({ _id: deliveryKey(table, prepared.id) as never }, rawValues);
+    return { stored, delivery: record === null ? null : readDeliveryRecord(record) };
+  }
+
+  /** The batch's entries with documents MongoDB cannot hold turned into verdicts. */
+  function checkSizes(entries: readonly StoreEntry[]): StoreEntry[] {
     return entries.map((entry) => {
       if (entry.kind !== "document") return entry;
-      const verdict = checkMongoEnvelopeSize(entry, meta);
+      const verdict = checkMongoDocumentSize(entry);
       return verdict ? { kind: "rejected", ...verdict } : entry;
     });
   }
@@ -78,12 +102,27 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
   return {
     kind: "mongodb",
     location: redactUrl(url),
-    async prepare(models: readonly CanonicalObjectSchema[]) {
+    async prepare(schema: readonly CanonicalObjectSchema[]) {
+      // A collection per asymmetric model; embedded models live inside their documents.
+      const models = schema.filter((model) => model.asymmetric);
+      for (const model of models) assertUsableTableName(model.name, maxCollectionBytes);
+      // A store of asymgen 0.1 wraps each document in an envelope: refuse it, never mix the two.
+      const problems: SchemaProblem[] = [];
       for (const model of models) {
-        assertUsableTableName(model.name, maxCollectionBytes);
-        tables.set(model.name, db.collection<Document>(model.name));
+        const first = await db.collection<Document>(model.name).findOne({}, { projection: { _id: 0 } });
+        const problem = findOldLayoutCollection(model.name, first);
+        if (problem) problems.push(problem);
+      }
+      if (problems.length > 0) throw new StoreSchemaError(problems);
+      for (const model of models) {
+        const collection = db.collection<Document>(model.name);
+        tables.set(model.name, collection);
+        // `@Indexed` properties get an index, as the SQL stores' columns do (idempotent).
+        for (const property of Object.values(model.properties))
+          if (property.indexed && property.mapTo !== "_id") await collection.createIndex({ [property.mapTo]: 1 });
       }
       await rejections.createIndex({ queueId: 1, seq: 1 }, { unique: true });
+      return [];
     },
     async ingest(batch): Promise<StoreBatchResult> {
       // A gated batch for a queue not seen yet is refused before the upsert below creates its row.
@@ -101,7 +140,7 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
       // in, so a gate that passes always follows a batch that is wholly stored.
       const gap = checkGate(batch, highSeq);
       if (gap) return gap;
-      const plan = planBatch(checkSizes(batch.entries, batch), highSeq);
+      const plan = planBatch(checkSizes(batch.entries), highSeq);
       const rejected: StoreRejection[] = [];
       if (plan.replaySeqs.length > 0) {
         const rows = await rejections
@@ -111,16 +150,38 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
         for (const row of rows)
           rejected.push({ seq: BigInt(String(row["seq"])), table: row["table"], code: row["code"] as RejectionCode, reason: row["reason"] });
       }
-      const conflicts = [...plan.followers];
-      for (const [table, entries] of plan.inserts) conflicts.push(...(await insertDocuments(tableOrThrow(table), batch, entries)));
-      for (const entry of conflicts) {
-        const stored = await tableOrThrow(entry.table).findOne({ _id: buildMongoEnvelope(entry, batch)["_id"] as never }, rawValues);
-        // Byte comparison: MongoDB keeps the envelope's `doc` field order as sent.
-        const same = stored !== null && Buffer.from(serialize(stored["doc"] as Document)).equals(Buffer.from(entry.bson));
-        const storedEjson = stored === null ? undefined : same ? entry.ejson : "(a different document)";
-        const verdict = judgeConflict(entry, storedEjson);
-        if (verdict) plan.rejections.push(verdict);
+      const meta: DeliveryMeta = batch;
+      const records: Document[] = [];
+      // The documents this batch stored (their records are written after the conflicts): the
+      // `_id` place of each, for a later entry of the batch with the same `_id`.
+      const storedByBatch: [StoreDocumentEntry, MongoDocument][] = [];
+      const conflicts: [StoreDocumentEntry, MongoDocument][] = plan.followers.map((entry) => [entry, toMongoDocument(entry.bson)]);
+      for (const [table, entries] of plan.inserts) {
+        const prepared = entries.map((entry) => toMongoDocument(entry.bson));
+        const duplicates = new Set(await insertIgnoringDuplicates(tableOrThrow(table), prepared.map((p) => p.document)));
+        entries.forEach((entry, index) => {
+          const document = prepared[index]!;
+          if (duplicates.has(index)) return void conflicts.push([entry, document]);
+          records.push(buildDeliveryRecord(table, document.id, document.idPosition, entry.seq, meta));
+          storedByBatch.push([entry, document]);
+        });
       }
+      if (conflicts.length > 0) {
+        // Keyed as plan-batch.ts tells repeated `_id`s apart.
+        const placeInBatch = new Map(storedByBatch.map(([entry, document]) => [`${entry.table}\0${entry.idKey}`, document.idPosition]));
+        for (const [entry, prepared] of conflicts) {
+          const key = `${entry.table}\0${entry.idKey}`;
+          const { stored, delivery } = await readStored(entry.table, prepared);
+          const { verdict, writeDelivery } = judgeStoredConflict(entry, prepared.idPosition, stored, delivery, placeInBatch.get(key));
+          if (verdict) plan.rejections.push(verdict);
+          if (!writeDelivery) continue;
+          // The same document, stored by an earlier try whose record was not written: write it now (once).
+          records.push(buildDeliveryRecord(entry.table, prepared.id, prepared.idPosition, entry.seq, meta));
+          placeInBatch.set(key, prepared.idPosition);
+        }
+      }
+      // A record already there (an earlier try's) is kept: the first delivery wins.
+      if (records.length > 0) await insertIgnoringDuplicates(deliveries, records);
       if (plan.rejections.length > 0) {
         const ops: AnyBulkWriteOperation<Document>[] = plan.rejections.map((r) => ({
           updateOne: {
@@ -171,37 +232,41 @@ export async function openMongodbStore(url: string, options: { importDriver?: Im
       for (const [name, collection] of tables) counts[name] = await collection.countDocuments();
       counts["asymgen_queues"] = await queues.countDocuments();
       counts["asymgen_rejections"] = await rejections.countDocuments();
+      counts[deliveriesCollection] = await deliveries.countDocuments();
       return counts;
     },
     async readDocuments(table) {
-      const rows = await tableOrThrow(table).find({}, rawValues).toArray();
-      const documents = rows.map((row) => ({
-        idKey: EJSON.stringify(row._id, { relaxed: false }),
-        ejson: EJSON.stringify(row["doc"], { relaxed: false }),
-        userId: String(row["userId"]),
-        arrivedAt: row["arrivedAt"] as Date,
-        queueId: String(row["queueId"]),
-        seq: BigInt(String(row["seq"])),
-      }));
+      const byIdKey = new Map<string, Delivery>();
+      for (const record of await deliveries.find(deliveriesOfCollection(table), rawValues).toArray()) {
+        // The record's key written as a document's `_id` is: the same text as storedDocumentText's idKey.
+        const id = (record["_id"] as Document)["id"];
+        byIdKey.set(storedDocumentText(serialize({ _id: id })).idKey, readDeliveryRecord(record));
+      }
+      const rows = (await tableOrThrow(table).find({}, { raw: true }).toArray()) as unknown as Uint8Array[];
+      const documents: StoredDocument[] = rows.map((row) => {
+        const { idKey } = storedDocumentText(row);
+        const delivery = byIdKey.get(idKey);
+        const bson = restoreIdPosition(row, delivery?.idPosition ?? 0);
+        const { ejson } = storedDocumentText(bson);
+        // No record: the batch that stored it stopped before its records and has not been retried yet.
+        return { idKey, bson, ejson, userId: delivery?.userId ?? "", arrivedAt: delivery?.arrivedAt ?? new Date(0), queueId: delivery?.queueId ?? "", seq: delivery?.seq ?? 0n };
+      });
       return documents.sort((a, b) => (a.idKey < b.idKey ? -1 : a.idKey > b.idKey ? 1 : 0));
     },
     async readQueue(queueId) {
       const row = await queues.findOne({ _id: queueId as never });
       return row ? { userId: String(row["userId"]), highSeq: BigInt(String(row["highSeq"])) } : null;
     },
-    async insertRawForBenchmark(table: string, rows: readonly RawBenchmarkRow[]) {
-      const collection = tableOrThrow(table);
-      const docs = rows.map((r) => ({
-        _id: r.id ?? r.idKey,
-        doc: r.doc ?? EJSON.parse(r.ejson, { relaxed: false }),
-        userId: "benchmark",
-        arrivedAt: new Date(),
-        queueId: "benchmark",
-        seq: 0,
-      }));
-      await collection.insertMany(docs as Document[], { ordered: false }).catch((error: unknown) => {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
-      });
+    async prepareBenchmarkRows(table, documents): Promise<BenchmarkRows> {
+      tableOrThrow(table);
+      const rows: MongoBenchmarkRows = { table, count: documents.length, documents: documents.map((bson) => toMongoDocument(bson).document) };
+      return rows;
+    },
+    async insertRawForBenchmark(rows) {
+      const { table, documents } = rows as MongoBenchmarkRows;
+      if (documents === undefined) throw new Error("mongodb store: insertRawForBenchmark takes rows from this store's prepareBenchmarkRows");
+      // The driver may add nothing (every document has its `_id`), so the same rows can be inserted again: duplicates are ignored.
+      await insertIgnoringDuplicates(tableOrThrow(table), documents);
     },
     broken() {
       return null;
