@@ -153,8 +153,8 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
   }
   // The stores' delivery columns start with "$" ("$user", "$arrived"…), and MongoDB reads such a
   // field name as an operator: no persisted name may start with it (the generator's ASYM3036).
-  for (const model of schema) {
-    for (const property of Object.values(model.properties ?? {})) {
+  for (const model of schema as readonly CanonicalObjectSchema[]) {
+    for (const property of Object.values(model.properties)) {
       if (property.mapTo.startsWith("$"))
         throw new Error(`schema: "${model.name}.${property.mapTo}": a persisted name cannot start with "$" (stores reserve such names)`);
     }

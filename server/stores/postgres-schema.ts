@@ -11,6 +11,7 @@ import { planStoreSchema } from "../tables/plan-schema-change.js";
 import { readPostgresStoreShape } from "../tables/read-table-shape.js";
 import { modelsByName } from "../tables/row-codec.js";
 import { tableLayoutOf, type TableLayout } from "../tables/table-layout.js";
+import { assertCompleteSchema } from "./assert-complete-schema.js";
 import { assertUsableTableName } from "./store.js";
 
 // PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1); two models could then collide.
@@ -55,32 +56,6 @@ export async function inStartupTransaction<T>(pool: pg.Pool, work: (client: pg.P
   }
 }
 
-/** The schema's scalar types; any other `objectType` names a model. */
-const scalarTypes = new Set(["bool", "int", "float", "double", "decimal128", "objectId", "uuid", "string", "data", "date", "mixed"]);
-
-/**
- * Refuses a schema that lacks a model its tables nest: the stored JSON is decoded by the embedded
- * models' schemas, so without them documents would be stored but could not be read back.
- */
-function assertModelsGiven(tableModels: readonly CanonicalObjectSchema[], models: ReadonlyMap<string, CanonicalObjectSchema>): void {
-  const seen = new Set<string>();
-  const visit = (model: CanonicalObjectSchema): void => {
-    if (seen.has(model.name)) return;
-    seen.add(model.name);
-    for (const property of Object.values(model.properties)) {
-      const type = property.objectType;
-      if (type === undefined || scalarTypes.has(type)) continue;
-      const nested = models.get(type);
-      if (!nested)
-        throw new Error(
-          `postgres store: "${model.name}.${property.mapTo}" holds "${type}", which the schema given to prepare lacks (prepare takes the whole schema, embedded models included)`,
-        );
-      visit(nested);
-    }
-  };
-  tableModels.forEach(visit);
-}
-
 /** The typed tables of `schema`'s asymmetric models, and the warnings to log. */
 export interface PreparedSchema {
   readonly layouts: readonly TableLayout[];
@@ -97,7 +72,7 @@ export async function preparePostgresSchema(pool: pg.Pool, schema: readonly Cano
   const models = modelsByName(schema);
   const tableModels = schema.filter((model) => model.asymmetric && !model.embedded);
   for (const model of tableModels) assertUsableTableName(model.name, maxIdentifierBytes);
-  assertModelsGiven(tableModels, models);
+  assertCompleteSchema(schema);
   const layouts = tableModels.map((model) => tableLayoutOf(model, models, "postgres"));
   return inStartupTransaction(pool, async (client) => {
     const shape = await readPostgresStoreShape(

@@ -317,7 +317,7 @@ run("the PostgreSQL store on typed tables", () => {
     const store = await openPostgresStore(database.url, { poolSize: 1 });
     try {
       await expect(store.prepare(testSchema.filter((model) => model.asymmetric))).rejects.toThrow(
-        /"WeatherSensor.readings" holds "Reading", which the schema given to prepare lacks/,
+        /"WeatherSensor.readings" refers to the model "Reading", which is not in the schema given to prepare/,
       );
     } finally {
       await store.close();
