@@ -5,13 +5,13 @@
  */
 import type { EjsonOutput } from "../ejson/ejson-output.js";
 import type { StoreDocumentEntry } from "../stores/store-batch.js";
-import { scannedText } from "../validate/scanned-document.js";
+import { scannedIdKey } from "../validate/scanned-document.js";
 import type { ScannedDocument } from "../validate/scanned-document.js";
 
 /** A scanned document of a batch: its text is `span` of the batch's `output`. */
 export class ScannedEntry implements StoreDocumentEntry {
   readonly kind = "document";
-  private text: { ejson: string; idKey: string } | null = null;
+  private key: string | null = null;
 
   constructor(
     readonly seq: bigint,
@@ -25,8 +25,9 @@ export class ScannedEntry implements StoreDocumentEntry {
   ) {}
 
   get idKey(): string {
-    this.text ??= scannedText(this.output, this.span);
-    return this.text.idKey;
+    // "" when the document has no `_id` (a hand-written schema can make it optional).
+    this.key ??= this.span.idStart < 0 ? "" : scannedIdKey(this.output, this.span);
+    return this.key;
   }
 
   get bson(): Uint8Array {

@@ -32,10 +32,13 @@ export type DocumentScanner = (buf: Buffer, start: number, output: EjsonOutput) 
 
 /** A scanned document's text as strings: its canonical Extended JSON, and its `_id` key (Int32 widened to Int64). */
 export function scannedText(output: EjsonOutput, doc: ScannedDocument): { ejson: string; idKey: string } {
-  const encoding = doc.ascii ? "latin1" : "utf8";
-  const ejson = output.buf.toString(encoding, doc.start, doc.end);
-  const idKey = output.buf.toString(encoding, doc.idStart, doc.idEnd);
-  return { ejson, idKey: doc.widenId ? idKey.replace('{"$numberInt":', '{"$numberLong":') : idKey };
+  return { ejson: output.buf.toString(doc.ascii ? "latin1" : "utf8", doc.start, doc.end), idKey: scannedIdKey(output, doc) };
+}
+
+/** A scanned document's `_id` key alone (what the stores need: they keep the BSON, not the text). */
+export function scannedIdKey(output: EjsonOutput, doc: ScannedDocument): string {
+  const idKey = output.buf.toString(doc.ascii ? "latin1" : "utf8", doc.idStart, doc.idEnd);
+  return doc.widenId ? idKey.replace('{"$numberInt":', '{"$numberLong":') : idKey;
 }
 
 /** The compiled scanners of every asymmetric model, keyed by persisted model name. */
