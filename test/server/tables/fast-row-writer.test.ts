@@ -13,6 +13,8 @@ import { BsonWriter } from "../../../runtime/codegen/index.js";
 import { encodeWeatherSensor, Location, Reading, WeatherSensor, type WeatherSensorInit } from "../../../examples/weather/models.realm.js";
 import { tableLayoutOf, type SqlDialect, type TableLayout } from "../../../server/tables/table-layout.js";
 import { documentToRow, modelsByName, referenceDocumentToRow } from "../../../server/tables/row-codec.js";
+import { isoText } from "../../../server/tables/fast-row-writer.js";
+import { createSeededRandom } from "../../support/seeded-random.mjs";
 import { everything, typeTableCases, typeTableModels } from "./type-table-cases.js";
 
 const dialects: SqlDialect[] = ["sqlite", "postgres"];
@@ -180,5 +182,21 @@ describe.each(dialects)("WeatherSensor documents from the generated encoder (%s)
       { ...base, attributes: { z: "1", a: "2", "10": "3", "2": "4" }, readings: [{ at: new Date(-62_200_000_000_000), value: 0 }] },
     ];
     for (const init of variants) expectSameRow(encode(init), layout);
+  });
+});
+
+describe("isoText, the dates' text without toISOString", () => {
+  test("prints what toISOString prints, over ECMAScript's whole range", () => {
+    const random = createSeededRandom(12);
+    const edges = [0, -1, 1, 8.64e15, -8.64e15, Date.UTC(0, 0, 1), Date.UTC(0, 0, 1) - 1, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1)];
+    for (const year of [0, 1, 4, 100, 400, 1600, 1900, 1969, 1970, 2000, 2024, 2100, 9999]) {
+      for (const [month, day] of [[0, 1], [1, 28], [1, 29], [2, 1], [11, 31]] as const) {
+        const ms = new Date(0).setUTCFullYear(year, month, day);
+        edges.push(ms, ms - 1, ms + 86_399_999);
+      }
+    }
+    const samples = [...edges, ...Array.from({ length: 50_000 }, () => Math.round((random() * 2 - 1) * 8.64e15)), ...Array.from({ length: 50_000 }, () => Math.round(1.7e12 + random() * 1e11))];
+    const wrong = samples.filter((ms) => isoText(ms) !== new Date(ms).toISOString());
+    expect(wrong.slice(0, 5).map((ms) => `${ms}: ${isoText(ms)} vs ${new Date(ms).toISOString()}`)).toEqual([]);
   });
 });
