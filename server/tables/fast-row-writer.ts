@@ -562,7 +562,9 @@ type RowWriter = (bson: Uint8Array) => Record<string, SqlValue>;
 
 /** Compiles the row writer of `layout`. */
 function compileRowWriter(layout: TableLayout): RowWriter {
-  const { columns, dialect } = layout;
+  const { dialect } = layout;
+  // A retired column is read, never written (see PropertyColumn.retired).
+  const columns = layout.columns.filter((column) => column.retired !== true);
   const compileJson = createJsonCompiler(layout.models, dialect);
   const slot: ExactSlot = { entry: null };
   const converters = columns.map((column) => (column.form === "json" ? compileJsonColumn(column, dialect, compileJson, slot) : compileNativeColumn(column, dialect)));

@@ -53,7 +53,8 @@ export function documentToRow(bson: Uint8Array, layout: TableLayout): RowValues 
 /** The reference row of an ingested document (valid for the layout's model): the oracle of the fast `documentToRow`. */
 export function referenceDocumentToRow(bson: Uint8Array, layout: TableLayout): RowValues {
   const document = readBsonDocument(bson);
-  const columns = new Map(layout.columns.map((column) => [column.name, column]));
+  // A retired column is read, never written (see PropertyColumn.retired).
+  const columns = new Map(layout.columns.filter((column) => column.retired !== true).map((column) => [column.name, column]));
   const nodes = new Map<string, BsonNode>();
   for (const [key, node] of document.entries) {
     if (!columns.has(key)) throw new Error(`row codec: "${layout.table}" has no column "${key}"`);
@@ -62,7 +63,7 @@ export function referenceDocumentToRow(bson: Uint8Array, layout: TableLayout): R
   }
   const row: RowValues = {};
   const exact: [string, string][] = [];
-  for (const column of layout.columns) {
+  for (const column of columns.values()) {
     const node = nodes.get(column.name);
     // Absent or null: the column's NULL and `$order` say it.
     if (node === undefined || node.type === 0x0a) {

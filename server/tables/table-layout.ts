@@ -30,6 +30,12 @@ export interface PropertyColumn {
   readonly nullable: boolean;
   /** `@Indexed` (the primary key has its own index and is not marked). */
   readonly indexed: boolean;
+  /**
+   * A removed optional property's column, kept with its old values (retired-columns.ts): rows
+   * are decoded with it, documents are never written to it (a document with that field is
+   * not the current model's, and `documentToRow` refuses it as a column it does not have).
+   */
+  readonly retired?: true;
 }
 
 /** The delivery metadata columns; `$exact` holds what the property columns cannot (see row-codec.ts). */
