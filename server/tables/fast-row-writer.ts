@@ -104,6 +104,16 @@ function jsonText(text: string): string {
   return lastTextPlain ? `"${text}"` : JSON.stringify(text);
 }
 
+/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all). */
+function elementEnd(buf: Buffer, type: number, pos: number, limit: number): number {
+  if (type === BsonType.string && pos + 4 <= limit) {
+    const length = buf.readInt32LE(pos);
+    const end = pos + 4 + length;
+    if (length >= 1 && end <= limit && buf[end - 1] === 0) return end;
+  }
+  return skipValue(buf, type, pos, limit); // and its errors
+}
+
 /** The Int64 at `pos` as a number when it is within ±2^53 (exact as a double), else undefined. */
 function safeInt64At(buf: Buffer, pos: number): number | undefined {
   const high = buf.readInt32LE(pos + 4);
@@ -315,7 +325,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
         }
       }
       const valuePos = keyEnd + 1;
-      const valueEnd = skipValue(buf, elementType, valuePos, end);
+      const valueEnd = elementEnd(buf, elementType, valuePos, end);
       const value = elementType === BsonType.null ? "null" : element(buf, elementType, valuePos, valueEnd);
       if (value === undefined) return undefined;
       out += `${prevStart < 0 ? "" : ","}${quotedKey}:${value}`;
@@ -337,7 +347,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
       if (elementType === 0) break;
       const valuePos = indexNameEnd(buf, p, end, i);
       if (valuePos < 0) return undefined;
-      const valueEnd = skipValue(buf, elementType, valuePos, end);
+      const valueEnd = elementEnd(buf, elementType, valuePos, end);
       const value = elementType === BsonType.null ? "null" : element(buf, elementType, valuePos, valueEnd);
       if (value === undefined) return undefined;
       out += i === 0 ? value : `,${value}`;
@@ -456,7 +466,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
         }
         if (index < 0) return undefined; // unknown, repeated or out of schema order
         const valuePos = p + (names[index] as Buffer).length + 1;
-        const valueEnd = skipValue(buf, elementType, valuePos, end);
+        const valueEnd = elementEnd(buf, elementType, valuePos, end);
         const value = elementType === BsonType.null ? "null" : writerOf(index)(buf, elementType, valuePos, valueEnd);
         if (value === undefined) return undefined;
         out += `${last < 0 ? "" : ","}${keys[index] as string}${value}`;
@@ -631,7 +641,7 @@ function compileRowWriter(layout: TableLayout): RowWriter {
       if (index < last) inLayoutOrder = false;
       last = index;
       const valuePos = p + (nameBytes[index] as Buffer).length + 1;
-      const valueEnd = skipValue(buf, type, valuePos, end);
+      const valueEnd = elementEnd(buf, type, valuePos, end);
       p = valueEnd;
       if (type === BsonType.null) {
         // A null sent: its column is NULL as for an absent key, so `$order` tells them apart.
