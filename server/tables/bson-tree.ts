@@ -53,6 +53,11 @@ function readContainer(buf: Buffer, type: typeof BsonType.document | typeof Bson
   return { kind: "container", type, entries, bytes: buf.subarray(pos, end) };
 }
 
+/** Reads one element's value (`type` at `[pos, end)` of `buf`) into its node. */
+export function readBsonElement(buf: Buffer, type: number, pos: number, end: number): BsonNode {
+  return readNode(buf, type, pos, end);
+}
+
 function readNode(buf: Buffer, type: number, pos: number, end: number): BsonNode {
   if (type === BsonType.document || type === BsonType.array) return readContainer(buf, type, pos, end);
   const bytes = buf.subarray(pos, end);

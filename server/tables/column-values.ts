@@ -52,10 +52,10 @@ export function specOf(property: CanonicalPropertySchema): ValueSpec {
 }
 
 // PostgreSQL's timestamptz spans 4713 BC to 294276 AD: earlier ECMAScript dates do not fit.
-const postgresMinDateMs = Date.UTC(-4712, 0, 1);
+export const postgresMinDateMs = Date.UTC(-4712, 0, 1);
 
 /** The text PostgreSQL reads for a timestamp in ms (`YYYY-MM-DD HH:MM:SS.mmm+00`, BC years as PostgreSQL counts them). */
-function postgresTimestampText(ms: number): string {
+export function postgresTimestampText(ms: number): string {
   const date = new Date(ms);
   const year = date.getUTCFullYear();
   const iso = date.toISOString(); // the month..ms part is the same for every year form

@@ -1,30 +1,31 @@
 /**
- * The REFERENCE row codec of the typed tables (clarity over speed: it is the oracle the ingest
- * path's fast writer will be tested against). `documentToRow` turns an ingested BSON document
- * into its row's column values; `rowToDocument` turns a row, as the driver reads it back, into
- * EXACTLY the bytes that were ingested.
+ * The row codec of the typed tables. `documentToRow` turns an ingested BSON document into its
+ * row's column values; `rowToDocument` turns a row, as the driver reads it back, into EXACTLY the
+ * bytes that were ingested. `documentToRow` is the fast writer (fast-row-writer.ts), what ingest
+ * calls; `referenceDocumentToRow` is the REFERENCE (clarity over speed), its oracle: the same
+ * values for every valid document, tested over the type table and a seeded sweep.
  *
- * Each property goes to its natural column value (column-values.ts). At encode time the codec
+ * Each property goes to its natural column value (column-values.ts). At encode time the reference
  * decodes that value as the database will give it back (a model of each database's losses,
- * `readBack` below, checked against the real databases by test/server/tables/) and compares the
- * result with the property's bytes. When they differ, the property's canonical Extended JSON goes
- * into `$exact`, a JSON object keyed by persisted name; when even Extended JSON cannot give the
- * bytes back (a Decimal128 in a non-canonical encoding, a NaN with a payload, a dictionary whose
- * integer-like keys a JavaScript object would reorder), the entry is `{"$bson": base64}` of the
- * element's type byte and value bytes. What the columns cannot say at document level goes there
- * too, under `$order` (a name no property can have): the document's keys, when their order
- * differs from the layout's or a present key's column is NULL (a null sent, not an absence).
- * Most rows need no `$exact` (NULL).
+ * `readBack` in property-exactness.ts, checked against the real databases by
+ * test/server/tables/) and compares the result with the property's bytes. When they differ, the
+ * property's canonical Extended JSON goes into `$exact`, a JSON object keyed by persisted name;
+ * when even Extended JSON cannot give the bytes back (a Decimal128 in a non-canonical encoding, a
+ * NaN with a payload, a dictionary whose integer-like keys a JavaScript object would reorder),
+ * the entry is `{"$bson": base64}` of the element's type byte and value bytes. What the columns
+ * cannot say at document level goes there too, under `$order` (a name no property can have): the
+ * document's keys, when their order differs from the layout's or a present key's column is NULL
+ * (a null sent, not an absence). Most rows need no `$exact` (NULL).
  */
-import { deserialize, EJSON, serialize } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
-import { readBsonDocument, elementDocument } from "./bson-tree.js";
+import { readBsonDocument } from "./bson-tree.js";
 import type { BsonNode } from "./bson-tree.js";
-import { decodeColumnValue, naturalColumnValue } from "./column-values.js";
+import { decodeColumnValue } from "./column-values.js";
 import type { SqlValue } from "./column-values.js";
-import { JsonObject, parseJson, postgresJsonbValue, postgresNumericText } from "./natural-json.js";
-import type { JsonValue } from "./natural-json.js";
-import type { PropertyColumn, TableLayout } from "./table-layout.js";
+import { writeRowFast } from "./fast-row-writer.js";
+import { JsonObject, parseJson } from "./natural-json.js";
+import { elementOf, exactEntryElement, parseFor, referencePropertyValue } from "./property-exactness.js";
+import type { TableLayout } from "./table-layout.js";
 
 export type { SqlValue } from "./column-values.js";
 
@@ -40,81 +41,20 @@ export type RowValues = Record<string, SqlValue>;
  */
 export const postgresTextTypeOids: ReadonlySet<number> = new Set([20, 1700, 1184, 114, 3802]);
 
-/** An element, as the type byte and value bytes it is written with. */
-interface Element {
-  type: number;
-  bytes: Uint8Array;
-}
-
-/** The element `serialize` writes for a bson value (wrappers keep their types; Maps are documents). */
-function elementOf(value: unknown): Element {
-  const doc = serialize(new Map([["", value]]));
-  return { type: doc[4] as number, bytes: doc.subarray(6, doc.length - 1) };
-}
-
-function sameElement(a: Element, node: BsonNode): boolean {
-  return a.type === node.type && Buffer.compare(Buffer.from(a.bytes), Buffer.from(node.bytes)) === 0;
-}
-
-/** What the driver gives back for a stored value: the databases' losses, as the tests found them. */
-function readBack(stored: SqlValue, column: PropertyColumn, layout: TableLayout): SqlValue {
-  if (stored === null) return null;
-  if (layout.dialect === "sqlite") {
-    if (typeof stored === "number") {
-      // SQLite stores a NaN REAL as NULL, and −0.0 comes back as 0.0.
-      if (Number.isNaN(stored)) return null;
-      if (Object.is(stored, -0)) return 0;
-    }
-    return stored;
-  }
-  if (column.form === "json") return stored; // decoded through postgresJsonbValue, see parseFor
-  if (column.property.type === "decimal128") return postgresNumericReadBack(stored as string);
-  if (column.property.type === "float" || column.property.type === "double") return Number(stored);
-  return stored;
-}
-
-/** numeric keeps NaN and ±Infinity, has no −0, and prints without exponent (scale kept). */
-function postgresNumericReadBack(text: string): string {
-  return text === "NaN" || text === "Infinity" || text === "-Infinity" ? text : postgresNumericText(text);
-}
-
-/** How a column's JSON text is parsed when predicting the read-back: jsonb rewrites it, SQLite's TEXT does not. */
-function parseFor(layout: TableLayout, predicting: boolean): (text: string) => JsonValue {
-  if (predicting && layout.dialect === "postgres") return (text) => postgresJsonbValue(parseJson(text));
-  return parseJson;
-}
-
-/** The `$exact` entry text for a property: its canonical Extended JSON, or `{"$bson": …}` when that is not exact either. */
-function exactEntryText(node: BsonNode, layout: TableLayout): string {
-  try {
-    const ejson = EJSON.stringify(node.kind === "scalar" ? node.value : containerValue(node), { relaxed: false });
-    // PostgreSQL's json stores \u0000, but `->>` on it fails ("unsupported Unicode escape
-    // sequence"): such values go raw, so every `$exact` entry stays readable in SQL.
-    if (!(layout.dialect === "postgres" && ejson.includes("\\u0000")) && sameElement(exactEntryElement(ejson), node)) return ejson;
-  } catch {
-    // Not expressible as Extended JSON (an invalid date…): raw below.
-  }
-  return JSON.stringify({ $bson: Buffer.concat([Buffer.from([node.type]), Buffer.from(node.bytes)]).toString("base64") });
-}
-
-/** A container node's value as `bson` reads it (plain objects: integer-like keys may move, which the comparison catches). */
-function containerValue(node: BsonNode): unknown {
-  return (deserialize(elementDocument(node.type, "v", node.bytes), { promoteValues: false, promoteLongs: false, promoteBuffers: false, bsonRegExp: true }) as { v: unknown }).v;
-}
-
-function exactEntryElement(text: string): Element {
-  const json = parseJson(text);
-  if (json instanceof JsonObject && json.entries.length === 1 && json.entries[0]?.[0] === "$bson") {
-    const raw = Buffer.from(json.entries[0][1] as string, "base64");
-    return { type: raw[0] as number, bytes: raw.subarray(1) };
-  }
-  return elementOf(EJSON.parse(text, { relaxed: false }));
-}
-
-/** The row of an ingested document (valid for the layout's model). */
+/**
+ * The row of an ingested document (valid for the layout's model): what the stores call for every
+ * document. The fast writer (fast-row-writer.ts): exactly `referenceDocumentToRow`'s values, the
+ * same JS types and the same `$exact` text, without deserialising the document.
+ */
 export function documentToRow(bson: Uint8Array, layout: TableLayout): RowValues {
+  return writeRowFast(bson, layout);
+}
+
+/** The reference row of an ingested document (valid for the layout's model): the oracle of the fast `documentToRow`. */
+export function referenceDocumentToRow(bson: Uint8Array, layout: TableLayout): RowValues {
   const document = readBsonDocument(bson);
-  const columns = new Map(layout.columns.map((column) => [column.name, column]));
+  // A retired column is read, never written (see PropertyColumn.retired).
+  const columns = new Map(layout.columns.filter((column) => column.retired !== true).map((column) => [column.name, column]));
   const nodes = new Map<string, BsonNode>();
   for (const [key, node] of document.entries) {
     if (!columns.has(key)) throw new Error(`row codec: "${layout.table}" has no column "${key}"`);
@@ -123,20 +63,16 @@ export function documentToRow(bson: Uint8Array, layout: TableLayout): RowValues 
   }
   const row: RowValues = {};
   const exact: [string, string][] = [];
-  const predict = parseFor(layout, true);
-  for (const column of layout.columns) {
+  for (const column of columns.values()) {
     const node = nodes.get(column.name);
-    const stored = node === undefined ? null : naturalColumnValue(node, column, layout.dialect);
-    row[column.name] = stored;
-    if (node === undefined || node.type === 0x0a) continue; // absent or null: the column's NULL and `$order` say it
-    let exactAsStored = false;
-    try {
-      const decoded = decodeColumnValue(readBack(stored, column, layout), column, layout.models, predict);
-      exactAsStored = decoded !== null && sameElement(elementOf(decoded), node);
-    } catch {
-      // The natural value does not decode back (e.g. a NaN written as JSON null): exact below.
+    // Absent or null: the column's NULL and `$order` say it.
+    if (node === undefined || node.type === 0x0a) {
+      row[column.name] = null;
+      continue;
     }
-    if (!exactAsStored) exact.push([column.name, exactEntryText(node, layout)]);
+    const { stored, exact: entry } = referencePropertyValue(node, column, layout);
+    row[column.name] = stored;
+    if (entry !== null) exact.push([column.name, entry]);
   }
   const keys = document.entries.map(([key]) => key);
   const exactNames = new Set(exact.map(([name]) => name));

@@ -4,6 +4,7 @@
  * metadata columns, whose names start with `$` and so can never be a persisted name (the
  * generator's ASYM3036 and the server's validation refuse such names). Pure: no database here.
  */
+import { createHash } from "node:crypto";
 import type { CanonicalObjectSchema, CanonicalPropertySchema, PropertyTypeName } from "asymgen/schema";
 import { quoteIdentifier } from "../stores/quote-identifier.js";
 
@@ -29,6 +30,12 @@ export interface PropertyColumn {
   readonly nullable: boolean;
   /** `@Indexed` (the primary key has its own index and is not marked). */
   readonly indexed: boolean;
+  /**
+   * A removed optional property's column, kept with its old values (retired-columns.ts): rows
+   * are decoded with it, documents are never written to it (a document with that field is
+   * not the current model's, and `documentToRow` refuses it as a column it does not have).
+   */
+  readonly retired?: true;
 }
 
 /** The delivery metadata columns; `$exact` holds what the property columns cannot (see row-codec.ts). */
@@ -134,9 +141,32 @@ export function createTableSql(layout: TableLayout): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(layout.table)} (\n  ${lines.join(",\n  ")}\n)`;
 }
 
-/** `CREATE INDEX IF NOT EXISTS` for each `@Indexed` property column, named `<table>.<column>`. */
+// PostgreSQL keeps the first 63 bytes of an identifier (NAMEDATALEN − 1) and drops the rest.
+const postgresIdentifierBytes = 63;
+
+/**
+ * The name of the index on `column`: `<table>.<column>`. In PostgreSQL, a name past 63 bytes is
+ * cut to fit with `~` and 8 hex digits of its SHA-256 at the end: PostgreSQL would truncate it
+ * silently, and two long names that agree on their first 63 bytes would then be ONE name, so
+ * `CREATE INDEX IF NOT EXISTS` would skip the second index. (The schema plan accepts any index
+ * whose only column is the property, whatever its name, so stores with the old names are fine.)
+ */
+export function indexName(layout: TableLayout, column: PropertyColumn): string {
+  const name = `${layout.table}.${column.name}`;
+  if (layout.dialect !== "postgres" || Buffer.byteLength(name, "utf8") <= postgresIdentifierBytes) return name;
+  const suffix = `~${createHash("sha256").update(name, "utf8").digest("hex").slice(0, 8)}`;
+  let head = "";
+  for (const character of name) {
+    // Whole characters only: a cut UTF-8 sequence is not a valid name.
+    if (Buffer.byteLength(head + character, "utf8") > postgresIdentifierBytes - suffix.length) break;
+    head += character;
+  }
+  return head + suffix;
+}
+
+/** `CREATE INDEX IF NOT EXISTS` for each `@Indexed` property column, named by `indexName`. */
 export function createIndexSql(layout: TableLayout): string[] {
   return layout.columns
     .filter((column) => column.indexed)
-    .map((column) => `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${layout.table}.${column.name}`)} ON ${quoteIdentifier(layout.table)} (${quoteIdentifier(column.name)})`);
+    .map((column) => `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(indexName(layout, column))} ON ${quoteIdentifier(layout.table)} (${quoteIdentifier(column.name)})`);
 }
