@@ -135,7 +135,9 @@ export function tableLayoutOf(model: CanonicalObjectSchema, models: ReadonlyMap<
 /** `CREATE TABLE IF NOT EXISTS` for the layout. */
 export function createTableSql(layout: TableLayout): string {
   const lines = layout.columns.map(
-    (column) => `${quoteIdentifier(column.name)} ${column.sqlType}${column.name === layout.primaryKey ? " PRIMARY KEY" : column.nullable ? "" : " NOT NULL"}`,
+    // NOT NULL on the key too: SQLite lets a non-INTEGER PRIMARY KEY hold NULL (a legacy quirk),
+    // and NULL keys never conflict, so a re-sent document without `_id` would be stored twice.
+    (column) => `${quoteIdentifier(column.name)} ${column.sqlType}${column.name === layout.primaryKey ? " PRIMARY KEY NOT NULL" : column.nullable ? "" : " NOT NULL"}`,
   );
   for (const column of layout.metadata) lines.push(`${quoteIdentifier(column.name)} ${column.sqlType}${column.nullable ? "" : " NOT NULL"}`);
   return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(layout.table)} (\n  ${lines.join(",\n  ")}\n)`;

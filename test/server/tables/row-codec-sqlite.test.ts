@@ -95,9 +95,10 @@ describe("SQLite's own behaviour the codec's model of it relies on", () => {
 describe("the table's shape (SQLite)", () => {
   test("each property's column has the design's declared type, NOT NULL where required and always holdable", () => {
     const columns = db.prepare(`PRAGMA table_xinfo(${quoteIdentifier(layout.table)})`).all() as { name: string; type: string; notnull: number; pk: number }[];
-    const shape = Object.fromEntries(columns.map((c) => [c.name, `${c.type}${c.pk ? " pk" : c.notnull ? " not null" : ""}`]));
+    const shape = Object.fromEntries(columns.map((c) => [c.name, `${c.type}${c.pk ? " pk" : ""}${c.notnull ? " not null" : ""}`]));
     expect(shape).toEqual({
-      _id: "TEXT pk",
+      // NOT NULL on the key: SQLite would let a TEXT PRIMARY KEY hold NULLs, which never conflict.
+      _id: "TEXT pk not null",
       i: "INTEGER not null",
       d: "REAL",
       f: "REAL",
