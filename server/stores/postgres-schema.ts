@@ -9,6 +9,7 @@ import type { CanonicalObjectSchema } from "asymgen/schema";
 import { formatKeptColumns, StoreSchemaError } from "../tables/format-schema-problems.js";
 import { planStoreSchema } from "../tables/plan-schema-change.js";
 import { readPostgresStoreShape } from "../tables/read-table-shape.js";
+import { withRetiredColumns } from "../tables/retired-columns.js";
 import { modelsByName } from "../tables/row-codec.js";
 import { tableLayoutOf, type TableLayout } from "../tables/table-layout.js";
 import { assertCompleteSchema } from "./assert-complete-schema.js";
@@ -56,7 +57,7 @@ export async function inStartupTransaction<T>(pool: pg.Pool, work: (client: pg.P
   }
 }
 
-/** The typed tables of `schema`'s asymmetric models, and the warnings to log. */
+/** The typed tables of `schema`'s asymmetric models (with their retired columns), and the warnings to log. */
 export interface PreparedSchema {
   readonly layouts: readonly TableLayout[];
   readonly warnings: string[];
@@ -83,6 +84,9 @@ export async function preparePostgresSchema(pool: pg.Pool, schema: readonly Cano
     if (plan.kind === "refuse") throw new StoreSchemaError(plan.problems);
     if (plan.kind === "apply") for (const sql of plan.sql) await client.query(sql);
     for (const sql of serverTablesSql) await client.query(sql);
-    return { layouts, warnings: plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [] };
+    // The store reads and writes with the columns of removed optional properties put back
+    // (retired: never written, NULL in new rows), so rows written before decode exactly.
+    const withRetired = layouts.map((layout) => withRetiredColumns(layout, shape.tables.get(layout.table)?.recorded ?? null));
+    return { layouts: withRetired, warnings: plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [] };
   });
 }
