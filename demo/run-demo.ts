@@ -201,7 +201,7 @@ async function main(): Promise<number> {
   say("4. Count");
   // Counted from the SQLite file itself, not from what the clients were told.
   const store = await openStore(`sqlite:${sqlitePath}`);
-  await store.prepare(schema.filter((model) => model.asymmetric));
+  await store.prepare(schema);
   const rows = await store.countRows();
   await store.close();
   const ingested = devices.reduce((sum, device) => sum + device.ingested, 0);
@@ -224,7 +224,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The first stored row of `table` as a SELECT shows it (NULL columns left out), shortened for the terminal. */
+/** The first stored row of `table` as a SELECT shows it (NULL columns left out, text in SQL quotes), shortened for the terminal. */
 function readOneStoredRow(file: string, table: string): string {
   const db = new Database(file, { readonly: true });
   try {
@@ -232,7 +232,7 @@ function readOneStoredRow(file: string, table: string): string {
     if (row === undefined) return "(none)";
     const text = Object.entries(row)
       .filter(([, value]) => value !== null)
-      .map(([column, value]) => `${column}=${Buffer.isBuffer(value) ? `<${value.length} bytes>` : JSON.stringify(value)}`)
+      .map(([column, value]) => `${column}=${Buffer.isBuffer(value) ? `<${value.length} bytes>` : typeof value === "string" ? `'${value}'` : String(value)}`)
       .join(" ");
     return text.length > 400 ? `${text.slice(0, 400)}…` : text;
   } finally {
