@@ -37,8 +37,9 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
   const prepared = new Map<string, CanonicalObjectSchema>();
   const models = () => [...prepared.values()];
   let benchmarkConnection: SqliteConnection | null = null;
-  // The worker's table layouts (a copy, asked for after each prepare): the rows are made on this
-  // thread by them, so the worker only binds and inserts (this thread has room; the worker does not).
+  // The worker's table layouts (a copy, asked for after each prepare): while the worker is behind,
+  // the rows are made on this thread by them, so the worker only binds and inserts (see ingest in
+  // sqlite-worker-client.ts).
   let layouts: ReadonlyMap<string, TableLayout> = new Map();
 
   /** The benchmark's own connection on the calling thread (same file, same pragmas), opened once. */

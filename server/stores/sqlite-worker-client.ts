@@ -18,7 +18,11 @@ import type { StoreBatch, StoreBatchResult } from "./store-batch.js";
 export interface SqliteWorkerClient {
   /** Runs a connection method in the worker; calls run one at a time, in the order they were made. */
   call<M extends Exclude<SqliteMethod, "ingest">>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
-  /** The connection's `ingest` for a store batch, its rows made by `layouts`, packed and its buffers transferred (see packBatch); in order with every call. */
+  /**
+   * The connection's `ingest` for a store batch, packed and its buffers transferred (see
+   * packBatch); in order with every call. While the worker has calls queued, the rows are made
+   * here by `layouts` (the worker's own); otherwise the worker makes them.
+   */
   ingest(batch: StoreBatch, layouts?: ReadonlyMap<string, TableLayout>): Promise<StoreBatchResult>;
   /** Lets the calls made before it finish, closes the database and ends the thread; later calls reject. */
   close(): Promise<void>;
@@ -124,7 +128,10 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
       // Packing may throw (a document the row codec refuses): the call then rejects with that error.
       let packing;
       try {
-        packing = packBatch(batch, layouts);
+        // Whichever thread would otherwise wait makes the rows: with calls still queued on the
+        // worker it is the busier one, so they are made here; with none, the worker would sit idle
+        // while this thread made them, so it makes them itself (identical rows either way).
+        packing = packBatch(batch, pending.size > 0 ? layouts : undefined);
       } catch (error) {
         return Promise.reject(error as Error);
       }

@@ -240,21 +240,27 @@ describe("the SQLite store's worker thread", () => {
     expect(packedForm(unpacked.entries)).toEqual(packedForm(batch.entries));
   });
 
-  it("refuses a row made by a layout that is not its table's, and stores nothing of the batch", async () => {
+  it("makes the rows on the main thread only while the worker has calls queued; a row that does not fit its table is refused, nothing stored", async () => {
     const worker = await startSqliteWorker(path.join(dir, "misfit.sqlite"));
     try {
       await worker.call("prepare", [model]);
       const [layout] = (await worker.call("tableLayouts")).values();
       // A layout with one column more than the table's: its rows would bind values to the wrong columns.
-      const wider = { ...layout!, columns: [...layout!.columns, { ...layout!.columns[1]!, name: "extra" }] };
-      await expect(worker.ingest(makeBatch("misfit", 3), new Map([[model.name, wider]]))).rejects.toThrow(
-        'sqlite store: a row for "Reading" has 4 values, its table takes 3',
-      );
+      const misfit = new Map([[model.name, { ...layout!, columns: [...layout!.columns, { ...layout!.columns[1]!, name: "extra" }] }]]);
+      // A call still queued on the worker: this thread makes the rows, by the layout it is given.
+      const queued = worker.call("countRows");
+      await expect(worker.ingest(makeBatch("misfit", 3), misfit)).rejects.toThrow('sqlite store: a row for "Reading" has 4 values, its table takes 3');
+      await queued;
       expect(await worker.call("readQueue", "misfit")).toBeNull();
       expect((await worker.call("countRows"))[model.name]).toBe(0);
-      // The same batch with the table's own layouts is stored.
-      expect(await worker.ingest(makeBatch("misfit", 3), await worker.call("tableLayouts"))).toEqual({ status: "ok", acknowledgedSeq: 3n, rejected: [] });
-      expect((await worker.call("readDocuments", model.name)).map((doc) => doc.idKey)).toEqual(['"misfit-1"', '"misfit-2"', '"misfit-3"']);
+      // An idle worker makes the rows itself, by its own layout: the layout given here is not used.
+      expect(await worker.ingest(makeBatch("misfit", 3), misfit)).toEqual({ status: "ok", acknowledgedSeq: 3n, rejected: [] });
+      // Queued again, with the table's own layouts: made here, and stored.
+      const own = await worker.call("tableLayouts");
+      const again = worker.call("countRows");
+      expect(await worker.ingest(makeBatch("misfit", 2, 4), own)).toEqual({ status: "ok", acknowledgedSeq: 5n, rejected: [] });
+      await again;
+      expect((await worker.call("readDocuments", model.name)).map((doc) => doc.idKey)).toEqual(['"misfit-1"', '"misfit-2"', '"misfit-3"', '"misfit-4"', '"misfit-5"']);
     } finally {
       await worker.close();
     }
