@@ -1,6 +1,6 @@
 /**
  * Turns a parsed batch into the store's entries: scans each document against its model (checking
- * it and writing its canonical Extended JSON in one pass), or records why it was rejected.
+ * it and writing its `_id` key's canonical Extended JSON in one pass), or records why it was rejected.
  */
 import { maxDocumentBytes } from "asymgen/protocol";
 import { MalformedBsonError } from "../bson/bson-cursor.js";
@@ -30,10 +30,9 @@ function cleanReason(reason: string): string {
  */
 export function prepareStoreBatch(request: ParsedIngestRequest, scanners: SchemaScanners, userId: string, arrivedAt: Date): StoreBatch {
   const entries: StoreEntry[] = [];
-  // The batch's Extended JSON: about one and a half times its BSON for the example models, more
-  // for documents of many numbers (each a `{"$numberDouble":"…"}`). The output grows by copying
-  // when this is too little; bytes a batch does not write are never touched, so cost no memory.
-  const output = new EjsonOutput(Math.max(1024, request.body.length * 2));
+  // The batch's `_id` keys: 34 bytes for an ObjectId's `{"$oid":"…"}`, 57 for a UUID's; a long
+  // string key needs more, and the output grows by copying when this is too little.
+  const output = new EjsonOutput(Math.max(1024, request.documents.length * 64));
   for (const { seq, table, start, end } of request.documents) {
     const scan = scanners.get(table);
     if (!scan) {

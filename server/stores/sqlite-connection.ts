@@ -25,10 +25,22 @@ import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { assertUsableTableName, checkGate } from "./store.js";
 import type { StoredAuthRecord, StoredDocument } from "./store.js";
-import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
+import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store-batch.js";
+
+/**
+ * A document entry as the connection takes it. `row`, when given, is its row's values in the
+ * order the INSERT binds them (the layout's columns, then `$exact`: addRowValues's order), made
+ * by documentToRow on the main thread (sqlite-worker-client.ts's packBatch); without it, the
+ * connection makes the row itself.
+ */
+export interface SqliteDocumentEntry extends StoreDocumentEntry {
+  row?: readonly SqlValue[];
+}
 
 /** A batch as SQLite takes it (what crosses to the worker thread, each `bson` a view of one transferred buffer). */
-export type SqliteBatch = StoreBatch;
+export interface SqliteBatch extends Omit<StoreBatch, "entries"> {
+  entries: (SqliteDocumentEntry | StoreRejectedEntry)[];
+}
 
 /** One batch's outcome in a group commit: its result, or what it threw (its own writes undone). */
 export type SqliteGroupOutcome = { ok: true; result: StoreBatchResult } | { ok: false; error: unknown };
@@ -57,6 +69,8 @@ export interface SqliteConnection {
   countRows(): Record<string, number>;
   readDocuments(table: string): StoredDocument[];
   readQueue(queueId: string): { userId: string; highSeq: bigint } | null;
+  /** The layouts of the tables `prepare` set up, by table: the main thread makes the rows by them (packBatch). */
+  tableLayouts(): Map<string, TableLayout>;
   /** The benchmark ceiling's insert: rows made by documentToRow, into `table`, in multi-row statements. */
   insertRawForBenchmark(table: string, rows: readonly RowValues[]): void;
   close(): void;
@@ -64,6 +78,8 @@ export interface SqliteConnection {
 
 interface TableStatements {
   layout: TableLayout;
+  /** Where the primary key's value is among a row's values (insertValues's order). */
+  keyIndex: number;
   /** Rows per INSERT statement (see rowsPerInsertOf). */
   rowsPerInsert: number;
   /** Multi-row `INSERT … ON CONFLICT DO NOTHING`, by row count (1 to rowsPerInsert). */
@@ -102,7 +118,20 @@ function createMultiRowInsert(db: Database.Database, layout: TableLayout): (coun
   };
 }
 
-/** Appends a row's parameters, in createMultiRowInsert's column order, to `params`. */
+/** A row's values in createMultiRowInsert's column order, up to the delivery columns: the layout's columns (a retired one null), then `$exact`. */
+function insertValues(layout: TableLayout, row: RowValues): SqlValue[] {
+  const values = layout.columns.map((column) => row[column.name] ?? null);
+  values.push(row["$exact"] ?? null);
+  return values;
+}
+
+/** Appends a row's parameters (its insertValues, then the delivery columns), in createMultiRowInsert's column order, to `params`. */
+function pushValues(params: SqlValue[], values: readonly SqlValue[], user: string, queue: string, seq: bigint, arrived: string): void {
+  for (let i = 0; i < values.length; i++) params.push(values[i]!);
+  params.push(user, queue, seq, arrived);
+}
+
+/** pushValues for a row as documentToRow made it, without an array between (the benchmark ceiling's insert). */
 function pushRow(params: SqlValue[], layout: TableLayout, row: RowValues, user: string, queue: string, seq: bigint, arrived: string): void {
   for (const column of layout.columns) params.push(row[column.name] ?? null);
   params.push(row["$exact"] ?? null, user, queue, seq, arrived);
@@ -187,6 +216,15 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     return row === undefined ? undefined : rowToDocument(row, statements.layout);
   }
 
+  /** The entry's row values (insertValues's order): as made on the main thread, else made here; checked against the layout. */
+  function valuesOf(entry: SqliteDocumentEntry, layout: TableLayout): readonly SqlValue[] {
+    const values = entry.row ?? insertValues(layout, documentToRow(entry.bson, layout));
+    // A row made by another layout would put values in the wrong columns: refuse it, store nothing.
+    if (values.length !== layout.columns.length + 1)
+      throw new Error(`sqlite store: a row for "${layout.table}" has ${values.length} values, its table takes ${layout.columns.length + 1}`);
+    return values;
+  }
+
   // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
   const ingestTransaction = db.transaction((batch: SqliteBatch): StoreBatchResult => {
     // Refusals come before the queue's row is created, so a refused batch writes nothing.
@@ -211,20 +249,20 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     const conflicts: { entry: StoreDocumentEntry; key: SqlValue }[] = [];
     for (const entry of plan.followers) {
       // A later document of the batch with an inserted one's `_id` (rare): its key from its row.
-      const { layout } = tableOrThrow(entry.table);
-      conflicts.push({ entry, key: documentToRow(entry.bson, layout)[layout.primaryKey] ?? null });
+      const { layout, keyIndex } = tableOrThrow(entry.table);
+      conflicts.push({ entry, key: valuesOf(entry, layout)[keyIndex] ?? null });
     }
     for (const [table, entries] of plan.inserts) {
       const statements = tableOrThrow(table);
-      const { layout, rowsPerInsert } = statements;
+      const { layout, keyIndex, rowsPerInsert } = statements;
       for (let start = 0; start < entries.length; start += rowsPerInsert) {
         const chunk = entries.slice(start, start + rowsPerInsert);
         const params: SqlValue[] = [];
         const keys: SqlValue[] = [];
         for (const entry of chunk) {
-          const row = documentToRow(entry.bson, layout);
-          pushRow(params, layout, row, batch.userId, batch.queueId, entry.seq, arrived);
-          keys.push(row[layout.primaryKey] ?? null);
+          const values = valuesOf(entry, layout);
+          pushValues(params, values, batch.userId, batch.queueId, entry.seq, arrived);
+          keys.push(values[keyIndex] ?? null);
         }
         // The common case inserts every row; only a short count needs the per-row look-up below
         // (judging a row this statement did insert finds its own, identical, bytes: no verdict).
@@ -266,6 +304,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
         const t = quoteIdentifier(layout.table);
         tables.set(layout.table, {
           layout,
+          keyIndex: layout.columns.findIndex((column) => column.name === layout.primaryKey),
           rowsPerInsert: rowsPerInsertOf(layout),
           insertRows: createMultiRowInsert(db, layout),
           selectRow: db.prepare(`SELECT * FROM ${t} WHERE ${quoteIdentifier(layout.primaryKey)} = ?`).safeIntegers(true),
@@ -337,6 +376,9 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
           seq: row["$seq"] as bigint,
         };
       });
+    },
+    tableLayouts() {
+      return new Map([...tables].map(([table, { layout }]) => [table, layout]));
     },
     readQueue(queueId) {
       const row = selectQueue().get(queueId) as { user_id: string; high_seq: bigint } | undefined;

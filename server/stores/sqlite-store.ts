@@ -7,6 +7,7 @@ import type { CanonicalObjectSchema } from "asymgen/schema";
 import { documentToRow, modelsByName } from "../tables/row-codec.js";
 import type { RowValues } from "../tables/row-codec.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
+import type { TableLayout } from "../tables/table-layout.js";
 import { openSqliteAuthReader, openSqliteConnection } from "./sqlite-connection.js";
 import type { SqliteAuthReader, SqliteConnection } from "./sqlite-connection.js";
 import { startSqliteWorker } from "./sqlite-worker-client.js";
@@ -36,6 +37,10 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
   const prepared = new Map<string, CanonicalObjectSchema>();
   const models = () => [...prepared.values()];
   let benchmarkConnection: SqliteConnection | null = null;
+  // The worker's table layouts (a copy, asked for after each prepare): while the worker is behind,
+  // the rows are made on this thread by them, so the worker only binds and inserts (see ingest in
+  // sqlite-worker-client.ts).
+  let layouts: ReadonlyMap<string, TableLayout> = new Map();
 
   /** The benchmark's own connection on the calling thread (same file, same pragmas), opened once. */
   function benchmarkConnectionOrOpen(): SqliteConnection {
@@ -53,11 +58,12 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       const plain = toPlainModels(schema);
       const warnings = await worker.call("prepare", plain);
       for (const model of plain) prepared.set(model.name, model);
+      layouts = await worker.call("tableLayouts");
       benchmarkConnection?.prepare(models());
       return warnings;
     },
     async ingest(batch) {
-      return worker.ingest(batch);
+      return worker.ingest(batch, layouts);
     },
     async getAuthRecord(kind, key) {
       // After close() the worker refuses calls itself; the reader is closed, so say the same.

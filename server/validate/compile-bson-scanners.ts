@@ -1,10 +1,12 @@
 /**
  * The schema-driven document validator, working on BSON bytes: each model's canonical schema is
  * compiled once, at startup, into a tree of small scanning closures. Scanning a document walks
- * its bytes once, checks every value against the schema and writes the document's canonical
- * Extended JSON (what `EJSON.stringify(…, { relaxed: false })` prints, but in the exact field
- * order of the bytes) as it goes: no JavaScript object is built for a document, which made
- * deserialising, validating and converting the most expensive part of ingest before.
+ * its bytes once, checks every value against the schema and writes its `_id` value's canonical
+ * Extended JSON (what `EJSON.stringify(…, { relaxed: false })` prints), the batch's key for it:
+ * no JavaScript object is built for a document, which made deserialising, validating and
+ * converting the most expensive part of ingest before. The scanners can write any value's text
+ * (each is compiled with `text` or without), but the stores keep the BSON and nothing reads the
+ * rest of the document's text any more, so only the `_id` is compiled with it.
  *
  * Rules: types per canonical type (int is Int64 or Int32; float/double is a double, or an Int32
  * some writers use for whole numbers; uuid is binary subtype 4; data is subtype 0; mixed is any
@@ -48,61 +50,63 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         throw new Error(`schema: unknown object type "${target}" (property "${schema.name}.${property.name}")`);
     }
   }
+  // By name, then by whether they write text.
   const objectScanners = new Map<string, ValueScanner>();
 
-  function objectScanner(name: string): ValueScanner {
-    const existing = objectScanners.get(name);
+  function objectScanner(name: string, text: boolean): ValueScanner {
+    const cacheKey = `${text ? "text" : "check"}:${name}`;
+    const existing = objectScanners.get(cacheKey);
     if (existing) return existing;
     const schema = byName.get(name);
     if (!schema) throw new Error(`schema: unknown object type "${name}"`);
     // Registered before the fields compile so a recursive embedded type finds itself.
     let scan: ValueScanner = () => 0;
-    objectScanners.set(name, (ctx, t, pos, limit) => scan(ctx, t, pos, limit));
-    scan = compileObjectScanner(schema, false, compileProperty);
-    return objectScanners.get(name)!;
+    objectScanners.set(cacheKey, (ctx, t, pos, limit) => scan(ctx, t, pos, limit));
+    scan = compileObjectScanner(schema, false, compileProperty, text);
+    return objectScanners.get(cacheKey)!;
   }
 
-  function nullable(scan: ValueScanner, nullMessage: string | null): ValueScanner {
+  function nullable(scan: ValueScanner, nullMessage: string | null, text: boolean): ValueScanner {
     return (ctx, t, pos, limit) => {
       if (t !== BsonType.null) return scan(ctx, t, pos, limit);
       if (nullMessage !== null) throw new Invalid("", nullMessage);
-      writeAscii(ctx, "null");
+      if (text) writeAscii(ctx, "null");
       return pos;
     };
   }
 
-  function compileProperty(property: CanonicalPropertySchema): ValueScanner {
+  function compileProperty(property: CanonicalPropertySchema, text: boolean): ValueScanner {
     switch (property.type) {
       case "list":
       case "set":
-        return compileArray(elementScanner(property), property.type);
+        return compileArray(elementScanner(property, text), property.type, text);
       case "dictionary":
-        return compileDictionary(elementScanner(property));
+        return compileDictionary(elementScanner(property, text), text);
       case "object": {
         const target = requireObjectType(property);
-        return nullable((ctx, t, pos, limit) => objectScanner(target)(ctx, t, pos, limit), null);
+        return nullable((ctx, t, pos, limit) => objectScanner(target, text)(ctx, t, pos, limit), null, text);
       }
       default: {
-        const scan = compileScalar(property.type);
-        if (property.optional || property.type === "mixed") return nullable(scan, null);
+        const scan = compileScalar(property.type, text);
+        if (property.optional || property.type === "mixed") return nullable(scan, null, text);
         // A required scalar sent as null fails with the type's own message ("expected a string").
         return scan;
       }
     }
   }
 
-  function elementScanner(property: CanonicalPropertySchema): ValueScanner {
+  function elementScanner(property: CanonicalPropertySchema, text: boolean): ValueScanner {
     const elementType = requireObjectType(property);
     const inner: ValueScanner = scalarTypes.has(elementType)
-      ? compileScalar(elementType)
-      : (ctx, t, pos, limit) => objectScanner(elementType)(ctx, t, pos, limit);
-    return nullable(inner, property.optional || elementType === "mixed" ? null : "expected a value, not null");
+      ? compileScalar(elementType, text)
+      : (ctx, t, pos, limit) => objectScanner(elementType, text)(ctx, t, pos, limit);
+    return nullable(inner, property.optional || elementType === "mixed" ? null : "expected a value, not null", text);
   }
 
   const validators = new Map<string, DocumentScanner>();
   for (const schema of schemas) {
     if (!schema.asymmetric || schema.embedded) continue;
-    const scan = compileObjectScanner(schema, true, compileProperty);
+    const scan = compileObjectScanner(schema, true, compileProperty, false);
     validators.set(schema.name, (buf, start, output) => {
       const first = output.length;
       const ctx: ScanContext = { buf, out: output.buf, pos: first, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };
@@ -116,7 +120,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
       }
       output.buf = ctx.out;
       output.length = ctx.pos;
-      return { ok: true, start: first, end: ctx.pos, idStart: ctx.idStart, idEnd: ctx.idEnd, ascii: ctx.ascii, widenId: ctx.idType === BsonType.int32 };
+      return { ok: true, idStart: ctx.idStart, idEnd: ctx.idEnd, ascii: ctx.ascii, widenId: ctx.idType === BsonType.int32 };
     });
   }
   return validators;

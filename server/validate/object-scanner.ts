@@ -1,8 +1,9 @@
 /**
  * The scanner of an object (a model's document or an embedded object): finds each field by its
  * name's bytes (the one after the previous field first: writers keep schema order), refuses
- * unknown, repeated and missing required fields, and writes `{"name":value,…}` in the order of
- * the bytes. The top-level scanner also records where the `_id` value's text is.
+ * unknown, repeated and missing required fields, and (compiled with `text`) writes
+ * `{"name":value,…}` in the order of the bytes. The top-level scanner also writes the `_id`
+ * value's text (whether or not `text`: it is the document's key) and records where it is.
  */
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { BsonType, documentEnd, malformed, readCString } from "../bson/bson-cursor.js";
@@ -22,12 +23,14 @@ function isRequired(property: CanonicalPropertySchema): boolean {
 
 /**
  * Compiles the scanner of `schema`'s objects; `topLevel` for a model's document (its `_id` is
- * recorded). `compileProperty` compiles each field's value scanner (links compile lazily there).
+ * written and recorded); `text`: write the object's JSON. `compileProperty` compiles each field's
+ * value scanner, writing its text or not (links compile lazily there).
  */
 export function compileObjectScanner(
   schema: CanonicalObjectSchema,
   topLevel: boolean,
-  compileProperty: (property: CanonicalPropertySchema) => ValueScanner,
+  compileProperty: (property: CanonicalPropertySchema, text: boolean) => ValueScanner,
+  text: boolean,
 ): ValueScanner {
   interface Field {
     name: string;
@@ -44,7 +47,9 @@ export function compileObjectScanner(
     required: boolean;
     isId: boolean;
   }
-  const fields: Field[] = Object.values(schema.properties).map((property) => ({
+  const fields: Field[] = Object.values(schema.properties).map((property) => {
+    const isId = topLevel && property.mapTo === "_id";
+    return {
     name: property.mapTo,
     step: `.${property.mapTo}`,
     bytes: Buffer.from(property.mapTo, "utf8"),
@@ -52,10 +57,11 @@ export function compileObjectScanner(
     quotedNext: Buffer.from(`,${quoteKey(property.mapTo)}:`, "utf8"),
     // eslint-disable-next-line no-control-regex
     asciiName: /^[\x00-\x7f]*$/.test(property.mapTo),
-    scan: compileProperty(property),
+    scan: compileProperty(property, text || isId),
     required: isRequired(property),
-    isId: topLevel && property.mapTo === "_id",
-  }));
+    isId,
+    };
+  });
   const requiredCount = fields.filter((field) => field.required).length;
   // Fields seen are kept as bits of a number for the first 30 fields, in an array past them.
   const maskFields = 30;
@@ -81,7 +87,7 @@ export function compileObjectScanner(
     let first = true;
     // Writers emit fields in schema order, so the field after the last one is tried first.
     let hint = 0;
-    writeByte(ctx, 0x7b); // {
+    if (text) writeByte(ctx, 0x7b); // {
     for (;;) {
       if (p >= end) malformed("document ends without its terminator");
       const type = buf[p++] as number;
@@ -116,8 +122,10 @@ export function compileObjectScanner(
       }
       hint = index + 1;
       if (field.required) requiredSeen++;
-      writeBytes(ctx, first ? field.quotedFirst : field.quotedNext);
-      if (!field.asciiName) ctx.ascii = false;
+      if (text) {
+        writeBytes(ctx, first ? field.quotedFirst : field.quotedNext);
+        if (!field.asciiName) ctx.ascii = false;
+      }
       first = false;
       if (field.isId) {
         ctx.idStart = ctx.pos;
@@ -135,7 +143,7 @@ export function compileObjectScanner(
       const missing = fields.find((field, i) => field.required && !seen(i))?.name ?? "";
       throw new Invalid(`.${missing}`, "required field is missing");
     }
-    writeByte(ctx, 0x7d); // }
+    if (text) writeByte(ctx, 0x7d); // }
     ctx.depth--;
     return end;
   };

@@ -1,6 +1,6 @@
 /**
- * What scanning a document produces: where its canonical Extended JSON was written, or why it
- * does not match its schema; and the scanners' own types.
+ * What scanning a document produces: where its `_id` value's canonical Extended JSON was written,
+ * or why it does not match its schema; and the scanners' own types.
  */
 import type { EjsonOutput } from "../ejson/ejson-output.js";
 
@@ -12,30 +12,22 @@ export interface ValidationFailure {
   message: string;
 }
 
-/** A document that matches its schema: where its text is in the EjsonOutput it was scanned into. */
+/** A document that matches its schema: where its `_id` text is in the EjsonOutput it was scanned into. */
 export interface ScannedDocument {
   ok: true;
-  /** Canonical Extended JSON of the document: bytes `[start, end)` of the output. */
-  start: number;
-  end: number;
-  /** The text of its `_id` value: bytes `[idStart, idEnd)`. */
+  /** The canonical Extended JSON of its `_id` value: bytes `[idStart, idEnd)` of the output (-1 when it has none). */
   idStart: number;
   idEnd: number;
   /** The text is all ASCII (latin1 decodes it, faster than UTF-8). */
   ascii: boolean;
-  /** The `_id` is an Int32: its key is the Int64 it widens to, so both spell one key (see scannedText). */
+  /** The `_id` is an Int32: its key is the Int64 it widens to, so both spell one key (see scannedIdKey). */
   widenId: boolean;
 }
 
-/** Scans the document whose bytes start at `start` in `buf` (its length prefix bounds it), appending its text to `output`. */
+/** Scans the document whose bytes start at `start` in `buf` (its length prefix bounds it), appending its `_id` text to `output`. */
 export type DocumentScanner = (buf: Buffer, start: number, output: EjsonOutput) => ScannedDocument | ValidationFailure;
 
-/** A scanned document's text as strings: its canonical Extended JSON, and its `_id` key (Int32 widened to Int64). */
-export function scannedText(output: EjsonOutput, doc: ScannedDocument): { ejson: string; idKey: string } {
-  return { ejson: output.buf.toString(doc.ascii ? "latin1" : "utf8", doc.start, doc.end), idKey: scannedIdKey(output, doc) };
-}
-
-/** A scanned document's `_id` key alone (what the stores need: they keep the BSON, not the text). */
+/** A scanned document's `_id` key (Int32 widened to Int64): what the stores need of its text (they keep the BSON). */
 export function scannedIdKey(output: EjsonOutput, doc: ScannedDocument): string {
   const idKey = output.buf.toString(doc.ascii ? "latin1" : "utf8", doc.idStart, doc.idEnd);
   return doc.widenId ? idKey.replace('{"$numberInt":', '{"$numberLong":') : idKey;
