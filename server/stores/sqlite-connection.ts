@@ -18,6 +18,7 @@ import { documentToRow, modelsByName, rowToDocument } from "../tables/row-codec.
 import type { RowValues, SqlValue } from "../tables/row-codec.js";
 import { createMetaTableSql, recordLayoutSql } from "../tables/store-meta.js";
 import { storedDocumentText } from "../tables/stored-document-text.js";
+import { withRetiredColumns } from "../tables/retired-columns.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
 import type { TableLayout } from "../tables/table-layout.js";
 import { assertCompleteSchema } from "./assert-complete-schema.js";
@@ -292,15 +293,21 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
         });
       // Read, planned and applied under the write lock: two servers starting on one file cannot
       // both plan against the shape before the other's change.
-      const warnings = db
-        .transaction((): string[] => {
-          const plan = planStoreSchema(layouts, readSqliteStoreShape(db, layouts.map((layout) => layout.table)));
+      const { warnings, storeLayouts } = db
+        .transaction(() => {
+          const shape = readSqliteStoreShape(db, layouts.map((layout) => layout.table));
+          const plan = planStoreSchema(layouts, shape);
           if (plan.kind === "refuse") throw new StoreSchemaError(plan.problems);
           if (plan.kind === "apply") for (const sql of plan.sql) db.exec(sql);
-          return plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [];
+          return {
+            warnings: plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [],
+            // Read and written with the columns of removed optional properties put back (retired:
+            // never written, NULL in new rows), so rows written before decode exactly.
+            storeLayouts: layouts.map((layout) => withRetiredColumns(layout, shape.tables.get(layout.table)?.recorded ?? null)),
+          };
         })
         .immediate();
-      for (const layout of layouts) {
+      for (const layout of storeLayouts) {
         const t = quoteIdentifier(layout.table);
         tables.set(layout.table, {
           layout,

@@ -255,6 +255,16 @@ describe("schema changes through the store", () => {
       'kept "Reading"."note": no longer in the schema; the old values stay, new rows leave it NULL',
     );
     expect(columnsOf(file, "Reading")["note"]).toBe("TEXT");
+    // The row written with `note` still reads back as the exact document ingested (its column is
+    // read as retired), and a new row leaves the column NULL.
+    const third = { _id: new ObjectId(), deviceId: "c", count: Long.fromNumber(3) };
+    await withStore(async (store) => {
+      expect(await store.prepare([reading()])).toHaveLength(1);
+      expect((await store.ingest(batch("evolve", [third], 3))).status).toBe("ok");
+      const stored = await store.readDocuments("Reading");
+      const bytes = (doc: Record<string, unknown>) => Buffer.from(serialize(doc)).toString("hex");
+      expect(new Set(stored.map((d) => Buffer.from(d.bson).toString("hex")))).toEqual(new Set([bytes(first), bytes(second), bytes(third)]));
+    });
   });
 });
 
