@@ -9,9 +9,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ObjectId } from "bson";
-import { BsonWriter } from "asymgen/codegen";
-import { DeviceEvent, encodeWeatherSensor, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { encodeSample, sampleDocument } from "./weather-sample.mjs";
 import { parseIngestRequest } from "../server/dist/ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../server/dist/ingest/prepare-store-batch.js";
 import { documentToRow } from "../server/dist/tables/row-codec.js";
@@ -24,27 +23,6 @@ const BATCH = 1000;
 const BATCHES = Number(process.env.BENCH_SPLIT_BATCHES ?? 100);
 const ROUNDS = 5;
 const schema = toPlainModels([WeatherSensor.schema, Reading.schema, Location.schema, DeviceEvent.schema]);
-
-/** bench/sync.mjs's sampleDocument: a WeatherSensor init with a fresh id. */
-function sampleDocument(n) {
-  const at = new Date(1_700_000_000_000 + n);
-  return {
-    id: new ObjectId(),
-    deviceId: `WX${n % 1000}`,
-    temperatureInFahrenheit: 60 + (n % 100) / 10,
-    barometricPressureInHg: 29.92,
-    windSpeedInMph: n % 40,
-    readings: [
-      { at, value: 0.5 },
-      { at, value: 0.25 },
-      { at, value: 0.125 },
-    ],
-    tags: new Set(["bench", n % 2 ? "odd" : "even"]),
-    attributes: { firmware: "1.4.2", site: "north" },
-    notes: "steady",
-    location: { latitude: 47.6, longitude: -122.3, elevationInFeet: 180 },
-  };
-}
 
 const element = (type, key, value) => Buffer.concat([Buffer.from([type]), Buffer.from(`${key}\0`, "utf8"), value]);
 function document(elements) {
@@ -66,11 +44,9 @@ function string(value) {
 function requestBody(queueId, firstSeq) {
   const items = [];
   for (let i = 0; i < BATCH; i++) {
-    const w = new BsonWriter();
-    encodeWeatherSensor(w, sampleDocument(firstSeq + i));
     const seq = Buffer.alloc(8);
     seq.writeBigInt64LE(BigInt(firstSeq + i));
-    const item = [element(0x12, "seq", seq), element(0x02, "table", string("WeatherSensor")), element(0x03, "doc", Buffer.from(w.copy()))];
+    const item = [element(0x12, "seq", seq), element(0x02, "table", string("WeatherSensor")), element(0x03, "doc", Buffer.from(encodeSample(sampleDocument(firstSeq + i))))];
     items.push(element(0x03, String(i), document(item)));
   }
   return document([element(0x02, "queueId", string(queueId)), element(0x04, "documents", document(items))]);

@@ -28,9 +28,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { App, Credentials, ObjectId, Realm } from "asymgen";
-import { BsonWriter } from "asymgen/codegen";
-import { DeviceEvent, encodeWeatherSensor, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { App, Credentials, Realm } from "asymgen";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { encodeSample, sampleDocument } from "./weather-sample.mjs";
 import { openStore } from "@asymgen/server/stores";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -54,27 +54,6 @@ let nextId = 1;
 
 function log(line) {
   process.stdout.write(`${line}\n`);
-}
-
-/** A WeatherSensor init with a fresh, unique id. */
-function sampleDocument(n) {
-  const at = new Date(1_700_000_000_000 + n);
-  return {
-    id: new ObjectId(),
-    deviceId: `WX${n % 1000}`,
-    temperatureInFahrenheit: 60 + (n % 100) / 10,
-    barometricPressureInHg: 29.92,
-    windSpeedInMph: n % 40,
-    readings: [
-      { at, value: 0.5 },
-      { at, value: 0.25 },
-      { at, value: 0.125 },
-    ],
-    tags: new Set(["bench", n % 2 ? "odd" : "even"]),
-    attributes: { firmware: "1.4.2", site: "north" },
-    notes: "steady",
-    location: { latitude: 47.6, longitude: -122.3, elevationInFeet: 180 },
-  };
 }
 
 async function freePort() {
@@ -239,7 +218,7 @@ async function measureCeiling(storeUrl) {
 
 /** `count` fresh WeatherSensor documents as the server receives them (BSON), for the ceiling. */
 function ceilingDocuments(count) {
-  return Array.from({ length: count }, () => encodeWithGenerated(sampleDocument(nextId++)));
+  return Array.from({ length: count }, () => encodeSample(sampleDocument(nextId++)));
 }
 
 /**
@@ -285,15 +264,6 @@ async function warmUp(server, label) {
   await realm.syncSession.uploadAllLocalChanges(300_000);
   realm.close();
   return WARM_UP_DOCS;
-}
-
-/** The generated encoder's bytes for one init: exactly what the queue holds and the server receives. */
-function encodeWithGenerated(init) {
-  // The generated encoder itself, not bson's serialize: serialize writes a whole double (60.0) as
-  // an Int32, which a typed table's double column would not take as the server's documents.
-  const writer = new BsonWriter(1024);
-  encodeWeatherSensor(writer, init);
-  return writer.copy();
 }
 
 /** One client writing STEADY_RATE documents per second: write()-to-stored latency percentiles. */
