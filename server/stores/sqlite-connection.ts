@@ -16,7 +16,6 @@ import { planStoreSchema } from "../tables/plan-schema-change.js";
 import { readSqliteStoreShape } from "../tables/read-table-shape.js";
 import { documentToRow, modelsByName, rowToDocument } from "../tables/row-codec.js";
 import type { RowValues, SqlValue } from "../tables/row-codec.js";
-import { createMetaTableSql, recordLayoutSql } from "../tables/store-meta.js";
 import { storedDocumentText } from "../tables/stored-document-text.js";
 import { withRetiredColumns } from "../tables/retired-columns.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
@@ -139,30 +138,13 @@ function pushRow(params: SqlValue[], layout: TableLayout, row: RowValues, user: 
 }
 
 // asymgen's own tables. asymgen 0.1 made them with exactly this DDL.
-const serverTablesSql = `
+const authTableSql =
+  "CREATE TABLE IF NOT EXISTS asymgen_auth (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key))";
+const queueTablesSql = `
   CREATE TABLE IF NOT EXISTS asymgen_queues (queue_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, high_seq INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS asymgen_rejections (queue_id TEXT NOT NULL, seq INTEGER NOT NULL, table_name TEXT NOT NULL,
     code TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (queue_id, seq));
-  CREATE TABLE IF NOT EXISTS asymgen_auth (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 `;
-
-/**
- * Creates asymgen's own tables, and on a new store records its layout first (asymgen_meta). The
- * store's shape is read before anything is created: a file with asymgen_queues and no
- * asymgen_meta is an asymgen 0.1 store, left exactly as it is (prepare refuses it, naming the
- * table; creating asymgen_meta here would hide what it is).
- */
-function createServerTables(db: Database.Database): void {
-  db.transaction(() => {
-    const shape = readSqliteStoreShape(db, []);
-    if (shape.serverTablesExist && shape.layoutVersion === null) return;
-    if (shape.layoutVersion === null) {
-      db.exec(createMetaTableSql("sqlite"));
-      db.exec(recordLayoutSql());
-    }
-    db.exec(serverTablesSql);
-  }).immediate();
-}
 
 /** Opens (creating if needed) the SQLite file at `filePath` on the calling thread. */
 export function openSqliteConnection(filePath: string): SqliteConnection {
@@ -173,7 +155,10 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     db.pragma("synchronous = FULL");
     // Several servers (or a CLI command) may share the file: wait for the writer lock, don't fail.
     db.pragma("busy_timeout = 10000");
-    createServerTables(db);
+    // Only the auth table at open (`asymgen apikey` needs it, and every asymgen store has had it):
+    // the queue tables and asymgen_meta come with prepare, once the schema plan has passed, so a
+    // store that prepare refuses (asymgen 0.1's, a foreign table) is left as it was.
+    db.exec(authTableSql);
   } catch (error) {
     // A file that is not a database fails here, not in the constructor: don't leak the handle.
     db.close();
@@ -299,6 +284,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
           const plan = planStoreSchema(layouts, shape);
           if (plan.kind === "refuse") throw new StoreSchemaError(plan.problems);
           if (plan.kind === "apply") for (const sql of plan.sql) db.exec(sql);
+          db.exec(queueTablesSql);
           return {
             warnings: plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [],
             // Read and written with the columns of removed optional properties put back (retired:

@@ -180,6 +180,31 @@ describe("a store in asymgen 0.1's layout", () => {
   });
 });
 
+describe("a store with a table that is not asymgen's", () => {
+  it("is refused, and prepare leaves it as it was (no server tables, no asymgen_meta)", async () => {
+    const file = path.join(dir, "foreign.sqlite");
+    const db = new Database(file);
+    db.exec('CREATE TABLE "WeatherSensor" (id INTEGER PRIMARY KEY, reading REAL)');
+    db.close();
+    const store = await openSqliteStore(file);
+    try {
+      const error = (await store.prepare(testSchema).catch((e: unknown) => e)) as StoreSchemaError;
+      expect(error).toBeInstanceOf(StoreSchemaError);
+      expect(error.problems.map((p) => p.table)).toContain("WeatherSensor");
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      const names = (check.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((n) => !n.startsWith("sqlite_"));
+      // asymgen_auth alone: opening makes it (the apikey commands need it); everything else waits for a plan that passes.
+      expect(names).toEqual(["WeatherSensor", "asymgen_auth"]);
+    } finally {
+      check.close();
+    }
+  });
+});
+
 describe("schema changes through the store", () => {
   const id = prop("id", "objectId", { mapTo: "_id" });
   function reading(extra: Record<string, CanonicalPropertySchema> = {}, count: CanonicalPropertySchema = prop("count", "int")): CanonicalObjectSchema {
