@@ -142,7 +142,7 @@ export function readCommitDelayFromEnv(env: NodeJS.ProcessEnv = process.env): nu
   return Number.isFinite(delay) && delay > 0 ? delay : 0;
 }
 
-/** Throws when the schema cannot be served (asymmetric models need a primary key persisted as `_id`). */
+/** Throws when the schema cannot be served (asymmetric models need a required primary key persisted as `_id`; no persisted name may start with `$`). */
 export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): CanonicalObjectSchema[] {
   if (!Array.isArray(schema)) throw new Error("schema: expected an array of canonical object schemas");
   const models = schema.filter((model) => model.asymmetric && !model.embedded);
@@ -150,6 +150,9 @@ export function checkServableSchema(schema: readonly CanonicalObjectSchema[]): C
   for (const model of models) {
     const key = model.primaryKey === undefined ? undefined : model.properties[model.primaryKey];
     if (!key || key.mapTo !== "_id") throw new Error(`schema: asymmetric model "${model.name}" needs a primary key persisted as "_id"`);
+    // The stores key rows by it: a missing or null `_id` could be neither found again nor
+    // judged as a retry (MongoDB's driver would even invent one).
+    if (key.optional) throw new Error(`schema: asymmetric model "${model.name}": its primary key "${key.name}" must not be optional`);
   }
   // The stores' delivery columns start with "$" ("$user", "$arrived"…), and MongoDB reads such a
   // field name as an operator: no persisted name may start with it (the generator's ASYM3036).

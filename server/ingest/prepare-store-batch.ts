@@ -30,7 +30,7 @@ function cleanReason(reason: string): string {
  */
 export function prepareStoreBatch(request: ParsedIngestRequest, scanners: SchemaScanners, userId: string, arrivedAt: Date): StoreBatch {
   const entries: StoreEntry[] = [];
-  // The batch's `_id` keys: 34 bytes for an ObjectId's `{"$oid":"…"}`, 57 for a UUID's; a long
+  // The batch's `_id` keys: 35 bytes for an ObjectId's `{"$oid":"…"}`, 64 for a UUID's; a long
   // string key needs more, and the output grows by copying when this is too little.
   const output = new EjsonOutput(Math.max(1024, request.documents.length * 64));
   for (const { seq, table, start, end } of request.documents) {

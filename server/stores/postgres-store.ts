@@ -29,11 +29,12 @@ interface PostgresBenchmarkRows extends BenchmarkRows {
 const benchmarkChunkRows = 5000;
 
 /**
- * Sessions read dates in ISO (the codec parses timestamptz text) and doubles at full precision
- * (PostgreSQL 12+ prints the shortest exact text when extra_float_digits > 0; a server
- * configured with 0 or less would round them and stored rows would no longer give their bytes).
+ * Sessions read dates in ISO (the codec parses timestamptz text) and doubles at full precision:
+ * extra_float_digits = 3 prints an exact double on every version (12+ print the shortest exact
+ * text for any value above 0; 11 and earlier need 3); a server configured with 0 or less would
+ * round them and stored rows would no longer give their bytes back.
  */
-const sessionSettingsSql = "SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 1";
+const sessionSettingsSql = "SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 3";
 
 /**
  * Opens the PostgreSQL store at `url` (a `postgres://` connection string); `pg` is loaded now

@@ -8,8 +8,8 @@
  * was made for, which is all a column needs to be decoded again.
  *
  * Stores: plan and write with the schema's layout; decode rows (`rowToDocument`, duplicate
- * `_id` checks, `readDocuments`) with `withRetiredColumns(layout, shape.recorded)`, built after
- * the plan was applied (the shape read again, or the record the plan wrote).
+ * `_id` checks, `readDocuments`) with `withRetiredColumns(layout, shape.recorded)`: the shape read
+ * before the plan is applied gives the same layout (a record keeps its removed columns).
  */
 import type { CanonicalPropertySchema, PropertyTypeName } from "asymgen/schema";
 import type { ColumnRecord } from "./store-meta.js";

@@ -31,4 +31,10 @@ describe("checkServableSchema", () => {
     expect(() => checkServableSchema([model("Place", { lat: { type: "double" } }, false)])).toThrow("no asymmetric model");
     expect(() => checkServableSchema([model("Reading", { id: { type: "objectId" } })])).toThrow('needs a primary key persisted as "_id"');
   });
+
+  test("refuses an optional primary key: the stores key rows by it", () => {
+    const schema = [model("Reading", { id: { type: "objectId", mapTo: "_id" } })];
+    (schema[0]!.properties["id"] as { optional: boolean }).optional = true;
+    expect(() => checkServableSchema(schema)).toThrow('schema: asymmetric model "Reading": its primary key "id" must not be optional');
+  });
 });
