@@ -9,7 +9,7 @@ import type { CanonicalObjectSchema } from "asymgen/schema";
 import { formatKeptColumns, StoreSchemaError } from "../tables/format-schema-problems.js";
 import { planStoreSchema } from "../tables/plan-schema-change.js";
 import { readPostgresStoreShape } from "../tables/read-table-shape.js";
-import { withRetiredColumns } from "../tables/retired-columns.js";
+import { storeLayoutOf } from "../tables/retired-columns.js";
 import { modelsByName } from "../tables/row-codec.js";
 import { tableLayoutOf, type TableLayout } from "../tables/table-layout.js";
 import { assertCompleteSchema } from "./assert-complete-schema.js";
@@ -86,7 +86,7 @@ export async function preparePostgresSchema(pool: pg.Pool, schema: readonly Cano
     for (const sql of serverTablesSql) await client.query(sql);
     // The store reads and writes with the columns of removed optional properties put back
     // (retired: never written, NULL in new rows), so rows written before decode exactly.
-    const withRetired = layouts.map((layout) => withRetiredColumns(layout, shape.tables.get(layout.table)?.recorded ?? null));
+    const withRetired = layouts.map((layout) => storeLayoutOf(layout, shape.tables.get(layout.table) ?? null));
     return { layouts: withRetired, warnings: plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [] };
   });
 }

@@ -17,7 +17,7 @@ import { readSqliteStoreShape } from "../tables/read-table-shape.js";
 import { documentToRow, modelsByName, rowToDocument } from "../tables/row-codec.js";
 import type { RowValues, SqlValue } from "../tables/row-codec.js";
 import { storedDocumentText } from "../tables/stored-document-text.js";
-import { withRetiredColumns } from "../tables/retired-columns.js";
+import { storeLayoutOf } from "../tables/retired-columns.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
 import type { TableLayout } from "../tables/table-layout.js";
 import { assertCompleteSchema } from "./assert-complete-schema.js";
@@ -289,7 +289,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
             warnings: plan.kept.length > 0 ? [formatKeptColumns(plan.kept)] : [],
             // Read and written with the columns of removed optional properties put back (retired:
             // never written, NULL in new rows), so rows written before decode exactly.
-            storeLayouts: layouts.map((layout) => withRetiredColumns(layout, shape.tables.get(layout.table)?.recorded ?? null)),
+            storeLayouts: layouts.map((layout) => storeLayoutOf(layout, shape.tables.get(layout.table) ?? null)),
           };
         })
         .immediate();

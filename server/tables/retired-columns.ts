@@ -8,10 +8,11 @@
  * was made for, which is all a column needs to be decoded again.
  *
  * Stores: plan and write with the schema's layout; decode rows (`rowToDocument`, duplicate
- * `_id` checks, `readDocuments`) with `withRetiredColumns(layout, shape.recorded)`: the shape read
+ * `_id` checks, `readDocuments`) with `storeLayoutOf(layout, table shape)`: the shape read
  * before the plan is applied gives the same layout (a record keeps its removed columns).
  */
 import type { CanonicalPropertySchema, PropertyTypeName } from "asymgen/schema";
+import type { TableShape } from "./read-table-shape.js";
 import type { ColumnRecord } from "./store-meta.js";
 import type { PropertyColumn, TableLayout } from "./table-layout.js";
 
@@ -68,4 +69,15 @@ export function withRetiredColumns(layout: TableLayout, recorded: Readonly<Recor
 function isKnownElement(property: CanonicalPropertySchema, layout: TableLayout): boolean {
   const element = property.objectType ?? "mixed";
   return ["bool", "int", "float", "double", "decimal128", "objectId", "uuid", "string", "data", "date", "mixed"].includes(element) || layout.models.has(element);
+}
+
+/**
+ * The layout a store reads and writes `layout`'s table with: its retired columns, those of the
+ * table's record that the table still has (a kept column dropped by hand since is left out, so
+ * no statement names a column that is gone).
+ */
+export function storeLayoutOf(layout: TableLayout, table: TableShape | null): TableLayout {
+  if (table === null || table.recorded === null) return layout;
+  const present = new Set(table.columns.map((column) => column.name));
+  return withRetiredColumns(layout, Object.fromEntries(Object.entries(table.recorded).filter(([name]) => present.has(name))));
 }

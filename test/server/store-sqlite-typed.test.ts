@@ -291,6 +291,18 @@ describe("schema changes through the store", () => {
       expect(new Set(stored.map((d) => Buffer.from(d.bson).toString("hex")))).toEqual(new Set([bytes(first), bytes(second), bytes(third)]));
     });
   });
+
+  it("keeps working after a kept column is dropped by hand (the retired column is left out)", async () => {
+    const db = new Database(file);
+    db.exec('ALTER TABLE "Reading" DROP COLUMN "note"');
+    db.close();
+    const fourth = { _id: new ObjectId(), deviceId: "d", count: Long.fromNumber(4) };
+    await withStore(async (store) => {
+      await store.prepare([reading()]);
+      expect(await store.ingest(batch("evolve", [fourth], 4))).toEqual({ status: "ok", acknowledgedSeq: 4n, rejected: [] });
+      expect((await store.readDocuments("Reading")).map((d) => d.ejson)).toContain(EJSON.stringify(fourth, { relaxed: false }));
+    });
+  });
 });
 
 describe("a document whose _id is already stored", () => {
