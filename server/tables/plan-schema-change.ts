@@ -25,6 +25,7 @@ export type SchemaProblemKind =
   | "required-removed"
   | "made-optional"
   | "primary-key-changed"
+  | "reordered"
   | "old-layout"
   | "foreign-table"
   | "other-layout";
@@ -191,6 +192,28 @@ function checkColumn(layout: TableLayout, column: PropertyColumn, existing: Colu
   return null;
 }
 
+/**
+ * A row without `$order` stands for its document's fields in the layout's order of the day it
+ * was written: properties the table already has must keep their relative order, or old rows would
+ * decode with their fields in the new order (other bytes). The record lists the columns in the
+ * last layout's order (retired ones in place: store-meta.ts); new properties may go anywhere.
+ */
+function reorderProblem(layout: TableLayout, existing: TableShape): SchemaProblem | null {
+  if (existing.recorded === null) return null;
+  const now = layout.columns.map((column) => column.name);
+  const before = Object.keys(existing.recorded).filter((name) => now.includes(name));
+  const after = now.filter((name) => before.includes(name));
+  if (before.join("\0") === after.join("\0")) return null;
+  return problem(
+    "reordered",
+    layout,
+    null,
+    `the properties in the order ${before.join(", ")}`,
+    `the order ${after.join(", ")}`,
+    `keep the properties in their stored order (rows keep their documents' field order by it), or ${newName}`,
+  );
+}
+
 /** One table's plan: `existing` as read-table-shape.ts reads it, null when there is no such table. */
 export function planSchemaChange(layout: TableLayout, existing: TableShape | null): SchemaPlan {
   // Each plan that writes a column record creates asymgen_meta first (IF NOT EXISTS), so a table's
@@ -199,6 +222,8 @@ export function planSchemaChange(layout: TableLayout, existing: TableShape | nul
   if (existing === null) return { kind: "create", sql: [createTableSql(layout), ...createIndexSql(layout), meta, recordColumnsSql(layout, existing)] };
   const whole = tableProblems(layout, existing);
   if (whole.length > 0) return { kind: "refuse", problems: whole };
+  const reordered = reorderProblem(layout, existing);
+  if (reordered) return { kind: "refuse", problems: [reordered] };
   const t = quoteIdentifier(layout.table);
   const byName = new Map(existing.columns.map((column) => [column.name, column]));
   const problems: SchemaProblem[] = [];

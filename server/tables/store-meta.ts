@@ -73,7 +73,16 @@ export function recordLayoutSql(): string {
  * a property brought back with another type is then recognised as a type change).
  */
 export function recordColumnsSql(layout: TableLayout, previous: Readonly<Record<string, ColumnRecord>> | null): string {
-  const record: Record<string, ColumnRecord> = { ...previous };
+  // In the layout's order, each removed column right after the one it followed before (as
+  // retired-columns.ts places it): the plan checks later layouts against this order.
+  const order = layout.columns.map((column) => column.name);
+  let before: string | null = null;
+  for (const name of Object.keys(previous ?? {})) {
+    if (!order.includes(name)) order.splice(before === null ? 0 : order.indexOf(before) + 1, 0, name);
+    before = name;
+  }
+  const record: Record<string, ColumnRecord> = {};
+  for (const name of order) record[name] = previous?.[name] as ColumnRecord;
   for (const column of layout.columns) record[column.name] = { property: describeProperty(column.property), sqlType: column.sqlType };
   return (
     `INSERT INTO ${metaTable} (key, value) VALUES (${literal(columnsKey(layout.table))}, ${literal(JSON.stringify(record))}) ` +

@@ -325,6 +325,30 @@ function evolutionSuite(dialect: SqlDialect, harness: () => Harness): void {
     expect(problems.map((p) => [p.kind, p.column])).toEqual([["type-changed", "note"]]);
   });
 
+  test("properties reordered are refused (old rows keep their field order by it); a new one anywhere, or one removed and brought back in place, passes", async () => {
+    await start([readingV1]);
+    const swapped = readingWith((ps) => {
+      const [first, a, b, ...rest] = ps as [CanonicalPropertySchema, CanonicalPropertySchema, CanonicalPropertySchema, ...CanonicalPropertySchema[]];
+      return [first, b, a, ...rest];
+    });
+    const problems = problemsOf(planStoreSchema(layoutsOf([swapped], dialect), await db().readStore(["Reading"])));
+    expect(problems.map((p) => [p.kind, p.table, p.column])).toEqual([["reordered", "Reading", null]]);
+    expect(problems[0]?.was).toBe("the properties in the order _id, deviceId, value, count, note, tags");
+    // A new optional property in the middle: the others keep their order.
+    const inserted = readingWith((ps) => [...ps.slice(0, 2), property("unit", "string", { optional: true }), ...ps.slice(2)]);
+    const plan = planStoreSchema(layoutsOf([inserted], dialect), await db().readStore(["Reading"]));
+    expect(plan.kind).toBe("apply");
+    if (plan.kind === "apply") await db().apply(plan.sql);
+    // Removed, then brought back at the end: rows written before have it between deviceId and
+    // value, so that is a reorder; brought back where it was, it passes.
+    const removed = readingWith((ps) => [...ps.slice(0, 2), ...ps.slice(2)]);
+    const afterRemoval = planStoreSchema(layoutsOf([removed], dialect), await db().readStore(["Reading"]));
+    if (afterRemoval.kind === "apply") await db().apply(afterRemoval.sql);
+    const atTheEnd = readingWith((ps) => [...ps, property("unit", "string", { optional: true })]);
+    expect(problemsOf(planStoreSchema(layoutsOf([atTheEnd], dialect), await db().readStore(["Reading"]))).map((p) => p.kind)).toEqual(["reordered"]);
+    expect(planStoreSchema(layoutsOf([inserted], dialect), await db().readStore(["Reading"])).kind).not.toBe("refuse");
+  });
+
   test("a store in asymgen 0.1's layout is refused, naming the table; nothing is created", async () => {
     for (const sql of db().oldLayoutSql("Reading")) await db().exec(sql);
     const problems = problemsOf(planStoreSchema(layoutsOf([readingV1], dialect), await db().readStore(["Reading"])));
