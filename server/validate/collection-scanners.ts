@@ -1,23 +1,20 @@
 /**
  * The scanners of collections: lists and sets (BSON arrays, elements keyed "0", "1", …) and
  * dictionaries (BSON documents whose keys are the client's). Each hands every element to the
- * element scanner it was compiled with and, compiled with `text`, writes its JSON array or object.
+ * element scanner it was compiled with.
  */
 import { BsonType, documentEnd, indexNameEnd, malformed, readCString } from "../bson/bson-cursor.js";
-import { writeByte, writeText } from "../ejson/ejson-sink.js";
-import { quoteKey } from "../ejson/write-canonical-ejson.js";
 import { badKeyMessage, enter, Invalid, withStep } from "./scan-context.js";
 import type { ValueScanner } from "./scan-context.js";
 
-/** Compiles the scanner of a list or set whose elements `element` scans; `text`: write its JSON. */
-export function compileArray(element: ValueScanner, kind: "list" | "set", text: boolean): ValueScanner {
+/** Compiles the scanner of a list or set whose elements `element` scans. */
+export function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner {
   return (ctx, t, pos, limit) => {
     if (t !== BsonType.array) throw new Invalid("", `expected an array (${kind})`);
     const { buf } = ctx;
     const end = documentEnd(buf, pos, limit);
     enter(ctx);
     let p = pos + 4;
-    if (text) writeByte(ctx, 0x5b); // [
     for (let i = 0; ; i++) {
       if (p >= end) malformed("array ends without its terminator");
       const type = buf[p++] as number;
@@ -32,21 +29,19 @@ export function compileArray(element: ValueScanner, kind: "list" | "set", text: 
         if (key !== String(i)) throw new Invalid(`[${i}]`, "array element keys must count 0, 1, 2, …");
         valuePos = after;
       }
-      if (text && i > 0) writeByte(ctx, 0x2c); // ,
       try {
         p = element(ctx, type, valuePos, end);
       } catch (error) {
         withStep(error, `[${i}]`);
       }
     }
-    if (text) writeByte(ctx, 0x5d); // ]
     ctx.depth--;
     return end;
   };
 }
 
-/** Compiles the scanner of a dictionary whose values `element` scans; `text`: write its JSON. */
-export function compileDictionary(element: ValueScanner, text: boolean): ValueScanner {
+/** Compiles the scanner of a dictionary whose values `element` scans. */
+export function compileDictionary(element: ValueScanner): ValueScanner {
   return (ctx, t, pos, limit) => {
     if (t !== BsonType.document) throw new Invalid("", "expected a document (dictionary)");
     const { buf } = ctx;
@@ -54,8 +49,7 @@ export function compileDictionary(element: ValueScanner, text: boolean): ValueSc
     enter(ctx);
     let p = pos + 4;
     let seen: Set<string> | null = null;
-    if (text) writeByte(ctx, 0x7b); // {
-    for (let first = true; ; first = false) {
+    for (;;) {
       if (p >= end) malformed("document ends without its terminator");
       const type = buf[p++] as number;
       if (type === 0) {
@@ -69,18 +63,12 @@ export function compileDictionary(element: ValueScanner, text: boolean): ValueSc
       if (seen === null) seen = new Set();
       if (seen.has(key)) throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
       seen.add(key);
-      if (text) {
-        if (!first) writeByte(ctx, 0x2c); // ,
-        writeText(ctx, quoteKey(key));
-        writeByte(ctx, 0x3a); // :
-      }
       try {
         p = element(ctx, type, valuePos, end);
       } catch (error) {
         withStep(error, `[${JSON.stringify(key)}]`);
       }
     }
-    if (text) writeByte(ctx, 0x7d); // }
     ctx.depth--;
     return end;
   };

@@ -4,9 +4,9 @@
  * its bytes once, checks every value against the schema and writes its `_id` value's canonical
  * Extended JSON (what `EJSON.stringify(…, { relaxed: false })` prints), the batch's key for it:
  * no JavaScript object is built for a document, which made deserialising, validating and
- * converting the most expensive part of ingest before. The scanners can write any value's text
- * (each is compiled with `text` or without), but the stores keep the BSON and nothing reads the
- * rest of the document's text any more, so only the `_id` is compiled with it.
+ * converting the most expensive part of ingest before. The stores keep the BSON, so the `_id`'s
+ * text is the only one written: the scanners check, and the top-level object scanner writes the
+ * `_id` from its bytes once they are checked (server/ejson's writeBsonValue).
  *
  * Rules: types per canonical type (int is Int64 or Int32; float/double is a double, or an Int32
  * some writers use for whole numbers; uuid is binary subtype 4; data is subtype 0; mixed is any
@@ -23,7 +23,6 @@
  */
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { BsonType } from "../bson/bson-cursor.js";
-import { writeAscii } from "../ejson/ejson-sink.js";
 import { compileArray, compileDictionary } from "./collection-scanners.js";
 import { compileObjectScanner } from "./object-scanner.js";
 import { compileScalar, scalarTypes } from "./scalar-scanners.js";
@@ -50,63 +49,61 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         throw new Error(`schema: unknown object type "${target}" (property "${schema.name}.${property.name}")`);
     }
   }
-  // By name, then by whether they write text.
+  // By name.
   const objectScanners = new Map<string, ValueScanner>();
 
-  function objectScanner(name: string, text: boolean): ValueScanner {
-    const cacheKey = `${text ? "text" : "check"}:${name}`;
-    const existing = objectScanners.get(cacheKey);
+  function objectScanner(name: string): ValueScanner {
+    const existing = objectScanners.get(name);
     if (existing) return existing;
     const schema = byName.get(name);
     if (!schema) throw new Error(`schema: unknown object type "${name}"`);
     // Registered before the fields compile so a recursive embedded type finds itself.
     let scan: ValueScanner = () => 0;
-    objectScanners.set(cacheKey, (ctx, t, pos, limit) => scan(ctx, t, pos, limit));
-    scan = compileObjectScanner(schema, false, compileProperty, text);
-    return objectScanners.get(cacheKey)!;
+    objectScanners.set(name, (ctx, t, pos, limit) => scan(ctx, t, pos, limit));
+    scan = compileObjectScanner(schema, false, compileProperty);
+    return objectScanners.get(name)!;
   }
 
-  function nullable(scan: ValueScanner, nullMessage: string | null, text: boolean): ValueScanner {
+  function nullable(scan: ValueScanner, nullMessage: string | null): ValueScanner {
     return (ctx, t, pos, limit) => {
       if (t !== BsonType.null) return scan(ctx, t, pos, limit);
       if (nullMessage !== null) throw new Invalid("", nullMessage);
-      if (text) writeAscii(ctx, "null");
       return pos;
     };
   }
 
-  function compileProperty(property: CanonicalPropertySchema, text: boolean): ValueScanner {
+  function compileProperty(property: CanonicalPropertySchema): ValueScanner {
     switch (property.type) {
       case "list":
       case "set":
-        return compileArray(elementScanner(property, text), property.type, text);
+        return compileArray(elementScanner(property), property.type);
       case "dictionary":
-        return compileDictionary(elementScanner(property, text), text);
+        return compileDictionary(elementScanner(property));
       case "object": {
         const target = requireObjectType(property);
-        return nullable((ctx, t, pos, limit) => objectScanner(target, text)(ctx, t, pos, limit), null, text);
+        return nullable((ctx, t, pos, limit) => objectScanner(target)(ctx, t, pos, limit), null);
       }
       default: {
-        const scan = compileScalar(property.type, text);
-        if (property.optional || property.type === "mixed") return nullable(scan, null, text);
+        const scan = compileScalar(property.type);
+        if (property.optional || property.type === "mixed") return nullable(scan, null);
         // A required scalar sent as null fails with the type's own message ("expected a string").
         return scan;
       }
     }
   }
 
-  function elementScanner(property: CanonicalPropertySchema, text: boolean): ValueScanner {
+  function elementScanner(property: CanonicalPropertySchema): ValueScanner {
     const elementType = requireObjectType(property);
     const inner: ValueScanner = scalarTypes.has(elementType)
-      ? compileScalar(elementType, text)
-      : (ctx, t, pos, limit) => objectScanner(elementType, text)(ctx, t, pos, limit);
-    return nullable(inner, property.optional || elementType === "mixed" ? null : "expected a value, not null", text);
+      ? compileScalar(elementType)
+      : (ctx, t, pos, limit) => objectScanner(elementType)(ctx, t, pos, limit);
+    return nullable(inner, property.optional || elementType === "mixed" ? null : "expected a value, not null");
   }
 
   const validators = new Map<string, DocumentScanner>();
   for (const schema of schemas) {
     if (!schema.asymmetric || schema.embedded) continue;
-    const scan = compileObjectScanner(schema, true, compileProperty, false);
+    const scan = compileObjectScanner(schema, true, compileProperty);
     validators.set(schema.name, (buf, start, output) => {
       const first = output.length;
       const ctx: ScanContext = { buf, out: output.buf, pos: first, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };

@@ -1,14 +1,13 @@
 /**
  * The scanner of an object (a model's document or an embedded object): finds each field by its
  * name's bytes (the one after the previous field first: writers keep schema order), refuses
- * unknown, repeated and missing required fields, and (compiled with `text`) writes
- * `{"name":value,…}` in the order of the bytes. The top-level scanner also writes the `_id`
- * value's text (whether or not `text`: it is the document's key) and records where it is.
+ * unknown, repeated and missing required fields. The top-level scanner also writes the `_id`
+ * value's canonical Extended JSON (the document's key), once the value is checked, and records
+ * where it is: the only text a scan writes.
  */
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { BsonType, documentEnd, malformed, readCString } from "../bson/bson-cursor.js";
-import { writeByte, writeBytes } from "../ejson/ejson-sink.js";
-import { quoteKey } from "../ejson/write-canonical-ejson.js";
+import { writeBsonValue } from "../ejson/write-bson-value.js";
 import { badKeyMessage, enter, Invalid, withStep } from "./scan-context.js";
 import type { ValueScanner } from "./scan-context.js";
 
@@ -22,15 +21,14 @@ function isRequired(property: CanonicalPropertySchema): boolean {
 }
 
 /**
- * Compiles the scanner of `schema`'s objects; `topLevel` for a model's document (its `_id` is
- * written and recorded); `text`: write the object's JSON. `compileProperty` compiles each field's
- * value scanner, writing its text or not (links compile lazily there).
+ * Compiles the scanner of `schema`'s objects; `topLevel` for a model's document (its `_id`, the
+ * primary key's persisted name, is written and recorded). `compileProperty` compiles each field's
+ * value scanner (links compile lazily there).
  */
 export function compileObjectScanner(
   schema: CanonicalObjectSchema,
   topLevel: boolean,
-  compileProperty: (property: CanonicalPropertySchema, text: boolean) => ValueScanner,
-  text: boolean,
+  compileProperty: (property: CanonicalPropertySchema) => ValueScanner,
 ): ValueScanner {
   interface Field {
     name: string;
@@ -38,30 +36,19 @@ export function compileObjectScanner(
     step: string;
     /** The name's UTF-8 bytes, matched against the document's bytes without decoding them. */
     bytes: Uint8Array;
-    /** `"name":` and `,"name":` as UTF-8. */
-    quotedFirst: Uint8Array;
-    quotedNext: Uint8Array;
-    /** Whether the quoted name is all ASCII. */
-    asciiName: boolean;
     scan: ValueScanner;
     required: boolean;
     isId: boolean;
   }
-  const fields: Field[] = Object.values(schema.properties).map((property) => {
-    const isId = topLevel && property.mapTo === "_id";
-    return {
+  const fields: Field[] = Object.values(schema.properties).map((property) => ({
     name: property.mapTo,
     step: `.${property.mapTo}`,
     bytes: Buffer.from(property.mapTo, "utf8"),
-    quotedFirst: Buffer.from(`${quoteKey(property.mapTo)}:`, "utf8"),
-    quotedNext: Buffer.from(`,${quoteKey(property.mapTo)}:`, "utf8"),
-    // eslint-disable-next-line no-control-regex
-    asciiName: /^[\x00-\x7f]*$/.test(property.mapTo),
-    scan: compileProperty(property, text || isId),
+    scan: compileProperty(property),
     required: isRequired(property),
-    isId,
-    };
-  });
+    // The primary key: the server serves only models whose primary key is persisted as `_id`.
+    isId: topLevel && property.mapTo === "_id",
+  }));
   const requiredCount = fields.filter((field) => field.required).length;
   // Fields seen are kept as bits of a number for the first 30 fields, in an array past them.
   const maskFields = 30;
@@ -84,10 +71,8 @@ export function compileObjectScanner(
     let seenMask = 0;
     let seenRest: Uint8Array | null = null;
     let requiredSeen = 0;
-    let first = true;
     // Writers emit fields in schema order, so the field after the last one is tried first.
     let hint = 0;
-    if (text) writeByte(ctx, 0x7b); // {
     for (;;) {
       if (p >= end) malformed("document ends without its terminator");
       const type = buf[p++] as number;
@@ -122,28 +107,24 @@ export function compileObjectScanner(
       }
       hint = index + 1;
       if (field.required) requiredSeen++;
-      if (text) {
-        writeBytes(ctx, first ? field.quotedFirst : field.quotedNext);
-        if (!field.asciiName) ctx.ascii = false;
-      }
-      first = false;
-      if (field.isId) {
-        ctx.idStart = ctx.pos;
-        ctx.idType = type;
-      }
       try {
         p = field.scan(ctx, type, valuePos, end);
       } catch (error) {
         withStep(error, field.step);
       }
-      if (field.isId) ctx.idEnd = ctx.pos;
+      if (field.isId) {
+        // Checked: its text (the key) is written from its bytes.
+        ctx.idStart = ctx.pos;
+        ctx.idType = type;
+        writeBsonValue(ctx, buf, type, valuePos, end);
+        ctx.idEnd = ctx.pos;
+      }
     }
     if (requiredSeen < requiredCount) {
       const seen = (i: number) => (i < maskFields ? (seenMask & (1 << i)) !== 0 : seenRest?.[i] === 1);
       const missing = fields.find((field, i) => field.required && !seen(i))?.name ?? "";
       throw new Invalid(`.${missing}`, "required field is missing");
     }
-    if (text) writeByte(ctx, 0x7d); // }
     ctx.depth--;
     return end;
   };

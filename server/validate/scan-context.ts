@@ -6,7 +6,7 @@ import { malformed } from "../bson/bson-cursor.js";
 import type { EjsonSink } from "../ejson/ejson-sink.js";
 import { maxNestingDepth } from "asymgen/protocol";
 
-/** A document's scan: the BSON it reads (`buf`), and where it writes (the EjsonSink it is). */
+/** A document's scan: the BSON it reads (`buf`), and where its `_id` text is written (the EjsonSink it is). */
 export interface ScanContext extends EjsonSink {
   buf: Buffer;
   /** Where the `_id` value's text starts and ends in `out`, and its BSON type. */
@@ -18,10 +18,10 @@ export interface ScanContext extends EjsonSink {
 }
 
 /**
- * Scans one value of BSON `type` at `pos`; appends its EJSON to `ctx.out`; returns the position
- * after it. A mismatch throws Invalid with the path relative to this value ("" for the value
- * itself); each enclosing object, list or dictionary prepends its own step while the error
- * unwinds, so no path text is built for a valid document.
+ * Scans one value of BSON `type` at `pos` (writing nothing: only the top-level scanner writes,
+ * the `_id`'s text); returns the position after it. A mismatch throws Invalid with the path
+ * relative to this value ("" for the value itself); each enclosing object, list or dictionary
+ * prepends its own step while the error unwinds, so no path text is built for a valid document.
  */
 export type ValueScanner = (ctx: ScanContext, type: number, pos: number, limit: number) => number;
 

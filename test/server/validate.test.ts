@@ -9,9 +9,10 @@ import { MalformedBsonError } from "../../server/bson/bson-cursor.js";
 import { EjsonOutput } from "../../server/ejson/ejson-output.js";
 import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
 import { scannedIdKey } from "../../server/validate/scanned-document.js";
+import { storedDocumentText } from "../../server/tables/stored-document-text.js";
 import type { DocumentScanner } from "../../server/validate/scanned-document.js";
 import { maxNestingDepth } from "../../runtime/sync/ingest-protocol.js";
-import { encodeDeepTree, makeAllTypesDoc, makeWeatherDoc, recursiveSchema, testSchema } from "../support/ingest-server-fixtures.js";
+import { encodeDeepTree, makeAllTypesDoc, makeWeatherDoc, prop, recursiveSchema, testSchema } from "../support/ingest-server-fixtures.js";
 import { createSeededRandom } from "../support/seeded-random.mjs";
 
 const validators = compileBsonScanners(testSchema);
@@ -165,6 +166,73 @@ describe("compileBsonScanners", () => {
       { name: "S", asymmetric: true, embedded: false, primaryKey: "id", properties: { id: { name: "id", type: "string", optional: false, indexed: false, mapTo: "_id" } } },
     ]).get("S")!;
     expect(scanText(stringKeys, serialize({ _id: 'ключ "q" \n' }))).toMatchObject({ ok: true, idKey: JSON.stringify('ключ "q" \n') });
+  });
+
+  it("writes the key of every primary key type: Int64, Int32 (widened), string (non-ASCII too), objectId, uuid", () => {
+    const keyed = (type: "int" | "string" | "objectId" | "uuid") =>
+      compileBsonScanners([
+        { name: "K", asymmetric: true, embedded: false, primaryKey: "id", properties: { id: prop("id", type, { mapTo: "_id" }), n: prop("n", "int") } },
+      ]).get("K")!;
+    const cases: [type: "int" | "string" | "objectId" | "uuid", id: unknown, key: string][] = [
+      ["int", Long.fromBigInt(2n ** 63n - 1n), '{"$numberLong":"9223372036854775807"}'],
+      ["int", Long.fromBigInt(-(2n ** 53n) - 1n), '{"$numberLong":"-9007199254740993"}'],
+      ["int", Long.fromNumber(0), '{"$numberLong":"0"}'],
+      ["int", new Int32(-2147483648), '{"$numberLong":"-2147483648"}'],
+      ["int", new Int32(7), '{"$numberLong":"7"}'],
+      ["string", "plain", '"plain"'],
+      ["string", 'Gerät ✓ 🚀 "q" \\ \n \u0001', JSON.stringify('Gerät ✓ 🚀 "q" \\ \n \u0001')],
+      ["string", "", '""'],
+      ["objectId", new ObjectId("65a1b2c3d4e5f60718293a4b"), '{"$oid":"65a1b2c3d4e5f60718293a4b"}'],
+      ["uuid", new UUID("0f8fad5b-d9cb-469f-a165-70867728950e"), '{"$binary":{"base64":"D4+tW9nLRp+hZXCGdyiVDg==","subType":"04"}}'],
+    ];
+    for (const [type, id, key] of cases) {
+      const bytes = serialize({ _id: id, n: Long.fromNumber(1) });
+      const result = scanText(keyed(type), bytes);
+      // What the stores read back for the row's key is the same text.
+      expect(result).toMatchObject({ ok: true, idKey: key });
+      expect(storedDocumentText(bytes).idKey).toBe(key);
+    }
+    // The field after the `_id` is still checked, and a bad `_id` fails as any field does.
+    expect(scanText(keyed("int"), serialize({ _id: Long.fromNumber(1), n: "x" }))).toMatchObject({ ok: false, path: "n", message: "expected an integer (BSON Int64 or Int32)" });
+    expect(scanText(keyed("uuid"), serialize({ _id: new ObjectId(), n: Long.fromNumber(1) }))).toMatchObject({ ok: false, path: "_id", message: "expected a UUID (binary subtype 4)" });
+  });
+
+  it("writes a hand-written schema's `_id` of any other type as its canonical Extended JSON, in byte order (as the stores read it back)", () => {
+    const schema = [
+      { name: "E", asymmetric: false, embedded: true, properties: { b: prop("b", "string", { optional: true }), a: prop("a", "list", { objectType: "mixed" }) } },
+      ...(["double", "decimal128", "bool", "date", "data", "mixed", "list", "dictionary", "object"] as const).map((type) => ({
+        name: `M_${type}`,
+        asymmetric: true,
+        embedded: false,
+        primaryKey: "id",
+        properties: { id: prop("id", type, { mapTo: "_id", ...(type === "list" || type === "dictionary" ? { objectType: "mixed" } : type === "object" ? { objectType: "E" } : {}) }) },
+      })),
+    ];
+    const scanners = compileBsonScanners(schema);
+    const cases: [type: string, id: unknown][] = [
+      ["double", new Double(-0)],
+      ["double", new Double(29.92)],
+      ["double", new Int32(4)],
+      ["decimal128", Decimal128.fromString("1.50")],
+      ["bool", true],
+      ["date", new Date(-8.64e15)],
+      ["data", new Binary(new Uint8Array([0, 255, 7]))],
+      ["mixed", null],
+      ["mixed", new Int32(-3)],
+      ["mixed", "ключ"],
+      ["list", [new Int32(1), null, "é", Long.fromNumber(2), new Double(1)]],
+      ["dictionary", { "2": new Int32(1), "ü": new UUID("0f8fad5b-d9cb-469f-a165-70867728950e"), "1": null }],
+      ["object", { b: "x", a: [new Date(0), new ObjectId("65a1b2c3d4e5f60718293a4b")] }],
+      ["object", null],
+    ];
+    for (const [type, id] of cases) {
+      const bytes = serialize({ _id: id });
+      expect({ type, key: scanText(scanners.get(`M_${type}`)!, bytes) }).toMatchObject({ type, key: { ok: true, idKey: storedDocumentText(bytes).idKey } });
+    }
+    // Only a top-level Int32 is widened.
+    expect(scanText(scanners.get("M_mixed")!, serialize({ _id: new Int32(-3) }))).toMatchObject({ idKey: '{"$numberLong":"-3"}' });
+    expect(scanText(scanners.get("M_list")!, serialize({ _id: [new Int32(1)] }))).toMatchObject({ idKey: '[{"$numberInt":"1"}]' });
+    expect(scanText(scanners.get("M_dictionary")!, serialize({ _id: { "b": true, "a": false } }))).toMatchObject({ idKey: '{"b":true,"a":false}' });
   });
 
   const seed = Number(process.env["ASYMGEN_FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
