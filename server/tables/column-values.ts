@@ -64,7 +64,7 @@ export function postgresTimestampText(ms: number): string {
 }
 
 /** Parses a timestamp as PostgreSQL prints it in ISO DateStyle (any offset, optional BC). */
-export function parsePostgresTimestamp(text: string): number {
+function parsePostgresTimestamp(text: string): number {
   const match = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/.exec(text);
   if (!match) throw new Error(`row codec: cannot read the timestamp ${JSON.stringify(text)}`);
   const [, y, mo, d, h, mi, s, fraction, sign, oh, om, os, bc] = match;
@@ -156,7 +156,7 @@ export function decodeColumnValue(stored: SqlValue, column: PropertyColumn, mode
 }
 
 /** Decodes natural JSON to the BSON value `spec` says it is. */
-export function decodeJson(json: JsonValue, spec: ValueSpec, models: ReadonlyMap<string, CanonicalObjectSchema>): unknown {
+function decodeJson(json: JsonValue, spec: ValueSpec, models: ReadonlyMap<string, CanonicalObjectSchema>): unknown {
   if (json === null) return null;
   switch (spec.kind) {
     case "array":

@@ -14,7 +14,7 @@ function place(problem: { table: string; column: string | null }): string {
 }
 
 /** One line for a problem: where, what the store has, what the schema asks, the way forward. */
-export function formatSchemaProblem(problem: SchemaProblem): string {
+function formatSchemaProblem(problem: SchemaProblem): string {
   return `${place(problem)}: the store has ${problem.was}, the schema asks ${problem.now}; ${problem.wayForward}`;
 }
 

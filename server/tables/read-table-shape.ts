@@ -64,7 +64,7 @@ function sqliteMeta(db: Database.Database, key: string): string | null {
 }
 
 /** A table's shape in a SQLite database (`pragma table_xinfo`, `pragma index_list`/`index_info`), or null when it does not exist. */
-export function readSqliteTableShape(db: Database.Database, table: string): TableShape | null {
+function readSqliteTableShape(db: Database.Database, table: string): TableShape | null {
   const type = sqliteRelationType(db, table);
   if (type === null) return null;
   // The table-valued forms of the pragmas take the name as a bound parameter: no quoting.
