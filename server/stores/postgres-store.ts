@@ -7,13 +7,13 @@
  */
 import type pg from "pg";
 import type { CanonicalObjectSchema } from "asymgen/schema";
-import { documentToRow, postgresTextTypeOids, rowToDocument, type RowValues } from "../tables/row-codec.js";
+import { documentToRowValues, postgresTextTypeOids, rowToDocument, type SqlValue } from "../tables/row-codec.js";
 import { storedDocumentText } from "../tables/stored-document-text.js";
 import { loadPg } from "./load-store-driver.js";
 import type { ImportDriver } from "./import-driver.js";
 import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { authTableSql, inStartupTransaction, preparePostgresSchema } from "./postgres-schema.js";
-import { columnArrays, compilePostgresTable, keyOfRow, type PostgresTable } from "./postgres-table.js";
+import { columnArrays, compilePostgresTable, keyText, type PostgresTable } from "./postgres-table.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { redactUrl } from "./redact-url.js";
 import { checkGate } from "./store.js";
@@ -90,10 +90,10 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     // Key order, so two batches inserting overlapping keys lock them in the same order (no deadlock).
     const sorted = [...unsorted].sort((a, b) => (a.idKey < b.idKey ? -1 : a.idKey > b.idKey ? 1 : 0));
     const entries: { entry: StoreDocumentEntry; key: string }[] = [];
-    const rows: RowValues[] = [];
+    const rows: SqlValue[][] = [];
     for (const entry of sorted) {
-      const row = documentToRow(entry.bson, table.layout);
-      const key = keyOfRow(row, table.layout);
+      const row = documentToRowValues(entry.bson, table.layout);
+      const key = keyText(row[table.keyIndex]);
       keys.set(entry.idKey, key);
       if (key === null) {
         rejections.push(unstorableKey(entry));
@@ -118,7 +118,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   /** Judges documents whose key is stored (one table's) against the stored rows' bytes. */
   async function judgeConflicts(client: pg.PoolClient, table: PostgresTable, conflicts: { entry: StoreDocumentEntry; key: string }[]): Promise<StoreRejection[]> {
     const rows = await client.query<Record<string, unknown>>(table.selectByKeysSql, [[...new Set(conflicts.map(({ key }) => key))]]);
-    const stored = new Map(rows.rows.map((row) => [keyOfRow(row as RowValues, table.layout), row]));
+    const stored = new Map(rows.rows.map((row) => [keyText(row[table.layout.primaryKey]), row]));
     const verdicts: StoreRejection[] = [];
     for (const { entry, key } of conflicts) {
       const row = stored.get(key);
@@ -282,7 +282,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       const chunks: unknown[][] = [];
       for (let i = 0; i < documents.length; i += benchmarkChunkRows) {
         const slice = documents.slice(i, i + benchmarkChunkRows);
-        const rows = slice.map((bson) => documentToRow(bson, table.layout));
+        const rows = slice.map((bson) => documentToRowValues(bson, table.layout));
         chunks.push([...columnArrays(table.layout, rows), slice.map((_, j) => String(i + j + 1)), "benchmark", "benchmark", new Date()]);
       }
       const prepared: PostgresBenchmarkRows = { table: name, count: documents.length, chunks };

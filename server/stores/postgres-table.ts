@@ -9,13 +9,15 @@
  * sends one array literal per column instead of a parameter per value, and PostgreSQL plans one
  * short statement instead of a long one).
  */
-import type { RowValues, SqlValue } from "../tables/row-codec.js";
+import type { SqlValue } from "../tables/row-codec.js";
 import type { TableLayout } from "../tables/table-layout.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
 /** A typed table's statements. */
 export interface PostgresTable {
   readonly layout: TableLayout;
+  /** Where the primary key's value is among a row's values (documentToRowValues's order). */
+  readonly keyIndex: number;
   /**
    * Inserts rows, skipping stored keys, and returns the inserted keys as text (`key`).
    * Parameters: the property columns' and `$exact`'s arrays (as `columnArrays` makes them), then
@@ -56,6 +58,7 @@ export function compilePostgresTable(layout: TableLayout): PostgresTable {
   const order = key.sqlType === "text" ? `${pk} COLLATE "C"` : pk;
   return {
     layout,
+    keyIndex: layout.columns.findIndex((column) => column.name === layout.primaryKey),
     insertSql,
     selectByKeysSql: `SELECT ${selected} FROM ${table} WHERE ${pk} = ANY($1::${key.sqlType}[])`,
     selectAllSql:
@@ -65,16 +68,15 @@ export function compilePostgresTable(layout: TableLayout): PostgresTable {
 }
 
 /**
- * A row's primary key as PostgreSQL prints it (`RETURNING key`), or null when PostgreSQL cannot
- * hold it: a string `_id` with NUL (text refuses NUL, and a key cannot live in `$exact`; the codec
- * leaves the column NULL).
+ * A primary key value (a row's column value, or as a stored row reads back) as PostgreSQL prints
+ * it (`RETURNING key`), or null when PostgreSQL cannot hold it: a string `_id` with NUL (text
+ * refuses NUL, and a key cannot live in `$exact`; the codec leaves the column NULL).
  */
-export function keyOfRow(row: RowValues, layout: TableLayout): string | null {
-  const value = row[layout.primaryKey];
+export function keyText(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 
-/** Rows (documentToRow's) made into the insert's arrays: one per row column (property columns, then `$exact`), one value per row. */
-export function columnArrays(layout: TableLayout, rows: readonly RowValues[]): SqlValue[][] {
-  return rowColumns(layout).map((column) => rows.map((row) => row[column.name] ?? null));
+/** Rows (documentToRowValues's) made into the insert's arrays: one per row column (property columns, then `$exact`), one value per row. */
+export function columnArrays(layout: TableLayout, rows: readonly (readonly SqlValue[])[]): SqlValue[][] {
+  return rowColumns(layout).map((_, i) => rows.map((row) => row[i] ?? null));
 }

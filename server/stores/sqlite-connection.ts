@@ -14,8 +14,8 @@ import type { CanonicalObjectSchema } from "asymgen/schema";
 import { formatKeptColumns, StoreSchemaError } from "../tables/format-schema-problems.js";
 import { planStoreSchema } from "../tables/plan-schema-change.js";
 import { readSqliteStoreShape } from "../tables/read-table-shape.js";
-import { documentToRow, modelsByName, rowToDocument } from "../tables/row-codec.js";
-import type { RowValues, SqlValue } from "../tables/row-codec.js";
+import { documentToRowValues, modelsByName, rowToDocument } from "../tables/row-codec.js";
+import type { SqlValue } from "../tables/row-codec.js";
 import { storedDocumentText } from "../tables/stored-document-text.js";
 import { storeLayoutOf } from "../tables/retired-columns.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
@@ -25,22 +25,10 @@ import { judgeConflict, planBatch, sortRejections } from "./plan-batch.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { assertUsableTableName, checkGate } from "./store.js";
 import type { StoredAuthRecord, StoredDocument } from "./store.js";
-import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejectedEntry, StoreRejection } from "./store-batch.js";
+import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
-/**
- * A document entry as the connection takes it. `row`, when given, is its row's values in the
- * order the INSERT binds them (the layout's columns, then `$exact`: addRowValues's order), made
- * by documentToRow on the main thread (sqlite-worker-client.ts's packBatch); without it, the
- * connection makes the row itself.
- */
-export interface SqliteDocumentEntry extends StoreDocumentEntry {
-  row?: readonly SqlValue[];
-}
-
-/** A batch as SQLite takes it (what crosses to the worker thread, each `bson` a view of one transferred buffer). */
-export interface SqliteBatch extends Omit<StoreBatch, "entries"> {
-  entries: (SqliteDocumentEntry | StoreRejectedEntry)[];
-}
+/** A batch as SQLite takes it (what crosses to the worker thread, each `bson` a view of one transferred buffer); the connection makes each row. */
+export type SqliteBatch = StoreBatch;
 
 /** One batch's outcome in a group commit: its result, or what it threw (its own writes undone). */
 export type SqliteGroupOutcome = { ok: true; result: StoreBatchResult } | { ok: false; error: unknown };
@@ -69,16 +57,14 @@ export interface SqliteConnection {
   countRows(): Record<string, number>;
   readDocuments(table: string): StoredDocument[];
   readQueue(queueId: string): { userId: string; highSeq: bigint } | null;
-  /** The layouts of the tables `prepare` set up, by table: the main thread makes the rows by them (packBatch). */
-  tableLayouts(): Map<string, TableLayout>;
-  /** The benchmark ceiling's insert: rows made by documentToRow, into `table`, in multi-row statements. */
-  insertRawForBenchmark(table: string, rows: readonly RowValues[]): void;
+  /** The benchmark ceiling's insert: rows made by documentToRowValues, into `table`, in multi-row statements. */
+  insertRawForBenchmark(table: string, rows: readonly (readonly SqlValue[])[]): void;
   close(): void;
 }
 
 interface TableStatements {
   layout: TableLayout;
-  /** Where the primary key's value is among a row's values (insertValues's order). */
+  /** Where the primary key's value is among a row's values (documentToRowValues's order). */
   keyIndex: number;
   /** Rows per INSERT statement (see rowsPerInsertOf). */
   rowsPerInsert: number;
@@ -118,23 +104,10 @@ function createMultiRowInsert(db: Database.Database, layout: TableLayout): (coun
   };
 }
 
-/** A row's values in createMultiRowInsert's column order, up to the delivery columns: the layout's columns (a retired one null), then `$exact`. */
-function insertValues(layout: TableLayout, row: RowValues): SqlValue[] {
-  const values = layout.columns.map((column) => row[column.name] ?? null);
-  values.push(row["$exact"] ?? null);
-  return values;
-}
-
-/** Appends a row's parameters (its insertValues, then the delivery columns), in createMultiRowInsert's column order, to `params`. */
+/** Appends a row's parameters (its documentToRowValues, then the delivery columns), in createMultiRowInsert's column order, to `params`. */
 function pushValues(params: SqlValue[], values: readonly SqlValue[], user: string, queue: string, seq: bigint, arrived: string): void {
   for (let i = 0; i < values.length; i++) params.push(values[i]!);
   params.push(user, queue, seq, arrived);
-}
-
-/** pushValues for a row as documentToRow made it, without an array between (the benchmark ceiling's insert). */
-function pushRow(params: SqlValue[], layout: TableLayout, row: RowValues, user: string, queue: string, seq: bigint, arrived: string): void {
-  for (const column of layout.columns) params.push(row[column.name] ?? null);
-  params.push(row["$exact"] ?? null, user, queue, seq, arrived);
 }
 
 // asymgen's own tables. asymgen 0.1 made them with exactly this DDL.
@@ -202,15 +175,6 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     return row === undefined ? undefined : rowToDocument(row, statements.layout);
   }
 
-  /** The entry's row values (insertValues's order): as made on the main thread, else made here; checked against the layout. */
-  function valuesOf(entry: SqliteDocumentEntry, layout: TableLayout): readonly SqlValue[] {
-    const values = entry.row ?? insertValues(layout, documentToRow(entry.bson, layout));
-    // A row made by another layout would put values in the wrong columns: refuse it, store nothing.
-    if (values.length !== layout.columns.length + 1)
-      throw new Error(`sqlite store: a row for "${layout.table}" has ${values.length} values, its table takes ${layout.columns.length + 1}`);
-    return values;
-  }
-
   // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
   const ingestTransaction = db.transaction((batch: SqliteBatch): StoreBatchResult => {
     // Refusals come before the queue's row is created, so a refused batch writes nothing.
@@ -236,7 +200,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
     for (const entry of plan.followers) {
       // A later document of the batch with an inserted one's `_id` (rare): its key from its row.
       const { layout, keyIndex } = tableOrThrow(entry.table);
-      conflicts.push({ entry, key: valuesOf(entry, layout)[keyIndex] ?? null });
+      conflicts.push({ entry, key: documentToRowValues(entry.bson, layout)[keyIndex] ?? null });
     }
     for (const [table, entries] of plan.inserts) {
       const statements = tableOrThrow(table);
@@ -246,7 +210,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
         const params: SqlValue[] = [];
         const keys: SqlValue[] = [];
         for (const entry of chunk) {
-          const values = valuesOf(entry, layout);
+          const values = documentToRowValues(entry.bson, layout);
           pushValues(params, values, batch.userId, batch.queueId, entry.seq, arrived);
           keys.push(values[keyIndex] ?? null);
         }
@@ -370,21 +334,21 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
         };
       });
     },
-    tableLayouts() {
-      return new Map([...tables].map(([table, { layout }]) => [table, layout]));
-    },
     readQueue(queueId) {
       const row = selectQueue().get(queueId) as { user_id: string; high_seq: bigint } | undefined;
       return row ? { userId: row.user_id, highSeq: row.high_seq } : null;
     },
     insertRawForBenchmark(table, rows) {
       const { layout, rowsPerInsert, insertRows } = tableOrThrow(table);
+      // Rows made by another layout (one without this table's retired columns) would fill the wrong columns.
+      const width = layout.columns.length + 1;
+      if (rows.some((row) => row.length !== width)) throw new Error(`sqlite store: the benchmark's rows for "${table}" are not ${width} values wide`);
       const arrived = new Date().toISOString();
       db.transaction(() => {
         for (let i = 0; i < rows.length; i += rowsPerInsert) {
           const slice = rows.slice(i, i + rowsPerInsert);
           const params: SqlValue[] = [];
-          for (const row of slice) pushRow(params, layout, row, "benchmark", "benchmark", 0n, arrived);
+          for (const row of slice) pushValues(params, row, "benchmark", "benchmark", 0n, arrived);
           insertRows(slice.length).run(...params);
         }
       }).immediate();

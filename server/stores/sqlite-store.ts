@@ -4,19 +4,18 @@
  * on the worker, the main thread validates the next batch meanwhile.
  */
 import type { CanonicalObjectSchema } from "asymgen/schema";
-import { documentToRow, modelsByName } from "../tables/row-codec.js";
-import type { RowValues } from "../tables/row-codec.js";
+import { documentToRowValues, modelsByName } from "../tables/row-codec.js";
+import type { SqlValue } from "../tables/row-codec.js";
 import { tableLayoutOf } from "../tables/table-layout.js";
-import type { TableLayout } from "../tables/table-layout.js";
 import { openSqliteAuthReader, openSqliteConnection } from "./sqlite-connection.js";
 import type { SqliteAuthReader, SqliteConnection } from "./sqlite-connection.js";
 import { startSqliteWorker } from "./sqlite-worker-client.js";
 import { toPlainModels } from "./sqlite-worker-protocol.js";
 import type { BenchmarkRows, IngestStore } from "./store.js";
 
-/** The benchmark's rows as this store made them: each document's row values, by documentToRow. */
+/** The benchmark's rows as this store made them: each document's row values, by documentToRowValues. */
 interface SqliteBenchmarkRows extends BenchmarkRows {
-  readonly rows: readonly RowValues[];
+  readonly rows: readonly (readonly SqlValue[])[];
 }
 
 /** Opens (creating if needed) the SQLite store at `filePath`; rejects when the file cannot be opened as a database. */
@@ -37,10 +36,6 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
   const prepared = new Map<string, CanonicalObjectSchema>();
   const models = () => [...prepared.values()];
   let benchmarkConnection: SqliteConnection | null = null;
-  // The worker's table layouts (a copy, asked for after each prepare): while the worker is behind,
-  // the rows are made on this thread by them, so the worker only binds and inserts (see ingest in
-  // sqlite-worker-client.ts).
-  let layouts: ReadonlyMap<string, TableLayout> = new Map();
 
   /** The benchmark's own connection on the calling thread (same file, same pragmas), opened once. */
   function benchmarkConnectionOrOpen(): SqliteConnection {
@@ -58,12 +53,11 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       const plain = toPlainModels(schema);
       const warnings = await worker.call("prepare", plain);
       for (const model of plain) prepared.set(model.name, model);
-      layouts = await worker.call("tableLayouts");
       benchmarkConnection?.prepare(models());
       return warnings;
     },
     async ingest(batch) {
-      return worker.ingest(batch, layouts);
+      return worker.ingest(batch);
     },
     async getAuthRecord(kind, key) {
       // After close() the worker refuses calls itself; the reader is closed, so say the same.
@@ -98,7 +92,7 @@ export async function openSqliteStore(filePath: string): Promise<IngestStore> {
       const model = prepared.get(table);
       if (!model?.asymmetric || model.embedded) throw new Error(`sqlite store: no table for model "${table}"`);
       const layout = tableLayoutOf(model, modelsByName(models()), "sqlite");
-      const rows = documents.map((document) => documentToRow(document, layout));
+      const rows = documents.map((document) => documentToRowValues(document, layout));
       // Its connection too is opened here, untimed (opening plans the schema: nothing to change).
       if (!isInMemory(filePath)) benchmarkConnectionOrOpen();
       return { table, count: rows.length, rows };

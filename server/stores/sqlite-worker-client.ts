@@ -6,10 +6,7 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { documentToRow } from "../tables/row-codec.js";
-import type { TableLayout } from "../tables/table-layout.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
-import { addRowValues, RowValuesPacker } from "./sqlite-row-values.js";
 import { fromWorkerError, openCallId } from "./sqlite-worker-protocol.js";
 import type { PackedSqliteBatch, SqliteMethod, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
 import type { StoreBatch, StoreBatchResult } from "./store-batch.js";
@@ -20,10 +17,9 @@ export interface SqliteWorkerClient {
   call<M extends Exclude<SqliteMethod, "ingest">>(method: M, ...args: Parameters<SqliteConnection[M]>): Promise<ReturnType<SqliteConnection[M]>>;
   /**
    * The connection's `ingest` for a store batch, packed and its buffers transferred (see
-   * packBatch); in order with every call. While the worker has calls queued, the rows are made
-   * here by `layouts` (the worker's own); otherwise the worker makes them.
+   * packBatch); in order with every call. The worker makes the rows.
    */
-  ingest(batch: StoreBatch, layouts?: ReadonlyMap<string, TableLayout>): Promise<StoreBatchResult>;
+  ingest(batch: StoreBatch): Promise<StoreBatchResult>;
   /** Lets the calls made before it finish, closes the database and ends the thread; later calls reject. */
   close(): Promise<void>;
   /** Why the thread stopped when nobody closed it (it crashed or was ended), or null. */
@@ -124,18 +120,8 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
   return {
     thread,
     call,
-    ingest(batch, layouts) {
-      // Packing may throw (a document the row codec refuses): the call then rejects with that error.
-      let packing;
-      try {
-        // Whichever thread would otherwise wait makes the rows: with calls still queued on the
-        // worker it is the busier one, so they are made here; with none, the worker would sit idle
-        // while this thread made them, so it makes them itself (identical rows either way).
-        packing = packBatch(batch, pending.size > 0 ? layouts : undefined);
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-      const { packed, transfer } = packing;
+    ingest(batch) {
+      const { packed, transfer } = packBatch(batch);
       return post("ingest", [packed], transfer) as Promise<StoreBatchResult>;
     },
     stopped() {
@@ -161,17 +147,16 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
 
 /**
  * Packs `batch` for the worker (see PackedSqliteBatch): each document's `idKey` and BSON copied
- * into one buffer, and its row made here (documentToRow, by `layouts`, the worker's own) and its
- * values added to the batch's rows (sqlite-row-values.ts): the main thread makes the rows so the worker only binds and
- * inserts them. A document whose table has no layout here goes without a row (the worker answers
- * for that table as it always has). Copied, not handed over: the BSON views point into the request
- * body, and the batch may be sent again (a pipelined batch retried after a gap). `transfer` lists
- * the buffers to move with the message.
+ * into one buffer. Copied, not handed over: the BSON views point into the request body, and the
+ * batch may be sent again (a pipelined batch retried after a gap). `transfer` lists the buffers
+ * to move with the message.
+ *
+ * The rows are made by the worker, not here: a row made here crosses by structured clone (its
+ * strings copied, the codec's concatenated ones flattened first), which cost more CPU than making
+ * it (end to end on two cores, the worker making every row gave 10–40% more documents per second
+ * than this thread making them while the worker was busy; see docs/typed-storage-design.md).
  */
-export function packBatch(
-  batch: StoreBatch,
-  layouts: ReadonlyMap<string, TableLayout> = new Map(),
-): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
+export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
   const { entries } = batch;
   let length = 0;
   let documents = 0;
@@ -186,12 +171,9 @@ export function packBatch(
   // Its own ArrayBuffer, not a slice of Buffer's shared pool, so it can be transferred.
   const bytes = Buffer.allocUnsafeSlow(length);
   const ends = new Uint32Array(2 * documents);
-  const rows = new RowValuesPacker();
-  const rowEnds = new Uint32Array(documents);
   const rejected: PackedSqliteBatch["rejected"] = [];
   let at = 0;
   let next = 0;
-  let document = 0;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     seqs[i] = entry.seq;
@@ -207,14 +189,10 @@ export function packBatch(
     bytes.set(entry.bson, at);
     at += entry.bson.byteLength;
     ends[next++] = at;
-    const layout = layouts.get(entry.table);
-    if (layout) addRowValues(rows, documentToRow(entry.bson, layout), layout);
-    rowEnds[document++] = rows.length;
   }
-  const packedRows = rows.finish();
   const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = batch;
   return {
-    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tables, tableIndexes, bytes, ends, rows: packedRows, rowEnds, rejected },
-    transfer: [seqs.buffer, tableIndexes.buffer, bytes.buffer as ArrayBuffer, ends.buffer, packedRows.blobs.buffer as ArrayBuffer, rowEnds.buffer],
+    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tables, tableIndexes, bytes, ends, rejected },
+    transfer: [seqs.buffer, tableIndexes.buffer, bytes.buffer as ArrayBuffer, ends.buffer],
   };
 }

@@ -7,9 +7,7 @@
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import type { SchemaProblem } from "../tables/plan-schema-change.js";
 import { StoreSchemaError } from "../tables/format-schema-problems.js";
-import type { SqliteBatch, SqliteConnection, SqliteDocumentEntry } from "./sqlite-connection.js";
-import { readRowValues } from "./sqlite-row-values.js";
-import type { PackedRows } from "./sqlite-row-values.js";
+import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
 import type { RejectionCode } from "./store-batch.js";
 
 /** What the worker opens, given as `workerData`. */
@@ -65,9 +63,8 @@ export function fromWorkerError(error: SqliteWorkerError): Error {
 /**
  * An ingest batch as it crosses to the worker: each document's `idKey` and BSON in one buffer and
  * the per-entry numbers in typed arrays, all transferred rather than cloned (see
- * sqlite-worker-client.ts's packBatch), and every row's values in one array: no object per
- * document on the way. The BSON still crosses: a conflict is judged on the stored document's bytes
- * against it.
+ * sqlite-worker-client.ts's packBatch): no object per document on the way. The worker makes
+ * each row from its BSON.
  */
 export interface PackedSqliteBatch {
   queueId: string;
@@ -83,29 +80,17 @@ export interface PackedSqliteBatch {
   bytes: Uint8Array;
   /** Per document entry: where its `idKey` ends in `bytes`, then where its BSON ends. */
   ends: Uint32Array;
-  /**
-   * Each document entry's row, made on the main thread (its values in the insert's order: the
-   * layout's columns, then `$exact`), back to back (sqlite-row-values.ts): the values cloned, the
-   * blobs' bytes in a buffer transferred.
-   */
-  rows: PackedRows;
-  /** Per document entry: where its row ends in `rows.values`; a row of no values means none was made (the connection makes it). */
-  rowEnds: Uint32Array;
   /** The rejected entries (few), by their index among the entries, in order. */
   rejected: { index: number; code: RejectionCode; reason: string }[];
 }
 
-/** The worker's side: the batch as the connection takes it, each `bson` a view of the one buffer, each row (when made) read back. */
+/** The worker's side: the batch as the connection takes it, each `bson` a view of the one buffer. */
 export function unpackSqliteBatch(packed: PackedSqliteBatch): SqliteBatch {
-  const { seqs, tableIndexes, tables, ends, rowEnds, rejected } = packed;
+  const { seqs, tableIndexes, tables, ends, rejected } = packed;
   const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
-  const { values } = packed.rows;
-  const blobs = Buffer.from(packed.rows.blobs.buffer, packed.rows.blobs.byteOffset, packed.rows.blobs.byteLength);
   const entries: SqliteBatch["entries"] = [];
   let at = 0;
   let next = 0;
-  let rowAt = 0;
-  let document = 0;
   let nextRejected = 0;
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i]!;
@@ -118,13 +103,7 @@ export function unpackSqliteBatch(packed: PackedSqliteBatch): SqliteBatch {
     }
     const idEnd = ends[next++]!;
     const bsonEnd = ends[next++]!;
-    const entry: SqliteDocumentEntry = { kind: "document", seq, table, idKey: bytes.toString("utf8", at, idEnd), bson: bytes.subarray(idEnd, bsonEnd) };
-    const rowEnd = rowEnds[document++]!;
-    if (rowEnd > rowAt) {
-      entry.row = readRowValues(values, rowAt, rowEnd, blobs);
-      rowAt = rowEnd;
-    }
-    entries.push(entry);
+    entries.push({ kind: "document", seq, table, idKey: bytes.toString("utf8", at, idEnd), bson: bytes.subarray(idEnd, bsonEnd) });
     at = bsonEnd;
   }
   const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = packed;

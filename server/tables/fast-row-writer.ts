@@ -1,5 +1,6 @@
 /**
- * The fast row writer: `documentToRow` as ingest runs it, once per document. It gives exactly
+ * The fast row writer: `documentToRowValues` (and `documentToRow`, the same row by column name)
+ * as ingest runs it, once per document. It gives exactly
  * the reference's row (`referenceDocumentToRow` in row-codec.ts: the same JS types and values,
  * the same `$exact` text) without deserialising the document: a writer compiled once per layout
  * (cached per layout object) walks the top-level elements' bytes with server/bson and gives each
@@ -567,8 +568,8 @@ function reorderedStringDictionary(buf: Buffer, type: number, pos: number, limit
   return text;
 }
 
-/** A layout's compiled writer. */
-type RowWriter = (bson: Uint8Array) => Record<string, SqlValue>;
+/** A layout's compiled writer: the row's values in the layout's column order (a retired column null), then `$exact`. */
+type RowWriter = (bson: Uint8Array) => SqlValue[];
 
 /** Compiles the row writer of `layout`. */
 function compileRowWriter(layout: TableLayout): RowWriter {
@@ -581,10 +582,12 @@ function compileRowWriter(layout: TableLayout): RowWriter {
   const names = columns.map((column) => column.name);
   const nameBytes = columns.map((column) => Buffer.from(column.name, "utf8"));
   const quotedNames = columns.map((column) => JSON.stringify(column.name));
+  // Where each written column's value goes among the row's values.
+  const slots = columns.map((column) => layout.columns.indexOf(column));
+  const exactSlot = layout.columns.length;
   const count = columns.length;
-  const emptyRow: Record<string, SqlValue> = {};
-  for (const name of names) emptyRow[name] = null;
-  emptyRow["$exact"] = null;
+  // Every value NULL: each row starts as a copy (one array shape for every row of the layout).
+  const emptyValues: SqlValue[] = new Array<SqlValue>(exactSlot + 1).fill(null);
   // Columns seen are bits of a number for the first 30, an array past them (as the validator does).
   const maskColumns = 30;
 
@@ -604,9 +607,7 @@ function compileRowWriter(layout: TableLayout): RowWriter {
     const buf = Buffer.isBuffer(bson) ? bson : Buffer.from(bson.buffer, bson.byteOffset, bson.byteLength);
     const end = documentEnd(buf, 0, buf.length);
     if (end !== buf.length) throw new Error("row codec: trailing bytes after the document");
-    // Every column NULL first, in layout order, `$exact` last: the reference's key order, and one
-    // object shape for every row of the layout (a copy of one template is cheap).
-    const row: Record<string, SqlValue> = { ...emptyRow };
+    const values = emptyValues.slice();
     let exact: (string | undefined)[] | null = null;
     let seenMask = 0;
     let seenRest: Uint8Array | null = null;
@@ -628,14 +629,13 @@ function compileRowWriter(layout: TableLayout): RowWriter {
         }
       }
       if (index < 0) throw new Error(`row codec: "${layout.table}" has no column "${readCString(buf, p, end)[0]}"`);
-      const name = names[index] as string;
       if (index < maskColumns) {
         const bit = 1 << index;
-        if ((seenMask & bit) !== 0) throw new Error(`row codec: "${name}" appears twice`);
+        if ((seenMask & bit) !== 0) throw new Error(`row codec: "${names[index] as string}" appears twice`);
         seenMask |= bit;
       } else {
         seenRest ??= new Uint8Array(count);
-        if (seenRest[index] === 1) throw new Error(`row codec: "${name}" appears twice`);
+        if (seenRest[index] === 1) throw new Error(`row codec: "${names[index] as string}" appears twice`);
         seenRest[index] = 1;
       }
       if (index < last) inLayoutOrder = false;
@@ -650,7 +650,7 @@ function compileRowWriter(layout: TableLayout): RowWriter {
       }
       const value = (converters[index] as ConvertColumn)(buf, type, valuePos, valueEnd);
       if (value !== undefined) {
-        row[name] = value;
+        values[slots[index] as number] = value;
         if (slot.entry !== null) {
           (exact ??= new Array<string | undefined>(count))[index] = slot.entry;
           slot.entry = null;
@@ -658,7 +658,7 @@ function compileRowWriter(layout: TableLayout): RowWriter {
         continue;
       }
       const judged = referencePropertyValue(readBsonElement(buf, type, valuePos, valueEnd), columns[index] as PropertyColumn, layout);
-      row[name] = judged.stored;
+      values[slots[index] as number] = judged.stored;
       if (judged.exact !== null) (exact ??= new Array<string | undefined>(count))[index] = judged.exact;
     }
     // Without `$order` a row stands for its non-NULL (or `$exact`) columns in layout order: every
@@ -668,16 +668,20 @@ function compileRowWriter(layout: TableLayout): RowWriter {
       const entries: string[] = [];
       if (exact !== null) for (let i = 0; i < count; i++) if (exact[i] !== undefined) entries.push(`${quotedNames[i] as string}:${exact[i] as string}`);
       if (order !== null) entries.push(`"$order":${order}`);
-      row["$exact"] = `{${entries.join(",")}}`;
+      values[exactSlot] = `{${entries.join(",")}}`;
     }
-    return row;
+    return values;
   };
 }
 
 const writers = new WeakMap<TableLayout, RowWriter>();
 
-/** The row of an ingested document, as `referenceDocumentToRow` gives it (see the module comment); the layout's writer is compiled on first use. */
-export function writeRowFast(bson: Uint8Array, layout: TableLayout): Record<string, SqlValue> {
+/**
+ * The row values of an ingested document, as `referenceDocumentToRow` gives the row (see the
+ * module comment), in the layout's column order (a retired column null), then `$exact`: the
+ * order the SQL stores insert them in. The layout's writer is compiled on first use.
+ */
+export function writeRowValuesFast(bson: Uint8Array, layout: TableLayout): SqlValue[] {
   let writer = writers.get(layout);
   if (writer === undefined) {
     writer = compileRowWriter(layout);

@@ -1,9 +1,10 @@
 /**
  * The row codec of the typed tables. `documentToRow` turns an ingested BSON document into its
  * row's column values; `rowToDocument` turns a row, as the driver reads it back, into EXACTLY the
- * bytes that were ingested. `documentToRow` is the fast writer (fast-row-writer.ts), what ingest
- * calls; `referenceDocumentToRow` is the REFERENCE (clarity over speed), its oracle: the same
- * values for every valid document, tested over the type table and a seeded sweep.
+ * bytes that were ingested. `documentToRow` is the fast writer (fast-row-writer.ts; ingest calls
+ * it as `documentToRowValues`, the same row as an array in insert order); `referenceDocumentToRow`
+ * is the REFERENCE (clarity over speed), its oracle: the same values for every valid document,
+ * tested over the type table and a seeded sweep.
  *
  * Each property goes to its natural column value (column-values.ts). At encode time the reference
  * decodes that value as the database will give it back (a model of each database's losses,
@@ -22,7 +23,7 @@ import { readBsonDocument } from "./bson-tree.js";
 import type { BsonNode } from "./bson-tree.js";
 import { decodeColumnValue } from "./column-values.js";
 import type { SqlValue } from "./column-values.js";
-import { writeRowFast } from "./fast-row-writer.js";
+import { writeRowValuesFast } from "./fast-row-writer.js";
 import { JsonObject, parseJson } from "./natural-json.js";
 import { elementOf, exactEntryElement, parseFor, referencePropertyValue } from "./property-exactness.js";
 import type { TableLayout } from "./table-layout.js";
@@ -42,12 +43,27 @@ export type RowValues = Record<string, SqlValue>;
 export const postgresTextTypeOids: ReadonlySet<number> = new Set([20, 1700, 1184, 114, 3802]);
 
 /**
- * The row of an ingested document (valid for the layout's model): what the stores call for every
- * document. The fast writer (fast-row-writer.ts): exactly `referenceDocumentToRow`'s values, the
- * same JS types and the same `$exact` text, without deserialising the document.
+ * The row of an ingested document (valid for the layout's model), by column name. The fast
+ * writer (fast-row-writer.ts): exactly `referenceDocumentToRow`'s values, the same JS types and
+ * the same `$exact` text, without deserialising the document.
  */
 export function documentToRow(bson: Uint8Array, layout: TableLayout): RowValues {
-  return writeRowFast(bson, layout);
+  const values = writeRowValuesFast(bson, layout);
+  const row: RowValues = {};
+  // A retired column is read, never written (see PropertyColumn.retired): not among the row's keys.
+  layout.columns.forEach((column, i) => {
+    if (column.retired !== true) row[column.name] = values[i] as SqlValue;
+  });
+  row["$exact"] = values[layout.columns.length] as SqlValue;
+  return row;
+}
+
+/**
+ * `documentToRow`'s row as the SQL stores insert it: its values in the layout's column order (a
+ * retired column null), then `$exact`. What ingest calls for every document.
+ */
+export function documentToRowValues(bson: Uint8Array, layout: TableLayout): SqlValue[] {
+  return writeRowValuesFast(bson, layout);
 }
 
 /** The reference row of an ingested document (valid for the layout's model): the oracle of the fast `documentToRow`. */

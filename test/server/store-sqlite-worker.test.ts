@@ -11,16 +11,14 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import Database from "better-sqlite3";
-import { Binary, EJSON, Int32, serialize } from "bson";
+import { EJSON, Int32, serialize } from "bson";
 import { parseIngestRequest } from "../../server/ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../../server/ingest/prepare-store-batch.js";
 import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
-import { openSqliteConnection } from "../../server/stores/sqlite-connection.js";
 import { openSqliteStore } from "../../server/stores/sqlite-store.js";
 import { packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
-import { toPlainModels, unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
-import { documentToRow } from "../../server/tables/row-codec.js";
+import { unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
 import type { IngestStore } from "../../server/stores/store.js";
 import type { StoreBatch } from "../../server/stores/store-batch.js";
 import { encodeRawBatch, makeAllTypesDoc, makeWeatherDoc, prop, testSchema } from "../support/ingest-server-fixtures.js";
@@ -207,63 +205,6 @@ describe("the SQLite store's worker thread", () => {
     const [entry] = unpackSqliteBatch(structuredClone(packed, { transfer })).entries;
     expect(entry).toMatchObject({ kind: "document", idKey: "" });
     expect(entry?.kind === "document" && Buffer.from(entry.bson).equals(Buffer.from(serialize({ n: 1 })))).toBe(true);
-  });
-
-  it("makes the rows on the main thread: the worker gets documentToRow's values in insert order, blobs copied out of the body", () => {
-    const docs = [
-      { table: "AllTypes", doc: makeAllTypesDoc(1) },
-      { table: "WeatherSensor", doc: makeWeatherDoc(1) },
-      { table: "WeatherSensor", doc: { ...makeWeatherDoc(2), deviceId: 5 } }, // invalid: a rejected entry between
-      { table: "AllTypes", doc: { ...makeAllTypesDoc(2), blob: new Binary(Buffer.from("ünïcode bytes")) } },
-    ];
-    const body = Buffer.from(encodeRawBatch("rows", docs.map(({ table, doc }, i) => ({ seq: i + 1, table, bson: serialize(doc) }))));
-    const batch = prepareStoreBatch(parseIngestRequest(body, 1000), compileBsonScanners(testSchema), "user-1", new Date());
-    // The worker's own layouts, as the store asks for them after prepare.
-    const connection = openSqliteConnection(":memory:");
-    connection.prepare(toPlainModels(testSchema));
-    const layouts = connection.tableLayouts();
-    connection.close();
-    const expectedRows = batch.entries.map((entry) => {
-      if (entry.kind !== "document") return null;
-      const layout = layouts.get(entry.table)!;
-      const row = documentToRow(entry.bson, layout);
-      return [...layout.columns.map((column) => row[column.name] ?? null), row["$exact"] ?? null];
-    });
-    const blobBytes = expectedRows.flat().reduce((sum: number, value) => sum + (Buffer.isBuffer(value) ? value.length : 0), 0);
-    expect(blobBytes).toBeGreaterThan(0);
-    const { packed, transfer } = packBatch(batch, layouts);
-    expect(transfer).toEqual(expect.arrayContaining([packed.rows.blobs.buffer, packed.rowEnds.buffer]));
-    // Only the blobs' own bytes cross in the blob buffer, not the request body they are views of.
-    expect(packed.rows.blobs.byteLength).toBe(blobBytes);
-    const unpacked = unpackSqliteBatch(structuredClone(packed, { transfer }));
-    expect(unpacked.entries.map((entry) => (entry.kind === "document" ? entry.row : null))).toEqual(expectedRows);
-    expect(packedForm(unpacked.entries)).toEqual(packedForm(batch.entries));
-  });
-
-  it("makes the rows on the main thread only while the worker has calls queued; a row that does not fit its table is refused, nothing stored", async () => {
-    const worker = await startSqliteWorker(path.join(dir, "misfit.sqlite"));
-    try {
-      await worker.call("prepare", [model]);
-      const [layout] = (await worker.call("tableLayouts")).values();
-      // A layout with one column more than the table's: its rows would bind values to the wrong columns.
-      const misfit = new Map([[model.name, { ...layout!, columns: [...layout!.columns, { ...layout!.columns[1]!, name: "extra" }] }]]);
-      // A call still queued on the worker: this thread makes the rows, by the layout it is given.
-      const queued = worker.call("countRows");
-      await expect(worker.ingest(makeBatch("misfit", 3), misfit)).rejects.toThrow('sqlite store: a row for "Reading" has 4 values, its table takes 3');
-      await queued;
-      expect(await worker.call("readQueue", "misfit")).toBeNull();
-      expect((await worker.call("countRows"))[model.name]).toBe(0);
-      // An idle worker makes the rows itself, by its own layout: the layout given here is not used.
-      expect(await worker.ingest(makeBatch("misfit", 3), misfit)).toEqual({ status: "ok", acknowledgedSeq: 3n, rejected: [] });
-      // Queued again, with the table's own layouts: made here, and stored.
-      const own = await worker.call("tableLayouts");
-      const again = worker.call("countRows");
-      expect(await worker.ingest(makeBatch("misfit", 2, 4), own)).toEqual({ status: "ok", acknowledgedSeq: 5n, rejected: [] });
-      await again;
-      expect((await worker.call("readDocuments", model.name)).map((doc) => doc.idKey)).toEqual(['"misfit-1"', '"misfit-2"', '"misfit-3"', '"misfit-4"', '"misfit-5"']);
-    } finally {
-      await worker.close();
-    }
   });
 
   it("runs the benchmark's bulk insert on the calling thread, not through the worker", async () => {

@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import { Double, Long, ObjectId, serialize } from "bson";
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import { tableLayoutOf, type TableLayout } from "../../../server/tables/table-layout.js";
-import { documentToRow, referenceDocumentToRow, rowToDocument } from "../../../server/tables/row-codec.js";
+import { documentToRow, documentToRowValues, referenceDocumentToRow, rowToDocument } from "../../../server/tables/row-codec.js";
 import { planStoreSchema } from "../../../server/tables/plan-schema-change.js";
 import { readSqliteStoreShape } from "../../../server/tables/read-table-shape.js";
 import { propertyOfRecord, withRetiredColumns } from "../../../server/tables/retired-columns.js";
@@ -108,6 +108,11 @@ describe("a removed optional property's old values decode exactly (SQLite)", () 
     expect(() => documentToRow(stale, now.read)).toThrow(`row codec: "Station" has no column "note"`);
     expect(() => referenceDocumentToRow(stale, now.read)).toThrow(`row codec: "Station" has no column "note"`);
     expect(documentToRow(fresh, now.read)).toStrictEqual(documentToRow(fresh, now.write));
+    // As the stores insert it: a value per column of the layout read with, the retired ones NULL, then `$exact`.
+    const values = documentToRowValues(fresh, now.read);
+    const row = documentToRow(fresh, now.read);
+    expect(values).toStrictEqual([...now.read.columns.map((column) => (column.retired ? null : row[column.name])), row["$exact"]]);
+    expect(now.read.columns.filter((column) => column.retired).map((column) => values[now.read.columns.indexOf(column)])).toEqual([null, null, null]);
   });
 });
 
