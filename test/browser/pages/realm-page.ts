@@ -1,0 +1,142 @@
+/**
+ * The test page of the browser Realm tests (test/browser/realm-*.test.ts): the app the tests
+ * drive through `window.realmTest`. It records every message the queue worker sends its page
+ * (a spy on `Worker`, installed before the Realm starts one) so that tests can see which owner
+ * made each transaction durable, under which sequence numbers.
+ */
+import { App, Credentials, Realm } from "asymgen";
+import { Reading as Measurement } from "./realm-model.js";
+
+interface WorkerMessage {
+  type: string;
+  id?: string;
+  owner?: string;
+  firstSeq?: number;
+  lastSeq?: number;
+  role?: string;
+  at: number;
+}
+
+const messages: WorkerMessage[] = [];
+const NativeWorker = globalThis.Worker;
+globalThis.Worker = class SpiedWorker extends NativeWorker {
+  constructor(url: string | URL, options?: WorkerOptions) {
+    super(url, options);
+    this.addEventListener("message", ({ data }: MessageEvent) => messages.push({ ...(data as object), at: Date.now() } as WorkerMessage));
+  }
+};
+
+let realm: Realm | null = null;
+let app: App | null = null;
+/** What `onWriteError` was given: the errors of `write` transactions the queue refused. */
+const writeErrors: unknown[] = [];
+const outcomes: { txn: number; ok: boolean; error?: string; at: number }[] = [];
+
+function describeError(error: unknown): { name: string; message: string; isClass: Record<string, boolean>; fields: Record<string, unknown> } {
+  const e = error as Error & Record<string, unknown>;
+  return {
+    name: e.name,
+    message: e.message,
+    isClass: Object.fromEntries(
+      ["QueueFullError", "IngestValidationError", "TransactionStateError", "QueueUnsupportedError", "RealmSchemaError"].map((name) => [name, e.name === name && e instanceof Error]),
+    ),
+    fields: Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v !== "object" && typeof v !== "function")),
+  };
+}
+
+function doc(id: number, tab: string) {
+  return { id, deviceId: tab, value: id * 0.5 };
+}
+
+const api = {
+  messages: () => messages,
+  outcomes: () => outcomes,
+  async open(options: { path: string; maxQueueBytes?: number; sync?: { appId: string; baseUrl: string }; syncOptions?: Record<string, number> }) {
+    let user = undefined;
+    if (options.sync !== undefined) {
+      app = new App({ id: options.sync.appId, baseUrl: options.sync.baseUrl });
+      user = app.currentUser ?? (await app.logIn(Credentials.anonymous()));
+    }
+    realm = await Realm.open({
+      schema: [Measurement],
+      path: options.path,
+      ...(options.maxQueueBytes !== undefined && { maxQueueBytes: options.maxQueueBytes }),
+      ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
+      onWriteError: (error) => writeErrors.push(describeError(error)),
+    });
+    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null };
+  },
+  role: () => realm?.queueRole ?? null,
+  writeErrors: () => writeErrors,
+  async writeAsync(tab: string, first: number, count: number) {
+    const result = await realm!.writeAsync(() => {
+      const positions: number[] = [];
+      for (let i = 0; i < count; i++) positions.push(realm!.ingest(Measurement, doc(first + i, tab)));
+      return positions;
+    });
+    return result;
+  },
+  write(tab: string, first: number, count: number) {
+    return realm!.write(() => {
+      for (let i = 0; i < count; i++) realm!.ingest(Measurement, doc(first + i, tab));
+      return count;
+    });
+  },
+  /** Writes `txns` transactions of `perTxn` documents, `concurrency` at a time, recording each outcome. */
+  async burst(tab: string, firstTxn: number, txns: number, perTxn: number, concurrency: number) {
+    let next = firstTxn;
+    const end = firstTxn + txns;
+    const worker = async () => {
+      while (next < end) {
+        const txn = next++;
+        try {
+          await api.writeAsync(tab, txn * perTxn, perTxn);
+          outcomes.push({ txn, ok: true, at: Date.now() });
+        } catch (error) {
+          outcomes.push({ txn, ok: false, error: String(error), at: Date.now() });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return outcomes.length;
+  },
+  async tryWrite(kind: "invalid" | "async" | "nested" | "outside") {
+    try {
+      if (kind === "invalid") realm!.write(() => realm!.ingest(Measurement, { id: 1, deviceId: "x", value: Number.NaN }));
+      else if (kind === "async") await realm!.writeAsync((async () => undefined) as never);
+      else if (kind === "nested") realm!.write(() => realm!.write(() => 0));
+      else realm!.ingest(Measurement, doc(1, "x"));
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  async writeAsyncError(tab: string, first: number, count: number) {
+    try {
+      await api.writeAsync(tab, first, count);
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  stats: async () => {
+    const answer = await realm!.queueStats();
+    return { owner: answer.owner, appendedTransactions: answer.appendedTransactions, pendingDocuments: answer.stats.pendingDocuments, pendingBytes: answer.stats.pendingBytes };
+  },
+  async uploadAll(timeoutMs: number) {
+    await realm!.syncSession!.uploadAllLocalChanges(timeoutMs);
+    return realm!.syncSession!.pendingDocuments;
+  },
+  session: () => ({ state: realm?.syncSession?.state, connection: realm?.syncSession?.connectionState, pending: realm?.syncSession?.pendingDocuments }),
+  currentUser() {
+    return app?.currentUser?.id ?? null;
+  },
+  storedUsers: (appId: string) => localStorage.getItem(`asymgen:users:${appId}`),
+  async close() {
+    await realm?.close();
+    return realm?.isClosed ?? null;
+  },
+};
+
+(globalThis as unknown as { realmTest: typeof api }).realmTest = api;
+(globalThis as unknown as { ready: boolean }).ready = true;
