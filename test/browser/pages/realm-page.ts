@@ -18,11 +18,18 @@ interface WorkerMessage {
 }
 
 const messages: WorkerMessage[] = [];
+/** The transactions the page handed to its worker, when. */
+const sentTxns: { id: string; at: number }[] = [];
 const NativeWorker = globalThis.Worker;
 globalThis.Worker = class SpiedWorker extends NativeWorker {
   constructor(url: string | URL, options?: WorkerOptions) {
     super(url, options);
     this.addEventListener("message", ({ data }: MessageEvent) => messages.push({ ...(data as object), at: Date.now() } as WorkerMessage));
+  }
+  override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
+    const sent = message as { type: string; txn?: { id: string } };
+    if (sent.type === "txn") sentTxns.push({ id: sent.txn!.id, at: Date.now() });
+    super.postMessage(message, transfer as Transferable[]);
   }
 };
 
@@ -50,6 +57,7 @@ function doc(id: number, tab: string) {
 
 const api = {
   messages: () => messages,
+  sentTxns: () => sentTxns,
   outcomes: () => outcomes,
   async open(options: { path: string; maxQueueBytes?: number; sync?: { appId: string; baseUrl: string }; syncOptions?: Record<string, number> }) {
     let user = undefined;
