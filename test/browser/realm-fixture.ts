@@ -6,6 +6,8 @@
  * points: no test-only option.
  */
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
@@ -19,7 +21,8 @@ export type RealmTestApi = Record<string, (...args: never[]) => unknown>;
 export interface RealmFixture {
   server: PageServer;
   startBrowser(): Promise<RunningChromium>;
-  openPage(browser: RunningChromium, urlPath?: string): Promise<Page>;
+  /** Opens `urlPath` of `origin` (default: the page server's) in a new tab of `browser`. */
+  openPage(browser: RunningChromium, urlPath?: string, origin?: string): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -41,10 +44,10 @@ export async function startRealmFixture(): Promise<RealmFixture> {
       browsers.push(browser);
       return browser;
     },
-    async openPage(browser, urlPath = "/realm.html") {
+    async openPage(browser, urlPath = "/realm.html", origin = server.origin) {
       const tab = await browser.context.newPage();
       tab.on("pageerror", (error) => console.error(`page error: ${error.message}`));
-      await tab.goto(`${server.origin}${urlPath}`);
+      await tab.goto(`${origin}${urlPath}`);
       await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
       return tab;
     },
@@ -62,4 +65,38 @@ export function call<T = unknown>(page: Page, name: string, ...args: unknown[]):
     ([n, a]) => (window as unknown as { realmTest: Record<string, (...x: unknown[]) => unknown> }).realmTest[n as string]!(...(a as unknown[])),
     [name, args] as const,
   ) as Promise<T>;
+}
+
+/** A server that puts the page server and an API server behind one origin. */
+export interface SameOriginProxy {
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `/api/…` from `apiOrigin` (an `asymgen serve`) and everything else from `pageOrigin`,
+ * on one origin: the server has no CORS until `--cors-origin` lands, and a page may only call its
+ * own origin without it. A plain HTTP forward, a few lines: method, path, headers and body pass
+ * through both ways.
+ */
+export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string): Promise<SameOriginProxy> {
+  const server = http.createServer((req, res) => {
+    const target = new URL(req.url ?? "/", req.url?.startsWith("/api/") ? apiOrigin : pageOrigin);
+    const forward = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -4,7 +4,10 @@
  * (a spy on `Worker`, installed before the Realm starts one) so that tests can see which owner
  * made each transaction durable, under which sequence numbers.
  */
-import { App, Credentials, Realm } from "asymgen";
+// The browser entry by path, not "asymgen": the package's types are Node's (exports.d.ts) for
+// every condition, so a type check of this page against "asymgen" would see Node's Realm. The
+// bundle is the same either way (the page bundler aliases "asymgen" to this file).
+import { App, Credentials, Realm } from "../../../runtime/browser/index.js";
 import { Reading as Measurement } from "./realm-model.js";
 
 interface WorkerMessage {
@@ -61,9 +64,12 @@ const api = {
   outcomes: () => outcomes,
   async open(options: { path: string; maxQueueBytes?: number; sync?: { appId: string; baseUrl: string }; syncOptions?: Record<string, number> }) {
     let user = undefined;
+    let loggedInNow = false;
     if (options.sync !== undefined) {
       app = new App({ id: options.sync.appId, baseUrl: options.sync.baseUrl });
-      user = app.currentUser ?? (await app.logIn(Credentials.anonymous()));
+      const kept = app.currentUser;
+      loggedInNow = kept === null;
+      user = kept ?? (await app.logIn(Credentials.anonymous()));
     }
     realm = await Realm.open({
       schema: [Measurement],
@@ -72,7 +78,7 @@ const api = {
       ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
       onWriteError: (error) => writeErrors.push(describeError(error)),
     });
-    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null };
+    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow };
   },
   role: () => realm?.queueRole ?? null,
   writeErrors: () => writeErrors,
