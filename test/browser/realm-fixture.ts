@@ -71,6 +71,10 @@ export function call<T = unknown>(page: Page, name: string, ...args: unknown[]):
 export interface SameOriginProxy {
   /** `http://127.0.0.1:<port>`. */
   readonly origin: string;
+  /** While down, every /api/ request has its connection dropped (a network failure for the page). */
+  setApiDown(down: boolean): void;
+  /** How many /api/ requests were dropped while down. */
+  droppedApiRequests(): number;
   close(): Promise<void>;
 }
 
@@ -81,7 +85,14 @@ export interface SameOriginProxy {
  * through both ways.
  */
 export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string): Promise<SameOriginProxy> {
+  let apiDown = false;
+  let dropped = 0;
   const server = http.createServer((req, res) => {
+    if (apiDown && req.url?.startsWith("/api/")) {
+      dropped += 1;
+      req.socket.destroy();
+      return;
+    }
     const target = new URL(req.url ?? "/", req.url?.startsWith("/api/") ? apiOrigin : pageOrigin);
     const forward = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -94,6 +105,12 @@ export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
+    droppedApiRequests: () => dropped,
+    setApiDown(down) {
+      apiDown = down;
+      // Kept-alive connections would still reach the server: drop them.
+      if (down) server.closeAllConnections();
+    },
     close() {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));

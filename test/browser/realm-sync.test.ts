@@ -79,6 +79,36 @@ describe("the browser Realm uploading to asymgen serve (real Chromium)", () => {
     }
     const stats = await call<{ pendingDocuments: number }>(first, "stats");
     expect(stats.pendingDocuments).toBe(0);
+
+    // The session is one per queue: paused from the follower, it pauses in the owner's worker.
+    await call(second, "pause");
+    await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "paused");
+    await call(second, "resume");
+    await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "active");
     for (const tab of [first, second]) await call(tab, "close");
+  }, 120_000);
+
+  it("retries at once on the worker's online event instead of waiting out the backoff", async () => {
+    const browser = await fixture.startBrowser();
+    const tab = await fixture.openPage(browser, "/realm.html", proxy.origin);
+    // A backoff far longer than the test waits: only the online event can bring the upload forward.
+    const slow = { initialBackoffMs: 60_000, maxBackoffMs: 120_000, requestTimeoutMs: 5_000 };
+    await call(tab, "open", { path: "online", sync: { appId: "e2e", baseUrl: proxy.origin }, syncOptions: slow });
+    proxy.setApiDown(true);
+    await call(tab, "burst", "offline-tab", 500, 5, 10, 1);
+    // The first attempt fails (connection dropped) and the session backs off for a minute.
+    const deadline = Date.now() + 10_000;
+    while (proxy.droppedApiRequests() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(proxy.droppedApiRequests()).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proxy.setApiDown(false);
+    const worker = tab.workers()[0];
+    expect(worker).toBeDefined();
+    const started = Date.now();
+    // What the browser does when the network comes back, fired in the queue worker.
+    await worker!.evaluate(() => self.dispatchEvent(new Event("online")));
+    expect(await call(tab, "uploadAll", 20_000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await call(tab, "close");
   }, 120_000);
 });

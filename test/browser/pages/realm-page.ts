@@ -141,6 +141,8 @@ const api = {
     await realm!.syncSession!.uploadAllLocalChanges(timeoutMs);
     return realm!.syncSession!.pendingDocuments;
   },
+  pause: () => realm!.syncSession!.pause(),
+  resume: () => realm!.syncSession!.resume(),
   session: () => ({ state: realm?.syncSession?.state, connection: realm?.syncSession?.connectionState, pending: realm?.syncSession?.pendingDocuments }),
   currentUser() {
     return app?.currentUser?.id ?? null;
