@@ -67,6 +67,8 @@ export interface BrowserRealmConfiguration {
   workerUrl?: URL | string;
 }
 
+const STORAGE_KINDS: readonly StorageKind[] = ["auto", "opfs", "indexeddb"];
+
 interface Waiter {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -125,6 +127,9 @@ export class Realm {
   static async open(config: BrowserRealmConfiguration): Promise<Realm> {
     const { models, schema } = indexSchema(config.schema);
     if (typeof config.path !== "string" || config.path === "") throw new QueueUnsupportedError("Realm.open needs a path: the queue's name within the origin");
+    if (config.storage !== undefined && !STORAGE_KINDS.includes(config.storage)) {
+      throw new QueueUnsupportedError(`storage must be "auto", "opfs" or "indexeddb", not ${JSON.stringify(config.storage)}`);
+    }
     if (!isSecureContext()) {
       throw new QueueUnsupportedError("the durable queue needs a secure context (https, or http on localhost/127.0.0.1): this page is not one, so it has no Web Locks or OPFS");
     }

@@ -35,6 +35,8 @@ export class QueueOwner {
   readonly #answers = new Map<string, Promise<DurableAnswer>>();
   #appended = 0;
   #onReport: (report: SessionReport) => void = () => undefined;
+  /** The progress last reported by the session (a connection change reports it again). */
+  #lastProgress = { transferred: 0, transferable: 0 };
 
   constructor(
     /** This worker's id, given with every answer. */
@@ -93,7 +95,7 @@ export class QueueOwner {
   async answer(request: QueueRequest): Promise<unknown> {
     switch (request.kind) {
       case "stats": {
-        const answer: QueueStatsAnswer = { owner: this.id, stats: this.#queue.stats(), appendedTransactions: this.#appended };
+        const answer: QueueStatsAnswer = { ...this.#queue.stats(), owner: this.id, appendedTransactions: this.#appended };
         return answer;
       }
       case "upload-all":
@@ -120,8 +122,6 @@ export class QueueOwner {
     this.#lastProgress = { transferred: transferred ?? this.#lastProgress.transferred, transferable: transferable ?? this.#lastProgress.transferable };
     this.#onReport({ state: session.state, connectionState: session.connectionState, pendingDocuments: session.pendingDocuments, ...this.#lastProgress });
   }
-
-  #lastProgress = { transferred: 0, transferable: 0 };
 
   /** Closes the session, then the queue (flushing what is committed). */
   close(): void {

@@ -92,10 +92,10 @@ export type QueueRequest =
   | { kind: "resume" }
   | { kind: "reconnect" };
 
-/** What a `stats` request answers. */
-export interface QueueStatsAnswer {
+/** What a `stats` request answers: the owner's `QueueStats`, and which owner it is. */
+export interface QueueStatsAnswer extends QueueStats {
+  /** The owning worker's id (it changes when another tab takes the queue over). */
   owner: string;
-  stats: QueueStats;
   /** Transactions this owner appended (re-sent ones answered without appending are not counted). */
   appendedTransactions: number;
 }
@@ -139,4 +139,5 @@ export type ChannelMessage =
   | { type: "request"; from: string; id: string; request: QueueRequest }
   | { type: "answer"; to: string; id: string; result?: unknown; error?: TransferableError }
   | { type: "session"; report: SessionReport }
-  | { type: "sync-error"; error: TransferableError };
+  | { type: "sync-error"; error: TransferableError }
+  | { type: "user"; user: UserRecord };

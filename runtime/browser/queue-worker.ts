@@ -234,14 +234,20 @@ class QueueWorker {
       case "sync-error":
         if (owner === null) this.#post(message);
         return;
+      case "user":
+        if (owner?.user != null) updateWorkerUser(owner.user, message.user);
+        return;
     }
   }
 
+  /** The page logged in again: the owner's copy of the user takes the new tokens (wherever the owner is). */
   #updateUser(record: UserRecord): void {
     const config = this.#config;
+    // Kept for when this worker becomes the owner.
     if (config?.sync != null) config.sync = { ...config.sync, user: record };
     const user = this.#owner?.user;
     if (user != null) updateWorkerUser(user, record);
+    else this.#broadcast({ type: "user", user: record });
   }
 
   #checkDrained(): void {

@@ -150,4 +150,23 @@ describe("tabs sharing one queue (real Chromium)", () => {
     console.log(`takeover ${takeover[0]} ms after the owner's tab closed; ${resent} transactions sent before the takeover answered by the new owner (${resentOverChannel} of them re-sent by the other tab); ${byNewOwner.length} of ${2 * txns} answered by it`);
     for (const tab of followers) await call(tab, "close");
   }, 120_000);
+
+  it("the owner's Realm closed (its tab still open): a follower takes over, and the closed Realm refuses writes", async () => {
+    const browser = await fixture.startBrowser();
+    const owner = await fixture.openPage(browser);
+    const follower = await fixture.openPage(browser);
+    await call(owner, "open", { path: "handover" });
+    await call(follower, "open", { path: "handover" });
+    expect(await call(follower, "writeAsync", "follower", 0, 2)).toEqual([1, 2]);
+    const closedAt = Date.now();
+    await call(owner, "close");
+    await follower.waitForFunction(() => (window as unknown as { realmTest: { role(): string } }).realmTest.role() === "owner");
+    expect(Date.now() - closedAt).toBeLessThan(2000);
+    expect(await call(follower, "writeAsync", "follower", 2, 3)).toEqual([1, 2, 3]);
+    const stats = await call<Stats>(follower, "stats");
+    // The in-memory store died with the old owner's queue: the new one holds what came after.
+    expect(stats.appendedTransactions).toBe(1);
+    expect((await call<{ name: string }>(owner, "writeAsyncError", "owner", 0, 1)).name).toBe("TransactionStateError");
+    await call(follower, "close");
+  }, 60_000);
 });

@@ -135,7 +135,7 @@ const api = {
   },
   stats: async () => {
     const answer = await realm!.queueStats();
-    return { owner: answer.owner, appendedTransactions: answer.appendedTransactions, pendingDocuments: answer.stats.pendingDocuments, pendingBytes: answer.stats.pendingBytes };
+    return { owner: answer.owner, appendedTransactions: answer.appendedTransactions, pendingDocuments: answer.pendingDocuments, pendingBytes: answer.pendingBytes };
   },
   async uploadAll(timeoutMs: number) {
     await realm!.syncSession!.uploadAllLocalChanges(timeoutMs);
