@@ -90,6 +90,8 @@ export class Realm {
   #nextTxn = 0;
   #nextRequest = 0;
   #txn: OpenTransaction | null = null;
+  /** Reused by every transaction (its bytes are copied out to be sent): no 64 KiB buffer per write. */
+  readonly #writer = new BsonWriter();
   #closed = false;
   #role: "owner" | "follower" | null = null;
   #syncSession: BrowserSyncSession | null = null;
@@ -281,7 +283,8 @@ export class Realm {
   #runTransaction<T>(callback: () => T, async: boolean): { result: T; answer: Promise<unknown> } {
     if (this.#closed) throw new TransactionStateError("the Realm is closed");
     if (this.#txn !== null) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
-    const txn: OpenTransaction = { writer: new BsonWriter(), tables: [], docTables: [] };
+    this.#writer.truncate(0);
+    const txn: OpenTransaction = { writer: this.#writer, tables: [], docTables: [] };
     this.#txn = txn;
     let result: T;
     try {

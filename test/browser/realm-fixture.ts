@@ -84,7 +84,7 @@ export interface SameOriginProxy {
  * own origin without it. A plain HTTP forward, a few lines: method, path, headers and body pass
  * through both ways.
  */
-export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string): Promise<SameOriginProxy> {
+export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string, host = "127.0.0.1"): Promise<SameOriginProxy> {
   let apiDown = false;
   let dropped = 0;
   const server = http.createServer((req, res) => {
@@ -101,10 +101,10 @@ export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string
     forward.on("error", () => res.destroy());
     req.pipe(forward);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://${host}:${port}`,
     droppedApiRequests: () => dropped,
     setApiDown(down) {
       apiDown = down;

@@ -6,8 +6,17 @@
  * runtime/browser/open-browser-log-store.ts (until the durable stores are merged), so everything
  * here happens within one browser life.
  */
+import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
+import { call, startRealmFixture, startSameOriginProxy, type RealmFixture } from "./realm-fixture.js";
+
+/** This machine's first non-loopback IPv4 address: a page served from it is not a secure context. */
+function nonLoopbackAddress(): string | null {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const address of addresses ?? []) if (address.family === "IPv4" && !address.internal) return address.address;
+  }
+  return null;
+}
 
 interface Stats {
   owner: string;
@@ -83,5 +92,34 @@ describe("the browser Realm in one page (real Chromium)", () => {
     expect(writeErrors[0]?.name).toBe("QueueFullError");
     expect((await call<Stats>(page, "stats")).pendingDocuments).toBe(before.pendingDocuments);
     await call(page, "close");
+  }, 60_000);
+
+  it("refuses to open, with QueueUnsupportedError naming the reason: an insecure context, a worker that cannot start, an unknown storage", async () => {
+    const browser = await fixture.startBrowser();
+    const page = await fixture.openPage(browser);
+    type Refusal = { name: string; message: string; isClass: Record<string, boolean> } | null;
+    const missingWorker = await call<Refusal>(page, "openError", { path: "p", workerUrl: "/no-such-worker.js" });
+    expect(missingWorker?.isClass["QueueUnsupportedError"]).toBe(true);
+    expect(missingWorker?.message).toMatch(/queue worker failed to start/);
+    const badStorage = await call<Refusal>(page, "openError", { path: "p", storage: "cookies" });
+    expect(badStorage?.isClass["QueueUnsupportedError"]).toBe(true);
+    expect(badStorage?.message).toMatch(/storage must be/);
+
+    const address = nonLoopbackAddress();
+    if (address === null) {
+      console.log("no non-loopback IPv4 address on this machine: the insecure-context case is not run");
+      return;
+    }
+    // The same page over plain http from a non-loopback address: not a secure context, no Web Locks.
+    const insecure = await startSameOriginProxy(fixture.server.origin, fixture.server.origin, address);
+    try {
+      const plain = await fixture.openPage(browser, "/realm.html", insecure.origin);
+      expect(await call(plain, "context")).toEqual({ secure: false, locks: "undefined" });
+      const refused = await call<Refusal>(plain, "openError", { path: "p" });
+      expect(refused?.isClass["QueueUnsupportedError"]).toBe(true);
+      expect(refused?.message).toMatch(/secure context/);
+    } finally {
+      await insecure.close();
+    }
   }, 60_000);
 });

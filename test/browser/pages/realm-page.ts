@@ -54,6 +54,16 @@ function describeError(error: unknown): { name: string; message: string; isClass
   };
 }
 
+/** What the tests pass to `open`. */
+interface OpenOptions {
+  path: string;
+  workerUrl?: string;
+  storage?: string;
+  maxQueueBytes?: number;
+  sync?: { appId: string; baseUrl: string };
+  syncOptions?: Record<string, number>;
+}
+
 function doc(id: number, tab: string) {
   return { id, deviceId: tab, value: id * 0.5 };
 }
@@ -62,7 +72,7 @@ const api = {
   messages: () => messages,
   sentTxns: () => sentTxns,
   outcomes: () => outcomes,
-  async open(options: { path: string; maxQueueBytes?: number; sync?: { appId: string; baseUrl: string }; syncOptions?: Record<string, number> }) {
+  async open(options: OpenOptions) {
     let user = undefined;
     let loggedInNow = false;
     if (options.sync !== undefined) {
@@ -75,12 +85,23 @@ const api = {
       schema: [Measurement],
       path: options.path,
       ...(options.maxQueueBytes !== undefined && { maxQueueBytes: options.maxQueueBytes }),
+      ...(options.workerUrl !== undefined && { workerUrl: options.workerUrl }),
+      ...(options.storage !== undefined && { storage: options.storage as "auto" }),
       ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
       onWriteError: (error) => writeErrors.push(describeError(error)),
     });
     return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow };
   },
   role: () => realm?.queueRole ?? null,
+  async openError(options: OpenOptions) {
+    try {
+      await api.open(options);
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  context: () => ({ secure: window.isSecureContext, locks: typeof navigator.locks }),
   writeErrors: () => writeErrors,
   async writeAsync(tab: string, first: number, count: number) {
     const result = await realm!.writeAsync(() => {
