@@ -8,13 +8,14 @@
  * `write` returns once the transaction is handed over, NOT once it is durable (a page cannot block
  * on the disk): a crash within milliseconds may lose it. `writeAsync` resolves once it is durable.
  */
-import type { User } from "../app/user.js";
+import { User } from "../app/user.js";
 import { BsonWriter } from "../encode/bson-writer.js";
-import { DocumentTooLargeError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
+import { AsymgenError, DocumentTooLargeError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { Durability } from "../queue/durable-queue.js";
 import { MAX_DOCUMENT_BYTES } from "../queue/queue-format.js";
 import { indexSchema, isThenable, resolveIngestTarget, type AnyModelClass, type ModelEntry, type ModelInit } from "../realm-schema.js";
 import type { CanonicalObjectSchema } from "../schema/canonical-schema.js";
+import { SyncError } from "../sync/sync-error.js";
 import type { SyncConfiguration } from "../sync/sync-session.js";
 import { BrowserSyncSession } from "./browser-sync-session.js";
 import type {
@@ -140,13 +141,7 @@ export class Realm {
     const persist = getPersistStorage();
     // A refusal is not an error: browsers grant persistence by engagement (the README says what eviction means).
     const storagePersisted = persist === null ? false : await persist().catch(() => false);
-    const worker =
-      config.workerUrl !== undefined
-        ? new Worker(config.workerUrl, { type: "module", name: `asymgen queue ${config.path}` })
-        : new Worker(new URL("./queue-worker.js", import.meta.url), { type: "module" });
-    const realm = new Realm(worker, models, schema, config.path, storagePersisted, config.onWriteError);
     const sync = config.sync;
-    if (sync !== undefined) realm.#syncSession = new BrowserSyncSession((request) => realm.#request(request), sync.user, () => realm.#whenSent());
     const open: OpenMessage = {
       type: "open",
       path: config.path,
@@ -156,6 +151,12 @@ export class Realm {
       ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
       sync: sync === undefined ? null : syncInit(sync),
     };
+    const worker =
+      config.workerUrl !== undefined
+        ? new Worker(config.workerUrl, { type: "module", name: `asymgen queue ${config.path}` })
+        : new Worker(new URL("./queue-worker.js", import.meta.url), { type: "module" });
+    const realm = new Realm(worker, models, schema, config.path, storagePersisted, config.onWriteError);
+    if (sync !== undefined) realm.#syncSession = new BrowserSyncSession((request) => realm.#request(request), sync.user, () => realm.#whenSent());
     await new Promise<void>((resolve, reject) => {
       worker.onerror = (event) => reject(new QueueUnsupportedError(`the queue worker failed to start: ${event.message ?? "no message (is queue-worker.js served?)"}`));
       worker.onmessage = ({ data }) => {
@@ -172,10 +173,11 @@ export class Realm {
     worker.onmessage = ({ data }) => realm.#fromWorker(data as WorkerToPageMessage);
     worker.onerror = (event) => realm.#failAll(new TransactionStateError(`the queue worker failed: ${event.message ?? "unknown error"}`));
     if (sync !== undefined) {
-      // A login again (after a logout or a refused refresh) reaches the worker's copy of the user.
+      // The page's logins and logouts reach the owner's copy of the user: a logout pauses the
+      // session, a login again resumes it (refreshes come along too; either token is valid).
       const user = sync.user;
       user.addListener(() => {
-        if (!realm.#closed && user.isLoggedIn) realm.#post({ type: "user", user: user.toRecord() });
+        if (!realm.#closed) realm.#post({ type: "user", user: user.toRecord() });
       });
       realm.#syncOnError = sync.onError ?? null;
     }
@@ -392,7 +394,9 @@ export class Realm {
 
 /** What the worker needs of the sync section: the user's persisted record and where its server is. */
 function syncInit(sync: BrowserSyncConfiguration): OpenMessage["sync"] {
-  const user: User = sync.user;
+  if (sync.flexible !== true) throw new SyncError("only flexible sync (flexible: true) is supported", "bad_configuration");
+  const user: unknown = sync.user;
+  if (!(user instanceof User)) throw new AsymgenError("sync.user must be a User, from app.logIn() or app.currentUser");
   return {
     appId: user.appId,
     baseUrl: user.baseUrl,

@@ -37,6 +37,7 @@ export class QueueOwner {
   #onReport: (report: SessionReport) => void = () => undefined;
   /** The progress last reported by the session (a connection change reports it again). */
   #lastProgress = { transferred: 0, transferable: 0 };
+  #onUserChange: (() => void) | null = null;
 
   constructor(
     /** This worker's id, given with every answer. */
@@ -52,6 +53,10 @@ export class QueueOwner {
     this.#user = user;
     this.#onReport = onReport;
     session.addConnectionNotification(() => this.report());
+    // A logout pauses the session (a login resumes it) without always changing the connection:
+    // report after the session has handled the change (its own listener runs first, or in this turn).
+    this.#onUserChange = () => queueMicrotask(() => this.report());
+    user.addListener(this.#onUserChange);
     session.addProgressNotification("upload", "reportIndefinitely", (transferred, transferable) => this.report(transferred, transferable));
   }
 
@@ -127,6 +132,7 @@ export class QueueOwner {
   close(): void {
     const session = this.#session;
     this.#session = null;
+    if (this.#onUserChange !== null) this.#user?.removeListener(this.#onUserChange);
     try {
       session?.close();
     } finally {

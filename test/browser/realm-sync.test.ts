@@ -85,6 +85,9 @@ describe("the browser Realm uploading to asymgen serve (real Chromium)", () => {
     await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "paused");
     await call(second, "resume");
     await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "active");
+    // A logout in a follower tab reaches the owner's copy of the user: the session pauses.
+    await call(second, "logOut");
+    await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "paused");
     for (const tab of [first, second]) await call(tab, "close");
   }, 120_000);
 

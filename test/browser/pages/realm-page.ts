@@ -163,6 +163,7 @@ const api = {
     return realm!.syncSession!.pendingDocuments;
   },
   pause: () => realm!.syncSession!.pause(),
+  logOut: () => app!.currentUser!.logOut(),
   resume: () => realm!.syncSession!.resume(),
   session: () => ({ state: realm?.syncSession?.state, connection: realm?.syncSession?.connectionState, pending: realm?.syncSession?.pendingDocuments }),
   currentUser() {
