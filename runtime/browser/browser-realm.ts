@@ -12,6 +12,7 @@ import { User } from "../app/user.js";
 import { BsonWriter } from "../encode/bson-writer.js";
 import { AsymgenError, DocumentTooLargeError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { Durability } from "../queue/durable-queue.js";
+import type { RecoveryReport } from "../queue/queue-recovery.js";
 import { MAX_DOCUMENT_BYTES } from "../queue/queue-format.js";
 import { indexSchema, isThenable, resolveIngestTarget, type AnyModelClass, type ModelEntry, type ModelInit } from "../realm-schema.js";
 import type { CanonicalObjectSchema } from "../schema/canonical-schema.js";
@@ -51,6 +52,16 @@ export interface BrowserRealmConfiguration {
   maxQueueBytes?: number;
   /** Segment size that triggers a rollover (default 64 MiB). */
   segmentBytes?: number;
+  /**
+   * The way out of `QueueCorruptedError` (damage to committed data): "truncate-at-damage" cuts
+   * the log at the first damaged frame, as on Node. Used by whichever tab's worker opens the queue.
+   */
+  repair?: "truncate-at-damage";
+  /**
+   * Called with each report of what recovery or repair cut when THIS tab's worker opened the
+   * queue (after a crash, the tab that takes it over); also `queueStats().lastRecovery`.
+   */
+  onRecovery?: (report: RecoveryReport) => void;
   /** "auto" (default): OPFS where sync access handles exist, IndexedDB otherwise; or one of them. */
   storage?: StorageKind;
   /** Upload to a server; the session runs in the owning tab's worker, as this user. */
@@ -102,6 +113,7 @@ export class Realm {
   /** The answers of the transactions not yet answered (`uploadAllLocalChanges` waits for them). */
   readonly #inFlight = new Set<Promise<unknown>>();
   #syncOnError: BrowserSyncConfiguration["onError"] | null = null;
+  #onRecovery: ((report: RecoveryReport) => void) | null = null;
   #closedByWorker: (() => void) | null = null;
   #workerError: Error | null = null;
 
@@ -149,6 +161,7 @@ export class Realm {
       ...(config.durability !== undefined && { durability: config.durability }),
       ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
       ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
+      ...(config.repair !== undefined && { repair: config.repair }),
       sync: sync === undefined ? null : syncInit(sync),
     };
     const worker =
@@ -156,6 +169,7 @@ export class Realm {
         ? new Worker(config.workerUrl, { type: "module", name: `asymgen queue ${config.path}` })
         : new Worker(new URL("./queue-worker.js", import.meta.url), { type: "module" });
     const realm = new Realm(worker, models, schema, config.path, storagePersisted, config.onWriteError);
+    realm.#onRecovery = config.onRecovery ?? null;
     if (sync !== undefined) realm.#syncSession = new BrowserSyncSession((request) => realm.#request(request), sync.user, () => realm.#whenSent());
     await new Promise<void>((resolve, reject) => {
       worker.onerror = (event) => reject(new QueueUnsupportedError(`the queue worker failed to start: ${event.message ?? "no message (is queue-worker.js served?)"}`));
@@ -369,6 +383,9 @@ export class Realm {
         else console.error("asymgen: the queue worker reported:", error);
         return;
       }
+      case "recovery":
+        this.#onRecovery?.(message.report);
+        return;
       case "closed":
         this.#closedByWorker?.();
         return;

@@ -9,6 +9,7 @@
  */
 import type { UserRecord } from "../app/user-record.js";
 import type { Durability, QueueStats } from "../queue/durable-queue.js";
+import type { RecoveryReport } from "../queue/queue-recovery.js";
 import type { ConnectionState, SessionState } from "../sync/sync-session.js";
 import type { TransferableError } from "./transferable-error.js";
 
@@ -81,6 +82,7 @@ export interface OpenMessage {
   durability?: Durability;
   maxQueueBytes?: number;
   segmentBytes?: number;
+  repair?: "truncate-at-damage";
   sync: WorkerSyncInit | null;
 }
 
@@ -128,6 +130,7 @@ export type WorkerToPageMessage =
   | { type: "answer"; id: string; result?: unknown; error?: TransferableError }
   | { type: "session"; report: SessionReport }
   | { type: "sync-error"; error: TransferableError }
+  | { type: "recovery"; report: RecoveryReport }
   | { type: "closed" };
 
 /** Worker ↔ worker, on the queue's BroadcastChannel. */

@@ -125,6 +125,9 @@ class QueueWorker {
       ...(config.durability !== undefined && { durability: config.durability }),
       ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
       ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
+      ...(config.repair !== undefined && { repair: config.repair }),
+      // What opening cut goes to this tab's page (the one that opened the queue, as on Node).
+      onRecovery: (report) => this.#post({ type: "recovery", report }),
     });
     const owner = new QueueOwner(this.#id, queue);
     if (config.sync !== null) {
