@@ -38,7 +38,7 @@ export function openWorkerSyncSession(queue: DurableQueue, init: WorkerSyncInit,
   return openSyncSession(queue, { ...init.options, user, flexible: true, onError: (_session, error) => onError(error) });
 }
 
-/** Replaces the worker user's tokens after the page logged in again (a logout's paused session resumes). */
+/** Gives the worker's copy of the user the page's tokens: a logout pauses the session, a login again resumes it. */
 export function updateWorkerUser(user: User, record: UserRecord): void {
   if (record.id !== user.id) return;
   user.updateFromLogin(record);
