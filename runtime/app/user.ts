@@ -37,6 +37,11 @@ export class User {
     return this.endpoint.appId;
   }
 
+  /** @internal The server's base URL (the browser's queue worker rebuilds this user against it). */
+  get baseUrl(): string {
+    return this.endpoint.baseUrl;
+  }
+
   /** The server's id for this user. */
   get id(): string {
     return this.record.id;

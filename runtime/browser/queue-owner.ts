@@ -1,0 +1,178 @@
+/**
+ * What the owning worker does with its queue: appends the transactions every tab encoded
+ * (pre-encoded BSON, checked and copied into the queue's own transaction), answers each once it
+ * is durable, answers the tabs' requests (stats, the sync session's controls) and reports the
+ * session's state. Platform-neutral: the queue worker wires it to messages, and tests run it on
+ * Node over an in-memory store.
+ */
+import type { User } from "../app/user.js";
+import type { BsonWriter } from "../encode/bson-writer.js";
+import { AsymgenError, TransactionStateError } from "../errors.js";
+import type { DurableQueue } from "../queue/durable-queue.js";
+import type { SyncSession } from "../sync/sync-session.js";
+import type { DurableAnswer, EncodedTransaction, QueueRequest, QueueStatsAnswer, SessionReport } from "./queue-worker-protocol.js";
+
+/**
+ * How many answered transaction ids the owner remembers, so that one sent again (its sender saw
+ * no answer) is answered without being appended twice; a transaction is re-sent only around an
+ * owner change, long before this many more arrive.
+ */
+const REMEMBERED_TRANSACTIONS = 65_536;
+
+/** Writes a document that is already BSON into the queue's transaction, byte for byte. */
+function writeEncodedDocument(writer: BsonWriter, bson: Uint8Array): void {
+  const at = writer.reserve(bson.length);
+  // `bytes` after `reserve`: the buffer may have grown.
+  writer.bytes.set(bson, at);
+}
+
+/** The owner of a queue: see the module comment. */
+export class QueueOwner {
+  readonly #queue: DurableQueue;
+  #session: SyncSession | null = null;
+  #user: User | null = null;
+  /** Transactions appended or being appended, by id: a re-sent one gets the same answer. */
+  readonly #answers = new Map<string, Promise<DurableAnswer>>();
+  #appended = 0;
+  #onReport: (report: SessionReport) => void = () => undefined;
+  /** The progress last reported by the session (a connection change reports it again). */
+  #lastProgress = { transferred: 0, transferable: 0 };
+  #onUserChange: (() => void) | null = null;
+
+  constructor(
+    /** This worker's id, given with every answer. */
+    readonly id: string,
+    queue: DurableQueue,
+  ) {
+    this.#queue = queue;
+  }
+
+  /** Runs `session` (uploading as `user`) over the queue, reporting its state to `onReport` after each change. */
+  attachSession(session: SyncSession, user: User, onReport: (report: SessionReport) => void): void {
+    this.#session = session;
+    this.#user = user;
+    this.#onReport = onReport;
+    session.addConnectionNotification(() => this.report());
+    // A logout pauses the session (a login resumes it) without always changing the connection:
+    // report after the session has handled the change (its own listener runs first, or in this turn).
+    this.#onUserChange = () => queueMicrotask(() => this.report());
+    user.addListener(this.#onUserChange);
+    session.addProgressNotification("upload", "reportIndefinitely", (transferred, transferable) => this.report(transferred, transferable));
+  }
+
+  /** The session's user (the worker's copy), or null without sync. */
+  get user(): User | null {
+    return this.#user;
+  }
+
+  /** The session, or null without sync. */
+  get session(): SyncSession | null {
+    return this.#session;
+  }
+
+  /**
+   * Appends `txn` as one transaction (once, whoever sends it again) and resolves with where it
+   * went once it is durable. Rejects with the queue's typed error, and then nothing of it is
+   * queued (a bad document, a full queue, a failed flush: see `DurableQueue.commit`/`whenDurable`).
+   */
+  commit(txn: EncodedTransaction): Promise<DurableAnswer> {
+    const known = this.#answers.get(txn.id);
+    if (known !== undefined) return known;
+    let answer: Promise<DurableAnswer>;
+    try {
+      const { firstSeq, lastSeq } = this.#append(txn);
+      this.#appended += 1;
+      answer = this.#queue.whenDurable().then(() => ({ owner: this.id, firstSeq, lastSeq }));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.#answers.set(txn.id, answer);
+    // A failed flush took the transaction back: forget it, so a retry is appended again.
+    answer.catch(() => this.#answers.delete(txn.id));
+    if (this.#answers.size > REMEMBERED_TRANSACTIONS) {
+      const oldest = this.#answers.keys().next().value;
+      if (oldest !== undefined) this.#answers.delete(oldest);
+    }
+    return answer;
+  }
+
+  /** Answers a tab's request. */
+  async answer(request: QueueRequest): Promise<unknown> {
+    switch (request.kind) {
+      case "stats": {
+        const answer: QueueStatsAnswer = { ...this.#queue.stats(), owner: this.id, appendedTransactions: this.#appended };
+        return answer;
+      }
+      case "upload-all":
+        await this.#sessionOrThrow().uploadAllLocalChanges(request.timeoutMs);
+        return null;
+      case "pause":
+        this.#sessionOrThrow().pause();
+        this.report();
+        return null;
+      case "resume":
+        this.#sessionOrThrow().resume();
+        this.report();
+        return null;
+      case "reconnect":
+        this.#sessionOrThrow().reconnect();
+        return null;
+    }
+  }
+
+  /** Reports the session's state now (and after it changes: `attachSession`). */
+  report(transferred?: number, transferable?: number): void {
+    const session = this.#session;
+    if (session === null) return;
+    this.#lastProgress = { transferred: transferred ?? this.#lastProgress.transferred, transferable: transferable ?? this.#lastProgress.transferable };
+    this.#onReport({ state: session.state, connectionState: session.connectionState, pendingDocuments: session.pendingDocuments, ...this.#lastProgress });
+  }
+
+  /** Closes the session, then the queue (flushing what is committed). */
+  close(): void {
+    const session = this.#session;
+    this.#session = null;
+    if (this.#onUserChange !== null) this.#user?.removeListener(this.#onUserChange);
+    try {
+      session?.close();
+    } finally {
+      this.#queue.close();
+    }
+  }
+
+  #sessionOrThrow(): SyncSession {
+    if (this.#session === null) throw new TransactionStateError("the Realm was opened without sync: there is no sync session");
+    return this.#session;
+  }
+
+  /** Checks every document of `txn` and appends them in one transaction (nothing of it on any error). */
+  #append(txn: EncodedTransaction): { firstSeq: number; lastSeq: number } {
+    const queue = this.#queue;
+    const { bytes, tables, docTables } = txn;
+    if (docTables.length === 0) throw new AsymgenError("an empty transaction was sent to the queue worker");
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    queue.begin();
+    try {
+      let offset = 0;
+      let firstSeq = 0;
+      for (let i = 0; i < docTables.length; i++) {
+        const table = tables[docTables[i]!];
+        if (table === undefined) throw new AsymgenError(`document ${i + 1} of transaction ${txn.id} names no table`);
+        const length = offset + 4 <= bytes.length ? view.getInt32(offset, true) : -1;
+        // BSON: an int32 length counting itself, then the elements, then a 0 byte.
+        if (length < 5 || offset + length > bytes.length || bytes[offset + length - 1] !== 0) {
+          throw new AsymgenError(`document ${i + 1} of transaction ${txn.id} is not a BSON document (at byte ${offset})`);
+        }
+        const seq = queue.append(table, writeEncodedDocument, bytes.subarray(offset, offset + length));
+        if (i === 0) firstSeq = seq;
+        offset += length;
+      }
+      if (offset !== bytes.length) throw new AsymgenError(`transaction ${txn.id} has ${bytes.length - offset} bytes after its last document`);
+      const lastSeq = queue.commit(false);
+      return { firstSeq, lastSeq };
+    } catch (error) {
+      queue.rollback();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The queue worker: the dedicated module worker each tab's `Realm` starts
+ * (docs/browser-runtime-design.md, decisions 1–3 and 7). It tries to own the queue (open its
+ * store, which takes the queue's Web Lock). The owner appends every tab's transactions, answers
+ * each once durable and runs the sync session; any other worker is a follower: it forwards its
+ * page's transactions and requests on the queue's BroadcastChannel, keeps them until the owner
+ * answers, sends them again to each new owner (an owner announces itself), and waits to become
+ * the owner when the current one goes.
+ */
+import type { UserRecord } from "../app/user-record.js";
+import { DurableQueue } from "../queue/durable-queue.js";
+import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
+import { openBrowserLogStore } from "./open-browser-log-store.js";
+import { QueueOwner } from "./queue-owner.js";
+import {
+  queueChannelName,
+  type ChannelMessage,
+  type DurableAnswer,
+  type EncodedTransaction,
+  type OpenMessage,
+  type PageToWorkerMessage,
+  type QueueRequest,
+  type SessionReport,
+  type WorkerToPageMessage,
+} from "./queue-worker-protocol.js";
+import { toTransferableError, type TransferableError } from "./transferable-error.js";
+import { getWorkerScope, openBroadcastChannel, type WebBroadcastChannel, type WorkerScope } from "./web-apis.js";
+import { openWorkerSyncSession, updateWorkerUser } from "./worker-sync.js";
+
+/** One tab's queue worker. */
+class QueueWorker {
+  readonly #scope: WorkerScope;
+  /** This worker's id: names it as a sender and as an owner. */
+  readonly #id = crypto.randomUUID();
+  #config: OpenMessage | null = null;
+  #channel: WebBroadcastChannel | null = null;
+  #owner: QueueOwner | null = null;
+  #opened = false;
+  #closing = false;
+  readonly #abort = new AbortController();
+  /** This page's transactions sent to the owner and not yet answered, in order. */
+  readonly #pendingTxns = new Map<string, EncodedTransaction>();
+  /** This page's requests sent to the owner and not yet answered. */
+  readonly #pendingRequests = new Map<string, QueueRequest>();
+  /** Called once nothing is pending (a follower's close waits for its answers). */
+  #onDrained: (() => void) | null = null;
+
+  constructor(scope: WorkerScope) {
+    this.#scope = scope;
+    scope.addEventListener("message", ({ data }) => this.#fromPage(data as PageToWorkerMessage));
+    // The network is back: upload now rather than at the end of the backoff.
+    scope.addEventListener("online", () => this.#owner?.session?.reconnect());
+  }
+
+  #post(message: WorkerToPageMessage): void {
+    this.#scope.postMessage(message);
+  }
+
+  #broadcast(message: ChannelMessage): void {
+    this.#channel?.postMessage(message);
+  }
+
+  #fromPage(message: PageToWorkerMessage): void {
+    switch (message.type) {
+      case "open":
+        void this.#open(message);
+        return;
+      case "txn":
+        this.#submitTxn(message.txn);
+        return;
+      case "request":
+        this.#submitRequest(message.id, message.request);
+        return;
+      case "user":
+        this.#updateUser(message.user);
+        return;
+      case "close":
+        void this.#close();
+        return;
+    }
+  }
+
+  async #open(config: OpenMessage): Promise<void> {
+    if (this.#config !== null) return;
+    this.#config = config;
+    const channel = openBroadcastChannel(queueChannelName(config.path));
+    if (channel === null) {
+      this.#post({ type: "open-failed", error: { name: "QueueUnsupportedError", message: "BroadcastChannel is missing in the queue worker", fields: {} } });
+      return;
+    }
+    this.#channel = channel;
+    channel.onmessage = ({ data }) => this.#fromChannel(data as ChannelMessage);
+    try {
+      const store = await acquireQueueOwnership(config.path, () => openBrowserLogStore(config.path, config.storage), this.#abort.signal, () => this.#becomeFollower());
+      // Closed while waiting, with nothing left to append: no need to own the queue.
+      if (this.#closing && this.#pendingTxns.size === 0) {
+        store.close();
+        return;
+      }
+      this.#becomeOwner(store);
+    } catch (error) {
+      if (this.#closing) return;
+      const transferable = toTransferableError(error);
+      if (this.#opened) this.#post({ type: "sync-error", error: transferable });
+      else this.#post({ type: "open-failed", error: transferable });
+    }
+  }
+
+  #becomeFollower(): void {
+    this.#post({ type: "role", role: "follower" });
+    this.#markOpened();
+  }
+
+  #markOpened(): void {
+    if (this.#opened) return;
+    this.#opened = true;
+    this.#post({ type: "opened", worker: this.#id });
+  }
+
+  #becomeOwner(store: Parameters<typeof DurableQueue.open>[0]["store"]): void {
+    const config = this.#config!;
+    const queue = DurableQueue.open({
+      store,
+      warn: ({ code, message }) => console.warn(`${code}: ${message}`),
+      ...(config.durability !== undefined && { durability: config.durability }),
+      ...(config.maxQueueBytes !== undefined && { maxQueueBytes: config.maxQueueBytes }),
+      ...(config.segmentBytes !== undefined && { segmentBytes: config.segmentBytes }),
+      ...(config.repair !== undefined && { repair: config.repair }),
+      // What opening cut goes to this tab's page (the one that opened the queue, as on Node).
+      onRecovery: (report) => this.#post({ type: "recovery", report }),
+    });
+    const owner = new QueueOwner(this.#id, queue);
+    if (config.sync !== null) {
+      try {
+        const session = openWorkerSyncSession(queue, config.sync, (error) => {
+          const message = { type: "sync-error", error: toTransferableError(error) } as const;
+          this.#post(message);
+          this.#broadcast(message);
+        });
+        owner.attachSession(session, session.user, (report) => this.#reportSession(report));
+      } catch (error) {
+        owner.close();
+        throw error;
+      }
+    }
+    this.#owner = owner;
+    this.#post({ type: "role", role: "owner" });
+    this.#markOpened();
+    this.#broadcast({ type: "owner", owner: this.#id });
+    // What this page sent to the previous owner and got no answer for: now ours to append.
+    for (const txn of [...this.#pendingTxns.values()]) this.#commitOwn(owner, txn);
+    for (const [id, request] of [...this.#pendingRequests]) this.#answerOwn(owner, id, request);
+    owner.report();
+  }
+
+  #reportSession(report: SessionReport): void {
+    this.#post({ type: "session", report });
+    this.#broadcast({ type: "session", report });
+  }
+
+  #submitTxn(txn: EncodedTransaction): void {
+    this.#pendingTxns.set(txn.id, txn);
+    const owner = this.#owner;
+    if (owner !== null) this.#commitOwn(owner, txn);
+    else this.#broadcast({ type: "txn", from: this.#id, txn });
+  }
+
+  #commitOwn(owner: QueueOwner, txn: EncodedTransaction): void {
+    owner.commit(txn).then(
+      (answer) => this.#settleTxn(txn.id, answer, null),
+      (error: unknown) => this.#settleTxn(txn.id, null, toTransferableError(error)),
+    );
+  }
+
+  #settleTxn(id: string, answer: DurableAnswer | null, error: TransferableError | null): void {
+    if (!this.#pendingTxns.delete(id)) return;
+    if (answer !== null) this.#post({ type: "durable", id, ...answer });
+    else this.#post({ type: "txn-failed", id, error: error! });
+    this.#checkDrained();
+  }
+
+  #submitRequest(id: string, request: QueueRequest): void {
+    this.#pendingRequests.set(id, request);
+    const owner = this.#owner;
+    if (owner !== null) this.#answerOwn(owner, id, request);
+    else this.#broadcast({ type: "request", from: this.#id, id, request });
+  }
+
+  #answerOwn(owner: QueueOwner, id: string, request: QueueRequest): void {
+    owner.answer(request).then(
+      (result) => this.#settleRequest(id, result, null),
+      (error: unknown) => this.#settleRequest(id, undefined, error),
+    );
+  }
+
+  #settleRequest(id: string, result: unknown, error: unknown): void {
+    if (!this.#pendingRequests.delete(id)) return;
+    if (error === null) this.#post({ type: "answer", id, result });
+    else this.#post({ type: "answer", id, error: toTransferableError(error) });
+    this.#checkDrained();
+  }
+
+  #fromChannel(message: ChannelMessage): void {
+    const owner = this.#owner;
+    switch (message.type) {
+      case "owner":
+        // A new owner: it never saw what this page is still waiting for (or saw it and died).
+        for (const txn of this.#pendingTxns.values()) this.#broadcast({ type: "txn", from: this.#id, txn });
+        for (const [id, request] of this.#pendingRequests) this.#broadcast({ type: "request", from: this.#id, id, request });
+        return;
+      case "txn":
+        if (owner === null) return;
+        owner.commit(message.txn).then(
+          (answer) => this.#broadcast({ type: "durable", to: message.from, id: message.txn.id, ...answer }),
+          (error: unknown) => this.#broadcast({ type: "txn-failed", to: message.from, id: message.txn.id, error: toTransferableError(error) }),
+        );
+        return;
+      case "request":
+        if (owner === null) return;
+        owner.answer(message.request).then(
+          (result) => this.#broadcast({ type: "answer", to: message.from, id: message.id, result }),
+          (error: unknown) => this.#broadcast({ type: "answer", to: message.from, id: message.id, error: toTransferableError(error) }),
+        );
+        return;
+      case "durable":
+        if (message.to === this.#id) this.#settleTxn(message.id, { owner: message.owner, firstSeq: message.firstSeq, lastSeq: message.lastSeq }, null);
+        return;
+      case "txn-failed":
+        if (message.to === this.#id) this.#settleTxn(message.id, null, message.error);
+        return;
+      case "answer":
+        if (message.to !== this.#id || !this.#pendingRequests.delete(message.id)) return;
+        this.#post(message.error === undefined ? { type: "answer", id: message.id, result: message.result } : { type: "answer", id: message.id, error: message.error });
+        this.#checkDrained();
+        return;
+      case "session":
+      case "sync-error":
+        if (owner === null) this.#post(message);
+        return;
+      case "user":
+        if (owner?.user != null) updateWorkerUser(owner.user, message.user);
+        return;
+    }
+  }
+
+  /** The page logged in again: the owner's copy of the user takes the new tokens (wherever the owner is). */
+  #updateUser(record: UserRecord): void {
+    const config = this.#config;
+    // Kept for when this worker becomes the owner.
+    if (config?.sync != null) config.sync = { ...config.sync, user: record };
+    const user = this.#owner?.user;
+    if (user != null) updateWorkerUser(user, record);
+    else this.#broadcast({ type: "user", user: record });
+  }
+
+  #checkDrained(): void {
+    if (this.#pendingTxns.size === 0 && this.#pendingRequests.size === 0) this.#onDrained?.();
+  }
+
+  /**
+   * Closes: a follower first waits for the owner's answers to what its page sent (they were
+   * written: `close` does not drop them); the owner closes its session and queue (flushing what
+   * is committed, which releases the lock to the next tab).
+   */
+  async #close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#pendingTxns.size > 0) await new Promise<void>((resolve) => (this.#onDrained = resolve));
+    this.#abort.abort();
+    let failure: unknown = null;
+    try {
+      this.#owner?.close();
+    } catch (error) {
+      failure = error;
+    }
+    this.#owner = null;
+    // The close flushed what other tabs sent: let their answers go out before the channel closes
+    // (an unanswered one would be appended again by the next owner).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#channel?.close();
+    this.#channel = null;
+    if (failure !== null) this.#post({ type: "sync-error", error: toTransferableError(failure) });
+    this.#post({ type: "closed" });
+    this.#scope.close();
+  }
+}
+
+new QueueWorker(getWorkerScope());

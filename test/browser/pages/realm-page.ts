@@ -1,0 +1,180 @@
+/**
+ * The test page of the browser Realm tests (test/browser/realm-*.test.ts): the app the tests
+ * drive through `window.realmTest`. It records every message the queue worker sends its page
+ * (a spy on `Worker`, installed before the Realm starts one) so that tests can see which owner
+ * made each transaction durable, under which sequence numbers.
+ */
+// The browser entry by path, not "asymgen": the package's types are Node's (exports.d.ts) for
+// every condition, so a type check of this page against "asymgen" would see Node's Realm. The
+// bundle is the same either way (the page bundler aliases "asymgen" to this file).
+import { App, Credentials, Realm } from "../../../runtime/browser/index.js";
+import { Reading as Measurement } from "./realm-model.js";
+
+interface WorkerMessage {
+  type: string;
+  id?: string;
+  owner?: string;
+  firstSeq?: number;
+  lastSeq?: number;
+  role?: string;
+  at: number;
+}
+
+const messages: WorkerMessage[] = [];
+/** The transactions the page handed to its worker, when. */
+const sentTxns: { id: string; at: number }[] = [];
+const NativeWorker = globalThis.Worker;
+globalThis.Worker = class SpiedWorker extends NativeWorker {
+  constructor(url: string | URL, options?: WorkerOptions) {
+    super(url, options);
+    this.addEventListener("message", ({ data }: MessageEvent) => messages.push({ ...(data as object), at: Date.now() } as WorkerMessage));
+  }
+  override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
+    const sent = message as { type: string; txn?: { id: string } };
+    if (sent.type === "txn") sentTxns.push({ id: sent.txn!.id, at: Date.now() });
+    super.postMessage(message, transfer as Transferable[]);
+  }
+};
+
+let realm: Realm | null = null;
+let app: App | null = null;
+/** What `onWriteError` was given: the errors of `write` transactions the queue refused. */
+const writeErrors: unknown[] = [];
+const outcomes: { txn: number; ok: boolean; error?: string; at: number }[] = [];
+
+function describeError(error: unknown): { name: string; message: string; isClass: Record<string, boolean>; fields: Record<string, unknown> } {
+  const e = error as Error & Record<string, unknown>;
+  return {
+    name: e.name,
+    message: e.message,
+    isClass: Object.fromEntries(
+      ["QueueFullError", "IngestValidationError", "TransactionStateError", "QueueUnsupportedError", "RealmSchemaError"].map((name) => [name, e.name === name && e instanceof Error]),
+    ),
+    fields: Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v !== "object" && typeof v !== "function")),
+  };
+}
+
+/** What the tests pass to `open`. */
+interface OpenOptions {
+  path: string;
+  workerUrl?: string;
+  storage?: string;
+  maxQueueBytes?: number;
+  sync?: { appId: string; baseUrl: string };
+  syncOptions?: Record<string, number>;
+}
+
+function doc(id: number, tab: string) {
+  return { id, deviceId: tab, value: id * 0.5 };
+}
+
+const api = {
+  messages: () => messages,
+  sentTxns: () => sentTxns,
+  outcomes: () => outcomes,
+  async open(options: OpenOptions) {
+    let user = undefined;
+    let loggedInNow = false;
+    if (options.sync !== undefined) {
+      app = new App({ id: options.sync.appId, baseUrl: options.sync.baseUrl });
+      const kept = app.currentUser;
+      loggedInNow = kept === null;
+      user = kept ?? (await app.logIn(Credentials.anonymous()));
+    }
+    realm = await Realm.open({
+      schema: [Measurement],
+      path: options.path,
+      ...(options.maxQueueBytes !== undefined && { maxQueueBytes: options.maxQueueBytes }),
+      ...(options.workerUrl !== undefined && { workerUrl: options.workerUrl }),
+      ...(options.storage !== undefined && { storage: options.storage as "auto" }),
+      ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
+      onWriteError: (error) => writeErrors.push(describeError(error)),
+    });
+    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow };
+  },
+  role: () => realm?.queueRole ?? null,
+  async openError(options: OpenOptions) {
+    try {
+      await api.open(options);
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  context: () => ({ secure: window.isSecureContext, locks: typeof navigator.locks }),
+  writeErrors: () => writeErrors,
+  async writeAsync(tab: string, first: number, count: number) {
+    const result = await realm!.writeAsync(() => {
+      const positions: number[] = [];
+      for (let i = 0; i < count; i++) positions.push(realm!.ingest(Measurement, doc(first + i, tab)));
+      return positions;
+    });
+    return result;
+  },
+  write(tab: string, first: number, count: number) {
+    return realm!.write(() => {
+      for (let i = 0; i < count; i++) realm!.ingest(Measurement, doc(first + i, tab));
+      return count;
+    });
+  },
+  /** Writes `txns` transactions of `perTxn` documents, `concurrency` at a time, recording each outcome. */
+  async burst(tab: string, firstTxn: number, txns: number, perTxn: number, concurrency: number) {
+    let next = firstTxn;
+    const end = firstTxn + txns;
+    const worker = async () => {
+      while (next < end) {
+        const txn = next++;
+        try {
+          await api.writeAsync(tab, txn * perTxn, perTxn);
+          outcomes.push({ txn, ok: true, at: Date.now() });
+        } catch (error) {
+          outcomes.push({ txn, ok: false, error: String(error), at: Date.now() });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return outcomes.length;
+  },
+  async tryWrite(kind: "invalid" | "async" | "nested" | "outside") {
+    try {
+      if (kind === "invalid") realm!.write(() => realm!.ingest(Measurement, { id: 1, deviceId: "x", value: Number.NaN }));
+      else if (kind === "async") await realm!.writeAsync((async () => undefined) as never);
+      else if (kind === "nested") realm!.write(() => realm!.write(() => 0));
+      else realm!.ingest(Measurement, doc(1, "x"));
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  async writeAsyncError(tab: string, first: number, count: number) {
+    try {
+      await api.writeAsync(tab, first, count);
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  stats: async () => {
+    const answer = await realm!.queueStats();
+    return { owner: answer.owner, appendedTransactions: answer.appendedTransactions, pendingDocuments: answer.pendingDocuments, pendingBytes: answer.pendingBytes };
+  },
+  async uploadAll(timeoutMs: number) {
+    await realm!.syncSession!.uploadAllLocalChanges(timeoutMs);
+    return realm!.syncSession!.pendingDocuments;
+  },
+  pause: () => realm!.syncSession!.pause(),
+  logOut: () => app!.currentUser!.logOut(),
+  resume: () => realm!.syncSession!.resume(),
+  session: () => ({ state: realm?.syncSession?.state, connection: realm?.syncSession?.connectionState, pending: realm?.syncSession?.pendingDocuments }),
+  currentUser() {
+    return app?.currentUser?.id ?? null;
+  },
+  storedUsers: (appId: string) => localStorage.getItem(`asymgen:users:${appId}`),
+  async close() {
+    await realm?.close();
+    return realm?.isClosed ?? null;
+  },
+};
+
+(globalThis as unknown as { realmTest: typeof api }).realmTest = api;
+(globalThis as unknown as { ready: boolean }).ready = true;

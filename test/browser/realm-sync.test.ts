@@ -1,0 +1,117 @@
+/**
+ * Uploads from the browser, in real Chromium against a real `asymgen serve` (SQLite) over
+ * loopback: the owner tab's worker runs the sync session as the user the page logged in, two
+ * tabs' documents reach the server and the store holds each once; the logged-in user survives a
+ * reload (localStorage). The page and the server share one origin through a small proxy
+ * (realm-fixture.ts), since the server answers no CORS until `--cors-origin` lands.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { openStore } from "../../server/stores/open-store.js";
+import { Reading } from "./pages/realm-model.js";
+import { call, startRealmFixture, startSameOriginProxy, type RealmFixture, type SameOriginProxy } from "./realm-fixture.js";
+import { ServerProcess } from "../e2e/sync-stack.js";
+
+const fastSync = { initialBackoffMs: 20, maxBackoffMs: 300, requestTimeoutMs: 5_000 };
+
+describe("the browser Realm uploading to asymgen serve (real Chromium)", () => {
+  let fixture: RealmFixture;
+  let server: ServerProcess;
+  let proxy: SameOriginProxy;
+  let dir: string;
+  let storeUrl: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-realm-sync-"));
+    const schemaFile = path.join(dir, "schema.json");
+    fs.writeFileSync(schemaFile, JSON.stringify([Reading.schema]));
+    storeUrl = `sqlite:${path.join(dir, "ingest.sqlite")}`;
+    server = await ServerProcess.spawn({ schemaFile, storeUrl });
+    fixture = await startRealmFixture();
+    proxy = await startSameOriginProxy(fixture.server.origin, server.url);
+  });
+
+  afterAll(async () => {
+    await fixture?.close();
+    await proxy?.close();
+    await server?.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the user across a reload, and uploads two tabs' documents: the store holds each once", async () => {
+    const browser = await fixture.startBrowser();
+    const sync = { appId: "e2e", baseUrl: proxy.origin };
+    const first = await fixture.openPage(browser, "/realm.html", proxy.origin);
+    const opened = await call<{ role: string; userId: string; loggedInNow: boolean }>(first, "open", { path: "synced", sync, syncOptions: fastSync });
+    expect(opened).toMatchObject({ role: "owner", loggedInNow: true });
+    expect(await call(first, "storedUsers", "e2e")).toContain(opened.userId);
+
+    // A reload: the page's App finds its user in localStorage, no new login.
+    await call(first, "close");
+    await first.reload();
+    await first.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    const again = await call<{ role: string; userId: string; loggedInNow: boolean }>(first, "open", { path: "synced", sync, syncOptions: fastSync });
+    expect(again).toEqual({ role: "owner", persisted: expect.any(Boolean), userId: opened.userId, loggedInNow: false });
+
+    const second = await fixture.openPage(browser, "/realm.html", proxy.origin);
+    expect(await call<{ role: string; userId: string }>(second, "open", { path: "synced", sync, syncOptions: fastSync })).toMatchObject({ role: "follower", userId: opened.userId });
+
+    const txns = 40;
+    const perTxn = 10;
+    await Promise.all([call(first, "burst", "owner-tab", 0, txns, perTxn, 4), call(second, "burst", "follower-tab", txns, txns, perTxn, 4)]);
+    // From the follower: forwarded to the owner's session, which answers once the server acknowledged everything.
+    expect(await call(second, "uploadAll", 30_000)).toBe(0);
+    await second.waitForFunction(() => {
+      const s = (window as unknown as { realmTest: { session(): { connection?: string } } }).realmTest.session();
+      return s.connection === "connected";
+    });
+
+    const store = await openStore(storeUrl);
+    try {
+      await store.prepare([Reading.schema]);
+      // idKey: the _id's canonical Extended JSON, {"$numberLong":"7"}.
+      const ids = (await store.readDocuments(Reading.schema.name)).map((doc) => Number((JSON.parse(doc.idKey) as { $numberLong: string }).$numberLong)).sort((a, b) => a - b);
+      expect(ids).toEqual(Array.from({ length: 2 * txns * perTxn }, (_, i) => i));
+    } finally {
+      await store.close();
+    }
+    const stats = await call<{ pendingDocuments: number }>(first, "stats");
+    expect(stats.pendingDocuments).toBe(0);
+
+    // The session is one per queue: paused from the follower, it pauses in the owner's worker.
+    await call(second, "pause");
+    await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "paused");
+    await call(second, "resume");
+    await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "active");
+    // A logout in a follower tab reaches the owner's copy of the user: the session pauses.
+    await call(second, "logOut");
+    await first.waitForFunction(() => (window as unknown as { realmTest: { session(): { state?: string } } }).realmTest.session().state === "paused");
+    for (const tab of [first, second]) await call(tab, "close");
+  }, 120_000);
+
+  it("retries at once on the worker's online event instead of waiting out the backoff", async () => {
+    const browser = await fixture.startBrowser();
+    const tab = await fixture.openPage(browser, "/realm.html", proxy.origin);
+    // A backoff far longer than the test waits: only the online event can bring the upload forward.
+    const slow = { initialBackoffMs: 60_000, maxBackoffMs: 120_000, requestTimeoutMs: 5_000 };
+    await call(tab, "open", { path: "online", sync: { appId: "e2e", baseUrl: proxy.origin }, syncOptions: slow });
+    proxy.setApiDown(true);
+    await call(tab, "burst", "offline-tab", 500, 5, 10, 1);
+    // The first attempt fails (connection dropped) and the session backs off for a minute.
+    const deadline = Date.now() + 10_000;
+    while (proxy.droppedApiRequests() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(proxy.droppedApiRequests()).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proxy.setApiDown(false);
+    const worker = tab.workers()[0];
+    expect(worker).toBeDefined();
+    const started = Date.now();
+    // What the browser does when the network comes back, fired in the queue worker.
+    await worker!.evaluate(() => self.dispatchEvent(new Event("online")));
+    expect(await call(tab, "uploadAll", 20_000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await call(tab, "close");
+  }, 120_000);
+});
