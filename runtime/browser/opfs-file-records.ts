@@ -40,7 +40,9 @@ export const MAX_LOGICAL_NAME_BYTES = DATA_CRC_AT - NAME_AT;
 export type FileIdentity =
   | { kind: "data"; name: string; generation: number }
   | { kind: "slot"; name: string; generation: number; content: Uint8Array }
-  | { kind: "spare" };
+  | { kind: "spare" }
+  /** A record of another version (a newer asymgen wrote it): never treated as a spare, whose bytes would be cut. */
+  | { kind: "unsupported"; version: number };
 
 /** A logical name as UTF-8; throws on an empty or overlong name (nothing is written then). */
 export function encodeLogicalName(name: string): Uint8Array {
@@ -99,30 +101,32 @@ export function readFileIdentity(file: RecordSource): FileIdentity {
   readFully(file, head, 0);
   const view = new DataView(head.buffer);
   const magic = view.getUint32(0, true);
-  if (view.getUint32(4, true) !== RECORD_VERSION) return { kind: "spare" };
+  if (magic !== DATA_MAGIC && magic !== SLOT_MAGIC) return { kind: "spare" };
+  // Both kinds of record are written whole within their first 512 bytes' sector, after which
+  // magic and version never change: another version is really another format, not a torn write.
+  const version = view.getUint32(4, true);
+  if (version !== RECORD_VERSION) return { kind: "unsupported", version };
   if (magic === DATA_MAGIC) {
     if (head.length < DATA_HEADER_BYTES || crc32(head.subarray(0, DATA_CRC_AT)) !== view.getUint32(DATA_CRC_AT, true)) return { kind: "spare" };
     const nameLength = view.getUint16(16, true);
     if (nameLength === 0 || nameLength > MAX_LOGICAL_NAME_BYTES) return { kind: "spare" };
     return { kind: "data", name: decodeName(head.subarray(NAME_AT, NAME_AT + nameLength)), generation: readU64(view, 8) };
   }
-  if (magic === SLOT_MAGIC) {
-    const nameLength = view.getUint16(16, true);
-    const contentLength = view.getUint32(18, true);
-    const total = SLOT_HEADER_BYTES + nameLength + contentLength;
-    // A slot is rewritten in place and cut after: bytes past its record are a longer old one's.
-    if (nameLength === 0 || total > size) return { kind: "spare" };
-    const record = new Uint8Array(total);
-    readFully(file, record, 0);
-    if (slotChecksum(record) !== new DataView(record.buffer).getUint32(22, true)) return { kind: "spare" };
-    return {
-      kind: "slot",
-      name: decodeName(record.subarray(SLOT_HEADER_BYTES, SLOT_HEADER_BYTES + nameLength)),
-      generation: readU64(view, 8),
-      content: record.slice(SLOT_HEADER_BYTES + nameLength),
-    };
-  }
-  return { kind: "spare" };
+  // A slot record.
+  const nameLength = view.getUint16(16, true);
+  const contentLength = view.getUint32(18, true);
+  const total = SLOT_HEADER_BYTES + nameLength + contentLength;
+  // A slot is rewritten in place and cut after: bytes past its record are a longer old one's.
+  if (nameLength === 0 || total > size) return { kind: "spare" };
+  const record = new Uint8Array(total);
+  readFully(file, record, 0);
+  if (slotChecksum(record) !== new DataView(record.buffer).getUint32(22, true)) return { kind: "spare" };
+  return {
+    kind: "slot",
+    name: decodeName(record.subarray(SLOT_HEADER_BYTES, SLOT_HEADER_BYTES + nameLength)),
+    generation: readU64(view, 8),
+    content: record.slice(SLOT_HEADER_BYTES + nameLength),
+  };
 }
 
 function decodeName(bytes: Uint8Array): string {

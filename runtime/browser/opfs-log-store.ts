@@ -35,7 +35,7 @@
  * Web Lock `asymgen:queue:<path>` from open to close (opfs-web-lock.ts): sync handles are
  * exclusive anyway, the lock says who may take them.
  */
-import { AsymgenError, QueueLockedError, QueueUnsupportedError } from "../errors.js";
+import { AsymgenError, QueueCorruptedError, QueueLockedError, QueueUnsupportedError } from "../errors.js";
 import type { LogFile, LogStore } from "../queue/log-store.js";
 import { getOpfsRoot, hasSyncAccessHandles, isQuotaExceeded, type OpfsDirectoryHandle, type OpfsFileHandle, type OpfsSyncAccessHandle } from "./opfs-api.js";
 import { DATA_HEADER_BYTES, encodeDataHeader, encodeLogicalName, encodeSlotRecord, readFileIdentity, type FileIdentity } from "./opfs-file-records.js";
@@ -198,13 +198,16 @@ async function scanDirectory(dir: OpfsDirectoryHandle, location: string, opened:
     maxEntryNumber = Math.max(maxEntryNumber, number);
     entries.push([entryName, entry]);
   }
-  const claims = new Map<string, { file: PhysicalFile; identity: Exclude<FileIdentity, { kind: "spare" }> }[]>();
+  const claims = new Map<string, { file: PhysicalFile; identity: Extract<FileIdentity, { kind: "data" | "slot" }> }[]>();
   const spares: PhysicalFile[] = [];
   let maxGeneration = 0;
   for (const [entryName, entry] of entries) {
     const file: PhysicalFile = { entryName, handle: await openSyncHandle(entry, location), closed: false, reserved: false };
     opened.push(file);
     const identity = readFileIdentity(file.handle);
+    if (identity.kind === "unsupported") {
+      throw new QueueCorruptedError(`${location}/${entryName}`, 0, `an OPFS store record of version ${identity.version}, which this asymgen cannot read (it reads version 1)`);
+    }
     if (identity.kind === "spare") {
       spares.push(file);
       continue;

@@ -131,6 +131,9 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
     expect(seen.listWithoutSpare).toEqual(["ack", "queue.json", "seg-a", "seg-c"]);
     expect(seen.listAfterTurn).toEqual(["ack", "queue.json", "seg-a", "seg-c", "seg-d"]);
     expect(seen.badSpares).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("spareFiles must be") }) });
+    expect(seen.grantedWhileHeld).toBe(false);
+    expect(seen.abortedWait).toEqual({ error: expect.objectContaining({ name: "AbortError" }) });
+    expect(seen.grantedAfterClose).toBe(true);
     expect(seen.useAfterClose).toEqual({ error: expect.objectContaining({ message: expect.stringContaining("is closed") }) });
     expect(seen.listAfterReopen).toEqual(["ack", "queue.json", "seg-a"]);
     expect(seen.segAAfterReopen).toEqual([1, 2, 3, 4]);
@@ -159,6 +162,8 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
     expect(after.f2).toBeUndefined();
     expect(after.f1).toBe(256 + 3);
     expect(after["notes.txt"]).toBe(15);
+    expect(seen.futureOpen).toEqual({ error: expect.objectContaining({ name: "QueueCorruptedError", message: expect.stringContaining("of version 2") }) });
+    expect(seen.futureAfter).toEqual({ f1: 258 });
   }, 60_000);
 
   it("carries the real DurableQueue: durable transactions survive a close and reopen with the same seqs; acknowledgement removes segments", async () => {

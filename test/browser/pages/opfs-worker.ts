@@ -140,6 +140,24 @@ const ops: Record<string, (args: never) => unknown> = {
     lean.remove(["seg-c", "seg-d"]);
     lean.close();
     seen.badSpares = await attempt(() => openOpfsLogStore(path, { spareFiles: 0 }));
+    // lock "wait": queued behind the holder, granted when it closes; an aborted wait rejects.
+    const holder = await openOpfsLogStore(path);
+    let granted = false;
+    const waiting = openOpfsLogStore(path, { lock: "wait" }).then((store) => {
+      granted = true;
+      return store;
+    });
+    const aborter = new AbortController();
+    const aborted = attempt(() => openOpfsLogStore(path, { lock: "wait", signal: aborter.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    seen.grantedWhileHeld = granted;
+    aborter.abort();
+    seen.abortedWait = await aborted;
+    holder.close();
+    const waited = await waiting;
+    seen.grantedAfterClose = granted;
+    waited.close();
+    await waited.closed;
     seen.useAfterClose = await attempt(() => store.list() && store.open("seg-a"));
     const reopened = await openOpfsLogStore(path);
     seen.listAfterReopen = reopened.list().sort();
@@ -212,6 +230,12 @@ const ops: Record<string, (args: never) => unknown> = {
     seen.queueJsonAfterReopen = text(reopened.readFile("queue.json"));
     reopened.close();
     await reopened.closed;
+    // A record of another format version (a newer asymgen's) is refused, never cut as a spare.
+    const future = new Uint8Array([...encodeDataHeader(name("seg-y"), 1), 9, 9]);
+    new DataView(future.buffer).setUint32(4, 2, true);
+    await writeRaw(`${path}-future`, "f1", future);
+    seen.futureOpen = await attempt(() => openOpfsLogStore(`${path}-future`));
+    seen.futureAfter = await rawEntries(`${path}-future`);
     return seen;
   },
 
