@@ -42,11 +42,7 @@ export interface WebLock {
 
 /** `LockManager` (`navigator.locks`). */
 export interface WebLockManager {
-  request(
-    name: string,
-    options: { mode?: "exclusive" | "shared"; ifAvailable?: boolean; signal?: AbortSignal },
-    callback: (lock: WebLock | null) => unknown,
-  ): Promise<unknown>;
+  request(name: string, options: { mode?: "exclusive" | "shared"; ifAvailable?: boolean; signal?: AbortSignal }, callback: (lock: WebLock | null) => unknown): Promise<unknown>;
 }
 
 interface OpfsNavigator {

@@ -122,22 +122,28 @@ export async function openOpfsLogStore(path: string, options: OpfsLogStoreOption
   if (closing !== undefined) await closing;
   const lock = await acquireQueueLock(path, location, lockOptions);
   const opened: PhysicalFile[] = [];
+  let store: OpfsLogStoreImpl | null = null;
   try {
     const root = await getOpfsRoot();
     const top = await root.getDirectoryHandle(ROOT_DIRECTORY, { create: true });
     const dir = await top.getDirectoryHandle(encoded, { create: true });
     const scan = await scanDirectory(dir, location, opened, spareFiles);
-    const store = new OpfsLogStoreImpl(location, dir, lock, scan, spareFiles, () => {
-      const closed = store.closed.then(() => {
+    const created: OpfsLogStoreImpl = (store = new OpfsLogStoreImpl(location, dir, lock, scan, spareFiles, () => {
+      const closed = created.closed.then(() => {
         if (closingStores.get(encoded) === closed) closingStores.delete(encoded);
       });
       closingStores.set(encoded, closed);
-    });
-    await store.prepareSpares();
-    return store;
+    }));
+    await created.prepareSpares();
+    return created;
   } catch (error) {
-    for (const file of opened) closeQuietly(file);
-    lock.release();
+    if (store !== null) {
+      // Closes every handle, spares made meanwhile too, and lets the lock go.
+      store.close();
+    } else {
+      for (const file of opened) closeQuietly(file);
+      lock.release();
+    }
     throw error;
   }
 }

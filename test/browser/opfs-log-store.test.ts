@@ -125,7 +125,11 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
     expect(seen.longName).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("at most 234") }) });
     expect(seen.listAfterBadNames).toEqual(["ack", "queue.json", "seg-a"]);
     expect(seen.secondOpen).toEqual({
-      error: { name: "QueueLockedError", code: null, message: expect.stringContaining('another tab or worker of this origin (or this worker) holds its Web Lock "asymgen:queue:contract/queue"') },
+      error: {
+        name: "QueueLockedError",
+        code: null,
+        message: expect.stringContaining('another tab or worker of this origin (or this worker) holds its Web Lock "asymgen:queue:contract/queue"'),
+      },
     });
     expect(seen.noSpare).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("no spare OPFS file is ready") }) });
     expect(seen.listWithoutSpare).toEqual(["ack", "queue.json", "seg-a", "seg-c"]);
@@ -143,7 +147,11 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
     // What is really in OPFS: queue.json's two slots, ack's one (written once), and empty spares.
     const raw = seen.rawEntries as Record<string, number>;
     expect(Object.keys(raw).every((name) => /^f\d+$/.test(name))).toBe(true);
-    expect(Object.values(raw).filter((size) => size > 0).sort()).toEqual([26 + 3 + 16, 26 + 10 + 5, 26 + 10 + 11].sort());
+    expect(
+      Object.values(raw)
+        .filter((size) => size > 0)
+        .sort(),
+    ).toEqual([26 + 3 + 16, 26 + 10 + 5, 26 + 10 + 11].sort());
     expect(Object.values(raw).filter((size) => size === 0).length).toBeGreaterThanOrEqual(4);
     expect(seen.emptyPath).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("non-empty string") }) });
     expect(seen.longPath).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("too long") }) });
@@ -207,7 +215,9 @@ describe("the OPFS queue under SIGKILL of the browser (real Chromium)", () => {
     for (let run = 0; run <= kills; run++) {
       const page = await openPage(browser, (batch) => reported.push(...batch));
       if (run > 0) {
-        const state = await call<{ docs: Tuple[]; lastCommittedSeq: number; recovery: { kind: string; bytesCut: number } | null; segments: number }>(page, "verify", { path: "crash" });
+        const state = await call<{ docs: Tuple[]; lastCommittedSeq: number; recovery: { kind: string; bytesCut: number } | null; segments: number }>(page, "verify", {
+          path: "crash",
+        });
         if (state.recovery !== null) cuts.push(`${state.recovery.kind} ${state.recovery.bytesCut}`);
         segments = state.segments;
         checkQueue(state.docs, state.lastCommittedSeq, reported, (message) => fail(run - 1, message));
@@ -226,7 +236,9 @@ describe("the OPFS queue under SIGKILL of the browser (real Chromium)", () => {
       browser = await start(dir);
     }
     await browser.close();
-    console.log(`${reported.length} transactions reported durable, ${lastCommitted} documents in ${segments} segments of 128 KiB; recoveries: ${cuts.length === 0 ? "none cut anything" : cuts.join(", ")}`);
+    console.log(
+      `${reported.length} transactions reported durable, ${lastCommitted} documents in ${segments} segments of 128 KiB; recoveries: ${cuts.length === 0 ? "none cut anything" : cuts.join(", ")}`,
+    );
     expect(reported.length).toBeGreaterThan(kills);
   }, 600_000);
 });
@@ -266,7 +278,14 @@ describe("the OPFS queue at the origin's quota (real Chromium, CDP Storage.overr
     // Chromium grants a sync handle quota in chunks of at least 1 MiB (the store keeps one handle
     // per file, and reserves one chunk for each spare): 12 MiB is a dozen files of 256 KiB.
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin, quotaSize: 12 * 1024 * 1024 });
-    type Fill = { durable: number; lastSeq: number; error: { name: string; code: string | null; message: string } | null; writtenAfterRefusal: number; writtenBeforeRefusal: number; pending: number };
+    type Fill = {
+      durable: number;
+      lastSeq: number;
+      error: { name: string; code: string | null; message: string } | null;
+      writtenAfterRefusal: number;
+      writtenBeforeRefusal: number;
+      pending: number;
+    };
     const full = await call<Fill>(page, "fillUntilRefused", { path: "quota", docBytes: 16 * 1024 });
     console.log(`quota 12 MiB: ${JSON.stringify(full)}`);
     expect(full.error).toEqual({ name: "QueueDiskFullError", code: "ENOSPC", message: expect.stringContaining("opfs:/asymgen/quota/seg-") });

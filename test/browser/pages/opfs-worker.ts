@@ -69,7 +69,9 @@ async function rawEntries(path: string): Promise<Record<string, number>> {
 async function writeRaw(path: string, entryName: string, bytes: Uint8Array): Promise<void> {
   const dir = await queueDirectory(path);
   const file = await dir.getFileHandle(entryName, { create: true });
-  const handle = await (file as unknown as { createSyncAccessHandle(): Promise<{ write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }> }).createSyncAccessHandle();
+  const handle = await (
+    file as unknown as { createSyncAccessHandle(): Promise<{ write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }> }
+  ).createSyncAccessHandle();
   handle.truncate(0);
   handle.write(bytes, { at: 0 });
   handle.flush();
