@@ -286,7 +286,7 @@ describe("the OPFS queue at the origin's quota (real Chromium, CDP Storage.overr
       writtenBeforeRefusal: number;
       pending: number;
     };
-    const full = await call<Fill>(page, "fillUntilRefused", { path: "quota", docBytes: 16 * 1024 });
+    const full = await call<Fill>(page, "fillUntilRefused", { path: "quota", docBytes: 16 * 1024, segmentBytes: 256 * 1024 });
     console.log(`quota 12 MiB: ${JSON.stringify(full)}`);
     expect(full.error).toEqual({ name: "QueueDiskFullError", code: "ENOSPC", message: expect.stringContaining("opfs:/asymgen/quota/seg-") });
     expect(full.durable).toBeGreaterThan(10);
@@ -311,6 +311,30 @@ describe("the OPFS queue at the origin's quota (real Chromium, CDP Storage.overr
     const state = await call<{ docs: Tuple[]; lastCommittedSeq: number }>(page, "verify", { path: "quota" });
     expect(state.lastCommittedSeq).toBe(raised.lastSeq);
     expect(state.docs.map(([seq]) => seq)).toEqual(Array.from({ length: raised.lastSeq - full.lastSeq }, (_, i) => full.lastSeq + 1 + i));
+    await browser.close();
+  }, 120_000);
+
+  it("refuses a frame that does not fit inside a large segment (not at a rollover) and the segment takes the next one after the quota is raised", async () => {
+    const browser = await start(profileDir());
+    const page = await openPage(browser);
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin, quotaSize: 12 * 1024 * 1024 });
+    type Fill = { durable: number; lastSeq: number; error: { name: string; code: string | null; message: string } | null; writtenAfterRefusal: number };
+    // One 32 MiB segment: the refusal comes from a frame write growing it (the queue cuts it back).
+    const full = await call<Fill>(page, "fillUntilRefused", { path: "quota-large", docBytes: 64 * 1024, segmentBytes: 32 * 1024 * 1024 });
+    console.log(`quota 12 MiB, one large segment: ${JSON.stringify(full)}`);
+    expect(full.error).toEqual({ name: "QueueDiskFullError", code: "ENOSPC", message: expect.stringContaining("opfs:/asymgen/quota-large/seg-00000000000000000001.log") });
+    expect(full.durable).toBeGreaterThan(10);
+    expect(full.writtenAfterRefusal).toBe(full.lastSeq);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin, quotaSize: 64 * 1024 * 1024 });
+    const raised = await call<Fill>(page, "writeMore", { docBytes: 64 * 1024, count: 5 });
+    expect(raised.error).toBeNull();
+    expect(raised.lastSeq).toBe(full.lastSeq + 5);
+    await call(page, "closeQueue");
+    const state = await call<{ docs: Tuple[]; lastCommittedSeq: number; segments: number }>(page, "verify", { path: "quota-large" });
+    expect(state.lastCommittedSeq).toBe(raised.lastSeq);
+    expect(state.docs.map(([seq]) => seq)).toEqual(Array.from({ length: raised.lastSeq }, (_, i) => i + 1));
+    expect(state.segments).toBe(1);
     await browser.close();
   }, 120_000);
 });

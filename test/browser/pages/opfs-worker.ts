@@ -317,8 +317,8 @@ const ops: Record<string, (args: never) => unknown> = {
   },
 
   /** Fills the queue until the storage refuses a transaction (writeAsync: commit, then whenDurable). */
-  async fillUntilRefused({ path, docBytes }: { path: string; docBytes: number }) {
-    const queue = (openQueue = DurableQueue.open({ store: await openOpfsLogStore(path), segmentBytes: 256 * 1024 }));
+  async fillUntilRefused({ path, docBytes, segmentBytes }: { path: string; docBytes: number; segmentBytes: number }) {
+    const queue = (openQueue = DurableQueue.open({ store: await openOpfsLogStore(path), segmentBytes }));
     return writeUntilRefused(queue, docBytes, 10_000);
   },
 
