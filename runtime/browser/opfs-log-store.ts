@@ -389,6 +389,8 @@ class OpfsLogStoreImpl implements OpfsLogStore {
     // A segment grows past any reservation anyway: it takes an unreserved spare if there is one.
     const spare = this.takeSpare(name, false);
     try {
+      // Exactly `content`: a spare whose cut failed when it was given back still holds bytes.
+      if (spare.handle.getSize() !== 0) spare.handle.truncate(0);
       // Content first, header last, a flush after each: a valid header vouches for whole content.
       writeFully(spare, content, DATA_HEADER_BYTES, path);
       flush(spare, path);
@@ -543,6 +545,7 @@ class OpfsLogStoreImpl implements OpfsLogStore {
             const spare: PhysicalFile = { entryName, handle, closed: false, reserved: false };
             reserveCapacity(spare);
             this.spares.push(spare);
+            this.lastBackgroundError = null;
           }
         } finally {
           this.sparesComing--;
