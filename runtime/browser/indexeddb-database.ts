@@ -35,8 +35,9 @@ export function openQueueDatabase(name: string): Promise<IDBDatabase> {
       db.onversionchange = () => db.close();
       resolve(db);
     };
+    // No `blocked` handler: it fires only while an upgrade waits for older connections to close
+    // (they close on `versionchange`, above), and then `success` follows.
     request.onerror = () => reject(storageError(request.error, `cannot open IndexedDB database "${name}"`));
-    request.onblocked = () => reject(new Error(`IndexedDB database "${name}" is blocked by an older connection in another tab`));
   });
 }
 

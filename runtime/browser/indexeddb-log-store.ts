@@ -123,6 +123,8 @@ class IdbLogStore implements IndexedDbLogStore {
   /** Commits numbered below this were created before a failure was seen: they cannot vouch for what was written before them. */
   private taintedBelow = 0;
   private taintError: Error | null = null;
+  /** A commit failed since the last one was created: the next flush must run a new commit even with nothing dirty, not repeat the failed one's answer. */
+  private owesCommit = false;
   /** The last commit created; a flush with nothing new to write waits for it. */
   private latest: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
@@ -259,7 +261,8 @@ class IdbLogStore implements IndexedDbLogStore {
       file.dirtyBlocks.clear();
       file.sizeDirty = false;
     }
-    if (removals.length === 0 && planned.length === 0) return null;
+    if (removals.length === 0 && planned.length === 0 && !this.owesCommit) return null;
+    this.owesCommit = false;
     return { plan: { removals, files: planned }, removals, files: taken };
   }
 
@@ -271,6 +274,7 @@ class IdbLogStore implements IndexedDbLogStore {
   private giveBack(taken: TakenCommit, error: Error): void {
     this.taintedBelow = this.nextCommit;
     this.taintError = error;
+    this.owesCommit = true;
     for (const name of taken.removals) if (!this.files.has(name)) this.pendingRemovals.add(name);
     for (const { file, blocks, size } of taken.files) {
       // A file replaced or removed since has its own records to write (or none).
