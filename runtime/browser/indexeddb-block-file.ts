@@ -4,6 +4,7 @@
  * Block `i` holds bytes `[i × BLOCK_BYTES, (i + 1) × BLOCK_BYTES)`; the last one is stored only
  * as far as the file's size, so a block past the size means "delete this record".
  */
+import { QueueCorruptedError } from "../errors.js";
 
 /**
  * 32 KiB: a commit rewrites every block it touches whole, so a small transaction costs up to two
@@ -35,22 +36,29 @@ export class BlockFile {
     return file;
   }
 
-  /** A file as it was stored: its size and the stored blocks (nothing dirty). */
-  static fromStored(name: string, size: number, stored: ReadonlyMap<number, Uint8Array>): BlockFile {
-    const file = new BlockFile(name);
-    file.length = size;
+  /**
+   * A file as it was stored: its size and the stored blocks (nothing dirty). A block may be
+   * shorter than its place in the file (stored when it was the last one; the file grew past it
+   * without touching it): the rest reads as zeros. A longer one is damage (`file` names it).
+   */
+  static fromStored(name: string, file: string, size: number, stored: ReadonlyMap<number, Uint8Array>): BlockFile {
+    const result = new BlockFile(name);
+    result.length = size;
     const count = Math.ceil(size / BLOCK_BYTES);
     for (const [index, bytes] of stored) {
       if (index >= count) {
-        // A record past the size (left by a cut whose delete never ran): removed by the next commit.
-        file.dirtyBlocks.add(index);
+        // A record past the size cannot be left by a commit (a cut deletes it in the same
+        // transaction), but costs nothing to drop: the next commit deletes it.
+        result.dirtyBlocks.add(index);
         continue;
       }
+      const room = Math.min(BLOCK_BYTES, size - index * BLOCK_BYTES);
+      if (bytes.length > room) throw new QueueCorruptedError(file, index * BLOCK_BYTES, `IndexedDB block ${index} holds ${bytes.length} bytes where at most ${room} fit`);
       const block = new Uint8Array(BLOCK_BYTES);
-      block.set(bytes.subarray(0, Math.min(bytes.length, BLOCK_BYTES)));
-      file.blocks[index] = block;
+      block.set(bytes);
+      result.blocks[index] = block;
     }
-    return file;
+    return result;
   }
 
   /** Bytes in the file. */

@@ -5,11 +5,15 @@
  * spans that one object store, so IndexedDB runs the read-write ones strictly in the order they
  * were created (the spec's rule for overlapping scopes, across connections too).
  */
-import { BlockFile } from "./indexeddb-block-file.js";
+import { BLOCK_BYTES, BlockFile } from "./indexeddb-block-file.js";
 
 /** The database every queue of an origin lives in. */
 export const QUEUE_DATABASE_NAME = "asymgen-queues";
-const OBJECT_STORE = "files";
+/**
+ * The object store's name carries the block size: blocks are read back by their index, so a
+ * release with another size must use (and migrate to) another store, never misread this one.
+ */
+const OBJECT_STORE = `files-${BLOCK_BYTES}`;
 /** The record index of a file's size, before its blocks (0, 1, …) in key order. */
 const SIZE_RECORD = -1;
 
@@ -41,8 +45,8 @@ export function openQueueDatabase(name: string): Promise<IDBDatabase> {
   });
 }
 
-/** Reads every file of queue `path` whole, in one read-only transaction. */
-export function loadQueueFiles(db: IDBDatabase, path: string): Promise<Map<string, BlockFile>> {
+/** Reads every file of queue `path` whole, in one read-only transaction; `label` (the store's location) names files in errors. */
+export function loadQueueFiles(db: IDBDatabase, path: string, label: string): Promise<Map<string, BlockFile>> {
   return new Promise((resolve, reject) => {
     let keys: IDBValidKey[] = [];
     let values: unknown[] = [];
@@ -56,7 +60,7 @@ export function loadQueueFiles(db: IDBDatabase, path: string): Promise<Map<strin
       valuesRequest.onsuccess = () => (values = valuesRequest.result);
       transaction.oncomplete = () => {
         try {
-          resolve(assembleFiles(path, keys, values));
+          resolve(assembleFiles(path, label, keys, values));
         } catch (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
         }
@@ -144,7 +148,7 @@ function fileRange(path: string, name: string): IDBKeyRange {
 }
 
 /** The files of queue `path` from its records (keys in key order, values alongside). */
-function assembleFiles(path: string, keys: readonly IDBValidKey[], values: readonly unknown[]): Map<string, BlockFile> {
+function assembleFiles(path: string, label: string, keys: readonly IDBValidKey[], values: readonly unknown[]): Map<string, BlockFile> {
   const sizes = new Map<string, number>();
   const blocks = new Map<string, Map<number, Uint8Array>>();
   for (let i = 0; i < keys.length; i++) {
@@ -165,6 +169,6 @@ function assembleFiles(path: string, keys: readonly IDBValidKey[], values: reado
   }
   const files = new Map<string, BlockFile>();
   // A file is its size record: blocks without one are never written (a file's records are put in one transaction).
-  for (const [name, size] of sizes) files.set(name, BlockFile.fromStored(name, size, blocks.get(name) ?? new Map()));
+  for (const [name, size] of sizes) files.set(name, BlockFile.fromStored(name, `${label}/${name}`, size, blocks.get(name) ?? new Map()));
   return files;
 }

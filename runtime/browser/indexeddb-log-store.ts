@@ -46,7 +46,10 @@ import { QUEUE_DATABASE_NAME, loadQueueFiles, openQueueDatabase, runCommit, type
 
 /** Options of `openIndexedDbLogStore`. */
 export interface IndexedDbLogStoreOptions {
-  /** The caller holds the Web Lock `asymgen:queue:<path>` for as long as the store is open: none is taken here. */
+  /**
+   * The caller holds the Web Lock `asymgen:queue:<path>` and keeps it until the store's `released`
+   * settles (its last commit may still be running after `close`): none is taken here.
+   */
   lockHeldByCaller?: boolean;
   /** The database; default "asymgen-queues" (one per origin, every queue in it). */
   databaseName?: string;
@@ -76,13 +79,18 @@ export async function openIndexedDbLogStore(path: string, options: IndexedDbLogS
   let db: IDBDatabase | null = null;
   try {
     db = await openQueueDatabase(databaseName);
-    const files = await loadQueueFiles(db, path);
+    const files = await loadQueueFiles(db, path, locationOf(databaseName, path));
     return new IdbLogStore(path, databaseName, db, files, releaseLock);
   } catch (error) {
     db?.close();
     releaseLock();
     throw error;
   }
+}
+
+/** Where queue `path` is, for messages. */
+function locationOf(databaseName: string, path: string): string {
+  return `indexeddb:${databaseName}/${path}`;
 }
 
 /** Takes the queue's Web Lock if nobody holds it; returns its release. */
@@ -138,7 +146,7 @@ class IdbLogStore implements IndexedDbLogStore {
     private readonly files: Map<string, BlockFile>,
     private readonly releaseLock: () => void,
   ) {
-    this.location = `indexeddb:${databaseName}/${path}`;
+    this.location = locationOf(databaseName, path);
     this.released = new Promise((resolve) => (this.resolveReleased = resolve));
   }
 

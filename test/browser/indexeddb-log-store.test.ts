@@ -137,11 +137,12 @@ describe("the IndexedDB log store (real Chromium)", () => {
       openMissing: { code: "ENOENT" },
       listAfterRemove: ["meta", "seg"],
       secondOpen: { name: "QueueLockedError" },
-      listAfterReopen: ["meta", "seg"],
+      listAfterReopen: ["meta", "seg", "sparse"],
     });
     // What close left in memory (an unsynced write included) is what the next open reads.
     expect(obs.digestAfterReopen).toEqual(obs.digestAtClose);
     expect(obs.digestAtClose).not.toEqual(obs.digestBefore);
+    expect((obs.digestAtClose as Record<string, { size: number }>)["sparse"]).toMatchObject({ size: 40_010 });
     await browser.close();
   }, 60_000);
 
