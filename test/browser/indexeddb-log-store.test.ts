@@ -224,7 +224,7 @@ describe("the IndexedDB log store (real Chromium)", () => {
     for (let round = 0; round < rounds; round++) {
       const context = `seed ${seed}, round ${round}`;
       const docs = 1 + Math.floor(random() * 12);
-      const padBytes = 16 + Math.floor(random() * 3000);
+      const padBytes = 16 + Math.floor(random() * 1500);
       const concurrency = 1 + Math.floor(random() * 8);
       const delay = 40 + Math.floor(random() * 700);
       rounds_.push({ startT: stored, docs });
