@@ -109,7 +109,8 @@ export function runCommit(db: IDBDatabase, path: string, plan: CommitPlan): Prom
       }
       // Sent now rather than when the event loop next turns: the commit starts while this worker
       // goes on, and a worker torn down right after has it already in the browser's hands.
-      transaction.commit();
+      // (Browsers without `commit()`, older than this fallback's users may run, auto-commit.)
+      if (typeof transaction.commit === "function") transaction.commit();
     } catch (error) {
       try {
         transaction.abort();
