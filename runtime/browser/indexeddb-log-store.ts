@@ -14,9 +14,9 @@
  * Durability, and what the queue may rely on. IndexedDB cannot be waited on synchronously, so:
  * - `syncInBackground()` (the queue's group flush under `writeAsync`, its upload syncs) resolves
  *   on its transaction's `complete`: everything written before the call is on disk then. It
- *   rejects when the transaction aborts, and so does every commit created before that failure
- *   was seen (their data did not include the failed blocks); the failed blocks are marked dirty
- *   again and go with the next commit.
+ *   rejects when the transaction aborts; the failed blocks are marked dirty again and go with the
+ *   next commit. A commit created before that failure was seen did not carry them: once it
+ *   completes, a new commit stores them, and its outcome is the earlier commit's.
  * - `syncData()`, `syncAll()`, `create()`, `writeFileAtomically()` and `remove()` START the same
  *   commit and return at once: the data is NOT durable when they return, and their failure is
  *   reported only by later commits' promises (`syncInBackground`, `flush`), never thrown. What
@@ -128,7 +128,7 @@ class IdbLogStore implements IndexedDbLogStore {
   private readonly pendingRemovals = new Set<string>();
   /** Number of the next commit created (1, 2, …). */
   private nextCommit = 1;
-  /** Commits numbered below this were created before a failure was seen: they cannot vouch for what was written before them. */
+  /** Commits numbered below this were created before a failure was seen: they cannot vouch for what was written before them alone. */
   private taintedBelow = 0;
   private taintError: Error | null = null;
   /** A commit failed since the last one was created: the next flush must run a new commit even with nothing dirty, not repeat the failed one's answer. */
@@ -218,9 +218,13 @@ class IdbLogStore implements IndexedDbLogStore {
     const taken = this.takeDirty();
     if (taken === null) return this.latest;
     const number = this.nextCommit++;
-    const running = runCommit(this.db, this.path, taken.plan).then(
+    const running: Promise<void> = runCommit(this.db, this.path, taken.plan).then(
       () => {
-        if (number < this.taintedBelow) throw this.taintError!;
+        if (number >= this.taintedBelow) return undefined;
+        // A commit created before this one failed after this one was created: what it took is
+        // dirty again and goes with a new commit, whose outcome is this one's.
+        if (this.closed || this.latest === running) throw this.taintError!;
+        return this.commit();
       },
       (error: unknown) => {
         this.giveBack(taken, error as Error);

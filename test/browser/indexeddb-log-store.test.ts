@@ -298,4 +298,22 @@ describe("the IndexedDB log store (real Chromium)", () => {
     await call(again, "worker", "queueClose");
     await browser.close();
   }, 120_000);
+
+  it("a sync the quota refused takes no data to disk, a later flush does not vouch for it, and the data is stored once there is room", async () => {
+    const browser = await start(profileDir());
+    const page = await openPage(browser);
+    const cdp = await browser.context.newCDPSession(page);
+    const { usage } = await call<{ usage: number }>(page, "worker", "estimate");
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin, quotaSize: usage + 1024 * 1024 });
+    const args = { path: "store/refused", bigBytes: 4 * 1024 * 1024 };
+    // A synchronous sync (commit A, refused) and then a flush (commit B, created before A's
+    // failure is seen). Chromium aborts B as well (a quota abort takes the transactions queued
+    // behind it); were B to go through, it would still answer with A's failure (it did not carry A).
+    const result = await call<{ flushError: { name: string; code: string | null } | null; storedSizes: unknown[] }>(page, "worker", "quotaTaint", args);
+    expect(result.flushError).toMatchObject({ code: "ENOSPC" });
+    expect(result.storedSizes[0]).toBe(0); // "big" as its empty creation left it: nothing of A
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin });
+    expect(await call(page, "worker", "quotaTaintFinish", args)).toEqual({ bigOk: true, smallOk: true });
+    await browser.close();
+  }, 60_000);
 });

@@ -294,6 +294,61 @@ export const commands: Record<string, (args: any, emit: EventSink) => Promise<un
     return { durable, refused: null, stats: statsOf(q) };
   },
 
+  /**
+   * Under a quota that `bigBytes` cannot fit: a big write to "big" and a sync (commit A, refused),
+   * then a small write to "small" and `flush()` (commit B, created before A's failure is seen).
+   * Reports B's answer and the files' size records in the database (read by a connection of its
+   * own): B must not vouch for A's data.
+   */
+  async quotaTaint({ path, bigBytes }: { path: string; bigBytes: number }) {
+    const s = await openIndexedDbLogStore(path);
+    store = s;
+    s.create("big", new Uint8Array(0)).close();
+    s.create("small", new Uint8Array(0)).close();
+    await s.flush();
+    const big = s.open("big");
+    big.write(padFor(1, 1, bigBytes), 0, bigBytes, null, 0);
+    big.syncData();
+    big.close();
+    const small = s.open("small");
+    small.write(padFor(2, 2, 10), 0, 10, null, 0);
+    small.close();
+    let flushError: unknown = null;
+    await s.flush().catch((error: unknown) => (flushError = error));
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open("asymgen-queues");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const sizes = await new Promise<unknown[]>((resolve, reject) => {
+      const transaction = raw.transaction(raw.objectStoreNames[0]!, "readonly");
+      const found: unknown[] = [];
+      for (const name of ["big", "small"]) {
+        const request = transaction.objectStore(raw.objectStoreNames[0]!).get([path, name, -1]);
+        request.onsuccess = () => found.push(request.result ?? null);
+      }
+      transaction.oncomplete = () => resolve(found);
+      transaction.onabort = () => reject(transaction.error);
+    });
+    raw.close();
+    return { flushError: flushError === null ? null : describeError(flushError), storedSizes: sizes };
+  },
+
+  /** After `quotaTaint` (the quota lifted): flush, close, reopen; what the files hold. */
+  async quotaTaintFinish({ path, bigBytes }: { path: string; bigBytes: number }) {
+    const s = store!;
+    await s.flush();
+    s.close();
+    await s.released;
+    store = null;
+    const again = await openIndexedDbLogStore(path);
+    const big = again.readFile("big");
+    const small = again.readFile("small");
+    again.close();
+    await again.released;
+    return { bigOk: big !== null && sameBytes(big, padFor(1, 1, bigBytes)), smallOk: small !== null && sameBytes(small, padFor(2, 2, 10)) };
+  },
+
   /** The origin's usage and quota as the page sees them. */
   async estimate() {
     const { usage, quota } = await navigator.storage.estimate();
