@@ -169,6 +169,12 @@ describe("the IndexedDB log store (real Chromium)", () => {
     }
     expect(opened).toMatchObject({ lastWrittenSeq: 3 });
     await call(third, "worker", "queueClose");
+    // A worker that holds the queue's lock itself (the Realm's) opens the store without taking it.
+    expect(await call(third, "worker", "heldByCaller", { path: "queue/held" })).toEqual({
+      withoutOption: expect.objectContaining({ name: "QueueLockedError" }),
+      heldAfterClose: true,
+      meta: "held",
+    });
     await browser.close();
   }, 60_000);
 

@@ -349,6 +349,40 @@ export const commands: Record<string, (args: any, emit: EventSink) => Promise<un
     return { bigOk: big !== null && sameBytes(big, padFor(1, 1, bigBytes)), smallOk: small !== null && sameBytes(small, padFor(2, 2, 10)) };
   },
 
+  /**
+   * The Realm's way (design decision 2): its worker holds `asymgen:queue:<path>` itself and
+   * opens the store with `lockHeldByCaller`; without the option the store finds the lock taken.
+   */
+  async heldByCaller({ path }: { path: string }) {
+    const out: Record<string, unknown> = {};
+    let releaseHeld!: () => void;
+    const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+    let request!: Promise<unknown>;
+    await new Promise<void>((granted) => {
+      request = navigator.locks.request(`asymgen:queue:${path}`, () => {
+        granted();
+        return held;
+      });
+    });
+    try {
+      await openIndexedDbLogStore(path);
+    } catch (error) {
+      out.withoutOption = describeError(error);
+    }
+    const s = await openIndexedDbLogStore(path, { lockHeldByCaller: true });
+    s.writeFileAtomically("meta", new TextEncoder().encode("held"));
+    s.close();
+    await s.released;
+    out.heldAfterClose = (await navigator.locks.query()).held?.some((lock) => lock.name === `asymgen:queue:${path}`) ?? false;
+    releaseHeld();
+    await request; // settles once the lock is released
+    const again = await openIndexedDbLogStore(path);
+    out.meta = new TextDecoder().decode(again.readFile("meta")!);
+    again.close();
+    await again.released;
+    return out;
+  },
+
   /** The origin's usage and quota as the page sees them. */
   async estimate() {
     const { usage, quota } = await navigator.storage.estimate();
