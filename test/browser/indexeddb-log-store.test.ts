@@ -34,6 +34,9 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+/** Kills in the crash sweep: 10 in CI, 40 by hand. */
+const SWEEP_ROUNDS = process.env["ASYMGEN_BROWSER_SWEEP"] === "1" ? 40 : 10;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -213,7 +216,7 @@ describe("the IndexedDB log store (real Chromium)", () => {
 
   it("keeps every transaction reported durable across SIGKILLs of the browser mid-burst, whole, once and in order", async () => {
     const seed = Number(process.env["ASYMGEN_BROWSER_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
-    const rounds = process.env["ASYMGEN_BROWSER_SWEEP"] === "1" ? 40 : 10;
+    const rounds = SWEEP_ROUNDS;
     console.log(`IndexedDB crash sweep: seed ${seed}, ${rounds} kills (replay with ASYMGEN_BROWSER_SEED=${seed})`);
     const random = seededRandom(seed);
     const dir = profileDir();
@@ -268,7 +271,7 @@ describe("the IndexedDB log store (real Chromium)", () => {
     console.log(`IndexedDB crash sweep: ${stored} transactions stored, ${totalReported} reported durable to the test before their kill`);
     expect(totalReported).toBeGreaterThan(0);
     await browser.close();
-  }, 240_000);
+  }, 60_000 + SWEEP_ROUNDS * 15_000);
 
   it("reaching the origin's quota refuses the transaction with QueueDiskFullError: it is not queued, the earlier ones stay", async () => {
     const browser = await start(profileDir());
