@@ -473,8 +473,12 @@ export class DurableQueue implements UploadSource {
         if (segment === this.appender.segment) segment.syncedSize = Math.max(segment.syncedSize, flushedSize);
         return true;
       },
-      (error: unknown) => {
+      (cause: unknown) => {
         if (this.closed) return false;
+        // A store that learns of a full disk only when it syncs (IndexedDB's quota) reports it
+        // here: the waiting writeAsync transactions get the typed error, as a refused write would.
+        const code = diskFullCodeOf(cause);
+        const error = code === null ? cause : new QueueDiskFullError(segment.file, code);
         if (this.commits.durableSeq >= target || this.txn.isOpen) {
           // A sync that started later (a rollover's) reported these bytes durable (after a failed
           // sync that cannot be trusted, and they cannot be taken back either); or a transaction
