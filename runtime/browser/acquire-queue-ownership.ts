@@ -14,7 +14,6 @@
  * the owner's tab closes or dies.
  */
 import { QueueLockedError, QueueUnsupportedError } from "../errors.js";
-import type { LogStore } from "../queue/log-store.js";
 import { candidateLockName, queueLockName } from "./queue-worker-protocol.js";
 import { getLockManager } from "./web-apis.js";
 
@@ -23,7 +22,7 @@ import { getLockManager } from "./web-apis.js";
  * first attempt finds another owner (then this worker waits); rejects when `signal` aborts or
  * `open` fails otherwise.
  */
-export async function acquireQueueOwnership(path: string, open: () => Promise<LogStore>, signal: AbortSignal, onFollower: () => void): Promise<LogStore> {
+export async function acquireQueueOwnership<Store>(path: string, open: () => Promise<Store>, signal: AbortSignal, onFollower: () => void): Promise<Store> {
   const locks = getLockManager();
   if (locks === null) throw new QueueUnsupportedError(`cannot open the queue "${path}": navigator.locks is missing in the queue worker`);
   const store = await openUnlessLocked(open);
@@ -41,7 +40,7 @@ export async function acquireQueueOwnership(path: string, open: () => Promise<Lo
   });
 }
 
-async function openUnlessLocked(open: () => Promise<LogStore>): Promise<LogStore | null> {
+async function openUnlessLocked<Store>(open: () => Promise<Store>): Promise<Store | null> {
   try {
     return await open();
   } catch (error) {

@@ -39,12 +39,21 @@ export class QueueOwner {
   #lastProgress = { transferred: 0, transferable: 0 };
   #onUserChange: (() => void) | null = null;
 
+  readonly #durableAfter: () => Promise<void>;
+
   constructor(
     /** This worker's id, given with every answer. */
     readonly id: string,
     queue: DurableQueue,
+    /**
+     * What to await after the queue's `whenDurable` before a transaction counts as durable: the
+     * IndexedDB store's `flush()` (its synchronous syncs only start a commit, and a rollover may
+     * have marked transactions durable early); nothing for OPFS and memory.
+     */
+    durableAfter: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.#queue = queue;
+    this.#durableAfter = durableAfter;
   }
 
   /** Runs `session` (uploading as `user`) over the queue, reporting its state to `onReport` after each change. */
@@ -82,7 +91,10 @@ export class QueueOwner {
     try {
       const { firstSeq, lastSeq } = this.#append(txn);
       this.#appended += 1;
-      answer = this.#queue.whenDurable().then(() => ({ owner: this.id, firstSeq, lastSeq }));
+      answer = this.#queue
+        .whenDurable()
+        .then(this.#durableAfter)
+        .then(() => ({ owner: this.id, firstSeq, lastSeq }));
     } catch (error) {
       return Promise.reject(error as Error);
     }

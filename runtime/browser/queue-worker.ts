@@ -10,7 +10,7 @@
 import type { UserRecord } from "../app/user-record.js";
 import { DurableQueue } from "../queue/durable-queue.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
-import { openBrowserLogStore } from "./open-browser-log-store.js";
+import { openBrowserLogStore, type BrowserLogStore } from "./open-browser-log-store.js";
 import { QueueOwner } from "./queue-owner.js";
 import {
   queueChannelName,
@@ -91,13 +91,13 @@ class QueueWorker {
     this.#channel = channel;
     channel.onmessage = ({ data }) => this.#fromChannel(data as ChannelMessage);
     try {
-      const store = await acquireQueueOwnership(config.path, () => openBrowserLogStore(config.path, config.storage), this.#abort.signal, () => this.#becomeFollower());
+      const opened = await acquireQueueOwnership(config.path, () => openBrowserLogStore(config.path, config.storage), this.#abort.signal, () => this.#becomeFollower());
       // Closed while waiting, with nothing left to append: no need to own the queue.
       if (this.#closing && this.#pendingTxns.size === 0) {
-        store.close();
+        opened.store.close();
         return;
       }
-      this.#becomeOwner(store);
+      this.#becomeOwner(opened);
     } catch (error) {
       if (this.#closing) return;
       const transferable = toTransferableError(error);
@@ -117,7 +117,7 @@ class QueueWorker {
     this.#post({ type: "opened", worker: this.#id });
   }
 
-  #becomeOwner(store: Parameters<typeof DurableQueue.open>[0]["store"]): void {
+  #becomeOwner({ store, durableAfter }: BrowserLogStore): void {
     const config = this.#config!;
     const queue = DurableQueue.open({
       store,
@@ -129,10 +129,10 @@ class QueueWorker {
       // What opening cut goes to this tab's page (the one that opened the queue, as on Node).
       onRecovery: (report) => this.#post({ type: "recovery", report }),
     });
-    const owner = new QueueOwner(this.#id, queue);
+    const owner = new QueueOwner(this.#id, queue, durableAfter);
     if (config.sync !== null) {
       try {
-        const session = openWorkerSyncSession(queue, config.sync, (error) => {
+        const session = openWorkerSyncSession(queue, durableAfter, config.sync, (error) => {
           const message = { type: "sync-error", error: toTransferableError(error) } as const;
           this.#post(message);
           this.#broadcast(message);

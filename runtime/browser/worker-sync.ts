@@ -13,6 +13,7 @@ import type { User } from "../app/user.js";
 import { AsymgenError } from "../errors.js";
 import { installPlatform, type HostWarning, type Platform } from "../platform/platform.js";
 import type { DurableQueue } from "../queue/durable-queue.js";
+import type { UploadSource } from "../queue/upload-source.js";
 import { openSyncSession, type SyncSession } from "../sync/sync-session.js";
 import { fetchTransport } from "./fetch-transport.js";
 import type { WorkerSyncInit } from "./queue-worker-protocol.js";
@@ -32,10 +33,41 @@ export function userFromRecord(init: WorkerSyncInit): User {
   return user;
 }
 
-/** Opens the owner's upload session over `queue` as the user of `init`; errors go to `onError`. */
-export function openWorkerSyncSession(queue: DurableQueue, init: WorkerSyncInit, onError: (error: Error) => void): SyncSession {
+/**
+ * Opens the owner's upload session over `queue` as the user of `init`; errors go to `onError`.
+ * A batch is sent only once `durableAfter` resolves after it is read (see uploadWhenDurable).
+ */
+export function openWorkerSyncSession(queue: DurableQueue, durableAfter: () => Promise<void>, init: WorkerSyncInit, onError: (error: Error) => void): SyncSession {
   const user = userFromRecord(init);
-  return openSyncSession(queue, { ...init.options, user, flexible: true, onError: (_session, error) => onError(error) });
+  return openSyncSession(uploadWhenDurable(queue, durableAfter), { ...init.options, user, flexible: true, onError: (_session, error) => onError(error) });
+}
+
+/**
+ * `queue` as the uploader reads it, each batch's `onStableStorage` also waiting for
+ * `durableAfter`: on a store whose synchronous syncs only start a commit (IndexedDB), a rollover
+ * counts transactions durable before they are, and a batch of them uploaded before a crash would
+ * see its sequence numbers given again to other documents after it, which the server would then
+ * skip as already stored.
+ */
+function uploadWhenDurable(queue: DurableQueue, durableAfter: () => Promise<void>): UploadSource {
+  return {
+    get queueId() {
+      return queue.queueId;
+    },
+    rotateQueueId: () => queue.rotateQueueId(),
+    lastCommittedSeq: () => queue.lastCommittedSeq(),
+    lastWrittenSeq: () => queue.lastWrittenSeq(),
+    whenDurable: () => queue.whenDurable().then(durableAfter),
+    acknowledgedSeq: () => queue.acknowledgedSeq(),
+    readBatch: (afterSeq, maxCount, maxBytes) => queue.readBatch(afterSeq, maxCount, maxBytes),
+    readBatchToUpload: (afterSeq, maxCount, maxBytes) => {
+      const read = queue.readBatchToUpload(afterSeq, maxCount, maxBytes);
+      const stable = read.onStableStorage ?? Promise.resolve();
+      return { documents: read.documents, onStableStorage: stable.then(durableAfter) };
+    },
+    acknowledge: (seq) => queue.acknowledge(seq),
+    onCommit: (listener) => queue.onCommit(listener),
+  };
 }
 
 /** Gives the worker's copy of the user the page's tokens: a logout pauses the session, a login again resumes it. */

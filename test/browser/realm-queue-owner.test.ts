@@ -7,7 +7,7 @@ import { describe, expect, it } from "@jest/globals";
 import { BsonWriter } from "../../runtime/encode/bson-writer.js";
 import { AsymgenError, QueueFullError } from "../../runtime/errors.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
-import { createMemoryLogStore } from "../../runtime/browser/memory-log-store.js";
+import { createMemoryLogStore } from "../support/memory-log-store.js";
 import { QueueOwner } from "../../runtime/browser/queue-owner.js";
 import type { EncodedTransaction } from "../../runtime/browser/queue-worker-protocol.js";
 import { fromTransferableError, toTransferableError } from "../../runtime/browser/transferable-error.js";

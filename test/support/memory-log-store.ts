@@ -1,15 +1,9 @@
 /**
- * A `LogStore` held in memory: NOT durable. Everything in it lives in the memory of the worker
- * that opened it and is gone when that worker, its tab or the browser ends. It exists so the
- * browser Realm (queue worker, tabs, sync) runs and is tested before the durable stores (OPFS,
- * IndexedDB: opfs-log-store.ts, indexeddb-log-store.ts) are merged behind
- * open-browser-log-store.ts; it takes the same Web Lock they take, so ownership across tabs
- * behaves the same.
+ * A `LogStore` held in memory, NOT durable: for tests that run the browser queue's owner on Node
+ * (test/browser/realm-queue-owner.test.ts). Browsers use the OPFS and IndexedDB stores
+ * (runtime/browser/open-browser-log-store.ts).
  */
-import { QueueLockedError, QueueUnsupportedError } from "../errors.js";
-import type { LogFile, LogStore } from "../queue/log-store.js";
-import { queueLockName } from "./queue-worker-protocol.js";
-import { getLockManager } from "./web-apis.js";
+import type { LogFile, LogStore } from "../../runtime/queue/log-store.js";
 
 /** One file's bytes, shared by every handle open on it. */
 interface MemoryFile {
@@ -55,28 +49,6 @@ export function createMemoryLogStore(location: string, onClose: () => void = () 
       onClose();
     },
   };
-}
-
-/**
- * Takes the Web Lock `asymgen:queue:<path>` if it is free (QueueLockedError otherwise: another
- * tab's worker owns the queue) and opens an empty in-memory store under it, held until `close`.
- */
-export async function openMemoryLogStore(path: string): Promise<LogStore> {
-  const locks = getLockManager();
-  if (locks === null) throw new QueueUnsupportedError(`cannot open the queue "${path}": navigator.locks is missing (an insecure context?)`);
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const granted = await new Promise<boolean>((resolve, reject) => {
-    locks
-      .request(queueLockName(path), { mode: "exclusive", ifAvailable: true }, (lock) => {
-        resolve(lock !== null);
-        // Held until the store closes (or the worker ends, which releases it too).
-        return lock === null ? undefined : held;
-      })
-      .catch(reject);
-  });
-  if (!granted) throw new QueueLockedError(`memory:${path}`, null);
-  return createMemoryLogStore(`memory:${path}`, release);
 }
 
 function openMemoryFile(file: MemoryFile): LogFile {
