@@ -32,6 +32,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const WARM_MS = 300;
 const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,1000").split(",").map(Number);
 const WITH_ASYMGEN_IDB = process.env.BENCH_ASYMGEN_IDB !== "0";
+// BENCH_PROFILE=1: after the largest size's rounds, a CPU profile of the page during 2 s of
+// asymgen-on-OPFS writes (untimed), printed as the functions with the most self time.
+const PROFILE = process.env.BENCH_PROFILE === "1";
 for (const [name, value] of [["BENCH_CELL_MS", CELL_MS], ["BENCH_ROUNDS", ROUNDS], ...SIZES.map((s) => ["BENCH_SIZES", s])]) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must hold positive integers, not ${JSON.stringify(value)}`);
 }
@@ -90,6 +93,69 @@ function addSplit(totals, round) {
   for (const [key, value] of Object.entries(round)) totals[key] = (totals[key] ?? 0) + value;
 }
 
+/** Runs `work` under the page's CPU profiler (CDP); returns the functions with the most self time. */
+async function profilePage(tab, work) {
+  const session = await tab.context().newCDPSession(tab);
+  await session.send("Profiler.enable");
+  await session.send("Profiler.setSamplingInterval", { interval: 100 });
+  await session.send("Profiler.start");
+  await work();
+  const { profile } = await session.send("Profiler.stop");
+  await session.detach();
+  return topSelfTime(profile);
+}
+
+/**
+ * Runs `work` under the CPU profiler of the OPFS Realm's queue worker (the worker target whose
+ * URL ends in "?opfs"), reached through the browser's CDP session with Target.sendMessageToTarget
+ * (playwright opens CDP sessions on pages only).
+ */
+async function profileQueueWorker(browser, work) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { targetInfos } = await cdp.send("Target.getTargets");
+  const target = targetInfos.find((t) => t.type === "worker" && t.url.endsWith("/bench-queue-worker.js?opfs"));
+  if (target === undefined) throw new Error(`no queue worker among the targets: ${targetInfos.map((t) => `${t.type} ${t.url}`).join(", ")}`);
+  const { sessionId } = await cdp.send("Target.attachToTarget", { targetId: target.targetId, flatten: false });
+  let nextId = 0;
+  const waiting = new Map();
+  cdp.on("Target.receivedMessageFromTarget", (event) => {
+    if (event.sessionId !== sessionId) return;
+    const message = JSON.parse(event.message);
+    const waiter = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error) waiter?.reject(new Error(message.error.message));
+    else waiter?.resolve(message.result);
+  });
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      waiting.set(id, { resolve, reject });
+      void cdp.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+    });
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.start");
+  await work();
+  const { profile } = await send("Profiler.stop");
+  await cdp.send("Target.detachFromTarget", { sessionId });
+  await cdp.detach();
+  return topSelfTime(profile);
+}
+
+/** The 12 functions with the most self time in a CDP CPU profile, as "share% name file:line". */
+function topSelfTime(profile) {
+  const self = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    total += hits;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || "(anonymous)"} ${url ? `${url.split("/").pop()}:${lineNumber + 1}` : ""}`.trim();
+    self.set(key, (self.get(key) ?? 0) + hits);
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, hits]) => `${((hits * 100) / total).toFixed(1)}% ${name}`);
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -108,6 +174,7 @@ const version = chromium.browser.version();
 
 const subjects = ["floor", "asymgen-opfs", "idb-strict", "idb-relaxed", ...(WITH_ASYMGEN_IDB ? ["asymgen-indexeddb"] : []), "encode", "handoff"];
 const results = [];
+const profiles = [];
 let documentBytes = 0;
 try {
   const tab = await chromium.context.newPage();
@@ -135,6 +202,10 @@ try {
         if (subject === "asymgen-opfs") addSplit(split, { transactions, elapsedMs, pageSyncMs, ...probe });
       }
       rounds.push(rates);
+    }
+    if (PROFILE && size === SIZES[SIZES.length - 1]) {
+      profiles.push({ size, where: "page", top: await profilePage(tab, () => call("round", "asymgen-opfs", 2000)) });
+      profiles.push({ size, where: "OPFS queue worker", top: await profileQueueWorker(chromium.browser, () => call("round", "asymgen-opfs", 2000)) });
     }
     const queued = await call("queuedDocuments");
     await call("close");
@@ -196,6 +267,10 @@ for (const r of results) {
     `| ${r.size} | ${per(t.elapsedMs)} | ${per(t.pageSyncMs)} | ${perWorker(t.appendMs)} | ${perWorker(t.writeMs)} (${(t.writes / t.transactions).toFixed(1)} calls) | ` +
       `${perWorker(t.durableWaitMs)} | ${perWorker(t.flushMs)} (${(t.flushes / t.transactions).toFixed(1)} calls) | ${per(rest)} | ${((r.size * 1000) / r.rate.floor).toFixed(3)} |`,
   );
+}
+for (const { size, where, top } of profiles) {
+  console.log(`${where} CPU profile, asymgen OPFS at ${size} docs/txn, self time (share of samples, idle included):`);
+  for (const line of top) console.log(`  ${line}`);
 }
 console.log("");
 const floorCells = results.filter((r) => r.size >= 100);

@@ -93,7 +93,8 @@ async function openRealm(storage: "opfs" | "indexeddb", size: number): Promise<{
     // A fresh queue per cell and run: nothing of an earlier cell is in it.
     path: `bench-${storage}-${size}-${Date.now()}-${++opened}`,
     storage,
-    workerUrl: "/bench-queue-worker.js",
+    // The query names the storage, so the driver's profiler can tell the two workers apart.
+    workerUrl: `/bench-queue-worker.js?${storage}`,
   });
   if (lastWorker === null) throw new Error("Realm.open started no worker the page could see");
   if (realm.queueRole !== "owner") throw new Error(`the ${storage} Realm is not its queue's owner (${realm.queueRole})`);

@@ -7,7 +7,9 @@
  *
  * Per transaction: arrival → the queue's listener done ("append": checks, framing, copying, the
  * store's writes) → "durable" posted ("durable wait": the group commit's zero timeout, the flush,
- * promise turns). Totals since the last `takeProbe()`.
+ * promise turns). Totals since the last `takeProbe()`. The message is deserialized when a
+ * listener first reads `event.data`, here before the arrival time is taken: that cost counts as
+ * the message's, not the append's.
  */
 
 /** Totals of what the probe saw, in milliseconds (counts in transactions and calls). */
