@@ -36,7 +36,7 @@ const WITH_ASYMGEN_IDB = process.env.BENCH_ASYMGEN_IDB !== "0";
 // asymgen-on-OPFS writes (untimed), printed as the functions with the most self time.
 const PROFILE = process.env.BENCH_PROFILE === "1";
 for (const [name, value] of [["BENCH_CELL_MS", CELL_MS], ["BENCH_ROUNDS", ROUNDS], ...SIZES.map((s) => ["BENCH_SIZES", s])]) {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must hold positive integers, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must hold positive integers, not ${String(value)}`);
 }
 
 /**
@@ -190,7 +190,12 @@ try {
   console.log(`${CELL_MS} ms per subject and cell in ${ROUNDS} interleaved rounds (each round starts with the next subject); docs/s: medians over rounds.`);
   for (const size of SIZES) {
     ({ documentBytes } = await call("open", size, WITH_ASYMGEN_IDB ? ["opfs", "indexeddb"] : ["opfs"]));
-    for (const subject of subjects) await call("round", subject, WARM_MS);
+    // Every document asymgen was told is durable must be in the OPFS queue at the end of the cell.
+    let durableDocuments = 0;
+    for (const subject of subjects) {
+      const { transactions } = await call("round", subject, WARM_MS);
+      if (subject === "asymgen-opfs") durableDocuments += transactions * size;
+    }
     const rounds = [];
     const split = {};
     for (let r = 0; r < ROUNDS; r++) {
@@ -199,15 +204,21 @@ try {
         const subject = subjects[(r + k) % subjects.length];
         const { transactions, elapsedMs, pageSyncMs, worker: probe } = await call("round", subject, CELL_MS / ROUNDS);
         rates[subject] = (transactions * size * 1000) / elapsedMs;
+        if (subject === "asymgen-opfs") durableDocuments += transactions * size;
         if (subject === "asymgen-opfs") addSplit(split, { transactions, elapsedMs, pageSyncMs, ...probe });
       }
       rounds.push(rates);
     }
     if (PROFILE && size === SIZES[SIZES.length - 1]) {
-      profiles.push({ size, where: "page", top: await profilePage(tab, () => call("round", "asymgen-opfs", 2000)) });
-      profiles.push({ size, where: "OPFS queue worker", top: await profileQueueWorker(chromium.browser, () => call("round", "asymgen-opfs", 2000)) });
+      const writeUntimed = async () => {
+        const { transactions } = await call("round", "asymgen-opfs", 2000);
+        durableDocuments += transactions * size;
+      };
+      profiles.push({ size, where: "page", top: await profilePage(tab, writeUntimed) });
+      profiles.push({ size, where: "OPFS queue worker", top: await profileQueueWorker(chromium.browser, writeUntimed) });
     }
     const queued = await call("queuedDocuments");
+    if (queued !== durableDocuments) throw new Error(`${size} docs/txn: the OPFS queue holds ${queued} documents, ${durableDocuments} were answered durable`);
     await call("close");
     const rate = (s) => median(rounds.map((round) => round[s]));
     const best = (s) => Math.max(...rounds.map((round) => round[s]));
