@@ -2,7 +2,8 @@
  * `npm run demo:browser`, checked headless: the built demo runs as a user starts it, Chromium
  * opens its page in two tabs (owner and follower), both ingest while the page's network toggle
  * pauses and resumes the session, and the rows the server's SQLite file holds then equal exactly
- * what the two tabs wrote. A screenshot of the owner tab, offline with readings queued, goes to
+ * what the two tabs wrote; then a page on the IndexedDB fallback (`?storage=indexeddb`, another
+ * browser profile) catches up as exactly. A screenshot of the owner tab, offline with readings queued, goes to
  * docs/browser-demo.png with ASYMGEN_DEMO_SCREENSHOT=1 (the README's picture), else to a temp dir.
  * Needs `npm run build` (the demo runs from build/, the page bundles runtime/dist/).
  */
@@ -44,7 +45,7 @@ async function setRate(page: Page, rate: number): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it("ingests in two tabs through a network toggle: the server's SQLite then holds exactly what was written", async () => {
+it("ingests in two tabs through a network toggle, then on IndexedDB: the server's SQLite holds exactly what was written", async () => {
   const started = Date.now();
   demo = spawn(process.execPath, ["build/demo/browser/run-browser-demo.js", "--data-dir", path.join(dir, "data")], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -102,9 +103,23 @@ it("ingests in two tabs through a network toggle: the server's SQLite then holds
   expect(await counter(owner, "stored")).toBe(written);
   expect(written).toBeGreaterThan(queued);
 
+  // The IndexedDB fallback, chosen by the URL, in a browser of its own (another profile: the
+  // first browser's tabs own this origin's OPFS queue there).
+  await browser.close();
+  browser = await startChromium(path.join(dir, "profile-indexeddb"));
+  const fallback = await browser.context.newPage();
+  await fallback.goto(`${url}?storage=indexeddb`);
+  await fallback.waitForSelector("body[data-ready]");
+  expect(await fallback.locator("#storage").textContent()).toMatch(/^indexeddb/);
+  await fallback.waitForFunction((before) => Number(document.getElementById("stored")?.textContent) >= before + 20, written, { timeout: 10_000 });
+  await setRate(fallback, 0);
+  await sleep(300);
+  const total = written + (await counter(fallback, "written"));
+  await fallback.waitForFunction((expected) => Number(document.getElementById("stored")?.textContent) === expected && document.getElementById("pending")?.textContent === "0", total, { timeout: 15_000 });
+
   // Ctrl-C: the demo stops its servers and exits 0.
   demo.kill("SIGINT");
   expect(await exited).toBe(0);
   expect(output).toContain("stopped");
-  console.log(`browser demo check: ${written} readings written by two tabs, all stored; ${queued} were queued while paused; ${Date.now() - started} ms`);
+  console.log(`browser demo check: ${written} readings written by two OPFS tabs and ${total - written} by an IndexedDB one, all stored; ${queued} were queued while paused; ${Date.now() - started} ms`);
 }, 60_000);
