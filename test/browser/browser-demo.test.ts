@@ -23,7 +23,8 @@ let browser: RunningChromium | undefined;
 
 afterAll(async () => {
   await browser?.close();
-  if (demo?.exitCode === null && demo.signalCode === null) demo.kill("SIGKILL");
+  // Its own process group (detached): a failed run kills the demo and the `asymgen serve` it started.
+  if (demo?.exitCode === null && demo.signalCode === null) process.kill(-demo.pid!, "SIGKILL");
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -47,7 +48,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it("ingests in two tabs through a network toggle, then on IndexedDB: the server's SQLite holds exactly what was written", async () => {
   const started = Date.now();
-  demo = spawn(process.execPath, ["build/demo/browser/run-browser-demo.js", "--data-dir", path.join(dir, "data")], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  demo = spawn(process.execPath, ["build/demo/browser/run-browser-demo.js", "--data-dir", path.join(dir, "data")], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   demo.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   demo.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
