@@ -5,9 +5,9 @@
  * bundles the page (demo/browser/page/) with esbuild as an app would ("asymgen" resolved through
  * the package's "browser" condition) and the queue worker beside it, serves both from
  * http://127.0.0.1:<port>, prints the URL and runs until Ctrl-C. `--port N` picks the page's port
- * (default: a free one; a fixed port keeps the page's origin, so its queue and user, across runs);
- * `--data-dir DIR` where schema.json and the SQLite file go (default asymgen-data/demo-browser/,
- * its schema.json and ingest.sqlite replaced at start).
+ * (default: a free one, and a fresh database; a fixed port keeps the page's origin, so its queue
+ * and user, and the database across runs); `--data-dir DIR` where schema.json and the SQLite file
+ * go (default asymgen-data/demo-browser/).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -32,6 +32,10 @@ function shown(file: string): string {
 function say(line = ""): void {
   process.stdout.write(`${line}\n`);
 }
+
+// The output is only for the reader: a closed terminal or pipe (EPIPE) must not end the demo
+// before it has stopped the `asymgen serve` it started.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 
 /** The options: `--port N` (0, a free port, when absent) and `--data-dir DIR`; anything else is refused. */
 function readOptions(args: readonly string[]): { port: number; dataDir: string } {
@@ -74,9 +78,11 @@ async function main(): Promise<void> {
   const { port, dataDir } = readOptions(process.argv.slice(2));
   const schemaPath = path.join(dataDir, "schema.json");
   const sqlitePath = path.join(dataDir, "ingest.sqlite");
-  // A fresh database each run; only the demo's own files are removed, never the directory.
   fs.mkdirSync(dataDir, { recursive: true });
-  for (const file of [schemaPath, sqlitePath, `${sqlitePath}-wal`, `${sqlitePath}-shm`]) fs.rmSync(file, { force: true });
+  // On a free port the page is a new origin, with a new queue and user: start a fresh database too
+  // (only the demo's own files are removed, never the directory). On a fixed port the page keeps
+  // its user and queue, so the database keeps them too: a fresh one would not know the user.
+  if (port === 0) for (const file of [schemaPath, sqlitePath, `${sqlitePath}-wal`, `${sqlitePath}-shm`]) fs.rmSync(file, { force: true });
   say("asymgen browser demo: a page ingests into its durable queue (OPFS/IndexedDB) and uploads to asymgen serve");
 
   // The schema.json `asymgen generate --schema-out` writes is the generated classes' static
@@ -126,11 +132,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`\n${signal}: stopping the page server and asymgen serve`);
-    await pages.close();
-    await server.stop();
+    try {
+      await pages.close();
+    } finally {
+      await server.stop();
+    }
     say("stopped");
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // SIGHUP: the terminal closed.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => {
       stop(signal).then(
         () => process.exit(0),
