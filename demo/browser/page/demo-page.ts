@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   const user = app.currentUser ?? (await app.logIn(Credentials.anonymous()));
   show("user", `${user.id} (anonymous)`);
 
+  let written = 0;
   let writeErrors = 0;
   const realm = await Realm.open({
     schema: [WeatherSensor, DeviceEvent],
@@ -83,9 +84,9 @@ async function main(): Promise<void> {
     storage: requested,
     // Short backoff bounds so uploads resume within a second of the network's return (Realm's defaults: 1 s to 5 min).
     sync: { user, flexible: true, initialBackoffMs: 200, maxBackoffMs: 1_000, onError: (_session, error) => log(`sync error: ${error.message}`) },
+    // `write` has returned long before: the refusal is shown here (the counter says how many).
     onWriteError(error) {
       writeErrors++;
-      show("written", `${written} (${writeErrors} refused)`);
       log(`a write was refused by the queue: ${error.message}`);
     },
   });
@@ -96,7 +97,6 @@ async function main(): Promise<void> {
   log(`Realm open; storage ${actual}`);
 
   // The sensor: a write transaction per tick, with as many readings as the rate has accrued.
-  let written = 0;
   let rate = Number(element<HTMLInputElement>("rate").value);
   let owed = 0;
   let n = 0;
