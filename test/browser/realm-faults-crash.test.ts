@@ -96,7 +96,7 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
 
       const failed = outcomes.filter((o) => !o.ok);
       if (failed.length > 0) throw new Error(`${context}: writes failed before the kill: ${JSON.stringify(failed.slice(0, 3))}`);
-      const summary = checkStored(await api.readStored(), outcomes, perTxn, (writer) => `run-${writer}`, context);
+      const summary = checkStored(await api.readStored(), outcomes, perTxn, new Map(Array.from({ length: kills }, (_, run) => [run, `run-${run}`])), context);
       const answered = outcomes.length;
       let storedUnreported = 0;
       for (let run = 0; run < kills; run++) {

@@ -196,6 +196,14 @@ const api = {
     await realm!.syncSession!.uploadAllLocalChanges(timeoutMs);
     return realm!.syncSession!.pendingDocuments;
   },
+  /** `uploadAll`, but its error described (name, message, fields) instead of thrown. */
+  async uploadAllOrError(timeoutMs: number) {
+    try {
+      return { pending: await api.uploadAll(timeoutMs), error: null };
+    } catch (error) {
+      return { pending: realm!.syncSession!.pendingDocuments, error: describeError(error) };
+    }
+  },
   pause: () => realm!.syncSession!.pause(),
   logOut: () => app!.currentUser!.logOut(),
   resume: () => realm!.syncSession!.resume(),
