@@ -20,6 +20,21 @@ import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
 import { checkStored, collectOutcomes, expectPrefix, fastSync, startFaultServer, storageKinds, TXN_STRIDE, waitUntil, type FaultServer, type Outcome } from "./realm-faults-support.js";
 import { startChromium, type RunningChromium } from "./support/chromium.js";
 
+/** Resolves once some file under `dir` (Chromium's localStorage LevelDB) holds `text`, Latin-1 or UTF-16 as Chromium stores strings. */
+async function waitUntilOnDisk(dir: string, text: string): Promise<void> {
+  const needles = [Buffer.from(text, "latin1"), Buffer.from(text, "utf16le")];
+  const found = () => {
+    const files = fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]) : [];
+    return files.some((name) => {
+      const file = path.join(dir, name);
+      if (!fs.statSync(file).isFile()) return false;
+      const bytes = fs.readFileSync(file);
+      return needles.some((needle) => bytes.includes(needle));
+    });
+  };
+  await waitUntil(found, `the user ${text} in Chromium's localStorage files`, 30_000);
+}
+
 const kills = process.env["ASYMGEN_BROWSER_SWEEP"] === "1" ? 40 : 10;
 const seed = Number(process.env["ASYMGEN_BROWSER_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 const perTxn = 20;
@@ -63,15 +78,26 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
         return { browser, page };
       };
       const log: string[] = [];
-      // Who the page is after each restart: localStorage (where the App keeps its user) is written
-      // to disk by Chromium lazily, so a SIGKILL soon after a login loses it and the page logs in
-      // again, as a new anonymous user. Recorded, not required: the queue must upload either way.
-      const users = new Set<string>();
+      // The user the first start logs in, kept in localStorage and found by every later start.
+      // Chromium writes localStorage to disk about 5 s after a change (measured: a SIGKILL 3 s after
+      // setItem loses it, 6 s after keeps it), so a crash soon after a login loses the user and the
+      // app logs in anew: the first run waits until the record is in the profile's files.
+      let userId: string | null = null;
+      // Every upload answered 100 ms late: a good share of the kills land with one on the wire (the
+      // server stored it, the queue never heard), and the restarted queue sends it again.
+      api.proxy.setIngestDelay(100);
+      let killsMidUpload = 0;
       for (let run = 0; run < kills; run++) {
         const { browser, page } = await start();
         const opened = await call<{ role: string; userId: string; loggedInNow: boolean }>(page, "open", open);
         expect(opened.role).toBe("owner");
-        users.add(opened.userId);
+        if (userId === null) {
+          userId = opened.userId;
+          expect(opened.loggedInNow).toBe(true);
+          await waitUntilOnDisk(path.join(dir, "Default", "Local Storage"), userId);
+        } else {
+          expect(opened).toMatchObject({ userId, loggedInNow: false });
+        }
         const answeredBefore = outcomes.length;
         const uploadsBefore = api.proxy.ingestRequests().started;
         await call(page, "streamOutcomes");
@@ -82,12 +108,14 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
         await waitUntil(() => outcomes.length > answeredBefore, `the first answer of run ${run}`);
         await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 700)));
         const uploadsInFlight = api.proxy.ingestRequests().inFlight;
+        if (uploadsInFlight > 0) killsMidUpload += 1;
         await browser.kill();
         running.splice(running.indexOf(browser), 1);
         log.push(`kill ${run}: ${outcomes.length - answeredBefore} answered, ${api.proxy.ingestRequests().started - uploadsBefore} uploads, ${uploadsInFlight} in flight at the kill`);
       }
+      api.proxy.setIngestDelay(0);
       const { browser, page } = await start();
-      users.add((await call<{ role: string; userId: string }>(page, "open", open)).userId);
+      expect(await call(page, "open", open)).toMatchObject({ role: "owner", userId, loggedInNow: false });
       expect(await call(page, "uploadAll", 60_000)).toBe(0);
       await call(page, "close");
       await browser.close();
@@ -107,7 +135,7 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
       }
       // storedUnreported: made durable, but the answer (or its report) died with the browser.
       console.log(
-        `${context}: ${answered} transactions answered durable before their kill, ${summary.documents / perTxn} stored (${storedUnreported} durable without the answer reaching the test); ${users.size} users for ${kills + 1} starts`,
+        `${context}: ${answered} transactions answered durable before their kill, ${summary.documents / perTxn} stored (${storedUnreported} durable without the answer reaching the test); ${killsMidUpload} of ${kills} kills with an upload in flight`,
       );
       expect(summary.documents).toBeGreaterThanOrEqual(answered * perTxn);
     },
