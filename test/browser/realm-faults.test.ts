@@ -70,6 +70,7 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     const uploadsBefore = api.proxy.ingestRequests().started;
     await waitUntil(() => api.proxy.ingestRequests().inFlight > 0 && api.proxy.ingestRequests().started > uploadsBefore && outcomes.length >= 60, "an upload in flight, mid-burst");
     const inFlightAtClose = api.proxy.ingestRequests().inFlight;
+    expect(inFlightAtClose).toBeGreaterThan(0);
     const answeredAtClose = outcomes.length;
     const closedAt = Date.now();
     await tabs[0]!.close();
@@ -162,7 +163,10 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
       const { browser, page, full, refused } = await fillToQuota(`quota-ack-${storage}`, base);
       try {
         api.proxy.setApiDown(false);
-        expect(await call(page, "uploadAllOrError", 20_000)).toEqual({ pending: 0, error: null });
+        const uploadsBefore = api.proxy.ingestRequests().started;
+        const drained = await call(page, "uploadAllOrError", 20_000);
+        console.log(`${storage} at the quota, uploading: ${JSON.stringify(drained)}; ${api.proxy.ingestRequests().started - uploadsBefore} uploads reached the server, which holds ${(await api.readStored()).filter((d) => Math.floor(d.id / perQuotaTxn / TXN_STRIDE) === QUOTA_WRITER + 1).length} of its documents`);
+        expect(drained).toEqual({ pending: 0, error: null });
         const afterAck = await call<Fill>(page, "fillUntilRefused", "quota", refused + 1, perQuotaTxn, 3);
         expect(afterAck).toEqual({ written: 3, refusedTxn: null, error: null });
         expect(await call(page, "uploadAllOrError", 20_000)).toEqual({ pending: 0, error: null });
