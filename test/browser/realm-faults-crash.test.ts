@@ -83,9 +83,9 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
       // setItem loses it, 6 s after keeps it), so a crash soon after a login loses the user and the
       // app logs in anew: the first run waits until the record is in the profile's files.
       let userId: string | null = null;
-      // Every upload answered 100 ms late: a good share of the kills land with one on the wire (the
+      // Every upload answered 300 ms late: a good share of the kills land with one on the wire (the
       // server stored it, the queue never heard), and the restarted queue sends it again.
-      api.proxy.setIngestDelay(100);
+      api.proxy.setIngestDelay(300);
       let killsMidUpload = 0;
       for (let run = 0; run < kills; run++) {
         const { browser, page } = await start();
