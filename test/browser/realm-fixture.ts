@@ -75,6 +75,10 @@ export interface SameOriginProxy {
   setApiDown(down: boolean): void;
   /** How many /api/ requests were dropped while down. */
   droppedApiRequests(): number;
+  /** Ingest (upload) requests: how many reached the proxy, and how many of them are unanswered now. */
+  ingestRequests(): { started: number; inFlight: number };
+  /** Holds every ingest answer back this long (a slow server), so a test can act while an upload is in flight. */
+  setIngestDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -87,16 +91,28 @@ export interface SameOriginProxy {
 export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string, host = "127.0.0.1"): Promise<SameOriginProxy> {
   let apiDown = false;
   let dropped = 0;
+  let ingestDelayMs = 0;
+  const ingest = { started: 0, inFlight: 0 };
   const server = http.createServer((req, res) => {
     if (apiDown && req.url?.startsWith("/api/")) {
       dropped += 1;
       req.socket.destroy();
       return;
     }
+    const isIngest = req.method === "POST" && /\/ingest(\?|$)/.test(req.url ?? "");
+    if (isIngest) {
+      ingest.started += 1;
+      ingest.inFlight += 1;
+      res.once("close", () => (ingest.inFlight -= 1));
+    }
     const target = new URL(req.url ?? "/", req.url?.startsWith("/api/") ? apiOrigin : pageOrigin);
     const forward = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      const send = () => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      };
+      if (isIngest && ingestDelayMs > 0) setTimeout(send, ingestDelayMs);
+      else send();
     });
     forward.on("error", () => res.destroy());
     req.pipe(forward);
@@ -106,6 +122,10 @@ export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string
   return {
     origin: `http://${host}:${port}`,
     droppedApiRequests: () => dropped,
+    ingestRequests: () => ({ ...ingest }),
+    setIngestDelay(ms) {
+      ingestDelayMs = ms;
+    },
     setApiDown(down) {
       apiDown = down;
       // Kept-alive connections would still reach the server: drop them.

@@ -41,6 +41,8 @@ let app: App | null = null;
 /** What `onWriteError` was given: the errors of `write` transactions the queue refused. */
 const writeErrors: unknown[] = [];
 const outcomes: { txn: number; ok: boolean; error?: string; at: number }[] = [];
+/** How many outcomes were already handed to the test's `reportOutcomes` binding (fault tests). */
+let reportedOutcomes = 0;
 
 function describeError(error: unknown): { name: string; message: string; isClass: Record<string, boolean>; fields: Record<string, unknown> } {
   const e = error as Error & Record<string, unknown>;
@@ -48,7 +50,7 @@ function describeError(error: unknown): { name: string; message: string; isClass
     name: e.name,
     message: e.message,
     isClass: Object.fromEntries(
-      ["QueueFullError", "IngestValidationError", "TransactionStateError", "QueueUnsupportedError", "RealmSchemaError"].map((name) => [name, e.name === name && e instanceof Error]),
+      ["QueueFullError", "QueueDiskFullError", "IngestValidationError", "TransactionStateError", "QueueUnsupportedError", "RealmSchemaError"].map((name) => [name, e.name === name && e instanceof Error]),
     ),
     fields: Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v !== "object" && typeof v !== "function")),
   };
@@ -60,6 +62,7 @@ interface OpenOptions {
   workerUrl?: string;
   storage?: string;
   maxQueueBytes?: number;
+  segmentBytes?: number;
   sync?: { appId: string; baseUrl: string };
   syncOptions?: Record<string, number>;
 }
@@ -85,6 +88,7 @@ const api = {
       schema: [Measurement],
       path: options.path,
       ...(options.maxQueueBytes !== undefined && { maxQueueBytes: options.maxQueueBytes }),
+      ...(options.segmentBytes !== undefined && { segmentBytes: options.segmentBytes }),
       ...(options.workerUrl !== undefined && { workerUrl: options.workerUrl }),
       ...(options.storage !== undefined && { storage: options.storage as "auto" }),
       ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
@@ -135,6 +139,36 @@ const api = {
     await Promise.all(Array.from({ length: concurrency }, worker));
     return outcomes.length;
   },
+  /**
+   * Hands every outcome to the test's `window.reportOutcomes` binding (page.exposeBinding) as it
+   * comes, in batches every few ms: a test that kills the browser learns what was answered
+   * before the kill without having to ask a page that no longer exists.
+   */
+  streamOutcomes() {
+    const report = (window as unknown as { reportOutcomes?: (batch: typeof outcomes) => void }).reportOutcomes;
+    if (typeof report !== "function") throw new Error("streamOutcomes needs the test's reportOutcomes binding");
+    setInterval(() => {
+      if (reportedOutcomes === outcomes.length) return;
+      const batch = outcomes.slice(reportedOutcomes);
+      reportedOutcomes = outcomes.length;
+      report(batch);
+    }, 5);
+  },
+  /** Writes transactions of `perTxn` documents from txn `firstTxn` on, `concurrency` at a time, until the browser dies (or `maxTxns`). */
+  endlessBurst(tab: string, firstTxn: number, perTxn: number, concurrency: number, maxTxns = 1_000_000) {
+    void api.burst(tab, firstTxn, maxTxns, perTxn, concurrency);
+  },
+  /** Writes `perTxn`-document transactions from txn `firstTxn` on until one is refused; returns the txns written and the refusal. */
+  async fillUntilRefused(tab: string, firstTxn: number, perTxn: number, maxTxns: number) {
+    for (let txn = firstTxn; txn < firstTxn + maxTxns; txn++) {
+      try {
+        await api.writeAsync(tab, txn * perTxn, perTxn);
+      } catch (error) {
+        return { written: txn - firstTxn, refusedTxn: txn, error: describeError(error) };
+      }
+    }
+    return { written: maxTxns, refusedTxn: null, error: null };
+  },
   async tryWrite(kind: "invalid" | "async" | "nested" | "outside") {
     try {
       if (kind === "invalid") realm!.write(() => realm!.ingest(Measurement, { id: 1, deviceId: "x", value: Number.NaN }));
@@ -161,6 +195,14 @@ const api = {
   async uploadAll(timeoutMs: number) {
     await realm!.syncSession!.uploadAllLocalChanges(timeoutMs);
     return realm!.syncSession!.pendingDocuments;
+  },
+  /** `uploadAll`, but its error described (name, message, fields) instead of thrown. */
+  async uploadAllOrError(timeoutMs: number) {
+    try {
+      return { pending: await api.uploadAll(timeoutMs), error: null };
+    } catch (error) {
+      return { pending: realm!.syncSession!.pendingDocuments, error: describeError(error) };
+    }
   },
   pause: () => realm!.syncSession!.pause(),
   logOut: () => app!.currentUser!.logOut(),

@@ -1,0 +1,227 @@
+/**
+ * The browser Realm's faults end to end (issue 13), each on OPFS and on IndexedDB, with a real
+ * `asymgen serve` (SQLite) over loopback through the same-origin proxy, checked AT THE SERVER's
+ * store (realm-faults-support.ts `checkStored`): three tabs ingesting at once with the uploading
+ * tab closed mid-upload; the origin's quota reached (CDP Storage.overrideQuotaForOrigin); the
+ * network lost (CDP Network.emulateNetworkConditions). The crash sweep is realm-faults-crash.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import type { Page } from "playwright-core";
+import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
+import { checkStored, collectOutcomes, expectPrefix, fastSync, startFaultServer, storageKinds, TXN_STRIDE, waitUntil, type FaultServer, type Outcome } from "./realm-faults-support.js";
+import type { RunningChromium } from "./support/chromium.js";
+
+/** Writers (txn / TXN_STRIDE) of the tests sharing one server: the tabs test's are 0, 1 and 2. */
+const QUOTA_WRITER = 10; // and 11
+const NETWORK_WRITER = 20;
+
+interface ErrorDescription {
+  name: string;
+  message: string;
+  isClass: Record<string, boolean>;
+  fields: Record<string, unknown>;
+}
+
+describe.each(storageKinds)("the browser Realm on %s under faults, uploading to asymgen serve (real Chromium)", (storage) => {
+  let fixture: RealmFixture;
+  let api: FaultServer;
+
+  beforeAll(async () => {
+    fixture = await startRealmFixture();
+    api = await startFaultServer(fixture.server.origin);
+  }, 60_000);
+
+  afterAll(async () => {
+    await fixture?.close();
+    await api?.close();
+  });
+
+  /** A tab on the proxy's origin whose outcomes stream into `outcomes`. */
+  async function openTab(browser: RunningChromium, outcomes: Outcome[]): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      // The favicon's 404 is no fault of the Realm's.
+      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) console.error(`page console: ${message.text()}`);
+    });
+    await collectOutcomes(page, outcomes);
+    await page.goto(`${api.proxy.origin}/realm.html`);
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    await call(page, "streamOutcomes");
+    return page;
+  }
+
+  function openOptions(path: string, extra: Record<string, unknown> = {}) {
+    return { path, storage, sync: { appId: "e2e", baseUrl: api.proxy.origin }, syncOptions: fastSync, ...extra };
+  }
+
+  it("three tabs ingest at once, the uploading tab is closed mid-upload: another takes over, and the server holds every answered transaction once", async () => {
+    const browser = await fixture.startBrowser();
+    const outcomes: Outcome[] = [];
+    const tabs = [await openTab(browser, outcomes), await openTab(browser, outcomes), await openTab(browser, outcomes)];
+    const roles = [];
+    for (const tab of tabs) roles.push((await call<{ role: string }>(tab, "open", openOptions(`tabs-${storage}`))).role);
+    expect(roles).toEqual(["owner", "follower", "follower"]);
+    // Every upload answered 300 ms late: the owner's tab closes while one is on the wire.
+    api.proxy.setIngestDelay(300);
+    const txns = 120;
+    const perTxn = 10;
+    const bursts = tabs.map((tab, i) => call(tab, "burst", `tab-${i}`, i * TXN_STRIDE, txns, perTxn, 4).catch(() => undefined));
+    const uploadsBefore = api.proxy.ingestRequests().started;
+    await waitUntil(() => api.proxy.ingestRequests().inFlight > 0 && api.proxy.ingestRequests().started > uploadsBefore && outcomes.length >= 60, "an upload in flight, mid-burst");
+    const inFlightAtClose = api.proxy.ingestRequests().inFlight;
+    expect(inFlightAtClose).toBeGreaterThan(0);
+    const answeredAtClose = outcomes.length;
+    const closedAt = Date.now();
+    await tabs[0]!.close();
+    await Promise.all(bursts.slice(1));
+    api.proxy.setIngestDelay(0);
+    const newOwner = (await call<string>(tabs[1]!, "role")) === "owner" ? tabs[1]! : tabs[2]!;
+    expect(await call(newOwner, "role")).toBe("owner");
+    const roleMessages = await call<{ type: string; role?: string; at: number }[]>(newOwner, "messages");
+    const ownedAt = roleMessages.find((m) => m.type === "role" && m.role === "owner")!.at;
+    expect(ownedAt - closedAt).toBeLessThan(2000);
+    // From the other tab: forwarded to the new owner's session.
+    const other = newOwner === tabs[1] ? tabs[2]! : tabs[1]!;
+    expect(await call(other, "uploadAll", 60_000)).toBe(0);
+
+    const context = `${storage}, three tabs`;
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    // The followers' bursts ran to the end: every transaction answered.
+    for (const tab of [1, 2]) expect(outcomes.filter((o) => Math.floor(o.txn / TXN_STRIDE) === tab)).toHaveLength(txns);
+    const summary = checkStored(await api.readStored(), outcomes, perTxn, new Map([0, 1, 2].map((tab) => [tab, `tab-${tab}`])), context);
+    for (const tab of [1, 2]) expectPrefix(summary.txnsByWriter.get(tab) ?? [], tab * TXN_STRIDE, `${context}, tab ${tab}`);
+    // The closed tab's own transactions: the owner appended them in order, so a prefix of its burst.
+    const closedTabTxns = summary.txnsByWriter.get(0) ?? [];
+    expectPrefix(closedTabTxns, 0, `${context}, the closed tab`);
+    const closedTabAnswered = outcomes.filter((o) => Math.floor(o.txn / TXN_STRIDE) === 0).length;
+    expect(closedTabTxns.length).toBeGreaterThanOrEqual(closedTabAnswered);
+    console.log(
+      `${context}: owner tab closed with ${inFlightAtClose} upload(s) in flight and ${answeredAtClose} answers; new owner ${ownedAt - closedAt} ms later; stored ${summary.documents / perTxn} transactions (closed tab: ${closedTabTxns.length}, ${closedTabAnswered} answered)`,
+    );
+    for (const tab of tabs.slice(1)) await call(tab, "close");
+    await browser.close();
+  }, 120_000);
+
+  type Fill = { written: number; refusedTxn: number | null; error: ErrorDescription | null };
+  const perQuotaTxn = 2000;
+  const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+  /**
+   * A tab whose queue `path` is full at a small origin quota (CDP Storage.overrideQuotaForOrigin),
+   * filled with uploads off, so the queue reaches the quota instead of draining into the server.
+   */
+  async function fillToQuota(path: string, base: number) {
+    const browser = await fixture.startBrowser();
+    const page = await openTab(browser, []);
+    const cdp = await browser.context.newCDPSession(page);
+    // Chromium grants OPFS sync handles quota in chunks of at least 1 MiB, one per file and one per
+    // spare (opfs-log-store.test.ts): 12 MiB holds a few dozen 256 KiB segments. IndexedDB's usage
+    // is its LevelDB files, compressed: the page's repetitive documents take a fraction of their
+    // size there, so a smaller quota fills at about the same number of writes.
+    const quota = (storage === "opfs" ? 12 : 2) * 1024 * 1024;
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: api.proxy.origin, quotaSize: quota });
+    await call(page, "open", openOptions(path, { segmentBytes: 256 * 1024 }));
+    api.proxy.setApiDown(true);
+    const full = await call<Fill>(page, "fillUntilRefused", "quota", base, perQuotaTxn, 10_000);
+    console.log(`${storage} at a ${quota / 1024 / 1024} MiB quota: ${full.written} transactions of ${perQuotaTxn} documents, then ${full.error?.name}: ${full.error?.message}`);
+    expect(full.error).toMatchObject({ name: "QueueDiskFullError", isClass: { QueueDiskFullError: true } });
+    expect(full.written).toBeGreaterThan(5);
+    return { browser, page, cdp, quota, full, refused: full.refusedTxn! };
+  }
+
+  /** Checks the server holds exactly the `ok` txns of `writer` (whole, as written) and none of the refused ones. */
+  async function expectStoredExactly(writer: number, ok: number[], refused: number[], context: string) {
+    const outcomes: Outcome[] = [...ok.map((txn) => ({ txn, ok: true })), ...refused.map((txn) => ({ txn, ok: false, error: "QueueDiskFullError" }))];
+    const summary = checkStored(await api.readStored(), outcomes, perQuotaTxn, new Map([[writer, "quota"]]), context);
+    expect(summary.documents).toBe(ok.length * perQuotaTxn);
+  }
+
+  it("quota reached: writeAsync rejects with QueueDiskFullError (its class in the page), nothing of that transaction reaches the server, the ones before do; a larger quota lets writing resume", async () => {
+    const base = QUOTA_WRITER * TXN_STRIDE;
+    const { browser, page, cdp, quota, full, refused } = await fillToQuota(`quota-${storage}`, base);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: api.proxy.origin, quotaSize: 8 * quota });
+    const raised = await call<Fill>(page, "fillUntilRefused", "quota", refused + 1, perQuotaTxn, 3);
+    expect(raised).toEqual({ written: 3, refusedTxn: null, error: null });
+    api.proxy.setApiDown(false);
+    expect(await call(page, "uploadAllOrError", 60_000)).toEqual({ pending: 0, error: null });
+    await expectStoredExactly(QUOTA_WRITER, [...range(base, full.written), ...range(refused + 1, 3)], [refused], `${storage}, quota raised`);
+    await call(page, "close");
+    await browser.close();
+  }, 120_000);
+
+  // KNOWN BUG on IndexedDB (it.failing: turns red once fixed, then make it a plain `it`): at the
+  // quota every IndexedDB commit is refused, because the refused transaction's leftovers (the
+  // rollover's new segment file, the cut block) are dirty in memory and go with every commit;
+  // the uploader awaits the store's flush() before each batch (worker-sync.ts durableAfter), so
+  // nothing is uploaded, nothing acknowledged, no room is ever freed: the queue is stuck until
+  // the quota grows. OPFS frees room by truncating and removing files, which needs no quota.
+  (storage === "indexeddb" ? it.failing : it)(
+    "quota reached: uploading acknowledges the queue and frees room, so writing resumes under the same quota",
+    async () => {
+      const base = (QUOTA_WRITER + 1) * TXN_STRIDE;
+      const { browser, page, full, refused } = await fillToQuota(`quota-ack-${storage}`, base);
+      try {
+        api.proxy.setApiDown(false);
+        const uploadsBefore = api.proxy.ingestRequests().started;
+        const drained = await call(page, "uploadAllOrError", 20_000);
+        console.log(`${storage} at the quota, uploading: ${JSON.stringify(drained)}; ${api.proxy.ingestRequests().started - uploadsBefore} uploads reached the server, which holds ${(await api.readStored()).filter((d) => Math.floor(d.id / perQuotaTxn / TXN_STRIDE) === QUOTA_WRITER + 1).length} of its documents`);
+        expect(drained).toEqual({ pending: 0, error: null });
+        const afterAck = await call<Fill>(page, "fillUntilRefused", "quota", refused + 1, perQuotaTxn, 3);
+        expect(afterAck).toEqual({ written: 3, refusedTxn: null, error: null });
+        expect(await call(page, "uploadAllOrError", 20_000)).toEqual({ pending: 0, error: null });
+        await expectStoredExactly(QUOTA_WRITER + 1, [...range(base, full.written), ...range(refused + 1, 3)], [refused], `${storage}, quota acknowledged`);
+      } finally {
+        api.proxy.setApiDown(false);
+        await call(page, "close").catch(() => undefined);
+        await browser.close();
+      }
+    },
+    120_000,
+  );
+
+  it("network lost (CDP Network.emulateNetworkConditions offline): documents queue up, uploads resume once online, each stored once", async () => {
+    const browser = await fixture.startBrowser();
+    const outcomes: Outcome[] = [];
+    const page = await openTab(browser, outcomes);
+    await call(page, "open", openOptions(`network-${storage}`));
+    const worker = page.workers()[0]!;
+    expect(worker).toBeDefined();
+    // The page's CDP session is enough: in this Chromium its network emulation also governs the
+    // page's dedicated workers (checked below: the queue worker's own fetch fails, its
+    // navigator.onLine turns false, no upload reaches the server).
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    const setOffline = (offline: boolean) => cdp.send("Network.emulateNetworkConditions", { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    const workerFetch = () => worker.evaluate(() => fetch("/realm.html", { cache: "no-store" }).then((answer) => `HTTP ${answer.status}`, (error: Error) => error.name));
+    const perTxn = 10;
+    await call(page, "burst", "network", NETWORK_WRITER * TXN_STRIDE, 10, perTxn, 2);
+    expect(await call(page, "uploadAll", 30_000)).toBe(0);
+
+    await setOffline(true);
+    const uploadsBefore = api.proxy.ingestRequests().started;
+    expect(await worker.evaluate(() => navigator.onLine)).toBe(false);
+    expect(await workerFetch()).toBe("TypeError");
+    await call(page, "burst", "network", NETWORK_WRITER * TXN_STRIDE + 10, 40, perTxn, 4);
+    // Long enough for many retries of the fast session (20–300 ms backoff).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const uploadsWhileOffline = api.proxy.ingestRequests().started - uploadsBefore;
+    const queued = await call<{ pendingDocuments: number }>(page, "stats");
+    const session = await call<{ connection?: string }>(page, "session");
+    console.log(`${storage}, offline: ${uploadsWhileOffline} uploads reached the server, ${queued.pendingDocuments} documents queued, session ${JSON.stringify(session)}`);
+    expect(uploadsWhileOffline).toBe(0);
+    expect(queued.pendingDocuments).toBe(40 * perTxn);
+
+    await setOffline(false);
+    expect(await workerFetch()).toBe("HTTP 200");
+    expect(await worker.evaluate(() => navigator.onLine)).toBe(true);
+    expect(await call(page, "uploadAll", 30_000)).toBe(0);
+    expect(api.proxy.ingestRequests().started).toBeGreaterThan(uploadsBefore);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const summary = checkStored(await api.readStored(), outcomes, perTxn, new Map([[NETWORK_WRITER, "network"]]), `${storage}, network`);
+    expectPrefix(summary.txnsByWriter.get(NETWORK_WRITER)!, NETWORK_WRITER * TXN_STRIDE, `${storage}, network`);
+    expect(summary.txnsByWriter.get(NETWORK_WRITER)).toHaveLength(50);
+    await call(page, "close");
+    await browser.close();
+  }, 120_000);
+});
