@@ -27,9 +27,6 @@ import { assertUsableTableName, checkGate } from "./store.js";
 import type { StoredAuthRecord, StoredDocument } from "./store.js";
 import type { RejectionCode, StoreBatch, StoreBatchResult, StoreDocumentEntry, StoreRejection } from "./store-batch.js";
 
-/** A batch as SQLite takes it (what crosses to the worker thread, each `bson` a view of one transferred buffer); the connection makes each row. */
-export type SqliteBatch = StoreBatch;
-
 /** One batch's outcome in a group commit: its result, or what it threw (its own writes undone). */
 export type SqliteGroupOutcome = { ok: true; result: StoreBatchResult } | { ok: false; error: unknown };
 
@@ -42,13 +39,13 @@ export interface SqliteConnection {
    * StoreSchemaError having changed nothing; returns the warnings to log.
    */
   prepare(models: readonly CanonicalObjectSchema[]): string[];
-  ingest(batch: SqliteBatch): StoreBatchResult;
+  ingest(batch: StoreBatch): StoreBatchResult;
   /**
    * Group commit: several batches in one transaction, so they share one fsync. Each batch runs in
    * a savepoint of its own, so one that throws undoes only its own writes; if the commit itself
    * fails, it throws and none is stored.
    */
-  ingestGroup(batches: readonly SqliteBatch[]): SqliteGroupOutcome[];
+  ingestGroup(batches: readonly StoreBatch[]): SqliteGroupOutcome[];
   getAuthRecord(kind: string, key: string): string | null;
   putAuthRecord(kind: string, key: string, value: string, ifAbsent: boolean): boolean;
   deleteAuthRecord(kind: string, key: string): boolean;
@@ -176,7 +173,7 @@ export function openSqliteConnection(filePath: string): SqliteConnection {
   }
 
   // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
-  const ingestTransaction = db.transaction((batch: SqliteBatch): StoreBatchResult => {
+  const ingestTransaction = db.transaction((batch: StoreBatch): StoreBatchResult => {
     // Refusals come before the queue's row is created, so a refused batch writes nothing.
     let queue = selectQueue().get(batch.queueId) as { user_id: string; high_seq: bigint } | undefined;
     if (queue !== undefined && queue.user_id !== batch.userId) return { status: "forbidden" };

@@ -7,8 +7,8 @@
 import type { CanonicalObjectSchema, CanonicalPropertySchema } from "asymgen/schema";
 import type { SchemaProblem } from "../tables/plan-schema-change.js";
 import { StoreSchemaError } from "../tables/format-schema-problems.js";
-import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
-import type { RejectionCode } from "./store-batch.js";
+import type { SqliteConnection } from "./sqlite-connection.js";
+import type { RejectionCode, StoreBatch } from "./store-batch.js";
 
 /** What the worker opens, given as `workerData`. */
 export interface SqliteWorkerData {
@@ -84,11 +84,11 @@ export interface PackedSqliteBatch {
   rejected: { index: number; code: RejectionCode; reason: string }[];
 }
 
-/** The worker's side: the batch as the connection takes it, each `bson` a view of the one buffer. */
-export function unpackSqliteBatch(packed: PackedSqliteBatch): SqliteBatch {
+/** The worker's side: the batch as the connection takes it (it makes each row), each `bson` a view of the one buffer. */
+export function unpackSqliteBatch(packed: PackedSqliteBatch): StoreBatch {
   const { seqs, tableIndexes, tables, ends, rejected } = packed;
   const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
-  const entries: SqliteBatch["entries"] = [];
+  const entries: StoreBatch["entries"] = [];
   let at = 0;
   let next = 0;
   let nextRejected = 0;

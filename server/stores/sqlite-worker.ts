@@ -7,9 +7,10 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { openSqliteConnection } from "./sqlite-connection.js";
-import type { SqliteBatch, SqliteConnection } from "./sqlite-connection.js";
+import type { SqliteConnection } from "./sqlite-connection.js";
 import { openCallId, toWorkerError, unpackSqliteBatch } from "./sqlite-worker-protocol.js";
 import type { PackedSqliteBatch, SqliteReply, SqliteRequest, SqliteWorkerData } from "./sqlite-worker-protocol.js";
+import type { StoreBatch } from "./store-batch.js";
 
 if (!parentPort) throw new Error("sqlite-worker.js runs as the SQLite store's worker thread, not on its own");
 const port: MessagePort = parentPort;
@@ -85,7 +86,7 @@ function handle(opened: SqliteConnection, { id, method, args }: SqliteRequest): 
 function commitGroup(opened: SqliteConnection, requests: SqliteRequest[]): void {
   let outcomes;
   try {
-    outcomes = opened.ingestGroup(requests.map((request) => request.args[0] as SqliteBatch));
+    outcomes = opened.ingestGroup(requests.map((request) => request.args[0] as StoreBatch));
   } catch (error) {
     for (const { id } of requests) reply({ id, error: toWorkerError(error) });
     return;

@@ -1,10 +1,10 @@
 /**
  * The fast row writer: `documentToRowValues` (and `documentToRow`, the same row by column name)
- * as ingest runs it, once per document. It gives exactly
- * the reference's row (`referenceDocumentToRow` in row-codec.ts: the same JS types and values,
- * the same `$exact` text) without deserialising the document: a writer compiled once per layout
- * (cached per layout object) walks the top-level elements' bytes with server/bson and gives each
- * column its value straight from them.
+ * as ingest runs it, once per document. It gives exactly the reference's row
+ * (`referenceDocumentToRow` in row-codec.ts: the same JS types and values, the same `$exact`
+ * text) without deserialising the document: a writer compiled once per layout (cached per layout
+ * object) walks the top-level elements' bytes with server/bson and gives each column its value
+ * straight from them.
  *
  * Per column, a converter for the values that are PROVABLY exact in the dialect, i.e. for which
  * the reference would find that the column gives the element back and write no `$exact` entry:
