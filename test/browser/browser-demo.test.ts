@@ -1,6 +1,6 @@
 /**
  * `npm run demo:browser`, checked headless: the built demo runs as a user starts it, Chromium
- * opens its page in two tabs (owner and follower), both ingest while the page's network toggle
+ * opens its page in two tabs (owner and follower), both ingest while the page's uploads toggle
  * pauses and resumes the session, and the rows the server's SQLite file holds then equal exactly
  * what the two tabs wrote; then a page on the IndexedDB fallback (`?storage=indexeddb`, another
  * browser profile) catches up as exactly. A screenshot of the owner tab, offline with readings queued, goes to
@@ -46,7 +46,7 @@ async function setRate(page: Page, rate: number): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it("ingests in two tabs through a network toggle, then on IndexedDB: the server's SQLite holds exactly what was written", async () => {
+it("ingests in two tabs through an uploads pause, then on IndexedDB: the server's SQLite holds exactly what was written", async () => {
   const started = Date.now();
   demo = spawn(process.execPath, ["build/demo/browser/run-browser-demo.js", "--data-dir", path.join(dir, "data")], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
@@ -82,10 +82,10 @@ it("ingests in two tabs through a network toggle, then on IndexedDB: the server'
   await owner.waitForFunction(() => Number(document.getElementById("stored")?.textContent) > 0, undefined, { timeout: 10_000 });
 
   // Offline (the session paused, from the follower: it pauses the owner's worker): nothing more is stored, the queue grows.
-  await follower.click("#network");
-  await follower.waitForFunction(() => document.getElementById("network")?.textContent === "Network: off");
+  await follower.click("#uploads");
+  await follower.waitForFunction(() => document.getElementById("uploads")?.textContent === "Uploads: paused");
   await owner.waitForFunction(() => document.getElementById("connection")?.textContent?.includes("paused") === true);
-  expect(await owner.locator("#network").textContent()).toBe("Network: off");
+  expect(await owner.locator("#uploads").textContent()).toBe("Uploads: paused");
   await sleep(500); // a batch already on the wire may still land
   const storedWhenPaused = await counter(owner, "stored");
   await sleep(2_000);
@@ -95,7 +95,7 @@ it("ingests in two tabs through a network toggle, then on IndexedDB: the server'
   await owner.screenshot({ path: process.env["ASYMGEN_DEMO_SCREENSHOT"] === "1" ? path.join(repoRoot, "docs", "browser-demo.png") : path.join(dir, "browser-demo.png") });
 
   // Online again, then the sensors stop: the database catches up with every written reading, exactly.
-  await follower.click("#network");
+  await follower.click("#uploads");
   await sleep(1_000);
   await Promise.all([setRate(owner, 0), setRate(follower, 0)]);
   await sleep(300); // a tick already due still writes

@@ -2,7 +2,7 @@
  * The browser demo's page (`npm run demo:browser`): logs in anonymously, opens the browser Realm
  * (its queue in a worker, shared by the origin's tabs), ingests a simulated weather sensor at the
  * slider's rate with `realm.write`, and shows every 250 ms what this tab wrote, what the queue
- * holds and what the server's database holds. "Network" pauses and resumes the sync session.
+ * holds and what the server's database holds. "Uploads" pauses and resumes the sync session.
  */
 import { App, Credentials, ObjectId, Realm, type StorageKind } from "asymgen";
 import { DeviceEvent, WeatherSensor, type WeatherSensorInit } from "../../../examples/weather/models.realm.js";
@@ -120,16 +120,16 @@ async function main(): Promise<void> {
 
   // The button shows the session's state, not a local flag: the session is one per queue, so a
   // pause from another tab shows here too.
-  const network = element<HTMLButtonElement>("network");
-  const showNetwork = (): void => {
+  const uploads = element<HTMLButtonElement>("uploads");
+  const showUploads = (): void => {
     const on = session.state !== "paused";
-    network.setAttribute("aria-pressed", String(on));
-    show("network", `Network: ${on ? "on" : "off"}`);
+    uploads.setAttribute("aria-pressed", String(on));
+    show("uploads", `Uploads: ${on ? "on" : "paused"}`);
   };
-  network.addEventListener("click", () => {
+  uploads.addEventListener("click", () => {
     const on = session.state === "paused";
-    log(on ? "network on: session resumed" : "network off: session paused, readings keep queueing");
-    (on ? session.resume() : session.pause()).then(showNetwork, (error: unknown) => log(`${on ? "resume" : "pause"} failed: ${String(error)}`));
+    log(on ? "uploads on: session resumed" : "uploads paused: session paused, readings keep queueing");
+    (on ? session.resume() : session.pause()).then(showUploads, (error: unknown) => log(`${on ? "resume" : "pause"} failed: ${String(error)}`));
   });
 
   let role = realm.queueRole;
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     show("pending", session.pendingDocuments);
     show("role", role === "owner" ? "owner: it holds the queue and uploads it" : role === "follower" ? "follower: forwards to the owner tab's queue" : "…");
     show("connection", `${session.connectionState}, session ${session.state}`);
-    showNetwork();
+    showUploads();
   }, 250);
 
   // The stored count comes from the database, through the demo's page server.
