@@ -199,12 +199,12 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
 describe("the OPFS queue under SIGKILL of the browser (real Chromium)", () => {
   const seed = Number(process.env.ASYMGEN_BROWSER_SEED ?? Date.now() % 1_000_000);
   // About 10 s a kill on 2 shared cores (start, verify everything so far, burst, kill), more as the queue grows.
-  const kills = process.env.ASYMGEN_BROWSER_SWEEP === "1" ? 50 : 10;
+  const kills = process.env.ASYMGEN_BROWSER_SWEEP === "1" ? 40 : 10;
 
   it(
     `keeps every transaction reported durable, in order, exactly once, never a partial one (seed ${seed}, ${kills} kills)`,
     async () => {
-      console.log(`OPFS crash sweep seed: ${seed} (replay with ASYMGEN_BROWSER_SEED=${seed}; ASYMGEN_BROWSER_SWEEP=1 for ${50} kills)`);
+      console.log(`OPFS crash sweep seed: ${seed} (replay with ASYMGEN_BROWSER_SEED=${seed}; ASYMGEN_BROWSER_SWEEP=1 for 40 kills)`);
       const random = createSeededRandom(seed);
       const dir = profileDir();
       const reported: Tuple[] = [];
