@@ -8,7 +8,8 @@
  * restart logged in a new anonymous user and the data landed under it.
  *
  * Also: users an older asymgen left in localStorage move to IndexedDB once; a logout resolves once
- * IndexedDB has it; `app.currentUser` before the users are read is a clear error.
+ * IndexedDB has it; localStorage keeps them where IndexedDB is missing; `app.currentUser` before
+ * the users are read is a clear error.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -115,6 +116,14 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
     const after = JSON.parse(await call<string>(tab, "storedUsers", "e2e")) as { users: { id: string; refreshToken: string | null; accessToken: string | null }[] };
     expect(after.users).toEqual([expect.objectContaining({ id: opened.userId, refreshToken: null, accessToken: null })]);
     await call(tab, "close");
+  }, 60_000);
+
+  it("keeps the users in localStorage where IndexedDB is missing", async () => {
+    const browser = await fixture.startBrowser();
+    const tab = await fixture.openPage(browser, "/realm.html", api.proxy.origin);
+    const result = await call<{ userId: string; legacy: string | null }>(tab, "logInWithoutIndexedDb", "e2e", api.proxy.origin);
+    expect(JSON.parse(result.legacy ?? "null")).toMatchObject({ currentUserId: result.userId });
+    expect(await call(tab, "storedUsers", "e2e")).toBe("null");
   }, 60_000);
 
   it("refuses app.currentUser before the users are read, naming App.open", async () => {

@@ -224,6 +224,22 @@ const api = {
       return describeError(error);
     }
   },
+  /**
+   * Logs in on app `appId` with `indexedDB` hidden from the page (as where storage is refused):
+   * the users must go to localStorage instead. Returns the user id and what localStorage holds.
+   */
+  async logInWithoutIndexedDb(appId: string, baseUrl: string) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, "indexedDB");
+    Object.defineProperty(globalThis, "indexedDB", { value: undefined, configurable: true });
+    try {
+      const fallback = await App.open({ id: appId, baseUrl });
+      const user = await fallback.logIn(Credentials.anonymous());
+      return { userId: user.id, legacy: localStorage.getItem(`asymgen:users:${appId}`) };
+    } finally {
+      if (descriptor !== undefined) Object.defineProperty(globalThis, "indexedDB", descriptor);
+      else delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    }
+  },
   /** App `appId`'s record in the users' IndexedDB database, as JSON (null when there is none), read directly. */
   storedUsers: async (appId: string) => JSON.stringify((await readUserRecord(appId)) ?? null),
   /** What localStorage holds under the key asymgen kept users in before IndexedDB. */
