@@ -1,9 +1,10 @@
 /**
- * The browser's `UserStore`: an app's users in `localStorage` (one key per app), so the logged-in
- * user survives a reload (docs/browser-runtime-design.md, decision 7). localStorage is
- * synchronous like Node's users file, and a `setItem` is one atomic replacement. Where it is
- * missing or refused (a worker, a sandboxed frame, storage blocked) the users are kept in memory
- * for the page's life, which costs a login after a reload and nothing else.
+ * An app's users in `localStorage` (one key per app): where the browser kept them before
+ * IndexedDB (indexeddb-user-store.ts, which migrates this key once), and its fallback where
+ * IndexedDB is refused. A `setItem` is one atomic replacement, but Chromium writes it to disk
+ * only seconds later: a crash soon after a login may lose the user. Where localStorage is missing
+ * or refused too (a worker, a sandboxed frame, storage blocked) the users are kept in memory for
+ * the page's life, which costs a login after a reload and nothing else.
  */
 import { openMemoryUserStore } from "../app/memory-user-store.js";
 import type { PersistedUsers, UserRecord } from "../app/user-record.js";
@@ -24,7 +25,8 @@ export function openLocalStorageUserStore(appId: string): UserStore {
     location: `localStorage:${key}`,
     read(): PersistedUsers {
       try {
-        return parseUsers(storage.getItem(key));
+        const text = storage.getItem(key);
+        return text === null ? { currentUserId: null, users: [] } : parsePersistedUsers(JSON.parse(text));
       } catch {
         // Unreadable (another version's format, a hand edit): as the module says, a new login.
         return { currentUserId: null, users: [] };
@@ -37,12 +39,14 @@ export function openLocalStorageUserStore(appId: string): UserStore {
   };
 }
 
-function parseUsers(text: string | null): PersistedUsers {
-  if (text === null) return { currentUserId: null, users: [] };
-  const value = JSON.parse(text) as { currentUserId?: unknown; users?: unknown };
-  const users = Array.isArray(value.users) ? value.users.filter(isUserRecord) : [];
-  const currentUserId = typeof value.currentUserId === "string" ? value.currentUserId : null;
-  return { currentUserId, users };
+/** The users in `value` (parsed JSON or an IndexedDB record), keeping only well-formed user records. */
+export function parsePersistedUsers(value: unknown): PersistedUsers {
+  if (typeof value !== "object" || value === null) return { currentUserId: null, users: [] };
+  const { currentUserId, users } = value as { currentUserId?: unknown; users?: unknown };
+  return {
+    currentUserId: typeof currentUserId === "string" ? currentUserId : null,
+    users: Array.isArray(users) ? users.filter(isUserRecord) : [],
+  };
 }
 
 function isUserRecord(value: unknown): value is UserRecord {

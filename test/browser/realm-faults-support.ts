@@ -27,8 +27,8 @@ export const storageKinds = ["opfs", "indexeddb"] as const;
 export interface FaultServer {
   proxy: SameOriginProxy;
   server: ServerProcess;
-  /** The `_id`s (numbers) of every stored measurement, with their documents' Extended JSON. */
-  readStored(): Promise<{ id: number; ejson: string }[]>;
+  /** The `_id`s (numbers) of every stored measurement, with their documents' Extended JSON and the id of the user who uploaded each. */
+  readStored(): Promise<{ id: number; ejson: string; userId: string }[]>;
   close(): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ export async function startFaultServer(pageOrigin: string): Promise<FaultServer>
       try {
         await store.prepare([Reading.schema]);
         // idKey: the _id's canonical Extended JSON, {"$numberLong":"7"}.
-        return (await store.readDocuments(Reading.schema.name)).map((doc) => ({ id: Number((JSON.parse(doc.idKey) as { $numberLong: string }).$numberLong), ejson: doc.ejson }));
+        return (await store.readDocuments(Reading.schema.name)).map((doc) => ({ id: Number((JSON.parse(doc.idKey) as { $numberLong: string }).$numberLong), ejson: doc.ejson, userId: doc.userId }));
       } finally {
         await store.close();
       }

@@ -2,7 +2,7 @@
  * Uploads from the browser, in real Chromium against a real `asymgen serve` (SQLite) over
  * loopback: the owner tab's worker runs the sync session as the user the page logged in, two
  * tabs' documents reach the server and the store holds each once; the logged-in user survives a
- * reload (localStorage). The page and the server share one origin through a small proxy
+ * reload (IndexedDB). The page and the server share one origin through a small proxy
  * (realm-fixture.ts), since the server answers no CORS until `--cors-origin` lands.
  */
 import fs from "node:fs";
@@ -48,12 +48,12 @@ describe("the browser Realm uploading to asymgen serve (real Chromium)", () => {
     expect(opened).toMatchObject({ role: "owner", loggedInNow: true });
     expect(await call(first, "storedUsers", "e2e")).toContain(opened.userId);
 
-    // A reload: the page's App finds its user in localStorage, no new login.
+    // A reload: the page's App finds its user in IndexedDB, no new login.
     await call(first, "close");
     await first.reload();
     await first.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     const again = await call<{ role: string; userId: string; loggedInNow: boolean }>(first, "open", { path: "synced", sync, syncOptions: fastSync });
-    expect(again).toEqual({ role: "owner", persisted: expect.any(Boolean), userId: opened.userId, loggedInNow: false });
+    expect(again).toEqual({ role: "owner", persisted: expect.any(Boolean), userId: opened.userId, loggedInNow: false, userAt: expect.any(Number) });
 
     const second = await fixture.openPage(browser, "/realm.html", proxy.origin);
     expect(await call<{ role: string; userId: string }>(second, "open", { path: "synced", sync, syncOptions: fastSync })).toMatchObject({ role: "follower", userId: opened.userId });

@@ -71,8 +71,8 @@ async function probeAutoStorage(): Promise<"opfs" | "indexeddb"> {
 async function main(): Promise<void> {
   const config = (await (await fetch("/demo-config.json")).json()) as DemoConfig;
   const requested = (new URLSearchParams(location.search).get("storage") ?? "auto") as StorageKind;
-  const app = new App({ id: config.appId, baseUrl: config.serverUrl });
-  // Kept in localStorage: a reload or a second tab reuses the user instead of logging in again.
+  // App.open reads the kept users (IndexedDB): a reload or a second tab reuses the user instead of logging in again.
+  const app = await App.open({ id: config.appId, baseUrl: config.serverUrl });
   const user = app.currentUser ?? (await app.logIn(Credentials.anonymous()));
   show("user", `${user.id} (anonymous)`);
 

@@ -78,11 +78,14 @@ const api = {
   async open(options: OpenOptions) {
     let user = undefined;
     let loggedInNow = false;
+    /** When the login (or the kept user's load) resolved: the crash tests kill the browser soon after. */
+    let userAt: number | null = null;
     if (options.sync !== undefined) {
-      app = new App({ id: options.sync.appId, baseUrl: options.sync.baseUrl });
+      app = await App.open({ id: options.sync.appId, baseUrl: options.sync.baseUrl });
       const kept = app.currentUser;
       loggedInNow = kept === null;
       user = kept ?? (await app.logIn(Credentials.anonymous()));
+      userAt = Date.now();
     }
     realm = await Realm.open({
       schema: [Measurement],
@@ -94,7 +97,7 @@ const api = {
       ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
       onWriteError: (error) => writeErrors.push(describeError(error)),
     });
-    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow };
+    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow, userAt };
   },
   role: () => realm?.queueRole ?? null,
   async openError(options: OpenOptions) {
@@ -211,12 +214,71 @@ const api = {
   currentUser() {
     return app?.currentUser?.id ?? null;
   },
-  storedUsers: (appId: string) => localStorage.getItem(`asymgen:users:${appId}`),
+  /** What `app.currentUser` throws when read right after `new App`, before the users are read from IndexedDB (null: it did not). */
+  currentUserTooEarly(appId: string, baseUrl: string) {
+    const early = new App({ id: appId, baseUrl });
+    try {
+      void early.currentUser;
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  },
+  /**
+   * Logs in on app `appId` with `indexedDB` hidden from the page (as where storage is refused):
+   * the users must go to localStorage instead. Returns the user id and what localStorage holds.
+   */
+  async logInWithoutIndexedDb(appId: string, baseUrl: string) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, "indexedDB");
+    Object.defineProperty(globalThis, "indexedDB", { value: undefined, configurable: true });
+    try {
+      const fallback = await App.open({ id: appId, baseUrl });
+      const user = await fallback.logIn(Credentials.anonymous());
+      return { userId: user.id, legacy: localStorage.getItem(`asymgen:users:${appId}`) };
+    } finally {
+      if (descriptor !== undefined) Object.defineProperty(globalThis, "indexedDB", descriptor);
+      else delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    }
+  },
+  /** App `appId`'s record in the users' IndexedDB database, as JSON (null when there is none), read directly. */
+  storedUsers: async (appId: string) => JSON.stringify((await readUserRecord(appId)) ?? null),
+  /** What localStorage holds under the key asymgen kept users in before IndexedDB. */
+  legacyUsers: (appId: string) => localStorage.getItem(`asymgen:users:${appId}`),
+  /** Puts app `appId`'s users back where an older asymgen kept them (localStorage), out of IndexedDB: a page as that version left it. */
+  async moveUsersToLocalStorage(appId: string) {
+    const record = await readUserRecord(appId);
+    localStorage.setItem(`asymgen:users:${appId}`, JSON.stringify(record));
+    await userDatabaseRequest("readwrite", (store) => store.delete(appId));
+  },
   async close() {
     await realm?.close();
     return realm?.isClosed ?? null;
   },
 };
+
+/** Runs `request` on the users' object store (runtime/browser/indexeddb-user-store.ts) in a transaction of `mode`; resolves with its result on complete. */
+function userDatabaseRequest(mode: IDBTransactionMode, request: (store: IDBObjectStore) => IDBRequest): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open("asymgen-users");
+    // No database yet: not made here (a version without the object store would break the runtime's).
+    open.onupgradeneeded = () => open.transaction!.abort();
+    open.onerror = () => (open.error?.name === "AbortError" ? resolve(undefined) : reject(open.error));
+    open.onsuccess = () => {
+      const db = open.result;
+      const transaction = db.transaction("users", mode);
+      const sent = request(transaction.objectStore("users"));
+      transaction.oncomplete = () => {
+        db.close();
+        resolve(sent.result);
+      };
+      transaction.onabort = () => reject(transaction.error);
+    };
+  });
+}
+
+function readUserRecord(appId: string): Promise<unknown> {
+  return userDatabaseRequest("readonly", (store) => store.get(appId));
+}
 
 (globalThis as unknown as { realmTest: typeof api }).realmTest = api;
 (globalThis as unknown as { ready: boolean }).ready = true;
