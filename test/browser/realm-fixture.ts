@@ -84,9 +84,10 @@ export interface SameOriginProxy {
 
 /**
  * Serves `/api/…` from `apiOrigin` (an `asymgen serve`) and everything else from `pageOrigin`,
- * on one origin: the server has no CORS until `--cors-origin` lands, and a page may only call its
- * own origin without it. A plain HTTP forward, a few lines: method, path, headers and body pass
- * through both ways.
+ * on one origin, so a test needs no `--cors-origin` (which the demo and browser-demo.test.ts
+ * use) and gets one place to see and disturb the page's API traffic: drop it, delay the ingest
+ * answers, count the uploads. A plain HTTP forward: method, path, headers and body pass through
+ * both ways.
  */
 export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string, host = "127.0.0.1"): Promise<SameOriginProxy> {
   let apiDown = false;

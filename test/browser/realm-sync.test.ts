@@ -3,7 +3,8 @@
  * loopback: the owner tab's worker runs the sync session as the user the page logged in, two
  * tabs' documents reach the server and the store holds each once; the logged-in user survives a
  * reload (localStorage). The page and the server share one origin through a small proxy
- * (realm-fixture.ts), since the server answers no CORS until `--cors-origin` lands.
+ * (realm-fixture.ts), which also counts and disturbs the page's API traffic; a page on another
+ * origin needs `--cors-origin`, tested in the last case here.
  */
 import fs from "node:fs";
 import os from "node:os";
