@@ -190,6 +190,20 @@ const api = {
     }
     return { written: maxTxns, refusedTxn: null, error: null };
   },
+  /**
+   * `fillUntilRefused` through `write()`: after each transaction, waits for the worker's answer
+   * (its "durable" message, or the error `onWriteError` was given), since `write` returns first.
+   */
+  async fillByWriteUntilRefused(tab: string, firstTxn: number, perTxn: number, maxTxns: number) {
+    for (let txn = firstTxn; txn < firstTxn + maxTxns; txn++) {
+      const errorsBefore = writeErrors.length;
+      api.write(tab, txn * perTxn, perTxn);
+      const id = sentTxns.at(-1)!.id;
+      while (writeErrors.length === errorsBefore && !messages.some((m) => m.type === "durable" && m.id === id)) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (writeErrors.length > errorsBefore) return { written: txn - firstTxn, refusedTxn: txn, error: writeErrors.at(-1) };
+    }
+    return { written: maxTxns, refusedTxn: null, error: null };
+  },
   async tryWrite(kind: "invalid" | "async" | "nested" | "outside") {
     try {
       if (kind === "invalid") realm!.write(() => realm!.ingest(Measurement, { id: 1, deviceId: "x", value: Number.NaN }));
