@@ -117,7 +117,8 @@ describe("the browser Realm uploading to asymgen serve (real Chromium)", () => {
     const worker = tab.workers()[0];
     expect(worker).toBeDefined();
     const started = Date.now();
-    // What the browser does when the network comes back, fired in the queue worker.
+    // What a browser that fires "online" in workers does when the network comes back (Chromium
+    // does not: there the page forwards the window's, realm-faults.test.ts's network case).
     await worker!.evaluate(() => self.dispatchEvent(new Event("online")));
     expect(await call(tab, "uploadAll", 20_000)).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
