@@ -30,7 +30,7 @@ import type {
   WorkerToPageMessage,
 } from "./queue-worker-protocol.js";
 import { fromTransferableError } from "./transferable-error.js";
-import { getLockManager, getPersistStorage, isSecureContext, type WebWorker } from "./web-apis.js";
+import { getLockManager, getPersistStorage, isSecureContext, onPageOnline, type WebWorker } from "./web-apis.js";
 
 // Typed here because the runtime also compiles against Node's types, which have no DOM Worker.
 declare const Worker: (new (url: URL | string, options: { type: "module"; name?: string }) => WebWorker) | undefined;
@@ -115,6 +115,8 @@ export class Realm {
   #syncOnError: BrowserSyncConfiguration["onError"] | null = null;
   #onRecovery: ((report: RecoveryReport) => void) | null = null;
   #closedByWorker: (() => void) | null = null;
+  /** Stops forwarding the page's "online" event to the worker (set with sync). */
+  #removeOnlineListener: (() => void) | null = null;
   #workerError: Error | null = null;
 
   private constructor(
@@ -194,6 +196,10 @@ export class Realm {
         if (!realm.#closed) realm.#post({ type: "user", user: user.toRecord() });
       });
       realm.#syncOnError = sync.onError ?? null;
+      // Every tab forwards it to its worker; the owner's reconnects its session (a follower's has none).
+      realm.#removeOnlineListener = onPageOnline(() => {
+        if (!realm.#closed) realm.#post({ type: "online" });
+      });
     }
     return realm;
   }
@@ -285,6 +291,7 @@ export class Realm {
     if (this.#txn !== null) throw new TransactionStateError("cannot close a Realm inside a write transaction");
     if (this.#closed) return;
     this.#closed = true;
+    this.#removeOnlineListener?.();
     this.#syncSession?.close();
     if (this.#workerError === null) {
       await new Promise<void>((resolve) => {

@@ -118,6 +118,8 @@ export type PageToWorkerMessage =
   | { type: "txn"; txn: EncodedTransaction }
   | { type: "request"; id: string; request: QueueRequest }
   | { type: "user"; user: UserRecord }
+  /** The page saw the network come back (web-apis.ts onPageOnline: a worker gets no "online" event in Chromium). */
+  | { type: "online" }
   | { type: "close" };
 
 /** Worker → its page. */

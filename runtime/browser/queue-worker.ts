@@ -48,7 +48,8 @@ class QueueWorker {
   constructor(scope: WorkerScope) {
     this.#scope = scope;
     scope.addEventListener("message", ({ data }) => this.#fromPage(data as PageToWorkerMessage));
-    // The network is back: upload now rather than at the end of the backoff.
+    // The network is back: upload now rather than at the end of the backoff. Where the worker
+    // gets no "online" event (Chromium), its page forwards the window's ({ type: "online" }).
     scope.addEventListener("online", () => this.#owner?.session?.reconnect());
   }
 
@@ -73,6 +74,9 @@ class QueueWorker {
         return;
       case "user":
         this.#updateUser(message.user);
+        return;
+      case "online":
+        this.#owner?.session?.reconnect();
         return;
       case "close":
         void this.#close();

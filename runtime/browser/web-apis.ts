@@ -103,3 +103,18 @@ export function getLocalStorage(): KeyValueStorage | null {
 export function getWorkerScope(): WorkerScope {
   return globalThis as unknown as WorkerScope;
 }
+
+/**
+ * Calls `listener` on the page's "online" event (the network is back); returns what removes it,
+ * or null where the global has no events. Chromium fires "online" on windows but never in a
+ * dedicated worker (its navigator.onLine changes there without an event), so the page forwards it.
+ */
+export function onPageOnline(listener: () => void): (() => void) | null {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: "online", listener: () => void) => void;
+    removeEventListener?: (type: "online", listener: () => void) => void;
+  };
+  if (typeof target.addEventListener !== "function") return null;
+  target.addEventListener("online", listener);
+  return () => target.removeEventListener?.("online", listener);
+}

@@ -15,24 +15,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
+import { createSeededRandom } from "../support/seeded-random.mjs";
 import type { StoredDocument } from "./pages/indexeddb-harness.js";
 import { startChromium, type RunningChromium } from "./support/chromium.js";
 import { bundle, html, startPageServer, type PageServer } from "./support/page-server.js";
 
 type Where = "worker" | "window";
 type BrowserEvent = Record<string, unknown>;
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Kills in the crash sweep: 10 in CI, 40 by hand. */
 const SWEEP_ROUNDS = process.env["ASYMGEN_BROWSER_SWEEP"] === "1" ? 40 : 10;
@@ -218,7 +207,7 @@ describe("the IndexedDB log store (real Chromium)", () => {
     const seed = Number(process.env["ASYMGEN_BROWSER_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
     const rounds = SWEEP_ROUNDS;
     console.log(`IndexedDB crash sweep: seed ${seed}, ${rounds} kills (replay with ASYMGEN_BROWSER_SEED=${seed})`);
-    const random = seededRandom(seed);
+    const random = createSeededRandom(seed);
     const dir = profileDir();
     const queuePath = "queue/crash";
     const segmentBytes = 256 * 1024;

@@ -19,7 +19,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createSeededRandom } from "../support/seeded-random.mjs";
 import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
-import { checkStored, collectOutcomes, expectPrefix, fastSync, startFaultServer, storageKinds, TXN_STRIDE, waitUntil, type FaultServer, type Outcome } from "./realm-faults-support.js";
+import { ACK_DURABLE_WITHIN_MS, checkStored, checkUploadsAfterKills, collectOutcomes, expectPrefix, fastSync, startFaultServer, storageKinds, TXN_STRIDE, waitUntil, type FaultServer, type Outcome } from "./realm-faults-support.js";
 import { startChromium, type RunningChromium } from "./support/chromium.js";
 
 const kills = process.env["ASYMGEN_BROWSER_SWEEP"] === "1" ? 40 : 10;
@@ -72,6 +72,8 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
       // server stored it, the queue never heard), and the restarted queue sends it again.
       api.proxy.setIngestDelay(300);
       let killsMidUpload = 0;
+      /** Date.now() of each SIGKILL, for the upload bound (checkUploadsAfterKills). */
+      const killedAt: number[] = [];
       for (let run = 0; run < kills; run++) {
         const { browser, page } = await start();
         const opened = await call<{ role: string; userId: string; loggedInNow: boolean }>(page, "open", open);
@@ -90,9 +92,14 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
         // At least one answer of this run, then a seeded moment: anywhere from right after the
         // first durable answers to well into the burst (uploads run all along).
         await waitUntil(() => outcomes.length > answeredBefore, `the first answer of run ${run}`);
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 700)));
+        // Every fifth run outlives its answers by more than ACK_DURABLE_WITHIN_MS, so its queue's
+        // acknowledgement cursor is surely written before the kill: the bound on re-uploads
+        // (checkUploadsAfterKills) has something to hold the later runs to.
+        const outlive = run % 5 === 0 ? ACK_DURABLE_WITHIN_MS + 1_000 : 0;
+        await new Promise((resolve) => setTimeout(resolve, outlive + Math.floor(random() * 700)));
         const uploadsInFlight = api.proxy.ingestRequests().inFlight;
         if (uploadsInFlight > 0) killsMidUpload += 1;
+        killedAt.push(Date.now());
         await browser.kill();
         running.splice(running.indexOf(browser), 1);
         log.push(`kill ${run}: ${outcomes.length - answeredBefore} answered, ${api.proxy.ingestRequests().started - uploadsBefore} uploads, ${uploadsInFlight} in flight at the kill`);
@@ -120,6 +127,11 @@ describe.each(storageKinds)("the browser Realm on %s, SIGKILLed mid-burst while 
         const reported = outcomes.filter((o) => Math.floor(o.txn / TXN_STRIDE) === run).length;
         storedUnreported += txns.length - reported;
       }
+      const uploads = checkUploadsAfterKills(api.proxy.ingestLog(), killedAt, context);
+      console.log(
+        `${context}: ${uploads.uploadedDocuments} documents uploaded, ${uploads.distinctDocuments} distinct; ${uploads.resentAcknowledged} re-sent after a kill although acknowledged before it (the oldest of those acknowledged ${uploads.oldestResentAckMs} ms before its kill)`,
+      );
+      expect(uploads.distinctDocuments).toBe(summary.documents);
       // storedUnreported: made durable, but the answer (or its report) died with the browser.
       console.log(
         `${context}: ${answered} transactions answered durable before their kill, ${summary.documents / perTxn} stored (${storedUnreported} durable without the answer reaching the test); ${killsMidUpload} of ${kills} kills with an upload in flight`,

@@ -12,7 +12,8 @@ import type { Page } from "playwright-core";
 import { openStore } from "../../server/stores/open-store.js";
 import { ServerProcess } from "../e2e/sync-stack.js";
 import { Reading } from "./pages/realm-model.js";
-import { startSameOriginProxy, type SameOriginProxy } from "./realm-fixture.js";
+import { ACK_FLUSH_INTERVAL_MS } from "../../runtime/sync/acknowledgement-flusher.js";
+import { startSameOriginProxy, type IngestExchange, type SameOriginProxy } from "./realm-fixture.js";
 
 /** Transaction numbers of one writer (a run, a tab) start at a multiple of this: its documents' ids never meet another's. */
 export const TXN_STRIDE = 1_000_000;
@@ -100,7 +101,8 @@ export interface StoredSummary {
  * - every transaction answered durable (`answered`) is there;
  * - no transaction answered with an error is there.
  * Each `_id` is one row by the store's key, so "exactly once" is "present" here; the duplicate a
- * re-sent transaction makes is stored once by the server's identical-duplicate rule.
+ * re-sent transaction makes is stored once by the server's identical-duplicate rule. How often a
+ * document was uploaded is only seen on the wire: `checkUploadsAfterKills`.
  */
 export function checkStored(
   stored: readonly { id: number; ejson: string }[],
@@ -118,7 +120,6 @@ export function checkStored(
     const txn = Math.floor(id / perTxn);
     const tab = writers.get(Math.floor(txn / TXN_STRIDE));
     if (tab === undefined) continue;
-    if (seenIds.has(id)) fail(`document ${id} is stored twice`);
     seenIds.add(id);
     const expected = expectedEjson(id, tab);
     if (ejson !== expected) fail(`document ${id} is ${ejson}, but the page wrote ${expected}`);
@@ -151,4 +152,80 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * How long after the server's answer reaches the page its acknowledgement is surely in the
+ * queue's durable cursor: the session writes the cursor at most ACK_FLUSH_INTERVAL_MS after an
+ * answer (acknowledgement-flusher.ts), and the write itself (two syncs of the queue's files,
+ * behind whatever the worker is committing) gets a generous 2 s on a loaded 2-core machine.
+ */
+export const ACK_DURABLE_WITHIN_MS = ACK_FLUSH_INTERVAL_MS + 2_000;
+
+/** What the uploads of a run with kills came to (`checkUploadsAfterKills`). */
+export interface UploadSummary {
+  /** Documents in every ingest body the server was sent, counting each re-send. */
+  uploadedDocuments: number;
+  /** Distinct seqs among them. */
+  distinctDocuments: number;
+  /** Documents sent again after a kill that an earlier answer had already acknowledged. */
+  resentAcknowledged: number;
+  /** Of those, the oldest acknowledgement (ms before its kill) that was not yet in the durable cursor. */
+  oldestResentAckMs: number;
+}
+
+/**
+ * Bounds the uploads of a queue killed at `kills` (Date.now() of each SIGKILL, in order), from
+ * the ingest exchanges the proxy saw (`log`), and throws naming `context` on a breach.
+ *
+ * The bound: after a kill the restarted queue uploads from its durable acknowledgement cursor,
+ * which holds every answer its browser outlived by ACK_DURABLE_WITHIN_MS (an answer that came
+ * just before a kill may be lost with it, and is then sent again by every later run until one
+ * outlives its answer that long). So no upload after a kill may carry a seq at or below the
+ * highest `acknowledgedSeq` of such an answer before that kill; only the last moments'
+ * acknowledgements (and uploads in flight, never answered) may be sent again. The server's
+ * store cannot show a breach (it skips seqs at or below its own high-water mark, and `_id` is its
+ * key), but a queue that lost or ignored its cursor, re-uploading its acknowledged backlog after
+ * each restart, breaks it at the first kill after a run that outlived an answer by 3 s.
+ */
+export function checkUploadsAfterKills(log: readonly IngestExchange[], kills: readonly number[], context: string): UploadSummary {
+  /** The kill that ended the browser alive at `at` (undefined: the browser that was never killed). */
+  const killAfter = (at: number) => kills.find((kill) => kill > at);
+  // Answers the page got: an answer written after its browser's kill (the socket still took it
+  // for a few ms) never reached a page.
+  const answered = log.filter((e) => e.answeredAt !== null && e.acknowledgedSeq !== null && e.answeredAt < (killAfter(e.startedAt) ?? Infinity));
+  let uploadedDocuments = 0;
+  const distinct = new Set<number>();
+  let resentAcknowledged = 0;
+  let oldestResentAckMs = 0;
+  for (const exchange of log) {
+    uploadedDocuments += exchange.seqs.length;
+    for (const seq of exchange.seqs) distinct.add(seq);
+    // The last kill before this upload started: what the queue restarted from.
+    const kill = [...kills].reverse().find((at) => at <= exchange.startedAt);
+    if (kill === undefined || exchange.seqs.length === 0) continue;
+    const before = answered.filter((e) => e.answeredAt! < kill);
+    // An answer is in the cursor if the browser lived ACK_DURABLE_WITHIN_MS after it: the first
+    // kill after the answer came that much later (a later restart's cursor starts from there).
+    const durable = before.filter((e) => killAfter(e.startedAt)! - e.answeredAt! > ACK_DURABLE_WITHIN_MS);
+    const durableFloor = Math.max(0, ...durable.map((e) => e.acknowledgedSeq!));
+    const lowest = Math.min(...exchange.seqs);
+    if (lowest <= durableFloor) {
+      // The uploads around the kill, relative to it, so a failure shows what the session was doing.
+      const firstAck = before.find((e) => e.acknowledgedSeq! >= lowest)!;
+      const around = log
+        .filter((e) => e.startedAt >= firstAck.startedAt - 2_000 && e.startedAt <= exchange.startedAt)
+        .map((e) => `  sent ${e.startedAt - kill} ms, answered ${e.answeredAt === null ? "never" : `${e.answeredAt - kill} ms`} (${e.status ?? "-"}), seqs ${Math.min(...e.seqs)}–${Math.max(...e.seqs)}, acknowledged ${e.acknowledgedSeq ?? "-"}`);
+      throw new Error(
+        `${context}: an upload ${exchange.startedAt - kill} ms after a kill re-sent seq ${lowest}, acknowledged (up to ${durableFloor}) more than ${ACK_DURABLE_WITHIN_MS} ms before the kill: the queue did not keep its acknowledgement cursor. Kills at ${kills.map((at) => at - kill).join(", ")} ms; uploads, times relative to the kill:\n${around.join("\n")}`,
+      );
+    }
+    for (const seq of exchange.seqs) {
+      const firstAck = before.find((e) => e.acknowledgedSeq! >= seq);
+      if (firstAck === undefined) continue;
+      resentAcknowledged += 1;
+      oldestResentAckMs = Math.max(oldestResentAckMs, kill - firstAck.answeredAt!);
+    }
+  }
+  return { uploadedDocuments, distinctDocuments: distinct.size, resentAcknowledged, oldestResentAckMs };
 }

@@ -10,6 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { deserialize } from "bson";
 import type { Page } from "playwright-core";
 import { startChromium, type RunningChromium } from "./support/chromium.js";
 import { bundle, html, startPageServer, type PageServer } from "./support/page-server.js";
@@ -20,7 +21,8 @@ export type RealmTestApi = Record<string, (...args: never[]) => unknown>;
 /** A running page server with the Realm test page, and the browsers started on it. */
 export interface RealmFixture {
   server: PageServer;
-  startBrowser(): Promise<RunningChromium>;
+  /** Starts Chromium on a fresh profile, with `extraArgs` after the harness's own flags. */
+  startBrowser(extraArgs?: readonly string[]): Promise<RunningChromium>;
   /** Opens `urlPath` of `origin` (default: the page server's) in a new tab of `browser`. */
   openPage(browser: RunningChromium, urlPath?: string, origin?: string): Promise<Page>;
   close(): Promise<void>;
@@ -37,10 +39,10 @@ export async function startRealmFixture(): Promise<RealmFixture> {
   const dirs: string[] = [];
   return {
     server,
-    async startBrowser() {
+    async startBrowser(extraArgs = []) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-realm-"));
       dirs.push(dir);
-      const browser = await startChromium(dir);
+      const browser = await startChromium(dir, extraArgs);
       browsers.push(browser);
       return browser;
     },
@@ -67,6 +69,34 @@ export function call<T = unknown>(page: Page, name: string, ...args: unknown[]):
   ) as Promise<T>;
 }
 
+/** One upload as the proxy saw it: what the page sent, and what the server answered when. */
+export interface IngestExchange {
+  /** When the request reached the proxy (Date.now()). */
+  startedAt: number;
+  /** When the answer was handed to the page (after any ingest delay); null while in flight or if it never was. */
+  answeredAt: number | null;
+  /** The answer's HTTP status; null if the page got none (the connection died first). */
+  status: number | null;
+  queueId: string;
+  /** The `seq` of every document in the request body, in order. */
+  seqs: number[];
+  /** A 200 answer's `acknowledgedSeq` (everything up to it handled by the server); else null. */
+  acknowledgedSeq: number | null;
+}
+
+/** The queue id and document seqs of an ingest request body (ingest-protocol.ts `IngestRequest`, BSON). */
+function readIngestRequest(body: Buffer): { queueId: string; seqs: number[] } {
+  const request = deserialize(body, { promoteLongs: true, promoteValues: true }) as { queueId?: unknown; documents?: { seq?: unknown }[] };
+  return { queueId: String(request.queueId), seqs: (request.documents ?? []).map((doc) => Number(doc.seq)) };
+}
+
+/** A 200 answer's `acknowledgedSeq`, or null for any other answer. */
+function readAcknowledgedSeq(status: number, body: Buffer): number | null {
+  if (status !== 200) return null;
+  const answer = deserialize(body, { promoteLongs: true, promoteValues: true }) as { acknowledgedSeq?: unknown };
+  return typeof answer.acknowledgedSeq === "number" ? answer.acknowledgedSeq : null;
+}
+
 /** A server that puts the page server and an API server behind one origin. */
 export interface SameOriginProxy {
   /** `http://127.0.0.1:<port>`. */
@@ -77,6 +107,8 @@ export interface SameOriginProxy {
   droppedApiRequests(): number;
   /** Ingest (upload) requests: how many reached the proxy, and how many of them are unanswered now. */
   ingestRequests(): { started: number; inFlight: number };
+  /** Every ingest request that reached the proxy, in arrival order, with the seqs it carried and the answer. */
+  ingestLog(): readonly IngestExchange[];
   /** Holds every ingest answer back this long (a slow server), so a test can act while an upload is in flight. */
   setIngestDelay(ms: number): void;
   close(): Promise<void>;
@@ -84,31 +116,48 @@ export interface SameOriginProxy {
 
 /**
  * Serves `/api/…` from `apiOrigin` (an `asymgen serve`) and everything else from `pageOrigin`,
- * on one origin: the server has no CORS until `--cors-origin` lands, and a page may only call its
- * own origin without it. A plain HTTP forward, a few lines: method, path, headers and body pass
- * through both ways.
+ * on one origin, so a test needs no `--cors-origin` (which the demo and browser-demo.test.ts
+ * use) and gets one place to see and disturb the page's API traffic: drop it, delay the ingest
+ * answers, count the uploads. A plain HTTP forward: method, path, headers and body pass through
+ * both ways.
  */
 export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string, host = "127.0.0.1"): Promise<SameOriginProxy> {
   let apiDown = false;
   let dropped = 0;
   let ingestDelayMs = 0;
   const ingest = { started: 0, inFlight: 0 };
+  const ingestLog: IngestExchange[] = [];
   const server = http.createServer((req, res) => {
     if (apiDown && req.url?.startsWith("/api/")) {
       dropped += 1;
       req.socket.destroy();
       return;
     }
-    const isIngest = req.method === "POST" && /\/ingest(\?|$)/.test(req.url ?? "");
+    // The pipelined route (ingest-protocol.ts pipelinedIngestPath) is an upload too.
+    const isIngest = req.method === "POST" && /\/ingest(\/pipelined)?(\?|$)/.test(req.url ?? "");
+    const requestBody: Buffer[] = [];
+    const answerBody: Buffer[] = [];
     if (isIngest) {
       ingest.started += 1;
       ingest.inFlight += 1;
+      const exchange: IngestExchange = { startedAt: Date.now(), answeredAt: null, status: null, queueId: "", seqs: [], acknowledgedSeq: null };
+      ingestLog.push(exchange);
+      req.on("data", (chunk: Buffer) => requestBody.push(chunk));
+      req.once("end", () => Object.assign(exchange, readIngestRequest(Buffer.concat(requestBody))));
+      res.once("finish", () => {
+        exchange.answeredAt = Date.now();
+        exchange.status = res.statusCode;
+        exchange.acknowledgedSeq = readAcknowledgedSeq(res.statusCode, Buffer.concat(answerBody));
+      });
       res.once("close", () => (ingest.inFlight -= 1));
     }
     const target = new URL(req.url ?? "/", req.url?.startsWith("/api/") ? apiOrigin : pageOrigin);
     const forward = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
       const send = () => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // Attached with the pipe, not before: a "data" listener alone would start the flow and
+        // lose the body while the ingest delay holds the answer back.
+        if (isIngest) answer.on("data", (chunk: Buffer) => answerBody.push(chunk));
         answer.pipe(res);
       };
       if (isIngest && ingestDelayMs > 0) setTimeout(send, ingestDelayMs);
@@ -123,6 +172,7 @@ export async function startSameOriginProxy(pageOrigin: string, apiOrigin: string
     origin: `http://${host}:${port}`,
     droppedApiRequests: () => dropped,
     ingestRequests: () => ({ ...ingest }),
+    ingestLog: () => ingestLog,
     setIngestDelay(ms) {
       ingestDelayMs = ms;
     },

@@ -1,10 +1,11 @@
 /**
- * Tabs sharing one queue, in real Chromium (docs/browser-runtime-design.md, decisions 2 and 3):
- * three tabs ingest at once and every transaction lands exactly once in the owner's queue; the
- * owner's tab closed mid-burst hands the queue to another tab within 2 s, and the followers'
- * unanswered transactions are sent again to the new owner. The queue is the in-memory store
- * (open-browser-log-store.ts) until the durable stores are merged: what the old owner held dies
- * with its tab, so the checks are on what each owner answered and what its queue holds.
+ * Tabs sharing one queue, in real Chromium (docs/browser-runtime-design.md, decisions 2 and 3),
+ * on OPFS ("auto") and on the IndexedDB fallback: three tabs ingest at once and every transaction
+ * lands exactly once in the owner's queue; the owner's tab closed mid-burst hands the queue to
+ * another tab within 2 s, and the followers' unanswered transactions are sent again to the new
+ * owner; the owner's Realm closed hands it over too. The queue is durable, so the new owner
+ * reopens what the old one made durable: the checks are on what each owner answered and on what
+ * the queue holds after the handover (nothing uploads here, so it holds everything).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
@@ -49,7 +50,10 @@ function expectContiguousSeqs(answers: Message[], from = 1): number {
   return next - 1;
 }
 
-describe("tabs sharing one queue (real Chromium)", () => {
+/** The storage options the cases run on: "auto" is OPFS in this Chromium. */
+const storages = ["auto", "indexeddb"] as const;
+
+describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage) => {
   let fixture: RealmFixture;
 
   beforeAll(async () => {
@@ -64,7 +68,7 @@ describe("tabs sharing one queue (real Chromium)", () => {
     const browser = await fixture.startBrowser();
     const tabs = [await fixture.openPage(browser), await fixture.openPage(browser), await fixture.openPage(browser)];
     const roles = [];
-    for (const tab of tabs) roles.push((await call<{ role: string }>(tab, "open", { path: "shared" })).role);
+    for (const tab of tabs) roles.push((await call<{ role: string }>(tab, "open", { path: "shared", storage })).role);
     expect(roles).toEqual(["owner", "follower", "follower"]);
 
     const txns = 60;
@@ -92,8 +96,8 @@ describe("tabs sharing one queue (real Chromium)", () => {
     const browser = await fixture.startBrowser();
     const owner = await fixture.openPage(browser);
     const followers = [await fixture.openPage(browser), await fixture.openPage(browser)];
-    expect((await call<{ role: string }>(owner, "open", { path: "takeover" })).role).toBe("owner");
-    for (const tab of followers) expect((await call<{ role: string }>(tab, "open", { path: "takeover" })).role).toBe("follower");
+    expect((await call<{ role: string }>(owner, "open", { path: "takeover", storage })).role).toBe("owner");
+    for (const tab of followers) expect((await call<{ role: string }>(tab, "open", { path: "takeover", storage })).role).toBe("follower");
 
     const txns = 300;
     const perTxn = 5;
@@ -167,8 +171,8 @@ describe("tabs sharing one queue (real Chromium)", () => {
     const browser = await fixture.startBrowser();
     const owner = await fixture.openPage(browser);
     const follower = await fixture.openPage(browser);
-    await call(owner, "open", { path: "handover" });
-    await call(follower, "open", { path: "handover" });
+    await call(owner, "open", { path: "handover", storage });
+    await call(follower, "open", { path: "handover", storage });
     expect(await call(follower, "writeAsync", "follower", 0, 2)).toEqual([1, 2]);
     const closedAt = Date.now();
     await call(owner, "close");
@@ -176,8 +180,10 @@ describe("tabs sharing one queue (real Chromium)", () => {
     expect(Date.now() - closedAt).toBeLessThan(2000);
     expect(await call(follower, "writeAsync", "follower", 2, 3)).toEqual([1, 2, 3]);
     const stats = await call<Stats>(follower, "stats");
-    // The in-memory store died with the old owner's queue: the new one holds what came after.
+    // appendedTransactions counts this owner's appends only; the queue itself kept the old
+    // owner's transaction: both are pending (nothing uploads here), 2 + 3 documents.
     expect(stats.appendedTransactions).toBe(1);
+    expect(stats.pendingDocuments).toBe(5);
     expect((await call<{ name: string }>(owner, "writeAsyncError", "owner", 0, 1)).name).toBe("TransactionStateError");
     await call(follower, "close");
   }, 60_000);

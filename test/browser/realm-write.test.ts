@@ -2,21 +2,17 @@
  * The browser Realm from one page, in real Chromium: `writeAsync` resolves once the owner's
  * queue holds the transaction, `write` hands it over and returns, an invalid document throws
  * synchronously with nothing sent, the queue's typed errors reach the page as their classes, and
- * the page's Realm reports its role and closes. The queue is the in-memory store behind
- * runtime/browser/open-browser-log-store.ts (until the durable stores are merged), so everything
- * here happens within one browser life.
+ * the page's Realm reports its role and closes. The cases that queue run on both stores ("auto",
+ * which picks OPFS in Chromium, and the IndexedDB fallback); the refusals need no store.
  */
-import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { call, startRealmFixture, startSameOriginProxy, type RealmFixture } from "./realm-fixture.js";
+import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
 
-/** This machine's first non-loopback IPv4 address: a page served from it is not a secure context. */
-function nonLoopbackAddress(): string | null {
-  for (const addresses of Object.values(os.networkInterfaces())) {
-    for (const address of addresses ?? []) if (address.family === "IPv4" && !address.internal) return address.address;
-  }
-  return null;
-}
+/** The storage options the queueing cases run on: "auto" is OPFS in this Chromium. */
+const storages = ["auto", "indexeddb"] as const;
+
+/** A host name that is neither localhost nor an IP literal, so a page served from it is not a secure context. */
+const INSECURE_HOST = "insecure.test";
 
 interface Stats {
   owner: string;
@@ -36,10 +32,10 @@ describe("the browser Realm in one page (real Chromium)", () => {
     await fixture.close();
   });
 
-  it("queues writeAsync and write transactions in the worker, and refuses bad ones before sending anything", async () => {
+  it.each(storages)("on %s: queues writeAsync and write transactions in the worker, and refuses bad ones before sending anything", async (storage) => {
     const browser = await fixture.startBrowser();
     const page = await fixture.openPage(browser);
-    const opened = await call<{ role: string; persisted: boolean }>(page, "open", { path: "one-page" });
+    const opened = await call<{ role: string; persisted: boolean }>(page, "open", { path: "one-page", storage });
     expect(opened.role).toBe("owner");
     expect(typeof opened.persisted).toBe("boolean");
 
@@ -73,10 +69,10 @@ describe("the browser Realm in one page (real Chromium)", () => {
     expect(await call(page, "close")).toBe(true);
   }, 60_000);
 
-  it("rejects a writeAsync over maxQueueBytes with QueueFullError (its class and fields), queueing nothing of it", async () => {
+  it.each(storages)("on %s: rejects a writeAsync over maxQueueBytes with QueueFullError (its class and fields), queueing nothing of it", async (storage) => {
     const browser = await fixture.startBrowser();
     const page = await fixture.openPage(browser);
-    await call(page, "open", { path: "small", maxQueueBytes: 600 });
+    await call(page, "open", { path: "small", storage, maxQueueBytes: 600 });
     expect(await call(page, "writeAsync", "tab", 0, 2)).toEqual([1, 2]);
     const before = await call<Stats>(page, "stats");
     const error = await call<{ name: string; isClass: Record<string, boolean>; fields: Record<string, unknown> } | null>(page, "writeAsyncError", "tab", 10, 40);
@@ -88,14 +84,16 @@ describe("the browser Realm in one page (real Chromium)", () => {
     // write() cannot throw it (it returned already): onWriteError gets it.
     await call(page, "write", "tab", 100, 40);
     await page.waitForFunction(() => (window as unknown as { realmTest: { writeErrors(): unknown[] } }).realmTest.writeErrors().length === 1);
-    const writeErrors = await call<{ name: string }[]>(page, "writeErrors");
-    expect(writeErrors[0]?.name).toBe("QueueFullError");
+    const writeErrors = await call<{ name: string; isClass: Record<string, boolean> }[]>(page, "writeErrors");
+    expect(writeErrors[0]).toMatchObject({ name: "QueueFullError", isClass: { QueueFullError: true } });
     expect((await call<Stats>(page, "stats")).pendingDocuments).toBe(before.pendingDocuments);
     await call(page, "close");
   }, 60_000);
 
   it("refuses to open, with QueueUnsupportedError naming the reason: an insecure context, a worker that cannot start, an unknown storage", async () => {
-    const browser = await fixture.startBrowser();
+    // insecure.test resolves to the page server's loopback address, but by its name the page is
+    // not a secure context (only localhost and loopback IP literals are): no navigator.locks.
+    const browser = await fixture.startBrowser([`--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`]);
     const page = await fixture.openPage(browser);
     type Refusal = { name: string; message: string; isClass: Record<string, boolean> } | null;
     const missingWorker = await call<Refusal>(page, "openError", { path: "p", workerUrl: "/no-such-worker.js" });
@@ -105,21 +103,13 @@ describe("the browser Realm in one page (real Chromium)", () => {
     expect(badStorage?.isClass["QueueUnsupportedError"]).toBe(true);
     expect(badStorage?.message).toMatch(/storage must be/);
 
-    const address = nonLoopbackAddress();
-    if (address === null) {
-      console.log("no non-loopback IPv4 address on this machine: the insecure-context case is not run");
-      return;
-    }
-    // The same page over plain http from a non-loopback address: not a secure context, no Web Locks.
-    const insecure = await startSameOriginProxy(fixture.server.origin, fixture.server.origin, address);
-    try {
-      const plain = await fixture.openPage(browser, "/realm.html", insecure.origin);
-      expect(await call(plain, "context")).toEqual({ secure: false, locks: "undefined" });
-      const refused = await call<Refusal>(plain, "openError", { path: "p" });
-      expect(refused?.isClass["QueueUnsupportedError"]).toBe(true);
-      expect(refused?.message).toMatch(/secure context/);
-    } finally {
-      await insecure.close();
-    }
+    const insecureOrigin = fixture.server.origin.replace("127.0.0.1", INSECURE_HOST);
+    expect(insecureOrigin).toMatch(/^http:\/\/insecure\.test:\d+$/);
+    const plain = await fixture.openPage(browser, "/realm.html", insecureOrigin);
+    expect(await call(plain, "context")).toEqual({ secure: false, locks: "undefined" });
+    const refused = await call<Refusal>(plain, "openError", { path: "p" });
+    expect(refused?.isClass["QueueUnsupportedError"]).toBe(true);
+    expect(refused?.message).toMatch(/secure context/);
+    expect(refused?.message).toMatch(/navigator\.locks|Web Locks/);
   }, 60_000);
 });

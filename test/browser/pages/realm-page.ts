@@ -4,10 +4,21 @@
  * (a spy on `Worker`, installed before the Realm starts one) so that tests can see which owner
  * made each transaction durable, under which sequence numbers.
  */
-// The browser entry by path, not "asymgen": the package's types are Node's (exports.d.ts) for
-// every condition, so a type check of this page against "asymgen" would see Node's Realm. The
-// bundle is the same either way (the page bundler aliases "asymgen" to this file).
-import { App, Credentials, Realm } from "../../../runtime/browser/index.js";
+// The browser entry by path, not "asymgen": this page is type-checked with the tests (the root
+// tsconfig), whose `paths` map "asymgen" to runtime/exports.ts, Node's Realm; the package's own
+// "browser" condition is seen only by a bundler-style check (demo/browser/page/tsconfig.json).
+// The bundle is the same either way (the page bundler aliases "asymgen" to this file).
+import {
+  App,
+  Credentials,
+  IngestValidationError,
+  QueueDiskFullError,
+  QueueFullError,
+  QueueUnsupportedError,
+  Realm,
+  RealmSchemaError,
+  TransactionStateError,
+} from "../../../runtime/browser/index.js";
 import { Reading as Measurement } from "./realm-model.js";
 
 interface WorkerMessage {
@@ -44,14 +55,24 @@ const outcomes: { txn: number; ok: boolean; error?: string; at: number }[] = [];
 /** How many outcomes were already handed to the test's `reportOutcomes` binding (fault tests). */
 let reportedOutcomes = 0;
 
+/** The asymgen error classes a test may ask about, by name. */
+const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => Error> = {
+  QueueFullError,
+  QueueDiskFullError,
+  IngestValidationError,
+  TransactionStateError,
+  QueueUnsupportedError,
+  RealmSchemaError,
+};
+
 function describeError(error: unknown): { name: string; message: string; isClass: Record<string, boolean>; fields: Record<string, unknown> } {
   const e = error as Error & Record<string, unknown>;
   return {
     name: e.name,
     message: e.message,
-    isClass: Object.fromEntries(
-      ["QueueFullError", "QueueDiskFullError", "IngestValidationError", "TransactionStateError", "QueueUnsupportedError", "RealmSchemaError"].map((name) => [name, e.name === name && e instanceof Error]),
-    ),
+    // instanceof the class itself, not the name: an error rebuilt from the worker's message as a
+    // plain Error named "QueueFullError" must not pass (transferable-error.ts rebuilds the class).
+    isClass: Object.fromEntries(Object.entries(ERROR_CLASSES).map(([name, Class]) => [name, e instanceof Class])),
     fields: Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v !== "object" && typeof v !== "function")),
   };
 }
@@ -169,6 +190,20 @@ const api = {
       } catch (error) {
         return { written: txn - firstTxn, refusedTxn: txn, error: describeError(error) };
       }
+    }
+    return { written: maxTxns, refusedTxn: null, error: null };
+  },
+  /**
+   * `fillUntilRefused` through `write()`: after each transaction, waits for the worker's answer
+   * (its "durable" message, or the error `onWriteError` was given), since `write` returns first.
+   */
+  async fillByWriteUntilRefused(tab: string, firstTxn: number, perTxn: number, maxTxns: number) {
+    for (let txn = firstTxn; txn < firstTxn + maxTxns; txn++) {
+      const errorsBefore = writeErrors.length;
+      api.write(tab, txn * perTxn, perTxn);
+      const id = sentTxns.at(-1)!.id;
+      while (writeErrors.length === errorsBefore && !messages.some((m) => m.type === "durable" && m.id === id)) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (writeErrors.length > errorsBefore) return { written: txn - firstTxn, refusedTxn: txn, error: writeErrors.at(-1) };
     }
     return { written: maxTxns, refusedTxn: null, error: null };
   },
