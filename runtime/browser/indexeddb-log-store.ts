@@ -137,6 +137,8 @@ class IdbLogStore implements IndexedDbLogStore {
   private latest: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** The commit `close` made last (of what was written until then): what a `flush` after `close` answers. */
+  private finalCommit: Promise<void> | null = null;
   private resolveReleased!: () => void;
 
   constructor(
@@ -195,7 +197,11 @@ class IdbLogStore implements IndexedDbLogStore {
   }
 
   flush(): Promise<void> {
-    if (this.closed) return Promise.reject(new TransactionStateError(`the log store ${this.location} is closed`));
+    // After `close` nothing more can be written: what a flush would commit is in close's last
+    // commit. The queue settles its durable waiters inside its own `close`, just before it closes
+    // the store, so an owner awaiting `flush()` for them comes here (a refusal would fail
+    // transactions that close stored, and the next owner would upload them anyway).
+    if (this.closed) return this.finalCommit ?? Promise.reject(new TransactionStateError(`the log store ${this.location} is closed`));
     return this.commit();
   }
 
@@ -203,7 +209,7 @@ class IdbLogStore implements IndexedDbLogStore {
     if (this.closed) return;
     // Written but never synced (durability "os" between syncs): stored too, as a file system keeps
     // what a process wrote when it exits.
-    this.commit();
+    this.finalCommit = this.commit();
     this.closed = true;
     void Promise.allSettled([...this.inFlight]).then(() => {
       this.db.close();
