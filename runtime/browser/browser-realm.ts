@@ -115,7 +115,10 @@ export class Realm {
   #syncOnError: BrowserSyncConfiguration["onError"] | null = null;
   #onRecovery: ((report: RecoveryReport) => void) | null = null;
   #closedByWorker: (() => void) | null = null;
+  /** Why the worker can no longer answer (it failed, or its takeover did): every later call fails with it. */
   #workerError: Error | null = null;
+  /** Stops sending the page's logins to the worker (`close`). */
+  #removeUserListener: (() => void) | null = null;
 
   private constructor(
     worker: WebWorker,
@@ -185,14 +188,21 @@ export class Realm {
       throw error;
     });
     worker.onmessage = ({ data }) => realm.#fromWorker(data as WorkerToPageMessage);
-    worker.onerror = (event) => realm.#failAll(new TransactionStateError(`the queue worker failed: ${event.message ?? "unknown error"}`));
+    worker.onerror = (event) => {
+      realm.#failAll(new TransactionStateError(`the queue worker failed: ${event.message ?? "unknown error"}`));
+      // An uncaught error leaves the worker in a state nothing vouches for: end it (its locks go
+      // with it, so another tab can own the queue) rather than send it more.
+      worker.terminate();
+    };
     if (sync !== undefined) {
       // The page's logins and logouts reach the owner's copy of the user: a logout pauses the
       // session, a login again resumes it (refreshes come along too; either token is valid).
       const user = sync.user;
-      user.addListener(() => {
+      const listener = (): void => {
         if (!realm.#closed) realm.#post({ type: "user", user: user.toRecord() });
-      });
+      };
+      user.addListener(listener);
+      realm.#removeUserListener = () => user.removeListener(listener);
       realm.#syncOnError = sync.onError ?? null;
     }
     return realm;
@@ -285,6 +295,7 @@ export class Realm {
     if (this.#txn !== null) throw new TransactionStateError("cannot close a Realm inside a write transaction");
     if (this.#closed) return;
     this.#closed = true;
+    this.#removeUserListener?.();
     this.#syncSession?.close();
     if (this.#workerError === null) {
       await new Promise<void>((resolve) => {
@@ -299,6 +310,7 @@ export class Realm {
   #runTransaction<T>(callback: () => T, async: boolean): { result: T; answer: Promise<unknown> } {
     if (this.#closed) throw new TransactionStateError("the Realm is closed");
     if (this.#txn !== null) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
+    if (this.#workerError !== null) throw this.#workerError;
     this.#writer.truncate(0);
     const txn: OpenTransaction = { writer: this.#writer, tables: [], docTables: [] };
     this.#txn = txn;
@@ -329,6 +341,7 @@ export class Realm {
 
   #request(request: QueueRequest): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TransactionStateError("the Realm is closed"));
+    if (this.#workerError !== null) return Promise.reject(this.#workerError);
     const id = String(++this.#nextRequest);
     return new Promise<unknown>((resolve, reject) => {
       this.#pendingRequests.set(id, { resolve, reject });
@@ -385,6 +398,9 @@ export class Realm {
       }
       case "recovery":
         this.#onRecovery?.(message.report);
+        return;
+      case "failed":
+        this.#failAll(fromTransferableError(message.error));
         return;
       case "closed":
         this.#closedByWorker?.();

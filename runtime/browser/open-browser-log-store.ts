@@ -17,6 +17,8 @@ import type { StorageKind } from "./queue-worker-protocol.js";
 /** A log store, and what to await before anything written to it counts as durable. */
 export interface BrowserLogStore {
   store: LogStore;
+  /** Which kind it is ("auto" resolved): the owner announces it to the other tabs. */
+  kind: "opfs" | "indexeddb";
   /** Resolves once everything written so far is durable (OPFS: already, its syncs are `flush()`). */
   durableAfter: () => Promise<void>;
 }
@@ -34,8 +36,8 @@ export async function openBrowserLogStore(path: string, kind: StorageKind): Prom
     if (!hasSyncAccessHandles())
       throw new QueueUnsupportedError(`cannot open the queue "${path}" in OPFS: this browser has no sync access handles in workers (storage: "auto" falls back to IndexedDB)`);
     const store = await openOpfsLogStore(path);
-    return { store, durableAfter: () => Promise.resolve() };
+    return { store, kind: "opfs", durableAfter: () => Promise.resolve() };
   }
   const store = await openIndexedDbLogStore(path);
-  return { store, durableAfter: () => store.flush() };
+  return { store, kind: "indexeddb", durableAfter: () => store.flush() };
 }
