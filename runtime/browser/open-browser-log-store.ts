@@ -11,6 +11,7 @@
 import { QueueUnsupportedError } from "../errors.js";
 import type { LogStore } from "../queue/log-store.js";
 import { openIndexedDbLogStore } from "./indexeddb-log-store.js";
+import { hasSyncAccessHandles } from "./opfs-api.js";
 import { openOpfsLogStore } from "./opfs-log-store.js";
 import type { StorageKind } from "./queue-worker-protocol.js";
 
@@ -21,13 +22,6 @@ export interface BrowserLogStore {
   kind: "opfs" | "indexeddb";
   /** Resolves once everything written so far is durable (OPFS: already, its syncs are `flush()`). */
   durableAfter: () => Promise<void>;
-}
-
-/** Whether this worker can open OPFS sync access handles. */
-export function hasSyncAccessHandles(): boolean {
-  const handle = (globalThis as { FileSystemFileHandle?: { prototype?: { createSyncAccessHandle?: unknown } } }).FileSystemFileHandle;
-  const storage = (globalThis as { navigator?: { storage?: { getDirectory?: unknown } } }).navigator?.storage;
-  return typeof handle?.prototype?.createSyncAccessHandle === "function" && typeof storage?.getDirectory === "function";
 }
 
 /** Opens the log store of the queue at `path`, of `kind`, taking the queue's lock. */

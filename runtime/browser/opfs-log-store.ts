@@ -32,14 +32,14 @@
  * OPFS has one `flush()`: `syncData`, `syncAll` and `syncInBackground` all call it (the latter
  * at once, in the worker, then settles). `QuotaExceededError` from a write, a truncate or a flush
  * is rethrown as an Error with `code: "ENOSPC"`, the queue's disk-full path. The store holds the
- * Web Lock `asymgen:queue:<path>` from open to close (opfs-web-lock.ts): sync handles are
+ * Web Lock `asymgen:queue:<path>` from open to close (queue-web-lock.ts): sync handles are
  * exclusive anyway, the lock says who may take them.
  */
 import { AsymgenError, QueueCorruptedError, QueueLockedError, QueueUnsupportedError } from "../errors.js";
 import type { LogFile, LogStore } from "../queue/log-store.js";
 import { getOpfsRoot, hasSyncAccessHandles, isQuotaExceeded, type OpfsDirectoryHandle, type OpfsFileHandle, type OpfsSyncAccessHandle } from "./opfs-api.js";
 import { DATA_HEADER_BYTES, encodeDataHeader, encodeLogicalName, encodeSlotRecord, readFileIdentity, type FileIdentity } from "./opfs-file-records.js";
-import { acquireQueueLock, type HeldWebLock } from "./opfs-web-lock.js";
+import { acquireQueueLock, type HeldWebLock } from "./queue-web-lock.js";
 
 /** The directory under the OPFS root that holds every queue of the origin. */
 const ROOT_DIRECTORY = "asymgen";
