@@ -9,14 +9,10 @@
  * "No tab owns the queue" is made by the test page holding the queue's Web Lock itself
  * (`holdQueueLock`): every Realm is then a follower waiting for it, until `releaseQueueLock`.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
-import { Reading } from "./pages/realm-model.js";
-import { call, startRealmFixture, startSameOriginProxy, type RealmFixture, type SameOriginProxy } from "./realm-fixture.js";
-import { ServerProcess } from "../e2e/sync-stack.js";
+import { startFaultServer, type FaultServer } from "./realm-faults-support.js";
+import { call, startRealmFixture, type RealmFixture, type SameOriginProxy } from "./realm-fixture.js";
 
 const fastSync = { initialBackoffMs: 20, maxBackoffMs: 300, requestTimeoutMs: 5_000 };
 
@@ -56,24 +52,18 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timed ou
 
 describe("the browser Realm when things fail (real Chromium)", () => {
   let fixture: RealmFixture;
-  let server: ServerProcess;
+  let api: FaultServer;
   let proxy: SameOriginProxy;
-  let dir: string;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-realm-failures-"));
-    const schemaFile = path.join(dir, "schema.json");
-    fs.writeFileSync(schemaFile, JSON.stringify([Reading.schema]));
-    server = await ServerProcess.spawn({ schemaFile, storeUrl: `sqlite:${path.join(dir, "ingest.sqlite")}` });
     fixture = await startRealmFixture();
-    proxy = await startSameOriginProxy(fixture.server.origin, server.url);
+    api = await startFaultServer(fixture.server.origin);
+    proxy = api.proxy;
   }, 60_000);
 
   afterAll(async () => {
     await fixture?.close();
-    await proxy?.close();
-    await server?.kill();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await api?.close();
   });
 
   it("a takeover that fails rejects the follower's pending transaction and request with its error, and every later call at once; close resolves", async () => {
