@@ -62,7 +62,11 @@ export interface BrowserRealmConfiguration {
    * queue (after a crash, the tab that takes it over); also `queueStats().lastRecovery`.
    */
   onRecovery?: (report: RecoveryReport) => void;
-  /** "auto" (default): OPFS where sync access handles exist, IndexedDB otherwise; or one of them. */
+  /**
+   * "auto" (default): OPFS where sync access handles exist, IndexedDB otherwise; or one of them.
+   * The queue's settings are its owner's: when another tab owns it on the other kind, `open`
+   * rejects with `QueueStorageMismatchError` ("auto" follows the owner).
+   */
   storage?: StorageKind;
   /** Upload to a server; the session runs in the owning tab's worker, as this user. */
   sync?: BrowserSyncConfiguration;
