@@ -62,7 +62,11 @@ export interface BrowserRealmConfiguration {
    * queue (after a crash, the tab that takes it over); also `queueStats().lastRecovery`.
    */
   onRecovery?: (report: RecoveryReport) => void;
-  /** "auto" (default): OPFS where sync access handles exist, IndexedDB otherwise; or one of them. */
+  /**
+   * "auto" (default): OPFS where sync access handles exist, IndexedDB otherwise; or one of them.
+   * The queue's settings are its owner's: when another tab owns it on the other kind, `open`
+   * rejects with `QueueStorageMismatchError` ("auto" follows the owner).
+   */
   storage?: StorageKind;
   /** Upload to a server; the session runs in the owning tab's worker, as this user. */
   sync?: BrowserSyncConfiguration;
@@ -117,7 +121,10 @@ export class Realm {
   #closedByWorker: (() => void) | null = null;
   /** Stops forwarding the page's "online" event to the worker (set with sync). */
   #removeOnlineListener: (() => void) | null = null;
+  /** Why the worker can no longer answer (it failed, or its takeover did): every later call fails with it. */
   #workerError: Error | null = null;
+  /** Stops sending the page's logins to the worker (`close`). */
+  #removeUserListener: (() => void) | null = null;
 
   private constructor(
     worker: WebWorker,
@@ -187,14 +194,21 @@ export class Realm {
       throw error;
     });
     worker.onmessage = ({ data }) => realm.#fromWorker(data as WorkerToPageMessage);
-    worker.onerror = (event) => realm.#failAll(new TransactionStateError(`the queue worker failed: ${event.message ?? "unknown error"}`));
+    worker.onerror = (event) => {
+      realm.#failAll(new TransactionStateError(`the queue worker failed: ${event.message ?? "unknown error"}`));
+      // An uncaught error leaves the worker in a state nothing vouches for: end it (its locks go
+      // with it, so another tab can own the queue) rather than send it more.
+      worker.terminate();
+    };
     if (sync !== undefined) {
       // The page's logins and logouts reach the owner's copy of the user: a logout pauses the
       // session, a login again resumes it (refreshes come along too; either token is valid).
       const user = sync.user;
-      user.addListener(() => {
+      const listener = (): void => {
         if (!realm.#closed) realm.#post({ type: "user", user: user.toRecord() });
-      });
+      };
+      user.addListener(listener);
+      realm.#removeUserListener = () => user.removeListener(listener);
       realm.#syncOnError = sync.onError ?? null;
       // Every tab forwards it to its worker; the owner's reconnects its session (a follower's has none).
       realm.#removeOnlineListener = onPageOnline(() => {
@@ -292,6 +306,7 @@ export class Realm {
     if (this.#closed) return;
     this.#closed = true;
     this.#removeOnlineListener?.();
+    this.#removeUserListener?.();
     this.#syncSession?.close();
     if (this.#workerError === null) {
       await new Promise<void>((resolve) => {
@@ -306,6 +321,7 @@ export class Realm {
   #runTransaction<T>(callback: () => T, async: boolean): { result: T; answer: Promise<unknown> } {
     if (this.#closed) throw new TransactionStateError("the Realm is closed");
     if (this.#txn !== null) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
+    if (this.#workerError !== null) throw this.#workerError;
     this.#writer.truncate(0);
     const txn: OpenTransaction = { writer: this.#writer, tables: [], docTables: [] };
     this.#txn = txn;
@@ -336,6 +352,7 @@ export class Realm {
 
   #request(request: QueueRequest): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TransactionStateError("the Realm is closed"));
+    if (this.#workerError !== null) return Promise.reject(this.#workerError);
     const id = String(++this.#nextRequest);
     return new Promise<unknown>((resolve, reject) => {
       this.#pendingRequests.set(id, { resolve, reject });
@@ -392,6 +409,9 @@ export class Realm {
       }
       case "recovery":
         this.#onRecovery?.(message.report);
+        return;
+      case "failed":
+        this.#failAll(fromTransferableError(message.error));
         return;
       case "closed":
         this.#closedByWorker?.();

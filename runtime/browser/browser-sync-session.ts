@@ -15,6 +15,7 @@ import type {
   ProgressNotificationCallback,
   SessionState,
 } from "../sync/sync-session.js";
+import { SyncError } from "../sync/sync-error.js";
 import type { QueueRequest, SessionReport } from "./queue-worker-protocol.js";
 
 /** How the view reaches the owner: a request, answered or rejected with the owner's error. */
@@ -81,13 +82,35 @@ export class BrowserSyncSession {
   /**
    * Resolves once every document this page wrote before the call (after its transactions are
    * durable in the owner's queue) and everything else the queue held is acknowledged by the
-   * server; rejects as `SyncSession.uploadAllLocalChanges` does (the owner's error).
+   * server; rejects as `SyncSession.uploadAllLocalChanges` does (the owner's error), and with
+   * `SyncError` code "timeout" once `timeoutMs` have passed, whatever it was waiting for.
    */
   async uploadAllLocalChanges(timeoutMs?: number): Promise<void> {
+    if (timeoutMs === undefined) {
+      await this.whenSent();
+      await this.#send({ kind: "upload-all" });
+      return;
+    }
     const started = Date.now();
-    await this.whenSent();
-    const left = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (Date.now() - started));
-    await this.#send(left === undefined ? { kind: "upload-all" } : { kind: "upload-all", timeoutMs: left });
+    // One deadline for all of it, here: the page's transactions may wait for an owner (none
+    // while the queue changes hands) and so may the request; the owner bounds only its own part.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new SyncError(`uploadAllLocalChanges timed out after ${timeoutMs} ms (${this.pendingDocuments} documents left, as the owner last reported)`, "timeout"));
+      }, timeoutMs);
+    });
+    const upload = (async () => {
+      await this.whenSent();
+      await this.#send({ kind: "upload-all", timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
+    })();
+    // Lost the race: its outcome is no one's any more.
+    upload.catch(() => undefined);
+    try {
+      await Promise.race([upload, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Calls `callback(newState, oldState)` on every connection state change the owner reports. */

@@ -138,13 +138,6 @@ export class BlockFile {
     return block.slice(0, used);
   }
 
-  /** Every block index the file has (for a whole rewrite after a failed commit of its creation). */
-  markAllDirty(): void {
-    const count = Math.ceil(this.length / BLOCK_BYTES);
-    for (let index = 0; index < count; index++) this.dirtyBlocks.add(index);
-    this.sizeDirty = true;
-  }
-
   private copyIn(bytes: Uint8Array, position: number): void {
     let done = 0;
     while (done < bytes.length) {

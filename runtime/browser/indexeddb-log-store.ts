@@ -39,10 +39,11 @@
  * never reads the database before this one's writes are in it. A caller that already holds that
  * lock (the browser Realm's worker: design decision 2) passes `lockHeldByCaller`.
  */
-import { QueueLockedError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
+import { QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { LogFile, LogStore } from "../queue/log-store.js";
 import { BlockFile } from "./indexeddb-block-file.js";
 import { QUEUE_DATABASE_NAME, loadQueueFiles, openQueueDatabase, runCommit, type CommitPlan } from "./indexeddb-database.js";
+import { acquireQueueLock } from "./queue-web-lock.js";
 
 /** Options of `openIndexedDbLogStore`. */
 export interface IndexedDbLogStoreOptions {
@@ -75,7 +76,9 @@ export async function openIndexedDbLogStore(path: string, options: IndexedDbLogS
   const databaseName = options.databaseName ?? QUEUE_DATABASE_NAME;
   if (typeof databaseName !== "string" || databaseName.length === 0) throw new TypeError("databaseName must be a non-empty string");
   if (typeof indexedDB === "undefined") throw new QueueUnsupportedError(`asymgen: cannot open the queue "${path}": this context has no IndexedDB`);
-  const releaseLock = options.lockHeldByCaller === true ? () => undefined : await acquireQueueLock(path);
+  // Named by its path in the lock's errors, as before the lock code was shared with OPFS.
+  const lock = options.lockHeldByCaller === true ? null : await acquireQueueLock(path, path);
+  const releaseLock = (): void => lock?.release();
   let db: IDBDatabase | null = null;
   try {
     db = await openQueueDatabase(databaseName);
@@ -91,27 +94,6 @@ export async function openIndexedDbLogStore(path: string, options: IndexedDbLogS
 /** Where queue `path` is, for messages. */
 function locationOf(databaseName: string, path: string): string {
   return `indexeddb:${databaseName}/${path}`;
-}
-
-/** Takes the queue's Web Lock if nobody holds it; returns its release. */
-async function acquireQueueLock(path: string): Promise<() => void> {
-  const locks = typeof navigator === "undefined" ? undefined : (navigator as { locks?: LockManager }).locks;
-  if (locks === undefined || typeof locks.request !== "function") {
-    throw new QueueUnsupportedError(`asymgen: cannot open the queue "${path}": navigator.locks is missing (Web Locks need a secure context: https, or http://localhost / 127.0.0.1)`);
-  }
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const granted = await new Promise<boolean>((resolve, reject) => {
-    locks
-      .request(`asymgen:queue:${path}`, { ifAvailable: true }, (lock) => {
-        resolve(lock !== null);
-        // Kept until `release`: the browser frees it by itself if this worker or tab dies.
-        return lock === null ? undefined : held;
-      })
-      .catch(reject);
-  });
-  if (!granted) throw new QueueLockedError(path, null);
-  return release;
 }
 
 /** A commit's plan, with what it took from memory (given back when it fails). */
@@ -137,6 +119,8 @@ class IdbLogStore implements IndexedDbLogStore {
   private latest: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** The commit `close` made last (of what was written until then): what a `flush` after `close` answers. */
+  private finalCommit: Promise<void> | null = null;
   private resolveReleased!: () => void;
 
   constructor(
@@ -195,7 +179,11 @@ class IdbLogStore implements IndexedDbLogStore {
   }
 
   flush(): Promise<void> {
-    if (this.closed) return Promise.reject(new TransactionStateError(`the log store ${this.location} is closed`));
+    // After `close` nothing more can be written: what a flush would commit is in close's last
+    // commit. The queue settles its durable waiters inside its own `close`, just before it closes
+    // the store, so an owner awaiting `flush()` for them comes here (a refusal would fail
+    // transactions that close stored, and the next owner would upload them anyway).
+    if (this.closed) return this.finalCommit ?? Promise.reject(new TransactionStateError(`the log store ${this.location} is closed`));
     return this.commit();
   }
 
@@ -203,7 +191,7 @@ class IdbLogStore implements IndexedDbLogStore {
     if (this.closed) return;
     // Written but never synced (durability "os" between syncs): stored too, as a file system keeps
     // what a process wrote when it exits.
-    this.commit();
+    this.finalCommit = this.commit();
     this.closed = true;
     void Promise.allSettled([...this.inFlight]).then(() => {
       this.db.close();

@@ -11,21 +11,17 @@
 import { QueueUnsupportedError } from "../errors.js";
 import type { LogStore } from "../queue/log-store.js";
 import { openIndexedDbLogStore } from "./indexeddb-log-store.js";
+import { hasSyncAccessHandles } from "./opfs-api.js";
 import { openOpfsLogStore } from "./opfs-log-store.js";
 import type { StorageKind } from "./queue-worker-protocol.js";
 
 /** A log store, and what to await before anything written to it counts as durable. */
 export interface BrowserLogStore {
   store: LogStore;
+  /** Which kind it is ("auto" resolved): the owner announces it to the other tabs. */
+  kind: "opfs" | "indexeddb";
   /** Resolves once everything written so far is durable (OPFS: already, its syncs are `flush()`). */
   durableAfter: () => Promise<void>;
-}
-
-/** Whether this worker can open OPFS sync access handles. */
-export function hasSyncAccessHandles(): boolean {
-  const handle = (globalThis as { FileSystemFileHandle?: { prototype?: { createSyncAccessHandle?: unknown } } }).FileSystemFileHandle;
-  const storage = (globalThis as { navigator?: { storage?: { getDirectory?: unknown } } }).navigator?.storage;
-  return typeof handle?.prototype?.createSyncAccessHandle === "function" && typeof storage?.getDirectory === "function";
 }
 
 /** Opens the log store of the queue at `path`, of `kind`, taking the queue's lock. */
@@ -34,8 +30,8 @@ export async function openBrowserLogStore(path: string, kind: StorageKind): Prom
     if (!hasSyncAccessHandles())
       throw new QueueUnsupportedError(`cannot open the queue "${path}" in OPFS: this browser has no sync access handles in workers (storage: "auto" falls back to IndexedDB)`);
     const store = await openOpfsLogStore(path);
-    return { store, durableAfter: () => Promise.resolve() };
+    return { store, kind: "opfs", durableAfter: () => Promise.resolve() };
   }
   const store = await openIndexedDbLogStore(path);
-  return { store, durableAfter: () => store.flush() };
+  return { store, kind: "indexeddb", durableAfter: () => store.flush() };
 }

@@ -1,9 +1,9 @@
 /**
- * The few Origin Private File System and Web Locks interfaces the OPFS log store uses, declared
+ * The few Origin Private File System interfaces the OPFS log store uses (Web Locks: web-apis.ts), declared
  * here instead of taken from TypeScript's libs: `FileSystemSyncAccessHandle` and
  * `createSyncAccessHandle` are only in the "WebWorker" lib, which cannot be combined with the
  * "DOM" lib the rest of runtime/ compiles against (runtime/tsconfig.json, tsconfig.core.json).
- * They are structural copies of the standard shapes (WHATWG File System, Web Locks), reduced to
+ * They are structural copies of the standard shapes (WHATWG File System), reduced to
  * what is called, and reached through `globalThis` so no DOM global is needed either.
  */
 import { QueueUnsupportedError } from "../errors.js";
@@ -35,34 +35,12 @@ export interface OpfsDirectoryHandle {
   entries(): AsyncIterable<[string, OpfsFileHandle | OpfsDirectoryHandle]>;
 }
 
-/** `Lock`, as a granted request sees it. */
-export interface WebLock {
-  readonly name: string;
-}
-
-/** `LockManager` (`navigator.locks`). */
-export interface WebLockManager {
-  request(name: string, options: { mode?: "exclusive" | "shared"; ifAvailable?: boolean; signal?: AbortSignal }, callback: (lock: WebLock | null) => unknown): Promise<unknown>;
-}
-
 interface OpfsNavigator {
   storage?: { getDirectory?: () => Promise<OpfsDirectoryHandle> };
-  locks?: WebLockManager;
 }
 
 function hostNavigator(): OpfsNavigator | undefined {
   return (globalThis as unknown as { navigator?: OpfsNavigator }).navigator;
-}
-
-/** `navigator.locks`; `QueueUnsupportedError` where it is missing (an insecure context: not https, not localhost). */
-export function getWebLockManager(): WebLockManager {
-  const locks = hostNavigator()?.locks;
-  if (locks === undefined || typeof locks.request !== "function") {
-    throw new QueueUnsupportedError(
-      "asymgen: navigator.locks is missing: the queue needs Web Locks, which browsers give only to secure contexts (https:, or http://localhost / 127.0.0.1)",
-    );
-  }
-  return locks;
 }
 
 /** The origin's OPFS root directory; `QueueUnsupportedError` where OPFS is missing. */
@@ -76,10 +54,14 @@ export async function getOpfsRoot(): Promise<OpfsDirectoryHandle> {
   return storage.getDirectory();
 }
 
-/** Whether sync access handles exist here: only in dedicated workers (the spec exposes them nowhere else). */
+/**
+ * Whether this context can open OPFS sync access handles (`createSyncAccessHandle`: Chromium 102+,
+ * Firefox 111+, Safari 15.2+), only ever in dedicated workers (the spec exposes them nowhere
+ * else), and reach the OPFS root.
+ */
 export function hasSyncAccessHandles(): boolean {
-  const ctor = (globalThis as { FileSystemSyncAccessHandle?: unknown }).FileSystemSyncAccessHandle;
-  return typeof ctor === "function";
+  const handle = (globalThis as { FileSystemFileHandle?: { prototype?: { createSyncAccessHandle?: unknown } } }).FileSystemFileHandle;
+  return typeof handle?.prototype?.createSyncAccessHandle === "function" && typeof hostNavigator()?.storage?.getDirectory === "function";
 }
 
 /** The standard DOMException name a refused write carries when the origin's quota is used up. */

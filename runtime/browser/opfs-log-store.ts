@@ -32,14 +32,14 @@
  * OPFS has one `flush()`: `syncData`, `syncAll` and `syncInBackground` all call it (the latter
  * at once, in the worker, then settles). `QuotaExceededError` from a write, a truncate or a flush
  * is rethrown as an Error with `code: "ENOSPC"`, the queue's disk-full path. The store holds the
- * Web Lock `asymgen:queue:<path>` from open to close (opfs-web-lock.ts): sync handles are
+ * Web Lock `asymgen:queue:<path>` from open to close (queue-web-lock.ts): sync handles are
  * exclusive anyway, the lock says who may take them.
  */
 import { AsymgenError, QueueCorruptedError, QueueLockedError, QueueUnsupportedError } from "../errors.js";
 import type { LogFile, LogStore } from "../queue/log-store.js";
 import { getOpfsRoot, hasSyncAccessHandles, isQuotaExceeded, type OpfsDirectoryHandle, type OpfsFileHandle, type OpfsSyncAccessHandle } from "./opfs-api.js";
 import { DATA_HEADER_BYTES, encodeDataHeader, encodeLogicalName, encodeSlotRecord, readFileIdentity, type FileIdentity } from "./opfs-file-records.js";
-import { acquireQueueLock, type HeldWebLock } from "./opfs-web-lock.js";
+import { acquireQueueLock, type HeldWebLock } from "./queue-web-lock.js";
 
 /** The directory under the OPFS root that holds every queue of the origin. */
 const ROOT_DIRECTORY = "asymgen";
@@ -330,6 +330,8 @@ function flush(file: PhysicalFile, path: string): void {
 class OpfsLogStoreImpl implements OpfsLogStore {
   readonly closed: Promise<void>;
   private readonly data = new Map<string, DataFile>();
+  /** Data files removed while a `LogFile` still had them open: their handles close with the last one, or with the store. */
+  private readonly removedOpen = new Set<DataFile>();
   private readonly atomic: Map<string, AtomicFile>;
   private readonly spares: PhysicalFile[];
   private nextGeneration: number;
@@ -461,6 +463,9 @@ class OpfsLogStoreImpl implements OpfsLogStore {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const file of this.data.values()) closeQuietly(file.physical);
+    // A sync handle left open would keep the file locked for the next owner (in this worker too).
+    for (const file of this.removedOpen) closeQuietly(file.physical);
+    this.removedOpen.clear();
     for (const atomic of this.atomic.values()) {
       closeQuietly(atomic.current);
       if (atomic.older !== null) closeQuietly(atomic.older);
@@ -474,7 +479,10 @@ class OpfsLogStoreImpl implements OpfsLogStore {
   /** A `LogFile` on `file` closed: the last one of a removed file lets the file go. */
   release(file: DataFile): void {
     file.refs--;
-    if (file.refs === 0 && file.removed) this.discard(file.physical);
+    if (file.refs === 0 && file.removed) {
+      this.removedOpen.delete(file);
+      this.discard(file.physical);
+    }
   }
 
   assertOpen(): void {
@@ -488,6 +496,7 @@ class OpfsLogStoreImpl implements OpfsLogStore {
       this.data.delete(name);
       file.removed = true;
       if (file.refs === 0) this.discard(file.physical);
+      else this.removedOpen.add(file);
     }
     const atomic = this.atomic.get(name);
     if (atomic !== undefined) {

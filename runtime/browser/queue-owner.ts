@@ -33,6 +33,8 @@ export class QueueOwner {
   #user: User | null = null;
   /** Transactions appended or being appended, by id: a re-sent one gets the same answer. */
   readonly #answers = new Map<string, Promise<DurableAnswer>>();
+  /** Answers not settled yet: the worker lets them go out before it closes the channel (`whenAnswered`). */
+  readonly #owed = new Set<Promise<DurableAnswer>>();
   #appended = 0;
   #onReport: (report: SessionReport) => void = () => undefined;
   /** The progress last reported by the session (a connection change reports it again). */
@@ -99,6 +101,9 @@ export class QueueOwner {
       return Promise.reject(error as Error);
     }
     this.#answers.set(txn.id, answer);
+    this.#owed.add(answer);
+    const settled = (): boolean => this.#owed.delete(answer);
+    answer.then(settled, settled);
     // A failed flush took the transaction back: forget it, so a retry is appended again.
     answer.catch(() => this.#answers.delete(txn.id));
     if (this.#answers.size > REMEMBERED_TRANSACTIONS) {
@@ -106,6 +111,14 @@ export class QueueOwner {
       if (oldest !== undefined) this.#answers.delete(oldest);
     }
     return answer;
+  }
+
+  /**
+   * Resolves once every transaction appended so far is answered (durable or failed). After
+   * `close` that is soon: close's last flush settles them.
+   */
+  async whenAnswered(): Promise<void> {
+    await Promise.allSettled([...this.#owed]);
   }
 
   /** Answers a tab's request. */

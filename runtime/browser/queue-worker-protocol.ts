@@ -133,11 +133,27 @@ export type WorkerToPageMessage =
   | { type: "session"; report: SessionReport }
   | { type: "sync-error"; error: TransferableError }
   | { type: "recovery"; report: RecoveryReport }
+  /** The worker can no longer reach a queue (taking it over failed): every call fails with `error`. */
+  | { type: "failed"; error: TransferableError }
   | { type: "closed" };
+
+/**
+ * What an owner tells the other tabs about its queue: the settings are the owner's (a follower's
+ * own `storage`, `sync`… count only once it owns the queue), so a follower checks what it asked for.
+ */
+export interface OwnerSettings {
+  /** The kind of store the owner's queue is in ("auto" resolved). */
+  storage: "opfs" | "indexeddb";
+  /** Whether the owner runs a sync session (uploads). */
+  sync: boolean;
+}
 
 /** Worker ↔ worker, on the queue's BroadcastChannel. */
 export type ChannelMessage =
-  | { type: "owner"; owner: string }
+  | ({ type: "owner"; owner: string } & OwnerSettings)
+  /** A new follower asks the owner for its settings; the owner answers `owner-settings`. */
+  | { type: "who-owns"; from: string }
+  | ({ type: "owner-settings"; to: string; owner: string } & OwnerSettings)
   | { type: "txn"; from: string; txn: EncodedTransaction }
   | ({ type: "durable"; to: string; id: string } & DurableAnswer)
   | { type: "txn-failed"; to: string; id: string; error: TransferableError }

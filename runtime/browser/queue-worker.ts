@@ -8,7 +8,9 @@
  * the owner when the current one goes.
  */
 import type { UserRecord } from "../app/user-record.js";
+import { QueueStorageMismatchError, TransactionStateError } from "../errors.js";
 import { DurableQueue } from "../queue/durable-queue.js";
+import { SyncError } from "../sync/sync-error.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
 import { openBrowserLogStore, type BrowserLogStore } from "./open-browser-log-store.js";
 import { QueueOwner } from "./queue-owner.js";
@@ -18,6 +20,7 @@ import {
   type DurableAnswer,
   type EncodedTransaction,
   type OpenMessage,
+  type OwnerSettings,
   type PageToWorkerMessage,
   type QueueRequest,
   type SessionReport,
@@ -27,6 +30,13 @@ import { toTransferableError, type TransferableError } from "./transferable-erro
 import { getWorkerScope, openBroadcastChannel, type WebBroadcastChannel, type WorkerScope } from "./web-apis.js";
 import { openWorkerSyncSession, updateWorkerUser } from "./worker-sync.js";
 
+/**
+ * How long a new follower waits for the owner to tell its settings before it opens anyway: an
+ * owner still opening its queue tells them when it is done (its "owner" announcement), and an
+ * owner of an older asymgen never answers.
+ */
+const OWNER_SETTINGS_WAIT_MS = 1000;
+
 /** One tab's queue worker. */
 class QueueWorker {
   readonly #scope: WorkerScope;
@@ -35,6 +45,12 @@ class QueueWorker {
   #config: OpenMessage | null = null;
   #channel: WebBroadcastChannel | null = null;
   #owner: QueueOwner | null = null;
+  /** The settings this worker announces while it owns the queue. */
+  #ownerSettings: OwnerSettings | null = null;
+  /** Set once this worker cannot reach a queue any more (its takeover failed): every call fails with it. */
+  #failure: TransferableError | null = null;
+  /** A follower opens once the owner's settings are checked (or after `OWNER_SETTINGS_WAIT_MS`). */
+  #settingsTimer: ReturnType<typeof setTimeout> | null = null;
   #opened = false;
   #closing = false;
   readonly #abort = new AbortController();
@@ -42,7 +58,7 @@ class QueueWorker {
   readonly #pendingTxns = new Map<string, EncodedTransaction>();
   /** This page's requests sent to the owner and not yet answered. */
   readonly #pendingRequests = new Map<string, QueueRequest>();
-  /** Called once nothing is pending (a follower's close waits for its answers). */
+  /** Called once no transaction is pending (a follower's close waits for their answers). */
   #onDrained: (() => void) | null = null;
 
   constructor(scope: WorkerScope) {
@@ -103,25 +119,88 @@ class QueueWorker {
       }
       this.#becomeOwner(opened);
     } catch (error) {
-      if (this.#closing) return;
+      // Aborted by close, with nothing pending (close aborts only then).
+      if (this.#abort.signal.aborted || this.#failure !== null) return;
       const transferable = toTransferableError(error);
-      if (this.#opened) this.#post({ type: "sync-error", error: transferable });
-      else this.#post({ type: "open-failed", error: transferable });
+      // A follower's takeover failed (a corrupted queue, no room, a bad setting): what its page
+      // sent can no longer be appended by anyone it knows of, and nothing later can.
+      if (this.#opened) {
+        this.#fail(transferable);
+      } else {
+        if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+        this.#post({ type: "open-failed", error: transferable });
+      }
     }
   }
 
+  /**
+   * Another tab owns the queue: ask it for its settings (see `#checkOwnerSettings`) before
+   * telling the page the Realm is open.
+   */
   #becomeFollower(): void {
     this.#post({ type: "role", role: "follower" });
+    this.#broadcast({ type: "who-owns", from: this.#id });
+    this.#settingsTimer = setTimeout(() => this.#markOpened(), OWNER_SETTINGS_WAIT_MS);
+  }
+
+  /**
+   * What the owner says its queue is: a page that asked for the other storage kind would write
+   * into a store it did not choose, so its Realm fails to open (or fails, when this is a later
+   * owner) with `QueueStorageMismatchError`. A Realm with sync under an owner without is told
+   * in the console: its documents wait in the queue until a tab with sync owns it.
+   */
+  #checkOwnerSettings(settings: Partial<OwnerSettings>): void {
+    const config = this.#config;
+    if (config === null || this.#owner !== null || this.#failure !== null || this.#closing) return;
+    // An owner of an older asymgen tells nothing.
+    if (settings.storage !== undefined && config.storage !== "auto" && config.storage !== settings.storage) {
+      const error = toTransferableError(new QueueStorageMismatchError(config.path, config.storage, settings.storage));
+      if (this.#opened) {
+        this.#fail(error);
+        return;
+      }
+      if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+      // Not opened: stop waiting to own the queue and end, as a failed open does.
+      this.#closing = true;
+      this.#abort.abort();
+      this.#channel?.close();
+      this.#channel = null;
+      this.#post({ type: "open-failed", error });
+      this.#scope.close();
+      return;
+    }
+    if (settings.sync === false && config.sync !== null) {
+      console.warn(`asymgen: the tab that owns the queue "${config.path}" opened it without sync: this tab's documents are queued, and uploaded once a tab with sync owns the queue`);
+    }
     this.#markOpened();
   }
 
   #markOpened(): void {
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+    this.#settingsTimer = null;
     if (this.#opened) return;
     this.#opened = true;
     this.#post({ type: "opened", worker: this.#id });
   }
 
-  #becomeOwner({ store, durableAfter }: BrowserLogStore): void {
+  /**
+   * This worker's page can no longer reach a queue: each of its pending transactions and requests
+   * fails with `error`, and so does everything it sends from now on (the page's Realm is failed).
+   */
+  #fail(error: TransferableError): void {
+    this.#failure = error;
+    // Nor will it own the queue later: its page is told it failed.
+    this.#abort.abort();
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+    for (const id of [...this.#pendingTxns.keys()]) this.#settleTxn(id, null, error);
+    for (const id of [...this.#pendingRequests.keys()]) {
+      this.#pendingRequests.delete(id);
+      this.#post({ type: "answer", id, error });
+    }
+    this.#post({ type: "failed", error });
+  }
+
+  #becomeOwner({ store, kind, durableAfter }: BrowserLogStore): void {
     const config = this.#config!;
     const queue = DurableQueue.open({
       store,
@@ -148,9 +227,10 @@ class QueueWorker {
       }
     }
     this.#owner = owner;
+    this.#ownerSettings = { storage: kind, sync: config.sync !== null };
     this.#post({ type: "role", role: "owner" });
     this.#markOpened();
-    this.#broadcast({ type: "owner", owner: this.#id });
+    this.#broadcast({ type: "owner", owner: this.#id, ...this.#ownerSettings });
     // What this page sent to the previous owner and got no answer for: now ours to append.
     for (const txn of [...this.#pendingTxns.values()]) this.#commitOwn(owner, txn);
     for (const [id, request] of [...this.#pendingRequests]) this.#answerOwn(owner, id, request);
@@ -163,6 +243,10 @@ class QueueWorker {
   }
 
   #submitTxn(txn: EncodedTransaction): void {
+    if (this.#failure !== null) {
+      this.#post({ type: "txn-failed", id: txn.id, error: this.#failure });
+      return;
+    }
     this.#pendingTxns.set(txn.id, txn);
     const owner = this.#owner;
     if (owner !== null) this.#commitOwn(owner, txn);
@@ -184,6 +268,10 @@ class QueueWorker {
   }
 
   #submitRequest(id: string, request: QueueRequest): void {
+    if (this.#failure !== null) {
+      this.#post({ type: "answer", id, error: this.#failure });
+      return;
+    }
     this.#pendingRequests.set(id, request);
     const owner = this.#owner;
     if (owner !== null) this.#answerOwn(owner, id, request);
@@ -208,9 +296,17 @@ class QueueWorker {
     const owner = this.#owner;
     switch (message.type) {
       case "owner":
+        this.#checkOwnerSettings(message);
+        if (this.#failure !== null) return;
         // A new owner: it never saw what this page is still waiting for (or saw it and died).
         for (const txn of this.#pendingTxns.values()) this.#broadcast({ type: "txn", from: this.#id, txn });
         for (const [id, request] of this.#pendingRequests) this.#broadcast({ type: "request", from: this.#id, id, request });
+        return;
+      case "who-owns":
+        if (owner !== null) this.#broadcast({ type: "owner-settings", to: message.from, owner: this.#id, ...this.#ownerSettings! });
+        return;
+      case "owner-settings":
+        if (message.to === this.#id) this.#checkOwnerSettings(message);
         return;
       case "txn":
         if (owner === null) return;
@@ -258,29 +354,42 @@ class QueueWorker {
   }
 
   #checkDrained(): void {
-    if (this.#pendingTxns.size === 0 && this.#pendingRequests.size === 0) this.#onDrained?.();
+    if (this.#pendingTxns.size === 0) this.#onDrained?.();
   }
 
   /**
-   * Closes: a follower first waits for the owner's answers to what its page sent (they were
-   * written: `close` does not drop them); the owner closes its session and queue (flushing what
-   * is committed, which releases the lock to the next tab).
+   * Closes: a follower first waits for the owner's answers to the transactions its page sent
+   * (they were written: `close` does not drop them); not for its requests, which may wait on the
+   * network for ever (an upload-all offline) and are refused instead. The owner closes its session
+   * and queue (flushing what is committed, which releases the lock to the next tab).
    */
   async #close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#pendingTxns.size > 0) await new Promise<void>((resolve) => (this.#onDrained = resolve));
     this.#abort.abort();
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
     let failure: unknown = null;
+    const owner = this.#owner;
     try {
-      this.#owner?.close();
+      owner?.close();
     } catch (error) {
       failure = error;
     }
     this.#owner = null;
     // The close flushed what other tabs sent: let their answers go out before the channel closes
-    // (an unanswered one would be appended again by the next owner).
+    // (an unanswered one would be appended again by the next owner; a failed one retried by its app).
+    if (owner !== null) await owner.whenAnswered();
     await new Promise((resolve) => setTimeout(resolve, 0));
+    // What the session's close did not answer (this page's requests to another tab's owner).
+    for (const [id, request] of [...this.#pendingRequests]) {
+      this.#pendingRequests.delete(id);
+      const error =
+        request.kind === "upload-all"
+          ? new SyncError("the Realm was closed before the upload finished", "session_closed")
+          : new TransactionStateError(`the Realm was closed before the queue's owner answered its ${request.kind} request`);
+      this.#post({ type: "answer", id, error: toTransferableError(error) });
+    }
     this.#channel?.close();
     this.#channel = null;
     if (failure !== null) this.#post({ type: "sync-error", error: toTransferableError(failure) });

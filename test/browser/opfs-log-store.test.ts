@@ -158,6 +158,12 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
     expect(seen.dotPath).toEqual({ ok: "opfs:/asymgen/%2E%2E" });
   }, 60_000);
 
+  it("close lets go of a removed file's handle that a LogFile still held: the queue opens again", async () => {
+    const seen = await call(page, "removedWhileOpen", { path: "removed-while-open" });
+    expect(seen.reopened).toEqual({ ok: "opened" });
+    expect(seen.closeAfter).toEqual({ ok: undefined });
+  }, 60_000);
+
   it("at open: a torn create and a torn slot are spares, the newer of two claims wins, foreign entries are left alone", async () => {
     const seen = await call(page, "leftovers", { path: "leftovers" });
     expect(Object.keys(seen.before as object).sort()).toEqual(["f1", "f2", "f3", "f4", "f5", "notes.txt"]);

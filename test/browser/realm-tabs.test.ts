@@ -187,4 +187,34 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
     expect((await call<{ name: string }>(owner, "writeAsyncError", "owner", 0, 1)).name).toBe("TransactionStateError");
     await call(follower, "close");
   }, 60_000);
+
+  it.each(["opfs", "indexeddb"])(
+    "the owner's Realm closed while a follower's transactions are in flight, on %s: none of them fails",
+    async (storage) => {
+      const browser = await fixture.startBrowser();
+      const owner = await fixture.openPage(browser);
+      const follower = await fixture.openPage(browser);
+      const path = `in-flight-${storage}`;
+      await call(owner, "open", { path, storage });
+      await call(follower, "open", { path, storage });
+      const txns = 200;
+      const perTxn = 5;
+      const burst = call(follower, "burst", "follower", 0, txns, perTxn, 8);
+      await follower.waitForFunction(() => (window as unknown as { realmTest: { outcomes(): unknown[] } }).realmTest.outcomes().length >= 20);
+      // Some of the follower's transactions are with the owner as it closes: its close stores
+      // them (IndexedDB: its last commit), and they are answered durable, not failed.
+      await call(owner, "close");
+      await burst;
+      const outcomes = await call<{ ok: boolean; error?: string }[]>(follower, "outcomes");
+      expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+      expect(outcomes).toHaveLength(txns);
+      expect(await call(follower, "role")).toBe("owner");
+      // The queue is durable: the new owner holds every document (one whose answer was still on
+      // its way when the follower took over is there twice: design, decision 3).
+      const stats = await call<Stats>(follower, "stats");
+      expect(stats.pendingDocuments).toBeGreaterThanOrEqual(txns * perTxn);
+      await call(follower, "close");
+    },
+    90_000,
+  );
 });

@@ -191,6 +191,25 @@ const ops: Record<string, (args: never) => unknown> = {
   },
 
   /**
+   * A data file removed while a LogFile still has it open, then the store closed with that
+   * LogFile never closed: the store's close lets the file's sync handle go, so the queue opens again.
+   */
+  async removedWhileOpen({ path }: { path: string }) {
+    const store = await openOpfsLogStore(path);
+    const file = store.create("seg-a", new Uint8Array([1, 2, 3]));
+    store.remove(["seg-a"]);
+    store.close();
+    await store.closed;
+    const reopened = await attempt(async () => {
+      const again = await openOpfsLogStore(path);
+      again.close();
+      await again.closed;
+      return "opened";
+    });
+    return { reopened, closeAfter: await attempt(() => file.close()) };
+  },
+
+  /**
    * What open makes of files a crash leaves: a create torn before its header (content, no
    * header), a torn slot write, a removed file that came back under a name since re-created
    * (two claims: the higher generation wins), and a file not of the store's naming.

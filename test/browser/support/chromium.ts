@@ -61,10 +61,28 @@ export async function startChromium(userDataDir: string, extraArgs: readonly str
     if (stderr.length < 20_000) stderr += chunk.toString("utf8");
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await readDevToolsPort(portFile, child, () => stderr);
-  const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`);
-  const context = browser.contexts()[0];
-  if (!context) throw new Error("Chromium started without its default context");
+  let browser: Browser;
+  let context: BrowserContext;
+  try {
+    const port = await readDevToolsPort(portFile, child, () => stderr);
+    browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`);
+    const found = browser.contexts()[0];
+    if (!found) {
+      await browser.close().catch(() => undefined);
+      throw new Error("Chromium started without its default context");
+    }
+    context = found;
+  } catch (error) {
+    // Nobody gets a handle on this browser: end its process group here, or it outlives the tests.
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    // No pid: it never started (spawn failed), and there is no exit to wait for.
+    if (child.pid !== undefined) await exited;
+    throw error;
+  }
   let gone = false;
   void exited.then(() => (gone = true));
   return {

@@ -1,16 +1,13 @@
 /**
  * The queue's owner lock in a browser: the exclusive Web Lock `asymgen:queue:<path>`, held by
- * the worker that has the queue's files open, for as long as it has them. The browser releases
+ * the worker that has the queue's files open (OPFS or IndexedDB store), for as long as it has them.
+ * The one place a log store takes it. The browser releases
  * it by itself when that worker, its tab or the whole browser process ends, so a crash never
  * leaves a stale lock behind (Node needs a pid check for that: runtime/node/queue-lock.ts).
  */
-import { QueueLockedError } from "../errors.js";
-import { getWebLockManager } from "./opfs-api.js";
-
-/** The Web Lock name of the queue at `path` (design decision 2: the same name in every tab). */
-export function queueLockName(path: string): string {
-  return `asymgen:queue:${path}`;
-}
+import { QueueLockedError, QueueUnsupportedError } from "../errors.js";
+import { queueLockName } from "./queue-worker-protocol.js";
+import { getLockManager } from "./web-apis.js";
 
 /** A held Web Lock. */
 export interface HeldWebLock {
@@ -34,7 +31,12 @@ export interface QueueLockOptions {
  * open store) → `QueueLockedError` saying so, under "if-available".
  */
 export async function acquireQueueLock(path: string, location: string, options: QueueLockOptions = {}): Promise<HeldWebLock> {
-  const locks = getWebLockManager();
+  const locks = getLockManager();
+  if (locks === null || typeof locks.request !== "function") {
+    throw new QueueUnsupportedError(
+      `asymgen: cannot open the queue at ${location}: navigator.locks is missing (the queue needs Web Locks, which browsers give only to secure contexts: https:, or http://localhost / 127.0.0.1)`,
+    );
+  }
   const name = queueLockName(path);
   const ifAvailable = (options.wait ?? "if-available") === "if-available";
   let release!: () => void;
