@@ -318,8 +318,24 @@ export class DurableQueue implements UploadSource {
    */
   readBatchToUpload(afterSeq: number, maxCount: number, maxBytes: number): UploadRead {
     const read = this.readDocuments(afterSeq, maxCount, maxBytes);
-    if (read.lastSegment === null) return { documents: read.documents, onStableStorage: null };
-    return { documents: read.documents, onStableStorage: this.reader.syncForUploadInBackground(read.lastSegment, read.lastEnd) };
+    if (read.lastSegment === null) return { documents: read.documents, onStableStorage: null, extent: [] };
+    return { documents: read.documents, onStableStorage: this.reader.syncForUploadInBackground(read.lastSegment, read.lastEnd), extent: this.extentOf(read) };
+  }
+
+  /** The files (and how much of each) the documents of `read` came from: every segment from the first one's to the last one's. */
+  private extentOf(read: DocumentsRead): { name: string; end: number }[] {
+    const firstSeq = read.documents[0]!.seq;
+    const last = read.lastSegment!;
+    const extent: { name: string; end: number }[] = [];
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      const next = this.segments[i + 1];
+      // Segment i holds [baseSeq, next.baseSeq): skip those wholly before the first document.
+      if (next !== undefined && next.baseSeq <= firstSeq) continue;
+      extent.push({ name: segment.name, end: segment === last ? read.lastEnd : segment.size });
+      if (segment === last) break;
+    }
+    return extent;
   }
 
   /** Durably moves the acknowledgement cursor to `seq` and deletes fully acknowledged segments. */
