@@ -115,6 +115,7 @@ export class Realm {
   #syncOnError: BrowserSyncConfiguration["onError"] | null = null;
   #onRecovery: ((report: RecoveryReport) => void) | null = null;
   #closedByWorker: (() => void) | null = null;
+  #storageKind: "opfs" | "indexeddb" = "opfs";
   #workerError: Error | null = null;
 
   private constructor(
@@ -175,7 +176,10 @@ export class Realm {
       worker.onerror = (event) => reject(new QueueUnsupportedError(`the queue worker failed to start: ${event.message ?? "no message (is queue-worker.js served?)"}`));
       worker.onmessage = ({ data }) => {
         const message = data as WorkerToPageMessage;
-        if (message.type === "opened") resolve();
+        if (message.type === "opened") {
+          realm.#storageKind = message.storageKind;
+          resolve();
+        }
         else if (message.type === "open-failed") reject(fromTransferableError(message.error));
         else realm.#fromWorker(message);
       };
@@ -211,6 +215,11 @@ export class Realm {
   /** Whether a write transaction is open (inside a `write` callback). */
   get isInTransaction(): boolean {
     return this.#txn !== null;
+  }
+
+  /** The log store the queue is in: "opfs", or "indexeddb" (forced, or chosen by "auto" where the worker has no OPFS sync access handles). */
+  get storageKind(): "opfs" | "indexeddb" {
+    return this.#storageKind;
   }
 
   /** Whether this tab's worker owns the queue ("owner") or forwards to another tab's ("follower"). */

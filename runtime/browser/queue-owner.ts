@@ -7,7 +7,8 @@
  */
 import type { User } from "../app/user.js";
 import type { BsonWriter } from "../encode/bson-writer.js";
-import { AsymgenError, TransactionStateError } from "../errors.js";
+import { AsymgenError, QueueDiskFullError, TransactionStateError } from "../errors.js";
+import { diskFullCodeOf } from "../queue/log-store.js";
 import type { DurableQueue } from "../queue/durable-queue.js";
 import type { SyncSession } from "../sync/sync-session.js";
 import type { DurableAnswer, EncodedTransaction, QueueRequest, QueueStatsAnswer, SessionReport } from "./queue-worker-protocol.js";
@@ -93,7 +94,13 @@ export class QueueOwner {
       this.#appended += 1;
       answer = this.#queue
         .whenDurable()
-        .then(this.#durableAfter)
+        .then(() =>
+          this.#durableAfter().catch((error: unknown) => {
+            // The store's own quota error (IndexedDB's QuotaExceededError, code ENOSPC): the page gets the queue's typed one.
+            const code = diskFullCodeOf(error);
+            throw code === null ? error : new QueueDiskFullError(this.#queue.location, code);
+          }),
+        )
         .then(() => ({ owner: this.id, firstSeq, lastSeq }));
     } catch (error) {
       return Promise.reject(error as Error);

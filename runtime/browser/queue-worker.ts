@@ -10,7 +10,7 @@
 import type { UserRecord } from "../app/user-record.js";
 import { DurableQueue } from "../queue/durable-queue.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
-import { openBrowserLogStore, type BrowserLogStore } from "./open-browser-log-store.js";
+import { openBrowserLogStore, resolveStorageKind, type BrowserLogStore } from "./open-browser-log-store.js";
 import { QueueOwner } from "./queue-owner.js";
 import {
   queueChannelName,
@@ -114,10 +114,11 @@ class QueueWorker {
   #markOpened(): void {
     if (this.#opened) return;
     this.#opened = true;
-    this.#post({ type: "opened", worker: this.#id });
+    // Which store "auto" means here: the owner's choice, and the same in every tab of this browser.
+    this.#post({ type: "opened", worker: this.#id, storageKind: resolveStorageKind(this.#config!.storage) });
   }
 
-  #becomeOwner({ store, durableAfter }: BrowserLogStore): void {
+  #becomeOwner({ store, durableAfter, whenStored }: BrowserLogStore): void {
     const config = this.#config!;
     const queue = DurableQueue.open({
       store,
@@ -132,7 +133,7 @@ class QueueWorker {
     const owner = new QueueOwner(this.#id, queue, durableAfter);
     if (config.sync !== null) {
       try {
-        const session = openWorkerSyncSession(queue, durableAfter, config.sync, (error) => {
+        const session = openWorkerSyncSession(queue, { durableAfter, whenStored }, config.sync, (error) => {
           const message = { type: "sync-error", error: toTransferableError(error) } as const;
           this.#post(message);
           this.#broadcast(message);

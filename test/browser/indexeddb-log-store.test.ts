@@ -308,6 +308,30 @@ describe("the IndexedDB log store (real Chromium)", () => {
     await browser.close();
   }, 120_000);
 
+  it("whenStored waits only for the bytes asked for: at the quota, what was committed before is stored though every new commit is refused", async () => {
+    const browser = await start(profileDir());
+    const page = await openPage(browser);
+    const cdp = await browser.context.newCDPSession(page);
+    const args = { path: "store/when-stored", bigBytes: 4 * 1024 * 1024 };
+    // Set before the store opens: Chromium's IndexedDB keeps the room it last learned for a while.
+    const { usage } = await call<{ usage: number }>(page, "worker", "estimate");
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin, quotaSize: usage + 1024 * 1024 });
+    expect(await call(page, "worker", "whenStoredSetup", args)).toEqual({
+      prefixFirst: true,
+      changedByteStored: true,
+      errors: [expect.objectContaining({ name: "TransactionStateError" }), expect.objectContaining({ name: "RangeError" })],
+    });
+    expect(await call(page, "worker", "whenStoredAtQuota", args)).toEqual({
+      flushError: expect.objectContaining({ code: "ENOSPC" }),
+      atEnd: "stored",
+      past: expect.objectContaining({ code: "ENOSPC" }),
+      afterCut: "stored",
+    });
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin });
+    expect(await call(page, "worker", "whenStoredFinish", args)).toEqual({ size: 30_000, same: true });
+    await browser.close();
+  }, 60_000);
+
   it("a sync the quota refused takes no data to disk, a later flush does not vouch for it, and the data is stored once there is room", async () => {
     const browser = await start(profileDir());
     const page = await openPage(browser);
