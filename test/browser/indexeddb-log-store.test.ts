@@ -5,7 +5,7 @@
  * crash sweep (the browser SIGKILLed mid-burst at seeded moments, restarted on the same profile:
  * every transaction reported durable is there exactly once, whole, in order); and the origin's
  * quota reached (CDP Storage.overrideQuotaForOrigin): QueueDiskFullError, the refused transaction
- * not queued, the earlier ones intact.
+ * not queued, the earlier ones intact; and `whenStored`, which the uploader awaits, at the quota.
  *
  * Seeded: the seed is printed; ASYMGEN_BROWSER_SEED replays a run, ASYMGEN_BROWSER_SWEEP=1 runs
  * the long sweep (40 kills instead of 10).
