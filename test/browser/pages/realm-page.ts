@@ -94,9 +94,10 @@ const api = {
       ...(user !== undefined && { sync: { user, flexible: true as const, ...options.syncOptions } }),
       onWriteError: (error) => writeErrors.push(describeError(error)),
     });
-    return { role: realm.queueRole, persisted: realm.storagePersisted, storageKind: realm.storageKind, userId: user?.id ?? null, loggedInNow };
+    return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow };
   },
   role: () => realm?.queueRole ?? null,
+  storageKind: () => realm?.storageKind ?? null,
   async openError(options: OpenOptions) {
     try {
       await api.open(options);
