@@ -22,6 +22,8 @@ export interface BrowserLogStore {
   durableAfter: () => Promise<void>;
   /** Resolves once the first `end` bytes of each file of `extent` are durable (OPFS: already). */
   whenStored: (extent: readonly StoredExtent[]) => Promise<void>;
+  /** Its synchronous syncs only start a commit (IndexedDB): the owner appends only between flushes (append-between-flushes.ts). */
+  syncsOnlyStart: boolean;
 }
 
 /** The store `kind` opens in this worker: "auto" is OPFS where sync access handles exist, else IndexedDB. */
@@ -42,8 +44,8 @@ export async function openBrowserLogStore(path: string, kind: StorageKind): Prom
     if (!hasSyncAccessHandles())
       throw new QueueUnsupportedError(`cannot open the queue "${path}" in OPFS: this browser has no sync access handles in workers (storage: "auto" falls back to IndexedDB)`);
     const store = await openOpfsLogStore(path);
-    return { store, durableAfter: () => Promise.resolve(), whenStored: () => Promise.resolve() };
+    return { store, durableAfter: () => Promise.resolve(), whenStored: () => Promise.resolve(), syncsOnlyStart: false };
   }
   const store = await openIndexedDbLogStore(path);
-  return { store, durableAfter: () => store.flush(), whenStored: (extent) => store.whenStored(extent) };
+  return { store, durableAfter: () => store.flush(), whenStored: (extent) => store.whenStored(extent), syncsOnlyStart: true };
 }

@@ -118,7 +118,7 @@ class QueueWorker {
     this.#post({ type: "opened", worker: this.#id, storageKind: resolveStorageKind(this.#config!.storage) });
   }
 
-  #becomeOwner({ store, durableAfter, whenStored }: BrowserLogStore): void {
+  #becomeOwner({ store, durableAfter, whenStored, syncsOnlyStart }: BrowserLogStore): void {
     const config = this.#config!;
     const queue = DurableQueue.open({
       store,
@@ -130,7 +130,7 @@ class QueueWorker {
       // What opening cut goes to this tab's page (the one that opened the queue, as on Node).
       onRecovery: (report) => this.#post({ type: "recovery", report }),
     });
-    const owner = new QueueOwner(this.#id, queue, durableAfter);
+    const owner = new QueueOwner(this.#id, queue, durableAfter, { appendBetweenFlushes: syncsOnlyStart });
     if (config.sync !== null) {
       try {
         const session = openWorkerSyncSession(queue, { durableAfter, whenStored }, config.sync, (error) => {

@@ -213,6 +213,19 @@ export class DurableQueue implements UploadSource {
     return this.nextSeq + this.txn.append(table, encode, value, pending, this.maxQueueBytes);
   }
 
+  /**
+   * Whether committing the open transaction now would seal the active segment and start the next
+   * (a rollover, which syncs what the active segment holds and counts it durable). A store whose
+   * synchronous syncs only start a commit (IndexedDB) must not roll over with unflushed frames
+   * behind: the browser's owner then commits the transaction after the running flush instead
+   * (runtime/browser/append-between-flushes.ts).
+   */
+  commitRollsOver(): boolean {
+    if (!this.txn.isOpen || this.txn.docCount === 0) return false;
+    const segment = this.appender.segment;
+    return segment.size > SEGMENT_HEADER_BYTES && segment.size + this.txn.measureFrame() > this.segmentBytes;
+  }
+
   /** Discards the open transaction. */
   rollback(): void {
     if (this.txn.isOpen) this.txn.end();
