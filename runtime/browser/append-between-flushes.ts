@@ -122,7 +122,8 @@ export class AppendBetweenFlushes<T> {
    * what it still holds (a rollover marked it durable early) is carried to the next flush.
    */
   #settleRefused(group: Appended<T>[], cause: unknown): void {
-    const code = diskFullCodeOf(cause);
+    // The store's own quota error (from its flush) becomes the queue's typed one; the queue's own stays as it is.
+    const code = cause instanceof QueueDiskFullError ? null : diskFullCodeOf(cause);
     const error = code === null ? (cause as Error) : new QueueDiskFullError(this.queue.location, code);
     // No append ran since the flush began: lastWrittenSeq is where the cut (if any) left the queue.
     const kept = this.queue.lastWrittenSeq();

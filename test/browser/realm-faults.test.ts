@@ -154,9 +154,9 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
    * At the quota the queue must not deadlock: new transactions are refused typed, uploading goes
    * on (an upload waits only for the bytes its batch reads to be stored, not for a flush of
    * everything, which the quota refuses on IndexedDB), and the queue drains to the server.
-   * Writing then resumes: on OPFS under the same quota (acknowledged segments are truncated and
-   * removed, which gives the room back); on IndexedDB once the origin has room again, here a
-   * larger quota, because Chromium's IndexedDB (LevelDB) gives deleted records' room back only
+   * Writing then resumes: on OPFS under the same quota once the acknowledged segments' removal
+   * (in the background) gives the room back; on IndexedDB once the origin has room again (here a
+   * larger quota), because Chromium's IndexedDB (LevelDB) gives deleted records' room back only
    * when it compacts, on its own schedule: deleting them ADDS to the origin's usage at first
    * (docs/browser-runtime-design.md, "Built so far"), so at the same quota a write may stay
    * refused, typed, for a while.
@@ -179,23 +179,32 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
       const drained = await call(page, "uploadAllOrError", 30_000);
       console.log(`${storage} at the quota, uploading: ${JSON.stringify(drained)}; ${api.proxy.ingestRequests().started - uploadsBefore} uploads reached the server`);
       expect(drained).toEqual({ pending: 0, error: null });
-      expect(await call<{ pendingDocuments: number }>(page, "stats")).toMatchObject({ pendingDocuments: 0 });
       // Drained AT the quota: the server holds every transaction answered durable, once, and none refused.
       await expectStoredExactly(writer, ok, refusedTxns, `${storage}, drained at the quota`);
 
+      // Same quota: refused (typed) until the store has room again. OPFS removes acknowledged
+      // segments in the background, so room comes back within moments; Chromium's IndexedDB only
+      // once LevelDB compacts, which may take long: after 2 s the test raises the quota instead.
       let next = refused + 2;
-      if (storage === "indexeddb") {
-        // Same quota: refused (typed) or accepted, depending on whether LevelDB compacted.
-        const same = await call<Fill>(page, "fillUntilRefused", "quota", next, perQuotaTxn, 1);
-        console.log(`indexeddb, drained, same quota: ${same.error === null ? "a write succeeded" : `a write was refused: ${same.error.name}`}`);
-        if (same.error === null) ok.push(next);
-        else {
-          expect(same.error).toMatchObject({ name: "QueueDiskFullError", isClass: { QueueDiskFullError: true } });
+      let resumedAtSameQuota = false;
+      const giveUpAt = Date.now() + (storage === "opfs" ? 10_000 : 2_000);
+      while (!resumedAtSameQuota && Date.now() < giveUpAt) {
+        const one = await call<Fill>(page, "fillUntilRefused", "quota", next, perQuotaTxn, 1);
+        if (one.error === null) {
+          ok.push(next);
+          resumedAtSameQuota = true;
+        } else {
+          expect(one.error).toMatchObject({ name: "QueueDiskFullError", isClass: { QueueDiskFullError: true } });
           refusedTxns.push(next);
+          await new Promise((resolve) => setTimeout(resolve, 250));
         }
         next++;
-        await cdp.send("Storage.overrideQuotaForOrigin", { origin: api.proxy.origin, quotaSize: 4 * quota });
       }
+      console.log(`${storage}, drained: at the same quota ${resumedAtSameQuota ? "writing resumed" : "writes were still refused after 2 s"} (${refusedTxns.length - 2} refused first)`);
+      // OPFS gave all the acknowledged room back; IndexedDB at most what its database gave back so far, so
+      // the three writes below get a larger quota there.
+      if (storage === "opfs") expect(resumedAtSameQuota).toBe(true);
+      else await cdp.send("Storage.overrideQuotaForOrigin", { origin: api.proxy.origin, quotaSize: 4 * quota });
       const resumed = await call<Fill>(page, "fillUntilRefused", "quota", next, perQuotaTxn, 3);
       expect(resumed).toEqual({ written: 3, refusedTxn: null, error: null });
       ok.push(...range(next, 3));
