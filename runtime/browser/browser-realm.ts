@@ -121,6 +121,7 @@ export class Realm {
   #closedByWorker: (() => void) | null = null;
   /** Stops forwarding the page's "online" event to the worker (set with sync). */
   #removeOnlineListener: (() => void) | null = null;
+  #storageKind: "opfs" | "indexeddb" = "opfs";
   /** Why the worker can no longer answer (it failed, or its takeover did): every later call fails with it. */
   #workerError: Error | null = null;
   /** Stops sending the page's logins to the worker (`close`). */
@@ -184,7 +185,10 @@ export class Realm {
       worker.onerror = (event) => reject(new QueueUnsupportedError(`the queue worker failed to start: ${event.message ?? "no message (is queue-worker.js served?)"}`));
       worker.onmessage = ({ data }) => {
         const message = data as WorkerToPageMessage;
-        if (message.type === "opened") resolve();
+        if (message.type === "opened") {
+          realm.#storageKind = message.storageKind;
+          resolve();
+        }
         else if (message.type === "open-failed") reject(fromTransferableError(message.error));
         else realm.#fromWorker(message);
       };
@@ -231,6 +235,11 @@ export class Realm {
   /** Whether a write transaction is open (inside a `write` callback). */
   get isInTransaction(): boolean {
     return this.#txn !== null;
+  }
+
+  /** The log store the queue is in: "opfs", or "indexeddb" (forced, or chosen by "auto" where the worker has no OPFS sync access handles). */
+  get storageKind(): "opfs" | "indexeddb" {
+    return this.#storageKind;
   }
 
   /** Whether this tab's worker owns the queue ("owner") or forwards to another tab's ("follower"). */

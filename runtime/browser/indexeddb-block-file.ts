@@ -20,10 +20,17 @@ export const BLOCK_BYTES = 32 * 1024;
 export class BlockFile {
   /** Blocks by index; a missing one reads as zeros (a hole, or not written yet). */
   private readonly blocks: (Uint8Array | undefined)[] = [];
-  /** Blocks changed since the last commit (or whose commit failed): written, cut or to delete. */
-  readonly dirtyBlocks = new Set<number>();
+  /**
+   * Blocks changed since the last commit took them (or whose commit failed): written, cut or to
+   * delete, each with the lowest byte offset within it that changed. The bytes below that offset
+   * are as the stored record has them: a reader may rely on them before the block's next commit
+   * (the uploader reads frames from a block whose tail a refused transaction dirtied).
+   */
+  readonly dirtyBlocks = new Map<number, number>();
   /** Whether the size changed since the last commit. */
   sizeDirty = false;
+  /** The size in the store as of the last completed commit that carried this file (0: never stored). */
+  storedSize = 0;
   private length = 0;
 
   constructor(readonly name: string) {}
@@ -44,12 +51,13 @@ export class BlockFile {
   static fromStored(name: string, file: string, size: number, stored: ReadonlyMap<number, Uint8Array>): BlockFile {
     const result = new BlockFile(name);
     result.length = size;
+    result.storedSize = size;
     const count = Math.ceil(size / BLOCK_BYTES);
     for (const [index, bytes] of stored) {
       if (index >= count) {
         // A record past the size cannot be left by a commit (a cut deletes it in the same
         // transaction), but costs nothing to drop: the next commit deletes it.
-        result.dirtyBlocks.add(index);
+        result.markDirty(index, 0);
         continue;
       }
       const room = Math.min(BLOCK_BYTES, size - index * BLOCK_BYTES);
@@ -108,18 +116,18 @@ export class BlockFile {
       // The cut block keeps its head; its tail must read as zeros if the file grows again.
       if (within > 0) {
         this.blocks[first]?.fill(0, within);
-        this.dirtyBlocks.add(first);
+        this.markDirty(first, within);
       }
       const from = within > 0 ? first + 1 : first;
       const to = Math.ceil(this.length / BLOCK_BYTES);
       for (let index = from; index < to; index++) {
         this.blocks[index] = undefined;
-        this.dirtyBlocks.add(index);
+        this.markDirty(index, 0);
       }
       this.blocks.length = Math.min(this.blocks.length, from);
     } else {
       // Bytes past the size are zeros already (cuts clear them): the grown blocks must be stored.
-      for (let index = Math.floor(this.length / BLOCK_BYTES); index < Math.ceil(size / BLOCK_BYTES); index++) this.dirtyBlocks.add(index);
+      for (let index = Math.floor(this.length / BLOCK_BYTES); index < Math.ceil(size / BLOCK_BYTES); index++) this.markDirty(index, Math.max(0, this.length - index * BLOCK_BYTES));
     }
     this.length = size;
     this.sizeDirty = true;
@@ -138,6 +146,12 @@ export class BlockFile {
     return block.slice(0, used);
   }
 
+  /** Marks block `index` dirty from byte `from` within it (keeping a lower mark). */
+  markDirty(index: number, from: number): void {
+    const known = this.dirtyBlocks.get(index);
+    if (known === undefined || from < known) this.dirtyBlocks.set(index, from);
+  }
+
   private copyIn(bytes: Uint8Array, position: number): void {
     let done = 0;
     while (done < bytes.length) {
@@ -151,7 +165,7 @@ export class BlockFile {
         this.blocks[index] = block;
       }
       block.set(bytes.subarray(done, done + n), within);
-      this.dirtyBlocks.add(index);
+      this.markDirty(index, within);
       done += n;
     }
   }

@@ -33,6 +33,13 @@
  *   "ENOSPC" (the queue's disk-full path). Its writes never reach the disk (the abort is atomic);
  *   they stay in memory, dirty, until the queue cuts them back (its `discardUnsynced`) and a
  *   later commit stores the cut.
+ * - At the origin's quota every commit that puts anything is refused, and every commit carries all
+ *   that is dirty, so nothing more is stored until the origin has room (Chromium's IndexedDB does
+ *   not give deleted records' room back until LevelDB compacts: deleting adds usage at first, and
+ *   `navigator.storage.estimate()` reports usage + 10 GiB as the quota, so no reserve below the
+ *   quota can be kept; docs/browser-runtime-design.md). What was committed before stays readable
+ *   and stored: `whenStored(extent)` tells, per block, from the lowest offset changed since a
+ *   commit took it, so the uploader sends (and the queue drains) without any new commit.
  *
  * Lock: the Web Lock `asymgen:queue:<path>` (requested `ifAvailable`: held elsewhere →
  * `QueueLockedError`) from open until the last commit after `close` has ended, so the next owner
@@ -41,7 +48,7 @@
  */
 import { QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { LogFile, LogStore } from "../queue/log-store.js";
-import { BlockFile } from "./indexeddb-block-file.js";
+import { BLOCK_BYTES, BlockFile } from "./indexeddb-block-file.js";
 import { QUEUE_DATABASE_NAME, loadQueueFiles, openQueueDatabase, runCommit, type CommitPlan } from "./indexeddb-database.js";
 import { acquireQueueLock } from "./queue-web-lock.js";
 
@@ -63,6 +70,15 @@ export interface IndexedDbLogStore extends LogStore {
    * with it every earlier commit), rejects with the storage's error (code "ENOSPC" for quota).
    */
   flush(): Promise<void>;
+  /**
+   * Resolves once the first `end` bytes of every file of `extent` are in completed commits (at
+   * once when they are, however much else is dirty), committing when nothing else is running to
+   * get them there; rejects with that commit's error (code "ENOSPC" at the quota). What the
+   * uploader awaits before it sends a batch: at the origin's quota every commit is refused, but
+   * the frames a batch reads were committed long before, so uploading (and so draining the
+   * queue) goes on.
+   */
+  whenStored(extent: readonly StoredExtent[]): Promise<void>;
   /** Settles once the store is closed, its last commit ended and its lock released. */
   readonly released: Promise<void>;
 }
@@ -100,7 +116,14 @@ function locationOf(databaseName: string, path: string): string {
 interface TakenCommit {
   plan: CommitPlan;
   removals: string[];
-  files: { file: BlockFile; blocks: number[]; size: boolean }[];
+  /** Per file: the blocks taken (index → lowest changed offset), whether its size changed, the size stored. */
+  files: { file: BlockFile; blocks: Map<number, number>; size: boolean; storedSize: number }[];
+}
+
+/** The first `end` bytes of file `name`: what one upload batch was read from (UploadRead.extent). */
+export interface StoredExtent {
+  readonly name: string;
+  readonly end: number;
 }
 
 class IdbLogStore implements IndexedDbLogStore {
@@ -118,6 +141,8 @@ class IdbLogStore implements IndexedDbLogStore {
   /** The last commit created; a flush with nothing new to write waits for it. */
   private latest: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
+  /** What the commits still running took: bytes in them are not stored yet (`isStored`). */
+  private readonly takenInFlight = new Set<TakenCommit>();
   private closed = false;
   /** The commit `close` made last (of what was written until then): what a `flush` after `close` answers. */
   private finalCommit: Promise<void> | null = null;
@@ -206,8 +231,12 @@ class IdbLogStore implements IndexedDbLogStore {
     const taken = this.takeDirty();
     if (taken === null) return this.latest;
     const number = this.nextCommit++;
+    this.takenInFlight.add(taken);
     const running: Promise<void> = runCommit(this.db, this.path, taken.plan).then(
       () => {
+        // What it carried is stored, whatever an earlier commit's failure means for the rest.
+        this.takenInFlight.delete(taken);
+        for (const { file, storedSize } of taken.files) file.storedSize = storedSize;
         if (number >= this.taintedBelow) return undefined;
         // A commit created before this one failed after this one was created: what it took is
         // dirty again and goes with a new commit, whose outcome is this one's.
@@ -215,6 +244,7 @@ class IdbLogStore implements IndexedDbLogStore {
         return this.commit();
       },
       (error: unknown) => {
+        this.takenInFlight.delete(taken);
         this.giveBack(taken, error as Error);
         throw error;
       },
@@ -226,6 +256,51 @@ class IdbLogStore implements IndexedDbLogStore {
     void running.finally(() => this.inFlight.delete(running)).catch(() => undefined);
     this.latest = running;
     return running;
+  }
+
+  async whenStored(extent: readonly StoredExtent[]): Promise<void> {
+    for (;;) {
+      this.assertOpen();
+      if (extent.every((part) => this.isStored(part))) return;
+      if (this.inFlight.size > 0) {
+        // A running commit may carry the bytes: wait for it (and those before it) to end.
+        await Promise.allSettled([...this.inFlight]);
+        continue;
+      }
+      const dirtyBefore = this.hasDirty();
+      await this.commit();
+      if (!dirtyBefore && this.inFlight.size === 0 && !extent.every((part) => this.isStored(part))) {
+        throw new TransactionStateError(`the log store ${this.location} cannot tell whether ${JSON.stringify(extent)} is stored`);
+      }
+    }
+  }
+
+  /**
+   * Whether bytes `[0, end)` of file `name` survive a crash as they are in memory now: the size
+   * stored (and the one every running commit stores) reaches `end`, and no block below `end` was
+   * changed since a commit that completed, neither in memory nor in a running commit.
+   */
+  private isStored({ name, end }: StoredExtent): boolean {
+    const file = this.files.get(name);
+    if (file === undefined) throw new TransactionStateError(`cannot wait for ${this.pathOf(name)} to be stored: it was removed`);
+    if (end > file.size) throw new RangeError(`cannot wait for ${end} bytes of ${this.pathOf(name)} to be stored: it holds ${file.size}`);
+    const changedBelowEnd = (blocks: ReadonlyMap<number, number>) => {
+      for (const [index, from] of blocks) if (index * BLOCK_BYTES + from < end) return true;
+      return false;
+    };
+    if (file.storedSize < end || changedBelowEnd(file.dirtyBlocks)) return false;
+    for (const taken of this.takenInFlight) {
+      for (const entry of taken.files) {
+        if (entry.file === file && (entry.storedSize < end || changedBelowEnd(entry.blocks))) return false;
+      }
+    }
+    return true;
+  }
+
+  private hasDirty(): boolean {
+    if (this.pendingRemovals.size > 0 || this.owesCommit) return true;
+    for (const file of this.files.values()) if (file.isDirty) return true;
+    return false;
   }
 
   /** A commit started for a synchronous caller: see the module comment for what it does not promise. */
@@ -255,9 +330,9 @@ class IdbLogStore implements IndexedDbLogStore {
     const taken: TakenCommit["files"] = [];
     for (const file of this.files.values()) {
       if (!file.isDirty) continue;
-      const indexes = [...file.dirtyBlocks];
-      planned.push({ name: file.name, size: file.size, blocks: indexes.map((index) => ({ index, bytes: file.storedBlock(index) })) });
-      taken.push({ file, blocks: indexes, size: file.sizeDirty });
+      const blocks = new Map(file.dirtyBlocks);
+      planned.push({ name: file.name, size: file.size, blocks: [...blocks.keys()].map((index) => ({ index, bytes: file.storedBlock(index) })) });
+      taken.push({ file, blocks, size: file.sizeDirty, storedSize: file.size });
       file.dirtyBlocks.clear();
       file.sizeDirty = false;
     }
@@ -279,7 +354,7 @@ class IdbLogStore implements IndexedDbLogStore {
     for (const { file, blocks, size } of taken.files) {
       // A file replaced or removed since has its own records to write (or none).
       if (this.files.get(file.name) !== file) continue;
-      for (const index of blocks) file.dirtyBlocks.add(index);
+      for (const [index, from] of blocks) file.markDirty(index, from);
       if (size) file.sizeDirty = true;
     }
   }

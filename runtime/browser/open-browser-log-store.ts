@@ -5,12 +5,13 @@
  * "auto" is OPFS where this worker has sync access handles (`createSyncAccessHandle`: Chromium
  * 102+, Firefox 111+, Safari 15.2+), IndexedDB otherwise. The IndexedDB store's synchronous syncs
  * only START a commit (indexeddb-log-store.ts): what it is durable after is its `flush()`, which
- * `durableAfter` returns, and the owner awaits it before it answers "durable" and before an
- * upload (queue-owner.ts, worker-sync.ts).
+ * `durableAfter` returns, and the owner awaits it before it answers "durable" (queue-owner.ts);
+ * an upload awaits only `whenStored` of the bytes its batch read (worker-sync.ts), so that it
+ * goes on when the origin's quota refuses every new commit.
  */
 import { QueueUnsupportedError } from "../errors.js";
 import type { LogStore } from "../queue/log-store.js";
-import { openIndexedDbLogStore } from "./indexeddb-log-store.js";
+import { openIndexedDbLogStore, type StoredExtent } from "./indexeddb-log-store.js";
 import { hasSyncAccessHandles } from "./opfs-api.js";
 import { openOpfsLogStore } from "./opfs-log-store.js";
 import type { StorageKind } from "./queue-worker-protocol.js";
@@ -22,16 +23,25 @@ export interface BrowserLogStore {
   kind: "opfs" | "indexeddb";
   /** Resolves once everything written so far is durable (OPFS: already, its syncs are `flush()`). */
   durableAfter: () => Promise<void>;
+  /** Resolves once the first `end` bytes of each file of `extent` are durable (OPFS: already). */
+  whenStored: (extent: readonly StoredExtent[]) => Promise<void>;
+  /** Its synchronous syncs only start a commit (IndexedDB): the owner appends only between flushes (append-between-flushes.ts). */
+  syncsOnlyStart: boolean;
+}
+
+/** The store `kind` opens in this worker: "auto" is OPFS where sync access handles exist, else IndexedDB. */
+export function resolveStorageKind(kind: StorageKind): "opfs" | "indexeddb" {
+  return kind === "auto" ? (hasSyncAccessHandles() ? "opfs" : "indexeddb") : kind;
 }
 
 /** Opens the log store of the queue at `path`, of `kind`, taking the queue's lock. */
 export async function openBrowserLogStore(path: string, kind: StorageKind): Promise<BrowserLogStore> {
-  if (kind === "opfs" || (kind === "auto" && hasSyncAccessHandles())) {
+  if (resolveStorageKind(kind) === "opfs") {
     if (!hasSyncAccessHandles())
       throw new QueueUnsupportedError(`cannot open the queue "${path}" in OPFS: this browser has no sync access handles in workers (storage: "auto" falls back to IndexedDB)`);
     const store = await openOpfsLogStore(path);
-    return { store, kind: "opfs", durableAfter: () => Promise.resolve() };
+    return { store, kind: "opfs", durableAfter: () => Promise.resolve(), whenStored: () => Promise.resolve(), syncsOnlyStart: false };
   }
   const store = await openIndexedDbLogStore(path);
-  return { store, kind: "indexeddb", durableAfter: () => store.flush() };
+  return { store, kind: "indexeddb", durableAfter: () => store.flush(), whenStored: (extent) => store.whenStored(extent), syncsOnlyStart: true };
 }

@@ -8,6 +8,7 @@
 import type { User } from "../app/user.js";
 import type { BsonWriter } from "../encode/bson-writer.js";
 import { AsymgenError, TransactionStateError } from "../errors.js";
+import { AppendBetweenFlushes } from "./append-between-flushes.js";
 import type { DurableQueue } from "../queue/durable-queue.js";
 import type { SyncSession } from "../sync/sync-session.js";
 import type { DurableAnswer, EncodedTransaction, QueueRequest, QueueStatsAnswer, SessionReport } from "./queue-worker-protocol.js";
@@ -42,6 +43,8 @@ export class QueueOwner {
   #onUserChange: (() => void) | null = null;
 
   readonly #durableAfter: () => Promise<void>;
+  /** IndexedDB: appends wait for the running flush (append-between-flushes.ts); null for OPFS and memory. */
+  readonly #grouped: AppendBetweenFlushes<EncodedTransaction> | null;
 
   constructor(
     /** This worker's id, given with every answer. */
@@ -53,9 +56,12 @@ export class QueueOwner {
      * have marked transactions durable early); nothing for OPFS and memory.
      */
     durableAfter: () => Promise<void> = () => Promise.resolve(),
+    /** Append only between flushes (a store whose syncs only start a commit: IndexedDB). */
+    options: { appendBetweenFlushes?: boolean } = {},
   ) {
     this.#queue = queue;
     this.#durableAfter = durableAfter;
+    this.#grouped = options.appendBetweenFlushes === true ? new AppendBetweenFlushes(queue, (txn, mayRollOver) => this.#appendCounted(txn, mayRollOver), durableAfter) : null;
   }
 
   /** Runs `session` (uploading as `user`) over the queue, reporting its state to `onReport` after each change. */
@@ -90,15 +96,18 @@ export class QueueOwner {
     const known = this.#answers.get(txn.id);
     if (known !== undefined) return known;
     let answer: Promise<DurableAnswer>;
-    try {
-      const { firstSeq, lastSeq } = this.#append(txn);
-      this.#appended += 1;
-      answer = this.#queue
-        .whenDurable()
-        .then(this.#durableAfter)
-        .then(() => ({ owner: this.id, firstSeq, lastSeq }));
-    } catch (error) {
-      return Promise.reject(error as Error);
+    if (this.#grouped !== null) {
+      answer = this.#grouped.submit(txn).then(({ firstSeq, lastSeq }) => ({ owner: this.id, firstSeq, lastSeq }));
+    } else {
+      try {
+        const { firstSeq, lastSeq } = this.#appendCounted(txn, true)!;
+        answer = this.#queue
+          .whenDurable()
+          .then(this.#durableAfter)
+          .then(() => ({ owner: this.id, firstSeq, lastSeq }));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
     }
     this.#answers.set(txn.id, answer);
     this.#owed.add(answer);
@@ -158,6 +167,7 @@ export class QueueOwner {
     const session = this.#session;
     this.#session = null;
     if (this.#onUserChange !== null) this.#user?.removeListener(this.#onUserChange);
+    this.#grouped?.close(new TransactionStateError("the queue was closed before the transaction was durable"));
     try {
       session?.close();
     } finally {
@@ -170,8 +180,17 @@ export class QueueOwner {
     return this.#session;
   }
 
-  /** Checks every document of `txn` and appends them in one transaction (nothing of it on any error). */
-  #append(txn: EncodedTransaction): { firstSeq: number; lastSeq: number } {
+  #appendCounted(txn: EncodedTransaction, mayRollOver: boolean): { firstSeq: number; lastSeq: number } | null {
+    const seqs = this.#append(txn, mayRollOver);
+    if (seqs !== null) this.#appended += 1;
+    return seqs;
+  }
+
+  /**
+   * Checks every document of `txn` and appends them in one transaction (nothing of it on any
+   * error); null, with nothing appended, when `mayRollOver` is false and the commit would roll over.
+   */
+  #append(txn: EncodedTransaction, mayRollOver: boolean): { firstSeq: number; lastSeq: number } | null {
     const queue = this.#queue;
     const { bytes, tables, docTables } = txn;
     if (docTables.length === 0) throw new AsymgenError("an empty transaction was sent to the queue worker");
@@ -193,6 +212,10 @@ export class QueueOwner {
         offset += length;
       }
       if (offset !== bytes.length) throw new AsymgenError(`transaction ${txn.id} has ${bytes.length - offset} bytes after its last document`);
+      if (!mayRollOver && queue.commitRollsOver()) {
+        queue.rollback();
+        return null;
+      }
       const lastSeq = queue.commit(false);
       return { firstSeq, lastSeq };
     } catch (error) {

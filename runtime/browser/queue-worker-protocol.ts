@@ -124,7 +124,7 @@ export type PageToWorkerMessage =
 
 /** Worker → its page. */
 export type WorkerToPageMessage =
-  | { type: "opened"; worker: string }
+  | { type: "opened"; worker: string; storageKind: "opfs" | "indexeddb" }
   | { type: "open-failed"; error: TransferableError }
   | { type: "role"; role: "owner" | "follower" }
   | ({ type: "durable"; id: string } & DurableAnswer)

@@ -12,7 +12,7 @@ import { QueueStorageMismatchError, TransactionStateError } from "../errors.js";
 import { DurableQueue } from "../queue/durable-queue.js";
 import { SyncError } from "../sync/sync-error.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
-import { openBrowserLogStore, type BrowserLogStore } from "./open-browser-log-store.js";
+import { openBrowserLogStore, resolveStorageKind, type BrowserLogStore } from "./open-browser-log-store.js";
 import { QueueOwner } from "./queue-owner.js";
 import {
   queueChannelName,
@@ -172,15 +172,16 @@ class QueueWorker {
     if (settings.sync === false && config.sync !== null) {
       console.warn(`asymgen: the tab that owns the queue "${config.path}" opened it without sync: this tab's documents are queued, and uploaded once a tab with sync owns the queue`);
     }
-    this.#markOpened();
+    this.#markOpened(settings.storage);
   }
 
-  #markOpened(): void {
+  /** Tells the page the Realm is open, on the owner's store kind when it is known (else what this tab's setting means here). */
+  #markOpened(ownerStorage?: "opfs" | "indexeddb"): void {
     if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
     this.#settingsTimer = null;
     if (this.#opened) return;
     this.#opened = true;
-    this.#post({ type: "opened", worker: this.#id });
+    this.#post({ type: "opened", worker: this.#id, storageKind: ownerStorage ?? resolveStorageKind(this.#config!.storage) });
   }
 
   /**
@@ -200,7 +201,7 @@ class QueueWorker {
     this.#post({ type: "failed", error });
   }
 
-  #becomeOwner({ store, kind, durableAfter }: BrowserLogStore): void {
+  #becomeOwner({ store, kind, durableAfter, whenStored, syncsOnlyStart }: BrowserLogStore): void {
     const config = this.#config!;
     const queue = DurableQueue.open({
       store,
@@ -212,10 +213,10 @@ class QueueWorker {
       // What opening cut goes to this tab's page (the one that opened the queue, as on Node).
       onRecovery: (report) => this.#post({ type: "recovery", report }),
     });
-    const owner = new QueueOwner(this.#id, queue, durableAfter);
+    const owner = new QueueOwner(this.#id, queue, durableAfter, { appendBetweenFlushes: syncsOnlyStart });
     if (config.sync !== null) {
       try {
-        const session = openWorkerSyncSession(queue, durableAfter, config.sync, (error) => {
+        const session = openWorkerSyncSession(queue, { durableAfter, whenStored }, config.sync, (error) => {
           const message = { type: "sync-error", error: toTransferableError(error) } as const;
           this.#post(message);
           this.#broadcast(message);
@@ -229,7 +230,7 @@ class QueueWorker {
     this.#owner = owner;
     this.#ownerSettings = { storage: kind, sync: config.sync !== null };
     this.#post({ type: "role", role: "owner" });
-    this.#markOpened();
+    this.#markOpened(kind);
     this.#broadcast({ type: "owner", owner: this.#id, ...this.#ownerSettings });
     // What this page sent to the previous owner and got no answer for: now ours to append.
     for (const txn of [...this.#pendingTxns.values()]) this.#commitOwn(owner, txn);

@@ -33,23 +33,34 @@ export function userFromRecord(init: WorkerSyncInit): User {
   return user;
 }
 
-/**
- * Opens the owner's upload session over `queue` as the user of `init`; errors go to `onError`.
- * A batch is sent only once `durableAfter` resolves after it is read (see uploadWhenDurable).
- */
-export function openWorkerSyncSession(queue: DurableQueue, durableAfter: () => Promise<void>, init: WorkerSyncInit, onError: (error: Error) => void): SyncSession {
-  const user = userFromRecord(init);
-  return openSyncSession(uploadWhenDurable(queue, durableAfter), { ...init.options, user, flexible: true, onError: (_session, error) => onError(error) });
+/** What the uploader awaits of the log store (open-browser-log-store.ts `BrowserLogStore`). */
+export interface UploadGate {
+  /** Resolves once everything written so far is durable. */
+  durableAfter: () => Promise<void>;
+  /** Resolves once the first `end` bytes of each file of `extent` are durable. */
+  whenStored: (extent: readonly { name: string; end: number }[]) => Promise<void>;
 }
 
 /**
- * `queue` as the uploader reads it, each batch's `onStableStorage` also waiting for
- * `durableAfter`: on a store whose synchronous syncs only start a commit (IndexedDB), a rollover
- * counts transactions durable before they are, and a batch of them uploaded before a crash would
- * see its sequence numbers given again to other documents after it, which the server would then
- * skip as already stored.
+ * Opens the owner's upload session over `queue` as the user of `init`; errors go to `onError`.
+ * A batch is sent only once the bytes it was read from are durable (see uploadWhenDurable).
  */
-function uploadWhenDurable(queue: DurableQueue, durableAfter: () => Promise<void>): UploadSource {
+export function openWorkerSyncSession(queue: DurableQueue, gate: UploadGate, init: WorkerSyncInit, onError: (error: Error) => void): SyncSession {
+  const user = userFromRecord(init);
+  return openSyncSession(uploadWhenDurable(queue, gate), { ...init.options, user, flexible: true, onError: (_session, error) => onError(error) });
+}
+
+/**
+ * `queue` as the uploader reads it, each batch's `onStableStorage` also waiting until the store
+ * holds the bytes the batch was read from (`whenStored` of its extent): on a store whose
+ * synchronous syncs only start a commit (IndexedDB), a rollover counts transactions durable
+ * before they are, and a batch of them uploaded before a crash would see its sequence numbers
+ * given again to other documents after it, which the server would then skip as already stored.
+ * Only those bytes, not a flush of everything written: at the origin's quota every IndexedDB
+ * commit is refused (a refused transaction's leftovers go with each), yet the frames a batch
+ * reads were committed long before, and uploading must go on so that the queue drains.
+ */
+function uploadWhenDurable(queue: DurableQueue, { durableAfter, whenStored }: UploadGate): UploadSource {
   return {
     get queueId() {
       return queue.queueId;
@@ -63,7 +74,13 @@ function uploadWhenDurable(queue: DurableQueue, durableAfter: () => Promise<void
     readBatchToUpload: (afterSeq, maxCount, maxBytes) => {
       const read = queue.readBatchToUpload(afterSeq, maxCount, maxBytes);
       const stable = read.onStableStorage ?? Promise.resolve();
-      return { documents: read.documents, onStableStorage: stable.then(durableAfter) };
+      // The durable queue always says where it read from; without it, everything must be durable.
+      const extent = read.extent;
+      const stored = extent === undefined ? durableAfter : () => whenStored(extent);
+      const onStableStorage = stable.then(stored);
+      // A batch read ahead and then dropped: its failure is the next read's to see, not an unhandled rejection.
+      onStableStorage.catch(() => undefined);
+      return { documents: read.documents, onStableStorage };
     },
     acknowledge: (seq) => queue.acknowledge(seq),
     onCommit: (listener) => queue.onCommit(listener),

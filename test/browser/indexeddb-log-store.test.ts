@@ -5,7 +5,7 @@
  * crash sweep (the browser SIGKILLed mid-burst at seeded moments, restarted on the same profile:
  * every transaction reported durable is there exactly once, whole, in order); and the origin's
  * quota reached (CDP Storage.overrideQuotaForOrigin): QueueDiskFullError, the refused transaction
- * not queued, the earlier ones intact.
+ * not queued, the earlier ones intact; and `whenStored`, which the uploader awaits, at the quota.
  *
  * Seeded: the seed is printed; ASYMGEN_BROWSER_SEED replays a run, ASYMGEN_BROWSER_SWEEP=1 runs
  * the long sweep (40 kills instead of 10).
@@ -296,6 +296,30 @@ describe("the IndexedDB log store (real Chromium)", () => {
     await call(again, "worker", "queueClose");
     await browser.close();
   }, 120_000);
+
+  it("whenStored waits only for the bytes asked for: at the quota, what was committed before is stored though every new commit is refused", async () => {
+    const browser = await start(profileDir());
+    const page = await openPage(browser);
+    const cdp = await browser.context.newCDPSession(page);
+    const args = { path: "store/when-stored", bigBytes: 4 * 1024 * 1024 };
+    // Set before the store opens: Chromium's IndexedDB keeps the room it last learned for a while.
+    const { usage } = await call<{ usage: number }>(page, "worker", "estimate");
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin, quotaSize: usage + 1024 * 1024 });
+    expect(await call(page, "worker", "whenStoredSetup", args)).toEqual({
+      prefixFirst: true,
+      changedByteStored: true,
+      errors: [expect.objectContaining({ name: "TransactionStateError" }), expect.objectContaining({ name: "RangeError" })],
+    });
+    expect(await call(page, "worker", "whenStoredAtQuota", args)).toEqual({
+      flushError: expect.objectContaining({ code: "ENOSPC" }),
+      atEnd: "stored",
+      past: expect.objectContaining({ code: "ENOSPC" }),
+      afterCut: "stored",
+    });
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.origin });
+    expect(await call(page, "worker", "whenStoredFinish", args)).toEqual({ size: 30_000, same: true });
+    await browser.close();
+  }, 60_000);
 
   it("a sync the quota refused takes no data to disk, a later flush does not vouch for it, and the data is stored once there is room", async () => {
     const browser = await start(profileDir());

@@ -44,6 +44,91 @@ describe("QueueOwner", () => {
     owner.close();
   });
 
+  it("appends only between flushes when asked (IndexedDB): arrivals wait and go as one group; one that would roll over opens the next group; one still queued after a refused flush is answered once a later flush succeeds", async () => {
+    // segmentBytes small: a few of these transactions fill a segment.
+    const queue = DurableQueue.open({ store: createMemoryLogStore("memory:test"), segmentBytes: 4096 });
+    const flushes: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const durableAfter = () => new Promise<void>((resolve, reject) => flushes.push({ resolve, reject }));
+    const owner = new QueueOwner("owner-1", queue, durableAfter, { appendBetweenFlushes: true });
+    const settled: string[] = [];
+    const track = (id: string, answer: Promise<unknown>) => answer.then(() => settled.push(`${id} ok`), (error: Error) => settled.push(`${id} ${error.name}`));
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    const values = (from: number) => Array.from({ length: 20 }, (_, i) => from + i);
+    const appended = async () => ((await owner.answer({ kind: "stats" })) as { appendedTransactions: number }).appendedTransactions;
+
+    const a = track("a", owner.commit(transaction("a", values(0))));
+    await tick();
+    expect(flushes).toHaveLength(1);
+    const b = track("b", owner.commit(transaction("b", values(100))));
+    const c = track("c", owner.commit(transaction("c", values(200))));
+    await tick();
+    // b and c wait for a's flush: not appended yet.
+    expect(await appended()).toBe(1);
+    flushes[0]!.resolve();
+    await a;
+    await tick();
+    expect(await appended()).toBe(3);
+    expect(flushes).toHaveLength(2);
+    expect(settled).toEqual(["a ok"]);
+
+    // The store refuses the flush, but the memory queue holds b and c (nothing was cut): they are
+    // neither refused nor answered durable until a flush succeeds.
+    flushes[1]!.reject(Object.assign(new Error("refused"), { code: "ENOSPC" }));
+    await tick();
+    expect(settled).toEqual(["a ok"]);
+    const d = track("d", owner.commit(transaction("d", values(300))));
+    await tick();
+    expect(flushes).toHaveLength(3);
+    flushes[2]!.resolve();
+    await Promise.all([b, c, d]);
+    expect(settled).toEqual(["a ok", "b ok", "c ok", "d ok"]);
+
+    // Fill the active segment until 30 more documents would roll it over (a few single ones still fit).
+    const encodeId = (writer: BsonWriter, value: number) => {
+      const start = writer.startDocument();
+      writer.int64("_id", value);
+      writer.endDocument(start);
+    };
+    const wouldRollOver = (count: number) => {
+      queue.begin();
+      for (let i = 0; i < count; i++) queue.append("t", encodeId, 5000 + i);
+      const rolls = queue.commitRollsOver();
+      queue.rollback();
+      return rolls;
+    };
+    let next = 400;
+    while (!wouldRollOver(30)) {
+      queue.begin();
+      queue.append("t", encodeId, next++);
+      queue.commit(false);
+      await queue.whenDurable();
+    }
+    expect(wouldRollOver(1)).toBe(false);
+    const segments = queue.segmentFiles().length;
+    const h = track("h", owner.commit(transaction("h", [next++])));
+    await tick();
+    // While h's flush runs: e fits, f (30 documents) would roll over after it.
+    const e = track("e", owner.commit(transaction("e", [next++])));
+    const f = track("f", owner.commit(transaction("f", Array.from({ length: 30 }, (_, i) => 2000 + i))));
+    await tick();
+    const before = await appended();
+    flushes[3]!.resolve();
+    await h;
+    await tick();
+    // e went alone: f waits for e's flush, so no rollover vouches for e before its flush.
+    expect(await appended()).toBe(before + 1);
+    expect(queue.segmentFiles().length).toBe(segments);
+    flushes[4]!.resolve();
+    await e;
+    await tick();
+    expect(await appended()).toBe(before + 2);
+    expect(queue.segmentFiles().length).toBe(segments + 1);
+    flushes[5]!.resolve();
+    await f;
+    expect(settled.slice(-3)).toEqual(["h ok", "e ok", "f ok"]);
+    owner.close();
+  });
+
   it("refuses a malformed transaction whole: nothing of it is queued", async () => {
     const { owner, queue } = openOwner();
     const good = transaction("page:1", [1, 2]);

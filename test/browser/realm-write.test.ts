@@ -69,6 +69,42 @@ describe("the browser Realm in one page (real Chromium)", () => {
     expect(await call(page, "close")).toBe(true);
   }, 60_000);
 
+  it("reports which store the queue is in: \"auto\" is OPFS in Chromium's worker, \"indexeddb\" when forced, for the owner and a follower alike", async () => {
+    const browser = await fixture.startBrowser();
+    const cases = [
+      { storage: undefined, expected: "opfs" },
+      { storage: "auto", expected: "opfs" },
+      { storage: "opfs", expected: "opfs" },
+      // Last: before it, no queue of this browser may have made IndexedDB's database.
+      { storage: "indexeddb", expected: "indexeddb" },
+    ];
+    for (const { storage, expected } of cases) {
+      const path = `kind-${storage ?? "default"}`;
+      const options = storage === undefined ? { path } : { path, storage };
+      const owner = await fixture.openPage(browser);
+      const follower = await fixture.openPage(browser);
+      const first = await call<{ role: string }>(owner, "open", options);
+      const second = await call<{ role: string }>(follower, "open", options);
+      expect([first.role, second.role]).toEqual(["owner", "follower"]);
+      const kinds = [await call(owner, "storageKind"), await call(follower, "storageKind")];
+      expect({ storage, kinds }).toEqual({ storage, kinds: [expected, expected] });
+      // And the queue is where it says: IndexedDB's database exists once an IndexedDB queue wrote, not before.
+      expect(await call(follower, "writeAsync", "tab", 0, 2)).toEqual([1, 2]);
+      const databases = await owner.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+      expect(databases.includes("asymgen-queues")).toBe(expected === "indexeddb");
+      await call(follower, "close");
+      await call(owner, "close");
+      await follower.close();
+      await owner.close();
+    }
+    // A follower on "auto" under an owner that forced IndexedDB: its documents go to the owner's store, and it says so.
+    const owner = await fixture.openPage(browser);
+    const follower = await fixture.openPage(browser);
+    await call(owner, "open", { path: "kind-mixed", storage: "indexeddb" });
+    expect(await call<{ role: string }>(follower, "open", { path: "kind-mixed", storage: "auto" })).toMatchObject({ role: "follower" });
+    expect([await call(owner, "storageKind"), await call(follower, "storageKind")]).toEqual(["indexeddb", "indexeddb"]);
+  }, 60_000);
+
   it.each(storages)("on %s: rejects a writeAsync over maxQueueBytes with QueueFullError (its class and fields), queueing nothing of it", async (storage) => {
     const browser = await fixture.startBrowser();
     const page = await fixture.openPage(browser);

@@ -383,12 +383,96 @@ export const commands: Record<string, (args: any, emit: EventSink) => Promise<un
     return out;
   },
 
+  /**
+   * `whenStored` before the quota: a file of 40 000 bytes committed, then a byte below that
+   * changed (its block dirty from there): whenStored of the first 40 000 bytes commits it and
+   * resolves once IndexedDB holds it; of the first 100 (unchanged) at once, with no commit.
+   */
+  async whenStoredSetup({ path }: { path: string }) {
+    const s = await openIndexedDbLogStore(path);
+    store = s;
+    s.create("seg", pattern(40_000, 3)).close();
+    const file = s.open("seg");
+    file.write(new Uint8Array([0xee]), 0, 1, null, 20_000);
+    file.close();
+    let prefixFirst = false;
+    const prefix = s.whenStored([{ name: "seg", end: 100 }]).then(() => (prefixFirst = true));
+    await s.whenStored([{ name: "seg", end: 40_000 }]);
+    await prefix;
+    const stored = await readRawBlock(path, "seg", 0);
+    return { prefixFirst, changedByteStored: stored !== null && stored[20_000] === 0xee, errors: await whenStoredErrors(s) };
+  },
+
+  /**
+   * At the quota (the test set it): a large write after the end is refused at its flush, and
+   * stays dirty in memory (every commit would carry it). The first 40 000 bytes are still
+   * stored as they are: whenStored resolves at once; of one byte more it needs a commit, which
+   * the quota refuses (ENOSPC). A cut below the end leaves the bytes before it stored.
+   */
+  async whenStoredAtQuota({ bigBytes }: { bigBytes: number }) {
+    const s = store!;
+    const file = s.open("seg");
+    file.write(pattern(bigBytes, 9), 0, bigBytes, null, 40_000);
+    const flushError = await s.flush().then(() => null, (error: unknown) => describeError(error));
+    const atEnd = await s.whenStored([{ name: "seg", end: 40_000 }]).then(() => "stored", (error: unknown) => describeError(error));
+    const past = await s.whenStored([{ name: "seg", end: 40_001 }]).then(() => "stored", (error: unknown) => describeError(error));
+    file.truncate(30_000);
+    const afterCut = await s.whenStored([{ name: "seg", end: 30_000 }]).then(() => "stored", (error: unknown) => describeError(error));
+    file.close();
+    return { flushError, atEnd, past, afterCut };
+  },
+
+  /** After `whenStoredAtQuota`, the quota lifted: the cut commits; the file reopens as 30 000 bytes of the pattern. */
+  async whenStoredFinish({ path }: { path: string }) {
+    const s = store!;
+    await s.whenStored([{ name: "seg", end: 30_000 }]);
+    await s.flush();
+    s.close();
+    await s.released;
+    store = null;
+    const again = await openIndexedDbLogStore(path);
+    const bytes = again.readFile("seg")!;
+    again.close();
+    await again.released;
+    const expected = pattern(40_000, 3).slice(0, 30_000);
+    expected[20_000] = 0xee;
+    return { size: bytes.length, same: sameBytes(bytes, expected) };
+  },
+
   /** The origin's usage and quota as the page sees them. */
   async estimate() {
     const { usage, quota } = await navigator.storage.estimate();
     return { usage: usage ?? null, quota: quota ?? null };
   },
 };
+
+/** Bad extents: a removed file, more bytes than the file holds. */
+async function whenStoredErrors(s: IndexedDbLogStore): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const extent of [{ name: "missing", end: 1 }, { name: "seg", end: 40_001 }]) {
+    out.push(await s.whenStored([extent]).then(() => null, (error: unknown) => describeError(error)));
+  }
+  return out;
+}
+
+/** Block `index` of file `name` of queue `path` as IndexedDB holds it (read past the store). */
+async function readRawBlock(path: string, name: string, index: number): Promise<Uint8Array | null> {
+  const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open("asymgen-queues");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    return await new Promise<Uint8Array | null>((resolve, reject) => {
+      const transaction = raw.transaction(raw.objectStoreNames[0]!, "readonly");
+      const request = transaction.objectStore(raw.objectStoreNames[0]!).get([path, name, index]);
+      request.onsuccess = () => resolve((request.result as Uint8Array | undefined) ?? null);
+      request.onerror = () => reject(request.error);
+    });
+  } finally {
+    raw.close();
+  }
+}
 
 function statsOf(q: DurableQueue) {
   const stats = q.stats();

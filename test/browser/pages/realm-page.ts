@@ -121,6 +121,7 @@ const api = {
     return { role: realm.queueRole, persisted: realm.storagePersisted, userId: user?.id ?? null, loggedInNow, userAt };
   },
   role: () => realm?.queueRole ?? null,
+  storageKind: () => realm?.storageKind ?? null,
   async openError(options: OpenOptions) {
     try {
       await api.open(options);
