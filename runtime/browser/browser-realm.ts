@@ -80,6 +80,13 @@ export interface BrowserRealmConfiguration {
 }
 
 const STORAGE_KINDS: readonly StorageKind[] = ["auto", "opfs", "indexeddb"];
+/**
+ * Encoding buffers kept for the next transactions: one per `writeAsync` a page keeps in flight
+ * (a serial writer needs one; an app with a few in flight reuses that many).
+ */
+const POOLED_WRITERS = 8;
+/** A writer whose buffer grew past this (a huge transaction) is not kept: its memory goes back. */
+const MAX_POOLED_WRITER_BYTES = 4 * 1024 * 1024;
 
 interface Waiter {
   resolve: (value: unknown) => void;
@@ -102,13 +109,16 @@ export class Realm {
   #nextTxn = 0;
   #nextRequest = 0;
   #txn: OpenTransaction | null = null;
-  /** Reused by every transaction (its bytes are copied out to be sent): no 64 KiB buffer per write. */
-  readonly #writer = new BsonWriter();
+  /**
+   * Encoding buffers to reuse: a transaction's buffer is transferred to the worker (no copy) and
+   * comes back with its answer, into this pool; a new writer only when every pooled one is out.
+   */
+  readonly #writers: BsonWriter[] = [];
   #closed = false;
   #role: "owner" | "follower" | null = null;
   #syncSession: BrowserSyncSession | null = null;
-  /** The `writeAsync` and `write` transactions not yet answered, by id. */
-  readonly #pendingTxns = new Map<string, Waiter & { async: boolean }>();
+  /** The `writeAsync` and `write` transactions not yet answered, by id, with the writer whose buffer they took. */
+  readonly #pendingTxns = new Map<string, Waiter & { async: boolean; writer: BsonWriter }>();
   readonly #pendingRequests = new Map<string, Waiter>();
   /** The answers of the transactions not yet answered (`uploadAllLocalChanges` waits for them). */
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -299,8 +309,9 @@ export class Realm {
   #runTransaction<T>(callback: () => T, async: boolean): { result: T; answer: Promise<unknown> } {
     if (this.#closed) throw new TransactionStateError("the Realm is closed");
     if (this.#txn !== null) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
-    this.#writer.truncate(0);
-    const txn: OpenTransaction = { writer: this.#writer, tables: [], docTables: [] };
+    const writer = this.#writers.pop() ?? new BsonWriter();
+    writer.truncate(0);
+    const txn: OpenTransaction = { writer, tables: [], docTables: [] };
     this.#txn = txn;
     let result: T;
     try {
@@ -308,13 +319,21 @@ export class Realm {
       if (isThenable(result)) {
         throw new TransactionStateError("a write callback must be synchronous: it returned a promise, so the transaction was rolled back");
       }
+    } catch (error) {
+      this.#writers.push(writer);
+      throw error;
     } finally {
       this.#txn = null;
     }
-    if (txn.docTables.length === 0) return { result, answer: Promise.resolve() };
+    if (txn.docTables.length === 0) {
+      this.#writers.push(writer);
+      return { result, answer: Promise.resolve() };
+    }
     const id = `${this.#pageId}:${++this.#nextTxn}`;
-    const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes: txn.writer.copy() };
-    const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async }));
+    // A view of the writer's buffer, which is transferred: the writer is unusable until the worker
+    // hands the buffer back with the answer (#reuseWriter).
+    const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes: writer.subarray() };
+    const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer }));
     this.#inFlight.add(answer);
     const settled = (): boolean => this.#inFlight.delete(answer);
     answer.then(settled, settled);
@@ -351,6 +370,7 @@ export class Realm {
       case "durable": {
         const waiter = this.#pendingTxns.get(message.id);
         this.#pendingTxns.delete(message.id);
+        if (waiter !== undefined) this.#reuseWriter(waiter.writer, message.buffer);
         const answer: DurableAnswer = { owner: message.owner, firstSeq: message.firstSeq, lastSeq: message.lastSeq };
         waiter?.resolve(answer);
         return;
@@ -358,6 +378,7 @@ export class Realm {
       case "txn-failed": {
         const waiter = this.#pendingTxns.get(message.id);
         this.#pendingTxns.delete(message.id);
+        if (waiter !== undefined) this.#reuseWriter(waiter.writer, message.buffer);
         const error = fromTransferableError(message.error);
         if (waiter?.async) waiter.reject(error);
         else if (waiter !== undefined) {
@@ -390,6 +411,13 @@ export class Realm {
         this.#closedByWorker?.();
         return;
     }
+  }
+
+  /** A transaction's buffer is back from the worker: its writer takes it and waits in the pool for the next transaction. */
+  #reuseWriter(writer: BsonWriter, buffer: ArrayBuffer | undefined): void {
+    if (buffer === undefined || buffer.byteLength > MAX_POOLED_WRITER_BYTES || this.#writers.length >= POOLED_WRITERS) return;
+    writer.adopt(buffer);
+    this.#writers.push(writer);
   }
 
   /** The worker is gone: every waiter gets `error`. */

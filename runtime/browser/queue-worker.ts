@@ -52,8 +52,8 @@ class QueueWorker {
     scope.addEventListener("online", () => this.#owner?.session?.reconnect());
   }
 
-  #post(message: WorkerToPageMessage): void {
-    this.#scope.postMessage(message);
+  #post(message: WorkerToPageMessage, transfer?: ArrayBuffer[]): void {
+    this.#scope.postMessage(message, transfer);
   }
 
   #broadcast(message: ChannelMessage): void {
@@ -162,7 +162,7 @@ class QueueWorker {
     this.#pendingTxns.set(txn.id, txn);
     const owner = this.#owner;
     if (owner !== null) this.#commitOwn(owner, txn);
-    else this.#broadcast({ type: "txn", from: this.#id, txn });
+    else this.#broadcast({ type: "txn", from: this.#id, txn: compact(txn) });
   }
 
   #commitOwn(owner: QueueOwner, txn: EncodedTransaction): void {
@@ -173,9 +173,15 @@ class QueueWorker {
   }
 
   #settleTxn(id: string, answer: DurableAnswer | null, error: TransferableError | null): void {
-    if (!this.#pendingTxns.delete(id)) return;
-    if (answer !== null) this.#post({ type: "durable", id, ...answer });
-    else this.#post({ type: "txn-failed", id, error: error! });
+    const txn = this.#pendingTxns.get(id);
+    if (txn === undefined) return;
+    this.#pendingTxns.delete(id);
+    // The page's encoding buffer goes back with the answer (the owner copied the documents into
+    // its queue's own transaction when it appended them; a follower kept them for re-sending
+    // until now): the page writes its next transaction into it, no copy and no fresh buffer.
+    const buffer = txn.bytes.buffer as ArrayBuffer;
+    if (answer !== null) this.#post({ type: "durable", id, ...answer, buffer }, [buffer]);
+    else this.#post({ type: "txn-failed", id, error: error!, buffer }, [buffer]);
     this.#checkDrained();
   }
 
@@ -205,7 +211,7 @@ class QueueWorker {
     switch (message.type) {
       case "owner":
         // A new owner: it never saw what this page is still waiting for (or saw it and died).
-        for (const txn of this.#pendingTxns.values()) this.#broadcast({ type: "txn", from: this.#id, txn });
+        for (const txn of this.#pendingTxns.values()) this.#broadcast({ type: "txn", from: this.#id, txn: compact(txn) });
         for (const [id, request] of this.#pendingRequests) this.#broadcast({ type: "request", from: this.#id, id, request });
         return;
       case "txn":
@@ -283,6 +289,16 @@ class QueueWorker {
     this.#post({ type: "closed" });
     this.#scope.close();
   }
+}
+
+/**
+ * `txn` with its bytes alone in a buffer of their own, to forward on the channel: a structured
+ * clone copies a view's whole buffer, and the page's encoding buffer may be much longer than the
+ * transaction (64 KiB for a one-document transaction).
+ */
+function compact(txn: EncodedTransaction): EncodedTransaction {
+  const { bytes } = txn;
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? txn : { ...txn, bytes: bytes.slice() };
 }
 
 new QueueWorker(getWorkerScope());

@@ -70,6 +70,12 @@ describe("the browser Realm in one page (real Chromium)", () => {
 
     // A transaction that fails in the worker leaves the page usable.
     expect(await call(page, "writeAsync", "tab", 5, 1)).toEqual([1]);
+
+    // Each answer hands the transaction's buffer back, and the next transaction is encoded into
+    // it (no copy, no fresh buffer): the write sent after the first writeAsync resolved went in
+    // that one's buffer (the last one's depends on when the write's answer came).
+    const sent = await call<{ reusedBuffer: boolean }[]>(page, "sentTxns");
+    expect(sent.map((t) => t.reusedBuffer).slice(0, 2)).toEqual([false, true]);
     expect(await call(page, "close")).toBe(true);
   }, 60_000);
 
@@ -91,6 +97,10 @@ describe("the browser Realm in one page (real Chromium)", () => {
     const writeErrors = await call<{ name: string }[]>(page, "writeErrors");
     expect(writeErrors[0]?.name).toBe("QueueFullError");
     expect((await call<Stats>(page, "stats")).pendingDocuments).toBe(before.pendingDocuments);
+    // A refused transaction's buffer comes back too: the next one is encoded into it, and queued whole.
+    expect(await call(page, "writeAsync", "tab", 200, 1)).toEqual([1]);
+    expect((await call<{ reusedBuffer: boolean }[]>(page, "sentTxns")).map((t) => t.reusedBuffer)).toEqual([false, true, true, true]);
+    expect((await call<Stats>(page, "stats")).pendingDocuments).toBe(before.pendingDocuments + 1);
     await call(page, "close");
   }, 60_000);
 
