@@ -95,7 +95,10 @@ async function bundleForBrowser(entry) {
 
 /** Adds one asymgen-on-OPFS round's timings (page and queue-worker probe) to the cell's totals. */
 function addSplit(totals, round) {
-  for (const [key, value] of Object.entries(round)) totals[key] = (totals[key] ?? 0) + value;
+  for (const [key, value] of Object.entries(round)) {
+    if (typeof value === "number") totals[key] = (totals[key] ?? 0) + value;
+    else totals[key] = value;
+  }
 }
 
 /** Runs `work` under the page's CPU profiler (CDP); returns the functions with the most self time. */
@@ -275,7 +278,7 @@ console.log("encode only / handoff (informative): the generated encoder alone on
 console.log("ceiling: the ratio to the floor of a path costing exactly floor + encode + handoff per document (medians of per-round figures).");
 console.log(`best docs/s over rounds: ${results.map((r) => `${r.size}: asymgen ${n(r.best["asymgen-opfs"])}, ${IN_FLIGHT} in flight ${n(r.best["asymgen-opfs-pipelined"])}, floor ${n(r.best.floor)}, IDB strict ${n(r.best["idb-strict"])}`).join("; ")}`);
 console.log("");
-console.log("Where asymgen's time goes (OPFS serial, per transaction, totals over its rounds; the worker's side timed by bench/browser/queue-worker-probe.ts):");
+console.log(`Where asymgen's time goes (OPFS serial, per transaction, totals over its rounds; the worker's side timed by bench/browser/queue-worker-probe.ts; frame checksum: ${results[0]?.split.checksum}):`);
 console.log("| docs/txn | asymgen ms/txn | page: encode + hand-over | worker: append | of which sync-handle writes | worker: until durable | of which flush() | messages, promise turns | floor ms/txn |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of results) {
