@@ -209,6 +209,7 @@ try {
     }
     const rounds = [];
     const split = {};
+    const pipelinedSplit = {};
     for (let r = 0; r < ROUNDS; r++) {
       const rates = {};
       for (let k = 0; k < subjects.length; k++) {
@@ -217,6 +218,7 @@ try {
         rates[subject] = (transactions * size * 1000) / elapsedMs;
         if (opfsSubjects.has(subject)) durableDocuments += transactions * size;
         if (subject === "asymgen-opfs") addSplit(split, { transactions, elapsedMs, pageSyncMs, ...probe });
+        if (subject === "asymgen-opfs-pipelined") addSplit(pipelinedSplit, { transactions, elapsedMs, ...probe });
       }
       rounds.push(rates);
     }
@@ -247,6 +249,7 @@ try {
       ceiling: paired((round) => 1 / round.floor / (1 / round.floor + 1 / round.encode + 1 / round.handoff)),
       queued,
       split,
+      pipelinedSplit,
     };
     results.push(result);
     console.error(`  ${size} docs/txn done: asymgen ${result.rate["asymgen-opfs"].toFixed(0)} docs/s, floor ${result.rate.floor.toFixed(0)}, ${queued} documents in the queue`);
@@ -291,6 +294,14 @@ for (const r of results) {
     `| ${r.size} | ${per(t.elapsedMs)} | ${per(t.pageSyncMs)} | ${perWorker(t.appendMs)} | ${perWorker(t.writeMs)} (${(t.writes / t.transactions).toFixed(1)} calls) | ` +
       `${perWorker(t.durableWaitMs)} | ${perWorker(t.flushMs)} (${(t.flushes / t.transactions).toFixed(1)} calls) | ${per(rest)} | ${((r.size * 1000) / r.rate.floor).toFixed(3)} |`,
   );
+}
+console.log(`With ${IN_FLIGHT} in flight (OPFS, per transaction, the queue worker's probe): the flushes shared, and the worker's busy time against the time per transaction:`);
+console.log("| docs/txn | asymgen ms/txn | flush() calls per transaction | worker: append | of which sync-handle writes | of which flush() |");
+console.log("|---:|---:|---:|---:|---:|---:|");
+for (const r of results) {
+  const t = r.pipelinedSplit;
+  const per = (ms) => (ms / t.transactions).toFixed(3);
+  console.log(`| ${r.size} | ${per(t.elapsedMs)} | ${(t.flushes / t.transactions).toFixed(2)} | ${per(t.appendMs)} | ${per(t.writeMs)} | ${per(t.flushMs)} |`);
 }
 for (const { size, where, top } of profiles) {
   console.log(`${where} CPU profile, asymgen OPFS at ${size} docs/txn, self time (share of samples, idle included):`);

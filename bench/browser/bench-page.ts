@@ -183,12 +183,14 @@ const bench = {
       }
       case "asymgen-opfs-pipelined": {
         const realm = c.realms.opfs!;
-        return timePipelined(ms, inFlight, () => {
+        await c.bench.call({ op: "probe" });
+        const result = await timePipelined(ms, inFlight, () => {
           const base = (c.next++ * size) % POOL;
           return realm.writeAsync(() => {
             for (let i = 0; i < size; i++) realm.ingest(WeatherSensor, inits[(base + i) % POOL]!);
           });
         });
+        return { ...result, worker: await c.bench.call({ op: "probe" }) };
       }
       case "encode": {
         const writer = c.writer;
