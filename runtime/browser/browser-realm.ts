@@ -110,15 +110,18 @@ export class Realm {
   #nextRequest = 0;
   #txn: OpenTransaction | null = null;
   /**
-   * Encoding buffers to reuse: a transaction's buffer is transferred to the worker (no copy) and
-   * comes back with its answer, into this pool; a new writer only when every pooled one is out.
+   * Encoding buffers to reuse: a transaction that fills at least half its writer's buffer goes to
+   * the worker in that buffer (transferred, no copy) and the buffer comes back with its answer,
+   * into this pool; a smaller one is copied out (cheap) and its writer stays here, so a burst of
+   * small `write`s does not hold a 64 KiB buffer each until they are answered. A new writer only
+   * when every pooled one is out.
    */
   readonly #writers: BsonWriter[] = [];
   #closed = false;
   #role: "owner" | "follower" | null = null;
   #syncSession: BrowserSyncSession | null = null;
-  /** The `writeAsync` and `write` transactions not yet answered, by id, with the writer whose buffer they took. */
-  readonly #pendingTxns = new Map<string, Waiter & { async: boolean; writer: BsonWriter }>();
+  /** The `writeAsync` and `write` transactions not yet answered, by id, with the writer whose buffer they took (null: copied). */
+  readonly #pendingTxns = new Map<string, Waiter & { async: boolean; writer: BsonWriter | null }>();
   readonly #pendingRequests = new Map<string, Waiter>();
   /** The answers of the transactions not yet answered (`uploadAllLocalChanges` waits for them). */
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -330,10 +333,14 @@ export class Realm {
       return { result, answer: Promise.resolve() };
     }
     const id = `${this.#pageId}:${++this.#nextTxn}`;
-    // A view of the writer's buffer, which is transferred: the writer is unusable until the worker
-    // hands the buffer back with the answer (#reuseWriter).
-    const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes: writer.subarray() };
-    const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer }));
+    // At least half full: a view of the writer's buffer, which is transferred, and the writer is
+    // unusable until the worker hands the buffer back with the answer (#reuseWriter). Otherwise a
+    // copy (at most half the buffer), and the writer is free at once.
+    const lent = writer.length * 2 >= writer.bytes.byteLength;
+    const bytes = lent ? writer.subarray() : writer.copy();
+    if (!lent) this.#writers.push(writer);
+    const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes };
+    const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer: lent ? writer : null }));
     this.#inFlight.add(answer);
     const settled = (): boolean => this.#inFlight.delete(answer);
     answer.then(settled, settled);
@@ -370,7 +377,7 @@ export class Realm {
       case "durable": {
         const waiter = this.#pendingTxns.get(message.id);
         this.#pendingTxns.delete(message.id);
-        if (waiter !== undefined) this.#reuseWriter(waiter.writer, message.buffer);
+        if (waiter?.writer != null) this.#reuseWriter(waiter.writer, message.buffer);
         const answer: DurableAnswer = { owner: message.owner, firstSeq: message.firstSeq, lastSeq: message.lastSeq };
         waiter?.resolve(answer);
         return;
@@ -378,7 +385,7 @@ export class Realm {
       case "txn-failed": {
         const waiter = this.#pendingTxns.get(message.id);
         this.#pendingTxns.delete(message.id);
-        if (waiter !== undefined) this.#reuseWriter(waiter.writer, message.buffer);
+        if (waiter?.writer != null) this.#reuseWriter(waiter.writer, message.buffer);
         const error = fromTransferableError(message.error);
         if (waiter?.async) waiter.reject(error);
         else if (waiter !== undefined) {

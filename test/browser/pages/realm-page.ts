@@ -17,6 +17,8 @@ interface WorkerMessage {
   firstSeq?: number;
   lastSeq?: number;
   role?: string;
+  /** A transaction's answer: whether it handed the transaction's buffer back. */
+  returnedBuffer: boolean;
   at: number;
 }
 
@@ -29,12 +31,12 @@ const NativeWorker = globalThis.Worker;
 globalThis.Worker = class SpiedWorker extends NativeWorker {
   constructor(url: string | URL, options?: WorkerOptions) {
     super(url, options);
-    // Without the transaction buffer an answer hands back: the Realm reuses it (its next transfer
-    // detaches it), and the tests read the answers, not the bytes.
+    // Without the transaction buffer an answer hands back (the Realm reuses it, and its next
+    // transfer detaches it): the tests read whether it came, not the bytes.
     this.addEventListener("message", ({ data }: MessageEvent) => {
-      const { buffer, ...answer } = data as { buffer?: ArrayBuffer };
+      const { buffer, ...answer } = data as { type: string; buffer?: ArrayBuffer };
       if (buffer !== undefined) returnedBuffers.add(buffer);
-      messages.push({ ...answer, at: Date.now() } as WorkerMessage);
+      messages.push({ ...answer, returnedBuffer: buffer !== undefined, at: Date.now() });
     });
   }
   override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
