@@ -5,10 +5,12 @@
  *
  * - "asymgen-opfs" / "asymgen-indexeddb": `await realm.writeAsync(() => { for … realm.ingest(WeatherSensor, init) })`,
  *   one after another (the inits built before the clock);
+ * - "asymgen-opfs-pipelined": the same on OPFS with `inFlight` writeAsync calls kept outstanding
+ *   (a new one started as each resolves = is durable), as an app streaming telemetry would;
  * - "floor", "idb-strict", "idb-relaxed": in the OPFS Realm's queue worker (bench-queue-worker.ts);
  * - informative, to split asymgen's time: "encode" (the generated encoder into a reused writer,
- *   what `ingest` does on the page) and "handoff" (a pre-encoded transaction's bytes copied and
- *   transferred to the queue worker, which answers at once: the page ↔ worker round trip alone).
+ *   what `ingest` does on the page) and "handoff" (a pre-encoded transaction's bytes transferred
+ *   to the queue worker, which hands them back at once: the page ↔ worker round trip alone).
  */
 // The browser entry by path, not "asymgen": the package's types are Node's for every condition
 // (the bundle is the same: the bundler aliases "asymgen" to this file).
@@ -22,7 +24,7 @@ import { BENCH_CONNECT, type BenchReply, type BenchRequest, type RoundResult, ty
 const POOL = 1000;
 
 /** What the page measures itself; the rest runs in the worker. */
-type PageSubject = "asymgen-opfs" | "asymgen-indexeddb" | "encode" | "handoff";
+type PageSubject = "asymgen-opfs" | "asymgen-opfs-pipelined" | "asymgen-indexeddb" | "encode" | "handoff";
 type Subject = PageSubject | WorkerSubject;
 
 // The queue worker the Realm starts, caught as it is made: the baselines run in it.
@@ -101,6 +103,24 @@ async function openRealm(storage: "opfs" | "indexeddb", size: number): Promise<{
   return { realm, worker: lastWorker };
 }
 
+/**
+ * Keeps `inFlight` calls of `transaction` outstanding for about `ms` (a new one starts as one
+ * resolves), then waits for those still out: every transaction started, and the time until the
+ * last one resolved.
+ */
+async function timePipelined(ms: number, inFlight: number, transaction: () => Promise<unknown>): Promise<RoundResult> {
+  let transactions = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (performance.now() - started < ms) {
+      await transaction();
+      transactions++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return { transactions, elapsedMs: performance.now() - started };
+}
+
 /** Runs `transaction` one after another for about `ms`: whole transactions and the time they took. */
 async function timeAsync(ms: number, transaction: () => Promise<unknown> | void): Promise<RoundResult> {
   let transactions = 0;
@@ -138,7 +158,7 @@ const bench = {
   },
 
   /** One timed round of `subject` for about `ms`. */
-  async round(subject: Subject, ms: number): Promise<RoundResult> {
+  async round(subject: Subject, ms: number, inFlight = 1): Promise<RoundResult> {
     const c = cell;
     if (c === null) throw new Error("round before open");
     const size = c.size;
@@ -161,6 +181,17 @@ const bench = {
         });
         return { ...result, pageSyncMs, ...(probed && { worker: await c.bench.call({ op: "probe" }) }) };
       }
+      case "asymgen-opfs-pipelined": {
+        const realm = c.realms.opfs!;
+        await c.bench.call({ op: "probe" });
+        const result = await timePipelined(ms, inFlight, () => {
+          const base = (c.next++ * size) % POOL;
+          return realm.writeAsync(() => {
+            for (let i = 0; i < size; i++) realm.ingest(WeatherSensor, inits[(base + i) % POOL]!);
+          });
+        });
+        return { ...result, worker: await c.bench.call({ op: "probe" }) };
+      }
       case "encode": {
         const writer = c.writer;
         return timeAsync(ms, () => {
@@ -170,10 +201,11 @@ const bench = {
         });
       }
       case "handoff":
-        return timeAsync(ms, () => {
-          // A copy, as the Realm copies its writer's bytes out, transferred as the Realm transfers them.
-          const bytes = c.encoded[c.next++ % c.encoded.length]!.slice();
-          return c.bench.call({ op: "handoff", bytes }, [bytes.buffer]);
+        return timeAsync(ms, async () => {
+          // Transferred and handed back with the answer, as the Realm's encoding buffers are.
+          const k = c.next++ % c.encoded.length;
+          const bytes = c.encoded[k]!;
+          c.encoded[k] = await c.bench.call<Uint8Array>({ op: "handoff", bytes }, [bytes.buffer]);
         });
       case "floor":
       case "idb-strict":

@@ -65,7 +65,8 @@ globalThis.addEventListener("message", (event: MessageEvent) => {
   if (port === undefined) return;
   port.onmessage = ({ data: request }: MessageEvent) => {
     void answer(request as BenchRequest).then(
-      (result) => port.postMessage({ id: (request as BenchRequest).id, result } satisfies BenchReply),
+      // A handoff's bytes go back transferred, as the queue worker hands a transaction's buffer back.
+      (result) => port.postMessage({ id: (request as BenchRequest).id, result } satisfies BenchReply, result instanceof Uint8Array ? [result.buffer] : []),
       (error: unknown) => port.postMessage({ id: (request as BenchRequest).id, error: String((error as Error)?.stack ?? error) } satisfies BenchReply),
     );
   };
@@ -87,8 +88,8 @@ async function answer(request: BenchRequest): Promise<unknown> {
     case "probe":
       return takeProbe();
     case "handoff":
-      // The page's transaction arrived (transferred): answer at once, no queue, no I/O.
-      return request.bytes.byteLength;
+      // The page's transaction arrived (transferred): hand it back at once, no queue, no I/O.
+      return request.bytes;
     case "finish":
       if (cell !== null) await finish(cell);
       cell = null;

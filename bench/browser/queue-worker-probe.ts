@@ -12,6 +12,8 @@
  * the message's, not the append's.
  */
 
+import { computeCrc32Slice16, crc32 } from "../../runtime/queue/crc32.js";
+
 /** Totals of what the probe saw, in milliseconds (counts in transactions and calls). */
 export interface ProbeTotals {
   transactions: number;
@@ -30,11 +32,11 @@ const open = new Map<string, { arrived: number; appended: number }>();
 /** Off while the bench's own baselines run (they use sync handles too). */
 let counting = true;
 
-/** Returns the totals since the last call and starts again. */
-export function takeProbe(): ProbeTotals {
+/** Returns the totals since the last call and starts again, with the frame checksum the queue worker installed. */
+export function takeProbe(): ProbeTotals & { checksum: string } {
   const taken = totals;
   totals = empty();
-  return taken;
+  return { ...taken, checksum: crc32 === computeCrc32Slice16 ? "JS slice-by-16" : "WebAssembly" };
 }
 
 /** Runs `f` without counting its sync-handle calls (the floor's own writes and flushes). */

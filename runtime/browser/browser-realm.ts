@@ -84,6 +84,13 @@ export interface BrowserRealmConfiguration {
 }
 
 const STORAGE_KINDS: readonly StorageKind[] = ["auto", "opfs", "indexeddb"];
+/**
+ * Encoding buffers kept for the next transactions: one per `writeAsync` a page keeps in flight
+ * (a serial writer needs one; an app with a few in flight reuses that many).
+ */
+const POOLED_WRITERS = 8;
+/** A writer whose buffer grew past this (a huge transaction) is not kept: its memory goes back. */
+const MAX_POOLED_WRITER_BYTES = 4 * 1024 * 1024;
 
 interface Waiter {
   resolve: (value: unknown) => void;
@@ -106,13 +113,19 @@ export class Realm {
   #nextTxn = 0;
   #nextRequest = 0;
   #txn: OpenTransaction | null = null;
-  /** Reused by every transaction (its bytes are copied out to be sent): no 64 KiB buffer per write. */
-  readonly #writer = new BsonWriter();
+  /**
+   * Encoding buffers to reuse: a transaction that fills at least half its writer's buffer goes to
+   * the worker in that buffer (transferred, no copy) and the buffer comes back with its answer,
+   * into this pool; a smaller one is copied out (cheap) and its writer stays here, so a burst of
+   * small `write`s does not hold a 64 KiB buffer each until they are answered. A new writer only
+   * when every pooled one is out.
+   */
+  readonly #writers: BsonWriter[] = [];
   #closed = false;
   #role: "owner" | "follower" | null = null;
   #syncSession: BrowserSyncSession | null = null;
-  /** The `writeAsync` and `write` transactions not yet answered, by id. */
-  readonly #pendingTxns = new Map<string, Waiter & { async: boolean }>();
+  /** The `writeAsync` and `write` transactions not yet answered, by id, with the writer whose buffer they took (null: copied). */
+  readonly #pendingTxns = new Map<string, Waiter & { async: boolean; writer: BsonWriter | null }>();
   readonly #pendingRequests = new Map<string, Waiter>();
   /** The answers of the transactions not yet answered (`uploadAllLocalChanges` waits for them). */
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -331,8 +344,9 @@ export class Realm {
     if (this.#closed) throw new TransactionStateError("the Realm is closed");
     if (this.#txn !== null) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
     if (this.#workerError !== null) throw this.#workerError;
-    this.#writer.truncate(0);
-    const txn: OpenTransaction = { writer: this.#writer, tables: [], docTables: [] };
+    const writer = this.#writers.pop() ?? new BsonWriter();
+    writer.truncate(0);
+    const txn: OpenTransaction = { writer, tables: [], docTables: [] };
     this.#txn = txn;
     let result: T;
     try {
@@ -340,13 +354,25 @@ export class Realm {
       if (isThenable(result)) {
         throw new TransactionStateError("a write callback must be synchronous: it returned a promise, so the transaction was rolled back");
       }
+    } catch (error) {
+      this.#writers.push(writer);
+      throw error;
     } finally {
       this.#txn = null;
     }
-    if (txn.docTables.length === 0) return { result, answer: Promise.resolve() };
+    if (txn.docTables.length === 0) {
+      this.#writers.push(writer);
+      return { result, answer: Promise.resolve() };
+    }
     const id = `${this.#pageId}:${++this.#nextTxn}`;
-    const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes: txn.writer.copy() };
-    const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async }));
+    // At least half full: a view of the writer's buffer, which is transferred, and the writer is
+    // unusable until the worker hands the buffer back with the answer (#reuseWriter). Otherwise a
+    // copy (at most half the buffer), and the writer is free at once.
+    const lent = writer.length * 2 >= writer.bytes.byteLength;
+    const bytes = lent ? writer.subarray() : writer.copy();
+    if (!lent) this.#writers.push(writer);
+    const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes };
+    const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer: lent ? writer : null }));
     this.#inFlight.add(answer);
     const settled = (): boolean => this.#inFlight.delete(answer);
     answer.then(settled, settled);
@@ -384,6 +410,7 @@ export class Realm {
       case "durable": {
         const waiter = this.#pendingTxns.get(message.id);
         this.#pendingTxns.delete(message.id);
+        if (waiter?.writer != null) this.#reuseWriter(waiter.writer, message.buffer);
         const answer: DurableAnswer = { owner: message.owner, firstSeq: message.firstSeq, lastSeq: message.lastSeq };
         waiter?.resolve(answer);
         return;
@@ -391,6 +418,7 @@ export class Realm {
       case "txn-failed": {
         const waiter = this.#pendingTxns.get(message.id);
         this.#pendingTxns.delete(message.id);
+        if (waiter?.writer != null) this.#reuseWriter(waiter.writer, message.buffer);
         const error = fromTransferableError(message.error);
         if (waiter?.async) waiter.reject(error);
         else if (waiter !== undefined) {
@@ -426,6 +454,13 @@ export class Realm {
         this.#closedByWorker?.();
         return;
     }
+  }
+
+  /** A transaction's buffer is back from the worker: its writer takes it and waits in the pool for the next transaction. */
+  #reuseWriter(writer: BsonWriter, buffer: ArrayBuffer | undefined): void {
+    if (buffer === undefined || buffer.byteLength > MAX_POOLED_WRITER_BYTES || this.#writers.length >= POOLED_WRITERS) return;
+    writer.adopt(buffer);
+    this.#writers.push(writer);
   }
 
   /** The worker is gone: every waiter gets `error`. */

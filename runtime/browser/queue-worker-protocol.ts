@@ -43,7 +43,10 @@ export interface EncodedTransaction {
   tables: string[];
   /** Per document, its index in `tables`. */
   docTables: Uint16Array;
-  /** The documents' BSON, back to back. */
+  /**
+   * The documents' BSON, back to back: from the page, a view at the start of the page's encoding
+   * buffer (transferred, and handed back with the answer); the buffer may be longer.
+   */
   bytes: Uint8Array;
 }
 
@@ -122,13 +125,17 @@ export type PageToWorkerMessage =
   | { type: "online" }
   | { type: "close" };
 
-/** Worker → its page. */
+/**
+ * Worker → its page. A transaction's answer ("durable", "txn-failed") hands back, transferred,
+ * the buffer its bytes came in (`buffer`): the page encodes its next transactions into it
+ * instead of copying each one out of a writer into a fresh buffer.
+ */
 export type WorkerToPageMessage =
   | { type: "opened"; worker: string; storageKind: "opfs" | "indexeddb" }
   | { type: "open-failed"; error: TransferableError }
   | { type: "role"; role: "owner" | "follower" }
-  | ({ type: "durable"; id: string } & DurableAnswer)
-  | { type: "txn-failed"; id: string; error: TransferableError }
+  | ({ type: "durable"; id: string; buffer?: ArrayBuffer } & DurableAnswer)
+  | { type: "txn-failed"; id: string; error: TransferableError; buffer?: ArrayBuffer }
   | { type: "answer"; id: string; result?: unknown; error?: TransferableError }
   | { type: "session"; report: SessionReport }
   | { type: "sync-error"; error: TransferableError }

@@ -9,6 +9,7 @@
  */
 import type { UserRecord } from "../app/user-record.js";
 import { QueueStorageMismatchError, TransactionStateError } from "../errors.js";
+import { installCrc32 } from "../queue/crc32.js";
 import { DurableQueue } from "../queue/durable-queue.js";
 import { SyncError } from "../sync/sync-error.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
@@ -27,6 +28,7 @@ import {
   type WorkerToPageMessage,
 } from "./queue-worker-protocol.js";
 import { toTransferableError, type TransferableError } from "./transferable-error.js";
+import { createWasmCrc32 } from "./wasm-crc32.js";
 import { getWorkerScope, openBroadcastChannel, type WebBroadcastChannel, type WorkerScope } from "./web-apis.js";
 import { openWorkerSyncSession, updateWorkerUser } from "./worker-sync.js";
 
@@ -69,8 +71,8 @@ class QueueWorker {
     scope.addEventListener("online", () => this.#owner?.session?.reconnect());
   }
 
-  #post(message: WorkerToPageMessage): void {
-    this.#scope.postMessage(message);
+  #post(message: WorkerToPageMessage, transfer?: ArrayBuffer[]): void {
+    this.#scope.postMessage(message, transfer);
   }
 
   #broadcast(message: ChannelMessage): void {
@@ -251,7 +253,7 @@ class QueueWorker {
     this.#pendingTxns.set(txn.id, txn);
     const owner = this.#owner;
     if (owner !== null) this.#commitOwn(owner, txn);
-    else this.#broadcast({ type: "txn", from: this.#id, txn });
+    else this.#broadcast({ type: "txn", from: this.#id, txn: compact(txn) });
   }
 
   #commitOwn(owner: QueueOwner, txn: EncodedTransaction): void {
@@ -262,9 +264,15 @@ class QueueWorker {
   }
 
   #settleTxn(id: string, answer: DurableAnswer | null, error: TransferableError | null): void {
-    if (!this.#pendingTxns.delete(id)) return;
-    if (answer !== null) this.#post({ type: "durable", id, ...answer });
-    else this.#post({ type: "txn-failed", id, error: error! });
+    const txn = this.#pendingTxns.get(id);
+    if (txn === undefined) return;
+    this.#pendingTxns.delete(id);
+    // The page's encoding buffer goes back with the answer (the owner copied the documents into
+    // its queue's own transaction when it appended them; a follower kept them for re-sending
+    // until now): the page writes its next transaction into it, no copy and no fresh buffer.
+    const buffer = txn.bytes.buffer as ArrayBuffer;
+    if (answer !== null) this.#post({ type: "durable", id, ...answer, buffer }, [buffer]);
+    else this.#post({ type: "txn-failed", id, error: error!, buffer }, [buffer]);
     this.#checkDrained();
   }
 
@@ -300,7 +308,7 @@ class QueueWorker {
         this.#checkOwnerSettings(message);
         if (this.#failure !== null) return;
         // A new owner: it never saw what this page is still waiting for (or saw it and died).
-        for (const txn of this.#pendingTxns.values()) this.#broadcast({ type: "txn", from: this.#id, txn });
+        for (const txn of this.#pendingTxns.values()) this.#broadcast({ type: "txn", from: this.#id, txn: compact(txn) });
         for (const [id, request] of this.#pendingRequests) this.#broadcast({ type: "request", from: this.#id, id, request });
         return;
       case "who-owns":
@@ -397,6 +405,21 @@ class QueueWorker {
     this.#post({ type: "closed" });
     this.#scope.close();
   }
+}
+
+// The frame checksums: the WebAssembly CRC-32 where the page's CSP lets it compile (the browser
+// has no native one, as Node's zlib), else the core's JS fallback.
+const wasmCrc32 = createWasmCrc32();
+if (wasmCrc32 !== null) installCrc32(wasmCrc32);
+
+/**
+ * `txn` with its bytes alone in a buffer of their own, to forward on the channel: a structured
+ * clone copies a view's whole buffer, and the page's encoding buffer may be much longer than the
+ * transaction (64 KiB for a one-document transaction).
+ */
+function compact(txn: EncodedTransaction): EncodedTransaction {
+  const { bytes } = txn;
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? txn : { ...txn, bytes: bytes.slice() };
 }
 
 new QueueWorker(getWorkerScope());

@@ -126,6 +126,30 @@ describe("the browser Realm in one page (real Chromium)", () => {
     await call(page, "close");
   }, 60_000);
 
+  it("lends a transaction filling half its buffer or more to the worker, which hands the buffer back with the answer (durable or refused) for the next one; a smaller one is copied", async () => {
+    const browser = await fixture.startBrowser();
+    const page = await fixture.openPage(browser);
+    // Room for two transactions of 1000 documents (about 51 KB each), not three.
+    await call(page, "open", { path: "buffers", maxQueueBytes: 120_000 });
+    expect(await call<number[]>(page, "writeAsync", "tab", 0, 1000)).toHaveLength(1000);
+    expect(await call<number[]>(page, "writeAsync", "tab", 1000, 1000)).toHaveLength(1000);
+    expect((await call<{ name: string } | null>(page, "writeAsyncError", "tab", 2000, 1000))?.name).toBe("QueueFullError");
+    // Two documents in a 64 KiB buffer: copied out, the buffer stays on the page.
+    expect(await call(page, "writeAsync", "tab", 3000, 2)).toEqual([1, 2]);
+    const sent = await call<{ reusedBuffer: boolean }[]>(page, "sentTxns");
+    expect(sent.map((t) => t.reusedBuffer)).toEqual([false, true, true, false]);
+    const messages = await call<{ type: string; returnedBuffer: boolean }[]>(page, "messages");
+    const answers = messages.filter((m) => m.type === "durable" || m.type === "txn-failed").map((m) => [m.type, m.returnedBuffer]);
+    expect(answers).toEqual([
+      ["durable", true],
+      ["durable", true],
+      ["txn-failed", true],
+      ["durable", true],
+    ]);
+    expect((await call<Stats>(page, "stats")).pendingDocuments).toBe(2002);
+    await call(page, "close");
+  }, 60_000);
+
   it("refuses to open, with QueueUnsupportedError naming the reason: an insecure context, a worker that cannot start, an unknown storage", async () => {
     // insecure.test resolves to the page server's loopback address, but by its name the page is
     // not a secure context (only localhost and loopback IP literals are): no navigator.locks.

@@ -28,21 +28,31 @@ interface WorkerMessage {
   firstSeq?: number;
   lastSeq?: number;
   role?: string;
+  /** A transaction's answer: whether it handed the transaction's buffer back. */
+  returnedBuffer: boolean;
   at: number;
 }
 
 const messages: WorkerMessage[] = [];
-/** The transactions the page handed to its worker, when. */
-const sentTxns: { id: string; at: number }[] = [];
+/** The transactions the page handed to its worker, when, and whether in a buffer an answer had handed back. */
+const sentTxns: { id: string; at: number; reusedBuffer: boolean }[] = [];
+/** The transaction buffers the worker's answers handed back to the page. */
+const returnedBuffers = new WeakSet<ArrayBuffer>();
 const NativeWorker = globalThis.Worker;
 globalThis.Worker = class SpiedWorker extends NativeWorker {
   constructor(url: string | URL, options?: WorkerOptions) {
     super(url, options);
-    this.addEventListener("message", ({ data }: MessageEvent) => messages.push({ ...(data as object), at: Date.now() } as WorkerMessage));
+    // Without the transaction buffer an answer hands back (the Realm reuses it, and its next
+    // transfer detaches it): the tests read whether it came, not the bytes.
+    this.addEventListener("message", ({ data }: MessageEvent) => {
+      const { buffer, ...answer } = data as { type: string; buffer?: ArrayBuffer };
+      if (buffer !== undefined) returnedBuffers.add(buffer);
+      messages.push({ ...answer, returnedBuffer: buffer !== undefined, at: Date.now() });
+    });
   }
   override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
-    const sent = message as { type: string; txn?: { id: string } };
-    if (sent.type === "txn") sentTxns.push({ id: sent.txn!.id, at: Date.now() });
+    const sent = message as { type: string; txn?: { id: string; bytes: Uint8Array } };
+    if (sent.type === "txn") sentTxns.push({ id: sent.txn!.id, at: Date.now(), reusedBuffer: returnedBuffers.has(sent.txn!.bytes.buffer as ArrayBuffer) });
     super.postMessage(message, transfer as Transferable[]);
   }
 };
