@@ -20,6 +20,20 @@ import type { DurableAnswer, EncodedTransaction, QueueRequest, QueueStatsAnswer,
  */
 const REMEMBERED_TRANSACTIONS = 65_536;
 
+/**
+ * Why the owner gave no answer to a transaction it had not made durable when it closed (on
+ * IndexedDB, one still waiting for the running flush, or carried after a refused one). Not sent
+ * to its tab: that tab keeps the transaction and sends it to the next owner, as it does when an
+ * owner dies. (One carried was appended, so it may go up twice: the server stores it once, same
+ * `_id`.) Failing it instead would make its app retry it: a second copy under a new `_id`.
+ */
+export class LeftForNextOwnerError extends AsymgenError {
+  override name = "LeftForNextOwnerError";
+  constructor() {
+    super("the queue's owner closed before this transaction was durable: the next owner takes it");
+  }
+}
+
 /** Writes a document that is already BSON into the queue's transaction, byte for byte. */
 function writeEncodedDocument(writer: BsonWriter, bson: Uint8Array): void {
   const at = writer.reserve(bson.length);
@@ -167,7 +181,7 @@ export class QueueOwner {
     const session = this.#session;
     this.#session = null;
     if (this.#onUserChange !== null) this.#user?.removeListener(this.#onUserChange);
-    this.#grouped?.close(new TransactionStateError("the queue was closed before the transaction was durable"));
+    this.#grouped?.close(new LeftForNextOwnerError());
     try {
       session?.close();
     } finally {

@@ -14,7 +14,7 @@ import { DurableQueue } from "../queue/durable-queue.js";
 import { SyncError } from "../sync/sync-error.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
 import { openBrowserLogStore, resolveStorageKind, type BrowserLogStore } from "./open-browser-log-store.js";
-import { QueueOwner } from "./queue-owner.js";
+import { LeftForNextOwnerError, QueueOwner } from "./queue-owner.js";
 import {
   queueChannelName,
   type ChannelMessage,
@@ -321,7 +321,11 @@ class QueueWorker {
         if (owner === null) return;
         owner.commit(message.txn).then(
           (answer) => this.#broadcast({ type: "durable", to: message.from, id: message.txn.id, ...answer }),
-          (error: unknown) => this.#broadcast({ type: "txn-failed", to: message.from, id: message.txn.id, error: toTransferableError(error) }),
+          (error: unknown) => {
+            // Unanswered on purpose: its tab sends it to the next owner.
+            if (error instanceof LeftForNextOwnerError) return;
+            this.#broadcast({ type: "txn-failed", to: message.from, id: message.txn.id, error: toTransferableError(error) });
+          },
         );
         return;
       case "request":

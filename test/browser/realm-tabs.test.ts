@@ -188,9 +188,9 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
     await call(follower, "close");
   }, 60_000);
 
-  it.each(["opfs", "indexeddb"])(
-    "the owner's Realm closed while a follower's transactions are in flight, on %s: none of them fails",
-    async (storage) => {
+  it(
+    "the owner's Realm closed while a follower's transactions are in flight: none of them fails",
+    async () => {
       const browser = await fixture.startBrowser();
       const owner = await fixture.openPage(browser);
       const follower = await fixture.openPage(browser);
@@ -202,7 +202,9 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
       const burst = call(follower, "burst", "follower", 0, txns, perTxn, 8);
       await follower.waitForFunction(() => (window as unknown as { realmTest: { outcomes(): unknown[] } }).realmTest.outcomes().length >= 20);
       // Some of the follower's transactions are with the owner as it closes: its close stores
-      // them (IndexedDB: its last commit), and they are answered durable, not failed.
+      // them (IndexedDB: its last commit) and they are answered durable, or (IndexedDB: still
+      // waiting for the running flush) it leaves them unanswered and the follower, owner next,
+      // appends them itself. None fails (its app would retry it: a second copy).
       await call(owner, "close");
       await burst;
       const outcomes = await call<{ ok: boolean; error?: string }[]>(follower, "outcomes");
