@@ -618,7 +618,14 @@ class OpfsLogStoreImpl implements OpfsLogStore {
     }
   }
 
+  /**
+   * Settles the `whenSpareReady` waiters once a create can take a spare, the last attempt to make
+   * one failed (the create reports it), no attempt is coming, or the store closed. Not at every
+   * attempt's end: a spare that arrives while a slot write took a reserved one may be one a create
+   * must leave (RESERVED_FOR_SLOTS), and the next attempt is already on its way.
+   */
   private settleSpareWaiters(): void {
+    if (!this.isClosed && this.createSpareIndex() === -1 && this.lastSpareError === null && this.sparesComing > 0) return;
     for (const resolve of this.spareWaiters.splice(0)) resolve();
   }
 
