@@ -567,7 +567,9 @@ class OpfsLogStoreImpl implements OpfsLogStore {
       // room, and nothing else would ask (only a completed create or slot write replenishes).
       const failed = this.lastSpareError;
       this.replenishSpares();
-      // The origin is out of room: the queue's disk-full path (QueueDiskFullError, the transaction taken back).
+      // The origin is out of room: the queue's disk-full path (QueueDiskFullError, the transaction
+      // taken back). Chromium 150 makes an empty file and its handle at the quota (measured: only
+      // its writes are refused, which `create` reports the same way); a browser may refuse sooner.
       if (failed !== null && isQuotaExceeded(failed)) throw storageError(failed, this.pathOf(name), "creation (no spare file could be made)");
       const cause = failed === null ? "" : ` (the last attempt failed: ${String(failed)})`;
       throw new AsymgenError(
