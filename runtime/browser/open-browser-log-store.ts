@@ -27,6 +27,8 @@ export interface BrowserLogStore {
   whenStored: (extent: readonly StoredExtent[]) => Promise<void>;
   /** Its synchronous syncs only start a commit (IndexedDB): the owner appends only between flushes (append-between-flushes.ts). */
   syncsOnlyStart: boolean;
+  /** OPFS: null when a segment rollover can run now, else when it can (a spare file ready); the owner waits for it (queue-owner.ts). */
+  whenReadyToRollOver: (() => Promise<void> | null) | null;
 }
 
 /** The store `kind` opens in this worker: "auto" is OPFS where sync access handles exist, else IndexedDB. */
@@ -40,8 +42,8 @@ export async function openBrowserLogStore(path: string, kind: StorageKind): Prom
     if (!hasSyncAccessHandles())
       throw new QueueUnsupportedError(`cannot open the queue "${path}" in OPFS: this browser has no sync access handles in workers (storage: "auto" falls back to IndexedDB)`);
     const store = await openOpfsLogStore(path);
-    return { store, kind: "opfs", durableAfter: () => Promise.resolve(), whenStored: () => Promise.resolve(), syncsOnlyStart: false };
+    return { store, kind: "opfs", durableAfter: () => Promise.resolve(), whenStored: () => Promise.resolve(), syncsOnlyStart: false, whenReadyToRollOver: () => store.whenSpareReady() };
   }
   const store = await openIndexedDbLogStore(path);
-  return { store, kind: "indexeddb", durableAfter: () => store.flush(), whenStored: (extent) => store.whenStored(extent), syncsOnlyStart: true };
+  return { store, kind: "indexeddb", durableAfter: () => store.flush(), whenStored: (extent) => store.whenStored(extent), syncsOnlyStart: true, whenReadyToRollOver: null };
 }

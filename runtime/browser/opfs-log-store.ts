@@ -51,6 +51,14 @@ const MAX_ENCODED_PATH = 255;
  */
 const DEFAULT_SPARE_FILES = 4;
 const MAX_SPARE_FILES = 16;
+/**
+ * Reserved spares a `create` leaves for slot writes (the acknowledgement cursor's two slots, its
+ * first writes; fewer with fewer spares). At the quota a reserved spare is the only place a slot
+ * write fits, and a create at the quota succeeds on one (its reservation holds the new segment's
+ * header) and fills it: four writers rolling over at the quota took them all, the first
+ * acknowledgements were refused, nothing was removed, and the queue stayed full for good.
+ */
+const RESERVED_FOR_SLOTS = 2;
 
 /** This worker's stores that are closed but still hold their lock (background work finishing), by encoded path. */
 const closingStores = new Map<string, Promise<void>>();
@@ -76,6 +84,14 @@ export interface OpfsLogStoreOptions {
 export interface OpfsLogStore extends LogStore {
   /** Settles once `close` has finished its background work (removals) and the Web Lock is released. */
   readonly closed: Promise<void>;
+  /**
+   * Null when a spare file is ready (a `create`, a segment rollover, can run now); otherwise a
+   * promise that settles (never rejects) once one is, or once the attempt to make one has failed
+   * (then `create` reports why: at the quota, code "ENOSPC"), or the store closed. An asynchronous
+   * caller awaits it before a commit that rolls over, so that writers faster than the spares are
+   * made wait instead of being refused (queue-owner.ts).
+   */
+  whenSpareReady(): Promise<void> | null;
 }
 
 /** The entry name under `asymgen/` for queue `path`: percent-encoded (dots too, so "." and ".." are names like any other). */
@@ -340,6 +356,10 @@ class OpfsLogStoreImpl implements OpfsLogStore {
   private background: Promise<void> = Promise.resolve();
   private sparesComing = 0;
   private lastBackgroundError: unknown = null;
+  /** Why the last attempt to make a spare failed (null after one succeeded): `takeSpare` reports it. */
+  private lastSpareError: unknown = null;
+  /** `whenSpareReady` callers, settled when an attempt to make a spare ends. */
+  private spareWaiters: (() => void)[] = [];
   private isClosed = false;
 
   constructor(
@@ -388,7 +408,8 @@ class OpfsLogStoreImpl implements OpfsLogStore {
     this.assertOpen();
     const nameBytes = encodeLogicalName(name);
     const path = this.pathOf(name);
-    // A segment grows past any reservation anyway: it takes an unreserved spare if there is one.
+    // A segment grows past any reservation anyway: it takes an unreserved spare if there is one,
+    // and never the reserved ones slot writes need (RESERVED_FOR_SLOTS).
     const spare = this.takeSpare(name, false);
     try {
       // Exactly `content`: a spare whose cut failed when it was given back still holds bytes.
@@ -413,6 +434,14 @@ class OpfsLogStoreImpl implements OpfsLogStore {
   remove(names: readonly string[]): void {
     this.assertOpen();
     for (const name of names) this.forget(name);
+    // Room comes back (at the quota, the spares short): make them again after the removals (same queue of work).
+    this.replenishSpares();
+  }
+
+  whenSpareReady(): Promise<void> | null {
+    if (this.createSpareIndex() !== -1 || this.isClosed) return null;
+    this.replenishSpares();
+    return new Promise<void>((resolve) => this.spareWaiters.push(resolve));
   }
 
   readFile(name: string): Uint8Array | null {
@@ -471,6 +500,7 @@ class OpfsLogStoreImpl implements OpfsLogStore {
       if (atomic.older !== null) closeQuietly(atomic.older);
     }
     for (const spare of this.spares) closeQuietly(spare);
+    this.settleSpareWaiters();
     // Removals still running finish under the lock: the next owner must not find them half done.
     this.lock.release(this.background);
     this.onClose();
@@ -514,14 +544,36 @@ class OpfsLogStoreImpl implements OpfsLogStore {
     if (!this.isClosed) this.inBackground(() => this.dir.removeEntry(file.entryName));
   }
 
-  /** A spare for `name`, reserved or not as preferred (either kind when only the other is left). */
-  private takeSpare(name: string, preferReserved: boolean): PhysicalFile {
-    const preferred = this.spares.findIndex((spare) => spare.reserved === preferReserved);
-    const [spare] = this.spares.splice(preferred === -1 ? 0 : preferred, 1);
+  /**
+   * Which spare a `create` may take: an unreserved one if any, else a reserved one while more
+   * than the slot writes' share stay (RESERVED_FOR_SLOTS); -1 when none.
+   */
+  private createSpareIndex(): number {
+    const unreserved = this.spares.findIndex((spare) => !spare.reserved);
+    if (unreserved !== -1) return unreserved;
+    const keep = Math.min(RESERVED_FOR_SLOTS, this.spareTarget - 1);
+    return this.spares.length > keep ? 0 : -1;
+  }
+
+  /**
+   * A spare for `name`: a slot write's (`forSlot`) reserved if there is one, else any; a
+   * create's as `createSpareIndex` says.
+   */
+  private takeSpare(name: string, forSlot: boolean): PhysicalFile {
+    const preferred = forSlot ? this.spares.findIndex((spare) => spare.reserved) : this.createSpareIndex();
+    const [spare] = forSlot ? this.spares.splice(preferred === -1 ? 0 : preferred, 1) : preferred === -1 ? [] : this.spares.splice(preferred, 1);
     if (spare === undefined) {
-      const cause = this.lastBackgroundError === null ? "" : ` (the last attempt failed: ${String(this.lastBackgroundError)})`;
+      // Try again in the background: a spare refused at the quota must come back once there is
+      // room, and nothing else would ask (only a completed create or slot write replenishes).
+      const failed = this.lastSpareError;
+      this.replenishSpares();
+      // The origin is out of room: the queue's disk-full path (QueueDiskFullError, the transaction
+      // taken back). Chromium 150 makes an empty file and its handle at the quota (measured: only
+      // its writes are refused, which `create` reports the same way); a browser may refuse sooner.
+      if (failed !== null && isQuotaExceeded(failed)) throw storageError(failed, this.pathOf(name), "creation (no spare file could be made)");
+      const cause = failed === null ? "" : ` (the last attempt failed: ${String(failed)})`;
       throw new AsymgenError(
-        `asymgen: no spare OPFS file is ready in ${this.location} to create ${name}: spares are made between tasks, and this task used them all${cause}; raise spareFiles, or let the worker's event loop turn`,
+        `asymgen: no spare OPFS file is ready in ${this.location} to create ${name}: spares are made between tasks, and this task used them all${cause}; raise spareFiles, await whenSpareReady() before a rollover, or let the worker's event loop turn`,
       );
     }
     return spare;
@@ -555,12 +607,28 @@ class OpfsLogStoreImpl implements OpfsLogStore {
             reserveCapacity(spare);
             this.spares.push(spare);
             this.lastBackgroundError = null;
+            this.lastSpareError = null;
           }
+        } catch (error) {
+          this.lastSpareError = error;
+          throw error;
         } finally {
           this.sparesComing--;
+          this.settleSpareWaiters();
         }
       });
     }
+  }
+
+  /**
+   * Settles the `whenSpareReady` waiters once a create can take a spare, the last attempt to make
+   * one failed (the create reports it), no attempt is coming, or the store closed. Not at every
+   * attempt's end: a spare that arrives while a slot write took a reserved one may be one a create
+   * must leave (RESERVED_FOR_SLOTS), and the next attempt is already on its way.
+   */
+  private settleSpareWaiters(): void {
+    if (!this.isClosed && this.createSpareIndex() === -1 && this.lastSpareError === null && this.sparesComing > 0) return;
+    for (const resolve of this.spareWaiters.splice(0)) resolve();
   }
 
   private inBackground(task: () => Promise<unknown>): void {

@@ -59,6 +59,10 @@ export class QueueOwner {
   readonly #durableAfter: () => Promise<void>;
   /** IndexedDB: appends wait for the running flush (append-between-flushes.ts); null for OPFS and memory. */
   readonly #grouped: AppendBetweenFlushes<EncodedTransaction> | null;
+  /** OPFS: null when the store can roll a segment over now, else a promise of when it can (see the constructor). */
+  readonly #whenReadyToRollOver: (() => Promise<void> | null) | null;
+  /** The last transaction waiting for the store before its rollover: later ones append after it, in order. */
+  #held: Promise<void> | null = null;
 
   constructor(
     /** This worker's id, given with every answer. */
@@ -70,10 +74,17 @@ export class QueueOwner {
      * have marked transactions durable early); nothing for OPFS and memory.
      */
     durableAfter: () => Promise<void> = () => Promise.resolve(),
-    /** Append only between flushes (a store whose syncs only start a commit: IndexedDB). */
-    options: { appendBetweenFlushes?: boolean } = {},
+    /**
+     * `appendBetweenFlushes`: append only between flushes (a store whose syncs only start a commit:
+     * IndexedDB). `whenReadyToRollOver`: the store's readiness for a rollover (OPFS: a spare file
+     * is ready, opfs-log-store.ts `whenSpareReady`); a transaction whose commit would roll over
+     * before then waits for it, instead of being refused because several writers outran the
+     * spares being made in the background.
+     */
+    options: { appendBetweenFlushes?: boolean; whenReadyToRollOver?: () => Promise<void> | null } = {},
   ) {
     this.#queue = queue;
+    this.#whenReadyToRollOver = options.whenReadyToRollOver ?? null;
     this.#durableAfter = durableAfter;
     this.#grouped = options.appendBetweenFlushes === true ? new AppendBetweenFlushes(queue, (txn, mayRollOver) => this.#appendCounted(txn, mayRollOver), durableAfter) : null;
   }
@@ -113,15 +124,18 @@ export class QueueOwner {
     if (this.#grouped !== null) {
       answer = this.#grouped.submit(txn).then(({ firstSeq, lastSeq }) => ({ owner: this.id, firstSeq, lastSeq }));
     } else {
+      let appended: { firstSeq: number; lastSeq: number } | Promise<{ firstSeq: number; lastSeq: number }>;
       try {
-        const { firstSeq, lastSeq } = this.#appendCounted(txn, true)!;
-        answer = this.#queue
-          .whenDurable()
-          .then(this.#durableAfter)
-          .then(() => ({ owner: this.id, firstSeq, lastSeq }));
+        appended = this.#held === null ? (this.#appendCounted(txn, this.#mayRollOverNow()) ?? this.#appendWhenReady(txn, Promise.resolve())) : this.#appendWhenReady(txn, this.#held);
       } catch (error) {
         return Promise.reject(error as Error);
       }
+      answer = Promise.resolve(appended).then(({ firstSeq, lastSeq }) =>
+        this.#queue
+          .whenDurable()
+          .then(this.#durableAfter)
+          .then(() => ({ owner: this.id, firstSeq, lastSeq })),
+      );
     }
     this.#answers.set(txn.id, answer);
     this.#owed.add(answer);
@@ -192,6 +206,35 @@ export class QueueOwner {
   #sessionOrThrow(): SyncSession {
     if (this.#session === null) throw new TransactionStateError("the Realm was opened without sync: there is no sync session");
     return this.#session;
+  }
+
+  /** Whether a commit may roll over now (always, without `whenReadyToRollOver`). */
+  #mayRollOverNow(): boolean {
+    return this.#whenReadyToRollOver === null || this.#whenReadyToRollOver() === null;
+  }
+
+  /**
+   * Appends `txn` once `before` settled, after waiting for the store if its commit would roll
+   * over; transactions arriving meanwhile append after it (a tab's transactions keep their order).
+   * Once waited, the commit rolls over whatever the store says: a spare the store failed to make
+   * is reported by the commit itself (QueueDiskFullError at the quota).
+   */
+  #appendWhenReady(txn: EncodedTransaction, before: Promise<void>): Promise<{ firstSeq: number; lastSeq: number }> {
+    const appended = before.then(async () => {
+      const seqs = this.#appendCounted(txn, this.#mayRollOverNow());
+      if (seqs !== null) return seqs;
+      await this.#whenReadyToRollOver?.();
+      return this.#appendCounted(txn, true)!;
+    });
+    const held: Promise<void> = appended.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#held = held;
+    void held.then(() => {
+      if (this.#held === held) this.#held = null;
+    });
+    return appended;
   }
 
   #appendCounted(txn: EncodedTransaction, mayRollOver: boolean): { firstSeq: number; lastSeq: number } | null {

@@ -203,7 +203,7 @@ class QueueWorker {
     this.#post({ type: "failed", error });
   }
 
-  #becomeOwner({ store, kind, durableAfter, whenStored, syncsOnlyStart }: BrowserLogStore): void {
+  #becomeOwner({ store, kind, durableAfter, whenStored, syncsOnlyStart, whenReadyToRollOver }: BrowserLogStore): void {
     const config = this.#config!;
     const queue = DurableQueue.open({
       store,
@@ -215,7 +215,7 @@ class QueueWorker {
       // What opening cut goes to this tab's page (the one that opened the queue, as on Node).
       onRecovery: (report) => this.#post({ type: "recovery", report }),
     });
-    const owner = new QueueOwner(this.#id, queue, durableAfter, { appendBetweenFlushes: syncsOnlyStart });
+    const owner = new QueueOwner(this.#id, queue, durableAfter, { appendBetweenFlushes: syncsOnlyStart, ...(whenReadyToRollOver !== null && { whenReadyToRollOver }) });
     if (config.sync !== null) {
       try {
         const session = openWorkerSyncSession(queue, { durableAfter, whenStored }, config.sync, (error) => {

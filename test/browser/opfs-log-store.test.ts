@@ -134,6 +134,11 @@ describe("the OPFS log store in a dedicated worker (real Chromium)", () => {
     expect(seen.noSpare).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("no spare OPFS file is ready") }) });
     expect(seen.listWithoutSpare).toEqual(["ack", "queue.json", "seg-a", "seg-c"]);
     expect(seen.listAfterTurn).toEqual(["ack", "queue.json", "seg-a", "seg-c", "seg-d"]);
+    expect(seen.readyAtOpen).toBe(true);
+    expect(seen.readyAfterTwoCreates).toBe(false);
+    expect(seen.thirdCreate).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("no spare OPFS file is ready") }) });
+    expect(seen.slotWrite).not.toHaveProperty("error");
+    expect(seen.listAfterWait).toEqual(["ack", "queue.json", "seg-a", "seg-e", "seg-f", "seg-g", "slot-x"]);
     expect(seen.badSpares).toEqual({ error: expect.objectContaining({ name: "AsymgenError", message: expect.stringContaining("spareFiles must be") }) });
     expect(seen.grantedWhileHeld).toBe(false);
     expect(seen.abortedWait).toEqual({ error: expect.objectContaining({ name: "AbortError" }) });

@@ -129,6 +129,69 @@ describe("QueueOwner", () => {
     owner.close();
   });
 
+  it("waits for the store before a commit that rolls over (OPFS: no spare file ready yet): the transactions behind it wait too and keep their order; one that fits goes at once", async () => {
+    const queue = DurableQueue.open({ store: createMemoryLogStore("memory:test"), segmentBytes: 4096 });
+    // The store's readiness: open (null) or a promise the test resolves, as whenSpareReady gives.
+    let gate: { promise: Promise<void>; open: () => void } | null = null;
+    const closeGate = () => {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      gate = {
+        promise,
+        open: () => {
+          gate = null;
+          open();
+        },
+      };
+    };
+    let asked = 0;
+    const owner = new QueueOwner("owner-1", queue, undefined, {
+      whenReadyToRollOver: () => {
+        asked++;
+        return gate?.promise ?? null;
+      },
+    });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    const appended = async () => ((await owner.answer({ kind: "stats" })) as { appendedTransactions: number }).appendedTransactions;
+    const encodeId = (writer: BsonWriter, value: number) => {
+      const start = writer.startDocument();
+      writer.int64("_id", value);
+      writer.endDocument(start);
+    };
+    const wouldRollOver = (count: number) => {
+      queue.begin();
+      for (let i = 0; i < count; i++) queue.append("t", encodeId, 9000 + i);
+      const rolls = queue.commitRollsOver();
+      queue.rollback();
+      return rolls;
+    };
+    let next = 1;
+    while (!wouldRollOver(30)) await owner.commit(transaction(`fill:${next}`, [next++]));
+    expect(wouldRollOver(1)).toBe(false);
+    const segments = queue.segmentFiles().length;
+
+    // Not ready: a transaction that fits still goes at once.
+    closeGate();
+    const fits = await owner.commit(transaction("fits", [next++]));
+    expect(fits.lastSeq).toBe(next - 1);
+    // One that would roll over waits; one behind it that would fit waits too (order kept).
+    const filled = await appended();
+    const big = owner.commit(transaction("big", Array.from({ length: 30 }, (_, i) => 1000 + i)));
+    const small = owner.commit(transaction("small", [next++]));
+    await tick();
+    expect(await appended()).toBe(filled);
+    expect(queue.segmentFiles().length).toBe(segments);
+    gate!.open();
+    const [bigSeqs, smallSeqs] = await Promise.all([big, small]);
+    expect(await appended()).toBe(filled + 2);
+    expect(queue.segmentFiles().length).toBe(segments + 1);
+    expect(smallSeqs.firstSeq).toBe(bigSeqs.lastSeq + 1);
+    expect(asked).toBeGreaterThan(0);
+    // Ready again: nothing waits.
+    expect((await owner.commit(transaction("after", [next++]))).firstSeq).toBe(smallSeqs.lastSeq + 1);
+    owner.close();
+  });
+
   it("refuses a malformed transaction whole: nothing of it is queued", async () => {
     const { owner, queue } = openOwner();
     const good = transaction("page:1", [1, 2]);

@@ -141,6 +141,23 @@ const ops: Record<string, (args: never) => unknown> = {
     seen.listAfterTurn = lean.list().sort();
     lean.remove(["seg-c", "seg-d"]);
     lean.close();
+    // Creates leave the slot writes two reserved spares (all four are reserved here, no quota):
+    // in one task two creates go and the third finds none, which whenSpareReady says ahead; a
+    // slot write still gets one; once whenSpareReady settles, the create goes.
+    const four = await openOpfsLogStore(path, { spareFiles: 4 });
+    seen.readyAtOpen = four.whenSpareReady() === null;
+    four.create("seg-e", new Uint8Array([1])).close();
+    four.create("seg-f", new Uint8Array([2])).close();
+    const whenReady = four.whenSpareReady();
+    seen.readyAfterTwoCreates = whenReady === null;
+    seen.thirdCreate = await attempt(() => four.create("seg-g", new Uint8Array([3])));
+    seen.slotWrite = await attempt(() => four.writeFileAtomically("slot-x", new Uint8Array([4])));
+    await whenReady;
+    four.create("seg-g", new Uint8Array([3])).close();
+    seen.listAfterWait = four.list().sort();
+    four.remove(["seg-e", "seg-f", "seg-g", "slot-x"]);
+    four.close();
+    await four.closed;
     seen.badSpares = await attempt(() => openOpfsLogStore(path, { spareFiles: 0 }));
     // lock "wait": queued behind the holder, granted when it closes; an aborted wait rejects.
     const holder = await openOpfsLogStore(path);
