@@ -325,6 +325,10 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     void cdp.send("Page.crash").catch(() => undefined);
     await burst;
     api.proxy.setIngestDelay(0);
+    // The burst may end before the renderer is gone (Page.crash takes effect a moment after it is
+    // sent, and the old owner may answer the rest meanwhile): wait for the takeover itself, timed
+    // below from the moment the crash was sent.
+    for (const deadline = Date.now() + 10_000; (await call(follower, "role")) !== "owner" && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await call(follower, "role")).toBe("owner");
     const messages = await call<{ type: string; role?: string; at: number }[]>(follower, "messages");
     const takeoverMs = messages.find((m) => m.type === "role" && m.role === "owner")!.at - crashedAt;
