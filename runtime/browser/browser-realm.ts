@@ -10,10 +10,10 @@
  */
 import { User } from "../app/user.js";
 import { BsonWriter } from "../encode/bson-writer.js";
-import { AsymgenError, DocumentTooLargeError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
+import { AsymgenError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { Durability } from "../queue/durable-queue.js";
 import type { RecoveryReport } from "../queue/queue-recovery.js";
-import { MAX_DOCUMENT_BYTES } from "../queue/queue-format.js";
+import { encodeDocument } from "../queue/encode-document.js";
 import { indexSchema, isThenable, resolveIngestTarget, type AnyModelClass, type ModelEntry, type ModelInit } from "../realm-schema.js";
 import type { CanonicalObjectSchema } from "../schema/canonical-schema.js";
 import { SyncError } from "../sync/sync-error.js";
@@ -295,19 +295,7 @@ export class Realm {
     const txn = this.#txn;
     if (txn === null) throw new TransactionStateError("ingest must be called inside realm.write()");
     const { entry, value } = resolveIngestTarget(this.#models, modelOrObject, init);
-    const writer = txn.writer;
-    const start = writer.length;
-    try {
-      entry.encode(writer, value);
-    } catch (error) {
-      writer.truncate(start);
-      throw error;
-    }
-    const size = writer.length - start;
-    if (size > MAX_DOCUMENT_BYTES) {
-      writer.truncate(start);
-      throw new DocumentTooLargeError(entry.table, size, MAX_DOCUMENT_BYTES);
-    }
+    encodeDocument(txn.writer, entry.table, entry.encode, value);
     let tableIndex = txn.tables.indexOf(entry.table);
     if (tableIndex < 0) tableIndex = txn.tables.push(entry.table) - 1;
     return txn.docTables.push(tableIndex);
