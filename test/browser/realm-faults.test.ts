@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
-import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
+import { call, startRealmFixture, waitForOwner, type RealmFixture } from "./realm-fixture.js";
 import { checkStored, checkUploadsAfterKills, collectOutcomes, expectPrefix, fastSync, startFaultServer, storageKinds, TXN_STRIDE, waitUntil, type FaultServer, type Outcome } from "./realm-faults-support.js";
 import type { RunningChromium } from "./support/chromium.js";
 
@@ -77,7 +77,7 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     await tabs[0]!.close();
     await Promise.all(bursts.slice(1));
     api.proxy.setIngestDelay(0);
-    const newOwner = (await call<string>(tabs[1]!, "role")) === "owner" ? tabs[1]! : tabs[2]!;
+    const newOwner = (await waitForOwner(tabs.slice(1))) ?? tabs[1]!;
     expect(await call(newOwner, "role")).toBe("owner");
     const roleMessages = await call<{ type: string; role?: string; at: number }[]>(newOwner, "messages");
     const ownedAt = roleMessages.find((m) => m.type === "role" && m.role === "owner")!.at;
@@ -282,8 +282,7 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     120_000,
   );
 
-  // On OPFS only: IndexedDB at the quota is stuck until the quota grows (the it.failing case above).
-  (storage === "opfs" ? it : it.skip)(
+  it(
     "quota reached through write(): onWriteError gets QueueDiskFullError (its class), nothing of that transaction reaches the server",
     async () => {
       const writer = QUOTA_WRITER + 2;
@@ -325,10 +324,8 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     void cdp.send("Page.crash").catch(() => undefined);
     await burst;
     api.proxy.setIngestDelay(0);
-    // The burst may end before the renderer is gone (Page.crash takes effect a moment after it is
-    // sent, and the old owner may answer the rest meanwhile): wait for the takeover itself, timed
-    // below from the moment the crash was sent.
-    for (const deadline = Date.now() + 10_000; (await call(follower, "role")) !== "owner" && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Page.crash takes effect a moment after it is sent: timed below from the sending.
+    await waitForOwner([follower]);
     expect(await call(follower, "role")).toBe("owner");
     const messages = await call<{ type: string; role?: string; at: number }[]>(follower, "messages");
     const takeoverMs = messages.find((m) => m.type === "role" && m.role === "owner")!.at - crashedAt;

@@ -69,6 +69,20 @@ export function call<T = unknown>(page: Page, name: string, ...args: unknown[]):
   ) as Promise<T>;
 }
 
+/**
+ * The tab among `pages` whose worker owns the queue, waiting up to `timeoutMs` for one after an
+ * owner closed or died: a test's bursts can end before the takeover (the old owner may answer
+ * them all while it goes), so a role read at once may still be "follower". Null if none does.
+ * How long the takeover took comes from the tab's "role" message, not from this wait.
+ */
+export async function waitForOwner(pages: readonly Page[], timeoutMs = 10_000): Promise<Page | null> {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    for (const page of pages) if ((await call<string>(page, "role")) === "owner") return page;
+    if (Date.now() > deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** One upload as the proxy saw it: what the page sent, and what the server answered when. */
 export interface IngestExchange {
   /** When the request reached the proxy (Date.now()). */

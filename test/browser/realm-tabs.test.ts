@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
-import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
+import { call, startRealmFixture, waitForOwner, type RealmFixture } from "./realm-fixture.js";
 
 interface Stats {
   owner: string;
@@ -107,6 +107,7 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
     const closedAt = Date.now();
     await owner.close();
     await Promise.all(bursts);
+    await waitForOwner(followers);
     const takeover = [];
     let ownedAt = 0;
     let newOwnerTab = -1;
@@ -210,6 +211,7 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
       const outcomes = await call<{ ok: boolean; error?: string }[]>(follower, "outcomes");
       expect(outcomes.filter((o) => !o.ok)).toEqual([]);
       expect(outcomes).toHaveLength(txns);
+      await waitForOwner([follower]);
       expect(await call(follower, "role")).toBe("owner");
       // The queue is durable: the new owner holds every document (one whose answer was still on
       // its way when the follower took over is there twice: design, decision 3).
