@@ -92,6 +92,28 @@ export class QueueLockedError extends AsymgenError {
   }
 }
 
+/**
+ * In a browser: this tab's Realm asked for one storage kind ("opfs", "indexeddb") and another
+ * tab owns the queue on the other one. The queue's settings are its owner's, so this tab's
+ * transactions would go into the other store; the Realm refuses to open (or fails, when the new
+ * owner is found later) instead.
+ */
+export class QueueStorageMismatchError extends AsymgenError {
+  override name = "QueueStorageMismatchError";
+  constructor(
+    /** The queue's path within the origin. */
+    readonly path: string,
+    /** What this Realm asked for. */
+    readonly requested: string,
+    /** What the owning tab's queue is on. */
+    readonly ownerStorage: string,
+  ) {
+    super(
+      `the queue "${path}" is owned by another tab that keeps it in ${ownerStorage}, but this Realm asked for storage "${requested}": a queue's settings are its owner's, so this tab's transactions would go to ${ownerStorage}; open with storage "auto" or "${ownerStorage}", or close the other tabs first`,
+    );
+  }
+}
+
 /** The disk refused a write (ENOSPC, EFBIG, EDQUOT); the transaction was rolled back. */
 export class QueueDiskFullError extends AsymgenError {
   override name = "QueueDiskFullError";

@@ -18,6 +18,7 @@ export {
   QueueCorruptedError,
   QueueFailedError,
   QueueLockedError,
+  QueueStorageMismatchError,
   QueueDiskFullError,
   DocumentTooLargeError,
   TransactionStateError,

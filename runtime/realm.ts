@@ -3,14 +3,14 @@
  * `Realm.open`, `write`, `ingest`, `close` — and nothing of its read side: ingested objects
  * go to disk and on to the server, and no API hands them back.
  */
-import type { BsonWriter } from "./encode/bson-writer.js";
-import { encodeSymbol, type GeneratedModelClass } from "./codegen/model-class.js";
-import { RealmSchemaError, TransactionStateError } from "./errors.js";
+import type { GeneratedModelClass } from "./codegen/model-class.js";
+import { TransactionStateError } from "./errors.js";
 import { currentPlatform } from "./platform/platform.js";
 import { DurableQueue, type Durability, type QueueStats } from "./queue/durable-queue.js";
 import type { RecoveryReport } from "./queue/queue-recovery.js";
 import type { CanonicalObjectSchema } from "./schema/canonical-schema.js";
 import type { SyncConfiguration, SyncSession } from "./sync/sync-session.js";
+import { indexSchema, isThenable, resolveIngestTarget, type AnyModelClass, type ModelEntry, type ModelInit } from "./realm-schema.js";
 
 /** What `Realm.open` takes. */
 export interface RealmConfiguration {
@@ -43,18 +43,6 @@ export interface RealmConfiguration {
    * `onRecovery`. Committed, unacknowledged documents after the damage are lost.
    */
   repair?: "truncate-at-damage";
-}
-
-/** Any generated model class, whatever its init type. */
-type AnyModelClass = GeneratedModelClass<any>;
-
-/** The init object a generated class's constructor takes. */
-export type ModelInit<M> = M extends GeneratedModelClass<infer Init> ? Init : never;
-
-interface ModelEntry {
-  table: string;
-  embedded: boolean;
-  encode: (writer: BsonWriter, value: unknown) => void;
 }
 
 /** An open on-device queue of ingest-only objects. */
@@ -158,24 +146,7 @@ export class Realm {
   ingest(modelOrObject: AnyModelClass | object, init?: unknown): number {
     if (this.isClosed) throw new TransactionStateError("the Realm is closed");
     if (!this.#queue.isInTransaction) throw new TransactionStateError("ingest must be called inside realm.write()");
-    let Model: Function;
-    let value: unknown;
-    if (typeof modelOrObject === "function") {
-      Model = modelOrObject;
-      value = init;
-    } else if (typeof modelOrObject === "object" && modelOrObject !== null) {
-      Model = modelOrObject.constructor;
-      value = modelOrObject;
-    } else {
-      throw new RealmSchemaError(`ingest takes a model class and an init object, or a model instance; got ${String(modelOrObject)}`);
-    }
-    const entry = this.#models.get(Model);
-    if (entry === undefined) {
-      throw new RealmSchemaError(`"${Model.name}" is not in this Realm's schema; list it in Realm.open({ schema })`);
-    }
-    if (entry.embedded) {
-      throw new RealmSchemaError(`"${entry.table}" is an embedded model: it can only be ingested inside an asymmetric object`);
-    }
+    const { entry, value } = resolveIngestTarget(this.#models, modelOrObject, init);
     return this.#queue.append(entry.table, entry.encode, value);
   }
 
@@ -221,33 +192,4 @@ export class Realm {
   }
 }
 
-function isThenable(value: unknown): boolean {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
-
-/** Checks the configured classes and indexes them by constructor. */
-function indexSchema(classes: readonly AnyModelClass[]): { models: Map<Function, ModelEntry>; schema: CanonicalObjectSchema[] } {
-  if (!Array.isArray(classes) || classes.length === 0) throw new RealmSchemaError("Realm.open needs a schema: a non-empty array of generated model classes");
-  const models = new Map<Function, ModelEntry>();
-  const names = new Set<string>();
-  const schema: CanonicalObjectSchema[] = [];
-  for (const Model of classes) {
-    const label = typeof Model === "function" ? Model.name || "(anonymous class)" : String(Model);
-    const objectSchema = typeof Model === "function" ? (Model as { schema?: CanonicalObjectSchema }).schema : undefined;
-    const encode = typeof Model === "function" ? (Model as Partial<AnyModelClass>)[encodeSymbol] : undefined;
-    if (objectSchema === undefined || typeof objectSchema.name !== "string" || typeof encode !== "function") {
-      throw new RealmSchemaError(`${label} is not a generated model class (no static schema or encoder); list the classes from X.realm.ts`);
-    }
-    if (!objectSchema.asymmetric && !objectSchema.embedded) {
-      throw new RealmSchemaError(`"${objectSchema.name}" is neither asymmetric nor embedded; asymgen only ingests asymmetric objects`);
-    }
-    if (names.has(objectSchema.name)) throw new RealmSchemaError(`two models are named "${objectSchema.name}" in the schema`);
-    names.add(objectSchema.name);
-    schema.push(objectSchema);
-    // Bound so a generated encoder may refer to `this` (its class) like any static method.
-    models.set(Model, { table: objectSchema.name, embedded: objectSchema.embedded, encode: encode.bind(Model) as ModelEntry["encode"] });
-  }
-  return { models, schema };
-}
-
-export type { Durability, QueueStats, RecoveryReport };
+export type { Durability, ModelInit, QueueStats, RecoveryReport };

@@ -50,6 +50,7 @@ export async function runServeCommand(args: ServeArgs): Promise<void> {
     limits: settings.limits,
     authLimits: settings.authLimits,
     authSweepIntervalMs: settings.authSweepIntervalMs,
+    corsOrigins: settings.corsOrigins,
     logger,
     quiet: settings.quiet,
   }).catch((error: unknown) => {

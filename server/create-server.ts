@@ -16,6 +16,7 @@ import { createAuthService } from "./auth/auth-service.js";
 import { checkAuthSweepInterval, defaultAuthSweepIntervalMs, startAuthSweeper } from "./auth/auth-sweeper.js";
 import { createAuthThrottle, resolveAuthLimits } from "./auth/auth-throttle.js";
 import type { AuthLimits } from "./auth/auth-throttle.js";
+import { createCors } from "./http/cors.js";
 import { HttpError } from "./http/http-error.js";
 import { sendError, sendJson } from "./http/respond.js";
 import { createLogger, quietLogger } from "./logger.js";
@@ -73,6 +74,8 @@ export interface IngestServerOptions {
   authLimits?: Partial<AuthLimits>;
   /** How often expired sessions and anonymous users are deleted (default 10 min; once at start too; 0: never). */
   authSweepIntervalMs?: number;
+  /** Web app origins (`https://app.example.com`) allowed to call the auth and ingest routes from a browser (default none: no CORS); see http/cors.ts. */
+  corsOrigins?: readonly string[];
 }
 
 /** A running server. */
@@ -187,6 +190,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
   const throttle = createAuthThrottle(resolveAuthLimits(options.authLimits));
   const authSweepIntervalMs = checkAuthSweepInterval(options.authSweepIntervalMs ?? defaultAuthSweepIntervalMs);
   const validators = compileBsonScanners(options.schema);
+  const cors = createCors(options.corsOrigins ?? [], apiPrefix);
   const ownsStore = typeof options.store !== "object";
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
   try {
@@ -213,6 +217,8 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
 
     async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
+      // Before anything authenticates, reads the body or reaches the store.
+      if (cors.answerPreflight(req, res, path)) return;
       const authorization = req.headers["authorization"];
       const bearer = typeof authorization === "string" && authorization.startsWith("Bearer ") ? authorization.slice(7).trim() : null;
       if (path === "/health" && req.method === "GET") {
@@ -255,6 +261,7 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       active++;
       const started = Date.now();
+      cors.prepare(req, res);
       route(req, res)
         .catch((error: unknown) => {
           if (res.headersSent) {

@@ -17,6 +17,7 @@ import { checkAuthSweepInterval, defaultAuthSweepIntervalMs } from "./auth/auth-
 import type { AuthLimits } from "./auth/auth-throttle.js";
 import { parseRateLimit } from "./auth/rate-limiter.js";
 import { defaultServerLimits, resolveIngestLimits } from "./create-server.js";
+import { corsOriginProblem } from "./http/cors.js";
 import type { TlsFiles } from "./create-server.js";
 import type { LogLevel } from "./logger.js";
 import type { IngestLimits } from "./routes/ingest-route.js";
@@ -59,6 +60,17 @@ const rate = z.string({ error: "expected COUNT/WINDOW like 10/15m, or off" }).re
   },
   { error: "expected COUNT/WINDOW like 10/15m, or off" },
 );
+// One origin or several: a list, or comma-separated (an origin has no comma), each checked here so
+// every bad one is named in the one error. A repeated flag arrives as an array.
+const origins = z
+  .union([z.string(), z.array(z.string())], { error: "expected origins such as https://app.example.com, comma-separated or a list" })
+  .transform((value) => (typeof value === "string" ? [value] : value).flatMap((entry) => entry.split(",")).map((origin) => origin.trim()))
+  .superRefine((list, context) => {
+    for (const origin of list) {
+      const problem = corsOriginProblem(origin);
+      if (problem !== null) context.addIssue({ code: "custom", message: problem, input: origin });
+    }
+  });
 // Provider names themselves are checked by resolveAuthConfig, which names the unknown one.
 const providers = z.union([z.string(), z.array(z.string())], { error: "expected provider names: anon, userpass, apikey, jwt" });
 
@@ -126,6 +138,8 @@ export const serveSettingsSchema = z
     trustProxy: z.boolean({ error: "expected true or false" }),
     /** How often expired sessions and anonymous users are deleted (0: never). */
     authSweepInterval: duration,
+    /** Web app origins allowed to call the auth and ingest routes from a browser (CORS); none by default. */
+    corsOrigin: origins,
     logLevel: z.enum(["debug", "info", "warn", "error"], { error: 'expected "debug", "info", "warn" or "error"' }),
     quiet: z.boolean({ error: "expected true or false" }),
   })
@@ -197,6 +211,10 @@ export const serveFlags = {
   authRegistrationsPerAddress: { type: "string", describe: "Email/password registrations per client address [default: 10/10m]" },
   trustProxy: { type: "boolean", describe: "Count the last X-Forwarded-For hop as the client address (only behind a proxy that appends it)" },
   authSweepInterval: { type: "string", describe: "How often expired sessions and anonymous users are deleted, 0 for never [default: 10m]" },
+  corsOrigin: {
+    type: "string",
+    describe: "A web app origin allowed to call the auth and ingest routes from a browser, e.g. https://app.example.com; repeat the flag for more [default: none, no CORS]",
+  },
   logLevel: { type: "string", describe: "Lowest log level printed: debug, info, warn, error [default: info]" },
   quiet: { type: "boolean", describe: "Print no logs" },
 } as const satisfies { [K in keyof ServeArgs]?: ServeFlag };
@@ -222,6 +240,8 @@ export interface ServeSettings {
   limits: Partial<IngestLimits>;
   authLimits: Partial<AuthLimits>;
   authSweepIntervalMs: number;
+  /** Origins allowed CORS (`--cors-origin`), exactly as browsers send them; empty: no CORS. */
+  corsOrigins: string[];
   tls: TlsFiles | null;
   logLevel: LogLevel;
   quiet: boolean;
@@ -287,6 +307,7 @@ function readEnvironment(env: NodeJS.ProcessEnv): CheckedSettings {
     refreshTokenTtl: "ASYMGEN_REFRESH_TOKEN_TTL",
     secretFile: "ASYMGEN_SECRET_FILE",
     logLevel: "ASYMGEN_LOG_LEVEL",
+    corsOrigin: "ASYMGEN_CORS_ORIGIN",
   } as const;
   const values = Object.fromEntries(Object.entries(names).flatMap(([key, name]) => (env[name] ? [[key, env[name]]] : [])));
   return checkSettings(values, (key) => names[key as keyof typeof names] ?? key);
@@ -429,6 +450,7 @@ export function resolveServeSettings(args: ServeArgs, env: NodeJS.ProcessEnv = p
     authSweepIntervalMs: asConfigError(() =>
       settings.authSweepInterval === undefined ? defaultAuthSweepIntervalMs : checkAuthSweepInterval(parseDuration(settings.authSweepInterval)),
     ),
+    corsOrigins: settings.corsOrigin ?? [],
     tls: tlsOf(settings),
     logLevel: settings.logLevel ?? "info",
     quiet: settings.quiet ?? false,

@@ -11,7 +11,7 @@ import { EmailPasswordAuth } from "./email-password-auth.js";
 import type { HttpTransport } from "./http-transport.js";
 import { isLoopbackHost } from "./is-loopback-host.js";
 import { parseJsonBody } from "./parse-json-body.js";
-import type { UserRecord } from "./user-record.js";
+import type { PersistedUsers, UserRecord } from "./user-record.js";
 import type { UserStore } from "./user-store.js";
 import { User } from "./user.js";
 
@@ -49,8 +49,16 @@ export class App {
   private readonly platformName: string;
   private readonly endpoint: AppEndpoint;
   private readonly store: UserStore;
-  /** Given to each user: saves every user after one changes. */
-  private readonly persist = (): void => this.saveUsers();
+  /**
+   * Pending while the store reads asynchronously (a browser's IndexedDB): until it settles the
+   * users are unknown, so `currentUser` refuses to answer and `logIn` waits (a login saved before
+   * would replace users not read yet). Null once read.
+   */
+  private loading: Promise<void> | null = null;
+  /** Why the asynchronous read failed, if it did. */
+  private loadError: Error | null = null;
+  /** Given to each user: saves every user after one changes (a promise where the store writes asynchronously). */
+  private readonly persist = (): void | Promise<void> => this.saveUsers();
 
   constructor(config: AppConfiguration) {
     // Read once: the platform's transport and user store serve this app for its whole life.
@@ -63,27 +71,58 @@ export class App {
     this.endpoint = new AppEndpoint(this.id, this.baseUrl, platform.transport);
     this.emailPasswordAuth = new EmailPasswordAuth(this.endpoint);
     const saved = this.store.read();
-    for (const record of saved.users) this.users.set(record.id, new User(this.endpoint, record, this.persist));
-    const current = saved.currentUserId === null ? undefined : this.users.get(saved.currentUserId);
-    this.current = current?.isLoggedIn ? current : null;
+    if (!isPromiseLike(saved)) {
+      this.restoreUsers(saved);
+      return;
+    }
+    const loading = Promise.resolve(saved).then(
+      (users) => {
+        this.restoreUsers(users);
+        this.loading = null;
+      },
+      (error: unknown) => {
+        this.loadError = error instanceof Error ? error : new AsymgenError(String(error));
+        throw this.loadError;
+      },
+    );
+    // Handled here too: an app made with `new App` and never awaited must not raise an unhandled rejection.
+    loading.catch(() => undefined);
+    this.loading = loading;
+  }
+
+  /**
+   * Creates the app and resolves once its persisted users are read. In a browser, where they are
+   * read from IndexedDB (asynchronous), this is how to make an app before reading `currentUser`;
+   * on Node it is the same as `new App(config)`.
+   */
+  static async open(config: AppConfiguration): Promise<App> {
+    const app = new App(config);
+    await app.loading;
+    return app;
   }
 
   /** The user logged in last (still logged in), or null. */
   get currentUser(): User | null {
+    this.assertUsersRead("currentUser");
     if (this.current?.isLoggedIn) return this.current;
     return [...this.users.values()].find((user) => user.isLoggedIn) ?? null;
   }
 
   /** Every user this app knows, by id, logged in or not. */
   get allUsers(): Readonly<Record<string, User>> {
+    this.assertUsersRead("allUsers");
     return Object.fromEntries(this.users);
   }
 
   /**
-   * Logs in with `credentials` and makes the user current. Logging in again as a known user
-   * updates that same `User` object, so sync sessions paused by a logout resume.
+   * Logs in with `credentials` and makes the user current; resolves once the user is persisted
+   * (in a browser, once IndexedDB committed it to disk). Logging in again as a known user updates
+   * that same `User` object, so sync sessions paused by a logout resume.
    */
   async logIn(credentials: Credentials): Promise<User> {
+    // The persisted users first: an anonymous login reuses a kept anonymous user, and the save
+    // below must not replace users not read yet.
+    await this.loading;
     if (credentials.providerType === "anon-user") {
       // Realm reuses a logged-in anonymous user instead of creating a new one per login.
       const anonymous = [...this.users.values()].find((u) => u.providerType === "anon-user" && u.isLoggedIn);
@@ -112,27 +151,48 @@ export class App {
       user = new User(this.endpoint, record, this.persist);
       this.users.set(userId, user);
       this.current = user;
-      this.saveUsers();
+      await this.saveUsers();
     } else {
       this.current = user;
-      user.updateFromLogin(record);
+      await user.updateFromLogin(record);
     }
     return user;
   }
 
-  /** Writes every user to the store (after a login, refresh or logout). */
-  private saveUsers(): void {
-    this.store.write({
+  /** Throws, naming the way out, while the users are still being read (or when reading them failed). */
+  private assertUsersRead(what: string): void {
+    if (this.loadError !== null) throw new AsymgenError(`app.${what}: reading this app's users from ${this.store.location} failed: ${this.loadError.message}`);
+    if (this.loading !== null) {
+      throw new AsymgenError(
+        `app.${what} is not known yet: this app's users are still being read from ${this.store.location} (asynchronous in a browser); make the app with \`await App.open(config)\`, which waits for them`,
+      );
+    }
+  }
+
+  /** Takes the users read from the store. */
+  private restoreUsers(saved: PersistedUsers): void {
+    for (const record of saved.users) this.users.set(record.id, new User(this.endpoint, record, this.persist));
+    const current = saved.currentUserId === null ? undefined : this.users.get(saved.currentUserId);
+    this.current = current?.isLoggedIn ? current : null;
+  }
+
+  /** Writes every user to the store (after a login, refresh or logout); a promise where the store writes asynchronously. */
+  private saveUsers(): void | Promise<void> {
+    return this.store.write({
       currentUserId: this.current?.id ?? null,
       users: [...this.users.values()].map((user) => user.toRecord()),
     });
   }
 
-  private makeCurrent(user: User): User {
+  private async makeCurrent(user: User): Promise<User> {
     this.current = user;
-    this.saveUsers();
+    await this.saveUsers();
     return user;
   }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 /** The base URL without trailing slashes, after refusing one that is not http(s) or sends tokens in the clear. */

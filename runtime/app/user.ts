@@ -25,16 +25,24 @@ export class User {
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<string> | null = null;
 
-  /** @internal Created by `App`; `persist` saves every user of the app (after any change of tokens). */
+  /**
+   * @internal Created by `App`; `persist` saves every user of the app (after any change of
+   * tokens), returning a promise where the store writes asynchronously (a browser's IndexedDB).
+   */
   constructor(
     private readonly endpoint: AppEndpoint,
     private record: UserRecord,
-    private readonly persist: () => void,
+    private readonly persist: () => void | Promise<void>,
   ) {}
 
   /** @internal The id of the app this user belongs to (the ingest route is app-scoped). */
   get appId(): string {
     return this.endpoint.appId;
+  }
+
+  /** @internal The server's base URL (the browser's queue worker rebuilds this user against it). */
+  get baseUrl(): string {
+    return this.endpoint.baseUrl;
   }
 
   /** The server's id for this user. */
@@ -88,23 +96,16 @@ export class User {
   }
 
   /**
-   * Logs out: the server revokes the refresh token and the user forgets both tokens. Sync
-   * sessions pause; queued data stays on disk and uploads after the next login.
+   * Logs out: the server revokes the refresh token and the user forgets both tokens (resolves
+   * once that is persisted). Sync sessions pause; queued data stays on disk and uploads after the
+   * next login.
    */
   async logOut(): Promise<void> {
     const refreshToken = this.record.refreshToken;
-    this.setTokens(null, null);
-    if (refreshToken === null) return;
-    try {
-      await this.endpoint.transport({
-        method: "DELETE",
-        url: this.endpoint.baseUrl + SESSION_PATH,
-        headers: { authorization: `Bearer ${refreshToken}` },
-        timeoutMs: 10_000,
-      });
-    } catch {
-      // Offline: the local logout stands; the refresh token expires on the server in time.
-    }
+    const saved = this.setTokens(null, null);
+    if (refreshToken === null) return saved;
+    // Revoked at the server while the store writes; a failed write rejects (the revocation goes on).
+    await Promise.all([this.revokeRefreshToken(refreshToken), saved]);
   }
 
   /** Gets a new access token with the refresh token; a refused refresh ends the session. */
@@ -129,10 +130,10 @@ export class User {
     return this.sendWithToken(request, refreshed);
   }
 
-  /** @internal Replaces the tokens after a login (same user logging in again). */
-  updateFromLogin(record: UserRecord): void {
+  /** @internal Replaces the tokens after a login (same user logging in again); a promise while the store writes them. */
+  updateFromLogin(record: UserRecord): void | Promise<void> {
     this.record = { ...record };
-    this.emitChange();
+    return this.emitChange();
   }
 
   /** @internal The persisted form. */
@@ -174,7 +175,7 @@ export class User {
       // The server does not know this session any more (expired, revoked, a reset store, a
       // deleted user): no retry can fix that, only a new login. Drop the tokens (users.json
       // too), unless someone logged in again meanwhile.
-      if (this.record.refreshToken === refreshToken) this.setTokens(null, null);
+      if (this.record.refreshToken === refreshToken) settleQuietly(this.setTokens(null, null));
       const code = typeof body["error_code"] === "string" ? body["error_code"] : "";
       const reason = typeof body["error"] === "string" ? `: ${body["error"]}` : "";
       const detail = `HTTP 401${code === "" ? "" : ` ${code}`}${reason}`;
@@ -186,17 +187,41 @@ export class User {
       throw new AuthError(`refreshing the access token failed: ${message}`, response.status, code);
     }
     const accessToken = body["access_token"];
-    if (this.record.refreshToken === refreshToken) this.setTokens(accessToken, refreshToken);
+    if (this.record.refreshToken === refreshToken) settleQuietly(this.setTokens(accessToken, refreshToken));
     return accessToken;
   }
 
-  private setTokens(accessToken: string | null, refreshToken: string | null): void {
-    this.record = { ...this.record, accessToken, refreshToken };
-    this.emitChange();
+  private async revokeRefreshToken(refreshToken: string): Promise<void> {
+    try {
+      await this.endpoint.transport({
+        method: "DELETE",
+        url: this.endpoint.baseUrl + SESSION_PATH,
+        headers: { authorization: `Bearer ${refreshToken}` },
+        timeoutMs: 10_000,
+      });
+    } catch {
+      // Offline: the local logout stands; the refresh token expires on the server in time.
+    }
   }
 
-  private emitChange(): void {
-    this.persist();
-    for (const listener of [...this.listeners]) listener();
+  private setTokens(accessToken: string | null, refreshToken: string | null): void | Promise<void> {
+    this.record = { ...this.record, accessToken, refreshToken };
+    return this.emitChange();
   }
+
+  /** Saves the users and tells the listeners; returns the store's write (a promise where it is asynchronous). */
+  private emitChange(): void | Promise<void> {
+    const saved = this.persist();
+    for (const listener of [...this.listeners]) listener();
+    return saved;
+  }
+}
+
+/**
+ * Lets an asynchronous save after a refresh finish on its own. Not persisting a new access token
+ * costs a refresh after a restart; not persisting a refused session, one refused refresh after a
+ * restart: neither is worth failing the refresh for. (A synchronous store's error still throws.)
+ */
+function settleQuietly(saved: void | Promise<void>): void {
+  if (saved !== undefined) saved.catch(() => undefined);
 }

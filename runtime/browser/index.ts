@@ -1,25 +1,24 @@
 /**
  * The `browser` entry of "asymgen" (package.json's "browser" condition, which bundlers pick):
- * model classes, validation, BSON encoding and App/login work here over `fetch` (users kept in
- * memory); the durable queue does not yet (no browser log store), and says so when a Realm is opened.
+ * everything of runtime/exports.ts, with the browser's `Realm` (browser-realm.ts: the queue in a
+ * dedicated worker, shared by the origin's tabs) instead of Node's, App/login over `fetch`, and
+ * users kept in IndexedDB across reloads and crashes (read asynchronously: `await App.open`).
  */
-import { openMemoryUserStore } from "../app/memory-user-store.js";
 import { QueueUnsupportedError } from "../errors.js";
 import { installPlatform, type HostWarning, type Platform } from "../platform/platform.js";
 import type { LogStore } from "../queue/log-store.js";
 import { fetchTransport } from "./fetch-transport.js";
+import { openIndexedDbUserStore } from "./indexeddb-user-store.js";
 
-/** What the core uses in a browser. */
+/** What the core uses in a browser page. */
 export const browserPlatform: Platform = {
   name: "browser",
   openLogStore(path: string): LogStore {
-    throw new QueueUnsupportedError(
-      `asymgen: cannot open the queue at "${path}": the durable queue in browsers arrives with the browser adapter; this release supports model classes, validation, encoding and App/login in browsers`,
-    );
+    // The page never opens log files: the browser's Realm opens its queue in the queue worker.
+    throw new QueueUnsupportedError(`asymgen: cannot open the queue at "${path}" on a page's main thread: the browser's Realm.open opens it in its queue worker`);
   },
   transport: fetchTransport,
-  // Users last as long as the page: a reload means a new login until the browser adapter keeps them.
-  openUserStore: (appId: string) => openMemoryUserStore(appId),
+  openUserStore: (appId: string) => openIndexedDbUserStore(appId),
   warn({ message, code }: HostWarning): void {
     console.warn(`${code}: ${message}`);
   },
@@ -28,3 +27,8 @@ export const browserPlatform: Platform = {
 installPlatform(browserPlatform);
 
 export * from "../exports.js";
+// Shadows the `Realm` of exports.ts (a local export wins over `export *`): the browser's Realm.
+export { Realm } from "./browser-realm.js";
+export type { BrowserRealmConfiguration, BrowserSyncConfiguration } from "./browser-realm.js";
+export { BrowserSyncSession } from "./browser-sync-session.js";
+export type { QueueStatsAnswer, StorageKind } from "./queue-worker-protocol.js";

@@ -128,6 +128,19 @@ export class BsonWriter {
     return this.buf.slice(start, end);
   }
 
+  /**
+   * Writes from now on into `buffer`, from position 0: the writer's own buffer handed back after
+   * a transfer detached it (the browser Realm sends a transaction's bytes to its worker without
+   * copying them, and gets the buffer back with the answer).
+   */
+  adopt(buffer: ArrayBuffer): void {
+    // The growth doubles the capacity: from nothing (a detached buffer) it would never grow.
+    if (buffer.byteLength < 16) throw new RangeError(`a BsonWriter needs a buffer of at least 16 bytes, not ${buffer.byteLength}`);
+    this.buf = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+    this.pos = 0;
+  }
+
   /** Starts a document (top-level, or the value after an `openObject`/`putHeader`); returns its start. */
   startDocument(): number {
     this.ensure(5);

@@ -213,6 +213,19 @@ export class DurableQueue implements UploadSource {
     return this.nextSeq + this.txn.append(table, encode, value, pending, this.maxQueueBytes);
   }
 
+  /**
+   * Whether committing the open transaction now would seal the active segment and start the next
+   * (a rollover, which syncs what the active segment holds and counts it durable). A store whose
+   * synchronous syncs only start a commit (IndexedDB) must not roll over with unflushed frames
+   * behind: the browser's owner then commits the transaction after the running flush instead
+   * (runtime/browser/append-between-flushes.ts).
+   */
+  commitRollsOver(): boolean {
+    if (!this.txn.isOpen || this.txn.docCount === 0) return false;
+    const segment = this.appender.segment;
+    return segment.size > SEGMENT_HEADER_BYTES && segment.size + this.txn.measureFrame() > this.segmentBytes;
+  }
+
   /** Discards the open transaction. */
   rollback(): void {
     if (this.txn.isOpen) this.txn.end();
@@ -318,8 +331,24 @@ export class DurableQueue implements UploadSource {
    */
   readBatchToUpload(afterSeq: number, maxCount: number, maxBytes: number): UploadRead {
     const read = this.readDocuments(afterSeq, maxCount, maxBytes);
-    if (read.lastSegment === null) return { documents: read.documents, onStableStorage: null };
-    return { documents: read.documents, onStableStorage: this.reader.syncForUploadInBackground(read.lastSegment, read.lastEnd) };
+    if (read.lastSegment === null) return { documents: read.documents, onStableStorage: null, extent: [] };
+    return { documents: read.documents, onStableStorage: this.reader.syncForUploadInBackground(read.lastSegment, read.lastEnd), extent: this.extentOf(read) };
+  }
+
+  /** The files (and how much of each) the documents of `read` came from: every segment from the first one's to the last one's. */
+  private extentOf(read: DocumentsRead): { name: string; end: number }[] {
+    const firstSeq = read.documents[0]!.seq;
+    const last = read.lastSegment!;
+    const extent: { name: string; end: number }[] = [];
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      const next = this.segments[i + 1];
+      // Segment i holds [baseSeq, next.baseSeq): skip those wholly before the first document.
+      if (next !== undefined && next.baseSeq <= firstSeq) continue;
+      extent.push({ name: segment.name, end: segment === last ? read.lastEnd : segment.size });
+      if (segment === last) break;
+    }
+    return extent;
   }
 
   /** Durably moves the acknowledgement cursor to `seq` and deletes fully acknowledged segments. */
@@ -473,8 +502,12 @@ export class DurableQueue implements UploadSource {
         if (segment === this.appender.segment) segment.syncedSize = Math.max(segment.syncedSize, flushedSize);
         return true;
       },
-      (error: unknown) => {
+      (cause: unknown) => {
         if (this.closed) return false;
+        // A store that learns of a full disk only when it syncs (IndexedDB's quota) reports it
+        // here: the waiting writeAsync transactions get the typed error, as a refused write would.
+        const code = diskFullCodeOf(cause);
+        const error = code === null ? cause : new QueueDiskFullError(segment.file, code);
         if (this.commits.durableSeq >= target || this.txn.isOpen) {
           // A sync that started later (a rollover's) reported these bytes durable (after a failed
           // sync that cannot be trusted, and they cannot be taken back either); or a transaction

@@ -3,7 +3,7 @@
  * and decodes a frame's payload back into documents. See queue-format.ts for the layout.
  */
 import { AsymgenError, QueueCorruptedError } from "../errors.js";
-import { computeCrc32Slice8Range, crc32 } from "./crc32.js";
+import { computeCrc32Slice16Range, crc32 } from "./crc32.js";
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from "./queue-format.js";
 import type { QueuedDocument } from "./upload-source.js";
 
@@ -111,7 +111,7 @@ export class FrameHeadBuilder {
       new DataView(buf.buffer, buf.byteOffset + at, FRAME_HEADER_BYTES).setFloat64(32, commitTime, true);
     }
     // A 32-byte range: the table loop beats the native call's fixed cost, and needs no view.
-    putU32(buf, at + 4, computeCrc32Slice8Range(buf, at + 8, at + FRAME_HEADER_BYTES));
+    putU32(buf, at + 4, computeCrc32Slice16Range(buf, at + 8, at + FRAME_HEADER_BYTES));
   }
 }
 

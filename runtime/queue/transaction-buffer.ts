@@ -4,9 +4,10 @@
  * frame built around them (frame-codec.ts) so that it leaves in one write with no copy.
  */
 import { BsonWriter } from "../encode/bson-writer.js";
-import { AsymgenError, DocumentTooLargeError, QueueFullError, TransactionStateError } from "../errors.js";
+import { AsymgenError, QueueFullError, TransactionStateError } from "../errors.js";
 import { FrameHeadBuilder, checkDocumentLengths } from "./frame-codec.js";
-import { FRAME_HEADER_BYTES, MAX_DOCUMENT_BYTES, MAX_FRAME_PAYLOAD_BYTES } from "./queue-format.js";
+import { encodeDocument } from "./encode-document.js";
+import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD_BYTES } from "./queue-format.js";
 
 /** After a transaction this large, the writer is replaced so its memory is returned. */
 const WRITER_SHRINK_BYTES = 8 * 1024 * 1024;
@@ -75,22 +76,7 @@ export class TransactionBuffer {
   append<T>(table: string, encode: (writer: BsonWriter, value: T) => void, value: T, pendingBytes: number, maxQueueBytes: number): number {
     if (!this.open) throw new TransactionStateError("ingest must be called inside realm.write()");
     const writer = this.writer;
-    const start = writer.length;
-    try {
-      encode(writer, value);
-    } catch (error) {
-      writer.truncate(start);
-      throw error;
-    }
-    const size = writer.length - start;
-    if (size > MAX_DOCUMENT_BYTES) {
-      writer.truncate(start);
-      throw new DocumentTooLargeError(table, size, MAX_DOCUMENT_BYTES);
-    }
-    if (size < 5) {
-      writer.truncate(start);
-      throw new AsymgenError(`the encoder of "${table}" did not write a BSON document (${size} bytes written)`);
-    }
+    const start = encodeDocument(writer, table, encode, value);
     if (maxQueueBytes !== Number.POSITIVE_INFINITY) {
       const frameBytes = writer.length - HEAD_GAP_BYTES + FRAME_HEADER_BYTES;
       if (pendingBytes + frameBytes > maxQueueBytes) {

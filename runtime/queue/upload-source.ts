@@ -18,6 +18,14 @@ export interface UploadRead {
   documents: QueuedDocument[];
   /** Null when the documents are on stable storage already. */
   onStableStorage: Promise<void> | null;
+  /**
+   * Where the documents were read from: the first `end` bytes of each named file of the log
+   * store (segments, oldest first). A store whose syncs can report durable early (IndexedDB's
+   * synchronous syncs only start a commit) gates the batch on exactly these bytes rather than
+   * on a flush of everything written (runtime/browser/worker-sync.ts). Absent: the source does
+   * not say (then the gate must cover everything).
+   */
+  extent?: readonly { name: string; end: number }[];
 }
 
 /** Reads committed documents in order and takes acknowledgements. */

@@ -1,8 +1,9 @@
 /**
  * Ack debouncing: moves the queue's durable cursor to what the server handled at most once per
- * `ACK_FLUSH_INTERVAL_MS` during an upload, and within that interval after it catches up. Each
- * cursor write costs two fsyncs; doing it per batch took ~10% of a batch's time. A crash in
- * between only re-sends documents the server skips (it keeps its own high-water mark).
+ * `ACK_FLUSH_INTERVAL_MS`, and never later than that after an answer (a trailing timer, so an
+ * upload that stalls after an answer still records it). Each cursor write costs two fsyncs; doing
+ * it per batch took ~10% of a batch's time. A crash in between only re-sends documents the server
+ * skips (it keeps its own high-water mark).
  */
 import type { UploadSource } from "../queue/upload-source.js";
 import { SyncError } from "./sync-error.js";
@@ -30,15 +31,13 @@ export class AcknowledgementFlusher {
     private readonly reportFailure: (error: SyncError) => void,
   ) {}
 
-  /** During an upload: writes the cursor when the last write is `ACK_FLUSH_INTERVAL_MS` old. */
-  flushIfDue(): void {
-    if (performance.now() - this.lastFlush >= ACK_FLUSH_INTERVAL_MS) this.flush();
-  }
-
   /**
-   * Caught up: the cursor is written within `ACK_FLUSH_INTERVAL_MS` of the last write, not at
-   * once. An app writing a little at a time catches up after almost every batch, and a cursor
-   * write each time took 5–7% of the time of 16 such sessions in bench:sync.
+   * After an answer, and when caught up: the cursor is written now if the last write is
+   * `ACK_FLUSH_INTERVAL_MS` old, else when it will be (one timer). Not at once: an app writing a
+   * little at a time catches up after almost every batch, and a cursor write each time took 5–7%
+   * of the time of 16 such sessions in bench:sync. Not only at the next answer either: the
+   * upload may stall after an answer (offline, a server that stopped answering), and a crash
+   * then re-sent everything answered since the last write, however long ago.
    */
   flushSoon(): void {
     const due = this.lastFlush + ACK_FLUSH_INTERVAL_MS - performance.now();

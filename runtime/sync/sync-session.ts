@@ -545,7 +545,7 @@ export class SyncSession {
   private markHandled(seq: number): void {
     if (seq <= this.handledSeq) return;
     this.handledSeq = seq;
-    this.acknowledgements.flushIfDue();
+    this.acknowledgements.flushSoon();
     this.notifyProgress();
     let flushed = false;
     for (const waiter of this.waiters) {

@@ -3,6 +3,25 @@ import { Decimal128, deserialize, Long, ObjectId, UUID } from "bson";
 import { BsonWriter, arrayKey } from "../../runtime/encode/bson-writer.js";
 
 describe("BsonWriter", () => {
+  test("adopt() writes from the start of a buffer handed back after a transfer detached the writer's own, growing past it as needed", () => {
+    const w = new BsonWriter(16);
+    const start = w.startDocument();
+    w.string("s", "x".repeat(40));
+    w.endDocument(start);
+    const sent = w.bytes.buffer as ArrayBuffer;
+    // Transferred away (the browser Realm posts it to its worker): the writer's buffer is detached.
+    const returned = structuredClone(sent, { transfer: [sent] });
+    expect(w.bytes.byteLength).toBe(0);
+    w.adopt(returned);
+    expect(w.length).toBe(0);
+    const again = w.startDocument();
+    w.int32("a", 1);
+    w.string("big", "y".repeat(500));
+    w.endDocument(again);
+    expect(deserialize(w.subarray())).toEqual({ a: 1, big: "y".repeat(500) });
+    expect(() => w.adopt(new ArrayBuffer(0))).toThrow(RangeError);
+  });
+
   test("reserve() leaves room that is filled in later, ahead of the body, in one buffer", () => {
     const w = new BsonWriter(16);
     const at = w.reserve(100); // past the initial capacity: the writer grows

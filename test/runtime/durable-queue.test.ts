@@ -10,7 +10,7 @@ import { deserialize } from "bson";
 import { DurableQueue, type DurableQueueOptions } from "../../runtime/queue/durable-queue.js";
 import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
 import { InstrumentedLogStore, openInstrumentedLogStore } from "../support/instrumented-log-store.js";
-import { computeCrc32Slice8, computeCrc32Slice8Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
+import { computeCrc32Slice16, computeCrc32Slice16Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
 import { QueueCorruptedError, QueueFailedError, QueueLockedError } from "../../runtime/errors.js";
 import type { HostWarning } from "../../runtime/platform/platform.js";
@@ -112,13 +112,13 @@ function readAll(queue: DurableQueue): { seq: number; table: string; doc: Record
 describe("crc32", () => {
   it("the table-driven fallback agrees with node:zlib's crc32 and the check value", () => {
     const native = zlib.crc32;
-    expect(computeCrc32Slice8(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+    expect(computeCrc32Slice16(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
     const data = new Uint8Array(10_007).map((_, i) => (i * 31 + 7) & 0xff);
-    expect(computeCrc32Slice8(data)).toBe(native(data));
-    expect(computeCrc32Slice8(data.subarray(5000), computeCrc32Slice8(data.subarray(0, 5000)))).toBe(native(data));
+    expect(computeCrc32Slice16(data)).toBe(native(data));
+    expect(computeCrc32Slice16(data.subarray(5000), computeCrc32Slice16(data.subarray(0, 5000)))).toBe(native(data));
     // By offset, as frame headers are checked in place; and the small-range helper.
-    for (const [start, end] of [[3, 35], [8, 40], [100, 9_001], [17, 17]] as const) {
-      expect(computeCrc32Slice8Range(data, start, end)).toBe(native(data.subarray(start, end)));
+    for (const [start, end] of [[3, 35], [8, 40], [100, 9_001], [17, 17], [0, 15], [0, 16], [1, 18], [5, 5_000]] as const) {
+      expect(computeCrc32Slice16Range(data, start, end)).toBe(native(data.subarray(start, end)));
     }
     expect(crc32Small(data.subarray(8, 40))).toBe(native(data.subarray(8, 40)));
     expect(crc32Small(data.subarray(0, 500))).toBe(native(data.subarray(0, 500)));
@@ -642,6 +642,30 @@ describe("DurableQueue: what reaches stable storage", () => {
     full.close();
   });
 
+  it("readBatchToUpload says which bytes of which segments a batch was read from (its extent)", () => {
+    // "os": no preallocated zeros, so a segment's file is exactly its frames.
+    const queue = openQueue({ durability: "os", segmentBytes: 4096 });
+    fill(queue, 30, 5, false);
+    const files = queue.segmentFiles();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const names = files.map((file) => path.basename(file));
+    const sizes = files.map((file) => fs.statSync(file).size);
+    const whole = queue.readBatchToUpload(0, 1000, 1 << 20);
+    expect(whole.documents).toHaveLength(150);
+    expect(whole.extent).toEqual(names.map((name, i) => ({ name, end: sizes[i] })));
+    // From the middle of the third segment, a few documents: that segment, up to the end of the last frame read.
+    const second = Number(/\d+/.exec(names[2]!)![0]) + 1;
+    const part = queue.readBatchToUpload(second - 1, 2, 1 << 20);
+    expect(part.documents.map((d) => d.seq)).toEqual([second, second + 1]);
+    expect(part.extent).toHaveLength(1);
+    expect(part.extent![0]!.name).toBe(names[2]);
+    expect(part.extent![0]!.end).toBeGreaterThan(0);
+    expect(part.extent![0]!.end).toBeLessThan(sizes[2]!);
+    // Nothing to read: an empty extent.
+    expect(queue.readBatchToUpload(150, 10, 1 << 20).extent).toEqual([]);
+    queue.close();
+  });
+
   it("under os, a failed background upload sync rejects with QueueFailedError and fails the queue", async () => {
     const queue = openFailingUploadSyncs();
     fill(queue, 2, 2, false);
@@ -830,7 +854,7 @@ describe("DurableQueue: repair", () => {
     fill(queue, 40, 2, true);
     queue.acknowledge(2);
     const files = queue.segmentFiles();
-    expect(files.length).toBeGreaterThan(3);
+    expect(files.length).toBeGreaterThanOrEqual(3);
     queue.close();
     const target = files[1]!;
     const baseSeq = Number(/seg-(\d+)\.log$/.exec(target)![1]);

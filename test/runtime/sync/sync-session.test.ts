@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { deserialize, ObjectId, serialize } from "bson";
 // App reads the installed platform (transport, user store).
 import "../../support/install-node-platform.js";
+import { ACK_FLUSH_INTERVAL_MS } from "../../../runtime/sync/acknowledgement-flusher.js";
 import { App } from "../../../runtime/app/app.js";
 import { Credentials } from "../../../runtime/app/credentials.js";
 import { SessionExpiredError } from "../../../runtime/app/auth-error.js";
@@ -797,6 +798,24 @@ describe("SyncSession", () => {
     await sleep(50);
     expect(source.acknowledgedSeq()).toBe(2);
     await until(() => source.acknowledgedSeq() === 5, 2500);
+  });
+
+  test("an answer reaches the queue's cursor within the flush interval even when the upload then stalls", async () => {
+    const { source } = await setUp({ maxBatchDocuments: 5 });
+    source.commit(2);
+    await until(() => source.acknowledgedSeq() === 2);
+    // Just written: the next answer is not written at once. The batch after it is held forever
+    // (the network gone, a server that stopped answering): no answer follows to write it.
+    let first = true;
+    server.handler = (call, res) => {
+      if (first) server.accept(call, res);
+      first = false;
+    };
+    source.commit(10);
+    await until(() => server.stored.size === 7);
+    expect(source.acknowledgedSeq()).toBe(2);
+    await until(() => source.acknowledgedSeq() === 7, ACK_FLUSH_INTERVAL_MS + 1000);
+    expect(source.acknowledgedSeq()).toBe(7);
   });
 
   test("uploadAllLocalChanges includes transactions committed without a flush (writeAsync) and waits for them", async () => {

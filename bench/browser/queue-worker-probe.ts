@@ -1,0 +1,114 @@
+/**
+ * BENCH ONLY: where a `writeAsync` transaction's time goes inside the queue worker, measured
+ * without changing the runtime. Imported before the runtime's queue worker (modules run in import
+ * order), so its message listener runs before the queue's; a second listener, added after the
+ * queue's, sees the synchronous append done. Sync-handle `write` and `flush` are timed by wrapping
+ * the prototype's methods, and the "durable" answer by wrapping the scope's `postMessage`.
+ *
+ * Per transaction: arrival → the queue's listener done ("append": checks, framing, copying, the
+ * store's writes) → "durable" posted ("durable wait": the group commit's zero timeout, the flush,
+ * promise turns). Totals since the last `takeProbe()`. The message is deserialized when a
+ * listener first reads `event.data`, here before the arrival time is taken: that cost counts as
+ * the message's, not the append's.
+ */
+
+import { computeCrc32Slice16, crc32 } from "../../runtime/queue/crc32.js";
+
+/** Totals of what the probe saw, in milliseconds (counts in transactions and calls). */
+export interface ProbeTotals {
+  transactions: number;
+  appendMs: number;
+  durableWaitMs: number;
+  writes: number;
+  writeMs: number;
+  flushes: number;
+  flushMs: number;
+}
+
+const empty = (): ProbeTotals => ({ transactions: 0, appendMs: 0, durableWaitMs: 0, writes: 0, writeMs: 0, flushes: 0, flushMs: 0 });
+let totals = empty();
+/** Arrival time and append end of the transactions not answered yet, by id. */
+const open = new Map<string, { arrived: number; appended: number }>();
+/** Off while the bench's own baselines run (they use sync handles too). */
+let counting = true;
+
+/** Returns the totals since the last call and starts again, with the frame checksum the queue worker installed. */
+export function takeProbe(): ProbeTotals & { checksum: string } {
+  const taken = totals;
+  totals = empty();
+  return { ...taken, checksum: crc32 === computeCrc32Slice16 ? "JS slice-by-16" : "WebAssembly" };
+}
+
+/** Runs `f` without counting its sync-handle calls (the floor's own writes and flushes). */
+export function uncounted<T>(f: () => T): T {
+  counting = false;
+  try {
+    return f();
+  } finally {
+    counting = true;
+  }
+}
+
+function txnId(data: unknown): string | null {
+  const message = data as { type?: unknown; txn?: { id?: unknown } } | null;
+  return message?.type === "txn" && typeof message.txn?.id === "string" ? message.txn.id : null;
+}
+
+globalThis.addEventListener("message", ({ data }: MessageEvent) => {
+  const id = txnId(data);
+  if (id !== null) open.set(id, { arrived: performance.now(), appended: 0 });
+});
+
+/** Called by the bench worker once the runtime's queue worker is imported (its listener added). */
+export function listenAfterQueue(): void {
+  globalThis.addEventListener("message", ({ data }: MessageEvent) => {
+    const id = txnId(data);
+    const entry = id === null ? undefined : open.get(id);
+    if (entry !== undefined) entry.appended = performance.now();
+  });
+}
+
+const scope = globalThis as unknown as { postMessage(message: unknown, transfer?: Transferable[]): void };
+const post = scope.postMessage.bind(globalThis);
+scope.postMessage = (message: unknown, transfer?: Transferable[]) => {
+  const answer = message as { type?: unknown; id?: unknown } | null;
+  if (answer?.type === "durable" && typeof answer.id === "string") {
+    const entry = open.get(answer.id);
+    open.delete(answer.id);
+    if (entry !== undefined && entry.appended > 0) {
+      const now = performance.now();
+      totals.transactions++;
+      totals.appendMs += entry.appended - entry.arrived;
+      totals.durableWaitMs += now - entry.appended;
+    }
+  }
+  post(message, transfer ?? []);
+};
+
+// FileSystemSyncAccessHandle exists in dedicated workers only (the queue's and the floor's kind).
+const SyncHandle = (globalThis as unknown as { FileSystemSyncAccessHandle?: { prototype: Record<string, (...args: unknown[]) => unknown> } }).FileSystemSyncAccessHandle;
+if (SyncHandle !== undefined) {
+  const proto = SyncHandle.prototype;
+  const write = proto["write"]!;
+  const flush = proto["flush"]!;
+  proto["write"] = function timedWrite(this: unknown, ...args: unknown[]) {
+    if (!counting) return write.apply(this, args);
+    const started = performance.now();
+    try {
+      return write.apply(this, args);
+    } finally {
+      totals.writes++;
+      totals.writeMs += performance.now() - started;
+    }
+  };
+  proto["flush"] = function timedFlush(this: unknown, ...args: unknown[]) {
+    if (!counting) return flush.apply(this, args);
+    const started = performance.now();
+    try {
+      return flush.apply(this, args);
+    } finally {
+      totals.flushes++;
+      totals.flushMs += performance.now() - started;
+    }
+  };
+}
