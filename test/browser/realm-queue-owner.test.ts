@@ -23,6 +23,22 @@ function transaction(id: string, values: number[]): EncodedTransaction {
   return { id, tables: ["t"], docTables: new Uint16Array(values.length), bytes: writer.copy() };
 }
 
+/** A document that is only its `_id`. */
+function encodeId(writer: BsonWriter, value: number): void {
+  const start = writer.startDocument();
+  writer.int64("_id", value);
+  writer.endDocument(start);
+}
+
+/** Whether a transaction of `count` such documents (ids from `firstId`) would roll the queue's segment over; nothing is kept. */
+function commitWouldRollOver(queue: DurableQueue, count: number, firstId: number): boolean {
+  queue.begin();
+  for (let i = 0; i < count; i++) queue.append("t", encodeId, firstId + i);
+  const rolls = queue.commitRollsOver();
+  queue.rollback();
+  return rolls;
+}
+
 function openOwner(maxQueueBytes?: number): { owner: QueueOwner; queue: DurableQueue } {
   const queue = DurableQueue.open({ store: createMemoryLogStore("memory:test"), ...(maxQueueBytes !== undefined && { maxQueueBytes }) });
   return { owner: new QueueOwner("owner-1", queue), queue };
@@ -84,18 +100,7 @@ describe("QueueOwner", () => {
     expect(settled).toEqual(["a ok", "b ok", "c ok", "d ok"]);
 
     // Fill the active segment until 30 more documents would roll it over (a few single ones still fit).
-    const encodeId = (writer: BsonWriter, value: number) => {
-      const start = writer.startDocument();
-      writer.int64("_id", value);
-      writer.endDocument(start);
-    };
-    const wouldRollOver = (count: number) => {
-      queue.begin();
-      for (let i = 0; i < count; i++) queue.append("t", encodeId, 5000 + i);
-      const rolls = queue.commitRollsOver();
-      queue.rollback();
-      return rolls;
-    };
+    const wouldRollOver = (count: number) => commitWouldRollOver(queue, count, 5000);
     let next = 400;
     while (!wouldRollOver(30)) {
       queue.begin();
@@ -153,18 +158,7 @@ describe("QueueOwner", () => {
     });
     const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
     const appended = async () => ((await owner.answer({ kind: "stats" })) as { appendedTransactions: number }).appendedTransactions;
-    const encodeId = (writer: BsonWriter, value: number) => {
-      const start = writer.startDocument();
-      writer.int64("_id", value);
-      writer.endDocument(start);
-    };
-    const wouldRollOver = (count: number) => {
-      queue.begin();
-      for (let i = 0; i < count; i++) queue.append("t", encodeId, 9000 + i);
-      const rolls = queue.commitRollsOver();
-      queue.rollback();
-      return rolls;
-    };
+    const wouldRollOver = (count: number) => commitWouldRollOver(queue, count, 9000);
     let next = 1;
     while (!wouldRollOver(30)) await owner.commit(transaction(`fill:${next}`, [next++]));
     expect(wouldRollOver(1)).toBe(false);
