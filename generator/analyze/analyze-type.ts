@@ -20,6 +20,8 @@ const noSubstitution: Substitution = new Map();
 const maxAliasDepth = 32;
 
 const typesScalars: Record<string, ScalarTypeName> = {
+  Bool: "bool",
+  String: "string",
   Int: "int",
   Float: "float",
   Double: "double",
@@ -173,7 +175,8 @@ class TypeAnalyzer {
         if (scalarName !== undefined) return scalar(scalarName, text, span);
         if (known.name === "List") return this.collection("list", arg(0), text, span);
         if (known.name === "Set") return this.collection("set", arg(0), text, span);
-        if (known.name === "Dictionary") return this.collection("dictionary", arg(0), text, span);
+        // `Types.Dictionary` alone is a dictionary of mixed values (its type parameter's default).
+        if (known.name === "Dictionary") return this.collection("dictionary", args[0] === undefined ? mixed(text, span) : arg(0), text, span);
       }
       return unsupported("other", text, span);
     }
