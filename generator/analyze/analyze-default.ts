@@ -177,7 +177,7 @@ function resolveName(state: AnalyzerState, node: ts.Identifier, file: ts.SourceF
 
 /** The value Realm JS's `Types.X` stands for, spelled with what asymgen exports as values. */
 const typesValues: Record<string, string> = {
-  Decimal128: 'new Decimal128() with Decimal128 imported from "asymgen"',
+  Decimal128: 'new Decimal128("0") with Decimal128 imported from "asymgen"',
   ObjectId: 'new ObjectId() with ObjectId imported from "asymgen"',
   UUID: 'new UUID() with UUID imported from "asymgen"',
   Date: "new Date()",
