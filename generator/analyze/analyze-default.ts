@@ -93,7 +93,19 @@ function resolveImports(state: AnalyzerState, initializer: ts.Expression, file: 
     const typePosition = inType || ts.isTypeNode(node);
     if (ts.isIdentifier(node) && isReference(node)) {
       const info = resolveName(state, node, file, initializer, typePosition);
-      if (info === "unreachable") {
+      if (info === "typeOnly") {
+        if (!reported.has(node.text)) {
+          reported.add(node.text);
+          state.diagnostics.push(
+            createDiagnostic("defaultNotImportable", {
+              message: `The default of "${propertyName}" uses "${node.text}" as a value, but "${node.text}" is only a type, so the generated file has nothing to import.`,
+              span: createSourceSpan(node, file),
+              related: [inModel],
+              hint: typeOnlyHint(node),
+            }),
+          );
+        }
+      } else if (info === "unreachable") {
         if (!reported.has(node.text)) {
           reported.add(node.text);
           state.diagnostics.push(
@@ -132,17 +144,26 @@ function isReference(node: ts.Identifier): boolean {
 
 /**
  * How the generated file gets `node`'s binding: an import (`DefaultImportInfo`), nothing needed
- * (`undefined`: a global, or a name the expression declares itself), or `"unreachable"`.
+ * (`undefined`: a global, or a name the expression declares itself), `"unreachable"`, or
+ * `"typeOnly"` (an imported name with no value, used as one).
  */
-function resolveName(state: AnalyzerState, node: ts.Identifier, file: ts.SourceFile, initializer: ts.Expression, inType: boolean): DefaultImportInfo | "unreachable" | undefined {
+function resolveName(state: AnalyzerState, node: ts.Identifier, file: ts.SourceFile, initializer: ts.Expression, inType: boolean): DefaultImportInfo | "unreachable" | "typeOnly" | undefined {
   const parent = node.parent;
   const symbol = ts.isShorthandPropertyAssignment(parent) && parent.name === node ? state.checker.getShorthandAssignmentValueSymbol(parent) : state.checker.getSymbolAtLocation(node);
-  if (symbol === undefined) return undefined; // `undefined`, or a name the checker already reports.
+  if (symbol === undefined) {
+    // In a value position the checker sees no value named so; an import of a type-only name
+    // (asymgen's `Types`, used as Realm JS's `new Types.Decimal128()`) is still in scope.
+    if (!inType && state.checker.getSymbolsInScope(node, ts.SymbolFlags.Alias).some((s) => s.name === node.text)) return "typeOnly";
+    return undefined; // `undefined`, or a name the checker already reports.
+  }
   const declaration = symbol.declarations?.[0];
   if (declaration === undefined) return undefined; // `globalThis` and other built-in symbols.
   // A parameter or local of an arrow function inside the expression travels with it.
   if (declaration.getSourceFile() === file && declaration.pos >= initializer.pos && declaration.end <= initializer.end) return undefined;
   if (symbol.flags & ts.SymbolFlags.Alias) {
+    // asymgen's `Types` is a namespace of types only, where Realm JS's also holds classes
+    // (`new Types.Decimal128()`): copied as is, the generated file would not compile.
+    if (!inType && (state.checker.getAliasedSymbol(symbol).flags & ts.SymbolFlags.Value) === 0) return "typeOnly";
     const imported = readImport(declaration, node.text);
     if (imported !== undefined) return { ...imported, typeOnly: inType };
     return "unreachable"; // `import x = require(…)`, `export import`: no ESM import to copy.
@@ -152,6 +173,24 @@ function resolveName(state: AnalyzerState, node: ts.Identifier, file: ts.SourceF
   const exportedAs = findExportName(state, file, symbol);
   if (exportedAs === undefined) return "unreachable";
   return { imported: exportedAs, local: node.text, typeOnly: inType };
+}
+
+/** The value Realm JS's `Types.X` stands for, spelled with what asymgen exports as values. */
+const typesValues: Record<string, string> = {
+  Decimal128: 'new Decimal128("0") with Decimal128 imported from "asymgen"',
+  ObjectId: 'new ObjectId() with ObjectId imported from "asymgen"',
+  UUID: 'new UUID() with UUID imported from "asymgen"',
+  Date: "new Date()",
+  Data: "new ArrayBuffer(0) or new Uint8Array()",
+};
+
+/** The fix for a type-only name used as a value: for `Types.X`, the value it stands for in Realm JS. */
+function typeOnlyHint(node: ts.Identifier): string {
+  const parent = node.parent;
+  const member = ts.isPropertyAccessExpression(parent) && parent.expression === node ? parent.name.text : undefined;
+  const value = member === undefined ? undefined : typesValues[member];
+  if (value !== undefined) return `write ${value}`;
+  return `use a value in the default; "${node.text}" can only annotate types`;
 }
 
 /** Class members, type parameters and the like are never importable. */

@@ -114,14 +114,29 @@ function reportMisplaced(state: AnalyzerState, name: string, span: SourceSpan, w
   );
 }
 
-/** The fix for each static Realm JS reads as a schema setting; asymgen reads decorators instead. */
-const schemaStaticHints: Record<string, string> = {
-  schema: "remove it: the generated class's static schema is built from the properties and decorators",
-  name: "remove it, and put @MapTo(\"Name\") on the class to persist it under another name",
-  primaryKey: "remove it, and mark the key property with @PrimaryKey()",
-  embedded: "remove it, and declare the kind with @RealmModel(ObjectType.embeddedObject)",
-  asymmetric: "remove it, and declare the kind with @RealmModel(ObjectType.asymmetricObject)",
-};
+/**
+ * The fix for each static Realm JS reads as a schema setting, as the decorator that says the same
+ * here, quoting the static's value when it is a literal (`static name = "test"` → @MapTo("test")).
+ */
+function describeSchemaStatic(name: string, initializer: ts.Expression | undefined): string | undefined {
+  const text = initializer !== undefined && ts.isStringLiteralLike(initializer) ? initializer.text : undefined;
+  const flag = initializer?.kind === ts.SyntaxKind.TrueKeyword ? true : initializer?.kind === ts.SyntaxKind.FalseKeyword ? false : undefined;
+  switch (name) {
+    case "schema":
+      return "remove it: the generated class's static schema is built from the properties and decorators";
+    case "name":
+      return `remove it, and put @MapTo(${JSON.stringify(text ?? "Name")}) on the class to persist it under another name`;
+    case "primaryKey":
+      return text === undefined ? "remove it, and mark the key property with @PrimaryKey()" : `remove it, and mark "${text}" with @PrimaryKey()`;
+    case "embedded":
+    case "asymmetric":
+      // `= false` asks for nothing a decorator would say: the kind is @RealmModel's alone.
+      if (flag === false) return "remove it: the kind is the one @RealmModel names";
+      return `remove it, and declare the kind with @RealmModel(ObjectType.${name === "embedded" ? "embeddedObject" : "asymmetricObject"})`;
+    default:
+      return undefined;
+  }
+}
 
 /**
  * A static field belongs to the class, not to stored objects, and the generated class does not
@@ -131,7 +146,7 @@ const schemaStaticHints: Record<string, string> = {
 function reportStaticField(state: AnalyzerState, node: ts.PropertyDeclaration, file: ts.SourceFile, model: ModelInfo, inModel: RelatedSpan): void {
   const name = ts.isIdentifier(node.name) || ts.isStringLiteral(node.name) || ts.isPrivateIdentifier(node.name) ? node.name.text : node.name.getText(file);
   const span = createSourceSpan(node.name, file);
-  const settingHint = Object.hasOwn(schemaStaticHints, name) ? schemaStaticHints[name] : undefined;
+  const settingHint = describeSchemaStatic(name, node.initializer);
   if (settingHint !== undefined) {
     state.diagnostics.push(
       createDiagnostic("staticSchemaSetting", {

@@ -20,6 +20,8 @@ const noSubstitution: Substitution = new Map();
 const maxAliasDepth = 32;
 
 const typesScalars: Record<string, ScalarTypeName> = {
+  Bool: "bool",
+  String: "string",
   Int: "int",
   Float: "float",
   Double: "double",
@@ -149,6 +151,9 @@ class TypeAnalyzer {
   private reference(node: ts.TypeReferenceNode, file: ts.SourceFile, substitution: Substitution, depth: number, text: string, span: SourceSpan): TypeInfo {
     const symbol = this.state.symbols.getSymbol(node.typeName);
     if (symbol === undefined || symbol.declarations === undefined || symbol.declarations.length === 0) {
+      // Realm JS's backlink type (`Types.LinkingObjects<Person, "friends">`), which asymgen does
+      // not declare: named for what it is, so the message can say why it has no place here.
+      if (rightmostName(node.typeName) === "LinkingObjects") return unsupported("linkingObjects", text, span);
       const result = unsupported("unresolved", text, span);
       const importedFrom = this.findImportOf(node.typeName);
       if (importedFrom !== undefined) result.importedFrom = importedFrom;
@@ -173,7 +178,8 @@ class TypeAnalyzer {
         if (scalarName !== undefined) return scalar(scalarName, text, span);
         if (known.name === "List") return this.collection("list", arg(0), text, span);
         if (known.name === "Set") return this.collection("set", arg(0), text, span);
-        if (known.name === "Dictionary") return this.collection("dictionary", arg(0), text, span);
+        // `Types.Dictionary` alone is a dictionary of mixed values (its type parameter's default).
+        if (known.name === "Dictionary") return this.collection("dictionary", args[0] === undefined ? mixed(text, span) : arg(0), text, span);
       }
       return unsupported("other", text, span);
     }
@@ -306,6 +312,11 @@ class TypeAnalyzer {
     if (declaration !== undefined && (ts.isObjectLiteralExpression(declaration) || ts.isTypeLiteralNode(declaration))) return unsupported("objectLiteral", text, span);
     return unsupported("other", text, span);
   }
+}
+
+/** The last identifier of `A.B.C` (or `C` itself). */
+function rightmostName(name: ts.EntityName): string {
+  return ts.isQualifiedName(name) ? name.right.text : name.text;
 }
 
 function scalar(name: ScalarTypeName, text: string, span: SourceSpan): TypeInfo {

@@ -89,7 +89,7 @@ export const diagnosticCodes = {
   staticField: { code: "ASYM3031", stage: "model", title: "A static field of a model is not persisted", coverage: "fixture", severity: "warning" },
   privateField: { code: "ASYM3032", stage: "model", title: "A `#private` field of a model is not persisted", coverage: "fixture", severity: "warning" },
   staticSchemaSetting: { code: "ASYM3033", stage: "model", title: "A model declares a Realm JS schema static (`schema`, `name`, `primaryKey`, `embedded`, `asymmetric`)", coverage: "fixture" },
-  defaultNotImportable: { code: "ASYM3034", stage: "model", title: "A default expression uses a name the generated file cannot import (a local that is not exported)", coverage: "fixture" },
+  defaultNotImportable: { code: "ASYM3034", stage: "model", title: "A default expression uses a name the generated file cannot import (a local that is not exported, or a name that is only a type)", coverage: "fixture" },
   generatedNameCollision: { code: "ASYM3035", stage: "model", title: "A generated name (class, init type, encoder) collides with a global, an asymgen import or another model's generated name", coverage: "fixture" },
   invalidPersistedName: { code: "ASYM3036", stage: "model", title: "A persisted property name holds NUL, starts with `$` or holds `.` (MongoDB field names)", coverage: "fixture" },
   literalDefaultType: { code: "ASYM3037", stage: "model", title: "A literal default is not a valid value of the property's type (`1.5` on an int, `1e400`)", coverage: "fixture" },

@@ -14,6 +14,11 @@ export function isInputFile(file: string): boolean {
   return !/(^|[\\/])node_modules[\\/]/.test(file);
 }
 
+/** Whether a path names a TypeScript source by its extension (a `.js` file never holds models here). */
+export function isTypeScriptSource(file: string): boolean {
+  return SOURCE_EXTENSION.test(file);
+}
+
 /** Whether a path looks like a glob rather than a plain file or folder name. */
 export function isGlobPattern(text: string): boolean {
   return /[*?[\]{}!]/.test(text);

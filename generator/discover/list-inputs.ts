@@ -10,7 +10,7 @@ import type { FileSystemHost } from "ts-morph";
 import { displayPath, type ProjectSetup } from "../config/resolve-project-setup.js";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { isGlobPattern, isInputFile } from "./is-input-file.js";
+import { isGlobPattern, isInputFile, isTypeScriptSource } from "./is-input-file.js";
 
 /** The inputs found: absolute paths, sorted so every later step runs in a stable order. */
 export interface ListedInputs {
@@ -32,11 +32,26 @@ export function listInputs(fileSystem: FileSystemHost, setup: ProjectSetup, path
     diagnostics.push(
       createDiagnostic("noInputFiles", {
         message: where === undefined ? "No input files: there is no tsconfig.json here and no path was given." : `No input files found in ${where}.`,
-        hint: "Name the model files, folders or globs to read (asymgen generate src/models.ts), or a tsconfig.json with -p.",
+        hint: describeNoInputs(setup.cwd, paths),
       }),
     );
   }
   return { files: [...files].sort(), diagnostics };
+}
+
+/**
+ * The fix for an empty input set. Realm JS's babel plugin warns when it skips a JavaScript file
+ * with a model class; here a named file that is not TypeScript is said to be the reason.
+ */
+function describeNoInputs(cwd: string, paths: readonly string[] | undefined): string {
+  const notTypeScript = (paths ?? []).filter((given) => {
+    const absolute = path.resolve(cwd, given);
+    return existsSync(absolute) && statSync(absolute).isFile() && !isTypeScriptSource(absolute);
+  });
+  if (notTypeScript.length > 0) {
+    return `asymgen reads models from TypeScript sources (.ts, .tsx, .mts, .cts), and ${notTypeScript.map((given) => `"${given}"`).join(", ")} is not one: declare the models in a .ts file.`;
+  }
+  return "Name the model files, folders or globs to read (asymgen generate src/models.ts), or a tsconfig.json with -p.";
 }
 
 /** The input files one path stands for (absolute), reporting a path that names nothing. */

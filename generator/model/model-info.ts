@@ -77,7 +77,7 @@ export interface CollectionTypeInfo extends TypeInfoBase {
  */
 export interface UnsupportedTypeInfo extends TypeInfoBase {
   kind: "unsupported";
-  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "interface" | "objectLiteral" | "enum" | "other" | "unresolved" | "missing";
+  reason: "any" | "unknown" | "union" | "map" | "tuple" | "function" | "interface" | "objectLiteral" | "enum" | "other" | "unresolved" | "missing" | "linkingObjects";
   /**
    * For `unresolved` names the model file imports: the module specifier, and whether that module
    * itself was not found (else it does not export the name).

@@ -21,6 +21,10 @@ export type MixedValue =
 
 // eslint-disable-next-line @typescript-eslint/no-namespace -- the public name Realm users know.
 export declare namespace Types {
+  /** A boolean (Realm JS spells it `Types.Bool`; `boolean` means the same). */
+  type Bool = boolean;
+  /** A string (Realm JS spells it `Types.String`; `string` means the same). */
+  type String = string;
   /** A 64-bit integer (stored as BSON Int64). */
   type Int = number;
   /** A 32-bit float. */
@@ -37,5 +41,6 @@ export declare namespace Types {
   type Mixed = MixedValue;
   type List<T> = T[];
   type Set<T> = globalThis.Set<T>;
-  type Dictionary<T> = Record<string, T>;
+  /** Without a type argument, a dictionary of mixed values, as in Realm JS. */
+  type Dictionary<T = MixedValue> = Record<string, T>;
 }

@@ -42,6 +42,10 @@ const rows: [string, string][] = [
   ["p!: Types.Data", "data"],
   ["p!: Types.Mixed", "mixed?"],
   ["p!: MixedValue", "mixed?"],
+  // Realm JS's spellings of the plain TypeScript types (its babel plugin's suite uses them).
+  ["p!: Types.Bool", "bool"],
+  ["p!: Types.String", "string"],
+  ["p!: Types.List<Types.String | undefined>", "list<string?>"],
   // bson's classes, from "asymgen" and from "bson" directly (renamed too).
   ["p!: ObjectId", "objectId"],
   ["p!: BsonId", "objectId"],
@@ -68,6 +72,8 @@ const rows: [string, string][] = [
   ["p!: Set<Types.Mixed>", "set<mixed?>"],
   ["p!: Record<string, Types.Double>", "dictionary<double>"],
   ["p!: Types.Dictionary<string>", "dictionary<string>"],
+  // Realm JS: a dictionary without a type argument holds mixed values.
+  ["p!: Types.Dictionary", "dictionary<mixed?>"],
   ["p!: { [key: string]: boolean }", "dictionary<bool>"],
   ["p!: Record<string, Date | null>", "dictionary<date?>"],
   // Links: objectType is the target's persisted name.

@@ -17,6 +17,7 @@ const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
   objectLiteral: "unsupportedType",
   enum: "unsupportedType",
   other: "unsupportedType",
+  linkingObjects: "unsupportedType",
 };
 
 /** Reports the first unsupported type inside each persisted property's type. */
@@ -69,6 +70,14 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message:
       return {
         message: `"${property.name}" has the enum type "${type.text}"; enums are not database types.`,
         hint: `store the enum's values: use string for a string enum or Types.Int for a numeric enum, ${ignoreHint(property)}`,
+      };
+    case "linkingObjects":
+      // Realm JS and realm-dart declare backlinks this way; they are computed on read from the
+      // links that point at the object, and asymgen writes only (asymmetric objects cannot even
+      // be linked to), so there is nothing to store and nothing to read them from.
+      return {
+        message: `"${property.name}" is a backlink ("${type.text}"); Realm computes backlinks on read from the links that point at an object, and asymgen has no reads and no links to asymmetric objects.`,
+        hint: `remove "${property.name}": the link it would invert is stored on the object that holds it`,
       };
     case "other":
       return {
