@@ -130,6 +130,8 @@ export interface PropertyInfo {
   indexed: boolean;
   ignored: boolean;
   default?: DefaultInfo;
+  /** The initializer's span, when there is one: rules about defaults point at it, as realm-dart does. */
+  defaultSpan?: SourceSpan;
   /** The JSDoc comment as written (`/** … *\/`), to carry over. */
   docs?: string;
   decorators: DecoratorInfo[];
