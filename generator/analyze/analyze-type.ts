@@ -280,6 +280,7 @@ class TypeAnalyzer {
       span,
     };
     if (target !== null) result.target = target;
+    else if (!declaration.getSourceFile().isDeclarationFile) result.nonModelSpan = createSourceSpan(declaration.name ?? declaration, declaration.getSourceFile());
     return result;
   }
 

@@ -15,7 +15,8 @@ export const checkLinkToNonModel: ModelRule = (project, report) => {
         createDiagnostic("linkToNonModel", {
           message: `"${property.name}" has type "${link.text}", a class that is not a model.`,
           span: link.span,
-          related: [inModel(model)],
+          // realm-dart also shows the class's declaration.
+          related: [inModel(model), ...(link.nonModelSpan === undefined ? [] : [{ span: link.nonModelSpan, label: `"${link.targetClass}" is declared here, without @RealmModel` }])],
           hint:
             modelClass !== undefined && modelClass !== link.targetClass
               ? generatedClassHint(link.targetClass, modelClass)
