@@ -97,7 +97,10 @@ function analyzeProperty(
   };
   const mapTo = decorators.find((d) => d.info.name === "MapTo")?.info.argument;
   if (mapTo !== undefined) property.mapTo = mapTo;
-  if (node.initializer !== undefined) property.default = analyzeDefault(state, node.initializer, file, name.text, inModel);
+  if (node.initializer !== undefined) {
+    property.default = analyzeDefault(state, node.initializer, file, name.text, inModel);
+    property.defaultSpan = createSourceSpan(node.initializer, file);
+  }
   const docs = readDocs(node, file);
   if (docs !== undefined) property.docs = docs;
   return property;

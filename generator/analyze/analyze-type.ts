@@ -46,8 +46,25 @@ export function analyzeTypeNode(state: AnalyzerState, node: ts.TypeNode, file: t
 export function inferTypeFromInitializer(state: AnalyzerState, declaration: ts.PropertyDeclaration, file: ts.SourceFile): TypeInfo {
   const initializer = declaration.initializer as ts.Expression;
   const span = createSourceSpan(initializer, file);
-  const type = state.checker.getTypeAtLocation(declaration.name);
-  return new TypeAnalyzer(state).fromType(type, span, 0);
+  const analyzer = new TypeAnalyzer(state);
+  let expression = initializer;
+  while (ts.isParenthesizedExpression(expression)) expression = expression.expression;
+  // A type written in the initializer decides, as on a property: the checker sees `Types.Int`
+  // as `number`, so `new Set<Types.Int>()` would otherwise become a set of doubles.
+  if ((ts.isAsExpression(expression) || ts.isTypeAssertionExpression(expression)) && !isConstAssertion(expression.type)) {
+    return analyzer.analyze(expression.type, file, noSubstitution, 0);
+  }
+  const inferred = analyzer.fromType(state.checker.getTypeAtLocation(declaration.name), span, 0);
+  const typeArgument = ts.isNewExpression(expression) && expression.typeArguments?.length === 1 ? expression.typeArguments[0] : undefined;
+  if (typeArgument !== undefined && (inferred.kind === "list" || inferred.kind === "set")) {
+    return { ...inferred, element: analyzer.analyze(typeArgument, file, noSubstitution, 0) };
+  }
+  return inferred;
+}
+
+/** `as const` names no type to analyse. */
+function isConstAssertion(type: ts.TypeNode): boolean {
+  return ts.isTypeReferenceNode(type) && ts.isIdentifier(type.typeName) && type.typeName.text === "const";
 }
 
 class TypeAnalyzer {
@@ -269,6 +286,7 @@ class TypeAnalyzer {
       span,
     };
     if (target !== null) result.target = target;
+    else if (!declaration.getSourceFile().isDeclarationFile) result.nonModelSpan = createSourceSpan(declaration.name ?? declaration, declaration.getSourceFile());
     return result;
   }
 

@@ -23,7 +23,7 @@ export function readDecorators(state: AnalyzerState, node: ts.HasDecorators, fil
   if (decorators === undefined) return [];
   const result: ReadDecorator[] = [];
   for (const decorator of decorators) {
-    const expression = decorator.expression;
+    const expression = readConstantDecoratorCall(state, decorator.expression, file) ?? decorator.expression;
     const callee = ts.isCallExpression(expression) ? expression.expression : expression;
     const known = state.symbols.classifyNode(callee);
     if (known?.origin !== "decorators" || !decoratorNames.has(known.name as DecoratorInfo["name"])) continue;
@@ -45,6 +45,21 @@ export function readDecorators(state: AnalyzerState, node: ts.HasDecorators, fil
     result.push({ info, arguments: args });
   }
   return result;
+}
+
+/**
+ * `@realmModel` where the same file declares `const realmModel = RealmModel(ObjectType.…)`: the
+ * call the constant holds (realm-dart accepts such a constant annotation; `undefined` otherwise).
+ * Only a constant of the same file is followed, so the call's spans stay in the file read.
+ */
+function readConstantDecoratorCall(state: AnalyzerState, expression: ts.Expression, file: ts.SourceFile): ts.CallExpression | undefined {
+  if (!ts.isIdentifier(expression)) return undefined;
+  const declaration = state.checker.getSymbolAtLocation(expression)?.valueDeclaration;
+  if (declaration === undefined || !ts.isVariableDeclaration(declaration) || declaration.getSourceFile() !== file) return undefined;
+  const list = declaration.parent;
+  if (!ts.isVariableDeclarationList(list) || (list.flags & ts.NodeFlags.Const) === 0) return undefined;
+  const initializer = declaration.initializer;
+  return initializer !== undefined && ts.isCallExpression(initializer) ? initializer : undefined;
 }
 
 /** The string literal value an expression has by type (`"x"`, or a `const` holding it). */

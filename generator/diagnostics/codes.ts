@@ -85,7 +85,7 @@ export const diagnosticCodes = {
   propertyNameTooLong: { code: "ASYM3027", stage: "model", title: "A persisted property name is longer than 63 characters", coverage: "fixture" },
   duplicateDecorator: { code: "ASYM3028", stage: "model", title: "A decorator is repeated", coverage: "fixture" },
   linkDefault: { code: "ASYM3029", stage: "model", title: "A link to an object has a default value", coverage: "fixture" },
-  invalidModelName: { code: "ASYM3030", stage: "model", title: "A persisted model name is not letters, digits and `_` starting with a letter or `_`", coverage: "fixture" },
+  invalidModelName: { code: "ASYM3030", stage: "model", title: "A persisted model name is one a store cannot use as a table or collection name (it holds `$` or NUL, or starts with `system.`)", coverage: "fixture" },
   staticField: { code: "ASYM3031", stage: "model", title: "A static field of a model is not persisted", coverage: "fixture", severity: "warning" },
   privateField: { code: "ASYM3032", stage: "model", title: "A `#private` field of a model is not persisted", coverage: "fixture", severity: "warning" },
   staticSchemaSetting: { code: "ASYM3033", stage: "model", title: "A model declares a Realm JS schema static (`schema`, `name`, `primaryKey`, `embedded`, `asymmetric`)", coverage: "fixture" },

@@ -51,6 +51,8 @@ export interface LinkTypeInfo extends TypeInfoBase {
   targetFile: string;
   /** What the target declares when it is a model (absent: the class is not a model). */
   target?: LinkTargetInfo;
+  /** For a class that is not a model, declared in the project's sources: its name's span (for a "declared here" note). */
+  nonModelSpan?: SourceSpan;
 }
 
 /** The facts about a link's target model that rules and rendering need without a lookup. */
@@ -130,6 +132,8 @@ export interface PropertyInfo {
   indexed: boolean;
   ignored: boolean;
   default?: DefaultInfo;
+  /** The initializer's span, when there is one: rules about defaults point at it, as realm-dart does. */
+  defaultSpan?: SourceSpan;
   /** The JSDoc comment as written (`/** … *\/`), to carry over. */
   docs?: string;
   decorators: DecoratorInfo[];

@@ -53,3 +53,11 @@ export function describeType(type: TypeInfo): string {
 export function classKey(file: string, className: string): string {
   return `${file}#${className}`;
 }
+
+/**
+ * The hint for a property typed with a generated class (`Reading`) where its model class
+ * (`_Reading`) is meant; realm-dart suggests the same fix.
+ */
+export function generatedClassHint(generated: string, modelClass: string): string {
+  return `did you mean the model class "${modelClass}"? "${generated}" is the class asymgen generates from it; properties name the model class`;
+}

@@ -105,6 +105,13 @@ const rows: [string, string][] = [
   ["p = new ObjectId()", "objectId"],
   ["p = new BsonUUID()", "uuid"],
   ['readonly p = "fixed"', "string"],
+  // A type written in the initializer decides, as on a property (realm-dart's `<int>{}`).
+  ["p = new Set<Types.Int>()", "set<int>"],
+  ["p = new Array<Types.Float>()", "list<float>"],
+  ["p = [] as Types.Int[]", "list<int>"],
+  ["p = <Types.Double[]>[]", "list<double>"],
+  ["p = 5 as Types.Int", "int"],
+  ['p = "x" as const', "string"],
   // What asymgen cannot map (validate/ turns these into ASYM2xxx diagnostics).
   ["p!: any", "unsupported:any"],
   ["p!: unknown", "unsupported:unknown"],

@@ -1,6 +1,6 @@
 /**
  * Generated code compiles under the strictest settings a user may have against the real runtime:
- * every fixtures/type-*, opt-* and realm-js-* golden (.ts, .mts, .cts) and the committed weather example.
+ * every fixtures/type-*, opt-*, realm-js-* and realm-dart-* golden (.ts, .mts, .cts) and the committed weather example.
  */
 import { describe, expect, test } from "@jest/globals";
 import fs from "node:fs";
@@ -9,11 +9,11 @@ import { compileStrict, showDiagnostics } from "./compile-strict.js";
 import { repoRoot } from "./support/create-model-project.js";
 
 describe("goldens compile", () => {
-  test("every fixtures/type-*/ and opt-*/expected file and the weather example, strict, against the runtime source", () => {
+  test("every fixtures/type-*/, opt-*/, realm-js-*/ and realm-dart-*/expected file and the weather example, strict, against the runtime source", () => {
     const fixtures = path.join(repoRoot, "fixtures");
     const files = fs
       .readdirSync(fixtures, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && /\.realm\.(m|c)?ts$/.test(entry.name) && /^(type|opt|realm-js)-[^/]+\/expected/.test(path.relative(fixtures, entry.parentPath)))
+      .filter((entry) => entry.isFile() && /\.realm\.(m|c)?ts$/.test(entry.name) && /^(type|opt|realm-js|realm-dart)-[^/]+\/expected/.test(path.relative(fixtures, entry.parentPath)))
       .map((entry) => path.join(entry.parentPath, entry.name));
     files.push(path.join(repoRoot, "examples/weather/models.realm.ts"));
     expect(files.length).toBeGreaterThanOrEqual(14);

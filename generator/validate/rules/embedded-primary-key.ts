@@ -7,13 +7,13 @@ export const checkEmbeddedPrimaryKey: ModelRule = (project, report) => {
   for (const model of listModels(project)) {
     if (model.kind !== "embedded") continue;
     for (const key of listPersistedProperties(model).filter((p) => p.primaryKey)) {
-      const decorator = key.decorators.find((d) => d.name === "PrimaryKey");
       report(
         createDiagnostic("embeddedWithPrimaryKey", {
           message: `Embedded model "${model.name}" has a primary key, "${key.name}"; embedded objects cannot have one.`,
-          span: decorator?.span ?? key.span,
+          // At the key property, where realm-dart reports it.
+          span: key.span,
           related: [inModel(model)],
-          hint: `remove @PrimaryKey() from "${key.name}"`,
+          hint: `remove @PrimaryKey() from "${key.name}", or make "${model.className}" an asymmetric model (ObjectType.asymmetricObject) if it is ingested on its own`,
         }),
       );
     }

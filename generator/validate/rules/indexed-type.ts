@@ -10,13 +10,13 @@ export const checkIndexedType: ModelRule = (project, report) => {
     for (const property of listPersistedProperties(model)) {
       if (!property.indexed || property.type.kind === "unsupported") continue;
       if (property.type.kind === "scalar" && indexable.has(property.type.scalar)) continue;
-      const decorator = property.decorators.find((d) => d.name === "Indexed");
       report(
         createDiagnostic("indexedUnsupportedType", {
           message: `"${property.name}" has type ${describeType(property.type)}, which Realm cannot index.`,
-          span: decorator?.span ?? property.span,
+          // At the type, where realm-dart reports it.
+          span: property.type.span,
           related: [inModel(model)],
-          hint: `remove @Indexed() from "${property.name}" (indexable: bool, int, string, objectId, uuid, date, mixed)`,
+          hint: `change the type of "${property.name}" to an indexable one (bool, int, string, objectId, uuid, date, mixed), or remove @Indexed()`,
         }),
       );
     }

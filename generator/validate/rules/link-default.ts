@@ -13,7 +13,8 @@ export const checkLinkDefault: ModelRule = (project, report) => {
       report(
         createDiagnostic("linkDefault", {
           message: `"${property.name}" links to "${property.type.targetClass}" and has a default value; links to objects cannot have defaults.`,
-          span: property.span,
+          // At the initializer, where realm-dart reports it.
+          span: property.defaultSpan ?? property.span,
           related: [inModel(model)],
           hint: `remove the initializer \`= ${property.default.text}\` and pass "${property.name}" when ingesting`,
         }),

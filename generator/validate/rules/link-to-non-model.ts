@@ -1,19 +1,26 @@
 /** Rule: a property that names a class links to a model. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
-import { elementOf, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { elementOf, generatedClassHint, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 
 /** Reports links (and collections of them) to classes without `@RealmModel`. */
 export const checkLinkToNonModel: ModelRule = (project, report) => {
+  const generatedNames = new Map(listModels(project).map((model) => [model.name, model.className]));
   for (const model of listModels(project)) {
     for (const property of listPersistedProperties(model)) {
       const link = elementOf(property.type);
       if (link.kind !== "link" || link.target !== undefined) continue;
+      // Named like a model's generated class (`Reading` for `_Reading`): the model class is meant.
+      const modelClass = generatedNames.get(link.targetClass);
       report(
         createDiagnostic("linkToNonModel", {
           message: `"${property.name}" has type "${link.text}", a class that is not a model.`,
           span: link.span,
-          related: [inModel(model)],
-          hint: `add @RealmModel(ObjectType.embeddedObject) to "${link.targetClass}", or mark "${property.name}" with @Ignored()`,
+          // realm-dart also shows the class's declaration.
+          related: [inModel(model), ...(link.nonModelSpan === undefined ? [] : [{ span: link.nonModelSpan, label: `"${link.targetClass}" is declared here, without @RealmModel` }])],
+          hint:
+            modelClass !== undefined && modelClass !== link.targetClass
+              ? generatedClassHint(link.targetClass, modelClass)
+              : `add @RealmModel(ObjectType.embeddedObject) to "${link.targetClass}", or mark "${property.name}" with @Ignored()`,
         }),
       );
     }

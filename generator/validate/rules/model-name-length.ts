@@ -15,8 +15,10 @@ export const checkModelNameLength: ModelRule = (project, report) => {
     report(
       createDiagnostic("modelNameTooLong", {
         message: `The persisted name of model "${model.className}" is ${name.length} characters long; the limit is ${maxModelNameLength}.`,
-        span: mapTo?.span ?? model.span,
-        hint: mapTo === undefined ? `add a shorter persisted name with @MapTo("…")` : "shorten the @MapTo name",
+        // At the class name, where realm-dart reports it (also when @MapTo gives the name).
+        span: model.span,
+        related: mapTo === undefined ? [] : [{ span: mapTo.span, label: "the persisted name comes from here" }],
+        hint: mapTo === undefined ? `rename the class, or give it a shorter persisted name with @MapTo("…")` : "shorten the @MapTo name",
       }),
     );
   }

@@ -13,7 +13,7 @@ export const checkNestedCollection: ModelRule = (project, report) => {
           message: `"${property.name}" is a ${type.kind} of ${type.element.kind}s; collections cannot hold collections.`,
           span: type.element.span,
           related: [inModel(model)],
-          hint: `wrap the inner ${type.element.kind} in an embedded model, e.g. a list of objects that each hold a ${type.element.kind}`,
+          hint: `wrap the inner ${type.element.kind} in an embedded model (a list of objects that each hold a ${type.element.kind}), or mark "${property.name}" with @Ignored() to leave it out`,
         }),
       );
     }

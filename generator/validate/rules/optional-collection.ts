@@ -11,7 +11,8 @@ export const checkOptionalCollection: ModelRule = (project, report) => {
       report(
         createDiagnostic("optionalCollection", {
           message: `The ${type.kind} "${property.name}" is optional; a ${type.kind} cannot be null in Realm, it is empty instead.`,
-          span: property.span,
+          // At the type, where realm-dart reports it.
+          span: type.span,
           related: [inModel(model)],
           hint: `declare "${property.name}" without "?", "| null" or "| undefined" (an empty ${type.kind} is the default)`,
         }),

@@ -15,7 +15,8 @@ export const checkPrimaryKeyType: ModelRule = (project, report) => {
           message: `Primary key "${key.name}" of model "${model.name}" has type "${type.text}" (${describeType(type)}); a primary key must be int, string, objectId or uuid.`,
           span: type.span,
           related: [inModel(model)],
-          hint: type.kind === "scalar" && (type.scalar === "double" || type.scalar === "float") ? `declare "${key.name}" as Types.Int` : `declare "${key.name}" as ObjectId, Types.UUID, string or Types.Int`,
+          // Realm's fix: change the type, or move the key (an asymmetric model needs one, so not "remove").
+          hint: `${type.kind === "scalar" && (type.scalar === "double" || type.scalar === "float") ? `declare "${key.name}" as Types.Int` : `declare "${key.name}" as ObjectId, Types.UUID, string or Types.Int`}, or move @PrimaryKey() to an int, string, objectId or uuid property`,
         }),
       );
     }

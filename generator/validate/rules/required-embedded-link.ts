@@ -11,7 +11,8 @@ export const checkRequiredEmbeddedLink: ModelRule = (project, report) => {
       report(
         createDiagnostic("requiredEmbeddedLink", {
           message: `Embedded link "${property.name}" must be optional: Realm stores a link to an embedded object as nullable.`,
-          span: property.span,
+          // At the type, where realm-dart reports it.
+          span: type.span,
           related: [inModel(model)],
           hint: `declare it as "${property.name}?: ${type.text}"`,
         }),

@@ -2,7 +2,7 @@
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { DiagnosticCodeId } from "../../diagnostics/codes.js";
 import type { PropertyInfo, TypeInfo, UnsupportedTypeInfo } from "../../model/model-info.js";
-import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { generatedClassHint, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 
 const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
   unresolved: "unresolvedType",
@@ -22,11 +22,12 @@ const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
 
 /** Reports the first unsupported type inside each persisted property's type. */
 export const checkUnsupportedType: ModelRule = (project, report) => {
+  const generatedNames = new Map(listModels(project).map((model) => [model.name, model.className]));
   for (const model of listModels(project)) {
     for (const property of listPersistedProperties(model)) {
       const type = findUnsupported(property.type);
       if (type === undefined) continue;
-      const { message, hint } = describe(property, type);
+      const { message, hint } = describe(property, type, generatedNames);
       report(createDiagnostic(codes[type.reason], { message, span: type.span, related: [inModel(model)], hint }));
     }
   }
@@ -40,10 +41,10 @@ function findUnsupported(type: TypeInfo): UnsupportedTypeInfo | undefined {
 
 const ignoreHint = (property: PropertyInfo) => `or mark "${property.name}" with @Ignored() to leave it out`;
 
-function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message: string; hint: string } {
+function describe(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNames: ReadonlyMap<string, string>): { message: string; hint: string } {
   switch (type.reason) {
     case "unresolved":
-      return describeUnresolved(property, type);
+      return describeUnresolved(property, type, generatedNames);
     case "missing":
       return { message: `"${property.name}" has no type annotation and no initializer to infer its type from.`, hint: `declare its type, e.g. "${property.name}!: string"` };
     case "any":
@@ -88,9 +89,16 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo): { message:
 }
 
 /** An unresolved name: not imported, imported from a module that is not found, or not exported by it. */
-function describeUnresolved(property: PropertyInfo, type: UnsupportedTypeInfo): { message: string; hint: string } {
+function describeUnresolved(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNames: ReadonlyMap<string, string>): { message: string; hint: string } {
   const name = type.text.replace(/<.*$/s, "");
   const from = type.importedFrom;
+  // The generated class's name where the model class is meant (realm-dart suggests the same):
+  // before the first run its file does not exist yet, and the model class is what links name.
+  const modelClass = generatedNames.get(name);
+  if (modelClass !== undefined && modelClass !== name) {
+    const where = from === undefined ? "" : from.moduleFound ? `: "${from.specifier}" does not export "${name}"` : `: the module "${from.specifier}" it is imported from is not found`;
+    return { message: `The type "${type.text}" of "${property.name}" cannot be resolved${where}.`, hint: generatedClassHint(name, modelClass) };
+  }
   if (from === undefined) return { message: `The type "${type.text}" of "${property.name}" cannot be resolved.`, hint: `import "${name}" or correct its name` };
   if (!from.moduleFound) {
     return {
@@ -100,3 +108,4 @@ function describeUnresolved(property: PropertyInfo, type: UnsupportedTypeInfo): 
   }
   return { message: `The type "${type.text}" of "${property.name}" cannot be resolved: "${from.specifier}" does not export "${name}".`, hint: `export "${name}" from "${from.specifier}", or correct the imported name` };
 }
+
