@@ -6,13 +6,14 @@
 import { createUnplugin, type UnpluginInstance } from "unplugin";
 import { setupEsbuild } from "./esbuild-setup.js";
 import { createPluginGenerator, type PluginGenerator } from "./plugin-generator.js";
-import type { AsymgenPluginOptions } from "./plugin-options.js";
+import { checkPluginOptions, type AsymgenPluginOptions } from "./plugin-options.js";
 import { createRollupHooks } from "./rollup-hooks.js";
 import { createViteHooks } from "./vite-hooks.js";
 import { applyWebpack } from "./webpack-apply.js";
 
 /** The asymgen plugin for every bundler unplugin adapts to (vite.ts, rollup.ts, esbuild.ts and webpack.ts export one each). */
-export const asymgenUnplugin: UnpluginInstance<AsymgenPluginOptions | undefined, false> = createUnplugin<AsymgenPluginOptions | undefined, false>((options = {}) => {
+export const asymgenUnplugin: UnpluginInstance<AsymgenPluginOptions | undefined, false> = createUnplugin<AsymgenPluginOptions | undefined, false>((given) => {
+  const options = checkPluginOptions(given);
   let generator: PluginGenerator | undefined;
   // Rollup has no root of its own: paths resolve against the working folder, as the CLI's do.
   const rollup = createRollupHooks(() => (generator ??= createPluginGenerator(options, process.cwd())));

@@ -29,6 +29,41 @@ export interface AsymgenPluginOptions {
   debug?: boolean;
 }
 
+/** The options and what each must be, for the check below (a bundler config is often plain JavaScript). */
+const OPTION_KINDS: Record<keyof AsymgenPluginOptions, "string" | "strings" | "function" | "boolean"> = {
+  paths: "strings",
+  project: "string",
+  outDir: "string",
+  schemaOut: "string",
+  cacheDir: "string",
+  cwd: "string",
+  onRun: "function",
+  debug: "boolean",
+};
+
+/**
+ * Checks options given to `asymgen()`; throws a TypeError naming the option and what it must be
+ * (an unknown name lists the known ones), so a typo in a config fails where it is written.
+ */
+export function checkPluginOptions(options: unknown): AsymgenPluginOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object" || Array.isArray(options)) throw new TypeError(`asymgen(): the options must be an object, not ${describe(options)}.`);
+  for (const [name, value] of Object.entries(options)) {
+    const kind = OPTION_KINDS[name as keyof AsymgenPluginOptions];
+    if (kind === undefined) throw new TypeError(`asymgen(): unknown option "${name}"; the options are ${Object.keys(OPTION_KINDS).join(", ")}.`);
+    if (value === undefined) continue;
+    const fits = kind === "strings" ? Array.isArray(value) && value.every((item) => typeof item === "string") : typeof value === kind;
+    const wanted = kind === "strings" ? "an array of strings" : kind === "string" ? "a string" : `a ${kind}`;
+    if (!fits) throw new TypeError(`asymgen(): the option "${name}" must be ${wanted}, not ${describe(value)}.`);
+  }
+  return options as AsymgenPluginOptions;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(describe).join(", ")}]`;
+  return typeof value === "string" ? JSON.stringify(value) : typeof value === "function" ? "a function" : String(value);
+}
+
 /** The `generate()` options of a plugin run; relative paths resolve against `root` unless `cwd` is given. */
 export function toGenerateOptions(options: AsymgenPluginOptions, root: string): GenerateOptions {
   const cwd = path.resolve(root, options.cwd ?? ".");
