@@ -125,6 +125,18 @@ describe("vite dev server", () => {
     expect(shown.loc).toEqual({ file: workspace.path("models/event.ts"), line: 4, column: 14 });
     expect(workspace.read("models/event.realm.ts")).toContain('"changed"');
 
+    // A page opened while the error stands is shown it too.
+    const late = new WebSocket(`ws://127.0.0.1:${port}/`, "vite-hmr");
+    const lateMessages: { type: string; err?: { message: string } }[] = [];
+    late.on("message", (data: Buffer) => lateMessages.push(JSON.parse(data.toString()) as { type: string }));
+    try {
+      await waitUntil(() => lateMessages.some((message) => message.type === "error"), () => JSON.stringify(lateMessages));
+      expect(lateMessages.find((message) => message.type === "error")!.err!.message).toBe(shown.message);
+    } finally {
+      late.close();
+    }
+    expect(runs()).toHaveLength(3);
+
     // The fix: one run, and the overlay is told to close (an empty update).
     const shownAt = messages.length;
     workspace.write("models/event.ts", EVENT_MODEL.replace('"heartbeat"', '"fixed"'));

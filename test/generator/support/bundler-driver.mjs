@@ -8,7 +8,8 @@
 //   mode:    build   one build, then {"event":"done"} or {"event":"failed",…}
 //            serve   (vite) a dev server: {"event":"listening","port":N}, until stdin closes
 //            context (esbuild) a context: each stdin line "rebuild" runs ctx.rebuild()
-//            watch   (webpack) compiler.watch(): {"event":"compiled",…} per compilation
+//            watch   (rollup, webpack) rollup.watch() / compiler.watch(): {"event":"compiled",…} per
+//                    build, {"event":"failed",…} per failed Rollup build
 // Every generator run prints {"event":"run","ok","written","removed","codes"}.
 import path from "node:path";
 import readline from "node:readline";
@@ -73,14 +74,30 @@ if (bundler === "vite") {
     await context.dispose();
   }
 } else if (bundler === "rollup") {
-  const { rollup } = await import("rollup");
-  try {
-    const bundle = await rollup({ input: path.join(dir, "src/plain.js"), plugins: [plugin], logLevel: "silent" });
-    await bundle.write({ dir: path.join(dir, "dist") });
-    await bundle.close();
-    emit({ event: "done" });
-  } catch (error) {
-    emit({ event: "failed", ...describeError(error) });
+  const rollup = await import("rollup");
+  const options = {
+    input: path.join(dir, "src/plain.js"),
+    plugins: [plugin],
+    onwarn: (warning) => emit({ event: "warning", plugin: warning.plugin, message: warning.message }),
+  };
+  if (mode === "build") {
+    try {
+      const bundle = await rollup.rollup(options);
+      await bundle.write({ dir: path.join(dir, "dist") });
+      await bundle.close();
+      emit({ event: "done" });
+    } catch (error) {
+      emit({ event: "failed", ...describeError(error) });
+    }
+  } else {
+    const watcher = rollup.watch({ ...options, output: { dir: path.join(dir, "dist") }, watch: { buildDelay: 20 } });
+    watcher.on("event", (event) => {
+      if (event.code === "BUNDLE_END") emit({ event: "compiled" });
+      else if (event.code === "ERROR") emit({ event: "failed", ...describeError(event.error) });
+      if (event.result) event.result.close();
+    });
+    await stdinClosed;
+    await watcher.close();
   }
 } else if (bundler === "webpack") {
   const { default: webpack } = await import("webpack");
