@@ -17,7 +17,7 @@ let driver: Driver | undefined;
 let socket: WebSocket | undefined;
 
 afterEach(async () => {
-  socket?.close();
+  socket?.terminate();
   socket = undefined;
   await driver?.stop();
   driver = undefined;
@@ -133,7 +133,7 @@ describe("vite dev server", () => {
       await waitUntil(() => lateMessages.some((message) => message.type === "error"), () => JSON.stringify(lateMessages));
       expect(lateMessages.find((message) => message.type === "error")!.err!.message).toBe(shown.message);
     } finally {
-      late.close();
+      late.terminate();
     }
     expect(runs()).toHaveLength(3);
 
