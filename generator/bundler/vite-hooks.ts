@@ -69,15 +69,28 @@ function createDevWatch(getGenerator: () => PluginGenerator, getConfig: () => Re
 
   const onEvent = (event: FileChange["event"], file: string): void => {
     const generator = getGenerator();
+    if (!generator.started) return;
+    if (generator.last === undefined) {
+      // The first run is still reading: what the change touches is known only after it, so the
+      // event waits for it (settle() below) instead of being judged against an empty scope.
+      pending.push({ file, event });
+      return;
+    }
     // Filtered here too, so an app edit never arms the timer or reaches the queue.
-    if (!generator.started || !generator.isModelChange({ file, event })) return;
+    if (!generator.isModelChange({ file, event })) return;
     pending.push({ file, event });
+    settle();
+  };
+
+  const settle = (): void => {
     if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(flush, SETTLE_MS);
+    if (pending.length > 0) timer = setTimeout(flush, SETTLE_MS);
   };
 
   const show = (run: PluginRun): void => {
     report(run);
+    // Changes made while the first run was reading (update() drops those that are not the generator's).
+    settle();
     // Model files outside Vite's root are not in its watcher until added.
     const root = getConfig()?.root;
     const outside = getGenerator().watchedFiles().filter((file) => root === undefined || path.relative(root, file).startsWith(".."));
