@@ -81,6 +81,7 @@ describe("esbuild context", () => {
     const times = readOutputTimes(workspace.dir);
     expect((await rebuild()).event).toBe("rebuilt");
     expect(runs()).toHaveLength(2);
+    expect(readOutputTimes(workspace.dir)).toEqual(times);
 
     // One model changed: one run, that model's output (and the schema, which holds its default).
     await sleep(20);

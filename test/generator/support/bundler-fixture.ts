@@ -88,10 +88,14 @@ export function startDriver(bundler: "vite" | "rollup" | "esbuild" | "webpack", 
       return found;
     },
     stop: async () => {
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.stdin!.end();
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Nothing of the child may keep the Jest worker alive after the test.
+      for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
     },
   };
 }
