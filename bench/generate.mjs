@@ -14,6 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchGeneratePlugin } from "./generate-plugin.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FILES = Number(process.env.BENCH_FILES ?? 100);
@@ -201,6 +202,7 @@ async function main() {
     console.log(`all runs (s): tsc ${tscTimes.map((t) => t.toFixed(2)).join(" ")} · cold ${coldTimes.map((t) => t.toFixed(2)).join(" ")} · unchanged ${unchangedTimes.map((t) => t.toFixed(2)).join(" ")} (${shortcuts} of 3 from the manifest) · manifest removed ${bypassedTimes.map((t) => t.toFixed(2)).join(" ")}`);
     console.log(`watch samples (ms): ${samples.map((s) => s.toFixed(0)).join(" ")}`);
     console.log(`phases of the watch session's first (full, in-process) run, ms: ${phases}`);
+    await benchGeneratePlugin({ dir, modelFile, files: FILES });
   } finally {
     if (process.env.BENCH_KEEP === "1") console.log(`kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });

@@ -154,8 +154,8 @@ export function watchGenerator(options: WatchOptions): WatchHandle {
   };
 }
 
-/** Source files and configuration matter; outputs, temp files and the schema file do not. */
-function isRelevant(file: string, schemaOut: string | undefined): boolean {
+/** Source files and configuration matter; outputs, temp files and the schema file do not (the bundler plugin filters with it too). */
+export function isRelevant(file: string, schemaOut: string | undefined): boolean {
   if (file === schemaOut) return false;
   const name = path.basename(file);
   if (/\.realm\.(ts|mts|cts)$/.test(name) || /\.d\.(ts|mts|cts)$/.test(name)) return false;

@@ -1,0 +1,14 @@
+/**
+ * `@asymgen/generator/rollup`: the asymgen plugin for Rollup. Generates X.realm.ts (and the schema
+ * file) at build start and on model changes; the build fails with the diagnostics.
+ */
+import { asymgenUnplugin } from "./asymgen-unplugin.js";
+
+export type { AsymgenPluginOptions } from "./plugin-options.js";
+
+/** Creates the asymgen plugin for Rollup (the same options as `asymgen generate`'s flags). */
+export const asymgen = asymgenUnplugin.rollup;
+
+// A default export, against the house style: it is how Rollup plugins are imported
+// (`import asymgen from "@asymgen/generator/rollup"`).
+export default asymgen;
