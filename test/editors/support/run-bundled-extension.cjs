@@ -1,0 +1,89 @@
+/**
+ * Loads the bundled VS Code extension (editors/vscode/dist/extension.js) in plain Node with
+ * `vscode` resolved to the stand-in, calls activate(), and prints one JSON line per event: the
+ * processes the extension spawns, every LSP message on their stdin/stdout (read off the real
+ * pipes), messages shown to the user, diagnostics the client hands to VS Code. Stops when the
+ * run's goal is reached (or after its timeout), calls deactivate() and reports the server's exit.
+ *
+ * Input: one JSON argument { bundle, folder, settings, documents, until: "error-message" |
+ * "initialized" | "diagnostics", timeoutMs }.
+ */
+"use strict";
+const Module = require("node:module");
+const childProcess = require("node:child_process");
+const { createVscodeStandIn } = require("./vscode-stand-in.cjs");
+
+const setup = JSON.parse(process.argv[2]);
+
+let finish;
+const finished = new Promise((resolve) => (finish = resolve));
+const goalReached = (reason) => finish(reason);
+
+/** Prints an event, and ends the run when it is the goal. */
+function record(event) {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+  if (setup.until === "error-message" && event.type === "errorMessage") goalReached("error-message");
+  if (setup.until === "initialized" && event.type === "sent" && event.message.method === "initialized") goalReached("initialized");
+  if (setup.until === "diagnostics" && event.type === "diagnostics" && event.diagnostics.length > 0) goalReached("diagnostics");
+}
+
+const vscode = createVscodeStandIn({ ...setup, record });
+const originalLoad = Module._load;
+Module._load = function load(request, ...rest) {
+  return request === "vscode" ? vscode : originalLoad.call(this, request, ...rest);
+};
+
+/** Splits an LSP byte stream into its JSON messages (Content-Length framing). */
+function createFrameReader(onMessage) {
+  let buffer = Buffer.alloc(0);
+  return (chunk) => {
+    buffer = Buffer.concat([buffer, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)]);
+    for (;;) {
+      const headerEnd = buffer.indexOf("\r\n\r\n");
+      if (headerEnd < 0) return;
+      const length = Number(/Content-Length: (\d+)/i.exec(buffer.subarray(0, headerEnd).toString("ascii"))?.[1]);
+      if (buffer.length < headerEnd + 4 + length) return;
+      onMessage(JSON.parse(buffer.subarray(headerEnd + 4, headerEnd + 4 + length).toString("utf8")));
+      buffer = buffer.subarray(headerEnd + 4 + length);
+    }
+  };
+}
+
+const servers = [];
+// The client calls cp.spawn at start time through the module object: wrapping it here sees the
+// exact command line, and the real process still runs.
+const originalSpawn = childProcess.spawn;
+childProcess.spawn = function spawn(command, args, options) {
+  record({ type: "spawn", command, args, cwd: options?.cwd, shell: options?.shell === true });
+  const child = originalSpawn.call(this, command, args, options);
+  servers.push(child);
+  const originalWrite = child.stdin.write.bind(child.stdin);
+  const readSent = createFrameReader((message) => record({ type: "sent", message }));
+  child.stdin.write = (chunk, ...rest) => { readSent(chunk); return originalWrite(chunk, ...rest); };
+  child.stdout.on("data", createFrameReader((message) => record({ type: "received", message })));
+  child.on("exit", (code, signal) => record({ type: "server-exit", code, signal }));
+  return child;
+};
+
+async function main() {
+  const extension = require(setup.bundle);
+  const subscriptions = [];
+  extension.activate({ subscriptions, extensionPath: setup.folder, extensionUri: vscode.Uri.file(setup.folder) });
+  const timer = setTimeout(() => goalReached("timeout"), setup.timeoutMs);
+  const reason = await finished;
+  clearTimeout(timer);
+  record({ type: "goal", reason });
+  await extension.deactivate();
+  subscriptions.forEach((subscription) => subscription.dispose());
+  // The client's stop() sends shutdown and exit; give the server a moment to go.
+  const exits = servers.map((server) => (server.exitCode !== null || server.signalCode !== null ? Promise.resolve() : new Promise((resolve) => server.once("exit", resolve))));
+  const grace = setTimeout(() => { record({ type: "server-still-running" }); servers.forEach((server) => server.kill("SIGKILL")); }, 5000);
+  await Promise.all(exits);
+  clearTimeout(grace);
+  record({ type: "done" });
+}
+
+main().catch((error) => {
+  record({ type: "harness-error", message: String(error?.stack ?? error) });
+  process.exitCode = 1;
+});
