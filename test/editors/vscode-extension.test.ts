@@ -58,7 +58,7 @@ function createFolder(files: Record<string, string>): string {
 }
 
 /** Runs the bundle in the harness until `until`, and returns what it printed. */
-async function runExtension(options: { folder: string; settings?: Record<string, unknown>; documents?: string[]; until: "error-message" | "initialized" | "diagnostics"; timeoutMs?: number }): Promise<HarnessEvent[]> {
+async function runExtension(options: { folder: string; settings?: Record<string, unknown>; documents?: string[]; until: "error-message" | "initialized" | "diagnostics"; timeoutMs?: number; env?: Record<string, string> }): Promise<HarnessEvent[]> {
   const setup = {
     bundle,
     folder: options.folder,
@@ -67,8 +67,12 @@ async function runExtension(options: { folder: string; settings?: Record<string,
     until: options.until,
     timeoutMs: options.timeoutMs ?? 20_000,
   };
-  const { stdout } = await execFileAsync(process.execPath, [harness, JSON.stringify(setup)], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-  return stdout.trim().split("\n").map((line) => JSON.parse(line) as HarnessEvent);
+  const { stdout } = await execFileAsync(process.execPath, [harness, JSON.stringify(setup)], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...options.env } });
+  const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as HarnessEvent);
+  // activate() or deactivate() threw: what VS Code would log as the extension failing.
+  const failure = events.find((event) => event.type === "harness-error");
+  if (failure !== undefined) throw new Error(`the extension failed: ${String(failure.message)}`);
+  return events;
 }
 
 const sent = (events: HarnessEvent[], method: string): LspMessage[] => events.filter((event) => event.type === "sent").map((event) => event.message as LspMessage).filter((message) => message.method === method);
@@ -132,6 +136,21 @@ describe("VS Code extension (bundle)", () => {
     expect(sent(events, "exit")).toHaveLength(1);
     expect(ofType(events, "server-exit")).toEqual([{ type: "server-exit", code: 0, signal: null }]);
     expect(ofType(events, "server-still-running")).toEqual([]);
+  });
+
+  test("a generator without `asymgen lsp`: started once, not restarted, and the message says what to check", async () => {
+    const folder = createFolder({ "models.ts": MODEL_WITHOUT_PRIMARY_KEY });
+    const events = await runExtension({ folder, settings: { "asymgen.path": minimalServer }, documents: ["models.ts"], until: "error-message", env: { MINIMAL_LSP_SERVER_AS_OLD_CLI: "1" } });
+    expect(ofType(events, "goal")[0]?.reason).toBe("error-message");
+    // vscode-languageclient would restart a closed server four times, each with its own pop-ups.
+    expect(ofType(events, "spawn")).toHaveLength(1);
+    expect(ofType(events, "server-exit")).toEqual([{ type: "server-exit", code: 2, signal: null }]);
+    const ours = ofType(events, "errorMessage").filter((event) => String(event.message).startsWith("asymgen:"));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.message).toContain(`"${minimalServer} lsp --stdio" did not start`);
+    expect(ours[0]?.message).toContain("`asymgen lsp`");
+    // The server's stderr is in the output channel the message names.
+    expect(ofType(events, "output").some((event) => event.message === "asymgen: Unknown arguments: stdio, lsp")).toBe(true);
   });
 
   (hasAsymgenLsp ? describe : describe.skip)("against the real `asymgen lsp --stdio` (generator/lsp/)", () => {

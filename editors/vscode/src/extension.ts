@@ -6,14 +6,21 @@
  */
 import { window, workspace, type ExtensionContext, type TextDocument, type WorkspaceFolder } from "vscode";
 import { LanguageClient, type LanguageClientOptions } from "vscode-languageclient/node";
+import { createErrorHandler } from "./create-error-handler.js";
 import { createServerOptions } from "./create-server-options.js";
 import { findAsymgenBin } from "./find-asymgen-bin.js";
 
 /** The settings section; also the client id, so `asymgen.trace.server` is the trace setting. */
 const SECTION = "asymgen";
 
-/** The running clients, by workspace folder URI. */
-const clients = new Map<string, LanguageClient>();
+/** A folder's client and its start (settled once the server answered `initialize` or failed). */
+interface FolderClient {
+  client: LanguageClient;
+  started: Promise<void>;
+}
+
+/** The clients, by workspace folder URI. */
+const clients = new Map<string, FolderClient>();
 /** Folders already told that asymgen is missing: said once a session, not on every file opened. */
 const reportedFolders = new Set<string>();
 
@@ -28,7 +35,7 @@ export function activate(context: ExtensionContext): void {
   context.subscriptions.push(
     workspace.onDidOpenTextDocument(onDocument),
     workspace.onDidChangeWorkspaceFolders((event) => {
-      for (const folder of event.removed) void stopClient(folder);
+      for (const folder of event.removed) void stopClient(folder.uri.toString());
     }),
     workspace.onDidChangeConfiguration((event) => {
       // A new bin needs a new process; generateOnSave reaches the running server by itself
@@ -36,7 +43,7 @@ export function activate(context: ExtensionContext): void {
       for (const folder of workspace.workspaceFolders ?? []) {
         if (!event.affectsConfiguration(`${SECTION}.path`, folder.uri)) continue;
         reportedFolders.delete(folder.uri.toString());
-        void stopClient(folder).then(() => startClient(folder));
+        void stopClient(folder.uri.toString()).then(() => startClient(folder));
       }
     }),
   );
@@ -44,8 +51,7 @@ export function activate(context: ExtensionContext): void {
 
 /** Stops every server (VS Code waits for the returned promise when the window closes). */
 export async function deactivate(): Promise<void> {
-  await Promise.all([...clients.values()].map((client) => client.stop()));
-  clients.clear();
+  await Promise.all([...clients.keys()].map((key) => stopClient(key)));
 }
 
 async function startClient(folder: WorkspaceFolder): Promise<void> {
@@ -63,6 +69,7 @@ async function startClient(folder: WorkspaceFolder): Promise<void> {
     void window.showErrorMessage(message);
     return;
   }
+  let client: LanguageClient | undefined;
   const clientOptions: LanguageClientOptions = {
     // Model files are TypeScript files of this folder (the server decides which hold models).
     documentSelector: [{ scheme: "file", language: "typescript", pattern: `${folder.uri.fsPath}/**/*` }],
@@ -72,21 +79,33 @@ async function startClient(folder: WorkspaceFolder): Promise<void> {
     // the handshake and on every change: a section, not "asymgen.generateOnSave", because the
     // client leaves out a key whose value is false.
     synchronize: { configurationSection: SECTION },
+    // A server that fails `initialize` fails again on a retry: no retry, and no generic pop-up
+    // (the message below says what to check).
+    initializationFailedHandler: () => false,
+    errorHandler: createErrorHandler(() => client!),
   };
-  const client = new LanguageClient(SECTION, `asymgen (${folder.name})`, createServerOptions(lookup.bin, folder.uri.fsPath), clientOptions);
-  clients.set(key, client);
+  client = new LanguageClient(SECTION, `asymgen (${folder.name})`, createServerOptions(lookup.bin, folder.uri.fsPath), clientOptions);
+  const started = client.start();
+  clients.set(key, { client, started });
   try {
-    await client.start();
-  } catch (error) {
-    clients.delete(key);
-    const reason = error instanceof Error ? error.message : String(error);
-    void window.showErrorMessage(`asymgen: the language server "${lookup.bin} lsp --stdio" did not start: ${reason}. Does this @asymgen/generator have \`asymgen lsp\` (update it), and is \`node\` on the PATH?`);
+    await started;
+  } catch {
+    if (clients.get(key)?.client === client) clients.delete(key);
+    const output = client.outputChannel;
+    const choice = await window.showErrorMessage(
+      `asymgen: the language server "${lookup.bin} lsp --stdio" did not start (its output is in the "${client.name}" output channel). Does this project's @asymgen/generator have \`asymgen lsp\` (update it), and is \`node\` on the PATH VS Code sees?`,
+      "Show output",
+    );
+    if (choice === "Show output") output.show(true);
   }
 }
 
-async function stopClient(folder: WorkspaceFolder): Promise<void> {
-  const key = folder.uri.toString();
-  const client = clients.get(key);
+async function stopClient(key: string): Promise<void> {
+  const entry = clients.get(key);
+  if (entry === undefined) return;
   clients.delete(key);
-  await client?.stop();
+  // A client still starting cannot be stopped yet (the library throws): wait for the handshake.
+  await entry.started.catch(() => undefined);
+  // After a failed start there is no connection left to shut down.
+  if (entry.client.isRunning()) await entry.client.stop();
 }

@@ -5,6 +5,12 @@
 // independently of asymgen's own server (tested against the bundle separately).
 import process from "node:process";
 
+// As an @asymgen/generator from before `asymgen lsp` answers (yargs' usage error, exit code 2).
+if (process.env.MINIMAL_LSP_SERVER_AS_OLD_CLI === "1") {
+  process.stderr.write("asymgen: Unknown arguments: stdio, lsp\n");
+  process.exit(2);
+}
+
 if (process.argv[2] !== "lsp" || process.argv[3] !== "--stdio") {
   process.stderr.write(`minimal-lsp-server: expected "lsp --stdio", got ${JSON.stringify(process.argv.slice(2))}\n`);
   process.exit(2);

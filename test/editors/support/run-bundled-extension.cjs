@@ -22,7 +22,8 @@ const goalReached = (reason) => finish(reason);
 /** Prints an event, and ends the run when it is the goal. */
 function record(event) {
   process.stdout.write(`${JSON.stringify(event)}\n`);
-  if (setup.until === "error-message" && event.type === "errorMessage") goalReached("error-message");
+  // The extension's own messages start with "asymgen:" (vscode-languageclient's with the client's name).
+  if (setup.until === "error-message" && event.type === "errorMessage" && event.message.startsWith("asymgen:")) goalReached("error-message");
   if (setup.until === "initialized" && event.type === "sent" && event.message.method === "initialized") goalReached("initialized");
   if (setup.until === "diagnostics" && event.type === "diagnostics" && event.diagnostics.length > 0) goalReached("diagnostics");
 }
