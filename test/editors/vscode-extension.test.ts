@@ -58,8 +58,18 @@ function createFolder(files: Record<string, string>): string {
 }
 
 /** Runs the bundle in the harness until `until`, and returns what it printed. */
-async function runExtension(options: { folder: string; settings?: Record<string, unknown>; documents?: string[]; until: "error-message" | "initialized" | "diagnostics"; timeoutMs?: number; env?: Record<string, string> }): Promise<HarnessEvent[]> {
+async function runExtension(options: {
+  folder: string;
+  settings?: Record<string, unknown>;
+  documents?: string[];
+  until: "error-message" | "initialized" | "diagnostics";
+  /** A mouse-over in the first document once the goal is reached (0-based). */
+  hoverAt?: { line: number; character: number };
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}): Promise<HarnessEvent[]> {
   const setup = {
+    hoverAt: options.hoverAt,
     bundle,
     folder: options.folder,
     settings: { "asymgen.generateOnSave": false, "asymgen.path": "", "asymgen.trace.server": "off", ...options.settings },
@@ -154,7 +164,7 @@ describe("VS Code extension (bundle)", () => {
   });
 
   (hasAsymgenLsp ? describe : describe.skip)("against the real `asymgen lsp --stdio` (generator/lsp/)", () => {
-    test("the workspace's node_modules/.bin/asymgen starts, answers initialize with its capabilities and publishes ASYM diagnostics", async () => {
+    test("the workspace's node_modules/.bin/asymgen starts, answers initialize, publishes ASYM diagnostics and answers a hover", async () => {
       const folder = createFolder({
         "models.ts": MODEL_WITHOUT_PRIMARY_KEY,
         "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "nodenext", moduleResolution: "nodenext", skipLibCheck: true }, include: ["*.ts"] }),
@@ -165,7 +175,8 @@ describe("VS Code extension (bundle)", () => {
       symlinkSync(path.join(repoRoot, "runtime"), path.join(folder, "node_modules/asymgen"), "dir");
       symlinkSync(path.join(repoRoot, "generator"), path.join(folder, "node_modules/@asymgen/generator"), "dir");
       symlinkSync("../@asymgen/generator/bin/asymgen.js", path.join(folder, "node_modules/.bin/asymgen"));
-      const events = await runExtension({ folder, settings: { "asymgen.generateOnSave": true }, documents: ["models.ts"], until: "diagnostics", timeoutMs: 40_000 });
+      // The hover goes over `name` in `  name!: string;` (line 5).
+      const events = await runExtension({ folder, settings: { "asymgen.generateOnSave": true }, documents: ["models.ts"], until: "diagnostics", hoverAt: { line: 4, character: 3 }, timeoutMs: 40_000 });
       expect(ofType(events, "goal")[0]?.reason).toBe("diagnostics");
       expect(ofType(events, "spawn")[0]).toMatchObject({ command: path.join(folder, "node_modules/.bin/asymgen"), args: ["lsp", "--stdio"], cwd: folder });
       const initializeAnswer = received(events).find((message) => message.id === sent(events, "initialize")[0]?.id);
@@ -174,8 +185,12 @@ describe("VS Code extension (bundle)", () => {
       expect(capabilities?.textDocumentSync).toBeDefined();
       expect(capabilities?.hoverProvider).toBeTruthy();
       expect(capabilities?.codeActionProvider).toBeTruthy();
+      // The model has no primary key: ASYM3001 on the class name `_Reading` (line 4, columns 14–21).
       const diagnostics = ofType(events, "diagnostics").flatMap((event) => event.diagnostics ?? []);
-      expect(diagnostics.some((diagnostic) => /^ASYM\d{4}$/.test(String(diagnostic.code)))).toBe(true);
+      expect(diagnostics).toContainEqual(expect.objectContaining({ code: "ASYM3001", range: [3, 13, 3, 21] }));
+      // The property's canonical schema entry, through the client's hover provider.
+      const [hover] = ofType(events, "hover") as unknown as { contents: string[] }[];
+      expect(hover?.contents.join("\n")).toMatch(/"type":\s*"string"/);
       expect(ofType(events, "server-exit")[0]?.code).toBe(0);
     });
   });

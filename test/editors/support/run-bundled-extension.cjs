@@ -74,6 +74,23 @@ async function main() {
   const reason = await finished;
   clearTimeout(timer);
   record({ type: "goal", reason });
+  // A mouse-over at `hoverAt` in the first document, once the server is up: each registered hover
+  // provider (the client's) sends textDocument/hover and turns the answer into VS Code's Hover.
+  // The server answers null until it has analysed the opened document's version (its first
+  // diagnostics may come from the project on disk): asked again, as a user would, for up to 10 s.
+  if (setup.hoverAt !== undefined && reason !== "timeout") {
+    const [document] = vscode.standIn.documents;
+    for (const provider of vscode.standIn.hoverProviders) {
+      let hover;
+      let attempts = 0;
+      while (hover == null && attempts < 40) {
+        if (attempts++ > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+        hover = await provider.provideHover(document, new vscode.Position(setup.hoverAt.line, setup.hoverAt.character), new vscode.standIn.CancellationTokenSource().token);
+      }
+      const contents = (hover?.contents ?? []).map((content) => (typeof content === "string" ? content : content.value));
+      record({ type: "hover", contents, attempts });
+    }
+  }
   await extension.deactivate();
   subscriptions.forEach((subscription) => subscription.dispose());
   // The client's stop() sends shutdown and exit; give the server a moment to go.

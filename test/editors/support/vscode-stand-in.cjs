@@ -57,6 +57,15 @@ function createVscodeStandIn(setup) {
   class Diagnostic {
     constructor(range, message, severity) { this.range = range; this.message = message; this.severity = severity; }
   }
+  class MarkdownString {
+    constructor(value = "") { this.value = value; }
+    appendText(text) { this.value += text; return this; }
+    appendMarkdown(text) { this.value += text; return this; }
+    appendCodeblock(code, language = "") { this.value += `\n\`\`\`${language}\n${code}\n\`\`\`\n`; return this; }
+  }
+  class Hover {
+    constructor(contents, range) { this.contents = Array.isArray(contents) ? contents : [contents]; this.range = range; }
+  }
   class CancellationError extends Error {}
   class CancellationTokenSource {
     constructor() {
@@ -128,7 +137,13 @@ function createVscodeStandIn(setup) {
     withProgress: async (_options, task) => task({ report() {} }, new CancellationTokenSource().token),
   };
 
+  /** Hover providers the client registered: the harness asks them as VS Code would on a mouse-over. */
+  const hoverProviders = [];
   const languages = {
+    registerHoverProvider: (_selector, provider) => {
+      hoverProviders.push(provider);
+      return new Disposable(() => hoverProviders.splice(hoverProviders.indexOf(provider), 1));
+    },
     /** VS Code's scoring, reduced to what the extension's selector uses: scheme, language, pattern prefix. */
     match: (selector, document) => {
       const filters = Array.isArray(selector) ? selector : [selector];
@@ -161,8 +176,10 @@ function createVscodeStandIn(setup) {
   const known = {
     __esModule: true,
     version: "1.91.0",
-    Disposable, EventEmitter, Uri, Position, Range, Diagnostic, CancellationError, CancellationTokenSource,
+    Disposable, EventEmitter, Uri, Position, Range, Diagnostic, MarkdownString, Hover, CancellationError, CancellationTokenSource,
     workspace, window, languages,
+    /** Not VS Code's: what the harness reads back. */
+    standIn: { documents, hoverProviders, CancellationTokenSource },
     commands: { registerCommand: noopDisposable, executeCommand: async () => undefined },
     env: { appName: "vscode-stand-in", language: "en", openExternal: async () => true, machineId: "stand-in", sessionId: "stand-in" },
     LogLevel: { Off: 0, Trace: 1, Debug: 2, Info: 3, Warning: 4, Error: 5 },
