@@ -1,6 +1,6 @@
-// Bundles the extension into dist/extension.js with esbuild: one CommonJS file, as VS Code loads
-// an extension's `main` with require(), holding vscode-languageclient (so the .vsix needs no
-// node_modules). `vscode` stays external: the extension host provides it at run time.
+// Bundles the extension into dist/extension.cjs with esbuild: one CommonJS file (VS Code 1.91
+// loads an extension's `main` with require(); the sources are ES modules like the rest of the
+// repository), holding vscode-languageclient, so the .vsix needs no node_modules. `vscode` stays external: the extension host provides it at run time.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 await build({
   absWorkingDir: root,
   entryPoints: ["src/extension.ts"],
-  outfile: "dist/extension.js",
+  outfile: "dist/extension.cjs",
   bundle: true,
   format: "cjs",
   platform: "node",

@@ -1,5 +1,5 @@
 /**
- * The VS Code extension as built (editors/vscode/dist/extension.js, by `npm run build`), loaded in
+ * The VS Code extension as built (editors/vscode/dist/extension.cjs, by `npm run build`), loaded in
  * plain Node with `vscode` resolved to a stand-in (support/vscode-stand-in.cjs): VS Code itself
  * cannot run here (@vscode/test-electron downloads it). What runs for real: the bundle, its
  * activate()/deactivate(), vscode-languageclient inside it, the server process it spawns, and
@@ -18,7 +18,7 @@ import { readZipEntries } from "./support/read-zip-entries.js";
 
 const execFileAsync = promisify(execFile);
 const extensionDir = path.join(repoRoot, "editors/vscode");
-const bundle = path.join(extensionDir, "dist/extension.js");
+const bundle = path.join(extensionDir, "dist/extension.cjs");
 const harness = path.join(repoRoot, "test/editors/support/run-bundled-extension.cjs");
 const minimalServer = path.join(repoRoot, "test/editors/support/minimal-lsp-server.mjs");
 /** The generator's own server: present once `asymgen lsp` is in this tree (generator/lsp/). */
@@ -204,11 +204,11 @@ describe("VS Code extension (.vsix)", () => {
     // vsce works offline: --no-dependencies since the bundle holds vscode-languageclient.
     await execFileAsync(process.execPath, [path.join(repoRoot, "node_modules/@vscode/vsce/vsce"), "package", "--no-dependencies", "--skip-license", "--allow-missing-repository", "--out", vsix], { cwd: extensionDir, timeout: 120_000 });
     const entries = readZipEntries(vsix);
-    expect([...entries.keys()].sort()).toEqual(["[Content_Types].xml", "extension.vsixmanifest", "extension/dist/extension.js", "extension/package.json", "extension/readme.md"]);
+    expect([...entries.keys()].sort()).toEqual(["[Content_Types].xml", "extension.vsixmanifest", "extension/dist/extension.cjs", "extension/package.json", "extension/readme.md"]);
     const manifest = JSON.parse(entries.get("extension/package.json")!.toString("utf8")) as { main: string; engines: { vscode: string }; contributes: { configuration: { properties: Record<string, { default: unknown }> } } };
-    expect(manifest.main).toBe("./dist/extension.js");
+    expect(manifest.main).toBe("./dist/extension.cjs");
     expect(manifest.contributes.configuration.properties["asymgen.generateOnSave"]?.default).toBe(false);
-    expect(entries.get("extension/dist/extension.js")!.equals(readFileSync(bundle))).toBe(true);
+    expect(entries.get("extension/dist/extension.cjs")!.equals(readFileSync(bundle))).toBe(true);
     expect(entries.get("extension.vsixmanifest")!.toString("utf8")).toContain(`Version="${JSON.parse(readFileSync(path.join(extensionDir, "package.json"), "utf8")).version as string}"`);
   });
 });

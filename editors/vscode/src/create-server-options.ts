@@ -12,7 +12,11 @@ export function createServerOptions(bin: string, folder: string, platform: NodeJ
   // The arguments are given here, not through `transport: TransportKind.stdio`, which would append
   // a second `--stdio` (and, for node modules, a --clientProcessId the CLI does not declare).
   const options: Executable["options"] = { cwd: folder };
-  // Node refuses to spawn a .cmd shim without a shell (CVE-2024-27980); npm's bins on Windows are .cmd.
-  if (platform === "win32" && bin.toLowerCase().endsWith(".cmd")) options.shell = true;
+  // Node refuses to spawn a .cmd shim without a shell (CVE-2024-27980); npm's bins on Windows are
+  // .cmd. The shell gets one command line, so a path with spaces ("C:\Users\A B\…") is quoted.
+  if (platform === "win32" && bin.toLowerCase().endsWith(".cmd")) {
+    options.shell = true;
+    return { command: `"${bin}"`, args: [...ASYMGEN_LSP_ARGS], options };
+  }
   return { command: bin, args: [...ASYMGEN_LSP_ARGS], options };
 }

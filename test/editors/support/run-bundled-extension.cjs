@@ -1,5 +1,5 @@
 /**
- * Loads the bundled VS Code extension (editors/vscode/dist/extension.js) in plain Node with
+ * Loads the bundled VS Code extension (editors/vscode/dist/extension.cjs) in plain Node with
  * `vscode` resolved to the stand-in, calls activate(), and prints one JSON line per event: the
  * processes the extension spawns, every LSP message on their stdin/stdout (read off the real
  * pipes), messages shown to the user, diagnostics the client hands to VS Code. Stops when the
