@@ -65,11 +65,14 @@ async function runExtension(options: {
   until: "error-message" | "initialized" | "diagnostics";
   /** A mouse-over in the first document once the goal is reached (0-based). */
   hoverAt?: { line: number; character: number };
+  /** Then a settings change, as the user makes it, and what to wait for. */
+  then?: { settings: Record<string, unknown>; until: "configuration-sent" | "initialized" };
   timeoutMs?: number;
   env?: Record<string, string>;
 }): Promise<HarnessEvent[]> {
   const setup = {
     hoverAt: options.hoverAt,
+    then: options.then,
     bundle,
     folder: options.folder,
     settings: { "asymgen.generateOnSave": false, "asymgen.path": "", "asymgen.trace.server": "off", ...options.settings },
@@ -146,6 +149,25 @@ describe("VS Code extension (bundle)", () => {
     expect(sent(events, "exit")).toHaveLength(1);
     expect(ofType(events, "server-exit")).toEqual([{ type: "server-exit", code: 0, signal: null }]);
     expect(ofType(events, "server-still-running")).toEqual([]);
+  });
+
+  test("a changed asymgen.generateOnSave reaches the running server; a changed asymgen.path restarts it from the new bin", async () => {
+    const folder = createFolder({ "models.ts": MODEL_WITHOUT_PRIMARY_KEY });
+    const toggled = await runExtension({ folder, settings: { "asymgen.path": minimalServer }, documents: ["models.ts"], until: "initialized", then: { settings: { "asymgen.generateOnSave": true }, until: "configuration-sent" } });
+    expect(ofType(toggled, "then")[0]?.reason).toBe("configuration-sent");
+    expect(ofType(toggled, "spawn")).toHaveLength(1);
+    expect(sent(toggled, "initialize")[0]?.params?.initializationOptions).toEqual({ generateOnSave: false });
+    expect(sent(toggled, "workspace/didChangeConfiguration").at(-1)?.params).toEqual({ settings: { asymgen: { generateOnSave: true, path: minimalServer, trace: { server: "off" } } } });
+
+    // Another bin (the same server through a link in the folder): the old server is shut down, the new one started.
+    const otherBin = path.join(folder, "tools/asymgen-lsp.mjs");
+    mkdirSync(path.dirname(otherBin));
+    symlinkSync(minimalServer, otherBin);
+    const moved = await runExtension({ folder, settings: { "asymgen.path": minimalServer }, documents: ["models.ts"], until: "initialized", then: { settings: { "asymgen.path": "tools/asymgen-lsp.mjs" }, until: "initialized" } });
+    expect(ofType(moved, "then")[0]?.reason).toBe("initialized");
+    expect(ofType(moved, "spawn").map((event) => event.command)).toEqual([minimalServer, otherBin]);
+    expect(sent(moved, "shutdown")).toHaveLength(2);
+    expect(ofType(moved, "server-exit")).toEqual([{ type: "server-exit", code: 0, signal: null }, { type: "server-exit", code: 0, signal: null }]);
   });
 
   test("a generator without `asymgen lsp`: started once, not restarted, and the message says what to check", async () => {

@@ -6,7 +6,8 @@
  * run's goal is reached (or after its timeout), calls deactivate() and reports the server's exit.
  *
  * Input: one JSON argument { bundle, folder, settings, documents, until: "error-message" |
- * "initialized" | "diagnostics", timeoutMs }.
+ * "initialized" | "diagnostics", timeoutMs, hoverAt?, then? }: `then` changes settings after the
+ * goal ({ settings, until: "configuration-sent" | "initialized" }), as the user would.
  */
 "use strict";
 const Module = require("node:module");
@@ -18,10 +19,13 @@ const setup = JSON.parse(process.argv[2]);
 let finish;
 const finished = new Promise((resolve) => (finish = resolve));
 const goalReached = (reason) => finish(reason);
+/** Watchers of later events (the `then` step). */
+const watchers = new Set();
 
 /** Prints an event, and ends the run when it is the goal. */
 function record(event) {
   process.stdout.write(`${JSON.stringify(event)}\n`);
+  for (const watcher of watchers) watcher(event);
   // The extension's own messages start with "asymgen:" (vscode-languageclient's with the client's name).
   if (setup.until === "error-message" && event.type === "errorMessage" && event.message.startsWith("asymgen:")) goalReached("error-message");
   if (setup.until === "initialized" && event.type === "sent" && event.message.method === "initialized") goalReached("initialized");
@@ -90,6 +94,28 @@ async function main() {
       const contents = (hover?.contents ?? []).map((content) => (typeof content === "string" ? content : content.value));
       record({ type: "hover", contents, attempts });
     }
+  }
+  if (setup.then !== undefined && reason !== "timeout") {
+    const { settings, until } = setup.then;
+    /** Whether a didChangeConfiguration carries the changed values ("asymgen.x" → settings.asymgen.x). */
+    const carriesChange = (params) => Object.entries(settings).every(([key, value]) => key.split(".").reduce((object, part) => object?.[part], params.settings) === value);
+    let spawnedSinceChange = 0;
+    const seen = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), setup.timeoutMs);
+      watchers.add((event) => {
+        if (event.type === "spawn") spawnedSinceChange++;
+        if (event.type !== "sent") return;
+        const configurationSent = event.message.method === "workspace/didChangeConfiguration" && carriesChange(event.message.params);
+        // A restarted client: `initialized` sent to a server spawned after the change.
+        const restarted = event.message.method === "initialized" && spawnedSinceChange > 0;
+        if ((until === "configuration-sent" && configurationSent) || (until === "initialized" && restarted)) {
+          clearTimeout(timer);
+          resolve(until);
+        }
+      });
+    });
+    vscode.standIn.changeSettings(settings);
+    record({ type: "then", reason: await seen });
   }
   await extension.deactivate();
   subscriptions.forEach((subscription) => subscription.dispose());

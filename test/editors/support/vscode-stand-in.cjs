@@ -87,7 +87,16 @@ function createVscodeStandIn(setup) {
   /** Events nobody fires here: the workspace does not change during a run. */
   const silentEvent = () => noopDisposable();
 
+  // Settings changes the harness makes, as the user would in the Settings editor.
+  const configurationChanged = new EventEmitter();
+  const changeSettings = (changes) => {
+    Object.assign(setup.settings, changes);
+    const changed = Object.keys(changes);
+    configurationChanged.fire({ affectsConfiguration: (section) => changed.some((key) => key === section || key.startsWith(`${section}.`)) });
+  };
+
   const workspace = {
+    onDidChangeConfiguration: configurationChanged.event,
     workspaceFolders: [folder],
     textDocuments: documents,
     notebookDocuments: [],
@@ -179,7 +188,7 @@ function createVscodeStandIn(setup) {
     Disposable, EventEmitter, Uri, Position, Range, Diagnostic, MarkdownString, Hover, CancellationError, CancellationTokenSource,
     workspace, window, languages,
     /** Not VS Code's: what the harness reads back. */
-    standIn: { documents, hoverProviders, CancellationTokenSource },
+    standIn: { documents, hoverProviders, CancellationTokenSource, changeSettings },
     commands: { registerCommand: noopDisposable, executeCommand: async () => undefined },
     env: { appName: "vscode-stand-in", language: "en", openExternal: async () => true, machineId: "stand-in", sessionId: "stand-in" },
     LogLevel: { Off: 0, Trace: 1, Debug: 2, Info: 3, Warning: 4, Error: 5 },
