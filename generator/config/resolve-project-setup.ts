@@ -10,6 +10,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SourceSpan } from "../model/model-info.js";
 import { createDefaultCompilerOptions } from "./default-compiler-options.js";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
+import { isTypeScript7OnlyOptionError } from "./typescript7-only-options.js";
 
 /** The compiler setup of a run, before any file is read. */
 export interface ProjectSetup {
@@ -81,7 +82,9 @@ function readTsConfig(tsConfigFile: string, options: ProjectSetupOptions): { set
   const parsed = ts.parseJsonSourceFileConfigFileContent(sourceFile, ts.sys, path.dirname(tsConfigFile), undefined, tsConfigFile);
   // TS18003 "No inputs were found" only matters when the tsconfig's files are the inputs; the
   // caller reports an empty input set itself, with paths given it does not matter at all.
-  const errors = parsed.errors.filter((error) => error.code !== 18003);
+  // A TypeScript 7 option (`checkers`, …) is unknown to the TypeScript reading it here but
+  // valid for the user's compiler, and changes no type: not a reason to refuse the tsconfig.
+  const errors = parsed.errors.filter((error) => error.code !== 18003 && !isTypeScript7OnlyOptionError(error));
   if (errors.length > 0) {
     return { diagnostics: errors.map((error) => tsconfigDiagnostic(options.cwd, tsConfigFile, error)) };
   }
