@@ -113,8 +113,9 @@ describe("renderDiagnostics (json)", () => {
         label: null,
         related: [{ file: "src/models.ts", line: 3, column: 14, label: 'in model "Sensor"' }],
         hint: "keep one",
+        fixes: [],
       },
-      { code: "ASYM1003", severity: "error", message: "bad tsconfig", file: null, line: null, column: null, endLine: null, endColumn: null, label: null, related: [], hint: null },
+      { code: "ASYM1003", severity: "error", message: "bad tsconfig", file: null, line: null, column: null, endLine: null, endColumn: null, label: null, related: [], hint: null, fixes: [] },
     ]);
   });
 });

@@ -1,6 +1,7 @@
 /** Rule: embedded objects have no primary key (they live inside their parent). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 /** Reports `@PrimaryKey()` in an embedded model. */
 export const checkEmbeddedPrimaryKey: ModelRule = (project, report) => {
@@ -14,6 +15,7 @@ export const checkEmbeddedPrimaryKey: ModelRule = (project, report) => {
           span: decorator?.span ?? key.span,
           related: [inModel(model)],
           hint: `remove @PrimaryKey() from "${key.name}"`,
+          fixes: decorator === undefined ? undefined : [{ title: `Remove @PrimaryKey() from "${key.name}"`, edits: [deletion(decorator.span)] }],
         }),
       );
     }

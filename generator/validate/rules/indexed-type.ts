@@ -1,6 +1,7 @@
 /** Rule: `@Indexed` is on a type Realm can index: bool, int, string, objectId, uuid, date or mixed. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { describeType, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 const indexable = new Set(["bool", "int", "string", "objectId", "uuid", "date", "mixed"]);
 
@@ -17,6 +18,7 @@ export const checkIndexedType: ModelRule = (project, report) => {
           span: decorator?.span ?? property.span,
           related: [inModel(model)],
           hint: `remove @Indexed() from "${property.name}" (indexable: bool, int, string, objectId, uuid, date, mixed)`,
+          fixes: decorator === undefined ? undefined : [{ title: `Remove @Indexed() from "${property.name}"`, edits: [deletion(decorator.span)] }],
         }),
       );
     }

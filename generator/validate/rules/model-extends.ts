@@ -1,6 +1,7 @@
 /** Rule: a model extends no class (its schema is exactly the properties it declares). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 /** Reports an `extends` clause on a model class. */
 export const checkModelExtends: ModelRule = (project, report) => {
@@ -12,6 +13,7 @@ export const checkModelExtends: ModelRule = (project, report) => {
         span: model.extendsSpan,
         related: [inModel(model)],
         hint: `remove the extends clause and declare the inherited properties in "${model.className}"`,
+        fixes: [{ title: "Remove the extends clause", edits: [deletion(model.extendsSpan)] }],
       }),
     );
   }

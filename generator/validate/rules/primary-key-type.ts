@@ -1,6 +1,7 @@
 /** Rule: a primary key is an int, a string, an objectId or a uuid (Realm's rule). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { describeType, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { fixOf } from "../fix-edits.js";
 
 const keyTypes = new Set(["int", "string", "objectId", "uuid"]);
 
@@ -16,6 +17,7 @@ export const checkPrimaryKeyType: ModelRule = (project, report) => {
           span: type.span,
           related: [inModel(model)],
           hint: type.kind === "scalar" && (type.scalar === "double" || type.scalar === "float") ? `declare "${key.name}" as Types.Int` : `declare "${key.name}" as ObjectId, Types.UUID, string or Types.Int`,
+          fixes: type.kind === "scalar" && (type.scalar === "double" || type.scalar === "float") && key.default === undefined ? [fixOf(`Declare "${key.name}" as Types.Int`, type.span, "Types.Int")] : undefined,
         }),
       );
     }
