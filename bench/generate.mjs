@@ -14,6 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchLspEdits } from "./generate-lsp.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FILES = Number(process.env.BENCH_FILES ?? 100);
@@ -208,3 +209,4 @@ async function main() {
 }
 
 await main();
+await benchLspEdits({ repo, writeCorpus, files: FILES });

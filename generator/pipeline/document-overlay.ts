@@ -5,6 +5,7 @@
  * unsaved buffer.
  */
 import { FileSystemRefreshResult, type SourceFile } from "ts-morph";
+import type { GenerateTimings } from "../config/generate-options.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ProjectInfo } from "../model/model-info.js";
 
@@ -21,6 +22,10 @@ export interface DiagnoseResult {
   diagnostics: Diagnostic[];
   /** The analysed models (for hover): the files of the project that declare models. */
   projectInfo: ProjectInfo;
+  /** Where the time went (render and write stay 0: nothing is rendered). */
+  timings: GenerateTimings;
+  /** Files analysed again (the documents, their importers and the files that link to their models). */
+  analyzed: number;
 }
 
 /**

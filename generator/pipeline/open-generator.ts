@@ -244,7 +244,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       fullEnvironment = true;
       result = await runAll(loaded?.pendingRemovals, false);
     } else result = await updateSome(changed, false);
-    return { diagnostics: result.diagnostics, projectInfo: loaded === undefined ? { files: [] } : buildProjectInfo(loaded) };
+    return { diagnostics: result.diagnostics, projectInfo: loaded === undefined ? { files: [] } : buildProjectInfo(loaded), timings: result.timings, analyzed: result.analyzed };
   }
 
   /** Analyses `files` and replaces their cached results. */

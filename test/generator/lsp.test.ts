@@ -19,6 +19,7 @@ afterEach(async () => {
   for (const client of clients) {
     if (client.child.exitCode === null) client.child.kill();
     await client.exited;
+    client.connection.dispose();
   }
   for (const ws of workspaces) ws.cleanup();
   clients = [];
