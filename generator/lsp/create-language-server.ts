@@ -10,6 +10,8 @@ import {
   CodeActionKind,
   createConnection,
   DidChangeWatchedFilesNotification,
+  MessageType,
+  ShowMessageNotification,
   StreamMessageReader,
   StreamMessageWriter,
   TextDocuments,
@@ -72,7 +74,7 @@ export function createLanguageServer(streams: LanguageServerStreams): Connection
     // A failure of asymgen itself: logged and shown, the server keeps answering.
     const text = `asymgen failed internally (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
     connection.console.error(text);
-    void connection.window.showErrorMessage(text.split("\n")[0] ?? text);
+    void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: text.split("\n")[0] ?? text });
   };
 
   // Files whose text changed (or that were closed, or changed on disk) since the last analysis.

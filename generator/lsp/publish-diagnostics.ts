@@ -5,7 +5,7 @@
  * Diagnostics without a place (a tsconfig that cannot be read) go to the log, and to a message
  * window the first time each is seen.
  */
-import type { Connection, Diagnostic as LspDiagnostic } from "vscode-languageserver/node";
+import { MessageType, ShowMessageNotification, type Connection, type Diagnostic as LspDiagnostic } from "vscode-languageserver/node";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { DocumentPaths } from "./document-paths.js";
 import type { SourceTexts } from "./source-positions.js";
@@ -79,7 +79,7 @@ export class DiagnosticsPublisher {
     this.connection.console.warn(text);
     if (this.shownRunProblems.has(text)) return;
     this.shownRunProblems.add(text);
-    if (diagnostic.severity === "error") void this.connection.window.showErrorMessage(text);
-    else void this.connection.window.showWarningMessage(text);
+    // A notification (window/showMessage), not window.showErrorMessage's request: nothing to answer.
+    void this.connection.sendNotification(ShowMessageNotification.type, { type: diagnostic.severity === "error" ? MessageType.Error : MessageType.Warning, message: text });
   }
 }

@@ -120,6 +120,23 @@ describe("renderDiagnostics (json)", () => {
   });
 });
 
+describe("renderDiagnostics (json) fixes", () => {
+  test("lists each fix with its edits, paths relative and positions 1-based", () => {
+    const at = span(4, 2, 2);
+    const insertion: SourceSpan = { ...at, end: at.start, endColumn: at.column };
+    const diagnostic = createDiagnostic("asymmetricWithoutPrimaryKey", {
+      message: "no key",
+      span: classSpan,
+      hint: 'mark "id" with @PrimaryKey()',
+      fixes: [{ title: 'Add @PrimaryKey() to "id"', edits: [{ span: insertion, newText: "@PrimaryKey() " }] }],
+    });
+    const [parsed] = JSON.parse(renderDiagnostics([diagnostic], { format: "json", cwd: "/work/app" })) as { fixes: unknown }[];
+    expect(parsed?.fixes).toEqual([{ title: 'Add @PrimaryKey() to "id"', edits: [{ file: "src/models.ts", line: 4, column: 2, endLine: 4, endColumn: 2, newText: "@PrimaryKey() " }] }]);
+    // An empty list is left out of the diagnostic itself (the JSON still has the key).
+    expect("fixes" in createDiagnostic("asymmetricWithoutPrimaryKey", { message: "m", fixes: [] })).toBe(false);
+  });
+});
+
 describe("code table", () => {
   test("codes are unique, well-formed, and their thousands digit matches their stage", () => {
     const rows = listDiagnosticCodes();

@@ -250,6 +250,69 @@ describe("asymgen lsp --stdio", () => {
     expect(client.stderr()).not.toContain("    at ");
   });
 
+  test("a burst of changes is analysed once, for its last version", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    // A long wait makes the burst deterministic: all four changes arrive within it.
+    const client = await start(ws, { debounceMs: 400 });
+    const file = ws.path("models/sensor.ts");
+    const uri = client.uri(file);
+    open(client, file, SENSOR_MODEL);
+    await client.waitForPublish(uri, (p) => p.version === 1);
+    const mark = client.publishes.length;
+    for (let version = 2; version <= 5; version++) changeAll(client, file, SENSOR_MODEL.replace("deviceId!: string;", `deviceId!: string;\n  extra${version}!: ${version === 5 ? "string" : "any"};`), version);
+    const last = await client.waitForPublish(uri, (p) => p.version === 5, mark);
+    expect(last.diagnostics).toEqual([]);
+    expect(client.publishes.slice(mark).filter((p) => p.uri === uri).map((p) => p.version)).toEqual([5]);
+  });
+
+  test("a file changed on disk (not open) is read again when the client reports it", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    const client = await start(ws);
+    const sensor = ws.path("models/sensor.ts");
+    open(client, sensor, SENSOR_MODEL);
+    await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    const mark = client.publishes.length;
+    const place = ws.write("models/location.ts", PLACE_MODEL.replace("latitude!: Types.Double;", "latitude!: Types.Double;\n  when!: Map<string, string>;"));
+    void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: client.uri(place), type: 2 }] });
+    const published = await client.waitForPublish(client.uri(place), (p) => p.diagnostics.length > 0, mark);
+    expect(codes(published)).toEqual(["ASYM2005"]);
+  });
+
+  test("a problem without a place (no input file) is shown once, one in the tsconfig is published there, and the server goes on", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    const tsconfig = ws.write("tsconfig.json", TSCONFIG.replace("models/**/*.ts", "nothing/**/*.ts"));
+    const client = await start(ws);
+    const file = ws.path("models/sensor.ts");
+    const uri = client.uri(file);
+    open(client, file, SENSOR_MODEL);
+    changeAll(client, file, `${SENSOR_MODEL}\n`, 2);
+    await expect(client.connection.sendRequest("textDocument/hover", { textDocument: { uri }, position: { line: 0, character: 0 } })).resolves.toBeNull();
+    const deadline = Date.now() + 20_000;
+    while (client.messages.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    // The analyses of both versions report it; the window shows it once.
+    changeAll(client, file, SENSOR_MODEL, 3);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(client.messages).toHaveLength(1);
+    expect(client.messages[0]).toContain("ASYM1001");
+
+    // A tsconfig that does not parse: the problem has a place, in the tsconfig.
+    ws.write("tsconfig.json", "{ this is not json");
+    let mark = client.publishes.length;
+    void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: client.uri(tsconfig), type: 2 }] });
+    const broken = await client.waitForPublish(client.uri(tsconfig), (p) => p.diagnostics.length > 0, mark);
+    expect(codes(broken)).toEqual(["ASYM1003"]);
+
+    // Fixed on disk and reported: the project loads and the open document is analysed.
+    ws.write("tsconfig.json", TSCONFIG);
+    mark = client.publishes.length;
+    void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: client.uri(tsconfig), type: 2 }] });
+    changeAll(client, file, SENSOR_MODEL.replace("deviceId!: string;", "deviceId!: any;"), 4);
+    const published = await client.waitForPublish(uri, (p) => p.version === 4, mark);
+    expect(codes(published)).toEqual(["ASYM2003"]);
+    expect((await client.waitForPublish(client.uri(tsconfig), () => true, mark)).diagnostics).toEqual([]);
+    expect(await stopLspClient(client)).toBe(0);
+  });
+
   test("a missing transport is a usage error", () => {
     const result = spawnSync(process.execPath, [cliPath, "lsp"], { encoding: "utf8" });
     expect(result.status).toBe(2);

@@ -24,6 +24,8 @@ export interface LspClient {
   connection: ProtocolConnection;
   /** Every publish received, in order. */
   publishes: PublishDiagnosticsParams[];
+  /** Every window/showMessage text received, in order. */
+  messages: string[];
   /** What the server wrote to stderr. */
   stderr(): string;
   /** The file: URI of an absolute path, as the client sends it. */
@@ -50,7 +52,8 @@ export async function startLspClient(root: string, initializationOptions: Record
   // The server asks to register its file watchers; a real client says yes.
   connection.onRequest("client/registerCapability", () => null);
   connection.onNotification("window/logMessage", () => undefined);
-  connection.onNotification("window/showMessage", () => undefined);
+  const messages: string[] = [];
+  connection.onNotification("window/showMessage", (params: { message: string }) => void messages.push(params.message));
   connection.onRequest("window/showMessageRequest", () => null);
   connection.listen();
   const rootUri = pathToFileURL(root).href;
@@ -66,6 +69,7 @@ export async function startLspClient(root: string, initializationOptions: Record
     child,
     connection,
     publishes,
+    messages,
     stderr: () => stderr,
     uri: (file) => pathToFileURL(file).href,
     exited,
