@@ -227,6 +227,13 @@ describe("asymgen lsp --stdio", () => {
     await off.connection.sendRequest("textDocument/hover", { textDocument: { uri: off.uri(quietFile) }, position: { line: 0, character: 0 } });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(existsSync(quiet.path("models/sensor.realm.ts"))).toBe(false);
+
+    // The setting switched on later, as an editor's settings change sends it: the next save writes.
+    void off.connection.sendNotification("workspace/didChangeConfiguration", { settings: { asymgen: { generateOnSave: true } } });
+    const before = off.publishes.length;
+    void off.connection.sendNotification("textDocument/didSave", { textDocument: { uri: off.uri(quietFile) } });
+    await off.waitForPublish(off.uri(quietFile), () => true, before);
+    expect(quiet.read("models/sensor.realm.ts")).toBe(reference.read("models/sensor.realm.ts"));
   });
 
   test("a malformed document never kills the server: it reports and keeps answering", async () => {
