@@ -61,7 +61,8 @@ export function createLanguageServer(streams: LanguageServerStreams): Connection
       return undefined;
     }
   };
-  const sessionOrThrow = (): GeneratorSession => (session ??= openGenerator({ cwd: root }));
+  // Opened on first use (after initialize has named the root), again after an internal failure.
+  const currentSession = (): GeneratorSession => (session ??= openGenerator({ cwd: root }));
 
   // Everything that touches the session runs in this one chain, in order.
   let chain: Promise<void> = Promise.resolve();
@@ -94,25 +95,34 @@ export function createLanguageServer(streams: LanguageServerStreams): Connection
     const texts = new Map<string, string>();
     for (const document of documents.all()) {
       const file = paths.toPath(document.uri);
-      if (file === undefined) continue;
+      if (file === undefined || !isInputFile(file)) continue;
       versions.set(file, document.version);
       texts.set(file, document.getText());
     }
+    let failed = false;
     try {
-      const result = await sessionOrThrow().diagnose(asked.map((file) => ({ file, text: texts.get(file) })));
+      const result = await currentSession().diagnose(asked.map((file) => ({ file, text: texts.get(file) })));
       analysed = { projectInfo: result.projectInfo, versions };
       // A document edited while this ran is analysed again next; its result here is stale.
       const stale = new Set([...versions].filter(([file, version]) => documentOf(file)?.version !== version).map(([file]) => file));
       await publisher.publish({ diagnostics: result.diagnostics, asked: new Set(asked), versions, stale }, new SourceTexts((file) => texts.get(file)));
       if (stale.size > 0) connection.console.log(`asymgen: dropped results for ${stale.size} document(s) edited during the analysis`);
+    } catch (error) {
+      // The session's state is suspect after an internal failure: the next change starts afresh,
+      // with every open document laid over the disk again. Not retried at once (it would fail again).
+      failed = true;
+      session?.close();
+      session = undefined;
+      for (const file of texts.keys()) dirty.add(file);
+      throw error;
     } finally {
-      if (dirty.size > 0) scheduleAnalysis(settings.debounceMs);
+      if (!failed && dirty.size > 0) scheduleAnalysis(settings.debounceMs);
     }
   }
 
   /** Writes the outputs from disk, as `asymgen generate` would, then lays open documents over it again. */
   async function generateFromDisk(saved: string): Promise<void> {
-    const result = await sessionOrThrow().update([saved]);
+    const result = await currentSession().update([saved]);
     const outcome = result.ok ? `wrote ${result.written.length}, unchanged ${result.unchanged.length}, removed ${result.removed.length}` : `nothing written (${result.diagnostics.filter((d) => d.severity === "error").length} error(s))`;
     connection.console.info(`asymgen: generate on save of ${path.relative(root, saved)}: ${outcome}`);
     // update() read the disk only: every open document's text goes back over it.
