@@ -37,8 +37,15 @@ export interface LanguageServerStreams {
   output: NodeJS.WritableStream;
 }
 
+/** A running server. */
+export interface LanguageServer {
+  connection: Connection;
+  /** Whether the client asked for shutdown (the exit code then is 0, else 1). */
+  shutdownReceived(): boolean;
+}
+
 /** Starts a language server on `streams`; it runs until the client sends `exit` (or the input ends). */
-export function createLanguageServer(streams: LanguageServerStreams): Connection {
+export function createLanguageServer(streams: LanguageServerStreams): LanguageServer {
   const connection = createConnection(new StreamMessageReader(streams.input), new StreamMessageWriter(streams.output));
   const documents = new TextDocuments(TextDocument);
   const paths = new DocumentPaths();
@@ -209,7 +216,9 @@ export function createLanguageServer(streams: LanguageServerStreams): Connection
     return listCodeActions(published.diagnostics, params.range, new SourceTexts(openText), readText, paths);
   });
 
+  let shutdown = false;
   connection.onShutdown(async () => {
+    shutdown = true;
     await chain;
     session?.close();
     session = undefined;
@@ -217,5 +226,5 @@ export function createLanguageServer(streams: LanguageServerStreams): Connection
 
   documents.listen(connection);
   connection.listen();
-  return connection;
+  return { connection, shutdownReceived: () => shutdown };
 }

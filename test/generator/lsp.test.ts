@@ -4,7 +4,7 @@
  * hover, generate-on-save against the CLI, robustness and a clean exit.
  */
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { CodeAction, Hover, MarkupContent, PublishDiagnosticsParams, TextEdit } from "vscode-languageserver-protocol/node";
@@ -318,6 +318,24 @@ describe("asymgen lsp --stdio", () => {
     expect(codes(published)).toEqual(["ASYM2003"]);
     expect((await client.waitForPublish(client.uri(tsconfig), () => true, mark)).diagnostics).toEqual([]);
     expect(await stopLspClient(client)).toBe(0);
+  });
+
+  test("malformed protocol messages are logged and answered around; a client gone without exit ends the server with 1, quietly", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL });
+    const child = spawn(process.execPath, [cliPath, "lsp", "--stdio"], { cwd: ws.dir });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    child.stdin.write(frame("{}") + frame("not json at all") + frame(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { processId: null, rootUri: null, capabilities: {} } })));
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes('"id":1,"result"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stdout).toContain('"id":1,"result":{"capabilities"');
+    child.stdin.end(frame("{}"));
+    expect(await exited).toBe(1);
+    expect(stderr).not.toContain("    at ");
   });
 
   test("a missing transport is a usage error", () => {
