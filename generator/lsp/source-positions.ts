@@ -9,7 +9,7 @@ import type { Position, Range } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { SourceSpan } from "../model/model-info.js";
 
-/** The texts spans point into: open documents first, else the file on disk (read once per use). */
+/** The texts spans point into, for one analysis: open documents first, else the file on disk (each read once). */
 export class SourceTexts {
   private readonly read = new Map<string, TextDocument | null>();
 
@@ -25,15 +25,18 @@ export class SourceTexts {
   }
 
   private documentOf(file: string): TextDocument | undefined {
-    const open = this.openText(file);
-    if (open !== undefined) return TextDocument.create(file, "typescript", 0, open);
     let document = this.read.get(file);
     if (document === undefined) {
-      try {
-        // TypeScript drops a byte order mark before it counts offsets.
-        document = TextDocument.create(file, "typescript", 0, readFileSync(file, "utf8").replace(/^\uFEFF/, ""));
-      } catch {
-        document = null;
+      // Cached per file: a TextDocument computes its line offsets once, a file may have many spans.
+      const open = this.openText(file);
+      if (open !== undefined) document = TextDocument.create(file, "typescript", 0, open);
+      else {
+        try {
+          // TypeScript drops a byte order mark before it counts offsets.
+          document = TextDocument.create(file, "typescript", 0, readFileSync(file, "utf8").replace(/^\uFEFF/, ""));
+        } catch {
+          document = null;
+        }
       }
       this.read.set(file, document);
     }
