@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchGeneratePlugin } from "./generate-plugin.mjs";
+import { benchLspEdits } from "./generate-lsp.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FILES = Number(process.env.BENCH_FILES ?? 100);
@@ -210,3 +211,4 @@ async function main() {
 }
 
 await main();
+await benchLspEdits({ repo, writeCorpus, files: FILES });

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * The `asymgen` command: parses flags with yargs and hands over to `generate()` (generate) or to
- * @asymgen/server's commands (serve, apikey create|list|revoke), which that package declares and
- * this bin imports only when the command line is not `generate`. Each command's code is imported
- * only when it runs, so `asymgen generate` never loads the server and `asymgen serve` never loads
- * ts-morph.
+ * The `asymgen` command: parses flags with yargs and hands over to `generate()` (generate), to the
+ * language server (lsp --stdio) or to @asymgen/server's commands (serve, apikey create|list|revoke),
+ * which that package declares and this bin imports only when the command line is not `generate`
+ * or `lsp`. Each command's code is imported only when it runs, so `asymgen generate` and
+ * `asymgen lsp` never load the server and `asymgen serve` never loads ts-morph.
  */
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -39,7 +39,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   // The first word that is not a flag names the command (yargs has no global flags taking values).
   const commandName = argv.find((word) => !word.startsWith("-"));
-  const server = commandName === "generate" ? null : await loadServerCli();
+  const server = commandName === "generate" || commandName === "lsp" ? null : await loadServerCli();
   if (server === null && (commandName === "serve" || commandName === "apikey")) {
     process.stderr.write(`asymgen: "asymgen ${commandName}" is part of the ingest server: npm install @asymgen/server\n`);
     return ExitCode.usage;
@@ -74,12 +74,32 @@ async function runCli(argv: readonly string[]): Promise<number> {
         const { runGenerateCommand } = await import("./cli/run-generate-command.js");
         exitCode = await runGenerateCommand(args);
       },
+    )
+    .command(
+      "lsp",
+      "Run the language server (diagnostics as you type, quick fixes, hover, generate on save)",
+      (command) =>
+        command
+          .option("stdio", { type: "boolean", describe: "Speak the protocol over stdin/stdout (the only transport)" })
+          // vscode-languageclient passes the editor's process id; the server watches stdin instead.
+          .option("clientProcessId", { type: "number", hidden: true })
+          .check((parsed) => {
+            if (parsed.stdio !== true) throw new Error('Name the transport: "asymgen lsp --stdio" (the only one).');
+            return true;
+          }),
+      async () => {
+        // Loaded on demand, like generate: the protocol library, ts-morph and prettier.
+        const { runLspCommand } = await import("./lsp/run-lsp-command.js");
+        // Returns at once; the open connection keeps the process running, and exits it (0 after
+        // shutdown, else 1) when the client sends exit or its input ends.
+        runLspCommand();
+      },
     );
   if (server !== null) server.addServerCommands(parser, (code) => (exitCode = code));
   // Listed in --help all the same; run without the server, they stop above with the install hint.
   else parser.command("serve", "Run the reference ingest server (npm install @asymgen/server)").command("apikey", "Manage API keys (npm install @asymgen/server)");
   parser
-    .demandCommand(1, "Name a command: generate, serve or apikey.")
+    .demandCommand(1, "Name a command: generate, lsp, serve or apikey.")
     .strict()
     .recommendCommands()
     .version(readPackageVersion())

@@ -3,7 +3,7 @@
  */
 import type { SourceSpan } from "../model/model-info.js";
 import { diagnosticCodes, type DiagnosticCodeId, type DiagnosticCodeInfo } from "./codes.js";
-import type { Diagnostic, RelatedSpan, Severity } from "./diagnostic.js";
+import type { Diagnostic, DiagnosticFix, RelatedSpan, Severity } from "./diagnostic.js";
 
 /** What a rule says about one problem; the code and default severity come from the table. */
 export interface DiagnosticFields {
@@ -13,6 +13,8 @@ export interface DiagnosticFields {
   related?: RelatedSpan[] | undefined;
   hint?: string | undefined;
   severity?: Severity | undefined;
+  /** Text edits that carry out the hint (see Diagnostic.fixes); an empty list is left out. */
+  fixes?: DiagnosticFix[] | undefined;
 }
 
 /** Creates a diagnostic for the code named `id`, leaving absent fields out (exact optional types). */
@@ -26,6 +28,7 @@ export function createDiagnostic(id: DiagnosticCodeId, fields: DiagnosticFields)
   if (fields.span !== undefined) diagnostic.span = fields.span;
   if (fields.label !== undefined) diagnostic.label = fields.label;
   if (fields.hint !== undefined) diagnostic.hint = fields.hint;
+  if (fields.fixes !== undefined && fields.fixes.length > 0) diagnostic.fixes = fields.fixes;
   return diagnostic;
 }
 

@@ -25,4 +25,24 @@ export interface Diagnostic {
   related: RelatedSpan[];
   /** The fix, where it is obvious. */
   hint?: string;
+  /**
+   * The hint as text edits, where it names one (add `@PrimaryKey()`, remove a decorator, make a
+   * property optional): the editor's quick fixes and the JSON report's `fixes`. Each fix is whole
+   * on its own; a diagnostic may offer several alternatives.
+   */
+  fixes?: DiagnosticFix[];
+}
+
+/** One way to fix a diagnostic: a title for a menu and the edits that make it. */
+export interface DiagnosticFix {
+  /** What the fix does, as an editor lists it (`Add @PrimaryKey() to "id"`). */
+  title: string;
+  /** Non-overlapping edits, in any order; an empty span inserts. */
+  edits: FixEdit[];
+}
+
+/** Replaces the text of `span` (possibly empty: an insertion) with `newText`. */
+export interface FixEdit {
+  span: SourceSpan;
+  newText: string;
 }

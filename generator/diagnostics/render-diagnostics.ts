@@ -32,6 +32,8 @@ export interface DiagnosticJson {
   label: string | null;
   related: { file: string; line: number; column: number; label: string }[];
   hint: string | null;
+  /** The hint as text edits, where it names one (empty otherwise): see Diagnostic.fixes. */
+  fixes: { title: string; edits: { file: string; line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
 }
 
 /** Renders all diagnostics in one string (text ends with a summary line, and is empty for none; JSON is an array). */
@@ -59,6 +61,17 @@ export function toJson(diagnostic: Diagnostic, cwd: string): DiagnosticJson {
     label: diagnostic.label ?? null,
     related: diagnostic.related.map((r) => ({ file: relativePath(cwd, r.span.file), line: r.span.line, column: r.span.column, label: r.label })),
     hint: diagnostic.hint ?? null,
+    fixes: (diagnostic.fixes ?? []).map((fix) => ({
+      title: fix.title,
+      edits: fix.edits.map((edit) => ({
+        file: relativePath(cwd, edit.span.file),
+        line: edit.span.line,
+        column: edit.span.column,
+        endLine: edit.span.endLine ?? edit.span.line,
+        endColumn: edit.span.endColumn ?? edit.span.column,
+        newText: edit.newText,
+      })),
+    })),
   };
 }
 

@@ -2,6 +2,8 @@
  * The generator as a long-lived session: one ts-morph project, per-file analysis results kept
  * between runs, and `update()` that re-reads only the changed files and regenerates only what
  * they touch. `generate()` is one `run()` of a session; watch mode and the benchmark keep one open.
+ * `diagnose()` (the language server's) analyses with editor texts laid over the disk and writes
+ * nothing: see document-overlay.ts.
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
@@ -24,6 +26,7 @@ import { findOutputCollisions } from "../write/find-output-collisions.js";
 import { findOrphanedOutputs, listOutputRoots } from "../write/find-orphaned-outputs.js";
 import { createOutputLayout, resolveOutputPath, type OutputLayout } from "../write/output-path.js";
 import { computeRunIdentity } from "./compute-run-identity.js";
+import { refreshSourceFile, type DiagnoseResult, type DocumentText } from "./document-overlay.js";
 import { emitOutputs } from "./emit-outputs.js";
 import { findImporters, findLinkingFiles } from "./find-affected-files.js";
 import { recordUpToDate, type EmittedOutput } from "./record-up-to-date.js";
@@ -35,6 +38,12 @@ export interface GeneratorSession {
   run(): Promise<GenerateResult>;
   /** Re-reads `changedPaths` (changed, added or deleted files) and regenerates what they touch. */
   update(changedPaths: readonly string[]): Promise<GenerateResult>;
+  /**
+   * Lays editor texts over the disk (`text` undefined: back to the disk), re-analyses what they
+   * touch and reports the project's diagnostics; writes nothing. `run()` and `update()` read
+   * the disk only (they drop the texts), so call this again after them for documents still open.
+   */
+  diagnose(documents: readonly DocumentText[]): Promise<DiagnoseResult>;
   /** Every file the loaded project reads outside node_modules, and its tsconfig: what to watch. */
   listWatchedFiles(): string[];
   /** Folders where new inputs may appear (folders given as paths, the tsconfig's include roots). */
@@ -82,18 +91,24 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   let fullEnvironment = false;
   // Runs never overlap: a watcher may ask for an update while the previous one is rendering.
   let queue: Promise<unknown> = Promise.resolve();
+  // Editor texts of diagnose(), by absolute path: laid over the disk by diagnosing runs only.
+  const overlays = new Map<string, string>();
 
   const setupOptions = (): ProjectSetupOptions => pickSetupOptions(cwd, options);
 
-  function enqueue(work: () => Promise<GenerateResult>): Promise<GenerateResult> {
+  function enqueue<T>(work: () => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(new Error("The generator session is closed."));
     const next = queue.then(work, work);
     queue = next.catch(() => undefined);
     return next;
   }
 
-  /** A full run; `carriedRemovals`: outputs of deleted inputs an earlier state still had to remove. */
-  async function runAll(carriedRemovals: ReadonlySet<string> = new Set()): Promise<GenerateResult> {
+  /**
+   * A full run; `carriedRemovals`: outputs of deleted inputs an earlier state still had to remove.
+   * `emit` false (diagnose): editor texts laid over the disk, validation only, nothing written.
+   */
+  async function runAll(carriedRemovals: ReadonlySet<string> = new Set(), emit = true): Promise<GenerateResult> {
+    if (emit) overlays.clear();
     const timings = createTimings();
     const started = performance.now();
     // Wall clock before any file is read: the manifest's reference for "changed since".
@@ -127,14 +142,18 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       orphanedOutputs: new Set(findOrphanedOutputs(listOutputRoots(setupResult.setup, options.paths, discovered.files, layout), new Set(discovered.files.map((file) => resolveOutputPath(file, layout))))),
       lean: lean !== undefined,
     };
+    for (const [file, text] of overlays) {
+      const sourceFile = project.getSourceFile(file);
+      if (sourceFile !== undefined) refreshSourceFile(sourceFile, text);
+    }
     analyzeInto(state, discovered.files, timings);
     loaded = state;
-    const result = await finish(state, new Set(discovered.files), timings, started);
+    const result = await finish(state, new Set(discovered.files), timings, started, emit);
     if (lean !== undefined && hasErrors(result)) {
       fullEnvironment = true;
-      return runAll(state.pendingRemovals);
+      return runAll(state.pendingRemovals, emit);
     }
-    if (result.ok && options.check !== true && state.lastEmitted !== undefined && discovered.diagnostics.length === 0) {
+    if (emit && result.ok && options.check !== true && state.lastEmitted !== undefined && discovered.diagnostics.length === 0) {
       const recordStarted = performance.now();
       const { location, identity } = computeRunIdentity(cwd, options, state.setup, discovered.files);
       recordUpToDate({
@@ -154,12 +173,15 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     return result;
   }
 
-  async function updateSome(changedPaths: readonly string[]): Promise<GenerateResult> {
+  /** `emit` false (diagnose): editor texts laid over the disk, validation only, nothing written. */
+  async function updateSome(changedPaths: readonly string[], emit = true): Promise<GenerateResult> {
     const state = loaded;
-    const changed = [...new Set(changedPaths.map((file) => path.resolve(cwd, file)))];
+    // A writing update reads the disk: files that held editor texts go back to it too.
+    const changed = [...new Set([...changedPaths.map((file) => path.resolve(cwd, file)), ...(emit ? overlays.keys() : [])])];
+    if (emit) overlays.clear();
     // Without a loaded project, when the configuration itself changed, or while a whole-run
     // problem stands (a path that matched nothing may match now), only a full run is right.
-    if (state === undefined || changed.some(isConfigurationFile) || state.runDiagnostics.length > 0) return runAll(state?.pendingRemovals);
+    if (state === undefined || changed.some(isConfigurationFile) || state.runDiagnostics.length > 0) return runAll(state?.pendingRemovals, emit);
     const timings = createTimings();
     const started = performance.now();
     const touched = new Set<string>();
@@ -172,7 +194,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
       const sourceFile = state.project.getSourceFile(file);
       if (sourceFile !== undefined) {
         touched.add(file);
-        if (sourceFile.refreshFromFileSystemSync() === FileSystemRefreshResult.Deleted) {
+        if (refreshSourceFile(sourceFile, overlays.get(file)) === FileSystemRefreshResult.Deleted) {
           // ts-morph forgets a deleted file; make sure it is gone even when it was never read.
           if (!sourceFile.wasForgotten()) state.project.removeSourceFile(sourceFile);
           if (state.inputs.delete(file)) state.pendingRemovals.add(file);
@@ -180,7 +202,9 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
           state.pending.delete(file);
         }
       } else if (existsSync(file) && isInputFile(file) && isNewInput(state, file)) {
-        state.project.addSourceFileAtPath(file);
+        const sourceFile = state.project.addSourceFileAtPath(file);
+        const overlay = overlays.get(file);
+        if (overlay !== undefined) refreshSourceFile(sourceFile, overlay);
         state.inputs.add(file);
         state.pendingRemovals.delete(file);
         touched.add(file);
@@ -196,12 +220,31 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     timings.discover = performance.now() - started;
     analyzeInto(state, affected, timings);
     for (const file of affected) state.pending.add(file);
-    const result = await finish(state, new Set(affected), timings, started);
+    const result = await finish(state, new Set(affected), timings, started, emit);
     if (state.lean && hasErrors(result)) {
       fullEnvironment = true;
-      return runAll(state.pendingRemovals);
+      return runAll(state.pendingRemovals, emit);
     }
     return result;
+  }
+
+  /** Lays `documents` over the disk and validates the project as they stand; writes nothing. */
+  async function diagnoseSome(documents: readonly DocumentText[]): Promise<DiagnoseResult> {
+    const changed: string[] = [];
+    for (const document of documents) {
+      const file = path.resolve(cwd, document.file);
+      if (document.text === undefined) overlays.delete(file);
+      else overlays.set(file, document.text);
+      changed.push(file);
+    }
+    // An editor shows errors most of the time, which would send a lean session back to a full
+    // reload on the first keystroke: a diagnosing session starts in the user's full environment.
+    let result: GenerateResult;
+    if (loaded === undefined || loaded.lean) {
+      fullEnvironment = true;
+      result = await runAll(loaded?.pendingRemovals, false);
+    } else result = await updateSome(changed, false);
+    return { diagnostics: result.diagnostics, projectInfo: loaded === undefined ? { files: [] } : buildProjectInfo(loaded), timings: result.timings, analyzed: result.analyzed };
   }
 
   /** Analyses `files` and replaces their cached results. */
@@ -230,7 +273,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   }
 
   /** Validates the whole project, then renders and writes the pending outputs if all is well. */
-  async function finish(state: LoadedProject, analysedNow: Set<string>, timings: GenerateTimings, started: number): Promise<GenerateResult> {
+  async function finish(state: LoadedProject, analysedNow: Set<string>, timings: GenerateTimings, started: number, emit = true): Promise<GenerateResult> {
     const validateStarted = performance.now();
     const projectInfo = buildProjectInfo(state);
     const planned = projectInfo.files.map((info) => ({ info, outFile: resolveOutputPath(info.file, state.layout) }));
@@ -243,9 +286,9 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     timings.validate = performance.now() - validateStarted;
     const models = projectInfo.files.reduce((count, file) => count + file.models.length, 0);
     const base = { diagnostics, models, files: state.inputs.size, analyzed: analysedNow.size };
-    if (diagnostics.some((diagnostic) => diagnostic.severity === "error")) {
+    if (!emit || diagnostics.some((diagnostic) => diagnostic.severity === "error")) {
       timings.total = performance.now() - started;
-      return { ok: false, written: [], unchanged: [], removed: [], stale: [], outputs: [], ...base, upToDate: false, timings };
+      return { ok: !diagnostics.some((diagnostic) => diagnostic.severity === "error"), written: [], unchanged: [], removed: [], stale: [], outputs: [], ...base, upToDate: false, timings };
     }
     // An output a model file claims is never removed on behalf of another input that maps onto
     // the same path (`a.tsx` without models beside `a.ts` with them).
@@ -300,6 +343,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
   return {
     run: () => enqueue(() => runAll()),
     update: (changedPaths) => enqueue(() => updateSome(changedPaths)),
+    diagnose: (documents) => enqueue(() => diagnoseSome(documents)),
     listWatchedFiles: () => {
       if (loaded === undefined) return [];
       // The program's files, not the project's: imported files (a shared types.ts) matter too.

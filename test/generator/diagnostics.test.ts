@@ -113,9 +113,27 @@ describe("renderDiagnostics (json)", () => {
         label: null,
         related: [{ file: "src/models.ts", line: 3, column: 14, label: 'in model "Sensor"' }],
         hint: "keep one",
+        fixes: [],
       },
-      { code: "ASYM1003", severity: "error", message: "bad tsconfig", file: null, line: null, column: null, endLine: null, endColumn: null, label: null, related: [], hint: null },
+      { code: "ASYM1003", severity: "error", message: "bad tsconfig", file: null, line: null, column: null, endLine: null, endColumn: null, label: null, related: [], hint: null, fixes: [] },
     ]);
+  });
+});
+
+describe("renderDiagnostics (json) fixes", () => {
+  test("lists each fix with its edits, paths relative and positions 1-based", () => {
+    const at = span(4, 2, 2);
+    const insertion: SourceSpan = { ...at, end: at.start, endColumn: at.column };
+    const diagnostic = createDiagnostic("asymmetricWithoutPrimaryKey", {
+      message: "no key",
+      span: classSpan,
+      hint: 'mark "id" with @PrimaryKey()',
+      fixes: [{ title: 'Add @PrimaryKey() to "id"', edits: [{ span: insertion, newText: "@PrimaryKey() " }] }],
+    });
+    const [parsed] = JSON.parse(renderDiagnostics([diagnostic], { format: "json", cwd: "/work/app" })) as { fixes: unknown }[];
+    expect(parsed?.fixes).toEqual([{ title: 'Add @PrimaryKey() to "id"', edits: [{ file: "src/models.ts", line: 4, column: 2, endLine: 4, endColumn: 2, newText: "@PrimaryKey() " }] }]);
+    // An empty list is left out of the diagnostic itself (the JSON still has the key).
+    expect("fixes" in createDiagnostic("asymmetricWithoutPrimaryKey", { message: "m", fixes: [] })).toBe(false);
   });
 });
 

@@ -1,6 +1,5 @@
 // Jest global setup: says up front which optional suites will be skipped and why. Jest hides
 // console output of suites whose tests are all skipped, so the notice has to come from here.
-import { existsSync } from "node:fs";
 import { browserSuiteFiles, chromiumPath, skipBrowserSuites } from "./browser-suites.mjs";
 
 export default function announceSkips() {
@@ -16,9 +15,6 @@ export default function announceSkips() {
   }
   if (!process.env.ASYMGEN_TEST_POSTGRES) {
     notes.push("PostgreSQL suites: ASYMGEN_TEST_POSTGRES is not set; they use postgres://postgres:postgres@127.0.0.1:5432/postgres and skip if it does not answer");
-  }
-  if (!existsSync(new URL("../../generator/lsp", import.meta.url))) {
-    notes.push("VS Code extension against the real `asymgen lsp` (test/editors/vscode-extension.test.ts): SKIPPED (no generator/lsp/ in this tree)");
   }
   for (const note of notes) console.log(`\n[asymgen tests] ${note}`);
 }

@@ -2,6 +2,7 @@
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 import type { TypeInfo } from "../../model/model-info.js";
+import { fixOf } from "../fix-edits.js";
 
 /** Reports `Record<number, T>` and other non-string keys, at any nesting depth. */
 export const checkDictionaryKey: ModelRule = (project, report) => {
@@ -16,6 +17,7 @@ export const checkDictionaryKey: ModelRule = (project, report) => {
               span: type.span,
               related: [inModel(model)],
               hint: `declare it as Record<string, ${type.element.text}>`,
+              fixes: [fixOf(`Key it by string: Record<string, ${type.element.text}>`, type.span, `Record<string, ${type.element.text}>`)],
             }),
           );
         }

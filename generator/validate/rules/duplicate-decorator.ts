@@ -2,6 +2,7 @@
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { DecoratorInfo } from "../../model/model-info.js";
 import { inModel, listModels, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 /** Reports the second and later copies of a decorator. */
 export const checkDuplicateDecorator: ModelRule = (project, report) => {
@@ -24,6 +25,7 @@ export const checkDuplicateDecorator: ModelRule = (project, report) => {
             span: decorator.span,
             related: [{ span: first.span, label: `the first @${decorator.name}` }, inModel(model)],
             hint: `keep one @${decorator.name}`,
+            fixes: [{ title: `Remove the repeated @${decorator.name}`, edits: [deletion(decorator.span)] }],
           }),
         );
       }

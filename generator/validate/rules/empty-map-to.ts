@@ -1,6 +1,7 @@
 /** Rule: `@MapTo` names a non-empty name. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 /** Reports `@MapTo("")` on a model or a property. */
 export const checkEmptyMapTo: ModelRule = (project, report) => {
@@ -15,6 +16,7 @@ export const checkEmptyMapTo: ModelRule = (project, report) => {
             span: decorator.span,
             related: [inModel(model)],
             hint: "name the persisted name, or remove @MapTo to keep the TypeScript name",
+            fixes: [{ title: "Remove @MapTo(\"\")", edits: [deletion(decorator.span)] }],
           }),
         );
       }

@@ -7,6 +7,7 @@
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { persistedModelName } from "../../model/model-info.js";
 import { inModel, listModels, type ModelRule } from "../model-rule.js";
+import { fixOf } from "../fix-edits.js";
 
 /** What is wrong with a persisted model name, or undefined. */
 function describeModelNameProblem(name: string): string | undefined {
@@ -30,6 +31,7 @@ export const checkInvalidModelName: ModelRule = (project, report) => {
         span: mapTo?.span ?? model.span,
         related: mapTo === undefined ? [] : [inModel(model)],
         hint: mapTo === undefined ? `rename the class, or give it another persisted name with @MapTo("…")` : `change the @MapTo name, e.g. @MapTo(${JSON.stringify(suggestName(name))})`,
+        fixes: mapTo === undefined ? undefined : [fixOf(`Persist it as ${JSON.stringify(suggestName(name))}`, mapTo.span, `@MapTo(${JSON.stringify(suggestName(name))})`)],
       }),
     );
   }

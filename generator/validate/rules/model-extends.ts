@@ -1,6 +1,7 @@
 /** Rule: a model extends no class (its schema is exactly the properties it declares). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { listModels, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 /** Reports an `extends` clause on a model class. */
 export const checkModelExtends: ModelRule = (project, report) => {
@@ -13,6 +14,7 @@ export const checkModelExtends: ModelRule = (project, report) => {
         span: model.span,
         related: [{ span: model.extendsSpan, label: "the extends clause" }],
         hint: `remove the extends clause and declare the inherited properties in "${model.className}"`,
+        fixes: [{ title: "Remove the extends clause", edits: [deletion(model.extendsSpan)] }],
       }),
     );
   }

@@ -1,6 +1,7 @@
 /** Rule: a model has at most one primary key. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { deletion } from "../fix-edits.js";
 
 /** Reports every primary key after a model's first. */
 export const checkMultiplePrimaryKeys: ModelRule = (project, report) => {
@@ -16,6 +17,7 @@ export const checkMultiplePrimaryKeys: ModelRule = (project, report) => {
           label: "second primary key",
           related: [{ span: first.span, label: `the first primary key, "${first.name}"` }, inModel(model)],
           hint: `keep @PrimaryKey() on one property; remove it from "${extra.name}"`,
+          fixes: extra.decorators.filter((d) => d.name === "PrimaryKey").map((d) => ({ title: `Remove @PrimaryKey() from "${extra.name}"`, edits: [deletion(d.span)] })),
         }),
       );
     }

@@ -1,6 +1,7 @@
 /** Rule: an asymmetric model needs a primary key (the server deduplicates retried uploads by it). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { decoratorInsertionPoint, fixOf } from "../fix-edits.js";
 
 /** Reports asymmetric models without a `@PrimaryKey()` property. */
 export const checkNoPrimaryKey: ModelRule = (project, report) => {
@@ -18,6 +19,15 @@ export const checkNoPrimaryKey: ModelRule = (project, report) => {
           candidate === undefined
             ? `add a property such as \`@PrimaryKey() @MapTo("_id") id!: ObjectId;\` to "${model.className}"`
             : `mark "${candidate.name}" with @PrimaryKey()${candidate.name === "_id" || candidate.mapTo === "_id" ? "" : ' and @MapTo("_id")'}`,
+        fixes:
+          candidate === undefined
+            ? undefined
+            : [
+                candidate.name === "_id" || candidate.mapTo === "_id" || candidate.mapTo !== undefined
+                  ? // A @MapTo("other") stays: primary-key-not-id then offers to change it.
+                    fixOf(`Add @PrimaryKey() to "${candidate.name}"`, decoratorInsertionPoint(candidate), "@PrimaryKey() ")
+                  : fixOf(`Add @PrimaryKey() @MapTo("_id") to "${candidate.name}"`, decoratorInsertionPoint(candidate), '@PrimaryKey() @MapTo("_id") '),
+              ],
       }),
     );
   }

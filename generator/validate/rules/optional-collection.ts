@@ -1,6 +1,7 @@
 /** Rule: lists, sets and dictionaries are never optional (Realm stores an empty one instead). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, isCollection, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { annotationSeparatorFix, listFixes } from "../fix-edits.js";
 
 /** Reports collections declared with `?`, `| null` or `| undefined`. */
 export const checkOptionalCollection: ModelRule = (project, report) => {
@@ -15,6 +16,7 @@ export const checkOptionalCollection: ModelRule = (project, report) => {
           span: type.span,
           related: [inModel(model)],
           hint: `declare "${property.name}" without "?", "| null" or "| undefined" (an empty ${type.kind} is the default)`,
+          fixes: listFixes(annotationSeparatorFix(`Make "${property.name}" required`, property, "!: ")),
         }),
       );
     }

@@ -1,6 +1,7 @@
 /** Rule: lists and sets of objects hold no null elements (Realm core's rule). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { fixOf } from "../fix-edits.js";
 
 /** Reports `(_Reading | null)[]` and the like. */
 export const checkOptionalObjectInList: ModelRule = (project, report) => {
@@ -14,6 +15,7 @@ export const checkOptionalObjectInList: ModelRule = (project, report) => {
           span: type.element.span,
           related: [inModel(model)],
           hint: `declare the element as "${type.element.targetClass}" without "| null" or "| undefined"`,
+          fixes: [fixOf(`Declare the element as "${type.element.targetClass}"`, type.element.span, type.element.targetClass)],
         }),
       );
     }

@@ -1,6 +1,7 @@
 /** Rule: a primary key always has a value. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { annotationSeparatorFix, listFixes } from "../fix-edits.js";
 
 /** Reports primary keys declared with `?`, `| null` or `| undefined`. */
 export const checkOptionalPrimaryKey: ModelRule = (project, report) => {
@@ -15,6 +16,7 @@ export const checkOptionalPrimaryKey: ModelRule = (project, report) => {
           span: key.type.span,
           related: [inModel(model)],
           hint: `declare "${key.name}" without "?", "| null" or "| undefined"`,
+          fixes: listFixes(annotationSeparatorFix(`Make "${key.name}" required`, key, "!: ")),
         }),
       );
     }

@@ -1,6 +1,7 @@
 /** Rule: `ObjectType.realmObject` needs bi-directional sync, which asymgen leaves out of scope. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { listModels, type ModelRule } from "../model-rule.js";
+import { fixOf } from "../fix-edits.js";
 
 /** Reports models declared as `realmObject`. */
 export const checkRealmObjectKind: ModelRule = (project, report) => {
@@ -12,6 +13,10 @@ export const checkRealmObjectKind: ModelRule = (project, report) => {
         message: `Model "${model.name}" is a realmObject: bi-directional sync is out of scope for asymgen, which only ingests (asymmetric sync).`,
         span: decorator?.span ?? model.span,
         hint: "use ObjectType.asymmetricObject for objects you ingest, or ObjectType.embeddedObject for objects nested in them",
+        fixes:
+          decorator === undefined
+            ? undefined
+            : [fixOf("Use ObjectType.asymmetricObject", decorator.span, "@RealmModel(ObjectType.asymmetricObject)"), fixOf("Use ObjectType.embeddedObject", decorator.span, "@RealmModel(ObjectType.embeddedObject)")],
       }),
     );
   }

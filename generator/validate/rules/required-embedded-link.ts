@@ -1,6 +1,7 @@
 /** Rule: a single embedded link is optional (Realm stores a missing embedded object as null). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { annotationSeparatorFix, listFixes } from "../fix-edits.js";
 
 /** Reports `location!: _Location` where `location?: _Location` is required. */
 export const checkRequiredEmbeddedLink: ModelRule = (project, report) => {
@@ -15,6 +16,7 @@ export const checkRequiredEmbeddedLink: ModelRule = (project, report) => {
           span: type.span,
           related: [inModel(model)],
           hint: `declare it as "${property.name}?: ${type.text}"`,
+          fixes: listFixes(annotationSeparatorFix(`Make "${property.name}" optional`, property, "?: ")),
         }),
       );
     }

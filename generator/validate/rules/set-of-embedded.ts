@@ -1,6 +1,7 @@
 /** Rule: sets cannot hold embedded objects (Realm core's rule: embedded objects have no identity to compare). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { fixOf } from "../fix-edits.js";
 
 /** Reports `Set<_Reading>` where `_Reading` is embedded. */
 export const checkSetOfEmbedded: ModelRule = (project, report) => {
@@ -14,6 +15,7 @@ export const checkSetOfEmbedded: ModelRule = (project, report) => {
           span: type.span,
           related: [inModel(model)],
           hint: `use a list instead: "${property.name}!: ${type.element.targetClass}[]"`,
+          fixes: [fixOf(`Use a list: ${type.element.targetClass}[]`, type.span, `${type.element.targetClass}[]`)],
         }),
       );
     }

@@ -3,6 +3,7 @@ import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { DiagnosticCodeId } from "../../diagnostics/codes.js";
 import type { PropertyInfo, TypeInfo, UnsupportedTypeInfo } from "../../model/model-info.js";
 import { generatedClassHint, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
+import { decoratorInsertionPoint, fixOf } from "../fix-edits.js";
 
 const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
   unresolved: "unresolvedType",
@@ -28,7 +29,9 @@ export const checkUnsupportedType: ModelRule = (project, report) => {
       const type = findUnsupported(property.type);
       if (type === undefined) continue;
       const { message, hint } = describe(property, type, generatedNames);
-      report(createDiagnostic(codes[type.reason], { message, span: type.span, related: [inModel(model)], hint }));
+      // Every hint that ends "or mark … with @Ignored()" gets that as a fix.
+      const fixes = hint.endsWith(ignoreHint(property)) ? [fixOf(`Mark "${property.name}" with @Ignored()`, decoratorInsertionPoint(property), "@Ignored() ")] : undefined;
+      report(createDiagnostic(codes[type.reason], { message, span: type.span, related: [inModel(model)], hint, fixes }));
     }
   }
 };

@@ -1,0 +1,64 @@
+/**
+ * Small builders for the text edits rules attach to diagnostics (Diagnostic.fixes). Rules read
+ * only the IR, so an edit is computed from the spans it holds: a decorator's span, a property
+ * name's span, a type annotation's span. Where the IR cannot say what text sits between two spans
+ * (an initializer, a `| null`), the rule offers no fix rather than a guess.
+ */
+import type { DiagnosticFix, FixEdit } from "../diagnostics/diagnostic.js";
+import type { PropertyInfo, SourceSpan } from "../model/model-info.js";
+
+/** An empty span at the start of `span`: where an insertion goes. */
+export function spanAtStart(span: SourceSpan): SourceSpan {
+  return { file: span.file, line: span.line, column: span.column, start: span.start, end: span.start, endLine: span.line, endColumn: span.column };
+}
+
+/**
+ * The span from the end of `from` to the start of `to` (the `?: ` between a property name and its
+ * type), or undefined when `from` has no end position or `to` does not follow it.
+ */
+export function spanBetween(from: SourceSpan, to: SourceSpan): SourceSpan | undefined {
+  if (from.endLine === undefined || from.endColumn === undefined || to.start < from.end || from.file !== to.file) return undefined;
+  return { file: from.file, line: from.endLine, column: from.endColumn, start: from.end, end: to.start, endLine: to.line, endColumn: to.column };
+}
+
+/** A fix of one edit. */
+export function fixOf(title: string, span: SourceSpan, newText: string): DiagnosticFix {
+  return { title, edits: [{ span, newText }] };
+}
+
+/** Deletes `span` (a decorator; an editor may widen it over the blank it leaves). */
+export function deletion(span: SourceSpan): FixEdit {
+  return { span, newText: "" };
+}
+
+/**
+ * Where a new decorator on `property` goes: before its first decorator, else before its name.
+ * (A modifier such as `readonly` before the name would put the decorator after it, which does not
+ * parse; models do not use modifiers on persisted fields, and the edit is offered, not forced.)
+ */
+export function decoratorInsertionPoint(property: PropertyInfo): SourceSpan {
+  const first = [...property.decorators].sort((a, b) => a.span.start - b.span.start)[0];
+  return spanAtStart(first?.span ?? property.span);
+}
+
+/**
+ * Whether the property's type comes from a written annotation and its optionality only from
+ * `?` (no `| null`/`| undefined` in the text): then the text between the name and the type is
+ * exactly `?: `, `!: ` or `: ` and can be replaced whole. A property with an initializer may have
+ * its type inferred from it, so it is left alone.
+ */
+export function hasPlainAnnotation(property: PropertyInfo): boolean {
+  return property.default === undefined && property.type.kind !== "unsupported" && !/\b(null|undefined)\b/.test(property.type.text);
+}
+
+/** Replaces the `?: `/`!: `/`: ` between `property`'s name and type with `separator`. */
+export function annotationSeparatorFix(title: string, property: PropertyInfo, separator: "?: " | "!: "): DiagnosticFix | undefined {
+  if (!hasPlainAnnotation(property)) return undefined;
+  const between = spanBetween(property.span, property.type.span);
+  return between === undefined ? undefined : fixOf(title, between, separator);
+}
+
+/** The fixes that exist, for `createDiagnostic`'s `fixes` field. */
+export function listFixes(...fixes: (DiagnosticFix | undefined)[]): DiagnosticFix[] {
+  return fixes.filter((fix): fix is DiagnosticFix => fix !== undefined);
+}

@@ -1,0 +1,84 @@
+/**
+ * Every fix a rule attaches to a diagnostic (Diagnostic.fixes), applied to the fixture that draws
+ * it as the editor applies it (the edits, plus the asymgen import a written name needs): the
+ * diagnostic it fixes is gone, and the edit broke nothing (no syntax or type-analysis error appears).
+ */
+import { describe, expect, test } from "@jest/globals";
+import fs from "node:fs";
+import path from "node:path";
+import { Project } from "ts-morph";
+import { analyzeSourceFiles } from "../../generator/analyze/analyze-source-files.js";
+import type { Diagnostic, DiagnosticFix } from "../../generator/diagnostics/diagnostic.js";
+import { importMissingNames } from "../../generator/lsp/missing-imports.js";
+import { validateProject } from "../../generator/validate/validate-project.js";
+import { fixtureCompilerOptions, listTsFiles, readFixtureOptions } from "./support/analyze-fixture.js";
+import { repoRoot } from "./support/create-model-project.js";
+
+const fixturesDir = path.join(repoRoot, "fixtures");
+const cases = fs
+  .readdirSync(fixturesDir)
+  .filter((name) => name.startsWith("diag-") && fs.existsSync(path.join(fixturesDir, name, "input")))
+  .sort();
+
+// One project per distinct compiler options, shared by the cases (their files are modules that
+// coexist), so the library files are read once rather than once per case.
+const projects = new Map<string, Project>();
+
+/** The case's project, its input files, and a way to analyse them. */
+function openCase(caseDir: string): { project: Project; files: string[]; analyze: () => Diagnostic[] } {
+  const overrides = readFixtureOptions(caseDir).compilerOptions;
+  const key = JSON.stringify(overrides ?? {});
+  const project = projects.get(key) ?? new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: fixtureCompilerOptions(overrides) });
+  projects.set(key, project);
+  const files = listTsFiles(path.join(caseDir, "input"));
+  const sources = files.map((file) => project.getSourceFile(file) ?? project.addSourceFileAtPath(file));
+  const analyze = (): Diagnostic[] => {
+    const analysis = analyzeSourceFiles(sources, { project });
+    return [...analysis.diagnostics, ...validateProject(analysis.project)];
+  };
+  return { project, files, analyze };
+}
+
+/** `text` with the fix's edits for `file` applied (from the end, so offsets stay valid), and the imports they need. */
+function applyFix(text: string, file: string, fix: DiagnosticFix): string {
+  const edits = fix.edits.filter((edit) => edit.span.file === file);
+  const insertion = importMissingNames(text, edits.map((edit) => edit.newText));
+  const all = [...edits.map((edit) => ({ start: edit.span.start, end: edit.span.end, newText: edit.newText })), ...(insertion === undefined ? [] : [{ start: insertion.offset, end: insertion.offset, newText: insertion.newText }])];
+  let result = text;
+  for (const edit of all.sort((a, b) => b.start - a.start)) result = result.slice(0, edit.start) + edit.newText + result.slice(edit.end);
+  return result;
+}
+
+const count = (diagnostics: readonly Diagnostic[], code: string, file: string): number => diagnostics.filter((d) => d.code === code && d.span?.file === file).length;
+
+describe("diagnostic fixes", () => {
+  const checked: string[] = [];
+
+  test.each(cases)("%s: each fix removes its diagnostic and breaks nothing", (name) => {
+    const caseDir = path.join(fixturesDir, name);
+    const { project, analyze } = openCase(caseDir);
+    const before = analyze();
+    for (const diagnostic of before) {
+      for (const fix of diagnostic.fixes ?? []) {
+        const file = diagnostic.span!.file;
+        const touched = [...new Set(fix.edits.map((edit) => edit.span.file))];
+        const originals = new Map(touched.map((each) => [each, project.getSourceFileOrThrow(each).getFullText()]));
+        for (const [each, text] of originals) project.getSourceFileOrThrow(each).replaceWithText(applyFix(text, each, fix));
+        const after = analyze();
+        const edited = touched.map((each) => project.getSourceFileOrThrow(each).getFullText()).join("\n---\n");
+        expect({ fix: fix.title, code: diagnostic.code, remaining: count(after, diagnostic.code, file) < count(before, diagnostic.code, file) ? "fewer" : "same", edited }).toMatchObject({ remaining: "fewer" });
+        // An ASYM2xxx that was not there before means the edit left code asymgen cannot read.
+        const introduced = after.filter((d) => d.code.startsWith("ASYM2") && count(before, d.code, d.span?.file ?? "") < count(after, d.code, d.span?.file ?? ""));
+        expect({ fix: fix.title, introduced: introduced.map((d) => `${d.code} ${d.message}`), edited }).toMatchObject({ introduced: [] });
+        for (const [each, text] of originals) project.getSourceFileOrThrow(each).replaceWithText(text);
+        checked.push(`${diagnostic.code} ${fix.title}`);
+      }
+    }
+  });
+
+  test("the fixtures exercise the fixes of many rules", () => {
+    // Runs after the cases above (Jest runs a file's tests in order).
+    const codes = new Set(checked.map((entry) => entry.split(" ")[0]));
+    expect(codes.size).toBeGreaterThanOrEqual(20);
+  });
+});

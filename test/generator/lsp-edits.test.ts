@@ -1,0 +1,51 @@
+/**
+ * The language server's text helpers for quick fixes, on plain strings: how a deleted decorator
+ * takes its blank along, where an inserted decorator goes past modifiers, and the asymgen import
+ * a fix's text needs.
+ */
+import { describe, expect, test } from "@jest/globals";
+import { moveBeforeModifiers, widenDeletion } from "../../generator/lsp/code-actions.js";
+import { importMissingNames } from "../../generator/lsp/missing-imports.js";
+
+const apply = (text: string, [start, end]: [number, number], insert = ""): string => text.slice(0, start) + insert + text.slice(end);
+
+describe("widenDeletion", () => {
+  test("a decorator alone on its line takes the line; one before a name takes its blank", () => {
+    const alone = "class _A {\n  @Indexed()\n  code!: string;\n}\n";
+    const at = alone.indexOf("@Indexed()");
+    expect(apply(alone, widenDeletion(alone, at, at + "@Indexed()".length))).toBe("class _A {\n  code!: string;\n}\n");
+    const inline = "class _A {\n  @Indexed() code!: string;\n}\n";
+    const start = inline.indexOf("@Indexed()");
+    expect(apply(inline, widenDeletion(inline, start, start + "@Indexed()".length))).toBe("class _A {\n  code!: string;\n}\n");
+    const crlf = "class _A {\r\n\t@Indexed()\r\n\tcode!: string;\r\n}\r\n";
+    const tab = crlf.indexOf("@Indexed()");
+    expect(apply(crlf, widenDeletion(crlf, tab, tab + "@Indexed()".length))).toBe("class _A {\r\n\tcode!: string;\r\n}\r\n");
+  });
+});
+
+describe("moveBeforeModifiers", () => {
+  test("goes before readonly/declare, and stays put without them", () => {
+    const text = "class _A {\n  public readonly id!: string;\n  name!: string;\n}";
+    expect(moveBeforeModifiers(text, text.indexOf("id!"))).toBe(text.indexOf("public"));
+    expect(moveBeforeModifiers(text, text.indexOf("name!"))).toBe(text.indexOf("name!"));
+    const after = "class _A {\n  @MapTo(\"_id\") id!: string;\n}";
+    expect(moveBeforeModifiers(after, after.indexOf("id!"))).toBe(after.indexOf("id!"));
+  });
+});
+
+describe("importMissingNames", () => {
+  test("adds to the file's asymgen import, or a new import, only what is missing", () => {
+    const named = `import { ObjectId, RealmModel } from "asymgen";\nimport { other } from "./other.js";\n`;
+    const insertion = importMissingNames(named, ['@PrimaryKey() @MapTo("_id") ', "@RealmModel(ObjectType.embeddedObject)"]);
+    expect(insertion).toBeDefined();
+    expect(apply(named, [insertion!.offset, insertion!.offset], insertion!.newText)).toBe(`import { ObjectId, RealmModel, PrimaryKey, MapTo, ObjectType } from "asymgen";\nimport { other } from "./other.js";\n`);
+    expect(importMissingNames(named, ["@RealmModel(Foo)"])).toBeUndefined();
+    expect(importMissingNames(named, ["_Reading[]"])).toBeUndefined();
+    const typeOnly = `import type { Types } from "asymgen";\n\nexport class _A {}\n`;
+    const added = importMissingNames(typeOnly, ["@Ignored() "])!;
+    expect(apply(typeOnly, [added.offset, added.offset], added.newText)).toBe(`import type { Types } from "asymgen";\nimport { Ignored } from "asymgen";\n\nexport class _A {}\n`);
+    const none = `export class _A {}\n`;
+    const first = importMissingNames(none, ["Types.Int"])!;
+    expect(apply(none, [first.offset, first.offset], first.newText)).toBe(`import { type Types } from "asymgen";\nexport class _A {}\n`);
+  });
+});
