@@ -63,8 +63,9 @@ function modelFile(f, revision = 0) {
 function writeCorpus(dir) {
   fs.mkdirSync(path.join(dir, "models"), { recursive: true });
   fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
-  // The corpus imports "asymgen" like a user's project: the package, via a link to this repo.
-  fs.symlinkSync(repo, path.join(dir, "node_modules", "asymgen"), "dir");
+  // The corpus imports "asymgen" like a user's project: the package (runtime/ since the workspace
+  // split; a link to the repository root resolves nothing and every model is an error).
+  fs.symlinkSync(path.join(repo, "runtime"), path.join(dir, "node_modules", "asymgen"), "dir");
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-corpus", type: "module", private: true }));
   fs.writeFileSync(
     path.join(dir, "tsconfig.json"),
