@@ -18,6 +18,7 @@
  * name carries the bundle's path, size and mtime. `NODE_DISABLE_COMPILE_CACHE=1` turns it off, as
  * it does Node's. Any failure only costs speed: the bundle is then loaded the ordinary way.
  */
+import { isAscii } from "node:buffer";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
@@ -121,7 +122,10 @@ function loadWithCodeCache(bundle: string, dir: string): "hit" | "miss" {
   } catch {
     // Not made yet.
   }
-  const source = readFileSync(bundle, "utf8");
+  const bytes = readFileSync(bundle);
+  // Node 20 decodes large UTF-8 files slowly (~0.1 s for TypeScript's 9 MB); an ASCII file (as
+  // TypeScript's is) reads as Latin-1 into the same string, ten times faster.
+  const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const CommonJsModule = Module as unknown as ModuleClass;
   const script = new vm.Script(CommonJsModule.wrap(source), cachedData === undefined ? { filename: bundle } : { filename: bundle, cachedData });
   const module = new CommonJsModule(bundle);
