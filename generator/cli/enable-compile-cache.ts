@@ -7,9 +7,10 @@
  * see README "Benchmarks"). `tsc` turns on Node's compile cache for the same reason
  * (typescript/lib/tsc.js calls `module.enableCompileCache()`), which exists from Node 22.1 on.
  * So: on Node ≥ 22.1 the same call; on Node 20 the same idea for the files that matter, with
- * V8's own code cache (`vm.Script` cachedData): TypeScript's bundle and ts-morph's two are
- * compiled from the cache and put into `require.cache`, where ts-morph's own `require()` calls
- * and the generator's `import "ts-morph"` find them.
+ * V8's own code cache (`vm.Script` cachedData): TypeScript's bundle and ts-morph.js are compiled
+ * from the cache and put into `require.cache`, where the `require()` calls of ts-morph (and of
+ * generator/ts-morph.cts) find them. Not ts-morph-common.js: it is mostly TypeScript's lib files
+ * as strings, its code cache is larger than the file (5.6 MB), and it measured no faster.
  *
  * The cache holds code that runs, so it lives where only this user can write (as the format
  * cache does, config/default-cache-dir.ts): `$NODE_COMPILE_CACHE/asymgen`, else a 0700 folder of
@@ -31,7 +32,7 @@ import { isPrivateDir } from "../config/default-cache-dir.js";
 export type CompileCacheStatus =
   /** Node's own compile cache (Node ≥ 22.1). */
   | "node"
-  /** ts-morph's bundles (TypeScript's among them) were compiled from the cached code. */
+  /** TypeScript's bundle and ts-morph's were compiled from the cached code. */
   | "hit"
   /** No usable cache yet for one of them: it was compiled, its code is saved when the process exits. */
   | "miss"
@@ -75,7 +76,7 @@ function enable(): CompileCacheStatus {
     const bundles = locateBundles();
     const dir = resolveCacheDir();
     if (bundles === undefined || dir === undefined) return "off";
-    // In dependency order: each one's require() of the one before finds it in require.cache.
+    // TypeScript first: ts-morph requires @ts-morph/common, which requires it and finds it loaded.
     const outcomes = bundles.map((bundle) => loadWithCodeCache(bundle, dir));
     return outcomes.every((outcome) => outcome === "hit") ? "hit" : "miss";
   } catch {
@@ -86,14 +87,14 @@ function enable(): CompileCacheStatus {
 }
 
 /**
- * ts-morph's CommonJS bundles, TypeScript first: `@ts-morph/common/dist/typescript.js` (what
- * ts-morph-common.js requires as "./typescript"), `ts-morph-common.js`, `ts-morph.js`.
+ * The CommonJS bundles to load with the cache, TypeScript first: `@ts-morph/common/dist/typescript.js`
+ * (what ts-morph-common.js requires as "./typescript"), then `ts-morph.js`.
  */
 function locateBundles(): string[] | undefined {
   const fromHere = createRequire(import.meta.url);
   const tsMorph = fromHere.resolve("ts-morph");
   const common = createRequire(tsMorph).resolve("@ts-morph/common");
-  const bundles = [path.join(path.dirname(common), "typescript.js"), common, tsMorph];
+  const bundles = [path.join(path.dirname(common), "typescript.js"), tsMorph];
   // Already loaded (a second call, or a host that imported ts-morph first): nothing to gain.
   return bundles.some((bundle) => fromHere.cache[bundle] !== undefined) ? undefined : bundles;
 }
