@@ -41,7 +41,19 @@ async function runGenerate(args: GenerateCommandArgs): Promise<number> {
   enableCompileCache();
   // Loaded on demand: `--help` and `serve` need neither ts-morph nor prettier.
   const { runGenerateCommand } = await import("./cli/run-generate-command.js");
-  return runGenerateCommand(args);
+  const exitCode = await runGenerateCommand(args);
+  if (!args.watch) endNow(exitCode);
+  return exitCode;
+}
+
+/**
+ * Ends a one-shot `generate` as tsc ends (`ts.sys.exit`): at once, instead of after Node has torn
+ * down the heap the run leaves (TypeScript's program: ~25 ms on the bench corpus). Only when
+ * nothing is still queued for stdout or stderr (pipes are asynchronous on Windows); otherwise the
+ * process ends on its own once they drain.
+ */
+function endNow(exitCode: number): void {
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(exitCode);
 }
 
 /** Parses `argv` and runs the command; resolves with the exit code. */
