@@ -30,9 +30,11 @@ export default {
     "^@asymgen/server/cli$": "<rootDir>/server/cli.ts",
     "^@asymgen/server/stores$": "<rootDir>/server/stores/open-store.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
+    // generator/ts-morph.cts, imported as ts-morph.cjs (see that file for why it is CommonJS).
+    "^(\\.{1,2}/.*)\\.cjs$": "$1.cts",
   },
   transform: {
-    "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", diagnostics: false }],
+    "^.+\\.c?ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", diagnostics: false }],
   },
   testTimeout: 60000,
   globalSetup: "<rootDir>/test/support/announce-skips.mjs",

@@ -2,7 +2,7 @@
  * What analysis needs from its caller, and the per-run state the analyze/ modules share.
  */
 import type { Project } from "ts-morph";
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { LinkTargetInfo } from "../model/model-info.js";
 import { AsymgenSymbols } from "./asymgen-symbols.js";

@@ -4,7 +4,7 @@
  * generated file, so every name it reads is resolved here, with the checker, to how the generated
  * file imports it (render/ never re-reads the model file's text).
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { RelatedSpan } from "../diagnostics/diagnostic.js";
 import type { DefaultImportInfo, DefaultInfo } from "../model/model-info.js";

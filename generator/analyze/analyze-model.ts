@@ -2,7 +2,7 @@
  * Analyses one model class into a ModelInfo: its header, its persisted properties, and the
  * spans of anything a model may not have (constructors, `extends`).
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { RelatedSpan } from "../diagnostics/diagnostic.js";
 import type { ModelInfo, PropertyInfo, SourceSpan, TypeInfo } from "../model/model-info.js";

@@ -4,7 +4,7 @@
  * generated). Everything rule-like is left to validate/.
  */
 import type { SourceFile } from "ts-morph";
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ModelInfo, ProjectInfo, SourceFileInfo, TypeInfo } from "../model/model-info.js";

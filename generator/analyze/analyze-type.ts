@@ -4,7 +4,7 @@
  * reference itself decides. User aliases (generic ones too) are expanded; anything unknown
  * becomes an `unsupported` TypeInfo that validate/ reports.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import type { SourceSpan, TypeInfo, UnsupportedTypeInfo } from "../model/model-info.js";
 import type { ScalarTypeName } from "asymgen/schema";
 import type { AnalyzerState } from "./analyze-context.js";

@@ -3,7 +3,7 @@
  * classes and TypeScript's built-ins by following a symbol to where it is declared: aliases,
  * imports, `import type` and re-exports all lead to the same declaration, text never decides.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 
 /** Where a resolved symbol comes from, and its name there. */
 export type KnownSymbol =

@@ -2,7 +2,7 @@
  * A cheap pre-filter for discovery and watch mode: does a file declare any model class?
  */
 import type { SourceFile } from "ts-morph";
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import { createAnalyzerState } from "./analyze-context.js";
 import { readClassHeader } from "./read-decorators.js";
 

@@ -2,7 +2,7 @@
  * Reads asymgen decorators off a class or property: a decorator counts when its callee's symbol
  * resolves to asymgen's declaration, whatever it is called locally.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import type { DecoratorInfo, ModelKind, SourceSpan } from "../model/model-info.js";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { AnalyzerState } from "./analyze-context.js";

@@ -1,7 +1,7 @@
 /**
  * Reads a declaration's JSDoc comment as written, so generated classes show the same docs.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 
 /**
  * The last `/** … *\/` block before `node`, with continuation lines re-indented to ` *` so the

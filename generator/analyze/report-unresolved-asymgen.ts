@@ -4,7 +4,7 @@
  * ignores package `exports`, like node10), no class is a model and a run would find nothing and
  * succeed. This says why instead.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { AnalyzerState } from "./analyze-context.js";
 import { createSourceSpan } from "./source-span.js";

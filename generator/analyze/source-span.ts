@@ -1,7 +1,7 @@
 /**
  * Turns a TypeScript node into a plain SourceSpan, the only kind of position the IR carries.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import type { SourceSpan } from "../model/model-info.js";
 
 /** The span of `node` (from its first token, trivia excluded) in `file`. */

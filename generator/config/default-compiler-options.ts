@@ -2,7 +2,8 @@
  * The compiler options a run uses when there is no tsconfig: what a new strict ESM project on
  * Node would choose, so models type-check the way they will in the user's build.
  */
-import { ModuleKind, ModuleResolutionKind, ScriptTarget, type CompilerOptions } from "ts-morph";
+import type { CompilerOptions } from "ts-morph";
+import { ModuleKind, ModuleResolutionKind, ScriptTarget } from "../ts-morph.cjs";
 
 /** Returns the defaults for a run without tsconfig (a fresh object: callers may extend it). */
 export function createDefaultCompilerOptions(): CompilerOptions {

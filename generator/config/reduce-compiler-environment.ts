@@ -12,7 +12,8 @@
  * caller runs again in the user's full environment whenever the lean run reports any error, and
  * only a run without errors is ever answered from the lean one.
  */
-import { ts, type CompilerOptions } from "ts-morph";
+import type { CompilerOptions } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 
 /** The lean options for `options`, or undefined when there is nothing to leave out. */
 export function reduceCompilerEnvironment(options: CompilerOptions): CompilerOptions | undefined {

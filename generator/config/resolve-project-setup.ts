@@ -5,7 +5,8 @@
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { ts, type CompilerOptions } from "ts-morph";
+import type { CompilerOptions } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SourceSpan } from "../model/model-info.js";
 import { createDefaultCompilerOptions } from "./default-compiler-options.js";

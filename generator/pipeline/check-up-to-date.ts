@@ -5,16 +5,16 @@
 import { existsSync, readFileSync, realpathSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { clearConfigCache, resolveConfig } from "prettier";
-import { Project } from "ts-morph";
+import { Project } from "../ts-morph.cjs";
 import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
 import type { GenerateOptions, GenerateResult, OutputReport } from "../config/generate-options.js";
 import { pickSetupOptions, resolveProjectSetup, type ProjectSetup } from "../config/resolve-project-setup.js";
 import { listInputs } from "../discover/list-inputs.js";
+import { clearPrettierConfigCache, resolvePrettierConfig } from "../render/load-prettier.js";
 import { findOrphanedOutputs, listOutputRoots } from "../write/find-orphaned-outputs.js";
 import { createOutputLayout, resolveOutputPath } from "../write/output-path.js";
 import { readExisting } from "../write/write-output.js";
-import { computeRunIdentity } from "./compute-run-identity.js";
+import { computeRunIdentity, computeRunLocation } from "./compute-run-identity.js";
 import { hashPrettierOptions } from "./record-up-to-date.js";
 import { RACY_WINDOW_MS, hashText, readManifest, resolveManifestPath, type RecordedFile, type UpToDateManifest } from "./up-to-date-manifest.js";
 
@@ -35,12 +35,16 @@ export function resolveManifestTarget(options: GenerateOptions): ManifestTarget 
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const setup = resolveProjectSetup(pickSetupOptions(cwd, options)).setup;
   if (setup === undefined) return undefined;
+  const cacheDir = options.cacheDir ?? resolveDefaultCacheDir(cwd);
+  // No manifest recorded for this invocation (a cold run): the inputs' glob and the identity,
+  // which hashes the generator's own code, are not worth computing.
+  if (!existsSync(resolveManifestPath(cacheDir, computeRunLocation(cwd, options, setup)))) return undefined;
   // A project only for its glob engine: nothing is read or parsed.
   const fileSystem = new Project({ skipAddingFilesFromTsConfig: true, skipLoadingLibFiles: true }).getFileSystem();
   const listed = listInputs(fileSystem, setup, options.paths);
   if (listed.diagnostics.length > 0) return undefined;
   const { location, identity } = computeRunIdentity(cwd, options, setup, listed.files);
-  return { manifestFile: resolveManifestPath(options.cacheDir ?? resolveDefaultCacheDir(cwd), location), identity, setup, inputs: listed.files };
+  return { manifestFile: resolveManifestPath(cacheDir, location), identity, setup, inputs: listed.files };
 }
 
 /** The result of a run that would change nothing, or undefined when anything is in doubt. */
@@ -67,10 +71,10 @@ async function verifyManifest(options: GenerateOptions): Promise<GenerateResult 
   // rename the recorded run never saw) is something a full run would remove.
   if (hasOrphanedOutputs(options, target)) return undefined;
   // A full run would resolve prettier's configs afresh too (an edited .prettierrc counts).
-  await clearConfigCache();
+  await clearPrettierConfigCache();
   for (const output of manifest.outputs) {
     if (hashOf(output.file) !== output.hash) return undefined;
-    if (output.prettier !== undefined && hashPrettierOptions(await resolveConfig(path.resolve(output.file))) !== output.prettier) return undefined;
+    if (output.prettier !== undefined && hashPrettierOptions(await resolvePrettierConfig(path.resolve(output.file))) !== output.prettier) return undefined;
   }
   // Pruning keeps the newest manifests: one in use counts as new.
   const now = new Date();

@@ -6,12 +6,12 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { version as prettierVersion } from "prettier";
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 import * as runtimeSymbolTable from "asymgen/codegen-symbols";
 import { readPackageVersion } from "../cli/read-package-version.js";
 import type { GenerateOptions } from "../config/generate-options.js";
 import type { ProjectSetup } from "../config/resolve-project-setup.js";
+import { readPrettierVersion } from "../render/load-prettier.js";
 import { MANIFEST_FORMAT, hashText, stableStringify } from "./up-to-date-manifest.js";
 
 /** Where the manifest lives (`location`) and what it must match (`identity`, a hash). */
@@ -20,21 +20,26 @@ export interface RunIdentity {
   identity: string;
 }
 
-/** Computes the identity of a run over `inputs` (absolute, sorted). */
-export function computeRunIdentity(cwd: string, options: GenerateOptions, setup: ProjectSetup, inputs: readonly string[]): RunIdentity {
-  const location = {
+/** Where the manifest of an invocation lives: the part of its identity that names the file. */
+export function computeRunLocation(cwd: string, options: GenerateOptions, setup: ProjectSetup): Record<string, unknown> {
+  return {
     cwd,
     tsconfig: setup.tsConfigFile ?? null,
     paths: options.paths ?? null,
     outDir: options.outDir === undefined ? null : path.resolve(cwd, options.outDir),
     schemaOut: options.schemaOut === undefined ? null : path.resolve(cwd, options.schemaOut),
   };
+}
+
+/** Computes the identity of a run over `inputs` (absolute, sorted). */
+export function computeRunIdentity(cwd: string, options: GenerateOptions, setup: ProjectSetup, inputs: readonly string[]): RunIdentity {
+  const location = computeRunLocation(cwd, options, setup);
   const identity = {
     format: MANIFEST_FORMAT,
     location,
     tool: readToolFingerprint(),
     typescript: ts.version,
-    prettier: prettierVersion,
+    prettier: readPrettierVersion(),
     compilerOptions: setup.compilerOptions,
     inputs,
     // Without `types`, TypeScript adds every node_modules/@types package: a new one changes the

@@ -6,13 +6,14 @@
  */
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { resolveConfig, type Options as PrettierOptions } from "prettier";
+import type { Options as PrettierOptions } from "prettier";
 import type { GenerateProgress, GenerateTimings, OutputReport } from "../config/generate-options.js";
 import { displayPath } from "../config/resolve-project-setup.js";
 import { createDiagnostic } from "../diagnostics/create-diagnostic.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { buildCanonicalSchemas, renderModelFile, type RenderFileOptions } from "../render/index.js";
+import { resolvePrettierConfig } from "../render/load-prettier.js";
 import { removeStaleOutput, writeOutput } from "../write/write-output.js";
 import type { EmittedOutput } from "./record-up-to-date.js";
 
@@ -128,5 +129,5 @@ export async function emitOutputs(request: EmitRequest): Promise<EmitResult> {
 /** The user's prettier configuration for `outFile`, or null (the renderer's defaults) when none. */
 async function loadPrettierOptions(outFile: string): Promise<PrettierOptions | null> {
   // Prettier looks for its config from the file's folder upwards; the folder need not exist yet.
-  return resolveConfig(path.resolve(outFile));
+  return resolvePrettierConfig(path.resolve(outFile));
 }

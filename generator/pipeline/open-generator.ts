@@ -8,8 +8,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { clearConfigCache } from "prettier";
-import { FileSystemRefreshResult, Project } from "ts-morph";
+import { FileSystemRefreshResult, Project } from "../ts-morph.cjs";
 import { analyzeSourceFiles } from "../analyze/analyze-source-files.js";
 import { resolveDefaultCacheDir } from "../config/default-cache-dir.js";
 import { reduceCompilerEnvironment } from "../config/reduce-compiler-environment.js";
@@ -20,6 +19,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { discoverInputs, expandPath } from "../discover/discover-inputs.js";
 import { isInputFile } from "../discover/is-input-file.js";
 import { mayDeclareModels } from "../discover/may-declare-models.js";
+import { clearPrettierConfigCache } from "../render/load-prettier.js";
 import type { ProjectInfo, SourceFileInfo } from "../model/model-info.js";
 import { validateProject } from "../validate/validate-project.js";
 import { findOutputCollisions } from "../write/find-output-collisions.js";
@@ -115,7 +115,7 @@ export function openGenerator(options: GenerateOptions = {}): GeneratorSession {
     const startedAt = Date.now();
     loaded = undefined;
     // Prettier caches the configs it found per folder; a full run must see an edited .prettierrc.
-    await clearConfigCache();
+    await clearPrettierConfigCache();
     const setupResult = resolveProjectSetup(setupOptions());
     if (setupResult.setup === undefined) {
       timings.discover = performance.now() - started;

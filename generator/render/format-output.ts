@@ -17,7 +17,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { format, version as prettierVersion, type Options } from "prettier";
+import type { Options } from "prettier";
+import { loadPrettier, readPrettierVersion } from "./load-prettier.js";
 
 /** The prettier options the templates print for, and the defaults of every other option that matters. */
 export const TEMPLATE_PRETTIER_OPTIONS = {
@@ -104,7 +105,7 @@ export async function formatOutput(text: string, untrusted: readonly string[], o
       // not cached yet
     }
   }
-  const formatted = await format(text, effective);
+  const formatted = await (await loadPrettier()).format(text, effective);
   if (cacheFile !== undefined) writeCache(cacheFile, formatted);
   return { text: formatted, outcome: "formatted" };
 }
@@ -130,7 +131,7 @@ function isCommentLine(text: string, start: number, end: number): boolean {
 function cacheKey(text: string, options: Options): string {
   const { filepath: _ignored, ...rest } = options;
   const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return createHash("sha256").update(`prettier ${prettierVersion}\n${JSON.stringify(sorted)}\n${text}`).digest("hex");
+  return createHash("sha256").update(`prettier ${readPrettierVersion()}\n${JSON.stringify(sorted)}\n${text}`).digest("hex");
 }
 
 function writeCache(file: string, text: string): void {
