@@ -3,7 +3,7 @@
  * import that name from "asymgen" would not work (asymgen recognises decorators by symbol), so the
  * editor's fix also adds the import. Rules see only the IR, not imports; this reads the file.
  */
-import { ts } from "ts-morph";
+import { ts } from "../ts-morph.cjs";
 
 /** Names a fix's text may use, and how each is imported (`Types` is a type-only namespace). */
 const importable: Record<string, { pattern: RegExp; specifier: string }> = {

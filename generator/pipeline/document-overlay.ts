@@ -4,7 +4,8 @@
  * and updates that write outputs read the disk only, so what they generate never depends on an
  * unsaved buffer.
  */
-import { FileSystemRefreshResult, type SourceFile } from "ts-morph";
+import type { SourceFile } from "ts-morph";
+import { FileSystemRefreshResult } from "../ts-morph.cjs";
 import type { GenerateTimings } from "../config/generate-options.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ProjectInfo } from "../model/model-info.js";
