@@ -14,6 +14,7 @@
 //            watch   (rollup, webpack) rollup.watch() / compiler.watch(): {"event":"compiled",…} per
 //                    build, {"event":"failed",…} per failed Rollup build; webpack also prints
 //                    {"event":"invalid","file"} (what its watcher saw) and {"event":"watchRun","modified"}
+// webpack's mode is DRIVER_WEBPACK_MODE (default production), without a devtool (the bundle stays readable).
 // Every generator run prints {"event":"run","ok","written","removed","codes"}.
 import path from "node:path";
 import readline from "node:readline";
@@ -109,7 +110,8 @@ if (bundler === "vite") {
   const app = entry === "app";
   const compiler = webpack({
     context: dir,
-    mode: "production",
+    mode: process.env.DRIVER_WEBPACK_MODE ?? "production",
+    devtool: false,
     entry: app ? "./src/main.ts" : "./src/plain.js",
     output: { path: path.join(dir, "dist") },
     plugins: [plugin],
