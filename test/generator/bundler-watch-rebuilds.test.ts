@@ -39,7 +39,7 @@ const changed = (value: string): string => EVENT_MODEL.replace('"heartbeat"', `"
  * A Rollup or webpack watch over the app entry: for each of two model changes, one generator run
  * and one bundle build, whose output holds the new default value.
  */
-async function expectOneBuildPerChange(bundler: "rollup" | "webpack", webpackMode: "production" | "development" = "production"): Promise<void> {
+async function expectOneBuildPerChange(bundler: "rollup" | "webpack" | "esbuild", webpackMode: "production" | "development" = "production"): Promise<void> {
   const workspace = fixture();
   driver = startDriver(bundler, "watch", workspace.dir, "app", webpackMode);
   const builds = (): DriverEvent[] => driver!.events.filter((event) => event.event === "compiled" || event.event === "failed");
@@ -73,6 +73,10 @@ describe("one model change, one bundle build (the app imports a generated file)"
 
   test("webpack watch in development mode (its memory cache still sees each new output)", async () => {
     await expectOneBuildPerChange("webpack", "development");
+  });
+
+  test("esbuild watch (context.watch(), which sees the model files only because the plugin names them)", async () => {
+    await expectOneBuildPerChange("esbuild");
   });
 
   test("esbuild context: one rebuild() bundles the new output", async () => {

@@ -11,6 +11,7 @@
 //   mode:    build   one build, then {"event":"done"} or {"event":"failed",…}
 //            serve   (vite) a dev server: {"event":"listening","port":N}, until stdin closes
 //            context (esbuild) a context: each stdin line "rebuild" runs ctx.rebuild()
+//            watch   (esbuild) ctx.watch(): {"event":"compiled"} (or "failed") per build
 //            watch   (rollup, webpack) rollup.watch() / compiler.watch(): {"event":"compiled",…} per
 //                    build, {"event":"failed",…} per failed Rollup build; webpack also prints
 //                    {"event":"invalid","file"} (what its watcher saw) and {"event":"watchRun","modified"}
@@ -64,6 +65,13 @@ if (bundler === "vite") {
     } catch (error) {
       emit({ event: "failed", ...describeError(error) });
     }
+  } else if (mode === "watch") {
+    // context.watch(): esbuild rebuilds on its own; each build's end is one event.
+    const counter = { name: "driver-count", setup: (build) => build.onEnd((result) => emit({ event: result.errors.length === 0 ? "compiled" : "failed", errors: result.errors.map((e) => e.text) })) };
+    const context = await esbuild.context({ ...options, plugins: [plugin, counter] });
+    await context.watch();
+    await stdinClosed;
+    await context.dispose();
   } else {
     const context = await esbuild.context(options);
     emit({ event: "ready" });
