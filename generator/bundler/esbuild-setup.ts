@@ -40,6 +40,15 @@ export function setupEsbuild(build: PluginBuild, options: AsymgenPluginOptions):
     }
     return run === undefined ? {} : { errors: run.errors.map((diagnostic) => toEsbuildMessage(diagnostic, generator.cwd)), warnings: run.warnings.map((diagnostic) => toEsbuildMessage(diagnostic, generator.cwd)) };
   });
+  // esbuild's watch mode (`context.watch()`) watches only what the build read, and the app reads
+  // the outputs, not the model files: loading an output names what the generator reads (before
+  // the session opens, the last run's model files and their folders) for esbuild to watch too.
+  // Returning no contents leaves the loading itself to esbuild.
+  build.onLoad({ filter: /\.realm\.(ts|mts|cts)$/ }, () => {
+    const sources = (generator.last?.result?.outputs ?? []).flatMap((output) => (output.source === undefined ? [] : [output.source]));
+    const watchFiles = [...new Set([...generator.watchedFiles(), ...sources])];
+    return { watchFiles, watchDirs: [...new Set([...generator.inputFolders(), ...watchFiles.map((file) => path.dirname(file))])] };
+  });
   build.onDispose(() => generator.close());
 }
 

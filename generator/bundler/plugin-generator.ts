@@ -2,7 +2,7 @@
  * The bundler-neutral half of the plugin: one generator per plugin instance. A one-off build runs
  * `generate()` (the same call as `asymgen generate`, up-to-date shortcut included); a dev server or
  * watch build keeps one session open, as watch mode does, and feeds it the changes the bundler's
- * own watcher reports. Each adapter (vite-plugin.ts, rollup-hooks.ts, esbuild-setup.ts,
+ * own watcher reports. Each adapter (vite-hooks.ts, rollup-hooks.ts, esbuild-setup.ts,
  * webpack-apply.ts) only maps bundler events onto these calls and the outcome onto its messages.
  */
 import path from "node:path";

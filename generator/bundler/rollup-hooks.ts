@@ -1,7 +1,7 @@
 /**
  * The plugin's hooks in Rollup's plugin API, which `vite build` (Rolldown) shares: generate at
  * build start, fail the build with the diagnostics, and in watch mode (`rollup -w`,
- * `vite build --watch`) regenerate from the changes `watchChange` reported, once per rebuild.
+ * `vite build --watch`) regenerate from the changes `watchChange` reports, before the rebuild.
  */
 import type { FileChange } from "./watch-scope.js";
 import type { PluginGenerator, PluginRun } from "./plugin-generator.js";
@@ -26,15 +26,36 @@ export interface RollupLikeMessage {
 /** Rollup's hooks of the plugin, bound to one generator. */
 export interface RollupHooks {
   buildStart(this: RollupLikeContext): Promise<void>;
-  watchChange(this: unknown, id: string, change: { event: FileChange["event"] }): void;
+  watchChange(this: unknown, id: string, change: { event: FileChange["event"] }): Promise<void>;
   closeWatcher(): void;
   closeBundle(): void;
 }
 
-/** Creates the hooks; `getGenerator` makes the generator on first use (Vite knows its root only then). */
+/**
+ * How long `watchChange` waits after a run wrote something, for the watcher to report those
+ * writes before the rebuild starts (see createRollupHooks).
+ */
+const WRITES_SETTLE_MS = 100;
+
+/**
+ * Creates the hooks; `getGenerator` makes the generator on first use (Vite knows its root only then).
+ *
+ * In watch mode the update runs in `watchChange`, which Rollup awaits before it rebuilds, not in
+ * `buildStart`: an output the app imports is a watched module, and Rollup answers a watched file
+ * changed during a build with another build; changes reported before the build are consumed by
+ * it. The hook then waits a little, so the watcher reports the writes while they still count so.
+ */
 export function createRollupHooks(getGenerator: () => PluginGenerator): RollupHooks {
   const changes: FileChange[] = [];
   let watching = false;
+  // watchChange runs once per changed file, in parallel: their updates go one after the other.
+  let updating: Promise<void> = Promise.resolve();
+  const update = (): Promise<void> =>
+    (updating = updating.then(async () => {
+      const run = await getGenerator().update(changes.splice(0));
+      const wrote = run?.result?.outputs.some((output) => output.outcome === "written" || output.outcome === "removed") ?? false;
+      if (wrote) await new Promise((resolve) => setTimeout(resolve, WRITES_SETTLE_MS));
+    }));
   return {
     async buildStart() {
       const generator = getGenerator();
@@ -42,17 +63,22 @@ export function createRollupHooks(getGenerator: () => PluginGenerator): RollupHo
       let run: PluginRun | undefined;
       if (!watching) run = await generator.build();
       else if (!generator.started) run = await generator.start();
-      // A rebuild for changes that are not the generator's (an app module) runs nothing, but the
-      // last run's errors still stand: the build keeps failing until the models are fixed.
-      else run = (await generator.update(changes.splice(0))) ?? generator.last;
+      else {
+        await updating;
+        // Changes no watchChange handled (a bundler that does not await it). A rebuild for
+        // changes that are not the generator's (an app module) runs nothing, but the last run's
+        // errors still stand: the build keeps failing until the models are fixed.
+        run = (await generator.update(changes.splice(0))) ?? generator.last;
+      }
       if (watching) {
         // Model files the bundle does not import would not be watched otherwise.
         for (const file of generator.watchedFiles()) this.addWatchFile(file);
       }
       if (run !== undefined) reportRun(this, run, generator.cwd);
     },
-    watchChange(id, change) {
+    async watchChange(id, change) {
       changes.push({ file: id, event: change.event });
+      if (watching && getGenerator().started) await update();
     },
     closeWatcher() {
       if (watching) getGenerator().close();

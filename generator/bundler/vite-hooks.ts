@@ -38,7 +38,7 @@ export function createViteHooks(options: AsymgenPluginOptions): Partial<Plugin> 
     },
     watchChange(id, change) {
       // The dev server reports changes through its watcher (createDevWatch), not this hook.
-      if (!serving()) rollup.watchChange(id, change);
+      if (!serving()) return rollup.watchChange(id, change);
     },
     closeWatcher() {
       if (!serving()) rollup.closeWatcher();

@@ -5,7 +5,7 @@
  * errors clear when fixed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import type { Workspace } from "./support/create-workspace.js";
+import { PLACE_MODEL, type Workspace } from "./support/create-workspace.js";
 import { BROKEN_MODEL, EVENT_MODEL, createBundlerFixture, readOutputs, runBuild, runCli, sleep, startDriver, type Driver, type DriverEvent } from "./support/bundler-fixture.js";
 
 // Real builds and the CLI on a shared 2-core machine.
@@ -172,5 +172,37 @@ describe("webpack", () => {
     expect(driver.runs()).toHaveLength(3);
     expect(driver.runs()[2]).toEqual({ event: "run", ok: true, written: ["models/event.realm.ts", "schema.json"], removed: [], codes: [] });
     expect(workspace.read("models/event.realm.ts")).toContain('"fixed"');
+  });
+  test("watch mode: an edit to an app module beside the models is no run; a new file there is one", async () => {
+    // The tsconfig leaves models/app-*.ts out: an app module in a model folder, which the generator does not read.
+    const tsconfig = { compilerOptions: { target: "ES2022", module: "nodenext", moduleResolution: "nodenext", strict: true, skipLibCheck: true, noEmit: true, types: [] }, include: ["models/**/*.ts"], exclude: ["models/app-*.ts"] };
+    const workspace = fixture({ "tsconfig.json": JSON.stringify(tsconfig), "models/app-format.ts": `export const format = (value: string): string => value;\n` });
+    driver = startDriver("webpack", "watch", workspace.dir);
+    const compiled = (from: number): Promise<DriverEvent> => driver!.waitFor((event) => event.event === "compiled", from);
+    await compiled(0);
+    expect(driver.runs()).toHaveLength(1);
+
+    // webpack reports the edit among its modified files, as it would a new file; it was there before, so it is an edit.
+    let from = driver.events.length;
+    workspace.write("models/app-format.ts", `export const format = (value: string): string => value.trim();\n`);
+    await compiled(from);
+    await sleep(500);
+    expect(driver.runs()).toHaveLength(1);
+
+    // A new file there may be a new model, though webpack reports only its folder: one run, which writes nothing for an app module.
+    from = driver.events.length;
+    workspace.write("models/app-extra.ts", `export const extra = 1;\n`);
+    await compiled(from);
+    await sleep(500);
+    expect(driver.runs()).toHaveLength(2);
+    expect(driver.runs()[1]).toEqual({ event: "run", ok: true, written: [], removed: [], codes: [] });
+
+    // And a new model file is generated.
+    from = driver.events.length;
+    workspace.write("models/spot.ts", PLACE_MODEL.replace("_Place", "_Spot"));
+    await compiled(from);
+    await sleep(500);
+    expect(driver.runs()).toHaveLength(3);
+    expect(driver.runs()[2]).toEqual({ event: "run", ok: true, written: ["models/spot.realm.ts", "schema.json"], removed: [], codes: [] });
   });
 });

@@ -55,10 +55,20 @@ export interface Driver {
 
 const driverScript = path.join(repoRoot, "test/generator/support/bundler-driver.mjs");
 
-/** Starts `bundler` in `mode` on the project in `dir` (the plugin comes from the built dist: `npm run build` first). */
-export function startDriver(bundler: "vite" | "rollup" | "esbuild" | "webpack", mode: "build" | "serve" | "context" | "watch", dir: string): Driver {
+/**
+ * Starts `bundler` in `mode` on the project in `dir` (the plugin comes from the built dist: `npm run build` first).
+ * `entry` (Rollup, webpack): "plain" bundles src/plain.js, which imports nothing; "app" bundles src/main.ts, which imports a generated file.
+ * `webpackMode`: webpack's `mode` (default "production"; "development" adds its memory cache).
+ */
+export function startDriver(
+  bundler: "vite" | "rollup" | "esbuild" | "webpack",
+  mode: "build" | "serve" | "context" | "watch",
+  dir: string,
+  entry: "plain" | "app" = "plain",
+  webpackMode: "production" | "development" = "production",
+): Driver {
   if (!existsSync(path.join(repoRoot, "generator/dist/generator/bundler", `${bundler}.js`))) throw new Error("generator/dist is missing the plugin: run `npm run build` before these tests");
-  const child: ChildProcess = spawn(process.execPath, [driverScript, bundler, mode, dir], { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [driverScript, bundler, mode, dir, entry], { cwd: dir, env: { ...process.env, NO_COLOR: "1", DRIVER_WEBPACK_MODE: webpackMode }, stdio: ["pipe", "pipe", "pipe"] });
   const events: DriverEvent[] = [];
   let stderr = "";
   let buffered = "";
