@@ -112,7 +112,7 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
       analysed = { projectInfo: result.projectInfo, versions };
       // A document edited while this ran is analysed again next; its result here is stale.
       const stale = new Set([...versions].filter(([file, version]) => documentOf(file)?.version !== version).map(([file]) => file));
-      await publisher.publish({ diagnostics: result.diagnostics, asked: new Set(asked), versions, stale }, new SourceTexts((file) => texts.get(file)));
+      await publisher.publish({ diagnostics: result.diagnostics, asked: new Set(asked), versions, stale }, new SourceTexts((file) => texts.get(paths.normalize(file))));
       if (stale.size > 0) connection.console.log(`asymgen: dropped results for ${stale.size} document(s) edited during the analysis`);
     } catch (error) {
       // The session's state is suspect after an internal failure: the next change starts afresh,
@@ -204,7 +204,7 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
     const file = paths.toPath(params.textDocument.uri);
     // Spans of an older version would point at the wrong text: no hover until it is analysed.
     if (document === undefined || file === undefined || analysed.versions.get(file) !== document.version) return null;
-    return toHover(describeAt(analysed.projectInfo, file, document.offsetAt(params.position)));
+    return toHover(describeAt(analysed.projectInfo, file, document.offsetAt(params.position), (candidate) => paths.normalize(candidate)));
   });
 
   connection.onCodeAction((params) => {
