@@ -48,4 +48,14 @@ describe("importMissingNames", () => {
     const first = importMissingNames(none, ["Types.Int"])!;
     expect(apply(none, [first.offset, first.offset], first.newText)).toBe(`import { type Types } from "asymgen";\nexport class _A {}\n`);
   });
+
+  test("a name the file binds elsewhere (a barrel, a namespace, its own declaration) is not imported again", () => {
+    const barrel = `import { PrimaryKey, Indexed as Ix } from "./decorators.js";\nimport { RealmModel } from "asymgen";\n`;
+    expect(importMissingNames(barrel, ["@PrimaryKey() "])).toBeUndefined();
+    // Bound under another name only: `Indexed` itself is still missing.
+    const indexed = importMissingNames(barrel, ["@Indexed() "])!;
+    expect(apply(barrel, [indexed.offset, indexed.offset], indexed.newText)).toBe(`import { PrimaryKey, Indexed as Ix } from "./decorators.js";\nimport { RealmModel, Indexed } from "asymgen";\n`);
+    const own = `import * as Types from "./types.js";\nconst { Ignored } = helpers;\nfunction MapTo(): void {}\n`;
+    expect(importMissingNames(own, ["Types.Int", "@Ignored() ", '@MapTo("x") '])).toBeUndefined();
+  });
 });
