@@ -144,6 +144,11 @@ export interface PropertyInfo {
   decorators: DecoratorInfo[];
   /** The property name's span. */
   span: SourceSpan;
+  /**
+   * An empty span where the declaration begins: its first decorator, else its first modifier
+   * (`readonly`), else its name. A new decorator goes here (`readonly @PrimaryKey() id` does not parse).
+   */
+  declarationStart: SourceSpan;
 }
 
 export interface ModelInfo {

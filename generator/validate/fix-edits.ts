@@ -32,13 +32,11 @@ export function deletion(span: SourceSpan): FixEdit {
 }
 
 /**
- * Where a new decorator on `property` goes: before its first decorator, else before its name.
- * (A modifier such as `readonly` before the name would put the decorator after it, which does not
- * parse; models do not use modifiers on persisted fields, and the edit is offered, not forced.)
+ * Where a new decorator on `property` goes: where its declaration begins, before its decorators
+ * and modifiers (`@PrimaryKey() readonly id`), since a decorator after a modifier does not parse.
  */
 export function decoratorInsertionPoint(property: PropertyInfo): SourceSpan {
-  const first = [...property.decorators].sort((a, b) => a.span.start - b.span.start)[0];
-  return spanAtStart(first?.span ?? property.span);
+  return property.declarationStart;
 }
 
 /**

@@ -147,6 +147,22 @@ export class _Sensor {
 }
 `,
     ],
+    [
+      "a readonly id without @PrimaryKey, the decorator imported from a barrel",
+      "ASYM3001",
+      `import { PrimaryKey } from "./barrel.js";
+import { ObjectId, RealmModel, ObjectType } from "asymgen";
+@RealmModel(ObjectType.asymmetricObject)
+export class _Sensor {
+  public readonly id!: ObjectId;
+  @PrimaryKey() readonly other!: string;
+}
+@RealmModel(ObjectType.asymmetricObject)
+export class _Probe {
+  readonly id!: ObjectId;
+}
+`,
+    ],
   ];
 
   test.each(cases)("%s (%s)", (_title, code, text) => {

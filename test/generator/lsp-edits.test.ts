@@ -1,10 +1,9 @@
 /**
  * The language server's text helpers for quick fixes, on plain strings: how a deleted decorator
- * takes its blank along, where an inserted decorator goes past modifiers, and the asymgen import
- * a fix's text needs.
+ * takes its blank along, and the asymgen import a fix's text needs.
  */
 import { describe, expect, test } from "@jest/globals";
-import { moveBeforeModifiers, widenDeletion } from "../../generator/lsp/code-actions.js";
+import { widenDeletion } from "../../generator/lsp/code-actions.js";
 import { importMissingNames } from "../../generator/lsp/missing-imports.js";
 
 const apply = (text: string, [start, end]: [number, number], insert = ""): string => text.slice(0, start) + insert + text.slice(end);
@@ -20,16 +19,6 @@ describe("widenDeletion", () => {
     const crlf = "class _A {\r\n\t@Indexed()\r\n\tcode!: string;\r\n}\r\n";
     const tab = crlf.indexOf("@Indexed()");
     expect(apply(crlf, widenDeletion(crlf, tab, tab + "@Indexed()".length))).toBe("class _A {\r\n\tcode!: string;\r\n}\r\n");
-  });
-});
-
-describe("moveBeforeModifiers", () => {
-  test("goes before readonly/declare, and stays put without them", () => {
-    const text = "class _A {\n  public readonly id!: string;\n  name!: string;\n}";
-    expect(moveBeforeModifiers(text, text.indexOf("id!"))).toBe(text.indexOf("public"));
-    expect(moveBeforeModifiers(text, text.indexOf("name!"))).toBe(text.indexOf("name!"));
-    const after = "class _A {\n  @MapTo(\"_id\") id!: string;\n}";
-    expect(moveBeforeModifiers(after, after.indexOf("id!"))).toBe(after.indexOf("id!"));
   });
 });
 
