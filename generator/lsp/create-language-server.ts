@@ -129,7 +129,20 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
 
   /** Writes the outputs from disk, as `asymgen generate` would, then lays open documents over it again. */
   async function generateFromDisk(saved: string): Promise<void> {
-    const result = await currentSession().update([saved]);
+    let result;
+    try {
+      result = await currentSession().update([saved]);
+    } catch (error) {
+      // update() dropped the documents laid over the disk before it failed: as after a failed
+      // analysis, the next change starts a new session with every open document laid over again.
+      session?.close();
+      session = undefined;
+      for (const document of documents.all()) {
+        const file = paths.toPath(document.uri);
+        if (file !== undefined && isInputFile(file)) dirty.add(file);
+      }
+      throw error;
+    }
     const outcome = result.ok ? `wrote ${result.written.length}, unchanged ${result.unchanged.length}, removed ${result.removed.length}` : `nothing written (${result.diagnostics.filter((d) => d.severity === "error").length} error(s))`;
     connection.console.info(`asymgen: generate on save of ${path.relative(root, saved)}: ${outcome}`);
     // update() read the disk only: every open document's text goes back over it.

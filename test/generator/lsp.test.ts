@@ -48,6 +48,15 @@ function changeAll(client: LspClient, file: string, text: string, version: numbe
 
 const codes = (params: PublishDiagnosticsParams): string[] => params.diagnostics.map((d) => String(d.code));
 
+/** Resolves once `condition` holds (polled), or fails after `ms`. */
+async function waitFor(condition: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A valid asymmetric model with a doc comment holding characters outside the BMP and a tab-indented body. */
 const TAB_MODEL = [
   `import { MapTo, ObjectId, ObjectType, PrimaryKey, RealmModel, type Types } from "asymgen";`,
@@ -234,6 +243,30 @@ describe("asymgen lsp --stdio", () => {
     void off.connection.sendNotification("textDocument/didSave", { textDocument: { uri: off.uri(quietFile) } });
     await off.waitForPublish(off.uri(quietFile), () => true, before);
     expect(quiet.read("models/sensor.realm.ts")).toBe(reference.read("models/sensor.realm.ts"));
+  });
+
+  test("a failed generate on save keeps the unsaved buffers' diagnostics: the next analysis lays them over again", async () => {
+    // A .prettierrc that cannot be parsed fails the writing run only (a diagnosing run renders nothing).
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL, ".prettierrc": "{ semi: [" });
+    const client = await start(ws, { generateOnSave: true });
+    const sensor = ws.path("models/sensor.ts");
+    const place = ws.path("models/location.ts");
+    // Unsaved: an error only the buffer has.
+    open(client, sensor, SENSOR_MODEL.replace("deviceId!: string;", "deviceId!: any;"));
+    open(client, place, PLACE_MODEL);
+    const broken = await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    expect(codes(broken)).toEqual(["ASYM2003"]);
+    await client.waitForPublish(client.uri(place), (p) => p.version === 1);
+    void client.connection.sendNotification("textDocument/didSave", { textDocument: { uri: client.uri(place) } });
+    await waitFor(() => client.messages.some((message) => message.includes("asymgen failed internally")));
+    const mark = client.publishes.length;
+    changeAll(client, place, PLACE_MODEL.replace("latitude!: Types.Double;", "latitude!: Types.Double;\n  note?: string;"), 2);
+    await client.waitForPublish(client.uri(place), (p) => p.version === 2, mark);
+    // The sensor's buffer still holds the error: published again (it is asked about), not cleared
+    // (what a session that lost the buffer publishes).
+    const sensorAfter = await client.waitForPublish(client.uri(sensor), () => true, mark);
+    expect(codes(sensorAfter)).toEqual(["ASYM2003"]);
+    expect(existsSync(ws.path("models/sensor.realm.ts"))).toBe(false);
   });
 
   test("a malformed document never kills the server: it reports and keeps answering", async () => {
