@@ -24,6 +24,7 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import { isInputFile } from "../discover/is-input-file.js";
 import type { ProjectInfo } from "../model/model-info.js";
 import { openGenerator, type GeneratorSession } from "../pipeline/open-generator.js";
+import { isRelevant } from "../watch/watch-generator.js";
 import { listCodeActions } from "./code-actions.js";
 import { DocumentPaths } from "./document-paths.js";
 import { describeAt, toHover } from "./hover.js";
@@ -206,8 +207,12 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
   connection.onDidChangeWatchedFiles((params) => {
     for (const change of params.changes) {
       const file = paths.toPath(change.uri);
+      // Outputs (X.realm.ts, ours on save, watch mode's, the bundler plugin's) and .d.ts files
+      // cannot change a model: each would cost a whole-project validation. Filtered as watch
+      // mode and the plugin filter (the server's session has no schema file).
+      if (file === undefined || !isRelevant(file, undefined)) continue;
       // Open documents are the editor's business; the disk is news for the others.
-      if (file !== undefined && documentOf(file) === undefined) dirty.add(file);
+      if (documentOf(file) === undefined) dirty.add(file);
     }
     if (dirty.size > 0) scheduleAnalysis(settings.debounceMs);
   });

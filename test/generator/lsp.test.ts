@@ -318,6 +318,24 @@ describe("asymgen lsp --stdio", () => {
     expect(codes(published)).toEqual(["ASYM2005"]);
   });
 
+  test("outputs and .d.ts files changed on disk cost no analysis; a model file does", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL, "models/sensor.realm.ts": "export {};\n", "models/extra.d.ts": "export {};\n" });
+    const client = await start(ws);
+    const sensor = ws.path("models/sensor.ts");
+    open(client, sensor, SENSOR_MODEL);
+    await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    const ignored = [client.uri(ws.path("models/sensor.realm.ts")), client.uri(ws.path("models/extra.d.ts"))];
+    const place = client.uri(ws.path("models/location.ts"));
+    for (let round = 0; round < 2; round++) {
+      // Files the analysis is asked about are always published: an analysed output would show here.
+      const mark = client.publishes.length;
+      void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [...ignored.map((uri) => ({ uri, type: 2 })), { uri: place, type: 2 }] });
+      await client.waitForPublish(place, () => true, mark);
+    }
+    // The second round's publish came after everything the first analysis sent.
+    expect(client.publishes.filter((p) => ignored.includes(p.uri))).toEqual([]);
+  });
+
   test("a problem without a place (no input file) is shown once, one in the tsconfig is published there, and the server goes on", async () => {
     const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
     const tsconfig = ws.write("tsconfig.json", TSCONFIG.replace("models/**/*.ts", "nothing/**/*.ts"));
