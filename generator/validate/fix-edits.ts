@@ -21,6 +21,13 @@ export function spanBetween(from: SourceSpan, to: SourceSpan): SourceSpan | unde
   return { file: from.file, line: from.endLine, column: from.endColumn, start: from.end, end: to.start, endLine: to.line, endColumn: to.column };
 }
 
+/** The span from the end of `from` through the end of `to` (` = value` after a type), or undefined as for spanBetween. */
+export function spanThrough(from: SourceSpan, to: SourceSpan): SourceSpan | undefined {
+  const between = spanBetween(from, to);
+  if (between === undefined || to.endLine === undefined || to.endColumn === undefined) return undefined;
+  return { ...between, end: to.end, endLine: to.endLine, endColumn: to.endColumn };
+}
+
 /** A fix of one edit. */
 export function fixOf(title: string, span: SourceSpan, newText: string): DiagnosticFix {
   return { title, edits: [{ span, newText }] };

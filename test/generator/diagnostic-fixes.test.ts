@@ -80,6 +80,9 @@ describe("diagnostic fixes", () => {
     // Runs after the cases above (Jest runs a file's tests in order).
     const codes = new Set(checked.map((entry) => entry.split(" ")[0]));
     expect(codes.size).toBeGreaterThanOrEqual(20);
+    // Hints that name an edit carry it: "mark … with @Ignored()" (nested collections, links to
+    // non-models) and "remove the initializer" (a link's default).
+    expect(checked).toEqual(expect.arrayContaining(['ASYM3016 Mark "matrix" with @Ignored()', 'ASYM3010 Mark "address" with @Ignored()', 'ASYM3029 Remove the initializer of "location"']));
   });
 });
 
@@ -160,6 +163,18 @@ export class _Sensor {
 @RealmModel(ObjectType.asymmetricObject)
 export class _Probe {
   readonly id!: ObjectId;
+}
+`,
+    ],
+    [
+      "a link default on an aliased type that may be undefined",
+      "ASYM3029",
+      `import { _Reading as R } from "./models.js";
+import { ObjectId, PrimaryKey, RealmModel, ObjectType } from "asymgen";
+@RealmModel(ObjectType.asymmetricObject)
+export class _Sensor {
+  @PrimaryKey() _id!: ObjectId;
+  reading: R | undefined = new R();
 }
 `,
     ],
