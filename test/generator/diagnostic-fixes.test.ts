@@ -1,7 +1,8 @@
 /**
  * Every fix a rule attaches to a diagnostic (Diagnostic.fixes), applied to the fixture that draws
- * it as the editor applies it (the edits, plus the asymgen import a written name needs): the
- * diagnostic it fixes is gone, and the edit broke nothing (no syntax or type-analysis error appears).
+ * it as it stands (the raw edits, which the JSON report carries too, plus the asymgen import a
+ * written name needs, the one thing the editor adds): the diagnostic it fixes is gone, and the
+ * edit broke nothing (no syntax or type-analysis error appears).
  */
 import { describe, expect, test } from "@jest/globals";
 import fs from "node:fs";

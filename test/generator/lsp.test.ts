@@ -245,6 +245,40 @@ describe("asymgen lsp --stdio", () => {
     expect(quiet.read("models/sensor.realm.ts")).toBe(reference.read("models/sensor.realm.ts"));
   });
 
+  test("unsaved buffers stay out of written files: saving another file writes the CLI's output from disk, also after a close without saving", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    const reference = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    expect(spawnSync(process.execPath, [cliPath, "generate"], { cwd: reference.dir, encoding: "utf8" }).status).toBe(0);
+    const outputs = ["models/sensor.realm.ts", "models/location.realm.ts"];
+    const client = await start(ws, { generateOnSave: true });
+    const sensor = ws.path("models/sensor.ts");
+    const place = ws.path("models/location.ts");
+    // A's buffer differs from its file: a new property (valid, so a leak would be written).
+    open(client, sensor, SENSOR_MODEL.replace("deviceId!: string;", "deviceId!: string;\n  humidity?: Types.Double;"));
+    open(client, place, PLACE_MODEL);
+    await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    await client.waitForPublish(client.uri(place), (p) => p.version === 1);
+    const saveAndWait = async (): Promise<void> => {
+      const mark = client.publishes.length;
+      void client.connection.sendNotification("textDocument/didSave", { textDocument: { uri: client.uri(place) } });
+      // After writing, the server lays the open documents over again and publishes for the saved one.
+      await client.waitForPublish(client.uri(place), () => true, mark);
+    };
+    await saveAndWait();
+    for (const output of outputs) expect(ws.read(output)).toBe(reference.read(output));
+
+    // A closed without saving, then B saved again (after a change on disk, so the run writes).
+    void client.connection.sendNotification("textDocument/didClose", { textDocument: { uri: client.uri(sensor) } });
+    const edited = PLACE_MODEL.replace("latitude!: Types.Double;", "latitude!: Types.Double;\n  altitude?: Types.Double;");
+    ws.write("models/location.ts", edited);
+    reference.write("models/location.ts", edited);
+    expect(spawnSync(process.execPath, [cliPath, "generate"], { cwd: reference.dir, encoding: "utf8" }).status).toBe(0);
+    await saveAndWait();
+    for (const output of outputs) expect(ws.read(output)).toBe(reference.read(output));
+    expect(ws.read("models/location.realm.ts")).toContain("altitude");
+    expect(ws.read("models/sensor.realm.ts")).not.toContain("humidity");
+  });
+
   test("a failed generate on save keeps the unsaved buffers' diagnostics: the next analysis lays them over again", async () => {
     // A .prettierrc that cannot be parsed fails the writing run only (a diagnosing run renders nothing).
     const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL, ".prettierrc": "{ semi: [" });
