@@ -228,6 +228,10 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
   connection.onCodeAction((params) => {
     const document = documents.get(params.textDocument.uri);
     const file = paths.toPath(params.textDocument.uri);
+    // Every action here is a quick fix: none for a client that asks for other kinds only (`only`
+    // is hierarchical: "quickfix" and "" cover "quickfix", "refactor" does not).
+    const only = params.context.only;
+    if (only !== undefined && !only.some((kind) => kind === "" || kind === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${kind}.`))) return [];
     if (document === undefined || file === undefined) return [];
     const published = publisher.diagnosticsOf(file);
     if (published.version !== undefined && published.version !== document.version) return [];

@@ -157,7 +157,12 @@ describe("asymgen lsp --stdio", () => {
     ] as const) {
       const current = client.publishes.filter((p) => p.uri === uri).at(-1)!;
       const diagnostic = current.diagnostics.find((d) => d.code === code)!;
-      const actions = (await client.connection.sendRequest("textDocument/codeAction", { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as CodeAction[];
+      const ask = async (only?: string[]): Promise<CodeAction[]> => (await client.connection.sendRequest("textDocument/codeAction", { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic], ...(only === undefined ? {} : { only }) } })) as CodeAction[];
+      const actions = await ask();
+      // A client asking for other kinds only (a refactor menu, source actions on save) gets none.
+      expect(await ask(["refactor"])).toEqual([]);
+      expect(await ask(["source.fixAll"])).toEqual([]);
+      expect(await ask(["quickfix"])).toEqual(actions);
       const action = actions.find((candidate) => candidate.title === title);
       expect(action).toMatchObject({ kind: "quickfix", isPreferred: true, diagnostics: [diagnostic] });
       const edits = action!.edit!.changes![uri] as TextEdit[];
