@@ -10,8 +10,9 @@ export const checkSetOfEmbedded: ModelRule = (project, report) => {
       const type = property.type;
       if (type.kind !== "set" || type.element.kind !== "link" || type.element.target?.kind !== "embedded") continue;
       // The element as written (`m._Reading`, an alias, an import's local name), not the
-      // declaration's class name, which may not be in scope here.
-      const element = type.element.text;
+      // declaration's class name, which may not be in scope here; without a `| null` (a list of
+      // objects cannot hold null either).
+      const element = type.element.nonNull?.text ?? type.element.text;
       const list = /^[\w$.]+$/.test(element) ? `${element}[]` : `(${element})[]`;
       report(
         createDiagnostic("setOfEmbedded", {
