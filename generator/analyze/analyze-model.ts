@@ -12,7 +12,7 @@ import { analyzeTypeNode, inferTypeFromInitializer } from "./analyze-type.js";
 import { readClassHeader, readDecorators, spanOfClassName, type ClassHeader } from "./read-decorators.js";
 import { readDocs } from "./read-docs.js";
 import { reportUnresolvedAsymgen } from "./report-unresolved-asymgen.js";
-import { createSourceSpan } from "./source-span.js";
+import { createSourceSpan, createSourceSpanAt } from "./source-span.js";
 
 /** The ModelInfo of `node`, or `undefined` when no decorator on it resolves to `RealmModel`. */
 export function analyzeModel(state: AnalyzerState, node: ts.ClassDeclaration, file: ts.SourceFile): ModelInfo | undefined {
@@ -94,6 +94,8 @@ function analyzeProperty(
     ignored: decorators.some((d) => d.info.name === "Ignored"),
     decorators: decorators.map((d) => d.info),
     span: createSourceSpan(name, file),
+    // getStart() of a property covers its decorators and modifiers (not its JSDoc).
+    declarationStart: createSourceSpanAt(file, node.getStart(file), node.getStart(file)),
   };
   const mapTo = decorators.find((d) => d.info.name === "MapTo")?.info.argument;
   if (mapTo !== undefined) property.mapTo = mapTo;

@@ -132,7 +132,9 @@ class TypeAnalyzer {
     // `ArrayBuffer | Uint8Array` (what Types.Data expands to) is one database type, not a union.
     const same = analysed.every((t) => t.kind === "scalar" && first.kind === "scalar" && t.scalar === first.scalar);
     if (analysed.length > 1 && !same) return unsupported("union", text, span);
-    return { ...first, optional: first.optional || optional, nullable: first.nullable || nullable, text, span };
+    // One member beside null/undefined: keep it as written, for fixes that drop the null.
+    const nonNull = analysed.length === 1 && (optional || nullable) ? (first.nonNull ?? { text: first.text, span: first.span }) : first.nonNull;
+    return { ...first, optional: first.optional || optional, nullable: first.nullable || nullable, text, span, ...(nonNull === undefined ? {} : { nonNull }) };
   }
 
   /** `{ [key: string]: T }` is a dictionary; any other object literal type is not persistable. */

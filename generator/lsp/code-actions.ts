@@ -18,8 +18,8 @@ export function listCodeActions(published: readonly PublishedDiagnostic[], range
       const changes: Record<string, TextEdit[]> = {};
       for (const edit of fix.edits) {
         const text = readText(edit.span.file);
-        let [start, end] = edit.newText === "" && text !== undefined ? widenDeletion(text, edit.span.start, edit.span.end) : [edit.span.start, edit.span.end];
-        if (text !== undefined && start === end && edit.newText.startsWith("@")) start = end = moveBeforeModifiers(text, start);
+        // The rule's edits as they are (the JSON report carries the same); a deletion only takes its blank along.
+        const [start, end] = edit.newText === "" && text !== undefined ? widenDeletion(text, edit.span.start, edit.span.end) : [edit.span.start, edit.span.end];
         const uri = paths.toUri(edit.span.file);
         (changes[uri] ??= []).push({ range: texts.rangeOf({ ...edit.span, start, end }), newText: edit.newText });
       }
@@ -59,24 +59,4 @@ export function widenDeletion(text: string, start: number, end: number): [number
     return [lineStart, lineEnd];
   }
   return [start, after];
-}
-
-/** Modifiers a class property may carry; a decorator must come before them. */
-const MODIFIERS = new Set(["public", "protected", "private", "readonly", "declare", "override", "accessor", "static"]);
-
-/**
- * Where a decorator inserted at `offset` (a property name) must go when modifiers precede the
- * name (`readonly id`): before them, since `readonly @PrimaryKey() id` does not parse. The rule
- * that made the fix sees only the IR, which does not keep modifiers.
- */
-export function moveBeforeModifiers(text: string, offset: number): number {
-  let position = offset;
-  for (;;) {
-    let wordEnd = position;
-    while (wordEnd > 0 && /[ \t]/.test(text[wordEnd - 1] ?? "")) wordEnd -= 1;
-    let wordStart = wordEnd;
-    while (wordStart > 0 && /[A-Za-z]/.test(text[wordStart - 1] ?? "")) wordStart -= 1;
-    if (wordStart === wordEnd || wordEnd === position || !MODIFIERS.has(text.slice(wordStart, wordEnd))) return position;
-    position = wordStart;
-  }
 }

@@ -24,6 +24,7 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import { isInputFile } from "../discover/is-input-file.js";
 import type { ProjectInfo } from "../model/model-info.js";
 import { openGenerator, type GeneratorSession } from "../pipeline/open-generator.js";
+import { isRelevant } from "../watch/watch-generator.js";
 import { listCodeActions } from "./code-actions.js";
 import { DocumentPaths } from "./document-paths.js";
 import { describeAt, toHover } from "./hover.js";
@@ -112,7 +113,7 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
       analysed = { projectInfo: result.projectInfo, versions };
       // A document edited while this ran is analysed again next; its result here is stale.
       const stale = new Set([...versions].filter(([file, version]) => documentOf(file)?.version !== version).map(([file]) => file));
-      await publisher.publish({ diagnostics: result.diagnostics, asked: new Set(asked), versions, stale }, new SourceTexts((file) => texts.get(file)));
+      await publisher.publish({ diagnostics: result.diagnostics, asked: new Set(asked), versions, stale }, new SourceTexts((file) => texts.get(paths.normalize(file))));
       if (stale.size > 0) connection.console.log(`asymgen: dropped results for ${stale.size} document(s) edited during the analysis`);
     } catch (error) {
       // The session's state is suspect after an internal failure: the next change starts afresh,
@@ -129,7 +130,20 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
 
   /** Writes the outputs from disk, as `asymgen generate` would, then lays open documents over it again. */
   async function generateFromDisk(saved: string): Promise<void> {
-    const result = await currentSession().update([saved]);
+    let result;
+    try {
+      result = await currentSession().update([saved]);
+    } catch (error) {
+      // update() dropped the documents laid over the disk before it failed: as after a failed
+      // analysis, the next change starts a new session with every open document laid over again.
+      session?.close();
+      session = undefined;
+      for (const document of documents.all()) {
+        const file = paths.toPath(document.uri);
+        if (file !== undefined && isInputFile(file)) dirty.add(file);
+      }
+      throw error;
+    }
     const outcome = result.ok ? `wrote ${result.written.length}, unchanged ${result.unchanged.length}, removed ${result.removed.length}` : `nothing written (${result.diagnostics.filter((d) => d.severity === "error").length} error(s))`;
     connection.console.info(`asymgen: generate on save of ${path.relative(root, saved)}: ${outcome}`);
     // update() read the disk only: every open document's text goes back over it.
@@ -193,8 +207,12 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
   connection.onDidChangeWatchedFiles((params) => {
     for (const change of params.changes) {
       const file = paths.toPath(change.uri);
+      // Outputs (X.realm.ts, ours on save, watch mode's, the bundler plugin's) and .d.ts files
+      // cannot change a model: each would cost a whole-project validation. Filtered as watch
+      // mode and the plugin filter (the server's session has no schema file).
+      if (file === undefined || !isRelevant(file, undefined)) continue;
       // Open documents are the editor's business; the disk is news for the others.
-      if (file !== undefined && documentOf(file) === undefined) dirty.add(file);
+      if (documentOf(file) === undefined) dirty.add(file);
     }
     if (dirty.size > 0) scheduleAnalysis(settings.debounceMs);
   });
@@ -204,12 +222,16 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
     const file = paths.toPath(params.textDocument.uri);
     // Spans of an older version would point at the wrong text: no hover until it is analysed.
     if (document === undefined || file === undefined || analysed.versions.get(file) !== document.version) return null;
-    return toHover(describeAt(analysed.projectInfo, file, document.offsetAt(params.position)));
+    return toHover(describeAt(analysed.projectInfo, file, document.offsetAt(params.position), (candidate) => paths.normalize(candidate)));
   });
 
   connection.onCodeAction((params) => {
     const document = documents.get(params.textDocument.uri);
     const file = paths.toPath(params.textDocument.uri);
+    // Every action here is a quick fix: none for a client that asks for other kinds only (`only`
+    // is hierarchical: "quickfix" and "" cover "quickfix", "refactor" does not).
+    const only = params.context.only;
+    if (only !== undefined && !only.some((kind) => kind === "" || kind === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${kind}.`))) return [];
     if (document === undefined || file === undefined) return [];
     const published = publisher.diagnosticsOf(file);
     if (published.version !== undefined && published.version !== document.version) return [];

@@ -6,9 +6,12 @@ import type { Hover, MarkupContent } from "vscode-languageserver/node";
 import type { ModelInfo, ProjectInfo, PropertyInfo, SourceSpan } from "../model/model-info.js";
 import { buildCanonicalSchema } from "../render/build-canonical-schema.js";
 
-/** The hover text at `offset` of `file`, or null when it is on no model or property name. */
-export function describeAt(projectInfo: ProjectInfo, file: string, offset: number): MarkupContent | null {
-  for (const model of projectInfo.files.find((info) => info.file === file)?.models ?? []) {
+/**
+ * The hover text at `offset` of `file`, or null when it is on no model or property name;
+ * `normalize` brings the IR's file names to the form `file` is in (see document-paths.ts).
+ */
+export function describeAt(projectInfo: ProjectInfo, file: string, offset: number, normalize: (file: string) => string = (same) => same): MarkupContent | null {
+  for (const model of projectInfo.files.find((info) => normalize(info.file) === file)?.models ?? []) {
     if (contains(model.span, offset)) return describeModel(model, projectInfo);
     const property = model.properties.find((candidate) => contains(candidate.span, offset));
     if (property !== undefined) return describeProperty(model, property, projectInfo);

@@ -40,7 +40,7 @@ export class DiagnosticsPublisher {
 
   /** The diagnostics last published for `file`, and the document version they describe (undefined: the disk). */
   diagnosticsOf(file: string): { diagnostics: readonly PublishedDiagnostic[]; version: number | undefined } {
-    const published = this.published.get(file);
+    const published = this.published.get(this.paths.normalize(file));
     return { diagnostics: published?.diagnostics ?? [], version: published?.version };
   }
 
@@ -53,18 +53,25 @@ export class DiagnosticsPublisher {
         continue;
       }
       const span = diagnostic.span;
-      const list = byFile.get(span.file) ?? [];
+      // Keyed by the normal form, as `asked` is: two spellings of one file would publish an
+      // empty set after the real one, and the client would show nothing.
+      const file = this.paths.normalize(span.file);
+      const list = byFile.get(file) ?? [];
       list.push({ lsp: toLspDiagnostic({ ...diagnostic, span }, texts, this.paths), source: diagnostic });
-      byFile.set(span.file, list);
+      byFile.set(file, list);
     }
-    const files = new Set([...byFile.keys(), ...this.published.keys(), ...request.asked]);
+    const normal = (files: Iterable<string>): Set<string> => new Set([...files].map((file) => this.paths.normalize(file)));
+    const asked = normal(request.asked);
+    const stale = normal(request.stale);
+    const versions = new Map([...request.versions].map(([file, version]) => [this.paths.normalize(file), version]));
+    const files = new Set([...byFile.keys(), ...this.published.keys(), ...asked]);
     for (const file of [...files].sort()) {
-      if (request.stale.has(file)) continue;
+      if (stale.has(file)) continue;
       const diagnostics = byFile.get(file) ?? [];
       const key = JSON.stringify(diagnostics.map((d) => d.lsp));
-      const version = request.versions.get(file);
+      const version = versions.get(file);
       const previous = this.published.get(file);
-      if (!request.asked.has(file) && (previous?.key ?? "[]") === key) {
+      if (!asked.has(file) && (previous?.key ?? "[]") === key) {
         if (previous !== undefined) previous.version = version;
         continue;
       }

@@ -35,6 +35,11 @@ interface TypeInfoBase {
   /** The type as written in the source, for messages. */
   text: string;
   span: SourceSpan;
+  /**
+   * For `X | null` / `X | undefined` on this level: `X` as written and where (a fix that drops the
+   * null writes exactly the user's reference: `m._Reading`, an alias, an import's local name).
+   */
+  nonNull?: { text: string; span: SourceSpan };
 }
 
 export interface ScalarTypeInfo extends TypeInfoBase {
@@ -139,6 +144,11 @@ export interface PropertyInfo {
   decorators: DecoratorInfo[];
   /** The property name's span. */
   span: SourceSpan;
+  /**
+   * An empty span where the declaration begins: its first decorator, else its first modifier
+   * (`readonly`), else its name. A new decorator goes here (`readonly @PrimaryKey() id` does not parse).
+   */
+  declarationStart: SourceSpan;
 }
 
 export interface ModelInfo {

@@ -21,6 +21,13 @@ export function spanBetween(from: SourceSpan, to: SourceSpan): SourceSpan | unde
   return { file: from.file, line: from.endLine, column: from.endColumn, start: from.end, end: to.start, endLine: to.line, endColumn: to.column };
 }
 
+/** The span from the end of `from` through the end of `to` (` = value` after a type), or undefined as for spanBetween. */
+export function spanThrough(from: SourceSpan, to: SourceSpan): SourceSpan | undefined {
+  const between = spanBetween(from, to);
+  if (between === undefined || to.endLine === undefined || to.endColumn === undefined) return undefined;
+  return { ...between, end: to.end, endLine: to.endLine, endColumn: to.endColumn };
+}
+
 /** A fix of one edit. */
 export function fixOf(title: string, span: SourceSpan, newText: string): DiagnosticFix {
   return { title, edits: [{ span, newText }] };
@@ -32,13 +39,11 @@ export function deletion(span: SourceSpan): FixEdit {
 }
 
 /**
- * Where a new decorator on `property` goes: before its first decorator, else before its name.
- * (A modifier such as `readonly` before the name would put the decorator after it, which does not
- * parse; models do not use modifiers on persisted fields, and the edit is offered, not forced.)
+ * Where a new decorator on `property` goes: where its declaration begins, before its decorators
+ * and modifiers (`@PrimaryKey() readonly id`), since a decorator after a modifier does not parse.
  */
 export function decoratorInsertionPoint(property: PropertyInfo): SourceSpan {
-  const first = [...property.decorators].sort((a, b) => a.span.start - b.span.start)[0];
-  return spanAtStart(first?.span ?? property.span);
+  return property.declarationStart;
 }
 
 /**

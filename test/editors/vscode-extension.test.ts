@@ -74,7 +74,7 @@ async function runExtension(options: {
     bundle,
     folder: options.folder,
     settings: { "asymgen.generateOnSave": false, "asymgen.path": "", "asymgen.trace.server": "off", ...options.settings },
-    documents: (options.documents ?? []).map((name) => ({ file: path.join(options.folder, name), languageId: "typescript" })),
+    documents: (options.documents ?? []).map((name) => ({ file: path.isAbsolute(name) ? name : path.join(options.folder, name), languageId: name.endsWith(".tsx") ? "typescriptreact" : "typescript" })),
     until: options.until,
     timeoutMs: options.timeoutMs ?? 20_000,
   };
@@ -147,6 +147,14 @@ describe("VS Code extension (bundle)", () => {
     expect(sent(events, "exit")).toHaveLength(1);
     expect(ofType(events, "server-exit")).toEqual([{ type: "server-exit", code: 0, signal: null }]);
     expect(ofType(events, "server-still-running")).toEqual([]);
+  });
+
+  test("a .tsx model file starts the server and is synchronised; a file outside the folder is not", async () => {
+    const folder = createFolder({ "src/models.tsx": MODEL_WITHOUT_PRIMARY_KEY });
+    const outside = createFolder({ "other.ts": MODEL_WITHOUT_PRIMARY_KEY });
+    const events = await runExtension({ folder, settings: { "asymgen.path": minimalServer }, documents: ["src/models.tsx", path.join(outside, "other.ts")], until: "diagnostics" });
+    expect(ofType(events, "spawn")).toHaveLength(1);
+    expect(sent(events, "textDocument/didOpen").map((message) => message.params?.textDocument)).toEqual([expect.objectContaining({ uri: `file://${folder}/src/models.tsx`, languageId: "typescriptreact" })]);
   });
 
   test("a changed asymgen.generateOnSave reaches the running server; a changed asymgen.path restarts it from the new bin", async () => {

@@ -1,10 +1,9 @@
 /**
  * The language server's text helpers for quick fixes, on plain strings: how a deleted decorator
- * takes its blank along, where an inserted decorator goes past modifiers, and the asymgen import
- * a fix's text needs.
+ * takes its blank along, and the asymgen import a fix's text needs.
  */
 import { describe, expect, test } from "@jest/globals";
-import { moveBeforeModifiers, widenDeletion } from "../../generator/lsp/code-actions.js";
+import { widenDeletion } from "../../generator/lsp/code-actions.js";
 import { importMissingNames } from "../../generator/lsp/missing-imports.js";
 
 const apply = (text: string, [start, end]: [number, number], insert = ""): string => text.slice(0, start) + insert + text.slice(end);
@@ -23,16 +22,6 @@ describe("widenDeletion", () => {
   });
 });
 
-describe("moveBeforeModifiers", () => {
-  test("goes before readonly/declare, and stays put without them", () => {
-    const text = "class _A {\n  public readonly id!: string;\n  name!: string;\n}";
-    expect(moveBeforeModifiers(text, text.indexOf("id!"))).toBe(text.indexOf("public"));
-    expect(moveBeforeModifiers(text, text.indexOf("name!"))).toBe(text.indexOf("name!"));
-    const after = "class _A {\n  @MapTo(\"_id\") id!: string;\n}";
-    expect(moveBeforeModifiers(after, after.indexOf("id!"))).toBe(after.indexOf("id!"));
-  });
-});
-
 describe("importMissingNames", () => {
   test("adds to the file's asymgen import, or a new import, only what is missing", () => {
     const named = `import { ObjectId, RealmModel } from "asymgen";\nimport { other } from "./other.js";\n`;
@@ -47,5 +36,15 @@ describe("importMissingNames", () => {
     const none = `export class _A {}\n`;
     const first = importMissingNames(none, ["Types.Int"])!;
     expect(apply(none, [first.offset, first.offset], first.newText)).toBe(`import { type Types } from "asymgen";\nexport class _A {}\n`);
+  });
+
+  test("a name the file binds elsewhere (a barrel, a namespace, its own declaration) is not imported again", () => {
+    const barrel = `import { PrimaryKey, Indexed as Ix } from "./decorators.js";\nimport { RealmModel } from "asymgen";\n`;
+    expect(importMissingNames(barrel, ["@PrimaryKey() "])).toBeUndefined();
+    // Bound under another name only: `Indexed` itself is still missing.
+    const indexed = importMissingNames(barrel, ["@Indexed() "])!;
+    expect(apply(barrel, [indexed.offset, indexed.offset], indexed.newText)).toBe(`import { PrimaryKey, Indexed as Ix } from "./decorators.js";\nimport { RealmModel, Indexed } from "asymgen";\n`);
+    const own = `import * as Types from "./types.js";\nconst { Ignored } = helpers;\nfunction MapTo(): void {}\n`;
+    expect(importMissingNames(own, ["Types.Int", "@Ignored() ", '@MapTo("x") '])).toBeUndefined();
   });
 });

@@ -48,6 +48,15 @@ function changeAll(client: LspClient, file: string, text: string, version: numbe
 
 const codes = (params: PublishDiagnosticsParams): string[] => params.diagnostics.map((d) => String(d.code));
 
+/** Resolves once `condition` holds (polled), or fails after `ms`. */
+async function waitFor(condition: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A valid asymmetric model with a doc comment holding characters outside the BMP and a tab-indented body. */
 const TAB_MODEL = [
   `import { MapTo, ObjectId, ObjectType, PrimaryKey, RealmModel, type Types } from "asymgen";`,
@@ -148,7 +157,12 @@ describe("asymgen lsp --stdio", () => {
     ] as const) {
       const current = client.publishes.filter((p) => p.uri === uri).at(-1)!;
       const diagnostic = current.diagnostics.find((d) => d.code === code)!;
-      const actions = (await client.connection.sendRequest("textDocument/codeAction", { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as CodeAction[];
+      const ask = async (only?: string[]): Promise<CodeAction[]> => (await client.connection.sendRequest("textDocument/codeAction", { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic], ...(only === undefined ? {} : { only }) } })) as CodeAction[];
+      const actions = await ask();
+      // A client asking for other kinds only (a refactor menu, source actions on save) gets none.
+      expect(await ask(["refactor"])).toEqual([]);
+      expect(await ask(["source.fixAll"])).toEqual([]);
+      expect(await ask(["quickfix"])).toEqual(actions);
       const action = actions.find((candidate) => candidate.title === title);
       expect(action).toMatchObject({ kind: "quickfix", isPreferred: true, diagnostics: [diagnostic] });
       const edits = action!.edit!.changes![uri] as TextEdit[];
@@ -236,6 +250,64 @@ describe("asymgen lsp --stdio", () => {
     expect(quiet.read("models/sensor.realm.ts")).toBe(reference.read("models/sensor.realm.ts"));
   });
 
+  test("unsaved buffers stay out of written files: saving another file writes the CLI's output from disk, also after a close without saving", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    const reference = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
+    expect(spawnSync(process.execPath, [cliPath, "generate"], { cwd: reference.dir, encoding: "utf8" }).status).toBe(0);
+    const outputs = ["models/sensor.realm.ts", "models/location.realm.ts"];
+    const client = await start(ws, { generateOnSave: true });
+    const sensor = ws.path("models/sensor.ts");
+    const place = ws.path("models/location.ts");
+    // A's buffer differs from its file: a new property (valid, so a leak would be written).
+    open(client, sensor, SENSOR_MODEL.replace("deviceId!: string;", "deviceId!: string;\n  humidity?: Types.Double;"));
+    open(client, place, PLACE_MODEL);
+    await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    await client.waitForPublish(client.uri(place), (p) => p.version === 1);
+    const saveAndWait = async (): Promise<void> => {
+      const mark = client.publishes.length;
+      void client.connection.sendNotification("textDocument/didSave", { textDocument: { uri: client.uri(place) } });
+      // After writing, the server lays the open documents over again and publishes for the saved one.
+      await client.waitForPublish(client.uri(place), () => true, mark);
+    };
+    await saveAndWait();
+    for (const output of outputs) expect(ws.read(output)).toBe(reference.read(output));
+
+    // A closed without saving, then B saved again (after a change on disk, so the run writes).
+    void client.connection.sendNotification("textDocument/didClose", { textDocument: { uri: client.uri(sensor) } });
+    const edited = PLACE_MODEL.replace("latitude!: Types.Double;", "latitude!: Types.Double;\n  altitude?: Types.Double;");
+    ws.write("models/location.ts", edited);
+    reference.write("models/location.ts", edited);
+    expect(spawnSync(process.execPath, [cliPath, "generate"], { cwd: reference.dir, encoding: "utf8" }).status).toBe(0);
+    await saveAndWait();
+    for (const output of outputs) expect(ws.read(output)).toBe(reference.read(output));
+    expect(ws.read("models/location.realm.ts")).toContain("altitude");
+    expect(ws.read("models/sensor.realm.ts")).not.toContain("humidity");
+  });
+
+  test("a failed generate on save keeps the unsaved buffers' diagnostics: the next analysis lays them over again", async () => {
+    // A .prettierrc that cannot be parsed fails the writing run only (a diagnosing run renders nothing).
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL, ".prettierrc": "{ semi: [" });
+    const client = await start(ws, { generateOnSave: true });
+    const sensor = ws.path("models/sensor.ts");
+    const place = ws.path("models/location.ts");
+    // Unsaved: an error only the buffer has.
+    open(client, sensor, SENSOR_MODEL.replace("deviceId!: string;", "deviceId!: any;"));
+    open(client, place, PLACE_MODEL);
+    const broken = await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    expect(codes(broken)).toEqual(["ASYM2003"]);
+    await client.waitForPublish(client.uri(place), (p) => p.version === 1);
+    void client.connection.sendNotification("textDocument/didSave", { textDocument: { uri: client.uri(place) } });
+    await waitFor(() => client.messages.some((message) => message.includes("asymgen failed internally")));
+    const mark = client.publishes.length;
+    changeAll(client, place, PLACE_MODEL.replace("latitude!: Types.Double;", "latitude!: Types.Double;\n  note?: string;"), 2);
+    await client.waitForPublish(client.uri(place), (p) => p.version === 2, mark);
+    // The sensor's buffer still holds the error: published again (it is asked about), not cleared
+    // (what a session that lost the buffer publishes).
+    const sensorAfter = await client.waitForPublish(client.uri(sensor), () => true, mark);
+    expect(codes(sensorAfter)).toEqual(["ASYM2003"]);
+    expect(existsSync(ws.path("models/sensor.realm.ts"))).toBe(false);
+  });
+
   test("a malformed document never kills the server: it reports and keeps answering", async () => {
     const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL });
     const client = await start(ws);
@@ -283,6 +355,24 @@ describe("asymgen lsp --stdio", () => {
     void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: client.uri(place), type: 2 }] });
     const published = await client.waitForPublish(client.uri(place), (p) => p.diagnostics.length > 0, mark);
     expect(codes(published)).toEqual(["ASYM2005"]);
+  });
+
+  test("outputs and .d.ts files changed on disk cost no analysis; a model file does", async () => {
+    const ws = project({ "models/sensor.ts": SENSOR_MODEL, "models/location.ts": PLACE_MODEL, "models/sensor.realm.ts": "export {};\n", "models/extra.d.ts": "export {};\n" });
+    const client = await start(ws);
+    const sensor = ws.path("models/sensor.ts");
+    open(client, sensor, SENSOR_MODEL);
+    await client.waitForPublish(client.uri(sensor), (p) => p.version === 1);
+    const ignored = [client.uri(ws.path("models/sensor.realm.ts")), client.uri(ws.path("models/extra.d.ts"))];
+    const place = client.uri(ws.path("models/location.ts"));
+    for (let round = 0; round < 2; round++) {
+      // Files the analysis is asked about are always published: an analysed output would show here.
+      const mark = client.publishes.length;
+      void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [...ignored.map((uri) => ({ uri, type: 2 })), { uri: place, type: 2 }] });
+      await client.waitForPublish(place, () => true, mark);
+    }
+    // The second round's publish came after everything the first analysis sent.
+    expect(client.publishes.filter((p) => ignored.includes(p.uri))).toEqual([]);
   });
 
   test("a problem without a place (no input file) is shown once, one in the tsconfig is published there, and the server goes on", async () => {

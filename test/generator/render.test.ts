@@ -252,6 +252,7 @@ describe("default expressions bring their imports along", () => {
             ignored: false,
             decorators: [],
             span,
+            declarationStart: span,
             default: { kind: "expression", text: "EXPORTED * 2", imports: [{ imported: "EXPORTED", local: "EXPORTED", typeOnly: false }] },
           },
           {
@@ -262,6 +263,7 @@ describe("default expressions bring their imports along", () => {
             ignored: false,
             decorators: [],
             span,
+            declarationStart: span,
             default: {
               kind: "expression",
               text: "label(ids.next())",

@@ -10,6 +10,9 @@ import { createErrorHandler } from "./create-error-handler.js";
 import { createServerOptions } from "./create-server-options.js";
 import { findAsymgenBin } from "./find-asymgen-bin.js";
 
+/** VS Code's language ids of model files: `.ts` and `.tsx`. */
+const LANGUAGES = ["typescript", "typescriptreact"];
+
 /** The settings section; also the client id, so `asymgen.trace.server` is the trace setting. */
 const SECTION = "asymgen";
 
@@ -27,7 +30,7 @@ const reportedFolders = new Set<string>();
 /** Starts a server for each folder with an open TypeScript file, and for each one opened later. */
 export function activate(context: ExtensionContext): void {
   const onDocument = (document: TextDocument): void => {
-    if (document.languageId !== "typescript" || document.uri.scheme !== "file") return;
+    if (!LANGUAGES.includes(document.languageId) || document.uri.scheme !== "file") return;
     const folder = workspace.getWorkspaceFolder(document.uri);
     if (folder !== undefined) void startClient(folder);
   };
@@ -72,7 +75,9 @@ async function startClient(folder: WorkspaceFolder): Promise<void> {
   let client: LanguageClient | undefined;
   const clientOptions: LanguageClientOptions = {
     // Model files are TypeScript files of this folder (the server decides which hold models).
-    documentSelector: [{ scheme: "file", language: "typescript", pattern: `${folder.uri.fsPath}/**/*` }],
+    // A relative pattern (the protocol's: the client makes VS Code's RelativePattern of it), not
+    // a glob built from the folder's path, whose `[`, `{` or Windows backslashes a glob misreads.
+    documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language, pattern: { baseUri: folder.uri.toString(), pattern: "**/*" } })),
     workspaceFolder: folder,
     initializationOptions: { generateOnSave: settings.get<boolean>("generateOnSave") === true },
     // Sends the whole "asymgen" section ({ settings: { asymgen: { generateOnSave, … } } }) after

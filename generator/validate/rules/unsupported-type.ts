@@ -28,9 +28,9 @@ export const checkUnsupportedType: ModelRule = (project, report) => {
     for (const property of listPersistedProperties(model)) {
       const type = findUnsupported(property.type);
       if (type === undefined) continue;
-      const { message, hint } = describe(property, type, generatedNames);
-      // Every hint that ends "or mark … with @Ignored()" gets that as a fix.
-      const fixes = hint.endsWith(ignoreHint(property)) ? [fixOf(`Mark "${property.name}" with @Ignored()`, decoratorInsertionPoint(property), "@Ignored() ")] : undefined;
+      const { message, hint, ignorable } = describe(property, type, generatedNames);
+      // A hint that offers "or mark … with @Ignored()" gets that as a fix.
+      const fixes = ignorable === true ? [fixOf(`Mark "${property.name}" with @Ignored()`, decoratorInsertionPoint(property), "@Ignored() ")] : undefined;
       report(createDiagnostic(codes[type.reason], { message, span: type.span, related: [inModel(model)], hint, fixes }));
     }
   }
@@ -44,7 +44,14 @@ function findUnsupported(type: TypeInfo): UnsupportedTypeInfo | undefined {
 
 const ignoreHint = (property: PropertyInfo) => `or mark "${property.name}" with @Ignored() to leave it out`;
 
-function describe(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNames: ReadonlyMap<string, string>): { message: string; hint: string } {
+/** What a rule says about one unsupported type; `ignorable`: the hint offers @Ignored(), and a fix makes it. */
+interface Description {
+  message: string;
+  hint: string;
+  ignorable?: boolean;
+}
+
+function describe(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNames: ReadonlyMap<string, string>): Description {
   switch (type.reason) {
     case "unresolved":
       return describeUnresolved(property, type, generatedNames);
@@ -52,15 +59,15 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNa
       return { message: `"${property.name}" has no type annotation and no initializer to infer its type from.`, hint: `declare its type, e.g. "${property.name}!: string"` };
     case "any":
     case "unknown":
-      return { message: `"${property.name}" has type "${type.text}", which has no database type.`, hint: `use a specific type, or Types.Mixed for a value of any scalar type, ${ignoreHint(property)}` };
+      return { message: `"${property.name}" has type "${type.text}", which has no database type.`, hint: `use a specific type, or Types.Mixed for a value of any scalar type, ${ignoreHint(property)}`, ignorable: true };
     case "union":
-      return { message: `"${property.name}" has the union type "${type.text}"; only unions with null or undefined are supported.`, hint: `use Types.Mixed for values of several types, ${ignoreHint(property)}` };
+      return { message: `"${property.name}" has the union type "${type.text}"; only unions with null or undefined are supported.`, hint: `use Types.Mixed for values of several types, ${ignoreHint(property)}`, ignorable: true };
     case "map":
-      return { message: `"${property.name}" has type "${type.text}"; Map is not supported.`, hint: `use Record<string, T> (a dictionary), ${ignoreHint(property)}` };
+      return { message: `"${property.name}" has type "${type.text}"; Map is not supported.`, hint: `use Record<string, T> (a dictionary), ${ignoreHint(property)}`, ignorable: true };
     case "tuple":
       return { message: `"${property.name}" has the tuple type "${type.text}"; tuples are not supported.`, hint: `use a list (T[]) or an embedded model with named properties` };
     case "function":
-      return { message: `"${property.name}" has the function type "${type.text}"; functions cannot be persisted.`, hint: `make it a method, ${ignoreHint(property)}` };
+      return { message: `"${property.name}" has the function type "${type.text}"; functions cannot be persisted.`, hint: `make it a method, ${ignoreHint(property)}`, ignorable: true };
     case "interface":
     case "objectLiteral": {
       const what = type.reason === "interface" ? `the interface "${type.text}"` : `the object type "${type.text}"`;
@@ -74,6 +81,7 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNa
       return {
         message: `"${property.name}" has the enum type "${type.text}"; enums are not database types.`,
         hint: `store the enum's values: use string for a string enum or Types.Int for a numeric enum, ${ignoreHint(property)}`,
+        ignorable: true,
       };
     case "linkingObjects":
       // Realm JS and realm-dart declare backlinks this way; they are computed on read from the
@@ -87,6 +95,7 @@ function describe(property: PropertyInfo, type: UnsupportedTypeInfo, generatedNa
       return {
         message: `"${property.name}" has type "${type.text}", which asymgen cannot persist.`,
         hint: `use string, boolean, number, bigint, Date, Uint8Array, ObjectId, UUID, Decimal128, a Types.* type, a model class, T[], Set<T> or Record<string, T>, ${ignoreHint(property)}`,
+        ignorable: true,
       };
   }
 }

@@ -46,6 +46,11 @@ function createVscodeStandIn(setup) {
     with() { return this; }
   }
 
+  /** VS Code's RelativePattern: a glob under a base folder (a WorkspaceFolder or a Uri). */
+  class RelativePattern {
+    constructor(base, pattern) { this.baseUri = base.uri ?? base; this.base = this.baseUri.fsPath; this.pattern = pattern; }
+  }
+
   class Position {
     constructor(line, character) { this.line = line; this.character = character; }
   }
@@ -161,7 +166,10 @@ function createVscodeStandIn(setup) {
           ? filter === document.languageId
           : (filter.language === undefined || filter.language === document.languageId) &&
             (filter.scheme === undefined || filter.scheme === document.uri.scheme) &&
-            (typeof filter.pattern !== "string" || document.uri.fsPath.startsWith(filter.pattern.replace(/\/\*\*\/\*$/, ""))),
+            (filter.pattern === undefined ||
+              (filter.pattern instanceof RelativePattern
+                ? filter.pattern.pattern === "**/*" && document.uri.fsPath.startsWith(`${filter.pattern.base}/`)
+                : typeof filter.pattern === "string" && document.uri.fsPath.startsWith(filter.pattern.replace(/\/\*\*\/\*$/, "")))),
       ) ? 10 : 0;
     },
     createDiagnosticCollection: (name) => {
@@ -185,7 +193,7 @@ function createVscodeStandIn(setup) {
   const known = {
     __esModule: true,
     version: "1.91.0",
-    Disposable, EventEmitter, Uri, Position, Range, Diagnostic, MarkdownString, Hover, CancellationError, CancellationTokenSource,
+    Disposable, EventEmitter, Uri, RelativePattern, Position, Range, Diagnostic, MarkdownString, Hover, CancellationError, CancellationTokenSource,
     workspace, window, languages,
     /** Not VS Code's: what the harness reads back. */
     standIn: { documents, hoverProviders, CancellationTokenSource, changeSettings },
