@@ -59,6 +59,10 @@ async function benchVite(dir, modelFile, files, runTimes) {
   const samples = [];
   try {
     await server.listen();
+    // The samples are one-change rebuilds: wait for the start run (and the watcher's first scan,
+    // during which chokidar reports no change) before the first write.
+    while (count === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     for (let i = 0; i < SAMPLES; i++) {
       const f = (i * 7 + 3) % files;
       const file = path.join(dir, "models", `file${f}.ts`);
