@@ -21,7 +21,7 @@ export function setupEsbuild(build: PluginBuild, options: AsymgenPluginOptions):
   let snapshot: FileSnapshot = new Map();
   let runStartedAt = 0;
 
-  const takeSnapshot = (): FileSnapshot => takeFileSnapshot(generator.watchedFiles(), new Set(generator.watchedFiles().map((file) => path.dirname(file))), generator.inputFolders());
+  const takeSnapshot = (): FileSnapshot => takeFileSnapshot(generator.watchedFiles(), generator.inputFolders());
 
   build.onStart(async () => {
     builds++;

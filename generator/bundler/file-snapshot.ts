@@ -5,13 +5,14 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { walkFolderTree } from "../discover/walk-folder-tree.js";
 import type { FileChange } from "./watch-scope.js";
 
 /** Absolute path → size and mtime when the snapshot was taken. */
 export type FileSnapshot = Map<string, { size: number; mtimeMs: number }>;
 
-/** Stats `files` and every file directly in `folders` and anywhere below `trees`. */
-export function takeFileSnapshot(files: Iterable<string>, folders: Iterable<string>, trees: Iterable<string>): FileSnapshot {
+/** Stats `files`, every other file in their folders, and every file below `trees`. */
+export function takeFileSnapshot(files: readonly string[], trees: Iterable<string>): FileSnapshot {
   const snapshot: FileSnapshot = new Map();
   const add = (file: string): void => {
     if (snapshot.has(file)) return;
@@ -23,8 +24,8 @@ export function takeFileSnapshot(files: Iterable<string>, folders: Iterable<stri
     }
   };
   for (const file of files) add(path.resolve(file));
-  for (const folder of folders) for (const name of listNames(folder)) add(path.join(folder, name));
-  for (const tree of trees) for (const file of listTree(tree)) add(file);
+  for (const folder of new Set(files.map((file) => path.dirname(path.resolve(file))))) for (const name of listNames(folder)) add(path.join(folder, name));
+  for (const tree of trees) for (const file of walkFolderTree(tree).files) add(file);
   return snapshot;
 }
 
@@ -49,25 +50,4 @@ function listNames(folder: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Files below `root`, skipping node_modules and hidden folders, bounded like watch mode's folder walk. */
-function listTree(root: string): string[] {
-  const files: string[] = [];
-  const queue = [root];
-  let folders = 0;
-  while (queue.length > 0 && folders++ < 1000) {
-    const folder = queue.shift()!;
-    try {
-      for (const entry of readdirSync(folder, { withFileTypes: true })) {
-        const full = path.join(folder, entry.name);
-        if (entry.isDirectory()) {
-          if (entry.name !== "node_modules" && !entry.name.startsWith(".")) queue.push(full);
-        } else files.push(full);
-      }
-    } catch {
-      // Unreadable or vanished: nothing below it.
-    }
-  }
-  return files;
 }

@@ -5,6 +5,7 @@
  * outputs (X.realm.ts, the schema file) never count, so writing them cannot start another run.
  */
 import path from "node:path";
+import { isConfigurationFile } from "../discover/is-configuration-file.js";
 import { isRelevant } from "../watch/watch-generator.js";
 
 /** A change as bundlers report it (Rollup's `watchChange` names). */
@@ -36,15 +37,10 @@ export function isModelChange(change: FileChange, scope: WatchScope): boolean {
   const file = path.resolve(change.file);
   if (!isRelevant(file, scope.schemaOut)) return false;
   if (scope.files.has(file)) return true;
-  if (isConfigurationName(path.basename(file))) return [...scope.folders].some((folder) => isInside(folder, path.dirname(file)));
+  if (isConfigurationFile(file)) return [...scope.folders].some((folder) => isInside(folder, path.dirname(file)));
   // A file the session does not read matters only when it appears: it may be a new input. An
   // edit to an app module beside the models is the bundler's business, not a generator run.
   return change.event === "create" && (scope.folders.has(path.dirname(file)) || scope.inputFolders.some((folder) => isInside(file, folder)));
-}
-
-/** A tsconfig, package.json or prettier configuration: it shapes every output below its folder. */
-function isConfigurationName(name: string): boolean {
-  return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\.|^\.editorconfig$/.test(name);
 }
 
 /** Whether `inner` is `outer` or below it. */

@@ -83,8 +83,7 @@ export function applyWebpack(compiler: Compiler, options: AsymgenPluginOptions):
 
 /** The files in the folders where inputs may appear (those the generator reads included). */
 function listKnownFiles(generator: PluginGenerator): ReadonlySet<string> {
-  const watched = generator.watchedFiles();
-  return new Set(takeFileSnapshot(watched, new Set(watched.map((file) => path.dirname(file))), generator.inputFolders()).keys());
+  return new Set(takeFileSnapshot(generator.watchedFiles(), generator.inputFolders()).keys());
 }
 
 const wrapped = new WeakSet<object>();

@@ -10,21 +10,21 @@ import type { PublishedDiagnostic } from "./publish-diagnostics.js";
 import type { SourceTexts } from "./source-positions.js";
 
 /** The quick fixes of the diagnostics that touch `range`. */
-export function listCodeActions(published: readonly PublishedDiagnostic[], range: Range, texts: SourceTexts, readText: (file: string) => string | undefined, paths: DocumentPaths): CodeAction[] {
+export function listCodeActions(published: readonly PublishedDiagnostic[], range: Range, texts: SourceTexts, paths: DocumentPaths): CodeAction[] {
   const actions: CodeAction[] = [];
   for (const diagnostic of published) {
     if (!touches(diagnostic.lsp.range, range)) continue;
     for (const [index, fix] of (diagnostic.source.fixes ?? []).entries()) {
       const changes: Record<string, TextEdit[]> = {};
       for (const edit of fix.edits) {
-        const text = readText(edit.span.file);
+        const text = texts.textOf(edit.span.file);
         // The rule's edits as they are (the JSON report carries the same); a deletion only takes its blank along.
         const [start, end] = edit.newText === "" && text !== undefined ? widenDeletion(text, edit.span.start, edit.span.end) : [edit.span.start, edit.span.end];
         const uri = paths.toUri(edit.span.file);
         (changes[uri] ??= []).push({ range: texts.rangeOf({ ...edit.span, start, end }), newText: edit.newText });
       }
       for (const file of new Set(fix.edits.map((edit) => edit.span.file))) {
-        const text = readText(file);
+        const text = texts.textOf(file);
         const insertion = text === undefined ? undefined : importMissingNames(text, fix.edits.filter((edit) => edit.span.file === file).map((edit) => edit.newText));
         if (insertion === undefined) continue;
         const at = { file, line: 1, column: 1, start: insertion.offset, end: insertion.offset };

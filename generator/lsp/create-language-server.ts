@@ -4,7 +4,6 @@
  * unsaved edits; analyses never overlap, a change waits `debounceMs` for more, changes that arrive
  * during an analysis join the next one, and a result for a document edited meanwhile is dropped.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
   CodeActionKind,
@@ -60,15 +59,6 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
   /** The open document of `file`, if any. */
   const documentOf = (file: string): TextDocument | undefined => documents.get(paths.toUri(file));
   const openText = (file: string): string | undefined => documentOf(file)?.getText();
-  const readText = (file: string): string | undefined => {
-    const open = openText(file);
-    if (open !== undefined) return open;
-    try {
-      return readFileSync(file, "utf8").replace(/^\uFEFF/, "");
-    } catch {
-      return undefined;
-    }
-  };
   // Opened on first use (after initialize has named the root), again after an internal failure.
   const currentSession = (): GeneratorSession => (session ??= openGenerator({ cwd: root }));
 
@@ -95,6 +85,24 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
     setTimeout(() => void serially(analyze), delay);
   };
 
+  /** Every open model document is laid over the disk again by the next analysis. */
+  function markOpenDocumentsDirty(): void {
+    for (const document of documents.all()) {
+      const file = paths.toPath(document.uri);
+      if (file !== undefined && isInputFile(file)) dirty.add(file);
+    }
+  }
+
+  /**
+   * After an internal failure the session's state is suspect: the next change opens a new one,
+   * with every open document laid over the disk again.
+   */
+  function dropSession(): void {
+    session?.close();
+    session = undefined;
+    markOpenDocumentsDirty();
+  }
+
   async function analyze(): Promise<void> {
     analysisQueued = false;
     const asked = [...dirty].sort();
@@ -116,12 +124,9 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
       await publisher.publish({ diagnostics: result.diagnostics, asked: new Set(asked), versions, stale }, new SourceTexts((file) => texts.get(paths.normalize(file))));
       if (stale.size > 0) connection.console.log(`asymgen: dropped results for ${stale.size} document(s) edited during the analysis`);
     } catch (error) {
-      // The session's state is suspect after an internal failure: the next change starts afresh,
-      // with every open document laid over the disk again. Not retried at once (it would fail again).
+      // Not retried at once (it would fail again): the next change starts afresh.
       failed = true;
-      session?.close();
-      session = undefined;
-      for (const file of texts.keys()) dirty.add(file);
+      dropSession();
       throw error;
     } finally {
       if (!failed && dirty.size > 0) scheduleAnalysis(settings.debounceMs);
@@ -134,23 +139,14 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
     try {
       result = await currentSession().update([saved]);
     } catch (error) {
-      // update() dropped the documents laid over the disk before it failed: as after a failed
-      // analysis, the next change starts a new session with every open document laid over again.
-      session?.close();
-      session = undefined;
-      for (const document of documents.all()) {
-        const file = paths.toPath(document.uri);
-        if (file !== undefined && isInputFile(file)) dirty.add(file);
-      }
+      // update() dropped the documents laid over the disk before it failed.
+      dropSession();
       throw error;
     }
     const outcome = result.ok ? `wrote ${result.written.length}, unchanged ${result.unchanged.length}, removed ${result.removed.length}` : `nothing written (${result.diagnostics.filter((d) => d.severity === "error").length} error(s))`;
     connection.console.info(`asymgen: generate on save of ${path.relative(root, saved)}: ${outcome}`);
     // update() read the disk only: every open document's text goes back over it.
-    for (const document of documents.all()) {
-      const file = paths.toPath(document.uri);
-      if (file !== undefined && isInputFile(file)) dirty.add(file);
-    }
+    markOpenDocumentsDirty();
     dirty.add(saved);
     await analyze();
   }
@@ -235,7 +231,7 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
     if (document === undefined || file === undefined) return [];
     const published = publisher.diagnosticsOf(file);
     if (published.version !== undefined && published.version !== document.version) return [];
-    return listCodeActions(published.diagnostics, params.range, new SourceTexts(openText), readText, paths);
+    return listCodeActions(published.diagnostics, params.range, new SourceTexts(openText), paths);
   });
 
   let shutdown = false;

@@ -24,6 +24,11 @@ export class SourceTexts {
     return { start, end };
   }
 
+  /** The text of `file` that spans point into (the open document's, else the disk's). */
+  textOf(file: string): string | undefined {
+    return this.documentOf(file)?.getText();
+  }
+
   private documentOf(file: string): TextDocument | undefined {
     let document = this.read.get(file);
     if (document === undefined) {

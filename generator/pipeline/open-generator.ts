@@ -17,6 +17,7 @@ import type { GenerateOptions, GenerateResult, GenerateTimings } from "../config
 import { sortDiagnostics } from "../diagnostics/create-diagnostic.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { discoverInputs, expandPath } from "../discover/discover-inputs.js";
+import { isConfigurationFile } from "../discover/is-configuration-file.js";
 import { isInputFile } from "../discover/is-input-file.js";
 import { mayDeclareModels } from "../discover/may-declare-models.js";
 import { clearPrettierConfigCache } from "../render/load-prettier.js";
@@ -377,12 +378,6 @@ function buildProjectInfo(state: LoadedProject): ProjectInfo {
       return info === undefined ? [] : [info];
     });
   return { files };
-}
-
-/** A tsconfig, package.json or prettier config change can alter every output. */
-function isConfigurationFile(file: string): boolean {
-  const name = path.basename(file);
-  return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\.|^\.editorconfig$/.test(name);
 }
 
 function hasErrors(result: GenerateResult): boolean {

@@ -7,11 +7,6 @@
 import type { DiagnosticFix, FixEdit } from "../diagnostics/diagnostic.js";
 import type { PropertyInfo, SourceSpan } from "../model/model-info.js";
 
-/** An empty span at the start of `span`: where an insertion goes. */
-export function spanAtStart(span: SourceSpan): SourceSpan {
-  return { file: span.file, line: span.line, column: span.column, start: span.start, end: span.start, endLine: span.line, endColumn: span.column };
-}
-
 /**
  * The span from the end of `from` to the start of `to` (the `?: ` between a property name and its
  * type), or undefined when `from` has no end position or `to` does not follow it.
@@ -39,11 +34,16 @@ export function deletion(span: SourceSpan): FixEdit {
 }
 
 /**
- * Where a new decorator on `property` goes: where its declaration begins, before its decorators
- * and modifiers (`@PrimaryKey() readonly id`), since a decorator after a modifier does not parse.
+ * Adds `decorators` (`@PrimaryKey()`) to `property` where its declaration begins, before its
+ * decorators and modifiers (`@PrimaryKey() readonly id`): a decorator after a modifier does not parse.
  */
-export function decoratorInsertionPoint(property: PropertyInfo): SourceSpan {
-  return property.declarationStart;
+export function addDecoratorFix(title: string, property: PropertyInfo, decorators: string): DiagnosticFix {
+  return fixOf(title, property.declarationStart, `${decorators} `);
+}
+
+/** The fix of the hints ending "or mark … with @Ignored()". */
+export function ignoreFix(property: PropertyInfo): DiagnosticFix {
+  return addDecoratorFix(`Mark "${property.name}" with @Ignored()`, property, "@Ignored()");
 }
 
 /**

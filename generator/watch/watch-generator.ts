@@ -3,12 +3,13 @@
  * of the files the project reads (not node_modules: a recursive watch there costs thousands of
  * inotify handles), collects events for a short debounce, and prints what each update wrote.
  */
-import { existsSync, readdirSync, statSync, watch, type FSWatcher } from "node:fs";
+import { existsSync, statSync, watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { GenerateOptions, GenerateResult } from "../config/generate-options.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { createInternalErrorDiagnostic } from "../config/create-internal-error-diagnostic.js";
+import { walkFolderTree } from "../discover/walk-folder-tree.js";
 import { openGenerator } from "../pipeline/open-generator.js";
 
 /** What watch mode needs beyond a run's options. */
@@ -108,7 +109,7 @@ export function watchGenerator(options: WatchOptions): WatchHandle {
       const absolute = path.resolve(cwd, given);
       if (existsSync(absolute) && !statSync(absolute).isDirectory()) wanted.add(path.dirname(absolute));
     }
-    for (const folder of session.listInputFolders()) for (const directory of listFolders(folder)) wanted.add(directory);
+    for (const folder of session.listInputFolders()) for (const directory of walkFolderTree(folder).folders) wanted.add(directory);
     for (const [directory, watcher] of watchers) {
       if (!wanted.has(directory)) {
         watcher.close();
@@ -161,25 +162,6 @@ export function isRelevant(file: string, schemaOut: string | undefined): boolean
   if (/\.realm\.(ts|mts|cts)$/.test(name) || /\.d\.(ts|mts|cts)$/.test(name)) return false;
   if (/\.(ts|tsx|mts|cts)$/.test(name)) return true;
   return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\./.test(name);
-}
-
-/** `root` and the folders below it, skipping node_modules and hidden folders (.git…). */
-function listFolders(root: string): string[] {
-  const found: string[] = [];
-  const queue = [root];
-  // A bound, so a path like "." in a huge tree cannot take thousands of watch handles.
-  while (queue.length > 0 && found.length < 1000) {
-    const directory = queue.shift()!;
-    found.push(directory);
-    try {
-      for (const entry of readdirSync(directory, { withFileTypes: true })) {
-        if (entry.isDirectory() && entry.name !== "node_modules" && !entry.name.startsWith(".")) queue.push(path.join(directory, entry.name));
-      }
-    } catch {
-      // Unreadable or vanished: nothing below it to watch.
-    }
-  }
-  return found;
 }
 
 function countErrors(diagnostics: readonly Diagnostic[]): string {

@@ -1,7 +1,7 @@
 /** Rule: a property that names a class links to a model. */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { elementOf, generatedClassHint, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
-import { decoratorInsertionPoint, fixOf } from "../fix-edits.js";
+import { ignoreFix } from "../fix-edits.js";
 
 /** Reports links (and collections of them) to classes without `@RealmModel`. */
 export const checkLinkToNonModel: ModelRule = (project, report) => {
@@ -21,7 +21,7 @@ export const checkLinkToNonModel: ModelRule = (project, report) => {
           related: [inModel(model), ...(link.nonModelSpan === undefined ? [] : [{ span: link.nonModelSpan, label: `"${link.targetClass}" is declared here, without @RealmModel` }])],
           hint: meantModel ? generatedClassHint(link.targetClass, modelClass) : `add @RealmModel(ObjectType.embeddedObject) to "${link.targetClass}", or mark "${property.name}" with @Ignored()`,
           // Making the class a model may not be the user's to do (it may come from a package); leaving the property out is.
-          fixes: meantModel ? undefined : [fixOf(`Mark "${property.name}" with @Ignored()`, decoratorInsertionPoint(property), "@Ignored() ")],
+          fixes: meantModel ? undefined : [ignoreFix(property)],
         }),
       );
     }

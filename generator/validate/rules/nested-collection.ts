@@ -1,7 +1,7 @@
 /** Rule: a collection's elements are not collections (Realm schemas cannot declare nested collections). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { inModel, isCollection, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
-import { decoratorInsertionPoint, fixOf } from "../fix-edits.js";
+import { ignoreFix } from "../fix-edits.js";
 
 /** Reports `string[][]`, `Set<string[]>`, `Record<string, string[]>`… once per property. */
 export const checkNestedCollection: ModelRule = (project, report) => {
@@ -16,7 +16,7 @@ export const checkNestedCollection: ModelRule = (project, report) => {
           related: [inModel(model)],
           hint: `wrap the inner ${type.element.kind} in an embedded model (a list of objects that each hold a ${type.element.kind}), or mark "${property.name}" with @Ignored() to leave it out`,
           // The embedded model is a design choice; leaving the property out is one edit.
-          fixes: [fixOf(`Mark "${property.name}" with @Ignored()`, decoratorInsertionPoint(property), "@Ignored() ")],
+          fixes: [ignoreFix(property)],
         }),
       );
     }

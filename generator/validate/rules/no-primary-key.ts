@@ -1,7 +1,7 @@
 /** Rule: an asymmetric model needs a primary key (the server deduplicates retried uploads by it). */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import { listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
-import { decoratorInsertionPoint, fixOf } from "../fix-edits.js";
+import { addDecoratorFix } from "../fix-edits.js";
 
 /** Reports asymmetric models without a `@PrimaryKey()` property. */
 export const checkNoPrimaryKey: ModelRule = (project, report) => {
@@ -25,8 +25,8 @@ export const checkNoPrimaryKey: ModelRule = (project, report) => {
             : [
                 candidate.name === "_id" || candidate.mapTo === "_id" || candidate.mapTo !== undefined
                   ? // A @MapTo("other") stays: primary-key-not-id then offers to change it.
-                    fixOf(`Add @PrimaryKey() to "${candidate.name}"`, decoratorInsertionPoint(candidate), "@PrimaryKey() ")
-                  : fixOf(`Add @PrimaryKey() @MapTo("_id") to "${candidate.name}"`, decoratorInsertionPoint(candidate), '@PrimaryKey() @MapTo("_id") '),
+                    addDecoratorFix(`Add @PrimaryKey() to "${candidate.name}"`, candidate, "@PrimaryKey()")
+                  : addDecoratorFix(`Add @PrimaryKey() @MapTo("_id") to "${candidate.name}"`, candidate, '@PrimaryKey() @MapTo("_id")'),
               ],
       }),
     );

@@ -3,14 +3,14 @@ import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { DiagnosticFix } from "../../diagnostics/diagnostic.js";
 import { persistedPropertyName, type PropertyInfo } from "../../model/model-info.js";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
-import { decoratorInsertionPoint, deletion, fixOf } from "../fix-edits.js";
+import { addDecoratorFix, deletion, fixOf } from "../fix-edits.js";
 
 /** Removes the @MapTo from `_id`, or persists the key as "_id" (replacing its @MapTo, if any). */
 function fixesFor(key: PropertyInfo): DiagnosticFix[] {
   const mapTo = key.decorators.find((d) => d.name === "MapTo");
   if (key.name === "_id") return mapTo === undefined ? [] : [{ title: `Remove @MapTo from "_id"`, edits: [deletion(mapTo.span)] }];
   if (mapTo !== undefined) return [fixOf(`Persist "${key.name}" as "_id"`, mapTo.span, '@MapTo("_id")')];
-  return [fixOf(`Add @MapTo("_id") to "${key.name}"`, decoratorInsertionPoint(key), '@MapTo("_id") ')];
+  return [addDecoratorFix(`Add @MapTo("_id") to "${key.name}"`, key, '@MapTo("_id")')];
 }
 
 /** Reports an asymmetric model's primary key persisted under another name than `_id`. */

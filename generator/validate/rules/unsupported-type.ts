@@ -3,7 +3,7 @@ import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { DiagnosticCodeId } from "../../diagnostics/codes.js";
 import type { PropertyInfo, TypeInfo, UnsupportedTypeInfo } from "../../model/model-info.js";
 import { generatedClassHint, inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
-import { decoratorInsertionPoint, fixOf } from "../fix-edits.js";
+import { ignoreFix } from "../fix-edits.js";
 
 const codes: Record<UnsupportedTypeInfo["reason"], DiagnosticCodeId> = {
   unresolved: "unresolvedType",
@@ -30,7 +30,7 @@ export const checkUnsupportedType: ModelRule = (project, report) => {
       if (type === undefined) continue;
       const { message, hint, ignorable } = describe(property, type, generatedNames);
       // A hint that offers "or mark … with @Ignored()" gets that as a fix.
-      const fixes = ignorable === true ? [fixOf(`Mark "${property.name}" with @Ignored()`, decoratorInsertionPoint(property), "@Ignored() ")] : undefined;
+      const fixes = ignorable === true ? [ignoreFix(property)] : undefined;
       report(createDiagnostic(codes[type.reason], { message, span: type.span, related: [inModel(model)], hint, fixes }));
     }
   }
