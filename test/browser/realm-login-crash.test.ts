@@ -1,8 +1,8 @@
 /**
  * The logged-in user survives a crash right after the login (issue 13: "the logged-in user kept
  * across reloads"), in real Chromium against a real `asymgen serve`: the page logs in, writes a
- * transaction, and the browser's whole process group is SIGKILLed well within a second of the
- * login; started again on the same profile, the page finds the same user and the transaction
+ * transaction, and the browser's whole process group is SIGKILLed within a few seconds of the
+ * login (well before localStorage would have reached disk); started again on the same profile, the page finds the same user and the transaction
  * uploads under it, checked in the server's store (which records the uploading user per row).
  * With the users in localStorage, which Chromium writes to disk about 5 s after a change, the
  * restart logged in a new anonymous user and the data landed under it.
@@ -27,8 +27,12 @@ interface Opened {
   userAt: number;
 }
 
-/** The kill must come this soon after the login resolved (localStorage needed ~5 s to reach disk). */
-const KILL_WITHIN_MS = 1_000;
+/**
+ * The kill must come this soon after the login resolved: well inside the ~5 s localStorage took
+ * to reach disk, with room for a loaded machine (the kill comes after a durable write; a CI run at
+ * a load of 20 took 1.6 s).
+ */
+const KILL_WITHIN_MS = 3_000;
 
 describe("the logged-in user in the browser (real Chromium, real asymgen serve)", () => {
   let fixture: RealmFixture;
@@ -57,7 +61,7 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
   }
 
   it.each(storageKinds)(
-    "survives a SIGKILL within a second of the login: the restart finds the same user and uploads under it (queue on %s)",
+    "survives a SIGKILL seconds after the login: the restart finds the same user and uploads under it (queue on %s)",
     async (storage) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `asymgen-login-crash-${storage}-`));
       dirs.push(dir);
@@ -69,14 +73,19 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
       // Nothing may reach the server before the kill: the restarted browser must upload it, as the kept user.
       api.proxy.setApiDown(true);
       const firstId = storage === "opfs" ? 10_000 : 20_000;
-      await call(first.page, "writeAsync", `before-kill-${storage}`, firstId, 5);
-      const killedAt = Date.now();
-      await first.browser.kill();
-      running.splice(running.indexOf(first.browser), 1);
+      let killedAt: number;
+      try {
+        await call(first.page, "writeAsync", `before-kill-${storage}`, firstId, 5);
+        killedAt = Date.now();
+        await first.browser.kill();
+        running.splice(running.indexOf(first.browser), 1);
+      } finally {
+        // The next tests share the proxy: a failure here must not leave them without a server.
+        api.proxy.setApiDown(false);
+      }
       const sinceLogin = killedAt - opened.userAt;
       console.log(`${storage}: SIGKILL ${sinceLogin} ms after logIn resolved`);
       expect(sinceLogin).toBeLessThan(KILL_WITHIN_MS);
-      api.proxy.setApiDown(false);
 
       const second = await start(dir);
       expect(await call<Opened>(second.page, "open", open)).toMatchObject({ role: "owner", userId: opened.userId, loggedInNow: false });
