@@ -90,6 +90,9 @@ export interface IngestServer {
 
 const apiPrefix = "/api/client/v2.0";
 
+/** How long an idle keep-alive connection stays open: well past the clients' own idle timeouts. */
+export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
 /** Default limits of the ingest route (the protocol's batch caps plus the server's memory bounds). */
 export const defaultServerLimits: IngestLimits = {
   ...defaultIngestLimits,
@@ -281,6 +284,11 @@ export async function createIngestServer(options: IngestServerOptions): Promise<
         });
     };
     const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
+    // A client must drop an idle connection before the server does: one that reuses a connection
+    // as the server closes it meets a reset (Node's agent and undici's fetch idle 4–5 s; Node's
+    // server default, 5 s, made them cross on a loaded machine). Idle sockets cost little, and a
+    // socket may already wait longer for its headers (headersTimeout, 60 s).
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
       else socket.destroy();
