@@ -27,7 +27,7 @@ describe("keep-alive", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function getHealth(): Promise<{ status: number; keepAlive: string | undefined; reused: boolean }> {
+  function getHealth(): Promise<{ status: number; keepAlive: string | string[] | undefined; reused: boolean }> {
     return new Promise((resolve, reject) => {
       const request = http.get(`${server.url}/health`, { agent }, (response) => {
         response.resume().on("end", () => resolve({ status: response.statusCode ?? 0, keepAlive: response.headers["keep-alive"], reused: request.reusedSocket }));
