@@ -27,8 +27,12 @@ interface Opened {
   userAt: number;
 }
 
-/** The kill must come this soon after the login resolved (localStorage needed ~5 s to reach disk). */
-const KILL_WITHIN_MS = 1_000;
+/**
+ * The kill must come this soon after the login resolved (localStorage needed ~5 s to reach disk).
+ * Well under that, with room for a loaded 2-core machine, where the steps between the login
+ * and the kill (a write, its durability) took longer than the 1 s this once was.
+ */
+const KILL_WITHIN_MS = 2_500;
 
 describe("the logged-in user in the browser (real Chromium, real asymgen serve)", () => {
   let fixture: RealmFixture;
