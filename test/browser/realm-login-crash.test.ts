@@ -1,8 +1,8 @@
 /**
  * The logged-in user survives a crash right after the login (issue 13: "the logged-in user kept
  * across reloads"), in real Chromium against a real `asymgen serve`: the page logs in, writes a
- * transaction, and the browser's whole process group is SIGKILLed well within a second of the
- * login; started again on the same profile, the page finds the same user and the transaction
+ * transaction, and the browser's whole process group is SIGKILLed well before the 5 s after the
+ * login that localStorage takes to reach disk (within a second on an idle machine); started again on the same profile, the page finds the same user and the transaction
  * uploads under it, checked in the server's store (which records the uploading user per row).
  * With the users in localStorage, which Chromium writes to disk about 5 s after a change, the
  * restart logged in a new anonymous user and the data landed under it.
@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
 import { fastSync, startFaultServer, storageKinds, type FaultServer } from "./realm-faults-support.js";
 import { startChromium, type RunningChromium } from "./support/chromium.js";
@@ -28,11 +28,11 @@ interface Opened {
 }
 
 /**
- * The kill must come this soon after the login resolved (localStorage needed ~5 s to reach disk).
- * Well under that, with room for a loaded 2-core machine, where the steps between the login
- * and the kill (a write, its durability) took longer than the 1 s this once was.
+ * The kill must come this soon after the login resolved (localStorage needed ~5 s to reach disk,
+ * so a user kept there would be lost). Under that, with room for a loaded 2-core machine, where
+ * the steps between the login and the kill (a write made durable) took 1.8-2.6 s, not under 1 s.
  */
-const KILL_WITHIN_MS = 2_500;
+const KILL_WITHIN_MS = 4_000;
 
 describe("the logged-in user in the browser (real Chromium, real asymgen serve)", () => {
   let fixture: RealmFixture;
@@ -44,6 +44,11 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
     fixture = await startRealmFixture();
     api = await startFaultServer(fixture.server.origin);
   }, 60_000);
+
+  afterEach(() => {
+    // A test that failed between taking the API down and bringing it back must not fail the next.
+    api?.proxy.setApiDown(false);
+  });
 
   afterAll(async () => {
     for (const browser of running) await browser.close();
@@ -61,7 +66,7 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
   }
 
   it.each(storageKinds)(
-    "survives a SIGKILL within a second of the login: the restart finds the same user and uploads under it (queue on %s)",
+    "survives a SIGKILL right after the login: the restart finds the same user and uploads under it (queue on %s)",
     async (storage) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `asymgen-login-crash-${storage}-`));
       dirs.push(dir);
