@@ -108,7 +108,7 @@ describe("the browser harness (real Chromium)", () => {
     await second.close();
   }, 90_000);
 
-  it("hands a Web Lock to the waiting tab within 2 s of the holding tab closing", async () => {
+  it("hands a Web Lock to the waiting tab once the holding tab closes", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-chromium-"));
     dirs.push(dir);
     const browser = await start(dir);
@@ -122,7 +122,10 @@ describe("the browser harness (real Chromium)", () => {
     const closedAt = Date.now();
     await holder.close();
     const grantedAt = await granted;
-    expect(grantedAt - closedAt).toBeLessThan(2000);
+    // The browser hands it over when the holder goes (0.06-0.8 s measured on an idle machine);
+    // the bound only tells a handover from none (then `granted` never settles), with room for a
+    // loaded 2-core CI machine, where 2 s was not always enough.
+    expect(grantedAt - closedAt).toBeLessThan(10_000);
     await browser.close();
   }, 60_000);
 });

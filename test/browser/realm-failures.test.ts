@@ -85,7 +85,8 @@ describe("the browser Realm when things fail (real Chromium)", () => {
     expect(await within(pendingStats, 5_000)).toContain("maxQueueBytes must be a positive number");
     const started = Date.now();
     expect(await call(tab, "writeAsyncError", "tab", 2, 1)).toMatchObject({ name: "AsymgenError", message: expect.stringContaining("maxQueueBytes") });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // At once, not after a wait: 5 s only leaves a loaded machine room (a hang waits forever).
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(await within(call(tab, "close"), 10_000)).toBe(true);
   }, 60_000);
 

@@ -81,7 +81,9 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     expect(await call(newOwner, "role")).toBe("owner");
     const roleMessages = await call<{ type: string; role?: string; at: number }[]>(newOwner, "messages");
     const ownedAt = roleMessages.find((m) => m.type === "role" && m.role === "owner")!.at;
-    expect(ownedAt - closedAt).toBeLessThan(2000);
+    // The browser frees the lock with the tab (0.06-0.8 s on an idle machine; nothing polls, so
+    // no handover means no owner): 10 s leaves a loaded 2-core CI machine room.
+    expect(ownedAt - closedAt).toBeLessThan(10_000);
     // From the other tab: forwarded to the new owner's session.
     const other = newOwner === tabs[1] ? tabs[2]! : tabs[1]!;
     expect(await call(other, "uploadAll", 60_000)).toBe(0);
@@ -347,7 +349,7 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     console.log(
       `${context}: new owner ${takeoverMs} ms after Page.crash (${inFlightAtCrash} upload(s) in flight); ${summary.documents / perTxn} transactions stored (crashed tab: ${summary.txnsByWriter.get(CRASH_WRITER)?.length ?? 0}); ${uploads.uploadedDocuments} documents uploaded, ${uploads.distinctDocuments} distinct seqs, ${duplicated} documents queued twice, ${uploads.resentAcknowledged} re-sent after the crash though acknowledged`,
     );
-    expect(takeoverMs).toBeLessThan(2000);
+    expect(takeoverMs).toBeLessThan(10_000); // as after a closed tab: room for a loaded machine
     expect(duplicated).toBeGreaterThanOrEqual(0);
     expect(duplicated).toBeLessThanOrEqual(concurrency * perTxn);
     await call(follower, "close");
@@ -394,10 +396,14 @@ describe.each(storageKinds)("the browser Realm on %s under faults, uploading to 
     const onlineAt = Date.now();
     await setOffline(false);
     await waitUntil(() => api.proxy.ingestRequests().started > uploadsBefore, "an upload after going online", 20_000);
-    const resumedMs = Date.now() - onlineAt;
+    const resumedAt = Date.now();
+    const resumedMs = resumedAt - onlineAt;
     console.log(`${storage}: online again ${onlineAt - failedAt} ms after the failed upload; the next upload reached the server ${resumedMs} ms after going online`);
-    // Well before the earliest backoff retry (10 s after the failure).
-    expect(resumedMs).toBeLessThan(5_000);
+    // Before the earliest backoff retry, 10 s after the failure (which came a little before
+    // failedAt): counted from the failure, not from going online, which a loaded machine delays.
+    // (It was "within 5 s of going online", which a slow machine could miss while a backoff
+    // retry after a late online could meet it.)
+    expect(resumedAt - failedAt).toBeLessThan(9_000);
     expect(await workerFetch()).toBe("HTTP 200");
     expect(await worker.evaluate(() => navigator.onLine)).toBe(true);
     expect(await call(page, "uploadAll", 30_000)).toBe(0);

@@ -1,8 +1,8 @@
 /**
  * The logged-in user survives a crash right after the login (issue 13: "the logged-in user kept
  * across reloads"), in real Chromium against a real `asymgen serve`: the page logs in, writes a
- * transaction, and the browser's whole process group is SIGKILLed within a few seconds of the
- * login (well before localStorage would have reached disk); started again on the same profile, the page finds the same user and the transaction
+ * transaction, and the browser's whole process group is SIGKILLed well before the 5 s after the
+ * login that localStorage takes to reach disk (within a second on an idle machine); started again on the same profile, the page finds the same user and the transaction
  * uploads under it, checked in the server's store (which records the uploading user per row).
  * With the users in localStorage, which Chromium writes to disk about 5 s after a change, the
  * restart logged in a new anonymous user and the data landed under it.
@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { call, startRealmFixture, type RealmFixture } from "./realm-fixture.js";
 import { fastSync, startFaultServer, storageKinds, type FaultServer } from "./realm-faults-support.js";
 import { startChromium, type RunningChromium } from "./support/chromium.js";
@@ -28,11 +28,11 @@ interface Opened {
 }
 
 /**
- * The kill must come this soon after the login resolved: well inside the ~5 s localStorage took
- * to reach disk, with room for a loaded machine (the kill comes after a durable write; a CI run at
- * a load of 20 took 1.6 s).
+ * The kill must come this soon after the login resolved (localStorage needed ~5 s to reach disk,
+ * so a user kept there would be lost). Under that, with room for a loaded 2-core machine, where
+ * the steps between the login and the kill (a write made durable) took 1.8-2.6 s, not under 1 s.
  */
-const KILL_WITHIN_MS = 3_000;
+const KILL_WITHIN_MS = 4_000;
 
 describe("the logged-in user in the browser (real Chromium, real asymgen serve)", () => {
   let fixture: RealmFixture;
@@ -44,6 +44,11 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
     fixture = await startRealmFixture();
     api = await startFaultServer(fixture.server.origin);
   }, 60_000);
+
+  afterEach(() => {
+    // A test that failed between taking the API down and bringing it back must not fail the next.
+    api?.proxy.setApiDown(false);
+  });
 
   afterAll(async () => {
     for (const browser of running) await browser.close();
@@ -61,7 +66,7 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
   }
 
   it.each(storageKinds)(
-    "survives a SIGKILL seconds after the login: the restart finds the same user and uploads under it (queue on %s)",
+    "survives a SIGKILL right after the login: the restart finds the same user and uploads under it (queue on %s)",
     async (storage) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `asymgen-login-crash-${storage}-`));
       dirs.push(dir);
@@ -73,19 +78,14 @@ describe("the logged-in user in the browser (real Chromium, real asymgen serve)"
       // Nothing may reach the server before the kill: the restarted browser must upload it, as the kept user.
       api.proxy.setApiDown(true);
       const firstId = storage === "opfs" ? 10_000 : 20_000;
-      let killedAt: number;
-      try {
-        await call(first.page, "writeAsync", `before-kill-${storage}`, firstId, 5);
-        killedAt = Date.now();
-        await first.browser.kill();
-        running.splice(running.indexOf(first.browser), 1);
-      } finally {
-        // The next tests share the proxy: a failure here must not leave them without a server.
-        api.proxy.setApiDown(false);
-      }
+      await call(first.page, "writeAsync", `before-kill-${storage}`, firstId, 5);
+      const killedAt = Date.now();
+      await first.browser.kill();
+      running.splice(running.indexOf(first.browser), 1);
       const sinceLogin = killedAt - opened.userAt;
       console.log(`${storage}: SIGKILL ${sinceLogin} ms after logIn resolved`);
       expect(sinceLogin).toBeLessThan(KILL_WITHIN_MS);
+      api.proxy.setApiDown(false);
 
       const second = await start(dir);
       expect(await call<Opened>(second.page, "open", open)).toMatchObject({ role: "owner", userId: opened.userId, loggedInNow: false });

@@ -121,7 +121,9 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
       }
     }
     expect(takeover).toHaveLength(1);
-    expect(takeover[0]!).toBeLessThan(2000);
+    // Handed over when the browser frees the closed tab's lock (0.06-0.8 s on an idle machine;
+    // nothing polls, so no handover is no owner at all): 10 s leaves a loaded CI machine room.
+    expect(takeover[0]!).toBeLessThan(10_000);
 
     const stats = await call<Stats>(followers[0]!, "stats");
     const answered = new Map<string, Message[]>();
@@ -178,7 +180,7 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
     const closedAt = Date.now();
     await call(owner, "close");
     await follower.waitForFunction(() => (window as unknown as { realmTest: { role(): string } }).realmTest.role() === "owner");
-    expect(Date.now() - closedAt).toBeLessThan(2000);
+    expect(Date.now() - closedAt).toBeLessThan(10_000); // as above: room for a loaded machine
     expect(await call(follower, "writeAsync", "follower", 2, 3)).toEqual([1, 2, 3]);
     const stats = await call<Stats>(follower, "stats");
     // appendedTransactions counts this owner's appends only; the queue itself kept the old

@@ -20,7 +20,8 @@ export interface TestStore {
 
 
 async function isPostgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 2000 });
+  // Required (CI), a slow answer on a loaded machine must not read as "unreachable" (see createTestDatabase).
+  const client = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: postgresRequired ? 15_000 : 2000 });
   try {
     await client.connect();
     await client.query("SELECT 1");

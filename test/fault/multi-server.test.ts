@@ -371,5 +371,7 @@ suite("several servers on one PostgreSQL behind a round-robin load balancer", ()
       await Promise.all(servers.map((server) => killServer(server)));
       await secretless.drop();
     }
-  }, 45_000);
+    // As the rolling restart above: two servers to start, up to 10 s of streaming and 20 s of
+    // upload inside; 45 s left a loaded 2-core machine no room for the starts.
+  }, 90_000);
 });

@@ -21,6 +21,7 @@ import {
 } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
 import type { IngestLimits } from "../../server/routes/ingest-route.js";
+import { recordLog, type LogRecorder } from "../support/log-recorder.js";
 import {
   encodeBatch,
   encodeDamagedWeatherDoc,
@@ -67,10 +68,12 @@ describe("ingest limits and per-document verdicts", () => {
   });
 
   /** A second server on the same store with other limits and a pause before each commit. */
-  async function withServer(limits: Partial<IngestLimits>, commitDelayMs: number, run: (s: IngestServer) => Promise<void>) {
-    const other = await createIngestServer({ schema, appId, store: server.store, quiet: true, auth, limits, testCommitDelayMs: commitDelayMs });
+  /** A server with `limits` on the shared store; `log` records what it logs (nothing is printed). */
+  async function withServer(limits: Partial<IngestLimits>, commitDelayMs: number, run: (s: IngestServer, log: LogRecorder) => Promise<void>) {
+    const log = recordLog();
+    const other = await createIngestServer({ schema, appId, store: server.store, logger: log.logger, auth, limits, testCommitDelayMs: commitDelayMs });
     try {
-      await run(other);
+      await run(other, log);
     } finally {
       await other.close();
     }
@@ -157,12 +160,15 @@ describe("ingest limits and per-document verdicts", () => {
   });
 
   it("answers 503 + Retry-After past the in-flight byte budget, writes nothing for it, and takes it once bytes are free", async () => {
-    await withServer({ maxBatchBytes: 64 * 1024, maxInFlightBytes: 100 * 1024 }, 400, async (busy) => {
+    // The first batch is held 2 s before its commit; the test sends the second once the server
+    // has the first whole ("batch received", logged before the pause), not after a fixed 150 ms
+    // (on a loaded machine the first could arrive later, or its pause end before the second came).
+    await withServer({ maxBatchBytes: 64 * 1024, maxInFlightBytes: 100 * 1024 }, 2000, async (busy, log) => {
       const login = await loginAnonymous(busy.url, appId);
       const other = await loginAnonymous(busy.url, appId);
       // Two batches of about 55 KB: each fits the 64 KiB body cap, both do not fit the 100 KiB budget.
       const first = postIngest(busy.url, appId, login.access_token, weatherBatch(1, 55_000));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await log.until("batch received");
       const before = await server.store.countRows();
       const refusedBody = weatherBatch(1, 55_000);
       const refused = await postIngest(busy.url, appId, other.access_token, refusedBody);
@@ -174,11 +180,12 @@ describe("ingest limits and per-document verdicts", () => {
   });
 
   it("answers 429 + Retry-After past the per-user in-flight cap, while another user goes on", async () => {
-    await withServer({ maxInFlightPerUser: 1 }, 400, async (busy) => {
+    // As above: the first batch is in flight (held 2 s) once the server says it received it.
+    await withServer({ maxInFlightPerUser: 1 }, 2000, async (busy, log) => {
       const login = await loginAnonymous(busy.url, appId);
       const other = await loginAnonymous(busy.url, appId);
       const first = postIngest(busy.url, appId, login.access_token, weatherBatch(1, 10));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await log.until("batch received");
       const before = await server.store.countRows();
       const [same, another] = await Promise.all([
         postIngest(busy.url, appId, login.access_token, weatherBatch(1, 10)),

@@ -11,6 +11,7 @@ import { Long, serialize } from "bson";
 import { signHs256 } from "../../server/auth/jwt.js";
 import { createIngestServer } from "../../server/create-server.js";
 import type { IngestServer } from "../../server/create-server.js";
+import { recordLog } from "../support/log-recorder.js";
 import {
   callJson,
   encodeBatch,
@@ -171,18 +172,22 @@ describe("ingest security", () => {
   });
 
   it("503 with Retry-After when too many batches are in flight, writing nothing for the refused one", async () => {
+    // The first batch is held 2 s before its commit; the second goes once the server says it has
+    // the first ("batch received", logged before the pause), not after a fixed 100 ms, which on a
+    // loaded machine could come before the first arrived, or leave too little of a short pause.
+    const log = recordLog();
     const busy = await createIngestServer({
       schema: testSchema,
       appId,
       store: server.store,
-      quiet: true,
+      logger: log.logger,
       limits: { maxInFlightBatches: 1 },
-      testCommitDelayMs: 300,
+      testCommitDelayMs: 2000,
     });
     try {
       const login = await loginAnonymous(busy.url, appId);
       const first = postIngest(busy.url, appId, login.access_token, validBody());
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await log.until("batch received");
       const before = await server.store.countRows();
       const second = await postIngest(busy.url, appId, login.access_token, validBody());
       expect(second.status).toBe(503);

@@ -139,6 +139,16 @@ export interface DecodedIngestResponse {
   rejected: { seq: bigint; table: string; code: string; reason: string }[];
 }
 
+/**
+ * Each test request on a connection of its own: fetch otherwise keeps the connection for the
+ * next one, and the server (in this process) closes it after 5 s idle (Node's keepAliveTimeout).
+ * When something blocks the process for seconds (16 MiB of BSON handled, on a loaded machine),
+ * the server's timer fired as the next request went out on that connection: "fetch failed"
+ * (ECONNRESET). A real client retries that like any network failure; these one-shot helpers
+ * would have to retry a request they exist to observe exactly once.
+ */
+const ONE_REQUEST_A_CONNECTION = { connection: "close" };
+
 /** POSTs a raw ingest body; returns status, headers and the decoded answer (BSON or JSON). */
 export async function postIngest(
   baseUrl: string,
@@ -152,7 +162,7 @@ export async function postIngest(
   answer: DecodedIngestResponse | null;
   error: { error: string; error_code: string } | null;
 }> {
-  const headers: Record<string, string> = { "content-type": "application/bson", ...extraHeaders };
+  const headers: Record<string, string> = { "content-type": "application/bson", ...ONE_REQUEST_A_CONNECTION, ...extraHeaders };
   if (token !== null) headers["authorization"] = `Bearer ${token}`;
   const response = await fetch(`${baseUrl}${ingestPath(appId)}`, { method: "POST", headers, body: body as BodyInit });
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -177,7 +187,7 @@ export async function callJson(
   path: string,
   options: { body?: unknown; token?: string } = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...ONE_REQUEST_A_CONNECTION };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`;
   const init: RequestInit = { method, headers };

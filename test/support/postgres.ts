@@ -47,7 +47,10 @@ export async function createTestDatabase(
   target: { adminUrl: string; required: boolean } = { adminUrl: postgresAdminUrl, required: postgresRequired },
 ): Promise<TestDatabase | null> {
   const { adminUrl, required } = target;
-  const admin = await newClient({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  // A server that is down refuses at once; the timeout only cuts a slow one. Required (CI), it
+  // gets 15 s: on a loaded 2-core machine, with several test files creating databases at once, a
+  // connection can take seconds, and "unreachable" would fail the whole file.
+  const admin = await newClient({ connectionString: adminUrl, connectionTimeoutMillis: required ? 15_000 : 3000 });
   try {
     await admin.connect();
   } catch (error) {

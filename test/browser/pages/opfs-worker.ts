@@ -8,7 +8,7 @@
 import { deserialize } from "bson";
 import type { BsonWriter } from "../../../runtime/encode/bson-writer.js";
 import { DurableQueue } from "../../../runtime/queue/durable-queue.js";
-import { encodeQueuePath, openOpfsLogStore } from "../../../runtime/browser/opfs-log-store.js";
+import { encodeQueuePath, openOpfsLogStore, type OpfsLogStore } from "../../../runtime/browser/opfs-log-store.js";
 import { encodeDataHeader, encodeLogicalName, encodeSlotRecord } from "../../../runtime/browser/opfs-file-records.js";
 import { createSeededRandom } from "../../support/seeded-random.mjs";
 
@@ -65,6 +65,14 @@ async function rawEntries(path: string): Promise<Record<string, number>> {
   return out;
 }
 
+/** The names in the queue's OPFS directory (no sizes: a file the store removes meanwhile would fail `getFile`). */
+async function entryNames(path: string): Promise<string[]> {
+  const dir = await queueDirectory(path);
+  const out: string[] = [];
+  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) out.push(name);
+  return out;
+}
+
 /** Writes a physical file by hand, as a crash or an older store would have left it. */
 async function writeRaw(path: string, entryName: string, bytes: Uint8Array): Promise<void> {
   const dir = await queueDirectory(path);
@@ -116,8 +124,8 @@ const ops: Record<string, (args: never) => unknown> = {
     seen.readDataFile = [...store.readFile("seg-a")!];
     seen.openAtomic = await attempt(() => store.open("queue.json"));
     // Four spares went above (seg-a, two queue.json slots, one ack slot): new ones are made
-    // between tasks.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // between tasks, each in 100-300 ms on a busy machine (a fixed 20 ms was not enough there).
+    await store.whenSpareReady();
     const b = store.create("seg-b", new Uint8Array(1000).fill(5));
     b.close();
     seen.listWithB = store.list().sort();
@@ -131,12 +139,13 @@ const ops: Record<string, (args: never) => unknown> = {
     store.close();
     await store.closed;
     // With one spare, a second create in the same task finds none: a clear error, nothing created;
-    // once the worker's event loop turns, there is one again.
+    // once the worker's event loop turns, one is made again (whenSpareReady says when: on a busy
+    // machine that took longer than the 20 ms this test once waited).
     const lean = await openOpfsLogStore(path, { spareFiles: 1 });
     lean.create("seg-c", new Uint8Array([1])).close();
     seen.noSpare = await attempt(() => lean.create("seg-d", new Uint8Array([2])));
     seen.listWithoutSpare = lean.list().sort();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await lean.whenSpareReady();
     lean.create("seg-d", new Uint8Array([2])).close();
     seen.listAfterTurn = lean.list().sort();
     lean.remove(["seg-c", "seg-d"]);
@@ -280,9 +289,14 @@ const ops: Record<string, (args: never) => unknown> = {
   /** A queue over the store: transactions made durable, a normal close, reopened: same documents, same seqs; acknowledgement deletes segments. */
   async roundTrip({ path, transactions }: { path: string; transactions: number }) {
     const seen: Record<string, unknown> = {};
-    let queue = DurableQueue.open({ store: await openOpfsLogStore(path), segmentBytes: 16 * 1024 });
+    const firstStore = await openOpfsLogStore(path);
+    let queue = DurableQueue.open({ store: firstStore, segmentBytes: 16 * 1024 });
     const committed: [number, string, number][] = [];
     for (let t = 0; t < transactions; t++) {
+      // A 16 KiB segment rolls over every few transactions: wait for a spare file first, as the
+      // app's queue owner does (queue-owner.ts). Spares are made in the background, 100-300 ms
+      // each on a busy machine, and these commits outran them there ("no spare OPFS file is ready").
+      await firstStore.whenSpareReady();
       queue.begin();
       const size = 1 + (t % 5);
       for (let i = 0; i < size; i++) queue.append("doc", encodeDoc, { id: t * 100 + i, key: `t${t}`, size, pad: "x".repeat(100) });
@@ -295,18 +309,22 @@ const ops: Record<string, (args: never) => unknown> = {
     seen.committed = committed;
     seen.segmentsBefore = queue.segmentFiles().length;
     queue.close();
-    queue = DurableQueue.open({ store: await openOpfsLogStore(path), segmentBytes: 16 * 1024 });
+    const reopenedStore = await openOpfsLogStore(path);
+    queue = DurableQueue.open({ store: reopenedStore, segmentBytes: 16 * 1024 });
     seen.docs = readAll(queue);
     seen.lastCommittedSeq = queue.lastCommittedSeq();
     seen.recovery = queue.stats().lastRecovery;
     const half = Math.floor(queue.lastCommittedSeq() / 2);
     queue.acknowledge(half);
     seen.segmentsAfterAck = queue.segmentFiles().length;
+    await reopenedStore.whenSpareReady(); // this commit may roll over too (see above)
     queue.begin();
     queue.append("doc", encodeDoc, { id: 999_999, key: "after", size: 1, pad: "" });
     seen.seqAfterReopen = queue.commit(true);
     queue.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The close lets the lock go once the acknowledgement's removals are done (a fixed 50 ms
+    // was a guess at that, short on a busy machine): the next open needs the lock.
+    await reopenedStore.closed;
     queue = DurableQueue.open({ store: await openOpfsLogStore(path), segmentBytes: 16 * 1024 });
     seen.ackedAfterReopen = queue.acknowledgedSeq();
     seen.pendingAfterReopen = queue.stats().pendingDocuments;
@@ -354,7 +372,9 @@ const ops: Record<string, (args: never) => unknown> = {
 
   /** Fills the queue until the storage refuses a transaction (writeAsync: commit, then whenDurable). */
   async fillUntilRefused({ path, docBytes, segmentBytes }: { path: string; docBytes: number; segmentBytes: number }) {
-    const queue = (openQueue = DurableQueue.open({ store: await openOpfsLogStore(path), segmentBytes }));
+    openStore = await openOpfsLogStore(path);
+    openPath = path;
+    const queue = (openQueue = DurableQueue.open({ store: openStore, segmentBytes }));
     return writeUntilRefused(queue, docBytes, 10_000);
   },
 
@@ -366,15 +386,27 @@ const ops: Record<string, (args: never) => unknown> = {
   /** Acknowledges everything durable on the open queue (its sealed segments are removed). */
   async acknowledgeAll() {
     const queue = openQueue!;
+    const segmentsBefore = queue.segmentFiles().length;
+    const entriesBefore = await entryNames(openPath!);
     queue.acknowledge(queue.lastCommittedSeq());
-    // The removals run in the background: give them a moment.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The removals run in the background, each 100-300 ms on a busy machine (a fixed 200 ms
+    // was a guess): wait until as many of the files there were are gone as segments were freed.
+    const removed = segmentsBefore - queue.segmentFiles().length;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const now = new Set(await entryNames(openPath!));
+      if (entriesBefore.filter((name) => now.has(name)).length <= entriesBefore.length - removed || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     return { acked: queue.acknowledgedSeq(), segments: queue.segmentFiles().length };
   },
 
   async closeQueue() {
     openQueue?.close();
     openQueue = null;
+    // The next open (verify) needs the lock, which the close lets go after its removals.
+    await openStore?.closed;
+    openStore = null;
     return true;
   },
 
@@ -384,6 +416,9 @@ const ops: Record<string, (args: never) => unknown> = {
 };
 
 let openQueue: DurableQueue | null = null;
+/** The store under `openQueue`, and its queue path. */
+let openStore: OpfsLogStore | null = null;
+let openPath: string | null = null;
 
 async function writeUntilRefused(queue: DurableQueue, docBytes: number, most: number) {
   const pad = "z".repeat(docBytes);
@@ -391,6 +426,12 @@ async function writeUntilRefused(queue: DurableQueue, docBytes: number, most: nu
   let lastSeq = before;
   for (let t = 0; t < most; t++) {
     const writtenBefore = queue.lastWrittenSeq();
+    // As the app's queue owner does before a commit that may roll over (queue-owner.ts): wait
+    // for a spare file. Made in the background, 100-300 ms each on a busy machine, spares fell
+    // behind these back-to-back commits there, which a rollover then met as "no spare OPFS file
+    // is ready" instead of the quota's refusal. At the quota the wait ends with the refused
+    // attempt, and the commit meets the refusal (QueueDiskFullError).
+    await openStore?.whenSpareReady();
     try {
       queue.begin();
       queue.append("doc", encodeDoc, { id: lastSeq + 1, key: `q${lastSeq + 1}`, size: 1, pad });

@@ -125,7 +125,8 @@ export async function startChromium(userDataDir: string, extraArgs: readonly str
 
 /** The DevTools port Chromium writes to its profile once it listens; fails with its stderr if it exits first. */
 async function readDevToolsPort(portFile: string, child: ChildProcess, stderr: () => string): Promise<number> {
-  const deadline = Date.now() + 30_000;
+  // 60 s: on a loaded 2-core machine (Jest workers, PostgreSQL, other Chromiums) a start took over 30 s.
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`Chromium exited before listening (code ${child.exitCode}, signal ${child.signalCode}):\n${stderr().slice(-4000)}`);
@@ -144,5 +145,5 @@ async function readDevToolsPort(portFile: string, child: ChildProcess, stderr: (
   } catch {
     // Already gone.
   }
-  throw new Error(`Chromium did not report its DevTools port within 30 s:\n${stderr().slice(-4000)}`);
+  throw new Error(`Chromium did not report its DevTools port within 60 s:\n${stderr().slice(-4000)}`);
 }

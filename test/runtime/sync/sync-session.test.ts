@@ -249,8 +249,12 @@ function refuseFirst(): () => boolean {
   return () => refused;
 }
 
-/** Resolves once `condition` holds, or after `ms` (the test's own assertions then say what is missing). */
-async function until(condition: () => boolean, ms = 2000): Promise<void> {
+/**
+ * Resolves once `condition` holds, or after `ms` (the test's own assertions then say what is
+ * missing). The default is generous: it only matters when the condition is late, which on a
+ * loaded 2-core CI machine (Jest workers, Chromium, PostgreSQL) can be seconds.
+ */
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
@@ -282,8 +286,12 @@ function holdRequests(): Held[] {
   return held;
 }
 
-/** Holds ingest requests until `count` have arrived (or `ms` passed), then hands them to `answer`, lowest seq first; later ones are accepted. */
-function holdNext(count: number, answer: (held: Held[]) => void, ms = 500): void {
+/**
+ * Holds ingest requests until `count` have arrived (or `ms` passed), then hands them to `answer`,
+ * lowest seq first; later ones are accepted. `ms` is only a backstop (the tests expect all
+ * `count`): a short one answered too early on a loaded machine, before the pipelined ones came.
+ */
+function holdNext(count: number, answer: (held: Held[]) => void, ms = 5000): void {
   const held: Held[] = [];
   const release = (): void => {
     clearTimeout(timer);
@@ -297,7 +305,9 @@ function holdNext(count: number, answer: (held: Held[]) => void, ms = 500): void
   };
 }
 
-const fast: Partial<SyncConfiguration> = { initialBackoffMs: 5, maxBackoffMs: 40, requestTimeoutMs: 2000 };
+// No test here relies on this request timeout (those that do set their own): it only has to
+// outlast a request the test holds while a loaded machine runs the test's next steps slowly.
+const fast: Partial<SyncConfiguration> = { initialBackoffMs: 5, maxBackoffMs: 40, requestTimeoutMs: 10_000 };
 let server: ScriptedServer;
 let sessions: SyncSession[] = [];
 let dirs: string[] = [];
@@ -587,7 +597,8 @@ describe("SyncSession", () => {
       else server.accept(call, res);
     };
     source.commit(2);
-    await session.uploadAllLocalChanges(3000);
+    // Unclamped, the wait would be an hour: 10 s proves the clamp and leaves a slow machine room.
+    await session.uploadAllLocalChanges(10_000);
     expect(server.stored.size).toBe(2);
   });
 
@@ -785,25 +796,48 @@ describe("SyncSession", () => {
       for (let i = 0; i < ticks; i++) await Promise.resolve();
       session.resume();
       source.commit(1);
-      await session.uploadAllLocalChanges(2000);
+      // A stall waits forever; 5 s tells it from a slow machine.
+      await session.uploadAllLocalChanges(5000);
     }
     expect(server.stored.size).toBe(9);
   });
 
+  /**
+   * Records each write of the queue's cursor with when it happened (`performance.now()`, the
+   * flusher's clock). The tests below check the flush interval between writes, not the cursor
+   * at one instant: on a loaded machine any step of a test may come late, and a check "not yet
+   * written 50 ms after the answer" then met a cursor the interval had legitimately written.
+   */
+  function recordCursorWrites(source: MemorySource): { seq: number; at: number }[] {
+    const writes: { seq: number; at: number }[] = [];
+    const acknowledge = source.acknowledge.bind(source);
+    source.acknowledge = (seq) => {
+      writes.push({ seq, at: performance.now() });
+      acknowledge(seq);
+    };
+    return writes;
+  }
+  // The flusher's timer and performance.now() may disagree by a fraction of a millisecond.
+  const CLOCK_SLACK_MS = 2;
+
   test("caught up, the queue's cursor follows within the flush interval, not after every batch", async () => {
     const { source } = await setUp();
+    const writes = recordCursorWrites(source);
     source.commit(2);
-    // Nothing was written for longer than the interval: the first catch-up writes it at once.
     await until(() => source.acknowledgedSeq() === 2);
     source.commit(3);
     await until(() => server.stored.size === 5);
-    await sleep(50);
-    expect(source.acknowledgedSeq()).toBe(2);
-    await until(() => source.acknowledgedSeq() === 5, 2500);
+    // Caught up again, with nothing answered later to write it: the trailing timer does.
+    await until(() => source.acknowledgedSeq() === 5);
+    expect(source.acknowledgedSeq()).toBe(5);
+    // Not after every batch: one write each time, the second a whole interval after the first.
+    expect(writes.map((w) => w.seq)).toEqual([2, 5]);
+    expect(writes[1]!.at - writes[0]!.at).toBeGreaterThanOrEqual(ACK_FLUSH_INTERVAL_MS - CLOCK_SLACK_MS);
   });
 
   test("an answer reaches the queue's cursor within the flush interval even when the upload then stalls", async () => {
     const { source } = await setUp({ maxBatchDocuments: 5 });
+    const writes = recordCursorWrites(source);
     source.commit(2);
     await until(() => source.acknowledgedSeq() === 2);
     // Just written: the next answer is not written at once. The batch after it is held forever
@@ -815,9 +849,10 @@ describe("SyncSession", () => {
     };
     source.commit(10);
     await until(() => server.stored.size === 7);
-    expect(source.acknowledgedSeq()).toBe(2);
-    await until(() => source.acknowledgedSeq() === 7, ACK_FLUSH_INTERVAL_MS + 1000);
+    await until(() => source.acknowledgedSeq() === 7);
     expect(source.acknowledgedSeq()).toBe(7);
+    expect(writes.map((w) => w.seq)).toEqual([2, 7]);
+    expect(writes[1]!.at - writes[0]!.at).toBeGreaterThanOrEqual(ACK_FLUSH_INTERVAL_MS - CLOCK_SLACK_MS);
   });
 
   test("uploadAllLocalChanges includes transactions committed without a flush (writeAsync) and waits for them", async () => {
@@ -1044,25 +1079,35 @@ describe("SyncSession pipelining", () => {
     });
     const refused = refuseFirst();
     source.commit(15);
-    await until(refused);
-    await sleep(200); // the 503 is handled (a short backoff): the two batches behind are abandoned
+    // The 503 is handled once the session has it (its request no longer in flight: the two
+    // behind it wait for their sync, unsent) and its short backoff is over: then the batches
+    // behind are abandoned. A fixed 200 ms from the refusal, on a loaded machine, sometimes
+    // released them before the client had even read the 503, while they were rightly in the
+    // pipeline. The backoff timer (at most maxBackoffMs, 40 ms) is set in the same turn as the
+    // answer arrives, so it fires before a longer timer the test sets afterwards, however slow.
+    await until(() => refused() && uploads.inFlight === 0);
+    await sleep(200);
     holding = false;
     release();
     await session.uploadAllLocalChanges(5000);
-    // Nothing went out between the refused batch and its ungated re-send.
+    // Nothing went out between the refused batch and its ungated re-send…
     expect(server.calls.slice(0, 2)).toMatchObject([
       { seqs: range(1, 5), gate: undefined },
       { seqs: range(1, 5), gate: undefined, status: 200 },
     ]);
+    // …and the abandoned batches, once on disk, were never posted: each batch behind went once.
+    expect(server.calls.slice(2).map((c) => c.seqs[0])).toEqual([6, 11]);
     expect(errors).toEqual([]);
     expect(server.storedInOrder).toEqual(range(1, 15));
   });
 
   test("a pipelined batch that times out behind a stored one is sent again whole and ungated: its timeout halves nothing", async () => {
-    const { source, session, errors } = await setUp({ maxBatchDocuments: 5, requestTimeoutMs: 300 });
+    // 1 s, not less: the first batch must be answered (when the second arrives) before it times
+    // out too, and on a loaded machine the two may arrive a few hundred ms apart.
+    const { source, session, errors } = await setUp({ maxBatchDocuments: 5, requestTimeoutMs: 1000 });
     holdNext(2, ([first, second]) => {
       server.accept(first!.call, first!.res);
-      // The second is never answered: the client gives up on it after 300 ms.
+      // The second is never answered: the client gives up on it after 1 s.
       void second;
     });
     source.commit(10);
@@ -1081,9 +1126,15 @@ describe("SyncSession pipelining", () => {
     let answeredAt = -1;
     server.handler = (call, res) => {
       if (!call.seqs.includes(3)) return server.accept(call, res);
-      // Answer the 413 once the batches pipelined behind it have arrived.
-      const arrived = server.calls.length;
-      void until(() => server.calls.length >= arrived + PIPELINE_DEPTH - 1, 300).then(() => {
+      // Answer the 413 once the batches pipelined behind this request of 3 (4 gated on 3, 5 on 4)
+      // have arrived. Counted as "one of each per request of 3 so far", not "two calls more than
+      // now": pipelined requests may arrive in either order (4 often came before 3), and 3 goes
+      // twice (the 413 of the gated one is retried ungated): the count then waited out a short
+      // backstop, which a loaded machine's slower requests outlasted.
+      const sent = (seq: number, gate?: number) => server.calls.filter((c) => c.seqs[0] === seq && (gate === undefined || c.gate === gate)).length;
+      const requestsOf3 = sent(3);
+      const behind = range(4, 3 + PIPELINE_DEPTH - 1);
+      void until(() => behind.every((seq) => sent(seq, seq - 1) >= requestsOf3), 5000).then(() => {
         answeredAt = server.calls.length;
         tooLarge(res);
       });
