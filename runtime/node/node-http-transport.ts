@@ -28,29 +28,11 @@ export async function sendNodeHttpRequest(request: HttpRequest): Promise<HttpRes
     const headers: Record<string, string | number> = { ...request.headers };
     if (body !== undefined) headers["content-length"] = body.byteLength;
     const proxy = getProxyForUrl(url);
-    const send = (): Promise<http.IncomingMessage> =>
-      new Promise<http.IncomingMessage>((resolve, reject) => {
-        const outgoing = openRequest(url, proxy, { method: request.method, headers, signal }, resolve);
-        outgoing.on("error", (error) => reject(isStaleKeepAliveSocket(outgoing, error) ? new StaleSocketError(error) : error));
-        outgoing.end(body);
-      });
-    let answer: http.IncomingMessage;
-    try {
-      answer = await send();
-    } catch (error) {
-      if (!(error instanceof StaleSocketError)) throw error;
-      // Almost always the server closed an idle keep-alive connection as this request went out
-      // on it (its keep-alive timeout and the agent's reuse crossed; a loaded machine makes them
-      // cross often), so the request was never read. Sending it once more on another connection
-      // is what Node's documentation advises (`request.reusedSocket`); if the server did read
-      // it and died before answering, a repeat is harmless: a batch is deduplicated by its
-      // sequence numbers, a login or refresh issues another token, a logout or a registration
-      // answers as if repeated by hand (a registration: "already exists"). Only once: a second
-      // reset is real.
-      answer = await send().catch((retryError: unknown) => {
-        throw retryError instanceof StaleSocketError ? retryError.cause : retryError;
-      });
-    }
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const outgoing = openRequest(url, proxy, { method: request.method, headers, signal }, resolve);
+      outgoing.on("error", reject);
+      outgoing.end(body);
+    });
     const tooLarge = (what: string): ResponseTooLargeError => {
       // The rest of the answer is never read: drop the connection rather than drain it.
       answer.destroy();
@@ -73,19 +55,6 @@ export async function sendNodeHttpRequest(request: HttpRequest): Promise<HttpRes
     const reason = timedOut ? "timed out" : describeFailure(error);
     throw new NetworkError(`${request.method} ${request.url} failed: ${reason}${proxyNote(request.url)}`, error, timedOut);
   }
-}
-
-/** A request that failed on a pooled connection before any answer (`cause` is the socket's error). */
-class StaleSocketError extends Error {
-  constructor(override readonly cause: unknown) {
-    super("stale keep-alive connection", { cause });
-  }
-}
-
-/** Whether `error` is a reset of a kept-alive connection the agent reused for `outgoing`, before any answer. */
-function isStaleKeepAliveSocket(outgoing: http.ClientRequest, error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return outgoing.reusedSocket && (code === "ECONNRESET" || code === "EPIPE");
 }
 
 /**

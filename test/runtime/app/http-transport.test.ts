@@ -2,8 +2,7 @@
  * The HttpTransport contract, run against both transports (Node's `http.request` one and the
  * browser's `fetch` one, which Node 20 runs too) over a real server on loopback: a whole answer,
  * a deadline that covers the answer's body, a connection cut mid-answer, headers by name, and the
- * cap on an answer's size (an endless body, a huge declared length); and, for the Node transport,
- * the request sent again when the server reset a reused keep-alive connection before answering.
+ * cap on an answer's size (an endless body, a huge declared length).
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import http from "node:http";
@@ -144,61 +143,5 @@ describe("fetchTransport only", () => {
     const view = whole.subarray(100, 300);
     const response = await fetchTransport({ method: "POST", url: `${baseUrl}/echo`, body: view });
     expect(Buffer.from(response.body).equals(Buffer.from(view))).toBe(true);
-  });
-});
-
-describe("sendNodeHttpRequest only", () => {
-  /**
-   * A server that closes a kept-alive connection the moment a second request arrives on it,
-   * unread and unanswered: what a client meets when the server's keep-alive timeout fires as the
-   * agent reuses the connection (a busy machine makes the two cross).
-   */
-  async function startClosingServer(resetEvery: boolean) {
-    const seen = { answered: 0, reset: 0 };
-    const served = new WeakSet<object>();
-    const closing = http.createServer((req, res) => {
-      if (resetEvery || served.has(req.socket)) {
-        seen.reset++;
-        req.socket.destroy();
-        return;
-      }
-      served.add(req.socket);
-      req.resume().on("end", () => {
-        seen.answered++;
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) => closing.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}/`;
-    const stop = async () => {
-      closing.closeAllConnections();
-      await new Promise((resolve) => closing.close(resolve));
-    };
-    return { url, seen, stop };
-  }
-
-  test("a request the server reset on a reused keep-alive connection, unanswered, goes once more on a fresh one", async () => {
-    const { url, seen, stop } = await startClosingServer(false);
-    try {
-      expect((await sendNodeHttpRequest({ method: "POST", url, body: "first" })).status).toBe(200);
-      // The agent keeps the first connection and reuses it: the server resets it, the request goes again.
-      const second = await sendNodeHttpRequest({ method: "POST", url, body: "second" });
-      expect(second.status).toBe(200);
-      expect(seen).toEqual({ answered: 2, reset: 1 });
-    } finally {
-      await stop();
-    }
-  });
-
-  test("a reset on a fresh connection is a network failure: the request is not sent again", async () => {
-    const { url, seen, stop } = await startClosingServer(true);
-    try {
-      const error = await sendNodeHttpRequest({ method: "POST", url, body: "x" }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(NetworkError);
-      expect(error).toMatchObject({ timedOut: false, message: expect.stringContaining("socket hang up") });
-      expect(seen.reset).toBe(1);
-    } finally {
-      await stop();
-    }
   });
 });
