@@ -28,6 +28,7 @@ import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
 import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue } from "../bson/bson-cursor.js";
 import { readBsonElement } from "./bson-tree.js";
+import { doubleText } from "./double-text.js";
 import { postgresMinDateMs, postgresTimestampText, specOf } from "./column-values.js";
 import type { SqlValue, ValueSpec } from "./column-values.js";
 import { postgresNumericReadBack, referencePropertyValue } from "./property-exactness.js";
@@ -140,7 +141,7 @@ function isJsonExactDouble(x: number): boolean {
 
 /** A double's natural JSON text (natural-json.ts's `doubleJsonText` for a finite double): whole numbers get `.0`. */
 function doubleJson(x: number): string {
-  const text = String(x);
+  const text = doubleText(x);
   // String() prints whole numbers below 1e21 as digits only; those are the ones that get `.0`.
   return Number.isInteger(x) && Math.abs(x) < 1e21 ? `${text}.0` : text;
 }
@@ -239,7 +240,7 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
             const x = buf.readDoubleLE(pos);
             // NaN: exact or not by its payload, which the reference compares; −0 goes as text (pg's String(-0) is "0").
             if (Number.isNaN(x)) return undefined;
-            return x === 0 && 1 / x < 0 ? "-0" : String(x);
+            return x === 0 && 1 / x < 0 ? "-0" : doubleText(x);
           };
     case "string":
       return (buf, type, pos, end) => {
