@@ -106,12 +106,15 @@ function jsonText(text: string): string {
   return lastTextPlain ? `"${text}"` : JSON.stringify(text);
 }
 
-/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all). */
+/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all), nor its switch for the commonest fixed sizes. */
 function elementEnd(buf: Buffer, type: number, pos: number, limit: number): number {
   if (type === BsonType.string && pos + 4 <= limit) {
     const length = buf.readInt32LE(pos);
     const end = pos + 4 + length;
     if (length >= 1 && end <= limit && buf[end - 1] === 0) return end;
+  } else if (type === BsonType.double || type === BsonType.date || type === BsonType.int64) {
+    // The eight-byte values (a reading's number and time) without skipValue's switch.
+    if (pos + 8 <= limit) return pos + 8;
   }
   return skipValue(buf, type, pos, limit); // and its errors
 }
