@@ -154,6 +154,8 @@ async function measureWriteToStored(server, clients, label) {
     inits.push(Array.from({ length: perClient }, () => sampleDocument(nextId++)));
   }
   const started = performance.now();
+  const serverCpu = readCpuSeconds(server.pid);
+  const clientCpu = process.cpuUsage();
   await Promise.all(
     realms.map(async (realm, c) => {
       const mine = inits[c];
@@ -167,8 +169,13 @@ async function measureWriteToStored(server, clients, label) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const clientUsed = process.cpuUsage(clientCpu);
+  // CPU per document, µs (server: its main thread and SQLite worker; clients: the bench process):
+  // what a change costs or saves, less at the mercy of the machine's load than the ratio.
+  const serverCpuPerDocument = ((readCpuSeconds(server.pid) - serverCpu) * 1e6) / (perClient * clients);
+  const clientCpuPerDocument = (clientUsed.user + clientUsed.system) / (perClient * clients);
   for (const realm of realms) realm.close();
-  return { writeToStored: (perClient * clients) / seconds, documents: perClient * clients };
+  return { writeToStored: (perClient * clients) / seconds, documents: perClient * clients, serverCpuPerDocument, clientCpuPerDocument };
 }
 
 /** Queue → stored: N clients each queue DOCS/N documents while paused, then all upload at once (only the upload is timed). */
@@ -386,7 +393,10 @@ async function benchStore(kind, storeUrl, ceilingUrl) {
     expected += endToEnd.documents;
     if (WRITE_ONLY) {
       const ceiling = await measureCeiling(ceilingUrl);
-      log(`${kind}: write → stored ${endToEnd.writeToStored.toFixed(0)} docs/s, ceiling ${ceiling.toFixed(0)}: ${(endToEnd.writeToStored / ceiling).toFixed(2)}×`);
+      log(
+        `${kind}: write → stored ${endToEnd.writeToStored.toFixed(0)} docs/s, ceiling ${ceiling.toFixed(0)}: ${(endToEnd.writeToStored / ceiling).toFixed(2)}×; ` +
+          `CPU per document: server ${endToEnd.serverCpuPerDocument.toFixed(1)} µs, clients ${endToEnd.clientCpuPerDocument.toFixed(1)} µs`,
+      );
       const unmeasured = { docsPerSecond: NaN, serverPeak: NaN, clientPeak: NaN, serverBusy: NaN, clientBusy: NaN, bytesPerDocument: NaN };
       rows.push({ clients, ceiling, writeToStored: endToEnd.writeToStored, ...unmeasured });
       continue;
