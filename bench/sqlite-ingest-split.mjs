@@ -1,6 +1,6 @@
 // Where a SQLite ingest batch's CPU goes, per document, on one thread with nothing else running:
 // the main thread's share (the validating scan, prepareStoreBatch; then packBatch, which copies
-// the BSON into one buffer to transfer) and the worker's (unpacking, then the connection's ingest:
+// the request body into one buffer to transfer) and the worker's (unpacking, then the connection's ingest:
 // making each row from its BSON, inserting and committing; the row alone is timed apart), for
 // batches of BATCH WeatherSensor documents as the generated encoder writes them (bench/sync.mjs's
 // sampleDocument). Unlike bench:sync it does not depend on what else the machine runs, so it

@@ -17,8 +17,9 @@
 // Both sides are warmed up first (untimed): the server and the clients upload WARM_UP_DOCS, and
 // the ceiling inserts one batch, so the figures are the steady state, not the JIT compiling.
 // BENCH_SYNC_DOCS (default 96000) sets the documents per throughput cell; BENCH_SYNC_CLIENTS
-// (default "1,4,16") the client counts. Last, a soak: SOAK_CLIENTS clients stream
-// BENCH_SYNC_SOAK_DOCS (default 1,000,000) documents, and the server's RSS is read at every
+// (default "1,4,16") the client counts; BENCH_SYNC_CELLS=write runs only the write → stored
+// cells, each with its ceiling (no queue → stored, latency or soak: a quick A/B of one cell).
+// Last, a soak: SOAK_CLIENTS clients stream BENCH_SYNC_SOAK_DOCS (default 1,000,000) documents, and the server's RSS is read at every
 // tenth of it: flat under load means it stops growing once the load is on.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -41,6 +42,8 @@ const SOAK_CLIENTS = 4;
 // Which stores to bench (BENCH_SYNC_STORES=sqlite to measure SQLite alone); both by default.
 const STORES = (process.env.BENCH_SYNC_STORES ?? "sqlite,postgres").split(",");
 const CLIENTS = (process.env.BENCH_SYNC_CLIENTS ?? "1,4,16").split(",").map(Number);
+// "write": only write → stored and its ceiling per client count; unset: every part.
+const WRITE_ONLY = process.env.BENCH_SYNC_CELLS === "write";
 const BATCH = 1000;
 const STEADY_RATE = 1000;
 const STEADY_MS = 8000;
@@ -94,7 +97,9 @@ async function startServer(storeUrl) {
   // Every simulated device logs in anonymously from loopback: one address's anonymous-user limit
   // (30 per 3 minutes) would refuse the rest of a run's devices.
   const args = ["--port", String(port), "--store", storeUrl, "--auth-anonymous-users-per-address", "off", "--quiet"];
-  const child = spawn(process.execPath, [cli, "serve", "--schema", schemaFile, "--app-id", "bench", ...args], {
+  // BENCH_SYNC_SERVER_NODE_ARGS: flags for the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it).
+  const nodeArgs = (process.env.BENCH_SYNC_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, cli, "serve", "--schema", schemaFile, "--app-id", "bench", ...args], {
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -149,6 +154,8 @@ async function measureWriteToStored(server, clients, label) {
     inits.push(Array.from({ length: perClient }, () => sampleDocument(nextId++)));
   }
   const started = performance.now();
+  const serverCpu = readCpuSeconds(server.pid);
+  const clientCpu = process.cpuUsage();
   await Promise.all(
     realms.map(async (realm, c) => {
       const mine = inits[c];
@@ -162,8 +169,13 @@ async function measureWriteToStored(server, clients, label) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const clientUsed = process.cpuUsage(clientCpu);
+  // CPU per document, µs (server: its main thread and SQLite worker; clients: the bench process):
+  // what a change costs or saves, less at the mercy of the machine's load than the ratio.
+  const serverCpuPerDocument = ((readCpuSeconds(server.pid) - serverCpu) * 1e6) / (perClient * clients);
+  const clientCpuPerDocument = (clientUsed.user + clientUsed.system) / (perClient * clients);
   for (const realm of realms) realm.close();
-  return { writeToStored: (perClient * clients) / seconds, documents: perClient * clients };
+  return { writeToStored: (perClient * clients) / seconds, documents: perClient * clients, serverCpuPerDocument, clientCpuPerDocument };
 }
 
 /** Queue → stored: N clients each queue DOCS/N documents while paused, then all upload at once (only the upload is timed). */
@@ -378,9 +390,19 @@ async function benchStore(kind, storeUrl, ceilingUrl) {
   for (const clients of CLIENTS) {
     log(`\n${kind}: ${clients} client(s) × ${Math.floor(DOCS / clients)} documents, write → stored…`);
     const endToEnd = await measureWriteToStored(server, clients, kind);
+    expected += endToEnd.documents;
+    if (WRITE_ONLY) {
+      const ceiling = await measureCeiling(ceilingUrl);
+      log(
+        `${kind}: write → stored ${endToEnd.writeToStored.toFixed(0)} docs/s, ceiling ${ceiling.toFixed(0)}: ${(endToEnd.writeToStored / ceiling).toFixed(2)}×; ` +
+          `CPU per document: server ${endToEnd.serverCpuPerDocument.toFixed(1)} µs, clients ${endToEnd.clientCpuPerDocument.toFixed(1)} µs`,
+      );
+      const unmeasured = { docsPerSecond: NaN, serverPeak: NaN, clientPeak: NaN, serverBusy: NaN, clientBusy: NaN, bytesPerDocument: NaN };
+      rows.push({ clients, ceiling, writeToStored: endToEnd.writeToStored, ...unmeasured });
+      continue;
+    }
     log(`${kind}: ${clients} client(s) × ${Math.floor(DOCS / clients)} documents, queue → stored…`);
     const result = { ...(await measureQueueToStored(server, clients, kind)), writeToStored: endToEnd.writeToStored };
-    expected += endToEnd.documents;
     // The ceiling is measured right after each cell: the machine is shared, so a ratio only
     // means something when both sides ran under the same load. (After, not before, so the
     // ceiling's pre-encoded rows do not count in the clients' RSS.)
@@ -391,12 +413,16 @@ async function benchStore(kind, storeUrl, ceilingUrl) {
     log(`${kind}: queue → stored ${result.docsPerSecond.toFixed(0)} docs/s, ceiling ${ceiling.toFixed(0)}; CPU busy: server ${(result.serverBusy * 100).toFixed(0)}%, clients ${(result.clientBusy * 100).toFixed(0)}%; ${bytesPerDocument.toFixed(0)} bytes on disk per document`);
     rows.push({ clients, ceiling, ...result, bytesPerDocument });
   }
-  log(`${kind}: steady ${STEADY_RATE} documents/s for ${STEADY_MS / 1000} s…`);
-  const latency = await measureLatency(server, kind);
-  expected += latency.count;
-  log(`${kind}: soak, ${SOAK_CLIENTS} clients × ${Math.floor(SOAK_DOCS / SOAK_CLIENTS)} documents…`);
-  const soak = await measureSoak(server, kind);
-  expected += soak.documents;
+  let latency = null;
+  let soak = null;
+  if (!WRITE_ONLY) {
+    log(`${kind}: steady ${STEADY_RATE} documents/s for ${STEADY_MS / 1000} s…`);
+    latency = await measureLatency(server, kind);
+    expected += latency.count;
+    log(`${kind}: soak, ${SOAK_CLIENTS} clients × ${Math.floor(SOAK_DOCS / SOAK_CLIENTS)} documents…`);
+    soak = await measureSoak(server, kind);
+    expected += soak.documents;
+  }
   const serverAfter = readRss(server.pid);
   await server.stop();
   const stored = await countStored(storeUrl);
@@ -442,6 +468,7 @@ log("| store | steady rate docs/s | write()→stored p50 ms | p99 ms | server RS
 log("|---|---:|---:|---:|---|---|");
 for (const result of results) {
   const { latency } = result;
+  if (!latency) continue;
   log(
     `| ${result.kind} | ${latency.rate.toFixed(0)} | ${latency.p50.toFixed(1)} | ${latency.p99.toFixed(1)} | ` +
       `${result.serverIdle.toFixed(0)} / ${result.serverPeak.toFixed(0)} / ${result.serverEnd.toFixed(0)} | ${result.stored} ✓ |`,
@@ -451,6 +478,7 @@ log("client RSS: the bench process holding all the cell's clients (one process),
 log("");
 for (const result of results) {
   const { soak } = result;
+  if (!soak) continue;
   log(
     `${result.kind} soak (${soak.documents} documents, ${SOAK_CLIENTS} clients, ${soak.docsPerSecond.toFixed(0)} docs/s): ` +
       `server RSS at each tenth ${soak.rssAtTenths.map((mb) => mb.toFixed(0)).join(" / ")} MB (idle ${result.serverIdle.toFixed(0)})`,

@@ -66,5 +66,5 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
     }
     entries.push(new ScannedEntry(seq, table, output, result, request.body, start, end));
   }
-  return { queueId: request.queueId, ifAcknowledgedSeq: request.ifAcknowledgedSeq, userId, arrivedAt, entries };
+  return { queueId: request.queueId, ifAcknowledgedSeq: request.ifAcknowledgedSeq, userId, arrivedAt, entries, body: request.body };
 }

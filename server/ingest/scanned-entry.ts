@@ -20,8 +20,9 @@ export class ScannedEntry implements StoreDocumentEntry {
     readonly output: EjsonOutput,
     readonly span: ScannedDocument,
     private readonly body: Buffer,
-    private readonly bsonStart: number,
-    private readonly bsonEnd: number,
+    /** Where the document lies in the request body (the batch's `body`). */
+    readonly bsonStart: number,
+    readonly bsonEnd: number,
   ) {}
 
   get idKey(): string {

@@ -25,7 +25,12 @@ export interface BatchPlan<D extends PlannedDocument = StoreDocumentEntry> {
 /** Splits a batch's entries against the queue's high-water mark `highSeq`. */
 export function planBatch<D extends PlannedDocument>(entries: readonly (D | StoreRejectedEntry)[], highSeq: bigint): BatchPlan<D> {
   const plan: BatchPlan<D> = { replaySeqs: [], inserts: new Map(), followers: [], rejections: [], highSeq };
-  const firstById = new Set<string>();
+  // Per table, the `_id` keys inserted so far and the inserts list. A batch is mostly one table:
+  // the last one's are kept at hand, and no key text is built per document to tell tables apart.
+  const ids = new Map<string, Set<string>>();
+  let lastTable: string | null = null;
+  let lastIds = new Set<string>();
+  let lastList: D[] = [];
   for (const entry of entries) {
     if (entry.seq <= highSeq) {
       plan.replaySeqs.push(entry.seq);
@@ -36,15 +41,23 @@ export function planBatch<D extends PlannedDocument>(entries: readonly (D | Stor
       plan.rejections.push({ seq: entry.seq, table: entry.table, code: entry.code, reason: entry.reason });
       continue;
     }
-    const key = `${entry.table}\0${entry.idKey}`;
-    if (firstById.has(key)) {
+    if (entry.table !== lastTable) {
+      lastTable = entry.table;
+      const known = ids.get(lastTable);
+      if (known) {
+        lastIds = known;
+        lastList = plan.inserts.get(lastTable)!;
+      } else {
+        ids.set(lastTable, (lastIds = new Set()));
+        plan.inserts.set(lastTable, (lastList = []));
+      }
+    }
+    if (lastIds.has(entry.idKey)) {
       plan.followers.push(entry);
       continue;
     }
-    firstById.add(key);
-    let list = plan.inserts.get(entry.table);
-    if (!list) plan.inserts.set(entry.table, (list = []));
-    list.push(entry);
+    lastIds.add(entry.idKey);
+    lastList.push(entry);
   }
   return plan;
 }

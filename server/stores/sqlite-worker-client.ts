@@ -146,10 +146,12 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
 }
 
 /**
- * Packs `batch` for the worker (see PackedSqliteBatch): each document's `idKey` and BSON copied
- * into one buffer. Copied, not handed over: the BSON views point into the request body, and the
- * batch may be sent again (a pipelined batch retried after a gap). `transfer` lists the buffers
- * to move with the message.
+ * Packs `batch` for the worker (see PackedSqliteBatch): the documents' BSON copied into one
+ * buffer, their keys in a list. Copied, not handed over: the BSON views point into the request
+ * body, and the batch may be sent again (a pipelined batch retried after a gap). When every
+ * document says where it lies in the batch's `body` (the ingest route's batches), the body is
+ * copied whole, one copy instead of one per document; otherwise each document's BSON is copied
+ * in turn. `transfer` lists the buffers to move with the message.
  *
  * The rows are made by the worker, not here: a row made here crosses by structured clone (its
  * strings copied, the codec's concatenated ones flattened first), which cost more CPU than making
@@ -157,42 +159,59 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
  * than this thread making them while the worker was busy; see docs/typed-storage-design.md).
  */
 export function packBatch(batch: StoreBatch): { packed: PackedSqliteBatch; transfer: ArrayBuffer[] } {
-  const { entries } = batch;
+  const { entries, body } = batch;
   let length = 0;
   let documents = 0;
+  let inBody = body !== undefined;
   for (const entry of entries) {
     if (entry.kind !== "document") continue;
     documents++;
-    length += Buffer.byteLength(entry.idKey, "utf8") + entry.bson.byteLength;
+    if (inBody && (entry.bsonStart === undefined || entry.bsonEnd === undefined)) inBody = false;
+  }
+  if (!inBody) {
+    for (const entry of entries) if (entry.kind === "document") length += entry.bson.byteLength;
   }
   const seqs = new BigInt64Array(entries.length);
   const tableIndexes = new Uint32Array(entries.length);
   const tables: string[] = [];
   // Its own ArrayBuffer, not a slice of Buffer's shared pool, so it can be transferred.
-  const bytes = Buffer.allocUnsafeSlow(length);
+  const bytes = Buffer.allocUnsafeSlow(inBody ? body!.length : length);
+  if (inBody) body!.copy(bytes, 0);
   const ends = new Uint32Array(2 * documents);
+  const idKeys: string[] = [];
   const rejected: PackedSqliteBatch["rejected"] = [];
   let at = 0;
   let next = 0;
+  let lastTable = "";
+  let lastIndex = -1;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     seqs[i] = entry.seq;
-    let table = tables.indexOf(entry.table);
-    if (table < 0) table = tables.push(entry.table) - 1;
-    tableIndexes[i] = table;
+    if (entry.table !== lastTable || lastIndex < 0) {
+      lastTable = entry.table;
+      lastIndex = tables.indexOf(lastTable);
+      if (lastIndex < 0) lastIndex = tables.push(lastTable) - 1;
+    }
+    tableIndexes[i] = lastIndex;
     if (entry.kind === "rejected") {
       rejected.push({ index: i, code: entry.code, reason: entry.reason });
       continue;
     }
-    at += bytes.write(entry.idKey, at, "utf8");
+    idKeys.push(entry.idKey);
+    if (inBody) {
+      ends[next++] = entry.bsonStart!;
+      ends[next++] = entry.bsonEnd!;
+      continue;
+    }
+    const { bson } = entry;
     ends[next++] = at;
-    bytes.set(entry.bson, at);
-    at += entry.bson.byteLength;
+    bytes.set(bson, at);
+    at += bson.byteLength;
     ends[next++] = at;
   }
   const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = batch;
   return {
-    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tables, tableIndexes, bytes, ends, rejected },
+    packed: { queueId, ifAcknowledgedSeq, userId, arrivedAt, seqs, tables, tableIndexes, bytes, ends, idKeys, rejected },
     transfer: [seqs.buffer, tableIndexes.buffer, bytes.buffer as ArrayBuffer, ends.buffer],
   };
 }

@@ -61,10 +61,10 @@ export function fromWorkerError(error: SqliteWorkerError): Error {
 }
 
 /**
- * An ingest batch as it crosses to the worker: each document's `idKey` and BSON in one buffer and
- * the per-entry numbers in typed arrays, all transferred rather than cloned (see
- * sqlite-worker-client.ts's packBatch): no object per document on the way. The worker makes
- * each row from its BSON.
+ * An ingest batch as it crosses to the worker: the documents' BSON in one buffer and the
+ * per-entry numbers in typed arrays, all transferred rather than cloned (see
+ * sqlite-worker-client.ts's packBatch), and the documents' keys, short strings, cloned: no
+ * object per document on the way. The worker makes each row from its BSON.
  */
 export interface PackedSqliteBatch {
   queueId: string;
@@ -76,20 +76,21 @@ export interface PackedSqliteBatch {
   /** Each entry's table, as an index into `tables`. */
   tables: string[];
   tableIndexes: Uint32Array;
-  /** Each document entry's `idKey` as UTF-8, then its BSON, back to back. */
+  /** The document entries' BSON: the request body they came in, or each one's back to back. */
   bytes: Uint8Array;
-  /** Per document entry: where its `idKey` ends in `bytes`, then where its BSON ends. */
+  /** Per document entry: where its BSON starts in `bytes`, then where it ends. */
   ends: Uint32Array;
+  /** Per document entry, its `idKey`. */
+  idKeys: string[];
   /** The rejected entries (few), by their index among the entries, in order. */
   rejected: { index: number; code: RejectionCode; reason: string }[];
 }
 
 /** The worker's side: the batch as the connection takes it (it makes each row), each `bson` a view of the one buffer. */
 export function unpackSqliteBatch(packed: PackedSqliteBatch): StoreBatch {
-  const { seqs, tableIndexes, tables, ends, rejected } = packed;
+  const { seqs, tableIndexes, tables, ends, idKeys, rejected } = packed;
   const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
   const entries: StoreBatch["entries"] = [];
-  let at = 0;
   let next = 0;
   let nextRejected = 0;
   for (let i = 0; i < seqs.length; i++) {
@@ -101,10 +102,10 @@ export function unpackSqliteBatch(packed: PackedSqliteBatch): StoreBatch {
       nextRejected++;
       continue;
     }
-    const idEnd = ends[next++]!;
+    const idKey = idKeys[next >> 1]!;
+    const bsonStart = ends[next++]!;
     const bsonEnd = ends[next++]!;
-    entries.push({ kind: "document", seq, table, idKey: bytes.toString("utf8", at, idEnd), bson: bytes.subarray(idEnd, bsonEnd) });
-    at = bsonEnd;
+    entries.push({ kind: "document", seq, table, idKey, bson: bytes.subarray(bsonStart, bsonEnd) });
   }
   const { queueId, ifAcknowledgedSeq, userId, arrivedAt } = packed;
   return { queueId, ifAcknowledgedSeq, userId, arrivedAt, entries };

@@ -20,6 +20,12 @@ export interface StoreDocumentEntry {
   idKey: string;
   /** The document's BSON bytes as received: what every store keeps, exactly. */
   bson: Uint8Array;
+  /**
+   * Where `bson` lies in the batch's `body`, when the batch has one: a store that copies the
+   * documents (the SQLite store, to hand them to its thread) then copies the body once instead.
+   */
+  readonly bsonStart?: number;
+  readonly bsonEnd?: number;
 }
 
 /** A document of a batch that the server rejected before the store (validation, size). */
@@ -47,6 +53,8 @@ export interface StoreBatch {
   arrivedAt: Date;
   /** Strictly increasing `seq`. */
   entries: StoreEntry[];
+  /** The request body the document entries that give `bsonStart` and `bsonEnd` are views of. */
+  body?: Buffer;
 }
 
 /** A rejection verdict as reported to the client. */

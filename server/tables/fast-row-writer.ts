@@ -28,6 +28,7 @@ import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
 import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue } from "../bson/bson-cursor.js";
 import { readBsonElement } from "./bson-tree.js";
+import { doubleText } from "./double-text.js";
 import { postgresMinDateMs, postgresTimestampText, specOf } from "./column-values.js";
 import type { SqlValue, ValueSpec } from "./column-values.js";
 import { postgresNumericReadBack, referencePropertyValue } from "./property-exactness.js";
@@ -105,12 +106,15 @@ function jsonText(text: string): string {
   return lastTextPlain ? `"${text}"` : JSON.stringify(text);
 }
 
-/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all). */
+/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all), nor its switch for the commonest fixed sizes. */
 function elementEnd(buf: Buffer, type: number, pos: number, limit: number): number {
   if (type === BsonType.string && pos + 4 <= limit) {
     const length = buf.readInt32LE(pos);
     const end = pos + 4 + length;
     if (length >= 1 && end <= limit && buf[end - 1] === 0) return end;
+  } else if (type === BsonType.double || type === BsonType.date || type === BsonType.int64) {
+    // The eight-byte values (a reading's number and time) without skipValue's switch.
+    if (pos + 8 <= limit) return pos + 8;
   }
   return skipValue(buf, type, pos, limit); // and its errors
 }
@@ -140,7 +144,7 @@ function isJsonExactDouble(x: number): boolean {
 
 /** A double's natural JSON text (natural-json.ts's `doubleJsonText` for a finite double): whole numbers get `.0`. */
 function doubleJson(x: number): string {
-  const text = String(x);
+  const text = doubleText(x);
   // String() prints whole numbers below 1e21 as digits only; those are the ones that get `.0`.
   return Number.isInteger(x) && Math.abs(x) < 1e21 ? `${text}.0` : text;
 }
@@ -239,7 +243,7 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
             const x = buf.readDoubleLE(pos);
             // NaN: exact or not by its payload, which the reference compares; −0 goes as text (pg's String(-0) is "0").
             if (Number.isNaN(x)) return undefined;
-            return x === 0 && 1 / x < 0 ? "-0" : String(x);
+            return x === 0 && 1 / x < 0 ? "-0" : doubleText(x);
           };
     case "string":
       return (buf, type, pos, end) => {

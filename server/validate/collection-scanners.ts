@@ -40,6 +40,18 @@ export function compileArray(element: ValueScanner, kind: "list" | "set"): Value
   };
 }
 
+/** Dictionaries with up to this many keys find a repeated key by comparing bytes; larger ones keep a Set of the keys. */
+const keysComparedAsBytes = 16;
+
+/** Whether the NUL-terminated names at `a` and `b` of `buf` are the same bytes. */
+function sameName(buf: Buffer, a: number, b: number): boolean {
+  for (;;) {
+    const c = buf[a++] as number;
+    if (c !== buf[b++]) return false;
+    if (c === 0) return true;
+  }
+}
+
 /** Compiles the scanner of a dictionary whose values `element` scans. */
 export function compileDictionary(element: ValueScanner): ValueScanner {
   return (ctx, t, pos, limit) => {
@@ -48,6 +60,9 @@ export function compileDictionary(element: ValueScanner): ValueScanner {
     const end = documentEnd(buf, pos, limit);
     enter(ctx);
     let p = pos + 4;
+    // Where each key so far starts, for the first keysComparedAsBytes keys (no text is made for
+    // a valid key); past them, every key's text in a Set.
+    let starts: number[] | null = null;
     let seen: Set<string> | null = null;
     for (;;) {
       if (p >= end) malformed("document ends without its terminator");
@@ -56,17 +71,47 @@ export function compileDictionary(element: ValueScanner): ValueScanner {
         if (p !== end) malformed("document terminator before its end");
         break;
       }
-      const [key, valuePos] = readCString(buf, p, end);
+      // The key's bytes, as readCString would read them: its NUL within the document, its UTF-8
+      // checked (only a key with a byte past ASCII is decoded for that). A "." byte is a "." in
+      // UTF-8 (no multi-byte sequence holds one).
+      const keyStart = p;
+      const nul = buf.indexOf(0, p);
+      if (nul < 0 || nul >= end) malformed("unterminated element name");
+      let plain = true;
+      let dot = false;
+      for (let i = p; i < nul; i++) {
+        const c = buf[i] as number;
+        if (c >= 0x80) plain = false;
+        else if (c === 0x2e) dot = true;
+      }
+      if (!plain) readCString(buf, p, end);
+      const valuePos = nul + 1;
       // Realm refuses dictionary keys that start with "$" or contain "." (MongoDB field rules).
-      const bad = badKeyMessage(key) ?? (key.includes(".") ? 'dictionary keys must not contain "."' : null);
-      if (bad) throw new Invalid(`[${JSON.stringify(key)}]`, bad);
-      if (seen === null) seen = new Set();
-      if (seen.has(key)) throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
-      seen.add(key);
+      if (nul === p || buf[p] === 0x24 || dot) {
+        const key = readCString(buf, p, end)[0];
+        const bad = badKeyMessage(key) ?? 'dictionary keys must not contain "."';
+        throw new Invalid(`[${JSON.stringify(key)}]`, bad);
+      }
+      if (seen === null) {
+        starts ??= [];
+        for (const start of starts) {
+          if (sameName(buf, start, p)) {
+            const key = readCString(buf, p, end)[0];
+            throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
+          }
+        }
+        if (starts.length < keysComparedAsBytes) starts.push(p);
+        else seen = new Set(starts.map((start) => readCString(buf, start, end)[0]));
+      }
+      if (seen !== null) {
+        const key = readCString(buf, p, end)[0];
+        if (seen.has(key)) throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
+        seen.add(key);
+      }
       try {
         p = element(ctx, type, valuePos, end);
       } catch (error) {
-        withStep(error, `[${JSON.stringify(key)}]`);
+        withStep(error, `[${JSON.stringify(readCString(buf, keyStart, end)[0])}]`);
       }
     }
     ctx.depth--;

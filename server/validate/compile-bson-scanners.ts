@@ -64,6 +64,12 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     return objectScanners.get(name)!;
   }
 
+  /** The scanner of embedded model `name`, looked up on its first use (links compile lazily) and kept. */
+  function linkTo(name: string): ValueScanner {
+    let scan: ValueScanner | null = null;
+    return (ctx, t, pos, limit) => (scan ??= objectScanner(name))(ctx, t, pos, limit);
+  }
+
   function nullable(scan: ValueScanner, nullMessage: string | null): ValueScanner {
     return (ctx, t, pos, limit) => {
       if (t !== BsonType.null) return scan(ctx, t, pos, limit);
@@ -81,7 +87,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
         return compileDictionary(elementScanner(property));
       case "object": {
         const target = requireObjectType(property);
-        return nullable((ctx, t, pos, limit) => objectScanner(target)(ctx, t, pos, limit), null);
+        return nullable(linkTo(target), null);
       }
       default: {
         const scan = compileScalar(property.type);
@@ -96,7 +102,7 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     const elementType = requireObjectType(property);
     const inner: ValueScanner = scalarTypes.has(elementType)
       ? compileScalar(elementType)
-      : (ctx, t, pos, limit) => objectScanner(elementType)(ctx, t, pos, limit);
+      : linkTo(elementType);
     return nullable(inner, property.optional || elementType === "mixed" ? null : "expected a value, not null");
   }
 

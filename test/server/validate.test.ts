@@ -310,6 +310,44 @@ describe("compileBsonScanners", () => {
     expect(() => scan("WeatherSensor", badUtf8)).toThrow(MalformedBsonError);
   });
 
+  it("checks dictionary keys: no $ prefix, no '.', none empty, none repeated (among the first 16 keys and past them), UTF-8 checked", () => {
+    /** A WeatherSensor whose `attributes` dictionary holds `keys` (raw UTF-8 bytes, repeats allowed) with string values. */
+    const withKeys = (keys: Buffer[]) => {
+      const element = (key: Buffer, value: string) => {
+        const text = Buffer.from(`${value}\u0000`, "utf8");
+        const length = Buffer.alloc(4);
+        length.writeInt32LE(text.length, 0);
+        return Buffer.concat([Buffer.from([0x02]), key, Buffer.from([0]), length, text]);
+      };
+      const body = Buffer.concat(keys.map((key, i) => element(key, `v${i}`)));
+      const dictionary = Buffer.concat([Buffer.alloc(4), body, Buffer.from([0])]);
+      dictionary.writeInt32LE(dictionary.length, 0);
+      const base = Buffer.from(serialize({ ...makeWeatherDoc(1), attributes: { x: "placeholder" } }));
+      const placeholder = Buffer.from(serialize({ x: "placeholder" }));
+      const at = base.indexOf(placeholder);
+      const doc = Buffer.concat([base.subarray(0, at), dictionary, base.subarray(at + placeholder.length)]);
+      doc.writeInt32LE(doc.length, 0);
+      return doc;
+    };
+    const keys = (...names: string[]) => names.map((name) => Buffer.from(name, "utf8"));
+    expect(scan("WeatherSensor", withKeys(keys("a", "b.c")))).toEqual({ path: 'attributes["b.c"]', message: 'dictionary keys must not contain "."' });
+    expect(scan("WeatherSensor", withKeys(keys("a", "$b")))).toEqual({ path: 'attributes["$b"]', message: 'field names must not start with "$"' });
+    expect(scan("WeatherSensor", withKeys(keys("a", "")))).toEqual({ path: 'attributes[""]', message: "empty field names are not allowed" });
+    expect(scan("WeatherSensor", withKeys(keys("ä", "b", "ä")))).toEqual({ path: 'attributes["ä"]', message: "key appears twice" });
+    expect(scan("WeatherSensor", withKeys(keys("ab", "a", "abc", "b")))).toBeNull();
+    const many = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    expect(scan("WeatherSensor", withKeys(keys(...many)))).toBeNull();
+    // A repeat of one of the first 16 keys after them, and of a later key.
+    expect(scan("WeatherSensor", withKeys(keys(...many, "k3")))).toEqual({ path: 'attributes["k3"]', message: "key appears twice" });
+    expect(scan("WeatherSensor", withKeys(keys(...many, "k30")))).toEqual({ path: 'attributes["k30"]', message: "key appears twice" });
+    expect(scan("WeatherSensor", withKeys(keys("k", "k")))).toEqual({ path: 'attributes["k"]', message: "key appears twice" });
+    // A value that fails is reported under its key; a key that is not UTF-8 is damage.
+    const dottedUnicode = Buffer.from(serialize({ ...makeWeatherDoc(1), attributes: { "ü.": "x" } }));
+    expect(scan("WeatherSensor", dottedUnicode)).toEqual({ path: 'attributes["ü."]', message: 'dictionary keys must not contain "."' });
+    expect(scan("WeatherSensor", { ...makeWeatherDoc(1), attributes: { ok: "x", n: 5 } })).toEqual({ path: 'attributes["n"]', message: "expected a string" });
+    expect(() => scan("WeatherSensor", withKeys([Buffer.from([0x61]), Buffer.from([0xc3, 0x28])]))).toThrow(MalformedBsonError);
+  });
+
   it(`limits nesting to maxNestingDepth (${maxNestingDepth}) with MalformedBsonError, however deep the input (no stack overflow)`, () => {
     const trees = compileBsonScanners(recursiveSchema).get("Tree")!;
     // `levels` Nodes under the Tree: the document nests levels + 1 deep.
