@@ -3,28 +3,14 @@
  * and fails with located messages; a context's rebuilds regenerate once per model change, not at
  * all when nothing of the generator's changed, and keep failing while an error stands.
  */
-import { afterEach, describe, expect, jest, test } from "@jest/globals";
+import { describe, expect, jest, test } from "@jest/globals";
 import { existsSync } from "node:fs";
-import type { Workspace } from "./support/create-workspace.js";
-import { BROKEN_MODEL, EVENT_MODEL, createBundlerFixture, readOutputTimes, readOutputs, runBuild, runCli, sleep, startDriver, type Driver, type DriverEvent } from "./support/bundler-fixture.js";
+import { BROKEN_MODEL, EVENT_MODEL, cleanUpAfterEachTest, fixture, readOutputTimes, readOutputs, runBuild, runCli, sleep, startDriver, type DriverEvent } from "./support/bundler-fixture.js";
 
 // Real builds and the CLI beside them on a shared 2-core machine.
 jest.setTimeout(120_000);
 
-const workspaces: Workspace[] = [];
-let driver: Driver | undefined;
-
-afterEach(async () => {
-  await driver?.stop();
-  driver = undefined;
-  for (const workspace of workspaces.splice(0)) workspace.cleanup();
-});
-
-function fixture(overrides: Record<string, string> = {}): Workspace {
-  const workspace = createBundlerFixture(overrides);
-  workspaces.push(workspace);
-  return workspace;
-}
+cleanUpAfterEachTest();
 
 describe("esbuild build", () => {
   test("writes exactly what the CLI writes, then bundles the app that imports it", async () => {
@@ -62,12 +48,12 @@ describe("esbuild build", () => {
 describe("esbuild context", () => {
   test("each rebuild regenerates what changed, once; nothing changed, nothing runs; an error stands until fixed", async () => {
     const workspace = fixture();
-    driver = startDriver("esbuild", "context", workspace.dir);
+    const driver = startDriver("esbuild", "context", workspace.dir);
     await driver.waitFor((event) => event.event === "ready");
     const rebuild = async (): Promise<DriverEvent> => {
-      const from = driver!.events.length;
-      driver!.send("rebuild");
-      return driver!.waitFor((event) => event.event === "rebuilt" || event.event === "failed", from);
+      const from = driver.events.length;
+      driver.send("rebuild");
+      return driver.waitFor((event) => event.event === "rebuilt" || event.event === "failed", from);
     };
     const runs = driver.runs;
 

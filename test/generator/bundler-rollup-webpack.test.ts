@@ -4,22 +4,15 @@
  * as warnings; the watch modes pick up a model change the bundle does not import, once, and their
  * errors clear when fixed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { PLACE_MODEL, type Workspace } from "./support/create-workspace.js";
-import { BROKEN_MODEL, EVENT_MODEL, createBundlerFixture, readOutputs, runBuild, runCli, sleep, startDriver, type Driver, type DriverEvent } from "./support/bundler-fixture.js";
+import { beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { PLACE_MODEL } from "./support/create-workspace.js";
+import { BROKEN_MODEL, EVENT_MODEL, cleanUpAfterEachTest, createBundlerFixture, fixture, readOutputs, runBuild, runCli, sleep, startDriver, type DriverEvent } from "./support/bundler-fixture.js";
 
 // Real builds and the CLI on a shared 2-core machine.
 jest.setTimeout(120_000);
 
-const workspaces: Workspace[] = [];
-let driver: Driver | undefined;
 let cliOutputs: Record<string, string>;
-
-function fixture(overrides: Record<string, string> = {}): Workspace {
-  const workspace = createBundlerFixture(overrides);
-  workspaces.push(workspace);
-  return workspace;
-}
+cleanUpAfterEachTest();
 
 beforeAll(() => {
   // What `asymgen generate` writes for the fixture, once for every comparison below.
@@ -30,16 +23,6 @@ beforeAll(() => {
   } finally {
     viaCli.cleanup();
   }
-});
-
-afterEach(async () => {
-  await driver?.stop();
-  driver = undefined;
-  for (const workspace of workspaces.splice(0)) workspace.cleanup();
-});
-
-afterAll(() => {
-  for (const workspace of workspaces.splice(0)) workspace.cleanup();
 });
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -86,7 +69,7 @@ describe("rollup", () => {
 
   test("watch mode: one run per model change, none for its own writes; a failed build until fixed", async () => {
     const workspace = fixture();
-    driver = startDriver("rollup", "watch", workspace.dir);
+    const driver = startDriver("rollup", "watch", workspace.dir);
     await driver.waitFor((event) => event.event === "compiled");
     expect(driver.runs()).toHaveLength(1);
 
@@ -153,8 +136,8 @@ describe("webpack", () => {
 
   test("watch mode: a model change is one run; errors stand in compilation.errors until fixed", async () => {
     const workspace = fixture();
-    driver = startDriver("webpack", "watch", workspace.dir);
-    const compiled = (from: number): Promise<DriverEvent> => driver!.waitFor((event) => event.event === "compiled", from);
+    const driver = startDriver("webpack", "watch", workspace.dir);
+    const compiled = (from: number): Promise<DriverEvent> => driver.waitFor((event) => event.event === "compiled", from);
     expect(await compiled(0)).toMatchObject({ hasErrors: false });
     expect(driver.runs()).toHaveLength(1);
 
@@ -177,8 +160,8 @@ describe("webpack", () => {
     // The tsconfig leaves models/app-*.ts out: an app module in a model folder, which the generator does not read.
     const tsconfig = { compilerOptions: { target: "ES2022", module: "nodenext", moduleResolution: "nodenext", strict: true, skipLibCheck: true, noEmit: true, types: [] }, include: ["models/**/*.ts"], exclude: ["models/app-*.ts"] };
     const workspace = fixture({ "tsconfig.json": JSON.stringify(tsconfig), "models/app-format.ts": `export const format = (value: string): string => value;\n` });
-    driver = startDriver("webpack", "watch", workspace.dir);
-    const compiled = (from: number): Promise<DriverEvent> => driver!.waitFor((event) => event.event === "compiled", from);
+    const driver = startDriver("webpack", "watch", workspace.dir);
+    const compiled = (from: number): Promise<DriverEvent> => driver.waitFor((event) => event.event === "compiled", from);
     await compiled(0);
     expect(driver.runs()).toHaveLength(1);
 

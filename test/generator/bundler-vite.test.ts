@@ -3,32 +3,15 @@
  * byte for byte, and fails with the diagnostics; the dev server regenerates once per model
  * change, never for its own outputs, and shows errors on the HMR channel's overlay until fixed.
  */
-import { afterEach, describe, expect, jest, test } from "@jest/globals";
+import { describe, expect, jest, test } from "@jest/globals";
 import { existsSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
-import type { Workspace } from "./support/create-workspace.js";
-import { BROKEN_MODEL, EVENT_MODEL, createBundlerFixture, readOutputTimes, readOutputs, runBuild, runCli, sleep, startDriver, waitUntil, type Driver } from "./support/bundler-fixture.js";
+import { BROKEN_MODEL, EVENT_MODEL, cleanUpAfterEachTest, connectHmr, fixture, readOutputTimes, readOutputs, runBuild, runCli, sleep, startDriver, waitUntil } from "./support/bundler-fixture.js";
 
 // Real builds on a shared 2-core machine: a Vite build with the CLI beside it takes 10–25 s.
 jest.setTimeout(120_000);
 
-const workspaces: Workspace[] = [];
-let driver: Driver | undefined;
-let socket: WebSocket | undefined;
-
-afterEach(async () => {
-  socket?.terminate();
-  socket = undefined;
-  await driver?.stop();
-  driver = undefined;
-  for (const workspace of workspaces.splice(0)) workspace.cleanup();
-});
-
-function fixture(overrides: Record<string, string> = {}): Workspace {
-  const workspace = createBundlerFixture(overrides);
-  workspaces.push(workspace);
-  return workspace;
-}
+cleanUpAfterEachTest();
 
 describe("vite build", () => {
   test("writes exactly what the CLI writes, then bundles the app that imports it", async () => {
@@ -69,23 +52,10 @@ describe("vite build", () => {
   });
 });
 
-/** An HMR client on the dev server's websocket, as the browser's Vite client connects. */
-async function connectHmr(port: number): Promise<{ messages: { type: string; err?: { message: string; id?: string; loc?: { line: number; column: number }; plugin?: string; stack?: string }; updates?: unknown[] }[] }> {
-  const messages: { type: string }[] = [];
-  socket = new WebSocket(`ws://127.0.0.1:${port}/`, "vite-hmr");
-  socket.on("message", (data: Buffer) => messages.push(JSON.parse(data.toString()) as { type: string }));
-  await new Promise<void>((resolve, reject) => {
-    socket!.once("open", () => resolve());
-    socket!.once("error", reject);
-  });
-  await waitUntil(() => messages.some((message) => message.type === "connected"), () => JSON.stringify(messages));
-  return { messages };
-}
-
 describe("vite dev server", () => {
   test("one run per model change, none for its own writes or app edits; errors reach the overlay and clear when fixed", async () => {
     const workspace = fixture();
-    driver = startDriver("vite", "serve", workspace.dir);
+    const driver = startDriver("vite", "serve", workspace.dir);
     const port = (await driver.waitFor((event) => event.event === "listening"))["port"] as number;
     const runs = driver.runs;
     // The server waited for the first run: the outputs are there before any request.

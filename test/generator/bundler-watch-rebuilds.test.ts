@@ -4,32 +4,15 @@
  * imported module change mid-build may build again. The other bundler tests bundle an entry
  * that imports no generated file, so they cannot see this.
  */
-import { afterEach, describe, expect, jest, test } from "@jest/globals";
+import { describe, expect, jest, test } from "@jest/globals";
 import { renameSync, writeFileSync } from "node:fs";
-import WebSocket from "ws";
 import type { Workspace } from "./support/create-workspace.js";
-import { EVENT_MODEL, createBundlerFixture, sleep, startDriver, waitUntil, type Driver, type DriverEvent } from "./support/bundler-fixture.js";
+import { EVENT_MODEL, cleanUpAfterEachTest, connectHmr, fixture, sleep, startDriver, waitUntil, type DriverEvent } from "./support/bundler-fixture.js";
 
 // Real watch builds on a shared 2-core machine.
 jest.setTimeout(120_000);
 
-const workspaces: Workspace[] = [];
-let driver: Driver | undefined;
-let socket: WebSocket | undefined;
-
-afterEach(async () => {
-  socket?.terminate();
-  socket = undefined;
-  await driver?.stop();
-  driver = undefined;
-  for (const workspace of workspaces.splice(0)) workspace.cleanup();
-});
-
-function fixture(): Workspace {
-  const workspace = createBundlerFixture();
-  workspaces.push(workspace);
-  return workspace;
-}
+cleanUpAfterEachTest();
 
 /** How long a second, unwanted build gets to show up after the first one ended. */
 const QUIET_MS = 1500;
@@ -55,8 +38,8 @@ function saveModel(workspace: Workspace, value: string): void {
  */
 async function expectOneBuildPerChange(bundler: "rollup" | "webpack" | "esbuild", webpackMode: "production" | "development" = "production"): Promise<void> {
   const workspace = fixture();
-  driver = startDriver(bundler, "watch", workspace.dir, "app", webpackMode);
-  const builds = (): DriverEvent[] => driver!.events.filter((event) => event.event === "compiled" || event.event === "failed");
+  const driver = startDriver(bundler, "watch", workspace.dir, "app", webpackMode);
+  const builds = (): DriverEvent[] => driver.events.filter((event) => event.event === "compiled" || event.event === "failed");
   await driver.waitFor((event) => event.event === "compiled");
   await sleep(QUIET_MS);
   expect(builds()).toHaveLength(1);
@@ -95,12 +78,12 @@ describe("one model change, one bundle build (the app imports a generated file)"
 
   test("esbuild context: one rebuild() bundles the new output", async () => {
     const workspace = fixture();
-    driver = startDriver("esbuild", "context", workspace.dir);
+    const driver = startDriver("esbuild", "context", workspace.dir);
     await driver.waitFor((event) => event.event === "ready");
     const rebuild = async (): Promise<void> => {
-      const from = driver!.events.length;
-      driver!.send("rebuild");
-      expect((await driver!.waitFor((event) => event.event === "rebuilt" || event.event === "failed", from)).event).toBe("rebuilt");
+      const from = driver.events.length;
+      driver.send("rebuild");
+      expect((await driver.waitFor((event) => event.event === "rebuilt" || event.event === "failed", from)).event).toBe("rebuilt");
     };
     await rebuild();
     await rebuild();
@@ -113,12 +96,9 @@ describe("one model change, one bundle build (the app imports a generated file)"
 
   test("vite dev server: one page update for one model change", async () => {
     const workspace = fixture();
-    driver = startDriver("vite", "serve", workspace.dir);
+    const driver = startDriver("vite", "serve", workspace.dir);
     const port = (await driver.waitFor((event) => event.event === "listening"))["port"] as number;
-    const messages: { type: string; updates?: { path: string }[] }[] = [];
-    socket = new WebSocket(`ws://127.0.0.1:${port}/`, "vite-hmr");
-    socket.on("message", (data: Buffer) => messages.push(JSON.parse(data.toString()) as { type: string }));
-    await waitUntil(() => messages.some((message) => message.type === "connected"), () => JSON.stringify(messages));
+    const { messages } = await connectHmr(port);
     // What a browser would request: the modules enter Vite's graph, so a change reaches the page.
     for (const url of ["/src/main.ts", "/models/event.realm.ts"]) expect((await fetch(`http://127.0.0.1:${port}${url}`)).status).toBe(200);
 

@@ -4,9 +4,11 @@
  * a bundler running the plugin from the built generator/dist in a child process, and the CLI's outputs for the same project to
  * compare against byte for byte.
  */
+import { afterEach } from "@jest/globals";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import WebSocket from "ws";
 import { BROKEN_MODEL, EVENT_MODEL, PLACE_MODEL, SENSOR_MODEL, createWorkspace, repoRoot, type Workspace } from "./create-workspace.js";
 
 export { BROKEN_MODEL, EVENT_MODEL };
@@ -33,6 +35,46 @@ export function createBundlerFixture(overrides: Record<string, string> = {}): Wo
   );
 }
 
+/** What the current test made: fixtures to remove and drivers and sockets to stop (see cleanUpAfterEachTest). */
+const made: Workspace[] = [];
+const toStop: (() => Promise<void> | void)[] = [];
+
+/** Registers, in a test file, an afterEach that stops the drivers and HMR sockets its test started and removes its fixtures. */
+export function cleanUpAfterEachTest(): void {
+  afterEach(async () => {
+    for (const stop of toStop.splice(0).reverse()) await stop();
+    for (const workspace of made.splice(0)) workspace.cleanup();
+  });
+}
+
+/** A fixture project (createBundlerFixture) removed after the test. */
+export function fixture(overrides: Record<string, string> = {}): Workspace {
+  const workspace = createBundlerFixture(overrides);
+  made.push(workspace);
+  return workspace;
+}
+
+/** A message of Vite's HMR websocket (the fields the tests read). */
+export interface HmrMessage {
+  type: string;
+  err?: { message: string; id?: string; loc?: { line: number; column: number }; plugin?: string; stack?: string };
+  updates?: { path: string }[];
+}
+
+/** An HMR client on a Vite dev server's websocket, connected as the browser's Vite client connects; closed after the test. */
+export async function connectHmr(port: number): Promise<{ messages: HmrMessage[] }> {
+  const messages: HmrMessage[] = [];
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/`, "vite-hmr");
+  toStop.push(() => socket.terminate());
+  socket.on("message", (data: Buffer) => messages.push(JSON.parse(data.toString()) as HmrMessage));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  await waitUntil(() => messages.some((message) => message.type === "connected"), () => JSON.stringify(messages));
+  return { messages };
+}
+
 /** One line the driver printed (support/bundler-driver.mjs says which events there are). */
 export interface DriverEvent {
   event: string;
@@ -49,7 +91,7 @@ export interface Driver {
   send(line: string): void;
   /** Waits for an event after the first `from` events that satisfies `match`. */
   waitFor(match: (event: DriverEvent) => boolean, from?: number): Promise<DriverEvent>;
-  /** Closes stdin (the driver ends its server or watch) and waits for the exit. */
+  /** Closes stdin (the driver ends its server or watch) and waits for the exit; calling it again is harmless. */
   stop(): Promise<void>;
 }
 
@@ -83,7 +125,7 @@ export function startDriver(
   });
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
+  const driver: Driver = {
     events,
     runs: () => events.filter((event) => event.event === "run"),
     send: (line) => child.stdin!.write(`${line}\n`),
@@ -108,6 +150,9 @@ export function startDriver(
       for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
     },
   };
+  // Stopped after the test too, if it failed first (stopping twice is harmless).
+  toStop.push(() => driver.stop());
+  return driver;
 }
 
 /** Runs one build to its end: the generator runs and the final "done" or "failed" event. */
