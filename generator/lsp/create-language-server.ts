@@ -20,6 +20,7 @@ import {
   type InitializeResult,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
+import { CONFIGURATION_FILE_GLOB } from "../discover/is-configuration-file.js";
 import { isInputFile } from "../discover/is-input-file.js";
 import type { ProjectInfo } from "../model/model-info.js";
 import { openGenerator, type GeneratorSession } from "../pipeline/open-generator.js";
@@ -169,7 +170,7 @@ export function createLanguageServer(streams: LanguageServerStreams): LanguageSe
 
   connection.onInitialized(() => {
     connection.console.info(`asymgen language server: project ${root}; generate on save ${settings.generateOnSave ? "on" : "off"}`);
-    void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.{ts,tsx,mts,cts}" }, { globPattern: "**/{tsconfig*.json,package.json}" }] }).catch(() => undefined);
+    void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.{ts,tsx,mts,cts}" }, { globPattern: CONFIGURATION_FILE_GLOB }] }).catch(() => undefined);
     // Loads the project and publishes what it holds before any document is opened.
     scheduleAnalysis(0);
   });

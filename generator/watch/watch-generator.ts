@@ -10,6 +10,7 @@ import type { GenerateOptions, GenerateResult } from "../config/generate-options
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { createInternalErrorDiagnostic } from "../config/create-internal-error-diagnostic.js";
 import { walkFolderTree } from "../discover/walk-folder-tree.js";
+import { isConfigurationFile } from "../discover/is-configuration-file.js";
 import { openGenerator } from "../pipeline/open-generator.js";
 
 /** What watch mode needs beyond a run's options. */
@@ -161,7 +162,7 @@ export function isRelevant(file: string, schemaOut: string | undefined): boolean
   const name = path.basename(file);
   if (/\.realm\.(ts|mts|cts)$/.test(name) || /\.d\.(ts|mts|cts)$/.test(name)) return false;
   if (/\.(ts|tsx|mts|cts)$/.test(name)) return true;
-  return /^tsconfig.*\.json$|^package\.json$|^\.prettierrc|^prettier\.config\./.test(name);
+  return isConfigurationFile(file);
 }
 
 function countErrors(diagnostics: readonly Diagnostic[]): string {
