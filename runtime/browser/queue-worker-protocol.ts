@@ -44,8 +44,11 @@ export interface EncodedTransaction {
   /** Per document, its index in `tables`. */
   docTables: Uint16Array;
   /**
-   * The documents' BSON, back to back: from the page, a view at the start of the page's encoding
-   * buffer (transferred, and handed back with the answer); the buffer may be longer.
+   * The documents' BSON, back to back. From the page, a view of its encoding buffer from
+   * `HEAD_GAP_BYTES` (transaction-buffer.ts; the room before it is where the owner builds the
+   * frame head, so that it writes the frame from this buffer without copying), transferred, and
+   * answered with a buffer for the page's next transaction; or, a small transaction, a copy of
+   * the documents alone (the owner copies them into its queue's transaction).
    */
   bytes: Uint8Array;
 }
