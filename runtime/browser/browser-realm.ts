@@ -364,6 +364,7 @@ export class Realm {
     const bytes = lent ? writer.subarray(HEAD_GAP_BYTES) : writer.copy(HEAD_GAP_BYTES);
     if (!lent) this.#writers.push(writer);
     const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes };
+    if (async && this.#pendingTxns.size === 0) encoded.alone = true;
     const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer: lent ? writer : null }));
     this.#inFlight.add(answer);
     const settled = (): boolean => this.#inFlight.delete(answer);

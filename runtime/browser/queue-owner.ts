@@ -306,7 +306,10 @@ export class QueueOwner {
         queue.rollback();
         return null;
       }
-      const lastSeq = queue.commit(false);
+      // A page's lone writeAsync (`alone`) is flushed now, in this task: the group flush would
+      // only wait for messages already queued, and there are none of its page's to share it with.
+      // Not where appends wait for the group flush (IndexedDB), nor under "os" (no flush per answer).
+      const lastSeq = queue.commit(txn.alone === true && this.#grouped === null && queue.durability === "full");
       return { firstSeq: lastSeq - docTables.length + 1, lastSeq };
     } catch (error) {
       queue.rollback();

@@ -220,6 +220,20 @@ describe("QueueOwner", () => {
     owner.close();
   });
 
+  it("flushes a page's lone writeAsync in the task that appends it; others wait for the group flush", async () => {
+    const { owner, queue } = openOwner();
+    const grouped = owner.commit(transaction("page:1", [1]));
+    expect(queue.lastWrittenSeq()).toBe(1);
+    expect(queue.lastCommittedSeq()).toBe(0);
+    await grouped;
+    expect(queue.lastCommittedSeq()).toBe(1);
+    const alone = owner.commit({ ...inPlaceTransaction("page:2", [2, 3]), alone: true });
+    // Durable before any other task ran: no group flush to wait for.
+    expect(queue.lastCommittedSeq()).toBe(3);
+    expect(await alone).toEqual({ owner: "owner-1", firstSeq: 2, lastSeq: 3 });
+    owner.close();
+  });
+
   it("refuses a malformed transaction in the queue's layout whole, and keeps the page's buffer for its answer", async () => {
     const { owner, queue } = openOwner();
     const good = inPlaceTransaction("page:1", [1, 2]);
