@@ -285,7 +285,7 @@ console.log("ceiling: the ratio to the floor of a path costing exactly floor + e
 console.log(`best docs/s over rounds: ${results.map((r) => `${r.size}: asymgen ${n(r.best["asymgen-opfs"])}, ${IN_FLIGHT} in flight ${n(r.best["asymgen-opfs-pipelined"])}, floor ${n(r.best.floor)}, IDB strict ${n(r.best["idb-strict"])}`).join("; ")}`);
 console.log("");
 console.log(`Where asymgen's time goes (OPFS serial, per transaction, totals over its rounds; the worker's side timed by bench/browser/queue-worker-probe.ts; frame checksum: ${results[0]?.split.checksum}):`);
-console.log("| docs/txn | asymgen ms/txn | page: encode + hand-over | worker: append | of which sync-handle writes | worker: until durable | of which flush() | messages, promise turns | floor ms/txn | floor: write | floor: flush() |");
+console.log("| docs/txn | asymgen ms/txn | page: encode + hand-over | worker: append (a lone writeAsync: and its flush) | of which sync-handle writes | worker: until durable | of which flush() | messages, promise turns | floor ms/txn | floor: write | floor: flush() |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of results) {
   const t = r.split;

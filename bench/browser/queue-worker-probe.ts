@@ -5,11 +5,11 @@
  * queue's, sees the synchronous append done. Sync-handle `write` and `flush` are timed by wrapping
  * the prototype's methods, and the "durable" answer by wrapping the scope's `postMessage`.
  *
- * Per transaction: arrival → the queue's listener done ("append": checks, framing, copying, the
- * store's writes) → "durable" posted ("durable wait": the group commit's zero timeout, the flush,
- * promise turns). Totals since the last `takeProbe()`. The message is deserialized when a
- * listener first reads `event.data`, here before the arrival time is taken: that cost counts as
- * the message's, not the append's.
+ * Per transaction: arrival → the queue's listener done ("append": checks, framing, the store's
+ * writes; for a page's lone transaction its flush too) → "durable" posted ("durable wait": the
+ * group commit's self-posted message, the flush, promise turns). Totals since the last
+ * `takeProbe()`. The message is deserialized when a listener first reads `event.data`, here
+ * before the arrival time is taken: that cost counts as the message's, not the append's.
  */
 
 import { computeCrc32Slice16, crc32 } from "../../runtime/queue/crc32.js";
@@ -89,11 +89,15 @@ scope.postMessage = (message: unknown, transfer?: Transferable[]) => {
   if (answer?.type === "durable" && typeof answer.id === "string") {
     const entry = open.get(answer.id);
     open.delete(answer.id);
-    if (entry !== undefined && entry.appended > 0) {
+    if (entry !== undefined) {
       const now = performance.now();
+      // Answered before the second listener ran: a lone transaction, flushed while it was
+      // appended and answered in the microtasks after the queue's listener. All of it counts as
+      // the append (its flush too, which the flush() totals show apart).
+      const appended = entry.appended > 0 ? entry.appended : now;
       totals.transactions++;
-      totals.appendMs += entry.appended - entry.arrived;
-      totals.durableWaitMs += now - entry.appended;
+      totals.appendMs += appended - entry.arrived;
+      totals.durableWaitMs += now - appended;
     }
   }
   post(message, transfer ?? []);
