@@ -1,8 +1,8 @@
 /**
  * What the owning worker does with its queue: appends the transactions every tab encoded
- * (pre-encoded BSON, checked and copied into the queue's own transaction), answers each once it
- * is durable, answers the tabs' requests (stats, the sync session's controls) and reports the
- * session's state. Platform-neutral: the queue worker wires it to messages, and tests run it on
+ * (pre-encoded BSON, checked, then framed where the page encoded it, or copied into the queue's
+ * own transaction when it came otherwise: see `#append`), answers each once it is durable,
+ * answers the tabs' requests (stats, the sync session's controls) and reports the session's state. Platform-neutral: the queue worker wires it to messages, and tests run it on
  * Node over an in-memory store.
  */
 import type { User } from "../app/user.js";
