@@ -210,15 +210,17 @@ try {
     const rounds = [];
     const split = {};
     const pipelinedSplit = {};
+    const floorSplit = {};
     for (let r = 0; r < ROUNDS; r++) {
       const rates = {};
       for (let k = 0; k < subjects.length; k++) {
         const subject = subjects[(r + k) % subjects.length];
-        const { transactions, elapsedMs, pageSyncMs, worker: probe } = await round(subject, CELL_MS / ROUNDS);
+        const { transactions, elapsedMs, pageSyncMs, worker: probe, floorCalls } = await round(subject, CELL_MS / ROUNDS);
         rates[subject] = (transactions * size * 1000) / elapsedMs;
         if (opfsSubjects.has(subject)) durableDocuments += transactions * size;
         if (subject === "asymgen-opfs") addSplit(split, { transactions, elapsedMs, pageSyncMs, ...probe });
         if (subject === "asymgen-opfs-pipelined") addSplit(pipelinedSplit, { transactions, elapsedMs, ...probe });
+        if (subject === "floor") addSplit(floorSplit, { transactions, ...floorCalls });
       }
       rounds.push(rates);
     }
@@ -250,6 +252,7 @@ try {
       queued,
       split,
       pipelinedSplit,
+      floorSplit,
     };
     results.push(result);
     console.error(`  ${size} docs/txn done: asymgen ${result.rate["asymgen-opfs"].toFixed(0)} docs/s, floor ${result.rate.floor.toFixed(0)}, ${queued} documents in the queue`);
@@ -282,8 +285,8 @@ console.log("ceiling: the ratio to the floor of a path costing exactly floor + e
 console.log(`best docs/s over rounds: ${results.map((r) => `${r.size}: asymgen ${n(r.best["asymgen-opfs"])}, ${IN_FLIGHT} in flight ${n(r.best["asymgen-opfs-pipelined"])}, floor ${n(r.best.floor)}, IDB strict ${n(r.best["idb-strict"])}`).join("; ")}`);
 console.log("");
 console.log(`Where asymgen's time goes (OPFS serial, per transaction, totals over its rounds; the worker's side timed by bench/browser/queue-worker-probe.ts; frame checksum: ${results[0]?.split.checksum}):`);
-console.log("| docs/txn | asymgen ms/txn | page: encode + hand-over | worker: append | of which sync-handle writes | worker: until durable | of which flush() | messages, promise turns | floor ms/txn |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| docs/txn | asymgen ms/txn | page: encode + hand-over | worker: append (a lone writeAsync: and its flush) | of which sync-handle writes | worker: until durable | of which flush() | messages, promise turns | floor ms/txn | floor: write | floor: flush() |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of results) {
   const t = r.split;
   const per = (ms) => (ms / t.transactions).toFixed(3);
@@ -292,7 +295,8 @@ for (const r of results) {
   const rest = t.elapsedMs - t.pageSyncMs - t.appendMs - t.durableWaitMs;
   console.log(
     `| ${r.size} | ${per(t.elapsedMs)} | ${per(t.pageSyncMs)} | ${perWorker(t.appendMs)} | ${perWorker(t.writeMs)} (${(t.writes / t.transactions).toFixed(1)} calls) | ` +
-      `${perWorker(t.durableWaitMs)} | ${perWorker(t.flushMs)} (${(t.flushes / t.transactions).toFixed(1)} calls) | ${per(rest)} | ${((r.size * 1000) / r.rate.floor).toFixed(3)} |`,
+      `${perWorker(t.durableWaitMs)} | ${perWorker(t.flushMs)} (${(t.flushes / t.transactions).toFixed(1)} calls) | ${per(rest)} | ${((r.size * 1000) / r.rate.floor).toFixed(3)} | ` +
+      `${(r.floorSplit.writeMs / r.floorSplit.transactions).toFixed(3)} | ${(r.floorSplit.flushMs / r.floorSplit.transactions).toFixed(3)} |`,
   );
 }
 console.log(`With ${IN_FLIGHT} in flight (OPFS, per transaction, the queue worker's probe): the flushes shared, and the worker's busy time against the time per transaction:`);

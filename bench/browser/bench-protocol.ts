@@ -30,4 +30,6 @@ export interface RoundResult {
   pageSyncMs?: number;
   /** asymgen on OPFS: what the queue worker's probe saw during the round (queue-worker-probe.ts). */
   worker?: unknown;
+  /** The floor: its sync-handle writes and flushes, timed by the same probe (their count and total ms). */
+  floorCalls?: { writes: number; writeMs: number; flushes: number; flushMs: number };
 }

@@ -82,7 +82,8 @@ async function answer(request: BenchRequest): Promise<unknown> {
       if (cell === null) throw new Error("round before prepare");
       if (request.subject === "floor") {
         const c = cell;
-        return uncounted(() => roundFloor(c, request.ms));
+        const { result, calls } = uncounted(() => roundFloor(c, request.ms));
+        return { ...result, floorCalls: calls } satisfies RoundResult;
       }
       return await roundPeer(cell, request.subject, request.ms);
     case "probe":

@@ -5,11 +5,11 @@
  * queue's, sees the synchronous append done. Sync-handle `write` and `flush` are timed by wrapping
  * the prototype's methods, and the "durable" answer by wrapping the scope's `postMessage`.
  *
- * Per transaction: arrival → the queue's listener done ("append": checks, framing, copying, the
- * store's writes) → "durable" posted ("durable wait": the group commit's zero timeout, the flush,
- * promise turns). Totals since the last `takeProbe()`. The message is deserialized when a
- * listener first reads `event.data`, here before the arrival time is taken: that cost counts as
- * the message's, not the append's.
+ * Per transaction: arrival → the queue's listener done ("append": checks, framing, the store's
+ * writes; for a page's lone transaction its flush too) → "durable" posted ("durable wait": the
+ * group commit's self-posted message, the flush, promise turns). Totals since the last
+ * `takeProbe()`. The message is deserialized when a listener first reads `event.data`, here
+ * before the arrival time is taken: that cost counts as the message's, not the append's.
  */
 
 import { computeCrc32Slice16, crc32 } from "../../runtime/queue/crc32.js";
@@ -39,11 +39,25 @@ export function takeProbe(): ProbeTotals & { checksum: string } {
   return { ...taken, checksum: crc32 === computeCrc32Slice16 ? "JS slice-by-16" : "WebAssembly" };
 }
 
-/** Runs `f` without counting its sync-handle calls (the floor's own writes and flushes). */
-export function uncounted<T>(f: () => T): T {
+/** The sync-handle calls made apart from the queue's (the floor's), timed as the queue's are. */
+export interface ApartTotals {
+  writes: number;
+  writeMs: number;
+  flushes: number;
+  flushMs: number;
+}
+let apart: ApartTotals = { writes: 0, writeMs: 0, flushes: 0, flushMs: 0 };
+
+/**
+ * Runs `f` without counting its sync-handle calls as the queue's (the floor's own writes and
+ * flushes), and returns its result with their times: the floor's write and flush side by side
+ * with the queue's.
+ */
+export function uncounted<T>(f: () => T): { result: T; calls: ApartTotals } {
   counting = false;
+  apart = { writes: 0, writeMs: 0, flushes: 0, flushMs: 0 };
   try {
-    return f();
+    return { result: f(), calls: apart };
   } finally {
     counting = true;
   }
@@ -75,11 +89,15 @@ scope.postMessage = (message: unknown, transfer?: Transferable[]) => {
   if (answer?.type === "durable" && typeof answer.id === "string") {
     const entry = open.get(answer.id);
     open.delete(answer.id);
-    if (entry !== undefined && entry.appended > 0) {
+    if (entry !== undefined) {
       const now = performance.now();
+      // Answered before the second listener ran: a lone transaction, flushed while it was
+      // appended and answered in the microtasks after the queue's listener. All of it counts as
+      // the append (its flush too, which the flush() totals show apart).
+      const appended = entry.appended > 0 ? entry.appended : now;
       totals.transactions++;
-      totals.appendMs += entry.appended - entry.arrived;
-      totals.durableWaitMs += now - entry.appended;
+      totals.appendMs += appended - entry.arrived;
+      totals.durableWaitMs += now - appended;
     }
   }
   post(message, transfer ?? []);
@@ -92,23 +110,23 @@ if (SyncHandle !== undefined) {
   const write = proto["write"]!;
   const flush = proto["flush"]!;
   proto["write"] = function timedWrite(this: unknown, ...args: unknown[]) {
-    if (!counting) return write.apply(this, args);
+    const into = counting ? totals : apart;
     const started = performance.now();
     try {
       return write.apply(this, args);
     } finally {
-      totals.writes++;
-      totals.writeMs += performance.now() - started;
+      into.writes++;
+      into.writeMs += performance.now() - started;
     }
   };
   proto["flush"] = function timedFlush(this: unknown, ...args: unknown[]) {
-    if (!counting) return flush.apply(this, args);
+    const into = counting ? totals : apart;
     const started = performance.now();
     try {
       return flush.apply(this, args);
     } finally {
-      totals.flushes++;
-      totals.flushMs += performance.now() - started;
+      into.flushes++;
+      into.flushMs += performance.now() - started;
     }
   };
 }

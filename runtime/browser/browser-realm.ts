@@ -10,6 +10,7 @@
  */
 import { User } from "../app/user.js";
 import { BsonWriter } from "../encode/bson-writer.js";
+import { HEAD_GAP_BYTES } from "../queue/transaction-buffer.js";
 import { AsymgenError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { Durability } from "../queue/durable-queue.js";
 import type { RecoveryReport } from "../queue/queue-recovery.js";
@@ -334,6 +335,9 @@ export class Realm {
     if (this.#workerError !== null) throw this.#workerError;
     const writer = this.#writers.pop() ?? new BsonWriter();
     writer.truncate(0);
+    // The documents start after room for the queue's frame head, where the queue's own
+    // transaction buffer puts them: the owner frames and writes a transferred buffer as it is.
+    writer.reserve(HEAD_GAP_BYTES);
     const txn: OpenTransaction = { writer, tables: [], docTables: [] };
     this.#txn = txn;
     let result: T;
@@ -357,9 +361,10 @@ export class Realm {
     // unusable until the worker hands the buffer back with the answer (#reuseWriter). Otherwise a
     // copy (at most half the buffer), and the writer is free at once.
     const lent = writer.length * 2 >= writer.bytes.byteLength;
-    const bytes = lent ? writer.subarray() : writer.copy();
+    const bytes = lent ? writer.subarray(HEAD_GAP_BYTES) : writer.copy(HEAD_GAP_BYTES);
     if (!lent) this.#writers.push(writer);
     const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes };
+    if (async && this.#pendingTxns.size === 0) encoded.alone = true;
     const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer: lent ? writer : null }));
     this.#inFlight.add(answer);
     const settled = (): boolean => this.#inFlight.delete(answer);

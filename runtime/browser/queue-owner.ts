@@ -1,15 +1,17 @@
 /**
  * What the owning worker does with its queue: appends the transactions every tab encoded
- * (pre-encoded BSON, checked and copied into the queue's own transaction), answers each once it
- * is durable, answers the tabs' requests (stats, the sync session's controls) and reports the
- * session's state. Platform-neutral: the queue worker wires it to messages, and tests run it on
+ * (pre-encoded BSON, checked, then framed where the page encoded it, or copied into the queue's
+ * own transaction when it came otherwise: see `#append`), answers each once it is durable,
+ * answers the tabs' requests (stats, the sync session's controls) and reports the session's state. Platform-neutral: the queue worker wires it to messages, and tests run it on
  * Node over an in-memory store.
  */
 import type { User } from "../app/user.js";
 import type { BsonWriter } from "../encode/bson-writer.js";
-import { AsymgenError, TransactionStateError } from "../errors.js";
+import { AsymgenError, DocumentTooLargeError, TransactionStateError } from "../errors.js";
 import { AppendBetweenFlushes } from "./append-between-flushes.js";
 import type { DurableQueue } from "../queue/durable-queue.js";
+import { MAX_DOCUMENT_BYTES } from "../queue/queue-format.js";
+import { HEAD_GAP_BYTES } from "../queue/transaction-buffer.js";
 import type { SyncSession } from "../sync/sync-session.js";
 import type { DurableAnswer, EncodedTransaction, QueueRequest, QueueStatsAnswer, SessionReport } from "./queue-worker-protocol.js";
 
@@ -63,6 +65,11 @@ export class QueueOwner {
   readonly #whenReadyToRollOver: (() => Promise<void> | null) | null;
   /** The last transaction waiting for the store before its rollover: later ones append after it, in order. */
   #held: Promise<void> | null = null;
+  /**
+   * The buffer to hand back to its tab with the answer, for each transaction whose own buffer the
+   * queue took (`#append`: it was framed and written where the page encoded it).
+   */
+  readonly #swappedBuffers = new WeakMap<EncodedTransaction, ArrayBuffer>();
 
   constructor(
     /** This worker's id, given with every answer. */
@@ -148,6 +155,15 @@ export class QueueOwner {
       if (oldest !== undefined) this.#answers.delete(oldest);
     }
     return answer;
+  }
+
+  /**
+   * The buffer to send back to `txn`'s tab with its answer, for the tab's next transaction: its
+   * own, or, when the queue took that one to write from (the page encoded it in the queue's layout),
+   * the one the queue held before, which nothing references any more.
+   */
+  bufferToReturn(txn: EncodedTransaction): ArrayBuffer {
+    return this.#swappedBuffers.get(txn) ?? (txn.bytes.buffer as ArrayBuffer);
   }
 
   /**
@@ -252,29 +268,49 @@ export class QueueOwner {
     const { bytes, tables, docTables } = txn;
     if (docTables.length === 0) throw new AsymgenError("an empty transaction was sent to the queue worker");
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    queue.begin();
-    try {
-      let offset = 0;
-      let firstSeq = 0;
-      for (let i = 0; i < docTables.length; i++) {
-        const table = tables[docTables[i]!];
-        if (table === undefined) throw new AsymgenError(`document ${i + 1} of transaction ${txn.id} names no table`);
-        const length = offset + 4 <= bytes.length ? view.getInt32(offset, true) : -1;
-        // BSON: an int32 length counting itself, then the elements, then a 0 byte.
-        if (length < 5 || offset + length > bytes.length || bytes[offset + length - 1] !== 0) {
-          throw new AsymgenError(`document ${i + 1} of transaction ${txn.id} is not a BSON document (at byte ${offset})`);
-        }
-        const seq = queue.append(table, writeEncodedDocument, bytes.subarray(offset, offset + length));
-        if (i === 0) firstSeq = seq;
-        offset += length;
+    // Checked before anything is appended, whichever way the documents go in.
+    let offset = 0;
+    for (let i = 0; i < docTables.length; i++) {
+      if (docTables[i]! >= tables.length) throw new AsymgenError(`document ${i + 1} of transaction ${txn.id} names no table`);
+      const length = offset + 4 <= bytes.length ? view.getInt32(offset, true) : -1;
+      // BSON: an int32 length counting itself, then the elements, then a 0 byte.
+      if (length < 5 || offset + length > bytes.length || bytes[offset + length - 1] !== 0) {
+        throw new AsymgenError(`document ${i + 1} of transaction ${txn.id} is not a BSON document (at byte ${offset})`);
       }
-      if (offset !== bytes.length) throw new AsymgenError(`transaction ${txn.id} has ${bytes.length - offset} bytes after its last document`);
+      if (length > MAX_DOCUMENT_BYTES) throw new DocumentTooLargeError(tables[docTables[i]!]!, length, MAX_DOCUMENT_BYTES);
+      offset += length;
+    }
+    if (offset !== bytes.length) throw new AsymgenError(`transaction ${txn.id} has ${bytes.length - offset} bytes after its last document`);
+    // The page encoded them in the queue's own layout, room for the frame head in front, in a
+    // buffer it transferred: the queue frames and writes them where they are (no copy), and the
+    // buffer it held goes back to the page instead (`bufferToReturn`).
+    const inPlace = bytes.byteOffset === HEAD_GAP_BYTES && bytes.buffer instanceof ArrayBuffer;
+    if (inPlace) {
+      const previous = queue.beginEncoded(bytes.buffer, HEAD_GAP_BYTES + bytes.byteLength, tables, docTables);
+      // The same buffer: this transaction opened it before and was rolled back (a rollover it
+      // waited for); what goes back to the page is still what the first time gave.
+      if (previous !== bytes.buffer) this.#swappedBuffers.set(txn, previous);
+    } else {
+      queue.begin();
+    }
+    try {
+      if (!inPlace) {
+        offset = 0;
+        for (let i = 0; i < docTables.length; i++) {
+          const length = view.getInt32(offset, true);
+          queue.append(tables[docTables[i]!]!, writeEncodedDocument, bytes.subarray(offset, offset + length));
+          offset += length;
+        }
+      }
       if (!mayRollOver && queue.commitRollsOver()) {
         queue.rollback();
         return null;
       }
-      const lastSeq = queue.commit(false);
-      return { firstSeq, lastSeq };
+      // A page's lone writeAsync (`alone`) is flushed now, in this task: the group flush would
+      // only wait for messages already queued, and there are none of its page's to share it with.
+      // Not where appends wait for the group flush (IndexedDB), nor under "os" (no flush per answer).
+      const lastSeq = queue.commit(txn.alone === true && this.#grouped === null && queue.durability === "full");
+      return { firstSeq: lastSeq - docTables.length + 1, lastSeq };
     } catch (error) {
       queue.rollback();
       throw error;

@@ -44,10 +44,20 @@ export interface EncodedTransaction {
   /** Per document, its index in `tables`. */
   docTables: Uint16Array;
   /**
-   * The documents' BSON, back to back: from the page, a view at the start of the page's encoding
-   * buffer (transferred, and handed back with the answer); the buffer may be longer.
+   * The documents' BSON, back to back. From the page, a view of its encoding buffer from
+   * `HEAD_GAP_BYTES` (transaction-buffer.ts; the room before it is where the owner builds the
+   * frame head, so that it writes the frame from this buffer without copying), transferred, and
+   * answered with a buffer for the page's next transaction; or, a small transaction, a copy of
+   * the documents alone (the owner copies them into its queue's transaction).
    */
   bytes: Uint8Array;
+  /**
+   * A `writeAsync` sent while its page had no other transaction unanswered (an app awaiting each
+   * one): the owner flushes it in the task that appends it rather than after the messages already
+   * waiting (which hold nothing more of this page's to share the flush with), one task hop less.
+   * Absent from older pages: the group flush, as before.
+   */
+  alone?: boolean;
 }
 
 /** Where a transaction went: the owner that made it durable and its sequence numbers in that owner's queue. */

@@ -267,10 +267,11 @@ class QueueWorker {
     const txn = this.#pendingTxns.get(id);
     if (txn === undefined) return;
     this.#pendingTxns.delete(id);
-    // The page's encoding buffer goes back with the answer (the owner copied the documents into
-    // its queue's own transaction when it appended them; a follower kept them for re-sending
-    // until now): the page writes its next transaction into it, no copy and no fresh buffer.
-    const buffer = txn.bytes.buffer as ArrayBuffer;
+    // An encoding buffer goes back with the answer, for the page to write its next transaction
+    // into (no copy, no fresh buffer): the page's own (a follower kept it for re-sending until
+    // now; an owner copied a small one's documents into its queue's transaction), or, when the
+    // queue wrote the frame from the page's buffer and keeps it, the one the queue held before.
+    const buffer = this.#owner?.bufferToReturn(txn) ?? (txn.bytes.buffer as ArrayBuffer);
     if (answer !== null) this.#post({ type: "durable", id, ...answer, buffer }, [buffer]);
     else this.#post({ type: "txn-failed", id, error: error!, buffer }, [buffer]);
     this.#checkDrained();

@@ -214,6 +214,17 @@ export class DurableQueue implements UploadSource {
   }
 
   /**
+   * Starts a transaction whose documents were encoded elsewhere (the browser's page) in the
+   * transaction buffer's layout (transaction-buffer.ts `beginEncoded`): the queue takes `buffer`
+   * and frames and writes the documents where they are, and returns the buffer it held, for the
+   * caller to reuse. Commit or roll back as after `begin`.
+   */
+  beginEncoded(buffer: ArrayBuffer, docsEnd: number, tables: readonly string[], docTable: Uint16Array): ArrayBuffer {
+    this.assertUsable();
+    return this.txn.beginEncoded(buffer, docsEnd, tables, docTable);
+  }
+
+  /**
    * Whether committing the open transaction now would seal the active segment and start the next
    * (a rollover, which syncs what the active segment holds and counts it durable). A store whose
    * synchronous syncs only start a commit (IndexedDB) must not roll over with unflushed frames

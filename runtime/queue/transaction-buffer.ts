@@ -16,9 +16,10 @@ const WRITER_SHRINK_BYTES = 8 * 1024 * 1024;
  * depends on the document count, known only at commit) is written into the end of the gap, so
  * the frame is one range of one buffer: one write, one checksum call over the payload, and no
  * views or copies. A head larger than the gap (over ~4,000 documents) is built apart and sent
- * with the documents as a second piece.
+ * with the documents as a second piece. Exported for whoever encodes a transaction elsewhere
+ * in this layout (the browser's page: `beginEncoded`).
  */
-const HEAD_GAP_BYTES = 8 * 1024;
+export const HEAD_GAP_BYTES = 8 * 1024;
 const NO_BYTES = new Uint8Array(0);
 
 /** Buffers one transaction at a time. */
@@ -64,6 +65,36 @@ export class TransactionBuffer {
     this.lastTable = "";
     this.writer.truncate(0);
     this.writer.reserve(HEAD_GAP_BYTES);
+  }
+
+  /**
+   * Opens a transaction over documents encoded elsewhere (the browser's page) in this buffer's
+   * layout: `buffer` holds them back to back from `HEAD_GAP_BYTES` to `docsEnd`, the gap before
+   * them free for the frame head, and `docTable[i]` is the index in `tables` of document i. The
+   * writer takes `buffer` (the frame is built in place in it and written from it: no copy) and
+   * the buffer it held is returned, the caller's to reuse (the very `buffer` when the writer held
+   * it already: a transaction rolled back and opened again). `measureFrame` checks the documents.
+   */
+  beginEncoded(buffer: ArrayBuffer, docsEnd: number, tables: readonly string[], docTable: Uint16Array): ArrayBuffer {
+    if (this.open) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
+    if (!Number.isInteger(docsEnd) || docsEnd < HEAD_GAP_BYTES || docsEnd > buffer.byteLength) {
+      throw new AsymgenError(`encoded documents must lie in [${HEAD_GAP_BYTES}, ${buffer.byteLength}) of their buffer, not end at ${docsEnd}`);
+    }
+    const docs = docTable.length;
+    for (let i = 0; i < docs; i++) {
+      if (docTable[i]! >= tables.length) throw new AsymgenError(`document ${i + 1} of an encoded transaction names no table`);
+    }
+    const previous = this.writer.bytes.buffer as ArrayBuffer;
+    this.writer.adopt(buffer);
+    this.writer.reserve(docsEnd);
+    this.open = true;
+    this.docs = docs;
+    this.tables.length = 0;
+    for (const table of tables) this.tables.push(table);
+    this.lastTable = "";
+    if (this.docTable.length < docs) this.docTable = new Uint16Array(Math.max(docs, this.docTable.length * 2));
+    this.docTable.set(docTable);
+    return previous;
   }
 
   /**

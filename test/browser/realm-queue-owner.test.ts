@@ -7,6 +7,7 @@ import { describe, expect, it } from "@jest/globals";
 import { BsonWriter } from "../../runtime/encode/bson-writer.js";
 import { AsymgenError, QueueFullError } from "../../runtime/errors.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
+import { HEAD_GAP_BYTES } from "../../runtime/queue/transaction-buffer.js";
 import { createMemoryLogStore } from "../support/memory-log-store.js";
 import { QueueOwner } from "../../runtime/browser/queue-owner.js";
 import type { EncodedTransaction } from "../../runtime/browser/queue-worker-protocol.js";
@@ -21,6 +22,14 @@ function transaction(id: string, values: number[]): EncodedTransaction {
     writer.endDocument(start);
   }
   return { id, tables: ["t"], docTables: new Uint16Array(values.length), bytes: writer.copy() };
+}
+
+/** The same, encoded as the page does: after room for the frame head, a view into the (transferable) buffer. */
+function inPlaceTransaction(id: string, values: number[]): EncodedTransaction {
+  const writer = new BsonWriter();
+  writer.reserve(HEAD_GAP_BYTES);
+  for (const value of values) encodeId(writer, value);
+  return { id, tables: ["t"], docTables: new Uint16Array(values.length), bytes: writer.subarray(HEAD_GAP_BYTES) };
 }
 
 /** A document that is only its `_id`. */
@@ -183,6 +192,58 @@ describe("QueueOwner", () => {
     expect(asked).toBeGreaterThan(0);
     // Ready again: nothing waits.
     expect((await owner.commit(transaction("after", [next++]))).firstSeq).toBe(smallSeqs.lastSeq + 1);
+    owner.close();
+  });
+
+  it("writes a transaction encoded in the queue's layout from the page's own buffer, and gives back one the queue no longer uses", async () => {
+    const { owner, queue } = openOwner();
+    const first = inPlaceTransaction("page:1", [1, 2, 3]);
+    const expected = Buffer.from(first.bytes);
+    expect(await owner.commit(first)).toEqual({ owner: "owner-1", firstSeq: 1, lastSeq: 3 });
+    const returned = owner.bufferToReturn(first);
+    expect(returned).not.toBe(first.bytes.buffer);
+    // A copied one (a small transaction, a follower's) goes the copying way, and keeps its buffer.
+    const copied = transaction("page:2", [4]);
+    expect(await owner.commit(copied)).toEqual({ owner: "owner-1", firstSeq: 4, lastSeq: 4 });
+    expect(owner.bufferToReturn(copied)).toBe(copied.bytes.buffer);
+    const second = inPlaceTransaction("page:3", [5, 6]);
+    await owner.commit(second);
+    // The queue held the first page buffer until now: that one goes back with the second answer.
+    expect(owner.bufferToReturn(second)).toBe(first.bytes.buffer);
+    // What the page gets back may be overwritten: the queue keeps no view of it.
+    new Uint8Array(owner.bufferToReturn(second)).fill(0xff);
+    new Uint8Array(returned).fill(0xff);
+    const read = queue.readBatch(0, 10, 1 << 20);
+    expect(read.map((d) => d.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Buffer.concat(read.slice(0, 3).map((d) => d.bson))).toEqual(expected);
+    expect(read.map((d) => d.table)).toEqual(["t", "t", "t", "t", "t", "t"]);
+    owner.close();
+  });
+
+  it("flushes a page's lone writeAsync in the task that appends it; others wait for the group flush", async () => {
+    const { owner, queue } = openOwner();
+    const grouped = owner.commit(transaction("page:1", [1]));
+    expect(queue.lastWrittenSeq()).toBe(1);
+    expect(queue.lastCommittedSeq()).toBe(0);
+    await grouped;
+    expect(queue.lastCommittedSeq()).toBe(1);
+    const alone = owner.commit({ ...inPlaceTransaction("page:2", [2, 3]), alone: true });
+    // Durable before any other task ran: no group flush to wait for.
+    expect(queue.lastCommittedSeq()).toBe(3);
+    expect(await alone).toEqual({ owner: "owner-1", firstSeq: 2, lastSeq: 3 });
+    owner.close();
+  });
+
+  it("refuses a malformed transaction in the queue's layout whole, and keeps the page's buffer for its answer", async () => {
+    const { owner, queue } = openOwner();
+    const good = inPlaceTransaction("page:1", [1, 2]);
+    const noTable = { ...good, id: "page:2", docTables: new Uint16Array([0, 5]) };
+    await expect(owner.commit(noTable)).rejects.toThrow(/names no table/);
+    const cut = { ...good, id: "page:3", bytes: good.bytes.subarray(0, good.bytes.length - 3) };
+    await expect(owner.commit(cut)).rejects.toThrow(/not a BSON document/);
+    expect(owner.bufferToReturn(noTable)).toBe(good.bytes.buffer);
+    expect(queue.lastWrittenSeq()).toBe(0);
+    expect(await owner.commit(good)).toMatchObject({ firstSeq: 1, lastSeq: 2 });
     owner.close();
   });
 
