@@ -77,7 +77,10 @@ describe("QueueOwner", () => {
     const owner = new QueueOwner("owner-1", queue, durableAfter, { appendBetweenFlushes: true });
     const settled: string[] = [];
     const track = (id: string, answer: Promise<unknown>) => answer.then(() => settled.push(`${id} ok`), (error: Error) => settled.push(`${id} ${error.name}`));
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    // A timer turn, then a check turn: past anything the queue scheduled before it with
+    // setImmediate (its group flush) whichever phase the loop reaches first. A bare setTimeout(0)
+    // can fire before a pending setImmediate (its 1 ms elapsed on a loaded machine).
+    const tick = () => new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
     const values = (from: number) => Array.from({ length: 20 }, (_, i) => from + i);
     const appended = async () => ((await owner.answer({ kind: "stats" })) as { appendedTransactions: number }).appendedTransactions;
 
@@ -165,7 +168,10 @@ describe("QueueOwner", () => {
         return gate?.promise ?? null;
       },
     });
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    // A timer turn, then a check turn: past anything the queue scheduled before it with
+    // setImmediate (its group flush) whichever phase the loop reaches first. A bare setTimeout(0)
+    // can fire before a pending setImmediate (its 1 ms elapsed on a loaded machine).
+    const tick = () => new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
     const appended = async () => ((await owner.answer({ kind: "stats" })) as { appendedTransactions: number }).appendedTransactions;
     const wouldRollOver = (count: number) => commitWouldRollOver(queue, count, 9000);
     let next = 1;
