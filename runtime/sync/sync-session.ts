@@ -20,6 +20,7 @@ import { classifyIngestAnswer, type IngestAnswer, type IngestVerdict } from "./c
 import { computeBackoffDelay, defaultBackoffBounds } from "./compute-backoff-delay.js";
 import { fitIngestRequest } from "./encode-ingest-request.js";
 import { defaultIngestLimits, type IngestResponse } from "./ingest-protocol.js";
+import { RequestBodyPool } from "./request-body-pool.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
 import { uploadPipelined, type InFlight, type PipelineHost, type PreparedBatch } from "./upload-pipeline.js";
 
@@ -381,6 +382,8 @@ export class SyncSession {
       appId: this.user.appId,
       maxBytes: this.maxBytes,
       requestTimeoutMs: this.requestTimeoutMs,
+      // A user stand-in without the getter (a test's) counts as a transport that keeps bodies.
+      ...(this.user.transportReleasesRequestBodies === true && { requestBodies: new RequestBodyPool() }),
       countLimit: () => this.countLimit,
       lastCommittedSeq: () => this.source.lastCommittedSeq(),
       prepareBatch: (after) => this.prepareBatch(after),
