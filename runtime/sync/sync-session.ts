@@ -367,7 +367,10 @@ export class SyncSession {
    */
   private prepareBatch(after: number): PreparedBatch | null {
     if (this.source.lastCommittedSeq() <= after) return null;
-    const read: UploadRead = this.source.readBatchToUpload?.(after, this.countLimit, this.maxBytes) ?? {
+    // Transient: every batch read here is encoded into its request at once (sendBatch), and
+    // only its documents' lengths, seqs and tables are read afterwards, so the queue may reuse
+    // one buffer for the bytes of every read.
+    const read: UploadRead = this.source.readBatchToUpload?.(after, this.countLimit, this.maxBytes, true) ?? {
       documents: this.source.readBatch(after, this.countLimit, this.maxBytes),
       onStableStorage: null,
     };
