@@ -46,6 +46,13 @@ export interface HttpTransport {
    * startup, not at every upload. Absent: nothing to check.
    */
   checkTarget?: (url: URL) => void;
+  /**
+   * True when, once the promise has settled with an answer, the transport reads nothing more of
+   * that request's body (it keeps no reference, and sends nothing more of it): the sync session
+   * then reuses the buffer for a later request. Absent: the session gives every request a buffer
+   * of its own.
+   */
+  releasesRequestBodies?: boolean;
 }
 
 /** The whole exchange's deadline when a request sets none. */

@@ -130,6 +130,11 @@ export class User {
     return this.sendWithToken(request, refreshed);
   }
 
+  /** @internal Whether the app's transport is done with a request's body once it is answered (`HttpTransport.releasesRequestBodies`). */
+  get transportReleasesRequestBodies(): boolean {
+    return this.endpoint.transport.releasesRequestBodies === true;
+  }
+
   /** @internal Replaces the tokens after a login (same user logging in again); a promise while the store writes them. */
   updateFromLogin(record: UserRecord): void | Promise<void> {
     this.record = { ...record };

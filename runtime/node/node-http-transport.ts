@@ -28,8 +28,9 @@ export async function sendNodeHttpRequest(request: HttpRequest): Promise<HttpRes
     const headers: Record<string, string | number> = { ...request.headers };
     if (body !== undefined) headers["content-length"] = body.byteLength;
     const proxy = getProxyForUrl(url);
+    let outgoing!: http.ClientRequest;
     const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const outgoing = openRequest(url, proxy, { method: request.method, headers, signal }, resolve);
+      outgoing = openRequest(url, proxy, { method: request.method, headers, signal }, resolve);
       outgoing.on("error", reject);
       outgoing.end(body);
     });
@@ -48,6 +49,10 @@ export async function sendNodeHttpRequest(request: HttpRequest): Promise<HttpRes
       if (received > limit) throw tooLarge("exceeds");
       chunks.push(chunk as Buffer);
     }
+    // Answered before the whole body left (a server that did not read it all): stop sending, so
+    // that nothing reads the body once this returns (`releasesRequestBodies`). A server reads the
+    // body before it answers, and then this costs nothing.
+    if (!outgoing.writableFinished) outgoing.destroy();
     return { status: answer.statusCode ?? 0, headers: headersOf(answer), body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
   } catch (error) {
     if (error instanceof ResponseTooLargeError) throw error;
@@ -56,6 +61,12 @@ export async function sendNodeHttpRequest(request: HttpRequest): Promise<HttpRes
     throw new NetworkError(`${request.method} ${request.url} failed: ${reason}${proxyNote(request.url)}`, error, timedOut);
   }
 }
+
+/**
+ * Once a request has been answered, nothing here reads its body any more (see above): the sync
+ * session may write its next request into the same buffer (runtime/sync/request-body-pool.ts).
+ */
+sendNodeHttpRequest.releasesRequestBodies = true;
 
 /**
  * `new App` checks its base URL with this: an unusable proxy variable is a configuration error

@@ -338,10 +338,11 @@ export class DurableQueue implements UploadSource {
   /**
    * Like `readBatch`, but the active segment's sync (the one paid per batch under "os") runs in
    * the background instead of blocking the event loop: the batch comes with a promise that
-   * settles once it is on stable storage, and must not be sent before.
+   * settles once it is on stable storage, and must not be sent before. With `transient`, the
+   * documents' bytes are valid only until the next transient read (see `UploadSource`).
    */
-  readBatchToUpload(afterSeq: number, maxCount: number, maxBytes: number): UploadRead {
-    const read = this.readDocuments(afterSeq, maxCount, maxBytes);
+  readBatchToUpload(afterSeq: number, maxCount: number, maxBytes: number, transient = false): UploadRead {
+    const read = this.readDocuments(afterSeq, maxCount, maxBytes, transient);
     if (read.lastSegment === null) return { documents: read.documents, onStableStorage: null, extent: [] };
     return { documents: read.documents, onStableStorage: this.reader.syncForUploadInBackground(read.lastSegment, read.lastEnd), extent: this.extentOf(read) };
   }
@@ -450,12 +451,12 @@ export class DurableQueue implements UploadSource {
   }
 
   /** The documents `readBatch` returns, and where the last of them ends on disk. */
-  private readDocuments(afterSeq: number, maxCount: number, maxBytes: number): DocumentsRead {
+  private readDocuments(afterSeq: number, maxCount: number, maxBytes: number, transient = false): DocumentsRead {
     this.assertUsable();
     const fromSeq = Math.max(afterSeq, this.acks.ackedSeq) + 1;
     const durableSeq = this.commits.durableSeq;
     if (fromSeq > durableSeq || maxCount < 1) return { documents: [], lastSegment: null, lastEnd: 0 };
-    return this.reader.read(this.findFrameHolding(fromSeq), fromSeq, durableSeq, maxCount, maxBytes);
+    return this.reader.read(this.findFrameHolding(fromSeq), fromSeq, durableSeq, maxCount, maxBytes, transient);
   }
 
   /**

@@ -5,6 +5,7 @@
 import { AsymgenError, QueueCorruptedError } from "../errors.js";
 import { computeCrc32Slice16Range, crc32 } from "./crc32.js";
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from "./queue-format.js";
+import type { ReusedDocumentBytes } from "./reused-document-bytes.js";
 import type { QueuedDocument } from "./upload-source.js";
 
 const utf8 = new TextEncoder();
@@ -118,7 +119,8 @@ export class FrameHeadBuilder {
 /**
  * Appends to `out` the documents of a verified frame payload whose sequence number is at least
  * `fromSeq`, stopping when `accept` (called with each one's length, in order; it keeps its own
- * count) says no. Returns the number of documents appended; throws
+ * count) says no. Their bytes are copied into a buffer of their own, or into `reused` when given
+ * (then valid only until its next `reset`). Returns the number of documents appended; throws
  * `QueueCorruptedError` if the payload's structure is inconsistent.
  */
 export function decodeFramePayload(
@@ -130,6 +132,7 @@ export function decodeFramePayload(
   out: QueuedDocument[],
   accept: (bsonLength: number) => boolean,
   where: { file: string; offset: number },
+  reused?: ReusedDocumentBytes,
 ): number {
   const fail = (reason: string): never => {
     throw new QueueCorruptedError(where.file, where.offset, reason);
@@ -149,7 +152,8 @@ export function decodeFramePayload(
   if (p > payload.length) fail("frame document index overruns the frame");
   // The payload is the reader's buffer, reused by its next read: the accepted documents are
   // copied out in one piece (one allocation per frame instead of one per document, which showed
-  // in the uploader's GC time). First find them: index in the frame, then offset, for each.
+  // in the uploader's GC time; none at all into `reused`). First find them: index in the frame,
+  // then offset, for each.
   const accepted: number[] = [];
   let stopped = false;
   for (let i = 0; i < docCount; i++) {
@@ -169,7 +173,8 @@ export function decodeFramePayload(
   if (accepted.length === 0) return 0;
   const spanStart = accepted[1]!;
   const lastStart = accepted[accepted.length - 1]!;
-  const span = payload.slice(spanStart, lastStart + view.getInt32(lastStart, true));
+  const spanEnd = lastStart + view.getInt32(lastStart, true);
+  const span = reused === undefined ? payload.slice(spanStart, spanEnd) : reused.copy(payload.subarray(spanStart, spanEnd));
   for (let k = 0; k < accepted.length; k += 2) {
     const i = accepted[k]!;
     const at = accepted[k + 1]! - spanStart;

@@ -11,6 +11,7 @@ import type { Segment } from "./create-segment.js";
 import { decodeFramePayload } from "./frame-codec.js";
 import type { FrameLocator, FramePosition } from "./frame-locator.js";
 import type { LogStore } from "./log-store.js";
+import { ReusedDocumentBytes } from "./reused-document-bytes.js";
 import type { SegmentAppender } from "./segment-appender.js";
 import type { QueuedDocument } from "./upload-source.js";
 
@@ -27,6 +28,8 @@ export class LogReader {
   private hint: FramePosition | null = null;
   /** The upload sync running on the active segment, shared by later reads it covers. */
   private uploadSync: { segment: Segment; size: number; cuts: number; done: Promise<void> } | null = null;
+  /** Where transient reads copy their documents' bytes (see `read`). */
+  private readonly reused = new ReusedDocumentBytes();
 
   /**
    * `segments` is the queue's own list (oldest first, the last one `appender`'s). A failed sync
@@ -57,9 +60,11 @@ export class LogReader {
 
   /**
    * The documents from `fromSeq` on, starting at `position` (the frame holding `fromSeq`), up to
-   * `durableSeq`, bounded by count and bytes (at least one document when one is there).
+   * `durableSeq`, bounded by count and bytes (at least one document when one is there). With
+   * `transient`, the documents' bytes are valid only until the next transient read (they share
+   * one reused buffer): for a caller that copies them out at once.
    */
-  read(position: FramePosition | null, fromSeq: number, durableSeq: number, maxCount: number, maxBytes: number): DocumentsRead {
+  read(position: FramePosition | null, fromSeq: number, durableSeq: number, maxCount: number, maxBytes: number, transient = false): DocumentsRead {
     const out: QueuedDocument[] = [];
     let count = 0;
     let bytes = 0;
@@ -70,6 +75,8 @@ export class LogReader {
       bytes += length;
       return true;
     };
+    const reused = transient ? this.reused : undefined;
+    reused?.reset();
     let seq = fromSeq;
     let lastSegment: Segment | null = null;
     let lastEnd = 0;
@@ -80,10 +87,17 @@ export class LogReader {
       this.hint = position;
       // A repair may leave a gap in the numbers between segments: resume at the frame's first.
       seq = Math.max(seq, frame.header.firstSeq);
-      const added = decodeFramePayload(frame.payload, frame.header.docCount, frame.header.tableCount, frame.header.firstSeq, seq, out, accept, {
-        file: segment.file,
-        offset: position.offset,
-      });
+      const added = decodeFramePayload(
+        frame.payload,
+        frame.header.docCount,
+        frame.header.tableCount,
+        frame.header.firstSeq,
+        seq,
+        out,
+        accept,
+        { file: segment.file, offset: position.offset },
+        reused,
+      );
       if (added > 0) {
         lastSegment = segment;
         lastEnd = frame.end;

@@ -66,8 +66,12 @@ export interface UploadSource {
    * on stable storage (rejecting when the sync failed, which fails the source); they must not be
    * sent before. The uploader uses it when present, so that one client's fdatasync per batch
    * does not stall its app's event loop. A source whose data is always durable leaves it out.
+   * With `transient` true, a source may hand out documents whose `bson` bytes stay valid only
+   * until its next transient read (a buffer it reuses): the uploader copies them into its
+   * request at once, and afterwards reads nothing of them but their lengths. A source may
+   * ignore it (then they stay valid, as always).
    */
-  readBatchToUpload?(afterSeq: number, maxCount: number, maxBytes: number): UploadRead;
+  readBatchToUpload?(afterSeq: number, maxCount: number, maxBytes: number, transient?: boolean): UploadRead;
   /**
    * Durably records that everything up to `seq` is handled (stored or rejected by the server)
    * and deletes the segments that hold nothing else. Idempotent; never moves backwards.

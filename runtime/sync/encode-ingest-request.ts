@@ -52,12 +52,28 @@ export function fitIngestRequest(queueId: string, documents: QueuedDocument[], m
   return documents;
 }
 
-/** The `IngestRequest` for `documents` as one BSON document; with `ifAcknowledgedSeq`, a gated (pipelined) one. */
-export function encodeIngestRequest(queueId: string, documents: readonly QueuedDocument[], ifAcknowledgedSeq?: number): Uint8Array {
+/**
+ * The `IngestRequest` for `documents` as one BSON document; with `ifAcknowledgedSeq`, a gated
+ * (pipelined) one. Written into `into(size)` when given (a reused buffer of at least `size`
+ * bytes, request-body-pool.ts), else into a new buffer of exactly its size; the result is a view
+ * of its first `size` bytes.
+ */
+export function encodeIngestRequest(
+  queueId: string,
+  documents: readonly QueuedDocument[],
+  ifAcknowledgedSeq?: number,
+  into?: (size: number) => ArrayBuffer,
+): Uint8Array {
   let size = measureIngestRequestBase(queueId, ifAcknowledgedSeq !== undefined);
   for (let i = 0; i < documents.length; i++) size += measureIngestEntry(documents[i]!, i);
   // Sized exactly up front so the writer never grows; the result is a view of the writer's own buffer.
-  const writer = new BsonWriter(size);
+  let writer: BsonWriter;
+  if (into === undefined) {
+    writer = new BsonWriter(size);
+  } else {
+    writer = new BsonWriter(16);
+    writer.adopt(into(size));
+  }
   const root = writer.startDocument();
   writer.string("queueId", queueId);
   if (ifAcknowledgedSeq !== undefined) writer.int64("ifAcknowledgedSeq", ifAcknowledgedSeq);

@@ -20,6 +20,7 @@ import { classifyIngestAnswer, type IngestAnswer, type IngestVerdict } from "./c
 import { computeBackoffDelay, defaultBackoffBounds } from "./compute-backoff-delay.js";
 import { fitIngestRequest } from "./encode-ingest-request.js";
 import { defaultIngestLimits, type IngestResponse } from "./ingest-protocol.js";
+import { RequestBodyPool } from "./request-body-pool.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
 import { uploadPipelined, type InFlight, type PipelineHost, type PreparedBatch } from "./upload-pipeline.js";
 
@@ -366,7 +367,10 @@ export class SyncSession {
    */
   private prepareBatch(after: number): PreparedBatch | null {
     if (this.source.lastCommittedSeq() <= after) return null;
-    const read: UploadRead = this.source.readBatchToUpload?.(after, this.countLimit, this.maxBytes) ?? {
+    // Transient: every batch read here is encoded into its request at once (sendBatch), and
+    // only its documents' lengths, seqs and tables are read afterwards, so the queue may reuse
+    // one buffer for the bytes of every read.
+    const read: UploadRead = this.source.readBatchToUpload?.(after, this.countLimit, this.maxBytes, true) ?? {
       documents: this.source.readBatch(after, this.countLimit, this.maxBytes),
       onStableStorage: null,
     };
@@ -381,6 +385,8 @@ export class SyncSession {
       appId: this.user.appId,
       maxBytes: this.maxBytes,
       requestTimeoutMs: this.requestTimeoutMs,
+      // A user stand-in without the getter (a test's) counts as a transport that keeps bodies.
+      ...(this.user.transportReleasesRequestBodies === true && { requestBodies: new RequestBodyPool() }),
       countLimit: () => this.countLimit,
       lastCommittedSeq: () => this.source.lastCommittedSeq(),
       prepareBatch: (after) => this.prepareBatch(after),

@@ -28,6 +28,7 @@ import type { QueuedDocument } from "../queue/upload-source.js";
 import type { IngestAnswer } from "./classify-ingest-answer.js";
 import { encodeIngestRequest, measureIngestRequestBase } from "./encode-ingest-request.js";
 import { ingestPath, pipelinedIngestPath } from "./ingest-protocol.js";
+import type { RequestBodyPool } from "./request-body-pool.js";
 import { SyncError } from "./sync-error.js";
 
 /**
@@ -57,6 +58,8 @@ export interface InFlight {
   abandoned: boolean;
   /** The request body's size in bytes. */
   bytes: number;
+  /** The request body (a view of its first `bytes` bytes). */
+  body: Uint8Array;
 }
 
 /** What the pipeline needs of its session. */
@@ -67,6 +70,11 @@ export interface PipelineHost {
   readonly maxBytes: number;
   /** Give up on one request after this many ms. */
   readonly requestTimeoutMs: number;
+  /**
+   * Where request bodies come from and go back to once their batch is acknowledged in full;
+   * absent when the transport may keep a body after answering (each request then gets its own).
+   */
+  readonly requestBodies?: RequestBodyPool;
   /** The batch size in documents now (it shrinks and grows with the answers). */
   countLimit(): number;
   /** The last durable seq of the queue. */
@@ -115,10 +123,15 @@ export async function uploadPipelined(host: PipelineHost, prepared: PreparedBatc
     // The queue may be closed by now: never acknowledge into it. The server keeps its
     // high-water mark, so the next session re-sends these batches and nothing is stored twice.
     if (host.isClosed()) return;
-    const stored = await host.handleAnswer(flights.shift()!, answer).catch((error: unknown) => {
+    const answered = flights.shift()!;
+    const stored = await host.handleAnswer(answered, answer).catch((error: unknown) => {
       for (const flight of flights) flight.abandoned = true;
       throw error;
     });
+    // The server acknowledged the whole batch, so it read the whole body: nothing reads it any
+    // more (the transport keeps nothing once answered, or there is no pool), and the next
+    // request may be written into it. Any other outcome leaves the body to the garbage collector.
+    if (stored) host.requestBodies?.give(answered.body.buffer as ArrayBuffer);
     if (stored && !host.isClosed()) continue;
     for (const flight of flights) flight.abandoned = true;
     for (const abandoned of flights) host.noteAbandoned(abandoned, await abandoned.sending);
@@ -138,8 +151,9 @@ function fillPipeline(host: PipelineHost, flights: InFlight[]): void {
 /** Puts one request on its way; `gate` is the last seq of the batch still in flight before it. */
 function sendBatch(host: PipelineHost, prepared: PreparedBatch, gate: number | null): InFlight {
   host.willSend();
-  const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined);
-  const flight = { prepared, gate, abandoned: false, bytes: body.length } as InFlight;
+  const pool = host.requestBodies;
+  const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined, pool === undefined ? undefined : (size) => pool.take(size));
+  const flight = { prepared, gate, abandoned: false, bytes: body.length, body } as InFlight;
   const post = (): Promise<HttpResponse> => {
     // While its sync ran, the session may have closed or a batch before it failed: then it
     // stays home (the answer of such a request is never acted on).
