@@ -52,7 +52,9 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
     workerData: { filePath } satisfies SqliteWorkerData,
     // A worker inherits the process's flags by default, and some are refused in a worker
     // (`node --input-type=module -e …` makes it fail to start); plain compiled JS needs none.
-    execArgv: [],
+    // Only the CPU profiler's are passed on, so `node --cpu-prof` (bench:sync's
+    // BENCH_SYNC_SERVER_NODE_ARGS) profiles this thread too, in a file of its own.
+    execArgv: process.execArgv.filter((flag) => flag.startsWith("--cpu-prof")),
   });
   // Entries leave on reply or when the thread stops: this never outgrows the calls in flight.
   const pending = new Map<number, PendingCall>();
