@@ -46,6 +46,21 @@ function locateSqliteWorker(): URL {
   throw new Error(`sqlite store: the SQLite worker (${fileURLToPath(sibling)}, or ${fileURLToPath(built)}) is missing: run npm run build`);
 }
 
+/**
+ * The CPU profiler's flags among `execArgv`: `--cpu-prof`, its directory and interval (as
+ * `--flag=value` or `--flag value`); not `--cpu-prof-name`, or the thread would write over the
+ * main thread's file.
+ */
+export function cpuProfilerFlags(execArgv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i]!;
+    if (flag === "--cpu-prof" || /^--cpu-prof-(dir|interval)=/.test(flag)) flags.push(flag);
+    else if ((flag === "--cpu-prof-dir" || flag === "--cpu-prof-interval") && i + 1 < execArgv.length) flags.push(flag, execArgv[++i]!);
+  }
+  return flags;
+}
+
 /** Starts a worker that opens the SQLite file at `filePath`; rejects with the opening error (bad path, not a database…). */
 export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerClient> {
   const thread = new Worker(locateSqliteWorker(), {
@@ -54,7 +69,7 @@ export async function startSqliteWorker(filePath: string): Promise<SqliteWorkerC
     // (`node --input-type=module -e …` makes it fail to start); plain compiled JS needs none.
     // Only the CPU profiler's are passed on, so `node --cpu-prof` (bench:sync's
     // BENCH_SYNC_SERVER_NODE_ARGS) profiles this thread too, in a file of its own.
-    execArgv: process.execArgv.filter((flag) => flag.startsWith("--cpu-prof")),
+    execArgv: cpuProfilerFlags(process.execArgv),
   });
   // Entries leave on reply or when the thread stops: this never outgrows the calls in flight.
   const pending = new Map<number, PendingCall>();

@@ -17,7 +17,7 @@ import { prepareStoreBatch } from "../../server/ingest/prepare-store-batch.js";
 import { compileBsonScanners } from "../../server/validate/compile-bson-scanners.js";
 import type { CanonicalObjectSchema } from "../../runtime/schema/canonical-schema.js";
 import { openSqliteStore } from "../../server/stores/sqlite-store.js";
-import { packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
+import { cpuProfilerFlags, packBatch, startSqliteWorker } from "../../server/stores/sqlite-worker-client.js";
 import { unpackSqliteBatch } from "../../server/stores/sqlite-worker-protocol.js";
 import type { IngestStore } from "../../server/stores/store.js";
 import type { StoreBatch } from "../../server/stores/store-batch.js";
@@ -244,6 +244,21 @@ describe("the SQLite store's worker thread", () => {
     await expect(closing.getAuthRecord("k", "k")).rejects.toThrow("sqlite store: the store is closed");
     await expect(closing.ingest(makeBatch("closing", 1, 101))).rejects.toThrow("sqlite store: the store is closed");
     await expect(closing.close()).resolves.toBeUndefined();
+  });
+
+  it("passes the CPU profiler's flags on to the thread, and no other (nor the profile's file name)", () => {
+    expect(cpuProfilerFlags(["--experimental-vm-modules", "--cpu-prof", "--cpu-prof-dir=/p", "--cpu-prof-name=main.cpuprofile", "--input-type=module"])).toEqual([
+      "--cpu-prof",
+      "--cpu-prof-dir=/p",
+    ]);
+    expect(cpuProfilerFlags(["--cpu-prof", "--cpu-prof-dir", "/p", "--cpu-prof-interval", "100", "--cpu-prof-name", "x"])).toEqual([
+      "--cpu-prof",
+      "--cpu-prof-dir",
+      "/p",
+      "--cpu-prof-interval",
+      "100",
+    ]);
+    expect(cpuProfilerFlags(["--no-warnings"])).toEqual([]);
   });
 
   it("rejects pending and later calls when the worker dies", async () => {
