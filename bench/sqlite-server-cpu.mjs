@@ -1,0 +1,167 @@
+// The SQLite ingest server's own CPU per WeatherSensor document, by thread, without the clients'
+// work: `asymgen serve` (a separate process, as in bench:sync) receives request bodies encoded
+// before the clock (1000 documents each, the bench's batch size) from CLIENTS concurrent
+// senders on node:http keep-alive connections, each sender one anonymous user and one queue,
+// its batches gated one after the other as a client's are. Read from /proc: the server's CPU
+// (user + system) over the timed upload, its main thread's, its busiest other thread's (the
+// SQLite worker) and the rest (GC helpers, libuv). On a shared machine bench:sync's ratios move
+// with whatever else runs; CPU per document of the server alone moves less, and says which
+// thread a change moved. Linux only (/proc). Run with `npm run build && node
+// bench/sqlite-server-cpu.mjs [CLIENTS=16] [DOCS_PER_CLIENT=6000]`.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { encodeSample, sampleDocument } from "./weather-sample.mjs";
+
+const CLIENTS = Number(process.argv[2] ?? 16);
+const PER_CLIENT = Number(process.argv[3] ?? 6000);
+const BATCH = 1000;
+const WARM_UP_PER_CLIENT = 2000;
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-bench-server-cpu-"));
+const schemaFile = path.join(root, "schema.json");
+fs.writeFileSync(schemaFile, JSON.stringify([WeatherSensor, Reading, Location, DeviceEvent].map((model) => model.schema)));
+
+const port = await new Promise((resolve) => {
+  const server = net.createServer();
+  server.listen(0, "127.0.0.1", () => {
+    const { port: free } = server.address();
+    server.close(() => resolve(free));
+  });
+});
+const cli = path.join(repoRoot, "generator", "dist", "generator", "cli.js");
+const store = `sqlite:${path.join(root, "ingest.sqlite")}`;
+// As bench:sync: every sender logs in anonymously from loopback, past the per-address limit.
+const child = spawn(
+  process.execPath,
+  [cli, "serve", "--schema", schemaFile, "--app-id", "bench", "--port", String(port), "--store", store, "--auth-anonymous-users-per-address", "off", "--quiet"],
+  { stdio: ["ignore", "inherit", "inherit"] },
+);
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 400; i++) {
+  try {
+    if ((await fetch(`${base}/health`)).ok) break;
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const element = (type, key, value) => Buffer.concat([Buffer.from([type]), Buffer.from(`${key}\0`, "utf8"), value]);
+function document(elements) {
+  const body = Buffer.concat(elements);
+  const out = Buffer.alloc(body.length + 5);
+  out.writeInt32LE(out.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+function string(value) {
+  const bytes = Buffer.from(value, "utf8");
+  const out = Buffer.alloc(bytes.length + 5);
+  out.writeInt32LE(bytes.length + 1, 0);
+  bytes.copy(out, 4);
+  return out;
+}
+function int64(value) {
+  const out = Buffer.alloc(8);
+  out.writeBigInt64LE(BigInt(value));
+  return out;
+}
+
+let nextDocument = 0;
+/** An ingest request body of BATCH documents, seqs from `firstSeq`, gated on the batch before (test/support's encodeRawBatch). */
+function requestBody(queueId, firstSeq) {
+  const items = [];
+  for (let i = 0; i < BATCH; i++) {
+    const doc = Buffer.from(encodeSample(sampleDocument(nextDocument++)));
+    items.push(element(0x03, String(i), document([element(0x12, "seq", int64(firstSeq + i)), element(0x02, "table", string("WeatherSensor")), element(0x03, "doc", doc)])));
+  }
+  const head = [element(0x02, "queueId", string(queueId))];
+  if (firstSeq > 1) head.push(element(0x12, "ifAcknowledgedSeq", int64(firstSeq - 1)));
+  return document([...head, element(0x04, "documents", document(items))]);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
+function post(route, body, headers) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${base}${route}`, { method: "POST", agent, headers: { ...headers, "content-length": body.length } }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode, body: Buffer.concat(chunks) }));
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** µs of CPU (user + system) a /proc stat file reports (clock ticks of 10 ms). */
+function cpuMicros(file) {
+  const fields = fs.readFileSync(file, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+function threadsCpu() {
+  const byThread = new Map();
+  for (const tid of fs.readdirSync(`/proc/${child.pid}/task`)) {
+    try {
+      byThread.set(tid, cpuMicros(`/proc/${child.pid}/task/${tid}/stat`));
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return byThread;
+}
+
+/** Uploads `perClient` documents from each of CLIENTS senders (bodies encoded first); returns the CPU per document by thread. */
+async function upload(perClient, label) {
+  const senders = [];
+  for (let c = 0; c < CLIENTS; c++) {
+    const login = await post("/api/client/v2.0/app/bench/auth/providers/anon-user/login", Buffer.from("{}"), { "content-type": "application/json" });
+    const token = JSON.parse(login.body.toString()).access_token;
+    const bodies = [];
+    for (let seq = 1; seq <= perClient; seq += BATCH) bodies.push(requestBody(`${label}-${c}`, seq));
+    senders.push({ token, bodies });
+  }
+  const before = threadsCpu();
+  const total0 = cpuMicros(`/proc/${child.pid}/stat`);
+  const started = performance.now();
+  await Promise.all(
+    senders.map(async ({ token, bodies }) => {
+      for (const body of bodies) {
+        const answer = await post("/api/client/v2.0/app/bench/ingest", body, { "content-type": "application/bson", authorization: `Bearer ${token}` });
+        if (answer.status !== 200) throw new Error(`ingest answered ${answer.status}: ${answer.body}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const total = cpuMicros(`/proc/${child.pid}/stat`) - total0;
+  const spent = [...threadsCpu()].map(([tid, micros]) => [tid, micros - (before.get(tid) ?? 0)]);
+  const main = spent.find(([tid]) => tid === String(child.pid))?.[1] ?? 0;
+  const others = spent.filter(([tid]) => tid !== String(child.pid)).map(([, micros]) => micros).sort((a, b) => b - a);
+  const documents = CLIENTS * perClient;
+  return {
+    total: total / documents,
+    main: main / documents,
+    worker: (others[0] ?? 0) / documents,
+    rest: others.slice(1).reduce((sum, micros) => sum + micros, 0) / documents,
+    rate: documents / seconds,
+  };
+}
+
+try {
+  await upload(WARM_UP_PER_CLIENT, "warm-up");
+  const result = await upload(PER_CLIENT, "timed");
+  const f = (micros) => micros.toFixed(2);
+  console.log(
+    `SQLite server CPU per WeatherSensor document, ${CLIENTS} client(s) × ${PER_CLIENT}: ${f(result.total)} µs (main thread ${f(result.main)}, ` +
+      `SQLite worker ${f(result.worker)}, other threads ${f(result.rest)}); ${Math.round(result.rate)} docs/s (node ${process.version}, load ${os.loadavg()[0].toFixed(1)})`,
+  );
+} finally {
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.on("exit", resolve));
+  agent.destroy();
+  fs.rmSync(root, { recursive: true, force: true });
+}
