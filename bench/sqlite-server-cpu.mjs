@@ -7,7 +7,7 @@
 // SQLite worker) and the rest (GC helpers, libuv). On a shared machine bench:sync's ratios move
 // with whatever else runs; CPU per document of the server alone moves less, and says which
 // thread a change moved. Linux only (/proc). Run with `npm run build && node
-// bench/sqlite-server-cpu.mjs [CLIENTS=16] [DOCS_PER_CLIENT=6000]`.
+// bench/sqlite-server-cpu.mjs [CLIENTS=16] [DOCS_PER_CLIENT=6000]` (or `npm run bench:server-cpu -- 16 6000`).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
