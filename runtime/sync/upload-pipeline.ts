@@ -56,9 +56,7 @@ export interface InFlight {
   gate: number | null;
   /** Set when a batch before it failed: if it is still waiting for its sync, it is never posted. */
   abandoned: boolean;
-  /** The request body's size in bytes. */
-  bytes: number;
-  /** The request body (a view of its first `bytes` bytes). */
+  /** The request body, exactly its bytes (a view of a pooled buffer, which may be longer). */
   body: Uint8Array;
 }
 
@@ -153,7 +151,7 @@ function sendBatch(host: PipelineHost, prepared: PreparedBatch, gate: number | n
   host.willSend();
   const pool = host.requestBodies;
   const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined, pool === undefined ? undefined : (size) => pool.take(size));
-  const flight = { prepared, gate, abandoned: false, bytes: body.length, body } as InFlight;
+  const flight = { prepared, gate, abandoned: false, body } as InFlight;
   const post = (): Promise<HttpResponse> => {
     // While its sync ran, the session may have closed or a batch before it failed: then it
     // stays home (the answer of such a request is never acted on).
@@ -216,7 +214,7 @@ function fillsABatch(host: PipelineHost, last: number, sent: InFlight): boolean 
   const pending = host.lastCommittedSeq() - last;
   if (pending >= host.countLimit()) return true;
   const { batch, queueId } = sent.prepared;
-  const entryBytes = (sent.bytes - measureIngestRequestBase(queueId, sent.gate !== null)) / batch.length;
+  const entryBytes = (sent.body.length - measureIngestRequestBase(queueId, sent.gate !== null)) / batch.length;
   // Full by bytes when one more entry of that size would not fit.
   return measureIngestRequestBase(queueId, true) + (pending + 1) * entryBytes > host.maxBytes;
 }

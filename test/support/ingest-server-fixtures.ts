@@ -141,11 +141,11 @@ export interface DecodedIngestResponse {
 
 /**
  * Each test request on a connection of its own: fetch otherwise keeps the connection for the
- * next one, and the server (in this process) closes it after 5 s idle (Node's keepAliveTimeout).
- * When something blocks the process for seconds (16 MiB of BSON handled, on a loaded machine),
- * the server's timer fired as the next request went out on that connection: "fetch failed"
- * (ECONNRESET). A real client retries that like any network failure; these one-shot helpers
- * would have to retry a request they exist to observe exactly once.
+ * next one, and a server closing an idle connection just as the next request goes out on it
+ * makes that request fail with "fetch failed" (ECONNRESET). It happened on a loaded machine when
+ * the server used Node's 5 s keep-alive default (now KEEP_ALIVE_TIMEOUT_MS, 30 s), and a test
+ * may start a server with other settings. A real client retries that like any network failure;
+ * these one-shot helpers would have to retry a request they exist to observe exactly once.
  */
 const ONE_REQUEST_A_CONNECTION = { connection: "close" };
 
