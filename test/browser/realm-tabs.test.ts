@@ -99,11 +99,14 @@ describe.each(storages)("tabs sharing one queue on %s (real Chromium)", (storage
     expect((await call<{ role: string }>(owner, "open", { path: "takeover", storage })).role).toBe("owner");
     for (const tab of followers) expect((await call<{ role: string }>(tab, "open", { path: "takeover", storage })).role).toBe("follower");
 
-    const txns = 300;
+    // Long enough that neither follower's burst is over when the owner's tab closes: the one that
+    // does not take over must still have transactions in flight to re-send (the followers run
+    // unevenly; with 300 each, one finished before the other had 30 answers in a CI run).
+    const txns = 600;
     const perTxn = 5;
     const bursts = followers.map((tab, i) => call(tab, "burst", `follower-${i}`, 0, txns, perTxn, 8));
     // Mid-burst: once both followers have some answers, and well before the end.
-    await followers[0]!.waitForFunction(() => (window as unknown as { realmTest: { outcomes(): unknown[] } }).realmTest.outcomes().length >= 30);
+    await Promise.all(followers.map((tab) => tab.waitForFunction(() => (window as unknown as { realmTest: { outcomes(): unknown[] } }).realmTest.outcomes().length >= 30)));
     const closedAt = Date.now();
     await owner.close();
     await Promise.all(bursts);
