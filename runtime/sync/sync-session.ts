@@ -14,7 +14,7 @@
  */
 import type { SessionExpiredError } from "../app/auth-error.js";
 import type { User } from "../app/user.js";
-import type { QueuedDocument, UploadRead, UploadSource } from "../queue/upload-source.js";
+import type { UploadRead, UploadSource } from "../queue/upload-source.js";
 import { AcknowledgementFlusher } from "./acknowledgement-flusher.js";
 import { classifyIngestAnswer, type IngestAnswer, type IngestVerdict } from "./classify-ingest-answer.js";
 import { computeBackoffDelay, defaultBackoffBounds } from "./compute-backoff-delay.js";
@@ -22,7 +22,7 @@ import { fitIngestRequest } from "./encode-ingest-request.js";
 import { defaultIngestLimits, type IngestResponse } from "./ingest-protocol.js";
 import { RequestBodyPool } from "./request-body-pool.js";
 import { DocumentRejectedError, SyncError } from "./sync-error.js";
-import { uploadPipelined, type InFlight, type PipelineHost, type PreparedBatch } from "./upload-pipeline.js";
+import { sendUngated, uploadPipelined, type InFlight, type PipelineHost, type PreparedBatch, type SentBatch } from "./upload-pipeline.js";
 
 export { PIPELINE_DEPTH } from "./upload-pipeline.js";
 
@@ -348,16 +348,25 @@ export class SyncSession {
         this.pauseForLogout();
         return;
       }
-      // From the first document not handled, under the current queue id and batch size: a batch
-      // read ahead went out pipelined behind the one before it, or was abandoned with it.
-      const next = this.prepareBatch(this.handledSeq);
-      if (next === null) {
+      const first = this.sendFirstBatch();
+      if (first === null) {
         this.acknowledgements.flushSoon();
         await this.waitFor(null, true);
         continue;
       }
-      await uploadPipelined(this.pipelineHost, next);
+      await uploadPipelined(this.pipelineHost, first);
     }
+  }
+
+  /**
+   * Reads and sends ungated the batch from the first document not handled, under the current
+   * queue id and batch size (a batch read ahead went out pipelined behind the one before it, or
+   * was abandoned with it); null when nothing is committed past it. Not inlined into `runLoop`:
+   * its async frame would keep the documents read alive for the whole upload run (see sendUngated).
+   */
+  private sendFirstBatch(): InFlight | null {
+    const prepared = this.prepareBatch(this.handledSeq);
+    return prepared === null ? null : sendUngated(this.pipelineHost, prepared);
   }
 
   /**
@@ -410,15 +419,15 @@ export class SyncSession {
    * server acknowledged the whole batch, which is what a batch pipelined behind it was gated on.
    */
   private async handleAnswer(flight: InFlight, answer: IngestAnswer): Promise<boolean> {
-    const { batch } = flight.prepared;
-    const verdict = classifyIngestAnswer(answer, { gated: flight.gate !== null, documents: batch.length });
+    const { batch } = flight;
+    const verdict = classifyIngestAnswer(answer, { gated: flight.gate !== null, documents: batch.count });
     // Any answer to an ungated batch shows the server is there, and so does a gated batch's 200
     // (its other answers are dropped: the batch goes again ungated).
     if (answer.response !== undefined && (flight.gate === null || verdict.kind === "acknowledged")) this.setConnection("connected");
     switch (verdict.kind) {
       case "acknowledged":
         await this.handleAccepted(batch, verdict.response);
-        return this.handledSeq === batch[batch.length - 1]!.seq;
+        return this.handledSeq === batch.lastSeq;
       case "resend-ungated":
         // A 404 to the pipelined path: the server predates pipelining; stop pipelining (safe either way).
         if (verdict.serverPredatesPipelining) this.serverPipelines = false;
@@ -433,10 +442,10 @@ export class SyncSession {
         await this.retryLater(batch, verdict, answer.response === undefined);
         return false;
       case "split":
-        this.shrinkBatch(batch);
+        this.shrinkBatch(batch.count);
         return false;
       case "reject-document":
-        this.rejectTooLargeDocument(batch[0]!, verdict.describe);
+        this.rejectTooLargeDocument(batch, verdict.describe);
         return false;
       case "rotate-queue-id":
         this.handleQueueOwnedByAnotherUser(verdict.describe);
@@ -461,11 +470,11 @@ export class SyncSession {
   }
 
   /** Keeps the batch and backs off; `unanswered` when the request got no answer at all. */
-  private async retryLater(batch: QueuedDocument[], verdict: Extract<IngestVerdict, { kind: "retry" }>, unanswered: boolean): Promise<void> {
+  private async retryLater(batch: SentBatch, verdict: Extract<IngestVerdict, { kind: "retry" }>, unanswered: boolean): Promise<void> {
     // Paused or closed while the request was out: the failure is nobody's business now.
     if (unanswered && this.sessionState !== "active") return;
     if (verdict.connection !== null) this.setConnection(verdict.connection);
-    if (verdict.shrinkBatch) this.shrinkBatch(batch);
+    if (verdict.shrinkBatch) this.shrinkBatch(batch.count);
     if (verdict.report !== null) {
       if (verdict.reportOnce) this.reportOnce(verdict.report);
       else this.report(verdict.report);
@@ -475,16 +484,16 @@ export class SyncSession {
   }
 
   /** A valid 200: reports its rejections and acknowledges what the batch covered. */
-  private async handleAccepted(batch: QueuedDocument[], answer: IngestResponse): Promise<void> {
+  private async handleAccepted(batch: SentBatch, answer: IngestResponse): Promise<void> {
     for (const rejection of answer.rejected) {
       this.report(new DocumentRejectedError(rejection.seq, rejection.table, rejection.code, rejection.reason));
     }
-    const last = batch[batch.length - 1]!.seq;
+    const last = batch.lastSeq;
     // The server's mark may be past this batch (a batch stored before a crash lost its answer);
     // acknowledge only what this batch covered, the rest is re-sent and skipped by the server.
     const acknowledged = Math.min(answer.acknowledgedSeq, last);
     if (acknowledged <= this.handledSeq) {
-      this.report(new SyncError(`the server acknowledged nothing of batch ${batch[0]!.seq}..${last}`, "bad_response", 200));
+      this.report(new SyncError(`the server acknowledged nothing of batch ${batch.firstSeq}..${last}`, "bad_response", 200));
       await this.backOff(null);
       return;
     }
@@ -496,11 +505,11 @@ export class SyncSession {
   }
 
   /** The server's 413 PayloadTooLarge to a batch of one document: that document is rejected. */
-  private rejectTooLargeDocument(document: QueuedDocument, describe: string): void {
-    const reason = `${describe} (${document.bson.length} bytes of BSON)`;
-    this.report(new DocumentRejectedError(document.seq, document.table, "document_too_large", reason));
+  private rejectTooLargeDocument(batch: SentBatch, describe: string): void {
+    const reason = `${describe} (${batch.firstBytes} bytes of BSON)`;
+    this.report(new DocumentRejectedError(batch.firstSeq, batch.firstTable, "document_too_large", reason));
     // Handled: every earlier document is acknowledged, so the cursor may move past this one.
-    this.markHandled(document.seq);
+    this.markHandled(batch.firstSeq);
     this.countLimit = this.maxCount;
   }
 
@@ -540,8 +549,8 @@ export class SyncSession {
   }
 
   /** Halves the batch (never below one document); it grows back with each accepted batch. */
-  private shrinkBatch(batch: QueuedDocument[]): void {
-    this.countLimit = Math.max(1, Math.ceil(batch.length / 2));
+  private shrinkBatch(count: number): void {
+    this.countLimit = Math.max(1, Math.ceil(count / 2));
   }
 
   /**

@@ -47,9 +47,28 @@ export interface PreparedBatch {
   onStableStorage: Promise<void> | null;
 }
 
+/**
+ * What a request keeps of its batch once the body is encoded: the body holds the documents, and
+ * the answer is judged by counts and seqs alone. Not the documents themselves: a request's
+ * thousand QueuedDocument objects lived for its round trip, long enough for young-generation
+ * collections to copy them and then promote them, and with 16 clients in one process (bench:sync)
+ * some 48,000 of them were in flight at once, so those collections took 5–25 ms instead of 2–5
+ * and the old generation grew into major collections (`node --trace-gc`).
+ */
+export interface SentBatch {
+  queueId: string;
+  /** Documents in the request. */
+  count: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** The first document's table and BSON size: a 413 to a batch of one rejects that document. */
+  firstTable: string;
+  firstBytes: number;
+}
+
 /** One upload request on its way. */
 export interface InFlight {
-  prepared: PreparedBatch;
+  batch: SentBatch;
   /** Settles with the answer; never rejects. */
   sending: Promise<IngestAnswer>;
   /** The last seq of the batch it was pipelined behind (its `ifAcknowledgedSeq`), or null when sent ungated. */
@@ -105,14 +124,24 @@ export function maxIngestAnswerBytes(documents: number): number {
 }
 
 /**
- * Sends `prepared` ungated, then keeps the pipeline going: up to `PIPELINE_DEPTH` requests in
- * flight, each gated on the one before it. Answers are handled in order; while each is stored
- * in full the next takes its place and the pipeline is refilled. Otherwise the batches behind
- * are abandoned: their requests settle before this returns, their answers are dropped, and the
- * session reads from the first document not handled and sends that ungated.
+ * Sends `prepared` ungated: the first request of an upload run (see `uploadPipelined`). A
+ * function of its own, not called inside the run's async function, because an async function
+ * keeps its locals across each `await` (V8 does not drop them once dead): a batch read there
+ * would stay alive, documents and all, until the whole run ends.
  */
-export async function uploadPipelined(host: PipelineHost, prepared: PreparedBatch): Promise<void> {
-  const flights: InFlight[] = [sendBatch(host, prepared, null)];
+export function sendUngated(host: PipelineHost, prepared: PreparedBatch): InFlight {
+  return sendBatch(host, prepared, null);
+}
+
+/**
+ * Keeps the pipeline going behind `first` (from `sendUngated`): up to `PIPELINE_DEPTH`
+ * requests in flight, each gated on the one before it. Answers are handled in order; while each
+ * is stored in full the next takes its place and the pipeline is refilled. Otherwise the batches
+ * behind are abandoned: their requests settle before this returns, their answers are dropped,
+ * and the session reads from the first document not handled and sends that ungated.
+ */
+export async function uploadPipelined(host: PipelineHost, first: InFlight): Promise<void> {
+  const flights: InFlight[] = [first];
   while (flights.length > 0) {
     // Once the requests before are on their way, read ahead and send behind the last of them.
     const filling = new Promise<void>((resolve) => afterPendingIo(() => resolve(fillPipeline(host, flights))));
@@ -150,8 +179,13 @@ function fillPipeline(host: PipelineHost, flights: InFlight[]): void {
 function sendBatch(host: PipelineHost, prepared: PreparedBatch, gate: number | null): InFlight {
   host.willSend();
   const pool = host.requestBodies;
-  const body = encodeIngestRequest(prepared.queueId, prepared.batch, gate ?? undefined, pool === undefined ? undefined : (size) => pool.take(size));
-  const flight = { prepared, gate, abandoned: false, body } as InFlight;
+  const { batch, queueId, onStableStorage } = prepared;
+  const body = encodeIngestRequest(queueId, batch, gate ?? undefined, pool === undefined ? undefined : (size) => pool.take(size));
+  // From here on only the summary: no closure below may capture `prepared` or `batch` (see SentBatch).
+  const count = batch.length;
+  const first = batch[0]!;
+  const sent: SentBatch = { queueId, count, firstSeq: first.seq, lastSeq: batch[count - 1]!.seq, firstTable: first.table, firstBytes: first.bson.length };
+  const flight = { batch: sent, gate, abandoned: false, body } as InFlight;
   const post = (): Promise<HttpResponse> => {
     // While its sync ran, the session may have closed or a batch before it failed: then it
     // stays home (the answer of such a request is never acted on).
@@ -162,11 +196,11 @@ function sendBatch(host: PipelineHost, prepared: PreparedBatch, gate: number | n
       headers: { "content-type": "application/bson", accept: "application/bson" },
       body,
       timeoutMs: host.requestTimeoutMs,
-      maxResponseBytes: maxIngestAnswerBytes(prepared.batch.length),
+      maxResponseBytes: maxIngestAnswerBytes(count),
     });
   };
   // Nothing leaves the device before it is on stable storage (see UploadSource.readBatchToUpload).
-  flight.sending = (prepared.onStableStorage === null ? post() : prepared.onStableStorage.then(post)).then(
+  flight.sending = (onStableStorage === null ? post() : onStableStorage.then(post)).then(
     (response): IngestAnswer => ({ response }),
     (error: unknown): IngestAnswer => ({ error }),
   );
@@ -180,8 +214,7 @@ function sendBatch(host: PipelineHost, prepared: PreparedBatch, gate: number | n
  */
 function sendBehind(host: PipelineHost, current: InFlight): InFlight | null {
   if (!host.mayPipeline()) return null;
-  const { batch, queueId } = current.prepared;
-  const last = batch[batch.length - 1]!.seq;
+  const { lastSeq: last, queueId } = current.batch;
   if (!fillsABatch(host, last, current)) return null;
   let next: PreparedBatch | null;
   try {
@@ -213,8 +246,8 @@ function sendBehind(host: PipelineHost, current: InFlight): InFlight | null {
 function fillsABatch(host: PipelineHost, last: number, sent: InFlight): boolean {
   const pending = host.lastCommittedSeq() - last;
   if (pending >= host.countLimit()) return true;
-  const { batch, queueId } = sent.prepared;
-  const entryBytes = (sent.body.length - measureIngestRequestBase(queueId, sent.gate !== null)) / batch.length;
+  const { count, queueId } = sent.batch;
+  const entryBytes = (sent.body.length - measureIngestRequestBase(queueId, sent.gate !== null)) / count;
   // Full by bytes when one more entry of that size would not fit.
   return measureIngestRequestBase(queueId, true) + (pending + 1) * entryBytes > host.maxBytes;
 }

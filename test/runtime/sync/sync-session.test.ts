@@ -9,6 +9,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { deserialize, ObjectId, serialize } from "bson";
 // App reads the installed platform (transport, user store).
 import "../../support/install-node-platform.js";
@@ -960,6 +962,34 @@ describe("SyncSession pipelining", () => {
     await session.uploadAllLocalChanges(5000);
     expect(server.storedInOrder).toEqual(range(1, 25));
     expect(source.acknowledgedSeq()).toBe(25);
+  });
+
+  test("requests in flight keep none of their documents alive: only the bodies hold them", async () => {
+    // With many sessions in one process, documents kept for a whole round trip were copied and
+    // promoted by every young-generation collection (see SentBatch in upload-pipeline.ts).
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const { source, session } = await setUp({ maxBatchDocuments: 5 });
+    // Each read hands out fresh documents, as the durable queue does: the test sees when they die.
+    const read: WeakRef<QueuedDocument>[] = [];
+    source.readBatchToUpload = (after, count, bytes) => {
+      const documents = source.readBatch(after, count, bytes).map((doc) => ({ ...doc, bson: doc.bson.slice() }));
+      for (const doc of documents) read.push(new WeakRef(doc));
+      return { documents, onStableStorage: null };
+    };
+    const held = holdRequests();
+    source.commit(15);
+    await until(() => held.length >= PIPELINE_DEPTH);
+    expect(read).toHaveLength(15);
+    // A WeakRef's target survives the turn that made or read it: collect in a later one.
+    await sleep(10);
+    gc();
+    expect(read.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    server.handler = (call, res) => server.accept(call, res);
+    for (const { call, res } of sortBySeq(held)) server.accept(call, res);
+    await session.uploadAllLocalChanges(5000);
+    expect(server.storedInOrder).toEqual(range(1, 15));
+    expect(source.acknowledgedSeq()).toBe(15);
   });
 
   test("a partial batch is not sent behind one in flight: it waits for the answer and takes in what was written meanwhile", async () => {
