@@ -37,9 +37,12 @@ const WARM_MS = 300;
 const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,1000").split(",").map(Number);
 const WITH_ASYMGEN_IDB = process.env.BENCH_ASYMGEN_IDB !== "0";
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
-// BENCH_PROFILE=1: after the largest size's rounds, a CPU profile of the page during 2 s of
-// asymgen-on-OPFS writes (untimed), printed as the functions with the most self time.
+// BENCH_PROFILE=1: after the largest size's rounds, CPU profiles of the page and of the queue
+// worker during 2 s of asymgen-on-OPFS writes each (untimed), printed as the functions with the
+// most self time: serial writeAsync, or with BENCH_PROFILE_PIPELINED=1 BENCH_IN_FLIGHT in flight
+// (where the page's encoding and the worker's appends overlap, and either may be the bottleneck).
 const PROFILE = process.env.BENCH_PROFILE === "1";
+const PROFILED_SUBJECT = process.env.BENCH_PROFILE_PIPELINED === "1" ? "asymgen-opfs-pipelined" : "asymgen-opfs";
 for (const [name, value] of [["BENCH_CELL_MS", CELL_MS], ["BENCH_ROUNDS", ROUNDS], ["BENCH_IN_FLIGHT", IN_FLIGHT], ...SIZES.map((s) => ["BENCH_SIZES", s])]) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must hold positive integers, not ${String(value)}`);
 }
@@ -150,7 +153,7 @@ async function profileQueueWorker(browser, work) {
   return topSelfTime(profile);
 }
 
-/** The 12 functions with the most self time in a CDP CPU profile, as "share% name file:line". */
+/** The 16 functions with the most self time in a CDP CPU profile, as "share% name file:line". */
 function topSelfTime(profile) {
   const self = new Map();
   let total = 0;
@@ -161,7 +164,7 @@ function topSelfTime(profile) {
     const key = `${functionName || "(anonymous)"} ${url ? `${url.split("/").pop()}:${lineNumber + 1}` : ""}`.trim();
     self.set(key, (self.get(key) ?? 0) + hits);
   }
-  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, hits]) => `${((hits * 100) / total).toFixed(1)}% ${name}`);
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 16).map(([name, hits]) => `${((hits * 100) / total).toFixed(1)}% ${name}`);
 }
 
 function median(values) {
@@ -226,7 +229,7 @@ try {
     }
     if (PROFILE && size === SIZES[SIZES.length - 1]) {
       const writeUntimed = async () => {
-        const { transactions } = await call("round", "asymgen-opfs", 2000);
+        const { transactions } = await call("round", PROFILED_SUBJECT, 2000, IN_FLIGHT);
         durableDocuments += transactions * size;
       };
       profiles.push({ size, where: "page", top: await profilePage(tab, writeUntimed) });
@@ -308,7 +311,7 @@ for (const r of results) {
   console.log(`| ${r.size} | ${per(t.elapsedMs)} | ${(t.flushes / t.transactions).toFixed(2)} | ${per(t.appendMs)} | ${per(t.writeMs)} | ${per(t.flushMs)} |`);
 }
 for (const { size, where, top } of profiles) {
-  console.log(`${where} CPU profile, asymgen OPFS at ${size} docs/txn, self time (share of samples, idle included):`);
+  console.log(`${where} CPU profile, asymgen OPFS${PROFILED_SUBJECT === "asymgen-opfs" ? "" : `, ${IN_FLIGHT} in flight,`} at ${size} docs/txn, self time (share of samples, idle included):`);
   for (const line of top) console.log(`  ${line}`);
 }
 console.log("");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { Decimal128, deserialize, Long, ObjectId, UUID } from "bson";
+import { Decimal128, deserialize, Double, Long, ObjectId, serialize, UUID } from "bson";
 import { BsonWriter, arrayKey } from "../../runtime/encode/bson-writer.js";
 
 describe("BsonWriter", () => {
@@ -79,6 +79,29 @@ describe("BsonWriter", () => {
     expect(back.list).toEqual([1n, "x"]);
     expect(back.sub).toEqual({ k: "v" });
     expect(Long.isLong(back.i64)).toBe(false);
+  });
+
+  test("writes int64 numbers, doubles and dates byte for byte as bson's serialize does, at the edges of their ranges", () => {
+    const int64s = [0, 1, -1, 255, 256, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    const doubles = [0, -0, 1.5, -2.25, 0.1, 1e-310, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** 53 + 2, 29.92];
+    const dates = [0, 1, -1, 1_700_000_000_123, -62_135_596_800_000, 8.64e15, -8.64e15].map((ms) => new Date(ms));
+    const w = new BsonWriter(16);
+    const doc = w.startDocument();
+    const expected: Record<string, unknown> = {};
+    int64s.forEach((value, i) => {
+      w.int64(`i${i}`, value);
+      expected[`i${i}`] = Long.fromNumber(value);
+    });
+    doubles.forEach((value, i) => {
+      w.double(`d${i}`, value);
+      expected[`d${i}`] = new Double(value);
+    });
+    dates.forEach((value, i) => {
+      w.date(`t${i}`, value);
+      expected[`t${i}`] = value;
+    });
+    w.endDocument(doc);
+    expect(Buffer.from(w.copy()).toString("hex")).toBe(Buffer.from(serialize(expected)).toString("hex"));
   });
 
   test("truncate rolls back to a mark", () => {
