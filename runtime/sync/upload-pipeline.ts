@@ -52,8 +52,9 @@ export interface PreparedBatch {
  * the answer is judged by counts and seqs alone. Not the documents themselves: a request's
  * thousand QueuedDocument objects lived for its round trip, long enough for young-generation
  * collections to copy them and then promote them, and with 16 clients in one process (bench:sync)
- * some 48,000 of them were in flight at once, so those collections took 5–25 ms instead of 2–5
- * and the old generation grew into major collections (`node --trace-gc`).
+ * some 48,000 of them were in flight at once, so those collections took 5–26 ms each (1–3 with
+ * one client; 2.5–5.5 with 16 once requests kept this summary instead) and the old generation
+ * grew into major collections (`node --trace-gc`).
  */
 export interface SentBatch {
   queueId: string;
@@ -134,14 +135,14 @@ export function sendUngated(host: PipelineHost, prepared: PreparedBatch): InFlig
 }
 
 /**
- * Keeps the pipeline going behind `first` (from `sendUngated`): up to `PIPELINE_DEPTH`
- * requests in flight, each gated on the one before it. Answers are handled in order; while each
- * is stored in full the next takes its place and the pipeline is refilled. Otherwise the batches
- * behind are abandoned: their requests settle before this returns, their answers are dropped,
- * and the session reads from the first document not handled and sends that ungated.
+ * Keeps the pipeline going behind `flights`, the run's first request (from `sendUngated`): up
+ * to `PIPELINE_DEPTH` requests in flight, each gated on the one before it. Answers are handled
+ * in order; while each is stored in full the next takes its place and the pipeline is refilled.
+ * Otherwise the batches behind are abandoned: their requests settle before this returns, their
+ * answers are dropped, and the session reads from the first document not handled and sends that
+ * ungated. Takes the array, not the request: a parameter would keep the first body alive to the end.
  */
-export async function uploadPipelined(host: PipelineHost, first: InFlight): Promise<void> {
-  const flights: InFlight[] = [first];
+export async function uploadPipelined(host: PipelineHost, flights: InFlight[]): Promise<void> {
   while (flights.length > 0) {
     // Once the requests before are on their way, read ahead and send behind the last of them.
     const filling = new Promise<void>((resolve) => afterPendingIo(() => resolve(fillPipeline(host, flights))));

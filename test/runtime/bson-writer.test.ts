@@ -82,7 +82,7 @@ describe("BsonWriter", () => {
   });
 
   test("writes int64 numbers, doubles and dates byte for byte as bson's serialize does, at the edges of their ranges", () => {
-    const int64s = [0, 1, -1, 255, 256, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    const int64s = [0, 1, -1, 255, 256, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 1, -(2 ** 32) - 1, -0, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER + 1];
     const doubles = [0, -0, 1.5, -2.25, 0.1, 1e-310, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** 53 + 2, 29.92];
     const dates = [0, 1, -1, 1_700_000_000_123, -62_135_596_800_000, 8.64e15, -8.64e15].map((ms) => new Date(ms));
     const w = new BsonWriter(16);

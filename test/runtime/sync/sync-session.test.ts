@@ -971,10 +971,10 @@ describe("SyncSession pipelining", () => {
     const gc = vm.runInNewContext("gc") as () => void;
     const { source, session } = await setUp({ maxBatchDocuments: 5 });
     // Each read hands out fresh documents, as the durable queue does: the test sees when they die.
-    const read: WeakRef<QueuedDocument>[] = [];
+    const read: { seq: number; ref: WeakRef<QueuedDocument> }[] = [];
     source.readBatchToUpload = (after, count, bytes) => {
       const documents = source.readBatch(after, count, bytes).map((doc) => ({ ...doc, bson: doc.bson.slice() }));
-      for (const doc of documents) read.push(new WeakRef(doc));
+      for (const doc of documents) read.push({ seq: doc.seq, ref: new WeakRef(doc) });
       return { documents, onStableStorage: null };
     };
     const held = holdRequests();
@@ -984,7 +984,8 @@ describe("SyncSession pipelining", () => {
     // A WeakRef's target survives the turn that made or read it: collect in a later one.
     await sleep(10);
     gc();
-    expect(read.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    // The seqs of the documents something still holds.
+    expect(read.filter(({ ref }) => ref.deref() !== undefined).map(({ seq }) => seq)).toEqual([]);
     server.handler = (call, res) => server.accept(call, res);
     for (const { call, res } of sortBySeq(held)) server.accept(call, res);
     await session.uploadAllLocalChanges(5000);
