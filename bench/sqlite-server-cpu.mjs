@@ -8,81 +8,31 @@
 // with whatever else runs; CPU per document of the server alone moves less, and says which
 // thread a change moved. Linux only (/proc). Run with `npm run build && node
 // bench/sqlite-server-cpu.mjs [CLIENTS=16] [DOCS_PER_CLIENT=6000]` (or `npm run bench:server-cpu -- 16 6000`).
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
+import { encodeIngestRequest } from "../runtime/dist/sync/encode-ingest-request.js";
+import { startIngestServerProcess } from "./ingest-server-process.mjs";
 import { encodeSample, sampleDocument } from "./weather-sample.mjs";
 
 const CLIENTS = Number(process.argv[2] ?? 16);
 const PER_CLIENT = Number(process.argv[3] ?? 6000);
 const BATCH = 1000;
 const WARM_UP_PER_CLIENT = 2000;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "asymgen-bench-server-cpu-"));
 const schemaFile = path.join(root, "schema.json");
 fs.writeFileSync(schemaFile, JSON.stringify([WeatherSensor, Reading, Location, DeviceEvent].map((model) => model.schema)));
 
-const port = await new Promise((resolve) => {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1", () => {
-    const { port: free } = server.address();
-    server.close(() => resolve(free));
-  });
-});
-const cli = path.join(repoRoot, "generator", "dist", "generator", "cli.js");
-const store = `sqlite:${path.join(root, "ingest.sqlite")}`;
-// As bench:sync: every sender logs in anonymously from loopback, past the per-address limit.
-const child = spawn(
-  process.execPath,
-  [cli, "serve", "--schema", schemaFile, "--app-id", "bench", "--port", String(port), "--store", store, "--auth-anonymous-users-per-address", "off", "--quiet"],
-  { stdio: ["ignore", "inherit", "inherit"] },
-);
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 400; i++) {
-  try {
-    if ((await fetch(`${base}/health`)).ok) break;
-  } catch {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const element = (type, key, value) => Buffer.concat([Buffer.from([type]), Buffer.from(`${key}\0`, "utf8"), value]);
-function document(elements) {
-  const body = Buffer.concat(elements);
-  const out = Buffer.alloc(body.length + 5);
-  out.writeInt32LE(out.length, 0);
-  body.copy(out, 4);
-  return out;
-}
-function string(value) {
-  const bytes = Buffer.from(value, "utf8");
-  const out = Buffer.alloc(bytes.length + 5);
-  out.writeInt32LE(bytes.length + 1, 0);
-  bytes.copy(out, 4);
-  return out;
-}
-function int64(value) {
-  const out = Buffer.alloc(8);
-  out.writeBigInt64LE(BigInt(value));
-  return out;
-}
+const { child, url: base } = await startIngestServerProcess({ schemaFile, storeUrl: `sqlite:${path.join(root, "ingest.sqlite")}` });
 
 let nextDocument = 0;
-/** An ingest request body of BATCH documents, seqs from `firstSeq`, gated on the batch before (test/support's encodeRawBatch). */
+/** An ingest request body of BATCH documents, seqs from `firstSeq`, gated on the batch before, as the client's session encodes it. */
 function requestBody(queueId, firstSeq) {
-  const items = [];
-  for (let i = 0; i < BATCH; i++) {
-    const doc = Buffer.from(encodeSample(sampleDocument(nextDocument++)));
-    items.push(element(0x03, String(i), document([element(0x12, "seq", int64(firstSeq + i)), element(0x02, "table", string("WeatherSensor")), element(0x03, "doc", doc)])));
-  }
-  const head = [element(0x02, "queueId", string(queueId))];
-  if (firstSeq > 1) head.push(element(0x12, "ifAcknowledgedSeq", int64(firstSeq - 1)));
-  return document([...head, element(0x04, "documents", document(items))]);
+  const documents = [];
+  for (let i = 0; i < BATCH; i++) documents.push({ seq: firstSeq + i, table: "WeatherSensor", bson: encodeSample(sampleDocument(nextDocument++)) });
+  return encodeIngestRequest(queueId, documents, firstSeq > 1 ? firstSeq - 1 : undefined);
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });

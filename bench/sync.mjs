@@ -21,20 +21,17 @@
 // cells, each with its ceiling (no queue → stored, latency or soak: a quick A/B of one cell).
 // Last, a soak: SOAK_CLIENTS clients stream BENCH_SYNC_SOAK_DOCS (default 1,000,000) documents, and the server's RSS is read at every
 // tenth of it: flat under load means it stops growing once the load is on.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { App, Credentials, Realm } from "asymgen";
 import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples/weather/models.realm.js";
 import { encodeSample, sampleDocument } from "./weather-sample.mjs";
 import { openStore } from "@asymgen/server/stores";
+import { startIngestServerProcess } from "./ingest-server-process.mjs";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 96_000);
 const WARM_UP_DOCS = 10_000;
 const SOAK_DOCS = Number(process.env.BENCH_SYNC_SOAK_DOCS ?? 1_000_000);
@@ -59,16 +56,6 @@ function log(line) {
   process.stdout.write(`${line}\n`);
 }
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 100 Hz). */
 function readCpuSeconds(pid) {
   try {
@@ -90,26 +77,11 @@ function readRss(pid) {
   }
 }
 
-/** The ingest server as a child process of the built CLI. */
+/** The ingest server (ingest-server-process.mjs), its RSS sampled every 100 ms. */
 async function startServer(storeUrl) {
-  const port = await freePort();
-  const cli = path.join(repoRoot, "generator", "dist", "generator", "cli.js");
-  // Every simulated device logs in anonymously from loopback: one address's anonymous-user limit
-  // (30 per 3 minutes) would refuse the rest of a run's devices.
-  const args = ["--port", String(port), "--store", storeUrl, "--auth-anonymous-users-per-address", "off", "--quiet"];
   // BENCH_SYNC_SERVER_NODE_ARGS: flags for the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it).
   const nodeArgs = (process.env.BENCH_SYNC_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, cli, "serve", "--schema", schemaFile, "--app-id", "bench", ...args], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const { child, url } = await startIngestServerProcess({ schemaFile, storeUrl, nodeArgs });
   const samples = [];
   const sampler = setInterval(() => samples.push(readRss(child.pid).rss), 100);
   return {
