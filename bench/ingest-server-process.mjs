@@ -30,12 +30,18 @@ export async function startIngestServerProcess({ schemaFile, storeUrl, nodeArgs 
   const args = ["serve", "--schema", schemaFile, "--app-id", "bench", "--port", String(port), "--store", storeUrl, "--auth-anonymous-users-per-address", "off", "--quiet"];
   const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ["ignore", "inherit", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
+  let exited = null;
+  child.once("exit", (code, signal) => (exited = signal ?? `code ${code}`));
+  // Up to ~20 s (a cold start on a loaded machine): a bench must not time a server that is not there.
   for (let i = 0; i < 400; i++) {
+    if (exited !== null) throw new Error(`asymgen serve (${storeUrl}) exited before it answered /health: ${exited}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) break;
+      if ((await fetch(`${url}/health`)).ok) return { child, url };
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Not listening yet.
     }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { child, url };
+  child.kill("SIGKILL");
+  throw new Error(`asymgen serve (${storeUrl}) did not answer ${url}/health within 20 s`);
 }

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Double, Long, ObjectId, serialize } from "bson";
+import { readRss } from "./proc-stats.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLIENTS = Number(process.env.CLIENTS ?? 48);
@@ -42,14 +43,8 @@ const schema = [
   },
 ];
 
-function rssOf(pid) {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+/** Resident set size of process `pid`, in bytes. */
+const rssOf = (pid) => readRss(pid).rss * 1024 * 1024;
 
 function batchBody(queueId, firstSeq) {
   const perDoc = 4096;

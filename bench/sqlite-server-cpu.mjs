@@ -16,6 +16,7 @@ import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples
 import { encodeIngestRequest } from "../runtime/dist/sync/encode-ingest-request.js";
 import { startIngestServerProcess } from "./ingest-server-process.mjs";
 import { encodeSample, sampleDocument } from "./weather-sample.mjs";
+import { processCpuMicros, threadsCpuMicros } from "./proc-stats.mjs";
 
 const CLIENTS = Number(process.argv[2] ?? 16);
 const PER_CLIENT = Number(process.argv[3] ?? 6000);
@@ -48,23 +49,6 @@ function post(route, body, headers) {
   });
 }
 
-/** µs of CPU (user + system) a /proc stat file reports (clock ticks of 10 ms). */
-function cpuMicros(file) {
-  const fields = fs.readFileSync(file, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-function threadsCpu() {
-  const byThread = new Map();
-  for (const tid of fs.readdirSync(`/proc/${child.pid}/task`)) {
-    try {
-      byThread.set(tid, cpuMicros(`/proc/${child.pid}/task/${tid}/stat`));
-    } catch {
-      // A thread that ended meanwhile.
-    }
-  }
-  return byThread;
-}
-
 /** Uploads `perClient` documents from each of CLIENTS senders (bodies encoded first); returns the CPU per document by thread. */
 async function upload(perClient, label) {
   const senders = [];
@@ -75,8 +59,8 @@ async function upload(perClient, label) {
     for (let seq = 1; seq <= perClient; seq += BATCH) bodies.push(requestBody(`${label}-${c}`, seq));
     senders.push({ token, bodies });
   }
-  const before = threadsCpu();
-  const total0 = cpuMicros(`/proc/${child.pid}/stat`);
+  const before = threadsCpuMicros(child.pid);
+  const total0 = processCpuMicros(child.pid);
   const started = performance.now();
   await Promise.all(
     senders.map(async ({ token, bodies }) => {
@@ -87,8 +71,8 @@ async function upload(perClient, label) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const total = cpuMicros(`/proc/${child.pid}/stat`) - total0;
-  const spent = [...threadsCpu()].map(([tid, micros]) => [tid, micros - (before.get(tid) ?? 0)]);
+  const total = processCpuMicros(child.pid) - total0;
+  const spent = [...threadsCpuMicros(child.pid)].map(([tid, micros]) => [tid, micros - (before.get(tid) ?? 0)]);
   const main = spent.find(([tid]) => tid === String(child.pid))?.[1] ?? 0;
   const others = spent.filter(([tid]) => tid !== String(child.pid)).map(([, micros]) => micros).sort((a, b) => b - a);
   const documents = CLIENTS * perClient;

@@ -31,6 +31,7 @@ import { DeviceEvent, Location, Reading, WeatherSensor } from "../build/examples
 import { encodeSample, sampleDocument } from "./weather-sample.mjs";
 import { openStore } from "@asymgen/server/stores";
 import { startIngestServerProcess } from "./ingest-server-process.mjs";
+import { processCpuMicros, readRss } from "./proc-stats.mjs";
 
 const DOCS = Number(process.env.BENCH_SYNC_DOCS ?? 96_000);
 const WARM_UP_DOCS = 10_000;
@@ -54,27 +55,6 @@ let nextId = 1;
 
 function log(line) {
   process.stdout.write(`${line}\n`);
-}
-
-/** CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 100 Hz). */
-function readCpuSeconds(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** Resident and peak resident set size of a process, in MB (Linux /proc). */
-function readRss(pid) {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-    return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
-  } catch {
-    return { rss: 0, peak: 0 };
-  }
 }
 
 /** The ingest server (ingest-server-process.mjs), its RSS sampled every 100 ms. */
@@ -126,7 +106,7 @@ async function measureWriteToStored(server, clients, label) {
     inits.push(Array.from({ length: perClient }, () => sampleDocument(nextId++)));
   }
   const started = performance.now();
-  const serverCpu = readCpuSeconds(server.pid);
+  const serverCpu = processCpuMicros(server.pid);
   const clientCpu = process.cpuUsage();
   await Promise.all(
     realms.map(async (realm, c) => {
@@ -144,7 +124,7 @@ async function measureWriteToStored(server, clients, label) {
   const clientUsed = process.cpuUsage(clientCpu);
   // CPU per document, µs (server: its main thread and SQLite worker; clients: the bench process):
   // what a change costs or saves, less at the mercy of the machine's load than the ratio.
-  const serverCpuPerDocument = ((readCpuSeconds(server.pid) - serverCpu) * 1e6) / (perClient * clients);
+  const serverCpuPerDocument = (processCpuMicros(server.pid) - serverCpu) / (perClient * clients);
   const clientCpuPerDocument = (clientUsed.user + clientUsed.system) / (perClient * clients);
   for (const realm of realms) realm.close();
   return { writeToStored: (perClient * clients) / seconds, documents: perClient * clients, serverCpuPerDocument, clientCpuPerDocument };
@@ -166,13 +146,13 @@ async function measureQueueToStored(server, clients, label) {
   let clientPeak = process.memoryUsage().rss / 2 ** 20;
   const clientSampler = setInterval(() => (clientPeak = Math.max(clientPeak, process.memoryUsage().rss / 2 ** 20)), 100);
   const started = performance.now();
-  const serverCpu = readCpuSeconds(server.pid);
+  const serverCpu = processCpuMicros(server.pid);
   const clientCpu = process.cpuUsage();
   for (const realm of realms) realm.syncSession.resume();
   await Promise.all(realms.map((realm) => realm.syncSession.uploadAllLocalChanges(300_000)));
   const seconds = (performance.now() - started) / 1000;
   const clientUsed = process.cpuUsage(clientCpu);
-  const serverBusy = (readCpuSeconds(server.pid) - serverCpu) / seconds;
+  const serverBusy = (processCpuMicros(server.pid) - serverCpu) / 1e6 / seconds;
   const clientBusy = (clientUsed.user + clientUsed.system) / 1e6 / seconds;
   clearInterval(clientSampler);
   const during = server.samples.slice(before);
