@@ -4,7 +4,7 @@
  * Why: ts-morph loads TypeScript's whole API bundle (9 MB of JavaScript). Compiling it, and then
  * the hundreds of its functions a run calls for the first time, cost a cold `asymgen generate`
  * more than anything the generator itself does besides parsing (measured on the bench corpus:
- * see README "Benchmarks"). `tsc` turns on Node's compile cache for the same reason
+ * see docs/benchmark-history.md, bench:generate). `tsc` turns on Node's compile cache for the same reason
  * (typescript/lib/tsc.js calls `module.enableCompileCache()`), which exists from Node 22.1 on.
  * So: on Node ≥ 22.1 the same call; on Node 20 the same idea for the files that matter, with
  * V8's own code cache (`vm.Script` cachedData): TypeScript's bundle and ts-morph.js are compiled
