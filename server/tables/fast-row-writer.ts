@@ -30,21 +30,25 @@ import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue
 import { writeAscii, writeByte, writeBytes } from "../ejson/ejson-sink.js";
 import { readBsonElement } from "./bson-tree.js";
 import { doubleText } from "./double-text.js";
-import { isoText, json, jsonText, startJson, writeDoubleJson, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
+import { isoText, rowText, rowTextIncludes, sliceRowText, startRowText, writeDoubleJson, writeHex, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writePlainStringAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
 import { postgresMinDateMs, postgresTimestampText, specOf } from "./column-values.js";
 import type { SqlValue, ValueSpec } from "./column-values.js";
 import { postgresNumericReadBack, referencePropertyValue } from "./property-exactness.js";
 import type { PropertyColumn, SqlDialect, TableLayout } from "./table-layout.js";
 
-/**
- * A column's value from an element's bytes (`type` at `[pos, end)` of `buf`, never BSON null),
- * or undefined when it is not provably exact: the reference then judges the property.
- */
-type ConvertColumn = (buf: Buffer, type: number, pos: number, end: number) => SqlValue | undefined;
+/** What a converter returns when it has appended the column's text to the row's text (json-bytes.ts), to be sliced out with the row's others. */
+const inRowText: unique symbol = Symbol("in the row's text");
 
 /**
- * Appends a nested value's natural JSON to the column's text (json-bytes.ts's `json`); false when
- * some part of it would not read back as itself (the column's text is then dropped).
+ * A column's value from an element's bytes (`type` at `[pos, end)` of `buf`, never BSON null),
+ * or `inRowText`, or undefined when it is not provably exact: the reference then judges the
+ * property (and what the converter appended to the row's text is dropped).
+ */
+type ConvertColumn = (buf: Buffer, type: number, pos: number, end: number) => SqlValue | typeof inRowText | undefined;
+
+/**
+ * Appends a nested value's natural JSON to the row's text (json-bytes.ts); false when some part
+ * of it would not read back as itself (what it appended is then dropped).
  */
 type WriteJson = (buf: Buffer, type: number, pos: number, end: number) => boolean;
 
@@ -179,6 +183,7 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
     case "string":
       return (buf, type, pos, end) => {
         if (type !== BsonType.string) return undefined;
+        if (writePlainStringAt(buf, pos, end, !sqlite)) return inRowText;
         const text = textAt(buf, pos, end);
         return !sqlite && !lastTextPlain && text.includes("\0") ? undefined : text;
       };
@@ -198,7 +203,11 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
         return ms < postgresMinDateMs ? undefined : postgresTimestamp(ms);
       };
     case "objectId":
-      return (buf, type, pos) => (type === BsonType.objectId ? hexAt(buf, pos, pos + 12) : undefined);
+      return (buf, type, pos) => {
+        if (type !== BsonType.objectId) return undefined;
+        writeHex(buf, pos, pos + 12);
+        return inRowText;
+      };
     case "uuid":
       return (buf, type, pos) => {
         if (type !== BsonType.binary) return undefined;
@@ -234,7 +243,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     if (type !== BsonType.document) return false;
     const end = documentEnd(buf, pos, limit);
     let p = pos + 4;
-    writeByte(json, 0x7b);
+    writeByte(rowText, 0x7b);
     let prevStart = -1;
     let prevEnd = -1;
     // SQLite: keys are distinct while each sorts after the previous (bytes); past the first that
@@ -243,7 +252,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     for (;;) {
       const elementType = buf[p++] as number;
       if (elementType === 0) break;
-      if (prevStart >= 0) writeByte(json, 0x2c);
+      if (prevStart >= 0) writeByte(rowText, 0x2c);
       const keyEnd = writeKeyAt(buf, p, end);
       if (prevStart >= 0) {
         if (postgres) {
@@ -260,16 +269,16 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
           seen.add(key);
         }
       }
-      writeByte(json, 0x3a);
+      writeByte(rowText, 0x3a);
       const valuePos = keyEnd + 1;
       const valueEnd = elementEnd(buf, elementType, valuePos, end);
-      if (elementType === BsonType.null) writeAscii(json, "null");
+      if (elementType === BsonType.null) writeAscii(rowText, "null");
       else if (!element(buf, elementType, valuePos, valueEnd)) return false;
       prevStart = p;
       prevEnd = keyEnd;
       p = valueEnd;
     }
-    writeByte(json, 0x7d);
+    writeByte(rowText, 0x7d);
     return true;
   };
 
@@ -278,19 +287,19 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     if (type !== BsonType.array) return false;
     const end = documentEnd(buf, pos, limit);
     let p = pos + 4;
-    writeByte(json, 0x5b);
+    writeByte(rowText, 0x5b);
     for (let i = 0; ; i++) {
       const elementType = buf[p++] as number;
       if (elementType === 0) break;
       const valuePos = indexNameEnd(buf, p, end, i);
       if (valuePos < 0) return false;
       const valueEnd = elementEnd(buf, elementType, valuePos, end);
-      if (i > 0) writeByte(json, 0x2c);
-      if (elementType === BsonType.null) writeAscii(json, "null");
+      if (i > 0) writeByte(rowText, 0x2c);
+      if (elementType === BsonType.null) writeAscii(rowText, "null");
       else if (!element(buf, elementType, valuePos, valueEnd)) return false;
       p = valueEnd;
     }
-    writeByte(json, 0x5d);
+    writeByte(rowText, 0x5d);
     return true;
   };
 
@@ -321,14 +330,14 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     if (type !== BsonType.bool) return false;
     const byte = buf[pos];
     if (byte !== 0 && byte !== 1) return false;
-    writeAscii(json, byte === 1 ? "true" : "false");
+    writeAscii(rowText, byte === 1 ? "true" : "false");
     return true;
   };
   const int: WriteJson = (buf, type, pos) => {
     if (type !== BsonType.int64) return false;
     const safe = safeInt64At(buf, pos);
     if (safe !== undefined) writeInteger(safe);
-    else writeAscii(json, buf.readBigInt64LE(pos).toString());
+    else writeAscii(rowText, buf.readBigInt64LE(pos).toString());
     return true;
   };
   const double: WriteJson = (buf, type, pos) => {
@@ -385,7 +394,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
           if (t !== BsonType.decimal128) return false;
           const text = exactDecimalText(buf, pos, (same) => same);
           if (text === undefined) return false;
-          writeAscii(json, `"${text}"`);
+          writeAscii(rowText, `"${text}"`);
           return true;
         };
       case "data":
@@ -393,7 +402,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
           if (t !== BsonType.binary) return false;
           const start = binaryDataStart(buf, pos, 0, -1);
           if (start < 0) return false;
-          writeAscii(json, `"${buf.toString("base64", start, end)}"`);
+          writeAscii(rowText, `"${buf.toString("base64", start, end)}"`);
           return true;
         };
       default:
@@ -418,7 +427,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
       if (type !== BsonType.document) return false;
       const end = documentEnd(buf, pos, limit);
       let p = pos + 4;
-      writeByte(json, 0x7b);
+      writeByte(rowText, 0x7b);
       let last = -1;
       for (;;) {
         const elementType = buf[p++] as number;
@@ -434,15 +443,15 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
         if (index < 0) return false; // unknown, repeated or out of schema order
         const valuePos = p + (names[index] as Buffer).length + 1;
         const valueEnd = elementEnd(buf, elementType, valuePos, end);
-        if (last >= 0) writeByte(json, 0x2c);
-        writeBytes(json, keys[index] as Buffer);
-        if (keyIsAscii[index] !== true) json.ascii = false;
-        if (elementType === BsonType.null) writeAscii(json, "null");
+        if (last >= 0) writeByte(rowText, 0x2c);
+        writeBytes(rowText, keys[index] as Buffer);
+        if (keyIsAscii[index] !== true) rowText.ascii = false;
+        if (elementType === BsonType.null) writeAscii(rowText, "null");
         else if (!writerOf(index)(buf, elementType, valuePos, valueEnd)) return false;
         last = index;
         p = valueEnd;
       }
-      writeByte(json, 0x7d);
+      writeByte(rowText, 0x7d);
       return true;
     };
     objectWriters.set(name, write);
@@ -489,19 +498,17 @@ interface ExactSlot {
   entry: string | null;
 }
 
+const escapedNul = Buffer.from("\\u0000", "latin1");
+
 /** The converter of a JSON column: its natural JSON text, when it reads back as the element. */
 function compileJsonColumn(column: PropertyColumn, dialect: SqlDialect, compileJson: (spec: ValueSpec) => WriteJson, slot: ExactSlot): ConvertColumn {
   const spec = specOf(column.property);
   const write = compileJson(spec);
-  const written: ConvertColumn = (buf, type, pos, end) => {
-    startJson();
-    return write(buf, type, pos, end) ? jsonText() : undefined;
-  };
-  if (dialect === "sqlite") return written;
+  if (dialect === "sqlite") return (buf, type, pos, end) => (write(buf, type, pos, end) ? inRowText : undefined);
   const checked: ConvertColumn = (buf, type, pos, end) => {
-    const text = written(buf, type, pos, end) as string | undefined;
+    const start = rowText.pos;
     // jsonb refuses \u0000: the reference leaves the column NULL (the same test on the same text).
-    return text === undefined || text.includes("\\u0000") ? undefined : text;
+    return write(buf, type, pos, end) && !rowTextIncludes(start, escapedNul) ? inRowText : undefined;
   };
   if (spec.kind !== "dictionary" || spec.element.kind !== "scalar" || spec.element.type !== "string") return checked;
   return (buf, type, pos, end) => checked(buf, type, pos, end) ?? reorderedStringDictionary(buf, type, pos, end, slot);
@@ -563,6 +570,10 @@ function compileRowWriter(layout: TableLayout): RowWriter {
   const emptyValues: SqlValue[] = new Array<SqlValue>(exactSlot + 1).fill(null);
   // Columns seen are bits of a number for the first 30, an array past them (as the validator does).
   const maskColumns = 30;
+  // The columns written to the row's text: their slots, and where each one's text starts and ends.
+  const textSlots = new Int32Array(count);
+  const textStarts = new Int32Array(count);
+  const textEnds = new Int32Array(count);
 
   /** The document's keys, in its order (only for `$order`, which few rows need). */
   const keysOf = (buf: Buffer, end: number): string[] => {
@@ -581,6 +592,8 @@ function compileRowWriter(layout: TableLayout): RowWriter {
     const end = documentEnd(buf, 0, buf.length);
     if (end !== buf.length) throw new Error("row codec: trailing bytes after the document");
     const values = emptyValues.slice();
+    startRowText();
+    let texts = 0;
     let exact: (string | undefined)[] | null = null;
     let seenMask = 0;
     let seenRest: Uint8Array | null = null;
@@ -621,7 +634,18 @@ function compileRowWriter(layout: TableLayout): RowWriter {
         nullSent = true;
         continue;
       }
+      const textStart = rowText.pos;
+      const textAscii = rowText.ascii;
       const value = (converters[index] as ConvertColumn)(buf, type, valuePos, valueEnd);
+      if (value === inRowText) {
+        textSlots[texts] = slots[index] as number;
+        textStarts[texts] = textStart;
+        textEnds[texts++] = rowText.pos;
+        continue;
+      }
+      // Anything the converter appended is not this column's text.
+      rowText.pos = textStart;
+      rowText.ascii = textAscii;
       if (value !== undefined) {
         values[slots[index] as number] = value;
         if (slot.entry !== null) {
@@ -634,6 +658,7 @@ function compileRowWriter(layout: TableLayout): RowWriter {
       values[slots[index] as number] = judged.stored;
       if (judged.exact !== null) (exact ??= new Array<string | undefined>(count))[index] = judged.exact;
     }
+    if (texts > 0) sliceRowText(values, textSlots, textStarts, textEnds, texts);
     // Without `$order` a row stands for its non-NULL (or `$exact`) columns in layout order: every
     // present key that is not a null sent has one of them, so only order and nulls need it.
     const order = inLayoutOrder && !nullSent ? null : JSON.stringify(keysOf(buf, end));

@@ -1,12 +1,14 @@
 /**
- * The bytes of the row writer's JSON columns (fast-row-writer.ts): a nested value's natural JSON
- * is appended, as UTF-8, to one buffer that every column reuses, then sliced out as one flat
- * string (`jsonText`). Built with `+=`, a piece per key, value and comma, the text was a tree of
- * strings that cost an allocation each (and a string for each key, value, number and date read
- * on the way) and that better-sqlite3 then flattened again to convert it to UTF-8 for the bind;
- * the row is made on the SQLite worker, ingest's busiest thread. Each writer here appends exactly
- * the text the string it replaces held: ASCII that JSON does not escape is copied byte for byte,
- * anything else goes through the same JSON.stringify.
+ * The row writer's text (fast-row-writer.ts): a row's JSON columns, and its plain ASCII string
+ * and ObjectId columns, are appended as UTF-8 to one buffer that every row reuses, then sliced
+ * out of it, one flat string for the whole row when it is ASCII (each column a substring of it),
+ * else one per column. Built with `+=`, a piece per key, value and comma, a JSON column was a
+ * tree of strings that cost an allocation each (and a string for each key, value, number and date
+ * read on the way) and that better-sqlite3 then flattened again to convert it to UTF-8 for the
+ * bind; and each of Buffer's slicing calls costs more than the few bytes it copies. The row is
+ * made on the SQLite worker, ingest's busiest thread. Each writer here appends exactly the text
+ * the string it replaces held: ASCII that JSON does not escape is copied byte for byte, anything
+ * else goes through the same JSON.stringify.
  *
  * Also the ISO 8601 text of dates (`isoText`), which the native date column and JSON share.
  */
@@ -21,25 +23,60 @@ interface BufferSlicers {
   utf8Slice(start: number, end: number): string;
 }
 
-// Grown as a column needs (see ensure), and let go of past this size once the column is sliced out.
+// Grown as a row needs (see ensure), and let go of past this size once the row is sliced out.
 const initialBytes = 4096;
 const keptBytes = 1 << 20;
 
-/** The JSON being written: `out[0, pos)`, ASCII only while `ascii`. */
-export const json: EjsonSink = { out: Buffer.allocUnsafe(initialBytes), pos: 0, ascii: true };
+/** The row's text being written: `out[0, pos)`, ASCII only while `ascii`. */
+export const rowText: EjsonSink = { out: Buffer.allocUnsafe(initialBytes), pos: 0, ascii: true };
 
-/** Starts a column's JSON. */
-export function startJson(): void {
-  json.pos = 0;
-  json.ascii = true;
+/** Starts a row's text. */
+export function startRowText(): void {
+  rowText.pos = 0;
+  rowText.ascii = true;
 }
 
-/** The column's JSON written since startJson, as a flat string. */
-export function jsonText(): string {
-  const out = json.out as unknown as BufferSlicers;
-  const text = json.ascii ? out.latin1Slice(0, json.pos) : out.utf8Slice(0, json.pos);
-  if (json.out.length > keptBytes) json.out = Buffer.allocUnsafe(initialBytes);
-  return text;
+/**
+ * Sets `values[slots[k]]` to the text of `[starts[k], ends[k])` for the first `count` spans of the
+ * row's text: substrings of one flat string when the text is ASCII (byte offsets are then
+ * character offsets), else each span decoded from UTF-8.
+ */
+export function sliceRowText(values: unknown[], slots: Int32Array, starts: Int32Array, ends: Int32Array, count: number): void {
+  const out = rowText.out as unknown as BufferSlicers;
+  if (rowText.ascii) {
+    const text = out.latin1Slice(0, rowText.pos);
+    for (let k = 0; k < count; k++) values[slots[k] as number] = text.substring(starts[k] as number, ends[k] as number);
+  } else {
+    for (let k = 0; k < count; k++) values[slots[k] as number] = out.utf8Slice(starts[k] as number, ends[k] as number);
+  }
+  if (rowText.out.length > keptBytes) rowText.out = Buffer.allocUnsafe(initialBytes);
+}
+
+/** Whether the row's text from `start` holds `needle` (ASCII). */
+export function rowTextIncludes(start: number, needle: Buffer): boolean {
+  return rowText.out.subarray(start, rowText.pos).includes(needle);
+}
+
+/**
+ * Appends the BSON string value at `pos` (int32 length, UTF-8, NUL) as it is, when it is ASCII
+ * (and, if `refuseNul`, holds no NUL): true then; false, having written nothing, for anything
+ * else, a bad length included (the caller reads it as a string, with its checks).
+ */
+export function writePlainStringAt(buf: Buffer, pos: number, limit: number, refuseNul: boolean): boolean {
+  const length = pos + 4 <= limit ? buf.readInt32LE(pos) : -1;
+  const start = pos + 4;
+  const end = start + length - 1;
+  if (length < 1 || end >= limit || buf[end] !== 0) return false;
+  ensure(rowText, length - 1);
+  const { out } = rowText;
+  let o = rowText.pos;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
+    if (c >= 0x80 || (c === 0 && refuseNul)) return false;
+    out[o++] = c;
+  }
+  rowText.pos = o;
+  return true;
 }
 
 /** Whether a byte of a string or a key is ASCII that JSON writes as it is (not `"`, `\`, a control). */
@@ -53,15 +90,15 @@ export function writeStringAt(buf: Buffer, pos: number, limit: number): void {
   const start = pos + 4;
   const end = start + length - 1;
   if (length >= 1 && end < limit && buf[end] === 0) {
-    ensure(json, length + 1);
-    const { out } = json;
-    let o = json.pos;
+    ensure(rowText, length + 1);
+    const { out } = rowText;
+    let o = rowText.pos;
     out[o++] = 0x22;
     let i = start;
     while (i < end && isPlain(buf[i] as number)) out[o++] = buf[i++] as number;
     if (i === end) {
       out[o++] = 0x22;
-      json.pos = o;
+      rowText.pos = o;
       return;
     }
   }
@@ -73,13 +110,13 @@ export function writeKeyAt(buf: Buffer, p: number, end: number): number {
   let i = p;
   while (i < end && isPlain(buf[i] as number)) i++;
   if (i < end && buf[i] === 0) {
-    ensure(json, i - p + 2);
-    const { out } = json;
-    let o = json.pos;
+    ensure(rowText, i - p + 2);
+    const { out } = rowText;
+    let o = rowText.pos;
     out[o++] = 0x22;
     for (let k = p; k < i; k++) out[o++] = buf[k] as number;
     out[o++] = 0x22;
-    json.pos = o;
+    rowText.pos = o;
     return i;
   }
   const [key, after] = readCString(buf, p, end);
@@ -90,11 +127,11 @@ export function writeKeyAt(buf: Buffer, p: number, end: number): number {
 /** Appends `JSON.stringify(text)`. */
 function writeQuoted(text: string): void {
   const quoted = JSON.stringify(text);
-  ensure(json, quoted.length * 3);
-  const written = json.out.write(quoted, json.pos, "utf8");
+  ensure(rowText, quoted.length * 3);
+  const written = rowText.out.write(quoted, rowText.pos, "utf8");
   // Fewer bytes than UTF-16 units: never; more: a character beyond ASCII.
-  if (written !== quoted.length) json.ascii = false;
-  json.pos += written;
+  if (written !== quoted.length) rowText.ascii = false;
+  rowText.pos += written;
 }
 
 /** How many decimal digits a whole number below 10^21 has. */
@@ -106,15 +143,15 @@ function digitCount(n: number): number {
 
 /** Appends the decimal digits of an integer within ±2^53, as String prints it. */
 export function writeInteger(n: number): void {
-  ensure(json, 17); // a sign, 16 digits
-  const { out } = json;
-  let o = json.pos;
+  ensure(rowText, 17); // a sign, 16 digits
+  const { out } = rowText;
+  let o = rowText.pos;
   if (n < 0) {
     out[o++] = 0x2d;
     n = -n;
   }
   o += digitCount(n);
-  json.pos = o;
+  rowText.pos = o;
   do {
     const digit = n % 10;
     out[--o] = 0x30 + digit;
@@ -122,28 +159,28 @@ export function writeInteger(n: number): void {
   } while (n > 0);
 }
 
-/** Appends a finite double other than −0 as natural JSON (natural-json.ts's `doubleJsonText`): String's text, whole numbers below 1e21 with `.0`. */
+/** Appends a finite double other than −0 as natural JSON (natural-rowText.ts's `doubleJsonText`): String's text, whole numbers below 1e21 with `.0`. */
 export function writeDoubleJson(x: number): void {
   const magnitude = x < 0 ? -x : x;
   if (Number.isInteger(x)) {
     if (magnitude <= Number.MAX_SAFE_INTEGER) writeInteger(x);
-    else writeAscii(json, String(x));
+    else writeAscii(rowText, String(x));
     // String() prints whole numbers below 1e21 as digits only; those are the ones that get `.0`.
-    if (magnitude < 1e21) writeAscii(json, ".0");
+    if (magnitude < 1e21) writeAscii(rowText, ".0");
     return;
   }
   const places = decimalPlaces(magnitude);
   if (places === 0) {
-    writeAscii(json, String(x));
+    writeAscii(rowText, String(x));
     return;
   }
   // doubleText's text, from the same integer: `places` digits after the point, "0" before it when m has no more.
   let m = Math.round(magnitude * (powersOfTen[places] as number));
   const length = (x < 0 ? 1 : 0) + Math.max(digitCount(m) - places, 1) + 1 + places;
-  ensure(json, length);
-  const { out } = json;
-  let o = json.pos + length;
-  json.pos = o;
+  ensure(rowText, length);
+  const { out } = rowText;
+  let o = rowText.pos + length;
+  rowText.pos = o;
   for (let k = 0; k < places; k++) {
     const digit = m % 10;
     out[--o] = 0x30 + digit;
@@ -161,34 +198,34 @@ export function writeDoubleJson(x: number): void {
 const hexDigits = Buffer.from("0123456789abcdef", "latin1");
 
 /** Appends the lowercase hex of bytes `[start, end)`, as `toString("hex")` prints it. */
-function writeHex(buf: Buffer, start: number, end: number): void {
-  ensure(json, 2 * (end - start));
-  const { out } = json;
-  let o = json.pos;
+export function writeHex(buf: Buffer, start: number, end: number): void {
+  ensure(rowText, 2 * (end - start));
+  const { out } = rowText;
+  let o = rowText.pos;
   for (let i = start; i < end; i++) {
     const byte = buf[i] as number;
     out[o++] = hexDigits[byte >> 4] as number;
     out[o++] = hexDigits[byte & 15] as number;
   }
-  json.pos = o;
+  rowText.pos = o;
 }
 
 /** Appends the 12 bytes at `pos` as a quoted hex string (an ObjectId). */
 export function writeObjectIdAt(buf: Buffer, pos: number): void {
-  writeByte(json, 0x22);
+  writeByte(rowText, 0x22);
   writeHex(buf, pos, pos + 12);
-  writeByte(json, 0x22);
+  writeByte(rowText, 0x22);
 }
 
 /** Appends the 16 bytes at `pos` as a quoted canonical 8-4-4-4-12 UUID. */
 export function writeUuidAt(buf: Buffer, pos: number): void {
-  writeByte(json, 0x22);
+  writeByte(rowText, 0x22);
   writeHex(buf, pos, pos + 4);
   for (const [start, end] of uuidGroups) {
-    writeByte(json, 0x2d);
+    writeByte(rowText, 0x2d);
     writeHex(buf, pos + start, pos + end);
   }
-  writeByte(json, 0x22);
+  writeByte(rowText, 0x22);
 }
 const uuidGroups = [
   [4, 6],
@@ -247,7 +284,7 @@ export function isoText(ms: number): string {
 export function writeIsoJson(ms: number): void {
   const day = Math.floor(ms / dayMs);
   if (!enterDay(day)) {
-    writeAscii(json, `"${new Date(ms).toISOString()}"`);
+    writeAscii(rowText, `"${new Date(ms).toISOString()}"`);
     return;
   }
   let rest = ms - day * dayMs;
@@ -257,9 +294,9 @@ export function writeIsoJson(ms: number): void {
   rest -= minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
-  ensure(json, 26); // `"YYYY-MM-DDTHH:MM:SS.mmmZ"`
-  const { out } = json;
-  let o = json.pos;
+  ensure(rowText, 26); // `"YYYY-MM-DDTHH:MM:SS.mmmZ"`
+  const { out } = rowText;
+  let o = rowText.pos;
   out[o++] = 0x22;
   for (let i = 0; i < 11; i++) out[o++] = lastDayPrefix.charCodeAt(i);
   out[o++] = 0x30 + Math.floor(hours / 10);
@@ -276,5 +313,5 @@ export function writeIsoJson(ms: number): void {
   out[o++] = 0x30 + (millis % 10);
   out[o++] = 0x5a;
   out[o++] = 0x22;
-  json.pos = o;
+  rowText.pos = o;
 }
