@@ -30,7 +30,7 @@ import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue
 import { writeAscii, writeByte, writeBytes } from "../ejson/ejson-sink.js";
 import { readBsonElement } from "./bson-tree.js";
 import { doubleText } from "./double-text.js";
-import { isoText, rowText, rowTextIncludes, sliceRowText, startRowText, writeDoubleJson, writeHex, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writePlainStringAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
+import { int32At, isoText, rowText, rowTextIncludes, sliceRowText, startRowText, writeDoubleJson, writeHex, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writePlainStringAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
 import { postgresMinDateMs, postgresTimestampText, specOf } from "./column-values.js";
 import type { SqlValue, ValueSpec } from "./column-values.js";
 import { postgresNumericReadBack, referencePropertyValue } from "./property-exactness.js";
@@ -62,6 +62,17 @@ interface BufferSlicers {
   hexSlice(start: number, end: number): string;
 }
 
+const doubleBytes = new Uint8Array(8);
+const doubleValue = new Float64Array(doubleBytes.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The little-endian double at `pos` (inside `buf`): what readDoubleLE reads (through a Float64Array as it does), without the call (see int32At). */
+function doubleAt(buf: Buffer, pos: number): number {
+  if (littleEndian) for (let i = 0; i < 8; i++) doubleBytes[i] = buf[pos + i] as number;
+  else for (let i = 0; i < 8; i++) doubleBytes[7 - i] = buf[pos + i] as number;
+  return doubleValue[0] as number;
+}
+
 /** The hex of bytes `[start, end)`. */
 function hexAt(buf: Buffer, start: number, end: number): string {
   return (buf as unknown as BufferSlicers).hexSlice(start, end);
@@ -72,7 +83,7 @@ let lastTextPlain = false;
 
 /** The BSON string value at `pos` (int32 length, UTF-8, NUL), as readString reads it; ASCII without Buffer's per-call overhead. */
 function textAt(buf: Buffer, pos: number, limit: number): string {
-  const length = pos + 4 <= limit ? buf.readInt32LE(pos) : -1;
+  const length = pos + 4 <= limit ? int32At(buf, pos) : -1;
   const start = pos + 4;
   const end = start + length - 1;
   if (length < 1 || end >= limit || buf[end] !== 0) return readString(buf, pos, limit)[0]; // throws as it does
@@ -89,23 +100,34 @@ function textAt(buf: Buffer, pos: number, limit: number): string {
   return (buf as unknown as BufferSlicers).latin1Slice(start, end);
 }
 
-/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all), nor its switch for the commonest fixed sizes. */
+/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all), nor its switch for the commonest fixed sizes and documents. */
 function elementEnd(buf: Buffer, type: number, pos: number, limit: number): number {
   if (type === BsonType.string && pos + 4 <= limit) {
-    const length = buf.readInt32LE(pos);
+    const length = int32At(buf, pos);
     const end = pos + 4 + length;
     if (length >= 1 && end <= limit && buf[end - 1] === 0) return end;
   } else if (type === BsonType.double || type === BsonType.date || type === BsonType.int64) {
     // The eight-byte values (a reading's number and time) without skipValue's switch.
     if (pos + 8 <= limit) return pos + 8;
+  } else if (type === BsonType.document || type === BsonType.array) {
+    return documentEndAt(buf, pos, limit);
   }
   return skipValue(buf, type, pos, limit); // and its errors
 }
 
+/** The end of the embedded document or array at `pos`, as documentEnd gives it (and its errors). */
+function documentEndAt(buf: Buffer, pos: number, limit: number): number {
+  if (pos + 4 <= limit) {
+    const end = pos + int32At(buf, pos);
+    if (end >= pos + 5 && end <= limit && buf[end - 1] === 0) return end;
+  }
+  return documentEnd(buf, pos, limit);
+}
+
 /** The Int64 at `pos` as a number when it is within ±2^53 (exact as a double), else undefined. */
 function safeInt64At(buf: Buffer, pos: number): number | undefined {
-  const high = buf.readInt32LE(pos + 4);
-  return high >= -0x200000 && high < 0x200000 ? high * two32 + buf.readUInt32LE(pos) : undefined;
+  const high = int32At(buf, pos + 4);
+  return high >= -0x200000 && high < 0x200000 ? high * two32 + (int32At(buf, pos) >>> 0) : undefined;
 }
 
 /** The decimal text of the Int64 at `pos` (a BigInt only beyond ±2^53). */
@@ -143,7 +165,7 @@ function exactDecimalText(buf: Buffer, pos: number, readBack: (text: string) => 
 
 /** Where a binary value's data starts, when it is of `subtype` (and `length` bytes long, unless -1); -1 otherwise. */
 function binaryDataStart(buf: Buffer, pos: number, subtype: number, length: number): number {
-  const size = buf.readInt32LE(pos);
+  const size = int32At(buf, pos);
   if (buf[pos + 4] !== subtype || (length >= 0 && size !== length)) return -1;
   return pos + 5;
 }
@@ -170,12 +192,12 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
       return sqlite
         ? (buf, type, pos) => {
             if (type !== BsonType.double) return undefined;
-            const x = buf.readDoubleLE(pos);
+            const x = doubleAt(buf, pos);
             return Number.isNaN(x) || (x === 0 && 1 / x < 0) ? undefined : x;
           }
         : (buf, type, pos) => {
             if (type !== BsonType.double) return undefined;
-            const x = buf.readDoubleLE(pos);
+            const x = doubleAt(buf, pos);
             // NaN: exact or not by its payload, which the reference compares; −0 goes as text (pg's String(-0) is "0").
             if (Number.isNaN(x)) return undefined;
             return x === 0 && 1 / x < 0 ? "-0" : doubleText(x);
@@ -241,7 +263,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
   /** A document with the client's keys (a dictionary, a mixed object): `element` writes each value. */
   const dictionary = (element: WriteJson): WriteJson => (buf, type, pos, limit) => {
     if (type !== BsonType.document) return false;
-    const end = documentEnd(buf, pos, limit);
+    const end = documentEndAt(buf, pos, limit);
     let p = pos + 4;
     writeByte(rowText, 0x7b);
     let prevStart = -1;
@@ -285,7 +307,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
   /** An array keyed "0", "1", … (other keys would come back renumbered). */
   const array = (element: WriteJson): WriteJson => (buf, type, pos, limit) => {
     if (type !== BsonType.array) return false;
-    const end = documentEnd(buf, pos, limit);
+    const end = documentEndAt(buf, pos, limit);
     let p = pos + 4;
     writeByte(rowText, 0x5b);
     for (let i = 0; ; i++) {
@@ -342,7 +364,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
   };
   const double: WriteJson = (buf, type, pos) => {
     if (type !== BsonType.double) return false;
-    const x = buf.readDoubleLE(pos);
+    const x = doubleAt(buf, pos);
     if (!isJsonExactDouble(x)) return false;
     writeDoubleJson(x);
     return true;
@@ -425,7 +447,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     const writerOf = (i: number): WriteJson => (writers[i] ??= compile(specOf(properties[i] as (typeof properties)[number])));
     const write: WriteJson = (buf, type, pos, limit) => {
       if (type !== BsonType.document) return false;
-      const end = documentEnd(buf, pos, limit);
+      const end = documentEndAt(buf, pos, limit);
       let p = pos + 4;
       writeByte(rowText, 0x7b);
       let last = -1;

@@ -30,6 +30,15 @@ const keptBytes = 1 << 20;
 /** The row's text being written: `out[0, pos)`, ASCII only while `ascii`. */
 export const rowText: EjsonSink = { out: Buffer.allocUnsafe(initialBytes), pos: 0, ascii: true };
 
+/**
+ * The little-endian int32 at `pos` (inside `buf`): what readInt32LE reads, without the call
+ * through Buffer's prototype (in the row writer's profile, such calls were generic property loads
+ * and calls of their own, a few percent of making a row).
+ */
+export function int32At(buf: Buffer, pos: number): number {
+  return (buf[pos] as number) | ((buf[pos + 1] as number) << 8) | ((buf[pos + 2] as number) << 16) | ((buf[pos + 3] as number) << 24);
+}
+
 /** Starts a row's text. */
 export function startRowText(): void {
   rowText.pos = 0;
@@ -63,7 +72,7 @@ export function rowTextIncludes(start: number, needle: Buffer): boolean {
  * else, a bad length included (the caller reads it as a string, with its checks).
  */
 export function writePlainStringAt(buf: Buffer, pos: number, limit: number, refuseNul: boolean): boolean {
-  const length = pos + 4 <= limit ? buf.readInt32LE(pos) : -1;
+  const length = pos + 4 <= limit ? int32At(buf, pos) : -1;
   const start = pos + 4;
   const end = start + length - 1;
   if (length < 1 || end >= limit || buf[end] !== 0) return false;
@@ -86,7 +95,7 @@ function isPlain(c: number): boolean {
 
 /** Appends the BSON string value at `pos` as a JSON string; a bad length or invalid UTF-8 throws as readString does. */
 export function writeStringAt(buf: Buffer, pos: number, limit: number): void {
-  const length = pos + 4 <= limit ? buf.readInt32LE(pos) : -1;
+  const length = pos + 4 <= limit ? int32At(buf, pos) : -1;
   const start = pos + 4;
   const end = start + length - 1;
   if (length >= 1 && end < limit && buf[end] === 0) {
