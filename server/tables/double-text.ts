@@ -19,30 +19,39 @@
  */
 
 /** 10^j for j = 0…21, all exact as doubles. */
-const powersOfTen = Array.from({ length: 22 }, (_, j) => 10 ** j);
+export const powersOfTen = Array.from({ length: 22 }, (_, j) => 10 ** j);
 // 15 significant digits at most: the scaled value stays below 10^15.
 const maxDigits = 1e15;
 
 /** Exactly `String(x)`. */
 export function doubleText(x: number): string {
   const magnitude = x < 0 ? -x : x;
-  if (!(magnitude >= 1e-6 && magnitude < maxDigits) || Number.isInteger(x)) return String(x);
+  const places = Number.isInteger(x) ? 0 : decimalPlaces(magnitude);
+  if (places === 0) return String(x);
+  // m's last digit is not 0 (else places - 1 would have done): no trailing zeros to strip.
+  const digits = String(Math.round(magnitude * (powersOfTen[places] as number)));
+  const sign = x < 0 ? "-" : "";
+  const whole = digits.length - places;
+  if (whole > 0) return `${sign}${digits.slice(0, whole)}.${digits.slice(whole)}`;
+  return `${sign}0.${"0".repeat(-whole)}${digits}`;
+}
+
+/**
+ * The fast path for `magnitude`, |x| of a double x that is not an integer: the decimal places of
+ * its shortest round-trip decimal, which is then round(magnitude·10^places) / 10^places; 0 when
+ * only `String(x)` can print it (16 or 17 digits, outside [1e-6, 1e15), NaN, ±Infinity).
+ */
+export function decimalPlaces(magnitude: number): number {
+  if (!(magnitude >= 1e-6 && magnitude < maxDigits)) return 0;
   // The most decimal places that keep magnitude·10^top below 10^15 (top ≤ 20 from 1e-6 up).
   let top = 15;
   while (top > 0 && magnitude * (powersOfTen[top] as number) >= maxDigits) top--;
   while (top < 20 && magnitude * (powersOfTen[top + 1] as number) < maxDigits) top++;
   const scaled = Math.round(magnitude * (powersOfTen[top] as number));
-  if (scaled >= maxDigits || scaled / (powersOfTen[top] as number) !== magnitude) return String(x);
+  if (scaled >= maxDigits || scaled / (powersOfTen[top] as number) !== magnitude) return 0;
   for (let j = 1; j <= top; j++) {
     const scale = powersOfTen[j] as number;
-    const m = Math.round(magnitude * scale);
-    if (m / scale !== magnitude) continue;
-    // m's last digit is not 0 (else j - 1 places would have done): no trailing zeros to strip.
-    const digits = String(m);
-    const sign = x < 0 ? "-" : "";
-    const whole = digits.length - j;
-    if (whole > 0) return `${sign}${digits.slice(0, whole)}.${digits.slice(whole)}`;
-    return `${sign}0.${"0".repeat(-whole)}${digits}`;
+    if (Math.round(magnitude * scale) / scale === magnitude) return j;
   }
-  return String(x);
+  return 0;
 }

@@ -27,21 +27,30 @@
 import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
 import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue } from "../bson/bson-cursor.js";
+import { writeAscii, writeByte, writeBytes } from "../ejson/ejson-sink.js";
 import { readBsonElement } from "./bson-tree.js";
 import { doubleText } from "./double-text.js";
+import { int32At, isoText, rowText, rowTextIncludes, sliceRowText, startRowText, writeDoubleJson, writeHex, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writePlainStringAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
 import { postgresMinDateMs, postgresTimestampText, specOf } from "./column-values.js";
 import type { SqlValue, ValueSpec } from "./column-values.js";
 import { postgresNumericReadBack, referencePropertyValue } from "./property-exactness.js";
 import type { PropertyColumn, SqlDialect, TableLayout } from "./table-layout.js";
 
+/** What a converter returns when it has appended the column's text to the row's text (json-bytes.ts), to be sliced out with the row's others. */
+const inRowText: unique symbol = Symbol("in the row's text");
+
 /**
  * A column's value from an element's bytes (`type` at `[pos, end)` of `buf`, never BSON null),
- * or undefined when it is not provably exact: the reference then judges the property.
+ * or `inRowText`, or undefined when it is not provably exact: the reference then judges the
+ * property (and what the converter appended to the row's text is dropped).
  */
-type ConvertColumn = (buf: Buffer, type: number, pos: number, end: number) => SqlValue | undefined;
+type ConvertColumn = (buf: Buffer, type: number, pos: number, end: number) => SqlValue | typeof inRowText | undefined;
 
-/** A nested value's natural JSON text, or undefined when some part of it would not read back as itself. */
-type WriteJson = (buf: Buffer, type: number, pos: number, end: number) => string | undefined;
+/**
+ * Appends a nested value's natural JSON to the row's text (json-bytes.ts); false when some part
+ * of it would not read back as itself (what it appended is then dropped).
+ */
+type WriteJson = (buf: Buffer, type: number, pos: number, end: number) => boolean;
 
 const two32 = 4294967296;
 // ECMAScript dates span ±8.64e15 ms: the reference's Date is invalid beyond (then `$exact`).
@@ -53,19 +62,28 @@ interface BufferSlicers {
   hexSlice(start: number, end: number): string;
 }
 
+const doubleBytes = new Uint8Array(8);
+const doubleValue = new Float64Array(doubleBytes.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The little-endian double at `pos` (inside `buf`): what readDoubleLE reads (through a Float64Array as it does), without the call (see int32At). */
+function doubleAt(buf: Buffer, pos: number): number {
+  if (littleEndian) for (let i = 0; i < 8; i++) doubleBytes[i] = buf[pos + i] as number;
+  else for (let i = 0; i < 8; i++) doubleBytes[7 - i] = buf[pos + i] as number;
+  return doubleValue[0] as number;
+}
+
 /** The hex of bytes `[start, end)`. */
 function hexAt(buf: Buffer, start: number, end: number): string {
   return (buf as unknown as BufferSlicers).hexSlice(start, end);
 }
 
-// What the last textAt/keyAt read: whether it is ASCII without a character JSON escapes (`"`,
-// `\`, controls), so `"${text}"` is its JSON; and (keyAt) where its NUL is.
+// Whether the last string textAt read is ASCII without a character JSON escapes (`"`, `\`, controls).
 let lastTextPlain = false;
-let lastKeyEnd = 0;
 
 /** The BSON string value at `pos` (int32 length, UTF-8, NUL), as readString reads it; ASCII without Buffer's per-call overhead. */
 function textAt(buf: Buffer, pos: number, limit: number): string {
-  const length = pos + 4 <= limit ? buf.readInt32LE(pos) : -1;
+  const length = pos + 4 <= limit ? int32At(buf, pos) : -1;
   const start = pos + 4;
   const end = start + length - 1;
   if (length < 1 || end >= limit || buf[end] !== 0) return readString(buf, pos, limit)[0]; // throws as it does
@@ -82,47 +100,34 @@ function textAt(buf: Buffer, pos: number, limit: number): string {
   return (buf as unknown as BufferSlicers).latin1Slice(start, end);
 }
 
-/** The element name at `p`, as readCString reads it (sets `lastKeyEnd` to its NUL and `lastTextPlain`). */
-function keyAt(buf: Buffer, p: number, end: number): string {
-  let plain = true;
-  for (let i = p; i < end; i++) {
-    const c = buf[i] as number;
-    if (c === 0) {
-      lastKeyEnd = i;
-      lastTextPlain = plain;
-      return (buf as unknown as BufferSlicers).latin1Slice(p, i);
-    }
-    if (c >= 0x80) break;
-    if (c < 0x20 || c === 0x22 || c === 0x5c) plain = false;
-  }
-  const [key, after] = readCString(buf, p, end); // UTF-8 (checked), or no NUL: throws
-  lastKeyEnd = after - 1;
-  lastTextPlain = false;
-  return key;
-}
-
-/** The JSON string of the text textAt/keyAt just read. */
-function jsonText(text: string): string {
-  return lastTextPlain ? `"${text}"` : JSON.stringify(text);
-}
-
-/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all), nor its switch for the commonest fixed sizes. */
+/** The position after a value of `type` at `pos`, as skipValue gives it, without decoding a string to skip it (the writer decodes it once, if at all), nor its switch for the commonest fixed sizes and documents. */
 function elementEnd(buf: Buffer, type: number, pos: number, limit: number): number {
   if (type === BsonType.string && pos + 4 <= limit) {
-    const length = buf.readInt32LE(pos);
+    const length = int32At(buf, pos);
     const end = pos + 4 + length;
     if (length >= 1 && end <= limit && buf[end - 1] === 0) return end;
   } else if (type === BsonType.double || type === BsonType.date || type === BsonType.int64) {
     // The eight-byte values (a reading's number and time) without skipValue's switch.
     if (pos + 8 <= limit) return pos + 8;
+  } else if (type === BsonType.document || type === BsonType.array) {
+    return documentEndAt(buf, pos, limit);
   }
   return skipValue(buf, type, pos, limit); // and its errors
 }
 
+/** The end of the embedded document or array at `pos`, as documentEnd gives it (and its errors). */
+function documentEndAt(buf: Buffer, pos: number, limit: number): number {
+  if (pos + 4 <= limit) {
+    const end = pos + int32At(buf, pos);
+    if (end >= pos + 5 && end <= limit && buf[end - 1] === 0) return end;
+  }
+  return documentEnd(buf, pos, limit);
+}
+
 /** The Int64 at `pos` as a number when it is within ±2^53 (exact as a double), else undefined. */
 function safeInt64At(buf: Buffer, pos: number): number | undefined {
-  const high = buf.readInt32LE(pos + 4);
-  return high >= -0x200000 && high < 0x200000 ? high * two32 + buf.readUInt32LE(pos) : undefined;
+  const high = int32At(buf, pos + 4);
+  return high >= -0x200000 && high < 0x200000 ? high * two32 + (int32At(buf, pos) >>> 0) : undefined;
 }
 
 /** The decimal text of the Int64 at `pos` (a BigInt only beyond ±2^53). */
@@ -140,13 +145,6 @@ function dateMsAt(buf: Buffer, pos: number): number | undefined {
 /** Whether a double reads back as itself from natural JSON: JSON has no NaN or ±Infinity, and its `0.0` drops −0's sign. */
 function isJsonExactDouble(x: number): boolean {
   return Number.isFinite(x) && !(x === 0 && 1 / x < 0);
-}
-
-/** A double's natural JSON text (natural-json.ts's `doubleJsonText` for a finite double): whole numbers get `.0`. */
-function doubleJson(x: number): string {
-  const text = doubleText(x);
-  // String() prints whole numbers below 1e21 as digits only; those are the ones that get `.0`.
-  return Number.isInteger(x) && Math.abs(x) < 1e21 ? `${text}.0` : text;
 }
 
 /** The canonical 8-4-4-4-12 text of the 16 bytes at `pos`. */
@@ -167,50 +165,9 @@ function exactDecimalText(buf: Buffer, pos: number, readBack: (text: string) => 
 
 /** Where a binary value's data starts, when it is of `subtype` (and `length` bytes long, unless -1); -1 otherwise. */
 function binaryDataStart(buf: Buffer, pos: number, subtype: number, length: number): number {
-  const size = buf.readInt32LE(pos);
+  const size = int32At(buf, pos);
   if (buf[pos + 4] !== subtype || (length >= 0 && size !== length)) return -1;
   return pos + 5;
-}
-
-const dayMs = 86_400_000;
-const twoDigits = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
-const threeDigits = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
-// The day of the last date written and its `YYYY-MM-DDT`: ingested dates mostly share a day.
-let lastDay = Number.NaN;
-let lastDayPrefix = "";
-
-/** The `YYYY-MM-DDT` of a day since 1970-01-01 in years 0–9999 (proleptic Gregorian, as ECMAScript counts), or null outside them. */
-function dayPrefix(day: number): string | null {
-  // H. Hinnant's civil_from_days: eras of 400 years starting on March 1st.
-  const z = day + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
-  const dayOfMonth = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
-  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  if (year < 0 || year > 9999) return null;
-  return `${String(year).padStart(4, "0")}-${twoDigits[month] as string}-${twoDigits[dayOfMonth] as string}T`;
-}
-
-/** An ISO 8601 text as SQLite's column and natural JSON hold a date: exactly what `toISOString` prints, faster. */
-export function isoText(ms: number): string {
-  const day = Math.floor(ms / dayMs);
-  if (day !== lastDay) {
-    const prefix = dayPrefix(day);
-    if (prefix === null) return new Date(ms).toISOString(); // `±YYYYYY-…`
-    lastDay = day;
-    lastDayPrefix = prefix;
-  }
-  let rest = ms - day * dayMs;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = Math.floor(rest / 1000);
-  return `${lastDayPrefix}${twoDigits[hours] as string}:${twoDigits[minutes] as string}:${twoDigits[seconds] as string}.${threeDigits[rest - seconds * 1000] as string}Z`;
 }
 
 /** PostgreSQL's timestamptz text of a date (from 4713 BC on): the common 4-digit AD years built from the ISO text, others by the reference. */
@@ -235,12 +192,12 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
       return sqlite
         ? (buf, type, pos) => {
             if (type !== BsonType.double) return undefined;
-            const x = buf.readDoubleLE(pos);
+            const x = doubleAt(buf, pos);
             return Number.isNaN(x) || (x === 0 && 1 / x < 0) ? undefined : x;
           }
         : (buf, type, pos) => {
             if (type !== BsonType.double) return undefined;
-            const x = buf.readDoubleLE(pos);
+            const x = doubleAt(buf, pos);
             // NaN: exact or not by its payload, which the reference compares; −0 goes as text (pg's String(-0) is "0").
             if (Number.isNaN(x)) return undefined;
             return x === 0 && 1 / x < 0 ? "-0" : doubleText(x);
@@ -248,6 +205,7 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
     case "string":
       return (buf, type, pos, end) => {
         if (type !== BsonType.string) return undefined;
+        if (writePlainStringAt(buf, pos, end, !sqlite)) return inRowText;
         const text = textAt(buf, pos, end);
         return !sqlite && !lastTextPlain && text.includes("\0") ? undefined : text;
       };
@@ -267,7 +225,11 @@ function compileNativeColumn(column: PropertyColumn, dialect: SqlDialect): Conve
         return ms < postgresMinDateMs ? undefined : postgresTimestamp(ms);
       };
     case "objectId":
-      return (buf, type, pos) => (type === BsonType.objectId ? hexAt(buf, pos, pos + 12) : undefined);
+      return (buf, type, pos) => {
+        if (type !== BsonType.objectId) return undefined;
+        writeHex(buf, pos, pos + 12);
+        return inRowText;
+      };
     case "uuid":
       return (buf, type, pos) => {
         if (type !== BsonType.binary) return undefined;
@@ -300,10 +262,10 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
 
   /** A document with the client's keys (a dictionary, a mixed object): `element` writes each value. */
   const dictionary = (element: WriteJson): WriteJson => (buf, type, pos, limit) => {
-    if (type !== BsonType.document) return undefined;
-    const end = documentEnd(buf, pos, limit);
+    if (type !== BsonType.document) return false;
+    const end = documentEndAt(buf, pos, limit);
     let p = pos + 4;
-    let out = "{";
+    writeByte(rowText, 0x7b);
     let prevStart = -1;
     let prevEnd = -1;
     // SQLite: keys are distinct while each sorts after the previous (bytes); past the first that
@@ -312,53 +274,55 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     for (;;) {
       const elementType = buf[p++] as number;
       if (elementType === 0) break;
-      const key = keyAt(buf, p, end);
-      const keyEnd = lastKeyEnd;
-      const quotedKey = jsonText(key);
+      if (prevStart >= 0) writeByte(rowText, 0x2c);
+      const keyEnd = writeKeyAt(buf, p, end);
       if (prevStart >= 0) {
         if (postgres) {
           // jsonb sorts keys by length, then bytes (and keeps one of repeated keys): only a
           // document already in that order, keys distinct, comes back as it was.
           const length = keyEnd - p;
           const prevLength = prevEnd - prevStart;
-          if (length !== prevLength ? length < prevLength : buf.compare(buf, prevStart, prevEnd, p, keyEnd) <= 0) return undefined;
+          if (length !== prevLength ? length < prevLength : buf.compare(buf, prevStart, prevEnd, p, keyEnd) <= 0) return false;
         } else if (seen !== null || buf.compare(buf, prevStart, prevEnd, p, keyEnd) <= 0) {
           // SQLite's TEXT keeps the order; a repeated key would still come back once, as a Map's.
           seen ??= keysBetween(buf, pos + 4, p - 1, end);
-          if (seen.has(key)) return undefined;
+          const key = readCString(buf, p, end)[0];
+          if (seen.has(key)) return false;
           seen.add(key);
         }
       }
+      writeByte(rowText, 0x3a);
       const valuePos = keyEnd + 1;
       const valueEnd = elementEnd(buf, elementType, valuePos, end);
-      const value = elementType === BsonType.null ? "null" : element(buf, elementType, valuePos, valueEnd);
-      if (value === undefined) return undefined;
-      out += `${prevStart < 0 ? "" : ","}${quotedKey}:${value}`;
+      if (elementType === BsonType.null) writeAscii(rowText, "null");
+      else if (!element(buf, elementType, valuePos, valueEnd)) return false;
       prevStart = p;
       prevEnd = keyEnd;
       p = valueEnd;
     }
-    return `${out}}`;
+    writeByte(rowText, 0x7d);
+    return true;
   };
 
   /** An array keyed "0", "1", … (other keys would come back renumbered). */
   const array = (element: WriteJson): WriteJson => (buf, type, pos, limit) => {
-    if (type !== BsonType.array) return undefined;
-    const end = documentEnd(buf, pos, limit);
+    if (type !== BsonType.array) return false;
+    const end = documentEndAt(buf, pos, limit);
     let p = pos + 4;
-    let out = "[";
+    writeByte(rowText, 0x5b);
     for (let i = 0; ; i++) {
       const elementType = buf[p++] as number;
       if (elementType === 0) break;
       const valuePos = indexNameEnd(buf, p, end, i);
-      if (valuePos < 0) return undefined;
+      if (valuePos < 0) return false;
       const valueEnd = elementEnd(buf, elementType, valuePos, end);
-      const value = elementType === BsonType.null ? "null" : element(buf, elementType, valuePos, valueEnd);
-      if (value === undefined) return undefined;
-      out += i === 0 ? value : `,${value}`;
+      if (i > 0) writeByte(rowText, 0x2c);
+      if (elementType === BsonType.null) writeAscii(rowText, "null");
+      else if (!element(buf, elementType, valuePos, valueEnd)) return false;
       p = valueEnd;
     }
-    return `${out}]`;
+    writeByte(rowText, 0x5d);
+    return true;
   };
 
   /** A mixed value: only JSON's own types read back as themselves (Int64, double, string, bool, null, objects, arrays). */
@@ -367,7 +331,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
       case BsonType.bool:
         return bool(buf, type, pos, end);
       case BsonType.int64:
-        return int64Text(buf, pos);
+        return int(buf, type, pos, end);
       case BsonType.double:
         return double(buf, type, pos, end);
       case BsonType.string:
@@ -378,23 +342,38 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
         return mixedArray(buf, type, pos, end);
       default:
         // Int32, dates, ObjectIds, UUIDs, Decimal128, binary: their JSON reads back as another type.
-        return undefined;
+        return false;
     }
   };
   const mixedObject = dictionary(mixed);
   const mixedArray = array(mixed);
 
   const bool: WriteJson = (buf, type, pos) => {
-    if (type !== BsonType.bool) return undefined;
+    if (type !== BsonType.bool) return false;
     const byte = buf[pos];
-    return byte === 1 ? "true" : byte === 0 ? "false" : undefined;
+    if (byte !== 0 && byte !== 1) return false;
+    writeAscii(rowText, byte === 1 ? "true" : "false");
+    return true;
+  };
+  const int: WriteJson = (buf, type, pos) => {
+    if (type !== BsonType.int64) return false;
+    const safe = safeInt64At(buf, pos);
+    if (safe !== undefined) writeInteger(safe);
+    else writeAscii(rowText, buf.readBigInt64LE(pos).toString());
+    return true;
   };
   const double: WriteJson = (buf, type, pos) => {
-    if (type !== BsonType.double) return undefined;
-    const x = buf.readDoubleLE(pos);
-    return isJsonExactDouble(x) ? doubleJson(x) : undefined;
+    if (type !== BsonType.double) return false;
+    const x = doubleAt(buf, pos);
+    if (!isJsonExactDouble(x)) return false;
+    writeDoubleJson(x);
+    return true;
   };
-  const string: WriteJson = (buf, type, pos, end) => (type === BsonType.string ? jsonText(textAt(buf, pos, end)) : undefined);
+  const string: WriteJson = (buf, type, pos, end) => {
+    if (type !== BsonType.string) return false;
+    writeStringAt(buf, pos, end);
+    return true;
+  };
 
   function scalar(type: string): WriteJson {
     switch (type) {
@@ -403,7 +382,7 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
       case "bool":
         return bool;
       case "int":
-        return (buf, t, pos) => (t === BsonType.int64 ? int64Text(buf, pos) : undefined);
+        return int;
       case "float":
       case "double":
         return double;
@@ -411,30 +390,42 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
         return string;
       case "date":
         return (buf, t, pos) => {
-          if (t !== BsonType.date) return undefined;
+          if (t !== BsonType.date) return false;
           const ms = dateMsAt(buf, pos);
-          return ms === undefined ? undefined : `"${isoText(ms)}"`;
+          if (ms === undefined) return false;
+          writeIsoJson(ms);
+          return true;
         };
       case "objectId":
-        return (buf, t, pos) => (t === BsonType.objectId ? `"${hexAt(buf, pos, pos + 12)}"` : undefined);
+        return (buf, t, pos) => {
+          if (t !== BsonType.objectId) return false;
+          writeObjectIdAt(buf, pos);
+          return true;
+        };
       case "uuid":
         return (buf, t, pos) => {
-          if (t !== BsonType.binary) return undefined;
+          if (t !== BsonType.binary) return false;
           const start = binaryDataStart(buf, pos, 4, 16);
-          return start < 0 ? undefined : `"${uuidTextAt(buf, start)}"`;
+          if (start < 0) return false;
+          writeUuidAt(buf, start);
+          return true;
         };
       case "decimal128":
         // Inside JSON a Decimal128 is a string, which neither database rewrites.
         return (buf, t, pos) => {
-          if (t !== BsonType.decimal128) return undefined;
+          if (t !== BsonType.decimal128) return false;
           const text = exactDecimalText(buf, pos, (same) => same);
-          return text === undefined ? undefined : `"${text}"`;
+          if (text === undefined) return false;
+          writeAscii(rowText, `"${text}"`);
+          return true;
         };
       case "data":
         return (buf, t, pos, end) => {
-          if (t !== BsonType.binary) return undefined;
+          if (t !== BsonType.binary) return false;
           const start = binaryDataStart(buf, pos, 0, -1);
-          return start < 0 ? undefined : `"${buf.toString("base64", start, end)}"`;
+          if (start < 0) return false;
+          writeAscii(rowText, `"${buf.toString("base64", start, end)}"`);
+          return true;
         };
       default:
         throw new Error(`row codec: unknown scalar type ${type}`);
@@ -449,14 +440,16 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
     if (!model) throw new Error(`row codec: unknown model "${name}"`);
     const properties = Object.values(model.properties);
     const names = properties.map((property) => Buffer.from(property.mapTo, "utf8"));
-    const keys = properties.map((property) => `${JSON.stringify(property.mapTo)}:`);
+    // `"name":` as UTF-8, and whether it is beyond ASCII (the column's text is then decoded as UTF-8).
+    const keys = properties.map((property) => Buffer.from(`${JSON.stringify(property.mapTo)}:`, "utf8"));
+    const keyIsAscii = keys.map((key) => key.every((byte) => byte < 0x80));
     const writers: (WriteJson | null)[] = properties.map(() => null);
     const writerOf = (i: number): WriteJson => (writers[i] ??= compile(specOf(properties[i] as (typeof properties)[number])));
     const write: WriteJson = (buf, type, pos, limit) => {
-      if (type !== BsonType.document) return undefined;
-      const end = documentEnd(buf, pos, limit);
+      if (type !== BsonType.document) return false;
+      const end = documentEndAt(buf, pos, limit);
       let p = pos + 4;
-      let out = "{";
+      writeByte(rowText, 0x7b);
       let last = -1;
       for (;;) {
         const elementType = buf[p++] as number;
@@ -469,16 +462,19 @@ function createJsonCompiler(models: ReadonlyMap<string, CanonicalObjectSchema>, 
             break;
           }
         }
-        if (index < 0) return undefined; // unknown, repeated or out of schema order
+        if (index < 0) return false; // unknown, repeated or out of schema order
         const valuePos = p + (names[index] as Buffer).length + 1;
         const valueEnd = elementEnd(buf, elementType, valuePos, end);
-        const value = elementType === BsonType.null ? "null" : writerOf(index)(buf, elementType, valuePos, valueEnd);
-        if (value === undefined) return undefined;
-        out += `${last < 0 ? "" : ","}${keys[index] as string}${value}`;
+        if (last >= 0) writeByte(rowText, 0x2c);
+        writeBytes(rowText, keys[index] as Buffer);
+        if (keyIsAscii[index] !== true) rowText.ascii = false;
+        if (elementType === BsonType.null) writeAscii(rowText, "null");
+        else if (!writerOf(index)(buf, elementType, valuePos, valueEnd)) return false;
         last = index;
         p = valueEnd;
       }
-      return `${out}}`;
+      writeByte(rowText, 0x7d);
+      return true;
     };
     objectWriters.set(name, write);
     return write;
@@ -524,15 +520,17 @@ interface ExactSlot {
   entry: string | null;
 }
 
+const escapedNul = Buffer.from("\\u0000", "latin1");
+
 /** The converter of a JSON column: its natural JSON text, when it reads back as the element. */
 function compileJsonColumn(column: PropertyColumn, dialect: SqlDialect, compileJson: (spec: ValueSpec) => WriteJson, slot: ExactSlot): ConvertColumn {
   const spec = specOf(column.property);
   const write = compileJson(spec);
-  if (dialect === "sqlite") return write;
+  if (dialect === "sqlite") return (buf, type, pos, end) => (write(buf, type, pos, end) ? inRowText : undefined);
   const checked: ConvertColumn = (buf, type, pos, end) => {
-    const text = write(buf, type, pos, end);
+    const start = rowText.pos;
     // jsonb refuses \u0000: the reference leaves the column NULL (the same test on the same text).
-    return text === undefined || text.includes("\\u0000") ? undefined : text;
+    return write(buf, type, pos, end) && !rowTextIncludes(start, escapedNul) ? inRowText : undefined;
   };
   if (spec.kind !== "dictionary" || spec.element.kind !== "scalar" || spec.element.type !== "string") return checked;
   return (buf, type, pos, end) => checked(buf, type, pos, end) ?? reorderedStringDictionary(buf, type, pos, end, slot);
@@ -594,6 +592,10 @@ function compileRowWriter(layout: TableLayout): RowWriter {
   const emptyValues: SqlValue[] = new Array<SqlValue>(exactSlot + 1).fill(null);
   // Columns seen are bits of a number for the first 30, an array past them (as the validator does).
   const maskColumns = 30;
+  // The columns written to the row's text: their slots, and where each one's text starts and ends.
+  const textSlots = new Int32Array(count);
+  const textStarts = new Int32Array(count);
+  const textEnds = new Int32Array(count);
 
   /** The document's keys, in its order (only for `$order`, which few rows need). */
   const keysOf = (buf: Buffer, end: number): string[] => {
@@ -612,6 +614,8 @@ function compileRowWriter(layout: TableLayout): RowWriter {
     const end = documentEnd(buf, 0, buf.length);
     if (end !== buf.length) throw new Error("row codec: trailing bytes after the document");
     const values = emptyValues.slice();
+    startRowText();
+    let texts = 0;
     let exact: (string | undefined)[] | null = null;
     let seenMask = 0;
     let seenRest: Uint8Array | null = null;
@@ -652,7 +656,18 @@ function compileRowWriter(layout: TableLayout): RowWriter {
         nullSent = true;
         continue;
       }
+      const textStart = rowText.pos;
+      const textAscii = rowText.ascii;
       const value = (converters[index] as ConvertColumn)(buf, type, valuePos, valueEnd);
+      if (value === inRowText) {
+        textSlots[texts] = slots[index] as number;
+        textStarts[texts] = textStart;
+        textEnds[texts++] = rowText.pos;
+        continue;
+      }
+      // Anything the converter appended is not this column's text.
+      rowText.pos = textStart;
+      rowText.ascii = textAscii;
       if (value !== undefined) {
         values[slots[index] as number] = value;
         if (slot.entry !== null) {
@@ -665,6 +680,7 @@ function compileRowWriter(layout: TableLayout): RowWriter {
       values[slots[index] as number] = judged.stored;
       if (judged.exact !== null) (exact ??= new Array<string | undefined>(count))[index] = judged.exact;
     }
+    if (texts > 0) sliceRowText(values, textSlots, textStarts, textEnds, texts);
     // Without `$order` a row stands for its non-NULL (or `$exact`) columns in layout order: every
     // present key that is not a null sent has one of them, so only order and nulls need it.
     const order = inLayoutOrder && !nullSent ? null : JSON.stringify(keysOf(buf, end));

@@ -13,7 +13,7 @@ import { BsonWriter } from "../../../runtime/codegen/index.js";
 import { encodeWeatherSensor, Location, Reading, WeatherSensor, type WeatherSensorInit } from "../../../examples/weather/models.realm.js";
 import { tableLayoutOf, type SqlDialect, type TableLayout } from "../../../server/tables/table-layout.js";
 import { documentToRow, modelsByName, referenceDocumentToRow } from "../../../server/tables/row-codec.js";
-import { isoText } from "../../../server/tables/fast-row-writer.js";
+import { isoText } from "../../../server/tables/json-bytes.js";
 import { createSeededRandom } from "../../support/seeded-random.mjs";
 import { everything, typeTableCases, typeTableModels } from "./type-table-cases.js";
 
@@ -83,6 +83,12 @@ const edgeCases: [string, [string, unknown][], string[]?][] = [
   ["a null sent for an optional property", [["optS", null]]],
   ["nulls inside collections", [["list_optD", [null, null]], ["dict_obj", new Map([["x", null]])]]],
   ["keys out of order and an absent one", [["i", Long.fromNumber(1)]], ["optS", "m"]],
+  // JSON text is written into a buffer that starts at 4 KB, grows, and is let go of past 1 MB.
+  ["JSON longer than the JSON buffer, plain and escaped", [["list_string", ["x".repeat(5000), "é\"".repeat(3000)]], ["dict_s", new Map([["k".repeat(6000), "v"]])]]],
+  ["JSON past the size the JSON buffer keeps", [["list_string", ["y".repeat(1_500_000), "z"]]]],
+  // A row's text columns are sliced out of one string when it is ASCII, else one by one.
+  ["a column given up on after writing non-ASCII text, plain text around it", [["s", "plain and longer than a sliced string's minimum"], ["m", new Map<string, unknown>([["é", "x"], ["i", new Int32(1)]])], ["optS", "é"]]],
+  ["doubles in JSON of every length and sign", [["list_double", [0.1, -0.001, 123.456, -1e-6, 1 / 3, -2 / 3, 999999999999999.9, 0.000001234, 4.35, 1e15 + 0.5].map((x) => new Double(x))]]],
 ];
 
 /** An array whose element keys are not 0, 1, …: read back, the keys would be renumbered. */
