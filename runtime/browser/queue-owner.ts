@@ -286,7 +286,8 @@ export class QueueOwner {
     // buffer it held goes back to the page instead (`bufferToReturn`).
     const inPlace = bytes.byteOffset === HEAD_GAP_BYTES && bytes.buffer instanceof ArrayBuffer;
     if (inPlace) {
-      const previous = queue.beginEncoded(bytes.buffer, HEAD_GAP_BYTES + bytes.byteLength, tables, docTables);
+      const docsCrc = typeof txn.docsCrc === "number" ? txn.docsCrc : null;
+      const previous = queue.beginEncoded(bytes.buffer, HEAD_GAP_BYTES + bytes.byteLength, tables, docTables, docsCrc);
       // The same buffer: this transaction opened it before and was rolled back (a rollover it
       // waited for); what goes back to the page is still what the first time gave.
       if (previous !== bytes.buffer) this.#swappedBuffers.set(txn, previous);

@@ -52,6 +52,13 @@ export interface EncodedTransaction {
    */
   bytes: Uint8Array;
   /**
+   * The CRC-32 of `bytes`, computed by the page that encoded them when it lent its buffer (a
+   * large transaction): the owner then checksums only the frame's table section and combines the
+   * two, so the checksum of the documents runs on the page's core instead of the queue worker's,
+   * which writes and flushes. Absent: the owner checksums the documents itself.
+   */
+  docsCrc?: number;
+  /**
    * A `writeAsync` sent while its page had no other transaction unanswered (an app awaiting each
    * one): the owner flushes it in the task that appends it rather than after the messages already
    * waiting (which hold nothing more of this page's to share the flush with), one task hop less.

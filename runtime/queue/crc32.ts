@@ -82,3 +82,53 @@ export function computeCrc32Slice16Range(data: Uint8Array, start: number, end: n
 }
 
 type Sixteen<T> = [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T];
+
+// ---- combining two checksums ----
+//
+// The CRC-32 of `a` followed by `b` from the CRC-32s of each and the length of `b` (zlib's
+// crc32_combine): the browser's page checksums the documents it encoded while the queue worker
+// checksums only the frame's table section in front of them (runtime/browser/browser-realm.ts).
+// Arithmetic on polynomials over GF(2), reflected as the CRC is: multiplying crc(a) by x^(8·|b|)
+// modulo the CRC polynomial shifts it past b's bytes, and XOR adds crc(b).
+
+const POLYNOMIAL = 0xedb88320;
+
+/** a(x)·b(x) modulo the CRC polynomial (both reflected, x^0 in the top bit). */
+function multiplyModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let product = 0;
+  for (;;) {
+    if (a & m) {
+      product ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLYNOMIAL : b >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** X_POWERS[k] = x^(2^k) modulo the polynomial, for k < 32 (reflected). */
+const X_POWERS = (() => {
+  const powers = new Uint32Array(32);
+  let p = 0x40000000; // x^1
+  powers[0] = p;
+  for (let k = 1; k < 32; k++) powers[k] = p = multiplyModP(p, p);
+  return powers;
+})();
+
+/** x^(n·2^k) modulo the polynomial. */
+function xPowerModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multiplyModP(X_POWERS[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/** The CRC-32 of `a` followed by `b`, from `crc32(a)`, `crc32(b)` and `b`'s length in bytes. */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  return (multiplyModP(xPowerModP(lengthB, 3), crcA) ^ crcB) >>> 0;
+}

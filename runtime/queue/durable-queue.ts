@@ -217,11 +217,12 @@ export class DurableQueue implements UploadSource {
    * Starts a transaction whose documents were encoded elsewhere (the browser's page) in the
    * transaction buffer's layout (transaction-buffer.ts `beginEncoded`): the queue takes `buffer`
    * and frames and writes the documents where they are, and returns the buffer it held, for the
-   * caller to reuse. Commit or roll back as after `begin`.
+   * caller to reuse. Commit or roll back as after `begin`. `docsCrc`: the documents' CRC-32 when
+   * the encoder computed it (the frame's checksum then covers only the table section here).
    */
-  beginEncoded(buffer: ArrayBuffer, docsEnd: number, tables: readonly string[], docTable: Uint16Array): ArrayBuffer {
+  beginEncoded(buffer: ArrayBuffer, docsEnd: number, tables: readonly string[], docTable: Uint16Array, docsCrc: number | null = null): ArrayBuffer {
     this.assertUsable();
-    return this.txn.beginEncoded(buffer, docsEnd, tables, docTable);
+    return this.txn.beginEncoded(buffer, docsEnd, tables, docTable, docsCrc);
   }
 
   /**

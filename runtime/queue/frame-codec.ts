@@ -3,7 +3,7 @@
  * and decodes a frame's payload back into documents. See queue-format.ts for the layout.
  */
 import { AsymgenError, QueueCorruptedError } from "../errors.js";
-import { computeCrc32Slice16Range, crc32 } from "./crc32.js";
+import { computeCrc32Slice16Range, crc32, crc32Combine } from "./crc32.js";
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from "./queue-format.js";
 import type { ReusedDocumentBytes } from "./reused-document-bytes.js";
 import type { QueuedDocument } from "./upload-source.js";
@@ -52,19 +52,23 @@ export class FrameHeadBuilder {
   /**
    * Writes the frame head in place: `buf[at, end)` is the frame, whose documents (the BSON,
    * back to back) already sit after the head's `measure(...)` bytes. The payload checksum is
-   * then one call over one range, and no view but that one is created.
+   * then one call over one range, and no view but that one is created. `docsCrc`, when given, is
+   * the CRC-32 of the documents' bytes, computed where they were encoded: only the table section
+   * is checksummed here, and the two combined.
    */
-  buildInPlace(buf: Uint8Array, at: number, end: number, tables: readonly string[], docTable: Uint16Array, docCount: number, firstSeq: number, commitTime: number): void {
-    this.writeTables(buf, at, tables, docTable, docCount);
-    this.writeHeader(buf, at, end - at - FRAME_HEADER_BYTES, crc32(buf.subarray(at + FRAME_HEADER_BYTES, end)), docCount, tables.length, firstSeq, commitTime);
+  buildInPlace(buf: Uint8Array, at: number, end: number, tables: readonly string[], docTable: Uint16Array, docCount: number, firstSeq: number, commitTime: number, docsCrc: number | null = null): void {
+    const docsStart = this.writeTables(buf, at, tables, docTable, docCount);
+    const payloadCrc =
+      docsCrc === null ? crc32(buf.subarray(at + FRAME_HEADER_BYTES, end)) : crc32Combine(crc32(buf.subarray(at + FRAME_HEADER_BYTES, docsStart)), docsCrc, end - docsStart);
+    this.writeHeader(buf, at, end - at - FRAME_HEADER_BYTES, payloadCrc, docCount, tables.length, firstSeq, commitTime);
   }
 
   /**
    * Writes the frame head for `docs` (the documents' BSON, back to back) into a buffer of its
    * own and returns it, as a view valid until the next call: for heads too large to sit in
-   * front of the documents.
+   * front of the documents. `docsCrc`: as for `buildInPlace`.
    */
-  build(tables: readonly string[], docTable: Uint16Array, docCount: number, docs: Uint8Array, firstSeq: number, commitTime: number): Uint8Array {
+  build(tables: readonly string[], docTable: Uint16Array, docCount: number, docs: Uint8Array, firstSeq: number, commitTime: number, docsCrc: number | null = null): Uint8Array {
     const headLength = FrameHeadBuilder.measure(tables, docCount);
     if (headLength > this.buf.length) {
       let capacity = this.buf.length * 2;
@@ -73,7 +77,8 @@ export class FrameHeadBuilder {
     }
     const buf = this.buf;
     this.writeTables(buf, 0, tables, docTable, docCount);
-    const payloadCrc = crc32(docs, crc32(buf.subarray(FRAME_HEADER_BYTES, headLength)));
+    const headCrc = crc32(buf.subarray(FRAME_HEADER_BYTES, headLength));
+    const payloadCrc = docsCrc === null ? crc32(docs, headCrc) : crc32Combine(headCrc, docsCrc, docs.length);
     this.writeHeader(buf, 0, headLength - FRAME_HEADER_BYTES + docs.length, payloadCrc, docCount, tables.length, firstSeq, commitTime);
     return buf.subarray(0, headLength);
   }

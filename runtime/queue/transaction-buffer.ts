@@ -45,6 +45,8 @@ export class TransactionBuffer {
   private docTable = new Uint16Array(1024);
   /** The head's size, as `measureFrame` found it. */
   private headLength = 0;
+  /** The CRC-32 of the documents' bytes when `beginEncoded` was given it; null: computed at commit. */
+  private docsCrc: number | null = null;
 
   /** Whether a transaction is open. */
   get isOpen(): boolean {
@@ -61,6 +63,7 @@ export class TransactionBuffer {
     if (this.open) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
     this.open = true;
     this.docs = 0;
+    this.docsCrc = null;
     this.tables.length = 0;
     this.lastTable = "";
     this.writer.truncate(0);
@@ -74,8 +77,10 @@ export class TransactionBuffer {
    * writer takes `buffer` (the frame is built in place in it and written from it: no copy) and
    * the buffer it held is returned, the caller's to reuse (the very `buffer` when the writer held
    * it already: a transaction rolled back and opened again). `measureFrame` checks the documents.
+   * `docsCrc`: the CRC-32 of bytes `[HEAD_GAP_BYTES, docsEnd)`, when the encoder computed it
+   * (the page, on a core of its own), so the frame's checksum needs only the table section's.
    */
-  beginEncoded(buffer: ArrayBuffer, docsEnd: number, tables: readonly string[], docTable: Uint16Array): ArrayBuffer {
+  beginEncoded(buffer: ArrayBuffer, docsEnd: number, tables: readonly string[], docTable: Uint16Array, docsCrc: number | null = null): ArrayBuffer {
     if (this.open) throw new TransactionStateError("a write transaction is already open; transactions cannot be nested");
     if (!Number.isInteger(docsEnd) || docsEnd < HEAD_GAP_BYTES || docsEnd > buffer.byteLength) {
       throw new AsymgenError(`encoded documents must lie in [${HEAD_GAP_BYTES}, ${buffer.byteLength}) of their buffer, not end at ${docsEnd}`);
@@ -94,6 +99,7 @@ export class TransactionBuffer {
     this.lastTable = "";
     if (this.docTable.length < docs) this.docTable = new Uint16Array(Math.max(docs, this.docTable.length * 2));
     this.docTable.set(docTable);
+    this.docsCrc = docsCrc;
     return previous;
   }
 
@@ -108,6 +114,8 @@ export class TransactionBuffer {
     if (!this.open) throw new TransactionStateError("ingest must be called inside realm.write()");
     const writer = this.writer;
     const start = encodeDocument(writer, table, encode, value);
+    // A document added after `beginEncoded`: the given checksum no longer covers them all.
+    this.docsCrc = null;
     if (maxQueueBytes !== Number.POSITIVE_INFINITY) {
       const frameBytes = writer.length - HEAD_GAP_BYTES + FRAME_HEADER_BYTES;
       if (pendingBytes + frameBytes > maxQueueBytes) {
@@ -155,10 +163,10 @@ export class TransactionBuffer {
       this.frameOffset = HEAD_GAP_BYTES - headLength;
       this.frameLength = headLength + docsEnd - HEAD_GAP_BYTES;
       this.frameRest = null;
-      this.head.buildInPlace(this.frameSource, this.frameOffset, docsEnd, this.tables, this.docTable, this.docs, firstSeq, commitTime);
+      this.head.buildInPlace(this.frameSource, this.frameOffset, docsEnd, this.tables, this.docTable, this.docs, firstSeq, commitTime, this.docsCrc);
     } else {
       const docs = writer.subarray(HEAD_GAP_BYTES, docsEnd);
-      this.frameSource = this.head.build(this.tables, this.docTable, this.docs, docs, firstSeq, commitTime);
+      this.frameSource = this.head.build(this.tables, this.docTable, this.docs, docs, firstSeq, commitTime, this.docsCrc);
       this.frameOffset = 0;
       this.frameLength = headLength;
       this.frameRest = docs;
@@ -169,6 +177,7 @@ export class TransactionBuffer {
   end(): void {
     this.open = false;
     this.docs = 0;
+    this.docsCrc = null;
     this.frameSource = NO_BYTES;
     this.frameRest = null;
     if (this.writer.length > WRITER_SHRINK_BYTES) this.writer = new BsonWriter();

@@ -3,9 +3,10 @@
  * pre-encoded transactions (each once, whoever re-sends it; a malformed one refused whole),
  * typed errors across a message channel, and the localStorage user store.
  */
+import zlib from "node:zlib";
 import { describe, expect, it } from "@jest/globals";
 import { BsonWriter } from "../../runtime/encode/bson-writer.js";
-import { AsymgenError, QueueFullError } from "../../runtime/errors.js";
+import { AsymgenError, QueueCorruptedError, QueueFullError } from "../../runtime/errors.js";
 import { DurableQueue } from "../../runtime/queue/durable-queue.js";
 import { HEAD_GAP_BYTES } from "../../runtime/queue/transaction-buffer.js";
 import { createMemoryLogStore } from "../support/memory-log-store.js";
@@ -224,6 +225,24 @@ describe("QueueOwner", () => {
     expect(Buffer.concat(read.slice(0, 3).map((d) => d.bson))).toEqual(expected);
     expect(read.map((d) => d.table)).toEqual(["t", "t", "t", "t", "t", "t"]);
     owner.close();
+  });
+
+  it("takes the documents' checksum from the page when it sends one (docsCrc: the frame's checksum combines it with the table section's); a wrong one makes a frame that fails its check", async () => {
+    const right = openOwner();
+    const txn = inPlaceTransaction("page:1", [1, 2, 3]);
+    const expected = Buffer.from(txn.bytes);
+    txn.docsCrc = zlib.crc32(txn.bytes);
+    await right.owner.commit(txn);
+    // Read back from the store, each frame's payload checked against its checksum.
+    expect(Buffer.concat(right.queue.readBatch(0, 10, 1 << 20).map((d) => d.bson))).toEqual(expected);
+    right.owner.close();
+
+    const wrong = openOwner();
+    const bad = inPlaceTransaction("page:1", [1, 2, 3]);
+    bad.docsCrc = (zlib.crc32(bad.bytes) ^ 1) >>> 0;
+    await wrong.owner.commit(bad);
+    expect(() => wrong.queue.readBatch(0, 10, 1 << 20)).toThrow(QueueCorruptedError);
+    wrong.owner.close();
   });
 
   it("flushes a page's lone writeAsync in the task that appends it; others wait for the group flush", async () => {

@@ -10,7 +10,7 @@ import { deserialize } from "bson";
 import { DurableQueue, type DurableQueueOptions } from "../../runtime/queue/durable-queue.js";
 import { openNodeLogStore } from "../../runtime/node/node-log-store.js";
 import { InstrumentedLogStore, openInstrumentedLogStore } from "../support/instrumented-log-store.js";
-import { computeCrc32Slice16, computeCrc32Slice16Range, crc32, crc32Small } from "../../runtime/queue/crc32.js";
+import { computeCrc32Slice16, computeCrc32Slice16Range, crc32, crc32Combine, crc32Small } from "../../runtime/queue/crc32.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../../runtime/queue/queue-format.js";
 import { QueueCorruptedError, QueueFailedError, QueueLockedError } from "../../runtime/errors.js";
 import type { HostWarning } from "../../runtime/platform/platform.js";
@@ -122,6 +122,17 @@ describe("crc32", () => {
     }
     expect(crc32Small(data.subarray(8, 40))).toBe(native(data.subarray(8, 40)));
     expect(crc32Small(data.subarray(0, 500))).toBe(native(data.subarray(0, 500)));
+  });
+
+  it("crc32Combine gives the checksum of two ranges end to end from theirs (the browser page checksums the documents, the worker the table section in front)", () => {
+    const data = new Uint8Array(300_011).map((_, i) => (i * 2_654_435_761) >>> 24);
+    for (const [split, end] of [[0, 0], [0, 100], [100, 100], [1, 2], [40, 2_040], [2_040, 250_000], [123, 65_537], [7, data.length]] as const) {
+      const a = data.subarray(0, split);
+      const b = data.subarray(split, end);
+      expect(crc32Combine(zlib.crc32(a), zlib.crc32(b), b.length)).toBe(zlib.crc32(data.subarray(0, end)));
+    }
+    // Not a plain XOR or a continuation: the length of the second range counts.
+    expect(crc32Combine(zlib.crc32(data.subarray(0, 10)), zlib.crc32(data.subarray(10, 20)), 11)).not.toBe(zlib.crc32(data.subarray(0, 20)));
   });
 
   it("the Node log store installs node:zlib's native crc32 for the queue (the core imports no node:* module)", () => {
