@@ -45,6 +45,14 @@ export const codegenValues = {
   MIXED_EXPECTED: "MIXED_EXPECTED",
   putMixed: "putMixed",
   uniqueValues: "uniqueValues",
+  writeCString: "writeCString",
+  writeDecimal128: "writeDecimal128",
+  writeEnd: "writeEnd",
+  writeInt64: "writeInt64",
+  writeKey: "writeKey",
+  writeObjectId: "writeObjectId",
+  writeString: "writeString",
+  writeUuid: "writeUuid",
 } as const satisfies { [K in keyof typeof codegen]?: K };
 
 /** BsonWriter methods generated code calls, checked against the class the same way. */
@@ -64,6 +72,11 @@ export const writerMethods = {
   putString: "putString",
   putData: "putData",
   putDate: "putDate",
+  bytes: "bytes",
+  view: "view",
+  room: "room",
+  commit: "commit",
+  length: "length",
 } as const satisfies { [K in keyof codegen.BsonWriter]?: K };
 
 /** Types generated code names, from "asymgen/codegen". */
