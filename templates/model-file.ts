@@ -115,6 +115,8 @@ function printEncoder(model: ModelView): string {
     ? `export function ${model.encoderName}(\n  w: ${BsonWriter},\n  value: ${model.initName},\n): void {\n`
     : `export function ${model.encoderName}(w: ${BsonWriter}, value: ${model.initName}): void {\n`;
   text += `  if (!${isObject}(value)) {\n    throw ${invalid}(${model.rootPath}, ${model.objectExpected});\n  }\n`;
+  // One line for the reader of generated code; the why is above, in this file.
+  text += `  // Written in place: p is the position in buf (w.${room} grows it when needed).\n`;
   text += `  let p = w.${length};\n  let buf = w.${bytes};\n`;
   if (io.view) text += `  let view = w.${viewOf};\n`;
   text += printRoom("5", io, "  ");

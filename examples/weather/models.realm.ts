@@ -180,6 +180,7 @@ export function encodeWeatherSensor(
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
+  // Written in place: p is the position in buf (w.room grows it when needed).
   let p = w.length;
   let buf = w.bytes;
   let view = w.view;
@@ -501,6 +502,7 @@ export function encodeReading(w: BsonWriter, value: ReadingInit): void {
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
+  // Written in place: p is the position in buf (w.room grows it when needed).
   let p = w.length;
   let buf = w.bytes;
   let view = w.view;
@@ -605,6 +607,7 @@ export function encodeLocation(w: BsonWriter, value: LocationInit): void {
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
+  // Written in place: p is the position in buf (w.room grows it when needed).
   let p = w.length;
   let buf = w.bytes;
   let view = w.view;
@@ -751,6 +754,7 @@ export function encodeDeviceEvent(w: BsonWriter, value: DeviceEventInit): void {
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
+  // Written in place: p is the position in buf (w.room grows it when needed).
   let p = w.length;
   let buf = w.bytes;
   let view = w.view;
