@@ -77,13 +77,18 @@ export interface EncodeStepView {
   headSize: number;
   /** The same with the null type byte, for an optional single value; else empty. */
   nullHead: string[];
+  /**
+   * For collections: the module-level function that writes the elements and the container's end
+   * (the loop kept out of the encoder), the type of its parameter, whether it writes through the
+   * DataView, and whether its parameters go one a line.
+   */
+  elements: { name: string; label: string; type: string; usesView: boolean; signatureMultiline: boolean } | undefined;
   /** Type bytes as hex literals for collection elements: an embedded document's, and null's. */
   documentType: string;
   nullType: string;
   /** The TypeScript name as a string literal, for error paths. */
   path: string;
-  /** Locals for a collection: its start and (lists/sets) its element counter. */
-  container: string;
+  /** For lists and sets: the element counter's local. */
   counter: string;
   value: ValueView;
   /** For collections: null elements are allowed (written as null). */

@@ -273,8 +273,8 @@ export function encodeWeatherSensor(
   if (!isArray(v_readings)) {
     throw invalid("readings", "an array");
   }
-  if (p + 14 > buf.length) {
-    buf = w.room(p, 14);
+  if (p + 10 > buf.length) {
+    buf = w.room(p, 10);
     view = w.view;
   }
   // 0x04 "readings" NUL
@@ -282,78 +282,34 @@ export function encodeWeatherSensor(
   view.setUint32(p + 4, 0x676e6964, true);
   view.setUint16(p + 8, 0x0073, true);
   p += 10;
-  const a_readings = p;
-  p += 4;
-  let i_readings = 0;
-  for (const item of v_readings) {
-    const key = indexKey(i_readings);
-    if (!isObject(item)) {
-      throw invalid(indexPath("readings", i_readings), "an object");
-    } else {
-      if (p + 1 + key.length > buf.length) {
-        buf = w.room(p, 1 + key.length);
-        view = w.view;
-      }
-      buf[p] = 0x03;
-      p = writeKey(buf, p + 1, key);
-      w.commit(p);
-      try {
-        encodeReading(w, item);
-      } catch (e) {
-        throw atIndex(e, "readings", i_readings);
-      }
-      p = w.length;
-      buf = w.bytes;
-      view = w.view;
-    }
-    i_readings++;
-  }
-  if (p + 1 > buf.length) {
-    buf = w.room(p, 1);
-    view = w.view;
-  }
-  p = writeEnd(buf, a_readings, p);
+  w.commit(p);
+  $e_WeatherSensor_readings(w, v_readings);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
   const v_tags = value.tags;
   if (!isSet(v_tags)) {
     throw invalid("tags", "a Set");
   }
-  if (p + 10 > buf.length) {
-    buf = w.room(p, 10);
+  if (p + 6 > buf.length) {
+    buf = w.room(p, 6);
     view = w.view;
   }
   // 0x04 "tags" NUL
   view.setUint32(p, 0x67617404, true);
   view.setUint16(p + 4, 0x0073, true);
   p += 6;
-  const a_tags = p;
-  p += 4;
-  let i_tags = 0;
-  for (const item of v_tags) {
-    const key = indexKey(i_tags);
-    if (typeof item !== "string") {
-      throw invalid(indexPath("tags", i_tags), "a string");
-    } else {
-      if (p + 6 + key.length + item.length * 3 > buf.length) {
-        buf = w.room(p, 6 + key.length + item.length * 3);
-        view = w.view;
-      }
-      buf[p] = 0x02;
-      p = writeKey(buf, p + 1, key);
-      p = writeString(buf, p, item);
-    }
-    i_tags++;
-  }
-  if (p + 1 > buf.length) {
-    buf = w.room(p, 1);
-    view = w.view;
-  }
-  p = writeEnd(buf, a_tags, p);
+  w.commit(p);
+  $e_WeatherSensor_tags(w, v_tags);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
   const v_attributes = value.attributes;
   if (!isPlainObject(v_attributes)) {
     throw invalid("attributes", "a plain object");
   }
-  if (p + 16 > buf.length) {
-    buf = w.room(p, 16);
+  if (p + 12 > buf.length) {
+    buf = w.room(p, 12);
     view = w.view;
   }
   // 0x03 "attributes" NUL
@@ -361,30 +317,11 @@ export function encodeWeatherSensor(
   view.setUint32(p + 4, 0x75626972, true);
   view.setUint32(p + 8, 0x00736574, true);
   p += 12;
-  const a_attributes = p;
-  p += 4;
-  for (const k of keysOf(v_attributes)) {
-    if (!isDictionaryKey(k)) {
-      throw invalidKey("attributes", k);
-    }
-    const item = v_attributes[k];
-    if (typeof item !== "string") {
-      throw invalid(keyPath("attributes", k), "a string");
-    } else {
-      if (p + 6 + k.length * 3 + item.length * 3 > buf.length) {
-        buf = w.room(p, 6 + k.length * 3 + item.length * 3);
-        view = w.view;
-      }
-      buf[p] = 0x02;
-      p = writeCString(buf, p + 1, k);
-      p = writeString(buf, p, item);
-    }
-  }
-  if (p + 1 > buf.length) {
-    buf = w.room(p, 1);
-    view = w.view;
-  }
-  p = writeEnd(buf, a_attributes, p);
+  w.commit(p);
+  $e_WeatherSensor_attributes(w, v_attributes);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
   const v_notes = value.notes;
   if (v_notes === null) {
     if (p + 7 > buf.length) {
@@ -448,6 +385,113 @@ export function encodeWeatherSensor(
   if (p + 1 > buf.length) {
     buf = w.room(p, 1);
     view = w.view;
+  }
+  w.commit(writeEnd(buf, start, p));
+}
+
+/** Elements of `WeatherSensor.readings` (a loop kept out of the encoder). */
+function $e_WeatherSensor_readings(
+  w: BsonWriter,
+  v_readings: NonNullable<WeatherSensorInit["readings"]>,
+): void {
+  let p = w.length;
+  let buf = w.bytes;
+  if (p + 4 > buf.length) {
+    buf = w.room(p, 4);
+  }
+  const start = p;
+  p += 4;
+  let i_readings = 0;
+  for (const item of v_readings) {
+    const key = indexKey(i_readings);
+    if (!isObject(item)) {
+      throw invalid(indexPath("readings", i_readings), "an object");
+    } else {
+      if (p + 1 + key.length > buf.length) {
+        buf = w.room(p, 1 + key.length);
+      }
+      buf[p] = 0x03;
+      p = writeKey(buf, p + 1, key);
+      w.commit(p);
+      try {
+        encodeReading(w, item);
+      } catch (e) {
+        throw atIndex(e, "readings", i_readings);
+      }
+      p = w.length;
+      buf = w.bytes;
+    }
+    i_readings++;
+  }
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
+  }
+  w.commit(writeEnd(buf, start, p));
+}
+
+/** Elements of `WeatherSensor.tags` (a loop kept out of the encoder). */
+function $e_WeatherSensor_tags(
+  w: BsonWriter,
+  v_tags: NonNullable<WeatherSensorInit["tags"]>,
+): void {
+  let p = w.length;
+  let buf = w.bytes;
+  if (p + 4 > buf.length) {
+    buf = w.room(p, 4);
+  }
+  const start = p;
+  p += 4;
+  let i_tags = 0;
+  for (const item of v_tags) {
+    const key = indexKey(i_tags);
+    if (typeof item !== "string") {
+      throw invalid(indexPath("tags", i_tags), "a string");
+    } else {
+      if (p + 6 + key.length + item.length * 3 > buf.length) {
+        buf = w.room(p, 6 + key.length + item.length * 3);
+      }
+      buf[p] = 0x02;
+      p = writeKey(buf, p + 1, key);
+      p = writeString(buf, p, item);
+    }
+    i_tags++;
+  }
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
+  }
+  w.commit(writeEnd(buf, start, p));
+}
+
+/** Elements of `WeatherSensor.attributes` (a loop kept out of the encoder). */
+function $e_WeatherSensor_attributes(
+  w: BsonWriter,
+  v_attributes: NonNullable<WeatherSensorInit["attributes"]>,
+): void {
+  let p = w.length;
+  let buf = w.bytes;
+  if (p + 4 > buf.length) {
+    buf = w.room(p, 4);
+  }
+  const start = p;
+  p += 4;
+  for (const k of keysOf(v_attributes)) {
+    if (!isDictionaryKey(k)) {
+      throw invalidKey("attributes", k);
+    }
+    const item = v_attributes[k];
+    if (typeof item !== "string") {
+      throw invalid(keyPath("attributes", k), "a string");
+    } else {
+      if (p + 6 + k.length * 3 + item.length * 3 > buf.length) {
+        buf = w.room(p, 6 + k.length * 3 + item.length * 3);
+      }
+      buf[p] = 0x02;
+      p = writeCString(buf, p + 1, k);
+      p = writeString(buf, p, item);
+    }
+  }
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
   }
   w.commit(writeEnd(buf, start, p));
 }

@@ -12,7 +12,7 @@ import type { EncodeStepView, FileView, ImportView, KeyConstantView, LiteralEntr
 import { resolveLinkOrThrow } from "./resolve-link.js";
 import { generatedFileName, importPathOf } from "../write/output-path.js";
 import { formatGeneratedHeader } from "./generated-header.js";
-import { CODEGEN_MODULE, KEY_CONSTANT_PREFIX, RUNTIME_MODULE, TYPE_ONLY_SYMBOLS, codegenTypes, codegenValues as rt } from "asymgen/codegen-symbols";
+import { CODEGEN_MODULE, ELEMENTS_FUNCTION_PREFIX, KEY_CONSTANT_PREFIX, RUNTIME_MODULE, TYPE_ONLY_SYMBOLS, codegenTypes, codegenValues as rt } from "asymgen/codegen-symbols";
 import { elementHead } from "./element-head.js";
 import { BSON_TYPE, MIXED_TYPE, SCALAR_CODECS } from "./scalar-codecs.js";
 
@@ -44,6 +44,7 @@ class FileViewBuilder {
   private readonly linked = new Map<string, Set<string>>();
   private readonly keys = new Map<string, string>();
   private readonly keyNames = new Set<string>();
+  private readonly functionNames = new Set<string>();
   private readonly untrusted: string[] = [];
 
   constructor(
@@ -138,7 +139,7 @@ class FileViewBuilder {
       fields.push({ docs, key: this.propertyKey(property.name), optional: fieldOptional, type: `${base}${nullable}${fieldOptional ? " | undefined" : ""}` });
       const fromInit = this.access("init", property.name);
       assignments.push(`${this.access("this", property.name)} = ${this.withDefault(fromInit, property)};`);
-      steps.push(this.encodeStep(property, locals));
+      steps.push(this.encodeStep(property, locals, model.name, initName));
     }
     return {
       className,
@@ -173,7 +174,7 @@ class FileViewBuilder {
     return entries;
   }
 
-  private encodeStep(property: PropertyInfo, locals: Set<string>): EncodeStepView {
+  private encodeStep(property: PropertyInfo, locals: Set<string>, modelName: string, initName: string): EncodeStepView {
     const ident = sanitize(property.name);
     const local = unique(`v_${ident}`, locals);
     const type = property.type;
@@ -210,6 +211,15 @@ class FileViewBuilder {
     }
     const optional = property.type.optional && value.kind !== "mixed";
     const head = headType === undefined ? undefined : elementHead(headType, persisted);
+    let elements: EncodeStepView["elements"];
+    if (shape !== "single") {
+      this.codegen.add(rt.writeEnd);
+      const name = unique(`${ELEMENTS_FUNCTION_PREFIX}${sanitize(modelName)}_${ident}`, this.functionNames);
+      const type = `NonNullable<${initName}[${this.stringLiteral(property.name)}]>`;
+      const usesView = value.kind === "check" && value.direct !== undefined && value.direct.write.some((line) => /\bview\b/.test(line));
+      const signatureMultiline = `function ${name}(w: BsonWriter, ${local}: ${type}): void {`.length > this.options.printWidth;
+      elements = { name, label: `\`${sanitize(modelName)}.${ident}\``, type, usesView, signatureMultiline };
+    }
     return {
       local,
       read: this.withDefault(this.access("value", property.name), property),
@@ -219,10 +229,10 @@ class FileViewBuilder {
       head: head?.statements ?? [],
       headSize: head?.size ?? 0,
       nullHead: shape === "single" && optional ? elementHead(BSON_TYPE.null, persisted).statements : [],
+      elements,
       documentType: hexByte(BSON_TYPE.document),
       nullType: hexByte(BSON_TYPE.null),
       path,
-      container: shape === "single" ? "" : unique(`a_${ident}`, locals),
       counter: shape === "list" || shape === "set" ? unique(`i_${ident}`, locals) : "",
       value,
       elementNullable,

@@ -109,6 +109,12 @@ export const GENERATED_CODE_GLOBALS: readonly string[] = ["ArrayBuffer", "Date",
 /** The prefix of the generated file's module-level key constants (`$k_deviceId`); no generated class name may start with it. */
 export const KEY_CONSTANT_PREFIX = "$k_";
 
+/**
+ * The prefix of the generated file's collection-element functions (`$e_WeatherSensor_tags`: a
+ * collection's loop, kept out of the model's encoder); no generated class name may start with it.
+ */
+export const ELEMENTS_FUNCTION_PREFIX = "$e_";
+
 /** A name generated code may import from "asymgen/codegen". */
 export type CodegenSymbol = (typeof codegenValues)[keyof typeof codegenValues] | (typeof codegenTypes)[keyof typeof codegenTypes];
 
