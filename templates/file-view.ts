@@ -33,10 +33,27 @@ export interface MemberView {
   type: string;
 }
 
+/**
+ * A value the encoder writes itself at `p` (see templates/model-file.ts): `$` stands for the
+ * checked value in `variable` and `write`.
+ */
+export interface DirectWriteView {
+  /** Its BSON type byte as a hex literal (`0x02`). */
+  typeByte: string;
+  /** The most bytes it takes: `fixed` plus `variable` (absent when fixed-size). */
+  fixed: number;
+  variable?: string;
+  /** Statements that write it and advance `p`. */
+  write: string[];
+}
+
 /** How one value (a property, or a collection's element) is checked and written. */
 export type ValueView =
-  /** `invalidWhen` and `argument` hold `$` where the value goes; `put` is a BsonWriter method. */
-  | { kind: "check"; invalidWhen: string; expected: string; put: string; argument: string }
+  /**
+   * `invalidWhen` and `argument` hold `$` where the value goes; written by `direct`, or when absent
+   * (binary data) by the BsonWriter method `put` with `argument`.
+   */
+  | { kind: "check"; invalidWhen: string; expected: string; put: string; argument: string; direct?: DirectWriteView }
   | { kind: "mixed" }
   | { kind: "embedded"; encoder: string };
 
@@ -49,12 +66,29 @@ export interface EncodeStepView {
   /** Absent/undefined values are left out and null is written as null (not for mixed). */
   optional: boolean;
   shape: "single" | "list" | "set" | "dictionary";
-  /** The pre-encoded key constant. */
+  /** The pre-encoded key constant, for a single value written through the writer (mixed, binary data); else empty. */
   key: string;
+  /**
+   * Statements writing the element head (type byte, key, NUL) at `p` for the step's own type (the
+   * value's; a document's or an array's for embedded values and collections), and its size; empty
+   * when the value is written through the writer under `key`.
+   */
+  head: string[];
+  headSize: number;
+  /** The same with the null type byte, for an optional single value; else empty. */
+  nullHead: string[];
+  /**
+   * For collections: the module-level function that writes the elements and the container's end
+   * (the loop kept out of the encoder), the type of its parameter, whether it writes through the
+   * DataView, and whether its parameters go one a line.
+   */
+  elements: { name: string; label: string; type: string; usesView: boolean; signatureMultiline: boolean } | undefined;
+  /** Type bytes as hex literals for collection elements: an embedded document's, and null's. */
+  documentType: string;
+  nullType: string;
   /** The TypeScript name as a string literal, for error paths. */
   path: string;
-  /** Locals for a collection: its start and (lists/sets) its element counter. */
-  container: string;
+  /** For lists and sets: the element counter's local. */
   counter: string;
   value: ValueView;
   /** For collections: null elements are allowed (written as null). */
@@ -83,6 +117,8 @@ export interface ModelView {
   /** The root path and `"an object"` as string literals, for the encoder's first check. */
   rootPath: string;
   objectExpected: string;
+  /** Whether the encoder writes through the buffer's DataView (declares `view`). */
+  usesView: boolean;
   /** Whether the encoder's parameters go one a line (the signature does not fit). */
   encoderSignatureMultiline: boolean;
   steps: EncodeStepView[];

@@ -24,27 +24,18 @@ import {
   keyPath,
   keysOf,
   putMixed,
+  writeCString,
+  writeEnd,
+  writeInt64,
+  writeKey,
+  writeObjectId,
+  writeString,
+  writeUuid,
   type BsonWriter,
   type CanonicalObjectSchema,
   type GeneratedModelClass,
 } from "asymgen/codegen";
 
-const $k__id = keyBytes("_id");
-const $k_deviceId = keyBytes("deviceId");
-const $k_temperatureInFahrenheit = keyBytes("temperatureInFahrenheit");
-const $k_barometricPressureInHg = keyBytes("barometricPressureInHg");
-const $k_windSpeedInMph = keyBytes("windSpeedInMph");
-const $k_readings = keyBytes("readings");
-const $k_tags = keyBytes("tags");
-const $k_attributes = keyBytes("attributes");
-const $k_notes = keyBytes("notes");
-const $k_location = keyBytes("location");
-const $k_at = keyBytes("at");
-const $k_value = keyBytes("value");
-const $k_latitude = keyBytes("latitude");
-const $k_longitude = keyBytes("longitude");
-const $k_elevationInFeet = keyBytes("elevationInFeet");
-const $k_kind = keyBytes("kind");
 const $k_payload = keyBytes("payload");
 
 /** What `new WeatherSensor(…)` and `realm.ingest(WeatherSensor, …)` take. */
@@ -189,72 +180,300 @@ export function encodeWeatherSensor(
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
-  const start = w.startDocument();
+  // Written in place: p is the position in buf (w.room grows it when needed).
+  let p = w.length;
+  let buf = w.bytes;
+  let view = w.view;
+  if (p + 5 > buf.length) {
+    buf = w.room(p, 5);
+    view = w.view;
+  }
+  const start = p;
+  p += 4;
   const v_id = value.id;
   if (!isObjectId(v_id)) {
     throw invalid("id", "an ObjectId");
   }
-  w.putObjectId($k__id, v_id);
+  if (p + 17 > buf.length) {
+    buf = w.room(p, 17);
+    view = w.view;
+  }
+  // 0x07 "_id" NUL
+  view.setUint32(p, 0x64695f07, true);
+  buf[p + 4] = 0x00;
+  p += 5;
+  p = writeObjectId(buf, p, v_id);
   const v_deviceId = value.deviceId;
   if (typeof v_deviceId !== "string") {
     throw invalid("deviceId", "a string");
   }
-  w.putString($k_deviceId, v_deviceId);
+  if (p + 15 + v_deviceId.length * 3 > buf.length) {
+    buf = w.room(p, 15 + v_deviceId.length * 3);
+    view = w.view;
+  }
+  // 0x02 "deviceId" NUL
+  view.setUint32(p, 0x76656402, true);
+  view.setUint32(p + 4, 0x49656369, true);
+  view.setUint16(p + 8, 0x0064, true);
+  p += 10;
+  p = writeString(buf, p, v_deviceId);
   const v_temperatureInFahrenheit = value.temperatureInFahrenheit;
   if (!isFiniteNumber(v_temperatureInFahrenheit)) {
     throw invalid("temperatureInFahrenheit", "a finite number");
   }
-  w.putDouble($k_temperatureInFahrenheit, v_temperatureInFahrenheit);
+  if (p + 33 > buf.length) {
+    buf = w.room(p, 33);
+    view = w.view;
+  }
+  // 0x01 "temperatureInFahrenheit" NUL
+  view.setUint32(p, 0x6d657401, true);
+  view.setUint32(p + 4, 0x61726570, true);
+  view.setUint32(p + 8, 0x65727574, true);
+  view.setUint32(p + 12, 0x61466e49, true);
+  view.setUint32(p + 16, 0x6e657268, true);
+  view.setUint32(p + 20, 0x74696568, true);
+  buf[p + 24] = 0x00;
+  p += 25;
+  view.setFloat64(p, v_temperatureInFahrenheit, true);
+  p += 8;
   const v_barometricPressureInHg = value.barometricPressureInHg;
   if (!isFiniteNumber(v_barometricPressureInHg)) {
     throw invalid("barometricPressureInHg", "a finite number");
   }
-  w.putDouble($k_barometricPressureInHg, v_barometricPressureInHg);
+  if (p + 32 > buf.length) {
+    buf = w.room(p, 32);
+    view = w.view;
+  }
+  // 0x01 "barometricPressureInHg" NUL
+  view.setUint32(p, 0x72616201, true);
+  view.setUint32(p + 4, 0x74656d6f, true);
+  view.setUint32(p + 8, 0x50636972, true);
+  view.setUint32(p + 12, 0x73736572, true);
+  view.setUint32(p + 16, 0x49657275, true);
+  view.setUint32(p + 20, 0x0067486e, true);
+  p += 24;
+  view.setFloat64(p, v_barometricPressureInHg, true);
+  p += 8;
   const v_windSpeedInMph = value.windSpeedInMph;
   if (!isInt64(v_windSpeedInMph)) {
     throw invalid("windSpeedInMph", "an integer (number or bigint)");
   }
-  w.putInt64($k_windSpeedInMph, v_windSpeedInMph);
+  if (p + 24 > buf.length) {
+    buf = w.room(p, 24);
+    view = w.view;
+  }
+  // 0x12 "windSpeedInMph" NUL
+  view.setUint32(p, 0x6e697712, true);
+  view.setUint32(p + 4, 0x65705364, true);
+  view.setUint32(p + 8, 0x6e496465, true);
+  view.setUint32(p + 12, 0x0068704d, true);
+  p += 16;
+  p = writeInt64(view, p, v_windSpeedInMph);
   const v_readings = value.readings;
   if (!isArray(v_readings)) {
     throw invalid("readings", "an array");
   }
-  const a_readings = w.openArray($k_readings);
+  if (p + 10 > buf.length) {
+    buf = w.room(p, 10);
+    view = w.view;
+  }
+  // 0x04 "readings" NUL
+  view.setUint32(p, 0x61657204, true);
+  view.setUint32(p + 4, 0x676e6964, true);
+  view.setUint16(p + 8, 0x0073, true);
+  p += 10;
+  w.commit(p);
+  $e_WeatherSensor_readings(w, v_readings);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
+  const v_tags = value.tags;
+  if (!isSet(v_tags)) {
+    throw invalid("tags", "a Set");
+  }
+  if (p + 6 > buf.length) {
+    buf = w.room(p, 6);
+    view = w.view;
+  }
+  // 0x04 "tags" NUL
+  view.setUint32(p, 0x67617404, true);
+  view.setUint16(p + 4, 0x0073, true);
+  p += 6;
+  w.commit(p);
+  $e_WeatherSensor_tags(w, v_tags);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
+  const v_attributes = value.attributes;
+  if (!isPlainObject(v_attributes)) {
+    throw invalid("attributes", "a plain object");
+  }
+  if (p + 12 > buf.length) {
+    buf = w.room(p, 12);
+    view = w.view;
+  }
+  // 0x03 "attributes" NUL
+  view.setUint32(p, 0x74746103, true);
+  view.setUint32(p + 4, 0x75626972, true);
+  view.setUint32(p + 8, 0x00736574, true);
+  p += 12;
+  w.commit(p);
+  $e_WeatherSensor_attributes(w, v_attributes);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
+  const v_notes = value.notes;
+  if (v_notes === null) {
+    if (p + 7 > buf.length) {
+      buf = w.room(p, 7);
+      view = w.view;
+    }
+    // 0x0a "notes" NUL
+    view.setUint32(p, 0x746f6e0a, true);
+    view.setUint16(p + 4, 0x7365, true);
+    buf[p + 6] = 0x00;
+    p += 7;
+  } else if (v_notes !== undefined) {
+    if (typeof v_notes !== "string") {
+      throw invalid("notes", "a string");
+    }
+    if (p + 12 + v_notes.length * 3 > buf.length) {
+      buf = w.room(p, 12 + v_notes.length * 3);
+      view = w.view;
+    }
+    // 0x02 "notes" NUL
+    view.setUint32(p, 0x746f6e02, true);
+    view.setUint16(p + 4, 0x7365, true);
+    buf[p + 6] = 0x00;
+    p += 7;
+    p = writeString(buf, p, v_notes);
+  }
+  const v_location = value.location;
+  if (v_location === null) {
+    if (p + 10 > buf.length) {
+      buf = w.room(p, 10);
+      view = w.view;
+    }
+    // 0x0a "location" NUL
+    view.setUint32(p, 0x636f6c0a, true);
+    view.setUint32(p + 4, 0x6f697461, true);
+    view.setUint16(p + 8, 0x006e, true);
+    p += 10;
+  } else if (v_location !== undefined) {
+    if (!isObject(v_location)) {
+      throw invalid("location", "an object");
+    }
+    if (p + 10 > buf.length) {
+      buf = w.room(p, 10);
+      view = w.view;
+    }
+    // 0x03 "location" NUL
+    view.setUint32(p, 0x636f6c03, true);
+    view.setUint32(p + 4, 0x6f697461, true);
+    view.setUint16(p + 8, 0x006e, true);
+    p += 10;
+    w.commit(p);
+    try {
+      encodeLocation(w, v_location);
+    } catch (e) {
+      throw atProperty(e, "location");
+    }
+    p = w.length;
+    buf = w.bytes;
+    view = w.view;
+  }
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
+    view = w.view;
+  }
+  w.commit(writeEnd(buf, start, p));
+}
+
+/** Elements of `WeatherSensor.readings` (a loop kept out of the encoder). */
+function $e_WeatherSensor_readings(
+  w: BsonWriter,
+  v_readings: NonNullable<WeatherSensorInit["readings"]>,
+): void {
+  let p = w.length;
+  let buf = w.bytes;
+  if (p + 4 > buf.length) {
+    buf = w.room(p, 4);
+  }
+  const start = p;
+  p += 4;
   let i_readings = 0;
   for (const item of v_readings) {
+    const key = indexKey(i_readings);
     if (!isObject(item)) {
       throw invalid(indexPath("readings", i_readings), "an object");
     } else {
-      w.putDocumentHeader(indexKey(i_readings));
+      if (p + 1 + key.length > buf.length) {
+        buf = w.room(p, 1 + key.length);
+      }
+      buf[p] = 0x03;
+      p = writeKey(buf, p + 1, key);
+      w.commit(p);
       try {
         encodeReading(w, item);
       } catch (e) {
         throw atIndex(e, "readings", i_readings);
       }
+      p = w.length;
+      buf = w.bytes;
     }
     i_readings++;
   }
-  w.endDocument(a_readings);
-  const v_tags = value.tags;
-  if (!isSet(v_tags)) {
-    throw invalid("tags", "a Set");
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
   }
-  const a_tags = w.openArray($k_tags);
+  w.commit(writeEnd(buf, start, p));
+}
+
+/** Elements of `WeatherSensor.tags` (a loop kept out of the encoder). */
+function $e_WeatherSensor_tags(
+  w: BsonWriter,
+  v_tags: NonNullable<WeatherSensorInit["tags"]>,
+): void {
+  let p = w.length;
+  let buf = w.bytes;
+  if (p + 4 > buf.length) {
+    buf = w.room(p, 4);
+  }
+  const start = p;
+  p += 4;
   let i_tags = 0;
   for (const item of v_tags) {
+    const key = indexKey(i_tags);
     if (typeof item !== "string") {
       throw invalid(indexPath("tags", i_tags), "a string");
     } else {
-      w.putString(indexKey(i_tags), item);
+      if (p + 6 + key.length + item.length * 3 > buf.length) {
+        buf = w.room(p, 6 + key.length + item.length * 3);
+      }
+      buf[p] = 0x02;
+      p = writeKey(buf, p + 1, key);
+      p = writeString(buf, p, item);
     }
     i_tags++;
   }
-  w.endDocument(a_tags);
-  const v_attributes = value.attributes;
-  if (!isPlainObject(v_attributes)) {
-    throw invalid("attributes", "a plain object");
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
   }
-  const a_attributes = w.openObject($k_attributes);
+  w.commit(writeEnd(buf, start, p));
+}
+
+/** Elements of `WeatherSensor.attributes` (a loop kept out of the encoder). */
+function $e_WeatherSensor_attributes(
+  w: BsonWriter,
+  v_attributes: NonNullable<WeatherSensorInit["attributes"]>,
+): void {
+  let p = w.length;
+  let buf = w.bytes;
+  if (p + 4 > buf.length) {
+    buf = w.room(p, 4);
+  }
+  const start = p;
+  p += 4;
   for (const k of keysOf(v_attributes)) {
     if (!isDictionaryKey(k)) {
       throw invalidKey("attributes", k);
@@ -263,34 +482,18 @@ export function encodeWeatherSensor(
     if (typeof item !== "string") {
       throw invalid(keyPath("attributes", k), "a string");
     } else {
-      w.putString(k, item);
+      if (p + 6 + k.length * 3 + item.length * 3 > buf.length) {
+        buf = w.room(p, 6 + k.length * 3 + item.length * 3);
+      }
+      buf[p] = 0x02;
+      p = writeCString(buf, p + 1, k);
+      p = writeString(buf, p, item);
     }
   }
-  w.endDocument(a_attributes);
-  const v_notes = value.notes;
-  if (v_notes === null) {
-    w.putNull($k_notes);
-  } else if (v_notes !== undefined) {
-    if (typeof v_notes !== "string") {
-      throw invalid("notes", "a string");
-    }
-    w.putString($k_notes, v_notes);
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
   }
-  const v_location = value.location;
-  if (v_location === null) {
-    w.putNull($k_location);
-  } else if (v_location !== undefined) {
-    if (!isObject(v_location)) {
-      throw invalid("location", "an object");
-    }
-    w.putDocumentHeader($k_location);
-    try {
-      encodeLocation(w, v_location);
-    } catch (e) {
-      throw atProperty(e, "location");
-    }
-  }
-  w.endDocument(start);
+  w.commit(writeEnd(buf, start, p));
 }
 
 /** What `new Reading(…)` and `realm.ingest(Reading, …)` take. */
@@ -343,18 +546,48 @@ export function encodeReading(w: BsonWriter, value: ReadingInit): void {
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
-  const start = w.startDocument();
+  // Written in place: p is the position in buf (w.room grows it when needed).
+  let p = w.length;
+  let buf = w.bytes;
+  let view = w.view;
+  if (p + 5 > buf.length) {
+    buf = w.room(p, 5);
+    view = w.view;
+  }
+  const start = p;
+  p += 4;
   const v_at = value.at;
   if (!isValidDate(v_at)) {
     throw invalid("at", "a valid Date");
   }
-  w.putDate($k_at, v_at);
+  if (p + 12 > buf.length) {
+    buf = w.room(p, 12);
+    view = w.view;
+  }
+  // 0x09 "at" NUL
+  view.setUint32(p, 0x00746109, true);
+  p += 4;
+  p = writeInt64(view, p, v_at.getTime());
   const v_value = value.value;
   if (!isFloat32(v_value)) {
     throw invalid("value", "a 32-bit float");
   }
-  w.putDouble($k_value, v_value);
-  w.endDocument(start);
+  if (p + 15 > buf.length) {
+    buf = w.room(p, 15);
+    view = w.view;
+  }
+  // 0x01 "value" NUL
+  view.setUint32(p, 0x6c617601, true);
+  view.setUint16(p + 4, 0x6575, true);
+  buf[p + 6] = 0x00;
+  p += 7;
+  view.setFloat64(p, v_value, true);
+  p += 8;
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
+    view = w.view;
+  }
+  w.commit(writeEnd(buf, start, p));
 }
 
 /** What `new Location(…)` and `realm.ingest(Location, …)` take. */
@@ -418,23 +651,68 @@ export function encodeLocation(w: BsonWriter, value: LocationInit): void {
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
-  const start = w.startDocument();
+  // Written in place: p is the position in buf (w.room grows it when needed).
+  let p = w.length;
+  let buf = w.bytes;
+  let view = w.view;
+  if (p + 5 > buf.length) {
+    buf = w.room(p, 5);
+    view = w.view;
+  }
+  const start = p;
+  p += 4;
   const v_latitude = value.latitude;
   if (!isFiniteNumber(v_latitude)) {
     throw invalid("latitude", "a finite number");
   }
-  w.putDouble($k_latitude, v_latitude);
+  if (p + 18 > buf.length) {
+    buf = w.room(p, 18);
+    view = w.view;
+  }
+  // 0x01 "latitude" NUL
+  view.setUint32(p, 0x74616c01, true);
+  view.setUint32(p + 4, 0x64757469, true);
+  view.setUint16(p + 8, 0x0065, true);
+  p += 10;
+  view.setFloat64(p, v_latitude, true);
+  p += 8;
   const v_longitude = value.longitude;
   if (!isFiniteNumber(v_longitude)) {
     throw invalid("longitude", "a finite number");
   }
-  w.putDouble($k_longitude, v_longitude);
+  if (p + 19 > buf.length) {
+    buf = w.room(p, 19);
+    view = w.view;
+  }
+  // 0x01 "longitude" NUL
+  view.setUint32(p, 0x6e6f6c01, true);
+  view.setUint32(p + 4, 0x75746967, true);
+  view.setUint16(p + 8, 0x6564, true);
+  buf[p + 10] = 0x00;
+  p += 11;
+  view.setFloat64(p, v_longitude, true);
+  p += 8;
   const v_elevationInFeet = value.elevationInFeet ?? 0;
   if (!isInt64(v_elevationInFeet)) {
     throw invalid("elevationInFeet", "an integer (number or bigint)");
   }
-  w.putInt64($k_elevationInFeet, v_elevationInFeet);
-  w.endDocument(start);
+  if (p + 25 > buf.length) {
+    buf = w.room(p, 25);
+    view = w.view;
+  }
+  // 0x12 "elevationInFeet" NUL
+  view.setUint32(p, 0x656c6512, true);
+  view.setUint32(p + 4, 0x69746176, true);
+  view.setUint32(p + 8, 0x6e496e6f, true);
+  view.setUint32(p + 12, 0x74656546, true);
+  buf[p + 16] = 0x00;
+  p += 17;
+  p = writeInt64(view, p, v_elevationInFeet);
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
+    view = w.view;
+  }
+  w.commit(writeEnd(buf, start, p));
 }
 
 /** What `new DeviceEvent(…)` and `realm.ingest(DeviceEvent, …)` take. */
@@ -520,30 +798,79 @@ export function encodeDeviceEvent(w: BsonWriter, value: DeviceEventInit): void {
   if (!isObject(value)) {
     throw invalid("", "an object");
   }
-  const start = w.startDocument();
+  // Written in place: p is the position in buf (w.room grows it when needed).
+  let p = w.length;
+  let buf = w.bytes;
+  let view = w.view;
+  if (p + 5 > buf.length) {
+    buf = w.room(p, 5);
+    view = w.view;
+  }
+  const start = p;
+  p += 4;
   const v_id = value.id;
   if (!isUuid(v_id)) {
     throw invalid("id", "a UUID");
   }
-  w.putUuid($k__id, v_id);
+  if (p + 26 > buf.length) {
+    buf = w.room(p, 26);
+    view = w.view;
+  }
+  // 0x05 "_id" NUL
+  view.setUint32(p, 0x64695f05, true);
+  buf[p + 4] = 0x00;
+  p += 5;
+  p = writeUuid(buf, p, v_id);
   const v_deviceId = value.deviceId;
   if (typeof v_deviceId !== "string") {
     throw invalid("deviceId", "a string");
   }
-  w.putString($k_deviceId, v_deviceId);
+  if (p + 15 + v_deviceId.length * 3 > buf.length) {
+    buf = w.room(p, 15 + v_deviceId.length * 3);
+    view = w.view;
+  }
+  // 0x02 "deviceId" NUL
+  view.setUint32(p, 0x76656402, true);
+  view.setUint32(p + 4, 0x49656369, true);
+  view.setUint16(p + 8, 0x0064, true);
+  p += 10;
+  p = writeString(buf, p, v_deviceId);
   const v_kind = value.kind ?? "heartbeat";
   if (typeof v_kind !== "string") {
     throw invalid("kind", "a string");
   }
-  w.putString($k_kind, v_kind);
+  if (p + 11 + v_kind.length * 3 > buf.length) {
+    buf = w.room(p, 11 + v_kind.length * 3);
+    view = w.view;
+  }
+  // 0x02 "kind" NUL
+  view.setUint32(p, 0x6e696b02, true);
+  view.setUint16(p + 4, 0x0064, true);
+  p += 6;
+  p = writeString(buf, p, v_kind);
   const v_at = value.at ?? new Date();
   if (!isValidDate(v_at)) {
     throw invalid("at", "a valid Date");
   }
-  w.putDate($k_at, v_at);
+  if (p + 12 > buf.length) {
+    buf = w.room(p, 12);
+    view = w.view;
+  }
+  // 0x09 "at" NUL
+  view.setUint32(p, 0x00746109, true);
+  p += 4;
+  p = writeInt64(view, p, v_at.getTime());
   const v_payload = value.payload;
+  w.commit(p);
   if (v_payload !== undefined && !putMixed(w, $k_payload, v_payload)) {
     throw invalid("payload", MIXED_EXPECTED);
   }
-  w.endDocument(start);
+  p = w.length;
+  buf = w.bytes;
+  view = w.view;
+  if (p + 1 > buf.length) {
+    buf = w.room(p, 1);
+    view = w.view;
+  }
+  w.commit(writeEnd(buf, start, p));
 }

@@ -12,8 +12,9 @@ import type { EncodeStepView, FileView, ImportView, KeyConstantView, LiteralEntr
 import { resolveLinkOrThrow } from "./resolve-link.js";
 import { generatedFileName, importPathOf } from "../write/output-path.js";
 import { formatGeneratedHeader } from "./generated-header.js";
-import { CODEGEN_MODULE, KEY_CONSTANT_PREFIX, RUNTIME_MODULE, TYPE_ONLY_SYMBOLS, codegenTypes, codegenValues as rt } from "asymgen/codegen-symbols";
-import { MIXED_TYPE, SCALAR_CODECS } from "./scalar-codecs.js";
+import { CODEGEN_MODULE, ELEMENTS_FUNCTION_PREFIX, KEY_CONSTANT_PREFIX, RUNTIME_MODULE, TYPE_ONLY_SYMBOLS, codegenTypes, codegenValues as rt } from "asymgen/codegen-symbols";
+import { elementHead } from "./element-head.js";
+import { BSON_TYPE, MIXED_TYPE, SCALAR_CODECS } from "./scalar-codecs.js";
 
 /** Where the file comes from and goes, and the width the templates lay lines out for. */
 export interface BuildFileViewOptions {
@@ -43,6 +44,7 @@ class FileViewBuilder {
   private readonly linked = new Map<string, Set<string>>();
   private readonly keys = new Map<string, string>();
   private readonly keyNames = new Set<string>();
+  private readonly functionNames = new Set<string>();
   private readonly untrusted: string[] = [];
 
   constructor(
@@ -110,10 +112,10 @@ class FileViewBuilder {
     const className = model.name;
     const initName = `${className}Init`;
     const encoderName = `encode${className}`;
-    const locals = new Set<string>(["w", "value", "start", "item", "k", "e"]);
+    const locals = new Set<string>(["w", "value", "start", "item", "k", "e", "p", "buf", "view", "key"]);
     const properties = persistedProperties(model);
     const schemaView = buildSchemaView(model, this.project);
-    for (const name of [rt.encodeSymbol, rt.invalid, rt.isObject]) this.codegen.add(name);
+    for (const name of [rt.encodeSymbol, rt.invalid, rt.isObject, rt.writeEnd]) this.codegen.add(name);
     for (const name of Object.values(codegenTypes)) this.codegen.add(name);
 
     // realm-js normalizeObjectSchema's key order: name, primaryKey, asymmetric, embedded, properties.
@@ -137,7 +139,7 @@ class FileViewBuilder {
       fields.push({ docs, key: this.propertyKey(property.name), optional: fieldOptional, type: `${base}${nullable}${fieldOptional ? " | undefined" : ""}` });
       const fromInit = this.access("init", property.name);
       assignments.push(`${this.access("this", property.name)} = ${this.withDefault(fromInit, property)};`);
-      steps.push(this.encodeStep(property, locals));
+      steps.push(this.encodeStep(property, locals, model.name, initName));
     }
     return {
       className,
@@ -151,6 +153,8 @@ class FileViewBuilder {
       initParameter: assignments.length === 0 ? "_init" : "init",
       rootPath: this.stringLiteral(""),
       objectExpected: this.stringLiteral("an object"),
+      // Every head is at least 3 bytes (type, a 1-character key, NUL): written through the DataView.
+      usesView: steps.some((step) => step.head.length > 0 || step.nullHead.length > 0 || (step.value.kind === "check" && step.value.direct !== undefined)),
       encoderSignatureMultiline: `export function ${encoderName}(w: BsonWriter, value: ${initName}): void {`.length > this.options.printWidth,
       steps,
     };
@@ -170,7 +174,7 @@ class FileViewBuilder {
     return entries;
   }
 
-  private encodeStep(property: PropertyInfo, locals: Set<string>): EncodeStepView {
+  private encodeStep(property: PropertyInfo, locals: Set<string>, modelName: string, initName: string): EncodeStepView {
     const ident = sanitize(property.name);
     const local = unique(`v_${ident}`, locals);
     const type = property.type;
@@ -181,28 +185,54 @@ class FileViewBuilder {
     const elementNullable = shape !== "single" && !isMixed(valueType) && (valueType.optional || (shape === "dictionary" && valueType.kind === "link"));
     const dedupe = shape === "set" && valueType.kind === "scalar" && IDENTITY_COMPARED.has(valueType.scalar);
     const path = this.stringLiteral(property.name);
+    const persisted = persistedPropertyName(property);
+    // The head's type: the value's own, or a document's/array's; none when the writer writes it under a key constant.
+    let headType: number | undefined;
     if (shape === "single") {
       if (value.kind === "mixed") this.codegen.add(rt.putMixed).add(rt.MIXED_EXPECTED);
       if (value.kind === "embedded") this.codegen.add(rt.atProperty);
-    } else if (shape === "dictionary") {
+      headType = value.kind === "embedded" ? BSON_TYPE.document : value.kind === "check" && value.direct !== undefined ? Number(value.direct.typeByte) : undefined;
+    } else {
+      headType = shape === "dictionary" ? BSON_TYPE.document : BSON_TYPE.array;
+      // Elements' heads are written here too, but for mixed values and binary data (through the writer).
+      const writesHeads = value.kind === "embedded" || (value.kind === "check" && value.direct !== undefined) || (elementNullable && value.kind !== "mixed");
+      if (writesHeads) this.codegen.add(shape === "dictionary" ? rt.writeCString : rt.writeKey);
+    }
+    if (shape === "dictionary") {
       for (const name of [rt.isPlainObject, rt.isDictionaryKey, rt.invalidKey, rt.keysOf]) this.codegen.add(name);
       this.codegen.add(value.kind === "embedded" ? rt.atKey : rt.keyPath);
       if (value.kind === "embedded") this.codegen.add(rt.keyPath);
       if (value.kind === "mixed") this.codegen.add(rt.putMixed).add(rt.MIXED_EXPECTED);
-    } else {
+    } else if (shape !== "single") {
       this.codegen.add(rt.indexKey).add(rt.indexPath).add(shape === "list" ? rt.isArray : rt.isSet);
       if (dedupe) this.codegen.add(rt.uniqueValues);
       if (value.kind === "embedded") this.codegen.add(rt.atIndex);
       if (value.kind === "mixed") this.codegen.add(rt.putMixed).add(rt.MIXED_EXPECTED);
     }
+    const optional = property.type.optional && value.kind !== "mixed";
+    const head = headType === undefined ? undefined : elementHead(headType, persisted);
+    let elements: EncodeStepView["elements"];
+    if (shape !== "single") {
+      this.codegen.add(rt.writeEnd);
+      const name = unique(`${ELEMENTS_FUNCTION_PREFIX}${sanitize(modelName)}_${ident}`, this.functionNames);
+      const type = `NonNullable<${initName}[${this.stringLiteral(property.name)}]>`;
+      const usesView = value.kind === "check" && value.direct !== undefined && value.direct.write.some((line) => /\bview\b/.test(line));
+      const signatureMultiline = `function ${name}(w: BsonWriter, ${local}: ${type}): void {`.length > this.options.printWidth;
+      elements = { name, label: `\`${sanitize(modelName)}.${ident}\``, type, usesView, signatureMultiline };
+    }
     return {
       local,
       read: this.withDefault(this.access("value", property.name), property),
-      optional: property.type.optional && value.kind !== "mixed",
+      optional,
       shape,
-      key: this.keyConstant(persistedPropertyName(property)),
+      key: headType === undefined ? this.keyConstant(persisted) : "",
+      head: head?.statements ?? [],
+      headSize: head?.size ?? 0,
+      nullHead: shape === "single" && optional ? elementHead(BSON_TYPE.null, persisted).statements : [],
+      elements,
+      documentType: hexByte(BSON_TYPE.document),
+      nullType: hexByte(BSON_TYPE.null),
       path,
-      container: shape === "single" ? "" : unique(`a_${ident}`, locals),
       counter: shape === "list" || shape === "set" ? unique(`i_${ident}`, locals) : "",
       value,
       elementNullable,
@@ -219,7 +249,11 @@ class FileViewBuilder {
         const codec = SCALAR_CODECS[type.scalar];
         for (const name of codec.uses) this.codegen.add(name);
         const quote = this.options.quote ?? '"';
-        return { kind: "check", invalidWhen: codec.invalidWhen.replace(/"/g, quote), expected: this.stringLiteral(codec.expected), put: codec.put, argument: codec.argument };
+        const view: ValueView = { kind: "check", invalidWhen: codec.invalidWhen.replace(/"/g, quote), expected: this.stringLiteral(codec.expected), put: codec.put, argument: codec.argument };
+        const direct = codec.direct;
+        if (direct === undefined) return view;
+        for (const name of direct.uses) this.codegen.add(name);
+        return { ...view, direct: { typeByte: hexByte(direct.bsonType), fixed: direct.fixed, ...(direct.variable !== undefined && { variable: direct.variable }), write: direct.write } };
       }
       case "link": {
         const target = resolveLinkOrThrow(type, this.project);
@@ -349,6 +383,11 @@ const IDENTITY_COMPARED: ReadonlySet<string> = new Set(["objectId", "uuid", "dec
 
 function isMixed(type: TypeInfo): boolean {
   return type.kind === "scalar" && type.scalar === "mixed";
+}
+
+/** A type byte as generated code prints it: `0x02`. */
+function hexByte(value: number): string {
+  return `0x${value.toString(16).padStart(2, "0")}`;
 }
 
 /** An identifier fragment for a name that may not be one (`device-id` → `device_id`). */

@@ -4,7 +4,20 @@
  * module's exports (runtime/codegen/runtime-symbols.ts, which the generator and templates import
  * as "asymgen/codegen-symbols"), so renaming one breaks our build, never a user's.
  */
-export { BsonWriter, arrayKey, indexKey, keyBytes } from "../encode/bson-writer.js";
+export {
+  BsonWriter,
+  arrayKey,
+  indexKey,
+  keyBytes,
+  writeCString,
+  writeDecimal128,
+  writeEnd,
+  writeInt64,
+  writeKey,
+  writeObjectId,
+  writeString,
+  writeUuid,
+} from "../encode/bson-writer.js";
 export type { BsonKey } from "../encode/bson-writer.js";
 export { putMixed, MIXED_EXPECTED } from "../encode/put-mixed.js";
 export { IngestValidationError } from "../errors.js";

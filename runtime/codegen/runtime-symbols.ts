@@ -45,6 +45,14 @@ export const codegenValues = {
   MIXED_EXPECTED: "MIXED_EXPECTED",
   putMixed: "putMixed",
   uniqueValues: "uniqueValues",
+  writeCString: "writeCString",
+  writeDecimal128: "writeDecimal128",
+  writeEnd: "writeEnd",
+  writeInt64: "writeInt64",
+  writeKey: "writeKey",
+  writeObjectId: "writeObjectId",
+  writeString: "writeString",
+  writeUuid: "writeUuid",
 } as const satisfies { [K in keyof typeof codegen]?: K };
 
 /** BsonWriter methods generated code calls, checked against the class the same way. */
@@ -64,6 +72,11 @@ export const writerMethods = {
   putString: "putString",
   putData: "putData",
   putDate: "putDate",
+  bytes: "bytes",
+  view: "view",
+  room: "room",
+  commit: "commit",
+  length: "length",
 } as const satisfies { [K in keyof codegen.BsonWriter]?: K };
 
 /** Types generated code names, from "asymgen/codegen". */
@@ -95,6 +108,12 @@ export const GENERATED_CODE_GLOBALS: readonly string[] = ["ArrayBuffer", "Date",
 
 /** The prefix of the generated file's module-level key constants (`$k_deviceId`); no generated class name may start with it. */
 export const KEY_CONSTANT_PREFIX = "$k_";
+
+/**
+ * The prefix of the generated file's collection-element functions (`$e_WeatherSensor_tags`: a
+ * collection's loop, kept out of the model's encoder); no generated class name may start with it.
+ */
+export const ELEMENTS_FUNCTION_PREFIX = "$e_";
 
 /** A name generated code may import from "asymgen/codegen". */
 export type CodegenSymbol = (typeof codegenValues)[keyof typeof codegenValues] | (typeof codegenTypes)[keyof typeof codegenTypes];

@@ -7,6 +7,11 @@
  * Two key styles: the `put*` methods take a pre-encoded key (`keyBytes("deviceId")`, a module
  * constant in generated code, so no key is UTF-8-encoded at ingest time); the older methods
  * named after the type (`double`, `string`…) take a string key, for hand-written callers.
+ *
+ * Generated encoders mostly bypass the methods: they keep the position in a local, make room
+ * once per element (`room`), write the type byte and key as straight-line stores and the value
+ * with the `write*` functions below, and hand the position back with `commit` (see
+ * templates/model-file.ts for why).
  */
 import type { Decimal128, ObjectId, UUID } from "bson";
 
@@ -50,6 +55,108 @@ export function encodeStringValue(value: string): Uint8Array {
   return out;
 }
 
+/**
+ * Writes a BSON string value at `p` (its int32 length, UTF-8 bytes, NUL) and returns the position
+ * after it. The caller has made room for the worst case: 5 + 3 bytes per UTF-16 unit.
+ */
+export function writeString(buf: Uint8Array, p: number, value: string): number {
+  const end = writeUtf8(buf, p + 4, value);
+  const n = end - p - 3;
+  buf[end] = 0;
+  buf[p] = n;
+  buf[p + 1] = n >>> 8;
+  buf[p + 2] = n >>> 16;
+  buf[p + 3] = n >>> 24;
+  return end + 1;
+}
+
+/** Writes a string key (a dictionary's, checked to hold no NUL) and its NUL; room for 1 + 3 per UTF-16 unit made. */
+export function writeCString(buf: Uint8Array, p: number, key: string): number {
+  const end = writeUtf8(buf, p, key);
+  buf[end] = 0;
+  return end + 1;
+}
+
+/** Copies a pre-encoded key (`indexKey`, `keyBytes`: its NUL included); room made. */
+export function writeKey(buf: Uint8Array, p: number, key: Uint8Array): number {
+  const n = key.length;
+  // Keys are short: a byte loop beats `set()`'s call overhead below a few dozen bytes.
+  if (n < 32) {
+    for (let i = 0; i < n; i++) buf[p + i] = key[i]!;
+  } else {
+    buf.set(key, p);
+  }
+  return p + n;
+}
+
+/** A safe integer or an in-range bigint as two's-complement Int64 (a number without a BigInt allocation); room made. */
+export function writeInt64(view: DataView, p: number, value: number | bigint): number {
+  if (typeof value === "number") {
+    const hi = Math.floor(value / TWO_32);
+    view.setUint32(p, value - hi * TWO_32, true);
+    view.setInt32(p + 4, hi, true);
+  } else {
+    view.setBigInt64(p, value, true);
+  }
+  return p + 8;
+}
+
+/** An ObjectId's 12 bytes; room made. */
+export function writeObjectId(buf: Uint8Array, p: number, value: ObjectId): number {
+  // bson 7 keeps an ObjectId as integers and allocates a fresh buffer on every `.id`; its
+  // (untyped) `serializeInto` writes the 12 bytes in place. Older bson: `.id` is the buffer.
+  const direct = (value as ObjectId & { serializeInto?: unknown }).serializeInto;
+  if (typeof direct === "function") return p + (direct as (this: ObjectId, target: Uint8Array, index: number) => number).call(value, buf, p);
+  return copyBytes(buf, p, value.id, 12);
+}
+
+/** A UUID as BSON binary subtype 4: int32 length 16, the subtype, the 16 bytes; room for 21 made. */
+export function writeUuid(buf: Uint8Array, p: number, value: UUID): number {
+  buf[p] = 16;
+  buf[p + 1] = 0;
+  buf[p + 2] = 0;
+  buf[p + 3] = 0;
+  buf[p + 4] = BINARY_UUID;
+  return copyBytes(buf, p + 5, value.buffer, 16);
+}
+
+/** A Decimal128's 16 bytes; room made. */
+export function writeDecimal128(buf: Uint8Array, p: number, value: Decimal128): number {
+  return copyBytes(buf, p, value.bytes, 16);
+}
+
+/** Closes the document (or array) whose length prefix is at `start`: its NUL at `p`, then the prefix; room for 1 made. */
+export function writeEnd(buf: Uint8Array, start: number, p: number): number {
+  buf[p++] = 0;
+  const n = p - start;
+  buf[start] = n;
+  buf[start + 1] = n >>> 8;
+  buf[start + 2] = n >>> 16;
+  buf[start + 3] = n >>> 24;
+  return p;
+}
+
+function copyBytes(buf: Uint8Array, p: number, bytes: Uint8Array, n: number): number {
+  for (let i = 0; i < n; i++) buf[p + i] = bytes[i]!;
+  return p + n;
+}
+
+/** Writes `s` as UTF-8 at `p` (room made: 3 bytes per UTF-16 unit) and returns the position after it. */
+function writeUtf8(buf: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  // Long strings: TextEncoder's native loop wins once its call overhead is amortised.
+  if (n > 64) return p + encoder.encodeInto(s, buf.subarray(p)).written;
+  let i = 0;
+  // ASCII fast path: most keys and many values; TextEncoder's call overhead dominates for them.
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[p++] = c;
+  }
+  if (i < n) p += encoder.encodeInto(s.slice(i), buf.subarray(p)).written;
+  return p;
+}
+
 const INDEX_KEYS: Uint8Array[] = Array.from({ length: 1024 }, (_, i) => keyBytes(String(i)));
 
 /** The pre-encoded BSON key of array element `index` ("0", "1"…), cached for small indexes. */
@@ -66,12 +173,12 @@ export type BsonKey = Uint8Array | string;
 /** Appends BSON elements to a growable buffer. */
 export class BsonWriter {
   private buf: Uint8Array;
-  private view: DataView;
+  private dataView: DataView;
   private pos = 0;
 
   constructor(initialCapacity = INITIAL_CAPACITY) {
     this.buf = new Uint8Array(Math.max(16, initialCapacity));
-    this.view = new DataView(this.buf.buffer);
+    this.dataView = new DataView(this.buf.buffer);
   }
 
   /** Bytes written so far. */
@@ -110,6 +217,27 @@ export class BsonWriter {
     return this.buf;
   }
 
+  /** A DataView of the whole buffer `bytes` is a view of; valid as long as `bytes`. */
+  get view(): DataView {
+    return this.dataView;
+  }
+
+  /**
+   * Makes `position` the current position and room for `n` bytes after it; returns the buffer
+   * (a new one if it grew, with `view` renewed too). For code that writes into `bytes` directly,
+   * keeping the position in a local; `commit` hands the position back.
+   */
+  room(position: number, n: number): Uint8Array {
+    this.pos = position;
+    if (position + n > this.buf.length) this.grow(n);
+    return this.buf;
+  }
+
+  /** Makes `position` the current position after writing into `bytes` directly, within the room made (`room`). */
+  commit(position: number): void {
+    this.pos = position;
+  }
+
   /** A view (not a copy) of bytes `[start, end)`; valid until the next write. */
   subarray(start = 0, end = this.pos): Uint8Array {
     return this.buf.subarray(start, end);
@@ -129,7 +257,7 @@ export class BsonWriter {
     // The growth doubles the capacity: from nothing (a detached buffer) it would never grow.
     if (buffer.byteLength < 16) throw new RangeError(`a BsonWriter needs a buffer of at least 16 bytes, not ${buffer.byteLength}`);
     this.buf = new Uint8Array(buffer);
-    this.view = new DataView(buffer);
+    this.dataView = new DataView(buffer);
     this.pos = 0;
   }
 
@@ -185,8 +313,7 @@ export class BsonWriter {
   /** A 64-bit integer from a safe integer (or a bigint in range). */
   putInt64(key: BsonKey, value: number | bigint): void {
     this.head(T_INT64, key, 8);
-    if (typeof value === "number") this.writeI64(value);
-    else this.writeBigI64(value);
+    this.pos = writeInt64(this.dataView, this.pos, value);
   }
 
   putBool(key: BsonKey, value: boolean): void {
@@ -201,20 +328,12 @@ export class BsonWriter {
   /** UTC milliseconds since the epoch; the caller has checked the date is valid. */
   putDate(key: BsonKey, value: Date): void {
     this.head(T_DATE, key, 8);
-    this.writeI64(value.getTime());
+    this.pos = writeInt64(this.dataView, this.pos, value.getTime());
   }
 
   putString(key: BsonKey, value: string): void {
     this.head(T_STRING, key, 5 + value.length * 3);
-    const lengthAt = this.pos;
-    this.pos += 4;
-    const n = this.utf8(value) + 1;
-    this.buf[this.pos++] = 0;
-    const buf = this.buf;
-    buf[lengthAt] = n;
-    buf[lengthAt + 1] = n >>> 8;
-    buf[lengthAt + 2] = n >>> 16;
-    buf[lengthAt + 3] = n >>> 24;
+    this.pos = writeString(this.buf, this.pos, value);
   }
 
   /** A string element whose value is already encoded (`encodeStringValue`): exactly its bytes are reserved. */
@@ -226,26 +345,17 @@ export class BsonWriter {
 
   putObjectId(key: BsonKey, value: ObjectId): void {
     this.head(T_OBJECT_ID, key, 12);
-    // bson 7 keeps an ObjectId as integers and allocates a fresh buffer on every `.id`; its
-    // (untyped) `serializeInto` writes the 12 bytes in place. Older bson: `.id` is the buffer.
-    const direct = (value as ObjectId & { serializeInto?: unknown }).serializeInto;
-    if (typeof direct === "function") {
-      this.pos += (direct as (this: ObjectId, target: Uint8Array, index: number) => number).call(value, this.buf, this.pos);
-    } else {
-      this.copyBytes(value.id, 12);
-    }
+    this.pos = writeObjectId(this.buf, this.pos, value);
   }
 
   putUuid(key: BsonKey, value: UUID): void {
     this.head(T_BINARY, key, 21);
-    this.writeI32(16);
-    this.buf[this.pos++] = BINARY_UUID;
-    this.copyBytes(value.buffer, 16);
+    this.pos = writeUuid(this.buf, this.pos, value);
   }
 
   putDecimal128(key: BsonKey, value: Decimal128): void {
     this.head(T_DECIMAL128, key, 16);
-    this.copyBytes(value.bytes, 16);
+    this.pos = writeDecimal128(this.buf, this.pos, value);
   }
 
   /** Binary data (subtype 0 unless given). */
@@ -340,30 +450,16 @@ export class BsonWriter {
     const n = key.length;
     if (this.pos + 1 + n + payload > this.buf.length) this.grow(1 + n + payload);
     const buf = this.buf;
-    let pos = this.pos;
-    buf[pos++] = type;
-    // Keys are short: a byte loop beats `set()`'s call overhead below a few dozen bytes.
-    if (n < 32) {
-      for (let i = 0; i < n; i++) buf[pos + i] = key[i]!;
-    } else {
-      buf.set(key, pos);
-    }
-    this.pos = pos + n;
+    const pos = this.pos;
+    buf[pos] = type;
+    this.pos = writeKey(buf, pos + 1, key);
   }
 
   /** A string key (dictionary keys): encoded straight into the buffer, no allocation. */
   private headString(type: number, key: string, payload: number): void {
     this.ensure(2 + key.length * 3 + payload);
-    this.buf[this.pos++] = type;
-    this.utf8(key);
-    this.buf[this.pos++] = 0;
-  }
-
-  private copyBytes(bytes: Uint8Array, n: number): void {
-    const buf = this.buf;
-    const pos = this.pos;
-    for (let i = 0; i < n; i++) buf[pos + i] = bytes[i]!;
-    this.pos = pos + n;
+    this.buf[this.pos] = type;
+    this.pos = writeCString(this.buf, this.pos + 1, key);
   }
 
   private writeI32(value: number): void {
@@ -376,22 +472,6 @@ export class BsonWriter {
     this.pos = pos + 4;
   }
 
-  /** A safe integer as two's-complement Int64, without a BigInt allocation; through the DataView, as `writeF64`. */
-  private writeI64(value: number): void {
-    const hi = Math.floor(value / TWO_32);
-    const lo = value - hi * TWO_32;
-    const view = this.view;
-    const pos = this.pos;
-    view.setUint32(pos, lo, true);
-    view.setInt32(pos + 4, hi, true);
-    this.pos = pos + 8;
-  }
-
-  private writeBigI64(value: bigint): void {
-    this.view.setBigInt64(this.pos, value, true);
-    this.pos += 8;
-  }
-
   /**
    * A float64 through the DataView, the same bytes on any platform. Measured against a store into
    * a scratch Float64Array plus eight byte copies (and int64s as two writeI32): the generated
@@ -399,35 +479,8 @@ export class BsonWriter {
    * 0.75–0.76 ms (best of 60 batches, six page loads each), and in Node 20 0.79 against 0.83.
    */
   private writeF64(value: number): void {
-    this.view.setFloat64(this.pos, value, true);
+    this.dataView.setFloat64(this.pos, value, true);
     this.pos += 8;
-  }
-
-  /** Writes `s` as UTF-8 at the position (capacity already ensured); returns the byte count. */
-  private utf8(s: string): number {
-    const buf = this.buf;
-    const start = this.pos;
-    const n = s.length;
-    // Long strings: TextEncoder's native loop wins once its call overhead is amortised.
-    if (n > 64) {
-      const { written } = encoder.encodeInto(s, buf.subarray(start));
-      this.pos = start + written;
-      return written;
-    }
-    let pos = start;
-    let i = 0;
-    // ASCII fast path: most keys and many values; TextEncoder's call overhead dominates for them.
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[pos++] = c;
-    }
-    if (i < n) {
-      const { written } = encoder.encodeInto(s.slice(i), buf.subarray(pos));
-      pos += written;
-    }
-    this.pos = pos;
-    return pos - start;
   }
 
   private ensure(extra: number): void {
@@ -441,7 +494,7 @@ export class BsonWriter {
     const next = new Uint8Array(capacity);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.dataView = new DataView(next.buffer);
   }
 }
 

@@ -1,12 +1,15 @@
 /**
  * The BsonWriter fast paths generated encoders rely on (pre-encoded keys, Int64 from a number
  * without BigInt, the shared-Float64Array double, the ASCII and long-string UTF-8 paths), each
- * checked against bson's own serialize/deserialize. Seeded random values print their seed.
+ * checked against bson's own serialize/deserialize. Seeded random values print their seed. And
+ * the element heads generated encoders print as straight-line stores (generator/render/element-head.ts),
+ * run and compared byte for byte with the type byte, the UTF-8 key and NUL.
  */
 import { describe, expect, test } from "@jest/globals";
 import { deserialize, Long, serialize } from "bson";
 import { BsonWriter, indexKey, keyBytes } from "../../runtime/codegen/index.js";
 import { createSeededRandom as random } from "../support/seeded-random.mjs";
+import { elementHead } from "../../generator/render/element-head.js";
 
 
 describe("BsonWriter fast paths", () => {
@@ -63,5 +66,34 @@ describe("BsonWriter fast paths", () => {
   test("array keys past the cached range, and keys with NUL rejected", () => {
     expect(new TextDecoder().decode(indexKey(5000))).toBe("5000\0");
     expect(() => keyBytes("a\0b")).toThrow(RangeError);
+  });
+});
+
+describe("element heads generated encoders write as straight-line stores", () => {
+  /** Runs the statements `elementHead` prints at offset 3 of a zeroed buffer; returns the bytes written and `p` after. */
+  function run(type: number, key: string): { bytes: number[]; p: number } {
+    const { statements, size } = elementHead(type, key);
+    const buf = new Uint8Array(3 + size + 8);
+    const view = new DataView(buf.buffer);
+    // The statements as generated code runs them, with buf, view and p in scope.
+    const p = new Function("buf", "view", "p", `${statements.join("\n")}\nreturn p;`)(buf, view, 3) as number;
+    expect(p).toBe(3 + size);
+    expect([...buf.subarray(0, 3), ...buf.subarray(p)].every((b) => b === 0)).toBe(true);
+    return { bytes: [...buf.subarray(3, p)], p };
+  }
+
+  test.each(["a", "ab", "abc", "abcd", "abcde", "temperatureInFahrenheit", "über", "日本", "𝄞x", "a\u2028b", 'q"\\'])("%j: the type byte, the UTF-8 key and NUL", (key) => {
+    for (const type of [0x01, 0x0a, 0x13]) {
+      expect(run(type, key).bytes).toEqual([type, ...Buffer.from(key, "utf8"), 0]);
+    }
+  });
+
+  test("the comment line names the key escaped: nothing can end the line comment early", () => {
+    const [comment] = elementHead(0x02, "a\u2028b\n\"c").statements;
+    expect(comment).toBe('// 0x02 "a\\u2028b\\u000a\\"c" NUL');
+  });
+
+  test("a key holding NUL is refused (validation rejects such names before)", () => {
+    expect(() => elementHead(0x02, "a\0b")).toThrow(/NUL/);
   });
 });

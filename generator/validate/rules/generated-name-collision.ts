@@ -7,7 +7,7 @@
  */
 import { createDiagnostic } from "../../diagnostics/create-diagnostic.js";
 import type { ModelInfo } from "../../model/model-info.js";
-import { GENERATED_CODE_GLOBALS, KEY_CONSTANT_PREFIX, codegenTypes, codegenValues, runtimeTypes } from "asymgen/codegen-symbols";
+import { ELEMENTS_FUNCTION_PREFIX, GENERATED_CODE_GLOBALS, KEY_CONSTANT_PREFIX, codegenTypes, codegenValues, runtimeTypes } from "asymgen/codegen-symbols";
 import { inModel, listModels, listPersistedProperties, type ModelRule } from "../model-rule.js";
 
 const globals = new Set(GENERATED_CODE_GLOBALS);
@@ -24,6 +24,7 @@ function describeClash(name: string, helperNames: ReadonlyMap<string, ModelInfo>
   if (codegenNames.has(name)) return `"${name}", which generated code imports from "asymgen/codegen"`;
   if (runtimeNames.has(name)) return `"${name}", which generated code imports from "asymgen"`;
   if (name.startsWith(KEY_CONSTANT_PREFIX)) return `the generated key constants (named "${KEY_CONSTANT_PREFIX}…")`;
+  if (name.startsWith(ELEMENTS_FUNCTION_PREFIX)) return `the generated collection-element functions (named "${ELEMENTS_FUNCTION_PREFIX}…")`;
   const owner = helperNames.get(name);
   if (owner !== undefined && owner !== self) return `"${name}", generated for model "${owner.name}"`;
   return undefined;
