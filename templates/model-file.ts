@@ -117,13 +117,9 @@ function printEncoder(model: ModelView): string {
   text += `  if (!${isObject}(value)) {\n    throw ${invalid}(${model.rootPath}, ${model.objectExpected});\n  }\n`;
   // One line for the reader of generated code; the why is above, in this file.
   text += `  // Written in place: p is the position in buf (w.${room} grows it when needed).\n`;
-  text += `  let p = w.${length};\n  let buf = w.${bytes};\n`;
-  if (io.view) text += `  let view = w.${viewOf};\n`;
-  text += printRoom("5", io, "  ");
-  text += `  const start = p;\n  p += 4;\n`;
+  text += printOpenDocument(io, "5");
   for (const step of model.steps) text += printStep(step, io);
-  text += printRoom("1", io, "  ");
-  text += `  w.${commit}(${writeEnd}(buf, start, p));\n}\n`;
+  text += `${printCloseDocument(io)}}\n`;
   for (const step of model.steps) if (step.elements !== undefined) text += `\n${printElementsFunction(step)}`;
   return text;
 }
@@ -145,6 +141,20 @@ function indentLines(lines: string[], indent: string): string {
 function printRoom(size: string, io: Io, indent: string): string {
   const renew = io.view ? `${indent}  view = w.${viewOf};\n` : "";
   return `${indent}if (p + ${size} > buf.length) {\n${indent}  buf = w.${room}(p, ${size});\n${renew}${indent}}\n`;
+}
+
+/**
+ * A function's start on a document (or array) it writes whole: the writer's position and buffer
+ * taken into locals, room for `size` bytes, the length prefix skipped (`start`).
+ */
+function printOpenDocument(io: Io, size: string): string {
+  const view = io.view ? `  let view = w.${viewOf};\n` : "";
+  return `  let p = w.${length};\n  let buf = w.${bytes};\n${view}${printRoom(size, io, "  ")}  const start = p;\n  p += 4;\n`;
+}
+
+/** Its end: the terminator and length prefix (writeEnd), and the position handed back. */
+function printCloseDocument(io: Io): string {
+  return `${printRoom("1", io, "  ")}  w.${commit}(${writeEnd}(buf, start, p));\n`;
 }
 
 /** Hands the position to the writer for a call that writes through it. */
@@ -211,10 +221,7 @@ function printElementsFunction(step: EncodeStepView): string {
   text += elements.signatureMultiline
     ? `function ${elements.name}(\n  w: ${BsonWriter},\n  ${step.local}: ${elements.type},\n): void {\n`
     : `function ${elements.name}(w: ${BsonWriter}, ${step.local}: ${elements.type}): void {\n`;
-  text += `  let p = w.${length};\n  let buf = w.${bytes};\n`;
-  if (io.view) text += `  let view = w.${viewOf};\n`;
-  text += printRoom("4", io, "  ");
-  text += `  const start = p;\n  p += 4;\n`;
+  text += printOpenDocument(io, "4");
   if (step.shape === "dictionary") {
     text += `  for (const k of ${keysOf}(${step.local})) {\n`;
     text += `    if (!${isDictionaryKey}(k)) {\n      throw ${invalidKey}(${step.path}, k);\n    }\n`;
@@ -243,9 +250,7 @@ function printElementsFunction(step: EncodeStepView): string {
     text += printElement(step, at, io, "    ");
     text += `    ${step.counter}++;\n  }\n`;
   }
-  text += printRoom("1", io, "  ");
-  text += `  w.${commit}(${writeEnd}(buf, start, p));\n}\n`;
-  return text;
+  return `${text}${printCloseDocument(io)}}\n`;
 }
 
 /** A required single value: check, then write (embedded: head, then the model's encoder). */

@@ -375,8 +375,9 @@ export class Realm {
     const encoded: EncodedTransaction = { id, tables: txn.tables, docTables: Uint16Array.from(txn.docTables), bytes };
     // A lent buffer is written as it is by the owner: its checksum is taken here, on the page's
     // core, rather than by the queue worker, which also writes and flushes every tab's
-    // transactions (at 1000 WeatherSensor documents the checksum was ~30% of its time).
-    if (lent) encoded.docsCrc = pageCrc32()(bytes);
+    // transactions (at 1000 WeatherSensor documents the checksum was ~30% of its time). Not in a
+    // follower tab: its worker forwards a copy, which the owner checksums itself.
+    if (lent && this.#role !== "follower") encoded.docsCrc = pageCrc32()(bytes);
     if (async && this.#pendingTxns.size === 0) encoded.alone = true;
     const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer: lent ? writer : null }));
     this.#inFlight.add(answer);

@@ -168,7 +168,7 @@ export function writeInteger(n: number): void {
   } while (n > 0);
 }
 
-/** Appends a finite double other than −0 as natural JSON (natural-rowText.ts's `doubleJsonText`): String's text, whole numbers below 1e21 with `.0`. */
+/** Appends a finite double other than −0 as natural JSON (natural-json.ts's `doubleJsonText`): String's text, whole numbers below 1e21 with `.0`. */
 export function writeDoubleJson(x: number): void {
   const magnitude = x < 0 ? -x : x;
   if (Number.isInteger(x)) {
