@@ -13,7 +13,7 @@ import { resolveLinkOrThrow } from "./resolve-link.js";
 import { generatedFileName, importPathOf } from "../write/output-path.js";
 import { formatGeneratedHeader } from "./generated-header.js";
 import { CODEGEN_MODULE, ELEMENTS_FUNCTION_PREFIX, KEY_CONSTANT_PREFIX, RUNTIME_MODULE, TYPE_ONLY_SYMBOLS, codegenTypes, codegenValues as rt } from "asymgen/codegen-symbols";
-import { elementHead } from "./element-head.js";
+import { elementHead, hexLiteral } from "./element-head.js";
 import { BSON_TYPE, MIXED_TYPE, SCALAR_CODECS } from "./scalar-codecs.js";
 
 /** Where the file comes from and goes, and the width the templates lay lines out for. */
@@ -387,7 +387,7 @@ function isMixed(type: TypeInfo): boolean {
 
 /** A type byte as generated code prints it: `0x02`. */
 function hexByte(value: number): string {
-  return `0x${value.toString(16).padStart(2, "0")}`;
+  return hexLiteral(value, 2);
 }
 
 /** An identifier fragment for a name that may not be one (`device-id` → `device_id`). */

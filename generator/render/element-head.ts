@@ -14,20 +14,24 @@ export function elementHead(type: number, key: string): { statements: string[]; 
   if (key.includes("\0")) throw new Error(`asymgen internal error: a BSON key cannot hold NUL: ${JSON.stringify(key)}`);
   const bytes = [type, ...new TextEncoder().encode(key), 0];
   const at = (i: number): string => (i === 0 ? "p" : `p + ${i}`);
-  const hex = (value: number, digits: number): string => `0x${value.toString(16).padStart(digits, "0")}`;
-  const statements = [`// ${hex(type, 2)} ${commentString(key)} NUL`];
+  const statements = [`// ${hexLiteral(type, 2)} ${commentString(key)} NUL`];
   let i = 0;
   for (; i + 4 <= bytes.length; i += 4) {
     const word = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
-    statements.push(`view.setUint32(${at(i)}, ${hex(word, 8)}, true);`);
+    statements.push(`view.setUint32(${at(i)}, ${hexLiteral(word, 8)}, true);`);
   }
   if (i + 2 <= bytes.length) {
-    statements.push(`view.setUint16(${at(i)}, ${hex(bytes[i]! | (bytes[i + 1]! << 8), 4)}, true);`);
+    statements.push(`view.setUint16(${at(i)}, ${hexLiteral(bytes[i]! | (bytes[i + 1]! << 8), 4)}, true);`);
     i += 2;
   }
-  if (i < bytes.length) statements.push(`buf[${at(i)}] = ${hex(bytes[i]!, 2)};`);
+  if (i < bytes.length) statements.push(`buf[${at(i)}] = ${hexLiteral(bytes[i]!, 2)};`);
   statements.push(`p += ${bytes.length};`);
   return { statements, size: bytes.length };
+}
+
+/** `value` as generated code prints a constant: `0x` and `digits` hex digits (`0x02`, `0x64695f07`). */
+export function hexLiteral(value: number, digits: number): string {
+  return `0x${value.toString(16).padStart(digits, "0")}`;
 }
 
 /** `key` quoted for a line comment: printable ASCII as is, anything else (a line terminator included) escaped. */
