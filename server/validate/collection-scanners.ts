@@ -4,11 +4,15 @@
  * element scanner it was compiled with.
  */
 import { BsonType, documentEnd, indexNameEnd, malformed, readCString } from "../bson/bson-cursor.js";
+import { plainStringEnd } from "./scalar-scanners.js";
 import { badKeyMessage, enter, Invalid, withStep } from "./scan-context.js";
 import type { ValueScanner } from "./scan-context.js";
 
-/** Compiles the scanner of a list or set whose elements `element` scans. */
-export function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner {
+/**
+ * Compiles the scanner of a list or set whose elements `element` scans. `strings`: the elements
+ * are strings, and a plain one (ASCII, well-formed) is checked inline, without calling `element`.
+ */
+export function compileArray(element: ValueScanner, kind: "list" | "set", strings = false): ValueScanner {
   return (ctx, t, pos, limit) => {
     if (t !== BsonType.array) throw new Invalid("", `expected an array (${kind})`);
     const { buf } = ctx;
@@ -28,6 +32,11 @@ export function compileArray(element: ValueScanner, kind: "list" | "set"): Value
         const [key, after] = readCString(buf, p, end);
         if (key !== String(i)) throw new Invalid(`[${i}]`, "array element keys must count 0, 1, 2, …");
         valuePos = after;
+      }
+      const plainEnd = strings && type === BsonType.string ? plainStringEnd(buf, valuePos, end) : -1;
+      if (plainEnd >= 0) {
+        p = plainEnd;
+        continue;
       }
       try {
         p = element(ctx, type, valuePos, end);
@@ -52,8 +61,8 @@ function sameName(buf: Buffer, a: number, b: number): boolean {
   }
 }
 
-/** Compiles the scanner of a dictionary whose values `element` scans. */
-export function compileDictionary(element: ValueScanner): ValueScanner {
+/** Compiles the scanner of a dictionary whose values `element` scans (`strings`: as compileArray's). */
+export function compileDictionary(element: ValueScanner, strings = false): ValueScanner {
   return (ctx, t, pos, limit) => {
     if (t !== BsonType.document) throw new Invalid("", "expected a document (dictionary)");
     const { buf } = ctx;
@@ -107,6 +116,11 @@ export function compileDictionary(element: ValueScanner): ValueScanner {
         const key = readCString(buf, p, end)[0];
         if (seen.has(key)) throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
         seen.add(key);
+      }
+      const plainEnd = strings && type === BsonType.string ? plainStringEnd(buf, valuePos, end) : -1;
+      if (plainEnd >= 0) {
+        p = plainEnd;
+        continue;
       }
       try {
         p = element(ctx, type, valuePos, end);
