@@ -83,16 +83,18 @@ export function compileDictionary(element: ValueScanner, strings = false): Value
       // The key's bytes, as readCString would read them: its NUL within the document, its UTF-8
       // checked (only a key with a byte past ASCII is decoded for that). A "." byte is a "." in
       // UTF-8 (no multi-byte sequence holds one).
+      // One pass finds the NUL and looks at each byte (cheaper than Buffer's indexOf for short keys).
       const keyStart = p;
-      const nul = buf.indexOf(0, p);
-      if (nul < 0 || nul >= end) malformed("unterminated element name");
+      let nul = p;
       let plain = true;
       let dot = false;
-      for (let i = p; i < nul; i++) {
-        const c = buf[i] as number;
+      for (; nul < end; nul++) {
+        const c = buf[nul] as number;
+        if (c === 0) break;
         if (c >= 0x80) plain = false;
         else if (c === 0x2e) dot = true;
       }
+      if (nul >= end) malformed("unterminated element name");
       if (!plain) readCString(buf, p, end);
       const valuePos = nul + 1;
       // Realm refuses dictionary keys that start with "$" or contain "." (MongoDB field rules).
