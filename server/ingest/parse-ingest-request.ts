@@ -99,15 +99,17 @@ function readDocuments(buf: Buffer, start: number, end: number, maxDocuments: nu
       return documents;
     }
     // Array element names ("0", "1", …) are not looked at: skip to the NUL (checking the
-    // UTF-8 only of a name that is not ASCII, as readCString would).
-    const nul = buf.indexOf(0, p);
-    if (nul < 0 || nul >= end) throw new MalformedBsonError("unterminated element name");
-    for (let k = p; k < nul; k++) {
-      if ((buf[k] as number) >= 0x80) {
-        readCString(buf, p, end);
-        break;
-      }
+    // UTF-8 only of a name that is not ASCII, as readCString would). A loop, not Buffer's
+    // indexOf: cheaper for names of a few bytes.
+    let nul = p;
+    let plain = true;
+    for (; nul < end; nul++) {
+      const c = buf[nul] as number;
+      if (c === 0) break;
+      if (c >= 0x80) plain = false;
     }
+    if (nul >= end) throw new MalformedBsonError("unterminated element name");
+    if (!plain) readCString(buf, p, end);
     const valuePos = nul + 1;
     if (type !== BsonType.document) throw malformedRequest(`documents[${i}] must be a document`);
     const itemEnd = documentEnd(buf, valuePos, end);

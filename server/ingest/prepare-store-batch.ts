@@ -33,6 +33,8 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
   // The batch's `_id` keys: 35 bytes for an ObjectId's `{"$oid":"…"}`, 64 for a UUID's; a long
   // string key needs more, and the output grows by copying when this is too little.
   const output = new EjsonOutput(Math.max(1024, request.documents.length * 64));
+  const { body } = request;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   for (const { seq, table, start, end } of request.documents) {
     const scan = scanners.get(table);
     if (!scan) {
@@ -54,7 +56,7 @@ export function prepareStoreBatch(request: ParsedIngestRequest, scanners: Schema
     }
     let result;
     try {
-      result = scan(request.body, start, output);
+      result = scan(body, start, output, view);
     } catch (error) {
       if (!(error instanceof MalformedBsonError)) throw error;
       entries.push({ kind: "rejected", seq, table, code: "malformed_document", reason: cleanReason(`damaged BSON: ${error.message}`) });

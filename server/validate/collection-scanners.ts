@@ -4,11 +4,15 @@
  * element scanner it was compiled with.
  */
 import { BsonType, documentEnd, indexNameEnd, malformed, readCString } from "../bson/bson-cursor.js";
+import { plainStringEnd } from "./scalar-scanners.js";
 import { badKeyMessage, enter, Invalid, withStep } from "./scan-context.js";
 import type { ValueScanner } from "./scan-context.js";
 
-/** Compiles the scanner of a list or set whose elements `element` scans. */
-export function compileArray(element: ValueScanner, kind: "list" | "set"): ValueScanner {
+/**
+ * Compiles the scanner of a list or set whose elements `element` scans. `strings`: the elements
+ * are strings, and a plain one (ASCII, well-formed) is checked inline, without calling `element`.
+ */
+export function compileArray(element: ValueScanner, kind: "list" | "set", strings = false): ValueScanner {
   return (ctx, t, pos, limit) => {
     if (t !== BsonType.array) throw new Invalid("", `expected an array (${kind})`);
     const { buf } = ctx;
@@ -28,6 +32,11 @@ export function compileArray(element: ValueScanner, kind: "list" | "set"): Value
         const [key, after] = readCString(buf, p, end);
         if (key !== String(i)) throw new Invalid(`[${i}]`, "array element keys must count 0, 1, 2, …");
         valuePos = after;
+      }
+      const plainEnd = strings && type === BsonType.string ? plainStringEnd(buf, valuePos, end) : -1;
+      if (plainEnd >= 0) {
+        p = plainEnd;
+        continue;
       }
       try {
         p = element(ctx, type, valuePos, end);
@@ -52,8 +61,8 @@ function sameName(buf: Buffer, a: number, b: number): boolean {
   }
 }
 
-/** Compiles the scanner of a dictionary whose values `element` scans. */
-export function compileDictionary(element: ValueScanner): ValueScanner {
+/** Compiles the scanner of a dictionary whose values `element` scans (`strings`: as compileArray's). */
+export function compileDictionary(element: ValueScanner, strings = false): ValueScanner {
   return (ctx, t, pos, limit) => {
     if (t !== BsonType.document) throw new Invalid("", "expected a document (dictionary)");
     const { buf } = ctx;
@@ -74,16 +83,18 @@ export function compileDictionary(element: ValueScanner): ValueScanner {
       // The key's bytes, as readCString would read them: its NUL within the document, its UTF-8
       // checked (only a key with a byte past ASCII is decoded for that). A "." byte is a "." in
       // UTF-8 (no multi-byte sequence holds one).
+      // One pass finds the NUL and looks at each byte (cheaper than Buffer's indexOf for short keys).
       const keyStart = p;
-      const nul = buf.indexOf(0, p);
-      if (nul < 0 || nul >= end) malformed("unterminated element name");
+      let nul = p;
       let plain = true;
       let dot = false;
-      for (let i = p; i < nul; i++) {
-        const c = buf[i] as number;
+      for (; nul < end; nul++) {
+        const c = buf[nul] as number;
+        if (c === 0) break;
         if (c >= 0x80) plain = false;
         else if (c === 0x2e) dot = true;
       }
+      if (nul >= end) malformed("unterminated element name");
       if (!plain) readCString(buf, p, end);
       const valuePos = nul + 1;
       // Realm refuses dictionary keys that start with "$" or contain "." (MongoDB field rules).
@@ -107,6 +118,11 @@ export function compileDictionary(element: ValueScanner): ValueScanner {
         const key = readCString(buf, p, end)[0];
         if (seen.has(key)) throw new Invalid(`[${JSON.stringify(key)}]`, "key appears twice");
         seen.add(key);
+      }
+      const plainEnd = strings && type === BsonType.string ? plainStringEnd(buf, valuePos, end) : -1;
+      if (plainEnd >= 0) {
+        p = plainEnd;
+        continue;
       }
       try {
         p = element(ctx, type, valuePos, end);

@@ -82,9 +82,9 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
     switch (property.type) {
       case "list":
       case "set":
-        return compileArray(elementScanner(property), property.type);
+        return compileArray(elementScanner(property), property.type, property.objectType === "string");
       case "dictionary":
-        return compileDictionary(elementScanner(property));
+        return compileDictionary(elementScanner(property), property.objectType === "string");
       case "object": {
         const target = requireObjectType(property);
         return nullable(linkTo(target), null);
@@ -110,9 +110,9 @@ export function compileBsonScanners(schemas: readonly CanonicalObjectSchema[]): 
   for (const schema of schemas) {
     if (!schema.asymmetric || schema.embedded) continue;
     const scan = compileObjectScanner(schema, true, compileProperty);
-    validators.set(schema.name, (buf, start, output) => {
+    validators.set(schema.name, (buf, start, output, view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)) => {
       const first = output.length;
-      const ctx: ScanContext = { buf, out: output.buf, pos: first, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };
+      const ctx: ScanContext = { buf, view, out: output.buf, pos: first, ascii: true, idStart: -1, idEnd: -1, idType: 0, depth: 0 };
       try {
         scan(ctx, BsonType.document, start, buf.length);
       } catch (error) {

@@ -29,6 +29,27 @@ function checkBsonString(buf: Buffer, pos: number, limit: number): number {
   return end;
 }
 
+/**
+ * The end of the BSON string at `pos` when it is ASCII and well-formed (what checkBsonString
+ * accepts without decoding), else -1: the caller's scanner then checks it in full.
+ */
+export function plainStringEnd(buf: Buffer, pos: number, limit: number): number {
+  if (pos + 4 > limit) return -1;
+  const length = buf.readInt32LE(pos);
+  const end = pos + 4 + length;
+  if (length < 1 || end > limit || buf[end - 1] !== 0) return -1;
+  for (let i = pos + 4; i < end - 1; i++) if ((buf[i] as number) >= 0x80) return -1;
+  return end;
+}
+
+/** Whether the BSON date at `pos` (its 8 bytes inside `buf`) is within ECMAScript's range, as the date scanner requires. */
+export function isDateInRange(buf: Buffer, pos: number): boolean {
+  const high = buf.readInt32LE(pos + 4);
+  // Outside ±2^53 (high word) is far outside the date range anyway.
+  const ms = high >= -0x200000 && high < 0x200000 ? high * 4294967296 + buf.readUInt32LE(pos) : Infinity;
+  return ms <= maxDateMs && ms >= -maxDateMs;
+}
+
 /** Scans any scalar of the given canonical type; `null` is handled by the caller. */
 export function compileScalar(type: string): ValueScanner {
   const fail = (expected: string): never => {
@@ -102,11 +123,7 @@ export function compileScalar(type: string): ValueScanner {
       return (ctx, t, pos, limit) => {
         if (t !== BsonType.date) fail("a date");
         checkEnd(pos + 8, limit);
-        const { buf } = ctx;
-        const high = buf.readInt32LE(pos + 4);
-        // Outside ±2^53 (high word) is far outside the date range anyway.
-        const ms = high >= -0x200000 && high < 0x200000 ? high * 4294967296 + buf.readUInt32LE(pos) : Infinity;
-        if (ms > maxDateMs || ms < -maxDateMs) fail("a date");
+        if (!isDateInRange(ctx.buf, pos)) fail("a date");
         return pos + 8;
       };
     case "mixed": {

@@ -9,6 +9,8 @@ import { maxNestingDepth } from "asymgen/protocol";
 /** A document's scan: the BSON it reads (`buf`), and where its `_id` text is written (the EjsonSink it is). */
 export interface ScanContext extends EjsonSink {
   buf: Buffer;
+  /** `buf` as a DataView: field names are compared four bytes at a time (object-scanner.ts). */
+  view: DataView;
   /** Where the `_id` value's text starts and ends in `out`, and its BSON type. */
   idStart: number;
   idEnd: number;

@@ -310,6 +310,58 @@ describe("compileBsonScanners", () => {
     expect(() => scan("WeatherSensor", badUtf8)).toThrow(MalformedBsonError);
   });
 
+  it("judges the values the object and collection scanners check inline (plain strings, fixed sizes, dates) as their scalar scanners do", () => {
+    /** The WeatherSensor document's BSON with the first occurrence of `from` replaced by `to` (same length). */
+    const patched = (doc: Record<string, unknown>, from: Buffer, to: Buffer) => {
+      const bytes = Buffer.from(serialize(doc));
+      const at = bytes.indexOf(from);
+      expect(at).toBeGreaterThan(0);
+      to.copy(bytes, at);
+      return bytes;
+    };
+    const text = (s: string) => Buffer.from(s, "utf8");
+    // Strings: non-ASCII UTF-8 goes to the scanner and passes; damaged UTF-8 is damage, in a field, a set and a dictionary.
+    expect(validateWeather({ ...makeWeatherDoc(1), deviceId: "WX-ü", tags: ["ü", "ok"], attributes: { a: "ü" } })).toBeNull();
+    expect(() => scan("WeatherSensor", patched({ ...makeWeatherDoc(1), tags: ["ok", "zz"] }, text("zz\u0000"), Buffer.from([0xc3, 0x28, 0])))).toThrow(MalformedBsonError);
+    expect(() => scan("WeatherSensor", patched({ ...makeWeatherDoc(1), attributes: { k: "zz" } }, text("zz\u0000"), Buffer.from([0xff, 0x41, 0])))).toThrow(MalformedBsonError);
+    expect(validateWeather({ ...makeWeatherDoc(1), tags: ["ok", 5] })).toEqual({ path: "tags[1]", message: "expected a string" });
+    expect(validateWeather({ ...makeWeatherDoc(1), tags: ["ok", null] })).toEqual({ path: "tags[1]", message: "expected a value, not null" });
+    // A string whose length runs past its document, or whose terminator is not NUL.
+    const long = patched({ ...makeWeatherDoc(1), deviceId: "abcd" }, Buffer.from([5, 0, 0, 0, 0x61]), Buffer.from([0x50, 0, 0, 0, 0x61]));
+    expect(() => scan("WeatherSensor", long)).toThrow(MalformedBsonError);
+    expect(() => scan("WeatherSensor", patched({ ...makeWeatherDoc(1), deviceId: "abcd" }, text("abcd\u0000"), text("abcde")))).toThrow(MalformedBsonError);
+    // Dates: ECMAScript's range, to the millisecond, whether the scanner or the inline check reads it.
+    const at = (ms: bigint) => {
+      const bytes = Buffer.alloc(8);
+      bytes.writeBigInt64LE(ms);
+      return patched({ ...makeWeatherDoc(1), readings: [{ at: new Date(0x0102030405), value: new Double(1) }] }, Buffer.from([5, 4, 3, 2, 1, 0, 0, 0]), bytes);
+    };
+    expect(scan("WeatherSensor", at(8_640_000_000_000_000n))).toBeNull();
+    expect(scan("WeatherSensor", at(-8_640_000_000_000_000n))).toBeNull();
+    expect(scan("WeatherSensor", at(8_640_000_000_000_001n))).toEqual({ path: "readings[0].at", message: "expected a date" });
+    expect(scan("WeatherSensor", at(-(2n ** 63n)))).toEqual({ path: "readings[0].at", message: "expected a date" });
+    // Other BSON types than the inline checks take: an Int32 for a double, an Int32 for an int; a string for an ObjectId.
+    expect(validateWeather({ ...makeWeatherDoc(1), temperatureInFahrenheit: new Int32(60), windSpeedInMph: new Int32(3) })).toBeNull();
+    expect(validateWeather({ ...makeWeatherDoc(1), _id: "not an ObjectId" })).toEqual({ path: "_id", message: "expected an ObjectId" });
+    // A name that differs from the schema's in its last byte, in a whole four-byte word, or is one of its prefixes.
+    const named = (name: string) => {
+      const original = name.length === 23 ? "temperatureInFahrenheit" : "deviceId";
+      const doc = makeWeatherDoc(1);
+      const bytes = Buffer.from(serialize({ ...doc, [original]: doc[original] }));
+      const at = bytes.indexOf(text(`${original}\u0000`));
+      // Same length: overwrite; one byte shorter or longer: rebuild around the name.
+      const rebuilt = Buffer.concat([bytes.subarray(0, at), text(name), bytes.subarray(at + original.length)]);
+      rebuilt.writeInt32LE(rebuilt.length, 0);
+      return rebuilt;
+    };
+    expect(scan("WeatherSensor", named("deviceIe"))).toEqual({ path: "deviceIe", message: "unknown field" });
+    expect(scan("WeatherSensor", named("devIceId"))).toEqual({ path: "devIceId", message: "unknown field" });
+    expect(scan("WeatherSensor", named("deviceI"))).toEqual({ path: "deviceI", message: "unknown field" });
+    expect(scan("WeatherSensor", named("deviceIdX"))).toEqual({ path: "deviceIdX", message: "unknown field" });
+    expect(scan("WeatherSensor", named("temperatureInFahrenheiT"))).toEqual({ path: "temperatureInFahrenheiT", message: "unknown field" });
+    expect(scan("WeatherSensor", named("deviceId"))).toBeNull();
+  });
+
   it("checks dictionary keys: no $ prefix, no '.', none empty, none repeated (among the first 16 keys and past them), UTF-8 checked", () => {
     /** A WeatherSensor whose `attributes` dictionary holds `keys` (raw UTF-8 bytes, repeats allowed) with string values. */
     const withKeys = (keys: Buffer[]) => {
