@@ -18,10 +18,11 @@ import { HttpError } from "../http/http-error.js";
 import { readBody } from "../http/read-body.js";
 import { sendBson } from "../http/respond.js";
 import { parseIngestRequest } from "../ingest/parse-ingest-request.js";
+import type { ParsedIngestRequest } from "../ingest/parse-ingest-request.js";
 import { prepareStoreBatch } from "../ingest/prepare-store-batch.js";
 import type { Logger } from "../logger.js";
 import type { IngestStore } from "../stores/store.js";
-import type { StoreBatch, StoreBatchResult } from "../stores/store-batch.js";
+import type { StoreBatchResult } from "../stores/store-batch.js";
 import type { SchemaScanners } from "../validate/scanned-document.js";
 
 /** Limits of the ingest route. */
@@ -73,13 +74,6 @@ export interface IngestRouteContext {
 /** The ingest handler. */
 export interface IngestRoute {
   handle(req: IncomingMessage, res: ServerResponse, bearer: string | null): Promise<void>;
-}
-
-/** What the route keeps of a parsed batch once it is handed to the store (see validateAndStore). */
-interface IngestSummary {
-  queueId: string;
-  ifAcknowledgedSeq: bigint | null;
-  documents: number;
 }
 
 const retryAfter = { "retry-after": "1" };
@@ -167,44 +161,28 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
   }
 
   /**
-   * Parses the body, validates the batch (writing each document's Extended JSON) and commits it,
-   * holding a storing slot. Slots are taken in arrival order, so a client's pipelined batches reach the
+   * Validates a parsed batch (writing each document's Extended JSON) and commits it, holding a
+   * storing slot. Slots are taken in arrival order, so a client's pipelined batches reach the
    * store in the order their bodies arrived; but a pipelined batch's body can arrive first (it
    * took an open connection while the batch before it opened a new one, and may not have reached
    * this route at all yet). Its gate then fails: for up to `gapWaitMs`, check the gate again each
    * time one of the user's batches starts or ends, rather than refuse a batch the client would
    * only send again. A gate nothing meets (the batch before failed) is refused after the wait.
-   *
-   * The parsed request and the store batch are made inside the slot and not kept: a retry (rare)
-   * parses and validates the body again. So a batch waiting for a slot, or for its commit, holds
-   * its body and no object per document: the young-generation collector copied the thousands of
-   * objects of each waiting batch at every collection, the main thread's largest cost after
-   * validating.
    */
-  async function validateAndStore(body: Buffer, userId: string): Promise<{ request: IngestSummary; result: StoreBatchResult }> {
-    // The batch's arrival, the same for a retry.
-    const arrivedAt = new Date();
-    let summary: IngestSummary | null = null;
-    const makeBatch = (): StoreBatch => {
-      const request = parseIngestRequest(body, limits.maxBatchDocuments);
-      const batch = prepareStoreBatch(request, validators, userId, arrivedAt);
-      summary ??= { queueId: request.queueId, ifAcknowledgedSeq: request.ifAcknowledgedSeq, documents: request.documents.length };
-      return batch;
-    };
-    let result = await storing.run(async () => {
-      let batch: StoreBatch | null = makeBatch();
+  async function validateAndStore(request: ParsedIngestRequest, userId: string): Promise<StoreBatchResult> {
+    const first = await storing.run(async () => {
+      const batch = prepareStoreBatch(request, validators, userId, new Date());
       const batchNumber = ++batches;
-      logger.log("debug", "batch received", { queueId: summary!.queueId, documents: summary!.documents, batch: batchNumber });
+      logger.log("debug", "batch received", { queueId: request.queueId, documents: request.documents.length, batch: batchNumber });
       if (commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, commitDelayMs));
       // Test-only fault injection: the process dies exactly at the chosen point of the N-th batch.
       if (fault && fault.point === "before-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
-      const stored = store.ingest(batch);
-      // Not kept while the store commits it (see above).
-      batch = null;
-      const answer = await stored;
+      const result = await store.ingest(batch);
       if (fault && fault.point === "after-commit" && batchNumber === fault.afterBatches) process.kill(process.pid, "SIGKILL");
-      return answer;
+      return { batch, result };
     });
+    const { batch } = first;
+    let { result } = first;
     // The first retry does not wait: the batch before may have ended during the first check.
     // Each later one waits for a change watched from before the previous check, so a batch that
     // ends while the gate is being checked is not missed.
@@ -214,12 +192,12 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
       while (result.status === "sequence_gap" && performance.now() < deadline) {
         if (watch) await watch.changed;
         watch = watchChanges(userId, Math.max(0, deadline - performance.now()));
-        result = await storing.run(() => store.ingest(makeBatch()));
+        result = await storing.run(() => store.ingest(batch));
       }
     } finally {
       watch?.cancel();
     }
-    return { request: summary!, result };
+    return result;
   }
 
   return {
@@ -274,7 +252,8 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
         if (inFlight >= limits.maxInFlightBatches) throw tooManyBatches();
         inFlight++;
         holdsSlot = true;
-        const { request, result } = await validateAndStore(body, userId);
+        const request = parseIngestRequest(body, limits.maxBatchDocuments);
+        const result = await validateAndStore(request, userId);
         if (result.status === "forbidden") throw new HttpError(403, "QueueOwnedByAnotherUser", "this queue id belongs to another user");
         if (result.status === "sequence_gap") {
           throw new HttpError(
@@ -285,7 +264,7 @@ export function createIngestRoute(context: IngestRouteContext): IngestRoute {
         }
         logger.log("debug", "batch stored", {
           queueId: request.queueId,
-          documents: request.documents,
+          documents: request.documents.length,
           rejected: result.rejected.length,
           acknowledgedSeq: result.acknowledgedSeq,
         });

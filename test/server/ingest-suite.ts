@@ -276,40 +276,6 @@ export function describeIngestSuite(storeName: string, storeUrl: () => Promise<s
       expect((await server.store.readQueue(queueId))?.highSeq).toBe(10n);
     });
 
-    it("makes a gated batch that waited for the batch before it again when it retries: the same verdicts, each document stored once", async () => {
-      // The route keeps only the body of a batch while it waits (ingest-route.ts validateAndStore):
-      // the retry parses and validates it again.
-      const queueId = newQueueId();
-      const bad = makeWeatherDoc(7);
-      bad["windSpeedInMph"] = "calm";
-      const gatedEntries = [6, 7, 8].map((seq) => ({ seq, table: "WeatherSensor", doc: seq === 7 ? bad : makeWeatherDoc(seq) }));
-      const first = fiveDocuments(queueId, 1);
-      const before = await server.store.countRows();
-      const slow = http.request(`${server.url}${ingestPath(appId)}`, {
-        method: "POST",
-        headers: { "content-type": "application/bson", authorization: `Bearer ${token}`, "content-length": String(first.length) },
-      });
-      const firstAnswer = new Promise<number>((resolve, reject) => {
-        slow.on("response", (response) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
-        });
-        slow.on("error", reject);
-      });
-      slow.write(first.subarray(0, 20));
-      const second = postIngest(server.url, appId, token, encodeBatch(queueId, gatedEntries, 5));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      slow.end(first.subarray(20));
-      expect(await firstAnswer).toBe(200);
-      expect((await second).answer).toEqual({
-        acknowledgedSeq: 8n,
-        rejected: [{ seq: 7n, table: "WeatherSensor", code: "invalid_document", reason: "windSpeedInMph: expected an integer (BSON Int64 or Int32)" }],
-      });
-      const after = await server.store.countRows();
-      expect(after["WeatherSensor"]).toBe((before["WeatherSensor"] ?? 0) + 7);
-      expect(after["asymgen_rejections"]).toBe((before["asymgen_rejections"] ?? 0) + 1);
-    });
-
     it("answers 409 to gated batches that only wait on each other, instead of hanging", async () => {
       const queueId = newQueueId();
       const gated = (from: number, gate: number) =>
