@@ -26,6 +26,7 @@
  */
 import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
+import type { BufferSlicers } from "../bson/buffer-slicers.js";
 import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue } from "../bson/bson-cursor.js";
 import { writeAscii, writeByte, writeBytes } from "../ejson/ejson-sink.js";
 import { readBsonElement } from "./bson-tree.js";
@@ -55,12 +56,6 @@ type WriteJson = (buf: Buffer, type: number, pos: number, end: number) => boolea
 const two32 = 4294967296;
 // ECMAScript dates span ±8.64e15 ms: the reference's Date is invalid beyond (then `$exact`).
 const maxDateMs = 8_640_000_000_000_000;
-
-/** Buffer's own slicers: what `toString(encoding, start, end)` calls once it has checked its arguments (not in @types/node). */
-interface BufferSlicers {
-  latin1Slice(start: number, end: number): string;
-  hexSlice(start: number, end: number): string;
-}
 
 const doubleBytes = new Uint8Array(8);
 const doubleValue = new Float64Array(doubleBytes.buffer);

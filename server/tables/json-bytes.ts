@@ -12,16 +12,11 @@
  *
  * Also the ISO 8601 text of dates (`isoText`), which the native date column and JSON share.
  */
+import type { BufferSlicers } from "../bson/buffer-slicers.js";
 import { readCString, readString } from "../bson/bson-cursor.js";
 import { ensure, writeAscii, writeByte } from "../ejson/ejson-sink.js";
 import type { EjsonSink } from "../ejson/ejson-sink.js";
 import { decimalPlaces, powersOfTen } from "./double-text.js";
-
-/** Buffer's own slicers: what `toString(encoding, start, end)` calls once it has checked its arguments (not in @types/node). */
-interface BufferSlicers {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
 
 // Grown as a row needs (see ensure), and let go of past this size once the row is sliced out.
 const initialBytes = 4096;

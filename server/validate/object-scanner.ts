@@ -43,7 +43,8 @@ function fastCheckOf(property: CanonicalPropertySchema): { fastType: number; fas
 
 /**
  * Checks the value at `pos` as the scalar scanner of its type does (scalar-scanners.ts) and
- * returns its end, or -1 when it is not plainly valid: the scanner then judges it (and throws).
+ * returns its end, or -1 when it is not plainly valid: the scanner then judges it (a non-ASCII
+ * string, for one, is valid).
  */
 function checkFast(fast: FastCheck, buf: Buffer, pos: number, limit: number): number {
   switch (fast) {

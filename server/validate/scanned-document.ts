@@ -2,6 +2,7 @@
  * What scanning a document produces: where its `_id` value's canonical Extended JSON was written,
  * or why it does not match its schema; and the scanners' own types.
  */
+import type { BufferSlicers } from "../bson/buffer-slicers.js";
 import type { EjsonOutput } from "../ejson/ejson-output.js";
 
 
@@ -26,7 +27,8 @@ export interface ScannedDocument {
 
 /**
  * Scans the document whose bytes start at `start` in `buf` (its length prefix bounds it), appending
- * its `_id` text to `output`. `view`: a DataView of all of `buf`, made once for a batch's documents
+ * its `_id` text to `output`. `view`: a DataView over exactly `buf`'s bytes (its buffer, offset and
+ * length: field names are compared through it), made once for a batch's documents
  * (making one per document cost more than the four-byte name comparisons it serves save).
  */
 export type DocumentScanner = (buf: Buffer, start: number, output: EjsonOutput, view?: DataView) => ScannedDocument | ValidationFailure;
@@ -35,7 +37,7 @@ export type DocumentScanner = (buf: Buffer, start: number, output: EjsonOutput, 
 export function scannedIdKey(output: EjsonOutput, doc: ScannedDocument): string {
   // ASCII through Buffer's own slicer: toString's argument checks cost more than the slice of a short key.
   const idKey = doc.ascii
-    ? (output.buf as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(doc.idStart, doc.idEnd)
+    ? (output.buf as unknown as BufferSlicers).latin1Slice(doc.idStart, doc.idEnd)
     : output.buf.toString("utf8", doc.idStart, doc.idEnd);
   return doc.widenId ? idKey.replace('{"$numberInt":', '{"$numberLong":') : idKey;
 }
