@@ -10,7 +10,7 @@
  */
 import { User } from "../app/user.js";
 import { BsonWriter } from "../encode/bson-writer.js";
-import { computeCrc32Slice16 } from "../queue/crc32.js";
+import { crc32 } from "../queue/crc32.js";
 import { HEAD_GAP_BYTES } from "../queue/transaction-buffer.js";
 import { AsymgenError, QueueUnsupportedError, TransactionStateError } from "../errors.js";
 import type { Durability } from "../queue/durable-queue.js";
@@ -32,18 +32,14 @@ import type {
   WorkerToPageMessage,
 } from "./queue-worker-protocol.js";
 import { fromTransferableError } from "./transferable-error.js";
-import { createWasmCrc32 } from "./wasm-crc32.js";
+import { installWasmCrc32 } from "./wasm-crc32.js";
 import { getLockManager, getPersistStorage, isSecureContext, onPageOnline, type WebWorker } from "./web-apis.js";
 
 // Typed here because the runtime also compiles against Node's types, which have no DOM Worker.
 declare const Worker: (new (url: URL | string, options: { type: "module"; name?: string }) => WebWorker) | undefined;
 
-/** The page's CRC-32 (the WebAssembly one where the page's CSP lets it compile, else the JS table loop), made at first use. */
-let crc32OfPage: ((data: Uint8Array) => number) | null = null;
-function pageCrc32(): (data: Uint8Array) => number {
-  crc32OfPage ??= createWasmCrc32() ?? computeCrc32Slice16;
-  return crc32OfPage;
-}
+/** Whether the page has installed its CRC-32 (installWasmCrc32), at the first document checksum it takes. */
+let pageCrc32Installed = false;
 
 /** The browser's `sync` section: `SyncConfiguration`, with `onError` given the page's session view. */
 export interface BrowserSyncConfiguration extends Omit<SyncConfiguration, "onError"> {
@@ -377,7 +373,13 @@ export class Realm {
     // core, rather than by the queue worker, which also writes and flushes every tab's
     // transactions (at 1000 WeatherSensor documents the checksum was ~30% of its time). Not in a
     // follower tab: its worker forwards a copy, which the owner checksums itself.
-    if (lent && this.#role !== "follower") encoded.docsCrc = pageCrc32()(bytes);
+    if (lent && this.#role !== "follower") {
+      if (!pageCrc32Installed) {
+        installWasmCrc32();
+        pageCrc32Installed = true;
+      }
+      encoded.docsCrc = crc32(bytes);
+    }
     if (async && this.#pendingTxns.size === 0) encoded.alone = true;
     const answer = new Promise<unknown>((resolve, reject) => this.#pendingTxns.set(id, { resolve, reject, async, writer: lent ? writer : null }));
     this.#inFlight.add(answer);

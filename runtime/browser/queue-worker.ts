@@ -9,7 +9,6 @@
  */
 import type { UserRecord } from "../app/user-record.js";
 import { QueueStorageMismatchError, TransactionStateError } from "../errors.js";
-import { installCrc32 } from "../queue/crc32.js";
 import { DurableQueue } from "../queue/durable-queue.js";
 import { SyncError } from "../sync/sync-error.js";
 import { acquireQueueOwnership } from "./acquire-queue-ownership.js";
@@ -28,7 +27,7 @@ import {
   type WorkerToPageMessage,
 } from "./queue-worker-protocol.js";
 import { toTransferableError, type TransferableError } from "./transferable-error.js";
-import { createWasmCrc32 } from "./wasm-crc32.js";
+import { installWasmCrc32 } from "./wasm-crc32.js";
 import { getWorkerScope, openBroadcastChannel, type WebBroadcastChannel, type WorkerScope } from "./web-apis.js";
 import { openWorkerSyncSession, updateWorkerUser } from "./worker-sync.js";
 
@@ -414,8 +413,7 @@ class QueueWorker {
 
 // The frame checksums: the WebAssembly CRC-32 where the page's CSP lets it compile (the browser
 // has no native one, as Node's zlib), else the core's JS fallback.
-const wasmCrc32 = createWasmCrc32();
-if (wasmCrc32 !== null) installCrc32(wasmCrc32);
+installWasmCrc32();
 
 /**
  * `txn` with its bytes alone in a buffer of their own, to forward on the channel: a structured

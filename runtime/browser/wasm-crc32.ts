@@ -11,6 +11,8 @@
  * (the best of 40 rounds, on a loaded 2-core machine).
  */
 
+import { installCrc32 } from "../queue/crc32.js";
+
 type Crc32Function = (data: Uint8Array, initial?: number) => number;
 
 /** The slices the module consumes per step: sixteen tables of 256 entries (16 KiB) at address 0. */
@@ -171,4 +173,14 @@ export function createWasmCrc32(): Crc32Function | null {
   const check = Uint8Array.from("123456789", (c) => c.charCodeAt(0));
   if (crc32(check) !== 0xcbf43926 || crc32(check.subarray(4), crc32(check.subarray(0, 4))) !== 0xcbf43926) return null;
   return crc32;
+}
+
+/**
+ * Makes the WebAssembly CRC-32 the core's `crc32` (runtime/queue/crc32.ts) where it compiles;
+ * elsewhere the core's JS table loop stays. Each thread that checksums calls it once: the queue
+ * worker for its frames, the page for the documents it lends its buffer with.
+ */
+export function installWasmCrc32(): void {
+  const wasm = createWasmCrc32();
+  if (wasm !== null) installCrc32(wasm);
 }

@@ -23,6 +23,9 @@ export function crc32Small(data: Uint8Array, initial = 0): number {
   return data.length <= 64 ? computeCrc32Slice16Range(data, 0, data.length, initial) : crc32(data, initial);
 }
 
+/** The CRC-32 polynomial, reflected (x^0 in the top bit). */
+const POLYNOMIAL = 0xedb88320;
+
 const TABLES = buildTables();
 
 // Slice-by-16: sixteen 256-entry tables (16 KiB) so the loop consumes sixteen bytes per step.
@@ -33,7 +36,7 @@ function buildTables(): Int32Array[] {
   const t0 = tables[0]!;
   for (let n = 0; n < 256; n++) {
     let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    for (let k = 0; k < 8; k++) c = c & 1 ? POLYNOMIAL ^ (c >>> 1) : c >>> 1;
     t0[n] = c;
   }
   for (let n = 0; n < 256; n++) {
@@ -91,7 +94,6 @@ type Sixteen<T> = [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T];
 // Arithmetic on polynomials over GF(2), reflected as the CRC is: multiplying crc(a) by x^(8·|b|)
 // modulo the CRC polynomial shifts it past b's bytes, and XOR adds crc(b).
 
-const POLYNOMIAL = 0xedb88320;
 
 /** a(x)·b(x) modulo the CRC polynomial (both reflected, x^0 in the top bit). */
 function multiplyModP(a: number, b: number): number {
