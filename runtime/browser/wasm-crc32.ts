@@ -11,7 +11,7 @@
  * (the best of 40 rounds, on a loaded 2-core machine).
  */
 
-import { installCrc32 } from "../queue/crc32.js";
+import { crc32SliceTables, installCrc32 } from "../queue/crc32.js";
 
 type Crc32Function = (data: Uint8Array, initial?: number) => number;
 
@@ -117,24 +117,6 @@ export function crc32ModuleBytes(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-/** The sixteen slice tables, back to back (table t, entry n at t * 256 + n). */
-function sliceTables(): Int32Array {
-  const tables = new Int32Array(SLICES * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    tables[n] = c;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = tables[n]!;
-    for (let t = 1; t < SLICES; t++) {
-      c = tables[c & 0xff]! ^ (c >>> 8);
-      tables[t * 256 + n] = c;
-    }
-  }
-  return tables;
-}
-
 interface WasmGlobals {
   WebAssembly?: {
     Module: new (bytes: Uint8Array) => object;
@@ -156,7 +138,7 @@ export function createWasmCrc32(): Crc32Function | null {
   } catch {
     return null;
   }
-  new Int32Array(exports.memory.buffer, 0, SLICES * 256).set(sliceTables());
+  new Int32Array(exports.memory.buffer, 0, SLICES * 256).set(crc32SliceTables());
   // The memory never grows, so this view stays valid.
   const memory = new Uint8Array(exports.memory.buffer);
   const crc = exports.crc;
