@@ -1,7 +1,8 @@
 /**
  * CRC-32 (the zlib polynomial, as runtime/queue/crc32.ts) in a tiny WebAssembly module, for the
- * queue worker: the browser has no native CRC-32, and the checksum of each frame is the queue
- * worker's largest cost after the flush. The module is emitted here, instruction by instruction
+ * queue worker's frames and the page's checksum of the documents it lends (installWasmCrc32): the
+ * browser has no native CRC-32, and the checksum was the queue worker's largest cost after the
+ * flush. The module is emitted here, instruction by instruction
  * (one function: slice-by-16 over tables at address 0, as the JS fallback's loop), rather than
  * shipped as an opaque blob; a page's CSP may forbid compiling it (`wasm-unsafe-eval`), and then
  * the JS fallback stays.
