@@ -132,6 +132,15 @@ function xPowerModP(n: number, k: number): number {
   return p;
 }
 
+/**
+ * The CRC-32 of what `initial` is the CRC-32 of followed by `length` zero bytes, without reading
+ * them: the register (`~initial`) times x^(8·length). The WebAssembly CRC (wasm-crc32.ts) turns a
+ * long message into zeros followed by a short tail with the same checksum.
+ */
+export function crc32OfZeros(initial: number, length: number): number {
+  return ~multiplyModP(xPowerModP(length, 3), ~initial >>> 0) >>> 0;
+}
+
 /** The CRC-32 of `a` followed by `b`, from `crc32(a)`, `crc32(b)` and `b`'s length in bytes. */
 export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
   return (multiplyModP(xPowerModP(lengthB, 3), crcA) ^ crcB) >>> 0;
