@@ -4,7 +4,7 @@
  * browser has no native CRC-32, and the checksum was the queue worker's largest cost after the
  * flush, then the page's after its encoding. The module is emitted here, instruction by
  * instruction (slice-by-16 over tables at address 0, as the JS fallback's loop, and a clearing
- * pass for long messages, see CANCEL_OFFSETS), rather than shipped as an opaque blob; a page's
+ * pass for long messages, see CLEARING_OFFSETS), rather than shipped as an opaque blob; a page's
  * CSP may forbid compiling it (`wasm-unsafe-eval`), and then the JS fallback stays.
  *
  * Measured on 433 KB (a transaction of 1000 WeatherSensor documents), copying into the module's
@@ -21,7 +21,7 @@ type Crc32Function = (data: Uint8Array, initial?: number) => number;
 const SLICES = 16;
 /** Where the bytes to checksum are copied, after the tables. */
 const DATA_AT = SLICES * 1024;
-/** The cancelling pass's ring of 4096 lanes (64 KiB, see below), in the last page. */
+/** The clearing pass's ring of 4096 lanes (64 KiB, see CLEARING_OFFSETS), in the last page. */
 const RING_AT = 3 * 65536;
 const RING_MASK = 0xffff;
 /** The module's memory: four 64 KiB pages, so a chunk of up to 176 KiB per call. */
@@ -38,12 +38,14 @@ const CHUNK_BYTES = RING_AT - DATA_AT;
  * a 48 KB tail with the original's checksum: the zeros cost one multiplication (crc32OfZeros), the
  * tail the table loop. The clearing pass is three XORs of 16-byte SIMD values per lane, where the
  * table loop does sixteen lookups. Q was found by a search over x^(128·n) modulo the polynomial for
- * n up to 3006 (the smallest four-term multiple with lane-aligned terms); the test checks it.
+ * n up to 3006 (the smallest four-term multiple with lane-aligned terms); the tests check the
+ * checksums against zlib's.
  */
-export const CANCEL_OFFSETS = [140, 791, 3006] as const;
-const SPAN_LANES = 3006;
+export const CLEARING_OFFSETS = [140, 791, 3006] as const;
+/** The tail: the last lanes, which no later lane clears. */
+const TAIL_LANES = CLEARING_OFFSETS[2];
 /** Below this the table loop alone is quicker (the tail alone is 48 KB). */
-const CANCEL_MIN_BYTES = 128 * 1024;
+const CLEARING_MIN_BYTES = 128 * 1024;
 
 // The few WebAssembly opcodes used (https://webassembly.github.io/spec/core/binary/instructions.html).
 const LOCAL_GET = 0x20;
@@ -137,14 +139,14 @@ function crcFunctionCode(): number[] {
 }
 
 /**
- * `cancel(ptr, lanes, first, head)`: the clearing pass (see CANCEL_OFFSETS) over `lanes` lanes at
+ * `clear(ptr, lanes, first, head)`: the clearing pass (see CLEARING_OFFSETS) over `lanes` lanes at
  * `ptr`, the message's lanes `first` to `first + lanes - 1`. A lane before `head` is cleared: its
  * value (its bytes XOR what earlier lanes added to it) goes to the ring, where the lanes 140, 791
  * and 3006 further on read it. A lane from `head` on is the tail: its value is written back in
  * place, and the ring holds zero for it (the tail adds nothing further on). The ring is 4096
  * lanes, zero before the first call.
  */
-function cancelFunctionCode(): number[] {
+function clearingFunctionCode(): number[] {
   const [PTR, LANES, LANE, HEAD, END_LANE, LIMIT, RING, VALUE] = [0, 1, 2, 3, 4, 5, 6, 7];
   const get = (local: number) => [LOCAL_GET, local];
   const set = (local: number) => [LOCAL_SET, local];
@@ -152,7 +154,7 @@ function cancelFunctionCode(): number[] {
   const memarg = (offset: number) => [4, ...unsignedLeb(offset)];
   // value = lane's bytes ^ ring[lane - 140] ^ ring[lane - 791] ^ ring[lane - 3006] (byte offsets mod 64 KiB).
   const laneValue: number[] = [...get(PTR), ...V128_LOAD, ...memarg(0)];
-  for (const back of CANCEL_OFFSETS) laneValue.push(...get(RING), ...constant(16 * back), I32_SUB, ...constant(RING_MASK), I32_AND, ...V128_LOAD, ...memarg(RING_AT), ...V128_XOR);
+  for (const back of CLEARING_OFFSETS) laneValue.push(...get(RING), ...constant(16 * back), I32_SUB, ...constant(RING_MASK), I32_AND, ...V128_LOAD, ...memarg(RING_AT), ...V128_XOR);
   laneValue.push(...set(VALUE));
   const next = [...get(RING), ...constant(16), I32_ADD, ...constant(RING_MASK), I32_AND, ...set(RING)];
   next.push(...get(PTR), ...constant(16), I32_ADD, ...set(PTR), ...get(LANE), ...constant(1), I32_ADD, ...set(LANE));
@@ -173,7 +175,7 @@ function cancelFunctionCode(): number[] {
 }
 
 /**
- * The module: `crc(ptr, len, crc) → crc`, with `simd` also `cancel(ptr, lanes, first, head)`
+ * The module: `crc(ptr, len, crc) → crc`, with `simd` also `clear(ptr, lanes, first, head)`
  * (WebAssembly's 128-bit SIMD, which not every engine has), and its exported `memory`, whose first
  * 16 KiB the caller fills with the tables.
  */
@@ -185,8 +187,8 @@ export function crc32ModuleBytes(simd = true): Uint8Array<ArrayBuffer> {
   if (simd) {
     types.push([0x60, 4, I32, I32, I32, I32, 0]);
     functions.push([1]);
-    exports.push([...name("cancel"), 0x00, 1]);
-    codes.push(cancelFunctionCode());
+    exports.push([...name("clear"), 0x00, 1]);
+    codes.push(clearingFunctionCode());
   }
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -200,7 +202,7 @@ export function crc32ModuleBytes(simd = true): Uint8Array<ArrayBuffer> {
 
 interface WasmExports {
   crc: (ptr: number, len: number, crc: number) => number;
-  cancel?: (ptr: number, lanes: number, first: number, head: number) => void;
+  clear?: (ptr: number, lanes: number, first: number, head: number) => void;
   memory: { buffer: ArrayBuffer };
 }
 
@@ -240,7 +242,7 @@ export function createWasmCrc32(): WasmCrc32 | null {
   // The memory never grows, so these views stay valid.
   const memory = new Uint8Array(exports.memory.buffer);
   const ring = memory.subarray(RING_AT, RING_AT + RING_MASK + 1);
-  const { crc, cancel } = exports;
+  const { crc, clear } = exports;
   const tableLoop: Crc32Function = (data, initial = 0) => {
     let value = initial;
     for (let at = 0; at < data.length; at += CHUNK_BYTES) {
@@ -251,9 +253,9 @@ export function createWasmCrc32(): WasmCrc32 | null {
     return value >>> 0;
   };
   const crc32: Crc32Function = (data, initial = 0) => {
-    if (cancel === undefined || data.length < CANCEL_MIN_BYTES) return tableLoop(data, initial);
+    if (clear === undefined || data.length < CLEARING_MIN_BYTES) return tableLoop(data, initial);
     const lanes = data.length >>> 4;
-    const head = lanes - SPAN_LANES;
+    const head = lanes - TAIL_LANES;
     ring.fill(0);
     let value = initial;
     let lane = 0;
@@ -261,7 +263,7 @@ export function createWasmCrc32(): WasmCrc32 | null {
       const chunk = data.subarray(at, Math.min(data.length, at + CHUNK_BYTES));
       memory.set(chunk, DATA_AT);
       const chunkLanes = chunk.length >>> 4;
-      cancel(DATA_AT, chunkLanes, lane, head);
+      clear(DATA_AT, chunkLanes, lane, head);
       // The tail's bytes in this chunk (the last chunk's odd bytes after its lanes included).
       const tailAt = Math.max(0, head - lane) * 16;
       if (tailAt < chunk.length) {
@@ -276,8 +278,8 @@ export function createWasmCrc32(): WasmCrc32 | null {
   const check = Uint8Array.from("123456789", (c) => c.charCodeAt(0));
   if (crc32(check) !== 0xcbf43926 || crc32(check.subarray(4), crc32(check.subarray(0, 4))) !== 0xcbf43926) return null;
   // An engine whose SIMD disagreed with the table loop would corrupt every long frame: then the loop alone.
-  const long = new Uint8Array(CANCEL_MIN_BYTES + 17).map((_, i) => (i * 2_654_435_761) >>> 24);
-  const clearingPass = cancel !== undefined && crc32(long, 1) === tableLoop(long, 1);
+  const long = new Uint8Array(CLEARING_MIN_BYTES + 17).map((_, i) => (i * 2_654_435_761) >>> 24);
+  const clearingPass = clear !== undefined && crc32(long, 1) === tableLoop(long, 1);
   return Object.assign(clearingPass ? crc32 : tableLoop, { clearingPass });
 }
 

@@ -11,9 +11,9 @@ import { crc32ModuleBytes, createWasmCrc32 } from "../../../runtime/browser/wasm
 import { computeCrc32Slice16, crc32OfZeros } from "../../../runtime/queue/crc32.js";
 
 const chunk = 4 * 65_536 - 64 * 1024 - 16 * 1024;
-const cancelFrom = 128 * 1024;
+const clearingFrom = 128 * 1024;
 const tail = 16 * 3006;
-const lengths = [0, 1, 15, 16, 17, 31, 32, 33, 1000, cancelFrom - 1, cancelFrom, cancelFrom + 15, chunk - 1, chunk, chunk + 1];
+const lengths = [0, 1, 15, 16, 17, 31, 32, 33, 1000, clearingFrom - 1, clearingFrom, clearingFrom + 15, chunk - 1, chunk, chunk + 1];
 lengths.push(chunk + tail - 16, chunk + tail, chunk + tail + 16, 2 * chunk + 17, 433_013, 1_000_003);
 
 /** Bytes that are not a short cycle (a message of repeats could hide a wrong clearing pass). */
