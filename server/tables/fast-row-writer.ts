@@ -27,11 +27,11 @@
 import { Decimal128 } from "bson";
 import type { CanonicalObjectSchema } from "asymgen/schema";
 import type { BufferSlicers } from "../bson/buffer-slicers.js";
-import { BsonType, documentEnd, indexNameEnd, readCString, readString, skipValue } from "../bson/bson-cursor.js";
+import { BsonType, documentEnd, indexNameEnd, int32At, readCString, readString, skipValue } from "../bson/bson-cursor.js";
 import { writeAscii, writeByte, writeBytes } from "../ejson/ejson-sink.js";
 import { readBsonElement } from "./bson-tree.js";
 import { doubleText } from "./double-text.js";
-import { int32At, isoText, rowText, rowTextIncludes, sliceRowText, startRowText, writeDoubleJson, writeHex, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writePlainStringAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
+import { isoText, rowText, rowTextIncludes, sliceRowText, startRowText, writeDoubleJson, writeHex, writeInteger, writeIsoJson, writeKeyAt, writeObjectIdAt, writePlainStringAt, writeStringAt, writeUuidAt } from "./json-bytes.js";
 import { postgresMinDateMs, postgresTimestampText, specOf } from "./column-values.js";
 import type { SqlValue, ValueSpec } from "./column-values.js";
 import { postgresNumericReadBack, referencePropertyValue } from "./property-exactness.js";

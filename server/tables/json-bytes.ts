@@ -13,7 +13,7 @@
  * Also the ISO 8601 text of dates (`isoText`), which the native date column and JSON share.
  */
 import type { BufferSlicers } from "../bson/buffer-slicers.js";
-import { readCString, readString } from "../bson/bson-cursor.js";
+import { int32At, readCString, readString } from "../bson/bson-cursor.js";
 import { ensure, writeAscii, writeByte } from "../ejson/ejson-sink.js";
 import type { EjsonSink } from "../ejson/ejson-sink.js";
 import { decimalPlaces, powersOfTen } from "./double-text.js";
@@ -24,15 +24,6 @@ const keptBytes = 1 << 20;
 
 /** The row's text being written: `out[0, pos)`, ASCII only while `ascii`. */
 export const rowText: EjsonSink = { out: Buffer.allocUnsafe(initialBytes), pos: 0, ascii: true };
-
-/**
- * The little-endian int32 at `pos` (inside `buf`): what readInt32LE reads, without the call
- * through Buffer's prototype (in the row writer's profile, such calls were generic property loads
- * and calls of their own, a few percent of making a row).
- */
-export function int32At(buf: Buffer, pos: number): number {
-  return (buf[pos] as number) | ((buf[pos + 1] as number) << 8) | ((buf[pos + 2] as number) << 16) | ((buf[pos + 3] as number) << 24);
-}
 
 /** Starts a row's text. */
 export function startRowText(): void {
