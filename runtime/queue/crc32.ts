@@ -96,7 +96,6 @@ type Sixteen<T> = [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T];
 // Arithmetic on polynomials over GF(2), reflected as the CRC is: multiplying crc(a) by x^(8·|b|)
 // modulo the CRC polynomial shifts it past b's bytes, and XOR adds crc(b).
 
-
 /** a(x)·b(x) modulo the CRC polynomial (both reflected, x^0 in the top bit). */
 function multiplyModP(a: number, b: number): number {
   let m = 0x80000000;

@@ -55,8 +55,8 @@ export function readInt32(buf: Buffer, pos: number): number {
 
 /**
  * The little-endian int32 at `pos` (inside `buf`): what readInt32LE reads, without the call
- * through Buffer's prototype (in the row writer's profile (server/tables/), such calls were generic property loads
- * and calls of their own, a few percent of making a row).
+ * through Buffer's prototype. In the row writer's profile (server/tables/) such calls were generic
+ * property loads and calls of their own, a few percent of making a row.
  */
 export function int32At(buf: Buffer, pos: number): number {
   return (buf[pos] as number) | ((buf[pos + 1] as number) << 8) | ((buf[pos + 2] as number) << 16) | ((buf[pos + 3] as number) << 24);
